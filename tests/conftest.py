@@ -1,0 +1,81 @@
+"""Session-wide fixtures: one Playwright, one Chromium, one simulator per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+
+from tests.support.servers import serve
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's proxy and gateway settings out of the tests."""
+    for name in list(os.environ):
+        if name.lower() in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"} or name.startswith(
+            ("GATEWAY_", "SIM_")
+        ):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+async def chromium(playwright: Playwright) -> AsyncIterator[Browser]:
+    """One headless Debian Chromium for the whole session."""
+    if not os.path.exists(CHROMIUM_PATH):
+        pytest.fail(f"Chromium not found at {CHROMIUM_PATH}; run `make test` (it installs it)")
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        await browser.close()
+
+
+NewContext = Callable[..., Awaitable[BrowserContext]]
+
+
+@pytest.fixture
+async def new_context(chromium: Browser) -> AsyncIterator[NewContext]:
+    """Factory for browser contexts; every context it made is closed after the test."""
+    made: list[BrowserContext] = []
+
+    async def factory(**kwargs: object) -> BrowserContext:
+        context = await chromium.new_context(**kwargs)  # type: ignore[arg-type]
+        made.append(context)
+        return context
+
+    try:
+        yield factory
+    finally:
+        for context in made:
+            await context.close()
+
+
+@pytest.fixture(scope="session")
+def simulator_url() -> Iterator[str]:
+    """A simulator of gemini.google.com on loopback with short test pacing."""
+    from simulator.app import create_app
+    from simulator.settings import SimulatorSettings
+
+    settings = SimulatorSettings(first_token_delay=0.05, frame_interval=0.02)
+    with serve(create_app(settings)) as url:
+        yield url
