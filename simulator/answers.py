@@ -1,0 +1,197 @@
+"""What the simulated model says: a deterministic function of the prompt, files and chat history.
+
+The text names the turn and digests what was received, so a test can prove the whole prompt and the
+right chat state arrived (docs/simulator-contract.md "Answers").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+
+from simulator.models import ServedModel
+from simulator.payloads import IMAGE_PLACEHOLDER, IMMERSIVE_CHIP, VIDEO_CHIP, ResearchPlan
+
+TOOL_DEEP_RESEARCH = 1
+TOOL_CANVAS = 2
+TOOL_IMAGE = 14
+TOOL_VIDEO = 15
+
+STORYBOOK_GEM = "storybook"
+
+# Fixed closing sentences: long enough to stream over several frames, with an astral emoji and CJK
+# so UTF-16 framing bugs show.
+CLOSING = (
+    "\n\nThis is the Gemini simulator answering offline. 😄 "
+    "It streams the answer in growing snapshots, exactly like the real app does. "
+    "你好，世界！ The same prompt and chat state always produce the same answer."
+)
+
+IMAGE_SIZES = ((1024, 1024), (1408, 768))
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    name: str
+    mime: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image to generate: the PNG is derived from ``seed`` at ``width`` x ``height``."""
+
+    seed: str
+    width: int
+    height: int
+    prompt: str
+
+
+@dataclass
+class Answer:
+    """The full answer of one turn; the stream reveals it in prefixes."""
+
+    text: str
+    thoughts: str = ""
+    images: list[ImageSpec] = field(default_factory=list)
+    video: bool = False
+    video_job: str = ""
+    canvas: tuple[str, str] | None = None  # (title, document)
+    research: ResearchPlan | None = None
+
+
+def sha16(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def history_digest(earlier_prompts: list[str]) -> str:
+    """First 16 hex of sha256 over the earlier prompts joined by U+001E, or ``none``."""
+    if not earlier_prompts:
+        return "none"
+    return sha16("\x1e".join(earlier_prompts))
+
+
+def base_text(turn: int, cid: str, prompt: str, earlier_prompts: list[str]) -> str:
+    return (
+        f"Turn {turn} of chat {cid}. I received {len(prompt)} characters (sha256 {sha16(prompt)}).\n"
+        f"Earlier turns seen: {turn - 1} (digest {history_digest(earlier_prompts)}).\n"
+        f"Echo: {prompt[:200]}"
+    )
+
+
+def files_text(files: list[ReceivedFile]) -> str:
+    if not files:
+        return ""
+    lines = []
+    for item in files:
+        lines.append(f"- {item.name} ({item.mime}, {item.size} bytes, sha256 {item.sha256[:16]})")
+    return "\n\nFiles received:\n" + "\n".join(lines)
+
+
+def thoughts_for(model: ServedModel, prompt: str, turn: int) -> str:
+    if not model.thinks:
+        return ""
+    thoughts = (
+        f"**Reading the request**\n\nTurn {turn}: the prompt has {len(prompt)} characters "
+        f"(sha256 {sha16(prompt)}). I will answer with the simulator's fixed reply."
+    )
+    if model.thinking_level >= 2:
+        thoughts += (
+            "\n\n**Thinking longer**\n\nExtended thinking was requested, so I double-check the digest."
+        )
+    return thoughts
+
+
+def image_count(prompt: str) -> int:
+    """One or two images, decided by the prompt's digest."""
+    return 1 + int(sha16(prompt)[0], 16) % 2
+
+
+def image_specs(prompt: str, count: int, cid: str, turn: int) -> list[ImageSpec]:
+    digest = sha16(prompt)
+    size = IMAGE_SIZES[int(digest[1], 16) % len(IMAGE_SIZES)]
+    return [ImageSpec(f"{cid}:{turn}:{i}:{prompt}", size[0], size[1], prompt) for i in range(count)]
+
+
+def compose(
+    *,
+    turn: int,
+    cid: str,
+    prompt: str,
+    earlier_prompts: list[str],
+    files: list[ReceivedFile],
+    model: ServedModel,
+    tool: int | None,
+    gem: str | None,
+    signed_in: bool,
+    research_topic: str | None = None,
+) -> Answer:
+    """The answer for one turn; tools add their artefacts and placeholders like Gemini's.
+
+    ``research_topic`` is the prompt of the chat's pending research plan: a Deep Research follow-up
+    (the page's "Start research") then answers with the finished report in a document.
+    """
+    text = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
+    answer = Answer(text=text, thoughts=thoughts_for(model, prompt, turn))
+    if tool in (TOOL_IMAGE, TOOL_VIDEO) and not signed_in:
+        answer.text += "\n\nAre you signed in? Sign in to create images and videos."
+    elif tool == TOOL_IMAGE:
+        answer.images = image_specs(prompt, image_count(prompt), cid, turn)
+        placeholders = "\n".join(IMAGE_PLACEHOLDER.format(n=i) for i in range(len(answer.images)))
+        answer.text += f"\n\nHere are the images you asked for.\n\n{placeholders}"
+    elif tool == TOOL_VIDEO:
+        answer.video = True
+        answer.video_job = str(uuid.UUID(hex=hashlib.sha256(f"video:{cid}:{turn}".encode()).hexdigest()[:32]))
+        answer.text += f"\n\nYour video is ready.\n\n{VIDEO_CHIP}"
+    elif tool == TOOL_CANVAS:
+        answer.canvas = (f"Canvas for turn {turn}", canvas_document(prompt, turn))
+        answer.text += f"\n\nI put the document in Canvas.\n\n{IMMERSIVE_CHIP}"
+    elif tool == TOOL_DEEP_RESEARCH and research_topic is not None:
+        answer.canvas = (f"Research report: {research_topic[:80]}", research_report(research_topic))
+        answer.text += f"\n\nI've completed your research.\n\n{IMMERSIVE_CHIP}"
+    elif tool == TOOL_DEEP_RESEARCH:
+        answer.research = research_plan(prompt, cid, turn)
+        answer.text += "\n\nHere's a research plan. Edit it or start the research."
+    elif gem == STORYBOOK_GEM:
+        answer.images = image_specs(prompt, 2, cid, turn)
+        answer.text += (
+            "\n\n**Page 1.** Once upon a time a small robot read a prompt.\n\n"
+            f"{IMAGE_PLACEHOLDER.format(n=0)}\n\n"
+            "**Page 2.** It answered, and everyone smiled.\n\n"
+            f"{IMAGE_PLACEHOLDER.format(n=1)}"
+        )
+    answer.text += CLOSING
+    return answer
+
+
+def canvas_document(prompt: str, turn: int) -> str:
+    title = prompt[:60].replace("<", "").replace(">", "")
+    return (
+        "```html\n<!DOCTYPE html>\n<html>\n<head><title>"
+        f"{title}</title></head>\n<body>\n<h1>Canvas turn {turn}</h1>\n"
+        f"<p>sha256 {sha16(prompt)}</p>\n</body>\n</html>\n```"
+    )
+
+
+def research_report(topic: str) -> str:
+    return (
+        f"# Research report: {topic[:80]}\n\n## Summary\n\nThe simulator researched the topic "
+        f"(sha256 {sha16(topic)}) and found what it always finds.\n\n## Sources\n\n1. The simulator."
+    )
+
+
+def research_plan(prompt: str, cid: str, turn: int) -> ResearchPlan:
+    research_id = str(uuid.UUID(hex=hashlib.sha256(f"research:{cid}:{turn}".encode()).hexdigest()[:32]))
+    return ResearchPlan(
+        research_id=research_id,
+        title=f"Research: {prompt[:80]}",
+        steps=[
+            ("Research websites", f"Look for sources about: {prompt[:80]}"),
+            ("Analyze results", "Compare what the sources say."),
+            ("Create report", "Write a report with citations."),
+        ],
+        eta="Ready in a few mins",
+        state=1,
+    )

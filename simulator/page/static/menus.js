@@ -1,0 +1,63 @@
+// The composer's menus: early-2026 separate upload menu and "Tools" drawer, mid-2026 one merged
+// "Upload & tools" menu with promoted tools and "More tools". Signed-out visitors get a tooltip.
+
+import { h, icon } from "./dom.js";
+import { closeAll, isOpen, openOverlay } from "./overlay.js";
+
+export function wireComposerMenus({ ui, tier, tools, uploads }) {
+  const uploadButton = document.querySelector("uploader button.upload-card-button");
+  let menu = null;
+  const toggle = (anchor, build) => {
+    if (isOpen(menu) && menu.anchor === anchor) {
+      closeAll();
+      return;
+    }
+    closeAll();
+    menu = openOverlay({ anchor, panel: build(() => menu?.close()) });
+  };
+
+  if (tier === "anon") {
+    const tooltip = document.querySelector("uploader-signed-out-tooltip");
+    uploadButton.addEventListener("click", () => {
+      tooltip.hidden = false;
+      setTimeout(() => (tooltip.hidden = true), 4000);
+    });
+    return;
+  }
+
+  if (ui === "early2026") {
+    uploadButton.addEventListener("click", () => toggle(uploadButton, (close) =>
+      h("div", { class: "mat-mdc-menu-panel upload-file-menu", role: "menu", tabindex: "-1" },
+        h("div", { class: "mat-mdc-menu-content" }, uploads.uploader(ui, close)))));
+    const toolsButton = document.querySelector("toolbox-drawer button.toolbox-drawer-button");
+    toolsButton?.addEventListener("click", () => toggle(toolsButton, (close) =>
+      h("div", { class: "mat-mdc-menu-panel toolbox-drawer-menu", role: "menu", tabindex: "-1" },
+        h("mat-card", { class: "toolbox-drawer-card" },
+          h("mat-action-list", { class: "toolbox-drawer-list" }, tools.tools.map((tool) => tools.item(tool, close)))))));
+    return;
+  }
+
+  uploadButton.addEventListener("click", () => toggle(uploadButton, (close) => {
+    const content = h("div", { class: "mat-mdc-menu-content" }, uploads.uploader(ui, close));
+    if (tools.tools.length) {
+      const list = h("mat-action-list", { class: "toolbox-drawer-list" },
+        tools.tools.filter((tool) => tool.promoted).map((tool) => tools.item(tool, close)));
+      const hidden = tools.tools.filter((tool) => !tool.promoted);
+      if (hidden.length) {
+        const more = h("button", {
+          class: "mat-mdc-menu-item more-tools-button",
+          type: "button",
+          role: "menuitem",
+          "aria-expanded": "false",
+          "data-test-id": "more-tools-button",
+        }, icon("more_horiz"), h("span", { class: "menu-item-label gds-label-l", text: "More tools" }));
+        more.addEventListener("click", () => {
+          more.replaceWith(...hidden.map((tool) => tools.item(tool, close)));
+        });
+        list.append(more);
+      }
+      content.append(h("div", { class: "menu-divider", role: "separator" }), list);
+    }
+    return h("div", { class: "mat-mdc-menu-panel upload-tools-menu", role: "menu", tabindex: "-1", "data-test-id": "upload-tools-menu" }, content);
+  }));
+}

@@ -1,0 +1,77 @@
+"""Test control under ``/_sim/`` (not part of Google's surface): behaviours, config, logs, reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
+
+from simulator.control import BehaviourRequest
+from simulator.routes.common import sim
+
+router = APIRouter(prefix="/_sim")
+
+
+@router.post("/behaviours")
+async def queue_behaviours(request: Request, body: BehaviourRequest) -> dict[str, Any]:
+    sim(request).control.enqueue(body)
+    return {"queued": len(body.behaviours)}
+
+
+@router.post("/config")
+async def configure(request: Request, changes: dict[str, Any]) -> dict[str, Any]:
+    state = sim(request)
+    unknown = sorted(set(changes) - set(type(state.settings).model_fields))
+    if unknown:
+        raise HTTPException(status_code=422, detail=f"unknown settings: {unknown}")
+    try:
+        updated = type(state.settings).model_validate({**state.settings.model_dump(), **changes})
+    except ValidationError as exc:
+        raise HTTPException(status_code=422, detail=exc.errors(include_url=False)) from exc
+    state.settings = updated
+    return state.settings.model_dump()
+
+
+@router.get("/config")
+async def current_config(request: Request) -> dict[str, Any]:
+    return sim(request).settings.model_dump()
+
+
+@router.get("/requests")
+async def requests_log(request: Request) -> list[dict[str, Any]]:
+    return sim(request).control.requests
+
+
+@router.delete("/requests")
+async def clear_requests(request: Request) -> dict[str, bool]:
+    sim(request).control.requests.clear()
+    return {"cleared": True}
+
+
+@router.get("/uploads")
+async def uploads_log(request: Request) -> list[dict[str, Any]]:
+    return sim(request).control.uploads
+
+
+@router.delete("/uploads")
+async def clear_uploads(request: Request) -> dict[str, bool]:
+    sim(request).control.uploads.clear()
+    return {"cleared": True}
+
+
+@router.get("/rotations")
+async def rotations_log(request: Request) -> list[dict[str, Any]]:
+    return sim(request).control.rotations
+
+
+@router.delete("/rotations")
+async def clear_rotations(request: Request) -> dict[str, bool]:
+    sim(request).control.rotations.clear()
+    return {"cleared": True}
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, bool]:
+    sim(request).reset()
+    return {"reset": True}

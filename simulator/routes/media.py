@@ -1,0 +1,76 @@
+"""Generated media URLs: ``/gg-dl/<token>=<option>`` images with their text hop, and video downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from simulator.accounts import SESSION_COOKIE
+from simulator.images import original_png, variant
+from simulator.routes.common import base_url, sim
+
+router = APIRouter()
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+VIDEO = ASSETS / "video.mp4"
+THUMBNAIL = ASSETS / "video_thumbnail.jpg"
+
+
+def _forbidden(request: Request) -> Response | None:
+    if not request.cookies.get(SESSION_COOKIE):
+        return PlainTextResponse("Forbidden", status_code=403)
+    return None
+
+
+def _image(request: Request, rest: str, hop: bool) -> Response:
+    denied = _forbidden(request)
+    if denied is not None:
+        return denied
+    token, _, option = rest.rpartition("=")
+    state = sim(request)
+    spec = state.images.get(token)
+    if spec is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    directory = state.settings.watermark_dir
+    if option == "d-I" and not hop:
+        # Google answers the download option with the next hop as text; cookies go on each hop.
+        return PlainTextResponse(f"{base_url(request)}/rd-gg-dl/{token}=s0")
+    if hop:
+        return Response(original_png(spec, directory), media_type="image/png")
+    served = variant(spec, option, directory)
+    if served is None:
+        return PlainTextResponse("Bad Request", status_code=400)
+    return Response(served.body, media_type=served.media_type)
+
+
+@router.get("/gg-dl/{rest:path}")
+async def generated_image(request: Request, rest: str) -> Response:
+    return _image(request, rest, hop=False)
+
+
+@router.get("/rd-gg-dl/{rest:path}")
+async def generated_image_hop(request: Request, rest: str) -> Response:
+    return _image(request, rest, hop=True)
+
+
+@router.get("/download")
+async def download(request: Request, c: str = "", filename: str = "video.mp4") -> Response:
+    """206 with an empty body while the video renders, then the file (a small real MP4)."""
+    denied = _forbidden(request)
+    if denied is not None:
+        return denied
+    state = sim(request)
+    job = state.videos.get(c)
+    if job is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    if not state.video_ready(job):
+        return Response(b"", status_code=206, media_type="video/mp4", headers={"Content-Range": "bytes */0"})
+    if filename.endswith(".jpg"):
+        return Response(THUMBNAIL.read_bytes(), media_type="image/jpeg")
+    return Response(
+        VIDEO.read_bytes(),
+        media_type="video/mp4",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

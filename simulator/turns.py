@@ -1,0 +1,166 @@
+"""Decide what one StreamGenerate answers: an error body, or a turn of a chat with its answer.
+
+This is where accounts, the served model, uploads, chat state and the answer meet; the pacing of
+the bytes lives in ``stream``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from simulator.accounts import Account, AccountKind
+from simulator.answers import Answer, ReceivedFile, compose
+from simulator.chats import Chat, Turn
+from simulator.models import ServedModel, UnknownModel, served_model
+from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage
+from simulator.requests import GenerateRequest
+from simulator.state import SimState, VideoJob
+
+
+@dataclass(frozen=True)
+class ErrorPlan:
+    """An error-only body: optional leading payloads, then the BardErrorInfo envelope."""
+
+    status: int
+    code: int
+    before: list[list[object]] = field(default_factory=list)
+
+
+@dataclass
+class AnswerPlan:
+    cid: str
+    rid: str
+    rcid: str
+    model: ServedModel
+    answer: Answer
+    images: list[GeneratedImage]
+    video: tuple[str, str] | None
+    persisted: bool
+    context_token: str
+    chat_status: str
+    locator_token: str
+
+
+_ACCOUNT_ERRORS = {AccountKind.LIMITED: (8, 1037), AccountKind.BLOCKED: (9, 1060)}
+UPLOAD_ERROR = (7, 1100)
+MODEL_ERROR = (9, 1052)
+
+
+def account_error(account: Account) -> ErrorPlan | None:
+    pair = _ACCOUNT_ERRORS.get(account.kind)
+    return ErrorPlan(*pair) if pair else None
+
+
+def received_files(state: SimState, account: Account, request: GenerateRequest) -> list[ReceivedFile] | None:
+    """The referenced uploads, or None when one is unknown or the visitor is signed out (1100)."""
+    files: list[ReceivedFile] = []
+    for ref in request.files:
+        upload = state.uploads.get(ref.ref)
+        if upload is None or not account.signed_in:
+            return None
+        files.append(
+            ReceivedFile(ref.name or upload.name, ref.mime or upload.mime, upload.sha256, len(upload.data))
+        )
+    return files
+
+
+def plan_turn(
+    state: SimState, account: Account, request: GenerateRequest, base_url: str
+) -> AnswerPlan | ErrorPlan:
+    """Resolve chat, model and files; on success the turn is recorded in the chat right away."""
+    error = account_error(account)
+    if error is not None:
+        return error
+    try:
+        model = served_model(account, request.mode, state.settings.ui)
+    except UnknownModel:
+        return ErrorPlan(*MODEL_ERROR)
+    files = received_files(state, account, request)
+    if files is None:
+        return ErrorPlan(*UPLOAD_ERROR)
+    persist = account.signed_in
+    chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist)
+    rid, rcid = state.chats.next_ids(chat, request.prompt)
+    turn = len(chat.turns) + 1
+    answer = compose(
+        turn=turn,
+        cid=chat.cid,
+        prompt=request.prompt,
+        earlier_prompts=chat.prompts,
+        files=files,
+        model=model,
+        tool=request.tool if account.kind is not AccountKind.FREE else None,
+        gem=request.gem,
+        signed_in=account.signed_in,
+        research_topic=chat.pending_research,
+    )
+    images = _register_images(state, answer, base_url, account)
+    video = _register_video(state, answer, base_url, account)
+    token = state.chats.context_token(chat, turn) if persist else ""
+    if persist:
+        _record(chat, request.prompt, answer, images, rid, rcid, token)
+    return AnswerPlan(
+        cid=chat.cid,
+        rid=rid,
+        rcid=rcid,
+        model=model,
+        answer=answer,
+        images=images,
+        video=video,
+        persisted=persist,
+        context_token=token,
+        chat_status=status,
+        locator_token=_locator_token(rid),
+    )
+
+
+def _record(
+    chat: Chat, prompt: str, answer: Answer, images: list[GeneratedImage], rid: str, rcid: str, token: str
+) -> None:
+    urls = [image.url for image in images]
+    planned = answer.research is not None
+    chat.turns.append(Turn(prompt, answer.text, answer.thoughts, urls, rid, rcid, planned))
+    chat.context_token = token
+
+
+def _token(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+def _locator_token(rid: str) -> str:
+    return _token("locator", rid)[:43]
+
+
+def _register_images(
+    state: SimState, answer: Answer, base_url: str, account: Account
+) -> list[GeneratedImage]:
+    images = []
+    for index, spec in enumerate(answer.images):
+        token = "AHiVA1" + _token("image", spec.seed, account.public_id)[:58]
+        state.images[token] = spec
+        images.append(
+            GeneratedImage(
+                url=f"{base_url}/gg-dl/{token}=s1024-rj",
+                name=f"image_{index}.png",
+                token="$Aesy" + _token("image-token", token)[:24],
+                placeholder=IMAGE_PLACEHOLDER.format(n=index),
+                prompt=spec.prompt,
+                index=index,
+            )
+        )
+    return images
+
+
+def _register_video(
+    state: SimState, answer: Answer, base_url: str, account: Account
+) -> tuple[str, str] | None:
+    if not answer.video:
+        return None
+    token = _token("video", answer.video_job)[:48]
+    state.videos.setdefault(token, VideoJob(token, time.monotonic(), account.public_id))
+    return (
+        f"{base_url}/download?c={token}&filename=thumbnail.jpg",
+        f"{base_url}/download?c={token}&filename=video.mp4",
+    )

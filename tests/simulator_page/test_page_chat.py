@@ -1,0 +1,248 @@
+"""Sending, streaming, modes, exact prompts, stopping and continuing a chat, in both UI generations."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.simulator_page.pagekit import (
+    EDITOR,
+    LAST_RESPONSE,
+    PRO_HEX,
+    SEND,
+    STOP,
+    THINKING_HEX,
+    UI_GENERATIONS,
+    NewContext,
+    SimControl,
+    account,
+    choose_mode,
+    mode_button,
+    open_page,
+    send,
+    type_prompt,
+    wait_answer,
+)
+
+pytestmark = pytest.mark.browser
+
+
+async def test_send_carries_prompt_and_chosen_pro_mode(
+    new_context: NewContext, sim_url: str, sim: SimControl, ui: str
+) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    await choose_mode(page, ui, "pro")
+    async with page.expect_request(re.compile(r"/StreamGenerate\?")) as captured:
+        await send(page, "What is 2+2?")
+    request = await captured.value
+    header = json.loads(request.headers["x-goog-ext-525001261-jspb"])
+    assert header[4] == PRO_HEX and header[14] == 3 and len(header) == 17
+    assert request.headers["x-same-domain"] == "1"
+    assert "rt=c" in request.url and "_reqid=" in request.url and "bl=" in request.url
+
+    text = await wait_answer(page)
+    assert "Turn 1 of chat" in text
+    [logged] = await sim.requests(psid)
+    assert logged["prompt"] == "What is 2+2?"
+    assert logged["mode_hex"] == PRO_HEX
+    assert re.fullmatch(r".*/app/[0-9a-f]+", page.url), page.url
+    assert await page.locator(EDITOR).inner_text() in ("", "\n")
+
+
+async def test_thinking_mode_streams_thoughts(
+    new_context: NewContext, sim_url: str, sim: SimControl, ui: str
+) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    await choose_mode(page, ui, "thinking")
+    if ui == "mid2026":
+        label = await page.locator(mode_button(ui)).get_attribute("aria-label")
+        assert label == "Open mode picker, currently Thinking"
+    else:
+        assert await page.locator('[data-test-id="logo-pill-label-container"]').inner_text() == "Thinking"
+    await send(page, "Think about it")
+    await wait_answer(page)
+    thoughts = page.locator(f'{LAST_RESPONSE} >> [data-test-id="thoughts-content"]')
+    assert (await thoughts.inner_text()).strip()
+    await page.locator(f'{LAST_RESPONSE} >> [data-test-id="thoughts-header-button"]').click()
+    [logged] = await sim.requests(psid)
+    assert logged["mode_hex"] == THINKING_HEX
+    assert logged["mode_category"] == 2
+
+
+async def test_extended_thinking_sets_the_thinking_level(new_context: NewContext, mid2026_url: str) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, mid2026_url, psid)
+    await choose_mode(page, "mid2026", "extended")
+    assert await page.locator(mode_button("mid2026")).get_attribute("aria-label") == (
+        "Open mode picker, currently Extended thinking"
+    )
+    async with page.expect_request(re.compile(r"/StreamGenerate\?")) as captured:
+        await send(page, "Think harder")
+    header = json.loads((await captured.value).headers["x-goog-ext-525001261-jspb"])
+    assert (header[4], header[14], header[15]) == (THINKING_HEX, 2, 2)
+    await wait_answer(page)
+
+
+async def test_mode_menu_lives_in_the_overlay_and_closes(
+    new_context: NewContext, sim_url: str, ui: str
+) -> None:
+    page = await open_page(new_context, sim_url, account("paid"))
+    menu = ".cdk-overlay-container > .cdk-overlay-connected-position-bounding-box > .cdk-overlay-pane " + (
+        ".gds-mode-switch-menu[role=menu]"
+        if ui == "early2026"
+        else '[data-test-id="gem-mode-menu"][role=menu]'
+    )
+    await page.locator(mode_button(ui)).click()
+    await page.wait_for_selector(menu)
+    assert await page.locator(f"bard-mode-switcher {menu}").count() == 0
+    await page.keyboard.press("Escape")
+    await page.wait_for_selector(menu, state="detached")
+    await page.locator(mode_button(ui)).click()
+    await page.wait_for_selector(menu)
+    await page.mouse.click(5, 5)
+    await page.wait_for_selector(menu, state="detached")
+
+
+@pytest.mark.parametrize("ui", UI_GENERATIONS)
+async def test_text_streams_before_the_action_row(
+    new_context: NewContext, slow_urls: dict[str, str], ui: str
+) -> None:
+    page = await open_page(new_context, slow_urls[ui], account("paid"))
+    await send(page, "Stream please")
+    markdown = page.locator(f"{LAST_RESPONSE} >> message-content .markdown")
+    await page.wait_for_function(
+        """() => {
+            const r = [...document.querySelectorAll('model-response')].pop();
+            if (!r || r.querySelector('message-actions')) return false;
+            return r.querySelector('.markdown').innerText.trim().length > 0;
+        }"""
+    )
+    partial = await markdown.inner_text()
+    assert await page.locator(STOP).count() == 1
+    final = await wait_answer(page)
+    assert len(final) > len(partial)
+    assert await page.locator(STOP).count() == 0
+
+
+async def test_newlines_and_unicode_arrive_exactly(
+    new_context: NewContext, sim_url: str, sim: SimControl
+) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    await type_prompt(page, "line one\n\n  indented  twice 😄 你好\u00a0end")
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.type("typed ü")
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.press("Enter")
+    await wait_answer(page)
+    [logged] = await sim.requests(psid)
+    assert logged["prompt"] == "line one\n\n  indented  twice 😄 你好 end\ntyped ü\n"
+    query = await page.locator("user-query .query-text").last.inner_text()
+    assert "😄 你好" in query
+
+
+async def test_a_hundred_thousand_characters_arrive_exactly(
+    new_context: NewContext, sim_url: str, sim: SimControl
+) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    prompt = "".join(f"{i:05d} line of a long prompt\n" for i in range(4000))[:100_000]
+    await send(page, prompt)
+    text = await wait_answer(page)
+    assert "I received 100000 characters" in text
+    [logged] = await sim.requests(psid)
+    assert logged["prompt"] == prompt
+
+
+async def test_send_button_exists_only_with_text(new_context: NewContext, sim_url: str, ui: str) -> None:
+    page = await open_page(new_context, sim_url, account("paid"))
+    editor = page.locator(EDITOR)
+    assert await page.locator(SEND).count() == 0
+    assert "ql-blank" in (await editor.get_attribute("class") or "")
+    await type_prompt(page, "x")
+    button = page.locator(SEND)
+    await button.wait_for()
+    icon = "send" if ui == "early2026" else "arrow_upward"
+    assert await button.locator(f'mat-icon[data-mat-icon-name="{icon}"]').count() == 1
+    has_class = await button.evaluate("b => b.classList.contains('send-button')")
+    assert has_class == (ui == "early2026")
+    await page.keyboard.press("Backspace")
+    await page.wait_for_selector(SEND, state="detached")
+    assert "ql-blank" in (await editor.get_attribute("class") or "")
+
+
+@pytest.mark.parametrize("ui", UI_GENERATIONS)
+async def test_stop_aborts_and_keeps_the_partial_answer(
+    new_context: NewContext, slow_urls: dict[str, str], ui: str
+) -> None:
+    page = await open_page(new_context, slow_urls[ui], account("paid"))
+    aborted: list[str] = []
+    page.on("requestfailed", lambda request: aborted.append(request.url))
+    await send(page, "Long answer please")
+    await page.wait_for_function(
+        """() => {
+            const r = [...document.querySelectorAll('model-response')].pop();
+            return (r?.querySelector('.markdown').innerText || '').length > 0;
+        }"""
+    )
+    stop = page.locator(STOP)
+    assert await stop.locator('mat-icon[fonticon="stop"]').count() == 1
+    await stop.click()
+    await page.wait_for_selector(STOP, state="detached")
+    partial = await page.locator(f"{LAST_RESPONSE} >> message-content .markdown").inner_text()
+    assert partial.strip()
+    await page.wait_for_timeout(600)
+    assert await page.locator(f"{LAST_RESPONSE} >> message-content .markdown").inner_text() == partial
+    assert any("StreamGenerate" in url for url in aborted)
+
+
+async def test_app_cid_renders_earlier_turns_and_continues(
+    new_context: NewContext, sim_url: str, sim: SimControl
+) -> None:
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    await send(page, "first question")
+    await wait_answer(page)
+    match = re.search(r"/app/([0-9a-f]+)$", page.url)
+    assert match, page.url
+    chat_id = match.group(1)
+
+    again = await open_page(new_context, sim_url, psid, f"/app/{chat_id}")
+    await again.wait_for_selector("model-response message-actions")
+    assert "first question" in await again.locator("user-query .query-text").first.inner_text()
+    await send(again, "second question")
+    text = await wait_answer(again, count=2)
+    assert f"Turn 2 of chat c_{chat_id}" in text
+    logged = await sim.requests(psid)
+    assert [entry["prompt"] for entry in logged] == ["first question", "second question"]
+    assert logged[1]["sent_cid"] == f"c_{chat_id}"
+
+
+async def test_unknown_chat_cannot_be_loaded(new_context: NewContext, sim_url: str) -> None:
+    page = await open_page(new_context, sim_url, account("paid"), "/app/00000000deadbeef")
+    assert await page.get_by_text("This chat couldn't be loaded").count() == 1
+    assert await page.locator("model-response").count() == 0
+
+
+async def test_structure_of_a_finished_turn(new_context: NewContext, sim_url: str) -> None:
+    page = await open_page(new_context, sim_url, account("paid"))
+    await send(page, "Structure")
+    await wait_answer(page)
+    path = (
+        "chat-window infinite-scroller#chat-history[data-test-id=chat-history-container] "
+        "> .conversation-container "
+        "> model-response > response-container > .response-container > "
+        "structured-content-container.model-response-text > message-content[data-test-id=message-content] "
+        "> div.markdown.markdown-main-panel"
+    )
+    assert await page.locator(path).count() == 1
+    hidden = await page.locator(".conversation-container .cdk-visually-hidden").all_inner_texts()
+    assert [text.strip() for text in hidden] == ["You said", "Gemini said"]
+    actions = page.locator(f"{LAST_RESPONSE} >> message-actions")
+    assert await actions.locator('button[aria-label="Good response"]').count() == 1
+    assert await actions.locator('button[aria-label="Bad response"]').count() == 1
+    assert await actions.locator('[data-test-id="copy-button"]').count() == 1
