@@ -26,10 +26,11 @@ venv: $(VENV)/.installed
 demo: setup
 	$(PY) -m simulator --port $(PORT)
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: venv
+	@echo "ruff and mypy (strict)"
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

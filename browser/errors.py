@@ -1,12 +1,41 @@
 """The browser layer's exception tree. Every error that leaves ``browser/`` is one of these.
 
 BrowserError
- └── ProtocolError          the page's network answer could not be decoded
+ ├── ProtocolError          the page's network answer could not be decoded
+ ├── LaunchFailed           Chromium would not start, or a remote browser could not be reached
+ ├── CookieFormatError      a cookie export could not be read (never quotes a cookie value)
+ ├── UnknownAccount         no account has that id
+ ├── DriverError            a step on the page failed
+ │    ├── NavigationFailed  the page could not be opened (or landed somewhere unexpected)
+ │    ├── SelectorMissing   an element the step needs is not on the page (names the selector)
+ │    └── StepTimeout       a bounded UI step did not finish in time (names the step)
+ ├── TargetClosed           the page, context or browser died under us
+ ├── AccountUnavailable     the account cannot serve: signed out, captcha, consent wall, IP block
+ ├── UpstreamRejected       Gemini answered with a BardErrorInfo code (``code``, ``status``)
+ ├── UpstreamTimeout        no first frame, or the stream stalled, or the turn ran too long
+ ├── NoCapacity             every fitting account is busy and the wait queue is full or timed out
+ └── NoEligibleAccount      no healthy account offers what the request needs
 """
 
 from __future__ import annotations
 
-__all__ = ["BrowserError", "ProtocolError"]
+__all__ = [
+    "AccountUnavailable",
+    "BrowserError",
+    "CookieFormatError",
+    "DriverError",
+    "LaunchFailed",
+    "NavigationFailed",
+    "NoCapacity",
+    "NoEligibleAccount",
+    "ProtocolError",
+    "SelectorMissing",
+    "StepTimeout",
+    "TargetClosed",
+    "UnknownAccount",
+    "UpstreamRejected",
+    "UpstreamTimeout",
+]
 
 
 class BrowserError(Exception):
@@ -15,3 +44,76 @@ class BrowserError(Exception):
 
 class ProtocolError(BrowserError):
     """A StreamGenerate body broke the framing or payload rules."""
+
+
+class LaunchFailed(BrowserError):
+    """Chromium could not be launched or a remote endpoint could not be connected."""
+
+
+class CookieFormatError(BrowserError):
+    """A cookie export is not JSON, not Netscape text, or lacks ``__Secure-1PSID``."""
+
+
+class UnknownAccount(BrowserError):
+    """The pool has no account with the requested id."""
+
+
+class DriverError(BrowserError):
+    """A page step failed; ``step`` names it for logs and the doctor command."""
+
+    def __init__(self, message: str, *, step: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class NavigationFailed(DriverError):
+    """Opening a URL failed or ended on an unexpected page."""
+
+
+class SelectorMissing(DriverError):
+    """None of the selector fallbacks for ``selector`` matched in time."""
+
+    def __init__(self, selector: str, *, step: str = "") -> None:
+        super().__init__(f"no element matched selector {selector!r}", step=step)
+        self.selector = selector
+
+
+class StepTimeout(DriverError):
+    """A UI step exceeded its timeout."""
+
+
+class TargetClosed(BrowserError):
+    """The page, its context or the whole browser closed or crashed."""
+
+
+class AccountUnavailable(BrowserError):
+    """The account's page is signed out, behind a captcha or consent wall, or IP-blocked."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UpstreamRejected(BrowserError):
+    """Gemini rejected the turn with a BardErrorInfo ``code`` (and gRPC-like ``status``)."""
+
+    def __init__(self, code: int, status: int | None = None, message: str = "") -> None:
+        super().__init__(message or f"Gemini rejected the turn (code {code}, status {status})")
+        self.code = code
+        self.status = status
+
+
+class UpstreamTimeout(BrowserError):
+    """The answer did not start, stalled, or exceeded the turn's time budget."""
+
+
+class NoCapacity(BrowserError):
+    """No lease could be granted in time; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NoEligibleAccount(BrowserError):
+    """No account in a usable state offers the requested mode, tool or account id."""

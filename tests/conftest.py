@@ -38,10 +38,14 @@ async def playwright() -> AsyncIterator[Playwright]:
         yield pw
 
 
+def _chromium_installed() -> bool:
+    return os.path.exists(CHROMIUM_PATH)
+
+
 @pytest.fixture(scope="session")
 async def chromium(playwright: Playwright) -> AsyncIterator[Browser]:
     """One headless Debian Chromium for the whole session."""
-    if not os.path.exists(CHROMIUM_PATH):
+    if not _chromium_installed():
         pytest.fail(f"Chromium not found at {CHROMIUM_PATH}; run `make test` (it installs it)")
     browser = await playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
     try:

@@ -1,0 +1,217 @@
+"""Live capture of one StreamGenerate response body over CDP.
+
+Arm a ``BodyCapture`` on the page before clicking send. It records the first POST whose URL holds
+the marker, asks Chromium to stream that body (``Network.streamResourceContent``: the answer is
+what is already buffered, then every later chunk arrives as ``Network.dataReceived`` with base64
+``data`` at the moment the server writes it) and yields the bytes in order until
+``Network.loadingFinished`` or ``loadingFailed``. It does not care whether the page uses XHR or
+fetch: CDP sees both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from playwright.async_api import CDPSession, Page
+
+from browser._playwright_errors import is_closed_error, map_playwright_errors
+from browser.errors import TargetClosed, UpstreamTimeout
+
+log = logging.getLogger(__name__)
+
+STREAM_GENERATE_MARKER = "assistant.lamda.BardFrontendService/StreamGenerate"
+
+
+@dataclass(frozen=True)
+class _End:
+    error: str | None = None
+    canceled: bool = False
+
+
+@dataclass(frozen=True)
+class ResponseMeta:
+    """What the response head said: final URL (after redirects), status and MIME type."""
+
+    url: str
+    status: int
+    mime: str
+
+
+class LoadingFailed(Exception):
+    """The body ended with ``Network.loadingFailed`` (``canceled`` when the page aborted it)."""
+
+    def __init__(self, error: str, *, canceled: bool) -> None:
+        super().__init__(error)
+        self.canceled = canceled
+
+
+class BodyCapture:
+    """One armed capture; ``async with`` owns the CDP session."""
+
+    def __init__(self, page: Page, marker: str = STREAM_GENERATE_MARKER) -> None:
+        self._page = page
+        self._marker = marker
+        self._session: CDPSession | None = None
+        self._request_id: str | None = None
+        self._queue: asyncio.Queue[bytes | _End] = asyncio.Queue()
+        self._pending: list[bytes] = []
+        self._streaming = False
+        self._finished = False
+        self._stream_task: asyncio.Task[None] | None = None
+        self.response: ResponseMeta | None = None
+        self.request_seen = asyncio.Event()
+        self.bytes_received = 0
+        self._watching_page = False
+
+    async def __aenter__(self) -> BodyCapture:
+        with map_playwright_errors("capture.arm"):
+            self._session = await self._page.context.new_cdp_session(self._page)
+            self._session.on("Network.requestWillBeSent", self._on_request)
+            self._session.on("Network.responseReceived", self._on_response)
+            self._session.on("Network.dataReceived", self._on_data)
+            self._session.on("Network.loadingFinished", self._on_finished)
+            self._session.on("Network.loadingFailed", self._on_failed)
+            await self._session.send("Network.enable", {"maxTotalBufferSize": 64 * 1024 * 1024})
+        self._page.on("close", self._on_page_gone)
+        self._page.on("crash", self._on_page_gone)
+        self._watching_page = True
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Detach from the page (idempotent; a dead page is already detached)."""
+        if self._watching_page:
+            self._watching_page = False
+            self._page.remove_listener("close", self._on_page_gone)
+            self._page.remove_listener("crash", self._on_page_gone)
+        task, self._stream_task = self._stream_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                await session.detach()
+            except Exception:  # the target may be gone; nothing left to release then
+                log.debug("CDP detach failed", exc_info=True)
+
+    # -- events (called synchronously by Playwright, in message order) --
+
+    def _on_request(self, event: dict[str, Any]) -> None:
+        request = event.get("request", {})
+        url, method = request.get("url", ""), request.get("method", "GET")
+        if self._request_id is None and self._marker in url and method == "POST":
+            self._request_id = event["requestId"]
+            self.request_seen.set()
+
+    def _on_response(self, event: dict[str, Any]) -> None:
+        if event.get("requestId") != self._request_id or self.response is not None:
+            return
+        head = event.get("response", {})
+        self.response = ResponseMeta(
+            url=str(head.get("url", "")),
+            status=int(head.get("status", 0)),
+            mime=str(head.get("mimeType", "")),
+        )
+        self._stream_task = asyncio.get_running_loop().create_task(self._start_streaming())
+
+    def _on_data(self, event: dict[str, Any]) -> None:
+        if event.get("requestId") != self._request_id or not event.get("data"):
+            return
+        chunk = base64.b64decode(event["data"])
+        if self._streaming:
+            self._push(chunk)
+        else:  # arrived after streamResourceContent answered but before we read its buffer
+            self._pending.append(chunk)
+
+    def _on_finished(self, event: dict[str, Any]) -> None:
+        if event.get("requestId") != self._request_id:
+            return
+        if self._streaming:
+            self._end(_End())
+        else:
+            self._finished = True  # the stream task reads the whole body instead
+
+    def _on_failed(self, event: dict[str, Any]) -> None:
+        if event.get("requestId") == self._request_id:
+            self._end(_End(error=str(event.get("errorText", "failed")), canceled=bool(event.get("canceled"))))
+
+    def _on_page_gone(self, _page: object) -> None:
+        if not self._finished:
+            self._end(_End(error="target closed"))
+
+    def _push(self, chunk: bytes) -> None:
+        self.bytes_received += len(chunk)
+        self._queue.put_nowait(chunk)
+
+    def _end(self, end: _End) -> None:
+        self._streaming = False
+        self._finished = True
+        self._queue.put_nowait(end)
+
+    async def _start_streaming(self) -> None:
+        session, request_id = self._session, self._request_id
+        if session is None or request_id is None:
+            return
+        try:
+            result = await session.send("Network.streamResourceContent", {"requestId": request_id})
+        except Exception as exc:
+            if is_closed_error(exc):
+                self._end(_End(error="target closed"))
+                return
+            # The body already ended (fast answers): read it whole.
+            await self._read_whole_body(session, request_id)
+            return
+        buffered = base64.b64decode(result.get("bufferedData", "") or "")
+        if buffered:
+            self._push(buffered)
+        for chunk in self._pending:
+            self._push(chunk)
+        self._pending.clear()
+        if self._finished:
+            self._end(_End())
+        else:
+            self._streaming = True
+
+    async def _read_whole_body(self, session: CDPSession, request_id: str) -> None:
+        for _ in range(100):  # loadingFinished may still be on its way; bounded wait
+            if self._finished:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            result = await session.send("Network.getResponseBody", {"requestId": request_id})
+        except Exception as exc:
+            self._end(_End(error=f"body unavailable: {type(exc).__name__}"))
+            return
+        body = result.get("body", "")
+        self._push(base64.b64decode(body) if result.get("base64Encoded") else body.encode())
+        self._end(_End())
+
+    # -- consumer --
+
+    async def chunks(self, *, first_timeout: float, idle_timeout: float) -> AsyncIterator[bytes]:
+        """Body bytes in arrival order; raises ``UpstreamTimeout``, ``TargetClosed`` or ``LoadingFailed``."""
+        timeout = first_timeout
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                which = "first byte" if timeout is first_timeout else "next chunk"
+                raise UpstreamTimeout(f"no {which} of the answer within {timeout:.0f}s") from None
+            if isinstance(item, _End):
+                if item.error == "target closed":
+                    raise TargetClosed("the page closed while the answer streamed")
+                if item.error is not None:
+                    raise LoadingFailed(item.error, canceled=item.canceled)
+                return
+            timeout = idle_timeout
+            yield item

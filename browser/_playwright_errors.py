@@ -1,0 +1,51 @@
+"""Translate Playwright's exceptions into the browser layer's tree, at the boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from browser.errors import BrowserError, DriverError, NavigationFailed, StepTimeout, TargetClosed
+
+_CLOSED_MARKERS = (
+    "target closed",
+    "has been closed",
+    "browser has been closed",
+    "target crashed",
+    "page crashed",
+    "connection closed",
+    "browser closed",
+    "context or browser has been closed",
+    "websocket closed",
+    "session closed",
+    "not connected",
+)
+
+
+def is_closed_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in _CLOSED_MARKERS)
+
+
+@contextmanager
+def map_playwright_errors(step: str, *, navigation: bool = False) -> Iterator[None]:
+    """Run a block whose Playwright failures become ``StepTimeout``/``TargetClosed``/``DriverError``.
+
+    Only the first line of Playwright's message is kept: its call logs can quote page content.
+    """
+    try:
+        yield
+    except BrowserError:
+        raise
+    except PlaywrightTimeoutError:
+        raise StepTimeout(f"step {step!r} timed out", step=step) from None
+    except PlaywrightError as exc:
+        first_line = (exc.message or str(exc)).splitlines()[0][:200]
+        if is_closed_error(exc):
+            raise TargetClosed(f"{step}: {first_line}") from None
+        if navigation:
+            raise NavigationFailed(f"{step}: {first_line}", step=step) from None
+        raise DriverError(f"{step}: {first_line}", step=step) from None

@@ -1,0 +1,528 @@
+"""The pool: accounts, scheduling and leases, and ``Turn`` (one prompt answered as a stream).
+
+Scheduling picks, among accounts whose page offers the request's mode/tool and that are healthy
+and not cooling for its family, the least loaded one with a free tab. Callers wait in a bounded
+queue; a lease always comes back (normal end, error, cancel, crash). A turn that fails before any
+content moves to another account; 1013 is retried once on the same account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from types import TracebackType
+from typing import Any
+
+from playwright.async_api import Page, Playwright, async_playwright
+
+from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
+from browser._capture import BodyCapture, LoadingFailed
+from browser._cookies import account_id_for
+from browser._driver import PageDriver, PageState
+from browser._launcher import Launcher
+from browser._media import Media, fetch_media
+from browser._playwright_errors import map_playwright_errors
+from browser._requests import TurnRequest
+from browser._settings import PoolSettings
+from browser._store import CookieStore
+from browser.errors import (
+    AccountUnavailable,
+    BrowserError,
+    DriverError,
+    NoCapacity,
+    NoEligibleAccount,
+    TargetClosed,
+    UnknownAccount,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
+from browser.protocol import TurnDecoder, TurnSnapshot
+
+log = logging.getLogger(__name__)
+
+USAGE_LIMIT = 1037
+IP_BLOCKED = 1060
+TRANSIENT = 1013
+_DROPPED = 13
+
+
+class BrowserPool:
+    """Owns Playwright, the launcher, the cookie store and every account. Use with ``async with``."""
+
+    def __init__(self, settings: PoolSettings) -> None:
+        self.settings = settings
+        self._accounts: dict[str, Account] = {}
+        self._playwright: Playwright | None = None
+        self._launcher: Launcher | None = None
+        self._store = CookieStore(settings.data_dir)
+        self._changed = asyncio.Condition()
+        self._waiting = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rebuilding: set[str] = set()
+        self._closed = False
+
+    async def __aenter__(self) -> BrowserPool:
+        self._playwright = await async_playwright().start()
+        self._launcher = Launcher(self.settings, self._playwright)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._save_loop()), loop.create_task(self._health_loop())]
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Save every account's cookies and close everything (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for account in list(self._accounts.values()):
+            await account.close()
+        if self._launcher is not None:
+            await self._launcher.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+
+    # -- accounts --
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo:
+        """Start an account; the store's newer cookies win unless the spec brings another session."""
+        cookies = spec.parse_cookies()
+        account_id = account_id_for(spec.name, cookies)
+        stored = await self._store.load(account_id)
+        if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
+            cookies = stored.cookies
+        if account_id in self._accounts:
+            await self.remove_account(account_id)
+        if self._launcher is None:
+            raise BrowserError("the pool is not started (use `async with BrowserPool(...)`)")
+        account = Account(
+            account_id,
+            spec.name or account_id,
+            cookies,
+            spec.proxy,
+            self.settings,
+            self._launcher,
+            self._store,
+        )
+        self._accounts[account_id] = account
+        await self._store.save(account_id, cookies)
+        await account.start()
+        await self._notify()
+        return account.info()
+
+    async def remove_account(self, account_id: str) -> None:
+        account = self._accounts.pop(account_id, None)
+        if account is None:
+            raise UnknownAccount(f"no account {account_id!r}")
+        await account.close()
+        await self._notify()
+
+    def accounts(self) -> list[AccountInfo]:
+        return [account.info() for account in self._accounts.values()]
+
+    async def check_account(self, account_id: str) -> AccountInfo:
+        """Reload the account's page and re-read its state and capabilities."""
+        account = self._get(account_id)
+        await account.save_cookies()
+        await account.start()
+        await self._notify()
+        return account.info()
+
+    async def screenshot(self, account_id: str) -> bytes:
+        account = self._get(account_id)
+        context = account.context
+        if context is None or not context.pages:
+            raise TargetClosed(f"account {account_id!r} has no page")
+        with map_playwright_errors("screenshot"):
+            return await context.pages[0].screenshot(type="png", timeout=self.settings.ui_timeout * 1000)
+
+    def _get(self, account_id: str) -> Account:
+        try:
+            return self._accounts[account_id]
+        except KeyError:
+            raise UnknownAccount(f"no account {account_id!r}") from None
+
+    # -- asking --
+
+    def turn(self, request: TurnRequest) -> Turn:
+        return Turn(self, request)
+
+    async def _lease(self, request: TurnRequest, exclude: set[str]) -> tuple[Account, Page]:
+        """Wait (bounded) for an account that fits; raises NoEligibleAccount or NoCapacity."""
+        if request.account_id is not None and request.account_id not in self._accounts:
+            raise UnknownAccount(f"no account {request.account_id!r}")
+        if self._waiting >= self.settings.queue_size and not self._free_candidate(request, exclude):
+            raise NoCapacity("the wait queue is full", retry_after=self.settings.queue_timeout)
+        deadline = time.monotonic() + self.settings.queue_timeout
+        self._waiting += 1
+        try:
+            async with self._changed:
+                while True:
+                    account = self._free_candidate(request, exclude)
+                    if account is not None:
+                        account.active += 1
+                        break
+                    self._raise_if_hopeless(request, exclude)
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise NoCapacity("every fitting account stayed busy", retry_after=5.0)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
+        finally:
+            self._waiting -= 1
+        try:
+            return account, await account.take_tab()
+        except BaseException:
+            await self._release(account, None)
+            raise
+
+    def _free_candidate(self, request: TurnRequest, exclude: set[str]) -> Account | None:
+        fitting = [
+            account
+            for account in self._accounts.values()
+            if account.id not in exclude
+            and account.health is AccountState.READY
+            and account.offers(request)
+            and account.cooling_for(request.mode) is None
+            and account.has_free_tab()
+        ]
+        return min(fitting, key=lambda account: account.active, default=None)
+
+    def _raise_if_hopeless(self, request: TurnRequest, exclude: set[str]) -> None:
+        """Waiting helps only if a fitting account is busy or still starting."""
+        hopeful = False
+        cooling: list[float] = []
+        for account in self._accounts.values():
+            if account.id in exclude or (request.account_id not in (None, account.id)):
+                continue
+            if account.health is AccountState.STARTING or (
+                account.health is AccountState.FAILED and account.id in self._rebuilding
+            ):
+                hopeful = True
+            elif account.health is AccountState.READY and account.offers(request):
+                until = account.cooling_for(request.mode)
+                if until is None:
+                    hopeful = True
+                else:
+                    cooling.append(until)
+        if hopeful:
+            return
+        if cooling:
+            raise NoCapacity(
+                f"every fitting account is cooling for {request.mode.value}",
+                retry_after=max(1.0, min(cooling) - time.time()),
+            )
+        raise NoEligibleAccount(_why_none(request))
+
+    async def _release(self, account: Account, page: Page | None) -> None:
+        account.active = max(0, account.active - 1)
+        if page is not None:
+            account.return_tab(page)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- failure handling --
+
+    def _rebuild_soon(self, account: Account) -> None:
+        if account.id in self._rebuilding or self._closed:
+            return
+        self._rebuilding.add(account.id)
+
+        async def rebuild() -> None:
+            try:
+                await account.start()
+            finally:
+                self._rebuilding.discard(account.id)
+                await self._notify()
+
+        self._tasks.append(asyncio.get_running_loop().create_task(rebuild()))
+
+    def _after_failure(
+        self, account: Account, error: BrowserError, request: TurnRequest, reset_at: float | None
+    ) -> None:
+        if isinstance(error, UpstreamRejected):
+            if error.code == USAGE_LIMIT:
+                account.cool(request.mode, reset_at or time.time() + self.settings.cooldown_default)
+            elif error.code == IP_BLOCKED:
+                account.block("IP blocked (1060)")
+        elif isinstance(error, AccountUnavailable):
+            if error.reason == PageState.SIGNED_OUT.value:
+                account.apply_page_state(PageState.SIGNED_OUT)
+            else:
+                account.block(error.reason)
+        elif isinstance(error, TargetClosed):
+            account.mark_failed(str(error))
+            self._rebuild_soon(account)
+
+    # -- background --
+
+    async def _save_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.cookie_save_interval)
+            for account in list(self._accounts.values()):
+                try:
+                    await account.save_cookies()
+                except Exception:  # one failing account must not stop the others' saves
+                    log.warning("saving cookies of %s failed", account.id, exc_info=True)
+
+    async def _health_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.health_interval)
+            now = time.time()
+            for account in list(self._accounts.values()):
+                if account.health is AccountState.FAILED or (
+                    account.health is AccountState.BLOCKED and (account.blocked_until or 0) <= now
+                ):
+                    self._rebuild_soon(account)
+
+
+def _session_of(cookies: list[Any]) -> str | None:
+    return next((cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID"), None)
+
+
+def _why_none(request: TurnRequest) -> str:
+    wanted = request.mode.value + (f" with {request.tool.value}" if request.tool else "")
+    if request.account_id:
+        return f"account {request.account_id!r} cannot serve {wanted} now"
+    return f"no healthy account offers {wanted}"
+
+
+def has_content(snapshot: TurnSnapshot) -> bool:
+    return bool(
+        snapshot.text
+        or snapshot.thoughts
+        or snapshot.images
+        or snapshot.video
+        or snapshot.research
+        or snapshot.canvas
+    )
+
+
+def reset_time(snapshot: TurnSnapshot) -> float | None:
+    """The earliest quota reset the 1037 frame announced, as a UNIX time (None when absent)."""
+    quota: Any = getattr(snapshot, "quota", None)
+    if quota is None:
+        return None
+    candidates: list[Any] = []
+    for name in ("reset_at", "reset_time", "resets_at"):
+        value = getattr(quota, name, None)
+        if value is not None:
+            candidates.append(value)
+    for name in ("reset_times", "resets"):
+        values = getattr(quota, name, None)
+        if values:
+            candidates.extend(values)
+    times = [_as_epoch(value) for value in candidates]
+    valid = [value for value in times if value is not None and value > time.time()]
+    return min(valid, default=None)
+
+
+def _as_epoch(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value) / (1000.0 if value > 1e11 else 1.0)
+    timestamp = getattr(value, "timestamp", None)
+    return float(timestamp()) if callable(timestamp) else None
+
+
+class Turn:
+    """One prompt on a leased account; iterate for cumulative snapshots. Use with ``async with``."""
+
+    def __init__(self, pool: BrowserPool, request: TurnRequest) -> None:
+        self._pool = pool
+        self._request = request
+        self._settings = pool.settings
+        self._account: Account | None = None
+        self._page: Page | None = None
+        self._tried: set[str] = set()
+        self._stream: AsyncIterator[TurnSnapshot] | None = None
+        self._running = False
+        self.final: TurnSnapshot | None = None
+
+    @property
+    def account_id(self) -> str:
+        if self._account is None:
+            raise BrowserError("the turn holds no lease")
+        return self._account.id
+
+    async def __aenter__(self) -> Turn:
+        self._account, self._page = await self._pool._lease(self._request, self._tried)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._running:
+                with contextlib.suppress(BrowserError):
+                    await asyncio.wait_for(self.stop(), self._settings.stop_timeout)
+            if self._stream is not None:
+                with contextlib.suppress(Exception):
+                    await self._stream.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        account, page = self._account, self._page
+        self._page = None
+        if account is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(account.save_cookies(), self._settings.ui_timeout)
+            await self._pool._release(account, page)
+
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
+        if self._stream is None:
+            self._stream = self._attempts()
+        return self._stream
+
+    async def stop(self) -> None:
+        """Stop the running answer (clicks the page's Stop)."""
+        if self._page is None or not self._running:
+            return
+        self._running = False
+        await PageDriver(self._page, self._settings).stop()
+
+    async def fetch_media(self, url: str) -> bytes:
+        return (await self.fetch_media_full(url)).data
+
+    async def fetch_media_full(self, url: str) -> Media:
+        account = self._account
+        if account is None or account.context is None:
+            raise TargetClosed("the turn's account has no context")
+        return await fetch_media(
+            account.context.request,
+            url,
+            base_url=self._settings.base_url,
+            timeout_s=self._settings.navigation_timeout,
+        )
+
+    async def _attempts(self) -> AsyncIterator[TurnSnapshot]:
+        retried_transient = False
+        while True:
+            account, page = self._account, self._page
+            assert account is not None and page is not None
+            self._tried.add(account.id)
+            yielded = False
+            try:
+                async for snapshot in self._one_attempt(page):
+                    yielded = yielded or has_content(snapshot)
+                    self.final = snapshot
+                    if yielded:
+                        yield snapshot
+                return
+            except (
+                UpstreamRejected,
+                UpstreamTimeout,
+                TargetClosed,
+                AccountUnavailable,
+                DriverError,
+            ) as error:
+                if self._running:  # a stalled answer keeps running on the page: stop it first
+                    with contextlib.suppress(BrowserError, TimeoutError):
+                        await asyncio.wait_for(self.stop(), self._settings.stop_timeout)
+                reset_at = reset_time(self.final) if self.final is not None else None
+                self._pool._after_failure(account, error, self._request, reset_at)
+                if yielded:
+                    raise
+                if isinstance(error, UpstreamRejected) and error.code == TRANSIENT and not retried_transient:
+                    retried_transient = True
+                    continue
+                if self._request.account_id is not None:
+                    raise
+                log.info("turn moves off %s before any content: %s", account.id, type(error).__name__)
+                await self._pool._release(account, page)
+                self._account, self._page = None, None
+                try:
+                    self._account, self._page = await self._pool._lease(self._request, self._tried)
+                except (NoEligibleAccount, NoCapacity):
+                    raise error from None
+
+    async def _one_attempt(self, page: Page) -> AsyncIterator[TurnSnapshot]:
+        request, settings = self._request, self._settings
+        driver = PageDriver(page, settings)
+        path = (
+            f"/app/{request.chat_id}"
+            if request.chat_id
+            else (f"/gem/{request.gem}" if request.gem else "/app")
+        )
+        state = await driver.open(path)
+        if state is not PageState.READY:
+            raise AccountUnavailable(f"the page is {state.value}", reason=state.value)
+        await driver.choose_mode(request.mode)
+        if request.tool is not None:
+            await driver.choose_tool(request.tool)
+        await driver.attach(request.attachments)
+        await driver.insert_prompt(request.prompt)
+        deadline = time.monotonic() + settings.turn_timeout
+        async with BodyCapture(page) as capture:
+            await driver.send(capture.request_seen)
+            self._running = True
+            decoder = TurnDecoder()
+            try:
+                async for chunk in capture.chunks(
+                    first_timeout=settings.first_frame_timeout, idle_timeout=settings.idle_timeout
+                ):
+                    for snapshot in decoder.feed(chunk):
+                        _raise_on_error(snapshot)
+                        yield snapshot
+                    if time.monotonic() > deadline:
+                        raise UpstreamTimeout(f"the turn ran past {settings.turn_timeout:.0f}s")
+            except LoadingFailed as failed:
+                stopped_by_us = not self._running
+                self._running = False
+                if failed.canceled and stopped_by_us:
+                    return
+                raise UpstreamRejected(_DROPPED, None, "the answer's connection failed") from None
+            # Only a body that ended by itself leaves nothing to stop; on errors or cancellation
+            # ``_running`` stays set so that the caller's exit clicks Stop.
+            self._running = False
+            response = capture.response
+            if response is not None and response.status != 200:
+                _raise_on_http(response.status, response.url)
+            last = decoder.close()
+            _raise_on_error(last)
+            if has_content(last):
+                yield last
+                return
+        # The network gave nothing usable: read what the page shows.
+        yield await self._dom_fallback(driver, last)
+
+    async def _dom_fallback(self, driver: PageDriver, empty: TurnSnapshot) -> TurnSnapshot:
+        deadline = time.monotonic() + self._settings.ui_timeout
+        answer = await driver.read_answer()
+        while not answer.done and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            answer = await driver.read_answer()
+        if answer.error_code is not None:
+            raise UpstreamRejected(answer.error_code, None, f"the page shows error {answer.error_code}")
+        if not answer.text:
+            raise UpstreamTimeout("the answer had no content, in the network or on the page")
+        return replace(empty, text=answer.text, completed=answer.done)
+
+
+def _raise_on_error(snapshot: TurnSnapshot) -> None:
+    if snapshot.error_code is not None and not has_content(snapshot):
+        raise UpstreamRejected(snapshot.error_code, snapshot.error_status)
+
+
+def _raise_on_http(status: int, url: str) -> None:
+    if "/sorry/" in url:
+        raise AccountUnavailable("Google asks for a captcha", reason=PageState.CAPTCHA.value)
+    if "ServiceLogin" in url or status in (401, 403):
+        raise AccountUnavailable("the session is signed out", reason=PageState.SIGNED_OUT.value)
+    raise UpstreamRejected(0, status, f"StreamGenerate answered HTTP {status}")

@@ -1,0 +1,187 @@
+"""Every selector and UI label the driver uses, in one table, newest UI generation first.
+
+Sources: research/page.md §5 (quick reference), §1.6 (mode picker timeline) and §1.7 (tools
+timeline). Language-free hooks (element names, data-test-id, icon names) come before aria-labels;
+pages are opened with ``hl=en`` so the English labels hold where a hook does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from browser._requests import ModeFamily, Tool
+
+
+@dataclass(frozen=True)
+class Sel:
+    """One UI element: its name (for errors) and CSS fallbacks, tried as one selector list."""
+
+    name: str
+    fallbacks: tuple[str, ...]
+
+    @property
+    def css(self) -> str:
+        return ", ".join(self.fallbacks)
+
+
+EDITOR = Sel(
+    "editor",
+    (
+        'rich-textarea .ql-editor[contenteditable="true"]',
+        'div.ql-editor[contenteditable="true"]',
+        '[data-test-id="textarea-wrapper"] [role="textbox"]',
+        'div[contenteditable="true"][role="textbox"]',
+    ),
+)
+SEND = Sel(
+    "send button",
+    (
+        'button:has([data-mat-icon-name="arrow_upward"])',
+        'button:has([data-mat-icon-name="send"])',
+        "button.send-button.submit",
+        ".send-button-container button.submit",
+        'button[aria-label="Send message"]',
+    ),
+)
+STOP = Sel(
+    "stop button",
+    (
+        'button:has([data-mat-icon-name="stop"])',
+        'button:has(mat-icon[fonticon="stop"])',
+        "button.send-button.stop",
+        ".send-button-container button.stop",
+        'button[aria-label="Stop response"]',
+        'button[aria-label="Stop generating"]',
+    ),
+)
+MODEL_RESPONSE = Sel("model response", ("model-response",))
+ANSWER_MARKDOWN = Sel(
+    "answer text",
+    ("message-content .markdown", ".model-response-text .markdown", "response-container .markdown"),
+)
+MESSAGE_ACTIONS = Sel("message actions", ("message-actions",))
+ERROR_MESSAGE = Sel("error message", ("p.error-message[data-error-code]", ".error-message"))
+
+MODE_PICKER = Sel(
+    "mode picker",
+    (
+        "bard-mode-switcher button",
+        '[data-test-id="bard-mode-menu-button"]',
+        'button[aria-label^="Open mode picker"]',
+        "button.input-area-switch",
+    ),
+)
+MODE_PICKER_ARIA = Sel("mode picker label", ('[aria-label^="Open mode picker"]',))
+MODE_PICKER_TEXT = Sel(
+    "mode picker text",
+    ('[data-test-id="logo-pill-label-container"]', ".input-area-switch-label", ".picker-primary-text"),
+)
+MODE_ITEMS = Sel(
+    "mode menu item",
+    (
+        '[role="menu"] gem-menu-item[data-mode-id]',
+        '[data-test-id^="bard-mode-option-"]',
+        '.gds-mode-switch-menu [role="menuitemradio"]',
+        '.gds-mode-switch-menu [role="menuitem"]',
+        ".gds-mode-switch-menu button[mat-menu-item]",
+    ),
+)
+MODE_ITEM_LABEL = (".label", ".mode-title", ".title-and-description > span:first-child")
+
+TOOLS_OPENER = Sel(
+    "tools button",
+    (
+        "toolbox-drawer button.toolbox-drawer-button",
+        'input-container button[aria-label="Upload & tools"]',
+        'button[aria-label="Upload & tools"]',
+    ),
+)
+TOOL_ITEMS = Sel(
+    "tool menu item",
+    (
+        'toolbox-drawer-item button[role="menuitemcheckbox"]',
+        "toolbox-drawer-item > button",
+        "button.toolbox-drawer-item-list-button",
+    ),
+)
+MORE_TOOLS = Sel(
+    "more tools", ('[data-test-id="more-tools-button"]', 'button[role="menuitem"]:has-text("More tools")')
+)
+TOOL_CHIP = Sel("tool chip", ("button.toolbox-drawer-item-deselect-button", 'button[aria-label^="Deselect"]'))
+
+UPLOAD_OPENER = Sel(
+    "upload button",
+    (
+        "uploader button.upload-card-button",
+        'input-container button[aria-label="Upload & tools"]',
+        'button[aria-label="Upload & tools"]',
+        'button[aria-label="Open upload file menu"]',
+    ),
+)
+FILE_INPUT = Sel(
+    "file input",
+    ('images-files-uploader input[type="file"]', 'input[type="file"][name="Filedata"]'),
+)
+UPLOAD_CHIP = Sel(
+    "uploaded file",
+    ("uploader-file-preview", '[data-test-id="uploaded-file"]', ".file-preview-chip"),
+)
+UPLOAD_BUSY = Sel(
+    "upload in progress",
+    (
+        'input-container uploader-file-preview[aria-busy="true"]',
+        'input-container [data-test-id="uploaded-file"] [role="progressbar"]',
+        'input-container .file-preview-chip [role="progressbar"]',
+    ),
+)
+
+SIGNED_OUT = Sel(
+    "signed-out marker",
+    (
+        'a[href^="https://accounts.google.com/ServiceLogin"]',
+        'a[aria-label="Sign in"]',
+        "uploader-signed-out-tooltip",
+    ),
+)
+SIGNED_IN = Sel("signed-in marker", ("[data-email]", 'a[aria-label*="Google Account"]', 'a[aria-label*="@"]'))
+CHAT_MISSING_TEXT = "This chat couldn't be loaded"
+CONSENT_ACCEPT = Sel("consent accept", ('button:has-text("Accept all")', 'input[value="Accept all"]'))
+
+CAPTCHA_PATH = re.compile(r"/sorry/|recaptcha", re.IGNORECASE)
+CONSENT_URL = re.compile(r"consent\.google\.com|/consent(\?|$|/)", re.IGNORECASE)
+SIGN_IN_URL = re.compile(r"accounts\.google\.com|/ServiceLogin", re.IGNORECASE)
+
+# Tools by the start of their label (tolerates "(Veo 3.1)" or "(new)" suffixes).
+TOOL_LABELS: dict[Tool, tuple[str, ...]] = {
+    Tool.IMAGE: ("create image", "create images"),
+    Tool.VIDEO: ("create video", "create videos"),
+    Tool.CANVAS: ("canvas",),
+    Tool.DEEP_RESEARCH: ("deep research",),
+}
+
+_LITE = re.compile(r"\blite\b", re.IGNORECASE)
+_FLASH = re.compile(r"\b(flash|fast)\b", re.IGNORECASE)
+_PRO = re.compile(r"\bpro\b", re.IGNORECASE)
+_THINKING = re.compile(r"\b(thinking|think)\b", re.IGNORECASE)
+
+
+def family_of_label(label: str) -> ModeFamily | None:
+    """The family a picker label belongs to; Flash-Lite belongs to none (it is not Flash)."""
+    if _LITE.search(label):
+        return None
+    if _THINKING.search(label):
+        return ModeFamily.THINKING
+    if _PRO.search(label):
+        return ModeFamily.PRO
+    if _FLASH.search(label):
+        return ModeFamily.FLASH
+    return None
+
+
+def tool_of_label(label: str) -> Tool | None:
+    text = " ".join(label.lower().split())
+    for tool, starts in TOOL_LABELS.items():
+        if text.startswith(starts):
+            return tool
+    return None

@@ -1,0 +1,65 @@
+"""Pool settings: one frozen model built by the caller and passed explicitly (no globals)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LaunchMode(enum.StrEnum):
+    """How accounts get their browser contexts."""
+
+    SHARED = "shared"  # one local Chromium, one context per account
+    PERSISTENT = "persistent"  # one local Chromium profile directory per account
+    REMOTE = "remote"  # contexts in a remote browser (CDP or Playwright server)
+
+
+DEFAULT_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+class PoolSettings(BaseModel):
+    """Everything the browser layer needs to know; times are seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gemini_url: str = "https://gemini.google.com"
+    chromium_path: str = "/usr/bin/chromium"
+    chromium_args: tuple[str, ...] = DEFAULT_ARGS
+    headless: bool = True
+    launch_mode: LaunchMode = LaunchMode.SHARED
+    remote_endpoint: str | None = None
+    remote_protocol: str = Field(default="auto", pattern="^(auto|cdp|playwright)$")
+    data_dir: Path = Path("data")
+    default_proxy: str | None = None
+    language: str = "en"
+
+    tabs_per_account: int = Field(default=1, ge=1)
+    queue_size: int = Field(default=32, ge=0)
+    queue_timeout: float = Field(default=30.0, gt=0)
+
+    navigation_timeout: float = Field(default=30.0, gt=0)
+    ui_timeout: float = Field(default=10.0, gt=0)
+    upload_timeout: float = Field(default=60.0, gt=0)
+    first_frame_timeout: float = Field(default=60.0, gt=0)
+    idle_timeout: float = Field(default=60.0, gt=0)
+    turn_timeout: float = Field(default=600.0, gt=0)
+    stop_timeout: float = Field(default=5.0, gt=0)
+
+    cookie_save_interval: float = Field(default=60.0, gt=0)
+    health_interval: float = Field(default=15.0, gt=0)
+    cooldown_default: float = Field(default=3600.0, ge=0)
+    block_backoff: float = Field(default=300.0, ge=0)
+    block_backoff_max: float = Field(default=6 * 3600.0, ge=0)
+
+    @property
+    def base_url(self) -> str:
+        return self.gemini_url.rstrip("/")

@@ -1,0 +1,85 @@
+"""SQLite persistence of each account's newest cookies, in the data directory.
+
+Each save is one transaction (WAL journal), so a kill -9 leaves either the old or the new set.
+Calls run in a worker thread so the event loop never blocks on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from browser._cookies import Cookie
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS account_cookies (
+    account_id TEXT PRIMARY KEY,
+    cookies    TEXT NOT NULL,
+    saved_at   REAL NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class StoredCookies:
+    cookies: list[Cookie]
+    saved_at: float
+
+
+class CookieStore:
+    """``cookies.sqlite3`` under ``data_dir``; one row per account."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "cookies.sqlite3"
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:  # commits on success, rolls back on error
+                yield db
+        finally:
+            db.close()
+
+    def save_sync(self, account_id: str, cookies: list[Cookie]) -> None:
+        payload = json.dumps([cookie.to_json() for cookie in cookies])
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO account_cookies (account_id, cookies, saved_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(account_id) DO UPDATE SET "
+                "cookies = excluded.cookies, saved_at = excluded.saved_at",
+                (account_id, payload, time.time()),
+            )
+
+    def load_sync(self, account_id: str) -> StoredCookies | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT cookies, saved_at FROM account_cookies WHERE account_id = ?", (account_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        cookies = [Cookie.from_json(item) for item in json.loads(row[0])]
+        return StoredCookies(cookies=cookies, saved_at=float(row[1]))
+
+    def delete_sync(self, account_id: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM account_cookies WHERE account_id = ?", (account_id,))
+
+    async def save(self, account_id: str, cookies: list[Cookie]) -> None:
+        await asyncio.to_thread(self.save_sync, account_id, cookies)
+
+    async def load(self, account_id: str) -> StoredCookies | None:
+        return await asyncio.to_thread(self.load_sync, account_id)
+
+    async def delete(self, account_id: str) -> None:
+        await asyncio.to_thread(self.delete_sync, account_id)

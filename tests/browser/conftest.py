@@ -1,0 +1,73 @@
+"""Fixtures of the browser layer's tests: one simulator per UI generation, and its control API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.servers import serve
+
+UI_GENERATIONS = ("mid2026", "early2026")
+
+
+@pytest.fixture(scope="session")
+def simulators() -> Iterator[dict[str, str]]:
+    """Both UI generations, fast pacing, each on its own loopback port."""
+    from simulator.app import create_app
+    from simulator.settings import SimulatorSettings
+
+    with (
+        serve(
+            create_app(SimulatorSettings(ui="mid2026", first_token_delay=0.05, frame_interval=0.03))
+        ) as mid,
+        serve(
+            create_app(SimulatorSettings(ui="early2026", first_token_delay=0.05, frame_interval=0.03))
+        ) as early,
+    ):
+        yield {"mid2026": mid, "early2026": early}
+
+
+@pytest.fixture(params=UI_GENERATIONS)
+def sim_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
+    return simulators[str(request.param)]
+
+
+def cookie(kind: str) -> str:
+    """A fresh ``__Secure-1PSID`` value of the given simulator account kind."""
+    return f"{kind}-{uuid.uuid4().hex[:12]}"
+
+
+class Sim:
+    """The simulator's ``/_sim`` control endpoints."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._client() as client:
+            result: list[dict[str, Any]] = client.get("/_sim/requests").json()
+            return result
+
+    def behaviours(self, account: str, *behaviours: dict[str, Any]) -> None:
+        with self._client() as client:
+            client.post("/_sim/behaviours", json={"account": account, "behaviours": list(behaviours)})
+
+    def rotations(self) -> list[dict[str, Any]]:
+        with self._client() as client:
+            result: list[dict[str, Any]] = client.get("/_sim/rotations").json()
+            return result
+
+
+@pytest.fixture
+def sim(sim_url: str) -> Sim:
+    """The simulator's control API, with its logs, chats and queues cleared for this test."""
+    with httpx.Client(base_url=sim_url, timeout=10) as client:
+        client.post("/_sim/reset").raise_for_status()
+    return Sim(sim_url)

@@ -1,0 +1,96 @@
+"""The page driver against the simulator's page, in both UI generations."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from playwright.async_api import Page
+
+from browser._capture import BodyCapture
+from browser._cookies import for_site, from_session
+from browser._driver import PageDriver, PageState
+from browser._requests import Attachment, ModeFamily, Tool
+from browser._settings import PoolSettings
+from browser.errors import SelectorMissing
+from tests.browser.conftest import Sim, cookie
+from tests.conftest import NewContext
+
+pytestmark = pytest.mark.browser
+
+
+async def _page(new_context: NewContext, url: str, psid: str | None) -> Page:
+    context = await new_context()
+    if psid is not None:
+        await context.add_cookies(for_site(from_session(psid), url))
+    return await context.new_page()
+
+
+def _driver(page: Page, url: str) -> PageDriver:
+    return PageDriver(page, PoolSettings(gemini_url=url, ui_timeout=5, navigation_timeout=10))
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        ("paid", PageState.READY),
+        ("nobody", PageState.SIGNED_OUT),
+        ("captcha", PageState.CAPTCHA),
+        ("consent", PageState.CONSENT),
+    ],
+)
+async def test_page_states(new_context: NewContext, sim_url: str, kind: str, state: PageState) -> None:
+    page = await _page(new_context, sim_url, cookie(kind))
+    assert await _driver(page, sim_url).open("/app") is state
+    assert "hl=en" in page.url or state is not PageState.READY
+
+
+async def test_capabilities_by_tier(new_context: NewContext, sim_url: str) -> None:
+    paid = _driver(await _page(new_context, sim_url, cookie("paid")), sim_url)
+    caps = await paid.capabilities(await paid.open("/app"))
+    assert caps.tier == "paid"
+    assert caps.modes == {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING}
+    assert caps.tools == set(Tool)
+    free = _driver(await _page(new_context, sim_url, cookie("free")), sim_url)
+    caps = await free.capabilities(await free.open("/app"))
+    assert (caps.tier, caps.modes, caps.tools) == ("free", {ModeFamily.FLASH, ModeFamily.THINKING}, set())
+    anon = _driver(await _page(new_context, sim_url, None), sim_url)
+    assert (await anon.capabilities(await anon.open("/app"))).tier == "anon"
+
+
+async def test_mode_tool_files_and_multiline_prompt_reach_the_server(
+    new_context: NewContext, sim_url: str, sim: Sim
+) -> None:
+    psid = cookie("paid")
+    page = await _page(new_context, sim_url, psid)
+    driver = _driver(page, sim_url)
+    assert await driver.open("/app") is PageState.READY
+    for family in (ModeFamily.PRO, ModeFamily.THINKING, ModeFamily.FLASH, ModeFamily.PRO):
+        await driver.choose_mode(family)
+    await driver.choose_tool(Tool.DEEP_RESEARCH)  # behind "More tools" in mid-2026
+    files = (
+        Attachment("notes.txt", "text/plain", b"first\nsecond\n"),
+        Attachment("pixel.png", "image/png", bytes(range(256)) * 8),
+    )
+    await driver.attach(files)
+    prompt = "line one\nline two\n\nafter a blank line"
+    await driver.insert_prompt(prompt)
+    async with BodyCapture(page) as capture:
+        await driver.send(capture.request_seen)
+        body = b"".join([chunk async for chunk in capture.chunks(first_timeout=10, idle_timeout=10)])
+    assert body
+    logged = next(entry for entry in reversed(sim.requests()) if entry.get("prompt") == prompt)
+    assert logged["mode_hex"] == "e6fa609c3fa255c0"
+    assert logged["tool"] == 1
+    sent = {(f["name"], f["mime"], f["sha256"], f["size"]) for f in logged["files"]}
+    expected = {(f.name, f.mime, hashlib.sha256(f.data).hexdigest(), len(f.data)) for f in files}
+    assert sent == expected
+
+
+async def test_missing_tool_is_a_typed_error(new_context: NewContext, sim_url: str) -> None:
+    driver = _driver(await _page(new_context, sim_url, cookie("free")), sim_url)
+    await driver.open("/app")
+    with pytest.raises(SelectorMissing):
+        await driver.choose_tool(Tool.IMAGE)
+    with pytest.raises(SelectorMissing):
+        await driver.choose_mode(ModeFamily.PRO)

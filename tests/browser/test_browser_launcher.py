@@ -1,0 +1,101 @@
+"""The launcher: shared and persistent contexts, per-account proxies, relaunch after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Playwright
+
+from browser._cookies import for_site, from_session
+from browser._driver import PageDriver, PageState
+from browser._launcher import Launcher, proxy_host, proxy_settings
+from browser._settings import LaunchMode, PoolSettings
+from tests.browser.conftest import cookie
+from tests.browser.http_proxy import RecordingProxy, running_proxy
+
+pytestmark = pytest.mark.browser
+
+
+def test_proxy_settings_split_credentials() -> None:
+    settings = proxy_settings("socks5://user:p%40ss@127.0.0.1:1080")
+    assert settings["server"] == "socks5://127.0.0.1:1080"
+    assert (settings.get("username"), settings.get("password")) == ("user", "p@ss")
+    assert proxy_host("http://user:secret@10.0.0.1:3128") == "http://10.0.0.1:3128"
+    with pytest.raises(ValueError):
+        proxy_settings("ftp://host:21")
+
+
+@pytest.fixture
+async def launcher_factory(playwright: Playwright) -> AsyncIterator[list[Launcher]]:
+    made: list[Launcher] = []
+    yield made
+    for launcher in made:
+        await launcher.close()
+
+
+async def _open(context: BrowserContext, url: str, psid: str) -> PageState:
+    await context.add_cookies(for_site(from_session(psid), url))
+    page = await context.new_page()
+    settings = PoolSettings(gemini_url=url, ui_timeout=5, navigation_timeout=15)
+    return await PageDriver(page, settings).open("/app")
+
+
+@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
+async def test_proxy_per_account(
+    playwright: Playwright,
+    launcher_factory: list[Launcher],
+    simulator_url: str,
+    tmp_path: Path,
+    mode: LaunchMode,
+) -> None:
+    proxy = RecordingProxy(credentials=("alice", "wonder land"))
+    with running_proxy(proxy) as proxy_url:
+        settings = PoolSettings(gemini_url=simulator_url, launch_mode=mode, data_dir=tmp_path)
+        launcher = Launcher(settings, playwright)
+        launcher_factory.append(launcher)
+        authed = proxy_url.replace("http://", "http://alice:wonder%20land@")
+        proxied = await launcher.new_context("with-proxy", authed)
+        direct = await launcher.new_context("direct", None)
+        try:
+            assert await _open(direct, simulator_url, cookie("paid")) is PageState.READY
+            assert proxy.seen == []
+            assert await _open(proxied, simulator_url, cookie("paid")) is PageState.READY
+            port = simulator_url.rsplit(":", 1)[1]
+            assert any(f"localhost:{port}/app" in target for target in proxy.seen)
+        finally:
+            await proxied.close()
+            await direct.close()
+    if mode is LaunchMode.PERSISTENT:
+        assert (tmp_path / "profiles" / "with-proxy").is_dir()
+
+
+async def test_shared_browser_is_relaunched_after_a_crash(
+    playwright: Playwright, launcher_factory: list[Launcher], simulator_url: str, tmp_path: Path
+) -> None:
+    launcher = Launcher(PoolSettings(gemini_url=simulator_url, data_dir=tmp_path), playwright)
+    launcher_factory.append(launcher)
+    context = await launcher.new_context("a", None)
+    await kill_browser_of(context)
+    again = await launcher.new_context("a", None)
+    assert await _open(again, simulator_url, cookie("paid")) is PageState.READY
+
+
+async def kill_browser_of(context: BrowserContext) -> None:
+    """SIGKILL the Chromium process behind ``context`` (found through CDP, not by name)."""
+    browser = context.browser
+    assert browser is not None
+    session = await browser.new_browser_cdp_session()
+    info = await session.send("SystemInfo.getProcessInfo")
+    pid = next(int(proc["id"]) for proc in info["processInfo"] if proc["type"] == "browser")
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(200):
+        if not browser.is_connected():
+            return
+        import asyncio
+
+        await asyncio.sleep(0.05)
+    raise AssertionError("browser still connected after SIGKILL")
