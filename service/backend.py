@@ -1,0 +1,78 @@
+"""The port between the service and the browser pool: the few shapes serving code depends on.
+
+These mirror the documented pool API (docs/browser-api.md): ``turn(request)`` is an async context
+manager that leases an account and yields a ``Turn`` whose iteration gives cumulative snapshots;
+``accounts()`` lists capability snapshots. ``service.pool_adapter`` fits the real ``BrowserPool``
+to them and translates its errors into the service's tree; tests script them in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from service.catalog import AccountCapabilities, Family, ToolName
+
+__all__ = ["AccountView", "Backend", "BackendTurn", "FileInput", "Snapshot", "TurnSpec"]
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A file to upload with the prompt (an image, or ``message.txt`` for an oversized prompt)."""
+
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TurnSpec:
+    """What to type into the page. ``chat_id`` continues a chat and needs ``account_id``."""
+
+    prompt: str
+    family: Family
+    tool: ToolName | None = None
+    gem: str | None = None
+    files: tuple[FileInput, ...] = ()
+    account_id: str | None = None
+    chat_id: str | None = None
+
+
+class Snapshot(Protocol):
+    """The cumulative state of an answer (the browser layer's ``TurnSnapshot`` fits)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def thoughts(self) -> str | None: ...
+    @property
+    def completed(self) -> bool: ...
+    @property
+    def error_code(self) -> int | None: ...
+    @property
+    def served_model_label(self) -> str | None: ...
+    @property
+    def cid(self) -> str | None: ...
+
+
+class BackendTurn(Protocol):
+    """One leased turn: iterate for snapshots; ``stop()`` stops the page's answer."""
+
+    @property
+    def account_id(self) -> str: ...
+    def __aiter__(self) -> AsyncIterator[Snapshot]: ...
+    async def stop(self) -> None: ...
+
+
+class AccountView(AccountCapabilities, Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class Backend(Protocol):
+    """The pool as the service sees it. Errors raised are ``service.errors`` classes."""
+
+    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]: ...
+    def accounts(self) -> Sequence[AccountView]: ...

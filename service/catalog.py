@@ -1,0 +1,134 @@
+"""The model catalog as data: every public model name and what serving it needs from the page.
+
+Each entry names the page mode family, the tool or gem, whether a paid account is required,
+whether image input is accepted, and what kind of output the model produces. Serving code asks
+the catalog; it never branches on model names.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "CATALOG",
+    "AccountCapabilities",
+    "Family",
+    "ModelSpec",
+    "OutputKind",
+    "ToolName",
+    "can_serve",
+    "find_model",
+]
+
+
+class Family(enum.StrEnum):
+    """Page mode families (the same values as the browser layer's ``ModeFamily``)."""
+
+    FLASH = "flash"
+    PRO = "pro"
+
+
+class ToolName(enum.StrEnum):
+    """Composer tools (the same values as the browser layer's ``Tool``)."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    CANVAS = "canvas"
+    DEEP_RESEARCH = "deep_research"
+
+
+class OutputKind(enum.StrEnum):
+    TEXT = "text"
+    IMAGES = "images"
+    DOCUMENT = "document"
+    REPORT = "report"
+    STORY = "story"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One public model name and how the page serves it."""
+
+    name: str
+    family: Family
+    tool: ToolName | None
+    gem: str | None
+    needs_paid: bool
+    image_input: bool
+    output: OutputKind
+
+    @property
+    def chat_ready(self) -> bool:
+        """Whether chat completions can serve it today (text output only; the rest answer 501)."""
+        return self.output is OutputKind.TEXT
+
+
+def _spec(
+    name: str,
+    family: Family,
+    output: OutputKind,
+    *,
+    tool: ToolName | None = None,
+    gem: str | None = None,
+    paid: bool = True,
+    images: bool = True,
+) -> ModelSpec:
+    return ModelSpec(name, family, tool, gem, paid, images, output)
+
+
+F, P = Family.FLASH, Family.PRO
+CATALOG: tuple[ModelSpec, ...] = (
+    _spec("gemini-2.5-flash-free", F, OutputKind.TEXT, paid=False, images=False),
+    _spec("gemini-2.5-flash", F, OutputKind.TEXT),
+    _spec("gemini-2.5-flash-imagen", F, OutputKind.IMAGES, tool=ToolName.IMAGE),
+    _spec("gemini-2.5-flash-canvas", F, OutputKind.DOCUMENT, tool=ToolName.CANVAS),
+    _spec("gemini-2.5-flash-deepsearch", F, OutputKind.REPORT, tool=ToolName.DEEP_RESEARCH),
+    _spec("gemini-2.5-flash-storybook", F, OutputKind.STORY, gem="storybook"),
+    _spec("gemini-2.5-pro", P, OutputKind.TEXT),
+    _spec("gemini-2.5-pro-deepsearch", P, OutputKind.REPORT, tool=ToolName.DEEP_RESEARCH),
+    _spec("gemini-2.5-pro-video", P, OutputKind.VIDEO, tool=ToolName.VIDEO),
+    _spec("gemini-2.5-pro-canvas", P, OutputKind.DOCUMENT, tool=ToolName.CANVAS),
+    _spec("gemini-2.5-pro-imagen", P, OutputKind.IMAGES, tool=ToolName.IMAGE),
+    _spec("gemini-2.5-pro-storybook", P, OutputKind.STORY, gem="storybook"),
+)
+_BY_NAME = {spec.name: spec for spec in CATALOG}
+
+
+def find_model(name: str) -> ModelSpec | None:
+    return _BY_NAME.get(name)
+
+
+class AccountCapabilities(Protocol):
+    """What the catalog needs to know about an account (the pool's ``AccountInfo`` fits)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def modes(self) -> Set[str]: ...
+    @property
+    def tools(self) -> Set[str]: ...
+
+
+# An account in one of these states can take turns now or soon; the others are out of rotation.
+_SERVING_STATES = frozenset({"ready", "busy", "cooling", "starting"})
+
+
+def can_serve(spec: ModelSpec, accounts: Iterable[AccountCapabilities]) -> bool:
+    """True when at least one account in rotation offers the model's mode, tool and tier."""
+    return any(_account_fits(spec, account) for account in accounts)
+
+
+def _account_fits(spec: ModelSpec, account: AccountCapabilities) -> bool:
+    if str(account.state) not in _SERVING_STATES:
+        return False
+    if spec.needs_paid and str(account.tier) != "paid":
+        return False
+    if spec.family.value not in {str(mode) for mode in account.modes}:
+        return False
+    return spec.tool is None or spec.tool.value in {str(tool) for tool in account.tools}

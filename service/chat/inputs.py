@@ -1,0 +1,103 @@
+"""From an OpenAI message list to what is typed into the page.
+
+Folding: a history that cannot continue an existing Gemini chat is folded into ONE prompt. A lone
+user message is sent as its text. Anything longer becomes role-tagged blocks, in order::
+
+    [System]
+    <system and developer messages>
+
+    [User]
+    <text>
+
+    [Assistant]
+    <text>
+
+    [User]
+    <the message to answer>
+
+preceded by one line telling the model to answer the last user message. Image parts are
+replaced in the text by ``[image N]`` and uploaded as files in the same order.
+
+A prompt over ``max_prompt_bytes`` (UTF-8) is uploaded as ``message.txt`` and the typed prompt
+becomes a short instruction to answer it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.backend import FileInput
+from service.chat.images import load_image
+from service.chat.protocol import ChatMessage, ImagePart, TextPart
+from service.errors import InvalidRequest
+from service.fetch import FetchPolicy
+
+__all__ = [
+    "ATTACHED_PROMPT_NAME",
+    "FOLD_PREAMBLE",
+    "OVERSIZED_INSTRUCTION",
+    "PreparedPrompt",
+    "fold_messages",
+    "message_text",
+    "prepare_prompt",
+]
+
+ATTACHED_PROMPT_NAME = "message.txt"
+FOLD_PREAMBLE = (
+    "Below is a conversation, one block per message, each headed by its role in brackets. "
+    "Answer the last [User] message as the assistant; do not repeat the role tags."
+)
+OVERSIZED_INSTRUCTION = (
+    f"My message is in the attached file {ATTACHED_PROMPT_NAME}. Read all of it and answer it "
+    "as if I had typed it here."
+)
+_ROLE_TAGS = {"system": "System", "developer": "System", "user": "User", "assistant": "Assistant"}
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    prompt: str
+    files: tuple[FileInput, ...]
+
+
+def message_text(message: ChatMessage, first_image: int = 1) -> str:
+    """The message as text, with each image part replaced by an ``[image N]`` marker."""
+    if not isinstance(message.content, list):
+        return message.content or ""
+    pieces: list[str] = []
+    number = first_image
+    for part in message.content:
+        if isinstance(part, TextPart):
+            pieces.append(part.text)
+        elif isinstance(part, ImagePart):
+            pieces.append(f"[image {number}]")
+            number += 1
+    return "\n\n".join(pieces)
+
+
+def fold_messages(messages: Sequence[ChatMessage]) -> str:
+    """One prompt holding the whole history (see the module docstring for the format)."""
+    if len(messages) == 1 and messages[0].role == "user":
+        return message_text(messages[0])
+    blocks: list[str] = [FOLD_PREAMBLE]
+    images = 1
+    for message in messages:
+        blocks.append(f"[{_ROLE_TAGS[message.role]}]\n{message_text(message, images)}")
+        images += len(message.image_urls())
+    return "\n\n".join(blocks)
+
+
+async def prepare_prompt(
+    messages: Sequence[ChatMessage], *, policy: FetchPolicy, max_images: int, max_prompt_bytes: int
+) -> PreparedPrompt:
+    """Fold ``messages``, load their images, and move an oversized prompt into ``message.txt``."""
+    urls = [url for message in messages for url in message.image_urls()]
+    if len(urls) > max_images:
+        raise InvalidRequest(f"At most {max_images} images per request.", param="messages")
+    files = [await load_image(url, policy=policy) for url in urls]
+    prompt = fold_messages(messages)
+    if len(prompt.encode()) > max_prompt_bytes:
+        files.append(FileInput(ATTACHED_PROMPT_NAME, "text/plain", prompt.encode()))
+        prompt = OVERSIZED_INSTRUCTION
+    return PreparedPrompt(prompt=prompt, files=tuple(files))

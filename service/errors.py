@@ -1,0 +1,265 @@
+"""The service layer's exception tree and the ONE place that turns errors into OpenAI's JSON shape.
+
+ServiceError                    500 server_error
+ ├── ClientDisconnected         499 client_closed_request (nobody is left to read it)
+ ├── InvalidRequest             400 invalid_request_error (``param`` names the field)
+ ├── AuthenticationFailed       401 authentication_error (code ``invalid_api_key``)
+ ├── ModelNotFound              404 invalid_request_error (code ``model_not_found``)
+ ├── PayloadTooLarge            413 invalid_request_error
+ ├── NotImplementedYet          501 not_implemented_error
+ ├── CapacityExhausted          429 rate_limit_error (+ ``Retry-After``)
+ ├── UpstreamFailed             502 upstream_error (code ``gemini_<BardErrorInfo code>``)
+ ├── NoHealthyAccount           503 service_unavailable_error
+ └── UpstreamTimedOut           504 timeout_error
+
+Every HTTP error body is ``{"error": {"message", "type", "param", "code"}}``: raised service errors,
+request validation (400 with ``param`` = the field path), malformed JSON (400), unknown routes
+(404), wrong methods (405) and anything unexpected (500, without internals in the message).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AuthenticationFailed",
+    "CapacityExhausted",
+    "ClientDisconnected",
+    "ErrorBody",
+    "ErrorInfo",
+    "InvalidRequest",
+    "ModelNotFound",
+    "NoHealthyAccount",
+    "NotImplementedYet",
+    "PayloadTooLarge",
+    "ServiceError",
+    "UpstreamFailed",
+    "UpstreamTimedOut",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+    "status_and_type",
+]
+
+
+class ServiceError(Exception):
+    """Root of every error the service raises on purpose; ``param``/``code`` fill the JSON body."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class ClientDisconnected(ServiceError):
+    """The client went away before the answer was ready (logged as 499; nobody reads the body)."""
+
+
+class InvalidRequest(ServiceError):
+    """The request is well-formed JSON but a field is wrong or unsupported."""
+
+
+class AuthenticationFailed(ServiceError):
+    """No API key, or a key that matches none of the configured keys."""
+
+    def __init__(self, message: str = "Invalid API key.") -> None:
+        super().__init__(message, code="invalid_api_key")
+
+
+class ModelNotFound(ServiceError):
+    """The model name is not in the catalog."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"The model {model!r} does not exist.", param="model", code="model_not_found")
+
+
+class PayloadTooLarge(ServiceError):
+    """The request body (or an image inside it) exceeds a configured size limit."""
+
+
+class NotImplementedYet(ServiceError):
+    """The model exists in the catalog but this gateway cannot serve it through this route yet."""
+
+
+class CapacityExhausted(ServiceError):
+    """Every fitting account is busy or cooling; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, code="no_capacity")
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+class UpstreamFailed(ServiceError):
+    """Gemini (or the page serving it) failed the turn; ``gemini_code`` is its BardErrorInfo code."""
+
+    def __init__(self, message: str, *, gemini_code: int | None = None) -> None:
+        code = f"gemini_{gemini_code}" if gemini_code is not None else "upstream_error"
+        super().__init__(message, code=code)
+        self.gemini_code = gemini_code
+
+
+class NoHealthyAccount(ServiceError):
+    """No account in rotation can serve this model right now."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="no_healthy_account")
+
+
+class UpstreamTimedOut(ServiceError):
+    """The answer did not start, stalled, or ran past its time budget."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="upstream_timeout")
+
+
+# Most specific class wins: lookup walks the MRO, so subclasses inherit their parent's row.
+_TABLE: dict[type[ServiceError], tuple[int, str]] = {
+    ServiceError: (500, "server_error"),
+    ClientDisconnected: (499, "client_closed_request"),
+    InvalidRequest: (400, "invalid_request_error"),
+    AuthenticationFailed: (401, "authentication_error"),
+    ModelNotFound: (404, "invalid_request_error"),
+    PayloadTooLarge: (413, "invalid_request_error"),
+    NotImplementedYet: (501, "not_implemented_error"),
+    CapacityExhausted: (429, "rate_limit_error"),
+    UpstreamFailed: (502, "upstream_error"),
+    NoHealthyAccount: (503, "service_unavailable_error"),
+    UpstreamTimedOut: (504, "timeout_error"),
+}
+
+_HTTP_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    405: "method_not_allowed_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+class ErrorInfo(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+def status_and_type(exc: ServiceError) -> tuple[int, str]:
+    for cls in type(exc).__mro__:
+        if cls in _TABLE:
+            return _TABLE[cls]
+    return _TABLE[ServiceError]
+
+
+def error_body(exc: BaseException) -> ErrorBody:
+    """The OpenAI error body for any exception (unexpected ones never leak their message)."""
+    if isinstance(exc, ServiceError):
+        _, kind = status_and_type(exc)
+        return ErrorBody(error=ErrorInfo(message=exc.message, type=kind, param=exc.param, code=exc.code))
+    return ErrorBody(error=ErrorInfo(message="Internal server error.", type="server_error"))
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """The complete HTTP error response for ``exc`` (for code that runs outside the handlers)."""
+    if isinstance(exc, ServiceError):
+        status, _ = status_and_type(exc)
+        return _response(status, error_body(exc), exc.headers())
+    return _response(500, error_body(exc))
+
+
+def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    status, _ = status_and_type(exc)
+    if status >= 500:
+        log.warning("%s %s failed: %s", request.method, request.url.path, exc.message)
+    return error_response(exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first: dict[str, Any] = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return _response(400, _invalid("The request body is not valid JSON.", None, "invalid_json"))
+    location: Sequence[Any] = first.get("loc", ())
+    param = _param_path(location)
+    message = str(first.get("msg", "Invalid request."))
+    detail = f"{message} (at {param})" if param else message
+    return _response(400, _invalid(detail, param, None))
+
+
+def _param_path(location: Sequence[Any]) -> str | None:
+    """``("body", "messages", 0, "role")`` → ``messages[0].role``."""
+    parts = [part for part in location if part not in ("body", "query", "path", "header")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or None
+
+
+def _invalid(message: str, param: str | None, code: str | None) -> ErrorBody:
+    return ErrorBody(error=ErrorInfo(message=message, type="invalid_request_error", param=param, code=code))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = _HTTP_TYPES.get(
+        exc.status_code, "server_error" if exc.status_code >= 500 else "invalid_request_error"
+    )
+    message = _http_message(request, exc)
+    headers = dict(exc.headers) if exc.headers else None
+    body = ErrorBody(error=ErrorInfo(message=message, type=kind, code=_http_code(exc.status_code)))
+    return _response(exc.status_code, body, headers)
+
+
+def _http_message(request: Request, exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404:
+        return f"Unknown route: {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        return f"Method {request.method} is not allowed on {request.url.path}"
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        return "The request body is not valid JSON."
+    return str(exc.detail)
+
+
+def _http_code(status: int) -> str | None:
+    return {404: "unknown_route", 405: "method_not_allowed"}.get(status)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _response(500, error_body(exc))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that make every error response OpenAI-shaped."""
+    app.add_exception_handler(ServiceError, _on_service_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,132 @@
+"""Fetching images named by http(s) URLs in chat messages, behind an SSRF guard.
+
+Every hop (the first URL and each redirect target) is resolved first; when any address of the host
+is private, loopback, link-local, multicast, reserved or otherwise not globally routable, the fetch
+is refused (unless ``allow_private`` is set, for tests and trusted LANs). The connection then goes
+to the address that was checked (Host header and TLS SNI keep the name), so a DNS answer that
+changes between the check and the connect cannot redirect it. Redirects are followed by hand, up
+to ``max_redirects``; size, content type and total time are bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import httpx
+
+from service.errors import InvalidRequest, PayloadTooLarge
+
+__all__ = ["FetchPolicy", "Fetched", "fetch", "is_public_address"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout: float
+    max_bytes: int
+    allowed_types: tuple[str, ...]
+    max_redirects: int = 3
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class Fetched:
+    data: bytes
+    mime: str
+    url: str
+
+
+def is_public_address(address: str) -> bool:
+    """True only for globally routable unicast addresses (IPv4-mapped IPv6 is judged as IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback)
+
+
+async def fetch(url: str, policy: FetchPolicy, *, param: str = "messages") -> Fetched:
+    """GET ``url`` under ``policy``; every refusal is an ``InvalidRequest`` naming ``param``."""
+    try:
+        async with asyncio.timeout(policy.timeout):
+            return await _follow(httpx.URL(url), policy, param)
+    except TimeoutError:
+        raise InvalidRequest(f"Fetching the image at {_host(url)} timed out.", param=param) from None
+    except httpx.HTTPError as exc:
+        raise InvalidRequest(
+            f"Fetching the image at {_host(url)} failed ({type(exc).__name__}).", param=param
+        ) from None
+
+
+async def _follow(url: httpx.URL, policy: FetchPolicy, param: str) -> Fetched:
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        for _ in range(policy.max_redirects + 1):
+            addresses = await _checked_addresses(url, policy, param)
+            response = await _get_first(client, url, addresses)
+            try:
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    url = url.join(response.headers["location"])
+                    continue
+                return await _read(response, url, policy, param)
+            finally:
+                await response.aclose()
+    raise InvalidRequest(f"Too many redirects fetching the image at {url.host}.", param=param)
+
+
+async def _checked_addresses(url: httpx.URL, policy: FetchPolicy, param: str) -> list[str]:
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidRequest("Image URLs must be http(s) or data: URLs.", param=param)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(url.host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise InvalidRequest(f"Cannot resolve the image host {url.host}.", param=param) from None
+    addresses = sorted({str(info[4][0]) for info in infos}, key=lambda a: (":" in a, a))
+    if not policy.allow_private and not all(is_public_address(a) for a in addresses):
+        raise InvalidRequest(
+            f"Refusing to fetch the image at {url.host}: it resolves to a non-public address.", param=param
+        )
+    return addresses
+
+
+async def _get_first(client: httpx.AsyncClient, url: httpx.URL, addresses: list[str]) -> httpx.Response:
+    """Connect to the checked addresses in turn; the first that accepts serves the request."""
+    last_error: httpx.HTTPError | None = None
+    for address in addresses:
+        host_header = url.netloc.decode("ascii")
+        target = url.copy_with(host=address)
+        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+        request = client.build_request("GET", target, headers={"Host": host_header}, extensions=extensions)
+        try:
+            return await client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+async def _read(response: httpx.Response, url: httpx.URL, policy: FetchPolicy, param: str) -> Fetched:
+    if response.status_code != 200:
+        raise InvalidRequest(f"The image at {url.host} answered HTTP {response.status_code}.", param=param)
+    mime = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if mime not in policy.allowed_types:
+        raise InvalidRequest(f"The URL at {url.host} is not an allowed image type ({mime}).", param=param)
+    declared = int(response.headers.get("content-length") or 0)
+    if declared > policy.max_bytes:
+        raise PayloadTooLarge(f"The image at {url.host} exceeds {policy.max_bytes} bytes.", param=param)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > policy.max_bytes:
+            raise PayloadTooLarge(f"The image at {url.host} exceeds {policy.max_bytes} bytes.", param=param)
+    return Fetched(data=bytes(body), mime=mime, url=str(url))
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or "the URL"
+    except httpx.InvalidURL:
+        return "the URL"

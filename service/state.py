@@ -1,0 +1,51 @@
+"""The one typed object the lifespan shares with routes, and the dependencies that read it.
+
+Routes never touch ``app.state`` or ``request.state`` directly: they declare ``GatewayDep`` (the
+running gateway) and ``CallerDep`` (the authenticated caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.auth import Caller, authenticate
+from service.backend import Backend
+from service.chat.serving import ChatService
+from service.conversations import ConversationStore
+from service.settings import GatewaySettings
+
+__all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway"]
+
+STATE_KEY = "gateway"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Everything a request may use, built once by the lifespan."""
+
+    settings: GatewaySettings
+    backend: Backend
+    conversations: ConversationStore
+    chat: ChatService
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway = getattr(request.state, STATE_KEY, None)
+    if not isinstance(gateway, Gateway):
+        raise RuntimeError("the gateway is not running (lifespan not started)")
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+def get_caller(request: Request, gateway: GatewayDep) -> Caller:
+    settings = gateway.settings
+    header = request.headers.get("authorization")
+    return authenticate(header, settings.api_keys, open_access=settings.open_access)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]

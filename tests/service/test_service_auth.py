@@ -1,0 +1,59 @@
+"""API keys: both header forms, constant-time comparison over all keys, open access."""
+
+from __future__ import annotations
+
+import hmac
+
+import pytest
+from pydantic import SecretStr
+
+from service import auth
+from service.auth import OPEN_CALLER, authenticate, match_key, presented_key
+from service.errors import AuthenticationFailed
+
+KEYS = (SecretStr("alpha-key"), SecretStr("beta-key"), SecretStr("gamma-key"))
+
+
+def test_presented_key_with_and_without_bearer() -> None:
+    assert presented_key("Bearer abc") == "abc"
+    assert presented_key("bearer   abc ") == "abc"
+    assert presented_key("abc") == "abc"
+    assert presented_key("") is None and presented_key(None) is None and presented_key("Bearer ") is None
+
+
+def test_every_key_is_compared_even_after_a_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    assert match_key("alpha-key", KEYS) == 0
+    assert calls == [b"alpha-key", b"beta-key", b"gamma-key"]
+    calls.clear()
+    assert match_key("nope", KEYS) is None
+    assert len(calls) == 3
+
+
+def test_authenticate_identity_is_a_digest_not_the_key() -> None:
+    caller = authenticate("Bearer beta-key", KEYS, open_access=False)
+    assert "beta" not in caller.identity and len(caller.identity) == 32
+    assert authenticate("beta-key", KEYS, open_access=False) == caller
+    assert authenticate("Bearer alpha-key", KEYS, open_access=False) != caller
+
+
+def test_authenticate_rejects_missing_and_wrong_keys() -> None:
+    with pytest.raises(AuthenticationFailed):
+        authenticate(None, KEYS, open_access=False)
+    with pytest.raises(AuthenticationFailed):
+        authenticate("Bearer alpha-ke", KEYS, open_access=False)
+
+
+def test_open_access() -> None:
+    assert authenticate(None, (), open_access=True) == OPEN_CALLER
+    assert authenticate("Bearer whatever", (), open_access=True) == OPEN_CALLER
+    assert authenticate(None, KEYS, open_access=True) == OPEN_CALLER
+    with pytest.raises(AuthenticationFailed):
+        authenticate("Bearer wrong", KEYS, open_access=True)

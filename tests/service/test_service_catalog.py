@@ -1,0 +1,65 @@
+"""The catalog holds the twelve seed models as data, and availability follows account capabilities."""
+
+from __future__ import annotations
+
+from browser import AccountState, ModeFamily, Tool
+from service.catalog import CATALOG, Family, OutputKind, ToolName, can_serve, find_model
+from tests.service.scripted_pool import account
+
+SEED = {
+    "gemini-2.5-flash-free",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-imagen",
+    "gemini-2.5-flash-canvas",
+    "gemini-2.5-flash-deepsearch",
+    "gemini-2.5-flash-storybook",
+    "gemini-2.5-pro",
+    "gemini-2.5-pro-deepsearch",
+    "gemini-2.5-pro-video",
+    "gemini-2.5-pro-canvas",
+    "gemini-2.5-pro-imagen",
+    "gemini-2.5-pro-storybook",
+}
+
+
+def test_catalog_has_exactly_the_twelve_seed_names() -> None:
+    assert [spec.name for spec in CATALOG] == sorted(SEED, key=[s.name for s in CATALOG].index)
+    assert {spec.name for spec in CATALOG} == SEED
+
+
+def test_rows_follow_the_design_table() -> None:
+    free = find_model("gemini-2.5-flash-free")
+    assert free is not None and not free.needs_paid and not free.image_input and free.chat_ready
+    video = find_model("gemini-2.5-pro-video")
+    assert video is not None and video.family is Family.PRO and video.tool is ToolName.VIDEO
+    assert video.output is OutputKind.VIDEO and not video.chat_ready
+    story = find_model("gemini-2.5-flash-storybook")
+    assert story is not None and story.gem == "storybook" and story.tool is None
+    assert all(spec.needs_paid for spec in CATALOG if spec.name != "gemini-2.5-flash-free")
+    assert {spec.name for spec in CATALOG if spec.chat_ready} == {
+        "gemini-2.5-flash-free",
+        "gemini-2.5-flash",
+        "gemini-2.5-pro",
+    }
+    assert find_model("gpt-4o") is None
+
+
+def test_catalog_values_match_the_browser_enums() -> None:
+    assert {f.value for f in Family} <= {m.value for m in ModeFamily}
+    assert {t.value for t in ToolName} == {t.value for t in Tool}
+
+
+def test_availability_depends_on_tier_modes_tools_and_state() -> None:
+    pro = find_model("gemini-2.5-pro")
+    free = find_model("gemini-2.5-flash-free")
+    imagen = find_model("gemini-2.5-flash-imagen")
+    assert pro is not None and free is not None and imagen is not None
+    free_account = account(tier="free", modes=frozenset({ModeFamily.FLASH}), tools=frozenset())
+    assert can_serve(free, [free_account])
+    assert not can_serve(pro, [free_account])
+    assert not can_serve(imagen, [account(tools=frozenset({Tool.CANVAS}))])
+    assert can_serve(imagen, [account()])
+    assert not can_serve(pro, [account(state=AccountState.SIGNED_OUT)])
+    assert not can_serve(pro, [account(state=AccountState.BLOCKED)])
+    assert can_serve(pro, [account(state=AccountState.COOLING)])
+    assert not can_serve(pro, [])

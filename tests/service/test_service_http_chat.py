@@ -1,0 +1,301 @@
+"""The gateway over real HTTP (uvicorn) with the official openai client, on a ScriptedPool."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import httpx
+import openai
+import pytest
+
+from browser import (
+    AccountState,
+    ModeFamily,
+    NoCapacity,
+    NoEligibleAccount,
+    TurnSnapshot,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
+from tests.service.conftest import API_KEY, Served
+from tests.service.scripted_pool import Pause, Script, account, growing
+from tests.service.test_service_inputs import data_url, png_bytes
+
+USER_HI = [{"role": "user", "content": "Hi"}]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def sse_lines(response: httpx.Response) -> list[str]:
+    return [line for line in response.text.split("\n\n") if line]
+
+
+def post(served: Served, body: object, *, timeout: float = 10) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    return httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=headers, timeout=timeout)
+
+
+@pytest.mark.parametrize("prefix", ["/v1", "/gemini_official/v1"])
+def test_non_stream_shape(gateway: Served, prefix: str) -> None:
+    result = gateway.client(prefix=prefix).chat.completions.create(model="gemini-2.5-flash", messages=USER_HI)
+    assert result.object == "chat.completion" and result.id.startswith("chatcmpl-")
+    assert result.model == "gemini-2.5-flash"
+    assert result.model_extra == {"served_model": "3.5 Flash"}
+    (choice,) = result.choices
+    assert choice.message.role == "assistant" and choice.message.content == "You said: Hi"
+    assert choice.finish_reason == "stop"
+    assert result.usage is not None and result.usage.total_tokens == (
+        result.usage.prompt_tokens + result.usage.completion_tokens
+    )
+    request = gateway.pool.requests[0]
+    assert request.prompt == "Hi" and request.mode is ModeFamily.FLASH and request.chat_id is None
+
+
+def test_stream_shape_with_usage(gateway: Served) -> None:
+    stream = gateway.client().chat.completions.create(
+        model="gemini-2.5-pro", messages=USER_HI, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert all(c.object == "chat.completion.chunk" and c.id == chunks[0].id for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "You said: Hi"
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert gateway.pool.requests[0].mode is ModeFamily.PRO
+    assert wait_until(lambda: gateway.pool.released == 1 and gateway.pool.stops == 0)
+
+
+def test_reasoning_content_stream_and_not(gateway: Served) -> None:
+    steps = growing("The answer is 4.", thoughts="Adding two and two.", label="3.1 Pro")
+    gateway.pool.queue(Script(steps), Script(steps))
+    result = gateway.client().chat.completions.create(model="gemini-2.5-pro", messages=USER_HI)
+    message = result.choices[0].message
+    assert message.content == "The answer is 4."
+    assert message.model_extra == {"reasoning_content": "Adding two and two."}
+    chunks = list(
+        gateway.client().chat.completions.create(model="gemini-2.5-pro", messages=USER_HI, stream=True)
+    )
+    reasoning = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content", "") for c in chunks)
+    assert reasoning == "Adding two and two."
+    assert chunks[-1].model_extra == {"served_model": "3.1 Pro"}
+
+
+def test_auth_errors(gateway: Served) -> None:
+    with pytest.raises(openai.AuthenticationError) as info:
+        gateway.client(key="sk-wrong").chat.completions.create(model="gemini-2.5-flash", messages=USER_HI)
+    assert info.value.status_code == 401 and info.value.code == "invalid_api_key"
+    bare = httpx.get(f"{gateway.url}/v1/models", headers={"Authorization": API_KEY})
+    assert bare.status_code == 200
+    missing = httpx.get(f"{gateway.url}/v1/models")
+    assert missing.status_code == 401 and missing.json()["error"]["type"] == "authentication_error"
+    assert gateway.pool.requests == []
+
+
+def test_unknown_model_is_404(gateway: Served) -> None:
+    with pytest.raises(openai.NotFoundError) as info:
+        gateway.client().chat.completions.create(model="gpt-4o", messages=USER_HI)
+    assert info.value.code == "model_not_found"
+    assert info.value.body == {
+        "message": "The model 'gpt-4o' does not exist.",
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
+    }
+
+
+def test_malformed_json_and_invalid_fields_are_400(gateway: Served) -> None:
+    broken = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        content=b'{"model": "gemini-2.5-flash", "messages": [',
+        headers={"Authorization": API_KEY, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
+    bad_role = post(gateway, {"model": "gemini-2.5-flash", "messages": [{"role": "robot", "content": "x"}]})
+    assert bad_role.status_code == 400 and bad_role.json()["error"]["param"] == "messages[0].role"
+    two = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "n": 2})
+    assert two.status_code == 400 and two.json()["error"]["param"] == "n"
+    empty = post(gateway, {"model": "gemini-2.5-flash", "messages": []})
+    assert empty.status_code == 400 and empty.json()["error"]["param"] == "messages"
+
+
+def test_unknown_route_and_method(gateway: Served) -> None:
+    nowhere = httpx.get(f"{gateway.url}/v1/nowhere", headers={"Authorization": API_KEY})
+    assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_route"
+    wrong = httpx.get(f"{gateway.url}/v1/chat/completions", headers={"Authorization": API_KEY})
+    assert wrong.status_code == 405 and set(wrong.json()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_oversized_body_is_413_before_parsing(serve_gateway: Callable[..., Served]) -> None:
+    served = serve_gateway(max_body_bytes=2000)
+    body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "x" * 5000}]}
+    declared = post(served, body)
+    assert declared.status_code == 413 and declared.json()["error"]["type"] == "invalid_request_error"
+
+    def chunks() -> object:
+        data = json.dumps(body).encode()
+        for i in range(0, len(data), 500):
+            yield data[i : i + 500]
+
+    chunked = httpx.post(
+        f"{served.url}/v1/chat/completions",
+        content=chunks(),  # type: ignore[arg-type]
+        headers={"Authorization": API_KEY, "Content-Type": "application/json"},
+    )
+    assert chunked.status_code == 413
+    assert served.pool.requests == []
+
+
+@pytest.mark.parametrize(
+    "model", ["gemini-2.5-flash-imagen", "gemini-2.5-pro-video", "gemini-2.5-pro-storybook"]
+)
+def test_not_yet_implemented_models_are_501(gateway: Served, model: str) -> None:
+    response = post(gateway, {"model": model, "messages": USER_HI})
+    assert response.status_code == 501 and response.json()["error"]["code"] == "model_not_implemented"
+    assert gateway.pool.requests == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_no_capacity_is_429_with_retry_after(gateway: Served, stream: bool) -> None:
+    gateway.pool.queue(Script(enter_error=NoCapacity("all busy", retry_after=6.2)))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": stream})
+    assert response.status_code == 429 and response.headers["retry-after"] == "7"
+    assert response.json()["error"]["type"] == "rate_limit_error"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_no_healthy_account_is_503(gateway: Served, stream: bool) -> None:
+    gateway.pool.queue(Script(enter_error=NoEligibleAccount("no healthy account offers pro")))
+    response = post(gateway, {"model": "gemini-2.5-pro", "messages": USER_HI, "stream": stream})
+    assert response.status_code == 503 and response.json()["error"]["code"] == "no_healthy_account"
+
+
+def test_upstream_rejection_is_502_naming_the_code(gateway: Served) -> None:
+    gateway.pool.queue(
+        Script([UpstreamRejected(1037, 8)]),
+        Script([TurnSnapshot(error_code=1060, error_status=9)]),
+    )
+    with pytest.raises(openai.APIStatusError) as info:
+        gateway.client().chat.completions.create(model="gemini-2.5-flash", messages=USER_HI)
+    assert info.value.status_code == 502 and info.value.code == "gemini_1037"
+    assert "1037" in info.value.message
+    second = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI})
+    assert second.status_code == 502 and second.json()["error"]["code"] == "gemini_1060"
+    assert wait_until(lambda: gateway.pool.released == 2 and gateway.pool.active == 0)
+
+
+def test_upstream_timeout_is_504(gateway: Served) -> None:
+    gateway.pool.queue(Script([UpstreamTimeout("no first frame within 60s")]))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI})
+    assert response.status_code == 504 and response.json()["error"]["type"] == "timeout_error"
+
+
+def test_error_after_first_byte_is_one_error_event_then_done(gateway: Served) -> None:
+    gateway.pool.queue(Script([*growing("Partial answer", pieces=2)[:1], UpstreamRejected(1013, 8)]))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    assert response.status_code == 200
+    events = sse_lines(response)
+    assert events[-1] == "data: [DONE]"
+    payloads = [json.loads(e.removeprefix("data: ")) for e in events[:-1]]
+    assert payloads[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert payloads[1]["choices"][0]["delta"] == {"content": "Partial"}
+    assert payloads[2] == {
+        "error": {
+            "message": "Gemini rejected the request (code 1013).",
+            "type": "upstream_error",
+            "param": None,
+            "code": "gemini_1013",
+        }
+    }
+    assert len(payloads) == 3
+    assert wait_until(lambda: gateway.pool.stops == 1 and gateway.pool.active == 0)
+
+
+def test_keep_alive_comments_during_silence(serve_gateway: Callable[..., Served]) -> None:
+    served = serve_gateway(keep_alive_interval=0.1)
+    steps = growing("Slow answer here", pieces=2)
+    served.pool.queue(Script([steps[0], Pause(0.45), steps[1]]))
+    response = post(served, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    events = sse_lines(response)
+    assert ": keep-alive" in events
+    content = "".join(
+        json.loads(e.removeprefix("data: "))["choices"][0]["delta"].get("content", "")
+        for e in events
+        if e.startswith("data: {")
+    )
+    assert content == "Slow answer here" and events[-1] == "data: [DONE]"
+
+
+def test_disconnect_mid_stream_stops_the_page_and_frees_the_lease(gateway: Served) -> None:
+    gateway.pool.queue(Script([*growing("Thinking hard", pieces=2)[:1], Pause(30)]))
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream(
+            "POST",
+            f"{gateway.url}/v1/chat/completions",
+            json={"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True},
+            headers={"Authorization": API_KEY},
+        ) as response,
+    ):
+        lines = response.iter_lines()
+        seen = [next(lines) for _ in range(3)]  # role event, blank, first content event
+        assert "Thinki" in seen[2]
+        assert gateway.pool.active == 1
+    assert wait_until(lambda: gateway.pool.stops == 1 and gateway.pool.active == 0)
+    assert gateway.pool.released == 1
+
+
+def test_disconnect_while_waiting_non_stream_stops_and_frees(gateway: Served) -> None:
+    gateway.pool.queue(Script([Pause(30)]))
+    with pytest.raises(httpx.ReadTimeout):
+        post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI}, timeout=0.5)
+    assert wait_until(lambda: gateway.pool.stops == 1 and gateway.pool.active == 0)
+
+
+def test_free_model_rejects_images(gateway: Served) -> None:
+    content = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": data_url(png_bytes())}},
+    ]
+    response = post(
+        gateway, {"model": "gemini-2.5-flash-free", "messages": [{"role": "user", "content": content}]}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "messages" and "image" in response.json()["error"]["message"]
+    accepted = post(
+        gateway, {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": content}]}
+    )
+    assert accepted.status_code == 200
+    (attachment,) = gateway.pool.requests[0].attachments
+    assert attachment.mime == "image/png" and attachment.data == png_bytes()
+
+
+def test_models_list_marks_availability(serve_gateway: Callable[..., Served]) -> None:
+    from tests.service.scripted_pool import ScriptedPool
+
+    pool = ScriptedPool(
+        account_list=[account(tier="free", modes=frozenset({ModeFamily.FLASH}), tools=frozenset())]
+    )
+    served = serve_gateway(pool)
+    models = served.client().models.list()
+    cards = {m.id: m for m in models.data}
+    assert len(cards) == 12 and all(m.object == "model" and m.owned_by == "google" for m in models.data)
+    available = {name for name, card in cards.items() if (card.model_extra or {})["available"]}
+    assert available == {"gemini-2.5-flash-free"}
+    pool.account_list[:] = [account(), account("acct-2", state=AccountState.SIGNED_OUT)]
+    cards = {m.id: m for m in served.client(prefix="/gemini_official/v1").models.list().data}
+    available = {name for name, card in cards.items() if (card.model_extra or {})["available"]}
+    assert available == {"gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-pro"}
+    one = served.client().models.retrieve("gemini-2.5-pro")
+    assert one.id == "gemini-2.5-pro"
+    with pytest.raises(openai.NotFoundError):
+        served.client().models.retrieve("nope")
