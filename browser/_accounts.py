@@ -172,6 +172,10 @@ class Account:
         self.last_error = reason
         log.warning("account %s blocked (%s)", self.id, reason)
 
+    def note_success(self) -> None:
+        """A served turn: the next block starts again from the first backoff."""
+        self.backoff = self._settings.block_backoff
+
     def mark_failed(self, reason: str) -> None:
         if self.health is not AccountState.SIGNED_OUT:
             self.health = AccountState.FAILED
@@ -207,8 +211,9 @@ class Account:
             self._free_tabs.append(page)
             if page_state is PageState.READY:
                 self.health = AccountState.READY
+                # The backoff survives a good page load: an IP block (1060) only shows on a turn,
+                # so it is reset by a served turn (``note_success``), letting repeats double.
                 self.blocked_until = None
-                self.backoff = self._settings.block_backoff
                 self.last_error = None
             else:
                 self.apply_page_state(page_state)

@@ -112,9 +112,10 @@ class Launcher:
                 endpoint = settings.remote_endpoint
                 if not endpoint:
                     raise LaunchFailed("launch_mode=remote needs remote_endpoint")
+                headers = dict(settings.remote_headers)
                 if _is_cdp(endpoint, settings.remote_protocol):
-                    return await chromium.connect_over_cdp(endpoint, timeout=timeout)
-                return await chromium.connect(endpoint, timeout=timeout)
+                    return await chromium.connect_over_cdp(endpoint, timeout=timeout, headers=headers)
+                return await chromium.connect(endpoint, timeout=timeout, headers=headers)
             return await chromium.launch(
                 executable_path=settings.chromium_path,
                 headless=settings.headless,
@@ -127,7 +128,10 @@ class Launcher:
             raise LaunchFailed(f"could not start the browser: {type(exc).__name__}") from None
 
     async def close(self) -> None:
-        """Close the shared browser (idempotent). Persistent contexts are closed by their owners."""
+        """Close the shared browser (idempotent). Persistent contexts are closed by their owners.
+
+        For a remote browser ``close`` only disconnects (Playwright's rule for connected browsers):
+        the remote process and its other contexts live on."""
         self._closed = True
         browser, self._browser = self._browser, None
         if browser is not None:

@@ -17,14 +17,14 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
-from playwright.async_api import Page, Playwright, async_playwright
+from playwright.async_api import APIRequestContext, Page, Playwright, async_playwright
 
 from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
 from browser._capture import BodyCapture, LoadingFailed
 from browser._cookies import account_id_for
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher
-from browser._media import Media, fetch_media
+from browser._media import Media, fetch_media, wait_for_media
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._settings import PoolSettings
@@ -401,15 +401,32 @@ class Turn:
         return (await self.fetch_media_full(url)).data
 
     async def fetch_media_full(self, url: str) -> Media:
-        account = self._account
-        if account is None or account.context is None:
-            raise TargetClosed("the turn's account has no context")
+        """One download (hops followed); a rendering video gives ``status`` 206. Works after exit."""
         return await fetch_media(
-            account.context.request,
+            self._media_request(),
             url,
             base_url=self._settings.base_url,
             timeout_s=self._settings.navigation_timeout,
         )
+
+    async def wait_for_media(self, url: str, *, max_wait: float = 300.0, interval: float = 2.0) -> Media:
+        """Poll ``url`` until it is ready (a video answers 206 while rendering), for ``max_wait`` s
+        at most (then ``UpstreamTimeout``), every ``interval`` s."""
+        return await wait_for_media(
+            self._media_request(),
+            url,
+            base_url=self._settings.base_url,
+            timeout_s=max_wait,
+            interval_s=interval,
+            step_timeout_s=self._settings.navigation_timeout,
+        )
+
+    def _media_request(self) -> APIRequestContext:
+        # The account (not the lease) is kept after exit: media can be fetched once the tab is back.
+        account = self._account
+        if account is None or account.context is None:
+            raise TargetClosed("the turn's account has no context")
+        return account.context.request
 
     async def _attempts(self) -> AsyncIterator[TurnSnapshot]:
         retried_transient = False
@@ -424,6 +441,7 @@ class Turn:
                     self.final = snapshot
                     if yielded:
                         yield snapshot
+                account.note_success()
                 return
             except (
                 UpstreamRejected,

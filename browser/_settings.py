@@ -38,6 +38,9 @@ class PoolSettings(BaseModel):
     launch_mode: LaunchMode = LaunchMode.SHARED
     remote_endpoint: str | None = None
     remote_protocol: str = Field(default="auto", pattern="^(auto|cdp|playwright)$")
+    # Sent when connecting; e.g. a Playwright server started with ``--unsafe`` reads
+    # ``x-playwright-launch-options`` (JSON: executablePath, args, headless) to launch its browser.
+    remote_headers: dict[str, str] = Field(default_factory=dict, repr=False)
     data_dir: Path = Path("data")
     default_proxy: str | None = None
     language: str = "en"

@@ -1,0 +1,162 @@
+"""Pool features against the simulator: media downloads (text hop, redirect, original size, video
+polling), gems, screenshots and capability re-checks, in both local launch modes."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from browser import (
+    AccountSpec,
+    AccountState,
+    BrowserPool,
+    LaunchMode,
+    ModeFamily,
+    Tool,
+    TurnRequest,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
+from browser._driver import Capabilities
+from browser._media import fetch_media
+from tests.browser.conftest import Sim, cookie
+from tests.browser.test_browser_pool import _settings
+from tests.support.servers import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module", params=[LaunchMode.SHARED, LaunchMode.PERSISTENT])
+async def pool(
+    request: pytest.FixtureRequest, simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BrowserPool]:
+    """One paid account per launch mode, shared by this module's tests (keeps Chromium starts few)."""
+    directory: Path = tmp_path_factory.mktemp("pool")
+    async with BrowserPool(_settings(simulators["mid2026"], directory, request.param)) as running:
+        await running.add_account(AccountSpec(name="paid", psid=cookie("paid")))
+        yield running
+
+
+@pytest.fixture
+def msim(simulators: dict[str, str]) -> Sim:
+    with httpx.Client(base_url=simulators["mid2026"], timeout=10) as client:
+        client.post("/_sim/reset").raise_for_status()
+    return Sim(simulators["mid2026"])
+
+
+@pytest.fixture(scope="module")
+def redirector(simulators: dict[str, str]) -> Iterator[str]:
+    """``/r?to=<url>`` answers 302 to ``url``: a redirect hop on another port of the same host."""
+
+    async def redirect(request: Request) -> RedirectResponse:
+        return RedirectResponse(request.query_params["to"], status_code=302)
+
+    with serve(Starlette(routes=[Route("/r", redirect)])) as url:
+        yield url
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(PNG_MAGIC)
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+async def test_image_download_follows_the_text_hop_and_redirects(
+    pool: BrowserPool, msim: Sim, redirector: str
+) -> None:
+    from simulator.answers import image_specs
+
+    prompt = "a lighthouse at dusk"
+    async with pool.turn(TurnRequest(prompt=prompt, tool=Tool.IMAGE)) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.images
+    url = turn.final.images[0].url
+    spec = image_specs(prompt, 1, "", 1)[0]  # the size depends on the prompt alone
+    stated = (spec.width, spec.height)
+
+    base = url.rsplit("=", 1)[0]
+    original = await turn.fetch_media_full(f"{base}=d-I?alr=yes")
+    assert original.mime == "image/png" and "/rd-gg-dl/" in original.url
+    assert _png_size(original.data) == stated
+
+    assert await turn.fetch_media(f"{base}=s0") == original.data
+    preview = await turn.fetch_media_full(url)
+    assert preview.mime == "image/jpeg" and max(Image.open(io.BytesIO(preview.data)).size) == 1024
+
+    hopped = await turn.fetch_media_full(f"{redirector}/r?to={quote(base + '=d-I?alr=yes', safe='')}")
+    assert hopped.data == original.data and "/rd-gg-dl/" in hopped.url
+
+
+async def test_media_needs_the_accounts_cookies(pool: BrowserPool, msim: Sim) -> None:
+    async with pool.turn(TurnRequest(prompt="a red kite", tool=Tool.IMAGE)) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None
+    url = turn.final.images[0].url
+    assert pool._launcher is not None
+    bare = await pool._launcher.new_context("no-cookies", None)
+    try:
+        with pytest.raises(UpstreamRejected) as info:
+            await fetch_media(bare.request, url, base_url=pool.settings.base_url, timeout_s=10)
+        assert info.value.status == 403
+    finally:
+        await bare.close()
+    assert (await turn.fetch_media_full(url)).mime == "image/jpeg"
+
+
+async def test_video_answers_206_until_rendered_then_200(pool: BrowserPool, msim: Sim) -> None:
+    async with httpx.AsyncClient(base_url=msim.base_url, timeout=10) as client:
+        (await client.post("/_sim/config", json={"video_render_seconds": 5.0})).raise_for_status()
+    async with pool.turn(TurnRequest(prompt="a paper boat", mode=ModeFamily.PRO, tool=Tool.VIDEO)) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.video is not None
+    video_url = turn.final.video.video_url
+    assert video_url
+    early = await turn.fetch_media_full(video_url)
+    assert early.status == 206 and not early.ready and early.data == b""
+    with pytest.raises(UpstreamTimeout):
+        await turn.wait_for_media(video_url, max_wait=0.3, interval=0.1)
+    video = await turn.wait_for_media(video_url, max_wait=30, interval=0.25)
+    assert video.ready and video.mime == "video/mp4" and video.data[4:8] == b"ftyp"
+
+
+async def test_gem_opens_its_page_and_is_sent(pool: BrowserPool, msim: Sim) -> None:
+    async with pool.turn(TurnRequest(prompt="a story please", gem="storybook")) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.completed and len(turn.final.images) == 2
+    entries = [e for e in msim.requests() if e.get("prompt") == "a story please"]
+    assert [e["gem"] for e in entries] == ["storybook"]
+    # The page moves to the new chat's URL after sending; the request was made from the gem's page.
+    assert re.search(r"/gem/storybook\b", entries[0]["headers"].get("referer", "")), entries[0]["headers"]
+
+
+async def test_screenshot_is_a_png_of_the_warm_page(pool: BrowserPool) -> None:
+    shot = await pool.screenshot("paid")
+    width, height = _png_size(shot)
+    assert width > 100 and height > 100
+
+
+async def test_check_account_rereads_capabilities(pool: BrowserPool, msim: Sim) -> None:
+    account = pool._accounts["paid"]
+    account.capabilities = Capabilities(tier="anon")  # as if the page had lost its menus
+    assert pool.accounts()[0].modes == frozenset()
+    info = await pool.check_account("paid")
+    assert info.state is AccountState.READY and info.tier == "paid"
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING}
+    assert {Tool.IMAGE, Tool.VIDEO, Tool.CANVAS, Tool.DEEP_RESEARCH} <= info.tools
