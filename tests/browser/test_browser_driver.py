@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -9,10 +10,11 @@ from playwright.async_api import Page
 
 from browser._capture import BodyCapture
 from browser._cookies import for_site, from_session
-from browser._driver import PageDriver, PageState
+from browser._driver import DomAnswer, PageDriver, PageState
 from browser._requests import Attachment, ModeFamily, Tool
 from browser._settings import PoolSettings
 from browser.errors import SelectorMissing
+from browser.protocol import decode_turn
 from tests.browser.conftest import Sim, cookie
 from tests.conftest import NewContext
 
@@ -94,3 +96,43 @@ async def test_missing_tool_is_a_typed_error(new_context: NewContext, sim_url: s
         await driver.choose_tool(Tool.IMAGE)
     with pytest.raises(SelectorMissing):
         await driver.choose_mode(ModeFamily.PRO)
+
+
+async def _read_when_done(driver: PageDriver) -> DomAnswer:
+    """The DOM reader polled (bounded) until the page shows the action row."""
+    for _ in range(100):
+        answer = await driver.read_answer()
+        if answer.done:
+            return answer
+        await asyncio.sleep(0.1)
+    raise AssertionError("the page never showed the finished answer")
+
+
+async def test_dom_reader_sees_the_answer_the_network_carried(new_context: NewContext, sim_url: str) -> None:
+    page = await _page(new_context, sim_url, cookie("paid"))
+    driver = _driver(page, sim_url)
+    assert await driver.open("/app") is PageState.READY
+    assert (await driver.read_answer()).text == ""
+    await driver.insert_prompt("read me back")
+    async with BodyCapture(page) as capture:
+        await driver.send(capture.request_seen)
+        body = b"".join([chunk async for chunk in capture.chunks(first_timeout=10, idle_timeout=10)])
+    final = decode_turn(body)
+    answer = await _read_when_done(driver)
+    assert answer.error_code is None
+    # The page renders markdown; its visible lines are the network text's lines.
+    assert [line for line in answer.text.splitlines() if line.strip()] == [
+        line for line in final.text.splitlines() if line.strip()
+    ]
+
+
+async def test_dom_reader_sees_an_error_turn(new_context: NewContext, sim_url: str) -> None:
+    page = await _page(new_context, sim_url, cookie("limited"))
+    driver = _driver(page, sim_url)
+    assert await driver.open("/app") is PageState.READY
+    await driver.insert_prompt("over the limit")
+    async with BodyCapture(page) as capture:
+        await driver.send(capture.request_seen)
+        _ = [chunk async for chunk in capture.chunks(first_timeout=10, idle_timeout=10)]
+    answer = await _read_when_done(driver)
+    assert (answer.error_code, answer.text) == (1037, "")
