@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: setup
-	$(PY) -m simulator --port $(PORT)
+	$(PY) -m service demo --port $(PORT)
 
 test: setup lint
 	$(PY) -m pytest -n 2 --dist loadgroup

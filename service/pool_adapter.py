@@ -10,12 +10,16 @@ and translates the browser layer's errors into the service's tree at the boundar
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from browser import (
     AccountInfo,
+    AccountSpec,
     Attachment,
     BrowserError,
     BrowserPool,
@@ -31,12 +35,16 @@ from browser import (
 )
 from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
-from service.settings import GatewaySettings
+from service.settings import AccountConfig, GatewaySettings
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BrowserBackend",
     "PoolAPI",
     "PoolTurn",
+    "account_spec",
+    "add_configured_accounts",
     "browser_backend",
     "map_browser_errors",
     "to_turn_request",
@@ -127,9 +135,51 @@ class BrowserBackend:
         return self.pool.accounts()
 
 
+def account_spec(config: AccountConfig) -> AccountSpec:
+    """The pool's ``AccountSpec`` for a configured account (reads its cookie file, if any)."""
+    cookie_text = config.cookie_file.read_text(encoding="utf-8") if config.cookie_file else None
+    return AccountSpec(
+        name=config.name,
+        psid=_reveal(config.psid),
+        psidts=_reveal(config.psidts),
+        cookie_file_text=cookie_text,
+        proxy=_reveal(config.proxy),
+    )
+
+
+def _reveal(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+class AccountAdder(Protocol):
+    async def add_account(self, spec: AccountSpec) -> AccountInfo: ...
+
+
+async def add_configured_accounts(pool: AccountAdder, accounts: Sequence[AccountConfig]) -> int:
+    """Add every configured account; one that cannot be read is logged and skipped, not fatal.
+
+    The pool keeps the newest cookies of each account in its store; when the configured cookies carry
+    the same session, the stored (refreshed) ones are used, so a restart never goes back to stale
+    cookies. Returns how many accounts were added.
+    """
+    added = 0
+    for config in accounts:
+        try:
+            info = await pool.add_account(account_spec(config))
+        except (OSError, BrowserError) as exc:
+            # Only the exception's type: messages about cookie files could quote their content.
+            log.error("account %s was not added (%s)", config.name, type(exc).__name__)
+            continue
+        added += 1
+        log.info("account %s added: %s, tier %s", info.name, info.state.value, info.tier)
+    return added
+
+
 @asynccontextmanager
 async def browser_backend(settings: GatewaySettings) -> AsyncIterator[Backend]:
-    """The default pool factory: a ``BrowserPool`` on the gateway's data directory."""
+    """The default pool factory: a ``BrowserPool`` on the gateway's data directory, with the
+    configured accounts added before the first request is served."""
     pool_settings = PoolSettings(**{**settings.browser, "data_dir": settings.data_dir})
     async with BrowserPool(pool_settings) as pool:
+        await add_configured_accounts(pool, settings.accounts)
         yield BrowserBackend(pool)

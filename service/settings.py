@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     JsonConfigSettingsSource,
@@ -24,7 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["CONFIG_ENV", "GatewaySettings"]
+__all__ = ["CONFIG_ENV", "AccountConfig", "GatewaySettings"]
 
 CONFIG_ENV = "GATEWAY_CONFIG"
 MIB = 1024 * 1024
@@ -34,6 +34,27 @@ DEFAULT_MAX_IMAGE_BYTES = 20 * MIB
 # very long pastes and Gemini rejects over-long requests with 1152).
 DEFAULT_MAX_PROMPT_BYTES = 130_000
 DEFAULT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/heic", "image/heif")
+
+
+class AccountConfig(BaseModel):
+    """One Google account to add to the pool at startup: the ``__Secure-1PSID`` cookie (optionally
+    ``__Secure-1PSIDTS``), or a cookie export file (a JSON list as browser extensions export it, or
+    Netscape cookies.txt). ``name`` is the account's stable id, under which the pool stores its
+    refreshed cookies; ``proxy`` overrides the browser's ``default_proxy``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    psid: SecretStr | None = None
+    psidts: SecretStr | None = None
+    cookie_file: Path | None = None
+    proxy: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AccountConfig:
+        if (self.psid is None) == (self.cookie_file is None):
+            raise ValueError(f"account {self.name!r} needs exactly one of psid or cookie_file")
+        return self
 
 
 class GatewaySettings(BaseSettings):
@@ -62,6 +83,17 @@ class GatewaySettings(BaseSettings):
     # Passed to the browser layer's PoolSettings (e.g. GATEWAY_BROWSER__HEADLESS=false); data_dir
     # is always the gateway's.
     browser: dict[str, Any] = Field(default_factory=dict)
+    # Added to the pool at startup (GATEWAY_ACCOUNTS takes a JSON list). A restart resumes from the
+    # pool's stored cookies when they carry the same session as the configured ones.
+    accounts: tuple[AccountConfig, ...] = ()
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_names(cls, value: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
+        names = [account.name for account in value]
+        if len(names) != len(set(names)):
+            raise ValueError("account names must be unique")
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -132,6 +132,7 @@ async def answer_body(
     )
     log["outcome"] = "streaming"
     log["frames"] = 0
+    log["frame_times"] = []
     try:
         locator = payloads.locator(plan.rid, plan.locator_token, plan.video is not None)
         yield writer.guard() + writer.frame([result_envelope(locator)])
@@ -146,6 +147,9 @@ async def answer_body(
                 log["outcome"] = "dropped"
                 raise ConnectionDropped(f"dropped after {writer.frames} frames")
             await asyncio.sleep(first_delay if index == 0 else settings.frame_interval)
+            # Wall-clock write time of each frame after the locator (content frames first), so a
+            # benchmark can measure how long the gateway takes to relay a frame to its client.
+            log["frame_times"].append(time.time())
             yield writer.frame(items)
             log["frames"] = writer.frames
         yield _stats(writer, started, plan.rid) + writer.trailer()

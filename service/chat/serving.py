@@ -20,7 +20,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
 from service.backend import Backend, BackendTurn, Snapshot, TurnSpec
-from service.catalog import ModelSpec, find_model
+from service.catalog import ModelSpec, can_serve, find_model
 from service.chat.inputs import PreparedPrompt, prepare_prompt
 from service.chat.protocol import (
     ChatCompletionChunk,
@@ -140,6 +140,10 @@ class ChatService:
     async def plan(self, request: ChatCompletionRequest, identity: str) -> TurnPlan:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""
         model = _chat_model(request.model)
+        if not can_serve(model, self.backend.accounts()):
+            # The pool matches accounts by mode and tool only; the tier rule (e.g. gemini-2.5-flash
+            # needs a paid account) is the catalog's, so it is enforced here, as /models reports it.
+            raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
         messages = tuple(request.messages)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")

@@ -1,0 +1,72 @@
+"""Goals vs. measured figures: the printed table (PASS/MISS, informational) and the JSON rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Check", "checks", "table"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    goal: str
+    measured: str
+    passed: bool | None  # None: no goal, figure only
+
+    def row(self) -> dict[str, Any]:
+        return {"name": self.name, "goal": self.goal, "measured": self.measured, "pass": self.passed}
+
+
+def _ms(figures: dict[str, Any]) -> str:
+    return f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms (n={figures['n']})"
+
+
+def checks(results: dict[str, Any]) -> list[Check]:
+    ttft, relay, driving = results["ttft"], results["relay"], results["driving"]
+    ratio = ttft["ratio_of_medians"]
+    rows = [
+        Check("TTFT via gateway (openai SDK)", "-", _ms(ttft["gateway"]), None),
+        Check("TTFT via raw client", "-", _ms(ttft["raw"]), None),
+        Check("TTFT ratio of medians", "<= 1.15", f"{ratio:.3f}", ratio <= 1.15),
+        Check(
+            "relay: frame written -> SSE delta",
+            "p50 <= 5 ms, p95 <= 20 ms",
+            _ms(relay),
+            relay["p50_ms"] <= 5 and relay["p95_ms"] <= 20,
+        ),
+    ]
+    for key, label in (("new_chat", "new chat"), ("follow_up", "follow-up")):
+        figures = driving[key]
+        rows.append(
+            Check(
+                f"driving: request -> StreamGenerate ({label})",
+                "p50 <= 300 ms",
+                _ms(figures),
+                figures["p50_ms"] <= 300,
+            )
+        )
+    memory = results.get("memory")
+    if memory is not None:
+        low, high = memory["low"], memory["high"]
+        rows.append(
+            Check(
+                "Chromium memory per warm account",
+                "-",
+                f"RSS {memory['per_account_rss_mib']} MiB, PSS {memory['per_account_pss_mib']} MiB "
+                f"(RSS {low['rss_mib']} -> {high['rss_mib']} MiB, "
+                f"{low['accounts']} -> {high['accounts']} accounts)",
+                None,
+            )
+        )
+    return rows
+
+
+def table(rows: list[Check]) -> str:
+    """A Markdown table (prints well in a terminal and pastes into README.md as is)."""
+    lines = ["| measure | goal | measured | result |", "|---|---|---|---|"]
+    for row in rows:
+        verdict = "-" if row.passed is None else ("PASS" if row.passed else "MISS")
+        lines.append(f"| {row.name} | {row.goal} | {row.measured} | {verdict} |")
+    return "\n".join(lines)

@@ -1,0 +1,266 @@
+"""The command line: ``python -m service serve`` runs the gateway; ``python -m service demo`` runs it
+against a local simulator of gemini.google.com with two demo accounts.
+
+Both run the server in a child process in its own session and forward Ctrl-C/SIGTERM to it, so the
+terminal's Ctrl-C cannot kill Playwright's driver and Chromium under the pool (see ``_supervise``).
+The demo starts the simulator as another child (``python -m simulator``) rather than importing it:
+``service/`` never imports ``simulator/`` (the layering rule); the gateway stops first (its pool
+closes its pages), the simulator after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from pydantic import SecretStr, ValidationError
+
+from service.app import create_app
+from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
+
+__all__ = ["DEMO_KEY", "demo_accounts", "demo_settings", "main", "usage_text"]
+
+DEMO_KEY = "demo"
+# Set in the child that actually serves (see ``_supervise``); not GATEWAY_-prefixed on purpose.
+SUPERVISED_ENV = "GEMINI_GATEWAY_SUPERVISED"
+DEFAULT_PORT = 8000
+SIMULATOR_START_TIMEOUT = 30.0
+SIMULATOR_STOP_TIMEOUT = 10.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    supervised = os.environ.get(SUPERVISED_ENV) == "1"
+    if args.command == "serve":
+        if args.config is not None:
+            os.environ[CONFIG_ENV] = str(args.config)
+        settings = _load_settings()
+        if settings is None:
+            return 2
+        if not supervised:
+            return _supervise(argv)
+        # The service's own logs (accounts added or skipped, upstream failures) beside uvicorn's.
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return 0
+    return _demo(args) if supervised else _supervise(argv)
+
+
+def _supervise(argv: Sequence[str]) -> int:
+    """Run this command again in a child process in its own session, passing Ctrl-C and SIGTERM on.
+
+    A terminal sends Ctrl-C to its whole foreground process group, which would include Playwright's
+    driver and Chromium: they would die under the pool before it could close them. In its own session
+    only the gateway gets the signal (from here) and shuts its pool down in order.
+    """
+    env = {**os.environ, SUPERVISED_ENV: "1"}
+    child = subprocess.Popen([sys.executable, "-m", "service", *argv], env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        with suppress(ProcessLookupError):
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m service", description="The Gemini gateway.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway with the configured accounts")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=_env_port())
+    serve.add_argument("--config", type=Path, help=f"a .toml or .json config file (sets {CONFIG_ENV})")
+    demo = commands.add_parser("demo", help="run the gateway against a local simulator")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=_env_port())
+    return parser
+
+
+def _env_port() -> int:
+    return int(os.environ.get("PORT", DEFAULT_PORT))
+
+
+def _configured(**overrides: Any) -> GatewaySettings:
+    """Settings from the constructor, ``GATEWAY_*`` env and the config file (mypy cannot see the
+    defaults pydantic-settings fills, hence the ``**`` call)."""
+    return GatewaySettings(**overrides)
+
+
+def _load_settings() -> GatewaySettings | None:
+    """Settings from env/config file, or None after printing why they are unusable."""
+    try:
+        return _configured()
+    except (ValidationError, ValueError) as exc:
+        print(f"gateway not started: {_describe(exc)}", file=sys.stderr)
+        return None
+
+
+def _describe(exc: Exception) -> str:
+    # Only locations and messages: a validation error's input could be a cookie or a key.
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+        return "; ".join(parts)
+    return str(exc)
+
+
+# -- demo --
+
+
+def demo_accounts() -> tuple[AccountConfig, ...]:
+    """One paid and one free simulator account (the simulator reads the kind from the prefix)."""
+    return (
+        AccountConfig(name="demo-paid", psid=SecretStr("paid-demo-account")),
+        AccountConfig(name="demo-free", psid=SecretStr("free-demo-account")),
+    )
+
+
+def demo_settings(simulator_url: str, data_dir: Path) -> GatewaySettings | None:
+    """The configured settings pointed at the simulator, with the demo accounts and a fresh data dir;
+    the API key is ``demo`` unless keys are configured."""
+    try:
+        base = _configured()
+    except ValidationError as exc:
+        if "no API key configured" not in str(exc):
+            print(f"gateway not started: {_describe(exc)}", file=sys.stderr)
+            return None
+        base = _configured(api_keys=(SecretStr(DEMO_KEY),))
+    return base.model_copy(
+        update={
+            "browser": {**base.browser, "gemini_url": simulator_url},
+            "accounts": demo_accounts(),
+            "data_dir": data_dir,
+        }
+    )
+
+
+def usage_text(base_url: str, key: str, simulator_url: str) -> str:
+    """How to call the running gateway: a curl line and an openai SDK snippet."""
+    return f"""
+Gemini gateway (demo) at {base_url}
+It answers from the local simulator of gemini.google.com at {simulator_url}
+(accounts: demo-paid, demo-free).
+
+  curl {base_url}/chat/completions -H "Authorization: Bearer {key}" \\
+    -H "Content-Type: application/json" \\
+    -d '{{"model": "gemini-2.5-flash", "messages": [{{"role": "user", "content": "Hello"}}]}}'
+
+  from openai import OpenAI
+  client = OpenAI(base_url="{base_url}", api_key="{key}")
+  reply = client.chat.completions.create(
+      model="gemini-2.5-flash", messages=[{{"role": "user", "content": "Hello"}}]
+  )
+  print(reply.choices[0].message.content)
+
+Models: curl {base_url}/models -H "Authorization: Bearer {key}"
+Press Ctrl-C to stop.
+"""
+
+
+def _demo(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp:
+        workdir = Path(tmp)
+        with _simulator(workdir / "simulator.log") as simulator_url:
+            settings = demo_settings(simulator_url, workdir / "data")
+            if settings is None:
+                return 2
+            shown_key = DEMO_KEY if _uses_demo_key(settings) else "<your configured API key>"
+            base_url = f"http://{args.host}:{args.port}/gemini_official/v1"
+            config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
+            server = uvicorn.Server(config)
+            print(f"starting the gateway on {args.host}:{args.port} (Chromium, two demo accounts)...")
+            # uvicorn turns Ctrl-C into a graceful shutdown; a second Ctrl-C may still surface here.
+            with suppress(KeyboardInterrupt):
+                asyncio.run(_serve_and_announce(server, usage_text(base_url, shown_key, simulator_url)))
+    print("demo stopped")
+    return 0
+
+
+def _uses_demo_key(settings: GatewaySettings) -> bool:
+    return [key.get_secret_value() for key in settings.api_keys] == [DEMO_KEY]
+
+
+async def _serve_and_announce(server: uvicorn.Server, text: str) -> None:
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.1)
+        print(text, flush=True)
+
+    announcer = asyncio.create_task(announce())
+    try:
+        await server.serve()
+    finally:
+        announcer.cancel()
+
+
+@contextmanager
+def _simulator(log_path: Path) -> Iterator[str]:
+    """Run ``python -m simulator`` on a free loopback port (default pacing) and yield its URL.
+
+    ``localhost`` (not 127.0.0.1) because Chromium treats it as a secure origin, so the ``__Secure-``
+    cookies work over plain HTTP.
+    """
+    port = _free_port()
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the gateway only; we stop the simulator after it
+        )
+        try:
+            url = f"http://localhost:{port}"
+            _wait_until_up(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=SIMULATOR_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=SIMULATOR_STOP_TIMEOUT)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SIMULATOR_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the simulator exited at startup:\n{tail}")
+        try:
+            if httpx.get(f"{url}/_sim/config", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the simulator did not answer within {SIMULATOR_START_TIMEOUT:.0f} s")

@@ -1,0 +1,235 @@
+"""End to end: the official ``openai`` SDK (and raw HTTP where the SDK hides the wire) against the real
+app with the real ``BrowserPool`` driving Chromium pages of the simulator."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from PIL import Image
+
+from simulator.answers import CLOSING, base_text
+from tests.e2e.conftest import FAST_PACING, KEY_A, KEY_B, MAX_BODY_BYTES, Stack, marker
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+
+TEXT_MODELS = {"gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-pro"}
+
+
+def png(seed: int) -> bytes:
+    image = Image.new("RGB", (16, 16), (seed % 256, 80, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def ask(stack: Stack, content: Any, *, model: str = "gemini-2.5-flash", key: str = KEY_A) -> str:
+    reply = stack.client(key=key).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": content}]
+    )
+    return reply.choices[0].message.content or ""
+
+
+def only(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def sse_events(stack: Stack, body: dict[str, Any]) -> list[str]:
+    """The ``data:`` payloads of a streamed completion, read off the wire."""
+    headers = {"Authorization": f"Bearer {KEY_A}"}
+    events: list[str] = []
+    with (
+        httpx.Client(timeout=90) as client,
+        client.stream("POST", f"{stack.url}/v1/chat/completions", json=body, headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events.extend(line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: "))
+    return events
+
+
+def test_non_stream_answer_is_the_simulators(stack: Stack) -> None:
+    word = marker()
+    reply = stack.client().chat.completions.create(
+        model="gemini-2.5-flash", messages=[{"role": "user", "content": f"Hello {word}"}]
+    )
+    entry = only(stack.requests_with(word))
+    assert entry["outcome"] == "completed" and entry["account"] == "paid"
+    assert reply.choices[0].message.content == base_text(1, entry["cid"], f"Hello {word}", []) + CLOSING
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.model == "gemini-2.5-flash"
+
+
+def test_stream_role_first_deltas_concatenate_to_the_answer(stack: Stack) -> None:
+    word = marker()
+    body = {"model": "gemini-2.5-flash", "stream": True, "messages": [{"role": "user", "content": word}]}
+    events = sse_events(stack, body)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    contents = [c["choices"][0]["delta"].get("content") for c in chunks[1:] if c["choices"]]
+    pieces = [piece for piece in contents if piece]
+    assert len(pieces) >= 3
+    entry = only(stack.requests_with(word))
+    assert "".join(pieces) == base_text(1, entry["cid"], word, []) + CLOSING
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+    assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}
+    assert len({chunk["id"] for chunk in chunks}) == 1
+
+
+def test_pro_answers_with_reasoning(stack: Stack) -> None:
+    word = marker()
+    reply = stack.client().chat.completions.create(
+        model="gemini-2.5-pro", messages=[{"role": "user", "content": f"Think about {word}"}]
+    )
+    message = reply.choices[0].message
+    reasoning = getattr(message, "reasoning_content", None) or (message.model_extra or {}).get(
+        "reasoning_content"
+    )
+    assert isinstance(reasoning, str) and reasoning.strip()
+    assert "Turn 1 of chat" in (message.content or "")
+    assert only(stack.requests_with(word))["served_model_label"] == "3.1 Pro"
+
+
+@pytest.mark.parametrize("source", ["data_url", "http_url"])
+def test_image_input_is_uploaded_byte_for_byte(
+    stack: Stack, image_server: Callable[[bytes], str], source: str
+) -> None:
+    word = marker()
+    data = png(len(word) + (1 if source == "http_url" else 2))
+    data_url = f"data:image/png;base64,{base64.b64encode(data).decode()}"
+    url = data_url if source == "data_url" else image_server(data)
+    content = [{"type": "text", "text": f"Describe {word}"}, {"type": "image_url", "image_url": {"url": url}}]
+    answer = ask(stack, content)
+    entry = only(stack.requests_with(word))
+    assert [f["sha256"] for f in entry["files"]] == [hashlib.sha256(data).hexdigest()]
+    assert entry["files"][0]["mime"] == "image/png"
+    assert "Files received:" in answer
+
+
+def test_free_model_refuses_images_naming_messages(stack: Stack) -> None:
+    url = f"data:image/png;base64,{base64.b64encode(png(1)).decode()}"
+    content = [{"type": "text", "text": "what is it"}, {"type": "image_url", "image_url": {"url": url}}]
+    with pytest.raises(openai.BadRequestError) as caught:
+        ask(stack, content, model="gemini-2.5-flash-free")
+    assert caught.value.status_code == 400
+    assert caught.value.body["param"] == "messages"  # type: ignore[index]
+
+
+def test_history_continues_the_same_chat_for_the_same_key_only(stack: Stack) -> None:
+    first, second = f"first {marker()}", f"second {marker()}"
+    client = stack.client()
+    history: list[Any] = [{"role": "user", "content": first}]
+    answer1 = client.chat.completions.create(model="gemini-2.5-flash", messages=history)
+    history += [
+        {"role": "assistant", "content": answer1.choices[0].message.content},
+        {"role": "user", "content": second},
+    ]
+    answer2 = client.chat.completions.create(model="gemini-2.5-flash", messages=history)
+
+    turn1, turn2 = only(stack.requests_with(first)), only(stack.requests_with(second))
+    assert turn2["prompt"] == second  # only the new user message was typed
+    assert turn2["sent_cid"] == turn1["cid"] and turn2["cid"] == turn1["cid"]
+    assert turn2["account_id"] == turn1["account_id"]
+    assert turn2["chat_status"] == "continued"
+    assert (answer2.choices[0].message.content or "").startswith("Turn 2 of chat")
+
+    # Another API key sending the same history gets a new chat with the history folded in.
+    answer3 = stack.client(key=KEY_B).chat.completions.create(model="gemini-2.5-flash", messages=history)
+    folded = [entry for entry in stack.requests_with(second) if entry["id"] != turn2["id"]]
+    entry = only(folded)
+    assert first in entry["prompt"] and second in entry["prompt"]
+    assert entry["sent_cid"] in ("", None) and entry["cid"] != turn1["cid"]
+    assert (answer3.choices[0].message.content or "").startswith("Turn 1 of chat")
+
+
+def test_oversized_prompt_is_attached_as_message_txt(stack: Stack) -> None:
+    word = marker()
+    prompt = f"{word} " + "lorem ipsum " * 11_000  # ~132 KB, over the 130 KB limit
+    assert len(prompt.encode()) > stack.settings.max_prompt_bytes
+    before = {entry["id"] for entry in stack.sim_requests()}
+    ask(stack, prompt)
+    new = [entry for entry in stack.sim_requests() if entry["id"] not in before]
+    entry = only([e for e in new if any(f["name"] == "message.txt" for f in e["files"])])
+    attached = only([f for f in entry["files"] if f["name"] == "message.txt"])
+    assert attached["sha256"] == hashlib.sha256(prompt.encode()).hexdigest()
+    assert word not in entry["prompt"]  # the typed prompt only points at the file
+
+
+def test_bad_inputs_answer_openai_errors_then_a_normal_request_succeeds(stack: Stack) -> None:
+    with pytest.raises(openai.AuthenticationError) as auth:
+        ask(stack, "hi", key="sk-wrong")
+    assert auth.value.status_code == 401
+    with pytest.raises(openai.NotFoundError) as missing:
+        ask(stack, "hi", model="gemini-9-ultra")
+    assert missing.value.status_code == 404
+    with pytest.raises(openai.APIStatusError) as unimplemented:
+        ask(stack, "draw a cat", model="gemini-2.5-flash-imagen")
+    assert unimplemented.value.status_code == 501
+
+    headers = {"Authorization": f"Bearer {KEY_A}", "Content-Type": "application/json"}
+    url = f"{stack.url}/v1/chat/completions"
+    malformed = httpx.post(url, content=b'{"model": "gemini-2.5-flash", "messages": [', headers=headers)
+    assert malformed.status_code == 400
+    assert set(malformed.json()["error"]) >= {"message", "type", "param", "code"}
+    oversized = {"role": "user", "content": "x" * MAX_BODY_BYTES}
+    huge = json.dumps({"model": "gemini-2.5-flash", "messages": [oversized]})
+    too_large = httpx.post(url, content=huge.encode(), headers=headers, timeout=30)
+    assert too_large.status_code == 413
+    assert too_large.json()["error"]["type"] == "invalid_request_error"
+
+    assert ask(stack, f"still fine {marker()}").startswith("Turn 1 of chat")
+
+
+def test_models_lists_the_catalog_with_availability_on_both_prefixes(stack: Stack) -> None:
+    for prefix in ("/gemini_official/v1", "/v1"):
+        models = stack.client(prefix=prefix).models.list().data
+        assert len(models) == 12
+        available = {model.id: (model.model_extra or {}).get("available") for model in models}
+        assert {name for name, ok in available.items() if ok} == TEXT_MODELS
+    assert ask(stack, f"v1 prefix {marker()}").startswith("Turn 1 of chat")
+    reply = stack.client(prefix="/v1").chat.completions.create(
+        model="gemini-2.5-flash-free", messages=[{"role": "user", "content": "hello"}]
+    )
+    assert (reply.choices[0].message.content or "").startswith("Turn 1 of chat")
+
+
+def test_disconnect_mid_stream_stops_the_turn_and_frees_the_account(stack: Stack) -> None:
+    word = marker()
+    stack.sim_config(frame_interval=0.4, snapshot_chars=4)  # slow enough to leave mid-answer
+    try:
+        body = {"model": "gemini-2.5-flash", "stream": True, "messages": [{"role": "user", "content": word}]}
+        headers = {"Authorization": f"Bearer {KEY_A}"}
+        received = 0
+        with (
+            httpx.Client(timeout=60) as client,
+            client.stream("POST", f"{stack.url}/v1/chat/completions", json=body, headers=headers) as response,
+        ):
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                if line.startswith("data: ") and '"content":"' in line and '"content":""' not in line:
+                    received += 1
+                if received >= 2:
+                    break  # leaving the block closes the connection mid-answer
+        assert received == 2
+
+        def disconnected() -> bool:
+            entries = stack.requests_with(word)
+            return len(entries) == 1 and entries[0]["outcome"] == "client_disconnected"
+
+        stack.wait_for(disconnected, "the simulator to log client_disconnected")
+        stack.wait_for(
+            lambda: all(account.active_turns == 0 for account in stack.accounts()),  # type: ignore[attr-defined]
+            "every account to have no active turn",
+        )
+    finally:
+        stack.sim_config(**FAST_PACING)
+    assert ask(stack, f"after disconnect {marker()}").startswith("Turn 1 of chat")
