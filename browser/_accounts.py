@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from playwright.async_api import BrowserContext, Page
 
 from browser import _cookies
+from browser._blank import BlankTabs
 from browser._cookies import Cookie
 from browser._driver import Capabilities, PageDriver, PageState
 from browser._launcher import Launcher, proxy_host
@@ -109,6 +110,7 @@ class Account:
         self.context: BrowserContext | None = None
         self._free_tabs: list[Page] = []
         self._tab_count = 0
+        self._blank = BlankTabs(settings)
         self._lock = asyncio.Lock()
 
     # -- state --
@@ -151,6 +153,8 @@ class Account:
         if request.mode not in caps.modes:
             return False
         if request.tool is not None and request.tool not in caps.tools:
+            return False
+        if request.paid_only and caps.tier != "paid":
             return False
         return not ((request.gem or request.attachments) and caps.tier == "anon")
 
@@ -210,6 +214,7 @@ class Account:
                 return
             self._free_tabs.append(page)
             if page_state is PageState.READY:
+                self._blank.mark(page)
                 self.health = AccountState.READY
                 # The backoff survives a good page load: an IP block (1060) only shows on a turn,
                 # so it is reset by a served turn (``note_success``), letting repeats double.
@@ -241,11 +246,21 @@ class Account:
             self._tab_count -= 1
         return await self._new_tab()
 
-    def return_tab(self, page: Page) -> None:
+    async def claim_tab(self, page: Page, path: str) -> bool:
+        """True when the leased ``page`` already shows ``path`` (a blank new chat, or the chat
+        its last turn finished), ready to type without navigating."""
+        return await self._blank.claim(page, path)
+
+    def return_tab(self, page: Page, chat_path: str | None = None) -> None:
+        """Back from a turn (that finished ``chat_path`` cleanly, if given); a healthy account's
+        tab stays there briefly for a follow-up, then goes back to a blank chat."""
         if page.is_closed():
+            self._blank.forget(page)
             self._tab_count = max(0, self._tab_count - 1)
-        else:
-            self._free_tabs.append(page)
+            return
+        self._free_tabs.append(page)
+        if self.health is AccountState.READY:
+            self._blank.prepare(page, chat_path)
 
     async def save_cookies(self) -> None:
         """Write the context's current cookies (rotated ``__Secure-1PSIDTS`` included) to the store."""
@@ -264,6 +279,7 @@ class Account:
     async def _close_context(self) -> None:
         context, self.context = self.context, None
         self._free_tabs.clear()
+        await self._blank.clear()
         self._tab_count = 0
         if context is not None:
             context.remove_listener("close", self._on_context_closed)

@@ -70,6 +70,11 @@ class BodyCapture:
         self._watching_page = False
 
     async def __aenter__(self) -> BodyCapture:
+        await self.arm()
+        return self
+
+    async def arm(self) -> None:
+        """Attach to the page and start watching its network (what ``async with`` does on entry)."""
         with map_playwright_errors("capture.arm"):
             self._session = await self._page.context.new_cdp_session(self._page)
             self._session.on("Network.requestWillBeSent", self._on_request)
@@ -81,7 +86,6 @@ class BodyCapture:
         self._page.on("close", self._on_page_gone)
         self._page.on("crash", self._on_page_gone)
         self._watching_page = True
-        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

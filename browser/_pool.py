@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -227,10 +227,10 @@ class BrowserPool:
             )
         raise NoEligibleAccount(_why_none(request))
 
-    async def _release(self, account: Account, page: Page | None) -> None:
+    async def _release(self, account: Account, page: Page | None, chat_path: str | None = None) -> None:
         account.active = max(0, account.active - 1)
         if page is not None:
-            account.return_tab(page)
+            account.return_tab(page, chat_path)
         await self._notify()
 
     async def _notify(self) -> None:
@@ -352,6 +352,7 @@ class Turn:
         self._tried: set[str] = set()
         self._stream: AsyncIterator[TurnSnapshot] | None = None
         self._running = False
+        self._finished_chat: str | None = None  # the page shows this chat, its answer complete
         self.final: TurnSnapshot | None = None
 
     @property
@@ -383,7 +384,7 @@ class Turn:
         if account is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(account.save_cookies(), self._settings.ui_timeout)
-            await self._pool._release(account, page)
+            await self._pool._release(account, page, self._finished_chat)
 
     def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
         if self._stream is None:
@@ -436,12 +437,15 @@ class Turn:
             self._tried.add(account.id)
             yielded = False
             try:
-                async for snapshot in self._one_attempt(page):
+                async for snapshot in self._one_attempt(account, page):
                     yielded = yielded or has_content(snapshot)
                     self.final = snapshot
                     if yielded:
                         yield snapshot
                 account.note_success()
+                final = self.final
+                if final is not None and final.completed and final.cid:
+                    self._finished_chat = f"/app/{final.cid}"
                 return
             except (
                 UpstreamRejected,
@@ -470,7 +474,7 @@ class Turn:
                 except (NoEligibleAccount, NoCapacity):
                     raise error from None
 
-    async def _one_attempt(self, page: Page) -> AsyncIterator[TurnSnapshot]:
+    async def _one_attempt(self, account: Account, page: Page) -> AsyncIterator[TurnSnapshot]:
         request, settings = self._request, self._settings
         driver = PageDriver(page, settings)
         path = (
@@ -478,16 +482,15 @@ class Turn:
             if request.chat_id
             else (f"/gem/{request.gem}" if request.gem else "/app")
         )
-        state = await driver.open(path)
+        there = await account.claim_tab(page, path)
+        state = PageState.READY if there else await driver.open(path)
         if state is not PageState.READY:
             raise AccountUnavailable(f"the page is {state.value}", reason=state.value)
-        await driver.choose_mode(request.mode)
-        if request.tool is not None:
-            await driver.choose_tool(request.tool)
-        await driver.attach(request.attachments)
-        await driver.insert_prompt(request.prompt)
-        deadline = time.monotonic() + settings.turn_timeout
-        async with BodyCapture(page) as capture:
+        capture = BodyCapture(page)
+        try:
+            # Arming the capture (a CDP session) overlaps with the composer steps.
+            await _together(self._compose(driver), capture.arm())
+            deadline = time.monotonic() + settings.turn_timeout
             await driver.send(capture.request_seen)
             self._running = True
             decoder = TurnDecoder()
@@ -517,8 +520,19 @@ class Turn:
             if has_content(last):
                 yield last
                 return
+        finally:
+            await capture.close()
         # The network gave nothing usable: read what the page shows.
         yield await self._dom_fallback(driver, last)
+
+    async def _compose(self, driver: PageDriver) -> None:
+        """Mode, tool, files and prompt: everything before Send."""
+        request = self._request
+        await driver.choose_mode(request.mode)
+        if request.tool is not None:
+            await driver.choose_tool(request.tool)
+        await driver.attach(request.attachments)
+        await driver.insert_prompt(request.prompt)
 
     async def _dom_fallback(self, driver: PageDriver, empty: TurnSnapshot) -> TurnSnapshot:
         deadline = time.monotonic() + self._settings.ui_timeout
@@ -531,6 +545,14 @@ class Turn:
         if not answer.text:
             raise UpstreamTimeout("the answer had no content, in the network or on the page")
         return replace(empty, text=answer.text, completed=answer.done)
+
+
+async def _together(*steps: Awaitable[None]) -> None:
+    """Run ``steps`` concurrently, let every one finish, then raise the first failure."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _raise_on_error(snapshot: TurnSnapshot) -> None:

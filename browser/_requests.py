@@ -43,6 +43,8 @@ class TurnRequest:
     attachments: tuple[Attachment, ...] = ()
     account_id: str | None = None
     chat_id: str | None = None
+    # Only a paid account may serve it (the caller's rule, e.g. a model sold as paid-tier only).
+    paid_only: bool = False
 
     def __post_init__(self) -> None:
         if self.chat_id is not None and self.account_id is None:

@@ -38,6 +38,7 @@ class TurnSpec:
     files: tuple[FileInput, ...] = ()
     account_id: str | None = None
     chat_id: str | None = None
+    paid_only: bool = False
 
 
 class Snapshot(Protocol):

@@ -93,6 +93,7 @@ def to_turn_request(spec: TurnSpec) -> TurnRequest:
         attachments=tuple(Attachment(name=f.name, mime=f.mime, data=f.data) for f in spec.files),
         account_id=spec.account_id,
         chat_id=spec.chat_id,
+        paid_only=spec.paid_only,
     )
 
 

@@ -141,8 +141,8 @@ class ChatService:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""
         model = _chat_model(request.model)
         if not can_serve(model, self.backend.accounts()):
-            # The pool matches accounts by mode and tool only; the tier rule (e.g. gemini-2.5-flash
-            # needs a paid account) is the catalog's, so it is enforced here, as /models reports it.
+            # Fail before leasing with the same verdict /models reports; the pool also enforces the
+            # tier rule per turn (``paid_only``), for accounts whose tier changes meanwhile.
             raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
         messages = tuple(request.messages)
         if not model.image_input and any(message.image_urls() for message in messages):
@@ -218,7 +218,9 @@ def _chat_model(name: str) -> ModelSpec:
 def _turn_spec(
     model: ModelSpec, prompt: PreparedPrompt, *, account_id: str | None = None, chat_id: str | None = None
 ) -> TurnSpec:
-    spec = TurnSpec(prompt=prompt.prompt, family=model.family, tool=model.tool, gem=model.gem)
+    spec = TurnSpec(
+        prompt=prompt.prompt, family=model.family, tool=model.tool, gem=model.gem, paid_only=model.needs_paid
+    )
     return replace(spec, files=prompt.files, account_id=account_id, chat_id=chat_id)
 
 

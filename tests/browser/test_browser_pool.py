@@ -84,6 +84,19 @@ async def test_signed_out_account_gets_no_requests(pool: BrowserPool) -> None:
                 pass
 
 
+async def test_paid_only_turns_never_go_to_a_free_account(pool: BrowserPool, sim: Sim) -> None:
+    await pool.add_account(AccountSpec(name="free", psid=cookie("free")))
+    await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
+    served: list[str] = []
+    for index in range(3):
+        async with pool.turn(TurnRequest(prompt=f"paid {index}", paid_only=True)) as turn:
+            served.append(turn.account_id)
+            async for _ in turn:
+                pass
+    assert served == ["paid"] * 3
+    assert {e["account"] for e in sim.requests() if e.get("prompt", "").startswith("paid ")} == {"paid"}
+
+
 async def test_usage_limit_cools_then_recovers(pool: BrowserPool, sim: Sim) -> None:
     psid = cookie("paid")
     await pool.add_account(AccountSpec(name="only", psid=psid))

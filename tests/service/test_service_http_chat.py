@@ -58,6 +58,14 @@ def test_non_stream_shape(gateway: Served, prefix: str) -> None:
     )
     request = gateway.pool.requests[0]
     assert request.prompt == "Hi" and request.mode is ModeFamily.FLASH and request.chat_id is None
+    assert (
+        request.paid_only
+    )  # gemini-2.5-flash is sold as paid-tier: the pool may not give it to a free account
+
+
+def test_free_model_may_use_any_account(gateway: Served) -> None:
+    gateway.client().chat.completions.create(model="gemini-2.5-flash-free", messages=USER_HI)
+    assert gateway.pool.requests[0].paid_only is False
 
 
 def test_stream_shape_with_usage(gateway: Served) -> None:

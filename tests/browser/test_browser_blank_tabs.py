@@ -1,0 +1,115 @@
+"""Tabs kept on a blank new chat between turns: a new chat types at once, a follow-up still
+navigates to its chat, and a blank tab is only ever claimed once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Page
+
+from browser import AccountSpec, BrowserPool, ModeFamily, PoolSettings, TurnRequest
+from browser._blank import BlankTabs
+from browser._cookies import for_site, from_session
+from tests.browser.conftest import Sim, cookie
+from tests.conftest import NewContext
+
+pytestmark = pytest.mark.browser
+
+
+def _settings(url: str, **extra: object) -> PoolSettings:
+    values: dict[str, object] = {"gemini_url": url, "ui_timeout": 5, "navigation_timeout": 15, **extra}
+    return PoolSettings.model_validate(values)
+
+
+class _Loads:
+    """Documents the page loads from now on (its own history.replaceState is no load)."""
+
+    def __init__(self, page: Page) -> None:
+        self.paths: list[str] = []
+        self.blank = asyncio.Event()
+        page.on("domcontentloaded", self._seen)
+
+    def _seen(self, page: Page) -> None:
+        path = urlsplit(page.url).path
+        self.paths.append(path)
+        if path == "/app":
+            self.blank.set()
+
+
+async def test_claims_follow_where_the_tab_stands(
+    new_context: NewContext, simulators: dict[str, str]
+) -> None:
+    url = simulators["mid2026"]
+    context = await new_context()
+    await context.add_cookies(for_site(from_session(cookie("paid")), url))
+    page = await context.new_page()
+    chat = "/app/c_0123456789abcdef"
+
+    tabs = BlankTabs(_settings(url), delay=0)
+    async with page.expect_event("domcontentloaded", timeout=15_000):
+        tabs.prepare(page)
+    assert await tabs.claim(page, "/app"), "the load in flight is awaited, then the tab is blank"
+    assert urlsplit(page.url).path == "/app"
+    assert not await tabs.claim(page, "/app"), "a claimed tab may have been typed into"
+    tabs.prepare(page)
+    assert not await tabs.claim(page, chat), "a blank tab is no chat: that turn navigates"
+
+    await page.goto(f"{url}{chat.replace('/app/c_', '/app/')}?hl=en", wait_until="domcontentloaded")
+    slow = BlankTabs(_settings(url), delay=30)
+    slow.prepare(page, chat)
+    assert await slow.claim(page, chat), "within the grace period the finished chat is still there"
+    assert not await slow.claim(page, chat), "claimed once: only a finished turn registers it again"
+    slow.prepare(page, chat)
+    assert not await slow.claim(page, "/app"), "the grace period was cut short, nothing loaded"
+    assert urlsplit(page.url).path != "/app"
+    slow.prepare(page, "/app/c_another")
+    assert not await slow.claim(page, "/app/c_another"), "the URL must show the chat"
+    await tabs.clear()
+    await slow.clear()
+
+
+async def test_new_chats_skip_navigation_and_follow_ups_continue(
+    simulators: dict[str, str], tmp_path: Path
+) -> None:
+    url = simulators["mid2026"]
+    sim = Sim(url)
+    async with BrowserPool(_settings(url, data_dir=tmp_path)) as pool:
+        await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
+        context = pool._accounts["main"].context
+        assert context is not None
+        page = context.pages[0]
+        loads = _Loads(page)
+
+        async with pool.turn(TurnRequest(prompt="blank tabs first", mode=ModeFamily.FLASH)) as first:
+            async for _ in first:
+                pass
+        # The tab goes back to /app in the background.
+        await asyncio.wait_for(loads.blank.wait(), 15)
+
+        before = len(loads.paths)
+        async with pool.turn(TurnRequest(prompt="blank tabs second", mode=ModeFamily.FLASH)) as second:
+            async for _ in second:
+                pass
+            during = loads.paths[before:]  # read before the lease ends and the tab reloads /app
+        assert during == [], "the second new chat typed into the prepared tab"
+        assert second.final is not None and second.final.cid
+
+        # Straight after the turn the tab still shows its chat: the follow-up types into it.
+        follow_up = TurnRequest(
+            prompt="blank tabs follow-up", mode=ModeFamily.FLASH, chat_id=second.final.cid, account_id="main"
+        )
+        before = len(loads.paths)
+        async with pool.turn(follow_up) as third:
+            async for _ in third:
+                pass
+            during = loads.paths[before:]
+        assert third.final is not None and third.final.completed
+        assert during == [], "the follow-up typed into the tab that showed its chat"
+
+    status = {entry.get("prompt"): entry.get("chat_status") for entry in sim.requests()}
+    assert status["blank tabs first"] == "new"
+    assert status["blank tabs second"] == "new"
+    assert status["blank tabs follow-up"] == "continued"
