@@ -13,8 +13,10 @@ COPY simulator ./simulator
 RUN pip install --no-cache-dir .
 
 ENV GATEWAY_DATA_DIR=/data \
-    CHROMIUM_PATH=/usr/bin/chromium
+    GATEWAY_BROWSER__CHROMIUM_PATH=/usr/bin/chromium
 VOLUME ["/data"]
 EXPOSE 8000
-# Until the chat routes land, the image runs the simulator (the demo upstream).
-CMD ["python", "-m", "simulator", "--host", "0.0.0.0", "--port", "8000"]
+# The gateway. It refuses to start without an API key: pass GATEWAY_API_KEYS and GATEWAY_ACCOUNTS
+# (a JSON list), or mount a config file and pass `--config /data/gateway.toml` (README "Real accounts").
+# `python -m service demo --host 0.0.0.0` runs it against the bundled simulator instead.
+CMD ["python", "-m", "service", "serve", "--host", "0.0.0.0", "--port", "8000"]

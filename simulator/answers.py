@@ -29,6 +29,10 @@ CLOSING = (
 )
 
 IMAGE_SIZES = ((1024, 1024), (1408, 768))
+# 0.5K-class outputs (research/peers.md §4.4), which carry the small 48 px mark. A prompt asks for them
+# by containing this keyword (any case), so tests can drive the small-mark branch deterministically.
+SMALL_IMAGE_SIZES = ((512, 512), (688, 384))
+SMALL_IMAGE_KEYWORD = "0.5k"
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,14 @@ def image_count(prompt: str) -> int:
     return 1 + int(sha16(prompt)[0], 16) % 2
 
 
+def image_size(prompt: str) -> tuple[int, int]:
+    """1K-class unless the prompt asks for 0.5K; which of the two sizes comes from the digest."""
+    sizes = SMALL_IMAGE_SIZES if SMALL_IMAGE_KEYWORD in prompt.lower() else IMAGE_SIZES
+    return sizes[int(sha16(prompt)[1], 16) % len(sizes)]
+
+
 def image_specs(prompt: str, count: int, cid: str, turn: int) -> list[ImageSpec]:
-    digest = sha16(prompt)
-    size = IMAGE_SIZES[int(digest[1], 16) % len(IMAGE_SIZES)]
+    size = image_size(prompt)
     return [ImageSpec(f"{cid}:{turn}:{i}:{prompt}", size[0], size[1], prompt) for i in range(count)]
 
 

@@ -143,6 +143,8 @@ async def answer_body(
     log["frame_times"] = []
     try:
         locator = payloads.locator(plan.rid, plan.locator_token, plan.video is not None)
+        # The locator's write time, so pacing tests can measure the first-token delay from it.
+        log["locator_time"] = time.time()
         yield writer.guard() + writer.frame([result_envelope(locator)])
         log["frames"] = writer.frames
         drift = isinstance(behaviour, FormatDriftBehaviour)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
@@ -14,6 +15,7 @@ from simulator.accounts import Account, AccountKind
 from simulator.models import FLASH_HEX
 from simulator.requests import GenerateRequest, RequestRejected, check_xsrf, parse_generate
 from simulator.routes.common import account_of, base_url, sim
+from simulator.single import answer_array, error_array
 from simulator.stream import answer_body, behaviour_error, error_body
 from simulator.streaming import LiveStreamingResponse
 from simulator.turns import AnswerPlan, ErrorPlan, plan_turn
@@ -74,9 +76,21 @@ def _describe(entry: dict[str, Any], parsed: GenerateRequest, state_uploads: Any
     )
 
 
-def _error_response(entry: dict[str, Any], plan: ErrorPlan, seed: str) -> Response:
-    body, frames = error_body(plan, seed)
+def _error_response(entry: dict[str, Any], plan: ErrorPlan, seed: str, chunked: bool) -> Response:
+    if chunked:
+        body, frames = error_body(plan, seed)
+    else:
+        body, frames = error_array(plan, seed), 1
     entry.update(outcome="error", error_code=plan.code, http_status=200, frames=frames)
+    return Response(body, media_type=MEDIA_TYPE)
+
+
+async def _single_response(entry: dict[str, Any], plan: AnswerPlan, state: Any) -> Response:
+    """Without ``rt=c`` the whole answer comes at once, after the first-token delay."""
+    started = time.monotonic()
+    await asyncio.sleep(state.settings.first_token_delay)
+    body = answer_array(plan, state.settings, int((time.monotonic() - started) * 1000))
+    entry.update(outcome="completed", frames=1, frame_times=[time.time()])
     return Response(body, media_type=MEDIA_TYPE)
 
 
@@ -104,16 +118,21 @@ async def stream_generate(request: Request) -> Response:
         entry.update(outcome="rejected", http_status=rejected.status, reason=rejected.reason)
         return Response(rejected.body, status_code=rejected.status, media_type=MEDIA_TYPE)
 
+    # protocol.md §3.1: ``rt=c`` selects the chunked framing; without it the body is one JSON array.
+    chunked = request.query_params.get("rt") == "c"
+    entry["framing"] = "chunked" if chunked else "single"
     behaviour = state.control.next_behaviour(account.key)
     entry["behaviour"] = behaviour.model_dump() if behaviour else None
     seed = f"{entry['id']}:{parsed.prompt}"
     forced = behaviour_error(behaviour, FLASH_HEX)
     if forced is not None:
-        return _error_response(entry, forced, seed)
+        return _error_response(entry, forced, seed, chunked)
     plan = plan_turn(state, account, parsed, base_url(request))
     if isinstance(plan, ErrorPlan):
-        return _error_response(entry, plan, seed)
+        return _error_response(entry, plan, seed, chunked)
     _describe_answer(entry, plan)
+    if not chunked:
+        return await _single_response(entry, plan, state)
     body = answer_body(plan, state.settings, behaviour, entry)
     return LiveStreamingResponse(body, media_type=MEDIA_TYPE)
 
@@ -125,6 +144,7 @@ def _describe_answer(entry: dict[str, Any], plan: AnswerPlan) -> None:
         rid=plan.rid,
         rcid=plan.rcid,
         chat_status=plan.chat_status,
+        context_token=plan.context_token or None,
         served_model_hex=plan.model.hex,
         served_model_label=plan.model.label,
         images=[image.url for image in plan.images],

@@ -1,13 +1,19 @@
-"""The real captures in ../shared/realdata/protocol decode to their recorded texts and codes."""
+"""The real captures in ../shared/realdata/protocol decode to their recorded texts and codes.
+
+The bodies are discovered from the folder, so a capture added there cannot go untested: each needs a
+recorded expectation below and a row in the folder's README table (bytes, frames, items).
+"""
 
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import dataclass
 
 import pytest
 
-from browser.protocol import TurnDecoder, check_framing, decode_turn
-from tests.support.paths import realdata
+from browser.protocol import TrailerEnvelope, TurnDecoder, check_framing, decode_turn, parse_frame, split_body
+from tests.support.paths import REALDATA, realdata
 
 CAPTURE_1_TEXT = (
     "看样子你现在可能有点困惑，或者是在测试我能给出什么反应？😄\n\n"
@@ -15,11 +21,82 @@ CAPTURE_1_TEXT = (
     "或者是想讨论关于 **Java、Python、Tauri** 或者 **AI 部署**方面的新想法，可以直接发给我。\n\n"
     "哪怕只是想随便聊聊或者打发时间，我也在这里。需要我帮你做点什么吗？"
 )
-FILES = ["streamgenerate_capture_1.txt", "streamgenerate_capture_2.txt", "error_1060.txt", "error_1096.txt"]
+CAPTURE_DIR = REALDATA / "protocol"
+# Bodies are the .txt files; the README and the request notes beside them are .md.
+DISCOVERED = sorted(path.name for path in CAPTURE_DIR.glob("*.txt")) if CAPTURE_DIR.is_dir() else []
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a capture must decode to, as its README records it."""
+
+    content_frames: int = 0
+    text: str | None = None  # the exact final text
+    text_length: int | None = None  # when the README gives only length, start and end
+    starts: str = ""
+    ends: str = ""
+    error: tuple[int, int] | None = None  # (BardErrorInfo code, status) of an error-only body
+
+
+EXPECTED = {
+    "streamgenerate_capture_1.txt": Expected(content_frames=12, text=CAPTURE_1_TEXT),
+    "streamgenerate_capture_2.txt": Expected(
+        content_frames=18,
+        text_length=229,
+        starts="看来我们陷入了一个“问号与斜杠”的迷阵！😄",
+        ends="**需要我帮你排查某个具体的 Bug，还是咱们换个话题聊聊？**",
+    ),
+    "error_1060.txt": Expected(error=(1060, 9)),
+    "error_1096.txt": Expected(error=(1096, 13)),
+}
+_README_ROW = re.compile(r"^\| `([^`]+)` \| ([\d,]+) \| (\d+) frames, (\d+) items \|", re.MULTILINE)
 
 
 def _read(name: str) -> bytes:
     return realdata("protocol", name).read_bytes()
+
+
+def _readme_rows() -> dict[str, tuple[int, int, int]]:
+    """The README's file table: name -> (bytes, frames, items)."""
+    text = realdata("protocol", "README.md").read_text(encoding="utf-8")
+    return {m[1]: (int(m[2].replace(",", "")), int(m[3]), int(m[4])) for m in _README_ROW.finditer(text)}
+
+
+def test_every_capture_has_an_expectation_and_a_readme_row() -> None:
+    realdata("protocol")
+    assert DISCOVERED, f"no *.txt capture found in {CAPTURE_DIR}"
+    rows = _readme_rows()
+    unexpected = [name for name in DISCOVERED if name not in EXPECTED]
+    assert not unexpected, f"captures without a recorded expectation (add them to EXPECTED): {unexpected}"
+    undocumented = [name for name in DISCOVERED if name not in rows]
+    assert not undocumented, f"captures missing from the table in {CAPTURE_DIR / 'README.md'}: {undocumented}"
+    stale = sorted(set(EXPECTED) - set(DISCOVERED))
+    assert not stale, f"expectations for captures that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", DISCOVERED)
+def test_capture_decodes_as_recorded(name: str) -> None:
+    if name not in EXPECTED:
+        pytest.fail(f"{name} has no recorded expectation: add its final text or error code to EXPECTED")
+    expected = EXPECTED[name]
+    body = _read(name)
+    assert check_framing(body) == []
+    size, frames, items = _readme_rows()[name]
+    texts = split_body(body)
+    envelopes = [envelope for text in texts for envelope in parse_frame(text)]
+    assert (len(body), len(texts), len(envelopes)) == (size, frames, items)
+    assert envelopes[-1] == TrailerEnvelope(items, size)
+    snapshot = decode_turn(body)
+    if expected.error is not None:
+        assert (snapshot.error_code, snapshot.error_status) == expected.error
+        assert snapshot.failed and snapshot.frames == 0 and snapshot.text == ""
+        return
+    assert snapshot.completed and not snapshot.failed and snapshot.frames == expected.content_frames
+    if expected.text is not None:
+        assert snapshot.text == expected.text
+    if expected.text_length is not None:
+        assert len(snapshot.text) == expected.text_length
+    assert snapshot.text.startswith(expected.starts) and snapshot.text.endswith(expected.ends)
 
 
 def test_capture_1_final_state() -> None:
@@ -52,20 +129,6 @@ def test_capture_2_final_text() -> None:
         "* **项目构思断了**：想给 CodeForgeAI 加新功能但没头绪？",
     ]
     assert snapshot.rid == "r_336ecf73ea6dd027" and snapshot.frames == 18 and snapshot.completed
-
-
-@pytest.mark.parametrize(
-    ("name", "code", "status"), [("error_1060.txt", 1060, 9), ("error_1096.txt", 1096, 13)]
-)
-def test_error_captures(name: str, code: int, status: int) -> None:
-    snapshot = decode_turn(_read(name))
-    assert (snapshot.error_code, snapshot.error_status) == (code, status)
-    assert snapshot.failed and snapshot.frames == 0 and snapshot.text == ""
-
-
-@pytest.mark.parametrize("name", FILES)
-def test_real_bodies_pass_the_framing_check(name: str) -> None:
-    assert check_framing(_read(name)) == []
 
 
 def test_capture_1_snapshots_are_cumulative() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.wire import LiveFrames, decode, generate, requests_log, stream_request
+from tests.simulator.wire import PRO, Decoded, LiveFrames, decode, generate, requests_log, stream_request
 
 
 def _queue(base: str, *behaviours: dict[str, Any], account: str = "paid-alice") -> None:
@@ -131,3 +132,47 @@ def test_invalid_config_changes_nothing(sim: str) -> None:
     response = httpx.post(f"{sim}/_sim/config", json={"frame_interval": 0.5, "ui": "2030"}, timeout=5)
     assert response.status_code == 422
     assert httpx.get(f"{sim}/_sim/config", timeout=5).json()["frame_interval"] == 0.01
+
+
+def _content_texts(decoded: Decoded) -> tuple[list[str], list[str], str]:
+    """Thoughts and text of each growing (non-final) content frame, and the final frame's text."""
+    growing = [c for c in decoded.candidates if c[8] == [1]]
+    thoughts = [c[37][0][0] if c[37] else "" for c in growing]
+    return thoughts, [c[1][0] for c in growing], decoded.text
+
+
+def _grow_by(texts: list[str], step: int) -> None:
+    """Each snapshot extends the one before by exactly ``step`` characters; the last by 1..step."""
+    assert texts and len(texts[0]) == min(step, len(texts[-1]))
+    for before, after in itertools.pairwise(texts):
+        assert after.startswith(before)
+    growth = [len(after) - len(before) for before, after in itertools.pairwise(texts)]
+    assert all(g == step for g in growth[:-1]) and 1 <= growth[-1] <= step
+
+
+def test_first_token_delay_and_frame_interval_are_kept(sim: str) -> None:
+    _config(sim, first_token_delay=0.4, frame_interval=0.05, snapshot_chars=60)
+    assert generate(sim, "pace me").status_code == 200
+    entry = requests_log(sim)[-1]
+    times = entry["frame_times"]
+    # Lower bounds only (the server sleeps at least this long; a loaded machine only adds time).
+    assert times[0] - entry["locator_time"] >= 0.4 * 0.9
+    gaps = [after - before for before, after in itertools.pairwise(times)]
+    assert len(gaps) >= 5 and min(gaps) >= 0.05 * 0.8
+
+
+@pytest.mark.parametrize("step", [1, 7, 50])
+def test_each_content_frame_adds_snapshot_chars(sim: str, step: int) -> None:
+    _config(sim, snapshot_chars=step, frame_interval=0.0)
+    _, texts, final = _content_texts(decode(generate(sim, "grow 😄 by steps").content))
+    _grow_by(texts, step)
+    assert texts[-1] == final
+
+
+def test_thoughts_grow_by_snapshot_chars_before_the_text(sim: str) -> None:
+    _config(sim, snapshot_chars=13, frame_interval=0.0)
+    thoughts, texts, _ = _content_texts(decode(generate(sim, "think", model=PRO).content))
+    thinking = [t for t, text in zip(thoughts, texts, strict=True) if not text]
+    assert thinking and all(t == thoughts[-1] for t in thoughts[len(thinking) :])
+    _grow_by(thinking, 13)
+    _grow_by(texts[len(thinking) :], 13)

@@ -65,6 +65,7 @@ def generate(
     at: str | None = "auto",
     model: str | None = FLASH,
     timeout: float = 30,
+    chunked: bool = True,
     **kwargs: Any,
 ) -> httpx.Response:
     form = {"f.req": freq(prompt, **kwargs)}
@@ -76,7 +77,7 @@ def generate(
     if model is not None:
         headers["x-goog-ext-525001261-jspb"] = mode_header(model)
     return httpx.post(
-        f"{base}{PATH}?rt=c&hl=en&_reqid=1",
+        f"{base}{PATH}?{'rt=c&' if chunked else ''}hl=en&_reqid=1",
         data=form,
         headers=headers,
         cookies=cookies(account),

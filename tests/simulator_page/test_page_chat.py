@@ -150,7 +150,10 @@ async def test_a_hundred_thousand_characters_arrive_exactly(
 ) -> None:
     psid = account("paid")
     page = await open_page(new_context, sim_url, psid)
-    prompt = "".join(f"{i:05d} line of a long prompt\n" for i in range(4000))[:100_000]
+    # Accents, CJK and an astral emoji (two UTF-16 units) on every line; 125 002 UTF-8 bytes, so under
+    # the simulator's 130 000-byte request wall and nothing is truncated.
+    prompt = "".join(f"{i:05d} línea ü 😄 你好 of a long prompt\n" for i in range(4000))[:100_000]
+    assert len(prompt.encode("utf-8")) < 130_000
     await send(page, prompt)
     text = await wait_answer(page)
     assert "I received 100000 characters" in text
@@ -219,7 +222,13 @@ async def test_app_cid_renders_earlier_turns_and_continues(
     assert f"Turn 2 of chat c_{chat_id}" in text
     logged = await sim.requests(psid)
     assert [entry["prompt"] for entry in logged] == ["first question", "second question"]
-    assert logged[1]["sent_cid"] == f"c_{chat_id}"
+    first, second = logged
+    assert second["sent_cid"] == first["cid"] == f"c_{chat_id}"
+    # The page sent back the ids and context token of the turn it rendered from the chat page, so
+    # the simulator continued the chat rather than treating the ids as stale.
+    assert (second["sent_rid"], second["sent_rcid"]) == (first["rid"], first["rcid"])
+    assert second["sent_context_token"] == first["context_token"] and first["context_token"]
+    assert second["chat_status"] == "continued" and second["turn_index"] == 1
 
 
 async def test_unknown_chat_cannot_be_loaded(new_context: NewContext, sim_url: str) -> None:
