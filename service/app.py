@@ -1,6 +1,7 @@
 """The FastAPI app factory. The lifespan owns the conversation store and the pool (entered with
 ``async with``) and shares them as one typed ``Gateway``; routes live under ``/gemini_official/v1``
-and ``/v1``; the body-size limit wraps everything as pure ASGI.
+and ``/v1``. Two pure ASGI layers wrap everything, outermost first: the API-key gate (so a caller
+without a valid key gets 401 before any body is read or parsed), then the body-size limit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.auth import ApiKeyGate
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
 from service.chat.router import router as chat_router
@@ -72,5 +74,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     for prefix in ROUTE_PREFIXES:
         app.include_router(chat_router, prefix=prefix)
         app.include_router(models_router, prefix=prefix)
+    # The last middleware added runs first: the key is checked before the body is even counted.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiKeyGate, keys=settings.api_keys, open_access=settings.open_access)
     return app

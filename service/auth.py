@@ -3,20 +3,43 @@
 Keys are compared with ``hmac.compare_digest`` against EVERY configured key (no early exit), so
 the time taken does not reveal which key, or how much of one, matched. A caller is identified
 downstream by a digest of its key, never by the key itself.
+
+``ApiKeyGate`` checks the key as the outermost middleware, before anything reads or parses the
+body: a caller without a valid key gets 401 whatever it sent (malformed JSON, an oversized body,
+an unknown route), and cannot make the gateway buffer a body at all. It leaves the ``Caller`` in
+the request's state for routes (``service.state.CallerDep``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import SecretStr
 
-from service.errors import AuthenticationFailed
+from service.errors import AuthenticationFailed, error_response
 
-__all__ = ["OPEN_CALLER", "Caller", "authenticate", "match_key", "presented_key"]
+__all__ = [
+    "CALLER_KEY",
+    "OPEN_CALLER",
+    "ApiKeyGate",
+    "Caller",
+    "authenticate",
+    "match_key",
+    "presented_key",
+]
+
+# Where ``ApiKeyGate`` leaves the authenticated caller in the request state.
+CALLER_KEY = "caller"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,3 +85,32 @@ def authenticate(header: str | None, keys: Sequence[SecretStr], *, open_access: 
     if match_key(key, keys) is None:
         raise AuthenticationFailed()
     return Caller(identity=hashlib.sha256(key.encode()).hexdigest()[:32])
+
+
+class ApiKeyGate:
+    """Pure ASGI: authenticate every HTTP request from its headers alone, before the body is read."""
+
+    def __init__(self, app: ASGIApp, *, keys: Sequence[SecretStr], open_access: bool) -> None:
+        self.app = app
+        self.keys = tuple(keys)
+        self.open_access = open_access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            caller = authenticate(_authorization(scope), self.keys, open_access=self.open_access)
+        except AuthenticationFailed as exc:
+            # The body is never read: the server discards it (or closes the connection).
+            await error_response(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[CALLER_KEY] = caller
+        await self.app(scope, receive, send)
+
+
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return bytes(value).decode("latin-1")
+    return None

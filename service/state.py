@@ -1,7 +1,8 @@
 """The one typed object the lifespan shares with routes, and the dependencies that read it.
 
 Routes never touch ``app.state`` or ``request.state`` directly: they declare ``GatewayDep`` (the
-running gateway) and ``CallerDep`` (the authenticated caller).
+running gateway) and ``CallerDep`` (the caller ``service.auth.ApiKeyGate`` authenticated before the
+body was read).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.auth import Caller, authenticate
+from service.auth import CALLER_KEY, Caller
 from service.backend import Backend
 from service.chat.serving import ChatService
 from service.conversations import ConversationStore
@@ -42,10 +43,11 @@ def get_gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
-def get_caller(request: Request, gateway: GatewayDep) -> Caller:
-    settings = gateway.settings
-    header = request.headers.get("authorization")
-    return authenticate(header, settings.api_keys, open_access=settings.open_access)
+def get_caller(request: Request) -> Caller:
+    caller = getattr(request.state, CALLER_KEY, None)
+    if not isinstance(caller, Caller):
+        raise RuntimeError("no authenticated caller (the app was built without ApiKeyGate)")
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

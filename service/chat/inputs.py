@@ -18,8 +18,10 @@ user message is sent as its text. Anything longer becomes role-tagged blocks, in
 preceded by one line telling the model to answer the last user message. Image parts are
 replaced in the text by ``[image N]`` and uploaded as files in the same order.
 
-A prompt over ``max_prompt_bytes`` (UTF-8) is uploaded as ``message.txt`` and the typed prompt
-becomes a short instruction to answer it.
+A prompt over ``max_prompt_bytes`` (UTF-8, measured on the folded prompt: exactly what would be
+typed) is uploaded as ``message.txt`` and the typed prompt becomes a short instruction to answer it.
+``PreparedPrompt.text`` keeps the full folded prompt either way: it is what Gemini reads, and what
+usage estimates count.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ _ROLE_TAGS = {"system": "System", "developer": "System", "user": "User", "assist
 
 @dataclass(frozen=True)
 class PreparedPrompt:
-    prompt: str
+    prompt: str  # what is typed into the page
     files: tuple[FileInput, ...]
+    text: str  # the whole folded prompt, typed or attached as message.txt
 
 
 def message_text(message: ChatMessage, first_image: int = 1) -> str:
@@ -96,8 +99,9 @@ async def prepare_prompt(
     if len(urls) > max_images:
         raise InvalidRequest(f"At most {max_images} images per request.", param="messages")
     files = [await load_image(url, policy=policy) for url in urls]
-    prompt = fold_messages(messages)
-    if len(prompt.encode()) > max_prompt_bytes:
-        files.append(FileInput(ATTACHED_PROMPT_NAME, "text/plain", prompt.encode()))
+    folded = fold_messages(messages)
+    prompt = folded
+    if len(folded.encode()) > max_prompt_bytes:
+        files.append(FileInput(ATTACHED_PROMPT_NAME, "text/plain", folded.encode()))
         prompt = OVERSIZED_INSTRUCTION
-    return PreparedPrompt(prompt=prompt, files=tuple(files))
+    return PreparedPrompt(prompt=prompt, files=tuple(files), text=folded)

@@ -60,12 +60,14 @@ class ServingOptions:
 
 @dataclass(frozen=True)
 class TurnPlan:
-    """A request resolved against the catalog and the conversation store."""
+    """A request resolved against the catalog and the conversation store. ``prompt_text`` is all
+    the text Gemini reads for the turn (typed, or attached as message.txt when oversized)."""
 
     model: ModelSpec
     spec: TurnSpec
     messages: tuple[ChatMessage, ...]
     continues: ChatRef | None
+    prompt_text: str
 
 
 def estimate_tokens(text: str) -> int:
@@ -84,7 +86,7 @@ class ChatService:
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         plan = await self.plan(request, identity)
         async with AsyncExitStack() as stack:
-            turn = await self._enter(stack, plan)
+            turn, plan = await self._enter(stack, plan)
             finished = False
             try:
                 final = await _last_snapshot(turn)
@@ -100,7 +102,7 @@ class ChatService:
             model=request.model,
             served_model=answer.served_model_label,
             choices=[Choice(message=ResponseMessage(content=answer.text, reasoning_content=thoughts))],
-            usage=_usage(plan.spec.prompt, answer.text + (answer.thoughts or "")),
+            usage=_usage(plan.prompt_text, answer.text + (answer.thoughts or "")),
         )
 
     async def stream(
@@ -109,7 +111,7 @@ class ChatService:
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
         async with AsyncExitStack() as stack:
-            turn = await self._enter(stack, plan)
+            turn, plan = await self._enter(stack, plan)
             finished = False
             try:
                 yield chunks.make(Delta(role="assistant", content=""))
@@ -132,7 +134,7 @@ class ChatService:
                 await self._remember(plan, identity, text.sent, turn.account_id, final.cid)
                 yield chunks.make(Delta(), finish_reason="stop")
                 if request.include_usage:
-                    yield chunks.usage(_usage(plan.spec.prompt, text.sent + thoughts.sent))
+                    yield chunks.usage(_usage(plan.prompt_text, text.sent + thoughts.sent))
             finally:
                 if not finished:
                     await self._stop(turn)
@@ -151,8 +153,9 @@ class ChatService:
         if ref is not None:
             prompt = await self._prepare(messages[-1:])
             spec = _turn_spec(model, prompt, account_id=ref.account_id, chat_id=ref.chat_id)
-            return TurnPlan(model, spec, messages, ref)
-        return TurnPlan(model, _turn_spec(model, await self._prepare(messages)), messages, None)
+            return TurnPlan(model, spec, messages, ref, prompt.text)
+        prompt = await self._prepare(messages)
+        return TurnPlan(model, _turn_spec(model, prompt), messages, None, prompt.text)
 
     async def _continuable(
         self, model: ModelSpec, messages: Sequence[ChatMessage], identity: str
@@ -176,16 +179,18 @@ class ChatService:
             max_prompt_bytes=self.options.max_prompt_bytes,
         )
 
-    async def _enter(self, stack: AsyncExitStack, plan: TurnPlan) -> BackendTurn:
-        """Lease a turn; a continuation whose account cannot serve now falls back to a new chat."""
+    async def _enter(self, stack: AsyncExitStack, plan: TurnPlan) -> tuple[BackendTurn, TurnPlan]:
+        """Lease a turn; a continuation whose account cannot serve now falls back to a new chat.
+        Returns the plan actually sent (the fallback types the folded history, not the new turn)."""
         try:
-            return await stack.enter_async_context(self.backend.turn(plan.spec))
+            return await stack.enter_async_context(self.backend.turn(plan.spec)), plan
         except NoHealthyAccount:
             if plan.continues is None:
                 raise
             log.info("conversation's account cannot serve now; starting a new chat")
-        fresh = _turn_spec(plan.model, await self._prepare(plan.messages))
-        return await stack.enter_async_context(self.backend.turn(fresh))
+        prompt = await self._prepare(plan.messages)
+        fresh = replace(plan, spec=_turn_spec(plan.model, prompt), continues=None, prompt_text=prompt.text)
+        return await stack.enter_async_context(self.backend.turn(fresh.spec)), fresh
 
     async def _remember(
         self, plan: TurnPlan, identity: str, answer: str, account_id: str, chat_id: str | None

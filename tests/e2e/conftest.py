@@ -1,6 +1,8 @@
 """One real stack per test module: the simulator (short pacing), the real app with the real
 ``BrowserPool`` on Chromium, served by uvicorn on loopback, with a paid and a free account; plus the
-official ``openai`` client, the simulator's request log, and a loopback server for image URLs."""
+official ``openai`` client, the simulator's request log, and a loopback server for image URLs.
+``ui_stack`` adds a second stack on the simulator's early-2026 page generation, for the few tests
+that must hold on both UIs (one more Chromium per module, so only where it matters)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class Stack:
     url: str
     sim_url: str
     settings: GatewaySettings
+    ui: str = "mid2026"
     backends: list[Backend] = field(default_factory=list)
 
     def client(self, *, key: str = KEY_A, prefix: str = "/gemini_official/v1") -> openai.OpenAI:
@@ -69,13 +72,14 @@ def marker() -> str:
 
 
 @contextmanager
-def running_stack(data_dir: Path, kinds: Sequence[str]) -> Iterator[Stack]:
-    """A simulator and a gateway with one account per simulator account kind (``paid``, ``free``)."""
+def running_stack(data_dir: Path, kinds: Sequence[str], *, ui: str = "mid2026") -> Iterator[Stack]:
+    """A simulator (page generation ``ui``) and a gateway with one account per simulator account kind
+    (``paid``, ``free``)."""
     from simulator.app import create_app as create_simulator
     from simulator.settings import SimulatorSettings
 
     run = uuid.uuid4().hex[:8]
-    with serve(create_simulator(SimulatorSettings(**FAST_PACING))) as sim_url:
+    with serve(create_simulator(SimulatorSettings(ui=ui, **FAST_PACING))) as sim_url:
         settings = GatewaySettings(
             data_dir=data_dir,
             api_keys=(SecretStr(KEY_A), SecretStr(KEY_B)),
@@ -86,7 +90,7 @@ def running_stack(data_dir: Path, kinds: Sequence[str]) -> Iterator[Stack]:
                 AccountConfig(name=f"e2e-{kind}", psid=SecretStr(f"{kind}-e2e-{run}")) for kind in kinds
             ),
         )
-        stack = Stack(url="", sim_url=sim_url, settings=settings)
+        stack = Stack(url="", sim_url=sim_url, settings=settings, ui=ui)
 
         @asynccontextmanager
         async def recording(settings: GatewaySettings) -> AsyncIterator[Backend]:
@@ -104,6 +108,16 @@ def running_stack(data_dir: Path, kinds: Sequence[str]) -> Iterator[Stack]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The module's gateway with a paid and a free account."""
     with running_stack(tmp_path_factory.mktemp("e2e-data"), ("paid", "free")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["mid2026", "early2026"])
+def ui_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The module's ``stack`` (mid-2026 UI), then a paid-and-free stack on the early-2026 UI."""
+    if request.param == "mid2026":
+        yield request.getfixturevalue("stack")
+        return
+    with running_stack(tmp_path_factory.mktemp("e2e-early"), ("paid", "free"), ui=request.param) as running:
         yield running
 
 

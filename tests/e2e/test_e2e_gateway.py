@@ -15,7 +15,7 @@ import openai
 import pytest
 from PIL import Image
 
-from simulator.answers import CLOSING, base_text
+from simulator.answers import CLOSING, base_text, sha16
 from tests.e2e.conftest import FAST_PACING, KEY_A, KEY_B, MAX_BODY_BYTES, Stack, marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
@@ -56,7 +56,8 @@ def sse_events(stack: Stack, body: dict[str, Any]) -> list[str]:
     return events
 
 
-def test_non_stream_answer_is_the_simulators(stack: Stack) -> None:
+def test_non_stream_answer_is_the_simulators(ui_stack: Stack) -> None:
+    stack = ui_stack
     word = marker()
     reply = stack.client().chat.completions.create(
         model="gemini-2.5-flash", messages=[{"role": "user", "content": f"Hello {word}"}]
@@ -66,9 +67,11 @@ def test_non_stream_answer_is_the_simulators(stack: Stack) -> None:
     assert reply.choices[0].message.content == base_text(1, entry["cid"], f"Hello {word}", []) + CLOSING
     assert reply.choices[0].finish_reason == "stop"
     assert reply.model == "gemini-2.5-flash"
+    assert (reply.model_extra or {}).get("served_model") == entry["served_model_label"]
 
 
-def test_stream_role_first_deltas_concatenate_to_the_answer(stack: Stack) -> None:
+def test_stream_role_first_deltas_concatenate_to_the_answer(ui_stack: Stack) -> None:
+    stack = ui_stack
     word = marker()
     body = {"model": "gemini-2.5-flash", "stream": True, "messages": [{"role": "user", "content": word}]}
     events = sse_events(stack, body)
@@ -83,6 +86,52 @@ def test_stream_role_first_deltas_concatenate_to_the_answer(stack: Stack) -> Non
     finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
     assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}
     assert len({chunk["id"] for chunk in chunks}) == 1
+
+
+def test_sdk_stream_with_usage(ui_stack: Stack) -> None:
+    stack, word = ui_stack, marker()
+    prompt = f"Stream {word}"
+    stream = stack.client().chat.completions.create(
+        model="gemini-2.5-flash",
+        messages=[{"role": "user", "content": prompt}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    entry = only(stack.requests_with(word))
+    assert text == base_text(1, entry["cid"], prompt, []) + CLOSING
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    usage = chunks[-1].usage
+    assert chunks[-1].choices == [] and usage is not None
+    assert usage.prompt_tokens >= len(prompt) / 4 and usage.completion_tokens >= len(text) / 4
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_sdk_stream_pro_reasoning_and_served_model(ui_stack: Stack) -> None:
+    stack, word = ui_stack, marker()
+    prompt = f"Reason about {word}"
+    chunks = list(
+        stack.client().chat.completions.create(
+            model="gemini-2.5-pro", messages=[{"role": "user", "content": prompt}], stream=True
+        )
+    )
+    reasoning = [
+        (chunk.choices[0].delta.model_extra or {}).get("reasoning_content")
+        for chunk in chunks
+        if chunk.choices
+    ]
+    pieces = [piece for piece in reasoning if piece]
+    assert pieces and all(isinstance(piece, str) for piece in pieces)
+    assert f"sha256 {sha16(prompt)}" in "".join(pieces)  # the simulator's thoughts about this prompt
+    entry = only(stack.requests_with(word))
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert text == base_text(1, entry["cid"], prompt, []) + CLOSING
+    # The label the page showed (differs per UI generation), on every chunk once the page named it.
+    assert entry["served_model_label"] in ("3.1 Pro", "Pro")
+    assert (chunks[-1].model_extra or {}).get("served_model") == entry["served_model_label"]
+    assert all(chunk.model == "gemini-2.5-pro" for chunk in chunks)
 
 
 def test_pro_answers_with_reasoning(stack: Stack) -> None:
@@ -153,7 +202,7 @@ def test_history_continues_the_same_chat_for_the_same_key_only(stack: Stack) -> 
 
 def test_oversized_prompt_is_attached_as_message_txt(stack: Stack) -> None:
     word = marker()
-    prompt = f"{word} " + "lorem ipsum " * 11_000  # ~132 KB, over the 130 KB limit
+    prompt = f"{word} " + "lorem ipsum " * 11_000  # ~132 KB, over the 120 KB threshold
     assert len(prompt.encode()) > stack.settings.max_prompt_bytes
     before = {entry["id"] for entry in stack.sim_requests()}
     ask(stack, prompt)
@@ -162,6 +211,38 @@ def test_oversized_prompt_is_attached_as_message_txt(stack: Stack) -> None:
     attached = only([f for f in entry["files"] if f["name"] == "message.txt"])
     assert attached["sha256"] == hashlib.sha256(prompt.encode()).hexdigest()
     assert word not in entry["prompt"]  # the typed prompt only points at the file
+
+
+def near_threshold_prompt(word: str, limit: int) -> str:
+    """A prompt of just under ``limit`` UTF-8 bytes, dense in what encodings inflate (quotes,
+    backslashes, braces, multi-byte and astral characters) on 48 lines, with blank lines between.
+
+    Not more lines: each newline is typed as Shift+Enter, whose cost grows with the document, so
+    at ~120 KB a few hundred of them take minutes (40 take ~3 s more than none).
+    """
+    unit = '"quoted" \'single\' back\\slash — «ça va?» 日本語テキスト 🙂 {"k": "v"}; '
+    count = (limit - 256) // len(unit.encode())
+    lines = [word]
+    for index in range(48):
+        lines.append((unit * (count // 48 + (index < count % 48))).strip())
+        if index % 8 == 7:
+            lines.append("")  # a blank line: two newlines in a row
+    lines.append(f"end {word}")
+    return "\n".join(lines)
+
+
+def test_prompt_just_under_the_threshold_is_typed_untruncated(stack: Stack) -> None:
+    word = marker()
+    limit = stack.settings.max_prompt_bytes
+    prompt = near_threshold_prompt(word, limit)
+    assert limit - 1000 < len(prompt.encode()) <= limit  # within 1 KB of the threshold
+    answer = ask(stack, prompt)
+    entry = only(stack.requests_with(word))
+    assert entry["files"] == []  # typed, not attached
+    assert entry["prompt_truncated"] is False
+    assert entry["prompt_chars"] == len(prompt)
+    assert entry["prompt_sha256"] == hashlib.sha256(prompt.encode()).hexdigest()
+    assert answer.startswith(f"Turn 1 of chat {entry['cid']}. I received {len(prompt)} characters")
 
 
 def test_bad_inputs_answer_openai_errors_then_a_normal_request_succeeds(stack: Stack) -> None:

@@ -3,11 +3,14 @@ the demo's settings point the browser at the simulator with the demo accounts an
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from service.cli import DEMO_KEY, demo_settings, main, usage_text
+from service import cli
+from service.cli import DEMO_KEY, SUPERVISED_ENV, demo_settings, main, usage_text
 from service.settings import CONFIG_ENV
 
 
@@ -52,3 +55,35 @@ def test_usage_text_shows_curl_and_the_sdk() -> None:
     text = usage_text("http://127.0.0.1:8000/gemini_official/v1", "demo", "http://localhost:5555")
     assert "curl http://127.0.0.1:8000/gemini_official/v1/chat/completions" in text
     assert 'OpenAI(base_url="http://127.0.0.1:8000/gemini_official/v1", api_key="demo")' in text
+
+
+def _captured_binds(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any]:
+    """Run ``main(argv)`` as the supervised child, recording where it would listen (nothing starts)."""
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: object, *, host: str, port: int, log_level: str) -> None:
+        seen.update(host=host, port=port)
+
+    def fake_demo(args: argparse.Namespace) -> int:
+        seen.update(host=args.host, port=args.port)
+        return 0
+
+    monkeypatch.setenv(SUPERVISED_ENV, "1")  # serve in this process instead of a child
+    monkeypatch.setenv("GATEWAY_API_KEYS", "sk-cli")
+    monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    monkeypatch.setattr(cli, "_demo", fake_demo)
+    assert main(argv) == 0
+    return seen
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_default_bind_is_loopback_on_port_from_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # serve's settings would name ./data; keep it out of the repo
+    monkeypatch.delenv("PORT", raising=False)
+    assert _captured_binds(monkeypatch, [command]) == {"host": "127.0.0.1", "port": 8000}
+    monkeypatch.setenv("PORT", "9123")
+    assert _captured_binds(monkeypatch, [command]) == {"host": "127.0.0.1", "port": 9123}
+    explicit = _captured_binds(monkeypatch, [command, "--host", "0.0.0.0", "--port", "7000"])
+    assert explicit == {"host": "0.0.0.0", "port": 7000}

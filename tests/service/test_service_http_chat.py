@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import openai
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from browser import (
     AccountState,
@@ -19,9 +24,12 @@ from browser import (
     UpstreamRejected,
     UpstreamTimeout,
 )
+from service.catalog import CATALOG
+from service.chat.inputs import ATTACHED_PROMPT_NAME, OVERSIZED_INSTRUCTION
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import Pause, Script, account, growing
 from tests.service.test_service_inputs import data_url, png_bytes
+from tests.support.servers import serve
 
 USER_HI = [{"role": "user", "content": "Hi"}]
 
@@ -42,6 +50,22 @@ def sse_lines(response: httpx.Response) -> list[str]:
 def post(served: Served, body: object, *, timeout: float = 10) -> httpx.Response:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     return httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=headers, timeout=timeout)
+
+
+def sse_payloads(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON ``data:`` events of a finished stream (keep-alives and ``[DONE]`` left out)."""
+    return [json.loads(e.removeprefix("data: ")) for e in sse_lines(response) if e.startswith("data: {")]
+
+
+def streamed_contents(response: httpx.Response) -> list[str]:
+    """Every non-empty content delta, in order."""
+    pieces = []
+    for payload in sse_payloads(response):
+        for choice in payload.get("choices") or []:
+            content = choice["delta"].get("content")
+            if content:
+                pieces.append(content)
+    return pieces
 
 
 @pytest.mark.parametrize("prefix", ["/v1", "/gemini_official/v1"])
@@ -163,12 +187,22 @@ def test_oversized_body_is_413_before_parsing(serve_gateway: Callable[..., Serve
     assert served.pool.requests == []
 
 
-@pytest.mark.parametrize(
-    "model", ["gemini-2.5-flash-imagen", "gemini-2.5-pro-video", "gemini-2.5-pro-storybook"]
-)
-def test_not_yet_implemented_models_are_501(gateway: Served, model: str) -> None:
-    response = post(gateway, {"model": model, "messages": USER_HI})
+NOT_YET_IMPLEMENTED = [spec.name for spec in CATALOG if not spec.chat_ready]
+
+
+def test_every_non_text_model_is_covered_below() -> None:
+    # Two each of imagen, canvas, deepsearch and storybook, and video; also keeps the list non-empty
+    # (an empty parametrize would silently test nothing).
+    assert len(NOT_YET_IMPLEMENTED) == 9 and "gemini-2.5-pro-video" in NOT_YET_IMPLEMENTED
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("model", NOT_YET_IMPLEMENTED)
+def test_not_yet_implemented_models_are_501(gateway: Served, model: str, stream: bool) -> None:
+    response = post(gateway, {"model": model, "messages": USER_HI, "stream": stream})
+    # Refused before the first byte, so a stream request gets the real status, not an SSE body.
     assert response.status_code == 501 and response.json()["error"]["code"] == "model_not_implemented"
+    assert response.json()["error"]["param"] == "model" and model in response.json()["error"]["message"]
     assert gateway.pool.requests == []
 
 
@@ -205,6 +239,35 @@ def test_upstream_timeout_is_504(gateway: Served) -> None:
     gateway.pool.queue(Script([UpstreamTimeout("no first frame within 60s")]))
     response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI})
     assert response.status_code == 504 and response.json()["error"]["type"] == "timeout_error"
+
+
+def test_streamed_timeout_while_leasing_is_a_504_status(gateway: Served) -> None:
+    gateway.pool.queue(Script(enter_error=UpstreamTimeout("the page did not load in time")))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    assert response.status_code == 504 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["code"] == "upstream_timeout"
+    assert gateway.pool.leases == 0
+
+
+def test_streamed_timeout_after_the_role_chunk_is_one_error_event_then_done(gateway: Served) -> None:
+    # The role chunk goes out as soon as the lease is held (the status is 200 from then on), so a
+    # timeout waiting for the first frame follows the after-the-first-byte contract.
+    gateway.pool.queue(Script([UpstreamTimeout("no first frame within 60s")]))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    assert response.status_code == 200
+    events = sse_lines(response)
+    assert events[-1] == "data: [DONE]" and len(events) == 3
+    role, error = (json.loads(e.removeprefix("data: ")) for e in events[:-1])
+    assert role["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert error["error"]["type"] == "timeout_error" and error["error"]["code"] == "upstream_timeout"
+    assert wait_until(lambda: gateway.pool.stops == 1 and gateway.pool.active == 0)
+
+
+def test_streamed_unknown_model_is_a_404_status(gateway: Served) -> None:
+    response = post(gateway, {"model": "gpt-4o", "messages": USER_HI, "stream": True})
+    assert response.status_code == 404 and response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["code"] == "model_not_found"
+    assert gateway.pool.requests == []
 
 
 def test_error_after_first_byte_is_one_error_event_then_done(gateway: Served) -> None:
@@ -307,3 +370,131 @@ def test_models_list_marks_availability(serve_gateway: Callable[..., Served]) ->
     assert one.id == "gemini-2.5-pro"
     with pytest.raises(openai.NotFoundError):
         served.client().models.retrieve("nope")
+
+
+def test_key_is_checked_before_the_body_is_parsed_or_limited(serve_gateway: Callable[..., Served]) -> None:
+    served = serve_gateway(max_body_bytes=2000)
+    url = f"{served.url}/v1/chat/completions"
+    malformed = b'{"model": "gemini-2.5-flash", "messages": ['
+    for headers in ({}, {"Authorization": "Bearer sk-wrong"}):
+        response = httpx.post(url, content=malformed, headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 401, headers
+        assert response.json()["error"]["code"] == "invalid_api_key"
+    # Over max_body_bytes: without a key it is still 401 (nothing is buffered for strangers) ...
+    oversized = json.dumps(
+        {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "x" * 5000}]}
+    )
+    stranger = httpx.post(url, content=oversized, headers={"Content-Type": "application/json"})
+    assert stranger.status_code == 401
+    # ... and with one it is 413, as before.
+    member = httpx.post(url, content=oversized, headers={"Authorization": API_KEY})
+    assert member.status_code == 413
+    nowhere = httpx.get(f"{served.url}/v1/nowhere")
+    assert nowhere.status_code == 401
+    valid = httpx.post(
+        url, content=malformed, headers={"Authorization": API_KEY, "Content-Type": "application/json"}
+    )
+    assert valid.status_code == 400 and valid.json()["error"]["code"] == "invalid_json"
+    assert served.pool.requests == []
+
+
+@pytest.fixture
+def image_host() -> Iterator[tuple[str, list[str]]]:
+    """A PNG on a loopback server: its URL (by IP, so no name resolution is involved) and its hits."""
+    hits: list[str] = []
+
+    async def image(request: Request) -> Response:
+        hits.append(request.url.path)
+        return Response(png_bytes(6), media_type="image/png")
+
+    with serve(Starlette(routes=[Route("/cat.png", image)])) as url:
+        port = httpx.URL(url).port
+        yield f"http://127.0.0.1:{port}/cat.png", hits
+
+
+def _image_message(url: str) -> list[dict[str, object]]:
+    content = [{"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": url}}]
+    return [{"role": "user", "content": content}]
+
+
+def test_image_url_on_loopback_is_refused_without_fetching(
+    serve_gateway: Callable[..., Served], image_host: tuple[str, list[str]]
+) -> None:
+    url, hits = image_host
+    served = serve_gateway()  # default settings: the SSRF guard is on
+    assert served.settings.fetch_allow_private is False
+    response = post(served, {"model": "gemini-2.5-flash", "messages": _image_message(url)})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "messages" and error["type"] == "invalid_request_error"
+    assert "non-public address" in error["message"] and "127.0.0.1" in error["message"]
+    assert served.pool.requests == [] and hits == []
+
+
+def test_image_url_on_loopback_is_fetched_when_private_hosts_are_allowed(
+    serve_gateway: Callable[..., Served], image_host: tuple[str, list[str]]
+) -> None:
+    url, hits = image_host
+    served = serve_gateway(fetch_allow_private=True)
+    response = post(served, {"model": "gemini-2.5-flash", "messages": _image_message(url)})
+    assert response.status_code == 200
+    (attachment,) = served.pool.requests[0].attachments
+    assert attachment.mime == "image/png" and attachment.data == png_bytes(6)
+    assert hits == ["/cat.png"]
+
+
+def snapshot(text: str, *, completed: bool = False) -> TurnSnapshot:
+    return TurnSnapshot(cid="c_1", text=text, served_model_label="3.5 Flash", completed=completed)
+
+
+def test_flickering_and_shrinking_snapshots_stream_each_character_once(gateway: Served) -> None:
+    final = "Code:\n```py\nx = 1\ny = 2\n```"
+    steps = [
+        snapshot("Code:\n```"),  # a dangling fence: held back until later text proves it
+        snapshot("Code:\n```py\nx = 1"),
+        snapshot("Code:\n```py\nx"),  # shrinks: nothing is retracted, nothing new is sent
+        snapshot("Code:\n```py\nx = 1\ny = 2"),
+        snapshot(final, completed=True),
+    ]
+    gateway.pool.queue(Script(steps), Script(steps))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    pieces = streamed_contents(response)
+    assert pieces == ["Code:", "\n```py\nx = 1", "\ny = 2", "\n```"]
+    received = ""
+    for piece in pieces:
+        received += piece
+        assert final.startswith(received)  # no chunk resends or contradicts earlier text
+    assert received == final
+    whole = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI})
+    assert whole.json()["choices"][0]["message"]["content"] == final
+
+
+def test_rewrite_never_retracts_or_duplicates_streamed_text(gateway: Served) -> None:
+    first = "The answer is forty two, as computed"
+    final = "The answer is 42, as computed above."
+    steps = [snapshot(first), snapshot(final, completed=True)]
+    gateway.pool.queue(Script(steps), Script(steps))
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
+    pieces = streamed_contents(response)
+    # The stream cannot unsay "forty two": it continues after the aligned tail (service/deltas.py).
+    assert pieces == [first, " above."]
+    assert "".join(pieces).count("The answer is") == 1
+    assert sse_lines(response)[-1] == "data: [DONE]"
+    whole = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI})
+    assert whole.json()["choices"][0]["message"]["content"] == final  # non-stream: the final text
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_usage_counts_a_prompt_sent_as_message_txt(gateway: Served, stream: bool) -> None:
+    prompt = "word " * 26_000  # 130,000 bytes: over the threshold, so typed as a short instruction
+    assert len(prompt.encode()) > gateway.settings.max_prompt_bytes
+    body: dict[str, object] = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": prompt}]}
+    if stream:
+        body |= {"stream": True, "stream_options": {"include_usage": True}}
+    response = post(gateway, body)
+    assert response.status_code == 200
+    usage = sse_payloads(response)[-1]["usage"] if stream else response.json()["usage"]
+    assert usage["prompt_tokens"] >= len(prompt.encode()) / 4
+    request = gateway.pool.requests[0]
+    assert request.prompt == OVERSIZED_INSTRUCTION
+    assert [(a.name, a.data) for a in request.attachments] == [(ATTACHED_PROMPT_NAME, prompt.encode())]

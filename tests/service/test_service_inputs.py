@@ -124,5 +124,6 @@ async def test_oversized_prompt_goes_as_message_txt() -> None:
     (attached,) = prepared.files
     assert attached.name == ATTACHED_PROMPT_NAME and attached.mime == "text/plain"
     assert attached.data.decode() == text
+    assert prepared.text == text  # what Gemini reads (and usage counts), though it is not typed
     small = await prepare_prompt([msg("user", text)], policy=POLICY, max_images=5, max_prompt_bytes=1200)
-    assert small.prompt == text and small.files == ()
+    assert small.prompt == text and small.files == () and small.text == text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from service.settings import DEFAULT_MAX_BODY_BYTES, GatewaySettings
+from service.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_PROMPT_BYTES, GatewaySettings
 
 
 def test_refuses_to_start_without_keys_unless_open() -> None:
@@ -57,3 +57,10 @@ def test_bad_config_path_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError):
         GatewaySettings(open_access=True, max_body_byte=3)  # type: ignore[call-arg]
+
+
+def test_default_prompt_threshold_keeps_a_margin_below_geminis_wall() -> None:
+    # Gemini cuts requests over ~130 KB silently (about 129,950 B measured to pass): a threshold on
+    # the edge would lose the end of a prompt without any error, so at least 5 KB stay in reserve.
+    assert GatewaySettings(open_access=True).max_prompt_bytes == DEFAULT_MAX_PROMPT_BYTES
+    assert DEFAULT_MAX_PROMPT_BYTES <= 125_000
