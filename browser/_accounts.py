@@ -198,8 +198,8 @@ class Account:
         """(Re)build the context and the warm page, then read the page's state and capabilities."""
         async with self._lock:
             self.health = AccountState.STARTING
-            await self._close_context()
             try:
+                await self._close_context()
                 self.context = await self._launcher.new_context(self.id, self.proxy)
                 self.context.on("close", self._on_context_closed)
                 with map_playwright_errors("restore cookies"):
@@ -212,6 +212,16 @@ class Account:
                 self.mark_failed(f"{type(exc).__name__}: {exc}")
                 log.warning("account %s failed to start: %s", self.id, self.last_error)
                 return
+            except Exception as exc:
+                # Not ours, so its message may quote anything (a cookie, page text): keep the type.
+                self.mark_failed(f"unexpected {type(exc).__name__} while starting")
+                log.warning("account %s failed to start: %s", self.id, self.last_error)
+                log.debug("start failure of %s", self.id, exc_info=True)
+                return
+            except BaseException:
+                # Cancelled (pool closing, caller gone): never leave the account "starting".
+                self.mark_failed("start interrupted")
+                raise
             self._free_tabs.append(page)
             if page_state is PageState.READY:
                 self._blank.mark(page)

@@ -32,6 +32,7 @@ STREAM_GENERATE_MARKER = "assistant.lamda.BardFrontendService/StreamGenerate"
 class _End:
     error: str | None = None
     canceled: bool = False
+    unavailable: bool = False  # the body ended but Chromium would not hand it over
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class LoadingFailed(Exception):
     def __init__(self, error: str, *, canceled: bool) -> None:
         super().__init__(error)
         self.canceled = canceled
+
+
+class BodyUnavailable(LoadingFailed):
+    """The response ended, but its body could not be read (``Network.getResponseBody`` failed)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error, canceled=False)
 
 
 class BodyCapture:
@@ -194,7 +202,10 @@ class BodyCapture:
         try:
             result = await session.send("Network.getResponseBody", {"requestId": request_id})
         except Exception as exc:
-            self._end(_End(error=f"body unavailable: {type(exc).__name__}"))
+            if is_closed_error(exc):
+                self._end(_End(error="target closed"))
+            else:
+                self._end(_End(error=f"body unavailable: {type(exc).__name__}", unavailable=True))
             return
         body = result.get("body", "")
         self._push(base64.b64decode(body) if result.get("base64Encoded") else body.encode())
@@ -203,7 +214,8 @@ class BodyCapture:
     # -- consumer --
 
     async def chunks(self, *, first_timeout: float, idle_timeout: float) -> AsyncIterator[bytes]:
-        """Body bytes in arrival order; raises ``UpstreamTimeout``, ``TargetClosed`` or ``LoadingFailed``."""
+        """Body bytes in arrival order; raises ``UpstreamTimeout``, ``TargetClosed`` or ``LoadingFailed``
+        (``BodyUnavailable`` when the response ended but its body could not be read)."""
         timeout = first_timeout
         while True:
             try:
@@ -214,6 +226,8 @@ class BodyCapture:
             if isinstance(item, _End):
                 if item.error == "target closed":
                     raise TargetClosed("the page closed while the answer streamed")
+                if item.unavailable:
+                    raise BodyUnavailable(item.error or "body unavailable")
                 if item.error is not None:
                     raise LoadingFailed(item.error, canceled=item.canceled)
                 return

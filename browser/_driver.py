@@ -17,7 +17,7 @@ from browser import _selectors as S
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import Attachment, ModeFamily, Tool
 from browser._settings import PoolSettings
-from browser.errors import NavigationFailed, SelectorMissing, StepTimeout
+from browser.errors import DriverError, NavigationFailed, SelectorMissing, StepTimeout
 
 
 class PageState(enum.StrEnum):
@@ -74,26 +74,48 @@ class PageDriver:
         return await self.detect()
 
     async def detect(self) -> PageState:
-        """Blocked and signed-out pages by URL, then honest DOM signals (never the editor alone)."""
+        """Blocked and signed-out pages by URL, then honest signals (page.md §1.14).
+
+        The editor only proves that the app loaded: the signed-out page has one too, and renders
+        its Sign-in links late. So READY needs a positive sign of a session (the XSRF token only a
+        signed-in page carries, or the account avatar), and until either side shows we wait.
+        """
         state = self._state_from_url(self.page.url)
         if state is not None:
             return state
-        ready = self.page.locator(f"{S.EDITOR.css}, {S.SIGNED_OUT.css}").first
-        with map_playwright_errors("wait for the page"):
-            try:
-                await ready.wait_for(state="attached", timeout=self._settings.navigation_timeout * _MS)
-            except Exception:
-                state = self._state_from_url(self.page.url)
-                if state is not None:
-                    return state
-                raise
-        missing, signed_out = await asyncio.gather(
-            self.page.get_by_text(S.CHAT_MISSING_TEXT).count(),
-            self.page.locator(S.SIGNED_OUT.css).count(),
-        )
+        try:
+            verdict = await self._session_verdict()
+            with map_playwright_errors("wait for the page"):
+                missing = await self._count(self.page.get_by_text(S.CHAT_MISSING_TEXT))
+        except DriverError:
+            # A redirect to a wall may land while we wait (it destroys the page's context).
+            state = self._state_from_url(self.page.url)
+            if state is not None:
+                return state
+            raise
         if missing:
             raise NavigationFailed("the chat could not be loaded", step="open chat")
-        return PageState.SIGNED_OUT if signed_out else PageState.READY
+        return verdict
+
+    async def _session_verdict(self) -> PageState:
+        args = [S.EDITOR.css, S.SIGNED_OUT.css, S.SIGNED_IN.css, list(S.SESSION_TOKEN_KEYS)]
+        try:
+            with map_playwright_errors("wait for the page"):
+                handle = await self.page.wait_for_function(
+                    _SESSION_VERDICT,
+                    arg=[*args, False],
+                    timeout=self._settings.navigation_timeout * _MS,
+                    polling=100,
+                )
+                return PageState(await handle.json_value())
+        except StepTimeout:
+            # Nothing settled: an editor without any sign of a session is not signed in.
+            with map_playwright_errors("wait for the page"):
+                async with asyncio.timeout(self._settings.ui_timeout):
+                    verdict = await self.page.evaluate(_SESSION_VERDICT, [*args, True])
+            if not verdict:
+                raise
+            return PageState(verdict)
 
     def _state_from_url(self, url: str) -> PageState | None:
         parts = urlsplit(url)
@@ -110,92 +132,91 @@ class PageDriver:
         """Tier, modes and tools as the page offers them (menus opened, read, closed)."""
         if state is not PageState.READY:
             return Capabilities(tier="anon")
-        modes = frozenset(
-            family for family in (S.family_of_label(label) for label in await self._mode_labels()) if family
-        )
-        tools = frozenset(
-            tool for tool in (S.tool_of_label(label) for label in await self._tool_labels()) if tool
-        )
+        with map_playwright_errors("read capabilities"):
+            mode_labels = await self._mode_labels()
+            tool_labels = await self._tool_labels()
+        modes = frozenset(family for family in map(S.family_of_label, mode_labels) if family)
+        tools = frozenset(tool for tool in map(S.tool_of_label, tool_labels) if tool)
         tier = "paid" if ModeFamily.PRO in modes or tools else "free"
         return Capabilities(tier=tier, modes=modes, tools=tools)
 
     # -- modes --
 
     async def current_mode_label(self) -> str:
-        aria = self.page.locator(S.MODE_PICKER_ARIA.css).first
-        if await aria.count():
-            label = await aria.get_attribute("aria-label") or ""
-            if "currently" in label:
-                return label.split("currently", 1)[1].strip(" ,")
-        text = self.page.locator(S.MODE_PICKER_TEXT.css).first
-        if await text.count():
-            return (await text.inner_text()).strip()
-        return ""
+        """The picker's mode as it reads now (mid-2026 in its aria-label, earlier in its text)."""
+        with map_playwright_errors("read mode"):
+            aria = self.page.locator(S.MODE_PICKER_ARIA.css).first
+            if await self._count(aria):
+                label = await aria.get_attribute("aria-label", timeout=self._ui_ms) or ""
+                if S.MODE_PICKER_CURRENT_WORD in label:
+                    return label.split(S.MODE_PICKER_CURRENT_WORD, 1)[1].strip(" ,")
+            text = self.page.locator(S.MODE_PICKER_TEXT.css).first
+            if await self._count(text):
+                return (await text.inner_text(timeout=self._ui_ms)).strip()
+            return ""
 
     async def choose_mode(self, family: ModeFamily) -> None:
         """Switch the picker to ``family`` by label (hashes vary by account), then verify."""
         if S.family_of_label(await self.current_mode_label()) is family:
             return
-        items = await self._open_mode_menu()
-        target = await self._find_labelled(items, lambda label: S.family_of_label(label) is family)
-        if target is None:
-            await self._close_menus()
-            raise SelectorMissing(f"mode:{family.value}", step="choose mode")
         with map_playwright_errors("choose mode"):
-            has_submenu = await target.get_attribute("aria-haspopup") == "menu"
-            await target.click(timeout=self._settings.ui_timeout * _MS)
-            if has_submenu:  # mid-2026 "Thinking" opens its levels; take the standard one
+            items = await self._open_mode_menu()
+            target = await self._find_labelled(items, lambda label: S.family_of_label(label) is family)
+            if target is None:
+                await self._close_menus()
+                raise SelectorMissing(f"mode:{family.value}", step="choose mode")
+            has_submenu = await target.get_attribute("aria-haspopup", timeout=self._ui_ms) == "menu"
+            await target.click(timeout=self._ui_ms)
+            if has_submenu:
                 await self._pick_thinking_level()
-        await self._close_menus()
+            await self._close_menus()
         if S.family_of_label(await self.current_mode_label()) is not family:
             raise StepTimeout(f"the picker did not switch to {family.value}", step="choose mode")
 
     async def _pick_thinking_level(self) -> None:
-        levels = self.page.locator(
-            '[data-test-id="thinking-level-menu"] gem-menu-item, [role="menu"] [data-thinking-level]'
-        )
-        await levels.first.wait_for(state="visible", timeout=self._settings.ui_timeout * _MS)
-        for index in range(await levels.count()):
+        levels = self.page.locator(S.THINKING_LEVELS.css)
+        await self._wait_visible(levels.first, S.THINKING_LEVELS, "choose mode")
+        for index in range(await self._count(levels)):
             item = levels.nth(index)
-            if "extended" not in (await item.inner_text()).lower():
-                await item.click(timeout=self._settings.ui_timeout * _MS)
+            if S.EXTENDED_THINKING_TEXT not in (await item.inner_text(timeout=self._ui_ms)).lower():
+                await item.click(timeout=self._ui_ms)
                 return
-        await levels.first.click(timeout=self._settings.ui_timeout * _MS)
+        await levels.first.click(timeout=self._ui_ms)
 
     async def _open_mode_menu(self) -> Locator:
         await self._close_menus()
-        with map_playwright_errors("open mode picker"):
-            await self._click(S.MODE_PICKER)
-            items = self.page.locator(S.MODE_ITEMS.css)
-            await self._wait_visible(items.first, S.MODE_ITEMS)
+        await self._click(S.MODE_PICKER, "open mode picker")
+        items = self.page.locator(S.MODE_ITEMS.css)
+        await self._wait_visible(items.first, S.MODE_ITEMS, "open mode picker")
         return items
 
     async def _mode_labels(self) -> list[str]:
         items = await self._open_mode_menu()
-        labels = [await self._item_label(items.nth(i)) for i in range(await items.count())]
+        labels = [await self._item_label(items.nth(i)) for i in range(await self._count(items))]
         await self._close_menus()
         return labels
 
     async def _item_label(self, item: Locator) -> str:
         for inner in S.MODE_ITEM_LABEL:
             part = item.locator(inner).first
-            if await part.count():
-                return (await part.inner_text()).strip()
-        return (await item.inner_text()).strip().splitlines()[0] if await item.inner_text() else ""
+            if await self._count(part):
+                return (await part.inner_text(timeout=self._ui_ms)).strip()
+        lines = (await item.inner_text(timeout=self._ui_ms)).strip().splitlines()
+        return lines[0] if lines else ""
 
     # -- tools and gems --
 
     async def choose_tool(self, tool: Tool) -> None:
         """Select ``tool`` in the toolbox drawer (looking behind "More tools"), then check its chip."""
-        item = await self._find_tool(tool)
-        if item is None:
-            await self._close_menus()
-            raise SelectorMissing(f"tool:{tool.value}", step="choose tool")
         with map_playwright_errors("choose tool"):
-            if await item.get_attribute("aria-checked") != "true":
-                await item.click(timeout=self._settings.ui_timeout * _MS)
+            item = await self._find_tool(tool)
+            if item is None:
+                await self._close_menus()
+                raise SelectorMissing(f"tool:{tool.value}", step="choose tool")
+            if await item.get_attribute("aria-checked", timeout=self._ui_ms) != "true":
+                await item.click(timeout=self._ui_ms)
             await self._close_menus()
-            await self._wait_visible(self.page.locator(S.TOOL_CHIP.css).first, S.TOOL_CHIP)
+            await self._wait_visible(self.page.locator(S.TOOL_CHIP.css).first, S.TOOL_CHIP, "choose tool")
 
     async def _find_tool(self, tool: Tool) -> Locator | None:
         items = await self._open_tools_menu()
@@ -209,24 +230,24 @@ class PageDriver:
     async def _open_tools_menu(self) -> Locator | None:
         await self._close_menus()
         opener = self.page.locator(S.TOOLS_OPENER.css).first
-        if not await opener.count():
+        if not await self._count(opener):
             return None
-        with map_playwright_errors("open tools menu"):
-            await opener.click(timeout=self._settings.ui_timeout * _MS)
-            items = self.page.locator(S.TOOL_ITEMS.css)
-            try:
-                await items.first.wait_for(state="visible", timeout=self._settings.ui_timeout * _MS / 2)
-            except Exception:
-                return None if not await self.page.locator(S.MORE_TOOLS.css).count() else items
+        await opener.click(timeout=self._ui_ms)
+        items = self.page.locator(S.TOOL_ITEMS.css)
+        try:
+            with map_playwright_errors("open tools menu"):
+                await items.first.wait_for(state="visible", timeout=self._ui_ms / 2)
+        except StepTimeout:
+            # A menu may show no promoted tool at all, only "More tools" (or no tools: free tier).
+            return items if await self._count(self.page.locator(S.MORE_TOOLS.css)) else None
         return items
 
     async def _expand_more_tools(self) -> bool:
         more = self.page.locator(S.MORE_TOOLS.css).first
-        if not await more.count():
+        if not await self._count(more):
             return False
-        with map_playwright_errors("open more tools"):
-            await more.click(timeout=self._settings.ui_timeout * _MS)
-            await asyncio.sleep(0.1)  # the hidden items replace the button in the same frame
+        await more.click(timeout=self._ui_ms)
+        await asyncio.sleep(0.1)  # the hidden items replace the button in the same frame
         return True
 
     async def _tool_labels(self) -> list[str]:
@@ -235,7 +256,10 @@ class PageDriver:
             await self._close_menus()
             return []
         await self._expand_more_tools()
-        labels = [(await items.nth(i).inner_text()).strip() for i in range(await items.count())]
+        labels = [
+            (await items.nth(i).inner_text(timeout=self._ui_ms)).strip()
+            for i in range(await self._count(items))
+        ]
         await self._close_menus()
         return labels
 
@@ -245,23 +269,21 @@ class PageDriver:
         """Choose the files through the menu's transient input, then wait until every upload finished."""
         if not attachments:
             return
-        before = await self.page.locator(S.UPLOAD_CHIP.css).count()
-        await self._close_menus()
         with map_playwright_errors("attach files"):
-            await self._click(S.UPLOAD_OPENER)
+            before = await self._count(self.page.locator(S.UPLOAD_CHIP.css))
+            await self._close_menus()
+            await self._click(S.UPLOAD_OPENER, "attach files")
             file_input = self.page.locator(S.FILE_INPUT.css).first
             try:
-                await file_input.wait_for(state="attached", timeout=self._settings.ui_timeout * _MS)
-            except Exception:
+                with map_playwright_errors("attach files"):
+                    await file_input.wait_for(state="attached", timeout=self._ui_ms)
+            except StepTimeout:
                 raise SelectorMissing(S.FILE_INPUT.name, step="attach files") from None
             payloads: list[FilePayload] = [
                 {"name": item.name, "mimeType": item.mime, "buffer": item.data} for item in attachments
             ]
-            await file_input.set_input_files(
-                payloads,
-                timeout=self._settings.ui_timeout * _MS,
-            )
-        await self._close_menus()
+            await file_input.set_input_files(payloads, timeout=self._ui_ms)
+            await self._close_menus()
         await self.wait_uploads(before + len(attachments))
 
     async def wait_uploads(self, expected: int) -> None:
@@ -283,8 +305,8 @@ class PageDriver:
         a click's actionability checks cost several round trips and animation frames."""
         with map_playwright_errors("insert prompt"):
             editor = self.page.locator(S.EDITOR.css).first
-            await self._wait_visible(editor, S.EDITOR)
-            await editor.focus(timeout=self._settings.ui_timeout * _MS)
+            await self._wait_visible(editor, S.EDITOR, "insert prompt")
+            await editor.focus(timeout=self._ui_ms)
             for index, line in enumerate(prompt.split("\n")):
                 if index:
                     await self.page.keyboard.press("Shift+Enter")
@@ -292,7 +314,8 @@ class PageDriver:
                     await self.page.keyboard.insert_text(line)
 
     async def response_count(self) -> int:
-        return await self.page.locator(S.MODEL_RESPONSE.css).count()
+        with map_playwright_errors("count answers"):
+            return await self._count(self.page.locator(S.MODEL_RESPONSE.css))
 
     async def send(self, sent: asyncio.Event | None = None) -> None:
         """Click send and confirm it happened (request seen, or a new answer); retry once with Enter."""
@@ -302,18 +325,16 @@ class PageDriver:
             # Visible and enabled were just checked; skipping Playwright's own checks (stability
             # over two animation frames, hit target) saves ~20 ms. Should something cover the
             # button, the click is not confirmed and Enter below sends instead.
-            await button.click(force=True, timeout=self._settings.ui_timeout * _MS)
+            await button.click(force=True, timeout=self._ui_ms)
         if await self._confirm_sent(baseline, sent):
             return
         with map_playwright_errors("send (retry)"):
-            await self.page.locator(S.EDITOR.css).first.press(
-                "Enter", timeout=self._settings.ui_timeout * _MS
-            )
+            await self.page.locator(S.EDITOR.css).first.press("Enter", timeout=self._ui_ms)
         if not await self._confirm_sent(baseline, sent):
             raise StepTimeout("the prompt was not sent", step="send")
 
     async def _wait_sendable(self, button: Locator) -> None:
-        await self._wait_visible(button, S.SEND)
+        await self._wait_visible(button, S.SEND, "send")
         await self.page.wait_for_function(  # disabled while uploads run
             "sel => !document.querySelector(sel)?.matches('[aria-disabled=\"true\"]')",
             arg=S.SEND.css,
@@ -339,7 +360,7 @@ class PageDriver:
         """Click Stop if an answer is running; True when it was clicked."""
         with map_playwright_errors("stop"):
             button = self.page.locator(S.STOP.css).first
-            if not await button.count():
+            if not await self._count(button):
                 return False
             await button.click(timeout=self._settings.stop_timeout * _MS)
             return True
@@ -348,37 +369,47 @@ class PageDriver:
         """The last turn's text and state; the capture's last-resort reader."""
         with map_playwright_errors("read answer"):
             responses = self.page.locator(S.MODEL_RESPONSE.css)
-            count = await responses.count()
+            count = await self._count(responses)
             if not count:
                 return DomAnswer(text="", done=False, error_code=None)
             last = responses.nth(count - 1)
             error = last.locator(S.ERROR_MESSAGE.css).first
             code: int | None = None
-            if await error.count():
-                raw = await error.get_attribute("data-error-code")
+            if await self._count(error):
+                raw = await error.get_attribute("data-error-code", timeout=self._ui_ms)
                 code = int(raw) if raw and raw.isdigit() else 0
             markdown = last.locator(S.ANSWER_MARKDOWN.css).first
-            text = (await markdown.inner_text()).strip() if await markdown.count() and code is None else ""
-            done = await last.locator(S.MESSAGE_ACTIONS.css).count() > 0
+            text = ""
+            if code is None and await self._count(markdown):
+                text = (await markdown.inner_text(timeout=self._ui_ms)).strip()
+            done = await self._count(last.locator(S.MESSAGE_ACTIONS.css)) > 0
             return DomAnswer(text=text, done=done, error_code=code)
 
-    # -- helpers --
+    # -- helpers (callers map Playwright's errors; every call here is bounded) --
 
-    async def _click(self, sel: S.Sel) -> None:
+    @property
+    def _ui_ms(self) -> float:
+        return self._settings.ui_timeout * _MS
+
+    async def _count(self, locator: Locator) -> int:
+        # ``count`` takes no timeout; a renderer stuck in a script must not hang the step.
+        async with asyncio.timeout(self._settings.ui_timeout):
+            return await locator.count()
+
+    async def _click(self, sel: S.Sel, step: str) -> None:
         target = self.page.locator(sel.css).first
-        await self._wait_visible(target, sel)
-        await target.click(timeout=self._settings.ui_timeout * _MS)
+        await self._wait_visible(target, sel, step)
+        await target.click(timeout=self._ui_ms)
 
-    async def _wait_visible(self, locator: Locator, sel: S.Sel) -> None:
+    async def _wait_visible(self, locator: Locator, sel: S.Sel, step: str) -> None:
         try:
-            await locator.wait_for(state="visible", timeout=self._settings.ui_timeout * _MS)
-        except Exception as exc:
-            if "timeout" in type(exc).__name__.lower():
-                raise SelectorMissing(sel.name) from None
-            raise
+            with map_playwright_errors(step):
+                await locator.wait_for(state="visible", timeout=self._ui_ms)
+        except StepTimeout:
+            raise SelectorMissing(sel.name, step=step) from None
 
     async def _find_labelled(self, items: Locator, wanted: Callable[[str], bool]) -> Locator | None:
-        for index in range(await items.count()):
+        for index in range(await self._count(items)):
             item = items.nth(index)
             if wanted(await self._item_label(item)):
                 return item
@@ -388,8 +419,18 @@ class PageDriver:
         """Escape closes CDK menus; clicks elsewhere would only hit the backdrop."""
         with map_playwright_errors("close menus"):
             for _ in range(3):
-                if not await self.page.locator(
-                    ".cdk-overlay-backdrop, .cdk-overlay-pane [role='menu']"
-                ).count():
+                if not await self._count(self.page.locator(S.OPEN_MENU.css)):
                     return
                 await self.page.keyboard.press("Escape")
+
+
+# Runs in the page: which state the page has settled in, or "" while it has not. With ``final``
+# (the wait ran out) an editor without any sign of a session counts as signed out.
+_SESSION_VERDICT = """([editor, signedOut, signedIn, tokenKeys, final]) => {
+    if (document.querySelector(signedOut)) return "signed_out";
+    const wiz = window.WIZ_global_data || {};
+    const session = tokenKeys.some((key) => wiz[key]) || document.querySelector(signedIn) !== null;
+    const app = document.querySelector(editor) !== null;
+    if (app && session) return "ready";
+    return final && app ? "signed_out" : "";
+}"""

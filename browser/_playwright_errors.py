@@ -34,16 +34,19 @@ def is_closed_error(exc: BaseException) -> bool:
 def map_playwright_errors(step: str, *, navigation: bool = False) -> Iterator[None]:
     """Run a block whose Playwright failures become ``StepTimeout``/``TargetClosed``/``DriverError``.
 
+    A builtin ``TimeoutError`` (a call with no timeout of its own, bounded by ``asyncio.timeout``)
+    is a ``StepTimeout`` too.
+
     Only the first line of Playwright's message is kept: its call logs can quote page content.
     """
     try:
         yield
     except BrowserError:
         raise
-    except PlaywrightTimeoutError:
+    except (PlaywrightTimeoutError, TimeoutError):
         raise StepTimeout(f"step {step!r} timed out", step=step) from None
     except PlaywrightError as exc:
-        first_line = (exc.message or str(exc)).splitlines()[0][:200]
+        first_line = next(iter((exc.message or str(exc)).splitlines()), type(exc).__name__)[:200]
         if is_closed_error(exc):
             raise TargetClosed(f"{step}: {first_line}") from None
         if navigation:

@@ -20,7 +20,7 @@ from typing import Any
 from playwright.async_api import APIRequestContext, Page, Playwright, async_playwright
 
 from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
-from browser._capture import BodyCapture, LoadingFailed
+from browser._capture import BodyCapture, BodyUnavailable, LoadingFailed
 from browser._cookies import account_id_for
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher
@@ -35,6 +35,7 @@ from browser.errors import (
     DriverError,
     NoCapacity,
     NoEligibleAccount,
+    ProtocolError,
     TargetClosed,
     UnknownAccount,
     UpstreamRejected,
@@ -315,29 +316,13 @@ def has_content(snapshot: TurnSnapshot) -> bool:
 
 
 def reset_time(snapshot: TurnSnapshot) -> float | None:
-    """The earliest quota reset the 1037 frame announced, as a UNIX time (None when absent)."""
-    quota: Any = getattr(snapshot, "quota", None)
-    if quota is None:
-        return None
-    candidates: list[Any] = []
-    for name in ("reset_at", "reset_time", "resets_at"):
-        value = getattr(quota, name, None)
-        if value is not None:
-            candidates.append(value)
-    for name in ("reset_times", "resets"):
-        values = getattr(quota, name, None)
-        if values:
-            candidates.extend(values)
-    times = [_as_epoch(value) for value in candidates]
-    valid = [value for value in times if value is not None and value > time.time()]
-    return min(valid, default=None)
+    """When the 1037 frame says usage is possible again, as a UNIX time (None when absent or past).
 
-
-def _as_epoch(value: Any) -> float | None:
-    if isinstance(value, int | float):
-        return float(value) / (1000.0 if value > 1e11 else 1.0)
-    timestamp = getattr(value, "timestamp", None)
-    return float(timestamp()) if callable(timestamp) else None
+    ``QuotaInfo.reset_at`` picks the exhausted bucket: the earliest reset of *any* bucket would
+    end the cooldown when a short window that still has room resets, while the one that ran out
+    (often a daily one) still refuses every turn."""
+    reset = snapshot.quota.reset_at if snapshot.quota is not None else None
+    return reset if reset is not None and reset > time.time() else None
 
 
 class Turn:
@@ -370,7 +355,7 @@ class Turn:
     ) -> None:
         try:
             if self._running:
-                with contextlib.suppress(BrowserError):
+                with contextlib.suppress(BrowserError, TimeoutError):
                     await asyncio.wait_for(self.stop(), self._settings.stop_timeout)
             if self._stream is not None:
                 with contextlib.suppress(Exception):
@@ -453,6 +438,7 @@ class Turn:
                 TargetClosed,
                 AccountUnavailable,
                 DriverError,
+                ProtocolError,  # a body broken before any content: another account may well do
             ) as error:
                 if self._running:  # a stalled answer keeps running on the page: stop it first
                     with contextlib.suppress(BrowserError, TimeoutError):
@@ -487,13 +473,14 @@ class Turn:
         if state is not PageState.READY:
             raise AccountUnavailable(f"the page is {state.value}", reason=state.value)
         capture = BodyCapture(page)
+        decoder = TurnDecoder()
         try:
             # Arming the capture (a CDP session) overlaps with the composer steps.
             await _together(self._compose(driver), capture.arm())
             deadline = time.monotonic() + settings.turn_timeout
             await driver.send(capture.request_seen)
             self._running = True
-            decoder = TurnDecoder()
+            body_read = True
             try:
                 async for chunk in capture.chunks(
                     first_timeout=settings.first_frame_timeout, idle_timeout=settings.idle_timeout
@@ -503,6 +490,8 @@ class Turn:
                         yield snapshot
                     if time.monotonic() > deadline:
                         raise UpstreamTimeout(f"the turn ran past {settings.turn_timeout:.0f}s")
+            except BodyUnavailable:
+                body_read = False  # the response ended; the page read it even though we could not
             except LoadingFailed as failed:
                 stopped_by_us = not self._running
                 self._running = False
@@ -515,7 +504,7 @@ class Turn:
             response = capture.response
             if response is not None and response.status != 200:
                 _raise_on_http(response.status, response.url)
-            last = decoder.close()
+            last = _final_snapshot(decoder) if body_read else decoder.snapshot
             _raise_on_error(last)
             if has_content(last):
                 yield last
@@ -523,6 +512,7 @@ class Turn:
         finally:
             await capture.close()
         # The network gave nothing usable: read what the page shows.
+        log.info("no content from the network (%s); reading the answer from the page", account.id)
         yield await self._dom_fallback(driver, last)
 
     async def _compose(self, driver: PageDriver) -> None:
@@ -553,6 +543,17 @@ async def _together(*steps: Awaitable[None]) -> None:
     for result in results:
         if isinstance(result, BaseException):
             raise result
+
+
+def _final_snapshot(decoder: TurnDecoder) -> TurnSnapshot:
+    """The decoder's last word on a body that ended; one cut short before any content is not an
+    error yet (the page may still show the answer), one cut short after content is."""
+    try:
+        return decoder.close()
+    except ProtocolError:
+        if has_content(decoder.snapshot):
+            raise
+        return decoder.snapshot
 
 
 def _raise_on_error(snapshot: TurnSnapshot) -> None:

@@ -88,6 +88,16 @@ MODE_ITEMS = Sel(
     ),
 )
 MODE_ITEM_LABEL = (".label", ".mode-title", ".title-and-description > span:first-child")
+# mid-2026 "Thinking" opens a submenu of levels; the standard one is any level not "Extended".
+THINKING_LEVELS = Sel(
+    "thinking level",
+    ('[data-test-id="thinking-level-menu"] gem-menu-item', '[role="menu"] [data-thinking-level]'),
+)
+EXTENDED_THINKING_TEXT = "extended"
+# The mid-2026 picker's aria-label reads "Open mode picker, currently <label>".
+MODE_PICKER_CURRENT_WORD = "currently"
+# Angular CDK: an open menu puts a backdrop over the page until Escape closes it.
+OPEN_MENU = Sel("open menu", (".cdk-overlay-backdrop", ".cdk-overlay-pane [role='menu']"))
 
 TOOLS_OPENER = Sel(
     "tools button",
@@ -145,8 +155,10 @@ SIGNED_OUT = Sel(
     ),
 )
 SIGNED_IN = Sel("signed-in marker", ("[data-email]", 'a[aria-label*="Google Account"]', 'a[aria-label*="@"]'))
+# ``window.WIZ_global_data`` keys of the XSRF token; Google renders it for a signed-in session only,
+# an expired one gets the anonymous page without it (protocol.md §1.2).
+SESSION_TOKEN_KEYS = ("SNlM0e", "thykhd")
 CHAT_MISSING_TEXT = "This chat couldn't be loaded"
-CONSENT_ACCEPT = Sel("consent accept", ('button:has-text("Accept all")', 'input[value="Accept all"]'))
 
 CAPTCHA_PATH = re.compile(r"/sorry/|recaptcha", re.IGNORECASE)
 CONSENT_URL = re.compile(r"consent\.google\.com|/consent(\?|$|/)", re.IGNORECASE)

@@ -20,6 +20,8 @@ class SimulatorSettings(BaseSettings):
     video_render_seconds: float = 3.0
     max_request_bytes: int = 130_000
     upload_delay: float = 0.3
+    # Seconds before a signed-out page shows its Sign-in markers (the real page renders them late).
+    signin_marker_delay: float = 0.0
     # Longest a "stall" behaviour keeps a connection open, so no test can hang forever.
     max_stall_seconds: float = 120.0
     # Where the real watermark captures may live; the synthesised mark is used when absent.

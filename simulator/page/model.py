@@ -20,3 +20,4 @@ class PageModel:
     gem: str | None = None
     chat: dict[str, object] | None = None
     chat_missing: bool = False
+    signin_marker_delay: float = 0.0  # signed-out markers appear this many seconds after boot

@@ -44,6 +44,7 @@ def render_app_page(model: PageModel) -> str:
         "chat": model.chat,
         "chatMissing": model.chat_missing,
         "defaultMode": default_mode(model.ui, model.tier).key,
+        "signinMarkerDelay": model.signin_marker_delay,
         **catalog_json(model.ui, model.tier),
     }
     return f"""<!doctype html>
@@ -80,7 +81,7 @@ def render_app_page(model: PageModel) -> str:
 
 def _side_nav(model: PageModel) -> str:
     if model.tier == "anon":
-        footer = f'<a class="sign-in-link" href="{escape(SERVICE_LOGIN)}">Sign in</a>'
+        footer = _late(model, f'<a class="sign-in-link" href="{escape(SERVICE_LOGIN)}">Sign in</a>')
     else:
         footer = '<button class="settings-button" type="button">Settings &amp; help</button>'
     return f"""<bard-sidenav class="collapsed" data-test-id="side-nav">
@@ -98,7 +99,8 @@ aria-label="New chat"><mat-icon fonticon="edit_square" data-mat-icon-name="edit_
 
 def _top_bar(model: PageModel) -> str:
     if model.tier == "anon":
-        account = f'<a class="sign-in-button" aria-label="Sign in" href="{escape(SERVICE_LOGIN)}">Sign in</a>'
+        link = f'<a class="sign-in-button" aria-label="Sign in" href="{escape(SERVICE_LOGIN)}">Sign in</a>'
+        account = _late(model, link)
     else:
         who = "Gemini Advanced user" if model.tier == "paid" else "Gemini user"
         email = f"sim.{model.tier}@example.com"
@@ -111,6 +113,14 @@ def _top_bar(model: PageModel) -> str:
 <span class="bard-logo" data-test-id="bard-logo">Gemini</span>
 <div class="top-bar-account">{account}</div>
 </top-bar-actions>"""
+
+
+def _late(model: PageModel, html: str) -> str:
+    """A signed-out marker, held in a <template> (invisible to selectors) until app.js reveals it
+    ``signin_marker_delay`` seconds after boot, like the real page's late side nav."""
+    if model.signin_marker_delay <= 0:
+        return html
+    return f"<template data-late-signin>{html}</template>"
 
 
 def _gem_header(model: PageModel) -> str:
@@ -159,9 +169,10 @@ def _leading_actions(model: PageModel) -> str:
     label = "Open upload file menu" if model.ui == "early2026" else "Upload & tools"
     tooltip = ""
     if model.tier == "anon":
-        tooltip = (
+        tooltip = _late(
+            model,
             '<uploader-signed-out-tooltip class="signed-out-tooltip" hidden>'
-            "Sign in to upload files</uploader-signed-out-tooltip>"
+            "Sign in to upload files</uploader-signed-out-tooltip>",
         )
     uploader = (
         f'<uploader class="upload-button"><button class="upload-card-button" type="button" '

@@ -61,6 +61,7 @@ def _page(request: Request, gem: str | None = None, cid: str | None = None) -> R
         gem=gem,
         chat=chat_view,
         chat_missing=missing,
+        signin_marker_delay=sim(request).settings.signin_marker_delay,
     )
     return HTMLResponse(render_app_page(model))
 

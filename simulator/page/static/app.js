@@ -200,6 +200,13 @@ function startCookieRotation() {
   }, seconds * 1000);
 }
 
+// Sim-only (signin_marker_delay): the signed-out markers the server held back appear late.
+function revealLateSignIn() {
+  const templates = document.querySelectorAll("template[data-late-signin]");
+  if (!templates.length) return;
+  setTimeout(() => templates.forEach((held) => held.replaceWith(held.content)), config.signinMarkerDelay * 1000);
+}
+
 function wireSideNav() {
   const toggle = document.querySelector("[data-test-id='side-nav-menu-button']");
   const nav = document.querySelector("bard-sidenav");
@@ -212,6 +219,7 @@ function wireSideNav() {
 
 if (config.chat && !config.chatMissing) restoreChat(config.chat);
 wireSideNav();
+revealLateSignIn();
 startCookieRotation();
 refreshSendButton();
 document.body.dataset.ready = "true";

@@ -17,8 +17,10 @@ export function wireComposerMenus({ ui, tier, tools, uploads }) {
   };
 
   if (tier === "anon") {
-    const tooltip = document.querySelector("uploader-signed-out-tooltip");
     uploadButton.addEventListener("click", () => {
+      // Looked up on click: with signin_marker_delay the tooltip is added after boot.
+      const tooltip = document.querySelector("uploader-signed-out-tooltip");
+      if (!tooltip) return;
       tooltip.hidden = false;
       setTimeout(() => (tooltip.hidden = true), 4000);
     });
