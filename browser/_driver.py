@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -48,6 +49,8 @@ class DomAnswer:
 
 
 _MS = 1000.0
+
+log = logging.getLogger(__name__)
 
 
 class PageDriver:
@@ -299,7 +302,13 @@ class PageDriver:
             )
 
     async def insert_prompt(self, prompt: str) -> None:
-        """Real input events; each newline is Shift+Enter so that it cannot send early.
+        """One line as CDP text input; several lines as one paste, else line by line.
+
+        Enter sends, so newlines cannot be typed as text. Shift+Enter per line costs two round trips
+        per line, and each edit costs the editor time in proportion to what it already holds, so a
+        long many-line prompt took minutes. A paste, what a user does with long text, puts it all in
+        at once (Quill's clipboard inserts the pasted text itself and never submits); it is checked,
+        and an editor that did not take the whole text is cleared and typed into line by line.
 
         Focus rather than a click: the editor is empty, so the caret lands in the same place, and
         a click's actionability checks cost several round trips and animation frames."""
@@ -307,6 +316,15 @@ class PageDriver:
             editor = self.page.locator(S.EDITOR.css).first
             await self._wait_visible(editor, S.EDITOR, "insert prompt")
             await editor.focus(timeout=self._ui_ms)
+            if "\n" not in prompt:
+                if prompt:
+                    await self.page.keyboard.insert_text(prompt)
+                return
+            if await editor.evaluate(_PASTE_SCRIPT, [prompt, self._ui_ms], timeout=self._ui_ms):
+                return
+            log.info("the editor did not take a pasted prompt whole; typing it line by line")
+            await self.page.keyboard.press("Control+A")
+            await self.page.keyboard.press("Backspace")
             for index, line in enumerate(prompt.split("\n")):
                 if index:
                     await self.page.keyboard.press("Shift+Enter")
@@ -426,6 +444,22 @@ class PageDriver:
 
 # Runs in the page: which state the page has settled in, or "" while it has not. With ``final``
 # (the wait ran out) an editor without any sign of a session counts as signed out.
+# Dispatch a paste carrying ``text`` and wait (up to ``ms``) until the editor shows all of it; the
+# comparison ignores whitespace, which the rendered text collapses and splits into blocks.
+_PASTE_SCRIPT = """async (editor, [text, ms]) => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  editor.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  const squash = (value) => value.replace(/\\s+/g, "");
+  const wanted = squash(text);
+  const deadline = performance.now() + ms;
+  while (squash(editor.innerText) !== wanted) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}"""
+
 _SESSION_VERDICT = """([editor, signedOut, signedIn, tokenKeys, final]) => {
     if (document.querySelector(signedOut)) return "signed_out";
     const wiz = window.WIZ_global_data || {};

@@ -107,6 +107,40 @@ async def test_mode_tool_files_and_multiline_prompt_reach_the_server(
     assert sent == expected
 
 
+def _many_lines(count: int) -> str:
+    """Indented lines with quotes, braces, accents, CJK and an emoji, some blank, led and ended by a newline."""
+    lines = [f'  {i}: "quoted" {{braces}} \\ ünïcode 你好 😄' if i % 7 else "" for i in range(count)]
+    return "\n" + "\n".join(lines) + "\n"
+
+
+_COUNT_PASTES = "window.__pastes = 0; document.addEventListener('paste', () => window.__pastes++, true);"
+# Stands for an editor that ignores pastes made by script: the event never reaches it.
+_SWALLOW_PASTES = "document.addEventListener('paste', (e) => e.stopImmediatePropagation(), true);"
+
+
+@pytest.mark.parametrize("editor_takes_pastes", [True, False], ids=["pasted", "typed"])
+async def test_many_line_prompt_arrives_exactly_and_only_on_send(
+    new_context: NewContext, sim_url: str, sim: Sim, editor_takes_pastes: bool
+) -> None:
+    page = await _page(new_context, sim_url, cookie("paid"))
+    driver = _driver(page, sim_url)
+    assert await driver.open("/app") is PageState.READY
+    await page.evaluate(_COUNT_PASTES)
+    if not editor_takes_pastes:
+        await page.evaluate(_SWALLOW_PASTES)
+    prompt = _many_lines(1500 if editor_takes_pastes else 40)
+    await driver.insert_prompt(prompt)
+    assert await page.evaluate("window.__pastes") == 1
+    assert sim.requests() == [], "no newline may send the prompt early"
+    async with BodyCapture(page) as capture:
+        await driver.send(capture.request_seen)
+        body = b"".join([chunk async for chunk in capture.chunks(first_timeout=10, idle_timeout=10)])
+    assert decode_turn(body).completed
+    logged = sim.requests()
+    assert len(logged) == 1 and not logged[0]["prompt_truncated"]
+    assert logged[0]["prompt"] == prompt
+
+
 async def test_missing_tool_is_a_typed_error(new_context: NewContext, sim_url: str) -> None:
     driver = _driver(await _page(new_context, sim_url, cookie("free")), sim_url)
     await driver.open("/app")

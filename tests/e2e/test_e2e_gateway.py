@@ -215,16 +215,14 @@ def test_oversized_prompt_is_attached_as_message_txt(stack: Stack) -> None:
 
 def near_threshold_prompt(word: str, limit: int) -> str:
     """A prompt of just under ``limit`` UTF-8 bytes, dense in what encodings inflate (quotes,
-    backslashes, braces, multi-byte and astral characters) on 48 lines, with blank lines between.
-
-    Not more lines: each newline is typed as Shift+Enter, whose cost grows with the document, so
-    at ~120 KB a few hundred of them take minutes (40 take ~3 s more than none).
+    backslashes, braces, multi-byte and astral characters) on 480 lines, with blank lines between
+    (a many-line prompt goes into the editor as one paste; typed line by line it took minutes).
     """
     unit = '"quoted" \'single\' back\\slash — «ça va?» 日本語テキスト 🙂 {"k": "v"}; '
     count = (limit - 256) // len(unit.encode())
     lines = [word]
-    for index in range(48):
-        lines.append((unit * (count // 48 + (index < count % 48))).strip())
+    for index in range(480):
+        lines.append((unit * (count // 480 + (index < count % 480))).strip())
         if index % 8 == 7:
             lines.append("")  # a blank line: two newlines in a row
     lines.append(f"end {word}")

@@ -58,6 +58,7 @@ export class Editor {
     element.addEventListener("keydown", (event) => this.keydown(event));
     element.addEventListener("beforeinput", (event) => this.beforeinput(event));
     element.addEventListener("input", () => this.afterInput());
+    element.addEventListener("paste", (event) => this.paste(event));
     this.setText(domToText(element), 0, false);
   }
 
@@ -92,6 +93,14 @@ export class Editor {
     if (data === null || data === undefined) data = event.dataTransfer?.getData("text/plain") ?? "";
     event.preventDefault();
     this.insert(data);
+  }
+
+  // Like Quill's clipboard module: any paste event (trusted or dispatched by script) is cancelled and
+  // its text/plain inserted by the editor itself, newlines becoming lines; nothing is submitted.
+  paste(event) {
+    if (event.defaultPrevented) return;
+    event.preventDefault();
+    this.insert(event.clipboardData?.getData("text/plain") ?? "");
   }
 
   afterInput() {
