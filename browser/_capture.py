@@ -26,6 +26,7 @@ from browser.errors import TargetClosed, UpstreamTimeout
 log = logging.getLogger(__name__)
 
 STREAM_GENERATE_MARKER = "assistant.lamda.BardFrontendService/StreamGenerate"
+DETACH_TIMEOUT = 3.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ class BodyCapture:
         session, self._session = self._session, None
         if session is not None:
             try:
-                await session.detach()
+                # A crashed renderer's session never answers the detach: bounded, or the turn hangs.
+                await asyncio.wait_for(session.detach(), DETACH_TIMEOUT)
             except Exception:  # the target may be gone; nothing left to release then
                 log.debug("CDP detach failed", exc_info=True)
 

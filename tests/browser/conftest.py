@@ -64,10 +64,21 @@ class Sim:
             result: list[dict[str, Any]] = client.get("/_sim/rotations").json()
             return result
 
+    def config(self, **changes: Any) -> None:
+        """Change simulator settings at runtime (``POST /_sim/config``); ``reset`` restores them."""
+        with self._client() as client:
+            client.post("/_sim/config", json=changes).raise_for_status()
+
+    def reset(self) -> None:
+        with self._client() as client:
+            client.post("/_sim/reset").raise_for_status()
+
 
 @pytest.fixture
-def sim(sim_url: str) -> Sim:
-    """The simulator's control API, with its logs, chats and queues cleared for this test."""
-    with httpx.Client(base_url=sim_url, timeout=10) as client:
-        client.post("/_sim/reset").raise_for_status()
-    return Sim(sim_url)
+def sim(sim_url: str) -> Iterator[Sim]:
+    """The simulator's control API, with its logs, chats, queues and settings reset before and
+    after this test (so a test's ``config`` changes never reach the next one)."""
+    control = Sim(sim_url)
+    control.reset()
+    yield control
+    control.reset()

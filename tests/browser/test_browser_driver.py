@@ -108,7 +108,7 @@ async def test_mode_tool_files_and_multiline_prompt_reach_the_server(
 
 
 def _many_lines(count: int) -> str:
-    """Indented lines with quotes, braces, accents, CJK and an emoji, some blank, led and ended by a newline."""
+    """Indented lines with quotes, braces, accents, CJK and an emoji, some blank; a newline first and last."""
     lines = [f'  {i}: "quoted" {{braces}} \\ ünïcode 你好 😄' if i % 7 else "" for i in range(count)]
     return "\n" + "\n".join(lines) + "\n"
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 
 from browser import (
     AccountSpec,
@@ -21,12 +25,14 @@ from browser import (
     UpstreamRejected,
 )
 from browser._cookies import PSIDTS
+from browser._launcher import profile_dir
 from browser._store import CookieStore
 from tests.browser.conftest import Sim, cookie
 from tests.browser.test_browser_launcher import kill_browser_of
-from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FRAME = 0.2  # seconds between frames while a test measures streaming
 
 
 def _settings(
@@ -56,17 +62,29 @@ async def pool(request: pytest.FixtureRequest, sim_url: str, tmp_path: Path) -> 
 async def test_plain_turn_streams(pool: BrowserPool, sim: Sim) -> None:
     info = await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
     assert info.state is AccountState.READY and info.tier == "paid"
+    # Slow, coarse pacing so that streaming is measurable: each text frame comes FRAME s after the last.
+    sim.config(frame_interval=FRAME, snapshot_chars=30)
     prompt = "Say hello\nin two lines"
     texts: list[str] = []
+    first_text: float | None = None
     async with pool.turn(TurnRequest(prompt=prompt, mode=ModeFamily.PRO)) as turn:
         assert turn.account_id == "main"
         async for snapshot in turn:
+            if snapshot.text and first_text is None:
+                first_text = time.monotonic()
             texts.append(snapshot.text)
+        ended = time.monotonic()
     assert turn.final is not None and turn.final.completed
     texts = [text for text in texts if text]  # the locator and thought-only snapshots carry no text yet
-    assert len(texts) >= 3, "the answer should arrive as several growing snapshots"
+    frames = len(set(texts))
+    assert frames >= 10, "the answer should arrive as many growing snapshots"
     assert texts[0] and texts[-1].startswith(texts[0]) and len(texts[0]) < len(texts[-1])
     assert "Echo: Say hello\nin two lines" in texts[-1]
+    # The first text was handed over as its frame arrived, not when the body ended: the server spent
+    # (frames - 1) * FRAME seconds between the first and the last text frame; at least half of that
+    # must separate our first text snapshot from the end (buffering until the end gives ~0).
+    assert first_text is not None
+    assert ended - first_text > 0.5 * (frames - 1) * FRAME
     assert turn.final.served_model_id == "e6fa609c3fa255c0"
     assert [e["outcome"] for e in sim.requests() if e.get("prompt") == prompt] == ["completed"]
     assert pool.accounts()[0].active_turns == 0
@@ -150,6 +168,10 @@ async def test_an_answer_the_decoder_cannot_read_is_read_from_the_page(pool: Bro
 async def test_cancel_mid_stream_stops_the_answer_and_returns_the_lease(pool: BrowserPool, sim: Sim) -> None:
     psid = cookie("paid")
     await pool.add_account(AccountSpec(name="only", psid=psid))
+    account = pool._accounts["only"]
+    # No background reload of /app once the tab is back (it would abort the request by itself and
+    # hide the page's stopped answer): only the Stop click may end the request in this test.
+    account._blank._delay = 3600
     sim.behaviours(psid, {"kind": "stall", "after_frames": 3})
 
     async def consume() -> None:
@@ -164,68 +186,124 @@ async def test_cancel_mid_stream_stops_the_answer_and_returns_the_lease(pool: Br
     with pytest.raises(asyncio.CancelledError):
         await task
     assert pool.accounts()[0].active_turns == 0
-    for _ in range(100):
-        outcomes = [e["outcome"] for e in sim.requests() if e.get("prompt") == "cancel me"]
-        if outcomes == ["client_disconnected"]:
-            break
-        await asyncio.sleep(0.05)
+    outcomes = await _outcomes(sim, "cancel me", until=["client_disconnected"])
     assert outcomes == ["client_disconnected"]
+    assert account.context is not None
+    page = account.context.pages[0]
+    assert "/app" in page.url
+    stopped = page.locator(".stopped-response")
+    await stopped.wait_for(state="visible", timeout=10_000)
+    assert await stopped.inner_text() == "You stopped this response"
 
 
-async def test_killed_browser_fails_the_turn_then_recovers(sim_url: str, sim: Sim, tmp_path: Path) -> None:
-    async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
+async def _outcomes(sim: Sim, prompt: str, *, until: list[str], within: float = 10.0) -> list[str]:
+    """The simulator's outcomes of ``prompt``'s requests once they equal ``until`` (bounded poll)."""
+    deadline = time.monotonic() + within
+    while True:
+        outcomes = [e["outcome"] for e in sim.requests() if e.get("prompt") == prompt]
+        if outcomes == until or time.monotonic() > deadline:
+            return outcomes
+        await asyncio.sleep(0.05)
+
+
+async def _kill_chromium(pool: BrowserPool, account_id: str) -> None:
+    """SIGKILL the Chromium process that serves ``account_id`` and wait until Playwright noticed."""
+    context = pool._accounts[account_id].context
+    assert context is not None
+    if pool.settings.launch_mode is LaunchMode.SHARED:
+        await kill_browser_of(context)
+        return
+    # A persistent profile's SingletonLock is a symlink to "<hostname>-<pid>" of its browser process.
+    lock = profile_dir(pool.settings, account_id) / "SingletonLock"
+    pid = int(os.readlink(lock).rsplit("-", 1)[1])
+    closed = asyncio.Event()
+    context.on("close", lambda _: closed.set())
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.wait_for(closed.wait(), 20)
+
+
+async def test_killed_browser_fails_the_turn_then_recovers(pool: BrowserPool, sim: Sim) -> None:
+    psid = cookie("paid")
+    await pool.add_account(AccountSpec(name="only", psid=psid))
+    sim.behaviours(psid, {"kind": "stall", "after_frames": 3})
+    killed = False
+    with pytest.raises(TargetClosed):
+        async with pool.turn(TurnRequest(prompt="doomed")) as turn:
+            async for _ in turn:
+                # Snapshots already decoded may still arrive after the kill: kill only once.
+                if not killed:
+                    killed = True
+                    await _kill_chromium(pool, "only")
+    await _next_turn_works(pool, sim)
+
+
+async def _next_turn_works(pool: BrowserPool, sim: Sim) -> None:
+    assert pool.accounts()[0].active_turns == 0
+    for _ in range(200):
+        if pool.accounts()[0].state is AccountState.READY:
+            break
+        await asyncio.sleep(0.1)
+    assert pool.accounts()[0].state is AccountState.READY
+    async with pool.turn(TurnRequest(prompt="alive again")) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and "alive again" in turn.final.text
+    assert [e["outcome"] for e in sim.requests() if e.get("prompt") == "alive again"] == ["completed"]
+
+
+@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
+async def test_crashed_page_fails_the_turn_then_recovers(
+    simulators: dict[str, str], tmp_path: Path, mode: LaunchMode
+) -> None:
+    sim = Sim(simulators["mid2026"])
+    sim.reset()
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode)) as pool:
         psid = cookie("paid")
         await pool.add_account(AccountSpec(name="only", psid=psid))
         sim.behaviours(psid, {"kind": "stall", "after_frames": 3})
-        killed = False
+        crashed = False
         with pytest.raises(TargetClosed):
-            async with pool.turn(TurnRequest(prompt="doomed")) as turn:
+            async with asyncio.timeout(20), pool.turn(TurnRequest(prompt="doomed")) as turn:
                 async for _ in turn:
-                    # Snapshots already decoded may still arrive after the kill: kill only once.
-                    if not killed:
-                        context = pool._accounts["only"].context
-                        assert context is not None
-                        await kill_browser_of(context)
-                        killed = True
-        for _ in range(200):
-            if pool.accounts()[0].state is AccountState.READY:
-                break
-            await asyncio.sleep(0.1)
-        async with pool.turn(TurnRequest(prompt="alive again")) as turn:
-            async for _ in turn:
-                pass
-        assert turn.final is not None and "alive again" in turn.final.text
+                    if not crashed:
+                        crashed = True
+                        assert turn._page is not None
+                        # CDP Page.crash kills the page's renderer; the call itself never answers.
+                        session = await turn._page.context.new_cdp_session(turn._page)
+                        with contextlib.suppress(TimeoutError, PlaywrightError):
+                            await asyncio.wait_for(session.send("Page.crash"), 1)
+        await _next_turn_works(pool, sim)
 
 
-@pytest.fixture
-def rotating_sim() -> Iterator[str]:
-    from simulator.app import create_app
-    from simulator.settings import SimulatorSettings
-
-    settings = SimulatorSettings(first_token_delay=0.05, frame_interval=0.02, rotation_interval=0.3)
-    with serve(create_app(settings)) as url:
-        yield url
-
-
-async def test_rotated_cookies_survive_a_restart(rotating_sim: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
+async def test_rotated_cookies_survive_a_restart(sim: Sim, tmp_path: Path, mode: LaunchMode) -> None:
     spec = AccountSpec(name="rot", psid=cookie("paid"), psidts="initial-ts")
     store = CookieStore(tmp_path)
-    async with BrowserPool(_settings(rotating_sim, tmp_path, cookie_save_interval=0.2)) as pool:
+    sim.config(rotation_interval=0.3)  # the page rotates __Secure-1PSIDTS every 0.3 s
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=0.2)) as pool:
         await pool.add_account(spec)
         rotated = None
         for _ in range(100):
             await asyncio.sleep(0.1)
-            stored = await store.load("rot")
-            assert stored is not None
-            rotated = {c.name: c.value for c in stored.cookies}.get(PSIDTS)
+            rotated = await _stored_psidts(store, "rot")
             if rotated != "initial-ts":
                 break
         assert rotated and rotated != "initial-ts"
-    async with BrowserPool(_settings(rotating_sim, tmp_path, cookie_save_interval=60)) as pool:
+    # Closing saved the newest value; from now on the page never rotates again (read at page load).
+    last = await _stored_psidts(store, "rot")
+    assert last and last != "initial-ts"
+    sim.config(rotation_interval=3600)
+    rotations = len(sim.rotations())
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=60)) as pool:
         await pool.add_account(spec)  # the same export as before: the store's newer cookies win
         context = pool._accounts["rot"].context
         assert context is not None
         live = {c["name"]: c["value"] for c in await context.cookies()}
-        stored = await store.load("rot")
-        assert stored is not None
-        assert live[PSIDTS] != "initial-ts"
+        assert live[PSIDTS] == last
+    assert len(sim.rotations()) == rotations
+
+
+async def _stored_psidts(store: CookieStore, account_id: str) -> str | None:
+    stored = await store.load(account_id)
+    assert stored is not None
+    return {c.name: c.value for c in stored.cookies}.get(PSIDTS)
