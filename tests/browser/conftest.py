@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from browser import BrowserPool, TurnRequest
 from tests.support.servers import serve
 
 UI_GENERATIONS = ("mid2026", "early2026")
@@ -82,3 +83,16 @@ def sim(sim_url: str) -> Iterator[Sim]:
     control.reset()
     yield control
     control.reset()
+
+
+async def assert_answer_read_from_page(pool: BrowserPool, prompt: str) -> None:
+    """A turn on the pool's only account whose network gives no content: the page's text comes once, whole."""
+    texts: list[str] = []
+    async with pool.turn(TurnRequest(prompt=prompt)) as turn:
+        async for snapshot in turn:
+            texts.append(snapshot.text)
+    assert len(texts) == 1, "nothing streams from the network; the page's text comes once at the end"
+    assert turn.final is not None and turn.final.completed
+    assert turn.final.text.startswith("Turn 1 of chat c_")
+    assert f"Echo: {prompt}" in turn.final.text
+    assert pool.accounts()[0].active_turns == 0

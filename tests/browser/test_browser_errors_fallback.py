@@ -17,7 +17,7 @@ from browser._requests import TurnRequest
 from browser._settings import PoolSettings
 from browser.errors import ProtocolError
 from browser.protocol import TurnDecoder, decode_turn
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import Sim, assert_answer_read_from_page, cookie
 from tests.protocol.bodies import GUARD, streamed_answer
 
 
@@ -115,16 +115,8 @@ async def test_no_content_from_the_network_is_read_from_the_page(
     async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="only", psid=cookie("paid")))
         prompt = f"read me from the page ({capture.__name__})"
-        texts: list[str] = []
-        async with pool.turn(TurnRequest(prompt=prompt)) as turn:
-            async for snapshot in turn:
-                texts.append(snapshot.text)
-        assert len(texts) == 1, "nothing streams from the network; the page's text comes once"
-        assert turn.final is not None and turn.final.completed
-        assert turn.final.text.startswith("Turn 1 of chat c_")
-        assert f"Echo: {prompt}" in turn.final.text
+        await assert_answer_read_from_page(pool, prompt)
         assert [e["outcome"] for e in sim.requests() if e.get("prompt") == prompt] == ["completed"]
-        assert pool.accounts()[0].active_turns == 0
 
 
 @pytest.mark.browser

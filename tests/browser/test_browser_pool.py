@@ -27,7 +27,7 @@ from browser import (
 from browser._cookies import PSIDTS
 from browser._launcher import profile_dir
 from browser._store import CookieStore
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import Sim, assert_answer_read_from_page, cookie
 from tests.browser.test_browser_launcher import kill_browser_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -152,17 +152,9 @@ async def test_an_answer_the_decoder_cannot_read_is_read_from_the_page(pool: Bro
     # The site moves the answer to a payload slot our decoder does not know; its own page still shows it.
     sim.behaviours(psid, {"kind": "format_drift"})
     prompt = "read me from the page"
-    seen: list[str] = []
-    async with pool.turn(TurnRequest(prompt=prompt)) as turn:
-        async for snapshot in turn:
-            seen.append(snapshot.text)
-    assert len(seen) == 1, "nothing streams from the network, the page's text comes once at the end"
-    assert turn.final is not None and turn.final.completed
-    assert turn.final.text.startswith("Turn 1 of chat c_")
-    assert f"Echo: {prompt}" in turn.final.text
+    await assert_answer_read_from_page(pool, prompt)
     entries = [e for e in sim.requests() if e.get("prompt") == prompt]
     assert [(e["behaviour"]["kind"], e["outcome"]) for e in entries] == [("format_drift", "completed")]
-    assert pool.accounts()[0].active_turns == 0
 
 
 async def test_cancel_mid_stream_stops_the_answer_and_returns_the_lease(pool: BrowserPool, sim: Sim) -> None:
