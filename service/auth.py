@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import SecretStr
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.asgi import header
 from service.errors import AuthenticationFailed, error_response
 
 __all__ = [
@@ -34,12 +35,6 @@ __all__ = [
 
 # Where ``ApiKeyGate`` leaves the authenticated caller in the request state.
 CALLER_KEY = "caller"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -100,17 +95,10 @@ class ApiKeyGate:
             await self.app(scope, receive, send)
             return
         try:
-            caller = authenticate(_authorization(scope), self.keys, open_access=self.open_access)
+            caller = authenticate(header(scope, b"authorization"), self.keys, open_access=self.open_access)
         except AuthenticationFailed as exc:
             # The body is never read: the server discards it (or closes the connection).
             await error_response(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})[CALLER_KEY] = caller
         await self.app(scope, receive, send)
-
-
-def _authorization(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            return bytes(value).decode("latin-1")
-    return None

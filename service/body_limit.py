@@ -7,19 +7,12 @@ Pure ASGI rather than ``BaseHTTPMiddleware`` so streaming responses pass through
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PayloadTooLarge, error_body
+from service.asgi import header
+from service.errors import PayloadTooLarge, error_response
 
 __all__ = ["BodySizeLimit"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodySizeLimit:
@@ -34,11 +27,11 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         if _declared_length(scope) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         body = await self._read_body(receive)
         if body is None:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -58,22 +51,16 @@ class BodySizeLimit:
                 break
         return b"".join(parts)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         exc = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
-        payload = json.dumps(error_body(exc).model_dump()).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        await error_response(exc)(scope, receive, send)
 
 
 def _declared_length(scope: Scope) -> int:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return 0
-    return 0
+    try:
+        return int(header(scope, b"content-length") or 0)
+    except ValueError:
+        return 0
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
