@@ -9,28 +9,20 @@ locator, final content, quota and context (or the anonymous 1096), ``di`` and ``
 
 from __future__ import annotations
 
-import hashlib
-
 from simulator import payloads
 from simulator.encoder import GUARD, dumps, error_envelope, result_envelope
-from simulator.settings import SimulatorSettings
-from simulator.stream import answer_frames, snapshots
+from simulator.stream import closing_frames, trace_id
 from simulator.turns import AnswerPlan, ErrorPlan
 
 
-def _trace(seed: str) -> str:
-    return str(int(hashlib.sha256(seed.encode()).hexdigest()[:15], 16) - 2**59)
-
-
 def _body(items: list[object], elapsed_ms: int, seed: str) -> bytes:
-    items = [*items, *payloads.stats(elapsed_ms, _trace(seed), len(items))]
+    items = [*items, *payloads.stats(elapsed_ms, trace_id(seed), len(items))]
     return (GUARD + dumps(items) + "\n").encode("utf-8")
 
 
-def answer_array(plan: AnswerPlan, settings: SimulatorSettings, elapsed_ms: int) -> bytes:
+def answer_array(plan: AnswerPlan, elapsed_ms: int) -> bytes:
     """The whole answer as one array (no pacing: the body is written at once)."""
-    growing = sum(1 for _ in snapshots(plan, settings.snapshot_chars))
-    tail = [item for frame in list(answer_frames(plan, settings))[growing:] for item in frame]
+    tail = [item for frame in closing_frames(plan) for item in frame]
     locator = result_envelope(payloads.locator(plan.rid, plan.locator_token, plan.video is not None))
     return _body([locator, *tail], elapsed_ms, plan.rid)
 

@@ -46,13 +46,14 @@ def behaviour_error(behaviour: Behaviour | None, model_hex: str) -> ErrorPlan | 
     return None
 
 
-def _trace(seed: str) -> str:
+def trace_id(seed: str) -> str:
+    """The stats frame's trace id: a signed 60-bit number derived from ``seed``."""
     return str(int(hashlib.sha256(seed.encode()).hexdigest()[:15], 16) - 2**59)
 
 
 def _stats(writer: BodyWriter, started: float, seed: str) -> bytes:
     elapsed = int((time.monotonic() - started) * 1000)
-    return writer.frame(payloads.stats(elapsed, _trace(seed), writer.items))
+    return writer.frame(payloads.stats(elapsed, trace_id(seed), writer.items))
 
 
 def error_body(plan: ErrorPlan, seed: str) -> tuple[bytes, int]:
@@ -110,21 +111,28 @@ def answer_frames(
     plan: AnswerPlan, settings: SimulatorSettings, *, drift: bool = False
 ) -> Iterator[list[object]]:
     """Every item list of the answer after the locator, up to (not including) stats and trailer."""
-
-    def content(view: CandidateView, final: bool, echo: tuple[str, str] | None) -> list[object]:
-        inner = payloads.content(plan.cid, plan.rid, view, final, echo)
-        return payloads.drifted(inner) if drift else inner
-
     for view in snapshots(plan, settings.snapshot_chars):
-        yield [result_envelope(content(view, False, None))]
+        yield [result_envelope(_content(plan, view, False, None, drift))]
+    yield from closing_frames(plan, drift=drift)
+
+
+def closing_frames(plan: AnswerPlan, *, drift: bool = False) -> Iterator[list[object]]:
+    """The final content (with the served-model echo), then quota and context (or the anonymous 1096)."""
     echo = (plan.model.hex, plan.model.label)
-    yield [result_envelope(content(final_view(plan), True, echo))]
+    yield [result_envelope(_content(plan, final_view(plan), True, echo, drift))]
     if plan.persisted:
         reset = time.time() + 5 * 3600
         yield [result_envelope(payloads.quota(plan.cid, plan.rid, plan.model.hex, reset))]
         yield [result_envelope(payloads.context(plan.cid, plan.rid, plan.context_token))]
     else:
         yield [error_envelope(13, ANON_TRAILING_CODE)]
+
+
+def _content(
+    plan: AnswerPlan, view: CandidateView, final: bool, echo: tuple[str, str] | None, drift: bool
+) -> list[object]:
+    inner = payloads.content(plan.cid, plan.rid, view, final, echo)
+    return payloads.drifted(inner) if drift else inner
 
 
 async def answer_body(

@@ -89,7 +89,7 @@ async def _single_response(entry: dict[str, Any], plan: AnswerPlan, state: Any) 
     """Without ``rt=c`` the whole answer comes at once, after the first-token delay."""
     started = time.monotonic()
     await asyncio.sleep(state.settings.first_token_delay)
-    body = answer_array(plan, state.settings, int((time.monotonic() - started) * 1000))
+    body = answer_array(plan, int((time.monotonic() - started) * 1000))
     entry.update(outcome="completed", frames=1, frame_times=[time.time()])
     return Response(body, media_type=MEDIA_TYPE)
 
