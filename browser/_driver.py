@@ -442,8 +442,6 @@ class PageDriver:
                 await self.page.keyboard.press("Escape")
 
 
-# Runs in the page: which state the page has settled in, or "" while it has not. With ``final``
-# (the wait ran out) an editor without any sign of a session counts as signed out.
 # Dispatch a paste carrying ``text`` and wait (up to ``ms``) until the editor shows all of it; the
 # comparison ignores whitespace, which the rendered text collapses and splits into blocks.
 _PASTE_SCRIPT = """async (editor, [text, ms]) => {
@@ -460,6 +458,8 @@ _PASTE_SCRIPT = """async (editor, [text, ms]) => {
   return true;
 }"""
 
+# Runs in the page: which state the page has settled in, or "" while it has not. With ``final``
+# (the wait ran out) an editor without any sign of a session counts as signed out.
 _SESSION_VERDICT = """([editor, signedOut, signedIn, tokenKeys, final]) => {
     if (document.querySelector(signedOut)) return "signed_out";
     const wiz = window.WIZ_global_data || {};
