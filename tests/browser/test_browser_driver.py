@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
-from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.async_api import Page
 
@@ -36,18 +33,6 @@ async def _page(new_context: NewContext, url: str, psid: str | None) -> Page:
 def _driver(page: Page, url: str, **settings: float) -> PageDriver:
     values: dict[str, object] = {"gemini_url": url, "ui_timeout": 5, "navigation_timeout": 10, **settings}
     return PageDriver(page, PoolSettings.model_validate(values))
-
-
-@contextlib.contextmanager
-def sim_settings(url: str, **changes: object) -> Iterator[None]:
-    """Change simulator settings for one block, then put the earlier values back."""
-    with httpx.Client(base_url=url, timeout=10) as client:
-        before = client.get("/_sim/config").json()
-        client.post("/_sim/config", json=changes).raise_for_status()
-        try:
-            yield
-        finally:
-            client.post("/_sim/config", json={name: before[name] for name in changes}).raise_for_status()
 
 
 @pytest.mark.parametrize(
@@ -190,28 +175,30 @@ async def test_dom_reader_sees_an_error_turn(new_context: NewContext, sim_url: s
     assert (answer.error_code, answer.text) == (1037, "")
 
 
-async def test_late_sign_in_links_are_not_taken_for_a_session(new_context: NewContext, sim_url: str) -> None:
+async def test_late_sign_in_links_are_not_taken_for_a_session(
+    new_context: NewContext, sim_url: str, sim: Sim
+) -> None:
     """The signed-out page shows its editor first and its Sign-in links later (page.md §1.14)."""
     delay = 1.5
-    with sim_settings(sim_url, signin_marker_delay=delay):
-        page = await _page(new_context, sim_url, None)
-        driver = _driver(page, sim_url)
-        started = time.monotonic()
-        await page.goto(driver.url_for("/app"), wait_until="domcontentloaded")
-        # The trap: an editor and no signed-out marker yet.
-        assert await page.locator(S.EDITOR.css).count() == 1
-        assert await page.locator(S.SIGNED_OUT.css).count() == 0
-        assert await driver.detect() is PageState.SIGNED_OUT
-        assert time.monotonic() - started >= delay * 0.8, "detect() must have waited for the marker"
-        paid = _driver(await _page(new_context, sim_url, cookie("paid")), sim_url)
-        assert await paid.open("/app") is PageState.READY
+    sim.config(signin_marker_delay=delay)
+    page = await _page(new_context, sim_url, None)
+    driver = _driver(page, sim_url)
+    started = time.monotonic()
+    await page.goto(driver.url_for("/app"), wait_until="domcontentloaded")
+    # The trap: an editor and no signed-out marker yet.
+    assert await page.locator(S.EDITOR.css).count() == 1
+    assert await page.locator(S.SIGNED_OUT.css).count() == 0
+    assert await driver.detect() is PageState.SIGNED_OUT
+    assert time.monotonic() - started >= delay * 0.8, "detect() must have waited for the marker"
+    paid = _driver(await _page(new_context, sim_url, cookie("paid")), sim_url)
+    assert await paid.open("/app") is PageState.READY
 
 
 async def test_an_editor_without_any_sign_of_a_session_is_signed_out(
-    new_context: NewContext, sim_url: str
+    new_context: NewContext, sim_url: str, sim: Sim
 ) -> None:
-    with sim_settings(sim_url, signin_marker_delay=60):
-        driver = _driver(await _page(new_context, sim_url, None), sim_url, navigation_timeout=1.5)
-        started = time.monotonic()
-        assert await driver.open("/app") is PageState.SIGNED_OUT
-        assert time.monotonic() - started < 10
+    sim.config(signin_marker_delay=60)
+    driver = _driver(await _page(new_context, sim_url, None), sim_url, navigation_timeout=1.5)
+    started = time.monotonic()
+    assert await driver.open("/app") is PageState.SIGNED_OUT
+    assert time.monotonic() - started < 10

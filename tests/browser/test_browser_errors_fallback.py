@@ -14,23 +14,11 @@ from browser._accounts import AccountSpec, AccountState
 from browser._capture import BodyCapture
 from browser._pool import BrowserPool, _final_snapshot, has_content
 from browser._requests import TurnRequest
-from browser._settings import PoolSettings
 from browser.errors import ProtocolError
 from browser.protocol import TurnDecoder, decode_turn
 from tests.browser.conftest import Sim, assert_answer_read_from_page, cookie
+from tests.browser.test_browser_pool import _settings
 from tests.protocol.bodies import GUARD, streamed_answer
-
-
-def _settings(url: str, data_dir: Path) -> PoolSettings:
-    return PoolSettings(
-        gemini_url=url,
-        data_dir=data_dir,
-        ui_timeout=5,
-        navigation_timeout=15,
-        first_frame_timeout=15,
-        idle_timeout=10,
-        queue_timeout=10,
-    )
 
 
 def _first_frame_only(body: bytes) -> bytes:

@@ -19,8 +19,8 @@ from browser._requests import Attachment, ModeFamily, Tool
 from browser._settings import PoolSettings
 from browser._store import CookieStore
 from browser.errors import DriverError, StepTimeout, TargetClosed
-from tests.browser.conftest import cookie
-from tests.browser.test_browser_driver import _driver, _page, sim_settings
+from tests.browser.conftest import Sim, cookie
+from tests.browser.test_browser_driver import _driver, _page
 from tests.conftest import NewContext
 
 FILE = Attachment("notes.txt", "text/plain", b"some notes\n")
@@ -77,16 +77,16 @@ async def test_closing_the_page_while_choose_mode_waits_is_target_closed(
 
 @pytest.mark.browser
 async def test_an_upload_slower_than_its_timeout_is_a_step_timeout_naming_the_step(
-    new_context: NewContext, sim_url: str
+    new_context: NewContext, sim_url: str, sim: Sim
 ) -> None:
-    with sim_settings(sim_url, upload_delay=4.0):
-        page = await _page(new_context, sim_url, cookie("paid"))
-        driver = _driver(page, sim_url, upload_timeout=1.0)
-        assert await driver.open("/app") is PageState.READY
-        started = time.monotonic()
-        with pytest.raises(StepTimeout) as caught:
-            await driver.attach((FILE,))
-        assert time.monotonic() - started < 3.5
+    sim.config(upload_delay=4.0)
+    page = await _page(new_context, sim_url, cookie("paid"))
+    driver = _driver(page, sim_url, upload_timeout=1.0)
+    assert await driver.open("/app") is PageState.READY
+    started = time.monotonic()
+    with pytest.raises(StepTimeout) as caught:
+        await driver.attach((FILE,))
+    assert time.monotonic() - started < 3.5
     assert caught.value.step == "wait for uploads"
     assert "wait for uploads" in str(caught.value)
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionChunk
 from PIL import Image
 
 from simulator.answers import CLOSING, base_text, sha16
@@ -88,6 +89,10 @@ def test_stream_role_first_deltas_concatenate_to_the_answer(ui_stack: Stack) -> 
     assert len({chunk["id"] for chunk in chunks}) == 1
 
 
+def streamed_text(chunks: list[ChatCompletionChunk]) -> str:
+    return "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+
+
 def test_sdk_stream_with_usage(ui_stack: Stack) -> None:
     stack, word = ui_stack, marker()
     prompt = f"Stream {word}"
@@ -99,7 +104,7 @@ def test_sdk_stream_with_usage(ui_stack: Stack) -> None:
     )
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
-    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    text = streamed_text(chunks)
     entry = only(stack.requests_with(word))
     assert text == base_text(1, entry["cid"], prompt, []) + CLOSING
     assert chunks[-2].choices[0].finish_reason == "stop"
@@ -126,7 +131,7 @@ def test_sdk_stream_pro_reasoning_and_served_model(ui_stack: Stack) -> None:
     assert pieces and all(isinstance(piece, str) for piece in pieces)
     assert f"sha256 {sha16(prompt)}" in "".join(pieces)  # the simulator's thoughts about this prompt
     entry = only(stack.requests_with(word))
-    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    text = streamed_text(chunks)
     assert text == base_text(1, entry["cid"], prompt, []) + CLOSING
     # The label the page showed (differs per UI generation), on every chunk once the page named it.
     assert entry["served_model_label"] in ("3.1 Pro", "Pro")

@@ -257,7 +257,7 @@ def test_streamed_timeout_after_the_role_chunk_is_one_error_event_then_done(gate
     assert response.status_code == 200
     events = sse_lines(response)
     assert events[-1] == "data: [DONE]" and len(events) == 3
-    role, error = (json.loads(e.removeprefix("data: ")) for e in events[:-1])
+    role, error = sse_payloads(response)
     assert role["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     assert error["error"]["type"] == "timeout_error" and error["error"]["code"] == "upstream_timeout"
     assert wait_until(lambda: gateway.pool.stops == 1 and gateway.pool.active == 0)
@@ -276,7 +276,7 @@ def test_error_after_first_byte_is_one_error_event_then_done(gateway: Served) ->
     assert response.status_code == 200
     events = sse_lines(response)
     assert events[-1] == "data: [DONE]"
-    payloads = [json.loads(e.removeprefix("data: ")) for e in events[:-1]]
+    payloads = sse_payloads(response)
     assert payloads[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     assert payloads[1]["choices"][0]["delta"] == {"content": "Partial"}
     assert payloads[2] == {
@@ -298,12 +298,7 @@ def test_keep_alive_comments_during_silence(serve_gateway: Callable[..., Served]
     response = post(served, {"model": "gemini-2.5-flash", "messages": USER_HI, "stream": True})
     events = sse_lines(response)
     assert ": keep-alive" in events
-    content = "".join(
-        json.loads(e.removeprefix("data: "))["choices"][0]["delta"].get("content", "")
-        for e in events
-        if e.startswith("data: {")
-    )
-    assert content == "Slow answer here" and events[-1] == "data: [DONE]"
+    assert "".join(streamed_contents(response)) == "Slow answer here" and events[-1] == "data: [DONE]"
 
 
 def test_disconnect_mid_stream_stops_the_page_and_frees_the_lease(gateway: Served) -> None:
