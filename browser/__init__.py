@@ -4,6 +4,7 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._driver import PageModel
 from browser._media import Media
 from browser._pool import BrowserPool, Turn
 from browser._requests import Attachment, ModeFamily, Tool, TurnRequest
@@ -11,8 +12,11 @@ from browser._settings import LaunchMode, PoolSettings
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
+    ConnectionLost,
     CookieFormatError,
     DriverError,
+    HTTPStatusError,
+    InvalidProxy,
     LaunchFailed,
     NavigationFailed,
     NoCapacity,
@@ -21,11 +25,13 @@ from browser.errors import (
     SelectorMissing,
     StepTimeout,
     TargetClosed,
+    TransportError,
+    UnavailableReason,
     UnknownAccount,
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import TurnSnapshot
+from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot
 
 __all__ = [
     "AccountInfo",
@@ -35,8 +41,12 @@ __all__ = [
     "Attachment",
     "BrowserError",
     "BrowserPool",
+    "ConnectionLost",
     "CookieFormatError",
     "DriverError",
+    "GeneratedImage",
+    "HTTPStatusError",
+    "InvalidProxy",
     "LaunchFailed",
     "LaunchMode",
     "Media",
@@ -44,15 +54,19 @@ __all__ = [
     "NavigationFailed",
     "NoCapacity",
     "NoEligibleAccount",
+    "PageModel",
     "PoolSettings",
     "ProtocolError",
+    "ResearchInfo",
     "SelectorMissing",
     "StepTimeout",
     "TargetClosed",
     "Tool",
+    "TransportError",
     "Turn",
     "TurnRequest",
     "TurnSnapshot",
+    "UnavailableReason",
     "UnknownAccount",
     "UpstreamRejected",
     "UpstreamTimeout",

@@ -2,33 +2,45 @@
 ``Account`` that owns one browser context, its warm page(s) and its state machine.
 
 States: starting → ready ⇄ busy; ready → cooling (per model family, until a time) → ready;
-any → signed_out (out of rotation) | blocked (captcha, consent, 1060; until a backoff ends) |
-failed (crash or launch error; rebuilt by the pool).
+any → signed_out | blocked (captcha, consent, 1060, terms pending, another account status) |
+failed (crash or launch error). Every one of the last three is re-checked (``start`` again) by the
+pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; a lost
+browser context is reported at once (``on_lost``) so that the pool rebuilds without waiting.
+
+On start the page's own ``otAQ7b`` answer decides status, tier, models and tools (``_status``);
+without it the page's URL, session markers and menus do, and ``reason`` says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from playwright.async_api import BrowserContext, Page
 
 from browser import _cookies
 from browser._blank import BlankTabs
 from browser._cookies import Cookie
-from browser._driver import Capabilities, PageDriver, PageState
+from browser._driver import Capabilities, PageDriver, PageModel, PageState
 from browser._launcher import Launcher, proxy_host
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool, TurnRequest
 from browser._settings import PoolSettings
+from browser._status import StatusSource, StatusVerdict, StatusWatch, Verdict, judge
 from browser._store import CookieStore
 from browser.errors import BrowserError, CookieFormatError, TargetClosed
 
 log = logging.getLogger(__name__)
+
+# The page's cookie rotation endpoint (POST, answers Set-Cookie: __Secure-1PSIDTS).
+ROTATION_PATH = "/RotateCookies"
 
 
 class AccountState(enum.StrEnum):
@@ -65,7 +77,14 @@ class AccountSpec:
 
 @dataclass(frozen=True)
 class AccountInfo:
-    """A snapshot of one account for callers (no secrets: the proxy is shown without credentials)."""
+    """A snapshot of one account for callers (no secrets: the proxy is shown without credentials).
+
+    ``status_code`` is the account status of the page's ``otAQ7b`` answer (1000 available, 1016
+    cookies expired, 1040/1042 terms pending, 1060 location not supported; None when not read),
+    ``status_source`` says where status and capabilities came from (``account_status`` or
+    ``page``), ``reason`` why the account is in its state or how it was read, and ``models`` the
+    exact models its picker offers, in picker order.
+    """
 
     id: str
     name: str
@@ -78,6 +97,16 @@ class AccountInfo:
     active_turns: int
     last_error: str | None
     proxy: str | None
+    status_code: int | None = None
+    status_source: str = StatusSource.PAGE.value
+    reason: str | None = None
+    models: tuple[PageModel, ...] = ()
+    # Paused by an operator: kept warm, out of rotation until resumed.
+    paused: bool = False
+    turns_served: int = 0
+    cookies_saved_at: float | None = None  # UNIX time the context's cookies were last stored
+    # UNIX time of the next re-check of a signed-out or failed account (None: none planned).
+    recheck_at: float | None = None
 
 
 class Account:
@@ -102,16 +131,30 @@ class Account:
         self._store = store
         self.health = AccountState.STARTING
         self.capabilities = Capabilities(tier="anon")
+        self.status_code: int | None = None
+        self.status_source = StatusSource.PAGE
+        self.reason: str | None = None
         self.cooling_until: dict[ModeFamily, float] = {}
         self.blocked_until: float | None = None
         self.backoff = settings.block_backoff
         self.last_error: str | None = None
         self.active = 0
+        self.paused = False
+        self.turns_served = 0
+        self.cookies_saved_at: float | None = None
         self.context: BrowserContext | None = None
-        self._free_tabs: list[Page] = []
-        self._tab_count = 0
+        # Called (on the loop) when the browser context closes under a live account.
+        self.on_lost: Callable[[Account], None] | None = None
+        self.recheck_at: float | None = None
+        self._failure_backoff = settings.health_interval
+        # Pages of the current context (leased or free); a page of an earlier context returned
+        # after a restart is neither counted nor reused.
+        self._tabs: set[Page] = set()
+        self._free_tabs: set[Page] = set()
         self._blank = BlankTabs(settings)
         self._lock = asyncio.Lock()
+        self._save_lock = asyncio.Lock()  # one cookie writer at a time: the newest read lands last
+        self._saves: set[asyncio.Task[None]] = set()
 
     # -- state --
 
@@ -143,6 +186,16 @@ class Account:
             active_turns=self.active,
             last_error=self.last_error,
             proxy=proxy_host(self.proxy or self._settings.default_proxy),
+            status_code=self.status_code,
+            status_source=self.status_source.value,
+            reason=self.reason,
+            models=self.capabilities.models,
+            paused=self.paused,
+            turns_served=self.turns_served,
+            cookies_saved_at=self.cookies_saved_at,
+            recheck_at=self.recheck_at
+            if self.health in (AccountState.FAILED, AccountState.SIGNED_OUT)
+            else None,
         )
 
     def offers(self, request: TurnRequest) -> bool:
@@ -174,23 +227,75 @@ class Account:
         self.blocked_until = time.time() + self.backoff
         self.backoff = min(self.backoff * 2, self._settings.block_backoff_max)
         self.last_error = reason
+        self.reason = reason
         log.warning("account %s blocked (%s)", self.id, reason)
+
+    def _signed_out(self, reason: str) -> None:
+        """Out of rotation; re-checked after the block backoff (doubling), since a session may come
+        back (cookies replaced in the store, a verdict misread)."""
+        self.health = AccountState.SIGNED_OUT
+        self.last_error = reason
+        self.reason = reason
+        self.recheck_at = time.time() + self.backoff
+        self.backoff = min(self.backoff * 2, self._settings.block_backoff_max)
+
+    def suspect(self, reason: str) -> None:
+        """Out of rotation until the pool's re-check (``start``) says what the account is now."""
+        self.health = AccountState.STARTING
+        self.last_error = reason
+        self.reason = reason
+
+    def recheck_due(self, now: float) -> bool:
+        """True when the pool should ``start`` the account again (its backoff is over)."""
+        if self.health is AccountState.FAILED:
+            return self.recheck_at is None or self.recheck_at <= now
+        if self.health is AccountState.SIGNED_OUT:
+            return self.recheck_at is not None and self.recheck_at <= now
+        if self.health is AccountState.BLOCKED:
+            return (self.blocked_until or 0) <= now
+        return False
 
     def note_success(self) -> None:
         """A served turn: the next block starts again from the first backoff."""
         self.backoff = self._settings.block_backoff
+        self.turns_served += 1
 
     def mark_failed(self, reason: str) -> None:
+        """Failed (crash, launch error): rebuilt after a backoff that doubles while rebuilds fail."""
         if self.health is not AccountState.SIGNED_OUT:
             self.health = AccountState.FAILED
+            self.recheck_at = time.time() + self._failure_backoff
+            self._failure_backoff = min(self._failure_backoff * 2, self._settings.block_backoff_max)
         self.last_error = reason
 
     def apply_page_state(self, state: PageState) -> None:
+        """What a turn found the page to be; the page, not the load-time status answer, says so now."""
         if state is PageState.SIGNED_OUT:
-            self.health = AccountState.SIGNED_OUT
-            self.last_error = "signed out"
+            self._signed_out("signed out")
         elif state in (PageState.CAPTCHA, PageState.CONSENT):
             self.block(state.value)
+        else:
+            return
+        self.status_code = None
+        self.status_source = StatusSource.PAGE
+
+    def _apply_verdict(self, verdict: StatusVerdict) -> None:
+        self.capabilities = verdict.capabilities
+        self.status_code = verdict.status_code
+        self.status_source = verdict.source
+        self.reason = verdict.reason
+        if verdict.verdict is Verdict.READY:
+            self.health = AccountState.READY
+            # The backoff survives a good page load: an IP block (1060) may only show on a turn,
+            # so it is reset by a served turn (``note_success``), letting repeats double.
+            self.blocked_until = None
+            self.recheck_at = None
+            self._failure_backoff = self._settings.health_interval
+            self.last_error = None
+        elif verdict.verdict is Verdict.SIGNED_OUT:
+            self._signed_out(verdict.reason or "signed out")
+        else:
+            self.block(verdict.reason or "blocked")
 
     # -- lifecycle --
 
@@ -202,12 +307,17 @@ class Account:
                 await self._close_context()
                 self.context = await self._launcher.new_context(self.id, self.proxy)
                 self.context.on("close", self._on_context_closed)
+                self.context.on("response", self._on_response)
                 with map_playwright_errors("restore cookies"):
                     await self.context.add_cookies(_cookies.for_site(self.cookies, self._settings.base_url))
                 page = await self._new_tab()
                 driver = PageDriver(page, self._settings)
-                page_state = await driver.open("/app")
-                self.capabilities = await driver.capabilities(page_state)
+                # Armed before the navigation: the page asks otAQ7b as it loads.
+                async with StatusWatch(page, self._settings.ui_timeout) as watch:
+                    page_state = await driver.open("/app")
+                    # Sent away from the app (sign-in, captcha, consent): no app, so no answer to await.
+                    outcome = None if driver.left_the_app() else await watch.outcome()
+                verdict = await judge(driver, page_state, outcome)
             except BrowserError as exc:
                 self.mark_failed(f"{type(exc).__name__}: {exc}")
                 log.warning("account %s failed to start: %s", self.id, self.last_error)
@@ -222,29 +332,51 @@ class Account:
                 # Cancelled (pool closing, caller gone): never leave the account "starting".
                 self.mark_failed("start interrupted")
                 raise
-            self._free_tabs.append(page)
-            if page_state is PageState.READY:
+            self._free_tabs.add(page)
+            self._apply_verdict(verdict)
+            if self.health is AccountState.READY:
                 self._blank.mark(page)
-                self.health = AccountState.READY
-                # The backoff survives a good page load: an IP block (1060) only shows on a turn,
-                # so it is reset by a served turn (``note_success``), letting repeats double.
-                self.blocked_until = None
-                self.last_error = None
-            else:
-                self.apply_page_state(page_state)
 
     def _on_context_closed(self, _context: object) -> None:
         if self.health not in (AccountState.SIGNED_OUT,):
             self.health = AccountState.FAILED
             self.last_error = "browser context closed"
+            if self.on_lost is not None:
+                self.on_lost(self)
+
+    def _on_response(self, response: object) -> None:
+        """The page's cookie rotation answered: store the fresh ``__Secure-1PSIDTS`` now, not at the
+        next turn or periodic save (a gateway killed meanwhile would lose it)."""
+        url = getattr(response, "url", "")
+        if getattr(response, "status", 0) != 200 or not urlsplit(url).path.endswith(ROTATION_PATH):
+            return
+        task = asyncio.get_running_loop().create_task(self._save_after_rotation())
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
+
+    async def _save_after_rotation(self) -> None:
+        try:
+            await asyncio.wait_for(self.save_cookies(), self._settings.ui_timeout)
+        except Exception:  # the periodic save and the next turn's save try again
+            log.warning("saving the rotated cookies of %s failed", self.id)
 
     async def _new_tab(self) -> Page:
-        if self.context is None:
+        context = self.context
+        if context is None:
             raise TargetClosed("the account has no browser context")
         with map_playwright_errors("new tab"):
-            pages = self.context.pages
-            page = pages[0] if pages and self._tab_count == 0 else await self.context.new_page()
-        self._tab_count += 1
+            # The context's first page (a persistent profile opens with one) is used once.
+            unused = [page for page in context.pages if page not in self._tabs and not page.is_closed()]
+            if unused:
+                page = unused[0]
+            else:
+                async with asyncio.timeout(self._settings.navigation_timeout):
+                    page = await context.new_page()
+        if self.context is not context:  # restarted meanwhile: this page belongs to nobody
+            with contextlib.suppress(Exception):
+                await page.close()
+            raise TargetClosed("the account restarted while a tab was opening")
+        self._tabs.add(page)
         return page
 
     async def take_tab(self) -> Page:
@@ -253,7 +385,7 @@ class Account:
             page = self._free_tabs.pop()
             if not page.is_closed():
                 return page
-            self._tab_count -= 1
+            self._tabs.discard(page)
         return await self._new_tab()
 
     async def claim_tab(self, page: Page, path: str) -> bool:
@@ -264,35 +396,44 @@ class Account:
     def return_tab(self, page: Page, chat_path: str | None = None) -> None:
         """Back from a turn (that finished ``chat_path`` cleanly, if given); a healthy account's
         tab stays there briefly for a follow-up, then goes back to a blank chat."""
-        if page.is_closed():
+        if page not in self._tabs or page.is_closed():
+            # Closed, or a page of a context replaced since it was leased.
             self._blank.forget(page)
-            self._tab_count = max(0, self._tab_count - 1)
+            self._tabs.discard(page)
             return
-        self._free_tabs.append(page)
+        self._free_tabs.add(page)
         if self.health is AccountState.READY:
             self._blank.prepare(page, chat_path)
 
     async def save_cookies(self) -> None:
-        """Write the context's current cookies (rotated ``__Secure-1PSIDTS`` included) to the store."""
-        context = self.context
-        if context is None or self.health is AccountState.FAILED:
-            return
-        try:
-            raw = await context.cookies()
-        except Exception:  # a dead context has nothing newer than what is stored
-            return
-        fresh = _cookies.from_context(list(raw), self._settings.base_url)
-        if any(cookie.name == _cookies.PSID for cookie in fresh):
-            self.cookies = fresh
-            await self._store.save(self.id, fresh)
+        """Write the context's current cookies (rotated ``__Secure-1PSIDTS`` included) to the store.
+
+        Saves come from turns, the periodic loop and rotations at once; one at a time per account
+        (read, then write, under one lock), and the store keeps the newest read whatever the
+        order in which writes land."""
+        async with self._save_lock:
+            context = self.context
+            if context is None or self.health is AccountState.FAILED:
+                return
+            read_at = time.time()
+            try:
+                raw = await context.cookies()
+            except Exception:  # a dead context has nothing newer than what is stored
+                return
+            fresh = _cookies.from_context(list(raw), self._settings.base_url)
+            if any(cookie.name == _cookies.PSID for cookie in fresh):
+                self.cookies = fresh
+                await self._store.save(self.id, fresh, read_at=read_at)
+                self.cookies_saved_at = read_at
 
     async def _close_context(self) -> None:
         context, self.context = self.context, None
         self._free_tabs.clear()
+        self._tabs.clear()
         await self._blank.clear()
-        self._tab_count = 0
         if context is not None:
             context.remove_listener("close", self._on_context_closed)
+            context.remove_listener("response", self._on_response)
             try:
                 await context.close()
             except Exception:  # already closed or crashed
@@ -300,5 +441,7 @@ class Account:
 
     async def close(self) -> None:
         """Save cookies, then close the context (idempotent)."""
+        for task in list(self._saves):
+            task.cancel()
         await self.save_cookies()
         await self._close_context()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -21,12 +22,14 @@ from typing import Any
 from playwright.async_api import CDPSession, Page
 
 from browser._playwright_errors import is_closed_error, map_playwright_errors
-from browser.errors import TargetClosed, UpstreamTimeout
+from browser.errors import DriverError, TargetClosed, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
 STREAM_GENERATE_MARKER = "assistant.lamda.BardFrontendService/StreamGenerate"
 DETACH_TIMEOUT = 3.0  # seconds
+ARM_TIMEOUT = 10.0  # seconds for the CDP session and Network.enable (a stuck renderer never answers)
+BODY_END_WAIT = 5.0  # seconds a failed stream request waits for loadingFinished before giving up
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class _End:
     error: str | None = None
     canceled: bool = False
     unavailable: bool = False  # the body ended but Chromium would not hand it over
+    unstreamed: bool = False  # the body is still arriving but could not be streamed to us
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,27 @@ class BodyUnavailable(LoadingFailed):
         super().__init__(error, canceled=False)
 
 
-class BodyCapture:
-    """One armed capture; ``async with`` owns the CDP session."""
+def _contains(marker: str) -> Callable[[str], bool]:
+    def matches(url: str) -> bool:
+        return marker in url
 
-    def __init__(self, page: Page, marker: str = STREAM_GENERATE_MARKER) -> None:
+    return matches
+
+
+class BodyCapture:
+    """One armed capture; ``async with`` owns the CDP session. ``marker`` is a substring of the URL
+    to capture, or a test of the whole URL (a batchexecute call is told apart by its query)."""
+
+    def __init__(self, page: Page, marker: str | Callable[[str], bool] = STREAM_GENERATE_MARKER) -> None:
         self._page = page
-        self._marker = marker
+        self._matches = marker if callable(marker) else _contains(marker)
         self._session: CDPSession | None = None
         self._request_id: str | None = None
         self._queue: asyncio.Queue[bytes | _End] = asyncio.Queue()
         self._pending: list[bytes] = []
         self._streaming = False
         self._finished = False
+        self._body_ended = asyncio.Event()  # loadingFinished or loadingFailed arrived
         self._stream_task: asyncio.Task[None] | None = None
         self.response: ResponseMeta | None = None
         self.request_seen = asyncio.Event()
@@ -85,16 +98,20 @@ class BodyCapture:
     async def arm(self) -> None:
         """Attach to the page and start watching its network (what ``async with`` does on entry)."""
         with map_playwright_errors("capture.arm"):
-            self._session = await self._page.context.new_cdp_session(self._page)
-            self._session.on("Network.requestWillBeSent", self._on_request)
-            self._session.on("Network.responseReceived", self._on_response)
-            self._session.on("Network.dataReceived", self._on_data)
-            self._session.on("Network.loadingFinished", self._on_finished)
-            self._session.on("Network.loadingFailed", self._on_failed)
-            await self._session.send("Network.enable", {"maxTotalBufferSize": 64 * 1024 * 1024})
+            async with asyncio.timeout(ARM_TIMEOUT):
+                await self._attach()
         self._page.on("close", self._on_page_gone)
         self._page.on("crash", self._on_page_gone)
         self._watching_page = True
+
+    async def _attach(self) -> None:
+        session = self._session = await self._page.context.new_cdp_session(self._page)
+        session.on("Network.requestWillBeSent", self._on_request)
+        session.on("Network.responseReceived", self._on_response)
+        session.on("Network.dataReceived", self._on_data)
+        session.on("Network.loadingFinished", self._on_finished)
+        session.on("Network.loadingFailed", self._on_failed)
+        await session.send("Network.enable", {"maxTotalBufferSize": 64 * 1024 * 1024})
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -123,7 +140,7 @@ class BodyCapture:
     def _on_request(self, event: dict[str, Any]) -> None:
         request = event.get("request", {})
         url, method = request.get("url", ""), request.get("method", "GET")
-        if self._request_id is None and self._marker in url and method == "POST":
+        if self._request_id is None and method == "POST" and self._matches(url):
             self._request_id = event["requestId"]
             self.request_seen.set()
 
@@ -154,6 +171,7 @@ class BodyCapture:
             self._end(_End())
         else:
             self._finished = True  # the stream task reads the whole body instead
+            self._body_ended.set()
 
     def _on_failed(self, event: dict[str, Any]) -> None:
         if event.get("requestId") == self._request_id:
@@ -170,6 +188,7 @@ class BodyCapture:
     def _end(self, end: _End) -> None:
         self._streaming = False
         self._finished = True
+        self._body_ended.set()
         self._queue.put_nowait(end)
 
     async def _start_streaming(self) -> None:
@@ -182,8 +201,9 @@ class BodyCapture:
             if is_closed_error(exc):
                 self._end(_End(error="target closed"))
                 return
-            # The body already ended (fast answers): read it whole.
-            await self._read_whole_body(session, request_id)
+            # Refused: a body that already ended (fast answers) is read whole; one still arriving
+            # cannot be read at all, and the page keeps generating (the caller stops it).
+            await self._read_whole_body(session, request_id, type(exc).__name__)
             return
         buffered = base64.b64decode(result.get("bufferedData", "") or "")
         if buffered:
@@ -196,11 +216,12 @@ class BodyCapture:
         else:
             self._streaming = True
 
-    async def _read_whole_body(self, session: CDPSession, request_id: str) -> None:
-        for _ in range(100):  # loadingFinished may still be on its way; bounded wait
-            if self._finished:
-                break
-            await asyncio.sleep(0.05)
+    async def _read_whole_body(self, session: CDPSession, request_id: str, refusal: str = "refused") -> None:
+        with contextlib.suppress(TimeoutError):  # loadingFinished may still be on its way
+            await asyncio.wait_for(self._body_ended.wait(), BODY_END_WAIT)
+        if not self._finished:
+            self._end(_End(error=f"the body could not be streamed ({refusal})", unstreamed=True))
+            return
         try:
             result = await session.send("Network.getResponseBody", {"requestId": request_id})
         except Exception as exc:
@@ -230,6 +251,8 @@ class BodyCapture:
                     raise TargetClosed("the page closed while the answer streamed")
                 if item.unavailable:
                     raise BodyUnavailable(item.error or "body unavailable")
+                if item.unstreamed:
+                    raise DriverError(item.error or "the body could not be streamed", step="capture")
                 if item.error is not None:
                     raise LoadingFailed(item.error, canceled=item.canceled)
                 return

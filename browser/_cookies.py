@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -33,7 +33,7 @@ class Cookie:
     """A cookie as we keep it, independent of the browser that will receive it."""
 
     name: str
-    value: str
+    value: str = field(repr=False)  # a session credential: never in logs or tracebacks
     domain: str = ".google.com"
     path: str = "/"
     expires: float = -1

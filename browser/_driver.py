@@ -31,12 +31,25 @@ class PageState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class PageModel:
+    """One model the account's picker offers: its wire ``hex`` (None when the page did not say),
+    its ``label``, the ``family`` it counts for (None for one outside every family, e.g. Flash-Lite)
+    and its thinking level when the account-status answer gives one."""
+
+    hex: str | None
+    label: str
+    family: ModeFamily | None
+    thinking_level: int | None = None
+
+
+@dataclass(frozen=True)
 class Capabilities:
-    """What the page offers, read from its own picker and tools menu."""
+    """What the page offers: read from the account-status answer, else from its picker and menus."""
 
     tier: str  # paid | free | anon
     modes: frozenset[ModeFamily] = field(default_factory=frozenset)
     tools: frozenset[Tool] = field(default_factory=frozenset)
+    models: tuple[PageModel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,10 @@ class PageDriver:
         try:
             verdict = await self._session_verdict()
             with map_playwright_errors("wait for the page"):
-                missing = await self._count(self.page.get_by_text(S.CHAT_MISSING_TEXT))
+                async with asyncio.timeout(self._settings.ui_timeout):
+                    missing = await self.page.evaluate(
+                        _CHROME_TEXT, [S.CHAT_MISSING_TEXT, S.CHAT_CONTENT.css]
+                    )
         except DriverError:
             # A redirect to a wall may land while we wait (it destroys the page's context).
             state = self._state_from_url(self.page.url)
@@ -101,7 +117,13 @@ class PageDriver:
         return verdict
 
     async def _session_verdict(self) -> PageState:
-        args = [S.EDITOR.css, S.SIGNED_OUT.css, S.SIGNED_IN.css, list(S.SESSION_TOKEN_KEYS)]
+        args = [
+            S.EDITOR.css,
+            S.SIGNED_OUT.css,
+            S.SIGNED_IN.css,
+            list(S.SESSION_TOKEN_KEYS),
+            S.CHAT_CONTENT.css,
+        ]
         try:
             with map_playwright_errors("wait for the page"):
                 handle = await self.page.wait_for_function(
@@ -120,6 +142,10 @@ class PageDriver:
                 raise
             return PageState(verdict)
 
+    def left_the_app(self) -> bool:
+        """True when the page was sent away from the app (sign-in, captcha or consent page)."""
+        return self._state_from_url(self.page.url) is not None
+
     def _state_from_url(self, url: str) -> PageState | None:
         parts = urlsplit(url)
         where = f"{parts.netloc}{parts.path}"
@@ -136,12 +162,13 @@ class PageDriver:
         if state is not PageState.READY:
             return Capabilities(tier="anon")
         with map_playwright_errors("read capabilities"):
-            mode_labels = await self._mode_labels()
+            mode_items = await self._mode_items()
             tool_labels = await self._tool_labels()
-        modes = frozenset(family for family in map(S.family_of_label, mode_labels) if family)
+        models = tuple(PageModel(hex_id, label, S.family_of_label(label)) for hex_id, label in mode_items)
+        modes = frozenset(model.family for model in models if model.family)
         tools = frozenset(tool for tool in map(S.tool_of_label, tool_labels) if tool)
         tier = "paid" if ModeFamily.PRO in modes or tools else "free"
-        return Capabilities(tier=tier, modes=modes, tools=tools)
+        return Capabilities(tier=tier, modes=modes, tools=tools, models=models)
 
     # -- modes --
 
@@ -193,11 +220,16 @@ class PageDriver:
         await self._wait_visible(items.first, S.MODE_ITEMS, "open mode picker")
         return items
 
-    async def _mode_labels(self) -> list[str]:
+    async def _mode_items(self) -> list[tuple[str | None, str]]:
+        """(hex, label) of each top-level picker item; the hex when the item carries one."""
         items = await self._open_mode_menu()
-        labels = [await self._item_label(items.nth(i)) for i in range(await self._count(items))]
+        found: list[tuple[str | None, str]] = []
+        for index in range(await self._count(items)):
+            item = items.nth(index)
+            hex_id = await item.get_attribute(S.MODE_ID_ATTRIBUTE, timeout=self._ui_ms)
+            found.append((hex_id or None, await self._item_label(item)))
         await self._close_menus()
-        return labels
+        return found
 
     async def _item_label(self, item: Locator) -> str:
         for inner in S.MODE_ITEM_LABEL:
@@ -458,13 +490,26 @@ _PASTE_SCRIPT = """async (editor, [text, ms]) => {
   return true;
 }"""
 
-# Runs in the page: which state the page has settled in, or "" while it has not. With ``final``
-# (the wait ran out) an editor without any sign of a session counts as signed out.
-_SESSION_VERDICT = """([editor, signedOut, signedIn, tokenKeys, final]) => {
-    if (document.querySelector(signedOut)) return "signed_out";
+# Runs in the page: which state the page has settled in, or "" while it has not. Markers count
+# only in the app's own chrome (not inside chat content, which may quote a Sign-in link), and a
+# positive sign of a session wins over any signed-out marker. With ``final`` (the wait ran out) an
+# editor without any sign of a session counts as signed out.
+_SESSION_VERDICT = """([editor, signedOut, signedIn, tokenKeys, content, final]) => {
+    const inChrome = (selector) =>
+        [...document.querySelectorAll(selector)].some((element) => !element.closest(content));
     const wiz = window.WIZ_global_data || {};
-    const session = tokenKeys.some((key) => wiz[key]) || document.querySelector(signedIn) !== null;
+    const session = tokenKeys.some((key) => wiz[key]) || inChrome(signedIn);
     const app = document.querySelector(editor) !== null;
-    if (app && session) return "ready";
+    if (session) return app ? "ready" : "";
+    if (inChrome(signedOut)) return "signed_out";
     return final && app ? "signed_out" : "";
+}"""
+
+# Runs in the page: whether ``text`` shows in the app's chrome (a notice), not in chat content.
+_CHROME_TEXT = """([text, content]) => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.data.includes(text) && !node.parentElement?.closest(content)) return true;
+    }
+    return false;
 }"""

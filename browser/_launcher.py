@@ -1,25 +1,51 @@
 """Where browser contexts come from: a shared local Chromium, one persistent profile per account,
 or a remote browser (CDP or Playwright server). A crashed or disconnected browser is relaunched on
 the next request for a context, without restarting the process.
+
+A local Chromium presents itself as the installed Chromium does in a normal window: no automation
+flag (``navigator.webdriver`` false, no "controlled by automated software" switch) and, headless,
+the user agent of the headed browser (``Chrome/<major>.0.0.0``, never ``HeadlessChrome``); its client
+hints already name Chromium and its version. A remote browser presents itself as it was started.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Playwright, ProxySettings
+from pydantic import SecretStr
 
 from browser._playwright_errors import map_playwright_errors
 from browser._settings import LaunchMode, PoolSettings
-from browser.errors import LaunchFailed
+from browser.errors import InvalidProxy, LaunchFailed, TargetClosed
 
 log = logging.getLogger(__name__)
 
 _PROXY_SCHEMES = {"http", "https", "socks5"}
+# Added to every local launch: Blink's automation mode is what sets ``navigator.webdriver``.
+PRESENTATION_ARGS = ("--disable-blink-features=AutomationControlled",)
+# Playwright's own default switch that announces automation; never passed.
+HIDDEN_DEFAULT_ARGS = ["--enable-automation"]
+_VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
+
+
+def normal_user_agent(version: str) -> str | None:
+    """The user agent a headed Chromium ``version`` sends on Linux (the reduced form: only the major
+    version is real); None when ``version`` names no version."""
+    found = _VERSION.search(version)
+    if found is None:
+        return None
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{found.group(1)}.0.0.0 Safari/537.36"
+    )
+
+
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -31,7 +57,7 @@ def proxy_settings(url: str) -> ProxySettings:
     """
     parts = urlsplit(url)
     if parts.scheme not in _PROXY_SCHEMES or not parts.hostname or not parts.port:
-        raise ValueError("proxy must look like http|https|socks5://[user:pass@]host:port")
+        raise InvalidProxy("a proxy must look like http|https|socks5://[user:pass@]host:port")
     settings: ProxySettings = {
         "server": f"{parts.scheme}://{parts.hostname}:{parts.port}",
         "bypass": "<-loopback>",
@@ -42,8 +68,10 @@ def proxy_settings(url: str) -> ProxySettings:
     return settings
 
 
-def proxy_host(url: str | None) -> str | None:
+def proxy_host(url: str | SecretStr | None) -> str | None:
     """The proxy without credentials, for display."""
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
     if not url:
         return None
     parts = urlsplit(url)
@@ -52,6 +80,16 @@ def proxy_host(url: str | None) -> str | None:
 
 def profile_dir(settings: PoolSettings, account_id: str) -> Path:
     return settings.data_dir / "profiles" / _SAFE_NAME.sub("_", account_id)
+
+
+def private_profile_dir(settings: PoolSettings, account_id: str) -> Path:
+    """The account's profile directory, created (or tightened) 0700 like its parent: a profile
+    holds the account's cookies."""
+    directory = profile_dir(settings, account_id)
+    for path in (directory.parent, directory):
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    return directory
 
 
 class Launcher:
@@ -63,32 +101,62 @@ class Launcher:
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self._user_agent: str | None = None
+        self._version_read = False
 
     async def new_context(self, account_id: str, proxy: str | None) -> BrowserContext:
         """A fresh context for ``account_id`` with its proxy (or the default one)."""
         if self._closed:
             raise LaunchFailed("the launcher is closed")
-        proxy_url = proxy or self._settings.default_proxy
+        default = self._settings.default_proxy
+        proxy_url = proxy or (default.get_secret_value() if default is not None else None)
         proxy_opts = proxy_settings(proxy_url) if proxy_url else None
         if self._settings.launch_mode is LaunchMode.PERSISTENT:
             return await self._persistent_context(account_id, proxy_opts)
         browser = await self._shared_browser()
+        user_agent = None
+        if self._settings.launch_mode is not LaunchMode.REMOTE and self._settings.headless:
+            user_agent = normal_user_agent(browser.version)
+        try:
+            return await self._context_in(browser, proxy_opts, user_agent)
+        except TargetClosed:
+            # The browser died and its disconnect was not seen yet (a crash reported first by its
+            # contexts): launch a new one now rather than fail every account until the next check.
+            await self._forget(browser)
+            return await self._context_in(await self._shared_browser(), proxy_opts, user_agent)
+
+    async def _context_in(
+        self, browser: Browser, proxy: ProxySettings | None, user_agent: str | None
+    ) -> BrowserContext:
         with map_playwright_errors("new_context"):
-            if proxy_opts is None:
-                return await browser.new_context(locale="en-US")
-            return await browser.new_context(locale="en-US", proxy=proxy_opts)
+            if proxy is None:
+                return await browser.new_context(locale="en-US", user_agent=user_agent)
+            return await browser.new_context(locale="en-US", proxy=proxy, user_agent=user_agent)
+
+    async def _forget(self, browser: Browser) -> None:
+        async with self._lock:
+            if self._browser is not browser:
+                return  # another account relaunched it already
+            self._browser = None
+        log.warning("browser gone; launching a new one")
+        try:
+            await browser.close()
+        except Exception:  # a dead browser has nothing to close
+            log.debug("closing the dead browser failed", exc_info=True)
 
     async def _persistent_context(self, account_id: str, proxy: ProxySettings | None) -> BrowserContext:
-        directory = profile_dir(self._settings, account_id)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = private_profile_dir(self._settings, account_id)
+        user_agent = await self._installed_user_agent() if self._settings.headless else None
         try:
             return await self._playwright.chromium.launch_persistent_context(
                 str(directory),
                 executable_path=self._settings.chromium_path,
                 headless=self._settings.headless,
-                args=list(self._settings.chromium_args),
+                args=[*self._settings.chromium_args, *PRESENTATION_ARGS],
+                ignore_default_args=HIDDEN_DEFAULT_ARGS,
                 locale="en-US",
                 proxy=proxy,
+                user_agent=user_agent,
                 timeout=self._settings.navigation_timeout * 1000,
             )
         except Exception as exc:
@@ -119,13 +187,23 @@ class Launcher:
             return await chromium.launch(
                 executable_path=settings.chromium_path,
                 headless=settings.headless,
-                args=list(settings.chromium_args),
+                args=[*settings.chromium_args, *PRESENTATION_ARGS],
+                ignore_default_args=HIDDEN_DEFAULT_ARGS,
                 timeout=timeout,
             )
         except LaunchFailed:
             raise
         except Exception as exc:
             raise LaunchFailed(f"could not start the browser: {type(exc).__name__}") from None
+
+    async def _installed_user_agent(self) -> str | None:
+        """The headed user agent of the installed Chromium (``--version``, read once, bounded); a
+        persistent profile is launched before any browser object could tell its version."""
+        async with self._lock:
+            if not self._version_read:
+                self._version_read = True
+                self._user_agent = normal_user_agent(await _chromium_version(self._settings))
+            return self._user_agent
 
     async def close(self) -> None:
         """Close the shared browser (idempotent). Persistent contexts are closed by their owners.
@@ -139,6 +217,28 @@ class Launcher:
                 await browser.close()
             except Exception:  # already gone is fine: closing is best effort
                 log.debug("browser close failed", exc_info=True)
+
+
+async def _chromium_version(settings: PoolSettings) -> str:
+    """``chromium --version`` (e.g. "Chromium 156.0.8078.114"), or "" when it cannot be read."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            settings.chromium_path,
+            "--version",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError:
+        return ""
+    try:
+        async with asyncio.timeout(settings.ui_timeout):
+            out, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        log.warning("chromium --version did not answer; the default user agent is kept")
+        return ""
+    return out.decode("utf-8", "replace")
 
 
 def _is_cdp(endpoint: str, protocol: str) -> bool:

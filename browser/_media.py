@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from playwright.async_api import APIRequestContext
 
 from browser._playwright_errors import map_playwright_errors
-from browser.errors import BrowserError, UpstreamRejected, UpstreamTimeout
+from browser.errors import BrowserError, HTTPStatusError, UpstreamTimeout
 
 MAX_HOPS = 5
 RENDERING = 206  # Google's video download answers 206 with an empty body until the file exists
@@ -39,7 +39,7 @@ async def fetch_media(request: APIRequestContext, url: str, *, base_url: str, ti
             body = await response.body()
         mime = response.headers.get("content-type", "").split(";")[0].strip()
         if response.status not in (200, RENDERING):
-            raise UpstreamRejected(0, response.status, f"media download answered HTTP {response.status}")
+            raise HTTPStatusError(response.status, "media download")
         hop = body.strip().decode("utf-8", "replace") if mime == "text/plain" and len(body) < 4096 else ""
         if hop.startswith(("http://", "https://", "/")) and "\n" not in hop:
             current = urljoin(current, hop)

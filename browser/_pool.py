@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from types import TracebackType
@@ -21,34 +22,43 @@ from playwright.async_api import APIRequestContext, Page, Playwright, async_play
 
 from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
 from browser._capture import BodyCapture, BodyUnavailable, LoadingFailed
+from browser._chats import delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageDriver, PageState
-from browser._launcher import Launcher
+from browser._launcher import Launcher, proxy_settings
 from browser._media import Media, fetch_media, wait_for_media
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
+from browser._research import research_report, research_state
+from browser._rpc import call_rpcs
+from browser._selectors import family_of_label, is_light_label
 from browser._settings import PoolSettings
 from browser._store import CookieStore
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
+    ConnectionLost,
     DriverError,
+    HTTPStatusError,
     NoCapacity,
     NoEligibleAccount,
     ProtocolError,
     TargetClosed,
+    TransportError,
+    UnavailableReason,
     UnknownAccount,
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import TurnDecoder, TurnSnapshot
+from browser.protocol import GeneratedImage, TurnDecoder, TurnSnapshot
 
 log = logging.getLogger(__name__)
 
 USAGE_LIMIT = 1037
 IP_BLOCKED = 1060
 TRANSIENT = 1013
-_DROPPED = 13
+FULL_SIZE_RPC = "c8o8Fe"
+RELEASE_WINDOW = 16  # lease releases the Retry-After estimate looks at
 
 
 class BrowserPool:
@@ -63,8 +73,13 @@ class BrowserPool:
         self._changed = asyncio.Condition()
         self._waiting = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._rebuilds: set[asyncio.Task[None]] = set()  # running rebuilds only (pruned when done)
         self._rebuilding: set[str] = set()
+        self._released_at: deque[float] = deque(maxlen=RELEASE_WINDOW)  # monotonic times
         self._closed = False
+        default = settings.default_proxy
+        if default is not None:
+            proxy_settings(default.get_secret_value())  # InvalidProxy now, not on every start
 
     async def __aenter__(self) -> BrowserPool:
         self._playwright = await async_playwright().start()
@@ -83,9 +98,10 @@ class BrowserPool:
         if self._closed:
             return
         self._closed = True
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._rebuilds]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for account in list(self._accounts.values()):
@@ -101,6 +117,8 @@ class BrowserPool:
     async def add_account(self, spec: AccountSpec) -> AccountInfo:
         """Start an account; the store's newer cookies win unless the spec brings another session."""
         cookies = spec.parse_cookies()
+        if spec.proxy:
+            proxy_settings(spec.proxy)  # a configuration error (InvalidProxy), raised to the caller
         account_id = account_id_for(spec.name, cookies)
         stored = await self._store.load(account_id)
         if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
@@ -118,18 +136,43 @@ class BrowserPool:
             self._launcher,
             self._store,
         )
+        account.on_lost = self._on_lost
         self._accounts[account_id] = account
         await self._store.save(account_id, cookies)
         await account.start()
         await self._notify()
         return account.info()
 
-    async def remove_account(self, account_id: str) -> None:
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        """Take the account out of rotation at once; a busy one finishes its turns (bounded by
+        ``turn_timeout`` + ``stop_timeout``), then its context closes. ``forget`` also deletes its
+        stored cookies."""
         account = self._accounts.pop(account_id, None)
         if account is None:
             raise UnknownAccount(f"no account {account_id!r}")
-        await account.close()
         await self._notify()
+        deadline = time.monotonic() + self.settings.turn_timeout + self.settings.stop_timeout
+        async with self._changed:
+            while account.active and (remaining := deadline - time.monotonic()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
+        await account.close()
+        if forget:
+            await self._store.delete(account_id)
+        await self._notify()
+
+    async def pause_account(self, account_id: str) -> AccountInfo:
+        """Out of rotation (its page stays warm, running turns finish) until ``resume_account``."""
+        account = self._get(account_id)
+        account.paused = True
+        await self._notify()
+        return account.info()
+
+    async def resume_account(self, account_id: str) -> AccountInfo:
+        account = self._get(account_id)
+        account.paused = False
+        await self._notify()
+        return account.info()
 
     def accounts(self) -> list[AccountInfo]:
         return [account.info() for account in self._accounts.values()]
@@ -141,6 +184,23 @@ class BrowserPool:
         await account.start()
         await self._notify()
         return account.info()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        """Delete a chat from the account's Gemini history through its page (bounded by
+        ``ui_timeout``); ``UnknownAccount`` when the account is gone."""
+        account = self._get(account_id)
+        await delete_chat(account.context, chat_id, timeout=self.settings.ui_timeout)
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        """``awaiting`` | ``running`` | ``done`` for a research of the account (kwDCne, bounded by
+        ``ui_timeout``)."""
+        account = self._get(account_id)
+        return str(await research_state(account.context, research_id, timeout=self.settings.ui_timeout))
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        """The report a finished research wrote into its chat (hNvQHb), or None when none is there."""
+        account = self._get(account_id)
+        return await research_report(account.context, chat_id, timeout=self.settings.ui_timeout)
 
     async def screenshot(self, account_id: str) -> bytes:
         account = self._get(account_id)
@@ -166,7 +226,7 @@ class BrowserPool:
         if request.account_id is not None and request.account_id not in self._accounts:
             raise UnknownAccount(f"no account {request.account_id!r}")
         if self._waiting >= self.settings.queue_size and not self._free_candidate(request, exclude):
-            raise NoCapacity("the wait queue is full", retry_after=self.settings.queue_timeout)
+            raise NoCapacity("the wait queue is full", retry_after=self._retry_after(self._waiting))
         deadline = time.monotonic() + self.settings.queue_timeout
         self._waiting += 1
         try:
@@ -179,7 +239,9 @@ class BrowserPool:
                     self._raise_if_hopeless(request, exclude)
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        raise NoCapacity("every fitting account stayed busy", retry_after=5.0)
+                        raise NoCapacity(
+                            "every fitting account stayed busy", retry_after=self._retry_after(self._waiting)
+                        )
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
         finally:
@@ -195,6 +257,7 @@ class BrowserPool:
             account
             for account in self._accounts.values()
             if account.id not in exclude
+            and not account.paused
             and account.health is AccountState.READY
             and account.offers(request)
             and account.cooling_for(request.mode) is None
@@ -207,7 +270,7 @@ class BrowserPool:
         hopeful = False
         cooling: list[float] = []
         for account in self._accounts.values():
-            if account.id in exclude or (request.account_id not in (None, account.id)):
+            if account.paused or account.id in exclude or (request.account_id not in (None, account.id)):
                 continue
             if account.health is AccountState.STARTING or (
                 account.health is AccountState.FAILED and account.id in self._rebuilding
@@ -228,7 +291,21 @@ class BrowserPool:
             )
         raise NoEligibleAccount(_why_none(request))
 
+    def _retry_after(self, ahead: int) -> float:
+        """Seconds until a slot is likely free for a caller with ``ahead`` callers waiting before
+        it: the recent interval between lease releases times the queue ahead (the queue timeout
+        when too few releases were seen to tell), at least 1 s and at most the queue timeout."""
+        ceiling = self.settings.queue_timeout
+        times = self._released_at
+        if len(times) < 2:
+            return ceiling
+        interval = max(times[-1] - times[0], 0.0) / (len(times) - 1)
+        # A release long ago says slots stopped freeing: the interval is at least that old.
+        interval = max(interval, time.monotonic() - times[-1])
+        return min(max(1.0, interval * (ahead + 1)), ceiling)
+
     async def _release(self, account: Account, page: Page | None, chat_path: str | None = None) -> None:
+        self._released_at.append(time.monotonic())
         account.active = max(0, account.active - 1)
         if page is not None:
             account.return_tab(page, chat_path)
@@ -240,19 +317,30 @@ class BrowserPool:
 
     # -- failure handling --
 
-    def _rebuild_soon(self, account: Account) -> None:
+    def _rebuild_soon(self, account: Account, *, save_first: bool = False) -> None:
         if account.id in self._rebuilding or self._closed:
             return
         self._rebuilding.add(account.id)
 
         async def rebuild() -> None:
             try:
+                if save_first:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(account.save_cookies(), self.settings.ui_timeout)
                 await account.start()
             finally:
                 self._rebuilding.discard(account.id)
                 await self._notify()
 
-        self._tasks.append(asyncio.get_running_loop().create_task(rebuild()))
+        task = asyncio.get_running_loop().create_task(rebuild())
+        self._rebuilds.add(task)
+        task.add_done_callback(self._rebuilds.discard)
+
+    def _on_lost(self, account: Account) -> None:
+        """The account's browser context closed (a crash, a dead browser): rebuild now, so that
+        callers wait for it (it counts as hopeful while rebuilding) instead of being refused."""
+        if self._accounts.get(account.id) is account:
+            self._rebuild_soon(account)
 
     def _after_failure(
         self, account: Account, error: BrowserError, request: TurnRequest, reset_at: float | None
@@ -263,10 +351,15 @@ class BrowserPool:
             elif error.code == IP_BLOCKED:
                 account.block("IP blocked (1060)")
         elif isinstance(error, AccountUnavailable):
-            if error.reason == PageState.SIGNED_OUT.value:
+            if error.reason is UnavailableReason.SIGNED_OUT:
                 account.apply_page_state(PageState.SIGNED_OUT)
+            elif error.reason is UnavailableReason.DOWNGRADED:
+                # The session may have ended under the loaded page: out of rotation, re-read now
+                # with the cookies the browser holds (the page's, not the ones it started with).
+                account.suspect(str(error))
+                self._rebuild_soon(account, save_first=True)
             else:
-                account.block(error.reason)
+                account.block(error.reason.value)
         elif isinstance(error, TargetClosed):
             account.mark_failed(str(error))
             self._rebuild_soon(account)
@@ -287,9 +380,9 @@ class BrowserPool:
             await asyncio.sleep(self.settings.health_interval)
             now = time.time()
             for account in list(self._accounts.values()):
-                if account.health is AccountState.FAILED or (
-                    account.health is AccountState.BLOCKED and (account.blocked_until or 0) <= now
-                ):
+                # A failed account has no live page; the others finish their turns first.
+                idle = account.active == 0 or account.health is AccountState.FAILED
+                if idle and account.recheck_due(now):
                     self._rebuild_soon(account)
 
 
@@ -304,7 +397,9 @@ def _why_none(request: TurnRequest) -> str:
     return f"no healthy account offers {wanted}"
 
 
-def has_content(snapshot: TurnSnapshot) -> bool:
+def shows_answer(snapshot: TurnSnapshot) -> bool:
+    """Something a caller can see arrived (text, thoughts or media); ``TurnSnapshot.has_content``
+    is the wire's criterion (a content frame arrived, possibly empty)."""
     return bool(
         snapshot.text
         or snapshot.thoughts
@@ -338,6 +433,7 @@ class Turn:
         self._stream: AsyncIterator[TurnSnapshot] | None = None
         self._running = False
         self._finished_chat: str | None = None  # the page shows this chat, its answer complete
+        self._leased = False  # the lease (account.active, the page) is held and not yet given back
         self.final: TurnSnapshot | None = None
 
     @property
@@ -348,6 +444,7 @@ class Turn:
 
     async def __aenter__(self) -> Turn:
         self._account, self._page = await self._pool._lease(self._request, self._tried)
+        self._leased = True
         return self
 
     async def __aexit__(
@@ -364,11 +461,16 @@ class Turn:
             await self._give_back()
 
     async def _give_back(self) -> None:
-        account, page = self._account, self._page
-        self._page = None
-        if account is not None:
+        # The lease is cleared before any await: a cancellation (or a second exit) cannot give
+        # the same page back twice. The account stays for media fetched after exit.
+        account, page, leased = self._account, self._page, self._leased
+        self._page, self._leased = None, False
+        if account is None or not leased:
+            return
+        try:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(account.save_cookies(), self._settings.ui_timeout)
+        finally:
             await self._pool._release(account, page, self._finished_chat)
 
     def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
@@ -407,6 +509,60 @@ class Turn:
             step_timeout_s=self._settings.navigation_timeout,
         )
 
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        """The full-size original of one of this turn's images, the page's own way: c8o8Fe (called
+        inside the turn's page) names the original's URL, whose ``=d-I?alr=yes`` text hops lead to
+        the bytes (fetched in the account's context). When that fails, the preview URL's size
+        suffixes ``=s0`` then ``=s2048``. Call inside ``async with`` (the page is needed)."""
+        attempts: list[str] = []
+        url = await self._original_url(image)
+        if url is not None:
+            attempts.append(f"{url}=d-I?alr=yes")
+        base = _without_size_option(image.url)
+        attempts += [f"{base}=s0", f"{base}=s2048"]
+        failure: BrowserError | None = None
+        for attempt in attempts:
+            try:
+                media = await self.fetch_media_full(attempt)
+            except BrowserError as exc:
+                failure = exc
+                continue
+            if media.mime.startswith("image/"):
+                return media
+        log.info("no full-size image could be fetched; every path failed")
+        # Every path answered, but none with an image: no Gemini code was involved.
+        raise failure or ProtocolError("no full-size image was served (every download path gave a non-image)")
+
+    async def _original_url(self, image: GeneratedImage) -> str | None:
+        final, page = self.final, self._page
+        if page is None or final is None or image.image_id is None or not final.cid:
+            return None
+        chat = [final.rid, final.rcid, final.cid, None, ""]
+        payload = [
+            [[None, None, None, [None, None, None, None, None, ""]], [image.image_id, 0], None, [19, ""]]
+            + [None] * 5
+            + [""],
+            chat,
+            1,
+            0,
+            1,
+        ]
+        try:
+            results = await call_rpcs(
+                page,
+                [(FULL_SIZE_RPC, payload)],
+                source_path=f"/app/{final.cid.removeprefix('c_')}",
+                timeout=self._settings.ui_timeout,
+            )
+        except BrowserError as exc:
+            log.info("c8o8Fe failed (%s); falling back to the size suffixes", type(exc).__name__)
+            return None
+        answer = results[0].payload if results else None
+        if isinstance(answer, list) and answer and isinstance(answer[0], str) and answer[0]:
+            return answer[0]
+        log.info("c8o8Fe gave no URL; falling back to the size suffixes")
+        return None
+
     def _media_request(self) -> APIRequestContext:
         # The account (not the lease) is kept after exit: media can be fetched once the tab is back.
         account = self._account
@@ -423,7 +579,7 @@ class Turn:
             yielded = False
             try:
                 async for snapshot in self._one_attempt(account, page):
-                    yielded = yielded or has_content(snapshot)
+                    yielded = yielded or shows_answer(snapshot)
                     self.final = snapshot
                     if yielded:
                         yield snapshot
@@ -435,6 +591,7 @@ class Turn:
             except (
                 UpstreamRejected,
                 UpstreamTimeout,
+                TransportError,  # a drop or an HTTP error before any content: another account may do
                 TargetClosed,
                 AccountUnavailable,
                 DriverError,
@@ -453,12 +610,13 @@ class Turn:
                 if self._request.account_id is not None:
                     raise
                 log.info("turn moves off %s before any content: %s", account.id, type(error).__name__)
+                self._account, self._page, self._leased = None, None, False
                 await self._pool._release(account, page)
-                self._account, self._page = None, None
                 try:
                     self._account, self._page = await self._pool._lease(self._request, self._tried)
                 except (NoEligibleAccount, NoCapacity):
                     raise error from None
+                self._leased = True
 
     async def _one_attempt(self, account: Account, page: Page) -> AsyncIterator[TurnSnapshot]:
         request, settings = self._request, self._settings
@@ -471,7 +629,7 @@ class Turn:
         there = await account.claim_tab(page, path)
         state = PageState.READY if there else await driver.open(path)
         if state is not PageState.READY:
-            raise AccountUnavailable(f"the page is {state.value}", reason=state.value)
+            raise AccountUnavailable(f"the page is {state.value}", reason=UnavailableReason(state.value))
         capture = BodyCapture(page)
         decoder = TurnDecoder()
         try:
@@ -487,6 +645,7 @@ class Turn:
                 ):
                     for snapshot in decoder.feed(chunk):
                         _raise_on_error(snapshot)
+                        _raise_on_downgrade(account, request, snapshot)
                         yield snapshot
                     if time.monotonic() > deadline:
                         raise UpstreamTimeout(f"the turn ran past {settings.turn_timeout:.0f}s")
@@ -497,7 +656,7 @@ class Turn:
                 self._running = False
                 if failed.canceled and stopped_by_us:
                     return
-                raise UpstreamRejected(_DROPPED, None, "the answer's connection failed") from None
+                raise ConnectionLost("the answer's connection failed") from None
             # Only a body that ended by itself leaves nothing to stop; on errors or cancellation
             # ``_running`` stays set so that the caller's exit clicks Stop.
             self._running = False
@@ -506,7 +665,8 @@ class Turn:
                 _raise_on_http(response.status, response.url)
             last = _final_snapshot(decoder) if body_read else decoder.snapshot
             _raise_on_error(last)
-            if has_content(last):
+            _raise_on_downgrade(account, request, last)
+            if shows_answer(last):
                 yield last
                 return
         finally:
@@ -551,19 +711,48 @@ def _final_snapshot(decoder: TurnDecoder) -> TurnSnapshot:
     try:
         return decoder.close()
     except ProtocolError:
-        if has_content(decoder.snapshot):
+        if shows_answer(decoder.snapshot):
             raise
         return decoder.snapshot
 
 
 def _raise_on_error(snapshot: TurnSnapshot) -> None:
-    if snapshot.error_code is not None and not has_content(snapshot):
+    if snapshot.error_code is not None and not shows_answer(snapshot):
         raise UpstreamRejected(snapshot.error_code, snapshot.error_status)
+
+
+def _raise_on_downgrade(account: Account, request: TurnRequest, snapshot: TurnSnapshot) -> None:
+    """The served-model echo (final frame) against what was asked: another family, or a model
+    outside every family (Flash-Lite, what a signed-out visitor gets), is an account problem,
+    never an answer passed off as the requested model. An echo we cannot place is accepted."""
+    hex_id, label = snapshot.served_model_id, snapshot.served_model_label
+    if not hex_id and not label:
+        return
+    offered = next((model for model in account.capabilities.models if hex_id and model.hex == hex_id), None)
+    if offered is not None:
+        light = offered.family is None and is_light_label(offered.label)
+        family = offered.family
+    else:
+        light = bool(label) and is_light_label(label or "")
+        family = family_of_label(label) if label else None
+    if light or (family is not None and family is not request.mode):
+        served = label or hex_id
+        raise AccountUnavailable(
+            f"asked for {request.mode.value}, the answer came from {served}",
+            reason=UnavailableReason.DOWNGRADED,
+        )
+
+
+def _without_size_option(url: str) -> str:
+    """``…/gg-dl/<token>=s1024-rj`` → ``…/gg-dl/<token>`` (the option follows the last ``=`` of
+    the last path segment, protocol.md §7)."""
+    head, slash, last = url.rpartition("/")
+    return head + slash + last.split("=", 1)[0]
 
 
 def _raise_on_http(status: int, url: str) -> None:
     if "/sorry/" in url:
-        raise AccountUnavailable("Google asks for a captcha", reason=PageState.CAPTCHA.value)
+        raise AccountUnavailable("Google asks for a captcha", reason=UnavailableReason.CAPTCHA)
     if "ServiceLogin" in url or status in (401, 403):
-        raise AccountUnavailable("the session is signed out", reason=PageState.SIGNED_OUT.value)
-    raise UpstreamRejected(0, status, f"StreamGenerate answered HTTP {status}")
+        raise AccountUnavailable("the session is signed out", reason=UnavailableReason.SIGNED_OUT)
+    raise HTTPStatusError(status, "StreamGenerate")

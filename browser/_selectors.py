@@ -87,6 +87,8 @@ MODE_ITEMS = Sel(
         ".gds-mode-switch-menu button[mat-menu-item]",
     ),
 )
+# The picker item's model hex, where the page puts it on the item.
+MODE_ID_ATTRIBUTE = "data-mode-id"
 MODE_ITEM_LABEL = (".label", ".mode-title", ".title-and-description > span:first-child")
 # mid-2026 "Thinking" opens a submenu of levels; the standard one is any level not "Extended".
 THINKING_LEVELS = Sel(
@@ -154,6 +156,11 @@ SIGNED_OUT = Sel(
         "uploader-signed-out-tooltip",
     ),
 )
+# Chat content (answers, prompts, the history): a marker or notice inside it is text the chat
+# quotes, never the app's own chrome, so the verdicts skip it (an answer may hold a Sign-in link).
+CHAT_CONTENT = Sel(
+    "chat content", ("#chat-history", "infinite-scroller.chat-history", "model-response", "user-query")
+)
 SIGNED_IN = Sel("signed-in marker", ("[data-email]", 'a[aria-label*="Google Account"]', 'a[aria-label*="@"]'))
 # ``window.WIZ_global_data`` keys of the XSRF token; Google renders it for a signed-in session only,
 # an expired one gets the anonymous page without it (protocol.md §1.2).
@@ -170,6 +177,22 @@ TOOL_LABELS: dict[Tool, tuple[str, ...]] = {
     Tool.VIDEO: ("create video", "create videos"),
     Tool.CANVAS: ("canvas",),
     Tool.DEEP_RESEARCH: ("deep research",),
+}
+
+# Wire codes of the otAQ7b answer (research/protocol.md §8; interfaces I3): the tool codes at [17]
+# (request inner[49]), the tier code at [16][0], and the mode_category of a [15] entry, used for a
+# model whose label names no family (mid-2026's "Standard" thinking level).
+TOOL_CODES: dict[int, Tool] = {
+    1: Tool.DEEP_RESEARCH,
+    2: Tool.CANVAS,
+    14: Tool.IMAGE,
+    15: Tool.VIDEO,
+}
+TIER_CODES: dict[int, str] = {1: "free", 2: "paid"}
+MODE_CATEGORY_FAMILIES: dict[int, ModeFamily] = {
+    1: ModeFamily.FLASH,
+    2: ModeFamily.THINKING,
+    3: ModeFamily.PRO,
 }
 
 _LITE = re.compile(r"\blite\b", re.IGNORECASE)
@@ -189,6 +212,11 @@ def family_of_label(label: str) -> ModeFamily | None:
     if _FLASH.search(label):
         return ModeFamily.FLASH
     return None
+
+
+def is_light_label(label: str) -> bool:
+    """Flash-Lite and its kin: a model outside every family, whatever its mode category says."""
+    return bool(_LITE.search(label))
 
 
 def tool_of_label(label: str) -> Tool | None:

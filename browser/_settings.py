@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class LaunchMode(enum.StrEnum):
@@ -29,7 +29,8 @@ DEFAULT_ARGS: tuple[str, ...] = (
 class PoolSettings(BaseModel):
     """Everything the browser layer needs to know; times are seconds."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors name fields, never values: a value could be a proxy password.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     gemini_url: str = "https://gemini.google.com"
     chromium_path: str = "/usr/bin/chromium"
@@ -42,7 +43,7 @@ class PoolSettings(BaseModel):
     # ``x-playwright-launch-options`` (JSON: executablePath, args, headless) to launch its browser.
     remote_headers: dict[str, str] = Field(default_factory=dict, repr=False)
     data_dir: Path = Path("data")
-    default_proxy: str | None = None
+    default_proxy: SecretStr | None = None  # may carry credentials: user:pass@host
     language: str = "en"
 
     tabs_per_account: int = Field(default=1, ge=1)

@@ -1,13 +1,18 @@
 """SQLite persistence of each account's newest cookies, in the data directory.
 
 Each save is one transaction (WAL journal), so a kill -9 leaves either the old or the new set.
-Calls run in a worker thread so the event loop never blocks on disk.
+Calls run in a worker thread so the event loop never blocks on disk. The file holds session
+cookies: it is created 0600 (a looser mode left by an older version is tightened), and SQLite gives
+its ``-wal``/``-shm`` files the database's mode; a data directory the store creates is 0700.
+Saves run in threads and may land out of order: a row is replaced only by cookies read at the same
+time or later (``read_at``), so an older ``__Secure-1PSIDTS`` never wins over a newer one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,6 +31,13 @@ CREATE TABLE IF NOT EXISTS account_cookies (
 """
 
 
+def _private_file(path: Path) -> None:
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists():
+            os.chmod(existing, 0o600)
+
+
 @dataclass(frozen=True)
 class StoredCookies:
     cookies: list[Cookie]
@@ -36,8 +48,9 @@ class CookieStore:
     """``cookies.sqlite3`` under ``data_dir``; one row per account."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = data_dir / "cookies.sqlite3"
+        _private_file(self.path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
@@ -51,15 +64,19 @@ class CookieStore:
         finally:
             db.close()
 
-    def save_sync(self, account_id: str, cookies: list[Cookie]) -> None:
+    def save_sync(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
+        """Store ``cookies`` (read from the browser at ``read_at``, default now) unless the row holds
+        cookies read later; True when they were stored."""
         payload = json.dumps([cookie.to_json() for cookie in cookies])
         with self._connect() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO account_cookies (account_id, cookies, saved_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(account_id) DO UPDATE SET "
-                "cookies = excluded.cookies, saved_at = excluded.saved_at",
-                (account_id, payload, time.time()),
+                "cookies = excluded.cookies, saved_at = excluded.saved_at "
+                "WHERE excluded.saved_at >= account_cookies.saved_at",
+                (account_id, payload, time.time() if read_at is None else read_at),
             )
+            return cursor.rowcount > 0
 
     def load_sync(self, account_id: str) -> StoredCookies | None:
         with self._connect() as db:
@@ -75,8 +92,8 @@ class CookieStore:
         with self._connect() as db:
             db.execute("DELETE FROM account_cookies WHERE account_id = ?", (account_id,))
 
-    async def save(self, account_id: str, cookies: list[Cookie]) -> None:
-        await asyncio.to_thread(self.save_sync, account_id, cookies)
+    async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
+        return await asyncio.to_thread(self.save_sync, account_id, cookies, read_at=read_at)
 
     async def load(self, account_id: str) -> StoredCookies | None:
         return await asyncio.to_thread(self.load_sync, account_id)

@@ -4,14 +4,18 @@ BrowserError
  ├── ProtocolError          the page's network answer could not be decoded
  ├── LaunchFailed           Chromium would not start, or a remote browser could not be reached
  ├── CookieFormatError      a cookie export could not be read (never quotes a cookie value)
+ ├── InvalidProxy           an account's or the default proxy is not a usable proxy URL
  ├── UnknownAccount         no account has that id
  ├── DriverError            a step on the page failed
  │    ├── NavigationFailed  the page could not be opened (or landed somewhere unexpected)
  │    ├── SelectorMissing   an element the step needs is not on the page (names the selector)
  │    └── StepTimeout       a bounded UI step did not finish in time (names the step)
  ├── TargetClosed           the page, context or browser died under us
- ├── AccountUnavailable     the account cannot serve: signed out, captcha, consent wall, IP block
+ ├── AccountUnavailable     the account cannot serve: signed out, captcha, consent wall (``reason``)
  ├── UpstreamRejected       Gemini answered with a BardErrorInfo code (``code``, ``status``)
+ ├── TransportError         our connection to Google failed; Gemini said nothing (no code)
+ │    ├── ConnectionLost    the answer's connection dropped before its body ended
+ │    └── HTTPStatusError   Google answered an HTTP error status (``status``) without a BardErrorInfo
  ├── UpstreamTimeout        no first frame, or the stream stalled, or the turn ran too long
  ├── NoCapacity             every fitting account is busy and the wait queue is full or timed out
  └── NoEligibleAccount      no healthy account offers what the request needs
@@ -19,11 +23,16 @@ BrowserError
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "AccountUnavailable",
     "BrowserError",
+    "ConnectionLost",
     "CookieFormatError",
     "DriverError",
+    "HTTPStatusError",
+    "InvalidProxy",
     "LaunchFailed",
     "NavigationFailed",
     "NoCapacity",
@@ -32,6 +41,8 @@ __all__ = [
     "SelectorMissing",
     "StepTimeout",
     "TargetClosed",
+    "TransportError",
+    "UnavailableReason",
     "UnknownAccount",
     "UpstreamRejected",
     "UpstreamTimeout",
@@ -52,6 +63,11 @@ class LaunchFailed(BrowserError):
 
 class CookieFormatError(BrowserError):
     """A cookie export is not JSON, not Netscape text, or lacks ``__Secure-1PSID``."""
+
+
+class InvalidProxy(BrowserError, ValueError):
+    """A proxy URL is not ``http|https|socks5://[user:pass@]host:port`` (never quotes the URL): a
+    configuration error, raised when the account is added, never retried."""
 
 
 class UnknownAccount(BrowserError):
@@ -86,12 +102,40 @@ class TargetClosed(BrowserError):
     """The page, its context or the whole browser closed or crashed."""
 
 
-class AccountUnavailable(BrowserError):
-    """The account's page is signed out, behind a captcha or consent wall, or IP-blocked."""
+class UnavailableReason(enum.StrEnum):
+    """Why an account's page cannot serve (the values match the page states that cause them)."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    SIGNED_OUT = "signed_out"
+    CAPTCHA = "captcha"
+    CONSENT = "consent"
+    # The answer came from another model than asked (another family, or the signed-out model):
+    # the session ended or changed under a loaded page.
+    DOWNGRADED = "downgraded"
+
+
+class AccountUnavailable(BrowserError):
+    """The account's page is signed out, or behind a captcha or consent wall."""
+
+    def __init__(self, message: str, *, reason: UnavailableReason) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TransportError(BrowserError):
+    """Our connection to Google failed: no BardErrorInfo code exists, so none is claimed."""
+
+
+class ConnectionLost(TransportError):
+    """The connection carrying the answer closed before the body ended (a drop, a reset)."""
+
+
+class HTTPStatusError(TransportError):
+    """Google answered ``status`` (not 200) for ``what``, without a Gemini error code."""
+
+    def __init__(self, status: int, what: str) -> None:
+        super().__init__(f"{what} answered HTTP {status}")
+        self.status = status
+        self.what = what
 
 
 class UpstreamRejected(BrowserError):

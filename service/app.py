@@ -12,23 +12,39 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.admin.serving import Operations
 from service.auth import ApiKeyGate
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
+from service.chat.admission import ImageAdmission
+from service.chat.longrun_parts import LONGRUN_KEY, longrun_parts
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.conversations import ConversationStore
+from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.images.router import router as images_router
+from service.janitor import ChatJanitor
+from service.media.base_url import RequestBaseUrl
+from service.media.delivery import MEDIA_ROUTE, MediaDelivery
+from service.media.router import router as media_router
+from service.metrics import RequestMetrics
 from service.models.router import router as models_router
+from service.responses.router import router as responses_router
+from service.responses.store import RESPONSES_KEY, ResponseStore
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
+from service.videos.lifespan import VIDEO_JOBS_KEY, video_jobs
+from service.videos.router import router as videos_router
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ROUTE_PREFIXES", "PoolFactory", "create_app"]
 
 ROUTE_PREFIXES = ("/gemini_official/v1", "/v1")
+# A refused image request may retry soon: slots free as soon as images are loaded.
+IMAGE_RETRY_AFTER = 1.0
 
 PoolFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[Backend]]
 
@@ -53,28 +69,76 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
         max_images=settings.max_images,
         max_prompt_bytes=settings.max_prompt_bytes,
         stop_timeout=settings.stop_timeout,
+        reasoning_format=settings.reasoning_format,
+        admission=ImageAdmission(
+            total=settings.image_requests,
+            per_key=settings.image_requests_per_key,
+            request_bytes=settings.image_request_bytes,
+            retry_after=IMAGE_RETRY_AFTER,
+        ),
+    )
+
+
+def _janitor(settings: GatewaySettings, store: ConversationStore, backend: Backend) -> ChatJanitor:
+    return ChatJanitor(
+        store,
+        backend,
+        settings.delete_chats,
+        timeout=settings.delete_chats_timeout,
+        purge_interval=settings.conversation_purge_interval,
     )
 
 
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
+    ops = Operations(settings)  # keys, metrics, admin API and dashboard, health
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Gateway]]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl) as store:
             purged = store.purge_expired()
             log.info("conversation store ready (%d expired entries purged)", purged)
-            async with pool_factory(settings) as backend:
-                chat = ChatService(backend, store, serving_options(settings))
-                yield {STATE_KEY: Gateway(settings, backend, store, chat)}
+            async with (
+                pool_factory(settings) as pool,
+                ops.running(pool) as backend,
+                _janitor(settings, store, backend) as janitor,
+            ):
+                chat = ChatService(backend, store, serving_options(settings), janitor)
+                delivery = MediaDelivery.from_settings(settings)
+                parts = longrun_parts(settings, pool)
+                async with delivery as media, video_jobs(settings, backend) as jobs, parts as longrun:
+                    with ResponseStore(settings.responses_path, ttl=settings.conversation_ttl) as responses:
+                        gateway = Gateway(settings, backend, store, chat, media)
+                        state = {
+                            STATE_KEY: gateway,
+                            RESPONSES_KEY: responses,
+                            VIDEO_JOBS_KEY: jobs,
+                            LONGRUN_KEY: longrun,
+                        }
+                        yield {**state, **ops.state()}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
     for prefix in ROUTE_PREFIXES:
         app.include_router(chat_router, prefix=prefix)
         app.include_router(models_router, prefix=prefix)
+        app.include_router(images_router, prefix=prefix)
+        app.include_router(videos_router, prefix=prefix)
+        app.include_router(responses_router, prefix=prefix)
+    app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
+    ops.install(app)  # /healthz, /readyz, /metrics, /admin (their own gates)
     # The last middleware added runs first: the key is checked before the body is even counted.
+    app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ApiKeyGate, keys=settings.api_keys, open_access=settings.open_access)
+    app.add_middleware(
+        ApiKeyGate,
+        keys=settings.api_keys,
+        open_access=settings.open_access,
+        public_prefixes=(MEDIA_ROUTE,),
+        own_gates=ops.own_gates,
+        directory=ops.keys,
+    )
+    app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE)
+    add_cors(app, settings.cors_origins)  # outermost: a preflight never meets the key gate
     return app

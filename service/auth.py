@@ -1,33 +1,44 @@
 """API-key authentication: ``Authorization: <key>`` or ``Authorization: Bearer <key>``.
 
-Keys are compared with ``hmac.compare_digest`` against EVERY configured key (no early exit), so
-the time taken does not reveal which key, or how much of one, matched. A caller is identified
-downstream by a digest of its key, never by the key itself.
+Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against EVERY configured key (no
+early exit), so the time taken reveals neither which key, how much of one, nor a key's length
+matched (compare_digest returns at once on a length mismatch; digests are all 32 bytes). A caller
+is identified downstream by a digest of its key, never by the key itself.
 
 ``ApiKeyGate`` checks the key as the outermost middleware, before anything reads or parses the
 body: a caller without a valid key gets 401 whatever it sent (malformed JSON, an oversized body,
 an unknown route), and cannot make the gateway buffer a body at all. It leaves the ``Caller`` in
-the request's state for routes (``service.state.CallerDep``).
+the request's state for routes (``service.state.CallerDep``). The one exception is ``GET`` on a
+single path segment under each ``public_prefixes`` entry (the signed media links, whose signature is
+their credential); those requests carry no caller. Paths under ``own_gates`` (health, admin,
+metrics) pass untouched: they check their own credential (the admin key), never an API key.
+
+Besides the configured keys, a ``KeyDirectory`` (``service.keys.KeyStore``) may know runtime keys;
+it also admits each request against its key's limits (429 before the body is read).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.asgi import header
-from service.errors import AuthenticationFailed, error_response
+from service.errors import AuthenticationFailed, RateLimited, error_response
 
 __all__ = [
     "CALLER_KEY",
+    "CURRENT_CALLER",
     "OPEN_CALLER",
     "ApiKeyGate",
     "Caller",
+    "KeyDirectory",
     "authenticate",
     "match_key",
     "presented_key",
@@ -39,12 +50,26 @@ CALLER_KEY = "caller"
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: ``identity`` is a digest of the API key (or ``"open"`` without auth)."""
+    """Who is calling: ``identity`` is a digest of the API key (or ``"open"`` without auth);
+    ``key_id`` names a stored key, ``accounts`` the group of accounts it may use (None: all)."""
 
     identity: str
+    key_id: str | None = None
+    accounts: frozenset[str] | None = None
 
 
 OPEN_CALLER = Caller(identity="open")
+
+# The caller of the request being served (set by ``ApiKeyGate``), for layers below the routes.
+CURRENT_CALLER: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
+
+
+class KeyDirectory(Protocol):
+    """Runtime keys: ``lookup`` a presented key; ``admit`` one request (raises ``RateLimited``),
+    returning the release called when the response has ended."""
+
+    def lookup(self, key: str) -> Caller | None: ...
+    def admit(self, caller: Caller) -> Callable[[], None]: ...
 
 
 def presented_key(header: str | None) -> str | None:
@@ -60,15 +85,21 @@ def presented_key(header: str | None) -> str | None:
 
 def match_key(presented: str, keys: Sequence[SecretStr]) -> int | None:
     """Index of the configured key equal to ``presented``; every key is compared, always."""
-    candidate = presented.encode()
+    candidate = hashlib.sha256(presented.encode()).digest()
     found: int | None = None
     for index, key in enumerate(keys):
-        if hmac.compare_digest(candidate, key.get_secret_value().encode()):
+        if hmac.compare_digest(candidate, hashlib.sha256(key.get_secret_value().encode()).digest()):
             found = index
     return found
 
 
-def authenticate(header: str | None, keys: Sequence[SecretStr], *, open_access: bool) -> Caller:
+def authenticate(
+    header: str | None,
+    keys: Sequence[SecretStr],
+    *,
+    open_access: bool,
+    directory: KeyDirectory | None = None,
+) -> Caller:
     """The caller for a request, or ``AuthenticationFailed``. Open access admits everyone."""
     key = presented_key(header)
     if open_access and not keys:
@@ -78,27 +109,68 @@ def authenticate(header: str | None, keys: Sequence[SecretStr], *, open_access: 
             return OPEN_CALLER
         raise AuthenticationFailed("Missing API key: send Authorization: Bearer <key>.")
     if match_key(key, keys) is None:
-        raise AuthenticationFailed()
+        stored = directory.lookup(key) if directory is not None else None
+        if stored is None:
+            raise AuthenticationFailed()
+        return stored
     return Caller(identity=hashlib.sha256(key.encode()).hexdigest()[:32])
 
 
 class ApiKeyGate:
     """Pure ASGI: authenticate every HTTP request from its headers alone, before the body is read."""
 
-    def __init__(self, app: ASGIApp, *, keys: Sequence[SecretStr], open_access: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: Sequence[SecretStr],
+        open_access: bool,
+        public_prefixes: Sequence[str] = (),
+        own_gates: Sequence[str] = (),
+        directory: KeyDirectory | None = None,
+    ) -> None:
         self.app = app
         self.keys = tuple(keys)
         self.open_access = open_access
+        self.public_prefixes = tuple(public_prefixes)
+        self.own_gates = tuple(own_gates)
+        self.directory = directory
+
+    def _is_public(self, scope: Scope) -> bool:
+        if scope.get("method") != "GET":
+            return False
+        path = str(scope.get("path", ""))
+        for prefix in self.public_prefixes:
+            rest = path[len(prefix) :] if path.startswith(prefix) else ""
+            if rest and "/" not in rest:
+                return True
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._is_public(scope) or self._has_own_gate(scope):
             await self.app(scope, receive, send)
             return
         try:
-            caller = authenticate(header(scope, b"authorization"), self.keys, open_access=self.open_access)
-        except AuthenticationFailed as exc:
+            caller = authenticate(
+                header(scope, b"authorization"),
+                self.keys,
+                open_access=self.open_access,
+                directory=self.directory,
+            )
+            release = self.directory.admit(caller) if self.directory is not None else None
+        except (AuthenticationFailed, RateLimited) as exc:
             # The body is never read: the server discards it (or closes the connection).
             await error_response(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})[CALLER_KEY] = caller
-        await self.app(scope, receive, send)
+        token = CURRENT_CALLER.set(caller)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT_CALLER.reset(token)
+            if release is not None:
+                release()
+
+    def _has_own_gate(self, scope: Scope) -> bool:
+        path = str(scope.get("path", ""))
+        return any(path == gate or path.startswith(gate + "/") for gate in self.own_gates)

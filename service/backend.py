@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from browser import GeneratedImage, Media
 from service.catalog import AccountCapabilities, Family, ToolName
 
 __all__ = ["AccountView", "Backend", "BackendTurn", "FileInput", "Snapshot", "TurnSpec"]
@@ -56,15 +57,21 @@ class Snapshot(Protocol):
     def served_model_label(self) -> str | None: ...
     @property
     def cid(self) -> str | None: ...
+    @property
+    def images(self) -> Sequence[GeneratedImage]: ...
 
 
 class BackendTurn(Protocol):
-    """One leased turn: iterate for snapshots; ``stop()`` stops the page's answer."""
+    """One leased turn: iterate for snapshots; ``stop()`` stops the page's answer. The media
+    methods download through the account's context (its cookies): ``fetch_media`` one URL (the
+    preview the page shows), ``fetch_original`` an image's full-size original (inside the lease)."""
 
     @property
     def account_id(self) -> str: ...
     def __aiter__(self) -> AsyncIterator[Snapshot]: ...
     async def stop(self) -> None: ...
+    async def fetch_media(self, url: str) -> Media: ...
+    async def fetch_original(self, image: GeneratedImage) -> Media: ...
 
 
 class AccountView(AccountCapabilities, Protocol):
@@ -77,3 +84,6 @@ class Backend(Protocol):
 
     def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]: ...
     def accounts(self) -> Sequence[AccountView]: ...
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        """Delete a chat from the account's Gemini history (through its page)."""
+        ...

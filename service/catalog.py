@@ -8,9 +8,9 @@ the catalog; it never branches on model names.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 __all__ = [
     "CATALOG",
@@ -18,9 +18,11 @@ __all__ = [
     "Family",
     "ModelSpec",
     "OutputKind",
+    "PageModelView",
     "ToolName",
     "can_serve",
     "find_model",
+    "fitting_accounts",
 ]
 
 
@@ -63,8 +65,9 @@ class ModelSpec:
 
     @property
     def chat_ready(self) -> bool:
-        """Whether chat completions can serve it today (text output only; the rest answer 501)."""
-        return self.output is OutputKind.TEXT
+        """Whether chat completions can serve it (text; images via ``service.images.chat``; canvas,
+        storybook, video and deep research via ``service.chat.longrun``): every model today."""
+        return True
 
 
 def _spec(
@@ -99,7 +102,20 @@ _BY_NAME = {spec.name: spec for spec in CATALOG}
 
 
 def find_model(name: str) -> ModelSpec | None:
-    return _BY_NAME.get(name)
+    # Clients write names in any case, some with Google's "models/" prefix.
+    return _BY_NAME.get(name) or _BY_NAME.get(name.strip().lower().removeprefix("models/"))
+
+
+class PageModelView(Protocol):
+    """One model an account's page offers (the pool's ``PageModel`` fits): its wire hex when known,
+    its picker label, and the family it counts for."""
+
+    @property
+    def hex(self) -> str | None: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def family(self) -> str | None: ...
 
 
 class AccountCapabilities(Protocol):
@@ -113,6 +129,8 @@ class AccountCapabilities(Protocol):
     def modes(self) -> Set[str]: ...
     @property
     def tools(self) -> Set[str]: ...
+    @property
+    def models(self) -> Sequence[PageModelView]: ...
 
 
 # An account in one of these states can take turns now or soon; the others are out of rotation.
@@ -122,6 +140,14 @@ _SERVING_STATES = frozenset({"ready", "busy", "cooling", "starting"})
 def can_serve(spec: ModelSpec, accounts: Iterable[AccountCapabilities]) -> bool:
     """True when at least one account in rotation offers the model's mode, tool and tier."""
     return any(_account_fits(spec, account) for account in accounts)
+
+
+_Account = TypeVar("_Account", bound=AccountCapabilities)
+
+
+def fitting_accounts(spec: ModelSpec, accounts: Iterable[_Account]) -> list[_Account]:
+    """The accounts in rotation that offer the model's mode, tool and tier."""
+    return [account for account in accounts if _account_fits(spec, account)]
 
 
 def _account_fits(spec: ModelSpec, account: AccountCapabilities) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -29,8 +30,11 @@ import httpx
 import uvicorn
 from pydantic import SecretStr, ValidationError
 
+from service.admin.command import add_admin_parsers, run_admin
+from service.admin.doctor import add_doctor_parser, run_doctor
 from service.app import create_app
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
+from service.watermark.command import add_watermark_parser, run_watermark
 
 __all__ = ["DEMO_KEY", "demo_accounts", "demo_settings", "main", "usage_text"]
 
@@ -40,6 +44,7 @@ SUPERVISED_ENV = "GEMINI_GATEWAY_SUPERVISED"
 DEFAULT_PORT = 8000
 SIMULATOR_START_TIMEOUT = 30.0
 SIMULATOR_STOP_TIMEOUT = 10.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,10 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if not supervised:
             return _supervise(argv)
+        if not _port_free(args.host, args.port):
+            print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
+            return 2
         # The service's own logs (accounts added or skipped, upstream failures) beside uvicorn's.
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
         return 0
+    if args.command == "watermark":
+        return run_watermark(args)
+    if args.command in ("accounts", "keys"):
+        return run_admin(args)
+    if args.command == "doctor":
+        return run_doctor(args)
+    if supervised and not _port_free(args.host, args.port):
+        print(f"demo not started: {args.host}:{args.port} is already in use", file=sys.stderr)
+        return 2
     return _demo(args) if supervised else _supervise(argv)
 
 
@@ -69,7 +86,9 @@ def _supervise(argv: Sequence[str]) -> int:
     only the gateway gets the signal (from here) and shuts its pool down in order.
     """
     env = {**os.environ, SUPERVISED_ENV: "1"}
-    child = subprocess.Popen([sys.executable, "-m", "service", *argv], env=env, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "service", *argv], env=env, preexec_fn=_own_session_dying_with_parent
+    )
 
     def forward(signum: int, _frame: object) -> None:
         with suppress(ProcessLookupError):
@@ -83,6 +102,32 @@ def _supervise(argv: Sequence[str]) -> int:
             signal.signal(sig, handler)
 
 
+def _own_session_dying_with_parent() -> None:
+    """In a child before it runs: a session of its own (see ``_supervise``), and SIGTERM when its
+    parent dies, however it dies (kill -9 included), so no serving process or simulator outlives
+    the command that started it. Linux only (``PR_SET_PDEATHSIG``); elsewhere just the session."""
+    parent = os.getppid()
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now: checked before the pool launches Chromium, so a busy
+    port fails at once instead of after every account has started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description="The Gemini gateway.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the gateway against a local simulator")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=_env_port())
+    add_watermark_parser(commands)
+    add_admin_parsers(commands)
+    add_doctor_parser(commands)
     return parser
 
 
@@ -230,7 +278,9 @@ def _simulator(log_path: Path) -> Iterator[str]:
             [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(port)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the gateway only; we stop the simulator after it
+            # Ctrl-C reaches the gateway only; we stop the simulator after it, and it gets SIGTERM
+            # if this process dies first (SIGKILL, or a signal that skips our cleanup).
+            preexec_fn=_own_session_dying_with_parent,
         )
         try:
             url = f"http://localhost:{port}"

@@ -4,11 +4,18 @@ ServiceError                    500 server_error
  ├── ClientDisconnected         499 client_closed_request (nobody is left to read it)
  ├── InvalidRequest             400 invalid_request_error (``param`` names the field)
  ├── AuthenticationFailed       401 authentication_error (code ``invalid_api_key``)
+ ├── MediaLinkRefused           403 permission_error (code ``invalid_signature``)
  ├── ModelNotFound              404 invalid_request_error (code ``model_not_found``)
+ ├── MediaLinkExpired           410 invalid_request_error (code ``link_expired`` / ``media_gone``)
  ├── PayloadTooLarge            413 invalid_request_error
+ ├── PaidAccountRequired        403 permission_error (code ``paid_account_required``)
  ├── NotImplementedYet          501 not_implemented_error
  ├── CapacityExhausted          429 rate_limit_error (+ ``Retry-After``)
+ │    └── RateLimited           429 rate_limit_error (code ``rate_limit_exceeded``: a key's limits)
+ ├── NotFound                   404 invalid_request_error (code ``not_found``: an admin resource)
+ ├── Conflict                   409 invalid_request_error (code ``conflict``: e.g. a duplicate account)
  ├── UpstreamFailed             502 upstream_error (code ``gemini_<BardErrorInfo code>``)
+ ├── MediaStorageFailed         502 server_error (code ``media_storage_failed``)
  ├── NoHealthyAccount           503 service_unavailable_error
  └── UpstreamTimedOut           504 timeout_error
 
@@ -36,13 +43,20 @@ __all__ = [
     "AuthenticationFailed",
     "CapacityExhausted",
     "ClientDisconnected",
+    "Conflict",
     "ErrorBody",
     "ErrorInfo",
     "InvalidRequest",
+    "MediaLinkExpired",
+    "MediaLinkRefused",
+    "MediaStorageFailed",
     "ModelNotFound",
     "NoHealthyAccount",
+    "NotFound",
     "NotImplementedYet",
+    "PaidAccountRequired",
     "PayloadTooLarge",
+    "RateLimited",
     "ServiceError",
     "UpstreamFailed",
     "UpstreamTimedOut",
@@ -88,8 +102,33 @@ class ModelNotFound(ServiceError):
         super().__init__(f"The model {model!r} does not exist.", param="model", code="model_not_found")
 
 
+class MediaLinkRefused(ServiceError):
+    """A media link without a valid signature (the signature is the link's only credential)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="invalid_signature")
+
+
+class MediaLinkExpired(ServiceError):
+    """A correctly signed media link past its expiry, or whose file is no longer kept."""
+
+
+class MediaStorageFailed(ServiceError):
+    """The media could not be stored (the bucket refused or was unreachable, the disk failed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="media_storage_failed")
+
+
 class PayloadTooLarge(ServiceError):
     """The request body (or an image inside it) exceeds a configured size limit."""
+
+
+class PaidAccountRequired(ServiceError):
+    """The model needs a paid account's tool (e.g. image generation) and only free accounts serve."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="model", code="paid_account_required")
 
 
 class NotImplementedYet(ServiceError):
@@ -107,11 +146,34 @@ class CapacityExhausted(ServiceError):
         return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
 
 
+class RateLimited(CapacityExhausted):
+    """An API key went over its own limits (requests per minute, concurrent requests)."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.code = "rate_limit_exceeded"
+
+
+class NotFound(ServiceError):
+    """An admin resource (account, key) that does not exist."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="not_found")
+
+
+class Conflict(ServiceError):
+    """The resource exists already (e.g. an account with the same name or session)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="conflict")
+
+
 class UpstreamFailed(ServiceError):
     """Gemini (or the page serving it) failed the turn; ``gemini_code`` is its BardErrorInfo code."""
 
-    def __init__(self, message: str, *, gemini_code: int | None = None) -> None:
-        code = f"gemini_{gemini_code}" if gemini_code is not None else "upstream_error"
+    def __init__(self, message: str, *, gemini_code: int | None = None, code: str | None = None) -> None:
+        # ``gemini_<n>`` only for Gemini's own codes; transport failures name themselves (``code``).
+        code = f"gemini_{gemini_code}" if gemini_code is not None else code or "upstream_error"
         super().__init__(message, code=code)
         self.gemini_code = gemini_code
 
@@ -136,10 +198,16 @@ _TABLE: dict[type[ServiceError], tuple[int, str]] = {
     ClientDisconnected: (499, "client_closed_request"),
     InvalidRequest: (400, "invalid_request_error"),
     AuthenticationFailed: (401, "authentication_error"),
+    MediaLinkRefused: (403, "permission_error"),
+    MediaLinkExpired: (410, "invalid_request_error"),
+    MediaStorageFailed: (502, "server_error"),
     ModelNotFound: (404, "invalid_request_error"),
     PayloadTooLarge: (413, "invalid_request_error"),
+    PaidAccountRequired: (403, "permission_error"),
     NotImplementedYet: (501, "not_implemented_error"),
     CapacityExhausted: (429, "rate_limit_error"),
+    NotFound: (404, "invalid_request_error"),
+    Conflict: (409, "invalid_request_error"),
     UpstreamFailed: (502, "upstream_error"),
     NoHealthyAccount: (503, "service_unavailable_error"),
     UpstreamTimedOut: (504, "timeout_error"),

@@ -1,8 +1,10 @@
 """Fetching images named by http(s) URLs in chat messages, behind an SSRF guard.
 
 Every hop (the first URL and each redirect target) is resolved first; when any address of the host
-is private, loopback, link-local, multicast, reserved or otherwise not globally routable, the fetch
-is refused (unless ``allow_private`` is set, for tests and trusted LANs). The connection then goes
+is private, loopback, link-local, site-local, multicast, reserved or otherwise not globally routable,
+the fetch is refused (unless ``allow_private`` is set, for tests and trusted LANs). IPv6 forms that
+carry an IPv4 address (IPv4-mapped, 6to4 ``2002::/16``, NAT64 ``64:ff9b::/96``) are judged by that
+address; local-use NAT64, Teredo and IPv4-compatible forms are never public. The connection then goes
 to the address that was checked (Host header and TLS SNI keep the name), so a DNS answer that
 changes between the check and the connect cannot redirect it. Redirects are followed by hand, up
 to ``max_redirects``; size, content type and total time are bounded.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -31,6 +34,8 @@ class FetchPolicy:
     allowed_types: tuple[str, ...]
     max_redirects: int = 3
     allow_private: bool = False
+    # Trust for https image hosts; None = httpx's default (certifi's CA bundle).
+    tls_context: ssl.SSLContext | None = None
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,36 @@ class Fetched:
     url: str
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NEVER_PUBLIC_V6 = (
+    ipaddress.IPv6Network("fec0::/10"),  # site-local (deprecated, still routed inside sites)
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+    ipaddress.IPv6Network("2001::/32"),  # Teredo: the client address inside is obfuscated
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated)
+)
+
+
 def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses (IPv4-mapped IPv6 is judged as IPv4)."""
+    """True only for globally routable unicast addresses; an IPv6 address carrying an IPv4 one
+    (IPv4-mapped, 6to4, NAT64) is judged by the IPv4 address it reaches."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
+        elif ip.is_site_local or any(ip in network for network in _NEVER_PUBLIC_V6):
+            return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_loopback)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 async def fetch(url: str, policy: FetchPolicy, *, param: str = "messages") -> Fetched:
@@ -53,6 +82,11 @@ async def fetch(url: str, policy: FetchPolicy, *, param: str = "messages") -> Fe
     try:
         async with asyncio.timeout(policy.timeout):
             return await _follow(httpx.URL(url), policy, param)
+    except httpx.InvalidURL:
+        # Not an HTTPError: a malformed URL (``http://[::1``) or redirect target is the client's.
+        raise InvalidRequest(
+            f"The image URL (or a redirect from {_host(url)}) is not a valid URL.", param=param
+        ) from None
     except TimeoutError:
         raise InvalidRequest(f"Fetching the image at {_host(url)} timed out.", param=param) from None
     except httpx.HTTPError as exc:
@@ -62,7 +96,8 @@ async def fetch(url: str, policy: FetchPolicy, *, param: str = "messages") -> Fe
 
 
 async def _follow(url: httpx.URL, policy: FetchPolicy, param: str) -> Fetched:
-    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+    verify: ssl.SSLContext | bool = policy.tls_context if policy.tls_context is not None else True
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False, verify=verify) as client:
         for _ in range(policy.max_redirects + 1):
             addresses = await _checked_addresses(url, policy, param)
             response = await _get_first(client, url, addresses)

@@ -3,17 +3,20 @@ and translates the browser layer's errors into the service's tree at the boundar
 
     NoCapacity         → CapacityExhausted (429, Retry-After)
     NoEligibleAccount  → NoHealthyAccount (503)
-    UpstreamRejected   → UpstreamFailed naming the BardErrorInfo code (502)
+    UpstreamRejected   → UpstreamFailed naming the BardErrorInfo code (502, ``gemini_<code>``)
+    ConnectionLost     → UpstreamFailed (502, ``upstream_connection_lost``): no Gemini code exists
+    HTTPStatusError    → UpstreamFailed (502, ``upstream_http_<status>``)
     UpstreamTimeout    → UpstreamTimedOut (504)
     any other BrowserError → UpstreamFailed without a code (502)
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
@@ -23,6 +26,10 @@ from browser import (
     Attachment,
     BrowserError,
     BrowserPool,
+    ConnectionLost,
+    GeneratedImage,
+    HTTPStatusError,
+    Media,
     ModeFamily,
     NoCapacity,
     NoEligibleAccount,
@@ -58,6 +65,8 @@ class PoolTurn(Protocol):
     def account_id(self) -> str: ...
     def __aiter__(self) -> AsyncIterator[TurnSnapshot]: ...
     async def stop(self) -> None: ...
+    async def fetch_media_full(self, url: str) -> Media: ...
+    async def fetch_original(self, image: GeneratedImage) -> Media: ...
 
 
 class PoolAPI(Protocol):
@@ -65,6 +74,15 @@ class PoolAPI(Protocol):
 
     def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[PoolTurn]: ...
     def accounts(self) -> list[AccountInfo]: ...
+    async def delete_chat(self, account_id: str, chat_id: str) -> None: ...
+
+
+@runtime_checkable
+class ResearchPool(Protocol):
+    """The pool's reading of a confirmed research (``BrowserPool``; scripted pools may lack it)."""
+
+    async def research_state(self, account_id: str, research_id: str) -> str: ...
+    async def research_report(self, account_id: str, chat_id: str) -> str | None: ...
 
 
 @contextmanager
@@ -80,6 +98,14 @@ def map_browser_errors() -> Iterator[None]:
         raise UpstreamFailed(f"Gemini rejected the request (code {exc.code}).", gemini_code=exc.code) from exc
     except UpstreamTimeout as exc:
         raise UpstreamTimedOut(str(exc) or "Gemini did not answer in time.") from exc
+    except ConnectionLost as exc:
+        raise UpstreamFailed(
+            "The connection to Gemini dropped before the answer ended.", code="upstream_connection_lost"
+        ) from exc
+    except HTTPStatusError as exc:
+        raise UpstreamFailed(
+            f"Google answered HTTP {exc.status} to the {exc.what}.", code=f"upstream_http_{exc.status}"
+        ) from exc
     except BrowserError as exc:
         raise UpstreamFailed(f"The browser serving Gemini failed ({type(exc).__name__}).") from exc
 
@@ -119,6 +145,14 @@ class _TranslatedTurn:
         with map_browser_errors():
             await self._turn.stop()
 
+    async def fetch_media(self, url: str) -> Media:
+        with map_browser_errors():
+            return await self._turn.fetch_media_full(url)
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        with map_browser_errors():
+            return await self._turn.fetch_original(image)
+
 
 class BrowserBackend:
     """``Backend`` over a running ``BrowserPool`` (or anything with its API)."""
@@ -134,6 +168,26 @@ class BrowserBackend:
 
     def accounts(self) -> Sequence[AccountView]:
         return self.pool.accounts()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        with map_browser_errors():
+            await self.pool.delete_chat(account_id, chat_id)
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        """``awaiting`` | ``running`` | ``done`` (``BrowserPool.research_state``)."""
+        pool = self.pool
+        if not isinstance(pool, ResearchPool):
+            raise UpstreamFailed("This pool cannot follow a running research.")
+        with map_browser_errors():
+            return await pool.research_state(account_id, research_id)
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        """The report a finished research wrote into its chat (``BrowserPool.research_report``)."""
+        pool = self.pool
+        if not isinstance(pool, ResearchPool):
+            raise UpstreamFailed("This pool cannot follow a running research.")
+        with map_browser_errors():
+            return await pool.research_report(account_id, chat_id)
 
 
 def account_spec(config: AccountConfig) -> AccountSpec:
@@ -161,19 +215,21 @@ async def add_configured_accounts(pool: AccountAdder, accounts: Sequence[Account
 
     The pool keeps the newest cookies of each account in its store; when the configured cookies carry
     the same session, the stored (refreshed) ones are used, so a restart never goes back to stale
-    cookies. Returns how many accounts were added.
+    cookies. Returns how many accounts were added. The accounts start concurrently: each start is a
+    page load, and one after another they held back the first request.
     """
-    added = 0
-    for config in accounts:
+
+    async def add(config: AccountConfig) -> bool:
         try:
             info = await pool.add_account(account_spec(config))
         except (OSError, BrowserError) as exc:
             # Only the exception's type: messages about cookie files could quote their content.
             log.error("account %s was not added (%s)", config.name, type(exc).__name__)
-            continue
-        added += 1
+            return False
         log.info("account %s added: %s, tier %s", info.name, info.state.value, info.tier)
-    return added
+        return True
+
+    return sum(await asyncio.gather(*(add(config) for config in accounts)))
 
 
 @asynccontextmanager

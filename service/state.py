@@ -16,6 +16,7 @@ from service.auth import CALLER_KEY, Caller
 from service.backend import Backend
 from service.chat.serving import ChatService
 from service.conversations import ConversationStore
+from service.media.delivery import MediaDelivery
 from service.settings import GatewaySettings
 
 __all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway"]
@@ -31,6 +32,7 @@ class Gateway:
     backend: Backend
     conversations: ConversationStore
     chat: ChatService
+    media: MediaDelivery
 
 
 def get_gateway(request: Request) -> Gateway:

@@ -18,6 +18,10 @@ class AccountKind(StrEnum):
     BLOCKED = "blocked"
     CAPTCHA = "captcha"
     CONSENT = "consent"
+    # The page renders signed in, but the session behind it is dead: only otAQ7b (1016) says so.
+    EXPIRED = "expired"
+    TERMS = "terms"  # terms of service pending (otAQ7b 1040)
+    REGION = "region"  # location not supported (otAQ7b 1060)
     ANONYMOUS = "anon"
 
 
@@ -26,7 +30,11 @@ _PREFIXES = {kind.value: kind for kind in AccountKind if kind is not AccountKind
 
 @dataclass(frozen=True)
 class Account:
-    """One visitor. ``key`` (the cookie value, ``""`` without one) selects its behaviour queue."""
+    """One visitor. ``key`` (the cookie value, ``""`` without one) selects its behaviour queue.
+
+    ``signed_in`` is how the page renders (``SNlM0e``, avatar); ``session_valid`` is whether the
+    server behind it still honours the session (false for expired cookies).
+    """
 
     kind: AccountKind
     key: str
@@ -34,6 +42,11 @@ class Account:
     @property
     def signed_in(self) -> bool:
         return self.kind is not AccountKind.ANONYMOUS
+
+    @property
+    def session_valid(self) -> bool:
+        """Whether the server honours the session: an expired one answers like a signed-out visitor."""
+        return self.kind not in (AccountKind.ANONYMOUS, AccountKind.EXPIRED)
 
     @property
     def tier(self) -> str:

@@ -7,11 +7,13 @@ right chat state arrived (docs/simulator-contract.md "Answers").
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 
 from simulator.models import ServedModel
 from simulator.payloads import IMAGE_PLACEHOLDER, IMMERSIVE_CHIP, VIDEO_CHIP, ResearchPlan
+from simulator.tool_answers import tool_or_json_answer
 
 TOOL_DEEP_RESEARCH = 1
 TOOL_CANVAS = 2
@@ -28,11 +30,21 @@ CLOSING = (
     "你好，世界！ The same prompt and chat state always produce the same answer."
 )
 
-IMAGE_SIZES = ((1024, 1024), (1408, 768))
-# 0.5K-class outputs (research/peers.md §4.4), which carry the small 48 px mark. A prompt asks for them
-# by containing this keyword (any case), so tests can drive the small-mark branch deterministically.
-SMALL_IMAGE_SIZES = ((512, 512), (688, 384))
+# Originals of the standard class have a 2048 px long side, so the page's ``=s1024-rj`` preview and
+# the original differ in pixel size; without an aspect ratio in the prompt the digest picks square or
+# landscape. 0.5K-class outputs (research/peers.md §4.4) carry the small 48 px mark; a prompt asks for
+# them by containing ``SMALL_IMAGE_KEYWORD`` (any case), so tests can drive the small-mark branch.
+STANDARD_LONG_SIDE = 2048
+SMALL_LONG_SIDE = 688
+DEFAULT_RATIOS = ((1, 1), (16, 9))
+# The 0.5K class as Gemini's catalogue lists it; other ratios are scaled to ``SMALL_LONG_SIDE``.
+SMALL_IMAGE_SIZES = {(1, 1): (512, 512), (16, 9): (688, 384), (9, 16): (384, 688)}
 SMALL_IMAGE_KEYWORD = "0.5k"
+# "aspect ratio 16:9" (also "aspect-ratio 16x9") anywhere in the prompt sets the output's shape.
+ASPECT_RATIO = re.compile(r"aspect[ -]ratio\D{0,3}(\d{1,2})\s*[:x]\s*(\d{1,2})", re.IGNORECASE)
+# A prompt containing this keyword (any case) gets images without the visible mark (the clean case:
+# Google says some tiers receive unmarked images).
+CLEAN_IMAGE_KEYWORD = "unmarked"
 
 
 @dataclass(frozen=True)
@@ -45,12 +57,15 @@ class ReceivedFile:
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One image to generate: the PNG is derived from ``seed`` at ``width`` x ``height``."""
+    """One image to generate: the PNG is derived from ``seed`` at ``width`` x ``height``; ``marked``
+    stamps the visible mark; ``edited`` lays it out as an image-to-image result (c[12][0]["8"])."""
 
     seed: str
     width: int
     height: int
     prompt: str
+    marked: bool = True
+    edited: bool = False
 
 
 @dataclass
@@ -113,15 +128,46 @@ def image_count(prompt: str) -> int:
     return 1 + int(sha16(prompt)[0], 16) % 2
 
 
+def aspect_ratio(prompt: str) -> tuple[int, int] | None:
+    match = ASPECT_RATIO.search(prompt)
+    if match is None or int(match[1]) == 0 or int(match[2]) == 0:
+        return None
+    return int(match[1]), int(match[2])
+
+
+def _scaled(ratio: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The ratio at ``long_side`` px, the short side rounded to a multiple of 16."""
+    wide, tall = ratio
+    short = max(16, round(long_side * min(wide, tall) / max(wide, tall) / 16) * 16)
+    return (long_side, short) if wide >= tall else (short, long_side)
+
+
 def image_size(prompt: str) -> tuple[int, int]:
-    """1K-class unless the prompt asks for 0.5K; which of the two sizes comes from the digest."""
-    sizes = SMALL_IMAGE_SIZES if SMALL_IMAGE_KEYWORD in prompt.lower() else IMAGE_SIZES
-    return sizes[int(sha16(prompt)[1], 16) % len(sizes)]
+    """The original's pixel size: the prompt's aspect ratio (else square or 16:9 by the digest), at
+    the standard class's long side, or the 0.5K class when the prompt asks for it."""
+    ratio = aspect_ratio(prompt) or DEFAULT_RATIOS[int(sha16(prompt)[1], 16) % len(DEFAULT_RATIOS)]
+    if SMALL_IMAGE_KEYWORD in prompt.lower():
+        return SMALL_IMAGE_SIZES.get(ratio) or _scaled(ratio, SMALL_LONG_SIDE)
+    return _scaled(ratio, STANDARD_LONG_SIDE)
 
 
 def image_specs(prompt: str, count: int, cid: str, turn: int) -> list[ImageSpec]:
     size = image_size(prompt)
-    return [ImageSpec(f"{cid}:{turn}:{i}:{prompt}", size[0], size[1], prompt) for i in range(count)]
+    marked = CLEAN_IMAGE_KEYWORD not in prompt.lower()
+    return [ImageSpec(f"{cid}:{turn}:{i}:{prompt}", size[0], size[1], prompt, marked) for i in range(count)]
+
+
+def edit_seed(prompt: str, files: list[ReceivedFile]) -> str:
+    """An edit's seed: the prompt and every input's full sha256 in order, without the chat, so a test
+    can recompute the result from what it sent."""
+    return "edit:" + prompt + ":" + ",".join(item.sha256 for item in files)
+
+
+def edit_specs(prompt: str, files: list[ReceivedFile]) -> list[ImageSpec]:
+    """One image-to-image result whose pixels depend on the prompt and the input images' bytes."""
+    width, height = image_size(prompt)
+    marked = CLEAN_IMAGE_KEYWORD not in prompt.lower()
+    return [ImageSpec(edit_seed(prompt, files), width, height, prompt, marked, edited=True)]
 
 
 def compose(
@@ -142,12 +188,18 @@ def compose(
     ``research_topic`` is the prompt of the chat's pending research plan: a Deep Research follow-up
     (the page's "Start research") then answers with the finished report in a document.
     """
+    scripted = tool_or_json_answer(prompt, earlier_prompts) if tool is None and gem is None else None
+    if scripted is not None:  # a tool call or a JSON document, as the prompt asked (tool_answers.py)
+        return Answer(text=scripted, thoughts=thoughts_for(model, prompt, turn))
     text = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
     answer = Answer(text=text, thoughts=thoughts_for(model, prompt, turn))
     if tool in (TOOL_IMAGE, TOOL_VIDEO) and not signed_in:
         answer.text += "\n\nAre you signed in? Sign in to create images and videos."
     elif tool == TOOL_IMAGE:
-        answer.images = image_specs(prompt, image_count(prompt), cid, turn)
+        images = [item for item in files if item.mime.startswith("image/")]
+        answer.images = (
+            edit_specs(prompt, images) if images else image_specs(prompt, image_count(prompt), cid, turn)
+        )
         placeholders = "\n".join(IMAGE_PLACEHOLDER.format(n=i) for i in range(len(answer.images)))
         answer.text += f"\n\nHere are the images you asked for.\n\n{placeholders}"
     elif tool == TOOL_VIDEO:
@@ -185,9 +237,13 @@ def canvas_document(prompt: str, turn: int) -> str:
 
 
 def research_report(topic: str) -> str:
+    """The report cites its sources inline, as Gemini's do; the source list is the reader's job."""
+    digest = sha16(topic)
     return (
         f"# Research report: {topic[:80]}\n\n## Summary\n\nThe simulator researched the topic "
-        f"(sha256 {sha16(topic)}) and found what it always finds.\n\n## Sources\n\n1. The simulator."
+        f"(sha256 {digest}) and found what it always finds, as [the first source]"
+        f"(https://sources.example/{digest}/first) says and [the second source]"
+        f"(https://sources.example/{digest}/second) confirms."
     )
 
 

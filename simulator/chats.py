@@ -2,6 +2,8 @@
 
 A follow-up names its chat by cid/rid/rcid (protocol.md §6.4). An unknown cid starts a new chat (the
 request log says so); signed-out visitors get no history, so every turn of theirs is a new chat.
+Every chat belongs to the account that started it (its public id): only that account lists, reads,
+continues or deletes it. A deleted chat is gone: its cid is unknown from then on.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import time
 from dataclasses import dataclass, field
+
+TITLE_WORDS = 6
+TITLE_CHARS = 40
 
 
 @dataclass
@@ -21,13 +27,31 @@ class Turn:
     rid: str
     rcid: str
     research_plan: bool = False
+    research_id: str = ""  # the plan's research id (research_plan turns only)
+    video: tuple[str, str] | None = None  # (thumbnail url, video url)
+    created: float = field(default_factory=time.time)
 
 
 @dataclass
 class Chat:
     cid: str
+    owner: str = ""  # Account.public_id of the account that started it
     turns: list[Turn] = field(default_factory=list)
     context_token: str = ""
+    created: float = field(default_factory=time.time)
+    # research id -> "awaiting" (plan shown) | "done" (report delivered)
+    research: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def updated(self) -> float:
+        return self.turns[-1].created if self.turns else self.created
+
+    @property
+    def title(self) -> str:
+        """The first prompt's first words, as the side nav shows them."""
+        words = self.turns[0].prompt.split() if self.turns else []
+        title = " ".join(words[:TITLE_WORDS])
+        return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
 
     @property
     def prompts(self) -> list[str]:
@@ -39,6 +63,11 @@ class Chat:
         last = self.turns[-1] if self.turns else None
         return last.prompt if last is not None and last.research_plan else None
 
+    @property
+    def pending_research_id(self) -> str:
+        last = self.turns[-1] if self.turns else None
+        return last.research_id if last is not None and last.research_plan else ""
+
     def page_view(self) -> dict[str, object]:
         """What ``/app/<cid>`` hands the page renderer."""
         last = self.turns[-1] if self.turns else None
@@ -48,7 +77,14 @@ class Chat:
             "rcid": last.rcid if last else "",
             "context_token": self.context_token,
             "turns": [
-                {"prompt": t.prompt, "text": t.text, "thoughts": t.thoughts, "images": t.images}
+                {
+                    "prompt": t.prompt,
+                    "text": t.text,
+                    "thoughts": t.thoughts,
+                    "images": t.images,
+                    "rid": t.rid,
+                    "rcid": t.rcid,
+                }
                 for t in self.turns
             ],
         }
@@ -63,25 +99,54 @@ class ChatStore:
 
     def __init__(self) -> None:
         self._chats: dict[str, Chat] = {}
+        self._deleted: dict[str, str] = {}  # cid -> owner, so a repeated delete still succeeds
         self._counter = itertools.count(1)
 
     def clear(self) -> None:
         self._chats.clear()
+        self._deleted.clear()
         self._counter = itertools.count(1)
 
-    def get(self, cid: str) -> Chat | None:
-        return self._chats.get(cid)
+    def get(self, cid: str, owner: str | None = None) -> Chat | None:
+        """The chat, if it exists and (when ``owner`` is given) belongs to that account."""
+        chat = self._chats.get(cid)
+        if chat is None or (owner is not None and chat.owner != owner):
+            return None
+        return chat
 
-    def resolve(self, cid: str, rid: str, rcid: str, persist: bool) -> tuple[Chat, str]:
+    def owned_by(self, owner: str) -> list[Chat]:
+        """The account's chats, most recently updated first."""
+        chats = [chat for chat in self._chats.values() if chat.owner == owner and chat.turns]
+        return sorted(chats, key=lambda chat: chat.updated, reverse=True)
+
+    def delete(self, cid: str, owner: str) -> bool:
+        """Remove the account's chat (again: still True); False when it never was that account's."""
+        if self.get(cid, owner) is None:
+            return self._deleted.get(cid) == owner
+        del self._chats[cid]
+        self._deleted[cid] = owner
+        return True
+
+    def was_deleted(self, cid: str, owner: str) -> bool:
+        return self._deleted.get(cid) == owner
+
+    def find_research(self, research_id: str, owner: str) -> tuple[Chat, str] | None:
+        """The chat holding a research and its state (``awaiting`` or ``done``)."""
+        for chat in self._chats.values():
+            if chat.owner == owner and research_id in chat.research:
+                return chat, chat.research[research_id]
+        return None
+
+    def resolve(self, cid: str, rid: str, rcid: str, persist: bool, owner: str = "") -> tuple[Chat, str]:
         """The chat a request continues, and how it was found: new, continued, unknown_cid, stale_ids."""
         if cid:
-            chat = self._chats.get(cid)
+            chat = self.get(cid, owner)
             if chat is not None and persist:
                 last = chat.turns[-1] if chat.turns else None
                 fresh = last is None or (last.rid == rid and last.rcid == rcid)
                 return chat, "continued" if fresh else "stale_ids"
-        status = "unknown_cid" if cid else "new"
-        chat = Chat(cid=f"c_{_hex16('cid', next(self._counter), cid, rid)}")
+        status = ("deleted_cid" if self.was_deleted(cid, owner) else "unknown_cid") if cid else "new"
+        chat = Chat(cid=f"c_{_hex16('cid', next(self._counter), cid, rid)}", owner=owner)
         if persist:
             self._chats[chat.cid] = chat
         return chat, status

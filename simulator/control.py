@@ -70,9 +70,11 @@ class Control:
         self.requests: list[dict[str, Any]] = []
         self.uploads: list[dict[str, Any]] = []
         self.rotations: list[dict[str, Any]] = []
+        self.rpcs: list[dict[str, Any]] = []  # one entry per RPC of every batchexecute call
 
     def clear(self) -> None:
         self.queues.clear()
+        self.rpcs.clear()
         self.requests.clear()
         self.uploads.clear()
         self.rotations.clear()

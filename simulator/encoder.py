@@ -50,6 +50,16 @@ def error_envelope(status: int, code: int) -> list[object]:
     ]
 
 
+def rpc_envelope(rpc_id: str, payload: object, identifier: str) -> list[object]:
+    """A batchexecute result item: the RPC id, the payload JSON-encoded again, the caller's identifier."""
+    return ["wrb.fr", rpc_id, dumps(payload), None, None, None, identifier]
+
+
+def rpc_rejection(rpc_id: str, code: int, identifier: str) -> list[object]:
+    """The short batchexecute rejection item: no payload, the status at ``[5][0]`` (protocol.md §4)."""
+    return ["wrb.fr", rpc_id, None, None, None, [code], identifier]
+
+
 def trailer(items_before: int, bytes_before: int) -> str:
     """The ``e`` trailer frame; its byte total counts the trailer itself, found by a fixed point."""
     total = bytes_before

@@ -1,5 +1,6 @@
-"""Generated images: a PNG derived from the prompt (seeded by sha256), stamped with the mark, and the
-variants Google's image URLs serve (``=s0`` PNG original, ``=s<N>-rj`` JPEG, ``=d-I`` text hop).
+"""Generated images: a PNG derived from the prompt (seeded by sha256), stamped with the mark unless
+the spec is clean, and the variants Google's image URLs serve (``=s0`` PNG original, ``=s<N>[-rj]``
+resized, no option the small preview; the ``=d-I`` text hops live in ``routes.media``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from PIL import Image
 from simulator.answers import ImageSpec
 from simulator.watermark import stamp
 
+NO_OPTION = "s512-rj"
+
 
 @dataclass(frozen=True)
 class ImageVariant:
@@ -23,8 +26,16 @@ class ImageVariant:
     media_type: str
 
 
+# A prompt asking for a "pure black" image gets one (any case): on black the mark alone shows, which
+# is how the gateway's ``watermark calibrate`` measures its opacity map.
+BLACK_IMAGE_KEYWORD = "pure black"
+
+
 def unmarked_pixels(seed: str, width: int, height: int) -> NDArray[np.uint8]:
-    """A smooth two-colour gradient with a few discs, all chosen by the seed's digest."""
+    """A smooth two-colour gradient with a few discs, all chosen by the seed's digest; all black
+    when the seed (which holds the prompt) asks for a pure black image."""
+    if BLACK_IMAGE_KEYWORD in seed.lower():
+        return np.zeros((height, width, 3), dtype=np.uint8)
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     start = np.array(list(digest[0:3]), dtype=np.float32) * 0.6
     end = np.array(list(digest[3:6]), dtype=np.float32) * 0.6 + 40.0
@@ -44,15 +55,19 @@ def unmarked_pixels(seed: str, width: int, height: int) -> NDArray[np.uint8]:
 
 @lru_cache(maxsize=16)
 def original_png(spec: ImageSpec, watermark_dir: str = "") -> bytes:
-    """The ``=s0`` original: the rendered image with the visible mark, as PNG."""
-    pixels = stamp(unmarked_pixels(spec.seed, spec.width, spec.height), watermark_dir)
+    """The ``=s0`` original: the rendered image with the visible mark (unless clean), as PNG."""
+    pixels = unmarked_pixels(spec.seed, spec.width, spec.height)
+    if spec.marked:
+        pixels = stamp(pixels, watermark_dir)
     buffer = io.BytesIO()
     Image.fromarray(pixels, "RGB").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def variant(spec: ImageSpec, option: str, watermark_dir: str = "") -> ImageVariant | None:
-    """The bytes for a size option after the last ``=``: ``s0``, ``s<N>`` or ``s<N>-rj``."""
+    """The bytes for a size option after the last ``=``: ``s0``, ``s<N>`` or ``s<N>-rj``; no option
+    at all gives the small JPEG preview (research/peers.md §5: "no suffix → ~512 px")."""
+    option = option or NO_OPTION
     png = original_png(spec, watermark_dir)
     if option == "s0":
         return ImageVariant(png, "image/png")

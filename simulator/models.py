@@ -42,8 +42,9 @@ def _flash(ui: str) -> ServedModel:
 
 
 def served_model(account: Account, header: ModeHeader | None, ui: str) -> ServedModel:
-    """Signed-out visitors always get Flash-Lite; free accounts asking for Pro get Flash."""
-    if account.kind is AccountKind.ANONYMOUS:
+    """Signed-out visitors (and expired sessions) always get Flash-Lite; free accounts asking for Pro
+    get Flash."""
+    if not account.session_valid:
         return ServedModel("flash_lite", ANON_HEX, "3.5 Flash-Lite", False, 1)
     if header is None:
         return _flash(ui)

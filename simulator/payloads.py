@@ -24,6 +24,7 @@ class GeneratedImage:
     placeholder: str
     prompt: str
     index: int
+    edited: bool = False  # an image-to-image result: sent at c[12][0]["8"][0] (protocol.md §6.2)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ def _rich(view: CandidateView) -> list[object] | None:
         return [{"65": [[VIDEO_CHIP], view.video_pending_job]}]
     if not view.images and view.video is None:
         return None
+    if view.images and all(image.edited for image in view.images) and view.video is None:
+        # Edit results come as c[12] holding one field object, like the real answers (GA 2026-04).
+        return [{"8": [[_image_entry(image) for image in view.images]]}]
     rich: list[object] = [None] * 60
     if view.images:
         rich[7] = [[_image_entry(image) for image in view.images]]

@@ -18,6 +18,9 @@ class SimulatorSettings(BaseSettings):
     snapshot_chars: int = 24
     rotation_interval: float = 600.0
     video_render_seconds: float = 3.0
+    # 0: "Start research" answers with the report; above 0 it answers with a running stub and the
+    # report is ready that many seconds later (simulator/research_runs.py).
+    research_seconds: float = 0.0
     max_request_bytes: int = 130_000
     upload_delay: float = 0.3
     # Seconds before a signed-out page shows its Sign-in markers (the real page renders them late).

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
+from simulator.research_runs import ResearchRuns
 from simulator.settings import SimulatorSettings
 from simulator.uploads import UploadStore
+from simulator.usage import UsageBook
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,10 @@ class SimState:
         self.chats = ChatStore()
         self.control = Control()
         self.uploads = UploadStore()
+        self.usage = UsageBook()
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}
+        self.research_runs = ResearchRuns()
         self.request_counter = itertools.count(1)
 
     def reset(self) -> None:
@@ -36,8 +40,10 @@ class SimState:
         self.chats.clear()
         self.control.clear()
         self.uploads.clear()
+        self.usage.clear()
         self.images.clear()
         self.videos.clear()
+        self.research_runs.clear()
         self.request_counter = itertools.count(1)
 
     def video_ready(self, job: VideoJob) -> bool:

@@ -27,6 +27,7 @@ from simulator.encoder import BodyWriter, error_envelope, result_envelope
 from simulator.payloads import CandidateView
 from simulator.settings import SimulatorSettings
 from simulator.turns import AnswerPlan, ErrorPlan
+from simulator.usage import quota_payload
 
 ANON_TRAILING_CODE = 1096  # anonymous turns end with a 1096 envelope after the content (protocol.md §5)
 
@@ -121,8 +122,11 @@ def closing_frames(plan: AnswerPlan, *, drift: bool = False) -> Iterator[list[ob
     echo = (plan.model.hex, plan.model.label)
     yield [result_envelope(_content(plan, final_view(plan), True, echo, drift))]
     if plan.persisted:
-        reset = time.time() + 5 * 3600
-        yield [result_envelope(payloads.quota(plan.cid, plan.rid, plan.model.hex, reset))]
+        if plan.quota:
+            yield [result_envelope(quota_payload(plan.cid, plan.rid, plan.model.hex, plan.quota))]
+        else:
+            reset = time.time() + 5 * 3600
+            yield [result_envelope(payloads.quota(plan.cid, plan.rid, plan.model.hex, reset))]
         yield [result_envelope(payloads.context(plan.cid, plan.rid, plan.context_token))]
     else:
         yield [error_envelope(13, ANON_TRAILING_CODE)]

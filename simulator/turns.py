@@ -17,6 +17,7 @@ from simulator.models import ServedModel, UnknownModel, served_model
 from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage
 from simulator.requests import GenerateRequest
 from simulator.state import SimState, VideoJob
+from simulator.usage import Window
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,15 @@ class AnswerPlan:
     context_token: str
     chat_status: str
     locator_token: str
+    quota: list[Window] = field(default_factory=list)  # usage windows after this turn (persisted only)
 
 
-_ACCOUNT_ERRORS = {AccountKind.LIMITED: (8, 1037), AccountKind.BLOCKED: (9, 1060)}
+_ACCOUNT_ERRORS = {
+    AccountKind.LIMITED: (8, 1037),
+    AccountKind.BLOCKED: (9, 1060),
+    AccountKind.TERMS: (9, 1040),
+    AccountKind.REGION: (9, 1060),
+}
 UPLOAD_ERROR = (7, 1100)
 MODEL_ERROR = (9, 1052)
 
@@ -58,7 +65,7 @@ def received_files(state: SimState, account: Account, request: GenerateRequest) 
     files: list[ReceivedFile] = []
     for ref in request.files:
         upload = state.uploads.get(ref.ref)
-        if upload is None or not account.signed_in:
+        if upload is None or not account.session_valid:
             return None
         files.append(
             ReceivedFile(ref.name or upload.name, ref.mime or upload.mime, upload.sha256, len(upload.data))
@@ -80,8 +87,8 @@ def plan_turn(
     files = received_files(state, account, request)
     if files is None:
         return ErrorPlan(*UPLOAD_ERROR)
-    persist = account.signed_in
-    chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist)
+    persist = account.session_valid
+    chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist, account.public_id)
     rid, rcid = state.chats.next_ids(chat, request.prompt)
     turn = len(chat.turns) + 1
     answer = compose(
@@ -93,14 +100,24 @@ def plan_turn(
         model=model,
         tool=request.tool if account.kind is not AccountKind.FREE else None,
         gem=request.gem,
-        signed_in=account.signed_in,
+        signed_in=account.session_valid,
         research_topic=chat.pending_research,
     )
+    pending = chat.pending_research_id
+    if pending and answer.canvas is not None and persist and state.settings.research_seconds > 0:
+        # The research runs on after this turn (simulator/research_runs.py).
+        seconds = state.settings.research_seconds
+        state.research_runs.begin(answer, research_id=pending, cid=chat.cid, rid=rid, seconds=seconds)
+        chat.research[pending] = "running"
     images = _register_images(state, answer, base_url, account)
     video = _register_video(state, answer, base_url, account)
     token = state.chats.context_token(chat, turn) if persist else ""
+    quota: list[Window] = []
     if persist:
-        _record(chat, request.prompt, answer, images, rid, rcid, token)
+        _record(chat, request.prompt, answer, images, video, rid, rcid, token)
+        now = time.time()
+        state.usage.record_turn(account.public_id, now)
+        quota = state.usage.windows(account.public_id, now)
     return AnswerPlan(
         cid=chat.cid,
         rid=rid,
@@ -113,15 +130,31 @@ def plan_turn(
         context_token=token,
         chat_status=status,
         locator_token=_locator_token(rid),
+        quota=quota,
     )
 
 
 def _record(
-    chat: Chat, prompt: str, answer: Answer, images: list[GeneratedImage], rid: str, rcid: str, token: str
+    chat: Chat,
+    prompt: str,
+    answer: Answer,
+    images: list[GeneratedImage],
+    video: tuple[str, str] | None,
+    rid: str,
+    rcid: str,
+    token: str,
 ) -> None:
     urls = [image.url for image in images]
-    planned = answer.research is not None
-    chat.turns.append(Turn(prompt, answer.text, answer.thoughts, urls, rid, rcid, planned))
+    plan = answer.research
+    pending = chat.pending_research_id
+    if pending and answer.canvas is not None:
+        # The "Start research" follow-up delivered the report.
+        chat.research[pending] = "done"
+    research_id = plan.research_id if plan is not None else ""
+    if research_id:
+        chat.research[research_id] = "awaiting"
+    turn = Turn(prompt, answer.text, answer.thoughts, urls, rid, rcid, plan is not None, research_id, video)
+    chat.turns.append(turn)
     chat.context_token = token
 
 
@@ -148,6 +181,7 @@ def _register_images(
                 placeholder=IMAGE_PLACEHOLDER.format(n=index),
                 prompt=spec.prompt,
                 index=index,
+                edited=spec.edited,
             )
         )
     return images

@@ -4,7 +4,12 @@ Gemini blends white over the image, ``out = a*255 + (1-a)*orig`` with a per-pixe
 (research/peers.md §4.1). The real maps (``bg_48.png``/``bg_96.png``: the mark on black, opacity =
 max(R,G,B)/255) are used when present in ``watermark_dir`` or ``../shared/realdata/watermark``;
 otherwise a synthesised sparkle with the same peak opacity (about 0.5) stands in, so the simulator
-works without the shared data.
+works without the shared data. Other mark sizes are the 96 px map resampled, as Google's own
+scaled marks are.
+
+Where the mark sits has changed several times (research/peers.md §4.4); the simulator stamps every
+geometry seen so far, chosen by the image's size and orientation (``placement``), so a client has to
+find the mark rather than assume it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from PIL import Image
 Alpha = NDArray[np.float32]
 
 PEAK_ALPHA = 0.5
+CAPTURED_SIZES = (48, 96)
 _DEFAULT_REAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "watermark"
+
+# 0.5K-class outputs have a long side of at most this many pixels.
+SMALL_LONG_SIDE = 720
+# May-2026 "V2" marks scale with the output: margin round(192 * long side / S), S by the short side.
+V2_MARGIN = 192
+V2_SMALL_SIZE = 36
+V2_REFERENCES = ((566, 2752), (550, 2816), (0, 2848))
 
 
 @dataclass(frozen=True)
@@ -35,10 +48,21 @@ class Placement:
 
 
 def placement(width: int, height: int) -> Placement:
-    """Early-2026 catalogue: 1K-class outputs carry 96 px at margin 64, smaller ones 48 px at 32."""
-    if max(width, height) >= 1000 and min(width, height) >= 512:
-        return Placement(96, 64)
-    return Placement(48, 32)
+    """The geometry table (docs/simulator-contract.md, "Watermark geometry"):
+
+    landscape or square: 0.5K class → 48 px at 32 (V1 / 0.5K catalogue), else 96 px at 64 (early-2026
+    1K/2K/4K catalogue); portrait: both sides over 1024 → 96 px at 192 (V2 large), 0.5K class → 48 px at
+    96 (the downscaled V2 variant), else 36 px at round(192·s) (V2 small, s = long side / S).
+    """
+    long_side, short_side = max(width, height), min(width, height)
+    if width >= height:
+        return Placement(48, 32) if long_side <= SMALL_LONG_SIDE else Placement(96, 64)
+    if short_side > 1024:
+        return Placement(96, V2_MARGIN)
+    if long_side <= SMALL_LONG_SIDE:
+        return Placement(48, 96)
+    reference = next(s for minimum, s in V2_REFERENCES if short_side >= minimum)
+    return Placement(V2_SMALL_SIZE, round(V2_MARGIN * long_side / reference))
 
 
 def synthesised_alpha(size: int) -> Alpha:
@@ -62,12 +86,22 @@ def _real_alpha(directory: Path, size: int) -> Alpha | None:
     return result
 
 
-@lru_cache(maxsize=8)
+def _resampled(alpha: Alpha, size: int) -> Alpha:
+    # Area averaging when shrinking keeps the peak opacity honest; bilinear when growing.
+    method = Image.Resampling.BOX if size < alpha.shape[0] else Image.Resampling.BILINEAR
+    resized = Image.fromarray(alpha, "F").resize((size, size), method)
+    return np.asarray(resized, dtype=np.float32).clip(0.0, 1.0)
+
+
+@lru_cache(maxsize=16)
 def alpha_map(size: int, directory: str = "") -> Alpha:
-    """The opacity map for a ``size`` px mark: the real capture if available, else synthesised."""
+    """The opacity map for a ``size`` px mark: the real capture if available (other sizes resampled
+    from the 96 px one), else the synthesised sparkle."""
     where = Path(directory) if directory else _DEFAULT_REAL_DIR
-    real = _real_alpha(where, size)
-    return real if real is not None else synthesised_alpha(size)
+    if size in CAPTURED_SIZES:
+        real = _real_alpha(where, size)
+        return real if real is not None else synthesised_alpha(size)
+    return _resampled(alpha_map(96, directory), size)
 
 
 def stamp(pixels: NDArray[np.uint8], directory: str = "") -> NDArray[np.uint8]:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
+from tests.support import orphans
 from tests.support.servers import serve
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -20,6 +21,30 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Tag the session's processes (see tests/support/orphans.py) before any test starts one."""
+    session.config.stash[_SESSION_TAG] = orphans.tag_session()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a process a test started (Chromium, Node, a server) is still alive."""
+    tag = session.config.stash.get(_SESSION_TAG, None)
+    left = orphans.wait_for_none(tag, timeout=10) if tag else []
+    if left:
+        orphans.kill(left)
+        listing = "\n  ".join(str(survivor) for survivor in left)
+        session.config.get_terminal_writer().line(
+            f"\nERROR: {len(left)} process(es) started by the tests outlived the session (killed now):"
+            f"\n  {listing}",
+            red=True,
+            bold=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_SESSION_TAG = pytest.StashKey[str]()
 
 
 @pytest.fixture(autouse=True)

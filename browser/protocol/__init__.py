@@ -4,12 +4,26 @@ Layers, each usable alone: ``FrameSplitter`` / ``split_body`` turn body bytes in
 (UTF-16 lengths, frames split anywhere across chunks); ``parse_frame`` turns a frame into envelope
 items; ``jspb_get`` / ``normalise`` read JSPB arrays in dense or ``{"26": ...}`` object form;
 ``TurnDecoder`` / ``decode_turn`` build ``TurnSnapshot``s of one answer; ``check_framing`` lists
-framing-rule violations for fidelity tests. Every decoding failure raises
-``browser.errors.ProtocolError``. Wire layout: research/protocol.md §4-§6.
+framing-rule violations for fidelity tests; ``decode_batchexecute`` turns a side-RPC answer into
+one ``BatchResult`` per RPC (§8) and ``decode_account_status`` reads the ``otAQ7b`` answer (§9.2).
+Every decoding failure raises ``browser.errors.ProtocolError``. Wire layout: research/protocol.md
+§4-§6, §8.
 """
 
 from __future__ import annotations
 
+from browser.protocol._account_status import (
+    ACCOUNT_STATUS_RPC,
+    STATUS_AVAILABLE,
+    STATUS_LOCATION_UNSUPPORTED,
+    STATUS_TERMS_OUTDATED,
+    STATUS_TERMS_PENDING,
+    STATUS_UNAUTHENTICATED,
+    AccountStatusAnswer,
+    OfferedModel,
+    decode_account_status,
+)
+from browser.protocol._batchexecute import BatchResult, decode_batchexecute
 from browser.protocol._envelopes import (
     Envelope,
     ErrorEnvelope,
@@ -29,10 +43,19 @@ from browser.protocol._snapshot import TurnSnapshot, clean_text
 from browser.protocol._turn import TurnDecoder, decode_turn
 
 __all__ = [
+    "ACCOUNT_STATUS_RPC",
+    "STATUS_AVAILABLE",
+    "STATUS_LOCATION_UNSUPPORTED",
+    "STATUS_TERMS_OUTDATED",
+    "STATUS_TERMS_PENDING",
+    "STATUS_UNAUTHENTICATED",
+    "AccountStatusAnswer",
+    "BatchResult",
     "Envelope",
     "ErrorEnvelope",
     "FrameSplitter",
     "GeneratedImage",
+    "OfferedModel",
     "QuotaBucket",
     "QuotaInfo",
     "ResearchInfo",
@@ -48,6 +71,8 @@ __all__ = [
     "XsrfError",
     "check_framing",
     "clean_text",
+    "decode_account_status",
+    "decode_batchexecute",
     "decode_turn",
     "jspb_get",
     "normalise",

@@ -26,13 +26,16 @@ usage estimates count.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.backend import FileInput
+from service.chat.admission import ByteBudget
+from service.chat.files import attached_files, file_label
 from service.chat.images import load_image
-from service.chat.protocol import ChatMessage, ImagePart, TextPart
-from service.errors import InvalidRequest
+from service.chat.protocol import AudioPart, ChatMessage, FilePart, ImagePart, TextPart
+from service.errors import InvalidRequest, PayloadTooLarge
 from service.fetch import FetchPolicy
 
 __all__ = [
@@ -76,6 +79,8 @@ def message_text(message: ChatMessage, first_image: int = 1) -> str:
         elif isinstance(part, ImagePart):
             pieces.append(f"[image {number}]")
             number += 1
+        elif isinstance(part, FilePart | AudioPart):
+            pieces.append(f"[file {file_label(part)}]")  # uploaded after the images (service.chat.files)
     return "\n\n".join(pieces)
 
 
@@ -92,13 +97,35 @@ def fold_messages(messages: Sequence[ChatMessage]) -> str:
 
 
 async def prepare_prompt(
-    messages: Sequence[ChatMessage], *, policy: FetchPolicy, max_images: int, max_prompt_bytes: int
+    messages: Sequence[ChatMessage],
+    *,
+    policy: FetchPolicy,
+    max_images: int,
+    max_prompt_bytes: int,
+    budget: ByteBudget | None = None,
 ) -> PreparedPrompt:
-    """Fold ``messages``, load their images, and move an oversized prompt into ``message.txt``."""
+    """Fold ``messages``, load their images, and move an oversized prompt into ``message.txt``.
+    With a ``budget`` (service.chat.admission), each image may use only what is left of it."""
     urls = [url for message in messages for url in message.image_urls()]
     if len(urls) > max_images:
         raise InvalidRequest(f"At most {max_images} images per request.", param="messages")
-    files = [await load_image(url, policy=policy) for url in urls]
+    files: list[FileInput] = []
+    for url in urls:
+        if budget is None:
+            files.append(await load_image(url, policy=policy))
+            continue
+        if budget.remaining == 0:
+            raise budget.exceeded()
+        capped = dataclasses.replace(policy, max_bytes=min(policy.max_bytes, budget.remaining))
+        try:
+            image = await load_image(url, policy=capped)
+        except PayloadTooLarge:
+            if capped.max_bytes < policy.max_bytes:  # over the request's budget, not the image limit
+                raise budget.exceeded() from None
+            raise
+        budget.charge(len(image.data))
+        files.append(image)
+    files.extend(attached_files(messages, max_bytes=policy.max_bytes))
     folded = fold_messages(messages)
     prompt = folded
     if len(folded.encode()) > max_prompt_bytes:

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from service.chat.compat_wire import (
+    FunctionCall,
+    FunctionCallDelta,
+    FunctionSpec,
+    NamedFunction,
+    NamedToolChoice,
+    ResponseFormat,
+    ToolCall,
+    ToolCallDelta,
+    ToolSpec,
+)
 from service.wire import RequestModel, ResponseModel
 
 __all__ = [
+    "AudioPart",
     "ChatCompletionChunk",
     "ChatCompletionRequest",
     "ChatCompletionResponse",
@@ -24,6 +36,7 @@ __all__ = [
     "ChunkChoice",
     "ContentPart",
     "Delta",
+    "FilePart",
     "ImagePart",
     "ImageURL",
     "ResponseMessage",
@@ -33,8 +46,8 @@ __all__ = [
     "new_completion_id",
 ]
 
-Role = Literal["system", "developer", "user", "assistant"]
-FinishReason = Literal["stop", "length"]
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+FinishReason = Literal["stop", "length", "tool_calls", "function_call"]
 
 
 def new_completion_id() -> str:
@@ -59,14 +72,45 @@ class ImagePart(RequestModel):
     type: Literal["image_url"]
     image_url: ImageURL
 
+    @field_validator("image_url", mode="before")
+    @classmethod
+    def _bare_url(cls, value: Any) -> Any:
+        return {"url": value} if isinstance(value, str) else value  # some clients send the URL bare
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+class FileData(RequestModel):
+    file_data: str | None = None  # a data URL, or bare base64
+    filename: str | None = None
+    file_id: str | None = None
+
+
+class FilePart(RequestModel):
+    """A document, audio or video file (service.chat.files)."""
+
+    type: Literal["file"]
+    file: FileData
+
+
+class InputAudio(RequestModel):
+    data: str  # base64
+    format: str
+
+
+class AudioPart(RequestModel):
+    type: Literal["input_audio"]
+    input_audio: InputAudio
+
+
+ContentPart = Annotated[TextPart | ImagePart | FilePart | AudioPart, Field(discriminator="type")]
 
 
 class ChatMessage(RequestModel):
     role: Role
     content: str | list[ContentPart] | None = None
     name: str | None = None
+    tool_calls: list[ToolCall] | None = None  # assistant turns that called tools
+    tool_call_id: str | None = None  # a ``tool`` message answers this call
+    function_call: FunctionCall | None = None  # legacy assistant call
 
     def text(self) -> str:
         """The message's text: the string, or its text parts joined by blank lines."""
@@ -97,6 +141,14 @@ class ChatCompletionRequest(RequestModel):
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
     user: str | None = None
+    # Emulated through the prompt (service.chat.tools, .structured) and cut here (.limits).
+    tools: list[ToolSpec] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    functions: list[FunctionSpec] | None = None
+    function_call: Literal["none", "auto"] | NamedFunction | None = None
+    response_format: ResponseFormat | None = None
+    stop: str | list[str] | None = None
 
     @property
     def include_usage(self) -> bool:
@@ -112,9 +164,13 @@ class Usage(ResponseModel):
 
 
 class ResponseMessage(ResponseModel):
+    keep_null = frozenset({"content"})
+
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str | None
     reasoning_content: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    function_call: FunctionCall | None = None
 
 
 class Choice(ResponseModel):
@@ -138,6 +194,8 @@ class Delta(ResponseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
     reasoning_content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+    function_call: FunctionCallDelta | None = None
 
 
 class ChunkChoice(ResponseModel):

@@ -6,7 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from service.chat.longrun import is_longrun_model
+from service.chat.longrun_router import longrun_chat
 from service.chat.protocol import ChatCompletionRequest
+from service.images.chat import is_image_model
+from service.images.router import imagen_chat
 from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, cancel_on_disconnect
 
@@ -19,6 +23,10 @@ router = APIRouter()
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
+    if is_image_model(body.model):
+        return await imagen_chat(body, request, gateway, caller.identity)
+    if is_longrun_model(body.model):
+        return await longrun_chat(body, request, gateway, caller.identity)
     settings = gateway.settings
     if body.stream:
         return EventStreamResponse(

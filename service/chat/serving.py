@@ -15,12 +15,25 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
+from browser import GeneratedImage, Media
 from service.backend import Backend, BackendTurn, Snapshot, TurnSpec
 from service.catalog import ModelSpec, can_serve, find_model
+from service.chat.admission import ByteBudget, ImageAdmission
+from service.chat.emulation import (
+    PLAIN,
+    Emulation,
+    Outcome,
+    Retry,
+    assistant_message,
+    call_deltas,
+    delivered,
+    emulation_for,
+    response_message,
+)
 from service.chat.inputs import PreparedPrompt, prepare_prompt
 from service.chat.protocol import (
     ChatCompletionChunk,
@@ -30,20 +43,24 @@ from service.chat.protocol import (
     Choice,
     ChunkChoice,
     Delta,
-    ResponseMessage,
     Usage,
     new_completion_id,
 )
+from service.chat.tools import new_turn_length
 from service.conversations import ChatRef, ConversationStore, conversation_key
 from service.deltas import DeltaTracker
 from service.errors import (
+    CapacityExhausted,
     InvalidRequest,
     ModelNotFound,
     NoHealthyAccount,
     NotImplementedYet,
     UpstreamFailed,
+    UpstreamTimedOut,
 )
 from service.fetch import FetchPolicy
+from service.janitor import ChatJanitor
+from service.reasoning import ReasoningFormat, ReasoningShaper
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +73,8 @@ class ServingOptions:
     max_images: int
     max_prompt_bytes: int
     stop_timeout: float
+    admission: ImageAdmission
+    reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,7 @@ class TurnPlan:
     messages: tuple[ChatMessage, ...]
     continues: ChatRef | None
     prompt_text: str
+    emulation: Emulation = PLAIN  # tools, structured output, limits (service.chat.emulation)
 
 
 def estimate_tokens(text: str) -> int:
@@ -78,31 +98,44 @@ def estimate_tokens(text: str) -> int:
 class ChatService:
     """Serves chat completions on a ``Backend`` with conversation reuse."""
 
-    def __init__(self, backend: Backend, conversations: ConversationStore, options: ServingOptions) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        conversations: ConversationStore,
+        options: ServingOptions,
+        janitor: ChatJanitor | None = None,
+    ) -> None:
         self.backend = backend
         self.conversations = conversations
         self.options = options
+        self.janitor = janitor
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         plan = await self.plan(request, identity)
-        async with AsyncExitStack() as stack:
-            turn, plan = await self._enter(stack, plan)
-            finished = False
-            try:
-                final = await _last_snapshot(turn)
-                finished = True
-            finally:
-                if not finished:
-                    await self._stop(turn)
-            account_id = turn.account_id
-        answer = _raise_if_failed(final)
-        await self._remember(plan, identity, answer.text, account_id, answer.cid)
-        thoughts = answer.thoughts or None
+        seen = _Seen()
+        async with self._positions(plan, seen):
+            async with AsyncExitStack() as stack:
+                turn, plan = await self._enter(stack, plan, seen, identity)
+                finished = False
+                try:
+                    final = await _last_snapshot(turn, seen, plan.emulation.reached)
+                    finished = not seen.cut  # a limit cut the answer short: stop the page
+                finally:
+                    if not finished:
+                        await self._stop(turn)
+                account_id = turn.account_id
+            answer = _raise_if_failed(final)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen)
+            said = assistant_message(outcome, outcome.content)
+            seen.remembered = await self._remember(plan, identity, said, account_id, answer.cid)
+        shaper = ReasoningShaper(self.options.reasoning_format)
+        thoughts, content = shaper.whole(answer.thoughts, outcome.content)
+        message = response_message(outcome, content, thoughts)
         return ChatCompletionResponse(
             model=request.model,
             served_model=answer.served_model_label,
-            choices=[Choice(message=ResponseMessage(content=answer.text, reasoning_content=thoughts))],
-            usage=_usage(plan.prompt_text, answer.text + (answer.thoughts or "")),
+            choices=[Choice(message=message, finish_reason=outcome.finish_reason)],  # type: ignore[arg-type]
+            usage=_usage(plan.prompt_text, delivered(outcome, outcome.content) + (answer.thoughts or "")),
         )
 
     async def stream(
@@ -110,31 +143,46 @@ class ChatService:
     ) -> AsyncIterator[ChatCompletionChunk]:
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
-        async with AsyncExitStack() as stack:
-            turn, plan = await self._enter(stack, plan)
+        seen = _Seen()
+        async with self._positions(plan, seen), AsyncExitStack() as stack:
+            turn, plan = await self._enter(stack, plan, seen, identity)
             finished = False
             try:
                 yield chunks.make(Delta(role="assistant", content=""))
                 text, thoughts = DeltaTracker(), DeltaTracker()
+                shaper, shown = ReasoningShaper(self.options.reasoning_format), plan.emulation.visible
                 final: Snapshot | None = None
                 async for snapshot in turn:
                     final = snapshot
+                    seen.note(turn.account_id, snapshot)
                     chunks.served_model = snapshot.served_model_label or chunks.served_model
-                    delta = _delta(thoughts.update(snapshot.thoughts or ""), text.update(snapshot.text))
+                    reasoning = thoughts.update(snapshot.thoughts or "")
+                    delta = _delta(*shaper.delta(reasoning, text.update(shown(snapshot.text))))
                     if delta is not None:
                         yield chunks.make(delta)
+                    if plan.emulation.reached(snapshot.text):
+                        seen.cut = True
+                        break
                 final = _raise_if_failed(final)
-                delta = _delta(thoughts.finish(final.thoughts or ""), text.finish(final.text))
+                if seen.cut:
+                    await self._stop(turn)
+                finished = True  # the page's answer is over: complete, or stopped just above
+                outcome, final = await self._emulate(plan, final, turn.account_id, seen, stack)
+                reasoning = thoughts.finish(final.thoughts or "")
+                delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
                     yield chunks.make(delta)
-                finished = True
+                for call_delta in call_deltas(outcome):
+                    yield chunks.make(call_delta)
                 if text.diverged:
                     log.warning("streamed text diverged from the final text; the final text was not resent")
                 # What the client received is what it will send back as the assistant message.
-                await self._remember(plan, identity, text.sent, turn.account_id, final.cid)
-                yield chunks.make(Delta(), finish_reason="stop")
+                said = assistant_message(outcome, text.sent or (None if outcome.tool_calls else ""))
+                seen.remembered = await self._remember(plan, identity, said, turn.account_id, final.cid)
+                yield chunks.make(Delta(), finish_reason=outcome.finish_reason)
                 if request.include_usage:
-                    yield chunks.usage(_usage(plan.prompt_text, text.sent + thoughts.sent))
+                    completion = delivered(outcome, text.sent) + thoughts.sent
+                    yield chunks.usage(_usage(plan.prompt_text, completion))
             finally:
                 if not finished:
                     await self._stop(turn)
@@ -147,59 +195,162 @@ class ChatService:
             # tier rule per turn (``paid_only``), for accounts whose tier changes meanwhile.
             raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
         messages = tuple(request.messages)
+        emulation = emulation_for(request)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
         ref = await self._continuable(model, messages, identity)
         if ref is not None:
-            prompt = await self._prepare(messages[-1:])
+            try:
+                tail = messages[-new_turn_length(messages) :]
+                prompt = await self._prepare(emulation.prompt_messages(tail, messages), identity)
+            except BaseException:
+                await asyncio.to_thread(self.conversations.release, ref, touched=False)
+                raise
             spec = _turn_spec(model, prompt, account_id=ref.account_id, chat_id=ref.chat_id)
-            return TurnPlan(model, spec, messages, ref, prompt.text)
-        prompt = await self._prepare(messages)
-        return TurnPlan(model, _turn_spec(model, prompt), messages, None, prompt.text)
+            return TurnPlan(model, spec, messages, ref, prompt.text, emulation)
+        prompt = await self._prepare(emulation.prompt_messages(messages), identity)
+        return TurnPlan(model, _turn_spec(model, prompt), messages, None, prompt.text, emulation)
 
     async def _continuable(
         self, model: ModelSpec, messages: Sequence[ChatMessage], identity: str
     ) -> ChatRef | None:
-        if len(messages) < 2 or messages[-1].role != "user":
+        tail = new_turn_length(messages)  # the last user message, or the tool results after a call
+        if tail == 0 or len(messages) <= tail:
             return None
-        key = conversation_key(identity, model.family.value, messages[:-1])
-        ref = await asyncio.to_thread(self.conversations.lookup, key)
+        key = conversation_key(identity, model.family.value, messages[:-tail])
+        # Only a history that ends at its chat's tip continues it, and one continuation at a time
+        # (service.conversations): a regenerate or a parallel fork gets a new chat instead.
+        ref = await asyncio.to_thread(self.conversations.claim, key)
         if ref is None:
             return None
         if ref.account_id not in {account.id for account in self.backend.accounts()}:
             log.info("conversation's account is gone; starting a new chat with the folded history")
+            await asyncio.to_thread(self.conversations.release, ref, touched=False)
             return None
         return ref
 
-    async def _prepare(self, messages: Sequence[ChatMessage]) -> PreparedPrompt:
+    async def _prepare(self, messages: Sequence[ChatMessage], identity: str) -> PreparedPrompt:
+        if not any(message.image_urls() for message in messages):
+            return await self._prepare_with(messages, None)
+        # Admission before any image is fetched or decoded (service.chat.admission).
+        with self.options.admission.admit(identity) as budget:
+            return await self._prepare_with(messages, budget)
+
+    async def _prepare_with(
+        self, messages: Sequence[ChatMessage], budget: ByteBudget | None
+    ) -> PreparedPrompt:
         return await prepare_prompt(
             messages,
             policy=self.options.fetch_policy,
             max_images=self.options.max_images,
             max_prompt_bytes=self.options.max_prompt_bytes,
+            budget=budget,
         )
 
-    async def _enter(self, stack: AsyncExitStack, plan: TurnPlan) -> tuple[BackendTurn, TurnPlan]:
-        """Lease a turn; a continuation whose account cannot serve now falls back to a new chat.
-        Returns the plan actually sent (the fallback types the folded history, not the new turn)."""
+    async def _enter(
+        self, stack: AsyncExitStack, plan: TurnPlan, seen: _Seen, identity: str
+    ) -> tuple[BackendTurn, TurnPlan]:
+        """Lease a turn; a continuation whose account cannot serve now (gone, cooling, busy, or
+        failing before any content) falls back to a new chat on any fitting account. Returns the
+        plan actually sent (the fallback types the folded history, not the new turn)."""
+        if plan.continues is None:
+            turn = await stack.enter_async_context(self.backend.turn(plan.spec))
+            seen.entered = True
+            return turn, plan
+        attempt = AsyncExitStack()
         try:
-            return await stack.enter_async_context(self.backend.turn(plan.spec)), plan
-        except NoHealthyAccount:
-            if plan.continues is None:
-                raise
-            log.info("conversation's account cannot serve now; starting a new chat")
-        prompt = await self._prepare(plan.messages)
+            leased = await attempt.enter_async_context(self.backend.turn(plan.spec))
+            # A pinned turn cannot move to another account itself: wait for its first content.
+            turn = await _Primed.start(leased)
+        except _PRE_CONTENT_FAILURES as exc:
+            await attempt.aclose()  # the lease on the pinned account goes back before the fallback
+            log.info("conversation's account cannot serve now (%s); starting a new chat", type(exc).__name__)
+        except BaseException:
+            await attempt.aclose()
+            raise
+        else:
+            await stack.enter_async_context(attempt)
+            seen.entered = True
+            return turn, plan
+        # The continued chat was never typed into: its tip is free for its own next turn.
+        await asyncio.to_thread(self.conversations.release, plan.continues, touched=False)
+        seen.released = True
+        prompt = await self._prepare(plan.emulation.prompt_messages(plan.messages), identity)
         fresh = replace(plan, spec=_turn_spec(plan.model, prompt), continues=None, prompt_text=prompt.text)
-        return await stack.enter_async_context(self.backend.turn(fresh.spec)), fresh
+        turn = await stack.enter_async_context(self.backend.turn(fresh.spec))
+        seen.entered, seen.plan = True, fresh
+        return turn, fresh
+
+    @contextlib.asynccontextmanager
+    async def _positions(self, plan: TurnPlan, seen: _Seen) -> AsyncIterator[None]:
+        """Close the turn's bookkeeping: a claim that did not end in an answered turn is released
+        (the chat is dead when the prompt may have reached it), and a chat that will not be
+        continued goes to the janitor (``delete_chats``)."""
+        try:
+            yield
+        finally:
+            continued = (seen.plan or plan).continues
+            if plan.continues is not None and not seen.released and not seen.remembered:
+                await asyncio.to_thread(self.conversations.release, plan.continues, touched=seen.entered)
+                if seen.entered and self.janitor is not None:
+                    self.janitor.chat_dead(plan.continues.account_id, plan.continues.chat_id)
+            if (
+                self.janitor is not None
+                and not seen.remembered
+                and seen.chat is not None
+                and (continued is None or seen.chat[1] != continued.chat_id)
+            ):
+                self.janitor.chat_unkept(*seen.chat)
 
     async def _remember(
-        self, plan: TurnPlan, identity: str, answer: str, account_id: str, chat_id: str | None
-    ) -> None:
+        self, plan: TurnPlan, identity: str, answer: str | ChatMessage, account_id: str, chat_id: str | None
+    ) -> bool:
+        """Map the history with this answer to the chat's new tip; False when there is no chat."""
         if not chat_id:
-            return
-        history = (*plan.messages, ChatMessage(role="assistant", content=answer))
+            return False
+        said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
+        history = (*plan.messages, said)
         key = conversation_key(identity, plan.model.family.value, history)
-        await asyncio.to_thread(self.conversations.remember, key, ChatRef(account_id, chat_id))
+        continued = plan.continues
+        if continued is not None and continued.chat_id != chat_id:
+            # Answered in another chat than the one claimed: the claimed one may hold the prompt.
+            await asyncio.to_thread(self.conversations.release, continued, touched=True)
+            continued = None
+        await asyncio.to_thread(self.conversations.advance, key, account_id, chat_id, continued)
+        return True
+
+    async def _emulate(
+        self,
+        plan: TurnPlan,
+        answer: Snapshot,
+        account_id: str,
+        seen: _Seen,
+        lease: AsyncExitStack | None = None,
+    ) -> tuple[Outcome, Snapshot]:
+        """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
+        valid tool call, invalid JSON), ask once more in the same chat, the lease given back first."""
+        outcome = plan.emulation.read(answer.text, completed=answer.completed and not seen.cut, retried=False)
+        if not isinstance(outcome, Retry):
+            return outcome, answer
+        if not answer.cid:
+            raise UpstreamFailed("Gemini's answer did not hold what was asked, and no chat to ask again in.")
+        if lease is not None:
+            await lease.aclose()
+        spec = replace(plan.spec, prompt=outcome.prompt, files=(), account_id=account_id, chat_id=answer.cid)
+        seen.cut = False
+        async with self.backend.turn(spec) as turn:
+            finished = False
+            try:
+                final = await _last_snapshot(turn, seen, plan.emulation.reached)
+                finished = not seen.cut
+            finally:
+                if not finished:
+                    await self._stop(turn)
+        again = _raise_if_failed(final)
+        retried = plan.emulation.read(again.text, completed=again.completed and not seen.cut, retried=True)
+        if isinstance(retried, Retry):  # read(retried=True) answers or raises; never asks again
+            raise UpstreamFailed("Gemini's answer did not hold what was asked.")
+        return retried, again
 
     async def _stop(self, turn: BackendTurn) -> None:
         """Stop an unfinished answer on the page, bounded; the lease returns either way."""
@@ -229,11 +380,78 @@ def _turn_spec(
     return replace(spec, files=prompt.files, account_id=account_id, chat_id=chat_id)
 
 
-async def _last_snapshot(turn: BackendTurn) -> Snapshot | None:
+async def _last_snapshot(
+    turn: BackendTurn, seen: _Seen, reached: Callable[[str], bool] | None = None
+) -> Snapshot | None:
+    """The turn's last snapshot; with ``reached``, the first whose text reaches a limit (``seen.cut``)."""
     final: Snapshot | None = None
     async for snapshot in turn:
         final = snapshot
+        seen.note(turn.account_id, snapshot)
+        if reached is not None and reached(snapshot.text):
+            seen.cut = True
+            break
     return final
+
+
+# What a continuation's pinned account may fail with before any content; any fitting account may
+# do better with the folded history (invalid requests and the like would fail there too).
+_PRE_CONTENT_FAILURES = (NoHealthyAccount, CapacityExhausted, UpstreamFailed, UpstreamTimedOut)
+
+
+class _Primed:
+    """A turn whose first snapshot was already read (``start``), given again first on iteration."""
+
+    def __init__(self, turn: BackendTurn, snapshots: AsyncIterator[Snapshot], first: Snapshot | None) -> None:
+        self._turn = turn
+        self._snapshots = snapshots
+        self._first = first
+
+    @classmethod
+    async def start(cls, turn: BackendTurn) -> _Primed:
+        snapshots = aiter(turn)
+        first = await anext(snapshots, None)
+        return cls(turn, snapshots, first)
+
+    @property
+    def account_id(self) -> str:
+        return self._turn.account_id
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        return self._replay()
+
+    async def _replay(self) -> AsyncIterator[Snapshot]:
+        first, self._first = self._first, None
+        if first is not None:
+            yield first
+        async for snapshot in self._snapshots:
+            yield snapshot
+
+    async def stop(self) -> None:
+        await self._turn.stop()
+
+    async def fetch_media(self, url: str) -> Media:
+        return await self._turn.fetch_media(url)
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        return await self._turn.fetch_original(image)
+
+
+@dataclass
+class _Seen:
+    """What one request's turn got to: whether it was leased (the prompt may have reached the
+    page), the chat it ran in, whether its answer was remembered, whether its claim was released."""
+
+    entered: bool = False
+    released: bool = False
+    remembered: bool = False
+    chat: tuple[str, str] | None = None  # (account id, chat id)
+    plan: TurnPlan | None = None  # the plan actually sent, when a fallback replaced the first
+    cut: bool = False  # a limit (stop, max_tokens) ended the answer before the page did
+
+    def note(self, account_id: str, snapshot: Snapshot) -> None:
+        if snapshot.cid:
+            self.chat = (account_id, snapshot.cid)
 
 
 def _raise_if_failed(final: Snapshot | None) -> Snapshot:

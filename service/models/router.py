@@ -1,24 +1,37 @@
 """HTTP routes listing the catalog, each model marked with whether the current accounts can serve
-it (``available``, an extra field beside OpenAI's ``id``/``object``/``created``/``owned_by``)."""
+it (``available``, an extra field beside OpenAI's ``id``/``object``/``created``/``owned_by``) and
+which of the accounts' own page models would serve it (``upstream_models``: the hex and picker
+label each account's page offers for the model's family, as its account-status answer lists them)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import ClassVar, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.catalog import CATALOG, ModelSpec, can_serve, find_model
+from service.catalog import CATALOG, AccountCapabilities, ModelSpec, find_model, fitting_accounts
 from service.errors import ModelNotFound
 from service.state import CallerDep, GatewayDep
 from service.wire import ResponseModel
 
-__all__ = ["ModelCard", "ModelList", "router"]
+__all__ = ["ModelCard", "ModelList", "UpstreamModel", "router"]
 
 router = APIRouter()
 
 # A fixed creation time: the catalog is data, not something created at runtime.
 CATALOG_CREATED = 1735689600
+
+
+class UpstreamModel(ResponseModel):
+    """A model of the Gemini page: its wire ``id`` (16 hex digits; null when only the page's menu
+    was read) and its picker ``label``."""
+
+    keep_null: ClassVar[frozenset[str]] = frozenset({"id"})
+
+    id: str | None
+    label: str
 
 
 class ModelCard(ResponseModel):
@@ -30,6 +43,7 @@ class ModelCard(ResponseModel):
     family: str
     output: str
     image_input: bool
+    upstream_models: list[UpstreamModel]
 
 
 class ModelList(ResponseModel):
@@ -37,14 +51,25 @@ class ModelList(ResponseModel):
     data: list[ModelCard]
 
 
+def _upstream(accounts: Iterable[AccountCapabilities], family: str) -> list[UpstreamModel]:
+    """The page models of ``family`` that the accounts offer, each once, in picker order."""
+    seen: dict[tuple[str | None, str], UpstreamModel] = {}
+    for account in accounts:
+        for model in account.models:
+            if model.family == family:
+                seen.setdefault((model.hex, model.label), UpstreamModel(id=model.hex, label=model.label))
+    return list(seen.values())
+
+
 def _card(spec: ModelSpec, gateway: GatewayDep) -> ModelCard:
-    available = spec.chat_ready and can_serve(spec, gateway.backend.accounts())
+    fitting = fitting_accounts(spec, gateway.backend.accounts())
     return ModelCard(
         id=spec.name,
-        available=available,
+        available=spec.chat_ready and bool(fitting),
         family=spec.family.value,
         output=spec.output.value,
         image_input=spec.image_input,
+        upstream_models=_upstream(fitting, spec.family.value),
     )
 
 

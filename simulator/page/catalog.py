@@ -151,9 +151,18 @@ def default_mode(ui: str, tier: str) -> Mode:
 
 
 def catalog_json(ui: str, tier: str) -> dict[str, object]:
-    """The part of the page configuration that the picker and the request builder read."""
+    """The part of the page configuration that the picker and the request builder read.
+
+    ``catalogue`` is the UI generation's full list (labels, test ids, codes); the page keeps what the
+    account status RPC (otAQ7b) offers. ``modes``/``tools`` (the tier's) are its fallback when that
+    answer is missing or lists no models.
+    """
     return {
         "modes": [asdict(mode) for mode in modes_for(ui, tier)],
         "tools": [asdict(tool) for tool in tools_for(ui, tier)],
+        "catalogue": {
+            "modes": [asdict(mode) for mode in modes_for(ui, "paid")],
+            "tools": [asdict(tool) for tool in tools_for(ui, "paid")],
+        },
         "capacity": {"paid": 2, "free": 1}.get(tier, 1),
     }

@@ -10,6 +10,7 @@ import json
 from html import escape
 from pathlib import Path
 
+from simulator.gems import system_gem
 from simulator.page.catalog import catalog_json, default_mode, tools_for
 from simulator.page.model import PageModel
 
@@ -21,10 +22,6 @@ _CHAT_HISTORY = (
     '<infinite-scroller id="chat-history" class="chat-history" data-test-id="chat-history-container">'
     "</infinite-scroller>"
 )
-
-_GEMS = {
-    "storybook": ("Storybook", "Create a one-of-a-kind illustrated storybook with art and narration."),
-}
 
 
 def script_json(value: object) -> str:
@@ -126,7 +123,8 @@ def _late(model: PageModel, html: str) -> str:
 def _gem_header(model: PageModel) -> str:
     if model.gem is None:
         return ""
-    name, description = _GEMS.get(model.gem, (model.gem.replace("-", " ").title(), ""))
+    gem = system_gem(model.gem)
+    name, description = (gem.name, gem.description) if gem else (model.gem.replace("-", " ").title(), "")
     return f"""<bot-info-card class="bot-info-card" data-gem-id="{escape(model.gem)}">
 <h1 class="bot-name" data-test-id="bot-name">{escape(name)}</h1>
 <p class="bot-description" data-test-id="bot-description">{escape(description)}</p>

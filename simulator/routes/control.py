@@ -71,6 +71,17 @@ async def clear_rotations(request: Request) -> dict[str, bool]:
     return {"cleared": True}
 
 
+@router.get("/rpcs")
+async def rpcs_log(request: Request) -> list[dict[str, Any]]:
+    return sim(request).control.rpcs
+
+
+@router.delete("/rpcs")
+async def clear_rpcs(request: Request) -> dict[str, bool]:
+    sim(request).control.rpcs.clear()
+    return {"cleared": True}
+
+
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, bool]:
     sim(request).reset()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from simulator.accounts import Account, AccountKind
+from simulator.control import UsageLimitBehaviour
 from simulator.models import FLASH_HEX
 from simulator.requests import GenerateRequest, RequestRejected, check_xsrf, parse_generate
 from simulator.routes.common import account_of, base_url, sim
@@ -126,6 +127,9 @@ async def stream_generate(request: Request) -> Response:
     seed = f"{entry['id']}:{parsed.prompt}"
     forced = behaviour_error(behaviour, FLASH_HEX)
     if forced is not None:
+        if isinstance(behaviour, UsageLimitBehaviour) and account.session_valid:
+            # jSf9Qc then reports the 5-hour window used up until the same reset time.
+            state.usage.exhaust(account.public_id, time.time() + behaviour.reset_seconds)
         return _error_response(entry, forced, seed, chunked)
     plan = plan_turn(state, account, parsed, base_url(request))
     if isinstance(plan, ErrorPlan):

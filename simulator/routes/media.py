@@ -1,4 +1,4 @@
-"""Generated media URLs: ``/gg-dl/<token>=<option>`` images with their text hop, and video downloads."""
+"""Generated media URLs: ``/gg-dl/<token>=<option>`` images with their text hops, and video downloads."""
 
 from __future__ import annotations
 
@@ -24,20 +24,24 @@ def _forbidden(request: Request) -> Response | None:
     return None
 
 
-def _image(request: Request, rest: str, hop: bool) -> Response:
+def _image(request: Request, rest: str, hop: str) -> Response:
+    """``/gg-dl/<token>[=<option>]``; ``=d-I`` starts the download chain of protocol.md §7: two
+    text/plain hops (``/rd-gg/``, then ``/rd-gg-dl/``), then the original's bytes."""
     denied = _forbidden(request)
     if denied is not None:
         return denied
-    token, _, option = rest.rpartition("=")
+    token, _, option = rest.rpartition("=") if "=" in rest else (rest, "", "")
     state = sim(request)
     spec = state.images.get(token)
     if spec is None:
         return PlainTextResponse("Not Found", status_code=404)
     directory = state.settings.watermark_dir
-    if option == "d-I" and not hop:
-        # Google answers the download option with the next hop as text; cookies go on each hop.
+    # Google answers the download option with the next hop as text; cookies go on each hop.
+    if hop == "" and option.startswith("d-I"):
+        return PlainTextResponse(f"{base_url(request)}/rd-gg/{token}=d-I?alr=yes")
+    if hop == "rd-gg":
         return PlainTextResponse(f"{base_url(request)}/rd-gg-dl/{token}=s0")
-    if hop:
+    if hop == "rd-gg-dl":
         return Response(original_png(spec, directory), media_type="image/png")
     served = variant(spec, option, directory)
     if served is None:
@@ -47,12 +51,17 @@ def _image(request: Request, rest: str, hop: bool) -> Response:
 
 @router.get("/gg-dl/{rest:path}")
 async def generated_image(request: Request, rest: str) -> Response:
-    return _image(request, rest, hop=False)
+    return _image(request, rest, hop="")
+
+
+@router.get("/rd-gg/{rest:path}")
+async def generated_image_first_hop(request: Request, rest: str) -> Response:
+    return _image(request, rest, hop="rd-gg")
 
 
 @router.get("/rd-gg-dl/{rest:path}")
 async def generated_image_hop(request: Request, rest: str) -> Response:
-    return _image(request, rest, hop=True)
+    return _image(request, rest, hop="rd-gg-dl")
 
 
 @router.get("/download")

@@ -51,7 +51,8 @@ def _page(request: Request, gem: str | None = None, cid: str | None = None) -> R
     chat_view: dict[str, object] | None = None
     missing = False
     if cid is not None:
-        chat = sim(request).chats.get(f"c_{cid}") if account.signed_in else None
+        chats = sim(request).chats
+        chat = chats.get(f"c_{cid}", account.public_id) if account.session_valid else None
         chat_view = chat.page_view() if chat is not None else None
         missing = chat is None
     model = PageModel(

@@ -88,6 +88,9 @@ async def test_new_chats_skip_navigation_and_follow_ups_continue(
                 pass
         # The tab goes back to /app in the background.
         await asyncio.wait_for(loads.blank.wait(), 15)
+        # From now on the grace period outlasts the test, so "straight after the turn" below is an
+        # order of events, not a race against the 0.5 s default.
+        pool._accounts["main"]._blank._delay = 600
 
         before = len(loads.paths)
         async with pool.turn(TurnRequest(prompt="blank tabs second", mode=ModeFamily.FLASH)) as second:

@@ -12,7 +12,7 @@ import pytest
 from browser import _pool
 from browser._accounts import AccountSpec, AccountState
 from browser._capture import BodyCapture
-from browser._pool import BrowserPool, _final_snapshot, has_content
+from browser._pool import BrowserPool, _final_snapshot, shows_answer
 from browser._requests import TurnRequest
 from browser.errors import ProtocolError
 from browser.protocol import TurnDecoder, decode_turn
@@ -34,14 +34,14 @@ def test_a_body_cut_before_content_is_left_to_the_page() -> None:
     decoder = TurnDecoder()
     decoder.feed(_first_frame_only(streamed_answer("hello there, a whole answer")))
     last = _final_snapshot(decoder)
-    assert not has_content(last) and last.rid is not None
+    assert not shows_answer(last) and last.rid is not None
 
 
 def test_a_body_cut_after_content_is_an_error() -> None:
     body = streamed_answer("hello there, a whole answer")
     decoder = TurnDecoder()
     decoder.feed(body[: body.rindex(b'[["di"')])  # everything up to the stats frame, no trailer
-    assert has_content(decoder.snapshot)
+    assert shows_answer(decoder.snapshot)
     with pytest.raises(ProtocolError):
         _final_snapshot(decoder)
 

@@ -4,7 +4,9 @@ the pool runs turns there and leaves the remote browser running when it closes."
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from browser._settings import DEFAULT_ARGS
 from tests.browser.conftest import cookie
 from tests.browser.test_browser_pool import _settings
 from tests.conftest import CHROMIUM_PATH
+from tests.support.orphans import group_members
 from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,12 +44,23 @@ def _wait_for_line(log: Path, pattern: re.Pattern[str], process: subprocess.Pope
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    """Stop the whole process group: ``playwright run-server`` is a wrapper whose Node child (and
+    Chromium's helpers) outlive a signal to the wrapper alone. Fails when a member survives."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+        deadline = time.monotonic() + 10
+        while group_members(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not group_members(process.pid):
+            break
+    assert not group_members(process.pid), f"processes of group {process.pid} survived"
 
 
 @pytest.fixture
@@ -65,6 +79,7 @@ def remote_chromium(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
             ],
             stdout=subprocess.DEVNULL,
             stderr=sink,  # a file, not a pipe: Chromium logs a lot and a full pipe would block it
+            start_new_session=True,  # its own process group, so that ``_stop`` reaches every helper
         )
     try:
         yield _wait_for_line(log, _DEVTOOLS, process), process
@@ -103,7 +118,10 @@ def playwright_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[by
     command = [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1"]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*command, "--port", str(free_port()), "--unsafe"], stdout=sink, stderr=subprocess.STDOUT
+            [*command, "--port", str(free_port()), "--unsafe"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the wrapper and its Node child in one group, stopped together
         )
     try:
         yield _wait_for_line(log, _LISTENING, process), process

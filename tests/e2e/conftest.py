@@ -72,9 +72,11 @@ def marker() -> str:
 
 
 @contextmanager
-def running_stack(data_dir: Path, kinds: Sequence[str], *, ui: str = "mid2026") -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path, kinds: Sequence[str], *, ui: str = "mid2026", **overrides: Any
+) -> Iterator[Stack]:
     """A simulator (page generation ``ui``) and a gateway with one account per simulator account kind
-    (``paid``, ``free``)."""
+    (``paid``, ``free``); ``overrides`` are further gateway settings."""
     from simulator.app import create_app as create_simulator
     from simulator.settings import SimulatorSettings
 
@@ -89,6 +91,7 @@ def running_stack(data_dir: Path, kinds: Sequence[str], *, ui: str = "mid2026") 
             accounts=tuple(
                 AccountConfig(name=f"e2e-{kind}", psid=SecretStr(f"{kind}-e2e-{run}")) for kind in kinds
             ),
+            **overrides,
         )
         stack = Stack(url="", sim_url=sim_url, settings=settings, ui=ui)
 

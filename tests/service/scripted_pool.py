@@ -92,6 +92,9 @@ class ScriptedPool:
     leases: int = 0
     released: int = 0
     stops: int = 0
+    deleted: list[tuple[str, str]] = field(default_factory=list)
+    delete_error: BrowserError | None = None
+    deletion_seen: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def queue(self, *scripts: Script) -> None:
@@ -99,6 +102,12 @@ class ScriptedPool:
 
     def accounts(self) -> list[AccountInfo]:
         return list(self.account_list)
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        if self.delete_error is not None:
+            raise self.delete_error
+        self.deleted.append((account_id, chat_id))
+        self.deletion_seen.set()
 
     def turn(self, request: TurnRequest) -> ScriptedLease:
         self.requests.append(request)

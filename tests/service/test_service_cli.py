@@ -69,6 +69,7 @@ def _captured_binds(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[st
         return 0
 
     monkeypatch.setenv(SUPERVISED_ENV, "1")  # serve in this process instead of a child
+    monkeypatch.setattr(cli, "_port_free", lambda host, port: True)  # nothing binds here
     monkeypatch.setenv("GATEWAY_API_KEYS", "sk-cli")
     monkeypatch.setattr(cli.uvicorn, "run", fake_run)
     monkeypatch.setattr(cli, "_demo", fake_demo)

@@ -62,17 +62,24 @@ async def test_error_after_first_byte_is_one_error_event_then_done() -> None:
 
 
 async def test_keep_alive_fills_silences_without_losing_items() -> None:
+    # The silence lasts until the client has seen two keep-alives: an order of events, not a clock.
+    heard = asyncio.Event()
+
     async def items() -> AsyncIterator[BaseModel]:
         yield Item(n=1)
-        await asyncio.sleep(0.35)
+        await heard.wait()
         yield Item(n=2)
 
-    events = await _collect(sse_events(items(), keep_alive=0.1))
-    assert events[0] == 'data: {"n":1,"note":null}\n\n' and events[-2:] == [
-        'data: {"n":2,"note":null}\n\n',
-        DONE,
-    ]
-    assert 1 <= events.count(KEEP_ALIVE) <= 4  # timing on a shared machine: at least one
+    events: list[str] = []
+    async with asyncio.timeout(10):
+        async for event in sse_events(items(), keep_alive=0.05):
+            events.append(event)
+            if events.count(KEEP_ALIVE) == 2:
+                heard.set()
+    assert events[0] == 'data: {"n":1,"note":null}\n\n'
+    assert events[-2:] == ['data: {"n":2,"note":null}\n\n', DONE]
+    silence = events[1:-2]
+    assert len(silence) >= 2 and set(silence) == {KEEP_ALIVE}
     assert KEEP_ALIVE == ": keep-alive\n\n"
 
 
@@ -82,7 +89,7 @@ async def test_closing_early_cancels_the_pending_item_and_runs_the_source_cleanu
     async def items() -> AsyncIterator[int]:
         try:
             yield 1
-            await asyncio.sleep(30)
+            await asyncio.Event().wait()  # silent until the consumer goes away
             yield 2
         finally:
             await asyncio.sleep(0)  # cleanup may await (stop the page, give the lease back)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
+from typing import Any
 
 import httpx
 import numpy as np
@@ -87,7 +89,7 @@ def _check_marked_original(
 
 
 def test_original_png_carries_the_mark_bottom_right(sim: str) -> None:
-    _check_marked_original(sim, "a lighthouse at dusk", {(1024, 1024), (1408, 768)}, 96, 64)
+    _check_marked_original(sim, "a lighthouse at dusk", {(2048, 2048), (2048, 1152)}, 96, 64)
 
 
 def test_half_k_prompt_gets_a_small_image_with_the_small_mark(sim: str) -> None:
@@ -98,14 +100,38 @@ def test_half_k_keyword_picks_both_small_sizes_and_only_them() -> None:
     small = {(s.width, s.height) for i in range(40) for s in image_specs(f"0.5K fox {i}", 1, "c", 1)}
     large = {(s.width, s.height) for i in range(40) for s in image_specs(f"fox {i}", 1, "c", 1)}
     assert small == {(512, 512), (688, 384)}
-    assert large == {(1024, 1024), (1408, 768)}
+    assert large == {(2048, 2048), (2048, 1152)}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size"),
+    [
+        ("a fox, aspect ratio 16:9", (2048, 1152)),
+        ("a fox, Aspect Ratio 9:16", (1152, 2048)),
+        ("a fox (aspect ratio 3:2)", (2048, 1360)),
+        ("a fox, aspect ratio 1:1", (2048, 2048)),
+        ("a 0.5K fox, aspect ratio 9:16", (384, 688)),
+        ("a 0.5K fox, aspect ratio 4:3", (688, 512)),
+    ],
+)
+def test_aspect_ratio_in_the_prompt_sets_the_size(prompt: str, size: tuple[int, int]) -> None:
+    assert {(s.width, s.height) for s in image_specs(prompt, 2, "c", 1)} == {size}
+
+
+def _size(response: httpx.Response) -> tuple[int, int]:
+    width, height = Image.open(io.BytesIO(response.content)).size
+    return width, height
 
 
 def test_preview_is_jpeg_and_size_options_work(sim: str) -> None:
     _, urls = _images(sim, "two cats")
     preview = _get(urls[0])
     assert preview.headers["content-type"] == "image/jpeg" and preview.content[:2] == b"\xff\xd8"
-    assert max(Image.open(io.BytesIO(preview.content)).size) == 1024
+    assert max(_size(preview)) == 1024
+    # The original is larger than the preview the page shows, so the two can be told apart.
+    assert max(_size(_get(urls[0].replace("=s1024-rj", "=s0")))) == 2048
+    bare = _get(urls[0].removesuffix("=s1024-rj"))
+    assert bare.headers["content-type"] == "image/jpeg" and max(_size(bare)) == 512
     large = _get(urls[0].replace("=s1024-rj", "=s2048-rj"))
     assert large.headers["content-type"] == "image/jpeg"
     small = _get(urls[0].replace("=s1024-rj", "=s512"))
@@ -115,14 +141,64 @@ def test_preview_is_jpeg_and_size_options_work(sim: str) -> None:
     )
 
 
-def test_download_option_answers_the_next_hop_as_text(sim: str) -> None:
+def test_download_option_answers_two_text_hops_then_the_original(sim: str) -> None:
     _, urls = _images(sim, "a red kite")
-    hop = _get(urls[0].replace("=s1024-rj", "=d-I") + "?alr=yes")
-    assert hop.headers["content-type"].startswith("text/plain")
-    assert "/rd-gg-dl/" in hop.text and hop.text.endswith("=s0")
-    final = _get(hop.text)
+    first = _get(urls[0].removesuffix("=s1024-rj") + "=d-I?alr=yes")
+    assert first.headers["content-type"].startswith("text/plain") and "/rd-gg/" in first.text
+    second = _get(first.text)
+    assert second.headers["content-type"].startswith("text/plain")
+    assert "/rd-gg-dl/" in second.text and second.text.endswith("=s0")
+    final = _get(second.text)
     assert final.headers["content-type"] == "image/png"
     assert final.content == _get(urls[0].replace("=s1024-rj", "=s0")).content
+    assert _get(first.text, account=None).status_code == 403  # cookies are needed on every hop
+
+
+def test_clean_keyword_gives_an_unmarked_original(sim: str) -> None:
+    prompt = "an unmarked lighthouse, aspect ratio 1:1"
+    cid, urls = _images(sim, prompt)
+    original = np.asarray(Image.open(io.BytesIO(_get(urls[0].replace("=s1024-rj", "=s0")).content)))
+    assert (original == unmarked_pixels(f"{cid}:1:0:{prompt}", 2048, 2048)).all()
+
+
+def _upload_image(sim: str, data: bytes, name: str) -> list[Any]:
+    response = httpx.post(
+        f"{sim}/upload",
+        files={"file": (name, data, "image/png")},
+        headers={"Push-ID": "feeds/mcudyrk2a4khkz", "X-Tenant-Id": "bard-storage"},
+        cookies=cookies("paid-alice"),
+        timeout=10,
+    )
+    assert response.status_code == 200
+    return [[response.text, 1, None, "image/png"], name]
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _edit(sim: str, prompt: str, inputs: list[bytes]) -> tuple[list[Any], NDArray[np.uint8]]:
+    files = [_upload_image(sim, data, f"in{i}.png") for i, data in enumerate(inputs)]
+    decoded = decode(generate(sim, prompt, tool=TOOL_IMAGE, files=files).content)
+    rich = decoded.candidates[-1][12]
+    url = rich[0]["8"][0][0][0][3][3]
+    original = _get(url.replace("=s1024-rj", "=s0"))
+    return rich, np.asarray(Image.open(io.BytesIO(original.content)).convert("RGB"))
+
+
+def test_edit_results_sit_in_field_8_and_depend_on_every_input(sim: str) -> None:
+    red, blue, green = _png((255, 0, 0)), _png((0, 0, 255)), _png((0, 255, 0))
+    prompt = "unmarked: put them side by side, aspect ratio 16:9"
+    rich, both = _edit(sim, prompt, [red, blue])
+    assert len(rich) == 1 and set(rich[0]) == {"8"}  # not c[12][7][0]: the edit layout
+    digests = ",".join(hashlib.sha256(data).hexdigest() for data in (red, blue))
+    assert both.shape == (1152, 2048, 3)
+    assert (both == unmarked_pixels(f"edit:{prompt}:{digests}", 2048, 1152)).all()
+    _, other_second = _edit(sim, prompt, [red, green])
+    _, other_prompt = _edit(sim, prompt + "!", [red, blue])
+    assert not np.array_equal(both, other_second) and not np.array_equal(both, other_prompt)
 
 
 def test_images_need_cookies(sim: str) -> None:

@@ -1,8 +1,9 @@
-// Boots the simulated app page: reads the tokens and configuration the server embedded, wires the
-// editor, menus and send button, sends StreamGenerate with XMLHttpRequest, renders the streamed
-// snapshots, and keeps the session's cookies rotating while signed in.
+// Boots the simulated app page: reads the tokens and configuration the server embedded, asks the
+// account status RPC (otAQ7b) which modes and tools this account may use, wires the editor, menus
+// and send button, sends StreamGenerate with XMLHttpRequest, renders the streamed snapshots, and
+// keeps the session's cookies rotating while signed in. Side RPCs go through rpc.js.
 
-import { h, icon } from "./dom.js";
+import { h, icon, snackbar } from "./dom.js";
 import { Editor } from "./editor.js";
 import { FrameReader } from "./framing.js";
 import { wireComposerMenus } from "./menus.js";
@@ -10,12 +11,18 @@ import { ModePicker } from "./modes.js";
 import { buildStreamGenerate, newUuid } from "./request.js";
 import { applyFrame, emptyAnswer } from "./snapshot.js";
 import { ImmersivePanels, TurnView, errorText } from "./conversation.js";
+import { callRpc } from "./rpc.js";
+import { listPayload, renderConversations } from "./sidenav.js";
 import { Tools } from "./tools.js";
 import { Uploads } from "./uploads.js";
 
 const ROTATION_TIMEOUT_MS = 15000;
 const DEFAULT_PLACEHOLDER = "Ask Gemini";
 const DROPPED = 13;
+const STATUS_TIMEOUT_MS = 10000;
+const SETTINGS_TIMEOUT_MS = 5000;
+const SETTINGS_PAYLOAD = [[["bard_activity_enabled"]]];
+const MAX_MEDIA_HOPS = 4;
 
 const wiz = window.WIZ_global_data ?? {};
 const config = JSON.parse(document.getElementById("sim-page-config").textContent);
@@ -38,13 +45,58 @@ const editor = new Editor(document.querySelector("rich-textarea > .ql-editor"), 
   onChange: () => refreshSendButton(),
   onSubmit: () => send(),
 });
-const modes = new ModePicker({ ui: config.ui, modes: config.modes, defaultKey: config.defaultMode, onChange: () => {} });
-const tools = new Tools({
-  tools: config.tools,
-  onChange: (tool) => editor.setPlaceholder(tool?.placeholder ?? DEFAULT_PLACEHOLDER),
-});
 const uploads = new Uploads({ wiz, onChange: () => refreshSendButton() });
-wireComposerMenus({ ui: config.ui, tier: config.tier, tools, uploads });
+// Built once the account status answer (otAQ7b) says which modes and tools this account may use.
+let modes = null;
+let tools = null;
+let composerBuilt;
+const composerReady = new Promise((resolve) => (composerBuilt = resolve));
+
+// A driver may act as soon as the editor shows: a send or a menu click that comes before the
+// composer is built is carried out once it is, instead of being lost.
+const EARLY_CLICK_TARGETS = "bard-mode-switcher button, uploader button.upload-card-button, toolbox-drawer button";
+let earlyClick = null;
+function holdEarlyClick(event) {
+  const target = event.target instanceof Element ? event.target.closest(EARLY_CLICK_TARGETS) : null;
+  if (!target || modes) return;
+  event.stopImmediatePropagation();
+  earlyClick = target;
+}
+document.addEventListener("click", holdEarlyClick, true);
+
+// otAQ7b [15]: [[hex, label, description, category, thinking], ...]; [17]: tool codes. Without a
+// usable answer (rejected, failed, or no models listed) the page keeps what the server rendered.
+function allowedByStatus(status) {
+  const models = Array.isArray(status?.[15]) ? status[15] : [];
+  if (!models.length) return { modes: config.modes, tools: config.tools };
+  const offered = new Set(models.map((entry) => `${entry[0]}:${entry[4]}`));
+  const codes = new Set(Array.isArray(status[17]) ? status[17] : []);
+  return {
+    modes: config.catalogue.modes.filter((mode) => offered.has(`${mode.hex}:${mode.thinking}`)),
+    tools: codes.size ? config.catalogue.tools.filter((tool) => tool.code === null || codes.has(tool.code)) : [],
+  };
+}
+
+function buildComposer(status) {
+  const allowed = allowedByStatus(status);
+  modes = new ModePicker({ ui: config.ui, modes: allowed.modes, defaultKey: config.defaultMode, onChange: () => {} });
+  tools = new Tools({
+    tools: allowed.tools,
+    onChange: (tool) => editor.setPlaceholder(tool?.placeholder ?? DEFAULT_PLACEHOLDER),
+  });
+  wireComposerMenus({ ui: config.ui, tier: config.tier, tools, uploads });
+  document.removeEventListener("click", holdEarlyClick, true);
+  composerBuilt();
+  earlyClick?.click();
+}
+
+const rpc = (rpcId, payload, options) => callRpc(wiz, lang, rpcId, payload, options);
+
+async function refreshConversations() {
+  if (!wiz.SNlM0e) return;
+  const answer = await rpc("MaZiqc", listPayload());
+  if (answer) renderConversations(answer, state.chat.cid);
+}
 
 // The send button exists only with something to send; while answering it becomes "Stop response".
 function refreshSendButton() {
@@ -71,13 +123,17 @@ function refreshSendButton() {
 }
 
 function send(promptOverride = null) {
+  if (!modes) {
+    composerReady.then(() => send(promptOverride));
+    return;
+  }
   if (state.request) return;
   const prompt = promptOverride ?? editor.getText();
   if (!prompt.trim() || (promptOverride === null && uploads.pending())) return;
   const files = promptOverride === null ? uploads.take() : [];
   if (promptOverride === null) editor.clear();
   const tool = tools.selected;
-  const view = new TurnView(chatHistory, { prompt, files, onConfirmResearch: () => send("Start research") });
+  const view = new TurnView(chatHistory, { prompt, files, onConfirmResearch, onDownload: downloadFullSize });
   const request = buildStreamGenerate({
     wiz, lang, prompt, files,
     chat: state.chat,
@@ -88,7 +144,64 @@ function send(promptOverride = null) {
     capacity: config.capacity,
     clientUuid,
   });
-  stream(request, view, tool);
+  if (!wiz.SNlM0e) {
+    stream(request, view, tool);
+    return;
+  }
+  // The real page reads the account's settings (ESY5D) before every generate.
+  let cancelled = false;
+  state.request = { abort: () => { cancelled = true; settle(view, emptyAnswer(), null, true); } };
+  state.view = view;
+  refreshSendButton();
+  rpc("ESY5D", SETTINGS_PAYLOAD, { timeoutMs: SETTINGS_TIMEOUT_MS }).then(() => {
+    if (cancelled) return;
+    state.request = null;
+    stream(request, view, tool);
+  });
+}
+
+function onConfirmResearch() {
+  send("Start research");
+}
+
+// The research plan awaits confirmation, or its report arrived: the page asks its status (kwDCne).
+function trackResearch(answer) {
+  if (answer.plan && answer.researchId) {
+    state.pendingResearch = answer.researchId;
+    rpc("kwDCne", [answer.researchId]);
+  } else if (answer.canvas && state.pendingResearch) {
+    const id = state.pendingResearch;
+    state.pendingResearch = null;
+    rpc("kwDCne", [id]);
+  }
+}
+
+// The full-size download: ask c8o8Fe for the original's URL, follow Google's text hops
+// (`=d-I?alr=yes` answers the next URL as text/plain), then save the bytes.
+async function downloadFullSize(ids, image, index) {
+  snackbar("Downloading full size…");
+  const imageId = image.id || `http://googleusercontent.com/image_generation_content/${index}`;
+  const payload = [[[null, null, null, [null, null, null, null, null, ""]], [imageId, 0], null, [19, ""],
+    null, null, null, null, null, ""], [ids.rid, ids.rcid, ids.cid, null, ""], 1, 0, 1];
+  const answer = await rpc("c8o8Fe", payload);
+  const original = Array.isArray(answer) && typeof answer[0] === "string" ? answer[0] : null;
+  try {
+    if (!original) throw new Error("no full-size URL");
+    let response = await fetch(`${original}=d-I?alr=yes`, { credentials: "include" });
+    for (let hop = 0; hop < MAX_MEDIA_HOPS && (response.headers.get("content-type") ?? "").startsWith("text/plain"); hop++) {
+      response = await fetch((await response.text()).trim(), { credentials: "include" });
+    }
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const url = URL.createObjectURL(await response.blob());
+    const name = `Gemini_Generated_Image_${original.split("/").pop().slice(-12)}.png`;
+    const link = h("a", { href: url, download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch {
+    snackbar("Couldn't download the image");
+  }
 }
 
 function stream(request, view, tool) {
@@ -144,6 +257,7 @@ function settle(view, answer, failure, stopped = false) {
     view.showError(errorText(code), code);
   }
   if (answer.hasContent && answer.cid) rememberChat(answer);
+  if (answer.hasContent && !stopped) trackResearch(answer);
   view.finish();
   refreshSendButton();
 }
@@ -157,20 +271,30 @@ function rememberChat(answer) {
     contextToken: answer.contextToken ?? state.chat.contextToken,
   };
   state.turnIndex += 1;
-  if (isNew && answer.cid.startsWith("c_")) window.history.replaceState(null, "", `/app/${answer.cid.slice(2)}`);
+  if (isNew && answer.cid.startsWith("c_")) {
+    window.history.replaceState(null, "", `/app/${answer.cid.slice(2)}`);
+    refreshConversations();
+  }
 }
 
 // /app/<cid>: render the earlier turns and continue the same chat.
 function restoreChat(chat) {
   const turns = Array.isArray(chat.turns) ? chat.turns : [];
   for (const turn of turns) {
-    const view = new TurnView(chatHistory, { prompt: String(turn.prompt ?? ""), onConfirmResearch: () => send("Start research") });
+    const view = new TurnView(chatHistory, { prompt: String(turn.prompt ?? ""), onConfirmResearch, onDownload: downloadFullSize });
     const answer = emptyAnswer();
+    answer.cid = String(chat.cid ?? "");
+    answer.rid = String(turn.rid ?? "");
+    answer.rcid = String(turn.rcid ?? "");
     answer.hasContent = true;
     answer.done = true;
     answer.text = String(turn.text ?? "");
     answer.thoughts = String(turn.thoughts ?? "");
-    answer.images = (Array.isArray(turn.images) ? turn.images : []).map((url) => ({ url: String(url), alt: "" }));
+    answer.images = (Array.isArray(turn.images) ? turn.images : []).map((url, index) => ({
+      url: String(url),
+      alt: "",
+      id: `http://googleusercontent.com/image_generation_content/${index}`,
+    }));
     view.render(answer);
     view.finish();
   }
@@ -217,9 +341,17 @@ function wireSideNav() {
   });
 }
 
-if (config.chat && !config.chatMissing) restoreChat(config.chat);
-wireSideNav();
-revealLateSignIn();
-startCookieRotation();
-refreshSendButton();
-document.body.dataset.ready = "true";
+async function boot() {
+  if (config.chat && !config.chatMissing) restoreChat(config.chat);
+  wireSideNav();
+  revealLateSignIn();
+  startCookieRotation();
+  refreshSendButton();
+  // otAQ7b alone, on every load, before the picker and tools exist (the real page's order).
+  const status = await rpc("otAQ7b", [], { timeoutMs: STATUS_TIMEOUT_MS });
+  buildComposer(status);
+  document.body.dataset.ready = "true";
+  refreshConversations();
+}
+
+boot();

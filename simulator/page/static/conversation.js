@@ -49,9 +49,11 @@ function messageActions(getText) {
 }
 
 export class TurnView {
-  // onConfirmResearch: called when the plan card's "Start research" is clicked.
-  constructor(history, { prompt, files = [], onConfirmResearch = () => {} }) {
+  // onConfirmResearch: called when the plan card's "Start research" is clicked; onDownload({cid, rid,
+  // rcid}, image, index): the full-size download button of a generated image.
+  constructor(history, { prompt, files = [], onConfirmResearch = () => {}, onDownload = () => {} }) {
     this.onConfirmResearch = onConfirmResearch;
+    this.onDownload = onDownload;
     this.renderedText = null;
     this.imageKey = "";
     this.finished = false;
@@ -118,7 +120,6 @@ export class TurnView {
     const items = images.map((image, index) => {
       const src = /=s\d+(-rj)?$|=d-I/.test(image.url) ? image.url : `${image.url}=s1024-rj`;
       const base = (image.alt || `Generated image ${index + 1}`).replace(/, AI generated$/, "");
-      const original = src.replace(/=[^=/]*$/, "=s0");
       return h("generated-image", { class: "generated-image-host" },
         h("single-image", { class: "generated-image large" },
           h("div", { class: "image-container" },
@@ -131,11 +132,8 @@ export class TurnView {
                   "data-test-id": "download-generated-image-button",
                   "aria-label": "Download full size image",
                   onclick: () => {
-                    snackbar("Downloading full size…");
-                    const link = h("a", { href: original, download: `Gemini_Generated_Image_${index + 1}.png` });
-                    document.body.append(link);
-                    link.click();
-                    link.remove();
+                    const ids = { cid: this.answer?.cid ?? "", rid: this.answer?.rid ?? "", rcid: this.answer?.rcid ?? "" };
+                    this.onDownload(ids, image, index);
                   },
                 }, icon("download")))))));
     });

@@ -6,7 +6,7 @@ export function emptyAnswer() {
   return {
     cid: null, rid: null, rcid: null, contextToken: null,
     text: "", thoughts: "", images: [], video: null, videoPending: false,
-    plan: null, researchState: null, canvas: null,
+    plan: null, researchState: null, researchId: null, canvas: null,
     hasContent: false, done: false, ended: false,
     errorCode: null, modelHex: null, modelLabel: null,
   };
@@ -76,6 +76,8 @@ function applyCandidate(answer, candidate) {
   if (Array.isArray(plan)) answer.plan = readPlan(plan);
   const state = findKey(candidate, "70");
   if (typeof state === "number") answer.researchState = state;
+  const researchId = findKey(candidate, "71");
+  if (typeof researchId === "string") answer.researchId = researchId;
 }
 
 // c[30] = [[id, title, document]]; other shapes: the longest string is the document.
@@ -95,7 +97,8 @@ function imageEntries(list) {
     const url = at(entry, 0, 3, 3);
     if (typeof url !== "string") continue;
     const alt = at(entry, 0, 3, 2);
-    out.push({ url, alt: typeof alt === "string" ? alt : "" });
+    const id = at(entry, 1, 0);
+    out.push({ url, alt: typeof alt === "string" ? alt : "", id: typeof id === "string" ? id : "" });
   }
   return out;
 }

@@ -1,0 +1,220 @@
+"""The account's status as the page itself learns it: the ``otAQ7b`` answer it receives on load.
+
+The page calls ``otAQ7b`` once on every load and builds its picker from the answer, so the answer is
+the authority on the account's health, tier, models and tools; the DOM only shows what the page
+made of it, and an expired session (1016) still renders a signed-in page. ``StatusWatch`` captures
+the answer over CDP (armed before the navigation), ``judge`` turns it, or its absence, into a
+``StatusVerdict``. A capture that fails in any way only means "read the page's menus instead".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.async_api import Page
+
+from browser import _selectors as S
+from browser._capture import BodyCapture, LoadingFailed
+from browser._driver import Capabilities, PageDriver, PageModel, PageState
+from browser._requests import ModeFamily
+from browser.errors import BrowserError
+from browser.protocol import (
+    ACCOUNT_STATUS_RPC,
+    STATUS_AVAILABLE,
+    STATUS_LOCATION_UNSUPPORTED,
+    STATUS_TERMS_OUTDATED,
+    STATUS_TERMS_PENDING,
+    STATUS_UNAUTHENTICATED,
+    AccountStatusAnswer,
+    decode_account_status,
+    decode_batchexecute,
+)
+
+__all__ = ["StatusOutcome", "StatusSource", "StatusVerdict", "StatusWatch", "Verdict", "judge"]
+
+log = logging.getLogger(__name__)
+
+# The rejection status a signed-out visitor's RPCs get (PERMISSION_DENIED).
+_NOT_SIGNED_IN = 7
+
+
+class StatusSource(enum.StrEnum):
+    """Where an account's status and capabilities were read from."""
+
+    NETWORK = "account_status"  # the page's own otAQ7b answer
+    PAGE = "page"  # the page's DOM: its URL, session markers, picker and tools menu
+
+
+class Verdict(enum.StrEnum):
+    READY = "ready"
+    SIGNED_OUT = "signed_out"
+    BLOCKED = "blocked"  # out of rotation until a re-check: captcha, consent, 1060, terms, others
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What the capture got: the decoded ``answer``, a ``rejection`` code, or neither (``missing``
+    says why, for the account's reason)."""
+
+    answer: AccountStatusAnswer | None = None
+    rejection: int | None = None
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class StatusVerdict:
+    verdict: Verdict
+    source: StatusSource
+    status_code: int | None
+    reason: str | None
+    capabilities: Capabilities
+
+
+def is_account_status_call(url: str) -> bool:
+    """A batchexecute POST whose ``rpcids`` include ``otAQ7b``."""
+    parts = urlsplit(url)
+    if not parts.path.endswith("/batchexecute"):
+        return False
+    ids = ",".join(parse_qs(parts.query).get("rpcids", []))
+    return ACCOUNT_STATUS_RPC in ids.split(",")
+
+
+class StatusWatch:
+    """Arm before navigating (``async with``); ``outcome()`` after the page loaded. Never raises for
+    a capture problem: the outcome says what went wrong."""
+
+    def __init__(self, page: Page, timeout: float) -> None:
+        self._capture = BodyCapture(page, is_account_status_call)
+        self._timeout = timeout
+        self._armed = False
+        self._arm_error = ""
+
+    async def __aenter__(self) -> StatusWatch:
+        try:
+            await self._capture.arm()
+            self._armed = True
+        except BrowserError as exc:
+            self._arm_error = f"the capture could not be armed ({type(exc).__name__})"
+            await self._capture.close()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._capture.close()
+
+    async def outcome(self) -> StatusOutcome:
+        """The page's otAQ7b answer, waited for at most ``timeout`` seconds in all."""
+        if not self._armed:
+            return StatusOutcome(missing=self._arm_error)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._read()
+        except TimeoutError:
+            return StatusOutcome(missing=f"none within {self._timeout:.0f}s")
+
+    async def _read(self) -> StatusOutcome:
+        capture = self._capture
+        await capture.request_seen.wait()
+        body = bytearray()
+        try:
+            async for chunk in capture.chunks(first_timeout=self._timeout, idle_timeout=self._timeout):
+                body.extend(chunk)
+        except LoadingFailed as exc:
+            return StatusOutcome(missing=f"the request failed ({exc})")
+        except BrowserError as exc:
+            return StatusOutcome(missing=f"the answer was not read ({type(exc).__name__})")
+        response = capture.response
+        if response is not None and response.status != 200:
+            return StatusOutcome(missing=f"the answer was HTTP {response.status}")
+        return _decode(bytes(body))
+
+
+def _decode(body: bytes) -> StatusOutcome:
+    try:
+        results = decode_batchexecute(body.decode("utf-8"))
+        result = next((r for r in results if r.rpc_id == ACCOUNT_STATUS_RPC), None)
+        if result is None:
+            return StatusOutcome(missing="the answer holds no otAQ7b result")
+        if result.error_code is not None:
+            return StatusOutcome(rejection=result.error_code)
+        return StatusOutcome(answer=decode_account_status(result.payload))
+    except UnicodeDecodeError:
+        return StatusOutcome(missing="the answer is not UTF-8")
+    except BrowserError as exc:  # ProtocolError: the message names the rule, never page content
+        return StatusOutcome(missing=f"the answer could not be decoded ({exc})")
+
+
+# -- judging --
+
+
+def _status_reason(code: int) -> str:
+    if code == STATUS_UNAUTHENTICATED:
+        return f"cookies expired (account status {code})"
+    if code == STATUS_LOCATION_UNSUPPORTED:
+        return f"location not supported (account status {code})"
+    if code in (STATUS_TERMS_PENDING, STATUS_TERMS_OUTDATED):
+        return f"the Gemini terms of service must be accepted in a browser (account status {code})"
+    return f"account unavailable (account status {code})"
+
+
+def capabilities_of(answer: AccountStatusAnswer) -> Capabilities:
+    """Tier, modes, tools and the exact models from the answer (labels, else mode categories)."""
+    models = tuple(
+        PageModel(
+            model.hex,
+            model.label,
+            _family(model.label, model.category),
+            model.thinking_level,
+        )
+        for model in answer.models
+    )
+    modes = frozenset(model.family for model in models if model.family)
+    tools = frozenset(S.TOOL_CODES[code] for code in answer.tool_codes if code in S.TOOL_CODES)
+    tier = S.TIER_CODES.get(answer.tier_code) if answer.tier_code is not None else None
+    if tier is None:
+        tier = "paid" if ModeFamily.PRO in modes or tools else "free"
+    return Capabilities(tier=tier, modes=modes, tools=tools, models=models)
+
+
+def _family(label: str, category: int | None) -> ModeFamily | None:
+    family = S.family_of_label(label)
+    if family is None and not S.is_light_label(label) and category is not None:
+        family = S.MODE_CATEGORY_FAMILIES.get(category)
+    return family
+
+
+async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcome | None) -> StatusVerdict:
+    """The account's verdict: from the network answer when there is one, else from the page
+    (``outcome`` is None when nothing was awaited: the page left the app for a wall or sign-in)."""
+    if page_state in (PageState.CAPTCHA, PageState.CONSENT):
+        # A wall replaced the app: there is no app to ask, whatever the capture saw.
+        return StatusVerdict(Verdict.BLOCKED, StatusSource.PAGE, None, page_state.value, Capabilities("anon"))
+    if outcome is None:
+        if page_state is PageState.SIGNED_OUT:
+            reason = "signed out (sent to the sign-in page)"
+            return StatusVerdict(Verdict.SIGNED_OUT, StatusSource.PAGE, None, reason, Capabilities("anon"))
+        outcome = StatusOutcome(missing="it was not awaited")
+    answer = outcome.answer
+    if answer is not None:
+        code = answer.status_code
+        if code == STATUS_AVAILABLE:
+            return StatusVerdict(Verdict.READY, StatusSource.NETWORK, code, None, capabilities_of(answer))
+        verdict = Verdict.SIGNED_OUT if code == STATUS_UNAUTHENTICATED else Verdict.BLOCKED
+        return StatusVerdict(verdict, StatusSource.NETWORK, code, _status_reason(code), Capabilities("anon"))
+    if outcome.rejection == _NOT_SIGNED_IN:
+        reason = f"signed out (the account-status call was refused with code {_NOT_SIGNED_IN})"
+        return StatusVerdict(Verdict.SIGNED_OUT, StatusSource.NETWORK, None, reason, Capabilities("anon"))
+    why = outcome.missing or f"the account-status call was refused with code {outcome.rejection}"
+    log.info("account status not read from the network (%s); reading the page", why)
+    if page_state is PageState.SIGNED_OUT:
+        reason = f"signed out (read from the page: no account-status answer: {why})"
+        return StatusVerdict(Verdict.SIGNED_OUT, StatusSource.PAGE, None, reason, Capabilities("anon"))
+    capabilities = await driver.capabilities(page_state)
+    reason = f"capabilities read from the page's menus: no account-status answer ({why})"
+    return StatusVerdict(Verdict.READY, StatusSource.PAGE, None, reason, capabilities)

@@ -1,0 +1,223 @@
+"""``python -m service accounts add|list|check|remove`` and ``keys create|list|revoke``.
+
+With ``--url`` (or ``GATEWAY_ADMIN_URL``) they talk to a running gateway's admin API, with the admin
+key from ``GATEWAY_ADMIN_KEY`` (or the first of ``GATEWAY_ADMIN_KEYS``); without, they work on the
+data directory of a stopped gateway (accounts added there start with it next time). Cookies are
+read from a file or stdin, never from the command line (where ``ps`` would show them), and are
+never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from browser import CookieFormatError
+from service.admin.cookies import session_digest, spec_from_paste
+from service.admin.registry import AddedAccounts
+from service.keys import KeyStore
+from service.settings import GatewaySettings
+
+__all__ = ["ADMIN_KEY_ENV", "ADMIN_URL_ENV", "add_admin_parsers", "run_admin"]
+
+ADMIN_URL_ENV = "GATEWAY_ADMIN_URL"
+ADMIN_KEY_ENV = "GATEWAY_ADMIN_KEY"
+TIMEOUT = 120.0  # adding or checking an account loads its page
+
+
+def add_admin_parsers(commands: Any) -> None:
+    accounts = commands.add_parser("accounts", help="add, list, check or remove accounts")
+    actions = accounts.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add an account from its cookies (read from --from or stdin)")
+    add.add_argument("--name", help="the account's id (default: a digest of its session)")
+    add.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="a file with a __Secure-1PSID value, a DevTools cookie string or a JSON/Netscape export",
+    )
+    actions.add_parser("list", help="list accounts (with their state, when the gateway runs)")
+    for name, text in (("check", "reload an account's page now"), ("remove", "remove an account")):
+        actions.add_parser(name, help=text).add_argument("account_id")
+    keys = commands.add_parser("keys", help="create, list or revoke API keys")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="create a key (shown once)")
+    create.add_argument("name")
+    create.add_argument("--expires-in", type=float, help="seconds")
+    create.add_argument("--max-concurrent", type=int)
+    create.add_argument("--per-minute", type=int)
+    create.add_argument("--accounts", help="comma-separated account ids this key may use")
+    key_actions.add_parser("list", help="list keys (never the keys themselves)")
+    key_actions.add_parser("revoke", help="revoke a key").add_argument("key_id")
+    for group in (actions, key_actions):
+        for parser in group.choices.values():
+            parser.add_argument(
+                "--url", default=os.environ.get(ADMIN_URL_ENV), help=f"a running gateway (or {ADMIN_URL_ENV})"
+            )
+
+
+class CommandFailed(Exception):
+    pass
+
+
+def run_admin(args: argparse.Namespace) -> int:
+    try:
+        result = _online(args) if args.url else _offline(args)
+    except CommandFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+# -- a running gateway --
+
+
+def _online(args: argparse.Namespace) -> Any:
+    key = os.environ.get(ADMIN_KEY_ENV) or _first_admin_key()
+    if not key:
+        raise CommandFailed(f"set {ADMIN_KEY_ENV} to the gateway's admin key")
+    with httpx.Client(
+        base_url=args.url.rstrip("/") + "/admin", headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT
+    ) as client:
+        method, path, body = _request(args)
+        try:
+            response = client.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise CommandFailed(f"the gateway at {args.url} did not answer ({type(exc).__name__})") from None
+    if response.status_code >= 400:
+        message = response.json().get("error", {}).get("message", response.text[:200])
+        raise CommandFailed(f"{response.status_code}: {message}")
+    return response.json()
+
+
+def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]:
+    if args.command == "accounts":
+        if args.action == "add":
+            return "POST", "/accounts", _account_body(args)
+        if args.action == "list":
+            return "GET", "/accounts", None
+        if args.action == "check":
+            return "POST", f"/accounts/{args.account_id}/check", None
+        return "DELETE", f"/accounts/{args.account_id}", None
+    if args.action == "create":
+        return "POST", "/keys", _key_body(args)
+    if args.action == "list":
+        return "GET", "/keys", None
+    return "DELETE", f"/keys/{args.key_id}", None
+
+
+def _pasted(args: argparse.Namespace) -> str:
+    text = args.source.read_text(encoding="utf-8") if args.source else sys.stdin.read()
+    if not text.strip():
+        raise CommandFailed("no cookies given (use --from FILE or pipe them in)")
+    return text
+
+
+def _account_body(args: argparse.Namespace) -> dict[str, Any]:
+    spec = _spec(args)
+    if spec.cookie_file_text:
+        return {"name": args.name, "cookie_file": spec.cookie_file_text}
+    if spec.cookies is not None:
+        cookie_string = "; ".join(f"{c['name']}={c['value']}" for c in spec.cookies)
+        return {"name": args.name, "cookie_string": cookie_string}
+    return {"name": args.name, "psid": spec.psid}
+
+
+def _key_body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": args.name}
+    for field in ("expires_in", "max_concurrent", "per_minute"):
+        if getattr(args, field) is not None:
+            body[field] = getattr(args, field)
+    if args.accounts:
+        body["accounts"] = [part.strip() for part in args.accounts.split(",") if part.strip()]
+    return body
+
+
+def _spec(args: argparse.Namespace) -> Any:
+    try:
+        return spec_from_paste(_pasted(args), name=args.name, psidts=None, proxy=None)
+    except CookieFormatError as exc:
+        raise CommandFailed(f"the cookies cannot be read: {exc}") from None
+
+
+# -- a stopped gateway's data directory --
+
+
+def _settings() -> GatewaySettings:
+    try:
+        # Nothing is served here, so the API-key requirement of ``serve`` does not apply.
+        return GatewaySettings(open_access=True)  # type: ignore[call-arg]
+    except ValueError as exc:
+        raise CommandFailed(f"the configuration cannot be read: {type(exc).__name__}") from None
+
+
+def _first_admin_key() -> str | None:
+    try:
+        keys = _settings().admin_keys
+    except CommandFailed:
+        return None
+    return keys[0].get_secret_value() if keys else None
+
+
+def _offline(args: argparse.Namespace) -> Any:
+    settings = _settings()
+    if args.command == "accounts":
+        return _offline_accounts(args, settings)
+    with KeyStore(settings.keys_path) as store:
+        if args.action == "create":
+            body = _key_body(args)
+            expires = body.get("expires_in")
+            created = store.create(
+                args.name,
+                expires_at=time.time() + expires if expires else None,
+                max_concurrent=body.get("max_concurrent"),
+                per_minute=body.get("per_minute"),
+                accounts=tuple(body["accounts"]) if "accounts" in body else None,
+            )
+            return {"id": created.record.id, "name": created.record.name, "key": created.key}
+        if args.action == "list":
+            return {"data": [_record(r) for r in store.list()]}
+        revoked = store.revoke(args.key_id)
+        if revoked is None:
+            raise CommandFailed(f"no key {args.key_id!r}")
+        return _record(revoked)
+
+
+def _record(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "shown": record.shown,
+        "revoked": record.revoked_at is not None,
+        "expires_at": record.expires_at,
+        "requests": record.requests,
+    }
+
+
+def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
+    if args.action == "check":
+        raise CommandFailed("checking needs the running gateway: pass --url")
+    with AddedAccounts(settings.added_accounts_path) as registry:
+        entries = registry.all()
+        if args.action == "list":
+            return {"data": [{"id": e.id, "source": "added", "added_at": e.added_at} for e in entries]}
+        if args.action == "remove":
+            if not registry.delete(args.account_id):
+                raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")
+            return {"id": args.account_id, "removed": True}
+        spec = _spec(args)
+        session = session_digest(spec)
+        # The id the pool will give it: the name, or ``acct-`` and a digest of the session.
+        account_id = args.name or f"acct-{session[:12]}"
+        if any(e.id == account_id or e.session == session for e in entries):
+            raise CommandFailed("this account (name or session) is added already")
+        registry.put(account_id, session, spec)
+        return {"id": account_id, "added": True, "starts": "with the gateway"}

@@ -1,0 +1,99 @@
+"""Accounts added through the admin API, kept in ``added_accounts.sqlite3`` (0600: it holds their
+cookies) so that they come back after a restart. The pool's own store keeps each account's newest
+(rotated) cookies; what is kept here is what the operator gave, which the pool replaces by its
+newer copy of the same session when it re-adds the account."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from browser import AccountSpec
+from service.keys import private_sqlite
+
+__all__ = ["AddedAccount", "AddedAccounts"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS added_accounts (
+    id       TEXT PRIMARY KEY,
+    session  TEXT NOT NULL,
+    spec     TEXT NOT NULL,
+    added_at REAL NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class AddedAccount:
+    id: str
+    session: str  # a digest of the session cookie, to refuse the same session twice
+    spec: AccountSpec = field(repr=False)
+    added_at: float
+
+
+class AddedAccounts:
+    """Use as ``with AddedAccounts(path) as registry``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> AddedAccounts:
+        self._db = private_sqlite(self.path)
+        self._db.executescript(_SCHEMA)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the account registry is not open")
+        return self._db
+
+    def put(self, account_id: str, session: str, spec: AccountSpec) -> None:
+        payload = json.dumps(
+            {
+                "name": spec.name,
+                "psid": spec.psid,
+                "psidts": spec.psidts,
+                "cookies": spec.cookies,
+                "cookie_file_text": spec.cookie_file_text,
+                "proxy": spec.proxy,
+            }
+        )
+        with self._lock:
+            self._conn().execute(
+                "INSERT INTO added_accounts (id, session, spec, added_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET session = excluded.session, spec = excluded.spec",
+                (account_id, session, payload, time.time()),
+            )
+
+    def delete(self, account_id: str) -> bool:
+        with self._lock:
+            cursor = self._conn().execute("DELETE FROM added_accounts WHERE id = ?", (account_id,))
+        return cursor.rowcount > 0
+
+    def all(self) -> list[AddedAccount]:
+        with self._lock:
+            rows = self._conn().execute("SELECT id, session, spec, added_at FROM added_accounts").fetchall()
+        return [
+            AddedAccount(
+                id=str(row[0]),
+                session=str(row[1]),
+                spec=AccountSpec(**json.loads(row[2])),
+                added_at=float(row[3]),
+            )
+            for row in rows
+        ]

@@ -1,0 +1,140 @@
+"""The admin API (JSON, under ``/admin`` and ``/gemini_official/admin``) and ``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from browser import CookieFormatError
+from service.admin.auth import check_admin
+from service.admin.cookies import spec_from_input
+from service.admin.serving import AdminDep, Operations, OpsDep
+from service.admin.wire import AccountIn, AccountOut, KeyCreated, KeyIn, KeyOut, account_out, key_out
+from service.errors import InvalidRequest, NotFound
+from service.metrics import CONTENT_TYPE
+
+__all__ = ["metrics_router", "router"]
+
+router = APIRouter()
+metrics_router = APIRouter()
+
+
+def _reveal(value: object) -> str | None:
+    secret = getattr(value, "get_secret_value", None)
+    return str(secret()) if secret is not None else None
+
+
+def _accounts_out(ops: Operations) -> list[AccountOut]:
+    added = ops.accounts.added_ids()
+    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+
+
+def _one(ops: Operations, account_id: str) -> AccountOut:
+    return account_out(ops.accounts.get(account_id), added=account_id in ops.accounts.added_ids())
+
+
+@router.get("/accounts")
+async def list_accounts(ops: AdminDep) -> dict[str, list[AccountOut]]:
+    return {"data": _accounts_out(ops)}
+
+
+@router.post("/accounts", status_code=201)
+async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
+    try:
+        spec = spec_from_input(
+            name=body.name,
+            psid=_reveal(body.psid),
+            psidts=_reveal(body.psidts),
+            cookie_string=_reveal(body.cookie_string),
+            cookie_file=_reveal(body.cookie_file),
+            proxy=_reveal(body.proxy),
+        )
+    except CookieFormatError as exc:
+        raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
+    info = await ops.accounts.add(spec)
+    return account_out(info, added=True)
+
+
+@router.get("/accounts/{account_id}")
+async def get_account(account_id: str, ops: AdminDep) -> AccountOut:
+    return _one(ops, account_id)
+
+
+@router.post("/accounts/{account_id}/check")
+async def check_account(account_id: str, ops: AdminDep) -> AccountOut:
+    await ops.accounts.check(account_id)
+    return _one(ops, account_id)
+
+
+@router.post("/accounts/{account_id}/pause")
+async def pause_account(account_id: str, ops: AdminDep) -> AccountOut:
+    await ops.accounts.pause(account_id)
+    return _one(ops, account_id)
+
+
+@router.post("/accounts/{account_id}/resume")
+async def resume_account(account_id: str, ops: AdminDep) -> AccountOut:
+    await ops.accounts.resume(account_id)
+    return _one(ops, account_id)
+
+
+@router.delete("/accounts/{account_id}")
+async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
+    await ops.accounts.remove(account_id)
+    return {"id": account_id, "removed": True}
+
+
+@router.get("/accounts/{account_id}/screenshot")
+async def account_screenshot(account_id: str, ops: AdminDep) -> Response:
+    png = await ops.accounts.screenshot(account_id)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+def _key_out(ops: Operations, key_id: str) -> KeyOut:
+    record = ops.keys.get(key_id)
+    if record is None:
+        raise NotFound(f"No key {key_id!r}.")
+    return key_out(record, now=ops.now(), active=ops.keys.active(key_id))
+
+
+@router.get("/keys")
+async def list_keys(ops: AdminDep) -> dict[str, list[KeyOut]]:
+    now = ops.now()
+    return {"data": [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]}
+
+
+@router.post("/keys", status_code=201)
+async def create_key(body: KeyIn, ops: AdminDep) -> KeyCreated:
+    created = ops.keys.create(
+        body.name,
+        expires_at=ops.now() + body.expires_in if body.expires_in is not None else None,
+        max_concurrent=body.max_concurrent,
+        per_minute=body.per_minute,
+        accounts=tuple(body.accounts) if body.accounts is not None else None,
+    )
+    shown = key_out(created.record, now=ops.now(), active=0)
+    return KeyCreated(**shown.model_dump(), key=created.key)
+
+
+@router.get("/keys/{key_id}")
+async def get_key(key_id: str, ops: AdminDep) -> KeyOut:
+    return _key_out(ops, key_id)
+
+
+@router.delete("/keys/{key_id}")
+async def revoke_key(key_id: str, ops: AdminDep) -> KeyOut:
+    if ops.keys.revoke(key_id) is None:
+        raise NotFound(f"No key {key_id!r}.")
+    return _key_out(ops, key_id)
+
+
+@metrics_router.get("/metrics")
+async def metrics(request: Request, ops: OpsDep) -> Response:
+    if not ops.settings.metrics_open:
+        check_admin(request, ops.settings.admin_keys, ops.sessions)
+    return Response(ops.metrics.render(), media_type=CONTENT_TYPE)
+
+
+@router.get("/", include_in_schema=False)
+async def index(ops: AdminDep) -> JSONResponse:
+    return JSONResponse({"accounts": len(ops.accounts.list()), "keys": len(ops.keys.list())})

@@ -1,0 +1,324 @@
+"""The canvas, storybook, video and deep research models through chat completions.
+
+They run on the ordinary chat serving (``service.chat.serving``: conversation reuse, streaming,
+disconnects, the janitor) over a backend whose snapshots are reshaped for the model's output:
+
+- canvas: the answer is the canvas document (``c[30]``); markdown as it is, code and HTML in a
+  fenced block with its language. A follow-up continues the chat, so it edits the same canvas.
+- storybook: every page's text and picture in order, each picture a markdown image delivered as
+  the imagen models' chat answers deliver them (a link by default, ``image_delivery: "data_url"``
+  for inline data URLs).
+- video: the Create video tool; the video URL answers 206 while it renders, so the answer waits,
+  reporting progress as reasoning lines (keep-alives fill the gaps), then links the video (and its
+  thumbnail): inline ``data:`` URLs by default, object-storage URLs when a bucket is configured, and
+  signed links when the video is larger than ``video_inline_max_bytes``.
+
+Deep research has its own backend (``service.chat.longrun_research``): plan, confirmation, report.
+Only the snapshots' text and thoughts change; everything else is the browser's ``TurnSnapshot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import re
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from browser import GeneratedImage, Media, TurnSnapshot
+from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from service.catalog import ModelSpec, OutputKind, can_serve, find_model
+from service.chat.longrun_registry import ResearchRegistry
+from service.chat.longrun_research import (
+    CONFIRM_FIELD,
+    ResearchBackend,
+    ResearchContext,
+    ResearchReader,
+    wants_confirm,
+)
+from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
+from service.chat.serving import ChatService
+from service.conversations import ConversationStore, conversation_key
+from service.errors import InvalidRequest, NoHealthyAccount, PaidAccountRequired, UpstreamFailed
+from service.janitor import ChatJanitor
+from service.media.delivery import MediaDelivery
+
+__all__ = [
+    "DELIVERY_FIELD",
+    "LongrunChat",
+    "LongrunOptions",
+    "check_accounts",
+    "is_longrun_model",
+    "shape_canvas",
+]
+
+DELIVERY_FIELD = "image_delivery"  # the imagen models' chat field (service.images.chat)
+_SHAPED = (OutputKind.DOCUMENT, OutputKind.STORY, OutputKind.VIDEO, OutputKind.REPORT)
+_IMAGE_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/image_generation_content/(\d+)")
+_OTHER_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/\w+/\d+\n*")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HTML = re.compile(r"^\s*(<!doctype html|<html)", re.IGNORECASE)
+_RENDERING = 206
+
+
+def is_longrun_model(name: str) -> bool:
+    model = find_model(name)
+    return model is not None and model.output in _SHAPED
+
+
+@dataclass(frozen=True)
+class LongrunOptions:
+    delivery: MediaDelivery | None
+    bucket: bool  # an object-storage bucket is configured: videos go there by URL
+    video_inline_max_bytes: int
+    video_max_wait: float
+    video_poll_interval: float
+    research_max_wait: float = 600.0
+    research_stream_max_wait: float = 7200.0
+    research_poll_interval: float = 10.0
+    research_registry: ResearchRegistry | None = None
+    research_reader: ResearchReader | None = None
+
+
+def shape_canvas(document: str) -> str:
+    """Markdown as it is; an unfenced HTML document in an ``html`` fence."""
+    if _FENCE.match(document) or not _HTML.match(document):
+        return document
+    return f"```html\n{document.strip()}\n```"
+
+
+class _Shape(Protocol):
+    def during(self, snapshot: TurnSnapshot) -> TurnSnapshot: ...
+    def finish(self, turn: BackendTurn, last: TurnSnapshot) -> AsyncGenerator[TurnSnapshot, None]: ...
+
+
+class _Canvas:
+    def during(self, snapshot: TurnSnapshot) -> TurnSnapshot:
+        return replace(snapshot, text=shape_canvas(snapshot.canvas) if snapshot.canvas else "")
+
+    async def finish(self, turn: BackendTurn, last: TurnSnapshot) -> AsyncGenerator[TurnSnapshot, None]:
+        # Without a canvas (Gemini answered in the chat instead) the chat text is the answer.
+        yield replace(last, text=shape_canvas(last.canvas) if last.canvas else last.text)
+
+
+class _Storybook:
+    """Text only at the end: the pictures sit between the pages and are fetched when all are known."""
+
+    def __init__(self, delivery: MediaDelivery | None, inline: bool) -> None:
+        self.delivery = delivery
+        self.inline = inline
+
+    def during(self, snapshot: TurnSnapshot) -> TurnSnapshot:
+        return replace(snapshot, text="")
+
+    async def finish(self, turn: BackendTurn, last: TurnSnapshot) -> AsyncGenerator[TurnSnapshot, None]:
+        links = [await self._link(turn, image, n) for n, image in enumerate(last.images)]
+        used: set[int] = set()
+
+        def picture(match: re.Match[str]) -> str:
+            n = int(match.group(1))
+            if n >= len(links):
+                return ""
+            used.add(n)
+            return links[n]
+
+        text = _IMAGE_PLACEHOLDER.sub(picture, last.raw_text or last.text)
+        text = _OTHER_PLACEHOLDER.sub("", text)
+        # Pictures the text does not place go at the end, in order.
+        rest = [link for n, link in enumerate(links) if n not in used]
+        yield replace(last, text="\n\n".join([text.rstrip(), *rest]) if rest else text)
+
+    async def _link(self, turn: BackendTurn, image: GeneratedImage, n: int) -> str:
+        media = await turn.fetch_media(image.url)
+        mime = media.mime if media.mime.startswith("image/") else "image/png"
+        alt = (image.alt or f"page {n + 1}").replace("]", "").replace("\n", " ")
+        return f"![{alt}]({await _url(self.delivery, media.data, mime, inline=self.inline)})"
+
+
+class _Video:
+    def __init__(self, options: LongrunOptions) -> None:
+        self.options = options
+
+    def during(self, snapshot: TurnSnapshot) -> TurnSnapshot:
+        return replace(snapshot, text="")
+
+    async def finish(self, turn: BackendTurn, last: TurnSnapshot) -> AsyncGenerator[TurnSnapshot, None]:
+        info = last.video
+        if info is None or info.video_url is None:
+            said = last.text.strip()[:300] or "nothing"
+            raise UpstreamFailed(f"Gemini answered without a video: {said}", code="no_video")
+        thoughts = last.thoughts + ("\n\n" if last.thoughts else "")
+        started = time.monotonic()
+        deadline = started + self.options.video_max_wait
+        while True:
+            video = await turn.fetch_media(info.video_url)
+            if video.status != _RENDERING:
+                break
+            waited = time.monotonic() - started
+            if time.monotonic() >= deadline:
+                raise UpstreamFailed(
+                    f"The video was still rendering after {self.options.video_max_wait:.0f}s.",
+                    code="video_timeout",
+                )
+            thoughts += f"Rendering the video… {waited:.0f}s\n"
+            yield replace(last, text="", thoughts=thoughts)
+            await asyncio.sleep(self.options.video_poll_interval)
+        thoughts += "The video is ready.\n"
+        yield replace(last, text="", thoughts=thoughts)
+        parts = [last.text.strip()] if last.text.strip() else []
+        parts.append(f"[video]({await self._video_url(video)})")
+        thumbnail = await self._thumbnail(turn, info.thumbnail_url)
+        if thumbnail is not None:
+            parts.append(f"![thumbnail]({thumbnail})")
+        yield replace(last, text="\n\n".join(parts), thoughts=thoughts)
+
+    async def _video_url(self, video: Media) -> str:
+        inline = not self.options.bucket and len(video.data) <= self.options.video_inline_max_bytes
+        mime = video.mime if video.mime.startswith("video/") else "video/mp4"
+        return await _url(self.options.delivery, video.data, mime, inline=inline, suffix=".mp4")
+
+    async def _thumbnail(self, turn: BackendTurn, url: str | None) -> str | None:
+        if url is None:
+            return None
+        media = await turn.fetch_media(url)
+        if media.status == _RENDERING or not media.mime.startswith("image/"):
+            return None
+        return await _url(self.options.delivery, media.data, media.mime, inline=not self.options.bucket)
+
+
+async def _url(
+    delivery: MediaDelivery | None, data: bytes, mime: str, *, inline: bool, suffix: str | None = None
+) -> str:
+    if inline:
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    if delivery is None:
+        raise InvalidRequest("url delivery is not configured on this gateway.", param=DELIVERY_FIELD)
+    return await delivery.url_for(data, mime, suffix=suffix or "." + mime.split("/")[-1])
+
+
+class _ShapedTurn:
+    def __init__(self, turn: BackendTurn, shape: _Shape) -> None:
+        self._turn = turn
+        self._shape = shape
+
+    @property
+    def account_id(self) -> str:
+        return self._turn.account_id
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        return self._snapshots()
+
+    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+        last: TurnSnapshot | None = None
+        async for snapshot in self._turn:
+            if not isinstance(snapshot, TurnSnapshot):
+                raise TypeError("the backend yields browser TurnSnapshots")
+            last = snapshot
+            yield self._shape.during(snapshot)
+        if last is not None and not last.failed:
+            async with contextlib.aclosing(self._shape.finish(self._turn, last)) as shaped:
+                async for snapshot in shaped:
+                    yield snapshot
+
+    async def stop(self) -> None:
+        await self._turn.stop()
+
+    async def fetch_media(self, url: str) -> Media:
+        return await self._turn.fetch_media(url)
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        return await self._turn.fetch_original(image)
+
+
+class _ShapedBackend:
+    def __init__(self, inner: Backend, shape: _Shape) -> None:
+        self.inner = inner
+        self.shape = shape
+
+    @asynccontextmanager
+    async def _turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
+        async with self.inner.turn(spec) as turn:
+            yield _ShapedTurn(turn, self.shape)
+
+    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]:
+        return self._turn(spec)
+
+    def accounts(self) -> Sequence[AccountView]:
+        return self.inner.accounts()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        await self.inner.delete_chat(account_id, chat_id)
+
+
+class LongrunChat:
+    """Chat completions for the canvas, storybook and video models on the chat service's parts."""
+
+    def __init__(
+        self,
+        chat: ChatService,
+        conversations: ConversationStore,
+        janitor: ChatJanitor | None,
+        options: LongrunOptions,
+    ) -> None:
+        self.chat = chat
+        self.conversations = conversations
+        self.janitor = janitor
+        self.options = options
+
+    def _service(self, request: ChatCompletionRequest, identity: str) -> ChatService:
+        model = find_model(request.model)
+        assert model is not None and model.output in _SHAPED
+        check_accounts(model, self.chat.backend.accounts())
+        extra: dict[str, Any] = dict(request.model_extra or {})
+        delivery = extra.get(DELIVERY_FIELD, "url")
+        if model.output is not OutputKind.STORY and DELIVERY_FIELD in extra:
+            raise InvalidRequest(f"{DELIVERY_FIELD} applies to the storybook models.", param=DELIVERY_FIELD)
+        if model.output is OutputKind.REPORT:
+            options = self.options
+            key = conversation_key(identity, model.family.value, request.messages)
+            ctx = ResearchContext(
+                options.research_registry,
+                options.research_reader,
+                key,
+                options.research_stream_max_wait if request.stream else options.research_max_wait,
+                options.research_poll_interval,
+            )
+            research = ResearchBackend(self.chat.backend, ctx, confirm=wants_confirm(extra))
+            return ChatService(research, self.conversations, self.chat.options, self.janitor)
+        if CONFIRM_FIELD in extra:
+            raise InvalidRequest(f"{CONFIRM_FIELD} applies to the deepsearch models.", param=CONFIRM_FIELD)
+        if delivery not in ("url", "data_url"):
+            raise InvalidRequest(f"{DELIVERY_FIELD} must be 'url' or 'data_url'.", param=DELIVERY_FIELD)
+        shape: _Shape
+        if model.output is OutputKind.DOCUMENT:
+            shape = _Canvas()
+        elif model.output is OutputKind.STORY:
+            shape = _Storybook(self.options.delivery, inline=delivery == "data_url")
+        else:
+            shape = _Video(self.options)
+        backend = _ShapedBackend(self.chat.backend, shape)
+        return ChatService(backend, self.conversations, self.chat.options, self.janitor)
+
+    async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
+        return await self._service(request, identity).create(request, identity)
+
+    def stream(self, request: ChatCompletionRequest, identity: str) -> AsyncIterator[ChatCompletionChunk]:
+        """Checked before the stream starts, so that request errors are real HTTP statuses."""
+        return self._service(request, identity).stream(request, identity)
+
+
+def check_accounts(model: ModelSpec, accounts: Sequence[AccountView]) -> None:
+    if can_serve(model, accounts):
+        return
+    serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
+    if model.needs_paid and serving and all(str(account.tier) != "paid" for account in serving):
+        what = f"the {model.tool.value.replace('_', ' ')} tool" if model.tool else f"the {model.gem} gem"
+        raise PaidAccountRequired(
+            f"{model.name} needs a paid (Google AI Pro) account with {what}; "
+            "no account in rotation offers it."
+        )
+    raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")

@@ -1,0 +1,64 @@
+"""Confirmed deep researches by the history that asked for them (SQLite in the data directory).
+
+A research goes on at Google whatever happens to the request that started it: the client may go
+away, the wait limit may pass, the gateway may restart. The row written when the research is
+confirmed (key: the caller, the mode family and the messages, as ``service.conversations`` digests
+them) lets the same history asked again collect the report from its chat instead of starting a
+second research.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ResearchEntry", "ResearchRegistry"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS researches (
+    key TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    research_id TEXT NOT NULL,
+    title TEXT,
+    created_at REAL NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class ResearchEntry:
+    key: str
+    account_id: str
+    chat_id: str
+    research_id: str
+    title: str | None
+    created_at: float
+
+
+class ResearchRegistry:
+    def __init__(self, path: Path) -> None:
+        path.touch(mode=0o600, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record(self, key: str, account_id: str, chat_id: str, research_id: str, title: str | None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO researches VALUES (?, ?, ?, ?, ?, ?)",
+                (key, account_id, chat_id, research_id, title, time.time()),
+            )
+
+    def find(self, key: str) -> ResearchEntry | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM researches WHERE key = ?", (key,)).fetchone()
+        return ResearchEntry(*row) if row else None

@@ -1,0 +1,1 @@
+"""The Images API slice: ``/images/generations`` and ``/images/edits`` on the pool's image tool."""

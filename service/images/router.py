@@ -1,0 +1,129 @@
+"""HTTP routes of the Images API (HTTP only: the logic lives in ``service.images.serving``).
+
+``POST /images/generations`` and ``POST /images/edits`` take JSON or multipart/form-data. A
+streamed answer (``stream: true``) is planned first, so that every request error is a real HTTP
+status; the event stream then starts at once and carries keep-alive comments while Gemini works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from service.chat.protocol import ChatCompletionRequest
+from service.errors import InvalidRequest
+from service.images.chat import ImagenChat
+from service.images.inputs import read_edit, read_generation
+from service.images.serving import ImageJob, ImageOptions, ImageService
+from service.state import CallerDep, GatewayDep
+from service.streaming import (
+    KEEP_ALIVE,
+    EventStreamResponse,
+    Receive,
+    Scope,
+    Send,
+    cancel_on_disconnect,
+    sse_events,
+)
+from service.watermark import AlphaMaps, load_alpha_maps
+
+__all__ = ["imagen_chat", "router"]
+
+router = APIRouter()
+
+
+@router.post("/images/generations", response_model=None)
+async def images_generations(request: Request, gateway: GatewayDep) -> Response:
+    body = await read_generation(request)
+    service = await _service(gateway, body.remove_watermark)
+    return await _answer(service.plan("generation", body), service, request, gateway)
+
+
+@router.post("/images/edits", response_model=None)
+async def images_edits(request: Request, gateway: GatewayDep, caller: CallerDep) -> Response:
+    chat = gateway.chat.options
+    edit = await read_edit(
+        request,
+        policy=chat.fetch_policy,
+        max_images=chat.max_images,
+        admission=chat.admission,
+        identity=caller.identity,
+    )
+    service = await _service(gateway, edit.request.remove_watermark)
+    return await _answer(service.plan("edit", edit.request, edit.images), service, request, gateway)
+
+
+async def imagen_chat(
+    body: ChatCompletionRequest, request: Request, gateway: GatewayDep, identity: str
+) -> Response:
+    """Chat completions for the imagen models (``service.images.chat``); the chat router's hook."""
+    switches = body.model_extra or {}
+    service = await _service(gateway, bool(switches.get("remove_watermark")))
+    chat = ImagenChat(service, gateway.chat.options)
+    settings = gateway.settings
+    if body.stream:
+        return EventStreamResponse(
+            chat.stream(body, identity),
+            keep_alive=settings.keep_alive_interval,
+            cleanup_timeout=settings.stop_timeout,
+        )
+    work = chat.create(body, identity)
+    result = await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)
+    return JSONResponse(result.dump())
+
+
+async def _service(gateway: GatewayDep, remove_watermark: bool) -> ImageService:
+    maps: AlphaMaps | None = None
+    if remove_watermark:
+        settings = gateway.settings
+        try:
+            maps = await asyncio.to_thread(load_alpha_maps, settings.data_dir, settings.watermark_alpha_dir)
+        except FileNotFoundError:
+            raise InvalidRequest(
+                "remove_watermark: the configured watermark_alpha_dir holds no alpha maps (bg_<size>.png).",
+                param="remove_watermark",
+            ) from None
+    options = ImageOptions(
+        gateway.settings.stop_timeout, alpha_maps=maps, delivery=gateway.media, janitor=gateway.chat.janitor
+    )
+    return ImageService(gateway.backend, options)
+
+
+async def _answer(job: ImageJob, service: ImageService, request: Request, gateway: GatewayDep) -> Response:
+    settings = gateway.settings
+    if job.request.stream:
+        events = service.events(job)
+        return _OpenEventStream(
+            events, keep_alive=settings.keep_alive_interval, cleanup_timeout=settings.stop_timeout
+        )
+    work = service.create(job)
+    result = await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)
+    return JSONResponse(result.response.dump(), headers=result.headers())
+
+
+class _OpenEventStream(EventStreamResponse):
+    """An event stream that starts before the first event: an image takes long to make, and the
+    request was checked already, so the client gets the status and keep-alives right away."""
+
+    async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            await _text(send, KEEP_ALIVE)
+            async for text in sse_events(chunks, keep_alive=self.keep_alive):
+                await _text(send, text)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+async def _text(send: Send, text: str) -> None:
+    await send({"type": "http.response.body", "body": text.encode(), "more_body": True})

@@ -1,0 +1,287 @@
+"""API keys created and revoked at runtime: stored hashed in ``keys.sqlite3`` (0600) in the data
+directory, each with a name, an optional expiry, optional limits (concurrent requests, requests
+per minute) and an optional group of accounts it may use.
+
+A key is shown once, when it is created; the store keeps only its SHA-256 digest (keys are 256-bit
+random tokens, so a plain digest cannot be brute-forced) and its first characters, to tell keys
+apart in a listing. The caller a stored key authenticates has the same ``identity`` as a configured
+key would (a digest of the key), so conversations stay scoped to the key that made them.
+
+Limits are counted in memory (a restart starts every window afresh): ``admit`` raises
+``RateLimited`` (429 with ``Retry-After``) before the request runs, and the returned release is
+called when its response has ended, streaming ones included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from service.auth import Caller
+from service.errors import RateLimited
+
+__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest", "private_sqlite"]
+
+KEY_PREFIX = "gw-"
+# Shown in listings: enough to tell keys apart, far too little to guess the rest.
+_SHOWN_CHARS = len(KEY_PREFIX) + 4
+_WINDOW = 60.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    digest         TEXT NOT NULL UNIQUE,
+    shown          TEXT NOT NULL,
+    created_at     REAL NOT NULL,
+    expires_at     REAL,
+    max_concurrent INTEGER,
+    per_minute     INTEGER,
+    accounts       TEXT,
+    revoked_at     REAL,
+    last_used_at   REAL,
+    requests       INTEGER NOT NULL DEFAULT 0
+)
+"""
+_COLUMNS = (
+    "id, name, shown, created_at, expires_at, max_concurrent, per_minute, accounts, revoked_at, "
+    "last_used_at, requests"
+)
+
+
+def private_sqlite(path: Path) -> sqlite3.Connection:
+    """A WAL SQLite connection on ``path``, the file created 0600 (tightened if looser; SQLite gives
+    its ``-wal``/``-shm`` files the database's mode) in a 0700 directory it creates."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        existing = path.with_name(path.name + suffix)
+        if existing.exists():
+            os.chmod(existing, 0o600)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A stored key as listings show it (never the key itself)."""
+
+    id: str
+    name: str
+    shown: str
+    created_at: float
+    expires_at: float | None
+    max_concurrent: int | None
+    per_minute: int | None
+    accounts: tuple[str, ...] | None
+    revoked_at: float | None
+    last_used_at: float | None
+    requests: int
+
+    def live(self, now: float) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    record: KeyRecord
+    key: str = field(repr=False)
+
+
+@dataclass
+class _Usage:
+    active: int = 0
+    recent: deque[float] = field(default_factory=deque)
+
+
+class KeyStore:
+    """``keys.sqlite3``; open with ``with KeyStore(path) as store``. Thread-safe (one lock)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._usage: dict[str, _Usage] = {}
+
+    def __enter__(self) -> KeyStore:
+        db = private_sqlite(self.path)
+        db.executescript(_SCHEMA)
+        self._db = db
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._db is None:
+                raise RuntimeError("the key store is not open")
+            yield self._db
+
+    # -- admin --
+
+    def create(
+        self,
+        name: str,
+        *,
+        expires_at: float | None = None,
+        max_concurrent: int | None = None,
+        per_minute: int | None = None,
+        accounts: tuple[str, ...] | None = None,
+    ) -> CreatedKey:
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        key_id = "key_" + secrets.token_hex(6)
+        with self._conn() as db:
+            db.execute(
+                "INSERT INTO api_keys (id, name, digest, shown, created_at, expires_at, max_concurrent, "
+                "per_minute, accounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key_id,
+                    name,
+                    key_digest(key),
+                    key[:_SHOWN_CHARS] + "…",
+                    self._clock(),
+                    expires_at,
+                    max_concurrent,
+                    per_minute,
+                    json.dumps(list(accounts)) if accounts is not None else None,
+                ),
+            )
+        record = self.get(key_id)
+        assert record is not None
+        return CreatedKey(record=record, key=key)
+
+    def list(self) -> list[KeyRecord]:
+        with self._conn() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at").fetchall()
+        return [_record(row) for row in rows]
+
+    def get(self, key_id: str) -> KeyRecord | None:
+        with self._conn() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        return _record(row) if row else None
+
+    def revoke(self, key_id: str) -> KeyRecord | None:
+        """Revoke (kept for the listing; it authenticates no more). None for an unknown id."""
+        with self._conn() as db:
+            db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (self._clock(), key_id),
+            )
+        return self.get(key_id)
+
+    # -- the gate --
+
+    def lookup(self, key: str) -> Caller | None:
+        """The caller for a live stored key, or None (unknown, revoked or expired)."""
+        digest = key_digest(key)
+        with self._conn() as db:
+            row = db.execute(
+                "SELECT id, digest, expires_at, revoked_at, accounts FROM api_keys WHERE digest = ?",
+                (digest,),
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row[1], digest):
+            return None
+        key_id, _, expires_at, revoked_at, accounts = row
+        if revoked_at is not None or (expires_at is not None and expires_at <= self._clock()):
+            return None
+        group = frozenset(json.loads(accounts)) if accounts is not None else None
+        return Caller(identity=digest[:32], key_id=key_id, accounts=group)
+
+    def admit(self, caller: Caller) -> Callable[[], None]:
+        """Count one request of ``caller`` against its key's limits; ``RateLimited`` when over.
+        Returns the release to call when the response has ended."""
+        if caller.key_id is None:
+            return _nothing
+        record = self.get(caller.key_id)
+        if record is None:
+            return _nothing
+        now = self._clock()
+        with self._lock:
+            usage = self._usage.setdefault(record.id, _Usage())
+            while usage.recent and usage.recent[0] <= now - _WINDOW:
+                usage.recent.popleft()
+            if record.per_minute is not None and len(usage.recent) >= record.per_minute:
+                wait = usage.recent[0] + _WINDOW - now
+                raise RateLimited(
+                    f"This key allows {record.per_minute} requests per minute.", retry_after=wait
+                )
+            if record.max_concurrent is not None and usage.active >= record.max_concurrent:
+                raise RateLimited(
+                    f"This key allows {record.max_concurrent} concurrent requests.", retry_after=1.0
+                )
+            usage.active += 1
+            usage.recent.append(now)
+        with self._conn() as db:
+            db.execute(
+                "UPDATE api_keys SET requests = requests + 1, last_used_at = ? WHERE id = ?", (now, record.id)
+            )
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if not released:
+                    released = True
+                    usage.active -= 1
+
+        return release
+
+    def active(self, key_id: str) -> int:
+        """Requests of this key running now."""
+        with self._lock:
+            usage = self._usage.get(key_id)
+            return usage.active if usage else 0
+
+
+def _nothing() -> None:
+    return None
+
+
+def _record(row: tuple[object, ...]) -> KeyRecord:
+    (key_id, name, shown, created, expires, concurrent, per_minute, accounts, revoked, used, requests) = row
+    return KeyRecord(
+        id=str(key_id),
+        name=str(name),
+        shown=str(shown),
+        created_at=float(created),  # type: ignore[arg-type]
+        expires_at=_float(expires),
+        max_concurrent=_int(concurrent),
+        per_minute=_int(per_minute),
+        accounts=tuple(json.loads(str(accounts))) if accounts is not None else None,
+        revoked_at=_float(revoked),
+        last_used_at=_float(used),
+        requests=int(requests),  # type: ignore[call-overload]
+    )
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int) else None

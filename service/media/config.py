@@ -1,0 +1,102 @@
+"""Settings of media delivery (``GatewaySettings.media``): signed local links, or an S3-compatible
+bucket when ``media.s3`` is set. Times are seconds, sizes bytes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+__all__ = ["DEFAULT_MEDIA_MAX_BYTES", "MediaSettings", "S3Settings"]
+
+GIB = 1024 * 1024 * 1024
+DEFAULT_MEDIA_MAX_BYTES = 2 * GIB
+
+
+def _base_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip().rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return text
+
+
+class S3Settings(BaseModel):
+    """An S3-compatible bucket (AWS S3, MinIO, Aliyun OSS, ...), written with boto3.
+
+    Links are ``public_base_url`` + key for a publicly readable bucket, or presigned GET URLs
+    (valid ``media.link_ttl`` seconds, at most 7 days) when ``presign`` is set. Without
+    ``access_key_id``/``secret_access_key`` boto3's own credential chain applies (AWS_* variables,
+    instance roles)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    bucket: str = Field(min_length=1)
+    endpoint_url: str | None = None
+    region: str | None = None
+    key_prefix: str = ""
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    public_base_url: str | None = None
+    presign: bool = False
+    # Aliyun OSS answers virtual-hosted requests only; MinIO and moto are happiest with path style.
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("endpoint_url", "public_base_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return _base_url(value)
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _relative_prefix(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("must be a relative key prefix (no leading '/', no '..')")
+        return value
+
+    @model_validator(mode="after")
+    def _link_source(self) -> S3Settings:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("set both access_key_id and secret_access_key, or neither")
+        if (self.public_base_url is None) == (not self.presign):
+            raise ValueError("set exactly one of public_base_url (a public bucket) or presign = true")
+        return self
+
+
+class MediaSettings(BaseModel):
+    """Where ``response_format=url`` media goes and how long its links live.
+
+    Without ``s3`` the gateway keeps the files in ``<data_dir>/media`` and serves them at
+    ``GET /media/<name>?exp=&sig=`` (HMAC-signed, no API key). ``public_base_url`` is the gateway's
+    address as clients see it (behind a proxy); without it links use each request's own base URL.
+    ``signing_secret`` overrides the secret kept in ``<data_dir>/media.key``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    public_base_url: str | None = None
+    link_ttl: float = Field(default=24 * 3600.0, gt=0)
+    max_bytes: int = Field(default=DEFAULT_MEDIA_MAX_BYTES, gt=0)
+    max_age: float = Field(default=24 * 3600.0, gt=0)
+    purge_interval: float = Field(default=300.0, gt=0)
+    signing_secret: SecretStr | None = None
+    s3: S3Settings | None = None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _base_url(value)
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _presign_lifetime(self) -> MediaSettings:
+        if self.s3 is not None and self.s3.presign and self.link_ttl > 7 * 24 * 3600:
+            raise ValueError("presigned S3 links live at most 7 days: lower link_ttl")
+        return self

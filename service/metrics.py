@@ -1,0 +1,211 @@
+"""Prometheus metrics (prometheus-client), one registry per app: requests by route, model and
+status; time to first token and turn duration; turns waiting for an account; accounts by state;
+upstream error codes; media bytes delivered.
+
+``RequestMetrics`` (pure ASGI) counts every response, 401s and 429s of the key gate included; the
+route is the matched route's template (never a raw path, so ids do not blow up the label set) and
+the model is read from the first bytes of the response (OpenAI shapes name it first).
+``MeteredBackend`` wraps the backend to time turns and count upstream failures.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from browser import GeneratedImage, Media
+from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
+
+__all__ = ["CONTENT_TYPE", "MeteredBackend", "Metrics", "RequestMetrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_MODEL = re.compile(rb'"model"\s*:\s*"([A-Za-z0-9_.:/-]{1,64})"')
+_PEEK_BYTES = 2048
+_UPSTREAM_ERRORS = (UpstreamFailed, UpstreamTimedOut, NoHealthyAccount, CapacityExhausted)
+_TURN_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
+
+
+class _Accounts(Collector):
+    def __init__(self) -> None:
+        self.source: Callable[[], Sequence[AccountView]] | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily("gateway_accounts", "Accounts by state", labels=["state"])
+        counts: dict[str, int] = {}
+        for account in self.source() if self.source is not None else ():
+            state = "paused" if getattr(account, "paused", False) else str(account.state)
+            counts[state] = counts.get(state, 0) + 1
+        for state, count in sorted(counts.items()):
+            family.add_metric([state], count)
+        yield family
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_requests", "HTTP requests", ["route", "model", "status"], registry=self.registry
+        )
+        self.first_token = Histogram(
+            "gateway_time_to_first_token_seconds",
+            "From asking for an account to the first snapshot of the answer",
+            ["family"],
+            buckets=_TURN_BUCKETS,
+            registry=self.registry,
+        )
+        self.turn_duration = Histogram(
+            "gateway_turn_duration_seconds",
+            "From asking for an account to the end of the turn",
+            ["family"],
+            buckets=_TURN_BUCKETS,
+            registry=self.registry,
+        )
+        self.queue = Gauge("gateway_queue_length", "Turns waiting for an account", registry=self.registry)
+        self.upstream_errors = Counter(
+            "gateway_upstream_errors", "Failed turns by error code", ["code"], registry=self.registry
+        )
+        self.media_bytes = Counter(
+            "gateway_media_bytes_delivered", "Bytes of media served from /media/", registry=self.registry
+        )
+        self._accounts = _Accounts()
+        self.registry.register(self._accounts)
+
+    def watch_accounts(self, source: Callable[[], Sequence[AccountView]] | None) -> None:
+        self._accounts.source = source
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RequestMetrics:
+    """Pure ASGI: count each HTTP response by route template, model and status."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, media_prefix: str = "/media/") -> None:
+        self.app = app
+        self.metrics = metrics
+        self.media_prefix = media_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+        head = b""
+        media = str(scope.get("path", "")).startswith(self.media_prefix)
+
+        async def counting(message: Message) -> None:
+            nonlocal status, head
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                if len(head) < _PEEK_BYTES:
+                    head += body[: _PEEK_BYTES - len(head)]
+                if media and status in (200, 206):
+                    self.metrics.media_bytes.inc(len(body))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting)
+        finally:
+            template = _template(scope)
+            found = _MODEL.search(head)
+            model = found.group(1).decode() if found else "none"
+            self.metrics.requests.labels(template, model, str(status or 500)).inc()
+
+
+def _template(scope: Scope) -> str:
+    """The matched route's template with the (static) prefix it was included under: the route
+    knows only its own part (``/chat/completions``), the path has the prefix (``/v1/...``)."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    template = str(getattr(route, "path", "unmatched"))
+    regex = getattr(route, "path_regex", None)
+    path = str(scope.get("path", ""))
+    if regex is not None and not regex.fullmatch(path):
+        for cut in range(1, len(path)):
+            if path[cut] == "/" and regex.fullmatch(path[cut:]):
+                return path[:cut] + template
+    return template
+
+
+class _MeteredTurn:
+    def __init__(self, turn: BackendTurn, started: float, family: str, metrics: Metrics) -> None:
+        self._turn = turn
+        self._started = started
+        self._family = family
+        self._metrics = metrics
+
+    @property
+    def account_id(self) -> str:
+        return self._turn.account_id
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        return self._snapshots()
+
+    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+        first = True
+        async for snapshot in self._turn:
+            if first:
+                first = False
+                self._metrics.first_token.labels(self._family).observe(time.monotonic() - self._started)
+            yield snapshot
+
+    async def stop(self) -> None:
+        await self._turn.stop()
+
+    async def fetch_media(self, url: str) -> Media:
+        return await self._turn.fetch_media(url)
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        return await self._turn.fetch_original(image)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything the turn protocol gains later passes through unmetered.
+        return getattr(self._turn, name)
+
+
+class MeteredBackend:
+    """A ``Backend`` that times turns and counts upstream failures (by their error code)."""
+
+    def __init__(self, inner: Backend, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+
+    @asynccontextmanager
+    async def turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
+        family = spec.family.value
+        started = time.monotonic()
+        waiting = True
+        self.metrics.queue.inc()
+        try:
+            async with self.inner.turn(spec) as turn:
+                waiting = False
+                self.metrics.queue.dec()
+                yield _MeteredTurn(turn, started, family, self.metrics)
+        except _UPSTREAM_ERRORS as exc:
+            self.metrics.upstream_errors.labels(exc.code or type(exc).__name__).inc()
+            raise
+        finally:
+            if waiting:
+                self.metrics.queue.dec()
+            self.metrics.turn_duration.labels(family).observe(time.monotonic() - started)
+
+    def accounts(self) -> Sequence[AccountView]:
+        return self.inner.accounts()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        await self.inner.delete_chat(account_id, chat_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

@@ -1,0 +1,183 @@
+"""``POST /v1/responses`` requests, and their conversion to a chat completion request.
+
+Input items become chat messages: ``message`` items (``input_text``, ``output_text``,
+``input_image``, ``input_file`` parts), ``function_call`` items (an assistant turn's calls) and
+``function_call_output`` items (``tool`` messages); ``reasoning`` items are dropped (Gemini keeps
+its own). ``instructions`` lead as a system message and are not carried over by
+``previous_response_id`` (as OpenAI does). Flat function tools, ``tool_choice``, ``text.format``
+and ``max_output_tokens`` map to their chat counterparts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import Field
+
+from service.chat.compat_wire import ToolCall
+from service.chat.protocol import ChatCompletionRequest, ChatMessage
+from service.errors import InvalidRequest
+from service.wire import RequestModel
+
+__all__ = ["ResponsesRequest", "chat_request", "input_messages", "new_response_id"]
+
+
+def new_response_id() -> str:
+    return f"resp_{uuid.uuid4().hex}"
+
+
+class FlatTool(RequestModel):
+    type: str
+    name: str | None = None
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class TextFormat(RequestModel):
+    type: str = "text"
+    name: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+
+class TextConfig(RequestModel):
+    format: TextFormat | None = None
+
+
+class ResponsesRequest(RequestModel):
+    model: str = Field(min_length=1)
+    input: str | list[dict[str, Any]]
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    tools: list[FlatTool] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    max_output_tokens: int | None = None
+    stream: bool = False
+    store: bool = True
+    # Accepted and ignored like on chat: Gemini's web app has no such knobs.
+    temperature: float | None = None
+    top_p: float | None = None
+    reasoning: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    user: str | None = None
+
+
+def input_messages(items: str | list[dict[str, Any]]) -> list[ChatMessage]:
+    """The request's ``input`` as chat messages."""
+    if isinstance(items, str):
+        return [ChatMessage(role="user", content=items)]
+    messages: list[ChatMessage] = []
+    for index, item in enumerate(items):
+        kind = item.get("type") or ("message" if "role" in item else None)
+        if kind == "message":
+            messages.append(_message(item, index))
+        elif kind == "function_call":
+            call = ToolCall.model_validate(
+                {
+                    "id": item.get("call_id") or item.get("id"),
+                    "type": "function",
+                    "function": {"name": item.get("name"), "arguments": item.get("arguments") or ""},
+                }
+            )
+            last = messages[-1] if messages else None
+            if last is not None and last.role == "assistant":
+                last.tool_calls = [*(last.tool_calls or []), call]  # one assistant turn, several calls
+            else:
+                messages.append(ChatMessage(role="assistant", content=None, tool_calls=[call]))
+        elif kind == "function_call_output":
+            output = item.get("output")
+            text = output if isinstance(output, str) else _parts_text(output)
+            messages.append(ChatMessage(role="tool", tool_call_id=item.get("call_id"), content=text))
+        elif kind == "reasoning":
+            continue
+        else:
+            raise InvalidRequest(f"Input items of type {kind!r} are not supported.", param=f"input[{index}]")
+    return messages
+
+
+def _message(item: dict[str, Any], index: int) -> ChatMessage:
+    role = item.get("role")
+    if role not in ("user", "assistant", "system", "developer"):
+        raise InvalidRequest(f"Unknown role {role!r}.", param=f"input[{index}].role")
+    content = item.get("content")
+    if isinstance(content, str) or content is None:
+        return ChatMessage.model_validate({"role": role, "content": content})
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        kind = part.get("type")
+        if kind in ("input_text", "output_text", "text"):
+            parts.append({"type": "text", "text": part.get("text") or ""})
+        elif kind == "input_image":
+            if not part.get("image_url"):
+                raise InvalidRequest(
+                    "input_image needs image_url (file_id is not supported).", param=f"input[{index}]"
+                )
+            parts.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
+        elif kind == "input_file":
+            file = {
+                key: part.get(key)
+                for key in ("file_data", "filename", "file_id")
+                if part.get(key) is not None
+            }
+            parts.append({"type": "file", "file": file})
+        elif kind == "refusal":
+            parts.append({"type": "text", "text": part.get("refusal") or ""})
+        else:
+            raise InvalidRequest(
+                f"Content parts of type {kind!r} are not supported.", param=f"input[{index}]"
+            )
+    return ChatMessage.model_validate({"role": role, "content": parts})
+
+
+def _parts_text(output: Any) -> str:
+    if isinstance(output, list):
+        return "\n\n".join(str(part.get("text", "")) for part in output if isinstance(part, dict))
+    return "" if output is None else str(output)
+
+
+def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
+    """The chat completion that answers ``request`` after ``history`` (a previous response's)."""
+    messages: list[ChatMessage] = []
+    if request.instructions:
+        messages.append(ChatMessage(role="system", content=request.instructions))
+    messages += history + input_messages(request.input)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [m.model_dump(exclude_none=True) for m in messages],
+        "stream": request.stream,
+        "max_tokens": request.max_output_tokens,
+        "parallel_tool_calls": request.parallel_tool_calls,
+    }
+    if request.stream:
+        body["stream_options"] = {"include_usage": True}
+    tools = []
+    for index, tool in enumerate(request.tools or ()):
+        if tool.type != "function" or not tool.name:
+            raise InvalidRequest(
+                f"Only function tools are supported here, not {tool.type!r}.", param=f"tools[{index}]"
+            )
+        function = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+        tools.append({"type": "function", "function": {k: v for k, v in function.items() if v is not None}})
+    if tools:
+        body["tools"] = tools
+    choice = request.tool_choice
+    if isinstance(choice, dict):
+        if choice.get("type") != "function" or not choice.get("name"):
+            raise InvalidRequest("tool_choice must name a function tool.", param="tool_choice")
+        body["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+    elif choice is not None:
+        body["tool_choice"] = choice
+    fmt = request.text.format if request.text is not None else None
+    if fmt is not None and fmt.type == "json_schema":
+        schema = {"name": fmt.name or "response", "schema": fmt.schema_, "strict": fmt.strict}
+        body["response_format"] = {"type": "json_schema", "json_schema": schema}
+    elif fmt is not None and fmt.type in ("json_object", "text"):
+        body["response_format"] = {"type": fmt.type}
+    elif fmt is not None:
+        raise InvalidRequest(f"Unknown text.format type {fmt.type!r}.", param="text.format")
+    return ChatCompletionRequest.model_validate({k: v for k, v in body.items() if v is not None})

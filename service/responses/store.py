@@ -1,0 +1,92 @@
+"""Stored responses, per API key, in SQLite: the Response object as answered and the chat history
+it ends (input and output as chat messages, without ``instructions``), which a later request with
+``previous_response_id`` continues. Rows older than ``ttl`` are purged when the store opens."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+__all__ = ["RESPONSES_KEY", "ResponseStore", "StoredResponse"]
+
+# Where the lifespan leaves the store in the request state.
+RESPONSES_KEY = "responses"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    id TEXT PRIMARY KEY,
+    identity TEXT NOT NULL,
+    created REAL NOT NULL,
+    body TEXT NOT NULL,
+    history TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    body: dict[str, Any]
+    history: list[dict[str, Any]]
+
+
+class ResponseStore:
+    """Thread-safe; every method is quick and meant to run in a worker thread."""
+
+    def __init__(self, path: Path, *, ttl: float) -> None:
+        self.path = path
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> ResponseStore:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)  # conversations are private
+        os.close(fd)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._db.execute(_SCHEMA)
+        self._db.execute("DELETE FROM responses WHERE created < ?", (time.time() - self.ttl,))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the response store is not open")
+        return self._db
+
+    def put(self, identity: str, body: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
+                (body["id"], identity, time.time(), json.dumps(body), json.dumps(history)),
+            )
+
+    def get(self, identity: str, response_id: str) -> StoredResponse | None:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT body, history FROM responses WHERE id = ? AND identity = ? AND created >= ?",
+                (response_id, identity, time.time() - self.ttl),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredResponse(body=json.loads(row[0]), history=json.loads(row[1]))
+
+    def delete(self, identity: str, response_id: str) -> bool:
+        with self._lock:
+            cursor = self.db.execute(
+                "DELETE FROM responses WHERE id = ? AND identity = ?", (response_id, identity)
+            )
+        return cursor.rowcount > 0

@@ -1,0 +1,200 @@
+"""Running video jobs: one Create video turn each, then the wait for the render, off the request.
+
+A job is queued when created and runs as a task of the gateway: the turn (Pro mode, the Create video
+tool, a new chat) is leased only while the page answers; the lease is given back before the render
+wait, during which the video URL (206 while rendering) is polled through the account's context. The
+chat and the URL are stored as soon as they are known, so a gateway restarted in the middle resumes
+every unfinished job: it leases the job's account again and collects the video from the stored URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, replace
+
+from browser import Media, TurnSnapshot
+from service.backend import Backend, BackendTurn, FileInput, TurnSpec
+from service.catalog import Family, ToolName
+from service.errors import ServiceError, UpstreamFailed
+from service.videos.store import VideoRecord, VideoStore, now
+
+log = logging.getLogger(__name__)
+
+__all__ = ["VideoJobs", "VideoOptions"]
+
+_RENDERING = 206
+_EXPIRES_AFTER = 7 * 24 * 3600  # finished files are kept a week, as far as the gateway is concerned
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    max_wait: float
+    poll_interval: float
+    stop_timeout: float
+
+
+class VideoJobs:
+    """Creates, runs and resumes the jobs of a ``VideoStore`` on a ``Backend``."""
+
+    def __init__(self, backend: Backend, store: VideoStore, options: VideoOptions) -> None:
+        self.backend = backend
+        self.store = store
+        self.options = options
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def __aenter__(self) -> VideoJobs:
+        for record in await asyncio.to_thread(self.store.running):
+            log.info("resuming video job %s after a restart", record.id)
+            self._start(record, ())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        # The rows stay queued / in_progress: the next start resumes them.
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def create(
+        self,
+        *,
+        owner: str,
+        model: str,
+        prompt: str,
+        typed: str,
+        seconds: str,
+        size: str,
+        files: tuple[FileInput, ...],
+    ) -> VideoRecord:
+        record = VideoRecord(
+            id=f"video_{uuid.uuid4().hex}",
+            owner=owner,
+            model=model,
+            prompt=prompt,
+            typed=typed,
+            seconds=seconds,
+            size=size,
+            status="queued",
+            progress=0,
+            created_at=now(),
+        )
+        record = await asyncio.to_thread(self.store.insert, record)
+        self._start(record, files)
+        return record
+
+    def cancel(self, video_id: str) -> None:
+        task = self._tasks.pop(video_id, None)
+        if task is not None:
+            task.cancel()
+
+    def _start(self, record: VideoRecord, files: tuple[FileInput, ...]) -> None:
+        task = asyncio.create_task(self._run(record, files), name=f"video job {record.id}")
+        self._tasks[record.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(record.id, None))
+
+    async def _update(self, video_id: str, **changes: object) -> None:
+        await asyncio.to_thread(self.store.update, video_id, **changes)
+
+    async def _run(self, record: VideoRecord, files: tuple[FileInput, ...]) -> None:
+        try:
+            if record.video_url is None and record.chat_id is None:
+                record = await self._answer(record, files)
+            if record.video_url is None or record.account_id is None:
+                raise UpstreamFailed(
+                    "The gateway restarted before Gemini named the video.", code="video_lost"
+                )
+            await self._collect(record)
+        except asyncio.CancelledError:
+            raise
+        except ServiceError as exc:
+            log.info("video job %s failed: %s", record.id, exc.code)
+            await self._update(record.id, status="failed", error_code=exc.code, error_message=str(exc))
+        except Exception as exc:  # a job must end, whatever broke
+            log.exception("video job %s broke", record.id)
+            await self._update(
+                record.id, status="failed", error_code="internal_error", error_message=type(exc).__name__
+            )
+
+    async def _answer(self, record: VideoRecord, files: tuple[FileInput, ...]) -> VideoRecord:
+        spec = TurnSpec(
+            prompt=record.typed, family=Family.PRO, tool=ToolName.VIDEO, files=files, paid_only=True
+        )
+        final: TurnSnapshot | None = None
+        async with self.backend.turn(spec) as turn:
+            await self._update(record.id, status="in_progress", progress=5, account_id=turn.account_id)
+            finished = False
+            try:
+                async for snapshot in turn:
+                    if isinstance(snapshot, TurnSnapshot):
+                        final = snapshot
+                        if snapshot.cid and record.chat_id is None:
+                            record = replace(record, chat_id=snapshot.cid, account_id=turn.account_id)
+                            await self._update(record.id, chat_id=snapshot.cid)
+                finished = True
+            finally:
+                if not finished:
+                    await self._stop(turn)
+        if final is None:
+            raise UpstreamFailed("Gemini returned no answer.")
+        if final.error_code is not None and not final.text:
+            raise UpstreamFailed(
+                f"Gemini rejected the request (code {final.error_code}).", gemini_code=final.error_code
+            )
+        if final.video is None or final.video.video_url is None:
+            said = final.text.strip()[:300] or "nothing"
+            raise UpstreamFailed(f"Gemini answered without a video: {said}", code="no_video")
+        record = replace(
+            record,
+            account_id=turn.account_id,
+            video_url=final.video.video_url,
+            thumbnail_url=final.video.thumbnail_url,
+            progress=10,
+        )
+        await self._update(
+            record.id, video_url=record.video_url, thumbnail_url=record.thumbnail_url, progress=10
+        )
+        return record
+
+    async def _collect(self, record: VideoRecord) -> None:
+        assert record.video_url is not None and record.account_id is not None
+        # The account's context downloads; leasing it without a prompt types nothing into the page.
+        spec = TurnSpec(
+            prompt="", family=Family.PRO, account_id=record.account_id, chat_id=record.chat_id, paid_only=True
+        )
+        async with self.backend.turn(spec) as turn:
+            pass  # media downloads work after the lease is given back (the account is kept)
+        await self._update(record.id, status="in_progress")
+        deadline = asyncio.get_running_loop().time() + self.options.max_wait
+        progress = max(record.progress, 10)
+        while True:
+            video = await turn.fetch_media(record.video_url)
+            if video.status != _RENDERING:
+                break
+            if asyncio.get_running_loop().time() >= deadline:
+                raise UpstreamFailed(
+                    f"The video was still rendering after {self.options.max_wait:.0f}s.", code="video_timeout"
+                )
+            progress = min(95, progress + max(1, (95 - progress) // 5))
+            await self._update(record.id, progress=progress)
+            await asyncio.sleep(self.options.poll_interval)
+        await asyncio.to_thread(self.store.save, record.id, "video", video.data)
+        if record.thumbnail_url is not None:
+            thumbnail = await _thumbnail(turn, record.thumbnail_url)
+            if thumbnail is not None:
+                await asyncio.to_thread(self.store.save, record.id, "thumbnail", thumbnail.data)
+        done = now()
+        await self._update(
+            record.id, status="completed", progress=100, completed_at=done, expires_at=done + _EXPIRES_AFTER
+        )
+
+    async def _stop(self, turn: BackendTurn) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(turn.stop(), self.options.stop_timeout)
+
+
+async def _thumbnail(turn: BackendTurn, url: str) -> Media | None:
+    media = await turn.fetch_media(url)
+    return media if media.status != _RENDERING and media.mime.startswith("image/") else None

@@ -1,0 +1,184 @@
+"""The pool reads status, tier, models and tools from the page's own otAQ7b answer (real Chromium,
+the simulator, the real BrowserPool), in both UI generations, and falls back to the page's menus
+when the answer is missing or undecodable, saying so in the account's reason."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Route
+
+from browser import AccountInfo, AccountSpec, AccountState, BrowserPool, ModeFamily, Tool
+from browser._cookies import for_site, from_session
+from browser._driver import PageDriver, PageState
+from browser._launcher import Launcher
+from tests.browser.conftest import UI_GENERATIONS, Sim, cookie
+from tests.browser.test_browser_pool import _settings
+from tests.conftest import NewContext
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+STATUS_CALL = re.compile(r"/batchexecute\?(.*&)?rpcids=otAQ7b(&|$)")
+ALL_TOOLS = frozenset(Tool)
+
+
+@pytest.fixture(scope="module", params=UI_GENERATIONS)
+async def running(
+    request: pytest.FixtureRequest, simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[BrowserPool, str, str]]:
+    """One pool per UI generation, shared by the module; each test adds its own accounts."""
+    ui = str(request.param)
+    directory: Path = tmp_path_factory.mktemp(f"status-{ui}")
+    async with BrowserPool(_settings(simulators[ui], directory)) as pool:
+        yield pool, simulators[ui], ui
+
+
+@pytest.fixture
+async def pool(running: tuple[BrowserPool, str, str]) -> AsyncIterator[BrowserPool]:
+    pool, url, _ = running
+    Sim(url).reset()
+    yield pool
+    for info in pool.accounts():
+        await pool.remove_account(info.id)
+
+
+@pytest.fixture
+def ui(running: tuple[BrowserPool, str, str]) -> str:
+    return running[2]
+
+
+def expected_models(ui: str, tier: str) -> list[tuple[str, str]]:
+    """What the simulator's otAQ7b lists for this UI generation and tier (interface I3)."""
+    from simulator.page.catalog import modes_for
+    from simulator.rpcs.status import model_entry
+
+    return [(str(entry[0]), str(entry[1])) for entry in map(model_entry, modes_for(ui, tier))]
+
+
+async def add(pool: BrowserPool, kind: str) -> AccountInfo:
+    return await pool.add_account(AccountSpec(name=kind, psid=cookie(kind)))
+
+
+async def test_paid_account_is_read_from_the_network(pool: BrowserPool, ui: str) -> None:
+    info = await add(pool, "paid")
+    assert info.state is AccountState.READY
+    assert (info.status_code, info.status_source, info.reason) == (1000, "account_status", None)
+    assert info.tier == "paid" and info.tools == ALL_TOOLS
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING}
+    assert [(m.hex, m.label) for m in info.models] == expected_models(ui, "paid")
+    if ui == "mid2026":  # the light model is offered but counts for no family
+        assert ("3.1 Flash-Lite", None) in [(m.label, m.family) for m in info.models]
+        assert [m.thinking_level for m in info.models if m.label == "Extended thinking"] == [2]
+
+
+async def test_free_account_is_read_from_the_network(pool: BrowserPool, ui: str) -> None:
+    info = await add(pool, "free")
+    assert (info.state, info.status_code, info.status_source) == (AccountState.READY, 1000, "account_status")
+    assert info.tier == "free" and info.tools == frozenset()
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.THINKING}
+    assert [(m.hex, m.label) for m in info.models] == expected_models(ui, "free")
+    assert all(m.family is not ModeFamily.PRO for m in info.models)
+
+
+async def test_expired_cookies_look_signed_in_but_the_network_says_1016(
+    pool: BrowserPool, simulators: dict[str, str], ui: str, new_context: NewContext
+) -> None:
+    psid = cookie("expired")
+    # The page alone would call it signed in: XSRF token and avatar are there.
+    context = await new_context()
+    url = simulators[ui]
+    await context.add_cookies(for_site(from_session(psid, None), url))
+    driver = PageDriver(await context.new_page(), pool.settings)
+    assert await driver.open("/app") is PageState.READY
+    info = await pool.add_account(AccountSpec(name="expired", psid=psid))
+    assert info.state is AccountState.SIGNED_OUT
+    assert (info.status_code, info.status_source) == (1016, "account_status")
+    assert info.reason == "cookies expired (account status 1016)" == info.last_error
+    assert info.models == () and info.tier == "anon"
+
+
+async def test_region_account_is_blocked_for_location(pool: BrowserPool) -> None:
+    info = await add(pool, "region")
+    assert info.state is AccountState.BLOCKED and info.blocked_until is not None
+    assert info.status_code == 1060
+    assert info.reason == "location not supported (account status 1060)" == info.last_error
+
+
+async def test_terms_account_is_out_of_rotation_until_the_terms_are_accepted(pool: BrowserPool) -> None:
+    info = await add(pool, "terms")
+    assert info.state is AccountState.BLOCKED and info.status_code == 1040
+    assert info.reason is not None and "terms of service must be accepted" in info.reason
+    assert "1040" in info.reason
+
+
+async def test_signed_out_visitor_is_refused_by_the_network(pool: BrowserPool) -> None:
+    info = await add(pool, "nobody")  # an unknown cookie: the simulator's signed-out visitor
+    assert info.state is AccountState.SIGNED_OUT and info.status_source == "account_status"
+    assert info.reason == "signed out (the account-status call was refused with code 7)"
+
+
+@pytest.mark.parametrize("kind", ["captcha", "consent"])
+async def test_walls_are_still_read_from_the_url(pool: BrowserPool, kind: str) -> None:
+    info = await add(pool, kind)
+    assert info.state is AccountState.BLOCKED and info.status_source == "page"
+    assert (info.status_code, info.reason, info.last_error) == (None, kind, kind)
+
+
+StatusRoute = Callable[[Route], Awaitable[None]]
+
+
+@pytest.fixture
+def status_route(monkeypatch: pytest.MonkeyPatch) -> Callable[[StatusRoute], None]:
+    """Install ``handler`` for the page's otAQ7b call in every context the pool makes from now on."""
+
+    def install(handler: StatusRoute) -> None:
+        original = Launcher.new_context
+
+        async def new_context(self: Launcher, account_id: str, proxy: str | None) -> BrowserContext:
+            context = await original(self, account_id, proxy)
+            await context.route(STATUS_CALL, handler)
+            return context
+
+        monkeypatch.setattr(Launcher, "new_context", new_context)
+
+    return install
+
+
+async def _abort(route: Route) -> None:
+    await route.abort("connectionreset")
+
+
+async def _garbage(route: Route) -> None:
+    await route.fulfill(status=200, body=')]}\'\n\n99\n[["wrb.fr"\n', content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("handler", "why"),
+    [(_abort, "the request failed"), (_garbage, "the answer could not be decoded")],
+)
+async def test_fallback_reads_the_pages_menus_and_says_so(
+    pool: BrowserPool, ui: str, status_route: Callable[[StatusRoute], None], handler: StatusRoute, why: str
+) -> None:
+    status_route(handler)
+    info = await add(pool, "paid")
+    assert info.state is AccountState.READY
+    assert (info.status_code, info.status_source) == (None, "page")
+    assert info.reason is not None
+    assert info.reason.startswith("capabilities read from the page's menus: no account-status answer")
+    assert why in info.reason
+    # The page kept what the server rendered: the menus still show a paid account.
+    assert info.tier == "paid" and info.tools == ALL_TOOLS
+    assert {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING} <= info.modes
+    assert all(m.label for m in info.models) and any(m.hex for m in info.models)
+
+
+async def test_fallback_cannot_tell_expired_cookies(
+    pool: BrowserPool, status_route: Callable[[StatusRoute], None]
+) -> None:
+    """Without the network answer an expired session passes as ready: why the capture matters."""
+    status_route(_abort)
+    info = await add(pool, "expired")
+    assert info.state is AccountState.READY and info.status_source == "page"

@@ -1,0 +1,112 @@
+"""Canvas, storybook and video through chat completions, end to end: the official openai SDK against
+uvicorn, the real pool on Chromium and the simulator (docs/simulator-contract.md)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from PIL import Image
+
+from simulator.answers import sha16
+from tests.e2e.conftest import Stack, marker, running_stack
+
+ASSETS = Path(__file__).resolve().parents[2] / "simulator" / "assets"
+
+
+def _ask(stack: Stack, model: str, messages: list[Any], **extra: Any) -> str:
+    answer = stack.client().chat.completions.create(model=model, messages=messages, extra_body=extra or None)
+    content = answer.choices[0].message.content
+    assert content is not None
+    return content
+
+
+def _stream(stack: Stack, model: str, messages: list[Any], **extra: Any) -> tuple[str, str]:
+    chunks = stack.client().chat.completions.create(
+        model=model, messages=messages, stream=True, extra_body=extra or None
+    )
+    content, reasoning = [], []
+    for chunk in chunks:
+        if chunk.choices:
+            delta = chunk.choices[0].delta
+            content.append(delta.content or "")
+            reasoning.append(getattr(delta, "reasoning_content", None) or "")
+    return "".join(content), "".join(reasoning)
+
+
+@pytest.mark.parametrize("model", ["gemini-2.5-flash-canvas", "gemini-2.5-pro-canvas"])
+def test_canvas_answers_with_the_document_and_a_follow_up_edits_it(stack: Stack, model: str) -> None:
+    prompt = f"a landing page {marker()}"
+    messages: list[Any] = [{"role": "user", "content": prompt}]
+    content = _ask(stack, model, messages)
+    # The document at c[30], not the chat's "I put the document in Canvas".
+    assert content.startswith("```html\n<!DOCTYPE html>") and content.endswith("```")
+    assert f"sha256 {sha16(prompt)}" in content and "Canvas turn 1" in content
+    assert "I put the document" not in content
+    entry = stack.requests_with(prompt)[-1]
+    assert entry["tool"] == 2  # the Canvas tool was chosen on the page
+    follow = f"make the title red {marker()}"
+    messages += [{"role": "assistant", "content": content}, {"role": "user", "content": follow}]
+    edited, _ = _stream(stack, model, messages)
+    assert "Canvas turn 2" in edited and f"sha256 {sha16(follow)}" in edited
+    again = stack.requests_with(follow)[-1]
+    assert again["cid"] == entry["cid"] and again["tool"] == 2  # the same chat, so the same canvas
+
+
+@pytest.mark.parametrize("model", ["gemini-2.5-flash-storybook", "gemini-2.5-pro-storybook"])
+def test_storybook_holds_every_page_and_picture_in_order(stack: Stack, model: str) -> None:
+    prompt = f"a robot who reads {marker()}"
+    messages: list[Any] = [{"role": "user", "content": prompt}]
+    content = _ask(stack, model, messages)
+    page1, page2 = content.index("**Page 1.**"), content.index("**Page 2.**")
+    pictures = [m.start() for m in re.finditer(r"!\[[^\]]*\]\(http", content)]
+    assert len(pictures) == 2 and page1 < pictures[0] < page2 < pictures[1]
+    assert "googleusercontent.com" not in content  # no placeholder left
+    url = re.findall(r"!\[[^\]]*\]\((\S+?)\)", content)[0]
+    # The preview the page shows (``=s1024-rj``), as the imagen models' chat answers deliver it.
+    assert Image.open(io.BytesIO(httpx.get(url, timeout=20).content)).format == "JPEG"
+    assert stack.requests_with(prompt)[-1]["gem"] == "storybook"
+    streamed, _ = _stream(
+        stack, model, [{"role": "user", "content": f"a cat {marker()}"}], image_delivery="data_url"
+    )
+    inline = re.findall(r"!\[[^\]]*\]\(data:image/jpeg;base64,([A-Za-z0-9+/=]+)\)", streamed)
+    assert len(inline) == 2 and streamed.index("**Page 1.**") < streamed.index("data:image/jpeg")
+    assert Image.open(io.BytesIO(base64.b64decode(inline[1]))).format == "JPEG"
+
+
+def test_video_waits_for_the_render_and_inlines_it(stack: Stack) -> None:
+    prompt = f"a cat surfing {marker()}"
+    content, reasoning = _stream(stack, "gemini-2.5-pro-video", [{"role": "user", "content": prompt}])
+    video = re.findall(r"\[video\]\(data:video/mp4;base64,([A-Za-z0-9+/=]+)\)", content)
+    assert len(video) == 1 and base64.b64decode(video[0]) == (ASSETS / "video.mp4").read_bytes()
+    thumbnail = re.findall(r"!\[thumbnail\]\(data:image/jpeg;base64,([A-Za-z0-9+/=]+)\)", content)
+    assert thumbnail and base64.b64decode(thumbnail[0]) == (ASSETS / "video_thumbnail.jpg").read_bytes()
+    # The simulator renders for seconds: progress lines came while the URL answered 206.
+    assert "Rendering the video" in reasoning and "The video is ready." in reasoning
+    entry = stack.requests_with(prompt)[-1]
+    assert entry["tool"] == 15 and entry["mode_category"] is not None
+
+
+def test_video_larger_than_the_inline_cap_goes_by_signed_link(tmp_path: Path) -> None:
+    with running_stack(tmp_path / "data", ("paid",), video_inline_max_bytes=16) as small:
+        content = _ask(small, "gemini-2.5-pro-video", [{"role": "user", "content": f"rain {marker()}"}])
+        links = re.findall(r"\[video\]\((http\S+?)\)", content)
+        assert links, content[:300]
+        download = httpx.get(links[0], timeout=20)
+        assert download.status_code == 200 and download.content == (ASSETS / "video.mp4").read_bytes()
+
+
+def test_a_free_account_asked_for_video_or_canvas_is_a_clear_403(tmp_path: Path) -> None:
+    with running_stack(tmp_path / "data", ("free",)) as free:
+        for model in ("gemini-2.5-pro-video", "gemini-2.5-flash-canvas", "gemini-2.5-pro-storybook"):
+            with pytest.raises(openai.PermissionDeniedError) as refused:
+                free.client().chat.completions.create(
+                    model=model, messages=[{"role": "user", "content": "x"}]
+                )
+            assert refused.value.code == "paid_account_required", model

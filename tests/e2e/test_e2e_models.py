@@ -1,0 +1,39 @@
+"""GET /v1/models through the real gateway, pool and simulator: availability and the page models
+named come from each account's own otAQ7b answer (an expired account serves nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import KEY_A, Stack, running_stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def mixed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("e2e-models"), ("free", "expired"), ui="early2026") as running:
+        yield running
+
+
+def cards(stack: Stack) -> dict[str, dict[str, Any]]:
+    response = httpx.get(f"{stack.url}/v1/models", headers={"Authorization": f"Bearer {KEY_A}"}, timeout=30)
+    response.raise_for_status()
+    return {card["id"]: card for card in response.json()["data"]}
+
+
+def test_models_name_what_the_accounts_really_offer(mixed_stack: Stack) -> None:
+    from simulator.page.catalog import FLASH_HEX
+
+    states = {account.id: account.state for account in mixed_stack.accounts()}
+    assert sorted(str(state) for state in states.values()) == ["ready", "signed_out"]
+    listing = cards(mixed_stack)
+    available = {name for name, card in listing.items() if card["available"]}
+    # The expired account's page looks paid; its otAQ7b answer (1016) keeps it out of rotation.
+    assert available == {"gemini-2.5-flash-free"}
+    assert listing["gemini-2.5-flash-free"]["upstream_models"] == [{"id": FLASH_HEX, "label": "Fast"}]
+    assert listing["gemini-2.5-pro"]["upstream_models"] == []
