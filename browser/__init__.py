@@ -31,7 +31,7 @@ from browser.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot
+from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot, VideoInfo
 
 __all__ = [
     "AccountInfo",
@@ -70,4 +70,5 @@ __all__ = [
     "UnknownAccount",
     "UpstreamRejected",
     "UpstreamTimeout",
+    "VideoInfo",
 ]

@@ -1,4 +1,6 @@
-"""Chats in the account's Gemini history: deleting one through the page's own delete RPCs.
+"""Chats in the account's Gemini history: deleting one through the page's own delete RPCs, and
+reading a chat's newest video from its history (``hNvQHb``), as the web app does when a chat is
+opened again (a video job whose gateway died before the answer named the video).
 
 The web app deletes a chat with ``GzXR5e`` ``[cid]`` and then ``qWymEb`` ``[cid, [1, null, 0, 1]]``
 (research/protocol.md §8); we send both in one batchexecute call from inside one of the account's
@@ -9,25 +11,21 @@ from __future__ import annotations
 
 import logging
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext
 
-from browser._rpc import call_rpcs
-from browser.errors import DriverError, TargetClosed, UpstreamRejected
+from browser._rpc import call_from_context
+from browser.errors import UpstreamRejected
+from browser.protocol import VideoInfo, jspb_get
+from browser.protocol._rich import video_info
 
 log = logging.getLogger(__name__)
 
-__all__ = ["delete_chat"]
+__all__ = ["chat_video", "delete_chat"]
 
 DELETE_RPC = "GzXR5e"
 FORGET_RPC = "qWymEb"
-
-
-def _page_for_rpc(context: BrowserContext | None) -> Page:
-    """Any live page of the account: a fetch from it does not disturb a turn typed into it."""
-    pages = [page for page in (context.pages if context is not None else []) if not page.is_closed()]
-    if not pages:
-        raise TargetClosed("the account has no open page to delete a chat from")
-    return pages[0]
+READ_CHAT_RPC = "hNvQHb"
+_NEWEST_TURNS = 4
 
 
 async def delete_chat(
@@ -39,12 +37,29 @@ async def delete_chat(
     """Delete ``chat_id`` (``c_<hex>``) from the account's history; raises ``UpstreamRejected``
     when Google refuses, other ``BrowserError``s when the page cannot ask."""
     calls: list[tuple[str, object]] = [(DELETE_RPC, [chat_id]), (FORGET_RPC, [chat_id, [1, None, 0, 1]])]
-    try:
-        results = await call_rpcs(_page_for_rpc(context), calls, timeout=timeout)
-    except DriverError:
-        # The page may have been navigating (its blank-chat reload): ask once more from a settled page.
-        log.debug("chat deletion retried after a page step failed", exc_info=True)
-        results = await call_rpcs(_page_for_rpc(context), calls, timeout=timeout)
+    results = await call_from_context(context, calls, timeout=timeout)
     for result in results:
         if result.error_code is not None:
             raise UpstreamRejected(result.error_code, None, f"{result.rpc_id} refused to delete the chat")
+
+
+async def chat_video(
+    context: BrowserContext | None,
+    chat_id: str,
+    *,
+    timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
+) -> VideoInfo | None:
+    """The newest rendered-or-rendering video among the chat's latest turns, or None."""
+    payload = [chat_id, _NEWEST_TURNS, None, 1, [1], [4], None, 1]
+    source = f"/app/{chat_id.removeprefix('c_')}"
+    calls: list[tuple[str, object]] = [(READ_CHAT_RPC, payload)]
+    (result,) = await call_from_context(context, calls, source_path=source, timeout=timeout)
+    if result.error_code is not None:
+        raise UpstreamRejected(result.error_code, None, f"{READ_CHAT_RPC} refused to read the chat")
+    turns = jspb_get(result.payload, 0)
+    for turn in turns if isinstance(turns, list) else []:  # newest first
+        candidate = jspb_get(turn, 3, 0, 0)
+        video = video_info(candidate) if isinstance(candidate, list) else None
+        if video is not None and video.video_url:
+            return video
+    return None

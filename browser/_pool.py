@@ -22,7 +22,7 @@ from playwright.async_api import APIRequestContext, Page, Playwright, async_play
 
 from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
 from browser._capture import BodyCapture, BodyUnavailable, LoadingFailed
-from browser._chats import delete_chat
+from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher, proxy_settings
@@ -50,7 +50,7 @@ from browser.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import GeneratedImage, TurnDecoder, TurnSnapshot
+from browser.protocol import GeneratedImage, TurnDecoder, TurnSnapshot, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,12 @@ class BrowserPool:
         ``ui_timeout``); ``UnknownAccount`` when the account is gone."""
         account = self._get(account_id)
         await delete_chat(account.context, chat_id, timeout=self.settings.ui_timeout)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        """The newest video of a chat, read from its history (hNvQHb, bounded by ``ui_timeout``):
+        how a video job finds its video when the answer that named it was lost."""
+        account = self._get(account_id)
+        return await chat_video(account.context, chat_id, timeout=self.settings.ui_timeout)
 
     async def research_state(self, account_id: str, research_id: str) -> str:
         """``awaiting`` | ``running`` | ``done`` for a research of the account (kwDCne, bounded by
@@ -395,6 +401,18 @@ def _why_none(request: TurnRequest) -> str:
     if request.account_id:
         return f"account {request.account_id!r} cannot serve {wanted} now"
     return f"no healthy account offers {wanted}"
+
+
+def _out_of_quota(error: BrowserError, account: Account, request: TurnRequest) -> NoCapacity | None:
+    """A usage limit (1037) with no other account to move to is a capacity answer, not a failure:
+    the caller should come back when the exhausted quota resets."""
+    if not isinstance(error, UpstreamRejected) or error.code != USAGE_LIMIT:
+        return None
+    until = account.cooling_for(request.mode)
+    wait = max(1.0, until - time.time()) if until is not None else 1.0
+    return NoCapacity(
+        f"Gemini's usage limit for this model is reached (1037); it resets in {wait:.0f}s", retry_after=wait
+    )
 
 
 def shows_answer(snapshot: TurnSnapshot) -> bool:
@@ -615,7 +633,7 @@ class Turn:
                 try:
                     self._account, self._page = await self._pool._lease(self._request, self._tried)
                 except (NoEligibleAccount, NoCapacity):
-                    raise error from None
+                    raise _out_of_quota(error, account, self._request) or error from None
                 self._leased = True
 
     async def _one_attempt(self, account: Account, page: Page) -> AsyncIterator[TurnSnapshot]:

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext
 
-from browser._rpc import call_rpcs
-from browser.errors import DriverError, TargetClosed, UpstreamRejected
+from browser._rpc import call_from_context
+from browser.errors import UpstreamRejected
 from browser.protocol._jspb import jspb_get
 from browser.protocol._rich import canvas_document
 
@@ -38,25 +38,13 @@ class ResearchState(enum.StrEnum):
     DONE = "done"
 
 
-def _page(context: BrowserContext | None) -> Page:
-    pages = [page for page in (context.pages if context is not None else []) if not page.is_closed()]
-    if not pages:
-        raise TargetClosed("the account has no open page to ask from")
-    return pages[0]
-
-
 async def _call(
     context: BrowserContext | None,
     call: tuple[str, object],
     source_path: str,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
 ) -> Any:
-    try:
-        (result,) = await call_rpcs(_page(context), [call], source_path=source_path, timeout=timeout)
-    except DriverError:
-        # The page may have been navigating (its blank-chat reload after a turn): ask once more.
-        log.debug("%s retried after a page step failed", call[0], exc_info=True)
-        (result,) = await call_rpcs(_page(context), [call], source_path=source_path, timeout=timeout)
+    (result,) = await call_from_context(context, [call], source_path=source_path, timeout=timeout)
     if result.error_code is not None:
         raise UpstreamRejected(result.error_code, None, f"{call[0]} refused")
     return result.payload

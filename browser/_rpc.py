@@ -12,24 +12,29 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import BrowserContext, Page
 
 from browser._playwright_errors import map_playwright_errors
 from browser.errors import (
     AccountUnavailable,
     ConnectionLost,
+    DriverError,
     HTTPStatusError,
     ProtocolError,
     StepTimeout,
+    TargetClosed,
     UnavailableReason,
     UpstreamTimeout,
 )
 from browser.protocol import BatchResult, decode_batchexecute
 
-__all__ = ["BATCHEXECUTE_PATH", "call_rpcs"]
+log = logging.getLogger(__name__)
+
+__all__ = ["BATCHEXECUTE_PATH", "call_from_context", "call_rpcs"]
 
 BATCHEXECUTE_PATH = "/_/BardChatUi/data/batchexecute"
 IDENTIFIER = "generic"
@@ -142,3 +147,27 @@ _FETCH_SCRIPT = """async ({path, rpcids, sourcePath, reqid, freq, timeoutMs}) =>
     clearTimeout(timer);
   }
 }"""
+
+
+async def call_from_context(
+    context: BrowserContext | None,
+    calls: Sequence[tuple[str, object]],
+    *,
+    source_path: str = "/app",
+    timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
+) -> list[BatchResult]:
+    """``call_rpcs`` from any live page of an account (outside a turn): a fetch from a page does not
+    disturb a turn typed into it. Asked once more when the page was mid-navigation (its blank-chat
+    reload after a turn destroys the execution context under the fetch)."""
+    try:
+        return await call_rpcs(_live_page(context), calls, source_path=source_path, timeout=timeout)
+    except DriverError:
+        log.debug("%s retried after a page step failed", calls[0][0], exc_info=True)
+        return await call_rpcs(_live_page(context), calls, source_path=source_path, timeout=timeout)
+
+
+def _live_page(context: BrowserContext | None) -> Page:
+    pages = [page for page in (context.pages if context is not None else []) if not page.is_closed()]
+    if not pages:
+        raise TargetClosed("the account has no open page to ask from")
+    return pages[0]

@@ -16,7 +16,7 @@ from typing import Protocol
 from browser import GeneratedImage, Media
 from service.catalog import AccountCapabilities, Family, ToolName
 
-__all__ = ["AccountView", "Backend", "BackendTurn", "FileInput", "Snapshot", "TurnSpec"]
+__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingTurn", "FileInput", "Snapshot", "TurnSpec"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,31 @@ class Backend(Protocol):
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         """Delete a chat from the account's Gemini history (through its page)."""
         ...
+
+
+class DelegatingTurn:
+    """A ``BackendTurn`` that passes everything to ``turn``; a wrapper overrides ``_snapshots``
+    (metering, replaying a first snapshot, reshaping) and inherits the rest."""
+
+    def __init__(self, turn: BackendTurn) -> None:
+        self._turn = turn
+
+    @property
+    def account_id(self) -> str:
+        return self._turn.account_id
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        return self._snapshots()
+
+    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+        async for snapshot in self._turn:
+            yield snapshot
+
+    async def stop(self) -> None:
+        await self._turn.stop()
+
+    async def fetch_media(self, url: str) -> Media:
+        return await self._turn.fetch_media(url)
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        return await self._turn.fetch_original(image)

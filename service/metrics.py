@@ -21,8 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from browser import GeneratedImage, Media
-from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
 
 __all__ = ["CONTENT_TYPE", "MeteredBackend", "Metrics", "RequestMetrics"]
@@ -139,19 +138,12 @@ def _template(scope: Scope) -> str:
     return template
 
 
-class _MeteredTurn:
+class _MeteredTurn(DelegatingTurn):
     def __init__(self, turn: BackendTurn, started: float, family: str, metrics: Metrics) -> None:
-        self._turn = turn
+        super().__init__(turn)
         self._started = started
         self._family = family
         self._metrics = metrics
-
-    @property
-    def account_id(self) -> str:
-        return self._turn.account_id
-
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
-        return self._snapshots()
 
     async def _snapshots(self) -> AsyncIterator[Snapshot]:
         first = True
@@ -160,15 +152,6 @@ class _MeteredTurn:
                 first = False
                 self._metrics.first_token.labels(self._family).observe(time.monotonic() - self._started)
             yield snapshot
-
-    async def stop(self) -> None:
-        await self._turn.stop()
-
-    async def fetch_media(self, url: str) -> Media:
-        return await self._turn.fetch_media(url)
-
-    async def fetch_original(self, image: GeneratedImage) -> Media:
-        return await self._turn.fetch_original(image)
 
     def __getattr__(self, name: str) -> Any:
         # Anything the turn protocol gains later passes through unmetered.

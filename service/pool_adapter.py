@@ -39,6 +39,7 @@ from browser import (
     TurnSnapshot,
     UpstreamRejected,
     UpstreamTimeout,
+    VideoInfo,
 )
 from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
@@ -83,6 +84,13 @@ class ResearchPool(Protocol):
 
     async def research_state(self, account_id: str, research_id: str) -> str: ...
     async def research_report(self, account_id: str, chat_id: str) -> str | None: ...
+
+
+@runtime_checkable
+class ChatHistoryPool(Protocol):
+    """Reading a chat's history (``BrowserPool``; scripted pools may lack it)."""
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
 
 
 @contextmanager
@@ -172,6 +180,14 @@ class BrowserBackend:
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         with map_browser_errors():
             await self.pool.delete_chat(account_id, chat_id)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        """The newest video of a chat, from its history (``BrowserPool.chat_video``)."""
+        pool = self.pool
+        if not isinstance(pool, ChatHistoryPool):
+            raise UpstreamFailed("This pool cannot read a chat's history.")
+        with map_browser_errors():
+            return await pool.chat_video(account_id, chat_id)
 
     async def research_state(self, account_id: str, research_id: str) -> str:
         """``awaiting`` | ``running`` | ``done`` (``BrowserPool.research_state``)."""

@@ -153,6 +153,21 @@ class EventStreamResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+class OpenEventStreamResponse(EventStreamResponse):
+    """An event stream that starts before its first event, for work that takes long before it has
+    anything to say (an image being made, a research being planned and confirmed): the request was
+    checked already, so the client gets 200 and keep-alives at once; a later failure is the error
+    event of ``sse_events``."""
+
+    async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await _send_text(send, KEEP_ALIVE)
+            async for text in sse_events(chunks, keep_alive=self.keep_alive):
+                await _send_text(send, text)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 _SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),

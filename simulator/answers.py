@@ -218,13 +218,20 @@ def compose(
     elif gem == STORYBOOK_GEM:
         answer.images = image_specs(prompt, 2, cid, turn)
         answer.text += (
-            "\n\n**Page 1.** Once upon a time a small robot read a prompt.\n\n"
+            f"\n\n# {storybook_title(prompt)}\n\n"
+            "**Page 1.** Once upon a time a small robot read a prompt.\n\n"
             f"{IMAGE_PLACEHOLDER.format(n=0)}\n\n"
             "**Page 2.** It answered, and everyone smiled.\n\n"
             f"{IMAGE_PLACEHOLDER.format(n=1)}"
         )
     answer.text += CLOSING
     return answer
+
+
+def storybook_title(prompt: str) -> str:
+    """The book's title, a heading before its first page (our choice: the real layout is unknown)."""
+    words = " ".join(prompt.split()[:6]).replace("#", "")
+    return f"The Storybook of {words}"
 
 
 def canvas_document(prompt: str, turn: int) -> str:

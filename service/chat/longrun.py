@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from browser import GeneratedImage, Media, TurnSnapshot
-from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
@@ -200,17 +200,10 @@ async def _url(
     return await delivery.url_for(data, mime, suffix=suffix or "." + mime.split("/")[-1])
 
 
-class _ShapedTurn:
+class _ShapedTurn(DelegatingTurn):
     def __init__(self, turn: BackendTurn, shape: _Shape) -> None:
-        self._turn = turn
+        super().__init__(turn)
         self._shape = shape
-
-    @property
-    def account_id(self) -> str:
-        return self._turn.account_id
-
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
-        return self._snapshots()
 
     async def _snapshots(self) -> AsyncIterator[Snapshot]:
         last: TurnSnapshot | None = None
@@ -223,15 +216,6 @@ class _ShapedTurn:
             async with contextlib.aclosing(self._shape.finish(self._turn, last)) as shaped:
                 async for snapshot in shaped:
                     yield snapshot
-
-    async def stop(self) -> None:
-        await self._turn.stop()
-
-    async def fetch_media(self, url: str) -> Media:
-        return await self._turn.fetch_media(url)
-
-    async def fetch_original(self, image: GeneratedImage) -> Media:
-        return await self._turn.fetch_original(image)
 
 
 class _ShapedBackend:

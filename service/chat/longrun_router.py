@@ -6,11 +6,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from service.catalog import ToolName, find_model
 from service.chat.longrun import LongrunChat, LongrunOptions
 from service.chat.longrun_parts import LongrunParts, get_parts
 from service.chat.protocol import ChatCompletionRequest
 from service.state import Gateway
-from service.streaming import EventStreamResponse, cancel_on_disconnect
+from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
 
 __all__ = ["longrun_chat", "longrun_options"]
 
@@ -38,7 +39,12 @@ async def longrun_chat(
     chat = LongrunChat(gateway.chat, gateway.conversations, gateway.chat.janitor, options)
     settings = gateway.settings
     if body.stream:
-        return EventStreamResponse(
+        # A research is planned and confirmed before its first chunk (tens of seconds on Gemini):
+        # open the stream at once so keep-alives flow meanwhile instead of a silent connection.
+        spec = find_model(body.model)
+        researching = spec is not None and spec.tool is ToolName.DEEP_RESEARCH
+        response = OpenEventStreamResponse if researching else EventStreamResponse
+        return response(
             chat.stream(body, identity),
             keep_alive=settings.keep_alive_interval,
             cleanup_timeout=settings.stop_timeout,

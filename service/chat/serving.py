@@ -19,8 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
-from browser import GeneratedImage, Media
-from service.backend import Backend, BackendTurn, Snapshot, TurnSpec
+from service.backend import Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
 from service.catalog import ModelSpec, can_serve, find_model
 from service.chat.admission import ByteBudget, ImageAdmission
 from service.chat.emulation import (
@@ -399,12 +398,12 @@ async def _last_snapshot(
 _PRE_CONTENT_FAILURES = (NoHealthyAccount, CapacityExhausted, UpstreamFailed, UpstreamTimedOut)
 
 
-class _Primed:
+class _Primed(DelegatingTurn):
     """A turn whose first snapshot was already read (``start``), given again first on iteration."""
 
     def __init__(self, turn: BackendTurn, snapshots: AsyncIterator[Snapshot], first: Snapshot | None) -> None:
-        self._turn = turn
-        self._snapshots = snapshots
+        super().__init__(turn)
+        self._rest = snapshots
         self._first = first
 
     @classmethod
@@ -413,28 +412,12 @@ class _Primed:
         first = await anext(snapshots, None)
         return cls(turn, snapshots, first)
 
-    @property
-    def account_id(self) -> str:
-        return self._turn.account_id
-
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
-        return self._replay()
-
-    async def _replay(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[Snapshot]:
         first, self._first = self._first, None
         if first is not None:
             yield first
-        async for snapshot in self._snapshots:
+        async for snapshot in self._rest:
             yield snapshot
-
-    async def stop(self) -> None:
-        await self._turn.stop()
-
-    async def fetch_media(self, url: str) -> Media:
-        return await self._turn.fetch_media(url)
-
-    async def fetch_original(self, image: GeneratedImage) -> Media:
-        return await self._turn.fetch_original(image)
 
 
 @dataclass

@@ -8,7 +8,6 @@ status; the event stream then starts at once and carries keep-alive comments whi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -20,15 +19,7 @@ from service.images.chat import ImagenChat
 from service.images.inputs import read_edit, read_generation
 from service.images.serving import ImageJob, ImageOptions, ImageService
 from service.state import CallerDep, GatewayDep
-from service.streaming import (
-    KEEP_ALIVE,
-    EventStreamResponse,
-    Receive,
-    Scope,
-    Send,
-    cancel_on_disconnect,
-    sse_events,
-)
+from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
 from service.watermark import AlphaMaps, load_alpha_maps
 
 __all__ = ["imagen_chat", "router"]
@@ -97,33 +88,9 @@ async def _answer(job: ImageJob, service: ImageService, request: Request, gatewa
     settings = gateway.settings
     if job.request.stream:
         events = service.events(job)
-        return _OpenEventStream(
+        return OpenEventStreamResponse(
             events, keep_alive=settings.keep_alive_interval, cleanup_timeout=settings.stop_timeout
         )
     work = service.create(job)
     result = await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)
     return JSONResponse(result.response.dump(), headers=result.headers())
-
-
-class _OpenEventStream(EventStreamResponse):
-    """An event stream that starts before the first event: an image takes long to make, and the
-    request was checked already, so the client gets the status and keep-alives right away."""
-
-    async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
-            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-            await _text(send, KEEP_ALIVE)
-            async for text in sse_events(chunks, keep_alive=self.keep_alive):
-                await _text(send, text)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
-
-
-async def _text(send: Send, text: str) -> None:
-    await send({"type": "http.response.body", "body": text.encode(), "more_body": True})

@@ -14,8 +14,9 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
-from browser import Media, TurnSnapshot
+from browser import Media, TurnSnapshot, VideoInfo
 from service.backend import Backend, BackendTurn, FileInput, TurnSpec
 from service.catalog import Family, ToolName
 from service.errors import ServiceError, UpstreamFailed
@@ -34,6 +35,13 @@ class VideoOptions:
     max_wait: float
     poll_interval: float
     stop_timeout: float
+
+
+@runtime_checkable
+class VideoHistory(Protocol):
+    """A backend that reads a chat's newest video from its history (the browser pool's adapter)."""
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
 
 
 class VideoJobs:
@@ -102,6 +110,9 @@ class VideoJobs:
         try:
             if record.video_url is None and record.chat_id is None:
                 record = await self._answer(record, files)
+            if record.video_url is None:
+                # The answer that named the video was lost (a restart mid-answer): re-open the chat.
+                record = await self._from_history(record)
             if record.video_url is None or record.account_id is None:
                 raise UpstreamFailed(
                     "The gateway restarted before Gemini named the video.", code="video_lost"
@@ -153,6 +164,21 @@ class VideoJobs:
             thumbnail_url=final.video.thumbnail_url,
             progress=10,
         )
+        await self._update(
+            record.id, video_url=record.video_url, thumbnail_url=record.thumbnail_url, progress=10
+        )
+        return record
+
+    async def _from_history(self, record: VideoRecord) -> VideoRecord:
+        """The job's video as its chat's history shows it (hNvQHb), when the job knows its chat."""
+        backend = self.backend
+        if record.chat_id is None or record.account_id is None or not isinstance(backend, VideoHistory):
+            return record
+        video = await backend.chat_video(record.account_id, record.chat_id)
+        if video is None or video.video_url is None:
+            return record
+        log.info("video job %s: its video found in its chat's history", record.id)
+        record = replace(record, video_url=video.video_url, thumbnail_url=video.thumbnail_url, progress=10)
         await self._update(
             record.id, video_url=record.video_url, thumbnail_url=record.thumbnail_url, progress=10
         )

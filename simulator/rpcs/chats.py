@@ -75,9 +75,14 @@ def _candidate(turn: Turn) -> list[object]:
     cand[0] = turn.rcid
     cand[1] = [turn.text]
     cand[8] = [2]
-    if turn.images:
+    if turn.images or turn.video:
         rich: list[object] = [None] * 60
-        rich[7] = [[_image_entry(url, i, turn.prompt) for i, url in enumerate(turn.images)]]
+        if turn.images:
+            rich[7] = [[_image_entry(url, i, turn.prompt) for i, url in enumerate(turn.images)]]
+        if turn.video:  # the rendered video's info, as the final StreamGenerate frame carries it
+            info: list[object] = [None] * 8
+            info[7] = [turn.video[0], turn.video[1]]
+            rich[59] = [[[[info]]]]
         cand[12] = rich
     if turn.thoughts:
         cand[37] = [[turn.thoughts]]

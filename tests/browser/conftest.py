@@ -60,6 +60,12 @@ class Sim:
         with self._client() as client:
             client.post("/_sim/behaviours", json={"account": account, "behaviours": list(behaviours)})
 
+    def rpcs(self) -> list[dict[str, Any]]:
+        """The batchexecute calls the simulator answered (``GET /_sim/rpcs``)."""
+        with self._client() as client:
+            result: list[dict[str, Any]] = client.get("/_sim/rpcs").json()
+            return result
+
     def rotations(self) -> list[dict[str, Any]]:
         with self._client() as client:
             result: list[dict[str, Any]] = client.get("/_sim/rotations").json()

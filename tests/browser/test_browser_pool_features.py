@@ -120,6 +120,28 @@ async def test_media_needs_the_accounts_cookies(pool: BrowserPool, msim: Sim) ->
     assert (await turn.fetch_media_full(url)).mime == "image/jpeg"
 
 
+async def test_a_chats_video_is_read_back_from_its_history(pool: BrowserPool, msim: Sim) -> None:
+    """hNvQHb from inside the account's page finds the video the answer named (a video job whose
+    answer was lost re-opens its chat this way)."""
+    async with pool.turn(TurnRequest(prompt="a kite", mode=ModeFamily.PRO, tool=Tool.VIDEO)) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.video is not None and turn.final.cid
+    found = await pool.chat_video(turn.account_id, turn.final.cid)
+    assert found is not None
+    assert (found.video_url, found.thumbnail_url) == (
+        turn.final.video.video_url,
+        turn.final.video.thumbnail_url,
+    )
+    async with pool.turn(TurnRequest(prompt="no video here")) as plain:
+        async for _ in plain:
+            pass
+    assert plain.final is not None and plain.final.cid
+    assert await pool.chat_video(plain.account_id, plain.final.cid) is None
+    read = {entry["payload"][0] for entry in msim.rpcs() if entry["rpcid"] == "hNvQHb"}
+    assert {turn.final.cid, plain.final.cid} <= read
+
+
 async def test_video_answers_206_until_rendered_then_200(pool: BrowserPool, msim: Sim) -> None:
     async with httpx.AsyncClient(base_url=msim.base_url, timeout=10) as client:
         (await client.post("/_sim/config", json={"video_render_seconds": 5.0})).raise_for_status()

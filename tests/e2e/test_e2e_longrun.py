@@ -67,6 +67,8 @@ def test_storybook_holds_every_page_and_picture_in_order(stack: Stack, model: st
     page1, page2 = content.index("**Page 1.**"), content.index("**Page 2.**")
     pictures = [m.start() for m in re.finditer(r"!\[[^\]]*\]\(http", content)]
     assert len(pictures) == 2 and page1 < pictures[0] < page2 < pictures[1]
+    title = content.index(f"# The Storybook of {' '.join(prompt.split()[:6])}")
+    assert title < page1, "the book's title comes before its pages"
     assert "googleusercontent.com" not in content  # no placeholder left
     url = re.findall(r"!\[[^\]]*\]\((\S+?)\)", content)[0]
     # The preview the page shows (``=s1024-rj``), as the imagen models' chat answers deliver it.
@@ -110,3 +112,23 @@ def test_a_free_account_asked_for_video_or_canvas_is_a_clear_403(tmp_path: Path)
                     model=model, messages=[{"role": "user", "content": "x"}]
                 )
             assert refused.value.code == "paid_account_required", model
+
+
+def test_no_video_quota_is_a_clear_429_with_retry_after(tmp_path: Path) -> None:
+    """Gemini's usage limit (1037) on the only paid account: a 429 naming the wait, not a 5xx, and
+    the chat models of another family still answer."""
+    with running_stack(tmp_path / "data", ("paid",)) as one:
+        psid = one.settings.accounts[0].psid
+        assert psid is not None
+        limit = {"kind": "usage_limit", "reset_seconds": 600}
+        body = {"account": psid.get_secret_value(), "behaviours": [limit]}
+        httpx.post(f"{one.sim_url}/_sim/behaviours", json=body, timeout=10).raise_for_status()
+        with pytest.raises(openai.RateLimitError) as refused:
+            one.client().chat.completions.create(
+                model="gemini-2.5-pro-video", messages=[{"role": "user", "content": f"a fox {marker()}"}]
+            )
+        assert refused.value.code == "no_capacity"
+        retry_after = float(refused.value.response.headers["retry-after"])
+        assert 60 < retry_after <= 600, "the wait comes from the exhausted quota's reset time"
+        still = _ask(one, "gemini-2.5-flash", [{"role": "user", "content": "still here?"}])
+        assert still.startswith("Turn 1")

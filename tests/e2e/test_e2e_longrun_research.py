@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from simulator.answers import sha16
-from tests.e2e.conftest import Stack, marker
+from tests.e2e.conftest import KEY_A, Stack, marker
 
 MODELS = ["gemini-2.5-flash-deepsearch", "gemini-2.5-pro-deepsearch"]
 
@@ -52,6 +53,25 @@ def test_streamed_research_reports_progress_as_reasoning(stack: Stack) -> None:
     _report_checks("".join(content), topic)
     thoughts = "".join(reasoning)
     assert thoughts.startswith(f"Research started: Research: {topic}") and "Report ready." in thoughts
+
+
+def test_a_streamed_research_is_never_silent_while_it_is_planned(stack: Stack) -> None:
+    """The plan and "Start research" turns come before the first chunk: the stream is open from
+    the start, so the first bytes a client reads are a keep-alive, not a wait for the whole plan."""
+    body = {
+        "model": MODELS[0],
+        "stream": True,
+        "messages": [{"role": "user", "content": f"tides {marker()}"}],
+    }
+    headers = {"Authorization": f"Bearer {KEY_A}"}
+    with httpx.stream(
+        "POST", f"{stack.url}/v1/chat/completions", json=body, headers=headers, timeout=90
+    ) as response:
+        assert response.status_code == 200
+        lines = response.iter_lines()
+        assert next(lines) == ": keep-alive"
+        rest = list(lines)
+    assert "data: [DONE]" in rest and any(line.startswith("data: {") for line in rest)
 
 
 def test_the_plan_on_request_then_a_follow_up_starts_it(stack: Stack) -> None:

@@ -166,3 +166,48 @@ def test_a_research_survives_a_killed_gateway(
         entry for entry in log if entry["prompt"] == "Start research" and entry["cid"] == plans[0]["cid"]
     ]
     assert len(plans) == 1 and len(starts) == 1  # re-attached by its chat, not researched again
+
+
+def test_a_video_job_killed_mid_answer_is_collected_from_its_chat(
+    simulator: str, tmp_path: Path, gateways: list[Gateway]
+) -> None:
+    """Killed after the answer named its chat but before it named the video: the restarted gateway
+    re-opens the chat's history (hNvQHb) on the job's account and collects the video from there."""
+    import sqlite3
+
+    account = f"paid-restart-{uuid.uuid4().hex[:8]}"
+    # The answer stalls after its first content frame: the job knows its chat, not its video.
+    stall = {"account": account, "behaviours": [{"kind": "stall", "after_frames": 2}]}
+    httpx.post(f"{simulator}/_sim/behaviours", json=stall, timeout=10).raise_for_status()
+    first = Gateway(simulator, tmp_path / "data", account)
+    gateways.append(first)
+    client = first.start()
+    prompt = f"a lantern on a lake {marker()}"
+    video = client.videos.create(model=MODEL, prompt=prompt)
+    database = tmp_path / "data" / "videos.sqlite3"
+
+    def stored() -> tuple[str | None, str | None]:
+        with sqlite3.connect(database) as db:
+            row = db.execute("SELECT chat_id, video_url FROM videos WHERE id = ?", (video.id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    deadline = time.monotonic() + WAIT
+    while stored()[0] is None:
+        assert time.monotonic() < deadline, "the job never learnt its chat"
+        time.sleep(0.1)
+    assert stored()[1] is None, "the stalled answer cannot have named the video"
+    first.kill()
+
+    second = Gateway(simulator, tmp_path / "data", account)
+    gateways.append(second)
+    client = second.start()
+    deadline = time.monotonic() + WAIT
+    while (done := client.videos.retrieve(video.id)).status in ("queued", "in_progress"):
+        assert time.monotonic() < deadline, "the resumed job never finished"
+        time.sleep(0.2)
+    assert done.status == "completed", done.error
+    assert client.videos.download_content(video.id).content == (ASSETS / "video.mp4").read_bytes()
+    log = httpx.get(f"{simulator}/_sim/requests", timeout=10).json()
+    assert len([entry for entry in log if prompt in entry["prompt"]]) == 1  # generated once
+    reads = httpx.get(f"{simulator}/_sim/rpcs", timeout=10).json()
+    assert any(entry["rpcid"] == "hNvQHb" and entry["payload"][0] == stored()[0] for entry in reads)

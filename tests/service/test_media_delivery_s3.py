@@ -9,16 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 from pydantic import ValidationError
 
 from service.errors import MediaLinkExpired, MediaStorageFailed
 from service.media import MediaDelivery, MediaSettings
 from service.settings import GatewaySettings
 from tests.service.test_service_inputs import png_bytes
+from tests.support.s3 import moto_server, s3_client
 
 PNG = png_bytes(12)
 KEYS = {"access_key_id": "AKIAMOTOTESTKEY", "secret_access_key": "moto-secret-do-not-print"}
@@ -26,25 +25,14 @@ KEYS = {"access_key_id": "AKIAMOTOTESTKEY", "secret_access_key": "moto-secret-do
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def bucket(moto_url: str) -> str:
     name = f"media-{uuid.uuid4().hex[:10]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id=KEYS["access_key_id"],
-        aws_secret_access_key=KEYS["secret_access_key"],
-    )
+    client = s3_client(moto_url, KEYS)
     client.create_bucket(Bucket=name)
     # Public read, as a deployment with public_base_url would configure its bucket.
     policy = {
