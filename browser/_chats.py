@@ -9,16 +9,12 @@ pages, with its own tokens (``browser._rpc``), so nothing but the page talks to 
 
 from __future__ import annotations
 
-import logging
-
 from playwright.async_api import BrowserContext
 
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
 from browser.protocol import VideoInfo, jspb_get
 from browser.protocol._rich import video_info
-
-log = logging.getLogger(__name__)
 
 __all__ = ["chat_video", "delete_chat"]
 

@@ -10,7 +10,6 @@ holds ``immersive_entry_chip``, awaiting confirmation when one holds
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,8 +19,6 @@ from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
 from browser.protocol._jspb import jspb_get
 from browser.protocol._rich import canvas_document
-
-log = logging.getLogger(__name__)
 
 __all__ = ["ResearchState", "research_report", "research_state"]
 

@@ -97,8 +97,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl) as store:
-            purged = store.purge_expired()
-            log.info("conversation store ready (%d expired entries purged)", purged)
+            # Expired mappings are purged by the janitor, at once and then periodically.
             async with (
                 pool_factory(settings) as pool,
                 ops.running(pool) as backend,

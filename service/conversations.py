@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -35,6 +34,7 @@ from types import TracebackType
 from service.chat.inputs import message_text
 from service.chat.protocol import ChatMessage
 from service.chat.tools import call_signature
+from service.private_sqlite import private_sqlite
 from service.reasoning import strip_think
 
 __all__ = ["DEAD", "ChatRef", "ConversationStore", "PendingDeletion", "conversation_key"]
@@ -126,16 +126,8 @@ class ConversationStore:
         self.close()
 
     def open(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Private to the gateway's user (callers' chat ids): created 0600 or tightened; SQLite gives
-        # its -wal/-shm files the database's mode.
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-        for suffix in ("", "-wal", "-shm"):
-            existing = self.path.with_name(self.path.name + suffix)
-            if existing.exists():
-                os.chmod(existing, 0o600)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        db.execute("PRAGMA journal_mode=WAL")
+        # Private to the gateway's user (callers' chat ids).
+        db = private_sqlite(self.path)
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
@@ -302,11 +294,6 @@ class ConversationStore:
     def forget(self, key: str) -> None:
         with self._lock, self._transaction() as db:
             db.execute("DELETE FROM conversations WHERE key = ?", (key,))
-
-    def purge_expired(self) -> int:
-        with self._lock, self._transaction() as db:
-            cursor = db.execute("DELETE FROM conversations WHERE expires_at <= ?", (self._clock(),))
-        return cursor.rowcount
 
     def expire(self) -> tuple[int, list[ChatRef]]:
         """Purge expired mappings; returns how many, and the chats no live mapping points at any

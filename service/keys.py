@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -31,8 +30,9 @@ from types import TracebackType
 
 from service.auth import Caller
 from service.errors import RateLimited
+from service.private_sqlite import private_sqlite
 
-__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest", "private_sqlite"]
+__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
 
 KEY_PREFIX = "gw-"
 # Shown in listings: enough to tell keys apart, far too little to guess the rest.
@@ -59,20 +59,6 @@ _COLUMNS = (
     "id, name, shown, created_at, expires_at, max_concurrent, per_minute, accounts, revoked_at, "
     "last_used_at, requests"
 )
-
-
-def private_sqlite(path: Path) -> sqlite3.Connection:
-    """A WAL SQLite connection on ``path``, the file created 0600 (tightened if looser; SQLite gives
-    its ``-wal``/``-shm`` files the database's mode) in a 0700 directory it creates."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for suffix in ("", "-wal", "-shm"):
-        existing = path.with_name(path.name + suffix)
-        if existing.exists():
-            os.chmod(existing, 0o600)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
-    db.execute("PRAGMA journal_mode=WAL")
-    return db
 
 
 def key_digest(key: str) -> str:

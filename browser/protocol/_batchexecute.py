@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from browser.errors import ProtocolError
+from browser.protocol._envelopes import frame_items
 from browser.protocol._frames import split_body
 
 __all__ = ["BatchResult", "decode_batchexecute"]
@@ -37,21 +38,11 @@ def decode_batchexecute(body: str) -> list[BatchResult]:
     """Every ``wrb.fr`` answer in ``body``, in order; raises ``ProtocolError`` when malformed."""
     results: list[BatchResult] = []
     for text in split_body(body.encode("utf-8")):
-        for item in _items(text):
+        for item in frame_items(text):
             result = _result(item)
             if result is not None:
                 results.append(result)
     return results
-
-
-def _items(text: str) -> list[Any]:
-    try:
-        items = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError(f"batchexecute frame is not valid JSON: {exc}") from exc
-    if not isinstance(items, list):
-        raise ProtocolError(f"batchexecute frame is a JSON {type(items).__name__}, not a list of items")
-    return items
 
 
 def _result(item: Any) -> BatchResult | None:

@@ -78,15 +78,20 @@ class UnknownEnvelope:
 Envelope = ResultEnvelope | ErrorEnvelope | StatsEnvelope | TrailerEnvelope | XsrfError | UnknownEnvelope
 
 
-def parse_frame(text: str) -> list[Envelope]:
-    """The envelope items of one frame's JSON text; raises ``ProtocolError`` if it is not a list."""
+def frame_items(text: str) -> list[Any]:
+    """The raw items of one frame's JSON text; raises ``ProtocolError`` if it is not a JSON list."""
     try:
         items = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"frame is not valid JSON: {exc}") from exc
     if not isinstance(items, list):
         raise ProtocolError(f"frame is a JSON {type(items).__name__}, not a list of items")
-    return [parse_item(item) for item in items]
+    return items
+
+
+def parse_frame(text: str) -> list[Envelope]:
+    """The envelope items of one frame's JSON text; raises ``ProtocolError`` if it is not a list."""
+    return [parse_item(item) for item in frame_items(text)]
 
 
 def parse_item(item: Any) -> Envelope:

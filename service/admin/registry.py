@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from browser import AccountSpec
-from service.keys import private_sqlite
+from service.private_sqlite import private_sqlite
 
 __all__ = ["AddedAccount", "AddedAccounts"]
 

@@ -93,33 +93,23 @@ async def batchexecute(request: Request) -> Response:
     items: list[list[object]] = []
     for call in calls:
         result = _answer(ctx, call)
+        outcome: dict[str, Any]
         if isinstance(result, Rejected):
             items.append(rpc_rejection(call.rpc_id, result.code, call.identifier))
-            _log(
-                request,
-                account,
-                call_id,
-                call.rpc_id,
-                payload=call.payload,
-                identifier=call.identifier,
-                outcome="rejected",
-                http_status=200,
-                error_code=result.code,
-                reason=result.reason,
-            )
+            outcome = {"outcome": "rejected", "error_code": result.code, "reason": result.reason}
         else:
             items.append(rpc_envelope(call.rpc_id, result, call.identifier))
-            _log(
-                request,
-                account,
-                call_id,
-                call.rpc_id,
-                payload=call.payload,
-                identifier=call.identifier,
-                outcome="ok",
-                http_status=200,
-                error_code=None,
-            )
+            outcome = {"outcome": "ok", "error_code": None}
+        _log(
+            request,
+            account,
+            call_id,
+            call.rpc_id,
+            payload=call.payload,
+            identifier=call.identifier,
+            http_status=200,
+            **outcome,
+        )
     elapsed = int((time.monotonic() - started) * 1000)
     seed = f"{call_id}:{rpcids}"
     chunked = request.query_params.get("rt") == "c"

@@ -50,8 +50,8 @@ def test_entries_expire_after_the_ttl(tmp_path: Path) -> None:
         assert store.lookup(key) is not None
         clock.now += 2
         assert store.lookup(key) is None
-        assert store.purge_expired() == 1
-        assert store.purge_expired() == 0
+        assert store.expire()[0] == 1
+        assert store.expire()[0] == 0
 
 
 def test_keys_isolate_callers_and_families() -> None:
