@@ -39,7 +39,9 @@ class _Lines(logging.Handler):
 
 
 def _browsers() -> set[int]:
-    """This user's Chromium main processes (renderers and helpers carry ``--type=``)."""
+    """The Chromium main processes below this test process (renderers and helpers carry
+    ``--type=``). Only our descendants: another xdist worker's Chromium, started meanwhile, must
+    never be taken for this stack's and killed."""
     found: set[int] = set()
     for entry in _PROC.iterdir():
         if not entry.name.isdigit():
@@ -48,9 +50,24 @@ def _browsers() -> set[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in argv):
+        is_browser = (
+            argv and argv[0].endswith(b"chromium") and not any(a.startswith(b"--type=") for a in argv)
+        )
+        if is_browser and _descends_from(int(entry.name), os.getpid()):
             found.add(int(entry.name))
     return found
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        try:
+            stat = (_PROC / str(pid) / "stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat[stat.rindex(")") + 2 :].split(" ")[1])  # the parent's pid
+        if pid == ancestor:
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")
