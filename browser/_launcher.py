@@ -14,10 +14,13 @@ import asyncio
 import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Playwright, ProxySettings
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import SecretStr
 
 from browser._playwright_errors import map_playwright_errors
@@ -25,6 +28,7 @@ from browser._settings import LaunchMode, PoolSettings
 from browser.errors import InvalidProxy, LaunchFailed, TargetClosed
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _PROXY_SCHEMES = {"http", "https", "socks5"}
 # Added to every local launch: Blink's automation mode is what sets ``navigator.webdriver``.
@@ -147,7 +151,8 @@ class Launcher:
     async def _persistent_context(self, account_id: str, proxy: ProxySettings | None) -> BrowserContext:
         directory = private_profile_dir(self._settings, account_id)
         user_agent = await self._installed_user_agent() if self._settings.headless else None
-        try:
+
+        async def launch() -> BrowserContext:
             return await self._playwright.chromium.launch_persistent_context(
                 str(directory),
                 executable_path=self._settings.chromium_path,
@@ -157,8 +162,11 @@ class Launcher:
                 locale="en-US",
                 proxy=proxy,
                 user_agent=user_agent,
-                timeout=self._settings.navigation_timeout * 1000,
+                timeout=self._settings.launch_timeout * 1000,
             )
+
+        try:
+            return await _twice_on_timeout(launch, f"the profile of {account_id}")
         except Exception as exc:
             raise LaunchFailed(f"could not launch a profile for {account_id}: {type(exc).__name__}") from None
 
@@ -174,12 +182,13 @@ class Launcher:
     async def _start_browser(self) -> Browser:
         settings = self._settings
         chromium = self._playwright.chromium
-        timeout = settings.navigation_timeout * 1000
-        try:
-            if settings.launch_mode is LaunchMode.REMOTE:
-                endpoint = settings.remote_endpoint
-                if not endpoint:
-                    raise LaunchFailed("launch_mode=remote needs remote_endpoint")
+        timeout = settings.launch_timeout * 1000
+        if settings.launch_mode is LaunchMode.REMOTE and not settings.remote_endpoint:
+            raise LaunchFailed("launch_mode=remote needs remote_endpoint")
+
+        async def start() -> Browser:
+            endpoint = settings.remote_endpoint
+            if settings.launch_mode is LaunchMode.REMOTE and endpoint:
                 headers = dict(settings.remote_headers)
                 if _is_cdp(endpoint, settings.remote_protocol):
                     return await chromium.connect_over_cdp(endpoint, timeout=timeout, headers=headers)
@@ -191,8 +200,9 @@ class Launcher:
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
                 timeout=timeout,
             )
-        except LaunchFailed:
-            raise
+
+        try:
+            return await _twice_on_timeout(start, "the browser")
         except Exception as exc:
             raise LaunchFailed(f"could not start the browser: {type(exc).__name__}") from None
 
@@ -217,6 +227,17 @@ class Launcher:
                 await browser.close()
             except Exception:  # already gone is fine: closing is best effort
                 log.debug("browser close failed", exc_info=True)
+
+
+async def _twice_on_timeout(start: Callable[[], Awaitable[_T]], what: str) -> _T:
+    """``start()``, tried once more when it timed out: a start that times out is most often a host
+    too busy at that moment (Playwright has already killed the half-started process); any other
+    failure (no executable, bad arguments, refused connection) would fail the same way again."""
+    try:
+        return await start()
+    except PlaywrightTimeoutError:
+        log.warning("starting %s timed out; trying once more", what)
+    return await start()
 
 
 async def _chromium_version(settings: PoolSettings) -> str:

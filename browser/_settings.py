@@ -51,6 +51,10 @@ class PoolSettings(BaseModel):
     queue_timeout: float = Field(default=30.0, gt=0)
 
     navigation_timeout: float = Field(default=30.0, gt=0)
+    # Starting Chromium (or connecting to a remote one) is bounded apart from navigation: a loaded
+    # host can take far longer to start a browser than to load a page, and a launch that times out
+    # is tried once more before the account fails.
+    launch_timeout: float = Field(default=60.0, gt=0)
     ui_timeout: float = Field(default=10.0, gt=0)
     upload_timeout: float = Field(default=60.0, gt=0)
     first_frame_timeout: float = Field(default=60.0, gt=0)

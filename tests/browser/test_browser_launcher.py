@@ -14,6 +14,7 @@ from browser._cookies import for_site, from_session
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher, proxy_host, proxy_settings
 from browser._settings import LaunchMode, PoolSettings
+from browser.errors import LaunchFailed
 from tests.browser.conftest import cookie
 from tests.browser.http_proxy import RecordingProxy, running_proxy
 
@@ -99,3 +100,54 @@ async def kill_browser_of(context: BrowserContext) -> None:
 
         await asyncio.sleep(0.05)
     raise AssertionError("browser still connected after SIGKILL")
+
+
+@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
+async def test_a_start_that_times_out_is_tried_once_more(
+    playwright: Playwright,
+    launcher_factory: list[Launcher],
+    simulator_url: str,
+    tmp_path: Path,
+    mode: LaunchMode,
+) -> None:
+    """A Chromium that hangs on its first start (a host busy at that moment) costs one timeout, not
+    the account: the wrapper below hangs once, then runs the real Chromium."""
+    real = PoolSettings(gemini_url=simulator_url).chromium_path
+    marker = tmp_path / "started-once"
+    wrapper = tmp_path / "chromium"
+    # ``--version`` (read before a persistent profile starts) answers at once; the first start hangs.
+    wrapper.write_text(
+        f'#!/bin/sh\n[ "$1" = --version ] && exec "{real}" --version\n'
+        f'if [ ! -e "{marker}" ]; then : > "{marker}"; exec sleep 60; fi\nexec "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o700)
+    settings = PoolSettings(
+        gemini_url=simulator_url,
+        launch_mode=mode,
+        data_dir=tmp_path / "data",
+        chromium_path=str(wrapper),
+        launch_timeout=3,
+    )
+    launcher = Launcher(settings, playwright)
+    launcher_factory.append(launcher)
+    context = await launcher.new_context("slow-start", None)
+    try:
+        assert marker.exists()  # the first start really hung
+        assert await _open(context, simulator_url, cookie("paid")) is PageState.READY
+    finally:
+        await context.close()
+
+
+async def test_a_start_that_fails_otherwise_is_not_retried(
+    playwright: Playwright, launcher_factory: list[Launcher], simulator_url: str, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    wrapper = tmp_path / "chromium"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexit 3\n')
+    wrapper.chmod(0o700)
+    settings = PoolSettings(gemini_url=simulator_url, data_dir=tmp_path, chromium_path=str(wrapper))
+    launcher = Launcher(settings, playwright)
+    launcher_factory.append(launcher)
+    with pytest.raises(LaunchFailed, match="could not start the browser"):
+        await launcher.new_context("broken", None)
+    assert runs.read_text().splitlines() == ["run"]
