@@ -19,11 +19,16 @@ RUN groupadd --system --gid 10001 gateway \
     && install -d -o gateway -g gateway -m 0700 /data
 
 WORKDIR /app
+# The runtime dependencies from the lock, hash-checked: the versions the test suite ran with (pip and
+# setuptools included, so the build below uses the locked backend). Their own layer: a code change
+# does not reinstall them. tests/test_docker_install.py runs these steps in a clean venv.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY browser ./browser
 COPY service ./service
 COPY simulator ./simulator
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 # Chromium's sandbox stays ON: the browser arguments below are the defaults without --no-sandbox
 # (it needs unprivileged user namespaces, which Docker's default seccomp profile allows on current

@@ -5,7 +5,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup chromium python venv demo test lint bench clean
+.PHONY: setup chromium python venv lock demo test lint bench bench-load clean
 
 setup: chromium venv
 
@@ -26,13 +26,34 @@ python:
 	fi
 
 # `python` is order-only: checked before the venv is made, without forcing a reinstall each time.
-$(VENV)/.installed: pyproject.toml | python
+# Everything comes from the lock, hash-checked (pip and setuptools too, so the project builds
+# without fetching a newer backend); then the project itself, editable, adding nothing.
+$(VENV)/.installed: pyproject.toml requirements-test.lock | python
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --require-hashes -r requirements-test.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Regenerates requirements-test.lock (runtime + test extra, for make) and requirements.lock
+# (runtime, for the Dockerfile) with uv, hashes included. Needs the package index; CI never runs it.
+# Seeded with what $(VENV) has installed (the versions the suite was run with), then with the
+# locks' own pins, so only what pyproject.toml changed moves; UPGRADE='--upgrade-package NAME' moves more.
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--custom-compile-command 'make lock' $(UPGRADE)
+lock: | python
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	python3 -m venv "$$tmp/uv" && "$$tmp/uv/bin/python" -m pip install -q uv==$(UV_VERSION) && \
+	if [ -x $(PY) ]; then $(PY) -m pip freeze --exclude-editable > "$$tmp/seed.txt"; else : > "$$tmp/seed.txt"; fi && \
+	printf 'pip\nsetuptools>=68\n' > "$$tmp/bootstrap.in" && \
+	"$$tmp/uv/bin/uv" pip compile -q pyproject.toml "$$tmp/bootstrap.in" --extra test \
+		-c "$$tmp/seed.txt" $(LOCK_FLAGS) -o requirements-test.lock && \
+	"$$tmp/uv/bin/uv" pip compile -q pyproject.toml "$$tmp/bootstrap.in" \
+		-c requirements-test.lock $(LOCK_FLAGS) -o requirements.lock && \
+	sed -i "s#$$tmp/##g" requirements-test.lock requirements.lock && \
+	echo "wrote requirements-test.lock and requirements.lock"
 
 demo: setup
 	$(PY) -m service demo --port $(PORT)
@@ -48,6 +69,10 @@ lint: venv
 
 bench: setup
 	$(PY) -m bench
+
+# Load: N concurrent streams (1, 4, 8, 16) and a burst of 200; a few minutes.
+bench-load: setup
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

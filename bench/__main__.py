@@ -1,5 +1,6 @@
 """``python -m bench [--rounds N] [--out PATH] [--no-memory]``: run the benchmark, print the table,
-write the JSON (default ``bench/results/latest.json``)."""
+write the JSON (default ``bench/results/latest.json``). The memory part measures every launch
+variant of ``bench/variants.py`` side by side; the load benchmark is ``python -m bench.load``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 from bench import servers
 from bench.measure import measure_latency, measure_memory, new_psid
 from bench.report import checks, table
+from bench.variants import ADOPTED, MEMORY_VARIANTS
 
 FIRST_TOKEN_DELAY = 1.0
 FRAME_INTERVAL = 0.05
@@ -38,7 +40,12 @@ async def run(rounds: int, memory: bool, workdir: Path) -> dict[str, Any]:
         with servers.gateway(workdir, sim.url, [new_psid()]) as gateway:
             results.update(await measure_latency(sim.url, gateway.url, rounds))
         if memory:
-            results["memory"] = await measure_memory(workdir, sim.url)
+            variants = {}
+            for name, browser in MEMORY_VARIANTS.items():
+                variants[name] = await measure_memory(workdir, sim.url, browser=browser)
+                print(f"memory, {name}: {variants[name]}", flush=True)
+            results["memory"] = variants[ADOPTED]
+            results["memory_variants"] = variants
     results["config"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     results["checks"] = [row.row() for row in checks(results)]
     return results

@@ -165,29 +165,40 @@ async def measure_latency(sim_url: str, gateway_url: str, rounds: int) -> dict[s
     return samples.summarise()
 
 
-async def _memory_with(workdir: Path, sim_url: str, accounts: int, settle: float) -> dict[str, Any]:
+async def _memory_with(
+    workdir: Path, sim_url: str, accounts: int, settle: float, browser: dict[str, Any]
+) -> dict[str, Any]:
     psids = [new_psid() for _ in range(accounts)]
-    with servers.gateway(workdir, sim_url, psids) as gateway:
+    with servers.gateway(workdir, sim_url, psids, browser=browser) as gateway:
         await asyncio.sleep(settle)  # let page loads and their caches settle before reading /proc
         memory = chromium_memory(gateway.pid)
     return {
         "accounts": accounts,
         "processes": memory.processes,
+        "renderers": memory.renderers,
         "rss_mib": round(memory.rss_kib / _MIB, 1),
         "pss_mib": round(memory.pss_kib / _MIB, 1),
+        "uss_mib": round(memory.uss_kib / _MIB, 1),
     }
 
 
 async def measure_memory(
-    workdir: Path, sim_url: str, counts: tuple[int, int] = (1, 3), settle: float = 3.0
+    workdir: Path,
+    sim_url: str,
+    counts: tuple[int, int] = (1, 3),
+    settle: float = 3.0,
+    browser: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Chromium's RSS/PSS with ``counts[0]`` and ``counts[1]`` warm accounts (one gateway each)."""
-    low = await _memory_with(workdir, sim_url, counts[0], settle)
-    high = await _memory_with(workdir, sim_url, counts[1], settle)
+    """Chromium's RSS/PSS with ``counts[0]`` and ``counts[1]`` warm accounts (one gateway each),
+    with the pool settings ``browser`` (launch mode, Chromium switches)."""
+    low = await _memory_with(workdir, sim_url, counts[0], settle, browser or {})
+    high = await _memory_with(workdir, sim_url, counts[1], settle, browser or {})
     extra = counts[1] - counts[0]
     return {
         "low": low,
         "high": high,
         "per_account_rss_mib": round((high["rss_mib"] - low["rss_mib"]) / extra, 1),
         "per_account_pss_mib": round((high["pss_mib"] - low["pss_mib"]) / extra, 1),
+        "per_account_uss_mib": round((high["uss_mib"] - low["uss_mib"]) / extra, 1),
+        "per_account_renderers": round((high["renderers"] - low["renderers"]) / extra, 1),
     }

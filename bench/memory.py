@@ -1,25 +1,40 @@
 """Memory of the Chromium process tree under a process, read from ``/proc`` (Linux only).
 
 RSS is what the brief asks for; it counts pages shared between Chromium's processes once per
-process, so PSS (shared pages split between their users) is reported beside it as the fairer sum.
+process, so PSS (shared pages split between their users) is reported beside it as the fairer sum,
+and USS (pages private to the process: what its exit would free) as the floor.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TreeMemory", "chromium_memory"]
+__all__ = ["ProcessMemory", "TreeMemory", "chromium_memory", "chromium_processes"]
 
 _PROC = Path("/proc")
+_PRIVATE = ("Private_Clean", "Private_Dirty")
+_TYPE = re.compile(rb"--type=([a-z-]+)")
+
+
+@dataclass(frozen=True)
+class ProcessMemory:
+    pid: int
+    kind: str  # Chromium's ``--type=`` (renderer, gpu-process, utility, ...) or "browser"
+    rss_kib: int
+    pss_kib: int
+    uss_kib: int
 
 
 @dataclass(frozen=True)
 class TreeMemory:
     processes: int
+    renderers: int
     rss_kib: int
     pss_kib: int
+    uss_kib: int
 
 
 def _parents() -> dict[int, int]:
@@ -61,9 +76,37 @@ def _field_kib(path: Path, name: str) -> int:
     return 0
 
 
+def _kind(pid: int) -> str:
+    # Chromium rewrites its child processes' argv into one space-separated string.
+    with contextlib.suppress(OSError):
+        found = _TYPE.search((_PROC / str(pid) / "cmdline").read_bytes())
+        if found is not None:
+            return found.group(1).decode("utf-8", "replace")
+    return "browser"
+
+
+def chromium_processes(root: int) -> list[ProcessMemory]:
+    """Every Chromium process below ``root`` (the browser and all its children), with its memory."""
+    return [
+        ProcessMemory(
+            pid=pid,
+            kind=_kind(pid),
+            rss_kib=_field_kib(_PROC / str(pid) / "status", "VmRSS"),
+            pss_kib=_field_kib(_PROC / str(pid) / "smaps_rollup", "Pss"),
+            uss_kib=sum(_field_kib(_PROC / str(pid) / "smaps_rollup", name) for name in _PRIVATE),
+        )
+        for pid in _descendants(root, _parents())
+        if _is_chromium(pid)
+    ]
+
+
 def chromium_memory(root: int) -> TreeMemory:
-    """Sum over every Chromium process below ``root`` (the browser and all its children)."""
-    pids = [pid for pid in _descendants(root, _parents()) if _is_chromium(pid)]
-    rss = sum(_field_kib(_PROC / str(pid) / "status", "VmRSS") for pid in pids)
-    pss = sum(_field_kib(_PROC / str(pid) / "smaps_rollup", "Pss") for pid in pids)
-    return TreeMemory(processes=len(pids), rss_kib=rss, pss_kib=pss)
+    """Sum over every Chromium process below ``root``."""
+    processes = chromium_processes(root)
+    return TreeMemory(
+        processes=len(processes),
+        renderers=sum(process.kind == "renderer" for process in processes),
+        rss_kib=sum(process.rss_kib for process in processes),
+        pss_kib=sum(process.pss_kib for process in processes),
+        uss_kib=sum(process.uss_kib for process in processes),
+    )

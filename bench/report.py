@@ -47,20 +47,26 @@ def checks(results: dict[str, Any]) -> list[Check]:
                 figures["p50_ms"] <= 300,
             )
         )
-    memory = results.get("memory")
-    if memory is not None:
-        low, high = memory["low"], memory["high"]
-        rows.append(
-            Check(
-                "Chromium memory per warm account",
-                "-",
-                f"RSS {memory['per_account_rss_mib']} MiB, PSS {memory['per_account_pss_mib']} MiB "
-                f"(RSS {low['rss_mib']} -> {high['rss_mib']} MiB, "
-                f"{low['accounts']} -> {high['accounts']} accounts)",
-                None,
-            )
-        )
+    for name, memory in results.get("memory_variants", {"": results.get("memory")}).items():
+        if memory is not None:
+            rows.append(_memory_row(name, memory))
     return rows
+
+
+def _memory_row(variant: str, memory: dict[str, Any]) -> Check:
+    low, high = memory["low"], memory["high"]
+    label = f"memory per warm account, {variant}" if variant else "Chromium memory per warm account"
+    shared = not variant or variant.startswith("shared")
+    rss = memory["per_account_rss_mib"]
+    return Check(
+        label,
+        "RSS <= 150 MiB" if shared else "-",
+        f"RSS {rss} MiB, PSS {memory['per_account_pss_mib']} MiB, "
+        f"USS {memory.get('per_account_uss_mib', '?')} MiB, "
+        f"{memory.get('per_account_renderers', '?')} renderers "
+        f"(RSS {low['rss_mib']} -> {high['rss_mib']} MiB, {low['accounts']} -> {high['accounts']} accounts)",
+        rss <= 150 if shared else None,
+    )
 
 
 def table(rows: list[Check]) -> str:

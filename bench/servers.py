@@ -93,9 +93,16 @@ def simulator(workdir: Path, first_token_delay: float, frame_interval: float) ->
 
 
 @contextlib.contextmanager
-def gateway(workdir: Path, sim_url: str, psids: list[str], timeout: float = 120) -> Iterator[Server]:
+def gateway(
+    workdir: Path,
+    sim_url: str,
+    psids: list[str],
+    timeout: float = 120,
+    browser: dict[str, Any] | None = None,
+) -> Iterator[Server]:
     """The real app (``service.app.create_app``, real ``BrowserPool``) under uvicorn, one account per
-    ``__Secure-1PSID``; ready once the lifespan added (warmed) every account."""
+    ``__Secure-1PSID``; ready once the lifespan added (warmed) every account. ``browser`` adds pool
+    settings (``tabs_per_account``, ``chromium_args``, ...) to the simulator's URL."""
     port = free_port()
     url = f"http://localhost:{port}"
     data_dir = workdir / f"gateway-{port}"
@@ -103,7 +110,7 @@ def gateway(workdir: Path, sim_url: str, psids: list[str], timeout: float = 120)
     config: dict[str, Any] = {
         "data_dir": str(data_dir),
         "api_keys": [API_KEY],
-        "browser": {"gemini_url": sim_url},
+        "browser": {**(browser or {}), "gemini_url": sim_url},
         "accounts": [{"name": f"bench-{i}", "psid": psid} for i, psid in enumerate(psids, 1)],
     }
     config_path = data_dir / "config.json"

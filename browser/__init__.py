@@ -4,11 +4,13 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._diagnosis import Diagnosis, ElementCheck, Presence, RpcCall, diagnose
 from browser._driver import PageModel
 from browser._media import Media
-from browser._pool import BrowserPool, Turn
+from browser._pool import BrowserPool
 from browser._requests import Attachment, ModeFamily, Tool, TurnRequest
 from browser._settings import LaunchMode, PoolSettings
+from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
@@ -43,7 +45,9 @@ __all__ = [
     "BrowserPool",
     "ConnectionLost",
     "CookieFormatError",
+    "Diagnosis",
     "DriverError",
+    "ElementCheck",
     "GeneratedImage",
     "HTTPStatusError",
     "InvalidProxy",
@@ -56,8 +60,10 @@ __all__ = [
     "NoEligibleAccount",
     "PageModel",
     "PoolSettings",
+    "Presence",
     "ProtocolError",
     "ResearchInfo",
+    "RpcCall",
     "SelectorMissing",
     "StepTimeout",
     "TargetClosed",
@@ -71,4 +77,5 @@ __all__ = [
     "UpstreamRejected",
     "UpstreamTimeout",
     "VideoInfo",
+    "diagnose",
 ]

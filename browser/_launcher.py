@@ -6,6 +6,9 @@ A local Chromium presents itself as the installed Chromium does in a normal wind
 flag (``navigator.webdriver`` false, no "controlled by automated software" switch) and, headless,
 the user agent of the headed browser (``Chrome/<major>.0.0.0``, never ``HeadlessChrome``); its client
 hints already name Chromium and its version. A remote browser presents itself as it was started.
+
+A local Chromium also starts with the memory switches of the settings (``launch_args``), so that a
+warm account costs one renderer process (its page), not a second one for a popup nobody sees.
 """
 
 from __future__ import annotations
@@ -35,6 +38,28 @@ _PROXY_SCHEMES = {"http", "https", "socks5"}
 PRESENTATION_ARGS = ("--disable-blink-features=AutomationControlled",)
 # Playwright's own default switch that announces automation; never passed.
 HIDDEN_DEFAULT_ARGS = ["--enable-automation"]
+# The features Playwright (1.65) disables with its own ``--disable-features=``. Chromium reads only
+# the last such switch, so ours repeats these: without them Playwright's would be switched back on.
+# tests/browser/test_browser_memory_flags.py compares this list with what Playwright passes.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+_DISABLE_FEATURES = "--disable-features="
 _VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
 
 
@@ -48,6 +73,29 @@ def normal_user_agent(version: str) -> str | None:
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
         f"Chrome/{found.group(1)}.0.0.0 Safari/537.36"
     )
+
+
+def sandboxed(settings: PoolSettings) -> bool:
+    """Chromium's sandbox is on unless ``chromium_args`` turn it off: Playwright itself would add
+    ``--no-sandbox`` to every launch unless told otherwise."""
+    return "--no-sandbox" not in settings.chromium_args
+
+
+def launch_args(settings: PoolSettings) -> list[str]:
+    """The switches of a local launch: ``chromium_args``, the presentation switches,
+    ``--process-per-site`` when asked, and one ``--disable-features=`` (last) naming Playwright's
+    features, any that ``chromium_args`` names and ``disabled_features``."""
+    args: list[str] = []
+    features = list(PLAYWRIGHT_DISABLED_FEATURES)
+    for arg in settings.chromium_args:
+        if arg.startswith(_DISABLE_FEATURES):
+            features += [name for name in arg.removeprefix(_DISABLE_FEATURES).split(",") if name]
+        else:
+            args.append(arg)
+    if settings.process_per_site and "--process-per-site" not in args:
+        args.append("--process-per-site")
+    features += settings.disabled_features
+    return [*args, *PRESENTATION_ARGS, _DISABLE_FEATURES + ",".join(dict.fromkeys(features))]
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -157,8 +205,9 @@ class Launcher:
                 str(directory),
                 executable_path=self._settings.chromium_path,
                 headless=self._settings.headless,
-                args=[*self._settings.chromium_args, *PRESENTATION_ARGS],
+                args=launch_args(self._settings),
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
+                chromium_sandbox=sandboxed(self._settings),
                 locale="en-US",
                 proxy=proxy,
                 user_agent=user_agent,
@@ -196,8 +245,9 @@ class Launcher:
             return await chromium.launch(
                 executable_path=settings.chromium_path,
                 headless=settings.headless,
-                args=[*settings.chromium_args, *PRESENTATION_ARGS],
+                args=launch_args(settings),
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
+                chromium_sandbox=sandboxed(settings),
                 timeout=timeout,
             )
 

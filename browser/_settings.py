@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 
 class LaunchMode(enum.StrEnum):
@@ -24,6 +25,19 @@ DEFAULT_ARGS: tuple[str, ...] = (
     "--disable-sync",
     "--no-first-run",
 )
+# Chromium features off on every local launch (``disabled_features``), for memory. Headless Chromium
+# still builds a window per context, and each window preloads its omnibox popup as a WebUI page in a
+# renderer of its own: ~130 MiB RSS per account for a popup nobody sees. The spare renderer is a
+# process kept warm for the next navigation that needs one (~75 MiB per browser); ours stay on one
+# site, whose process they reuse.
+DEFAULT_DISABLED_FEATURES: tuple[str, ...] = (
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxFullPopup",
+    "WebUIOmniboxAimPopup",
+    "PreloadTopChromeWebUI",
+    "SpareRendererForSitePerProcess",
+)
+FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]
 
 
 class PoolSettings(BaseModel):
@@ -35,6 +49,14 @@ class PoolSettings(BaseModel):
     gemini_url: str = "https://gemini.google.com"
     chromium_path: str = "/usr/bin/chromium"
     chromium_args: tuple[str, ...] = DEFAULT_ARGS
+    # Merged with Playwright's own list and any ``--disable-features=`` in ``chromium_args``; ()
+    # turns off none of ours. Local launches only: a remote browser keeps its own switches.
+    disabled_features: tuple[FeatureName, ...] = DEFAULT_DISABLED_FEATURES
+    # ``--process-per-site``: the tabs of one account share one renderer (a further tab costs ~20 MiB
+    # RSS instead of ~135 MiB), but also its main thread, and a renderer crash closes them all. 16
+    # streams on 4 accounts x 4 tabs ran faster with it on a quiet machine and slower on a loaded one
+    # (README, Benchmarks); off by default, as a warm account has one tab either way.
+    process_per_site: bool = False
     headless: bool = True
     launch_mode: LaunchMode = LaunchMode.SHARED
     remote_endpoint: str | None = None

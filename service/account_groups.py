@@ -14,8 +14,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
+from browser import TurnRequest
 from service.auth import CURRENT_CALLER
-from service.backend import AccountView, Backend, BackendTurn, TurnSpec
+from service.backend import AccountView, Backend, BackendTurn
 from service.errors import NoHealthyAccount
 
 __all__ = ["GroupedBackend"]
@@ -38,7 +39,7 @@ class GroupedBackend:
         accounts = self.inner.accounts()
         return accounts if group is None else [account for account in accounts if account.id in group]
 
-    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]:
+    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         group = self._group()
         if group is None:
             return self.inner.turn(spec)
@@ -48,19 +49,19 @@ class GroupedBackend:
             return self.inner.turn(spec)
         return self.inner.turn(replace(spec, account_id=self._choose(spec, group)))
 
-    def _choose(self, spec: TurnSpec, group: frozenset[str]) -> str:
+    def _choose(self, spec: TurnRequest, group: frozenset[str]) -> str:
         fitting = [
             account
             for account in self.inner.accounts()
             if account.id in group
             and not getattr(account, "paused", False)
             and str(account.state) in _STATE_ORDER
-            and spec.family.value in account.modes
+            and spec.mode.value in account.modes
             and (spec.tool is None or spec.tool.value in account.tools)
             and (not spec.paid_only or account.tier == "paid")
         ]
         if not fitting:
-            raise NoHealthyAccount(f"no account of this key's group offers {spec.family.value}")
+            raise NoHealthyAccount(f"no account of this key's group offers {spec.mode.value}")
         best = min(fitting, key=lambda account: (_STATE_ORDER[str(account.state)], _load(account)))
         return best.id
 

@@ -107,7 +107,11 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
                 delivery = MediaDelivery.from_settings(settings)
                 parts = longrun_parts(settings, pool)
                 async with delivery as media, video_jobs(settings, backend) as jobs, parts as longrun:
-                    with ResponseStore(settings.responses_path, ttl=settings.conversation_ttl) as responses:
+                    with ResponseStore(
+                        settings.responses_path,
+                        ttl=settings.conversation_ttl,
+                        purge_interval=settings.conversation_purge_interval,
+                    ) as responses:
                         gateway = Gateway(settings, backend, store, chat, media)
                         state = {
                             STATE_KEY: gateway,

@@ -1,64 +1,24 @@
-"""The port between the service and the browser pool: the few shapes serving code depends on.
+"""The port between the service and the browser pool, as the service's serving code sees it.
 
-These mirror the documented pool API (docs/browser-api.md): ``turn(request)`` is an async context
-manager that leases an account and yields a ``Turn`` whose iteration gives cumulative snapshots;
-``accounts()`` lists capability snapshots. ``service.pool_adapter`` fits the real ``BrowserPool``
-to them and translates its errors into the service's tree; tests script them in-process.
+The request, attachment, mode and snapshot types are the browser layer's own (``TurnRequest``,
+``Attachment``, ``ModeFamily``, ``Tool``, ``TurnSnapshot``, exported by ``browser``); only what is
+the service's own lives here. ``Backend.turn(request)`` is an async context manager that leases an
+account and yields a ``BackendTurn`` whose iteration gives cumulative snapshots; ``accounts()``
+lists capability snapshots. ``service.pool_adapter`` fits the real ``BrowserPool`` to it and
+translates its errors into the service's tree; wrappers (metering, account groups, long-running
+answers) stack on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from browser import GeneratedImage, Media
-from service.catalog import AccountCapabilities, Family, ToolName
+from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot
+from service.catalog import AccountCapabilities
 
-__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingTurn", "FileInput", "Snapshot", "TurnSpec"]
-
-
-@dataclass(frozen=True)
-class FileInput:
-    """A file to upload with the prompt (an image, or ``message.txt`` for an oversized prompt)."""
-
-    name: str
-    mime: str
-    data: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class TurnSpec:
-    """What to type into the page. ``chat_id`` continues a chat and needs ``account_id``."""
-
-    prompt: str
-    family: Family
-    tool: ToolName | None = None
-    gem: str | None = None
-    files: tuple[FileInput, ...] = ()
-    account_id: str | None = None
-    chat_id: str | None = None
-    paid_only: bool = False
-
-
-class Snapshot(Protocol):
-    """The cumulative state of an answer (the browser layer's ``TurnSnapshot`` fits)."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def thoughts(self) -> str | None: ...
-    @property
-    def completed(self) -> bool: ...
-    @property
-    def error_code(self) -> int | None: ...
-    @property
-    def served_model_label(self) -> str | None: ...
-    @property
-    def cid(self) -> str | None: ...
-    @property
-    def images(self) -> Sequence[GeneratedImage]: ...
+__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingTurn"]
 
 
 class BackendTurn(Protocol):
@@ -68,7 +28,7 @@ class BackendTurn(Protocol):
 
     @property
     def account_id(self) -> str: ...
-    def __aiter__(self) -> AsyncIterator[Snapshot]: ...
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]: ...
     async def stop(self) -> None: ...
     async def fetch_media(self, url: str) -> Media: ...
     async def fetch_original(self, image: GeneratedImage) -> Media: ...
@@ -82,7 +42,7 @@ class AccountView(AccountCapabilities, Protocol):
 class Backend(Protocol):
     """The pool as the service sees it. Errors raised are ``service.errors`` classes."""
 
-    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]: ...
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]: ...
     def accounts(self) -> Sequence[AccountView]: ...
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         """Delete a chat from the account's Gemini history (through its page)."""
@@ -100,10 +60,10 @@ class DelegatingTurn:
     def account_id(self) -> str:
         return self._turn.account_id
 
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
         return self._snapshots()
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         async for snapshot in self._turn:
             yield snapshot
 

@@ -1,8 +1,8 @@
 """The model catalog as data: every public model name and what serving it needs from the page.
 
-Each entry names the page mode family, the tool or gem, whether a paid account is required,
-whether image input is accepted, and what kind of output the model produces. Serving code asks
-the catalog; it never branches on model names.
+Each entry names the page mode family and the tool (the browser layer's own ``ModeFamily`` and
+``Tool``), the gem, whether a paid account is required, whether image input is accepted, and what
+kind of output the model produces. Serving code asks the catalog; it never branches on model names.
 """
 
 from __future__ import annotations
@@ -12,34 +12,18 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from browser import ModeFamily, Tool
+
 __all__ = [
     "CATALOG",
     "AccountCapabilities",
-    "Family",
     "ModelSpec",
     "OutputKind",
     "PageModelView",
-    "ToolName",
     "can_serve",
     "find_model",
     "fitting_accounts",
 ]
-
-
-class Family(enum.StrEnum):
-    """Page mode families (the same values as the browser layer's ``ModeFamily``)."""
-
-    FLASH = "flash"
-    PRO = "pro"
-
-
-class ToolName(enum.StrEnum):
-    """Composer tools (the same values as the browser layer's ``Tool``)."""
-
-    IMAGE = "image"
-    VIDEO = "video"
-    CANVAS = "canvas"
-    DEEP_RESEARCH = "deep_research"
 
 
 class OutputKind(enum.StrEnum):
@@ -56,8 +40,8 @@ class ModelSpec:
     """One public model name and how the page serves it."""
 
     name: str
-    family: Family
-    tool: ToolName | None
+    family: ModeFamily
+    tool: Tool | None
     gem: str | None
     needs_paid: bool
     image_input: bool
@@ -72,10 +56,10 @@ class ModelSpec:
 
 def _spec(
     name: str,
-    family: Family,
+    family: ModeFamily,
     output: OutputKind,
     *,
-    tool: ToolName | None = None,
+    tool: Tool | None = None,
     gem: str | None = None,
     paid: bool = True,
     images: bool = True,
@@ -83,19 +67,19 @@ def _spec(
     return ModelSpec(name, family, tool, gem, paid, images, output)
 
 
-F, P = Family.FLASH, Family.PRO
+F, P = ModeFamily.FLASH, ModeFamily.PRO
 CATALOG: tuple[ModelSpec, ...] = (
     _spec("gemini-2.5-flash-free", F, OutputKind.TEXT, paid=False, images=False),
     _spec("gemini-2.5-flash", F, OutputKind.TEXT),
-    _spec("gemini-2.5-flash-imagen", F, OutputKind.IMAGES, tool=ToolName.IMAGE),
-    _spec("gemini-2.5-flash-canvas", F, OutputKind.DOCUMENT, tool=ToolName.CANVAS),
-    _spec("gemini-2.5-flash-deepsearch", F, OutputKind.REPORT, tool=ToolName.DEEP_RESEARCH),
+    _spec("gemini-2.5-flash-imagen", F, OutputKind.IMAGES, tool=Tool.IMAGE),
+    _spec("gemini-2.5-flash-canvas", F, OutputKind.DOCUMENT, tool=Tool.CANVAS),
+    _spec("gemini-2.5-flash-deepsearch", F, OutputKind.REPORT, tool=Tool.DEEP_RESEARCH),
     _spec("gemini-2.5-flash-storybook", F, OutputKind.STORY, gem="storybook"),
     _spec("gemini-2.5-pro", P, OutputKind.TEXT),
-    _spec("gemini-2.5-pro-deepsearch", P, OutputKind.REPORT, tool=ToolName.DEEP_RESEARCH),
-    _spec("gemini-2.5-pro-video", P, OutputKind.VIDEO, tool=ToolName.VIDEO),
-    _spec("gemini-2.5-pro-canvas", P, OutputKind.DOCUMENT, tool=ToolName.CANVAS),
-    _spec("gemini-2.5-pro-imagen", P, OutputKind.IMAGES, tool=ToolName.IMAGE),
+    _spec("gemini-2.5-pro-deepsearch", P, OutputKind.REPORT, tool=Tool.DEEP_RESEARCH),
+    _spec("gemini-2.5-pro-video", P, OutputKind.VIDEO, tool=Tool.VIDEO),
+    _spec("gemini-2.5-pro-canvas", P, OutputKind.DOCUMENT, tool=Tool.CANVAS),
+    _spec("gemini-2.5-pro-imagen", P, OutputKind.IMAGES, tool=Tool.IMAGE),
     _spec("gemini-2.5-pro-storybook", P, OutputKind.STORY, gem="storybook"),
 )
 _BY_NAME = {spec.name: spec for spec in CATALOG}

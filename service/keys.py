@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from service.auth import Caller
-from service.errors import RateLimited
+from service.errors import InvalidRequest, RateLimited
 from service.private_sqlite import private_sqlite
 
 __all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
@@ -38,6 +38,10 @@ KEY_PREFIX = "gw-"
 # Shown in listings: enough to tell keys apart, far too little to guess the rest.
 _SHOWN_CHARS = len(KEY_PREFIX) + 4
 _WINDOW = 60.0
+# Bounds on what a key may be given: past them a value is a typo or an attack, and an unbounded one
+# overflows SQLite's INTEGER or the dashboard's date formatting.
+MAX_KEY_LIFETIME = 100 * 365 * 24 * 3600.0
+MAX_KEY_LIMIT = 2**31 - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -139,6 +143,7 @@ class KeyStore:
         per_minute: int | None = None,
         accounts: tuple[str, ...] | None = None,
     ) -> CreatedKey:
+        self._check_limits(expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         key_id = "key_" + secrets.token_hex(6)
         with self._conn() as db:
@@ -160,6 +165,13 @@ class KeyStore:
         record = self.get(key_id)
         assert record is not None
         return CreatedKey(record=record, key=key)
+
+    def _check_limits(self, expires_at: float | None, **limits: int | None) -> None:
+        if expires_at is not None and not expires_at <= self._clock() + MAX_KEY_LIFETIME:  # NaN too
+            raise InvalidRequest("A key expires within 100 years.", param="expires_in")
+        for name, value in limits.items():
+            if value is not None and not 1 <= value <= MAX_KEY_LIMIT:
+                raise InvalidRequest(f"{name} must be between 1 and {MAX_KEY_LIMIT}.", param=name)
 
     def list(self) -> list[KeyRecord]:
         with self._conn() as db:

@@ -21,7 +21,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
+from browser import TurnRequest, TurnSnapshot
+from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
 
 __all__ = ["CONTENT_TYPE", "MeteredBackend", "Metrics", "RequestMetrics"]
@@ -145,7 +146,7 @@ class _MeteredTurn(DelegatingTurn):
         self._family = family
         self._metrics = metrics
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         first = True
         async for snapshot in self._turn:
             if first:
@@ -166,8 +167,8 @@ class MeteredBackend:
         self.metrics = metrics
 
     @asynccontextmanager
-    async def turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
-        family = spec.family.value
+    async def turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
+        family = spec.mode.value
         started = time.monotonic()
         waiting = True
         self.metrics.queue.inc()

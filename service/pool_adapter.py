@@ -1,5 +1,6 @@
-"""The only module that imports ``browser``: it fits ``BrowserPool`` to ``service.backend.Backend``
-and translates the browser layer's errors into the service's tree at the boundary.
+"""The gateway's pool: ``BrowserPool`` fitted to ``service.backend.Backend`` (the browser's own
+``TurnRequest`` passes through untouched), with the browser layer's errors translated into the
+service's tree at the boundary.
 
     NoCapacity         → CapacityExhausted (429, Retry-After)
     NoEligibleAccount  → NoHealthyAccount (503)
@@ -23,25 +24,21 @@ from pydantic import SecretStr
 from browser import (
     AccountInfo,
     AccountSpec,
-    Attachment,
     BrowserError,
     BrowserPool,
     ConnectionLost,
     GeneratedImage,
     HTTPStatusError,
     Media,
-    ModeFamily,
     NoCapacity,
     NoEligibleAccount,
-    PoolSettings,
-    Tool,
     TurnRequest,
     TurnSnapshot,
     UpstreamRejected,
     UpstreamTimeout,
     VideoInfo,
 )
-from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from service.backend import AccountView, Backend, BackendTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
 from service.settings import AccountConfig, GatewaySettings
 
@@ -55,7 +52,6 @@ __all__ = [
     "add_configured_accounts",
     "browser_backend",
     "map_browser_errors",
-    "to_turn_request",
 ]
 
 
@@ -118,19 +114,6 @@ def map_browser_errors() -> Iterator[None]:
         raise UpstreamFailed(f"The browser serving Gemini failed ({type(exc).__name__}).") from exc
 
 
-def to_turn_request(spec: TurnSpec) -> TurnRequest:
-    return TurnRequest(
-        prompt=spec.prompt,
-        mode=ModeFamily(spec.family.value),
-        tool=Tool(spec.tool.value) if spec.tool else None,
-        gem=spec.gem,
-        attachments=tuple(Attachment(name=f.name, mime=f.mime, data=f.data) for f in spec.files),
-        account_id=spec.account_id,
-        chat_id=spec.chat_id,
-        paid_only=spec.paid_only,
-    )
-
-
 class _TranslatedTurn:
     """A pool ``Turn`` whose iteration and stop raise service errors."""
 
@@ -141,10 +124,10 @@ class _TranslatedTurn:
     def account_id(self) -> str:
         return self._turn.account_id
 
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
         return self._snapshots()
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         with map_browser_errors():
             async for snapshot in self._turn:
                 yield snapshot
@@ -169,9 +152,9 @@ class BrowserBackend:
         self.pool = pool
 
     @asynccontextmanager
-    async def turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
+    async def turn(self, request: TurnRequest) -> AsyncIterator[BackendTurn]:
         with map_browser_errors():
-            async with self.pool.turn(to_turn_request(spec)) as turn:
+            async with self.pool.turn(request) as turn:
                 yield _TranslatedTurn(turn)
 
     def accounts(self) -> Sequence[AccountView]:
@@ -252,7 +235,6 @@ async def add_configured_accounts(pool: AccountAdder, accounts: Sequence[Account
 async def browser_backend(settings: GatewaySettings) -> AsyncIterator[Backend]:
     """The default pool factory: a ``BrowserPool`` on the gateway's data directory, with the
     configured accounts added before the first request is served."""
-    pool_settings = PoolSettings(**{**settings.browser, "data_dir": settings.data_dir})
-    async with BrowserPool(pool_settings) as pool:
+    async with BrowserPool(settings.pool_settings()) as pool:
         await add_configured_accounts(pool, settings.accounts)
         yield BrowserBackend(pool)

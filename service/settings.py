@@ -116,7 +116,8 @@ class GatewaySettings(BaseSettings):
     delete_chats: DeletePolicy = DeletePolicy.NEVER
     # Bound on one deletion through the page; failures are retried with backoff.
     delete_chats_timeout: float = Field(30.0, gt=0)
-    # Bound on stopping the page's answer and returning the lease after a client goes away.
+    # Bound on stopping the page's answer and returning the lease after a client goes away; the
+    # pool gets the same value (its PoolSettings.stop_timeout), so both sides wait the same time.
     stop_timeout: float = Field(10.0, gt=0)
     # Videos (service.chat.longrun): inline data: URLs up to this size (larger ones, or any with a
     # bucket configured, go by URL); how long to wait for a render, and how often to look.
@@ -167,6 +168,24 @@ class GatewaySettings(BaseSettings):
             )
             raise ValueError(problems) from None
         return value
+
+    @model_validator(mode="after")
+    def _one_stop_timeout(self) -> GatewaySettings:
+        # One bound for the service and the pool: browser.stop_timeout may only repeat it.
+        if "stop_timeout" in self.browser:
+            pool = PoolSettings.model_validate(self.browser).stop_timeout
+            if pool != self.stop_timeout:
+                raise ValueError(
+                    f"browser.stop_timeout ({pool:g} s) differs from stop_timeout ({self.stop_timeout:g} s): "
+                    "set stop_timeout only; the pool uses the gateway's"
+                )
+        return self
+
+    def pool_settings(self, **overrides: Any) -> PoolSettings:
+        """The browser pool's settings: ``browser`` with the gateway's ``data_dir`` and
+        ``stop_timeout``, then ``overrides`` (e.g. a scratch data_dir)."""
+        values = {**self.browser, "data_dir": self.data_dir, "stop_timeout": self.stop_timeout}
+        return PoolSettings(**{**values, **overrides})
 
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod

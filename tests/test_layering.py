@@ -63,3 +63,92 @@ def test_browser_exports_exist() -> None:
 
     missing = [name for name in browser.__all__ if not hasattr(browser, name)]
     assert missing == []
+
+
+_VALUE_BASES = {"Enum", "StrEnum", "IntEnum", "NamedTuple", "TypedDict"}
+# Records shaped like a browser record by coincidence, each with why it is not a copy.
+_NOT_COPIES = {
+    ("service/fetch.py", "Fetched"): "a client's image URL fetched by the service itself, not page media",
+}
+
+
+def _base_name(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _is_value_class(node: ast.ClassDef) -> bool:
+    """Enums, dataclasses, NamedTuples, TypedDicts: shapes whose copies need a by-value bridge.
+    Protocols are views (the browser's types fit them); pydantic models are configuration."""
+    decorated = any(
+        _base_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in node.decorator_list
+    )
+    return decorated or any(_base_name(base) in _VALUE_BASES for base in node.bases)
+
+
+def _class_fields(node: ast.ClassDef) -> set[str]:
+    """Names the class body declares: annotated fields and enum members (``NAME = value``)."""
+    names = {
+        s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+    }
+    for statement in node.body:
+        if isinstance(statement, ast.Assign):
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+    return names
+
+
+def _enum_values(node: ast.ClassDef) -> set[str]:
+    return {
+        s.value.value
+        for s in node.body
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
+    }
+
+
+def _browser_shapes() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The exported browser enums' values and the exported dataclasses' field names, by name."""
+    import dataclasses
+    import enum
+
+    import browser
+
+    enums: dict[str, set[str]] = {}
+    records: dict[str, set[str]] = {}
+    for name in browser.__all__:
+        value = getattr(browser, name)
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            enums[name] = {str(member.value) for member in value}
+        elif dataclasses.is_dataclass(value):
+            records[name] = {f.name for f in dataclasses.fields(value)}
+    return enums, records
+
+
+def test_service_does_not_redeclare_browser_types() -> None:
+    """One port: the service uses the browser's exported types, never a look-alike copy of them
+    (a re-declared ``Family`` once dropped THINKING, and ``TurnSpec`` needed a by-value bridge)."""
+    import browser
+
+    exported = set(browser.__all__)
+    enums, records = _browser_shapes()
+    offenders: list[str] = []
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if node.name in exported:
+                offenders.append(f"{where}: class {node.name} shadows browser.{node.name}")
+            if not _is_value_class(node) or (where, node.name) in _NOT_COPIES:
+                continue
+            values = _enum_values(node)
+            for name, members in enums.items():
+                if len(values) >= 2 and values <= members:
+                    offenders.append(f"{where}: enum {node.name} repeats values of browser.{name}")
+            fields = _class_fields(node)
+            for name, record in records.items():
+                shared = fields & record
+                # Most of its fields are the browser record's: a copy (TurnSpec ~ TurnRequest).
+                if len(shared) >= 3 and 3 * len(shared) >= 2 * len(fields):
+                    offenders.append(
+                        f"{where}: {node.name} copies browser.{name} ({', '.join(sorted(shared))})"
+                    )
+    assert offenders == []

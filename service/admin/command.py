@@ -22,6 +22,7 @@ import httpx
 from browser import CookieFormatError
 from service.admin.cookies import session_digest, spec_from_paste
 from service.admin.registry import AddedAccounts
+from service.errors import InvalidRequest
 from service.keys import KeyStore
 from service.settings import GatewaySettings
 
@@ -70,7 +71,7 @@ class CommandFailed(Exception):
 def run_admin(args: argparse.Namespace) -> int:
     try:
         result = _online(args) if args.url else _offline(args)
-    except CommandFailed as exc:
+    except (CommandFailed, InvalidRequest) as exc:  # the stores refuse bad values as the API does
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))

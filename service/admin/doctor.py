@@ -1,11 +1,9 @@
 """``gemini-gateway doctor``: open Gemini's page with one account (headed with ``--headed``) and
-report what the gateway would rely on: signed in or not and from which signal, the account status
-code, tier, the modes, models and tools offered; and whether the installed Playwright expects the
-Chromium that is installed. Exit code 1 when something the gateway needs is missing (the account
-is not ready, or its page offers no mode), 2 when the doctor cannot run at all.
-
-Not reported (yet): which selector of the table matched each UI element, and the page tokens seen;
-the browser layer does not expose them.
+report what the gateway would rely on (``browser.diagnose``): signed in or not and from which signal,
+tier, the modes, models and tools offered, which candidate of the selector table matched each UI
+element, which page tokens the page carries (names only) and which side RPCs it called, and whether
+the installed Playwright expects the Chromium that is installed. Printed readably, or as JSON with
+``--json``. Exit code 1 when something the gateway needs is missing, 2 when the doctor cannot run.
 """
 
 from __future__ import annotations
@@ -21,20 +19,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from browser import AccountInfo, AccountSpec, BrowserError, BrowserPool, PoolSettings
+from browser import AccountSpec, BrowserError, Diagnosis, PoolSettings, Presence, diagnose
 from service.admin.registry import AddedAccounts
 from service.pool_adapter import account_spec
 from service.settings import GatewaySettings
 
-__all__ = ["add_doctor_parser", "run_doctor", "versions"]
+__all__ = ["add_doctor_parser", "render_text", "report_of", "run_doctor", "versions"]
 
 BROWSERS_JSON = Path("driver/package/browsers.json")
+_MARKS = {Presence.MATCHED.value: "ok", Presence.UNMATCHED.value: "NONE", Presence.NOT_CHECKED.value: "-"}
 
 
 def add_doctor_parser(commands: Any) -> None:
     doctor = commands.add_parser("doctor", help="open the page with an account and report what it offers")
     doctor.add_argument("--account", help="a configured or added account's name (default: the first)")
     doctor.add_argument("--headed", action="store_true", help="show the browser window")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -49,22 +49,12 @@ def run_doctor(args: argparse.Namespace) -> int:
         return 2
     report: dict[str, Any] = {"versions": versions(settings)}
     try:
-        info = asyncio.run(_open(settings, spec, headed=args.headed))
+        report.update(report_of(asyncio.run(_diagnose(settings, spec, headed=args.headed))))
     except BrowserError as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
-        print(json.dumps(report, indent=2))
-        return 1
-    report["account"] = _describe(info)
-    problems = []
-    if info.state.value not in ("ready", "busy", "cooling"):
-        problems.append(
-            f"the account is {info.state.value}: {info.reason or info.last_error or 'no reason given'}"
-        )
-    if not info.modes:
-        problems.append("the page offers no mode")
-    report["problems"] = problems
-    print(json.dumps(report, indent=2))
-    return 1 if problems else 0
+        report["problems"] = [f"the page could not be examined ({report['error']})"]
+    print(json.dumps(report, indent=2) if args.json else render_text(report))
+    return 1 if report["problems"] else 0
 
 
 def _account(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
@@ -79,39 +69,114 @@ def _account(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
     return None
 
 
-async def _open(settings: GatewaySettings, spec: AccountSpec, *, headed: bool) -> AccountInfo:
+async def _diagnose(settings: GatewaySettings, spec: AccountSpec, *, headed: bool) -> Diagnosis:
     # A scratch data directory: the doctor must not rotate the cookies the gateway keeps.
     with tempfile.TemporaryDirectory(prefix="gateway-doctor-") as scratch:
         values = {**settings.browser, "data_dir": Path(scratch), "headless": not headed}
-        async with BrowserPool(PoolSettings(**values)) as pool:
-            return await pool.add_account(spec)
+        return await diagnose(PoolSettings(**values), spec)
 
 
-def _describe(info: AccountInfo) -> dict[str, Any]:
-    signed_in = info.state.value not in ("signed_out", "failed", "starting")
-    signal = (
-        f"the account-status RPC otAQ7b (code {info.status_code})"
-        if info.status_source == "account_status"
-        else "the page (session markers, menus): no otAQ7b answer was read"
-    )
+def report_of(found: Diagnosis) -> dict[str, Any]:
+    """The diagnosis as JSON-ready data (names and verdicts only: it holds no secret)."""
     return {
-        "id": info.id,
-        "state": info.state.value,
-        "signed_in": signed_in,
-        "signal": signal,
-        "reason": info.reason,
-        "tier": info.tier,
-        "modes": sorted(mode.value for mode in info.modes),
-        "models": [model.label for model in info.models],
-        "tools": sorted(tool.value for tool in info.tools),
-        "side_rpcs_seen": ["otAQ7b"] if info.status_source == "account_status" else [],
-        "last_error": info.last_error,
+        "account": {
+            "id": found.account_id,
+            "signed_in": found.signed_in,
+            "state": found.verdict,
+            "signal": _signal(found),
+            "status_code": found.status_code,
+            "reason": found.reason,
+            "page_markers": found.page_state,
+            "tier": found.tier,
+            "modes": sorted(mode.value for mode in found.modes),
+            "models": [model.label for model in found.models],
+            "tools": sorted(tool.value for tool in found.tools),
+        },
+        "elements": [
+            {
+                "name": check.name,
+                "presence": check.presence.value,
+                "selector": check.selector,
+                "matched": list(check.matched),
+                "candidates": check.candidates,
+                "needed": check.needed,
+                "where": check.note,
+            }
+            for check in found.elements
+        ],
+        "page_tokens": list(found.tokens),
+        "side_rpcs": [{"rpc_id": call.rpc_id, "status": call.status} for call in found.rpcs],
+        "problems": list(found.problems),
     }
+
+
+def _signal(found: Diagnosis) -> str:
+    if found.status_code is not None:
+        return f"the account-status RPC otAQ7b (code {found.status_code})"
+    if found.source == "account_status":
+        return f"the account-status RPC otAQ7b, refused ({found.reason})"
+    return "the page (URL, session markers, menus): no otAQ7b answer was read"
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The report for a terminal: verdicts first, then one line per UI element, then problems."""
+    lines: list[str] = []
+    account = report.get("account")
+    if account is not None:
+        lines += [
+            f"account {account['id']}: {'signed in' if account['signed_in'] else account['state']}",
+            f"  signal: {account['signal']}",
+            f"  page markers: {account['page_markers'] or 'the page did not settle'}",
+        ]
+        if account["reason"]:
+            lines.append(f"  reason: {account['reason']}")
+        lines += [
+            f"  tier: {account['tier']}",
+            f"  modes: {', '.join(account['modes']) or 'none'}",
+            f"  models: {', '.join(account['models']) or 'none'}",
+            f"  tools: {', '.join(account['tools']) or 'none'}",
+            f"  page tokens (names only): {', '.join(report['page_tokens']) or 'none'}",
+            "  side RPCs the page called: "
+            + (
+                ", ".join(f"{c['rpc_id']} ({c['status'] or 'no answer'})" for c in report["side_rpcs"])
+                or "none"
+            ),
+            "UI elements (the candidate of the selector table that matched; * needed by the gateway):",
+        ]
+        width = max((len(element["name"]) for element in report["elements"]), default=0)
+        for element in report["elements"]:
+            mark = _MARKS[element["presence"]]
+            need = "*" if element["needed"] else " "
+            if element["presence"] == Presence.MATCHED.value:
+                what = f"{element['selector']}  [{element['where']}]"
+            elif element["presence"] == Presence.UNMATCHED.value:
+                what = f"none of its {element['candidates']} candidates matched ({element['where']})"
+            else:
+                what = f"not checked: {element['where']}"
+            lines.append(f"  {mark:<4} {need} {element['name']:<{width}}  {what}")
+    if "error" in report:
+        lines.append(f"error: {report['error']}")
+    v = report["versions"]
+    expects = v["playwright_expects_chromium"] or "?"
+    lines.append(
+        f"versions: Playwright {v['playwright']} (built for Chromium {expects}), "
+        f"Chromium {v['chromium'] or '?'} at {v['chromium_path']}"
+    )
+    if "warning" in v:
+        lines.append(f"warning: {v['warning']}")
+    problems = report["problems"]
+    lines.append("problems: none" if not problems else "problems:")
+    lines += [f"  - {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+# How far behind Playwright's own Chromium the installed one may be (tested: 3 majors behind).
+CHROMIUM_MAJORS_BEHIND = 4
 
 
 def versions(settings: GatewaySettings) -> dict[str, Any]:
     """Playwright's version and the Chromium it was built for, beside the installed Chromium."""
-    chromium_path = str(PoolSettings(**{**settings.browser, "data_dir": settings.data_dir}).chromium_path)
+    chromium_path = str(settings.pool_settings().chromium_path)
     expected = _expected_chromium()
     installed = _installed_chromium(chromium_path)
     result: dict[str, Any] = {
@@ -120,12 +185,30 @@ def versions(settings: GatewaySettings) -> dict[str, Any]:
         "chromium": installed,
         "chromium_path": chromium_path,
     }
-    if expected and installed and expected.split(".")[0] != installed.split(".")[0]:
-        result["warning"] = (
-            f"Playwright was built for Chromium {expected.split('.')[0]}, the installed one is "
-            f"{installed.split('.')[0]}: pin a Playwright release that matches Debian's Chromium"
-        )
+    warning = _mismatch(expected, installed)
+    if warning:
+        result["warning"] = warning
     return result
+
+
+def _mismatch(expected: str | None, installed: str | None) -> str | None:
+    """Why this pair may not work, or None. Playwright speaks CDP to browsers a few releases older
+    than the one it was built for (the suite runs the pinned Playwright against Debian's older
+    Chromium), but not to newer ones, whose protocol it does not know yet."""
+    if not expected or not installed:
+        return None
+    want, have = int(expected.split(".")[0]), int(installed.split(".")[0])
+    if have > want:
+        return (
+            f"the installed Chromium {have} is newer than the {want} Playwright was built for: "
+            "move the Playwright pin forward (README, Dependencies)"
+        )
+    if have < want - CHROMIUM_MAJORS_BEHIND:
+        return (
+            f"the installed Chromium {have} is more than {CHROMIUM_MAJORS_BEHIND} releases older than "
+            f"the {want} Playwright was built for: pin an older Playwright (README, Dependencies)"
+        )
+    return None
 
 
 def _expected_chromium() -> str | None:

@@ -10,6 +10,7 @@ named by account id (a name or a digest of the session, never the cookie).
 from __future__ import annotations
 
 import html
+import math
 import time
 
 from fastapi import APIRouter, Request
@@ -310,6 +311,8 @@ def _number(value: object, field: str) -> float | None:
         number = float(text)
     except ValueError:
         raise InvalidRequest(f"{field} must be a number.", param=field) from None
+    if not math.isfinite(number):
+        raise InvalidRequest(f"{field} must be a finite number.", param=field)
     if number < 0:
         raise InvalidRequest(f"{field} must not be negative.", param=field)
     return number

@@ -15,7 +15,7 @@ import mimetypes
 import re
 from collections.abc import Sequence
 
-from service.backend import FileInput
+from browser import Attachment
 from service.chat.protocol import AudioPart, ChatMessage, FilePart
 from service.errors import InvalidRequest, PayloadTooLarge
 
@@ -86,7 +86,7 @@ def file_label(part: FilePart | AudioPart) -> str:
     return _SAFE_NAME.sub("_", name).strip() or "file"
 
 
-def load_file(part: FilePart | AudioPart, *, max_bytes: int) -> FileInput:
+def load_file(part: FilePart | AudioPart, *, max_bytes: int) -> Attachment:
     """The part's bytes as an upload, within the type and size limits."""
     if isinstance(part, AudioPart):
         mime = AUDIO_FORMATS.get(part.input_audio.format.lower())
@@ -97,7 +97,7 @@ def load_file(part: FilePart | AudioPart, *, max_bytes: int) -> FileInput:
                 param="messages",
             )
         data = _base64(part.input_audio.data, max_bytes)
-        return FileInput(
+        return Attachment(
             name=f"audio-{hashlib.sha256(data).hexdigest()[:12]}.{part.input_audio.format}",
             mime=mime,
             data=data,
@@ -123,10 +123,10 @@ def load_file(part: FilePart | AudioPart, *, max_bytes: int) -> FileInput:
             "office), audio and video.",
             param="messages",
         )
-    return FileInput(name=name, mime=mime, data=_base64(payload, max_bytes))
+    return Attachment(name=name, mime=mime, data=_base64(payload, max_bytes))
 
 
-def attached_files(messages: Sequence[ChatMessage], *, max_bytes: int) -> list[FileInput]:
+def attached_files(messages: Sequence[ChatMessage], *, max_bytes: int) -> list[Attachment]:
     """Every file and audio part of ``messages``, in order, loaded."""
     parts = [
         part

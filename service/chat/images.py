@@ -7,7 +7,7 @@ import base64
 import binascii
 import hashlib
 
-from service.backend import FileInput
+from browser import Attachment
 from service.errors import InvalidRequest, PayloadTooLarge
 from service.fetch import FetchPolicy, fetch
 
@@ -65,7 +65,7 @@ def _checked_type(data: bytes, declared: str, allowed_types: tuple[str, ...]) ->
     return mime
 
 
-async def load_image(url: str, *, policy: FetchPolicy) -> FileInput:
+async def load_image(url: str, *, policy: FetchPolicy) -> Attachment:
     """The image a message part names, as a file to upload (named by a digest of its bytes)."""
     if url.startswith("data:"):
         data, mime = decode_data_url(url, max_bytes=policy.max_bytes, allowed_types=policy.allowed_types)
@@ -73,4 +73,4 @@ async def load_image(url: str, *, policy: FetchPolicy) -> FileInput:
         fetched = await fetch(url, policy)
         data, mime = fetched.data, _checked_type(fetched.data, fetched.mime, policy.allowed_types)
     name = f"image-{hashlib.sha256(data).hexdigest()[:12]}.{_EXTENSIONS.get(mime, 'bin')}"
-    return FileInput(name=name, mime=mime, data=data)
+    return Attachment(name=name, mime=mime, data=data)

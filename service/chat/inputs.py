@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.backend import FileInput
+from browser import Attachment
 from service.chat.admission import ByteBudget
 from service.chat.files import attached_files, file_label
 from service.chat.images import load_image
@@ -63,7 +63,7 @@ _ROLE_TAGS = {"system": "System", "developer": "System", "user": "User", "assist
 @dataclass(frozen=True)
 class PreparedPrompt:
     prompt: str  # what is typed into the page
-    files: tuple[FileInput, ...]
+    files: tuple[Attachment, ...]
     text: str  # the whole folded prompt, typed or attached as message.txt
 
 
@@ -109,7 +109,7 @@ async def prepare_prompt(
     urls = [url for message in messages for url in message.image_urls()]
     if len(urls) > max_images:
         raise InvalidRequest(f"At most {max_images} images per request.", param="messages")
-    files: list[FileInput] = []
+    files: list[Attachment] = []
     for url in urls:
         if budget is None:
             files.append(await load_image(url, policy=policy))
@@ -129,6 +129,6 @@ async def prepare_prompt(
     folded = fold_messages(messages)
     prompt = folded
     if len(folded.encode()) > max_prompt_bytes:
-        files.append(FileInput(ATTACHED_PROMPT_NAME, "text/plain", folded.encode()))
+        files.append(Attachment(ATTACHED_PROMPT_NAME, "text/plain", folded.encode()))
         prompt = OVERSIZED_INSTRUCTION
     return PreparedPrompt(prompt=prompt, files=tuple(files), text=folded)

@@ -29,8 +29,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from browser import GeneratedImage, Media, TurnSnapshot
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
+from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot
+from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
@@ -205,11 +205,9 @@ class _ShapedTurn(DelegatingTurn):
         super().__init__(turn)
         self._shape = shape
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         last: TurnSnapshot | None = None
         async for snapshot in self._turn:
-            if not isinstance(snapshot, TurnSnapshot):
-                raise TypeError("the backend yields browser TurnSnapshots")
             last = snapshot
             yield self._shape.during(snapshot)
         if last is not None and not last.failed:
@@ -224,11 +222,11 @@ class _ShapedBackend:
         self.shape = shape
 
     @asynccontextmanager
-    async def _turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
+    async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
         async with self.inner.turn(spec) as turn:
             yield _ShapedTurn(turn, self.shape)
 
-    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]:
+    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         return self._turn(spec)
 
     def accounts(self) -> Sequence[AccountView]:

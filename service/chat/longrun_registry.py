@@ -9,11 +9,12 @@ second research.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from service.private_sqlite import private_sqlite
 
 __all__ = ["ResearchEntry", "ResearchRegistry"]
 
@@ -41,10 +42,9 @@ class ResearchEntry:
 
 class ResearchRegistry:
     def __init__(self, path: Path) -> None:
-        path.touch(mode=0o600, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db = private_sqlite(path)
         self._lock = threading.Lock()
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute(_SCHEMA)
 
     def close(self) -> None:
@@ -52,7 +52,7 @@ class ResearchRegistry:
             self._db.close()
 
     def record(self, key: str, account_id: str, chat_id: str, research_id: str, title: str | None) -> None:
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO researches VALUES (?, ?, ?, ?, ?, ?)",
                 (key, account_id, chat_id, research_id, title, time.time()),

@@ -28,8 +28,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
-from browser import GeneratedImage, Media, ResearchInfo, TurnSnapshot
-from service.backend import AccountView, Backend, BackendTurn, Snapshot, TurnSpec
+from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
+from service.backend import AccountView, Backend, BackendTurn
 from service.chat.longrun_registry import ResearchEntry, ResearchRegistry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
 
@@ -102,10 +102,10 @@ class _Replay:
     def account_id(self) -> str:
         return self._account_id
 
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
         return self._play()
 
-    async def _play(self) -> AsyncIterator[Snapshot]:
+    async def _play(self) -> AsyncIterator[TurnSnapshot]:
         for snapshot in self._snapshots:
             yield snapshot
 
@@ -159,10 +159,10 @@ class _Collect:
     def account_id(self) -> str:
         return self._entry.account_id
 
-    def __aiter__(self) -> AsyncIterator[Snapshot]:
+    def __aiter__(self) -> AsyncIterator[TurnSnapshot]:
         return self._snapshots()
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         entry, ctx = self._entry, self._ctx
         base = self._answered or TurnSnapshot(cid=entry.chat_id)
         thoughts = "Research started" + (f": {entry.title}" if entry.title else "") + "\n"
@@ -219,12 +219,7 @@ def _plan_key(account_id: str, chat_id: str) -> str:
 
 
 async def _answer(turn: BackendTurn) -> list[TurnSnapshot]:
-    snapshots: list[TurnSnapshot] = []
-    async for snapshot in turn:
-        if not isinstance(snapshot, TurnSnapshot):
-            raise TypeError("the backend yields browser TurnSnapshots")
-        snapshots.append(snapshot)
-    return snapshots
+    return [snapshot async for snapshot in turn]
 
 
 class ResearchBackend:
@@ -244,7 +239,7 @@ class ResearchBackend:
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         await self.inner.delete_chat(account_id, chat_id)
 
-    def turn(self, spec: TurnSpec) -> AbstractAsyncContextManager[BackendTurn]:
+    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         return self._turn(spec)
 
     async def _find(self) -> ResearchEntry | None:
@@ -252,7 +247,7 @@ class ResearchBackend:
         return None if registry is None else await asyncio.to_thread(registry.find, self.ctx.key)
 
     @asynccontextmanager
-    async def _turn(self, spec: TurnSpec) -> AsyncIterator[BackendTurn]:
+    async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
         known = await self._find()
         if known is not None:
             log.info("collecting the research already confirmed for this history")
@@ -276,10 +271,10 @@ class ResearchBackend:
             return
         if not last.cid:
             raise UpstreamFailed("Gemini proposed a research plan outside any chat.")
-        confirm = replace(spec, files=(), account_id=account_id, chat_id=last.cid)
+        confirm = replace(spec, attachments=(), account_id=account_id, chat_id=last.cid)
         yield await self._confirm(confirm, last.research)
 
-    async def _confirm(self, spec: TurnSpec, plan: ResearchInfo | None) -> BackendTurn:
+    async def _confirm(self, spec: TurnRequest, plan: ResearchInfo | None) -> BackendTurn:
         """Send "Start research" in the plan's chat, record the research, and wait for its report."""
         assert spec.chat_id is not None
         async with self.inner.turn(replace(spec, prompt=CONFIRM_PROMPT)) as turn:

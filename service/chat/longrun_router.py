@@ -6,7 +6,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from service.catalog import ToolName, find_model
+from browser import Tool
+from service.catalog import find_model
 from service.chat.longrun import LongrunChat, LongrunOptions
 from service.chat.longrun_parts import LongrunParts, get_parts
 from service.chat.protocol import ChatCompletionRequest
@@ -42,7 +43,7 @@ async def longrun_chat(
         # A research is planned and confirmed before its first chunk (tens of seconds on Gemini):
         # open the stream at once so keep-alives flow meanwhile instead of a silent connection.
         spec = find_model(body.model)
-        researching = spec is not None and spec.tool is ToolName.DEEP_RESEARCH
+        researching = spec is not None and spec.tool is Tool.DEEP_RESEARCH
         response = OpenEventStreamResponse if researching else EventStreamResponse
         return response(
             chat.stream(body, identity),

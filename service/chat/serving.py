@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
-from service.backend import Backend, BackendTurn, DelegatingTurn, Snapshot, TurnSpec
+from browser import TurnRequest, TurnSnapshot
+from service.backend import Backend, BackendTurn, DelegatingTurn
 from service.catalog import ModelSpec, can_serve, find_model
 from service.chat.admission import ByteBudget, ImageAdmission
 from service.chat.emulation import (
@@ -82,7 +83,7 @@ class TurnPlan:
     the text Gemini reads for the turn (typed, or attached as message.txt when oversized)."""
 
     model: ModelSpec
-    spec: TurnSpec
+    spec: TurnRequest
     messages: tuple[ChatMessage, ...]
     continues: ChatRef | None
     prompt_text: str
@@ -150,7 +151,7 @@ class ChatService:
                 yield chunks.make(Delta(role="assistant", content=""))
                 text, thoughts = DeltaTracker(), DeltaTracker()
                 shaper, shown = ReasoningShaper(self.options.reasoning_format), plan.emulation.visible
-                final: Snapshot | None = None
+                final: TurnSnapshot | None = None
                 async for snapshot in turn:
                     final = snapshot
                     seen.note(turn.account_id, snapshot)
@@ -321,11 +322,11 @@ class ChatService:
     async def _emulate(
         self,
         plan: TurnPlan,
-        answer: Snapshot,
+        answer: TurnSnapshot,
         account_id: str,
         seen: _Seen,
         lease: AsyncExitStack | None = None,
-    ) -> tuple[Outcome, Snapshot]:
+    ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
         valid tool call, invalid JSON), ask once more in the same chat, the lease given back first."""
         outcome = plan.emulation.read(answer.text, completed=answer.completed and not seen.cut, retried=False)
@@ -335,7 +336,9 @@ class ChatService:
             raise UpstreamFailed("Gemini's answer did not hold what was asked, and no chat to ask again in.")
         if lease is not None:
             await lease.aclose()
-        spec = replace(plan.spec, prompt=outcome.prompt, files=(), account_id=account_id, chat_id=answer.cid)
+        spec = replace(
+            plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
+        )
         seen.cut = False
         async with self.backend.turn(spec) as turn:
             finished = False
@@ -372,18 +375,18 @@ def _chat_model(name: str) -> ModelSpec:
 
 def _turn_spec(
     model: ModelSpec, prompt: PreparedPrompt, *, account_id: str | None = None, chat_id: str | None = None
-) -> TurnSpec:
-    spec = TurnSpec(
-        prompt=prompt.prompt, family=model.family, tool=model.tool, gem=model.gem, paid_only=model.needs_paid
+) -> TurnRequest:
+    spec = TurnRequest(
+        prompt=prompt.prompt, mode=model.family, tool=model.tool, gem=model.gem, paid_only=model.needs_paid
     )
-    return replace(spec, files=prompt.files, account_id=account_id, chat_id=chat_id)
+    return replace(spec, attachments=prompt.files, account_id=account_id, chat_id=chat_id)
 
 
 async def _last_snapshot(
     turn: BackendTurn, seen: _Seen, reached: Callable[[str], bool] | None = None
-) -> Snapshot | None:
+) -> TurnSnapshot | None:
     """The turn's last snapshot; with ``reached``, the first whose text reaches a limit (``seen.cut``)."""
-    final: Snapshot | None = None
+    final: TurnSnapshot | None = None
     async for snapshot in turn:
         final = snapshot
         seen.note(turn.account_id, snapshot)
@@ -401,7 +404,9 @@ _PRE_CONTENT_FAILURES = (NoHealthyAccount, CapacityExhausted, UpstreamFailed, Up
 class _Primed(DelegatingTurn):
     """A turn whose first snapshot was already read (``start``), given again first on iteration."""
 
-    def __init__(self, turn: BackendTurn, snapshots: AsyncIterator[Snapshot], first: Snapshot | None) -> None:
+    def __init__(
+        self, turn: BackendTurn, snapshots: AsyncIterator[TurnSnapshot], first: TurnSnapshot | None
+    ) -> None:
         super().__init__(turn)
         self._rest = snapshots
         self._first = first
@@ -412,7 +417,7 @@ class _Primed(DelegatingTurn):
         first = await anext(snapshots, None)
         return cls(turn, snapshots, first)
 
-    async def _snapshots(self) -> AsyncIterator[Snapshot]:
+    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
         first, self._first = self._first, None
         if first is not None:
             yield first
@@ -432,12 +437,12 @@ class _Seen:
     plan: TurnPlan | None = None  # the plan actually sent, when a fallback replaced the first
     cut: bool = False  # a limit (stop, max_tokens) ended the answer before the page did
 
-    def note(self, account_id: str, snapshot: Snapshot) -> None:
+    def note(self, account_id: str, snapshot: TurnSnapshot) -> None:
         if snapshot.cid:
             self.chat = (account_id, snapshot.cid)
 
 
-def _raise_if_failed(final: Snapshot | None) -> Snapshot:
+def _raise_if_failed(final: TurnSnapshot | None) -> TurnSnapshot:
     if final is None:
         raise UpstreamFailed("Gemini returned no answer.")
     if final.error_code is not None and not final.text:

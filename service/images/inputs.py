@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from service.backend import FileInput
+from browser import Attachment
 from service.chat.admission import ByteBudget, ImageAdmission
 from service.chat.images import load_image
 from service.errors import InvalidRequest, PayloadTooLarge, ServiceError
@@ -43,10 +43,10 @@ M = TypeVar("M", bound=BaseModel)
 @dataclass(frozen=True)
 class EditInput:
     request: ImageEditRequest
-    images: tuple[FileInput, ...]
+    images: tuple[Attachment, ...]
 
 
-def sniff_upload(data: bytes, *, name: str, param: str = "image") -> FileInput:
+def sniff_upload(data: bytes, *, name: str, param: str = "image") -> Attachment:
     """The upload as a file for the page, its type read from the bytes; a 400 when not an image."""
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -59,7 +59,7 @@ def sniff_upload(data: bytes, *, name: str, param: str = "image") -> FileInput:
         message = f"The upload {name!r} is a {kind} image; use PNG, JPEG, WebP or GIF."
         raise InvalidRequest(message, param=param)
     stem = hashlib.sha256(data).hexdigest()[:12]
-    return FileInput(name=f"image-{stem}.{_EXTENSIONS[mime]}", mime=mime, data=data)
+    return Attachment(name=f"image-{stem}.{_EXTENSIONS[mime]}", mime=mime, data=data)
 
 
 async def read_generation(request: Request) -> ImageGenerationRequest:
@@ -96,7 +96,7 @@ async def read_edit(
     return EditInput(edit, tuple(images))
 
 
-async def _upload(upload: UploadFile, max_bytes: int) -> FileInput:
+async def _upload(upload: UploadFile, max_bytes: int) -> Attachment:
     data = await upload.read(max_bytes + 1)
     name = upload.filename or "image"
     if len(data) > max_bytes:
@@ -104,7 +104,7 @@ async def _upload(upload: UploadFile, max_bytes: int) -> FileInput:
     return sniff_upload(data, name=name)
 
 
-async def _referenced(url: str, policy: FetchPolicy, budget: ByteBudget) -> FileInput:
+async def _referenced(url: str, policy: FetchPolicy, budget: ByteBudget) -> Attachment:
     capped = replace(policy, max_bytes=min(policy.max_bytes, budget.remaining))
     try:
         loaded = await load_image(url, policy=capped)

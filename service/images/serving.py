@@ -23,7 +23,8 @@ from typing import Literal
 
 from PIL import Image
 
-from service.backend import Backend, BackendTurn, FileInput, Snapshot, TurnSpec
+from browser import Attachment, TurnRequest, TurnSnapshot
+from service.backend import Backend, BackendTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model
 from service.errors import (
     InvalidRequest,
@@ -73,7 +74,7 @@ class ImageJob:
     model: ModelSpec
     request: ImageGenerationRequest
     prompt: str  # as typed into the page (with the aspect ratio in words)
-    files: tuple[FileInput, ...] = ()
+    files: tuple[Attachment, ...] = ()
 
     @property
     def output_format(self) -> Literal["png", "jpeg", "webp"]:
@@ -120,7 +121,7 @@ class ImageService:
         self.backend = backend
         self.options = options
 
-    def plan(self, kind: Kind, request: ImageGenerationRequest, files: Sequence[FileInput] = ()) -> ImageJob:
+    def plan(self, kind: Kind, request: ImageGenerationRequest, files: Sequence[Attachment] = ()) -> ImageJob:
         """Check the request against the catalog, the accounts and this gateway's configuration."""
         model = image_model(request.model)
         if not request.prompt.strip():
@@ -187,16 +188,16 @@ class ImageService:
                 return
 
     async def _one_turn(self, job: ImageJob, limit: int) -> AsyncIterator[Produced]:
-        spec = TurnSpec(
+        spec = TurnRequest(
             prompt=job.prompt,
-            family=job.model.family,
+            mode=job.model.family,
             tool=job.model.tool,
-            files=job.files,
+            attachments=job.files,
             paid_only=job.model.needs_paid,
         )
         async with self.backend.turn(spec) as turn:
             finished = False
-            final: Snapshot | None = None
+            final: TurnSnapshot | None = None
             try:
                 final = await _last_snapshot(turn)
                 finished = True
@@ -256,14 +257,14 @@ def convert(data: bytes, output_format: str, compression: int | None) -> tuple[b
     return buffer.getvalue(), width, height
 
 
-async def _last_snapshot(turn: BackendTurn) -> Snapshot | None:
-    final: Snapshot | None = None
+async def _last_snapshot(turn: BackendTurn) -> TurnSnapshot | None:
+    final: TurnSnapshot | None = None
     async for snapshot in turn:
         final = snapshot
     return final
 
 
-def _no_images(final: Snapshot | None) -> UpstreamFailed:
+def _no_images(final: TurnSnapshot | None) -> UpstreamFailed:
     if final is not None and final.error_code is not None:
         return UpstreamFailed(
             f"Gemini rejected the request (code {final.error_code}).", gemini_code=final.error_code

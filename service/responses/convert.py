@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from service.chat.compat_wire import ToolCall
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
@@ -140,6 +140,10 @@ def _parts_text(output: Any) -> str:
     return "" if output is None else str(output)
 
 
+# Chat fields built from Responses fields of another name.
+_RESPONSES_FIELD = {"max_tokens": "max_output_tokens", "messages": "input", "response_format": "text.format"}
+
+
 def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
     """The chat completion that answers ``request`` after ``history`` (a previous response's)."""
     messages: list[ChatMessage] = []
@@ -180,4 +184,11 @@ def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatC
         body["response_format"] = {"type": fmt.type}
     elif fmt is not None:
         raise InvalidRequest(f"Unknown text.format type {fmt.type!r}.", param="text.format")
-    return ChatCompletionRequest.model_validate({k: v for k, v in body.items() if v is not None})
+    try:
+        return ChatCompletionRequest.model_validate({k: v for k, v in body.items() if v is not None})
+    except ValidationError as exc:
+        # A value the Responses shape lets through but chat refuses (e.g. tool_choice ""): the
+        # client's mistake, named by the Responses field it came from.
+        first = exc.errors(include_input=False, include_url=False)[0]
+        param = _RESPONSES_FIELD.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else None
+        raise InvalidRequest(f"{first['msg']} (at {param})", param=param) from None

@@ -1,11 +1,12 @@
 """Stored responses, per API key, in SQLite: the Response object as answered and the chat history
 it ends (input and output as chat messages, without ``instructions``), which a later request with
-``previous_response_id`` continues. Rows older than ``ttl`` are purged when the store opens."""
+``previous_response_id`` continues. Rows older than ``ttl`` are never read, and are purged when the
+store opens and then at most every ``purge_interval`` seconds, by the write that finds it due (a
+store nobody writes to grows no more)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from service.private_sqlite import private_sqlite
 
 __all__ = ["RESPONSES_KEY", "ResponseStore", "StoredResponse"]
 
@@ -39,19 +42,19 @@ class StoredResponse:
 class ResponseStore:
     """Thread-safe; every method is quick and meant to run in a worker thread."""
 
-    def __init__(self, path: Path, *, ttl: float) -> None:
+    def __init__(self, path: Path, *, ttl: float, purge_interval: float) -> None:
         self.path = path
         self.ttl = ttl
+        self.purge_interval = purge_interval
+        self._purged_at = 0.0
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
     def __enter__(self) -> ResponseStore:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)  # conversations are private
-        os.close(fd)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._db = private_sqlite(self.path)  # conversations are private
         self._db.execute(_SCHEMA)
-        self._db.execute("DELETE FROM responses WHERE created < ?", (time.time() - self.ttl,))
+        with self._lock:
+            self._purge(time.time())
         return self
 
     def __exit__(
@@ -68,11 +71,18 @@ class ResponseStore:
         return self._db
 
     def put(self, identity: str, body: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        now = time.time()
         with self._lock:
             self.db.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
-                (body["id"], identity, time.time(), json.dumps(body), json.dumps(history)),
+                (body["id"], identity, now, json.dumps(body), json.dumps(history)),
             )
+            if now - self._purged_at >= self.purge_interval:
+                self._purge(now)
+
+    def _purge(self, now: float) -> None:
+        self.db.execute("DELETE FROM responses WHERE created < ?", (now - self.ttl,))
+        self._purged_at = now
 
     def get(self, identity: str, response_id: str) -> StoredResponse | None:
         with self._lock:

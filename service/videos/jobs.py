@@ -16,9 +16,8 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
-from browser import Media, TurnSnapshot, VideoInfo
-from service.backend import Backend, BackendTurn, FileInput, TurnSpec
-from service.catalog import Family, ToolName
+from browser import Attachment, Media, ModeFamily, Tool, TurnRequest, TurnSnapshot, VideoInfo
+from service.backend import Backend, BackendTurn
 from service.errors import ServiceError, UpstreamFailed
 from service.videos.store import VideoRecord, VideoStore, now
 
@@ -75,7 +74,7 @@ class VideoJobs:
         typed: str,
         seconds: str,
         size: str,
-        files: tuple[FileInput, ...],
+        files: tuple[Attachment, ...],
     ) -> VideoRecord:
         record = VideoRecord(
             id=f"video_{uuid.uuid4().hex}",
@@ -98,7 +97,7 @@ class VideoJobs:
         if task is not None:
             task.cancel()
 
-    def _start(self, record: VideoRecord, files: tuple[FileInput, ...]) -> None:
+    def _start(self, record: VideoRecord, files: tuple[Attachment, ...]) -> None:
         task = asyncio.create_task(self._run(record, files), name=f"video job {record.id}")
         self._tasks[record.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(record.id, None))
@@ -106,7 +105,7 @@ class VideoJobs:
     async def _update(self, video_id: str, **changes: object) -> None:
         await asyncio.to_thread(self.store.update, video_id, **changes)
 
-    async def _run(self, record: VideoRecord, files: tuple[FileInput, ...]) -> None:
+    async def _run(self, record: VideoRecord, files: tuple[Attachment, ...]) -> None:
         try:
             if record.video_url is None and record.chat_id is None:
                 record = await self._answer(record, files)
@@ -129,9 +128,9 @@ class VideoJobs:
                 record.id, status="failed", error_code="internal_error", error_message=type(exc).__name__
             )
 
-    async def _answer(self, record: VideoRecord, files: tuple[FileInput, ...]) -> VideoRecord:
-        spec = TurnSpec(
-            prompt=record.typed, family=Family.PRO, tool=ToolName.VIDEO, files=files, paid_only=True
+    async def _answer(self, record: VideoRecord, files: tuple[Attachment, ...]) -> VideoRecord:
+        spec = TurnRequest(
+            prompt=record.typed, mode=ModeFamily.PRO, tool=Tool.VIDEO, attachments=files, paid_only=True
         )
         final: TurnSnapshot | None = None
         async with self.backend.turn(spec) as turn:
@@ -139,11 +138,10 @@ class VideoJobs:
             finished = False
             try:
                 async for snapshot in turn:
-                    if isinstance(snapshot, TurnSnapshot):
-                        final = snapshot
-                        if snapshot.cid and record.chat_id is None:
-                            record = replace(record, chat_id=snapshot.cid, account_id=turn.account_id)
-                            await self._update(record.id, chat_id=snapshot.cid)
+                    final = snapshot
+                    if snapshot.cid and record.chat_id is None:
+                        record = replace(record, chat_id=snapshot.cid, account_id=turn.account_id)
+                        await self._update(record.id, chat_id=snapshot.cid)
                 finished = True
             finally:
                 if not finished:
@@ -187,8 +185,12 @@ class VideoJobs:
     async def _collect(self, record: VideoRecord) -> None:
         assert record.video_url is not None and record.account_id is not None
         # The account's context downloads; leasing it without a prompt types nothing into the page.
-        spec = TurnSpec(
-            prompt="", family=Family.PRO, account_id=record.account_id, chat_id=record.chat_id, paid_only=True
+        spec = TurnRequest(
+            prompt="",
+            mode=ModeFamily.PRO,
+            account_id=record.account_id,
+            chat_id=record.chat_id,
+            paid_only=True,
         )
         async with self.backend.turn(spec) as turn:
             pass  # media downloads work after the lease is given back (the account is kept)

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from service.backend import FileInput
+from browser import Attachment
 from service.catalog import OutputKind, find_model
 from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
@@ -116,7 +116,7 @@ async def create_video(request: Request, gateway: GatewayDep, caller: CallerDep,
     size = str(fields.get("size") or DEFAULT_SIZE)
     if size not in _RATIOS:
         raise InvalidRequest(f"size must be one of {', '.join(_RATIOS)}.", param="size")
-    files: tuple[FileInput, ...] = ()
+    files: tuple[Attachment, ...] = ()
     reference = fields.get("input_reference")
     if isinstance(reference, UploadFile):
         data = await reference.read()

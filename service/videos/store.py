@@ -6,12 +6,13 @@ lists and deletes are scoped to it, so another key's job id is simply not found.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from service.private_sqlite import private_sqlite
 
 __all__ = ["VideoRecord", "VideoStore"]
 
@@ -74,13 +75,11 @@ class VideoStore:
     """Rows in ``<data_dir>/videos.sqlite3``, files in ``<data_dir>/videos/`` (0700, files 0600)."""
 
     def __init__(self, data_dir: Path) -> None:
+        self._db = private_sqlite(data_dir / "videos.sqlite3")  # creates data_dir 0700 first
         self.dir = data_dir / "videos"
-        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = data_dir / "videos.sqlite3"
-        path.touch(mode=0o600, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self.dir.mkdir(mode=0o700, exist_ok=True)
         self._lock = threading.Lock()
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute(_SCHEMA)
 
     def close(self) -> None:
@@ -88,7 +87,7 @@ class VideoStore:
             self._db.close()
 
     def insert(self, record: VideoRecord) -> VideoRecord:
-        with self._lock, self._db:
+        with self._lock:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM videos").fetchone()[0]
             record = replace(record, seq=seq)
             values = [getattr(record, name) for name in _COLUMNS]
@@ -97,7 +96,7 @@ class VideoStore:
 
     def update(self, video_id: str, **changes: Any) -> None:
         sets = ", ".join(f"{name} = ?" for name in changes)
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute(f"UPDATE videos SET {sets} WHERE id = ?", [*changes.values(), video_id])
 
     def get(self, video_id: str, owner: str | None = None) -> VideoRecord | None:
@@ -127,7 +126,7 @@ class VideoStore:
         return [VideoRecord(*row) for row in rows]
 
     def delete(self, video_id: str, owner: str) -> bool:
-        with self._lock, self._db:
+        with self._lock:
             gone = self._db.execute(
                 "DELETE FROM videos WHERE id = ? AND owner = ?", [video_id, owner]
             ).rowcount

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from browser import BrowserError, BrowserPool, PoolSettings
+from browser import BrowserError, BrowserPool
 from service.errors import InvalidRequest
 from service.settings import GatewaySettings
 from service.watermark.alpha import load_alpha_maps
@@ -81,9 +81,8 @@ async def _calibrate(settings: GatewaySettings) -> int:
     if not settings.accounts:
         print("watermark: calibration needs a configured account (GATEWAY_ACCOUNTS)", file=sys.stderr)
         return 2
-    pool_settings = PoolSettings(**{**settings.browser, "data_dir": settings.data_dir})
     try:
-        async with BrowserPool(pool_settings) as pool:
+        async with BrowserPool(settings.pool_settings()) as pool:
             if await add_configured_accounts(pool, settings.accounts) == 0:
                 print("watermark: no configured account could be added", file=sys.stderr)
                 return 1

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from browser import _pool
+from browser import _turn
 from browser._accounts import AccountSpec, AccountState
+from browser._answers import final_snapshot, shows_answer
 from browser._capture import BodyCapture
-from browser._pool import BrowserPool, _final_snapshot, shows_answer
+from browser._pool import BrowserPool
 from browser._requests import TurnRequest
 from browser.errors import ProtocolError
 from browser.protocol import TurnDecoder, decode_turn
@@ -33,7 +34,7 @@ def _first_frame_only(body: bytes) -> bytes:
 def test_a_body_cut_before_content_is_left_to_the_page() -> None:
     decoder = TurnDecoder()
     decoder.feed(_first_frame_only(streamed_answer("hello there, a whole answer")))
-    last = _final_snapshot(decoder)
+    last = final_snapshot(decoder)
     assert not shows_answer(last) and last.rid is not None
 
 
@@ -43,7 +44,7 @@ def test_a_body_cut_after_content_is_an_error() -> None:
     decoder.feed(body[: body.rindex(b'[["di"')])  # everything up to the stats frame, no trailer
     assert shows_answer(decoder.snapshot)
     with pytest.raises(ProtocolError):
-        _final_snapshot(decoder)
+        final_snapshot(decoder)
 
 
 # -- the pool against the simulator --
@@ -99,7 +100,7 @@ class _FirstBroken(BodyCapture):
 async def test_no_content_from_the_network_is_read_from_the_page(
     monkeypatch: pytest.MonkeyPatch, sim_url: str, sim: Sim, tmp_path: Path, capture: type[BodyCapture]
 ) -> None:
-    monkeypatch.setattr(_pool, "BodyCapture", capture)
+    monkeypatch.setattr(_turn, "BodyCapture", capture)
     async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="only", psid=cookie("paid")))
         prompt = f"read me from the page ({capture.__name__})"
@@ -112,7 +113,7 @@ async def test_a_broken_body_before_content_moves_to_another_account(
     monkeypatch: pytest.MonkeyPatch, sim_url: str, sim: Sim, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(_FirstBroken, "made", 0)
-    monkeypatch.setattr(_pool, "BodyCapture", _FirstBroken)
+    monkeypatch.setattr(_turn, "BodyCapture", _FirstBroken)
     async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="first", psid=cookie("paid")))
         await pool.add_account(AccountSpec(name="second", psid=cookie("paid")))

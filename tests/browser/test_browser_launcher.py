@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from playwright.async_api import BrowserContext, Playwright
 from browser._cookies import for_site, from_session
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher, proxy_host, proxy_settings
-from browser._settings import LaunchMode, PoolSettings
+from browser._settings import DEFAULT_ARGS, LaunchMode, PoolSettings
 from browser.errors import LaunchFailed
 from tests.browser.conftest import cookie
 from tests.browser.http_proxy import RecordingProxy, running_proxy
@@ -126,7 +128,7 @@ async def test_a_start_that_times_out_is_tried_once_more(
         launch_mode=mode,
         data_dir=tmp_path / "data",
         chromium_path=str(wrapper),
-        launch_timeout=3,
+        launch_timeout=10,  # the hung start costs this once; the real one must fit in it under load
     )
     launcher = Launcher(settings, playwright)
     launcher_factory.append(launcher)
@@ -151,3 +153,47 @@ async def test_a_start_that_fails_otherwise_is_not_retried(
     with pytest.raises(LaunchFailed, match="could not start the browser"):
         await launcher.new_context("broken", None)
     assert runs.read_text().splitlines() == ["run"]
+
+
+async def test_the_sandbox_is_on_unless_the_arguments_turn_it_off(
+    playwright: Playwright, launcher_factory: list[Launcher], simulator_url: str, tmp_path: Path
+) -> None:
+    """Playwright adds ``--no-sandbox`` to every launch unless asked not to, so a configuration
+    without it (the Docker image's) would still run unsandboxed. Chromium refuses a sandbox to
+    root, which makes the refusal itself the proof that the sandbox was asked for here."""
+    marker = f"--gateway-test-launch={uuid.uuid4().hex}"
+    args = (*(arg for arg in DEFAULT_ARGS if arg != "--no-sandbox"), marker)
+    sandboxed = PoolSettings(gemini_url=simulator_url, data_dir=tmp_path, chromium_args=args)
+    launcher = Launcher(sandboxed, playwright)
+    launcher_factory.append(launcher)
+    if os.geteuid() == 0:
+        with pytest.raises(LaunchFailed, match="could not start the browser"):
+            await launcher.new_context("sandboxed", None)
+    else:
+        context = await launcher.new_context("sandboxed", None)
+        try:
+            assert "--no-sandbox" not in _browser_switches(marker)
+        finally:
+            await context.close()
+    plain = (*DEFAULT_ARGS, marker)
+    unsandboxed = PoolSettings(gemini_url=simulator_url, data_dir=tmp_path, chromium_args=plain)
+    launcher = Launcher(unsandboxed, playwright)
+    launcher_factory.append(launcher)
+    context = await launcher.new_context("unsandboxed", None)
+    try:
+        assert "--no-sandbox" in _browser_switches(marker)
+    finally:
+        await context.close()
+
+
+def _browser_switches(marker: str) -> list[str]:
+    """The switches of the one browser process launched with ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                switches = (entry / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+                if marker in switches and not any(s.startswith("--type=") for s in switches):
+                    found.append(switches)
+    assert len(found) == 1, f"expected one browser process with {marker}, found {len(found)}"
+    return found[0]

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from browser._accounts import Account
+from browser._answers import reset_time
 from browser._cookies import from_session
-from browser._pool import BrowserPool, reset_time
+from browser._pool import BrowserPool
 from browser._requests import ModeFamily, TurnRequest
 from browser._settings import PoolSettings
 from browser._store import CookieStore

@@ -207,9 +207,8 @@ def test_doctor_reports_what_the_page_offers(ops_stack: Stack, tmp_path: Path, k
         "GATEWAY_BROWSER": json.dumps({"gemini_url": ops_stack.sim_url}),
         "GATEWAY_ACCOUNTS": json.dumps([{"name": "doc", "psid": f"{kind}-doctor-{RUN}"}]),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "service", "doctor"], env=env, capture_output=True, text=True, timeout=120
-    )
+    command = [sys.executable, "-m", "service", "doctor", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["versions"]["playwright"] and report["versions"]["chromium"]

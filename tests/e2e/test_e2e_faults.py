@@ -1,6 +1,7 @@
 """Faults through the whole stack (issue 13): a continuation whose account hit its limit moves to
 another account, Chromium killed mid-stream gives a typed error and the next request is answered
-without a restart, and no secret reaches a log line."""
+without a restart, and no secret (cookie value, API key, admin key, proxy password) reaches a log
+line, the admin API's account listing or a file of the data directory outside the stores."""
 
 from __future__ import annotations
 
@@ -10,19 +11,28 @@ import logging
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from tests.browser.http_proxy import RecordingProxy, running_proxy
 from tests.e2e.conftest import FAST_PACING, KEY_A, KEY_B, Stack, marker, running_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
 
 WAIT = 30.0
 FREE_MODEL = "gemini-2.5-flash-free"
+ADMIN_KEY = "adm-faults-key-5150"
+PROXY_USER = "gw-proxy-user"
+PROXY_PASSWORD = f"proxy-pw-{uuid.uuid4().hex}"
+# The files that hold secrets by design (cookies, added accounts with their proxies), with SQLite's
+# journal files beside them; every other file under the data directory must hold none.
+STORES = ("cookies.sqlite3", "added_accounts.sqlite3")
 _PROC = Path("/proc")
 
 
@@ -85,10 +95,21 @@ def logs() -> Iterator[_Lines]:
 
 
 @pytest.fixture(scope="module")
-def faults(tmp_path_factory: pytest.TempPathFactory, logs: _Lines) -> Iterator[tuple[Stack, set[int]]]:
+def proxy() -> Iterator[tuple[RecordingProxy, str]]:
+    """A forwarding proxy that wants credentials, and its URL carrying them."""
+    recording = RecordingProxy(credentials=(PROXY_USER, PROXY_PASSWORD))
+    with running_proxy(recording) as url:
+        yield recording, url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@")
+
+
+@pytest.fixture(scope="module")
+def faults(
+    tmp_path_factory: pytest.TempPathFactory, logs: _Lines, proxy: tuple[RecordingProxy, str]
+) -> Iterator[tuple[Stack, set[int]]]:
     """A paid and a free account, and the Chromium main processes this stack started."""
     before = _browsers()
-    with running_stack(tmp_path_factory.mktemp("faults"), ("paid", "free")) as stack:
+    data_dir = tmp_path_factory.mktemp("faults")
+    with running_stack(data_dir, ("paid", "free"), admin_keys=(SecretStr(ADMIN_KEY),)) as stack:
         yield stack, _browsers() - before
 
 
@@ -185,3 +206,66 @@ def test_no_secret_in_any_log_line(faults: tuple[Stack, set[int]], logs: _Lines)
     assert len(secrets) == 4 and logs.lines
     leaked = [line for line in logs.lines if any(secret in line for secret in secrets)]
     assert leaked == []
+
+
+def _admin(stack: Stack, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    return httpx.request(method, f"{stack.url}/admin{path}", headers=headers, timeout=60, **kwargs)
+
+
+def _files_holding(data_dir: Path, secrets: list[str]) -> list[str]:
+    """Files under ``data_dir`` other than the stores that contain any of ``secrets``."""
+    found = []
+    for path in data_dir.rglob("*"):
+        if not path.is_file() or path.name.startswith(STORES):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:  # a file removed meanwhile
+            continue
+        found += [f"{path.relative_to(data_dir)}" for secret in secrets if secret.encode() in data]
+    return found
+
+
+def test_no_proxy_password_in_logs_listing_or_files(
+    faults: tuple[Stack, set[int]], logs: _Lines, proxy: tuple[RecordingProxy, str]
+) -> None:
+    """An account with a proxy carrying credentials, added through the admin API and served
+    through that proxy: its password (and every other secret) stays in the stores."""
+    stack, _ = faults
+    recording, proxy_url = proxy
+    psid = f"paid-proxied-{uuid.uuid4().hex[:8]}"
+    added = _admin(stack, "POST", "/accounts", json={"name": "proxied", "psid": psid, "proxy": proxy_url})
+    assert added.status_code == 201, added.text
+    account_id = added.json()["id"]
+    created = _admin(stack, "POST", "/keys", json={"name": "via-proxy", "accounts": [account_id]})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    deadline = time.monotonic() + WAIT
+    while (state := _admin(stack, "GET", f"/accounts/{account_id}").json()["state"]) != "ready":
+        assert time.monotonic() < deadline, f"the proxied account is {state}"
+        time.sleep(0.1)
+    prompt = marker()
+    answer = httpx.post(
+        f"{stack.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"model": FREE_MODEL, "messages": [{"role": "user", "content": prompt}]},
+        timeout=90,
+    )
+    assert answer.status_code == 200, answer.text
+    assert any("StreamGenerate" in target for target in recording.seen), "the turn went through the proxy"
+    assert _only(stack.requests_with(prompt))["outcome"] == "completed"
+
+    listing = _admin(stack, "GET", "/accounts")
+    assert listing.status_code == 200
+    shown = next(a for a in listing.json()["data"] if a["id"] == account_id)
+    assert (
+        shown["proxy"] is not None and PROXY_USER not in listing.text and PROXY_PASSWORD not in listing.text
+    )
+
+    secrets = [PROXY_PASSWORD, ADMIN_KEY, key, psid, KEY_A, KEY_B]
+    secrets += [c.psid.get_secret_value() for c in stack.settings.accounts if c.psid]
+    assert logs.lines and [line for line in logs.lines if any(s in line for s in secrets)] == []
+    data_dir = stack.settings.data_dir
+    assert {p.name for p in data_dir.iterdir()} >= set(STORES), "the stores are where we look past"
+    assert _files_holding(data_dir, secrets) == []

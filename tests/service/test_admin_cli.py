@@ -68,6 +68,8 @@ def test_accounts_and_keys_on_a_stopped_gateways_data_dir(
     code, listed, _ = run(capsys, "accounts", "list")
     assert isinstance(listed, dict) and [a["id"] for a in listed["data"]] == [added["id"]]
     assert run(capsys, "accounts", "check", added["id"])[0] == 1  # needs the running gateway
+    code, _, text = run(capsys, "keys", "create", "absurd", "--max-concurrent", "99999999999")
+    assert code == 1 and text.startswith("error: ") and "Traceback" not in text  # refused, not a crash
     code, created, _ = run(capsys, "keys", "create", "offline", "--max-concurrent", "2")
     assert code == 0 and isinstance(created, dict)
 

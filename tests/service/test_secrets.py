@@ -4,11 +4,13 @@ compared as digests."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,11 @@ from browser._cookies import Cookie, from_session
 from browser._launcher import proxy_host
 from browser._store import CookieStore, StoredCookies
 from service import auth, cli
+from service.chat.longrun_registry import ResearchRegistry
 from service.conversations import ChatRef, ConversationStore
+from service.responses.store import ResponseStore
 from service.settings import CONFIG_ENV, GatewaySettings
+from service.videos.store import VideoStore
 
 PASSWORD = "hunter2-proxy-pass"
 PROXY = f"socks5://alice:{PASSWORD}@proxy.example:1080"
@@ -80,6 +85,45 @@ def test_conversation_store_is_created_private_and_tightened(tmp_path: Path) -> 
     sqlite3.connect(loose).close()
     os.chmod(loose, 0o644)
     with ConversationStore(loose, ttl=60):
+        assert _mode(loose) == 0o600
+
+
+def _open_research(path: Path) -> contextlib.AbstractContextManager[object]:
+    registry = ResearchRegistry(path)
+    registry.record("k", "acct", "c_1", "r_1", None)
+    return contextlib.closing(registry)
+
+
+def _open_videos(path: Path) -> contextlib.AbstractContextManager[object]:
+    return contextlib.closing(VideoStore(path.parent))
+
+
+def _open_responses(path: Path) -> contextlib.AbstractContextManager[object]:
+    return ResponseStore(path, ttl=60, purge_interval=60)
+
+
+@pytest.mark.parametrize(
+    ("name", "opener"),
+    [
+        ("researches.sqlite3", _open_research),
+        ("videos.sqlite3", _open_videos),
+        ("responses.sqlite3", _open_responses),
+    ],
+)
+def test_every_other_store_is_created_private_and_tightened(
+    tmp_path: Path, name: str, opener: Callable[[Path], contextlib.AbstractContextManager[object]]
+) -> None:
+    """The research registry, the video jobs and the stored responses hold private prompts and
+    answers: created 0600 in a 0700 directory, and a looser existing file is tightened."""
+    fresh = tmp_path / "fresh" / name
+    with opener(fresh):
+        assert _mode(fresh) == 0o600
+        assert _mode(fresh.parent) == 0o700
+    loose = tmp_path / "loose" / name
+    loose.parent.mkdir()
+    sqlite3.connect(loose).close()
+    os.chmod(loose, 0o644)
+    with opener(loose):
         assert _mode(loose) == 0o600
 
 

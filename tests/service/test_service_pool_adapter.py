@@ -1,21 +1,21 @@
-"""The adapter translates browser errors and requests at the boundary."""
+"""The adapter translates browser errors at the boundary and passes the browser's own requests on."""
 
 from __future__ import annotations
 
 import pytest
 
 from browser import (
+    Attachment,
     ModeFamily,
     NoCapacity,
     NoEligibleAccount,
     ProtocolError,
     TargetClosed,
     Tool,
+    TurnRequest,
     UpstreamRejected,
     UpstreamTimeout,
 )
-from service.backend import FileInput, TurnSpec
-from service.catalog import Family, ToolName
 from service.errors import (
     CapacityExhausted,
     NoHealthyAccount,
@@ -23,7 +23,8 @@ from service.errors import (
     UpstreamFailed,
     UpstreamTimedOut,
 )
-from service.pool_adapter import map_browser_errors, to_turn_request
+from service.pool_adapter import BrowserBackend, map_browser_errors
+from tests.service.scripted_pool import ScriptedPool
 
 
 @pytest.mark.parametrize(
@@ -51,16 +52,18 @@ def test_retry_after_is_carried() -> None:
     assert info.value.retry_after == 12.5
 
 
-def test_turn_request_mapping() -> None:
-    spec = TurnSpec(
+async def test_the_request_reaches_the_pool_as_built() -> None:
+    # One port: the service builds the browser's TurnRequest and the adapter hands it on untouched.
+    pool = ScriptedPool()
+    request = TurnRequest(
         prompt="p",
-        family=Family.PRO,
-        tool=ToolName.DEEP_RESEARCH,
-        files=(FileInput("a.png", "image/png", b"x"),),
+        mode=ModeFamily.THINKING,
+        tool=Tool.DEEP_RESEARCH,
+        attachments=(Attachment("a.png", "image/png", b"x"),),
         account_id="acct-1",
         chat_id="c_1",
     )
-    request = to_turn_request(spec)
-    assert request.mode is ModeFamily.PRO and request.tool is Tool.DEEP_RESEARCH
-    assert [(a.name, a.mime, a.data) for a in request.attachments] == [("a.png", "image/png", b"x")]
-    assert (request.account_id, request.chat_id) == ("acct-1", "c_1")
+    async with BrowserBackend(pool).turn(request) as turn:
+        texts = [snapshot.text async for snapshot in turn]
+    assert pool.requests == [request] and pool.requests[0] is request
+    assert texts[-1] == "You said: p"

@@ -37,8 +37,8 @@ async def pool(simulator_url: str, data_dir: Path) -> AsyncIterator[BrowserPool]
             "data_dir": data_dir,
             "ui_timeout": 5,
             "navigation_timeout": 15,
-            "first_frame_timeout": 15,
-            "idle_timeout": 10,
+            "first_frame_timeout": 30,
+            "idle_timeout": 30,
             "queue_timeout": 10,
         }
     )

@@ -1,0 +1,463 @@
+"""One account's app page examined for ``doctor``: what the gateway relies on, checked in place.
+
+The page is opened in a context of its own (never the pool's, never the cookie store's: a doctor must
+not rotate the session the gateway keeps) and judged the way ``Account.start`` judges it (the
+page's ``otAQ7b`` answer, else its markers). Then every element of the selector table is looked for
+where the driver would meet it: on the loaded page, in the mode and tools menus, behind the upload
+button, and (the send button) with text typed but never sent. Elements that exist only during a
+turn are named as not checked: the doctor sends nothing. Page tokens are reported by name only; their
+values never leave the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.async_api import Locator, Page, Request, Response, async_playwright
+
+from browser import _selectors as S
+from browser._accounts import AccountSpec
+from browser._cookies import account_id_for, for_site
+from browser._driver import Capabilities, PageDriver, PageModel, PageState
+from browser._launcher import Launcher, proxy_settings
+from browser._playwright_errors import map_playwright_errors
+from browser._requests import ModeFamily, Tool
+from browser._settings import PoolSettings
+from browser._status import StatusOutcome, StatusSource, StatusVerdict, StatusWatch, Verdict, judge
+from browser.errors import DriverError, StepTimeout
+from browser.protocol import ACCOUNT_STATUS_RPC
+
+__all__ = ["Diagnosis", "ElementCheck", "Presence", "RpcCall", "diagnose"]
+
+# ``window.WIZ_global_data`` keys the gateway or the page's own requests use (research/protocol.md
+# §1.2), with what each is for. Any one of ``S.SESSION_TOKEN_KEYS`` is the XSRF token.
+PAGE_TOKENS: dict[str, str] = {
+    **{key: "XSRF token (at)" for key in S.SESSION_TOKEN_KEYS},
+    "cfb2h": "build label (bl)",
+    "FdrFJe": "session id (f.sid)",
+    "TuX5cc": "language (hl)",
+    "qKIAYe": "upload Push-ID",
+}
+
+# Where each element of the table is met. Every ``Sel`` of ``_selectors`` is in exactly one phase
+# (a test keeps it so), so a selector added to the table is placed here or fails that test.
+ON_LOAD = (
+    S.EDITOR,
+    S.MODE_PICKER,
+    S.MODE_PICKER_ARIA,
+    S.MODE_PICKER_TEXT,
+    S.TOOLS_OPENER,
+    S.UPLOAD_OPENER,
+    S.CHAT_CONTENT,
+)
+MARKERS = (S.SIGNED_IN, S.SIGNED_OUT)  # one of the two is absent on any page: counted, never awaited
+IN_MODE_MENU = (S.MODE_ITEMS, S.OPEN_MENU, S.THINKING_LEVELS)
+IN_TOOLS_MENU = (S.TOOL_ITEMS, S.MORE_TOOLS)
+BEHIND_UPLOAD = (S.FILE_INPUT,)
+WITH_TEXT = (S.SEND,)
+IN_TURN: dict[S.Sel, str] = {
+    S.STOP: "shown only while an answer runs",
+    S.MODEL_RESPONSE: "shown only once a turn was sent",
+    S.ANSWER_MARKDOWN: "shown only once a turn was sent",
+    S.MESSAGE_ACTIONS: "shown only once an answer completed",
+    S.ERROR_MESSAGE: "shown only for a failed answer",
+    S.UPLOAD_CHIP: "shown only once a file was attached",
+    S.UPLOAD_BUSY: "shown only while a file uploads",
+    S.TOOL_CHIP: "shown only once a tool was chosen",
+}
+# What every turn needs (``PageDriver.insert_prompt``, ``send``, ``choose_mode``); the tools and upload
+# elements are needed when the account offers tools / takes files (a signed-in page).
+ALWAYS_NEEDED = (S.EDITOR, S.SEND, S.MODE_PICKER, S.MODE_ITEMS)
+NEEDED_FOR_TOOLS = (S.TOOLS_OPENER, S.TOOL_ITEMS)
+NEEDED_FOR_FILES = (S.UPLOAD_OPENER, S.FILE_INPUT)
+# ``current_mode_label`` reads the picker's aria-label (mid 2026) or its text (earlier): one suffices.
+ONE_OF_NEEDED = (S.MODE_PICKER_ARIA, S.MODE_PICKER_TEXT)
+
+_MS = 1000.0
+_State = Literal["attached", "visible"]
+_PROBE_TEXT = "doctor"  # typed to make the send button appear; never sent
+_ESCAPES = 3
+_NOT_SIGNED_IN = 7  # the rejection code of a signed-out visitor's RPCs (as ``_status`` reads it)
+
+
+class Presence(enum.StrEnum):
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"  # looked for where the driver meets it; no candidate of the table matched
+    NOT_CHECKED = "not_checked"  # the doctor could not, or would not, bring the page to that state
+
+
+@dataclass(frozen=True)
+class ElementCheck:
+    """One element of the selector table: ``selector`` is its first candidate (in table order) that
+    matched, ``matched`` every candidate that did; ``note`` says where it was looked for or why not."""
+
+    name: str
+    presence: Presence
+    selector: str | None
+    matched: tuple[str, ...]
+    candidates: int
+    needed: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class RpcCall:
+    """One rpc id of a batchexecute request the page sent; ``status`` None: it failed or got no answer."""
+
+    rpc_id: str
+    status: int | None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the account's page offers the gateway. No cookie or token value is held here."""
+
+    account_id: str
+    signed_in: bool
+    verdict: str  # ready | signed_out | blocked
+    source: str  # "account_status" (the page's otAQ7b answer) or "page" (its markers and menus)
+    status_code: int | None
+    reason: str | None
+    page_state: str | None  # what the page's markers and URL say (ready, signed_out, captcha, consent)
+    tier: str
+    modes: frozenset[ModeFamily]
+    tools: frozenset[Tool]
+    models: tuple[PageModel, ...]
+    elements: tuple[ElementCheck, ...]
+    tokens: tuple[str, ...]  # names of the page tokens found (never their values)
+    rpcs: tuple[RpcCall, ...]
+    open_error: str | None = None  # the page did not settle; what the driver said
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What the gateway needs and this page lacks; empty when the account would serve."""
+        found: list[str] = []
+        if not self.signed_in:
+            what = "blocked" if self.verdict == Verdict.BLOCKED.value else "not signed in"
+            found.append(f"{what}: {self.reason or self.verdict}")
+        if not any(call.rpc_id == ACCOUNT_STATUS_RPC for call in self.rpcs):
+            found.append(f"the page called no account-status RPC ({ACCOUNT_STATUS_RPC})")
+        if not set(S.SESSION_TOKEN_KEYS) & set(self.tokens):
+            found.append(f"no XSRF token on the page ({' or '.join(S.SESSION_TOKEN_KEYS)})")
+        if self.signed_in and not self.modes:
+            found.append("the page offers no mode")
+        for check in self.elements:
+            if check.needed and check.presence is Presence.UNMATCHED:
+                found.append(f"no selector of the table matches the {check.name} ({check.note})")
+            elif check.needed and check.presence is Presence.NOT_CHECKED:
+                found.append(f"the {check.name} could not be checked ({check.note})")
+        by_name = {check.name: check for check in self.elements}
+        either = [by_name[sel.name] for sel in ONE_OF_NEEDED]
+        if self.signed_in and all(check.presence is Presence.UNMATCHED for check in either):
+            names = " nor the ".join(check.name for check in either)
+            found.append(f"neither the {names} matches: the current mode cannot be read")
+        return tuple(found)
+
+
+async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
+    """Open the app page for ``spec`` in its own browser context and report what it offers.
+
+    Raises ``CookieFormatError`` / ``InvalidProxy`` for a bad spec, ``LaunchFailed`` when no browser
+    starts, ``StepTimeout`` when the whole examination outlasts its bound, other ``BrowserError``s
+    when the page cannot be driven at all."""
+    cookies = spec.parse_cookies()
+    if spec.proxy:
+        proxy_settings(spec.proxy)
+    account_id = account_id_for(spec.name, cookies)
+    budget = 2 * settings.launch_timeout + 2 * settings.navigation_timeout + 16 * settings.ui_timeout
+    try:
+        async with asyncio.timeout(budget), async_playwright() as playwright:
+            launcher = Launcher(settings, playwright)
+            try:
+                context = await launcher.new_context(account_id, spec.proxy)
+                try:
+                    with map_playwright_errors("restore cookies"):
+                        await context.add_cookies(for_site(cookies, settings.base_url))
+                    with map_playwright_errors("new tab"):
+                        page = context.pages[0] if context.pages else await context.new_page()
+                    return await _examine(page, settings, account_id)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await context.close()
+            finally:
+                await launcher.close()
+    except TimeoutError:
+        raise StepTimeout(f"the diagnosis took longer than {budget:.0f}s", step="diagnose") from None
+
+
+async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagnosis:
+    rpcs = _RpcLog(page)
+    driver = PageDriver(page, settings)
+    page_state: PageState | None = None
+    open_error: str | None = None
+    async with StatusWatch(page, settings.ui_timeout) as watch:
+        try:
+            page_state = await driver.open("/app")
+        except StepTimeout as exc:
+            # The page never settled (e.g. no editor the table knows): still look at what it has.
+            open_error = str(exc)
+        outcome = None if driver.left_the_app() else await watch.outcome()
+    verdict = await _verdict(driver, page_state, outcome, open_error)
+    left = driver.left_the_app()
+    tokens = () if left else await _tokens(page, settings)
+    elements = await _Probe(page, driver, settings).run(page_state, verdict, left)
+    return Diagnosis(
+        account_id=account_id,
+        signed_in=verdict.verdict is Verdict.READY,
+        verdict=verdict.verdict.value,
+        source=verdict.source.value,
+        status_code=verdict.status_code,
+        reason=verdict.reason,
+        page_state=page_state.value if page_state is not None else None,
+        tier=verdict.capabilities.tier,
+        modes=verdict.capabilities.modes,
+        tools=verdict.capabilities.tools,
+        models=verdict.capabilities.models,
+        elements=elements,
+        tokens=tokens,
+        rpcs=rpcs.calls(),
+        open_error=open_error,
+    )
+
+
+async def _verdict(
+    driver: PageDriver, page_state: PageState | None, outcome: StatusOutcome | None, open_error: str | None
+) -> StatusVerdict:
+    """``judge``'s verdict; when the page never settled, the network answer alone (if any) decides."""
+    answered = outcome is not None and (outcome.answer is not None or outcome.rejection == _NOT_SIGNED_IN)
+    if page_state is None and not answered:
+        why = outcome.missing if outcome is not None and outcome.missing else "none was read"
+        reason = f"the page did not settle ({open_error}) and no account-status answer decides ({why})"
+        return StatusVerdict(Verdict.SIGNED_OUT, StatusSource.PAGE, None, reason, Capabilities("anon"))
+    try:
+        return await judge(driver, page_state or PageState.READY, outcome)
+    except DriverError as exc:
+        # No network answer and menus the table cannot read: signed in, but nothing offered.
+        reason = f"no account-status answer, and the page's menus could not be read ({exc})"
+        return StatusVerdict(Verdict.READY, StatusSource.PAGE, None, reason, Capabilities("anon"))
+
+
+async def _tokens(page: Page, settings: PoolSettings) -> tuple[str, ...]:
+    """The names of the page tokens that hold a value; the values stay in the page."""
+    with map_playwright_errors("read page tokens"):
+        async with asyncio.timeout(settings.ui_timeout):
+            names: list[str] = await page.evaluate(_TOKEN_NAMES, list(PAGE_TOKENS))
+    return tuple(name for name in PAGE_TOKENS if name in names)
+
+
+class _RpcLog:
+    """Every batchexecute request the page sends from now on, with the HTTP status it got."""
+
+    def __init__(self, page: Page) -> None:
+        self._status: dict[Request, int | None] = {}
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
+
+    def _on_request(self, request: Request) -> None:
+        if _rpc_ids(request.url):
+            self._status[request] = None
+
+    def _on_response(self, response: Response) -> None:
+        if response.request in self._status:
+            self._status[response.request] = response.status
+
+    def calls(self) -> tuple[RpcCall, ...]:
+        return tuple(
+            RpcCall(rpc_id, status)
+            for request, status in self._status.items()
+            for rpc_id in _rpc_ids(request.url)
+        )
+
+
+def _rpc_ids(url: str) -> list[str]:
+    parts = urlsplit(url)
+    if not parts.path.endswith("/batchexecute"):
+        return []
+    return [
+        rpc_id for value in parse_qs(parts.query).get("rpcids", []) for rpc_id in value.split(",") if rpc_id
+    ]
+
+
+class _Probe:
+    """Looks for each element of the table where the driver meets it; every wait is bounded."""
+
+    def __init__(self, page: Page, driver: PageDriver, settings: PoolSettings) -> None:
+        self._page = page
+        self._driver = driver
+        self._ui = settings.ui_timeout
+        self._found: dict[S.Sel, ElementCheck] = {}
+
+    async def run(
+        self, page_state: PageState | None, verdict: StatusVerdict, left: bool
+    ) -> tuple[ElementCheck, ...]:
+        needed: set[S.Sel] = set()
+        if left:
+            why = f"the page is a {page_state.value if page_state else 'wall'} page, not the app"
+            self._skip(_all_selectors(), why)
+        else:
+            signed_in = verdict.verdict is Verdict.READY
+            if signed_in:
+                needed.update(ALWAYS_NEEDED, NEEDED_FOR_FILES)
+                if verdict.capabilities.tools:
+                    needed.update(NEEDED_FOR_TOOLS)
+            await self._on_load()
+            if signed_in:
+                await self._mode_menu()
+                await self._tools_menu()
+                await self._upload_menu()
+                await self._typed()
+            else:
+                self._skip(
+                    [*IN_MODE_MENU, *IN_TOOLS_MENU, *BEHIND_UPLOAD, *WITH_TEXT], "the page is not signed in"
+                )
+        for sel, why in IN_TURN.items():
+            self._skip([sel], f"{why}: the doctor sends nothing")
+        return tuple(self._with_need(self._found[sel], sel in needed) for sel in _all_selectors())
+
+    # -- phases --
+
+    async def _on_load(self) -> None:
+        checks = await asyncio.gather(*(self._look(sel, "on the loaded page") for sel in ON_LOAD))
+        markers = await asyncio.gather(*(self._look(sel, "on the loaded page", wait=0) for sel in MARKERS))
+        self._found.update(zip((*ON_LOAD, *MARKERS), (*checks, *markers), strict=True))
+
+    async def _mode_menu(self) -> None:
+        if not await self._open(S.MODE_PICKER, IN_MODE_MENU, S.MODE_ITEMS):
+            return
+        await self._record(S.MODE_ITEMS, "in the open mode menu")
+        await self._record(S.OPEN_MENU, "while a menu is open", wait=0)
+        trigger = await self._submenu_trigger()
+        if trigger is None:
+            self._skip([S.THINKING_LEVELS], "no mode item opens a sub-menu in this UI generation")
+        else:
+            with map_playwright_errors("open the thinking sub-menu"):
+                await trigger.click(timeout=self._ui * _MS)
+            await self._record(S.THINKING_LEVELS, "in the thinking sub-menu")
+        await self._close_menus()
+
+    async def _tools_menu(self) -> None:
+        if not await self._open(S.TOOLS_OPENER, IN_TOOLS_MENU, S.TOOL_ITEMS):
+            return
+        await self._record(S.MORE_TOOLS, "in the open tools menu", wait=0)
+        await self._record(S.TOOL_ITEMS, "in the open tools menu")
+        await self._close_menus()
+
+    async def _upload_menu(self) -> None:
+        if not await self._open(S.UPLOAD_OPENER, BEHIND_UPLOAD, S.FILE_INPUT):
+            return
+        await self._record(S.FILE_INPUT, "behind the upload button", state="attached")
+        await self._close_menus()
+
+    async def _typed(self) -> None:
+        if self._found[S.EDITOR].presence is not Presence.MATCHED:
+            self._skip(WITH_TEXT, "nothing can be typed: no editor matched")
+            return
+        try:
+            with map_playwright_errors("type into the editor"):
+                await self._driver.insert_prompt(_PROBE_TEXT)
+        except DriverError as exc:
+            self._skip(WITH_TEXT, f"the editor matched but took no text ({exc})")
+            return
+        try:
+            await self._record(S.SEND, "with text typed into the editor (not sent)")
+        finally:
+            with map_playwright_errors("clear the editor"):
+                await self._page.keyboard.press("Control+A")
+                await self._page.keyboard.press("Backspace")
+
+    # -- helpers --
+
+    async def _open(self, opener: S.Sel, inside: Iterable[S.Sel], first: S.Sel) -> bool:
+        """Click ``opener`` and wait for ``first`` inside; False (the elements inside skipped) when
+        the opener did not match."""
+        if self._found[opener].presence is not Presence.MATCHED:
+            self._skip(inside, f"its opener, the {opener.name}, did not match")
+            return False
+        try:
+            await self._close_menus()
+            with map_playwright_errors(f"open the {opener.name}"):
+                await self._page.locator(opener.css).first.click(timeout=self._ui * _MS)
+        except DriverError as exc:
+            self._skip(inside, f"the {opener.name} matched but could not be clicked ({exc})")
+            return False
+        return True
+
+    async def _record(
+        self, sel: S.Sel, where: str, *, wait: float | None = None, state: _State = "visible"
+    ) -> None:
+        self._found[sel] = await self._look(sel, where, wait=wait, state=state)
+
+    async def _look(
+        self, sel: S.Sel, where: str, *, wait: float | None = None, state: _State = "attached"
+    ) -> ElementCheck:
+        """Wait (bounded) for any candidate, then try each candidate on its own."""
+        wait = self._ui if wait is None else wait
+        if wait > 0:
+            with contextlib.suppress(StepTimeout), map_playwright_errors(f"look for the {sel.name}"):
+                await self._page.locator(sel.css).first.wait_for(state=state, timeout=wait * _MS)
+        matched: list[str] = []
+        with map_playwright_errors(f"look for the {sel.name}"):
+            for candidate in sel.fallbacks:
+                if await self._count(self._page.locator(candidate)):
+                    matched.append(candidate)
+        presence = Presence.MATCHED if matched else Presence.UNMATCHED
+        return ElementCheck(
+            sel.name,
+            presence,
+            matched[0] if matched else None,
+            tuple(matched),
+            len(sel.fallbacks),
+            False,
+            where,
+        )
+
+    async def _submenu_trigger(self) -> Locator | None:
+        items = self._page.locator(S.MODE_ITEMS.css)
+        with map_playwright_errors("look for a sub-menu"):
+            for index in range(await self._count(items)):
+                item = items.nth(index)
+                if await item.get_attribute("aria-haspopup", timeout=self._ui * _MS) == "menu":
+                    return item
+        return None
+
+    async def _count(self, locator: Locator) -> int:
+        async with asyncio.timeout(self._ui):
+            return await locator.count()
+
+    async def _close_menus(self) -> None:
+        """Escape closes the page's menus, as the driver closes them."""
+        with map_playwright_errors("close menus"):
+            for _ in range(_ESCAPES):
+                if not await self._count(self._page.locator(S.OPEN_MENU.css)):
+                    return
+                await self._page.keyboard.press("Escape")
+
+    def _skip(self, sels: Iterable[S.Sel], why: str) -> None:
+        for sel in sels:
+            self._found.setdefault(
+                sel, ElementCheck(sel.name, Presence.NOT_CHECKED, None, (), len(sel.fallbacks), False, why)
+            )
+
+    @staticmethod
+    def _with_need(check: ElementCheck, needed: bool) -> ElementCheck:
+        return ElementCheck(
+            check.name, check.presence, check.selector, check.matched, check.candidates, needed, check.note
+        )
+
+
+def _all_selectors() -> list[S.Sel]:
+    """The selector table, in its own order."""
+    return [value for value in vars(S).values() if isinstance(value, S.Sel)]
+
+
+# Runs in the page: which of ``keys`` hold a non-empty string (only the names come back).
+_TOKEN_NAMES = """(keys) => {
+    const wiz = window.WIZ_global_data || {};
+    return keys.filter((key) => typeof wiz[key] === "string" && wiz[key] !== "");
+}"""

@@ -1,0 +1,174 @@
+"""``gemini-gateway doctor`` run as the installed command would be (``python -m service doctor``)
+against the simulator in both UI generations: a good account exits 0 naming the matched selectors
+and the side RPCs; a signed-out cookie and a page whose mode picker was renamed exit 1 saying why;
+no cookie or page-token value ever appears in what it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.renamed_ui import RENAMED_MODE_PICKER, RenamedUI
+from tests.support.servers import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+UI_GENERATIONS = ("mid2026", "early2026")
+RUN = uuid.uuid4().hex[:8]
+# The first candidate each generation's page matches for the elements every turn needs.
+NEEDED_SELECTORS = {
+    "mid2026": {
+        "editor": 'rich-textarea .ql-editor[contenteditable="true"]',
+        "send button": 'button:has([data-mat-icon-name="arrow_upward"])',
+        "mode picker": "bard-mode-switcher button",
+        "mode menu item": '[role="menu"] gem-menu-item[data-mode-id]',
+    },
+    "early2026": {
+        "editor": 'rich-textarea .ql-editor[contenteditable="true"]',
+        "send button": 'button:has([data-mat-icon-name="send"])',
+        "mode picker": "bard-mode-switcher button",
+        "mode menu item": '[data-test-id^="bard-mode-option-"]',
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sims() -> Iterator[dict[str, str]]:
+    """Each UI generation as it is, and with its mode picker renamed (keys ``<ui>-renamed``)."""
+    from simulator.app import create_app
+    from simulator.settings import SimulatorSettings
+
+    def app(ui: str) -> Any:
+        return create_app(SimulatorSettings(ui=ui))
+
+    with (
+        serve(app("mid2026")) as mid,
+        serve(app("early2026")) as early,
+        serve(RenamedUI(app("mid2026"), RENAMED_MODE_PICKER)) as mid_renamed,
+        serve(RenamedUI(app("early2026"), RENAMED_MODE_PICKER)) as early_renamed,
+    ):
+        yield {
+            "mid2026": mid,
+            "early2026": early,
+            "mid2026-renamed": mid_renamed,
+            "early2026-renamed": early_renamed,
+        }
+
+
+def doctor(sim_url: str, psid: str, data_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
+        "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_BROWSER": json.dumps({"gemini_url": sim_url, "ui_timeout": 3, "navigation_timeout": 15}),
+        "GATEWAY_ACCOUNTS": json.dumps([{"name": "doc", "psid": psid}]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "service", "doctor", *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def page_secrets(sim_url: str, psid: str) -> list[str]:
+    """The values of the session tokens the simulator's page embeds for ``psid``."""
+    page = httpx.get(f"{sim_url}/app", cookies={"__Secure-1PSID": psid}, timeout=10).text
+    return [
+        found.group(1) for key in ("SNlM0e", "FdrFJe") if (found := re.search(rf'"{key}":"([^"]+)"', page))
+    ]
+
+
+def assert_no_secret(done: subprocess.CompletedProcess[str], *secrets: str) -> None:
+    printed = done.stdout + done.stderr
+    for secret in secrets:
+        assert secret and secret not in printed
+
+
+@pytest.mark.parametrize("ui", UI_GENERATIONS)
+def test_a_good_account_exits_0_naming_the_selectors_and_rpcs(
+    ui: str, sims: dict[str, str], tmp_path: Path
+) -> None:
+    psid = f"paid-doctor-{RUN}"
+    done = doctor(sims[ui], psid, tmp_path / "data", "--json")
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    account = report["account"]
+    assert account["signed_in"] and "otAQ7b (code 1000)" in account["signal"]
+    assert account["tier"] == "paid" and "pro" in account["modes"] and account["tools"]
+    elements = {element["name"]: element for element in report["elements"]}
+    for name, selector in NEEDED_SELECTORS[ui].items():
+        assert (elements[name]["presence"], elements[name]["selector"], elements[name]["needed"]) == (
+            "matched",
+            selector,
+            True,
+        )
+    assert {"rpc_id": "otAQ7b", "status": 200} in report["side_rpcs"]
+    assert "SNlM0e" in report["page_tokens"]
+    assert report["problems"] == []
+    secrets = page_secrets(sims[ui], psid)
+    assert len(secrets) == 2
+    assert_no_secret(done, psid, *secrets)
+    assert not (tmp_path / "data" / "cookies.sqlite3").exists()  # a scratch data dir, not the gateway's
+
+
+def test_the_readable_report_lists_each_element_and_the_verdict(sims: dict[str, str], tmp_path: Path) -> None:
+    psid = f"paid-doctor-text-{RUN}"
+    done = doctor(sims["mid2026"], psid, tmp_path / "data")
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "account doc: signed in"
+    assert "  signal: the account-status RPC otAQ7b (code 1000)" in lines
+    assert any(
+        re.fullmatch(r"  ok   \* editor +rich-textarea \.ql-editor.*\[on the loaded page\]", line)
+        for line in lines
+    )
+    assert any(re.fullmatch(r"  -      stop button +not checked: .*", line) for line in lines)
+    assert any(line.startswith("  side RPCs the page called: otAQ7b (200)") for line in lines)
+    assert lines[-1] == "problems: none"
+    assert_no_secret(done, psid, *page_secrets(sims["mid2026"], psid))
+
+
+def test_a_signed_out_cookie_exits_1(sims: dict[str, str], tmp_path: Path) -> None:
+    psid = f"nobody-doctor-{RUN}"
+    done = doctor(sims["early2026"], psid, tmp_path / "data", "--json")
+
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert not report["account"]["signed_in"] and report["account"]["state"] == "signed_out"
+    assert any(problem.startswith("not signed in") for problem in report["problems"])
+    assert any("no XSRF token" in problem for problem in report["problems"])
+    assert "SNlM0e" not in report["page_tokens"]
+    assert_no_secret(done, psid)
+
+
+@pytest.mark.parametrize("ui", UI_GENERATIONS)
+def test_a_renamed_element_is_reported_unmatched_and_exits_1(
+    ui: str, sims: dict[str, str], tmp_path: Path
+) -> None:
+    psid = f"paid-doctor-renamed-{RUN}"
+    done = doctor(sims[f"{ui}-renamed"], psid, tmp_path / "data", "--json")
+
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["account"]["signed_in"]  # otAQ7b still says 1000: only the page changed
+    elements = {element["name"]: element for element in report["elements"]}
+    assert (elements["mode picker"]["presence"], elements["mode picker"]["selector"]) == ("unmatched", None)
+    assert elements["editor"]["presence"] == "matched"
+    assert any(
+        problem.startswith("no selector of the table matches the mode picker")
+        for problem in report["problems"]
+    )
+    assert_no_secret(done, psid, *page_secrets(sims[f"{ui}-renamed"], psid))
