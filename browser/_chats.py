@@ -9,6 +9,8 @@ pages, with its own tokens (``browser._rpc``), so nothing but the page talks to 
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import BrowserContext
 
 from browser._rpc import call_from_context
@@ -16,7 +18,7 @@ from browser.errors import UpstreamRejected
 from browser.protocol import VideoInfo, jspb_get
 from browser.protocol._rich import video_info
 
-__all__ = ["chat_video", "delete_chat"]
+__all__ = ["chat_video", "delete_chat", "newest_candidates"]
 
 DELETE_RPC = "GzXR5e"
 FORGET_RPC = "qWymEb"
@@ -46,6 +48,21 @@ async def chat_video(
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
 ) -> VideoInfo | None:
     """The newest rendered-or-rendering video among the chat's latest turns, or None."""
+    for candidate in await newest_candidates(context, chat_id, timeout=timeout):
+        video = video_info(candidate)
+        if video is not None and video.video_url:
+            return video
+    return None
+
+
+async def newest_candidates(
+    context: BrowserContext | None,
+    chat_id: str,
+    *,
+    timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
+) -> list[list[Any]]:
+    """The answer (first candidate) of each of the chat's newest turns, newest first, read with the
+    page's own chat read (hNvQHb, from the chat's page as the real page asks it)."""
     payload = [chat_id, _NEWEST_TURNS, None, 1, [1], [4], None, 1]
     source = f"/app/{chat_id.removeprefix('c_')}"
     calls: list[tuple[str, object]] = [(READ_CHAT_RPC, payload)]
@@ -53,9 +70,5 @@ async def chat_video(
     if result.error_code is not None:
         raise UpstreamRejected(result.error_code, None, f"{READ_CHAT_RPC} refused to read the chat")
     turns = jspb_get(result.payload, 0)
-    for turn in turns if isinstance(turns, list) else []:  # newest first
-        candidate = jspb_get(turn, 3, 0, 0)
-        video = video_info(candidate) if isinstance(candidate, list) else None
-        if video is not None and video.video_url:
-            return video
-    return None
+    candidates = (jspb_get(turn, 3, 0, 0) for turn in (turns if isinstance(turns, list) else []))
+    return [candidate for candidate in candidates if isinstance(candidate, list)]

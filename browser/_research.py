@@ -15,18 +15,16 @@ from typing import Any
 
 from playwright.async_api import BrowserContext
 
+from browser._chats import newest_candidates
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
-from browser.protocol._jspb import jspb_get
 from browser.protocol._rich import canvas_document
 
 __all__ = ["ResearchState", "research_report", "research_state"]
 
 STATUS_RPC = "kwDCne"
-READ_CHAT_RPC = "hNvQHb"
 _DONE_MARKER = "immersive_entry_chip"
 _AWAITING_MARKER = "deep_research_confirmation_content"
-_HISTORY_TURNS = 4  # the report belongs to one of the chat's newest turns
 
 
 class ResearchState(enum.StrEnum):
@@ -76,13 +74,9 @@ async def research_report(
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
 ) -> str | None:
     """The newest document among the chat's latest turns (the report), or None when none has one."""
-    payload = [chat_id, _HISTORY_TURNS, None, 1, [1], [4], None, 1]
-    source = f"/app/{chat_id.removeprefix('c_')}"
-    turns = jspb_get(await _call(context, (READ_CHAT_RPC, payload), source, timeout), 0)
-    for turn in turns if isinstance(turns, list) else []:  # newest first
-        candidate = jspb_get(turn, 3, 0, 0)
-        if isinstance(candidate, list):
-            document = canvas_document(candidate)
-            if document is not None:
-                return document
+    # The report belongs to one of the chat's newest turns.
+    for candidate in await newest_candidates(context, chat_id, timeout=timeout):
+        document = canvas_document(candidate)
+        if document is not None:
+            return document
     return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from types import TracebackType
 from service.chat.inputs import message_text
 from service.chat.protocol import ChatMessage
 from service.chat.tools import call_signature
-from service.private_sqlite import private_sqlite
+from service.private_sqlite import PrivateStore
 from service.reasoning import strip_think
 
 __all__ = ["DEAD", "ChatRef", "ConversationStore", "PendingDeletion", "conversation_key"]
@@ -105,42 +104,24 @@ def _normalise(message: ChatMessage) -> list[object]:
     return [role, text.strip(), images, calls] if calls else [role, text.strip(), images]
 
 
-class ConversationStore:
+class ConversationStore(PrivateStore):
     """SQLite-backed map from conversation keys to chats, with expiry. Thread-safe."""
 
+    _what = "the conversation store"
+
     def __init__(self, path: Path, *, ttl: float, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+        super().__init__(path)
         self.ttl = ttl
         self._clock = clock
         self.clock = clock
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
 
-    def __enter__(self) -> ConversationStore:
-        self.open()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def open(self) -> None:
-        # Private to the gateway's user (callers' chat ids).
-        db = private_sqlite(self.path)
+    def _prepare(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
         if "turn" not in columns:
             for statement in _MIGRATIONS:
                 db.execute(statement)
-        self._db = db
-
-    def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
 
     def remember(self, key: str, ref: ChatRef) -> None:
         """Map ``key`` to ``ref`` (its chat and position); the chat's tip is not changed."""
@@ -310,11 +291,6 @@ class ConversationStore:
             for account_id, chat_id in orphans:
                 db.execute("DELETE FROM chats WHERE account_id = ? AND chat_id = ?", (account_id, chat_id))
         return purged, [ChatRef(account_id, chat_id) for account_id, chat_id in orphans]
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise RuntimeError("the conversation store is not open")
-        return self._db
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn())

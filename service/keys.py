@@ -19,18 +19,15 @@ import hmac
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from service.auth import Caller
 from service.errors import InvalidRequest, RateLimited
-from service.private_sqlite import private_sqlite
+from service.private_sqlite import PrivateStore
 
 __all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
 
@@ -101,36 +98,18 @@ class _Usage:
     recent: deque[float] = field(default_factory=deque)
 
 
-class KeyStore:
+class KeyStore(PrivateStore):
     """``keys.sqlite3``; open with ``with KeyStore(path) as store``. Thread-safe (one lock)."""
 
+    _what = "the key store"
+
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+        super().__init__(path)
         self._clock = clock
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
         self._usage: dict[str, _Usage] = {}
 
-    def __enter__(self) -> KeyStore:
-        db = private_sqlite(self.path)
+    def _prepare(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
-        self._db = db
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._db is None:
-                raise RuntimeError("the key store is not open")
-            yield self._db
 
     # -- admin --
 
@@ -146,7 +125,7 @@ class KeyStore:
         self._check_limits(expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         key_id = "key_" + secrets.token_hex(6)
-        with self._conn() as db:
+        with self._locked() as db:
             db.execute(
                 "INSERT INTO api_keys (id, name, digest, shown, created_at, expires_at, max_concurrent, "
                 "per_minute, accounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -174,18 +153,18 @@ class KeyStore:
                 raise InvalidRequest(f"{name} must be between 1 and {MAX_KEY_LIMIT}.", param=name)
 
     def list(self) -> list[KeyRecord]:
-        with self._conn() as db:
+        with self._locked() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at").fetchall()
         return [_record(row) for row in rows]
 
     def get(self, key_id: str) -> KeyRecord | None:
-        with self._conn() as db:
+        with self._locked() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         return _record(row) if row else None
 
     def revoke(self, key_id: str) -> KeyRecord | None:
         """Revoke (kept for the listing; it authenticates no more). None for an unknown id."""
-        with self._conn() as db:
+        with self._locked() as db:
             db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (self._clock(), key_id),
@@ -197,7 +176,7 @@ class KeyStore:
     def lookup(self, key: str) -> Caller | None:
         """The caller for a live stored key, or None (unknown, revoked or expired)."""
         digest = key_digest(key)
-        with self._conn() as db:
+        with self._locked() as db:
             row = db.execute(
                 "SELECT id, digest, expires_at, revoked_at, accounts FROM api_keys WHERE digest = ?",
                 (digest,),
@@ -234,7 +213,7 @@ class KeyStore:
                 )
             usage.active += 1
             usage.recent.append(now)
-        with self._conn() as db:
+        with self._locked() as db:
             db.execute(
                 "UPDATE api_keys SET requests = requests + 1, last_used_at = ? WHERE id = ?", (now, record.id)
             )

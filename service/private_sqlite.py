@@ -1,12 +1,18 @@
-"""SQLite files only the gateway's user can read: every store in the data directory opens here."""
+"""SQLite files only the gateway's user can read: every store in the data directory opens here, and
+the stores used with ``with`` share one open/close/lock lifecycle (``PrivateStore``)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
-__all__ = ["private_sqlite"]
+__all__ = ["PrivateStore", "private_sqlite"]
 
 
 def private_sqlite(path: Path) -> sqlite3.Connection:
@@ -21,3 +27,58 @@ def private_sqlite(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
     db.execute("PRAGMA journal_mode=WAL")
     return db
+
+
+class PrivateStore:
+    """A store in one private SQLite file: ``with Store(path, ...) as store`` (or ``open``/``close``).
+    Every use of the connection holds ``_lock``: the stores are called from worker threads."""
+
+    # Names the store in the error raised when it is used while closed.
+    _what = "the store"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        """Create (or migrate) the schema on the new connection, before the store uses it."""
+        raise NotImplementedError
+
+    def open(self) -> None:
+        """Open the file and prepare it (nothing when open already)."""
+        if self._db is not None:
+            return
+        db = private_sqlite(self.path)
+        try:
+            self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        """The open connection (the caller holds ``_lock``)."""
+        if self._db is None:
+            raise RuntimeError(f"{self._what} is not open")
+        return self._db
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn()

@@ -8,7 +8,7 @@ body was read).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -19,9 +19,10 @@ from service.conversations import ConversationStore
 from service.media.delivery import MediaDelivery
 from service.settings import GatewaySettings
 
-__all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway"]
+__all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway", "lifespan_part"]
 
 STATE_KEY = "gateway"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,17 @@ class Gateway:
     media: MediaDelivery
 
 
+def lifespan_part(request: Request, key: str, kind: type[_T], what: str) -> _T:
+    """The ``kind`` the lifespan left in the request state under ``key``; its absence is our bug
+    (an app built without that lifespan part), never the caller's."""
+    part = getattr(request.state, key, None)
+    if not isinstance(part, kind):
+        raise RuntimeError(f"{what} is not running (lifespan not started)")
+    return part
+
+
 def get_gateway(request: Request) -> Gateway:
-    gateway = getattr(request.state, STATE_KEY, None)
-    if not isinstance(gateway, Gateway):
-        raise RuntimeError("the gateway is not running (lifespan not started)")
-    return gateway
+    return lifespan_part(request, STATE_KEY, Gateway, "the gateway")
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]

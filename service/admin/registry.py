@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import TracebackType
 
 from browser import AccountSpec
-from service.private_sqlite import private_sqlite
+from service.private_sqlite import PrivateStore
 
 __all__ = ["AddedAccount", "AddedAccounts"]
 
@@ -36,31 +33,13 @@ class AddedAccount:
     added_at: float
 
 
-class AddedAccounts:
+class AddedAccounts(PrivateStore):
     """Use as ``with AddedAccounts(path) as registry``."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+    _what = "the account registry"
 
-    def __enter__(self) -> AddedAccounts:
-        self._db = private_sqlite(self.path)
-        self._db.executescript(_SCHEMA)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise RuntimeError("the account registry is not open")
-        return self._db
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.executescript(_SCHEMA)
 
     def put(self, account_id: str, session: str, spec: AccountSpec) -> None:
         payload = json.dumps(

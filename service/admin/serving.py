@@ -24,6 +24,7 @@ from service.backend import Backend
 from service.keys import KeyStore
 from service.metrics import MeteredBackend, Metrics
 from service.settings import GatewaySettings
+from service.state import lifespan_part
 
 __all__ = ["ADMIN_PREFIXES", "OPS_KEY", "AdminDep", "Operations", "OpsDep", "get_ops"]
 
@@ -77,10 +78,7 @@ class Operations:
 
 
 def get_ops(request: Request) -> Operations:
-    ops = getattr(request.state, OPS_KEY, None)
-    if not isinstance(ops, Operations):
-        raise RuntimeError("the gateway is not running (lifespan not started)")
-    return ops
+    return lifespan_part(request, OPS_KEY, Operations, "the gateway")
 
 
 OpsDep = Annotated[Operations, Depends(get_ops)]

@@ -9,12 +9,12 @@ second research.
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.private_sqlite import private_sqlite
+from service.private_sqlite import PrivateStore
 
 __all__ = ["ResearchEntry", "ResearchRegistry"]
 
@@ -40,25 +40,26 @@ class ResearchEntry:
     created_at: float
 
 
-class ResearchRegistry:
-    def __init__(self, path: Path) -> None:
-        self._db = private_sqlite(path)
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute(_SCHEMA)
+class ResearchRegistry(PrivateStore):
+    """Open from construction to ``close``."""
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    _what = "the research registry"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.open()
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.execute(_SCHEMA)
 
     def record(self, key: str, account_id: str, chat_id: str, research_id: str, title: str | None) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._locked() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO researches VALUES (?, ?, ?, ?, ?, ?)",
                 (key, account_id, chat_id, research_id, title, time.time()),
             )
 
     def find(self, key: str) -> ResearchEntry | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM researches WHERE key = ?", (key,)).fetchone()
+        with self._locked() as db:
+            row = db.execute("SELECT * FROM researches WHERE key = ?", (key,)).fetchone()
         return ResearchEntry(*row) if row else None

@@ -15,7 +15,7 @@ from service.errors import NotFound
 from service.responses.convert import ResponsesRequest, chat_request, new_response_id
 from service.responses.shaping import Shaper, history_after, response_from_chat
 from service.responses.store import RESPONSES_KEY, ResponseStore
-from service.state import CallerDep, GatewayDep
+from service.state import CallerDep, GatewayDep, lifespan_part
 from service.streaming import EventStreamResponse, cancel_on_disconnect
 
 __all__ = ["router"]
@@ -24,10 +24,7 @@ router = APIRouter()
 
 
 def get_store(request: Request) -> ResponseStore:
-    store = getattr(request.state, RESPONSES_KEY, None)
-    if not isinstance(store, ResponseStore):
-        raise RuntimeError("the response store is not running (lifespan not started)")
-    return store
+    return lifespan_part(request, RESPONSES_KEY, ResponseStore, "the response store")
 
 
 StoreDep = Annotated[ResponseStore, Depends(get_store)]

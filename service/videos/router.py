@@ -24,7 +24,7 @@ from service.catalog import OutputKind, find_model
 from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
-from service.state import CallerDep, GatewayDep
+from service.state import CallerDep, GatewayDep, lifespan_part
 from service.videos.jobs import VideoJobs
 from service.videos.store import VideoRecord
 
@@ -41,10 +41,7 @@ router = APIRouter()
 
 
 def get_jobs(request: Request) -> VideoJobs:
-    jobs = getattr(request.state, JOBS_KEY, None)
-    if not isinstance(jobs, VideoJobs):
-        raise RuntimeError("the video jobs are not running (lifespan not started)")
-    return jobs
+    return lifespan_part(request, JOBS_KEY, VideoJobs, "the video jobs")
 
 
 JobsDep = Annotated[VideoJobs, Depends(get_jobs)]

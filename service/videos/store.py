@@ -6,13 +6,13 @@ lists and deletes are scoped to it, so another key's job id is simply not found.
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from service.private_sqlite import private_sqlite
+from service.private_sqlite import PrivateStore
 
 __all__ = ["VideoRecord", "VideoStore"]
 
@@ -71,40 +71,39 @@ class VideoRecord:
 _COLUMNS = [item.name for item in fields(VideoRecord)]
 
 
-class VideoStore:
+class VideoStore(PrivateStore):
     """Rows in ``<data_dir>/videos.sqlite3``, files in ``<data_dir>/videos/`` (0700, files 0600)."""
 
+    _what = "the video store"
+
     def __init__(self, data_dir: Path) -> None:
-        self._db = private_sqlite(data_dir / "videos.sqlite3")  # creates data_dir 0700 first
+        super().__init__(data_dir / "videos.sqlite3")
+        self.open()  # creates data_dir 0700 first
         self.dir = data_dir / "videos"
         self.dir.mkdir(mode=0o700, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute(_SCHEMA)
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.execute(_SCHEMA)
 
     def insert(self, record: VideoRecord) -> VideoRecord:
-        with self._lock:
-            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM videos").fetchone()[0]
+        with self._locked() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM videos").fetchone()[0]
             record = replace(record, seq=seq)
             values = [getattr(record, name) for name in _COLUMNS]
-            self._db.execute(f"INSERT INTO videos VALUES ({','.join('?' * len(_COLUMNS))})", values)
+            db.execute(f"INSERT INTO videos VALUES ({','.join('?' * len(_COLUMNS))})", values)
         return record
 
     def update(self, video_id: str, **changes: Any) -> None:
         sets = ", ".join(f"{name} = ?" for name in changes)
-        with self._lock:
-            self._db.execute(f"UPDATE videos SET {sets} WHERE id = ?", [*changes.values(), video_id])
+        with self._locked() as db:
+            db.execute(f"UPDATE videos SET {sets} WHERE id = ?", [*changes.values(), video_id])
 
     def get(self, video_id: str, owner: str | None = None) -> VideoRecord | None:
         query, args = "SELECT * FROM videos WHERE id = ?", [video_id]
         if owner is not None:
             query, args = query + " AND owner = ?", [*args, owner]
-        with self._lock:
-            row = self._db.execute(query, args).fetchone()
+        with self._locked() as db:
+            row = db.execute(query, args).fetchone()
         return VideoRecord(*row) if row else None
 
     def page(self, owner: str, *, after: str | None, limit: int, ascending: bool) -> list[VideoRecord]:
@@ -114,22 +113,20 @@ class VideoStore:
             query += f" AND seq {op} COALESCE((SELECT seq FROM videos WHERE id = ? AND owner = ?), seq)"
             args += [after, owner]
         query += f" ORDER BY seq {order} LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(query, [*args, limit]).fetchall()
+        with self._locked() as db:
+            rows = db.execute(query, [*args, limit]).fetchall()
         return [VideoRecord(*row) for row in rows]
 
     def running(self) -> list[VideoRecord]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._locked() as db:
+            rows = db.execute(
                 "SELECT * FROM videos WHERE status IN ('queued', 'in_progress') ORDER BY seq"
             ).fetchall()
         return [VideoRecord(*row) for row in rows]
 
     def delete(self, video_id: str, owner: str) -> bool:
-        with self._lock:
-            gone = self._db.execute(
-                "DELETE FROM videos WHERE id = ? AND owner = ?", [video_id, owner]
-            ).rowcount
+        with self._locked() as db:
+            gone = db.execute("DELETE FROM videos WHERE id = ? AND owner = ?", [video_id, owner]).rowcount
         if gone:
             for variant in ("video", "thumbnail"):
                 self.file(video_id, variant).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types import Video
 
 from tests.e2e.conftest import FAST_PACING, KEY_A, WAIT, marker
 from tests.support.servers import free_port, serve
@@ -106,6 +107,20 @@ def gateways(simulator: str, tmp_path: Path) -> Iterator[list[Gateway]]:
             gateway.kill()
 
 
+def _restarted_until_done(
+    gateway: Gateway, gateways: list[Gateway], video_id: str
+) -> tuple[openai.OpenAI, Video]:
+    """Start ``gateway`` (the killed one's successor, same data directory) and wait until the job
+    it resumed has ended."""
+    gateways.append(gateway)
+    client = gateway.start()
+    deadline = time.monotonic() + WAIT
+    while (done := client.videos.retrieve(video_id)).status in ("queued", "in_progress"):
+        assert time.monotonic() < deadline, "the resumed job never finished"
+        time.sleep(0.2)
+    return client, done
+
+
 def test_a_video_job_survives_a_killed_gateway(
     simulator: str, tmp_path: Path, gateways: list[Gateway]
 ) -> None:
@@ -122,13 +137,7 @@ def test_a_video_job_survives_a_killed_gateway(
     assert seen.status == "in_progress"
     first.kill()
 
-    second = Gateway(simulator, tmp_path / "data", account)
-    gateways.append(second)
-    client = second.start()
-    deadline = time.monotonic() + WAIT
-    while (done := client.videos.retrieve(video.id)).status in ("queued", "in_progress"):
-        assert time.monotonic() < deadline, "the resumed job never finished"
-        time.sleep(0.2)
+    client, done = _restarted_until_done(Gateway(simulator, tmp_path / "data", account), gateways, video.id)
     assert done.status == "completed" and done.progress == 100
     assert client.videos.download_content(video.id).content == (ASSETS / "video.mp4").read_bytes()
     log = httpx.get(f"{simulator}/_sim/requests", timeout=10).json()
@@ -198,13 +207,7 @@ def test_a_video_job_killed_mid_answer_is_collected_from_its_chat(
     assert stored()[1] is None, "the stalled answer cannot have named the video"
     first.kill()
 
-    second = Gateway(simulator, tmp_path / "data", account)
-    gateways.append(second)
-    client = second.start()
-    deadline = time.monotonic() + WAIT
-    while (done := client.videos.retrieve(video.id)).status in ("queued", "in_progress"):
-        assert time.monotonic() < deadline, "the resumed job never finished"
-        time.sleep(0.2)
+    client, done = _restarted_until_done(Gateway(simulator, tmp_path / "data", account), gateways, video.id)
     assert done.status == "completed", done.error
     assert client.videos.download_content(video.id).content == (ASSETS / "video.mp4").read_bytes()
     log = httpx.get(f"{simulator}/_sim/requests", timeout=10).json()

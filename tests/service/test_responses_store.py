@@ -3,6 +3,7 @@ is deleted by the first write that finds the purge due."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from service.responses.store import ResponseStore
@@ -13,14 +14,23 @@ def _body(response_id: str) -> dict[str, object]:
 
 
 def _ids(store: ResponseStore) -> list[str]:
-    return [row[0] for row in store.db.execute("SELECT id FROM responses ORDER BY id")]
+    with sqlite3.connect(store.path) as db:
+        return [row[0] for row in db.execute("SELECT id FROM responses ORDER BY id")]
+
+
+def _age(store: ResponseStore, response_id: str) -> None:
+    """Written two hours ago: aged in place rather than waited for."""
+    db = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        db.execute("UPDATE responses SET created = created - 7200 WHERE id = ?", (response_id,))
+    finally:
+        db.close()
 
 
 def test_an_expired_response_is_purged_by_a_later_write(tmp_path: Path) -> None:
     with ResponseStore(tmp_path / "responses.sqlite3", ttl=3600, purge_interval=0) as store:
         store.put("key-a", _body("resp_old"), [])
-        # Aged in place rather than waited for: the row was written two hours ago.
-        store.db.execute("UPDATE responses SET created = created - 7200 WHERE id = 'resp_old'")
+        _age(store, "resp_old")
         assert store.get("key-a", "resp_old") is None  # expired rows are never read
         store.put("key-a", _body("resp_new"), [])
         assert _ids(store) == ["resp_new"]
@@ -29,7 +39,7 @@ def test_an_expired_response_is_purged_by_a_later_write(tmp_path: Path) -> None:
 def test_the_purge_waits_for_its_interval(tmp_path: Path) -> None:
     with ResponseStore(tmp_path / "responses.sqlite3", ttl=3600, purge_interval=3600) as store:
         store.put("key-a", _body("resp_old"), [])
-        store.db.execute("UPDATE responses SET created = created - 7200 WHERE id = 'resp_old'")
+        _age(store, "resp_old")
         store.put("key-a", _body("resp_new"), [])
         assert _ids(store) == ["resp_new", "resp_old"]  # purged at open; the next purge is not due
     with ResponseStore(tmp_path / "responses.sqlite3", ttl=3600, purge_interval=3600) as store:
