@@ -179,6 +179,7 @@ async def _memory_with(
         "rss_mib": round(memory.rss_kib / _MIB, 1),
         "pss_mib": round(memory.pss_kib / _MIB, 1),
         "uss_mib": round(memory.uss_kib / _MIB, 1),
+        "shared_clean_mib": round(memory.shared_clean_kib / _MIB, 1),
     }
 
 
@@ -194,11 +195,13 @@ async def measure_memory(
     low = await _memory_with(workdir, sim_url, counts[0], settle, browser or {})
     high = await _memory_with(workdir, sim_url, counts[1], settle, browser or {})
     extra = counts[1] - counts[0]
+    shared_clean = high["shared_clean_mib"] - low["shared_clean_mib"]
     return {
         "low": low,
         "high": high,
         "per_account_rss_mib": round((high["rss_mib"] - low["rss_mib"]) / extra, 1),
         "per_account_pss_mib": round((high["pss_mib"] - low["pss_mib"]) / extra, 1),
         "per_account_uss_mib": round((high["uss_mib"] - low["uss_mib"]) / extra, 1),
+        "per_account_shared_clean_mib": round(shared_clean / extra, 1),
         "per_account_renderers": round((high["renderers"] - low["renderers"]) / extra, 1),
     }

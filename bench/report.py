@@ -63,6 +63,7 @@ def _memory_row(variant: str, memory: dict[str, Any]) -> Check:
         "RSS <= 150 MiB" if shared else "-",
         f"RSS {rss} MiB, PSS {memory['per_account_pss_mib']} MiB, "
         f"USS {memory.get('per_account_uss_mib', '?')} MiB, "
+        f"shared clean {memory.get('per_account_shared_clean_mib', '?')} MiB, "
         f"{memory.get('per_account_renderers', '?')} renderers "
         f"(RSS {low['rss_mib']} -> {high['rss_mib']} MiB, {low['accounts']} -> {high['accounts']} accounts)",
         rss <= 150 if shared else None,

@@ -1,8 +1,11 @@
 """The launch settings measured side by side for memory: Chromium's defaults, each of our switches
-alone, the adopted defaults, and in both launch modes. One place, so the table and the JSON agree."""
+alone, the adopted defaults, and in both launch modes; and, where Debian's ``chromium-headless-shell``
+is installed, that build with the adopted defaults, for comparison only: it is lighter, but the page
+can tell it is headless (README, Benchmarks). One place, so the table and the JSON agree."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from browser._settings import DEFAULT_ARGS
@@ -26,3 +29,9 @@ MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     "persistent: Chromium defaults (before)": {**_BEFORE, "launch_mode": "persistent"},
     "persistent: adopted defaults": {"launch_mode": "persistent"},
 }
+# The binary itself: /usr/bin/chromium-headless-shell is a shell script that does not exec it.
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+if HEADLESS_SHELL.exists():
+    MEMORY_VARIANTS["shared: chromium-headless-shell (comparison only)"] = {
+        "chromium_path": str(HEADLESS_SHELL)
+    }

@@ -44,6 +44,7 @@ async def test_measurements_report_every_figure(tmp_path: Path) -> None:
     assert memory["low"]["accounts"] == 1 and memory["high"]["accounts"] == 2
     for side in (memory["low"], memory["high"]):
         assert side["processes"] > 0 and side["rss_mib"] > 0 and side["pss_mib"] > 0
+        assert 0 < side["shared_clean_mib"] < side["rss_mib"]
     assert memory["high"]["processes"] > memory["low"]["processes"]
 
     rows = checks(results)
