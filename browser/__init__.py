@@ -4,7 +4,7 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
-from browser._diagnosis import Diagnosis, ElementCheck, Presence, RpcCall, diagnose
+from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._driver import PageModel
 from browser._media import Media
 from browser._pool import BrowserPool
@@ -61,6 +61,7 @@ __all__ = [
     "PageModel",
     "PoolSettings",
     "Presence",
+    "Presentation",
     "ProtocolError",
     "ResearchInfo",
     "RpcCall",

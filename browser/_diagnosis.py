@@ -7,6 +7,11 @@ where the driver would meet it: on the loaded page, in the mode and tools menus,
 button, and (the send button) with text typed but never sent. Elements that exist only during a
 turn are named as not checked: the doctor sends nothing. Page tokens are reported by name only; their
 values never leave the page.
+
+The page is also asked what it can observe about the browser (``Presentation``): a page told that it
+runs in an automated or headless browser (another build at ``chromium_path``, e.g. Debian's
+``chromium-headless-shell``, or a remote browser started another way) is a problem; the lesser signs
+a normal Chromium window shows and a remote browser may legitimately lack are warnings only.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import contextlib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Locator, Page, Request, Response, async_playwright
@@ -33,7 +38,7 @@ from browser._status import StatusOutcome, StatusSource, StatusVerdict, StatusWa
 from browser.errors import DriverError, StepTimeout
 from browser.protocol import ACCOUNT_STATUS_RPC
 
-__all__ = ["Diagnosis", "ElementCheck", "Presence", "RpcCall", "diagnose"]
+__all__ = ["Diagnosis", "ElementCheck", "Presence", "Presentation", "RpcCall", "diagnose"]
 
 # ``window.WIZ_global_data`` keys the gateway or the page's own requests use (research/protocol.md
 # §1.2), with what each is for. Any one of ``S.SESSION_TOKEN_KEYS`` is the XSRF token.
@@ -84,6 +89,9 @@ _State = Literal["attached", "visible"]
 _PROBE_TEXT = "doctor"  # typed to make the send button appear; never sent
 _ESCAPES = 3
 _NOT_SIGNED_IN = 7  # the rejection code of a signed-out visitor's RPCs (as ``_status`` reads it)
+# The product name a headless build puts in its user agent and client-hint brands; a page that reads
+# it knows no one is looking at the window.
+HEADLESS_MARK = "HeadlessChrome"
 
 
 class Presence(enum.StrEnum):
@@ -115,6 +123,53 @@ class RpcCall:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """What the page can observe about the browser it runs in (read in the page, as a site would)."""
+
+    webdriver: bool  # ``navigator.webdriver``: true in a browser under automation
+    user_agent: str
+    brands: tuple[str, ...] | None  # client-hint brands as "name/version"; None: the page gets none
+    window_chrome: bool  # ``window.chrome`` exists
+    plugins: int  # ``navigator.plugins.length``
+    pdf_viewer: bool  # ``navigator.pdfViewerEnabled``
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Signs no normal Chromium window shows: a site may treat the session as a bot."""
+        found: list[str] = []
+        if self.webdriver:
+            found.append("the page sees an automated browser (navigator.webdriver is true)")
+        told = [
+            where
+            for where, says in (
+                ("the user agent", HEADLESS_MARK in self.user_agent),
+                ("the client-hint brands", any(HEADLESS_MARK in brand for brand in self.brands or ())),
+            )
+            if says
+        ]
+        if told:
+            found.append(
+                f"the page is told the browser is headless ({HEADLESS_MARK} in {' and '.join(told)})"
+            )
+        return tuple(found)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Signs a normal Chromium window shows and this browser lacks; a remote browser or another
+        build may differ here and still serve, so these never fail the doctor."""
+        found: list[str] = []
+        if not self.window_chrome:
+            found.append("the page sees no window.chrome (a normal Chromium window has one)")
+        if self.plugins == 0:
+            found.append(
+                "the page sees no plugins (navigator.plugins is empty; a normal window lists the PDF viewer)"
+            )
+        if not self.pdf_viewer:
+            found.append("the page sees no PDF viewer (navigator.pdfViewerEnabled is false)")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """What the account's page offers the gateway. No cookie or token value is held here."""
 
@@ -132,6 +187,7 @@ class Diagnosis:
     elements: tuple[ElementCheck, ...]
     tokens: tuple[str, ...]  # names of the page tokens found (never their values)
     rpcs: tuple[RpcCall, ...]
+    presentation: Presentation
     open_error: str | None = None  # the page did not settle; what the driver said
 
     @property
@@ -157,7 +213,13 @@ class Diagnosis:
         if self.signed_in and all(check.presence is Presence.UNMATCHED for check in either):
             names = " nor the ".join(check.name for check in either)
             found.append(f"neither the {names} matches: the current mode cannot be read")
+        found.extend(self.presentation.problems)
         return tuple(found)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What looks unusual but does not stop the account from serving (no exit code 1)."""
+        return self.presentation.warnings
 
 
 async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
@@ -170,7 +232,8 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
     if spec.proxy:
         proxy_settings(spec.proxy)
     account_id = account_id_for(spec.name, cookies)
-    budget = 2 * settings.launch_timeout + 2 * settings.navigation_timeout + 16 * settings.ui_timeout
+    # Each bounded step at its bound, so the doctor always ends; the presentation read is one UI step.
+    budget = 2 * settings.launch_timeout + 2 * settings.navigation_timeout + 17 * settings.ui_timeout
     try:
         async with asyncio.timeout(budget), async_playwright() as playwright:
             launcher = Launcher(settings, playwright)
@@ -205,6 +268,8 @@ async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagn
         outcome = None if driver.left_the_app() else await watch.outcome()
     verdict = await _verdict(driver, page_state, outcome, open_error)
     left = driver.left_the_app()
+    # Read on any page, the app's or a wall's: what the browser tells a site is the same on both.
+    presentation = await _presentation(page, settings)
     tokens = () if left else await _tokens(page, settings)
     elements = await _Probe(page, driver, settings).run(page_state, verdict, left)
     return Diagnosis(
@@ -222,6 +287,7 @@ async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagn
         elements=elements,
         tokens=tokens,
         rpcs=rpcs.calls(),
+        presentation=presentation,
         open_error=open_error,
     )
 
@@ -249,6 +315,23 @@ async def _tokens(page: Page, settings: PoolSettings) -> tuple[str, ...]:
         async with asyncio.timeout(settings.ui_timeout):
             names: list[str] = await page.evaluate(_TOKEN_NAMES, list(PAGE_TOKENS))
     return tuple(name for name in PAGE_TOKENS if name in names)
+
+
+async def _presentation(page: Page, settings: PoolSettings) -> Presentation:
+    """What the page observes about the browser; each value coerced: the site's own scripts could
+    have replaced what the browser put there."""
+    with map_playwright_errors("read the browser's presentation"):
+        async with asyncio.timeout(settings.ui_timeout):
+            seen: dict[str, Any] = await page.evaluate(_PRESENTATION)
+    brands = seen.get("brands")
+    return Presentation(
+        webdriver=seen.get("webdriver") is True,
+        user_agent=str(seen.get("userAgent", "")),
+        brands=tuple(str(brand) for brand in brands) if isinstance(brands, list) else None,
+        window_chrome=seen.get("windowChrome") is True,
+        plugins=int(seen.get("plugins") or 0),
+        pdf_viewer=seen.get("pdfViewer") is True,
+    )
 
 
 class _RpcLog:
@@ -460,4 +543,19 @@ def _all_selectors() -> list[S.Sel]:
 _TOKEN_NAMES = """(keys) => {
     const wiz = window.WIZ_global_data || {};
     return keys.filter((key) => typeof wiz[key] === "string" && wiz[key] !== "");
+}"""
+
+# Runs in the page: what any script of the site can read about the browser, as plain values.
+_PRESENTATION = """() => {
+    const data = navigator.userAgentData;
+    return {
+        webdriver: navigator.webdriver === true,
+        userAgent: String(navigator.userAgent),
+        brands: data && Array.isArray(data.brands)
+            ? data.brands.map((b) => `${b.brand}/${b.version}`)
+            : null,
+        windowChrome: typeof window.chrome === "object" && window.chrome !== null,
+        plugins: navigator.plugins ? navigator.plugins.length : 0,
+        pdfViewer: navigator.pdfViewerEnabled === true,
+    };
 }"""

@@ -1,9 +1,13 @@
 """``gemini-gateway doctor``: open Gemini's page with one account (headed with ``--headed``) and
 report what the gateway would rely on (``browser.diagnose``): signed in or not and from which signal,
 tier, the modes, models and tools offered, which candidate of the selector table matched each UI
-element, which page tokens the page carries (names only) and which side RPCs it called, and whether
-the installed Playwright expects the Chromium that is installed. Printed readably, or as JSON with
-``--json``. Exit code 1 when something the gateway needs is missing, 2 when the doctor cannot run.
+element, which page tokens the page carries (names only) and which side RPCs it called, what the page
+can observe about the browser (automation flag, user agent, client hints, ``window.chrome``, plugins,
+PDF viewer), and whether the installed Playwright expects the Chromium that is installed. Printed
+readably, or as JSON with ``--json``. Exit code 1 when something the gateway needs is missing or the
+page is told it runs in an automated or headless browser, 2 when the doctor cannot run; warnings
+(a Chromium version outside the tested window, a browser that lacks what a normal window shows) are
+printed and never change the exit code.
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     except BrowserError as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
         report["problems"] = [f"the page could not be examined ({report['error']})"]
+    # Every warning in one list, as every problem is (the version warning stays under ``versions``).
+    versions_warning = [report["versions"]["warning"]] if "warning" in report["versions"] else []
+    report["warnings"] = versions_warning + report.get("warnings", [])
     print(json.dumps(report, indent=2) if args.json else render_text(report))
     return 1 if report["problems"] else 0
 
@@ -106,7 +113,18 @@ def report_of(found: Diagnosis) -> dict[str, Any]:
         ],
         "page_tokens": list(found.tokens),
         "side_rpcs": [{"rpc_id": call.rpc_id, "status": call.status} for call in found.rpcs],
+        "presentation": {
+            "webdriver": found.presentation.webdriver,
+            "user_agent": found.presentation.user_agent,
+            "client_hint_brands": (
+                None if found.presentation.brands is None else list(found.presentation.brands)
+            ),
+            "window_chrome": found.presentation.window_chrome,
+            "plugins": found.presentation.plugins,
+            "pdf_viewer": found.presentation.pdf_viewer,
+        },
         "problems": list(found.problems),
+        "warnings": list(found.warnings),
     }
 
 
@@ -141,8 +159,11 @@ def render_text(report: dict[str, Any]) -> str:
                 ", ".join(f"{c['rpc_id']} ({c['status'] or 'no answer'})" for c in report["side_rpcs"])
                 or "none"
             ),
-            "UI elements (the candidate of the selector table that matched; * needed by the gateway):",
         ]
+        lines += _presentation_lines(report["presentation"])
+        lines.append(
+            "UI elements (the candidate of the selector table that matched; * needed by the gateway):"
+        )
         width = max((len(element["name"]) for element in report["elements"]), default=0)
         for element in report["elements"]:
             mark = _MARKS[element["presence"]]
@@ -162,12 +183,25 @@ def render_text(report: dict[str, Any]) -> str:
         f"versions: Playwright {v['playwright']} (built for Chromium {expects}), "
         f"Chromium {v['chromium'] or '?'} at {v['chromium_path']}"
     )
-    if "warning" in v:
-        lines.append(f"warning: {v['warning']}")
+    lines += [f"warning: {warning}" for warning in report.get("warnings", [])]
     problems = report["problems"]
     lines.append("problems: none" if not problems else "problems:")
     lines += [f"  - {problem}" for problem in problems]
     return "\n".join(lines)
+
+
+def _presentation_lines(seen: dict[str, Any]) -> list[str]:
+    brands = seen["client_hint_brands"]
+    hints = "none (no navigator.userAgentData)" if brands is None else ", ".join(brands)
+    return [
+        "  the browser as the page sees it:",
+        f"    navigator.webdriver: {str(seen['webdriver']).lower()}",
+        f"    user agent: {seen['user_agent'] or '(empty)'}",
+        f"    client-hint brands: {hints}",
+        f"    window.chrome: {'present' if seen['window_chrome'] else 'absent'}",
+        f"    plugins: {seen['plugins']}",
+        f"    PDF viewer: {'enabled' if seen['pdf_viewer'] else 'disabled'}",
+    ]
 
 
 # How far behind Playwright's own Chromium the installed one may be (tested: 3 majors behind).

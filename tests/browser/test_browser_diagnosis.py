@@ -1,16 +1,28 @@
 """``browser.diagnose``: one account's page examined in real Chromium against the simulator, in both
 UI generations: the verdict and its signal, the candidate of the selector table that matched each
 element, the page tokens by name and the side RPCs the page called; and a page whose mode picker
-was renamed reports it unmatched."""
+was renamed reports it unmatched. What the page sees of the browser: a normal Chromium with the
+installed Chromium, a headless one (a problem) with Debian's headless shell."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-from browser import AccountSpec, Diagnosis, ModeFamily, PoolSettings, Presence, RpcCall, Tool, diagnose
+from browser import (
+    AccountSpec,
+    Diagnosis,
+    ModeFamily,
+    PoolSettings,
+    Presence,
+    Presentation,
+    RpcCall,
+    Tool,
+    diagnose,
+)
 from browser import _diagnosis as D
 from browser import _selectors as S
 from tests.browser.conftest import UI_GENERATIONS, cookie
@@ -43,6 +55,12 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+# Debian's ``chromium-headless-shell`` package: the binary itself (/usr/bin's is a sh wrapper).
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+NO_HEADLESS_SHELL = (
+    f"{HEADLESS_SHELL} is absent: Debian's chromium-headless-shell is not installed (CI has only chromium)"
+)
+
 
 @pytest.fixture(scope="module")
 def renamed() -> Iterator[dict[str, str]]:
@@ -50,15 +68,17 @@ def renamed() -> Iterator[dict[str, str]]:
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    def app(ui: str) -> RenamedUI:
+    def app(ui: Literal["mid2026", "early2026"]) -> RenamedUI:
         return RenamedUI(create_app(SimulatorSettings(ui=ui)), RENAMED_MODE_PICKER)
 
     with serve(app("mid2026")) as mid, serve(app("early2026")) as early:
         yield {"mid2026": mid, "early2026": early}
 
 
-def settings(url: str, tmp_path: Path) -> PoolSettings:
-    return PoolSettings(gemini_url=url, data_dir=tmp_path, ui_timeout=3, navigation_timeout=15)
+def settings(url: str, tmp_path: Path, chromium_path: str = "/usr/bin/chromium") -> PoolSettings:
+    return PoolSettings(
+        gemini_url=url, data_dir=tmp_path, ui_timeout=3, navigation_timeout=15, chromium_path=chromium_path
+    )
 
 
 def by_name(found: Diagnosis) -> dict[str, D.ElementCheck]:
@@ -150,6 +170,38 @@ async def test_a_signed_out_cookie_is_reported_with_its_signal(
     assert any("XSRF" in problem for problem in found.problems)
 
 
+async def test_the_page_sees_a_normal_chromium_window(simulators: dict[str, str], tmp_path: Path) -> None:
+    found = await diagnose(
+        settings(simulators["mid2026"], tmp_path), AccountSpec(name="doc", psid=cookie("paid"))
+    )
+
+    seen = found.presentation
+    assert seen.webdriver is False
+    assert "Headless" not in seen.user_agent and "Chrome/" in seen.user_agent
+    assert seen.brands is not None and any(brand.startswith("Chromium/") for brand in seen.brands)
+    assert not any("Headless" in brand for brand in seen.brands)
+    assert seen.window_chrome and seen.plugins > 0 and seen.pdf_viewer
+    assert (seen.problems, found.warnings, found.problems) == ((), (), ())
+
+
+@pytest.mark.skipif(not HEADLESS_SHELL.exists(), reason=NO_HEADLESS_SHELL)
+async def test_the_headless_shell_is_told_headless_and_that_is_a_problem(
+    simulators: dict[str, str], tmp_path: Path
+) -> None:
+    values = settings(simulators["mid2026"], tmp_path, chromium_path=str(HEADLESS_SHELL))
+    found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")))
+
+    seen = found.presentation
+    assert found.signed_in  # the page serves; only what it is told of the browser differs
+    assert seen.brands is not None and any(brand.startswith("HeadlessChrome/") for brand in seen.brands)
+    assert seen.webdriver is False and "Headless" not in seen.user_agent  # the launcher's own part holds
+    assert found.problems == (
+        "the page is told the browser is headless (HeadlessChrome in the client-hint brands)",
+    )
+    assert not seen.window_chrome and seen.plugins == 0 and not seen.pdf_viewer
+    assert len(found.warnings) == 3
+
+
 def test_every_selector_of_the_table_has_one_place_to_be_looked_for() -> None:
     phases = [
         *D.ON_LOAD,
@@ -187,6 +239,7 @@ def _diagnosis(**changes: object) -> Diagnosis:
         "elements": elements,
         "tokens": ("SNlM0e",),
         "rpcs": (RpcCall("otAQ7b", 200),),
+        "presentation": Presentation(False, "Chrome/156.0.0.0", ("Chromium/156",), True, 5, True),
     }
     values.update(changes)
     return Diagnosis(**values)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """``gemini-gateway doctor`` run as the installed command would be (``python -m service doctor``)
 against the simulator in both UI generations: a good account exits 0 naming the matched selectors
-and the side RPCs; a signed-out cookie and a page whose mode picker was renamed exit 1 saying why;
-no cookie or page-token value ever appears in what it prints."""
+and the side RPCs and what the page sees of the browser (a normal Chromium); a signed-out cookie, a
+page whose mode picker was renamed and Debian's headless shell (told it is headless) exit 1 saying
+why; no cookie or page-token value ever appears in what it prints."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -24,6 +25,8 @@ from tests.support.servers import serve
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 UI_GENERATIONS = ("mid2026", "early2026")
+# Debian's ``chromium-headless-shell`` package: the binary itself (/usr/bin's is a sh wrapper).
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
 RUN = uuid.uuid4().hex[:8]
 # The first candidate each generation's page matches for the elements every turn needs.
 NEEDED_SELECTORS = {
@@ -48,7 +51,7 @@ def sims() -> Iterator[dict[str, str]]:
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    def app(ui: str) -> Any:
+    def app(ui: Literal["mid2026", "early2026"]) -> Any:
         return create_app(SimulatorSettings(ui=ui))
 
     with (
@@ -65,11 +68,19 @@ def sims() -> Iterator[dict[str, str]]:
         }
 
 
-def doctor(sim_url: str, psid: str, data_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+def doctor(
+    sim_url: str, psid: str, data_dir: Path, *flags: str, chromium_path: str = "/usr/bin/chromium"
+) -> subprocess.CompletedProcess[str]:
+    browser = {
+        "gemini_url": sim_url,
+        "ui_timeout": 3,
+        "navigation_timeout": 15,
+        "chromium_path": chromium_path,
+    }
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
         "GATEWAY_DATA_DIR": str(data_dir),
-        "GATEWAY_BROWSER": json.dumps({"gemini_url": sim_url, "ui_timeout": 3, "navigation_timeout": 15}),
+        "GATEWAY_BROWSER": json.dumps(browser),
         "GATEWAY_ACCOUNTS": json.dumps([{"name": "doc", "psid": psid}]),
     }
     return subprocess.run(
@@ -116,7 +127,15 @@ def test_a_good_account_exits_0_naming_the_selectors_and_rpcs(
         )
     assert {"rpc_id": "otAQ7b", "status": 200} in report["side_rpcs"]
     assert "SNlM0e" in report["page_tokens"]
+    seen = report["presentation"]
+    assert (seen["webdriver"], seen["window_chrome"], seen["pdf_viewer"]) == (False, True, True)
+    assert "Headless" not in seen["user_agent"] and seen["plugins"] > 0
+    assert any(brand.startswith("Chromium/") for brand in seen["client_hint_brands"])
+    assert not any("Headless" in brand for brand in seen["client_hint_brands"])
     assert report["problems"] == []
+    # Only the version check may warn (Debian's Chromium against the pin); the page sees nothing odd.
+    version_warning = [report["versions"]["warning"]] if "warning" in report["versions"] else []
+    assert report["warnings"] == version_warning
     secrets = page_secrets(sims[ui], psid)
     assert len(secrets) == 2
     assert_no_secret(done, psid, *secrets)
@@ -137,6 +156,14 @@ def test_the_readable_report_lists_each_element_and_the_verdict(sims: dict[str, 
     )
     assert any(re.fullmatch(r"  -      stop button +not checked: .*", line) for line in lines)
     assert any(line.startswith("  side RPCs the page called: otAQ7b (200)") for line in lines)
+    at = lines.index("  the browser as the page sees it:")
+    assert lines[at + 1] == "    navigator.webdriver: false"
+    assert lines[at + 2].startswith("    user agent: Mozilla/5.0 ") and "Headless" not in lines[at + 2]
+    assert lines[at + 3].startswith("    client-hint brands: ") and "Chromium/" in lines[at + 3]
+    assert lines[at + 4] == "    window.chrome: present"
+    assert re.fullmatch(r"    plugins: [1-9]\d*", lines[at + 5])
+    assert lines[at + 6] == "    PDF viewer: enabled"
+    assert not any(line.startswith("warning: the page") for line in lines)
     assert lines[-1] == "problems: none"
     assert_no_secret(done, psid, *page_secrets(sims["mid2026"], psid))
 
@@ -172,3 +199,26 @@ def test_a_renamed_element_is_reported_unmatched_and_exits_1(
         for problem in report["problems"]
     )
     assert_no_secret(done, psid, *page_secrets(sims[f"{ui}-renamed"], psid))
+
+
+@pytest.mark.skipif(
+    not HEADLESS_SHELL.exists(),
+    reason=f"{HEADLESS_SHELL} is absent: Debian's chromium-headless-shell is not installed (CI has chromium)",
+)
+def test_the_headless_shell_exits_1_naming_headlesschrome(sims: dict[str, str], tmp_path: Path) -> None:
+    psid = f"paid-doctor-shell-{RUN}"
+    done = doctor(sims["mid2026"], psid, tmp_path / "data", "--json", chromium_path=str(HEADLESS_SHELL))
+
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["account"]["signed_in"]  # the account would serve: the browser is what is wrong
+    assert any(brand.startswith("HeadlessChrome/") for brand in report["presentation"]["client_hint_brands"])
+    assert report["problems"] == [
+        "the page is told the browser is headless (HeadlessChrome in the client-hint brands)"
+    ]
+    # The lesser signs are there too, as warnings.
+    assert {"window_chrome": False, "plugins": 0, "pdf_viewer": False}.items() <= report[
+        "presentation"
+    ].items()
+    assert sum(warning.startswith("the page sees no") for warning in report["warnings"]) == 3
+    assert_no_secret(done, psid, *page_secrets(sims["mid2026"], psid))
