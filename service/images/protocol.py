@@ -45,7 +45,9 @@ class ImageGenerationRequest(BaseModel):
     stream: bool = False
     quality: Literal["auto"] | None = None
     background: Literal["auto", "opaque"] | None = None
-    partial_images: Literal[0] | None = None
+    # Only 0 (no partial images are streamed). An int, not ``Literal[0]``: a form field is the text
+    # "0", which a literal refuses and an int reads.
+    partial_images: int | None = Field(None, ge=0, le=0)
     return_origin_image: bool = False
     remove_watermark: bool = False
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from service.chat.protocol import ChatCompletionRequest
 from service.errors import InvalidRequest
+from service.images.bodies import EDIT_BODY, GENERATION_BODY
 from service.images.chat import ImagenChat
 from service.images.inputs import read_edit, read_generation
 from service.images.serving import ImageJob, ImageOptions, ImageService
@@ -27,14 +28,14 @@ __all__ = ["imagen_chat", "router"]
 router = APIRouter()
 
 
-@router.post("/images/generations", response_model=None)
+@router.post("/images/generations", response_model=None, openapi_extra=GENERATION_BODY)
 async def images_generations(request: Request, gateway: GatewayDep) -> Response:
     body = await read_generation(request)
     service = await _service(gateway, body.remove_watermark)
     return await _answer(service.plan("generation", body), service, request, gateway)
 
 
-@router.post("/images/edits", response_model=None)
+@router.post("/images/edits", response_model=None, openapi_extra=EDIT_BODY)
 async def images_edits(request: Request, gateway: GatewayDep, caller: CallerDep) -> Response:
     chat = gateway.chat.options
     edit = await read_edit(

@@ -20,15 +20,16 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from browser import Attachment
-from service.catalog import OutputKind, find_model
+from service.catalog import CATALOG, OutputKind, find_model
 from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
+from service.openapi_bodies import FILE, JSON, MULTIPART, NON_BLANK, Schema, request_body
 from service.state import CallerDep, GatewayDep, lifespan_part
 from service.videos.jobs import VideoJobs
 from service.videos.store import VideoRecord
 
-__all__ = ["JOBS_KEY", "router"]
+__all__ = ["CREATE_BODY", "JOBS_KEY", "router"]
 
 JOBS_KEY = "video_jobs"
 DEFAULT_MODEL = "gemini-2.5-pro-video"
@@ -36,6 +37,50 @@ DEFAULT_SIZE = "1280x720"
 SECONDS = "8"
 _RATIOS = {"1280x720": "16:9", "1792x1024": "16:9", "720x1280": "9:16", "1024x1792": "9:16"}
 _FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
+
+
+def _create_body() -> dict[str, Any]:
+    models = [spec.name for spec in CATALOG if spec.output is OutputKind.VIDEO]
+    fields: dict[str, Schema] = {
+        "prompt": {"type": "string", "pattern": NON_BLANK, "description": "Must not be blank."},
+        "model": {
+            "type": "string",
+            "enum": models,
+            "default": DEFAULT_MODEL,
+            "description": "A video model of the catalog (case-insensitive, a `models/` prefix allowed).",
+        },
+        "seconds": {
+            "type": "string",
+            "enum": [SECONDS],
+            "default": SECONDS,
+            "description": f"Veo makes {SECONDS}-second clips.",
+        },
+        "size": {
+            "type": "string",
+            "enum": list(_RATIOS),
+            "default": DEFAULT_SIZE,
+            "description": "Told to Gemini as the aspect ratio (16:9 or 9:16).",
+        },
+    }
+    reference = {**FILE, "description": "An image to start from: PNG, JPEG, WebP or GIF."}
+
+    def shape(properties: dict[str, Schema]) -> Schema:
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": ["prompt"],
+            "additionalProperties": False,
+        }
+
+    return request_body(
+        # An image upload needs multipart: JSON has no input_reference.
+        {MULTIPART: shape({**fields, "input_reference": reference}), JSON: shape(fields)},
+        description="Multipart (what the openai SDK sends) or JSON.",
+        examples={JSON: {"prompt": "a paper boat on a rainy street", "size": "1280x720", "seconds": SECONDS}},
+    )
+
+
+CREATE_BODY = _create_body()
 
 router = APIRouter()
 
@@ -88,7 +133,7 @@ async def _fields(request: Request) -> dict[str, Any]:
     return body
 
 
-@router.post("/videos", response_model=None)
+@router.post("/videos", response_model=None, openapi_extra=CREATE_BODY)
 async def create_video(request: Request, gateway: GatewayDep, caller: CallerDep, jobs: JobsDep) -> Response:
     fields = await _fields(request)
     unknown = sorted(set(fields) - _FIELDS)

@@ -100,6 +100,20 @@ def test_form_booleans_are_read(gateway: Served, value: str) -> None:
         assert response.status_code != 400
 
 
+@pytest.mark.parametrize("kind", ["data", "json"])
+def test_partial_images_zero_is_read_from_a_form_and_others_refused(gateway: Served, kind: str) -> None:
+    # The openai SDK sends a multipart form for edits: ``partial_images=0`` arrives as the text "0".
+    def post(value: object) -> httpx.Response:
+        body = {"prompt": "x", "partial_images": value, "remove_watermark": "true"}
+        return _post(gateway, "generations", **{kind: body})
+
+    # Past validation, the request stops at the watermark check (not calibrated here): "0" was read.
+    assert "calibrate" in str(_refused(post(0), 400, "remove_watermark")["message"])
+    for value in (1, 3, -1):
+        _refused(post(value), 400, "partial_images")
+    assert gateway.pool.requests == []
+
+
 def test_edit_refusals(serve_gateway: Callable[..., Served]) -> None:
     served = serve_gateway(max_image_bytes=1000)
     png = _png()

@@ -4,19 +4,21 @@ The app is built with ``openapi_url=None`` (nothing serves the schema), so the s
 ``app.openapi()``, which FastAPI builds all the same. It holds every route a client can call except
 the admin index ``GET /admin/`` (``include_in_schema=False``), which is added here: ``/v1`` and
 ``/gemini_official/v1``, the admin API and its dashboard, ``/media``, ``/healthz``, ``/readyz``,
-``/metrics``. Routes that read multipart or JSON by hand (``/images/*``, ``POST /videos``) declare
-no body, so they get only what the schema allows (their validation is tested in their own files).
+``/metrics``. The routes that read JSON or multipart by hand (``/images/*``, ``POST /videos``)
+declare their bodies through ``openapi_extra`` (``service.openapi_bodies``), so their parsers get
+JSON, multipart and form bodies like every other route's.
 
 Every case goes to a real uvicorn server on loopback over the scripted admin pool (no browser: this
-is about the HTTP layer), with the key its route wants: the admin key on the admin routes and
-``/metrics`` (the dashboard takes it too), the API key everywhere else. Cases are the schema's
-examples, its boundary values (empty strings, limits, every enum value, missing fields) and random
-valid and invalid inputs, bounded and derandomized so that a run is reproducible; schemathesis' own
-test builder makes them, as its pytest plugin does, but operation by operation in one test, so
-that state left by one (a key created with an absurd expiry) meets the others (the dashboard
-listing it) and the check that the service still answers ``/healthz`` and an ordinary chat
-completion comes after all of them. ``/gemini_official/...`` serves the same handlers as ``/v1``
-and ``/admin``, so its routes get a few random cases each.
+is about the HTTP layer; its image turns answer a small PNG, so that a valid image request goes on
+to conversion and delivery rather than ending in "no image"), with the key its route wants: the
+admin key on the admin routes and ``/metrics`` (the dashboard takes it too), the API key everywhere
+else. Cases are the schema's examples, its boundary values (empty strings, limits, every enum
+value, missing fields) and random valid and invalid inputs, bounded and derandomized so that a run
+is reproducible; schemathesis' own test builder makes them, as its pytest plugin does, but
+operation by operation in one test, so that state left by one (a key created with an absurd
+expiry) meets the others (the dashboard listing it) and the check that the service still answers
+``/healthz`` and an ordinary chat completion comes after all of them. ``/gemini_official/...``
+serves the same handlers as ``/v1`` and ``/admin``, so its routes get a few random cases each.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
+from browser import Tool
 from service.app import create_app
 from service.pool_adapter import BrowserBackend
 from service.settings import GatewaySettings
-from tests.service.admin_pool import AdminPool
 from tests.service.conftest import API_KEY
+from tests.service.image_pool import ImagePool
 from tests.service.scripted_pool import account
 from tests.support.servers import serve
 
@@ -69,9 +72,12 @@ def _headers(path: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    pool = AdminPool(account_list=[account("acct-1")])
+def pool() -> ImagePool:
+    return ImagePool(account_list=[account("acct-1")])
 
+
+@pytest.fixture
+def served(tmp_path: Path, pool: ImagePool) -> Iterator[str]:
     @asynccontextmanager
     async def factory(_settings: GatewaySettings) -> Any:
         yield BrowserBackend(pool)
@@ -117,7 +123,9 @@ def _run(operation: Any, config: Any, url: str, session: requests.Session) -> st
     return None
 
 
-def test_no_route_answers_a_server_error_and_the_service_keeps_answering(served: str) -> None:
+def test_no_route_answers_a_server_error_and_the_service_keeps_answering(
+    served: str, pool: ImagePool
+) -> None:
     schema = _schema()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 60 and {"/admin/", "/v1/chat/completions"} <= {op.path for op in operations}
@@ -136,6 +144,10 @@ def test_no_route_answers_a_server_error_and_the_service_keeps_answering(served:
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["choices"][0]["message"]["content"] == "You said: still there?"
+    # The declared bodies were sent and some were valid: generations, edits (images attached) and
+    # videos (a job's turn starts as it is created) reached the pool; a body-less request never does.
+    tools = [(request.tool, bool(request.attachments)) for request in pool.requests]
+    assert {(Tool.IMAGE, False), (Tool.IMAGE, True), (Tool.VIDEO, False)} <= set(tools)
 
 
 # What the run above found, each pinned on its own.
