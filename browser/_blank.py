@@ -4,7 +4,8 @@ answered.
 Navigating is the largest step of a turn (page, scripts, editor), so both common next turns are
 served without it. A tab that comes back from a turn stays on its chat for a short grace period (a
 follow-up that comes at once, as agents send them, types straight into it), then loads ``/app`` in
-the background, so that a later new chat types at once too. Every claim is checked against the
+the background, so that a later new chat types at once too (with Playwright's selector engine
+already built in the new document: ``PageDriver.warm``). Every claim is checked against the
 page's URL, and anything unexpected (a load still running elsewhere, a failure, a closed page, a
 newer turn of the chat on another tab) simply means the turn navigates as before.
 """
@@ -60,7 +61,10 @@ class BlankTabs:
         self._leave_chats(page)
         self._navigating.add(page)
         try:
-            state = await PageDriver(page, self._settings).open(BLANK_PATH)
+            driver = PageDriver(page, self._settings)
+            state = await driver.open(BLANK_PATH)
+            if state is PageState.READY:
+                await driver.warm()
         except Exception:  # the turn that claims the page navigates itself and reports errors
             log.debug("preparing a blank chat failed", exc_info=True)
             return

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import BrowserContext, Page
 
 from browser import AccountSpec, BrowserPool, ModeFamily, PoolSettings, TurnRequest
 from browser._blank import BlankTabs
@@ -37,6 +37,55 @@ class _Loads:
         self.paths.append(path)
         if path == "/app":
             self.blank.set()
+
+
+_ENGINE_MIN_BYTES = 100_000  # Playwright's injected script is ~330 KB; the page's own are small
+
+
+async def _selector_engine_built(context: BrowserContext, page: Page) -> bool:
+    """Whether Playwright's selector engine (its injected script, evaluated in its utility world on
+    the first locator call in a document) is in the page's current document. Chromium reports every
+    script already compiled when a debugger attaches, with the execution context it runs in."""
+    cdp = await context.new_cdp_session(page)
+    worlds: dict[int, str] = {}
+    scripts: list[tuple[int, int]] = []
+    cdp.on(
+        "Runtime.executionContextCreated", lambda e: worlds.update({e["context"]["id"]: e["context"]["name"]})
+    )
+    cdp.on("Debugger.scriptParsed", lambda e: scripts.append((e["executionContextId"], e["length"])))
+    try:
+        await cdp.send("Runtime.enable")
+        await cdp.send("Debugger.enable")
+        # Both replay what exists before answering; a round trip after them orders the events.
+        await cdp.send("Runtime.evaluate", {"expression": "1"})
+    finally:
+        await cdp.send("Debugger.disable")
+        await cdp.send("Runtime.disable")
+        await cdp.detach()
+    return any(
+        "__playwright_utility_world" in worlds.get(context_id, "") and length > _ENGINE_MIN_BYTES
+        for context_id, length in scripts
+    )
+
+
+async def test_a_tab_loaded_in_the_background_has_the_selector_engine_built(
+    new_context: NewContext, simulators: dict[str, str]
+) -> None:
+    # The first locator call in a new document evaluates Playwright's engine (~50 ms): done by the
+    # background load, not by the next turn's first step.
+    url = simulators["mid2026"]
+    context = await new_context()
+    await context.add_cookies(for_site(from_session(cookie("paid")), url))
+    page = await context.new_page()
+    await page.goto(f"{url}/app?hl=en", wait_until="domcontentloaded")
+    assert not await _selector_engine_built(context, page), "a fresh document has no engine yet"
+
+    tabs = BlankTabs(_settings(url), delay=0)
+    async with page.expect_event("domcontentloaded", timeout=15_000):
+        tabs.prepare(page)
+    assert await tabs.claim(page, "/app"), "the load in flight is awaited, then the tab is blank"
+    assert await _selector_engine_built(context, page), "the background load built it"
+    await tabs.clear()
 
 
 async def test_claims_follow_where_the_tab_stands(
