@@ -27,6 +27,7 @@ from browser import _diagnosis as D
 from browser import _selectors as S
 from tests.browser.conftest import UI_GENERATIONS, cookie
 from tests.browser.renamed_ui import RENAMED_EDITOR, RENAMED_MODE_PICKER, RenamedUI
+from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
 from tests.support.servers import serve
 
 # The candidate each UI generation's page is expected to match first (the simulator's DOM).
@@ -54,12 +55,6 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-# Debian's ``chromium-headless-shell`` package: the binary itself (/usr/bin's is a sh wrapper).
-HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
-NO_HEADLESS_SHELL = (
-    f"{HEADLESS_SHELL} is absent: Debian's chromium-headless-shell is not installed (CI has only chromium)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +179,7 @@ async def test_the_page_sees_a_normal_chromium_window(simulators: dict[str, str]
     assert (seen.problems, found.warnings, found.problems) == ((), (), ())
 
 
-@pytest.mark.skipif(not HEADLESS_SHELL.exists(), reason=NO_HEADLESS_SHELL)
+@needs_headless_shell
 async def test_the_headless_shell_is_told_headless_and_that_is_a_problem(
     simulators: dict[str, str], tmp_path: Path
 ) -> None:

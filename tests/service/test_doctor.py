@@ -20,13 +20,12 @@ import httpx
 import pytest
 
 from tests.browser.renamed_ui import RENAMED_MODE_PICKER, RenamedUI
+from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
 from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 UI_GENERATIONS = ("mid2026", "early2026")
-# Debian's ``chromium-headless-shell`` package: the binary itself (/usr/bin's is a sh wrapper).
-HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
 RUN = uuid.uuid4().hex[:8]
 # The first candidate each generation's page matches for the elements every turn needs.
 NEEDED_SELECTORS = {
@@ -201,10 +200,7 @@ def test_a_renamed_element_is_reported_unmatched_and_exits_1(
     assert_no_secret(done, psid, *page_secrets(sims[f"{ui}-renamed"], psid))
 
 
-@pytest.mark.skipif(
-    not HEADLESS_SHELL.exists(),
-    reason=f"{HEADLESS_SHELL} is absent: Debian's chromium-headless-shell is not installed (CI has chromium)",
-)
+@needs_headless_shell
 def test_the_headless_shell_exits_1_naming_headlesschrome(sims: dict[str, str], tmp_path: Path) -> None:
     psid = f"paid-doctor-shell-{RUN}"
     done = doctor(sims["mid2026"], psid, tmp_path / "data", "--json", chromium_path=str(HEADLESS_SHELL))
