@@ -68,15 +68,19 @@ async def _selector_engine_built(context: BrowserContext, page: Page) -> bool:
     )
 
 
+async def _signed_in_tab(new_context: NewContext, url: str) -> tuple[BrowserContext, Page]:
+    context = await new_context()
+    await context.add_cookies(for_site(from_session(cookie("paid")), url))
+    return context, await context.new_page()
+
+
 async def test_a_tab_loaded_in_the_background_has_the_selector_engine_built(
     new_context: NewContext, simulators: dict[str, str]
 ) -> None:
     # The first locator call in a new document evaluates Playwright's engine (~50 ms): done by the
     # background load, not by the next turn's first step.
     url = simulators["mid2026"]
-    context = await new_context()
-    await context.add_cookies(for_site(from_session(cookie("paid")), url))
-    page = await context.new_page()
+    context, page = await _signed_in_tab(new_context, url)
     await page.goto(f"{url}/app?hl=en", wait_until="domcontentloaded")
     assert not await _selector_engine_built(context, page), "a fresh document has no engine yet"
 
@@ -92,9 +96,7 @@ async def test_claims_follow_where_the_tab_stands(
     new_context: NewContext, simulators: dict[str, str]
 ) -> None:
     url = simulators["mid2026"]
-    context = await new_context()
-    await context.add_cookies(for_site(from_session(cookie("paid")), url))
-    page = await context.new_page()
+    _, page = await _signed_in_tab(new_context, url)
     chat = "/app/c_0123456789abcdef"
 
     tabs = BlankTabs(_settings(url), delay=0)
