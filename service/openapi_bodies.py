@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from service.catalog import CATALOG, OutputKind
+
 __all__ = [
     "FILE",
     "FORM",
@@ -23,6 +25,7 @@ __all__ = [
     "MULTIPART",
     "NON_BLANK",
     "Schema",
+    "catalog_models",
     "form_fields",
     "model_schema",
     "refine",
@@ -50,6 +53,16 @@ def request_body(
         if examples is not None and kind in examples:
             media[kind]["example"] = examples[kind]
     return {"requestBody": {"required": True, "description": description, "content": media}}
+
+
+def catalog_models(output: OutputKind) -> Schema:
+    """The keywords of a ``model`` field: the catalog's models that answer with ``output``, as
+    ``find_model`` reads a name."""
+    return {
+        "enum": [spec.name for spec in CATALOG if spec.output is output],
+        "description": f"A model of the catalog that makes {output.value} "
+        "(case-insensitive, a `models/` prefix allowed).",
+    }
 
 
 def model_schema(model: type[BaseModel]) -> Schema:

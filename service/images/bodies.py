@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.catalog import CATALOG, OutputKind
+from service.catalog import OutputKind
 from service.images.inputs import IMAGE_FIELDS, MAX_EDIT_IMAGES
 from service.images.protocol import ImageEditRequest, ImageGenerationRequest
 from service.openapi_bodies import (
@@ -21,6 +21,7 @@ from service.openapi_bodies import (
     MULTIPART,
     NON_BLANK,
     Schema,
+    catalog_models,
     form_fields,
     model_schema,
     refine,
@@ -32,7 +33,6 @@ __all__ = ["EDIT_BODY", "GENERATION_BODY", "SIZE_PATTERN"]
 # A side of ``WxH`` as ``service.images.sizes`` reads it: 1 to 5 digits, not all zeros.
 _SIDE = r"(?:[1-9][0-9]{0,4}|0[1-9][0-9]{0,3}|00[1-9][0-9]{0,2}|000[1-9][0-9]?|0000[1-9])"
 SIZE_PATTERN = rf"^\s*(?:[Aa][Uu][Tt][Oo]|{_SIDE}\s*[xX×]\s*{_SIDE})\s*$"
-_IMAGE_MODELS = [spec.name for spec in CATALOG if spec.output is OutputKind.IMAGES]
 # A 2x2 PNG: the example edit is one a tool can send as it is.
 _EXAMPLE_PNG = (
     "data:image/png;base64,"
@@ -45,11 +45,7 @@ def _fields(model: type[BaseModel]) -> Schema:
     schema = model_schema(model)
     fields = schema["properties"]
     fields["prompt"] = refine(fields["prompt"], pattern=NON_BLANK, description="Must not be blank.")
-    fields["model"] = refine(
-        fields["model"],
-        enum=_IMAGE_MODELS,
-        description="An image model of the catalog (case-insensitive, a `models/` prefix allowed).",
-    )
+    fields["model"] = refine(fields["model"], **catalog_models(OutputKind.IMAGES))
     fields["size"] = refine(
         fields["size"],
         pattern=SIZE_PATTERN,

@@ -20,11 +20,11 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from browser import Attachment
-from service.catalog import CATALOG, OutputKind, find_model
+from service.catalog import OutputKind, find_model
 from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
-from service.openapi_bodies import FILE, JSON, MULTIPART, NON_BLANK, Schema, request_body
+from service.openapi_bodies import FILE, JSON, MULTIPART, NON_BLANK, Schema, catalog_models, request_body
 from service.state import CallerDep, GatewayDep, lifespan_part
 from service.videos.jobs import VideoJobs
 from service.videos.store import VideoRecord
@@ -40,15 +40,9 @@ _FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 
 
 def _create_body() -> dict[str, Any]:
-    models = [spec.name for spec in CATALOG if spec.output is OutputKind.VIDEO]
     fields: dict[str, Schema] = {
         "prompt": {"type": "string", "pattern": NON_BLANK, "description": "Must not be blank."},
-        "model": {
-            "type": "string",
-            "enum": models,
-            "default": DEFAULT_MODEL,
-            "description": "A video model of the catalog (case-insensitive, a `models/` prefix allowed).",
-        },
+        "model": {"type": "string", "default": DEFAULT_MODEL, **catalog_models(OutputKind.VIDEO)},
         "seconds": {
             "type": "string",
             "enum": [SECONDS],
