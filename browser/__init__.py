@@ -4,11 +4,12 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
-from browser._driver import PageModel
 from browser._media import Media
+from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
-from browser._requests import Attachment, ModeFamily, Tool, TurnRequest
+from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
 from browser._settings import LaunchMode, PoolSettings
 from browser._turn import Turn
 from browser.errors import (
@@ -27,13 +28,14 @@ from browser.errors import (
     SelectorMissing,
     StepTimeout,
     TargetClosed,
+    ToolNotOffered,
     TransportError,
     UnavailableReason,
     UnknownAccount,
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot, VideoInfo
+from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
 
 __all__ = [
     "AccountInfo",
@@ -59,6 +61,7 @@ __all__ = [
     "NoCapacity",
     "NoEligibleAccount",
     "PageModel",
+    "PageOverrides",
     "PoolSettings",
     "Presence",
     "Presentation",
@@ -68,7 +71,10 @@ __all__ = [
     "SelectorMissing",
     "StepTimeout",
     "TargetClosed",
+    "ThinkingControl",
+    "ThinkingLevel",
     "Tool",
+    "ToolNotOffered",
     "TransportError",
     "Turn",
     "TurnRequest",
@@ -78,5 +84,7 @@ __all__ = [
     "UpstreamRejected",
     "UpstreamTimeout",
     "VideoInfo",
+    "clean_text",
     "diagnose",
+    "load_overrides",
 ]

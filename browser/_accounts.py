@@ -1,14 +1,16 @@
 """Accounts: what a caller adds (``AccountSpec``), what it sees (``AccountInfo``), and the runtime
 ``Account`` that owns one browser context, its warm page(s) and its state machine.
 
-States: starting → ready ⇄ busy; ready → cooling (per model family, until a time) → ready;
+States: starting → ready ⇄ busy; ready → cooling (per quota: a model family or a tool, until a
+time) → ready;
 any → signed_out | blocked (captcha, consent, 1060, terms pending, another account status) |
 failed (crash or launch error). Every one of the last three is re-checked (``start`` again) by the
 pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; a lost
 browser context is reported at once (``on_lost``) so that the pool rebuilds without waiting.
 
-On start the page's own ``otAQ7b`` answer decides status, tier, models and tools (``_status``);
-without it the page's URL, session markers and menus do, and ``reason`` says so.
+On start the page's own ``otAQ7b`` answer decides status, tier and models (``_status``), and the
+page's menus the tools and the thinking control; without the answer the page's URL, session
+markers and menus decide everything, and ``reason`` says so.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from playwright.async_api import BrowserContext, Page
 
 from browser import _cookies
 from browser._blank import BlankTabs
+from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
-from browser._driver import Capabilities, PageDriver, PageModel, PageState
+from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher, proxy_host
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool, TurnRequest
@@ -89,7 +92,8 @@ class AccountInfo:
     id: str
     name: str
     state: AccountState
-    cooling_until: dict[ModeFamily, float]
+    # Per quota (a model family's value, or a tool's: ``TurnRequest.quota``): when it is usable again.
+    cooling_until: dict[str, float]
     blocked_until: float | None
     tier: str
     modes: frozenset[ModeFamily]
@@ -107,6 +111,8 @@ class AccountInfo:
     cookies_saved_at: float | None = None  # UNIX time the context's cookies were last stored
     # UNIX time of the next re-check of a signed-out or failed account (None: none planned).
     recheck_at: float | None = None
+    # How the page sets a thinking level (``ThinkingControl``), as read from its picker.
+    thinking: str = ThinkingControl.NONE.value
 
 
 class Account:
@@ -134,7 +140,7 @@ class Account:
         self.status_code: int | None = None
         self.status_source = StatusSource.PAGE
         self.reason: str | None = None
-        self.cooling_until: dict[ModeFamily, float] = {}
+        self.cooling_until: dict[str, float] = {}
         self.blocked_until: float | None = None
         self.backoff = settings.block_backoff
         self.last_error: str | None = None
@@ -169,8 +175,8 @@ class Account:
 
     def _expire_cooling(self) -> None:
         now = time.time()
-        for family in [f for f, until in self.cooling_until.items() if until <= now]:
-            del self.cooling_until[family]
+        for quota in [q for q, until in self.cooling_until.items() if until <= now]:
+            del self.cooling_until[quota]
 
     def info(self) -> AccountInfo:
         state = self.state
@@ -196,10 +202,12 @@ class Account:
             recheck_at=self.recheck_at
             if self.health in (AccountState.FAILED, AccountState.SIGNED_OUT)
             else None,
+            thinking=self.capabilities.thinking.value,
         )
 
     def offers(self, request: TurnRequest) -> bool:
-        """Capability fit, whatever the current load or cooldown."""
+        """Capability fit, whatever the current load or cooldown: what the page offers decides, not
+        a paid or free label (research/fidelity.md D8)."""
         if request.account_id is not None and request.account_id != self.id:
             return False
         caps = self.capabilities
@@ -207,20 +215,25 @@ class Account:
             return False
         if request.tool is not None and request.tool not in caps.tools:
             return False
-        if request.paid_only and caps.tier != "paid":
-            return False
         return not ((request.gem or request.attachments) and caps.tier == "anon")
 
-    def cooling_for(self, family: ModeFamily) -> float | None:
+    def cooling_for(self, quota: str) -> float | None:
+        """When ``quota`` (``TurnRequest.quota``) is usable again, None when it is now."""
         self._expire_cooling()
-        return self.cooling_until.get(family)
+        return self.cooling_until.get(quota)
+
+    def correct_tools(self, offered: frozenset[Tool]) -> None:
+        """The tools menu lists other tools than read at start (``ToolNotOffered``): believe it."""
+        if offered != self.capabilities.tools:
+            log.info("account %s: tools menu now lists %s", self.id, sorted(t.value for t in offered))
+            self.capabilities = replace(self.capabilities, tools=offered)
 
     def has_free_tab(self) -> bool:
         return self.active < self._settings.tabs_per_account
 
-    def cool(self, family: ModeFamily, until: float) -> None:
-        self.cooling_until[family] = until
-        log.info("account %s cooling for %s until %.0f", self.id, family.value, until)
+    def cool(self, quota: str, until: float) -> None:
+        self.cooling_until[quota] = until
+        log.info("account %s cooling for %s until %.0f", self.id, quota, until)
 
     def block(self, reason: str) -> None:
         self.health = AccountState.BLOCKED

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from browser._driver import Capabilities
+from browser._capabilities import Capabilities
 from browser._requests import ModeFamily
 from browser._selectors import family_of_label, is_light_label
 from browser.errors import AccountUnavailable, ProtocolError, UnavailableReason, UpstreamRejected

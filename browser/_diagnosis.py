@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,15 +28,17 @@ from playwright.async_api import Locator, Page, Request, Response, async_playwri
 
 from browser import _selectors as S
 from browser._accounts import AccountSpec
+from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import account_id_for, for_site
-from browser._driver import Capabilities, PageDriver, PageModel, PageState
+from browser._driver import PageDriver, PageState
+from browser._evidence import RequestLog, bundle, page_outline, probe_exchange
 from browser._launcher import Launcher, proxy_settings
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool
 from browser._settings import PoolSettings
 from browser._status import StatusOutcome, StatusSource, StatusVerdict, StatusWatch, Verdict, judge
-from browser.errors import DriverError, StepTimeout
-from browser.protocol import ACCOUNT_STATUS_RPC
+from browser.errors import BrowserError, DriverError, StepTimeout
+from browser.protocol import ACCOUNT_STATUS_RPC, AccountStatusAnswer
 
 __all__ = ["Diagnosis", "ElementCheck", "Presence", "Presentation", "RpcCall", "diagnose"]
 
@@ -50,39 +52,39 @@ PAGE_TOKENS: dict[str, str] = {
     "qKIAYe": "upload Push-ID",
 }
 
-# Where each element of the table is met. Every ``Sel`` of ``_selectors`` is in exactly one phase
-# (a test keeps it so), so a selector added to the table is placed here or fails that test.
+# Where each element of the table is met, by table key. Every ``Sel`` of the table is in exactly one
+# phase (a test keeps it so), so a selector added to the table is placed here or fails that test.
 ON_LOAD = (
-    S.EDITOR,
-    S.MODE_PICKER,
-    S.MODE_PICKER_ARIA,
-    S.MODE_PICKER_TEXT,
-    S.TOOLS_OPENER,
-    S.UPLOAD_OPENER,
-    S.CHAT_CONTENT,
+    "editor",
+    "mode_picker",
+    "mode_picker_aria",
+    "mode_picker_text",
+    "tools_opener",
+    "upload_opener",
+    "chat_content",
 )
-MARKERS = (S.SIGNED_IN, S.SIGNED_OUT)  # one of the two is absent on any page: counted, never awaited
-IN_MODE_MENU = (S.MODE_ITEMS, S.OPEN_MENU, S.THINKING_LEVELS)
-IN_TOOLS_MENU = (S.TOOL_ITEMS, S.MORE_TOOLS)
-BEHIND_UPLOAD = (S.FILE_INPUT,)
-WITH_TEXT = (S.SEND,)
-IN_TURN: dict[S.Sel, str] = {
-    S.STOP: "shown only while an answer runs",
-    S.MODEL_RESPONSE: "shown only once a turn was sent",
-    S.ANSWER_MARKDOWN: "shown only once a turn was sent",
-    S.MESSAGE_ACTIONS: "shown only once an answer completed",
-    S.ERROR_MESSAGE: "shown only for a failed answer",
-    S.UPLOAD_CHIP: "shown only once a file was attached",
-    S.UPLOAD_BUSY: "shown only while a file uploads",
-    S.TOOL_CHIP: "shown only once a tool was chosen",
+MARKERS = ("signed_in", "signed_out")  # one of the two is absent on any page: counted, never awaited
+IN_MODE_MENU = ("mode_items", "mode_item_label", "mode_item_sublabel", "selected", "open_menu", "menu_items")
+IN_TOOLS_MENU = ("tool_items", "tool_icon", "more_tools")
+BEHIND_UPLOAD = ("file_input",)
+WITH_TEXT = ("send",)
+IN_TURN: dict[str, str] = {
+    "stop": "shown only while an answer runs",
+    "model_response": "shown only once a turn was sent",
+    "answer_markdown": "shown only once a turn was sent",
+    "message_actions": "shown only once an answer completed",
+    "response_error": "shown only for a failed answer",
+    "upload_chip": "shown only once a file was attached",
+    "upload_busy": "shown only while a file uploads",
+    "tool_chip": "shown only once a tool was chosen",
 }
 # What every turn needs (``PageDriver.insert_prompt``, ``send``, ``choose_mode``); the tools and upload
 # elements are needed when the account offers tools / takes files (a signed-in page).
-ALWAYS_NEEDED = (S.EDITOR, S.SEND, S.MODE_PICKER, S.MODE_ITEMS)
-NEEDED_FOR_TOOLS = (S.TOOLS_OPENER, S.TOOL_ITEMS)
-NEEDED_FOR_FILES = (S.UPLOAD_OPENER, S.FILE_INPUT)
-# ``current_mode_label`` reads the picker's aria-label (mid 2026) or its text (earlier): one suffices.
-ONE_OF_NEEDED = (S.MODE_PICKER_ARIA, S.MODE_PICKER_TEXT)
+ALWAYS_NEEDED = ("editor", "send", "mode_picker", "mode_items")
+NEEDED_FOR_TOOLS = ("tools_opener", "tool_items")
+NEEDED_FOR_FILES = ("upload_opener", "file_input")
+# ``current_mode_label`` reads the picker's aria-label (mid 2026 on) or its text (earlier): one suffices.
+ONE_OF_NEEDED = ("mode_picker_aria", "mode_picker_text")
 
 _MS = 1000.0
 _State = Literal["attached", "visible"]
@@ -112,6 +114,8 @@ class ElementCheck:
     candidates: int
     needed: bool
     note: str
+    key: str = ""  # the table key (what an override file names)
+    entry: str | None = None  # which entry matched first: "built-in N" or "override N"
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,13 @@ class Diagnosis:
     rpcs: tuple[RpcCall, ...]
     presentation: Presentation
     open_error: str | None = None  # the page did not settle; what the driver said
+    # How the picker sets thinking (``ThinkingControl``) and the UI generation that implies.
+    thinking: str = ThinkingControl.NONE.value
+    ui_generation: str = "unknown"
+    # The otAQ7b answer as decoded (None: none was read): status, models, flags, capacity.
+    account_status: AccountStatusAnswer | None = None
+    # ``doctor --record``: the evidence bundle (``browser._evidence``); None otherwise.
+    evidence: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -196,34 +207,55 @@ class Diagnosis:
         found: list[str] = []
         if not self.signed_in:
             what = "blocked" if self.verdict == Verdict.BLOCKED.value else "not signed in"
-            found.append(f"{what}: {self.reason or self.verdict}")
+            found.append(f"{what}: {self.reason or self.verdict}: {_FIX_SESSION}")
         if not any(call.rpc_id == ACCOUNT_STATUS_RPC for call in self.rpcs):
-            found.append(f"the page called no account-status RPC ({ACCOUNT_STATUS_RPC})")
+            found.append(
+                f"the page called no account-status RPC ({ACCOUNT_STATUS_RPC}): the gateway reads the "
+                f"models from the picker instead; {_FIX_REPORT}"
+            )
         if not set(S.SESSION_TOKEN_KEYS) & set(self.tokens):
-            found.append(f"no XSRF token on the page ({' or '.join(S.SESSION_TOKEN_KEYS)})")
+            found.append(
+                f"no XSRF token on the page ({' or '.join(S.SESSION_TOKEN_KEYS)}): side RPCs (chat "
+                f"deletion, full-size images, research and video polling) cannot be sent; {_FIX_REPORT}"
+            )
         if self.signed_in and not self.modes:
-            found.append("the page offers no mode")
+            found.append(f"the page offers no model the table recognises; {_FIX_LABELS}")
         for check in self.elements:
             if check.needed and check.presence is Presence.UNMATCHED:
-                found.append(f"no selector of the table matches the {check.name} ({check.note})")
+                found.append(
+                    f"no selector of the table matches the {check.name} ({check.note}): add one under "
+                    f"selectors.{check.key} in the page override file; {_FIX_REPORT}"
+                )
             elif check.needed and check.presence is Presence.NOT_CHECKED:
                 found.append(f"the {check.name} could not be checked ({check.note})")
-        by_name = {check.name: check for check in self.elements}
-        either = [by_name[sel.name] for sel in ONE_OF_NEEDED]
+        by_key = {check.key: check for check in self.elements}
+        either = [by_key[key] for key in ONE_OF_NEEDED]
         if self.signed_in and all(check.presence is Presence.UNMATCHED for check in either):
             names = " nor the ".join(check.name for check in either)
-            found.append(f"neither the {names} matches: the current mode cannot be read")
+            found.append(
+                f"neither the {names} matches: the current mode cannot be read; add a selector under "
+                f"selectors.mode_picker_aria or selectors.mode_picker_text in the page override file"
+            )
         found.extend(self.presentation.problems)
         return tuple(found)
 
     @property
     def warnings(self) -> tuple[str, ...]:
         """What looks unusual but does not stop the account from serving (no exit code 1)."""
-        return self.presentation.warnings
+        found = list(self.presentation.warnings)
+        if self.signed_in and self.thinking == ThinkingControl.NONE.value:
+            found.append(
+                "the picker shows no thinking control the table knows: reasoning_effort is ignored on "
+                f"this account; if the page has one, {_FIX_LABELS}"
+            )
+        if self.signed_in and not self.tools:
+            found.append(f"the tools menu lists no tool the table recognises; if it has some, {_FIX_LABELS}")
+        return tuple(found)
 
 
-async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
-    """Open the app page for ``spec`` in its own browser context and report what it offers.
+async def diagnose(settings: PoolSettings, spec: AccountSpec, *, record: bool = False) -> Diagnosis:
+    """Open the app page for ``spec`` in its own browser context and report what it offers; with
+    ``record``, also collect an evidence bundle (one probe prompt is sent in a new chat, deleted after).
 
     Raises ``CookieFormatError`` / ``InvalidProxy`` for a bad spec, ``LaunchFailed`` when no browser
     starts, ``StepTimeout`` when the whole examination outlasts its bound, other ``BrowserError``s
@@ -234,6 +266,8 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
     account_id = account_id_for(spec.name, cookies)
     # Each bounded step at its bound, so the doctor always ends; the presentation read is one UI step.
     budget = 2 * settings.launch_timeout + 2 * settings.navigation_timeout + 17 * settings.ui_timeout
+    if record:
+        budget += settings.navigation_timeout + settings.first_frame_timeout + 8 * settings.ui_timeout
     try:
         async with asyncio.timeout(budget), async_playwright() as playwright:
             launcher = Launcher(settings, playwright)
@@ -244,7 +278,7 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
                         await context.add_cookies(for_site(cookies, settings.base_url))
                     with map_playwright_errors("new tab"):
                         page = context.pages[0] if context.pages else await context.new_page()
-                    return await _examine(page, settings, account_id)
+                    return await _examine(page, settings, account_id, record=record)
                 finally:
                     with contextlib.suppress(Exception):
                         await context.close()
@@ -254,8 +288,9 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec) -> Diagnosis:
         raise StepTimeout(f"the diagnosis took longer than {budget:.0f}s", step="diagnose") from None
 
 
-async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagnosis:
+async def _examine(page: Page, settings: PoolSettings, account_id: str, *, record: bool) -> Diagnosis:
     rpcs = _RpcLog(page)
+    requests = RequestLog(page)
     driver = PageDriver(page, settings)
     page_state: PageState | None = None
     open_error: str | None = None
@@ -272,6 +307,11 @@ async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagn
     presentation = await _presentation(page, settings)
     tokens = () if left else await _tokens(page, settings)
     elements = await _Probe(page, driver, settings).run(page_state, verdict, left)
+    thinking = verdict.capabilities.thinking
+    evidence = None
+    if record:
+        ready = verdict.verdict is Verdict.READY
+        evidence = await _evidence(driver, settings, outcome, requests, signed_in=ready)
     return Diagnosis(
         account_id=account_id,
         signed_in=verdict.verdict is Verdict.READY,
@@ -289,7 +329,54 @@ async def _examine(page: Page, settings: PoolSettings, account_id: str) -> Diagn
         rpcs=rpcs.calls(),
         presentation=presentation,
         open_error=open_error,
+        thinking=thinking.value,
+        ui_generation=UI_GENERATIONS[thinking],
+        account_status=outcome.answer if outcome is not None else None,
+        evidence=evidence,
     )
+
+
+_FIX_SESSION = "add a fresh cookie for it (admin API or `accounts add`), or sign it in again"
+_FIX_REPORT = "record `doctor --record FILE` and attach the file to a bug report"
+_FIX_LABELS = (
+    f"add its labels under labels.* in the page override file (browser.page_overrides_file) and {_FIX_REPORT}"
+)
+
+
+# The UI generation a thinking control belongs to (research/fidelity.md C8, §4).
+UI_GENERATIONS: dict[ThinkingControl, str] = {
+    ThinkingControl.LEVELS: "oct2026",
+    ThinkingControl.SUBMENU: "mid2026",
+    ThinkingControl.TOGGLE: "mid2026",
+    ThinkingControl.MODEL: "early2026",
+    ThinkingControl.NONE: "unknown",
+}
+
+
+async def _evidence(
+    driver: PageDriver,
+    settings: PoolSettings,
+    outcome: StatusOutcome | None,
+    requests: RequestLog,
+    *,
+    signed_in: bool,
+) -> dict[str, Any]:
+    """The bundle (``browser._evidence``): outlines, the otAQ7b payload, one probe exchange."""
+    parts: dict[str, Any] = {"page": {"path": urlsplit(driver.page.url).path}}
+    if signed_in:
+        parts["dom"] = await page_outline(driver)
+        try:
+            await driver.open("/app")
+            parts["stream_generate"] = await probe_exchange(driver, settings.first_frame_timeout)
+        except BrowserError as exc:
+            parts["stream_generate"] = {"error": f"{type(exc).__name__}: {exc}"}
+    parts["account_status"] = {
+        "payload": outcome.payload if outcome is not None else None,
+        "missing": outcome.missing if outcome is not None else "not awaited",
+        "rejection": outcome.rejection if outcome is not None else None,
+    }
+    parts["requests"] = await requests.entries()
+    return bundle(**parts)
 
 
 async def _verdict(
@@ -373,16 +460,21 @@ class _Probe:
     def __init__(self, page: Page, driver: PageDriver, settings: PoolSettings) -> None:
         self._page = page
         self._driver = driver
+        self._table = driver.sel
         self._ui = settings.ui_timeout
-        self._found: dict[S.Sel, ElementCheck] = {}
+        self._found: dict[str, ElementCheck] = {}
+
+    def _sel(self, key: str) -> S.Sel:
+        sel: S.Sel = getattr(self._table, key)
+        return sel
 
     async def run(
         self, page_state: PageState | None, verdict: StatusVerdict, left: bool
     ) -> tuple[ElementCheck, ...]:
-        needed: set[S.Sel] = set()
+        needed: set[str] = set()
         if left:
             why = f"the page is a {page_state.value if page_state else 'wall'} page, not the app"
-            self._skip(_all_selectors(), why)
+            self._skip([sel.key for sel in self._table.selectors()], why)
         else:
             signed_in = verdict.verdict is Verdict.READY
             if signed_in:
@@ -399,46 +491,44 @@ class _Probe:
                 self._skip(
                     [*IN_MODE_MENU, *IN_TOOLS_MENU, *BEHIND_UPLOAD, *WITH_TEXT], "the page is not signed in"
                 )
-        for sel, why in IN_TURN.items():
-            self._skip([sel], f"{why}: the doctor sends nothing")
-        return tuple(self._with_need(self._found[sel], sel in needed) for sel in _all_selectors())
+        for key, why in IN_TURN.items():
+            self._skip([key], f"{why}: the doctor sends nothing")
+        return tuple(
+            self._with_need(self._found[sel.key], sel.key in needed) for sel in self._table.selectors()
+        )
 
     # -- phases --
 
     async def _on_load(self) -> None:
-        checks = await asyncio.gather(*(self._look(sel, "on the loaded page") for sel in ON_LOAD))
-        markers = await asyncio.gather(*(self._look(sel, "on the loaded page", wait=0) for sel in MARKERS))
+        checks = await asyncio.gather(*(self._look(key, "on the loaded page") for key in ON_LOAD))
+        markers = await asyncio.gather(*(self._look(key, "on the loaded page", wait=0) for key in MARKERS))
         self._found.update(zip((*ON_LOAD, *MARKERS), (*checks, *markers), strict=True))
 
     async def _mode_menu(self) -> None:
-        if not await self._open(S.MODE_PICKER, IN_MODE_MENU, S.MODE_ITEMS):
+        if not await self._open("mode_picker", IN_MODE_MENU):
             return
-        await self._record(S.MODE_ITEMS, "in the open mode menu")
-        await self._record(S.OPEN_MENU, "while a menu is open", wait=0)
-        trigger = await self._submenu_trigger()
-        if trigger is None:
-            self._skip([S.THINKING_LEVELS], "no mode item opens a sub-menu in this UI generation")
-        else:
-            with map_playwright_errors("open the thinking sub-menu"):
-                await trigger.click(timeout=self._ui * _MS)
-            await self._record(S.THINKING_LEVELS, "in the thinking sub-menu")
+        await self._record("mode_items", "in the open mode menu")
+        for key in ("mode_item_label", "mode_item_sublabel", "selected", "menu_items"):
+            await self._record(key, "in the open mode menu", wait=0)
+        await self._record("open_menu", "while a menu is open", wait=0)
         await self._close_menus()
 
     async def _tools_menu(self) -> None:
-        if not await self._open(S.TOOLS_OPENER, IN_TOOLS_MENU, S.TOOL_ITEMS):
+        if not await self._open("tools_opener", IN_TOOLS_MENU):
             return
-        await self._record(S.MORE_TOOLS, "in the open tools menu", wait=0)
-        await self._record(S.TOOL_ITEMS, "in the open tools menu")
+        await self._record("tool_items", "in the open tools menu")
+        await self._record("tool_icon", "in the open tools menu", wait=0)
+        await self._record("more_tools", "in the open tools menu", wait=0)
         await self._close_menus()
 
     async def _upload_menu(self) -> None:
-        if not await self._open(S.UPLOAD_OPENER, BEHIND_UPLOAD, S.FILE_INPUT):
+        if not await self._open("upload_opener", BEHIND_UPLOAD):
             return
-        await self._record(S.FILE_INPUT, "behind the upload button", state="attached")
+        await self._record("file_input", "behind the upload button", state="attached")
         await self._close_menus()
 
     async def _typed(self) -> None:
-        if self._found[S.EDITOR].presence is not Presence.MATCHED:
+        if self._found["editor"].presence is not Presence.MATCHED:
             self._skip(WITH_TEXT, "nothing can be typed: no editor matched")
             return
         try:
@@ -448,7 +538,7 @@ class _Probe:
             self._skip(WITH_TEXT, f"the editor matched but took no text ({exc})")
             return
         try:
-            await self._record(S.SEND, "with text typed into the editor (not sent)")
+            await self._record("send", "with text typed into the editor (not sent)")
         finally:
             with map_playwright_errors("clear the editor"):
                 await self._page.keyboard.press("Control+A")
@@ -456,58 +546,51 @@ class _Probe:
 
     # -- helpers --
 
-    async def _open(self, opener: S.Sel, inside: Iterable[S.Sel], first: S.Sel) -> bool:
-        """Click ``opener`` and wait for ``first`` inside; False (the elements inside skipped) when
-        the opener did not match."""
+    async def _open(self, opener: str, inside: Iterable[str]) -> bool:
+        """Click ``opener``; False (the elements inside skipped) when it did not match."""
+        sel = self._sel(opener)
         if self._found[opener].presence is not Presence.MATCHED:
-            self._skip(inside, f"its opener, the {opener.name}, did not match")
+            self._skip(inside, f"its opener, the {sel.name}, did not match")
             return False
         try:
             await self._close_menus()
-            with map_playwright_errors(f"open the {opener.name}"):
-                await self._page.locator(opener.css).first.click(timeout=self._ui * _MS)
+            with map_playwright_errors(f"open the {sel.name}"):
+                await self._page.locator(sel.css).filter(visible=True).last.click(timeout=self._ui * _MS)
         except DriverError as exc:
-            self._skip(inside, f"the {opener.name} matched but could not be clicked ({exc})")
+            self._skip(inside, f"the {sel.name} matched but could not be clicked ({exc})")
             return False
         return True
 
     async def _record(
-        self, sel: S.Sel, where: str, *, wait: float | None = None, state: _State = "visible"
+        self, key: str, where: str, *, wait: float | None = None, state: _State = "visible"
     ) -> None:
-        self._found[sel] = await self._look(sel, where, wait=wait, state=state)
+        self._found[key] = await self._look(key, where, wait=wait, state=state)
 
     async def _look(
-        self, sel: S.Sel, where: str, *, wait: float | None = None, state: _State = "attached"
+        self, key: str, where: str, *, wait: float | None = None, state: _State = "attached"
     ) -> ElementCheck:
         """Wait (bounded) for any candidate, then try each candidate on its own."""
+        sel = self._sel(key)
         wait = self._ui if wait is None else wait
         if wait > 0:
             with contextlib.suppress(StepTimeout), map_playwright_errors(f"look for the {sel.name}"):
                 await self._page.locator(sel.css).first.wait_for(state=state, timeout=wait * _MS)
-        matched: list[str] = []
+        matched: list[int] = []
         with map_playwright_errors(f"look for the {sel.name}"):
-            for candidate in sel.fallbacks:
+            for index, candidate in enumerate(sel.fallbacks):
                 if await self._count(self._page.locator(candidate)):
-                    matched.append(candidate)
-        presence = Presence.MATCHED if matched else Presence.UNMATCHED
+                    matched.append(index)
         return ElementCheck(
-            sel.name,
-            presence,
-            matched[0] if matched else None,
-            tuple(matched),
-            len(sel.fallbacks),
-            False,
-            where,
+            name=sel.name,
+            presence=Presence.MATCHED if matched else Presence.UNMATCHED,
+            selector=sel.fallbacks[matched[0]] if matched else None,
+            matched=tuple(sel.fallbacks[index] for index in matched),
+            candidates=len(sel.fallbacks),
+            needed=False,
+            note=where,
+            key=key,
+            entry=sel.origin(matched[0]) if matched else None,
         )
-
-    async def _submenu_trigger(self) -> Locator | None:
-        items = self._page.locator(S.MODE_ITEMS.css)
-        with map_playwright_errors("look for a sub-menu"):
-            for index in range(await self._count(items)):
-                item = items.nth(index)
-                if await item.get_attribute("aria-haspopup", timeout=self._ui * _MS) == "menu":
-                    return item
-        return None
 
     async def _count(self, locator: Locator) -> int:
         async with asyncio.timeout(self._ui):
@@ -517,26 +600,21 @@ class _Probe:
         """Escape closes the page's menus, as the driver closes them."""
         with map_playwright_errors("close menus"):
             for _ in range(_ESCAPES):
-                if not await self._count(self._page.locator(S.OPEN_MENU.css)):
+                if not await self._count(self._page.locator(self._table.open_menu.css)):
                     return
                 await self._page.keyboard.press("Escape")
 
-    def _skip(self, sels: Iterable[S.Sel], why: str) -> None:
-        for sel in sels:
+    def _skip(self, keys: Iterable[str], why: str) -> None:
+        for key in keys:
+            sel = self._sel(key)
             self._found.setdefault(
-                sel, ElementCheck(sel.name, Presence.NOT_CHECKED, None, (), len(sel.fallbacks), False, why)
+                key,
+                ElementCheck(sel.name, Presence.NOT_CHECKED, None, (), len(sel.fallbacks), False, why, key),
             )
 
     @staticmethod
     def _with_need(check: ElementCheck, needed: bool) -> ElementCheck:
-        return ElementCheck(
-            check.name, check.presence, check.selector, check.matched, check.candidates, needed, check.note
-        )
-
-
-def _all_selectors() -> list[S.Sel]:
-    """The selector table, in its own order."""
-    return [value for value in vars(S).values() if isinstance(value, S.Sel)]
+        return replace(check, needed=needed)
 
 
 # Runs in the page: which of ``keys`` hold a non-empty string (only the names come back).

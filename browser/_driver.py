@@ -8,16 +8,19 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from playwright.async_api import FilePayload, Locator, Page
 
 from browser import _selectors as S
+from browser._capabilities import Capabilities, PageModel, ThinkingControl
+from browser._picker import Picker
 from browser._playwright_errors import map_playwright_errors
-from browser._requests import Attachment, ModeFamily, Tool
+from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool
 from browser._settings import PoolSettings
+from browser._steps import MS, Steps
+from browser._toolbox import Toolbox
 from browser.errors import DriverError, NavigationFailed, SelectorMissing, StepTimeout
 
 
@@ -31,28 +34,6 @@ class PageState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class PageModel:
-    """One model the account's picker offers: its wire ``hex`` (None when the page did not say),
-    its ``label``, the ``family`` it counts for (None for one outside every family, e.g. Flash-Lite)
-    and its thinking level when the account-status answer gives one."""
-
-    hex: str | None
-    label: str
-    family: ModeFamily | None
-    thinking_level: int | None = None
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What the page offers: read from the account-status answer, else from its picker and menus."""
-
-    tier: str  # paid | free | anon
-    modes: frozenset[ModeFamily] = field(default_factory=frozenset)
-    tools: frozenset[Tool] = field(default_factory=frozenset)
-    models: tuple[PageModel, ...] = ()
-
-
-@dataclass(frozen=True)
 class DomAnswer:
     """The last answer as the DOM shows it (the capture's fallback)."""
 
@@ -61,17 +42,20 @@ class DomAnswer:
     error_code: int | None
 
 
-_MS = 1000.0
-
 log = logging.getLogger(__name__)
 
 
 class PageDriver:
-    """UI steps on one page; ``settings`` supplies the base URL and the step timeouts."""
+    """UI steps on one page; ``settings`` supplies the base URL, the step timeouts and the
+    selector table (``PoolSettings.selector_table``)."""
 
     def __init__(self, page: Page, settings: PoolSettings) -> None:
         self.page = page
         self._settings = settings
+        self.steps = Steps(page, settings)
+        self.sel = self.steps.sel
+        self.picker = Picker(self.steps)
+        self.toolbox = Toolbox(self.steps)
 
     # -- navigation and page state --
 
@@ -80,12 +64,12 @@ class PageDriver:
         return f"{self._settings.base_url}{path}{separator}hl={self._settings.language}"
 
     async def open(self, path: str = "/app") -> PageState:
-        """Go to ``path`` (``/app``, ``/app/<cid>``, ``/gem/<slug>``) and say what the page is."""
+        """Go to ``path`` (``/app``, ``/app/<hex>``, ``/gem/<slug>``) and say what the page is."""
         with map_playwright_errors(f"open {path}", navigation=True):
             await self.page.goto(
                 self.url_for(path),
                 wait_until="domcontentloaded",
-                timeout=self._settings.navigation_timeout * _MS,
+                timeout=self._settings.navigation_timeout * MS,
             )
         return await self.detect()
 
@@ -102,10 +86,9 @@ class PageDriver:
         try:
             verdict = await self._session_verdict()
             with map_playwright_errors("wait for the page"):
-                async with asyncio.timeout(self._settings.ui_timeout):
-                    missing = await self.page.evaluate(
-                        _CHROME_TEXT, [S.CHAT_MISSING_TEXT, S.CHAT_CONTENT.css]
-                    )
+                missing = await self.steps.evaluate(
+                    _CHROME_TEXT, [S.CHAT_MISSING_TEXT, self.sel.chat_content.css]
+                )
         except DriverError:
             # A redirect to a wall may land while we wait (it destroys the page's context).
             state = self._state_from_url(self.page.url)
@@ -118,26 +101,25 @@ class PageDriver:
 
     async def _session_verdict(self) -> PageState:
         args = [
-            S.EDITOR.css,
-            S.SIGNED_OUT.css,
-            S.SIGNED_IN.css,
+            self.sel.editor.css,
+            self.sel.signed_out.css,
+            self.sel.signed_in.css,
             list(S.SESSION_TOKEN_KEYS),
-            S.CHAT_CONTENT.css,
+            self.sel.chat_content.css,
         ]
         try:
             with map_playwright_errors("wait for the page"):
                 handle = await self.page.wait_for_function(
                     _SESSION_VERDICT,
                     arg=[*args, False],
-                    timeout=self._settings.navigation_timeout * _MS,
+                    timeout=self._settings.navigation_timeout * MS,
                     polling=100,
                 )
                 return PageState(await handle.json_value())
         except StepTimeout:
             # Nothing settled: an editor without any sign of a session is not signed in.
             with map_playwright_errors("wait for the page"):
-                async with asyncio.timeout(self._settings.ui_timeout):
-                    verdict = await self.page.evaluate(_SESSION_VERDICT, [*args, True])
+                verdict = await self.steps.evaluate(_SESSION_VERDICT, [*args, True])
             if not verdict:
                 raise
             return PageState(verdict)
@@ -147,7 +129,7 @@ class PageDriver:
         after a navigation evaluates it (~330 KB of script, ~50 ms here); a tab loaded while idle
         should not leave that to the next turn's first step."""
         with map_playwright_errors("warm the page"):
-            await self._count(self.page.locator(S.EDITOR.css))
+            await self.steps.count(self.page.locator(self.sel.editor.css))
 
     def left_the_app(self) -> bool:
         """True when the page was sent away from the app (sign-in, captcha or consent page)."""
@@ -164,146 +146,34 @@ class PageDriver:
             return PageState.SIGNED_OUT
         return None
 
+    async def offer(self) -> tuple[tuple[PageModel, ...], ThinkingControl, frozenset[Tool]]:
+        """What the page's menus offer: the picker's models and thinking control, the tools."""
+        models, control = await self.picker.offer()
+        tools = await self.toolbox.offered()
+        return models, control, tools
+
     async def capabilities(self, state: PageState) -> Capabilities:
-        """Tier, modes and tools as the page offers them (menus opened, read, closed)."""
+        """Modes, tools and thinking control from the page's menus alone (no account-status answer:
+        the page shows no reliable plan label, so the tier is unknown)."""
         if state is not PageState.READY:
             return Capabilities(tier="anon")
-        with map_playwright_errors("read capabilities"):
-            mode_items = await self._mode_items()
-            tool_labels = await self._tool_labels()
-        models = tuple(PageModel(hex_id, label, S.family_of_label(label)) for hex_id, label in mode_items)
+        models, control, tools = await self.offer()
         modes = frozenset(model.family for model in models if model.family)
-        tools = frozenset(tool for tool in map(S.tool_of_label, tool_labels) if tool)
-        tier = "paid" if ModeFamily.PRO in modes or tools else "free"
-        return Capabilities(tier=tier, modes=modes, tools=tools, models=models)
+        return Capabilities(tier="unknown", modes=modes, tools=tools, models=models, thinking=control)
 
-    # -- modes --
+    # -- modes, tools --
 
     async def current_mode_label(self) -> str:
-        """The picker's mode as it reads now (mid-2026 in its aria-label, earlier in its text)."""
-        with map_playwright_errors("read mode"):
-            aria = self.page.locator(S.MODE_PICKER_ARIA.css).first
-            if await self._count(aria):
-                label = await aria.get_attribute("aria-label", timeout=self._ui_ms) or ""
-                if S.MODE_PICKER_CURRENT_WORD in label:
-                    return label.split(S.MODE_PICKER_CURRENT_WORD, 1)[1].strip(" ,")
-            text = self.page.locator(S.MODE_PICKER_TEXT.css).first
-            if await self._count(text):
-                return (await text.inner_text(timeout=self._ui_ms)).strip()
-            return ""
+        return await self.picker.current_label()
 
-    async def choose_mode(self, family: ModeFamily) -> None:
-        """Switch the picker to ``family`` by label (hashes vary by account), then verify."""
-        if S.family_of_label(await self.current_mode_label()) is family:
-            return
-        with map_playwright_errors("choose mode"):
-            items = await self._open_mode_menu()
-            target = await self._find_labelled(items, lambda label: S.family_of_label(label) is family)
-            if target is None:
-                await self._close_menus()
-                raise SelectorMissing(f"mode:{family.value}", step="choose mode")
-            has_submenu = await target.get_attribute("aria-haspopup", timeout=self._ui_ms) == "menu"
-            await target.click(timeout=self._ui_ms)
-            if has_submenu:
-                await self._pick_thinking_level()
-            await self._close_menus()
-        if S.family_of_label(await self.current_mode_label()) is not family:
-            raise StepTimeout(f"the picker did not switch to {family.value}", step="choose mode")
-
-    async def _pick_thinking_level(self) -> None:
-        levels = self.page.locator(S.THINKING_LEVELS.css)
-        await self._wait_visible(levels.first, S.THINKING_LEVELS, "choose mode")
-        for index in range(await self._count(levels)):
-            item = levels.nth(index)
-            if S.EXTENDED_THINKING_TEXT not in (await item.inner_text(timeout=self._ui_ms)).lower():
-                await item.click(timeout=self._ui_ms)
-                return
-        await levels.first.click(timeout=self._ui_ms)
-
-    async def _open_mode_menu(self) -> Locator:
-        await self._close_menus()
-        await self._click(S.MODE_PICKER, "open mode picker")
-        items = self.page.locator(S.MODE_ITEMS.css)
-        await self._wait_visible(items.first, S.MODE_ITEMS, "open mode picker")
-        return items
-
-    async def _mode_items(self) -> list[tuple[str | None, str]]:
-        """(hex, label) of each top-level picker item; the hex when the item carries one."""
-        items = await self._open_mode_menu()
-        found: list[tuple[str | None, str]] = []
-        for index in range(await self._count(items)):
-            item = items.nth(index)
-            hex_id = await item.get_attribute(S.MODE_ID_ATTRIBUTE, timeout=self._ui_ms)
-            found.append((hex_id or None, await self._item_label(item)))
-        await self._close_menus()
-        return found
-
-    async def _item_label(self, item: Locator) -> str:
-        for inner in S.MODE_ITEM_LABEL:
-            part = item.locator(inner).first
-            if await self._count(part):
-                return (await part.inner_text(timeout=self._ui_ms)).strip()
-        lines = (await item.inner_text(timeout=self._ui_ms)).strip().splitlines()
-        return lines[0] if lines else ""
-
-    # -- tools and gems --
+    async def choose_mode(
+        self, family: ModeFamily, level: ThinkingLevel | None = None, caps: Capabilities | None = None
+    ) -> None:
+        """Switch the picker to ``family`` (at thinking ``level`` where the page sets one), then verify."""
+        await self.picker.choose(family, level, caps or Capabilities(tier="unknown"))
 
     async def choose_tool(self, tool: Tool) -> None:
-        """Select ``tool`` in the toolbox drawer (looking behind "More tools"), then check its chip."""
-        with map_playwright_errors("choose tool"):
-            item = await self._find_tool(tool)
-            if item is None:
-                await self._close_menus()
-                raise SelectorMissing(f"tool:{tool.value}", step="choose tool")
-            if await item.get_attribute("aria-checked", timeout=self._ui_ms) != "true":
-                await item.click(timeout=self._ui_ms)
-            await self._close_menus()
-            await self._wait_visible(self.page.locator(S.TOOL_CHIP.css).first, S.TOOL_CHIP, "choose tool")
-
-    async def _find_tool(self, tool: Tool) -> Locator | None:
-        items = await self._open_tools_menu()
-        if items is None:
-            return None
-        found = await self._find_labelled(items, lambda label: S.tool_of_label(label) is tool)
-        if found is None and await self._expand_more_tools():
-            found = await self._find_labelled(items, lambda label: S.tool_of_label(label) is tool)
-        return found
-
-    async def _open_tools_menu(self) -> Locator | None:
-        await self._close_menus()
-        opener = self.page.locator(S.TOOLS_OPENER.css).first
-        if not await self._count(opener):
-            return None
-        await opener.click(timeout=self._ui_ms)
-        items = self.page.locator(S.TOOL_ITEMS.css)
-        try:
-            with map_playwright_errors("open tools menu"):
-                await items.first.wait_for(state="visible", timeout=self._ui_ms / 2)
-        except StepTimeout:
-            # A menu may show no promoted tool at all, only "More tools" (or no tools: free tier).
-            return items if await self._count(self.page.locator(S.MORE_TOOLS.css)) else None
-        return items
-
-    async def _expand_more_tools(self) -> bool:
-        more = self.page.locator(S.MORE_TOOLS.css).first
-        if not await self._count(more):
-            return False
-        await more.click(timeout=self._ui_ms)
-        await asyncio.sleep(0.1)  # the hidden items replace the button in the same frame
-        return True
-
-    async def _tool_labels(self) -> list[str]:
-        items = await self._open_tools_menu()
-        if items is None:
-            await self._close_menus()
-            return []
-        await self._expand_more_tools()
-        labels = [
-            (await items.nth(i).inner_text(timeout=self._ui_ms)).strip()
-            for i in range(await self._count(items))
-        ]
-        await self._close_menus()
-        return labels
+        await self.toolbox.choose(tool)
 
     # -- composer --
 
@@ -311,21 +181,22 @@ class PageDriver:
         """Choose the files through the menu's transient input, then wait until every upload finished."""
         if not attachments:
             return
+        steps, sel = self.steps, self.sel
         with map_playwright_errors("attach files"):
-            before = await self._count(self.page.locator(S.UPLOAD_CHIP.css))
-            await self._close_menus()
-            await self._click(S.UPLOAD_OPENER, "attach files")
-            file_input = self.page.locator(S.FILE_INPUT.css).first
+            before = await steps.count(self.page.locator(sel.upload_chip.css))
+            await steps.close_menus()
+            await steps.click(sel.upload_opener, "attach files")
+            file_input = self.page.locator(sel.file_input.css).first
             try:
                 with map_playwright_errors("attach files"):
-                    await file_input.wait_for(state="attached", timeout=self._ui_ms)
+                    await file_input.wait_for(state="attached", timeout=steps.ui_ms)
             except StepTimeout:
-                raise SelectorMissing(S.FILE_INPUT.name, step="attach files") from None
+                raise SelectorMissing(sel.file_input.name, step="attach files") from None
             payloads: list[FilePayload] = [
                 {"name": item.name, "mimeType": item.mime, "buffer": item.data} for item in attachments
             ]
-            await file_input.set_input_files(payloads, timeout=self._ui_ms)
-            await self._close_menus()
+            await file_input.set_input_files(payloads, timeout=steps.ui_ms)
+            await steps.close_menus()
         await self.wait_uploads(before + len(attachments))
 
     async def wait_uploads(self, expected: int) -> None:
@@ -335,8 +206,8 @@ class PageDriver:
                 """([chip, busy, expected]) =>
                     document.querySelectorAll(chip).length >= expected &&
                     document.querySelectorAll(busy).length === 0""",
-                arg=[S.UPLOAD_CHIP.css, S.UPLOAD_BUSY.css, expected],
-                timeout=self._settings.upload_timeout * _MS,
+                arg=[self.sel.upload_chip.css, self.sel.upload_busy.css, expected],
+                timeout=self._settings.upload_timeout * MS,
                 polling=100,
             )
 
@@ -351,15 +222,16 @@ class PageDriver:
 
         Focus rather than a click: the editor is empty, so the caret lands in the same place, and
         a click's actionability checks cost several round trips and animation frames."""
+        steps = self.steps
         with map_playwright_errors("insert prompt"):
-            editor = self.page.locator(S.EDITOR.css).first
-            await self._wait_visible(editor, S.EDITOR, "insert prompt")
-            await editor.focus(timeout=self._ui_ms)
+            editor = steps.visible(self.sel.editor)
+            await steps.wait_visible(editor, self.sel.editor, "insert prompt")
+            await editor.focus(timeout=steps.ui_ms)
             if "\n" not in prompt:
                 if prompt:
                     await self.page.keyboard.insert_text(prompt)
                 return
-            if await editor.evaluate(_PASTE_SCRIPT, [prompt, self._ui_ms], timeout=self._ui_ms):
+            if await editor.evaluate(_PASTE_SCRIPT, [prompt, steps.ui_ms], timeout=steps.ui_ms):
                 return
             log.info("the editor did not take a pasted prompt whole; typing it line by line")
             await self.page.keyboard.press("Control+A")
@@ -372,30 +244,42 @@ class PageDriver:
 
     async def response_count(self) -> int:
         with map_playwright_errors("count answers"):
-            return await self._count(self.page.locator(S.MODEL_RESPONSE.css))
+            return await self.steps.count(self.page.locator(self.sel.model_response.css))
 
     async def send(self, sent: asyncio.Event | None = None) -> None:
-        """Click send and confirm it happened (request seen, or a new answer); retry once with Enter."""
+        """Click send and confirm it happened (request seen, or a new answer); retry once with Enter.
+
+        The visible send button is taken: the page may keep a hidden one earlier in the document or
+        replace it while the prompt is typed (fidelity.md B7)."""
+        steps = self.steps
         with map_playwright_errors("send"):
-            button = self.page.locator(S.SEND.css).first
+            button = steps.visible(self.sel.send)
             baseline, _ = await asyncio.gather(self.response_count(), self._wait_sendable(button))
             # Visible and enabled were just checked; skipping Playwright's own checks (stability
             # over two animation frames, hit target) saves ~20 ms. Should something cover the
             # button, the click is not confirmed and Enter below sends instead.
-            await button.click(force=True, timeout=self._ui_ms)
+            await button.click(force=True, timeout=steps.ui_ms)
         if await self._confirm_sent(baseline, sent):
             return
         with map_playwright_errors("send (retry)"):
-            await self.page.locator(S.EDITOR.css).first.press("Enter", timeout=self._ui_ms)
+            await steps.visible(self.sel.editor).press("Enter", timeout=steps.ui_ms)
         if not await self._confirm_sent(baseline, sent):
             raise StepTimeout("the prompt was not sent", step="send")
 
     async def _wait_sendable(self, button: Locator) -> None:
-        await self._wait_visible(button, S.SEND, "send")
-        await self.page.wait_for_function(  # disabled while uploads run
-            "sel => !document.querySelector(sel)?.matches('[aria-disabled=\"true\"]')",
-            arg=S.SEND.css,
-            timeout=self._settings.upload_timeout * _MS,
+        await self.steps.wait_visible(button, self.sel.send, "send")
+        # Disabled while uploads run (B8); the attribute sits on the button or on its wrapper.
+        await button.evaluate(
+            """async (button, ms) => {
+                const deadline = performance.now() + ms;
+                const disabled = () => button.closest('[aria-disabled="true"]') !== null || button.disabled;
+                while (disabled()) {
+                    if (performance.now() > deadline) return;
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+            }""",
+            self._settings.upload_timeout * MS,
+            timeout=self._settings.upload_timeout * MS + self.steps.ui_ms,
         )
 
     async def _confirm_sent(self, baseline: int, sent: asyncio.Event | None) -> bool:
@@ -415,70 +299,35 @@ class PageDriver:
 
     async def stop(self) -> bool:
         """Click Stop if an answer is running; True when it was clicked."""
+        steps = self.steps
         with map_playwright_errors("stop"):
-            button = self.page.locator(S.STOP.css).first
-            if not await self._count(button):
+            buttons = self.page.locator(self.sel.stop.css).filter(visible=True)
+            if not await steps.count(buttons):
                 return False
-            await button.click(timeout=self._settings.stop_timeout * _MS)
+            await buttons.last.click(timeout=self._settings.stop_timeout * MS)
             return True
 
     async def read_answer(self) -> DomAnswer:
-        """The last turn's text and state; the capture's last-resort reader."""
+        """The last turn's text and state; the capture's last-resort reader. A failed turn shows a
+        ``response-error`` (B14); its code is not in the page (0), unless the element carries one."""
+        steps, sel = self.steps, self.sel
         with map_playwright_errors("read answer"):
-            responses = self.page.locator(S.MODEL_RESPONSE.css)
-            count = await self._count(responses)
+            responses = self.page.locator(sel.model_response.css)
+            count = await steps.count(responses)
             if not count:
                 return DomAnswer(text="", done=False, error_code=None)
             last = responses.nth(count - 1)
-            error = last.locator(S.ERROR_MESSAGE.css).first
+            error = last.locator(sel.response_error.css).first
             code: int | None = None
-            if await self._count(error):
-                raw = await error.get_attribute("data-error-code", timeout=self._ui_ms)
+            if await steps.count(error):
+                raw = await error.get_attribute("data-error-code", timeout=steps.ui_ms)
                 code = int(raw) if raw and raw.isdigit() else 0
-            markdown = last.locator(S.ANSWER_MARKDOWN.css).first
+            markdown = last.locator(sel.answer_markdown.css).first
             text = ""
-            if code is None and await self._count(markdown):
-                text = (await markdown.inner_text(timeout=self._ui_ms)).strip()
-            done = await self._count(last.locator(S.MESSAGE_ACTIONS.css)) > 0
+            if code is None and await steps.count(markdown):
+                text = (await markdown.inner_text(timeout=steps.ui_ms)).strip()
+            done = await steps.count(last.locator(sel.message_actions.css)) > 0
             return DomAnswer(text=text, done=done, error_code=code)
-
-    # -- helpers (callers map Playwright's errors; every call here is bounded) --
-
-    @property
-    def _ui_ms(self) -> float:
-        return self._settings.ui_timeout * _MS
-
-    async def _count(self, locator: Locator) -> int:
-        # ``count`` takes no timeout; a renderer stuck in a script must not hang the step.
-        async with asyncio.timeout(self._settings.ui_timeout):
-            return await locator.count()
-
-    async def _click(self, sel: S.Sel, step: str) -> None:
-        target = self.page.locator(sel.css).first
-        await self._wait_visible(target, sel, step)
-        await target.click(timeout=self._ui_ms)
-
-    async def _wait_visible(self, locator: Locator, sel: S.Sel, step: str) -> None:
-        try:
-            with map_playwright_errors(step):
-                await locator.wait_for(state="visible", timeout=self._ui_ms)
-        except StepTimeout:
-            raise SelectorMissing(sel.name, step=step) from None
-
-    async def _find_labelled(self, items: Locator, wanted: Callable[[str], bool]) -> Locator | None:
-        for index in range(await self._count(items)):
-            item = items.nth(index)
-            if wanted(await self._item_label(item)):
-                return item
-        return None
-
-    async def _close_menus(self) -> None:
-        """Escape closes CDK menus; clicks elsewhere would only hit the backdrop."""
-        with map_playwright_errors("close menus"):
-            for _ in range(3):
-                if not await self._count(self.page.locator(S.OPEN_MENU.css)):
-                    return
-                await self.page.keyboard.press("Escape")
 
 
 # Dispatch a paste carrying ``text`` and wait (up to ``ms``) until the editor shows all of it; the

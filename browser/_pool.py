@@ -30,6 +30,7 @@ from browser._research import research_report, research_state
 from browser._settings import PoolSettings
 from browser._store import CookieStore
 from browser._turn import Turn
+from browser._videos import video_job_state
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
@@ -183,6 +184,12 @@ class BrowserPool:
         account = self._get(account_id)
         return await chat_video(account.context, chat_id, timeout=self.settings.ui_timeout)
 
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None = None) -> bool | None:
+        """A Create-video job's state as kwDCne tells it (bounded by ``ui_timeout``): True done,
+        False rendering, None when the answer's shape says neither (``browser._videos``)."""
+        account = self._get(account_id)
+        return await video_job_state(account.context, job_id, chat_id, timeout=self.settings.ui_timeout)
+
     async def research_state(self, account_id: str, research_id: str) -> str:
         """``awaiting`` | ``running`` | ``done`` for a research of the account (kwDCne, bounded by
         ``ui_timeout``)."""
@@ -252,7 +259,7 @@ class BrowserPool:
             and not account.paused
             and account.health is AccountState.READY
             and account.offers(request)
-            and account.cooling_for(request.mode) is None
+            and account.cooling_for(request.quota) is None
             and account.has_free_tab()
         ]
         return min(fitting, key=lambda account: account.active, default=None)
@@ -269,7 +276,7 @@ class BrowserPool:
             ):
                 hopeful = True
             elif account.health is AccountState.READY and account.offers(request):
-                until = account.cooling_for(request.mode)
+                until = account.cooling_for(request.quota)
                 if until is None:
                     hopeful = True
                 else:
@@ -278,7 +285,7 @@ class BrowserPool:
             return
         if cooling:
             raise NoCapacity(
-                f"every fitting account is cooling for {request.mode.value}",
+                f"every fitting account is cooling for {request.quota}",
                 retry_after=max(1.0, min(cooling) - time.time()),
             )
         raise NoEligibleAccount(_why_none(request))
@@ -339,7 +346,7 @@ class BrowserPool:
     ) -> None:
         if isinstance(error, UpstreamRejected):
             if error.code == USAGE_LIMIT:
-                account.cool(request.mode, reset_at or time.time() + self.settings.cooldown_default)
+                account.cool(request.quota, reset_at or time.time() + self.settings.cooldown_default)
             elif error.code == IP_BLOCKED:
                 account.block("IP blocked (1060)")
         elif isinstance(error, AccountUnavailable):

@@ -1,4 +1,4 @@
-"""What a caller asks for: a turn's prompt, mode family, tool, gem and attachments."""
+"""What a caller asks for: a turn's prompt, model family, thinking level, tool, gem and attachments."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ from dataclasses import dataclass, field
 
 
 class ModeFamily(enum.StrEnum):
-    """Model families as the page groups them, whatever their current labels."""
+    """Model families as the page groups them, whatever their current labels.
+
+    There is no thinking family: since mid-2026 thinking is a level applied to the chosen model
+    (research/fidelity.md C8, M6); an early-2026 "Thinking" model counts as a Flash that thinks.
+    """
 
     FLASH = "flash"
     PRO = "pro"
-    THINKING = "thinking"
+
+
+class ThinkingLevel(enum.StrEnum):
+    """How hard the chosen model thinks, in the gateway's words. Each page form maps onto it:
+    Low/Medium/High rows (October 2026), Standard/Extended (a submenu or an "Extended thinking"
+    row, mid-2026: LOW and MEDIUM are Standard), a "Thinking" model (early 2026: MEDIUM and HIGH)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
 
 
 class Tool(enum.StrEnum):
@@ -34,7 +47,9 @@ class Attachment:
 
 @dataclass(frozen=True)
 class TurnRequest:
-    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` and needs ``account_id``."""
+    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` and needs ``account_id``.
+
+    ``thinking`` None leaves the page's thinking control as it is."""
 
     prompt: str
     mode: ModeFamily = ModeFamily.FLASH
@@ -43,9 +58,20 @@ class TurnRequest:
     attachments: tuple[Attachment, ...] = ()
     account_id: str | None = None
     chat_id: str | None = None
-    # Only a paid account may serve it (the caller's rule, e.g. a model sold as paid-tier only).
-    paid_only: bool = False
+    thinking: ThinkingLevel | None = None
 
     def __post_init__(self) -> None:
         if self.chat_id is not None and self.account_id is None:
             raise ValueError("chat_id requires account_id: a chat lives in one account")
+
+    @property
+    def quota(self) -> str:
+        """The usage quota the turn draws on: the tool's (images, videos and research have their
+        own limits, on free accounts small ones) or the model family's."""
+        return self.tool.value if self.tool is not None else self.mode.value
+
+
+def chat_path(chat_id: str) -> str:
+    """The page of a chat: ``/app/<hex>``. The wire names chats ``c_<hex>``; the page's URLs never
+    carry the prefix (research/fidelity.md A3)."""
+    return f"/app/{chat_id.removeprefix('c_')}"

@@ -2,6 +2,10 @@
 once it is written, from the chat's history (``hNvQHb``), as the web app finds it when the chat is
 opened again. Both are side RPCs sent from one of the account's pages (``browser._rpc``).
 
+Where the report sits is not settled by the evidence (research/fidelity.md K5): gemini_webapi
+takes it from the newest answer's text, the canvas slot ``c[30]`` holds immersive documents. A
+document in ``c[30]`` is taken first, else the newest answer's text.
+
 kwDCne's answer is read the way clients read it (research/protocol.md §8): done when a string in it
 holds ``immersive_entry_chip``, awaiting confirmation when one holds
 ``deep_research_confirmation_content``, running otherwise.
@@ -19,6 +23,7 @@ from browser._chats import newest_candidates
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
 from browser.protocol._rich import canvas_document
+from browser.protocol._snapshot import answer_text
 
 __all__ = ["ResearchState", "research_report", "research_state"]
 
@@ -73,10 +78,15 @@ async def research_report(
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
 ) -> str | None:
-    """The newest document among the chat's latest turns (the report), or None when none has one."""
-    # The report belongs to one of the chat's newest turns.
-    for candidate in await newest_candidates(context, chat_id, timeout=timeout):
+    """The report of a finished research: the newest document among the chat's latest turns, else
+    the newest answer's text; None when the history holds neither."""
+    candidates = await newest_candidates(context, chat_id, timeout=timeout)
+    for candidate in candidates:
         document = canvas_document(candidate)
         if document is not None:
             return document
+    for candidate in candidates:
+        text = answer_text(candidate).strip()
+        if text:
+            return text
     return None

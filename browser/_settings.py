@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+
+from browser._overrides import PageOverrides, apply_overrides, load_overrides
+from browser._selectors import DEFAULT_TABLE, SelectorTable
 
 
 class LaunchMode(enum.StrEnum):
@@ -89,6 +93,22 @@ class PoolSettings(BaseModel):
     cooldown_default: float = Field(default=3600.0, ge=0)
     block_backoff: float = Field(default=300.0, ge=0)
     block_backoff_max: float = Field(default=6 * 3600.0, ge=0)
+
+    # Selectors and labels an operator adds to the built-in table (``browser._overrides``): given
+    # inline, or read from ``page_overrides_file`` (JSON or TOML) when the settings are built.
+    page_overrides: PageOverrides | None = None
+    page_overrides_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _read_overrides(self) -> PoolSettings:
+        if self.page_overrides_file is not None and self.page_overrides is None:
+            object.__setattr__(self, "page_overrides", load_overrides(self.page_overrides_file))
+        return self
+
+    @cached_property
+    def selector_table(self) -> SelectorTable:
+        """The built-in selector table with the operator's overrides applied."""
+        return apply_overrides(DEFAULT_TABLE, self.page_overrides)
 
     @property
     def base_url(self) -> str:

@@ -1,10 +1,11 @@
 """The account's status as the page itself learns it: the ``otAQ7b`` answer it receives on load.
 
 The page calls ``otAQ7b`` once on every load and builds its picker from the answer, so the answer is
-the authority on the account's health, tier, models and tools; the DOM only shows what the page
-made of it, and an expired session (1016) still renders a signed-in page. ``StatusWatch`` captures
-the answer over CDP (armed before the navigation), ``judge`` turns it, or its absence, into a
-``StatusVerdict``. A capture that fails in any way only means "read the page's menus instead".
+the authority on the account's health, tier and models; an expired session (1016) still renders a
+signed-in page. It names no tools, and no thinking levels (research/fidelity.md G6, C8): those are
+always read from the page's own menus. ``StatusWatch`` captures the answer over CDP (armed before
+the navigation), ``judge`` turns it, or its absence, into a ``StatusVerdict``. A capture that fails
+in any way only means "read the page's menus for the models too".
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Page
 
 from browser import _selectors as S
+from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._capture import BodyCapture, LoadingFailed
-from browser._driver import Capabilities, PageDriver, PageModel, PageState
-from browser._requests import ModeFamily
+from browser._driver import PageDriver, PageState
+from browser._requests import ModeFamily, Tool
 from browser.errors import BrowserError
 from browser.protocol import (
     ACCOUNT_STATUS_RPC,
@@ -59,11 +62,13 @@ class Verdict(enum.StrEnum):
 @dataclass(frozen=True)
 class StatusOutcome:
     """What the capture got: the decoded ``answer``, a ``rejection`` code, or neither (``missing``
-    says why, for the account's reason)."""
+    says why, for the account's reason). ``payload`` is the otAQ7b result as the page got it
+    (decoded JSON), kept for the doctor's evidence even when it could not be read."""
 
     answer: AccountStatusAnswer | None = None
     rejection: int | None = None
     missing: str = ""
+    payload: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -143,11 +148,14 @@ def _decode(body: bytes) -> StatusOutcome:
             return StatusOutcome(missing="the answer holds no otAQ7b result")
         if result.error_code is not None:
             return StatusOutcome(rejection=result.error_code)
-        return StatusOutcome(answer=decode_account_status(result.payload))
     except UnicodeDecodeError:
         return StatusOutcome(missing="the answer is not UTF-8")
     except BrowserError as exc:  # ProtocolError: the message names the rule, never page content
         return StatusOutcome(missing=f"the answer could not be decoded ({exc})")
+    try:
+        return StatusOutcome(answer=decode_account_status(result.payload), payload=result.payload)
+    except BrowserError as exc:
+        return StatusOutcome(missing=f"the answer could not be decoded ({exc})", payload=result.payload)
 
 
 # -- judging --
@@ -163,30 +171,29 @@ def _status_reason(code: int) -> str:
     return f"account unavailable (account status {code})"
 
 
-def capabilities_of(answer: AccountStatusAnswer) -> Capabilities:
-    """Tier, modes, tools and the exact models from the answer (labels, else mode categories)."""
+def capabilities_of(
+    answer: AccountStatusAnswer,
+    tools: frozenset[Tool] = frozenset(),
+    thinking: ThinkingControl = ThinkingControl.NONE,
+) -> Capabilities:
+    """Tier and the exact models from the answer (G4, G5), with the tools and the thinking control
+    read from the page's menus. The tier comes from the flag sets: paid when they give the account
+    more than the free capacity (the free tier also has Pro and tools, D8)."""
     models = tuple(
-        PageModel(
-            model.hex,
-            model.label,
-            _family(model.label, model.category),
-            model.thinking_level,
-        )
+        PageModel(model.hex, model.label, *_family(model.name or model.label, model.mode_number))
         for model in answer.models
     )
     modes = frozenset(model.family for model in models if model.family)
-    tools = frozenset(S.TOOL_CODES[code] for code in answer.tool_codes if code in S.TOOL_CODES)
-    tier = S.TIER_CODES.get(answer.tier_code) if answer.tier_code is not None else None
-    if tier is None:
-        tier = "paid" if ModeFamily.PRO in modes or tools else "free"
-    return Capabilities(tier=tier, modes=modes, tools=tools, models=models)
+    tier = "paid" if answer.capacity > 1 else "free"
+    return Capabilities(tier=tier, modes=modes, tools=tools, models=models, thinking=thinking)
 
 
-def _family(label: str, category: int | None) -> ModeFamily | None:
+def _family(label: str, category: int | None) -> tuple[ModeFamily | None, bool]:
     family = S.family_of_label(label)
+    thinks = S.thinks_by_label(label)
     if family is None and not S.is_light_label(label) and category is not None:
-        family = S.MODE_CATEGORY_FAMILIES.get(category)
-    return family
+        family, thinks = S.MODE_CATEGORY_FAMILIES.get(category, (None, False))
+    return family, thinks
 
 
 async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcome | None) -> StatusVerdict:
@@ -204,7 +211,9 @@ async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcom
     if answer is not None:
         code = answer.status_code
         if code == STATUS_AVAILABLE:
-            return StatusVerdict(Verdict.READY, StatusSource.NETWORK, code, None, capabilities_of(answer))
+            _, thinking, tools = await driver.offer()
+            capabilities = capabilities_of(answer, tools, thinking)
+            return StatusVerdict(Verdict.READY, StatusSource.NETWORK, code, None, capabilities)
         verdict = Verdict.SIGNED_OUT if code == STATUS_UNAUTHENTICATED else Verdict.BLOCKED
         return StatusVerdict(verdict, StatusSource.NETWORK, code, _status_reason(code), Capabilities("anon"))
     if outcome.rejection == _NOT_SIGNED_IN:

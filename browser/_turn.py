@@ -35,7 +35,7 @@ from browser._http_status import raise_for_stream_status
 from browser._media import Media, fetch_media, wait_for_media
 from browser._originals import fetch_original
 from browser._page_fallback import read_answer_from_page
-from browser._requests import TurnRequest
+from browser._requests import Tool, TurnRequest, chat_path
 from browser._settings import PoolSettings
 from browser.errors import (
     AccountUnavailable,
@@ -46,6 +46,7 @@ from browser.errors import (
     NoEligibleAccount,
     ProtocolError,
     TargetClosed,
+    ToolNotOffered,
     TransportError,
     UnavailableReason,
     UpstreamRejected,
@@ -193,7 +194,7 @@ class Turn:
                 account.note_success()
                 final = self.final
                 if final is not None and final.completed and final.cid:
-                    self._finished_chat = f"/app/{final.cid}"
+                    self._finished_chat = chat_path(final.cid)
                 return
             except (
                 UpstreamRejected,
@@ -229,7 +230,7 @@ class Turn:
         request, settings = self._request, self._settings
         driver = PageDriver(page, settings)
         path = (
-            f"/app/{request.chat_id}"
+            chat_path(request.chat_id)
             if request.chat_id
             else (f"/gem/{request.gem}" if request.gem else "/app")
         )
@@ -241,7 +242,7 @@ class Turn:
         decoder = TurnDecoder()
         try:
             # Arming the capture (a CDP session) overlaps with the composer steps.
-            await _together(self._compose(driver), capture.arm())
+            await _together(self._compose(driver, account), capture.arm())
             deadline = time.monotonic() + settings.turn_timeout
             await driver.send(capture.request_seen)
             self._running = True
@@ -282,12 +283,17 @@ class Turn:
         log.info("no content from the network (%s); reading the answer from the page", account.id)
         yield await read_answer_from_page(driver, last, max_wait=settings.ui_timeout)
 
-    async def _compose(self, driver: PageDriver) -> None:
-        """Mode, tool, files and prompt: everything before Send."""
+    async def _compose(self, driver: PageDriver, account: Account) -> None:
+        """Mode, thinking level, tool, files and prompt: everything before Send."""
         request = self._request
-        await driver.choose_mode(request.mode)
+        await driver.choose_mode(request.mode, request.thinking, account.capabilities)
         if request.tool is not None:
-            await driver.choose_tool(request.tool)
+            try:
+                await driver.choose_tool(request.tool)
+            except ToolNotOffered as missing:
+                # The menu was read again: the account's tools are what it lists now.
+                account.correct_tools(frozenset(Tool(value) for value in missing.offered))
+                raise
         await driver.attach(request.attachments)
         await driver.insert_prompt(request.prompt)
 
@@ -305,7 +311,7 @@ def _out_of_quota(error: BrowserError, account: Account, request: TurnRequest) -
     the caller should come back when the exhausted quota resets."""
     if not isinstance(error, UpstreamRejected) or error.code != USAGE_LIMIT:
         return None
-    until = account.cooling_for(request.mode)
+    until = account.cooling_for(request.quota)
     wait = max(1.0, until - time.time()) if until is not None else 1.0
     return NoCapacity(
         f"Gemini's usage limit for this model is reached (1037); it resets in {wait:.0f}s", retry_after=wait

@@ -9,6 +9,7 @@ BrowserError
  ├── DriverError            a step on the page failed
  │    ├── NavigationFailed  the page could not be opened (or landed somewhere unexpected)
  │    ├── SelectorMissing   an element the step needs is not on the page (names the selector)
+ │    │    └── ToolNotOffered the tools menu does not list the tool (``offered``: what it lists)
  │    └── StepTimeout       a bounded UI step did not finish in time (names the step)
  ├── TargetClosed           the page, context or browser died under us
  ├── AccountUnavailable     the account cannot serve: signed out, captcha, consent wall (``reason``)
@@ -41,6 +42,7 @@ __all__ = [
     "SelectorMissing",
     "StepTimeout",
     "TargetClosed",
+    "ToolNotOffered",
     "TransportError",
     "UnavailableReason",
     "UnknownAccount",
@@ -92,6 +94,16 @@ class SelectorMissing(DriverError):
     def __init__(self, selector: str, *, step: str = "") -> None:
         super().__init__(f"no element matched selector {selector!r}", step=step)
         self.selector = selector
+
+
+class ToolNotOffered(SelectorMissing):
+    """The page's tools menu does not list ``tool``; ``offered`` holds the tools it does list (their
+    values), read from the same menu, so that the account's tools can be corrected at once."""
+
+    def __init__(self, tool: str, offered: frozenset[str], *, step: str = "") -> None:
+        super().__init__(f"tool:{tool}", step=step)
+        self.tool = tool
+        self.offered = offered
 
 
 class StepTimeout(DriverError):

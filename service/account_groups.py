@@ -58,7 +58,6 @@ class GroupedBackend:
             and str(account.state) in _STATE_ORDER
             and spec.mode.value in account.modes
             and (spec.tool is None or spec.tool.value in account.tools)
-            and (not spec.paid_only or account.tier == "paid")
         ]
         if not fitting:
             raise NoHealthyAccount(f"no account of this key's group offers {spec.mode.value}")

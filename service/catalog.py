@@ -1,8 +1,11 @@
 """The model catalog as data: every public model name and what serving it needs from the page.
 
 Each entry names the page mode family and the tool (the browser layer's own ``ModeFamily`` and
-``Tool``), the gem, whether a paid account is required, whether image input is accepted, and what
-kind of output the model produces. Serving code asks the catalog; it never branches on model names.
+``Tool``), the gem, whether image input is accepted, and what kind of output the model produces.
+Serving code asks the catalog; it never branches on model names. Which account serves a model is
+decided by what its page offers (the family in its picker, the tool in its tools menu), never by a
+paid or free label: free accounts also offer Create image, Canvas, Deep Research and a limited Pro
+(research/fidelity.md D8).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from browser import ModeFamily, Tool
+from service.errors import NoHealthyAccount, NotOffered, ServiceError
 
 __all__ = [
     "CATALOG",
@@ -23,6 +27,7 @@ __all__ = [
     "can_serve",
     "find_model",
     "fitting_accounts",
+    "unservable",
 ]
 
 
@@ -43,7 +48,6 @@ class ModelSpec:
     family: ModeFamily
     tool: Tool | None
     gem: str | None
-    needs_paid: bool
     image_input: bool
     output: OutputKind
 
@@ -61,15 +65,14 @@ def _spec(
     *,
     tool: Tool | None = None,
     gem: str | None = None,
-    paid: bool = True,
     images: bool = True,
 ) -> ModelSpec:
-    return ModelSpec(name, family, tool, gem, paid, images, output)
+    return ModelSpec(name, family, tool, gem, images, output)
 
 
 F, P = ModeFamily.FLASH, ModeFamily.PRO
 CATALOG: tuple[ModelSpec, ...] = (
-    _spec("gemini-2.5-flash-free", F, OutputKind.TEXT, paid=False, images=False),
+    _spec("gemini-2.5-flash-free", F, OutputKind.TEXT, images=False),
     _spec("gemini-2.5-flash", F, OutputKind.TEXT),
     _spec("gemini-2.5-flash-imagen", F, OutputKind.IMAGES, tool=Tool.IMAGE),
     _spec("gemini-2.5-flash-canvas", F, OutputKind.DOCUMENT, tool=Tool.CANVAS),
@@ -122,7 +125,7 @@ _SERVING_STATES = frozenset({"ready", "busy", "cooling", "starting"})
 
 
 def can_serve(spec: ModelSpec, accounts: Iterable[AccountCapabilities]) -> bool:
-    """True when at least one account in rotation offers the model's mode, tool and tier."""
+    """True when at least one account in rotation offers the model's mode and tool."""
     return any(_account_fits(spec, account) for account in accounts)
 
 
@@ -130,15 +133,42 @@ _Account = TypeVar("_Account", bound=AccountCapabilities)
 
 
 def fitting_accounts(spec: ModelSpec, accounts: Iterable[_Account]) -> list[_Account]:
-    """The accounts in rotation that offer the model's mode, tool and tier."""
+    """The accounts in rotation that offer the model's mode and tool."""
     return [account for account in accounts if _account_fits(spec, account)]
 
 
 def _account_fits(spec: ModelSpec, account: AccountCapabilities) -> bool:
-    if str(account.state) not in _SERVING_STATES:
-        return False
-    if spec.needs_paid and str(account.tier) != "paid":
-        return False
+    return str(account.state) in _SERVING_STATES and _offers(spec, account)
+
+
+def unservable(spec: ModelSpec, accounts: Sequence[AccountCapabilities]) -> ServiceError:
+    """Why no account can serve ``spec``: accounts are in rotation and none of their pages offers
+    what it needs (403 ``not_offered``: adding an account that offers it is the remedy), or none is
+    in rotation now (503)."""
+    serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
+    if serving and not any(_offers(spec, account) for account in serving):
+        return NotOffered(f"{spec.name} needs {_needs(spec)}; no account in rotation offers it.")
+    return NoHealthyAccount(f"No account in rotation can serve {spec.name} now.")
+
+
+def _offers(spec: ModelSpec, account: AccountCapabilities) -> bool:
+    """The account's page offers the model's family and tool."""
     if spec.family.value not in {str(mode) for mode in account.modes}:
         return False
     return spec.tool is None or spec.tool.value in {str(tool) for tool in account.tools}
+
+
+def _needs(spec: ModelSpec) -> str:
+    what = f"the {spec.family.value.capitalize()} model"
+    if spec.tool is not None:
+        what += f" with the {_TOOL_NAMES[spec.tool]} tool"
+    return what
+
+
+# As the page's tools menu names them.
+_TOOL_NAMES = {
+    Tool.IMAGE: "Create image",
+    Tool.VIDEO: "Create video",
+    Tool.CANVAS: "Canvas",
+    Tool.DEEP_RESEARCH: "Deep Research",
+}

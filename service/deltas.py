@@ -28,8 +28,9 @@ import re
 __all__ = ["DeltaTracker", "stable_length"]
 
 _PLACEHOLDER_ROOT = "http://googleusercontent.com/"
-# A complete root followed by a kind and a slash without digits yet: ``.../youtube_content/``.
-_PLACEHOLDER_PARTIAL = re.compile(r"http://googleusercontent\.com/\w*/?\Z")
+# A complete root followed by a kind (of one or more segments, ``image_collection/image_retrieval``,
+# research/fidelity.md F20) and a slash without digits yet: ``.../youtube_content/``.
+_PLACEHOLDER_PARTIAL = re.compile(r"http://googleusercontent\.com/(?:\w+/)*\w*\Z")
 # How far back a placeholder prefix can start: the root, the longest kind name, and a slash.
 _PLACEHOLDER_REACH = len(_PLACEHOLDER_ROOT) + 64
 _ESCAPABLE = frozenset("\\`*_{}[]()#+-.!~>|<")

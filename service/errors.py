@@ -8,7 +8,7 @@ ServiceError                    500 server_error
  ├── ModelNotFound              404 invalid_request_error (code ``model_not_found``)
  ├── MediaLinkExpired           410 invalid_request_error (code ``link_expired`` / ``media_gone``)
  ├── PayloadTooLarge            413 invalid_request_error
- ├── PaidAccountRequired        403 permission_error (code ``paid_account_required``)
+ ├── NotOffered                 403 permission_error (code ``not_offered``: no account's page offers it)
  ├── NotImplementedYet          501 not_implemented_error
  ├── CapacityExhausted          429 rate_limit_error (+ ``Retry-After``)
  │    └── RateLimited           429 rate_limit_error (code ``rate_limit_exceeded``: a key's limits)
@@ -54,7 +54,7 @@ __all__ = [
     "NoHealthyAccount",
     "NotFound",
     "NotImplementedYet",
-    "PaidAccountRequired",
+    "NotOffered",
     "PayloadTooLarge",
     "RateLimited",
     "ServiceError",
@@ -124,11 +124,12 @@ class PayloadTooLarge(ServiceError):
     """The request body (or an image inside it) exceeds a configured size limit."""
 
 
-class PaidAccountRequired(ServiceError):
-    """The model needs a paid account's tool (e.g. image generation) and only free accounts serve."""
+class NotOffered(ServiceError):
+    """Accounts are in rotation, and none of their pages offers what the model needs (its family in
+    the picker, its tool in the tools menu): adding an account that offers it is the remedy."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, param="model", code="paid_account_required")
+        super().__init__(message, param="model", code="not_offered")
 
 
 class NotImplementedYet(ServiceError):
@@ -203,7 +204,7 @@ _TABLE: dict[type[ServiceError], tuple[int, str]] = {
     MediaStorageFailed: (502, "server_error"),
     ModelNotFound: (404, "invalid_request_error"),
     PayloadTooLarge: (413, "invalid_request_error"),
-    PaidAccountRequired: (403, "permission_error"),
+    NotOffered: (403, "permission_error"),
     NotImplementedYet: (501, "not_implemented_error"),
     CapacityExhausted: (429, "rate_limit_error"),
     NotFound: (404, "invalid_request_error"),

@@ -87,6 +87,7 @@ class ChatHistoryPool(Protocol):
     """Reading a chat's history (``BrowserPool``; scripted pools may lack it)."""
 
     async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None = None) -> bool | None: ...
 
 
 @contextmanager
@@ -171,6 +172,14 @@ class BrowserBackend:
             raise UpstreamFailed("This pool cannot read a chat's history.")
         with map_browser_errors():
             return await pool.chat_video(account_id, chat_id)
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        """A video job's state as kwDCne tells it (``BrowserPool.video_job``)."""
+        pool = self.pool
+        if not isinstance(pool, ChatHistoryPool):
+            raise UpstreamFailed("This pool cannot follow a video job.")
+        with map_browser_errors():
+            return await pool.video_job(account_id, job_id, chat_id)
 
     async def research_state(self, account_id: str, research_id: str) -> str:
         """``awaiting`` | ``running`` | ``done`` (``BrowserPool.research_state``)."""

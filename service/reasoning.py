@@ -6,7 +6,25 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["ReasoningFormat", "ReasoningShaper", "ThinkTags", "strip_think"]
+from browser import ThinkingLevel
+
+__all__ = ["EFFORTS", "ReasoningFormat", "ReasoningShaper", "ThinkTags", "strip_think", "thinking_level"]
+
+# OpenAI's reasoning efforts and the page's thinking level each becomes (the page offers three at
+# most: Low/Medium/High in October 2026, Standard/Extended before, where low and medium are Standard).
+EFFORTS: dict[str, ThinkingLevel] = {
+    "none": ThinkingLevel.LOW,
+    "minimal": ThinkingLevel.LOW,
+    "low": ThinkingLevel.LOW,
+    "medium": ThinkingLevel.MEDIUM,
+    "high": ThinkingLevel.HIGH,
+    "xhigh": ThinkingLevel.HIGH,
+}
+
+
+def thinking_level(effort: str | None) -> ThinkingLevel | None:
+    """The page's level for an OpenAI ``reasoning_effort``; None leaves the page's level as it is."""
+    return None if effort is None else EFFORTS[effort]
 
 
 class ReasoningFormat(StrEnum):

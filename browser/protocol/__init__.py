@@ -21,6 +21,7 @@ from browser.protocol._account_status import (
     STATUS_UNAUTHENTICATED,
     AccountStatusAnswer,
     OfferedModel,
+    capacity_of,
     decode_account_status,
 )
 from browser.protocol._batchexecute import BatchResult, decode_batchexecute
@@ -69,6 +70,7 @@ __all__ = [
     "VideoInfo",
     "WebImage",
     "XsrfError",
+    "capacity_of",
     "check_framing",
     "clean_text",
     "decode_account_status",

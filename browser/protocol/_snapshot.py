@@ -27,10 +27,11 @@ from browser.protocol._rich import (
     web_images,
 )
 
-__all__ = ["TurnSnapshot", "apply_error", "apply_payload", "apply_xsrf", "clean_text"]
+__all__ = ["TurnSnapshot", "answer_text", "apply_error", "apply_payload", "apply_xsrf", "clean_text"]
 
 # Where rich blocks render in the markdown; GA strips them with the newlines that follow.
-_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/\w+/\d+\n*")
+# Kinds may have two segments (``image_collection/image_retrieval/<n>``, fidelity.md F20).
+_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/\w+(?:/\w+)*?/\d+\n*")
 _CARD = "http://googleusercontent.com/card_content/"
 _COMPLETED = 2
 
@@ -92,6 +93,12 @@ def _answer_text(candidate: list[Any]) -> tuple[str, str]:
     card = _str(jspb_get(candidate, 22, 0))
     source = card if raw.startswith(_CARD) and card is not None else raw
     return raw, clean_text(source)
+
+
+def answer_text(candidate: list[Any]) -> str:
+    """A candidate's text as a reader sees it: the card's text when the text is only its
+    placeholder, placeholders removed."""
+    return _answer_text(candidate)[1]
 
 
 def _ids(payload: list[Any]) -> dict[str, Any]:

@@ -3,8 +3,12 @@ report what the gateway would rely on (``browser.diagnose``): signed in or not a
 tier, the modes, models and tools offered, which candidate of the selector table matched each UI
 element, which page tokens the page carries (names only) and which side RPCs it called, what the page
 can observe about the browser (automation flag, user agent, client hints, ``window.chrome``, plugins,
-PDF viewer), and whether the installed Playwright expects the Chromium that is installed. Printed
-readably, or as JSON with ``--json``. Exit code 1 when something the gateway needs is missing or the
+PDF viewer), the UI generation the picker's thinking control belongs to, the decoded ``otAQ7b``
+answer, and whether the installed Playwright expects the Chromium that is installed; every problem
+says what to do. Printed readably, or as JSON with ``--json``. ``--record FILE`` also writes an
+evidence bundle for a bug report (docs/evidence-bundles.md: page outlines, the otAQ7b payload, the
+page's request URLs and headers without cookies or tokens, and one probe exchange in a new chat that
+is deleted afterwards). Exit code 1 when something the gateway needs is missing or the
 page is told it runs in an automated or headless browser, 2 when the doctor cannot run; warnings
 (a Chromium version outside the tested window, a browser that lacks what a normal window shows) are
 printed and never change the exit code.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -39,6 +44,13 @@ def add_doctor_parser(commands: Any) -> None:
     doctor.add_argument("--account", help="a configured or added account's name (default: the first)")
     doctor.add_argument("--headed", action="store_true", help="show the browser window")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument(
+        "--record",
+        metavar="FILE",
+        type=Path,
+        help="also write an evidence bundle to FILE for a bug report (sends one short prompt in a new "
+        "chat, deleted afterwards; no cookie or token is written)",
+    )
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -52,8 +64,15 @@ def run_doctor(args: argparse.Namespace) -> int:
         print("doctor: no such account (configure one, or add one with `accounts add`)", file=sys.stderr)
         return 2
     report: dict[str, Any] = {"versions": versions(settings)}
+    record: Path | None = args.record
     try:
-        report.update(report_of(asyncio.run(_diagnose(settings, spec, headed=args.headed))))
+        found = asyncio.run(_diagnose(settings, spec, headed=args.headed, record=record is not None))
+        report.update(report_of(found))
+        if record is not None and found.evidence is not None:
+            write_bundle(
+                record, {**found.evidence, "report": report_of(found), "versions": report["versions"]}
+            )
+            report["recorded"] = str(record)
     except BrowserError as exc:
         report["error"] = f"{type(exc).__name__}: {exc}"
         report["problems"] = [f"the page could not be examined ({report['error']})"]
@@ -76,11 +95,19 @@ def _account(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
     return None
 
 
-async def _diagnose(settings: GatewaySettings, spec: AccountSpec, *, headed: bool) -> Diagnosis:
+async def _diagnose(settings: GatewaySettings, spec: AccountSpec, *, headed: bool, record: bool) -> Diagnosis:
     # A scratch data directory: the doctor must not rotate the cookies the gateway keeps.
     with tempfile.TemporaryDirectory(prefix="gateway-doctor-") as scratch:
         values = {**settings.browser, "data_dir": Path(scratch), "headless": not headed}
-        return await diagnose(PoolSettings(**values), spec)
+        return await diagnose(PoolSettings(**values), spec, record=record)
+
+
+def write_bundle(path: Path, bundle: dict[str, Any]) -> None:
+    """The bundle as JSON, readable by its owner only (it names the account's models and plan)."""
+    text = json.dumps(bundle, indent=1, ensure_ascii=False)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
 
 
 def report_of(found: Diagnosis) -> dict[str, Any]:
@@ -98,10 +125,15 @@ def report_of(found: Diagnosis) -> dict[str, Any]:
             "modes": sorted(mode.value for mode in found.modes),
             "models": [model.label for model in found.models],
             "tools": sorted(tool.value for tool in found.tools),
+            "thinking": found.thinking,
+            "ui_generation": found.ui_generation,
         },
+        "account_status": _status_of(found),
         "elements": [
             {
                 "name": check.name,
+                "key": check.key,
+                "entry": check.entry,
                 "presence": check.presence.value,
                 "selector": check.selector,
                 "matched": list(check.matched),
@@ -125,6 +157,23 @@ def report_of(found: Diagnosis) -> dict[str, Any]:
         },
         "problems": list(found.problems),
         "warnings": list(found.warnings),
+    }
+
+
+def _status_of(found: Diagnosis) -> dict[str, Any] | None:
+    """The decoded otAQ7b answer: what the gateway read, field by field (fidelity.md G2–G6)."""
+    answer = found.account_status
+    if answer is None:
+        return None
+    return {
+        "status_code": answer.status_code,
+        "tier_flags": list(answer.tier_flags),
+        "capability_flags": list(answer.capability_flags),
+        "capacity": answer.capacity,
+        "models": [
+            {"hex": m.hex, "name": m.name, "label": m.label, "mode_number": m.mode_number}
+            for m in answer.models
+        ],
     }
 
 
@@ -153,6 +202,7 @@ def render_text(report: dict[str, Any]) -> str:
             f"  modes: {', '.join(account['modes']) or 'none'}",
             f"  models: {', '.join(account['models']) or 'none'}",
             f"  tools: {', '.join(account['tools']) or 'none'}",
+            f"  thinking control: {account['thinking']} (UI generation: {account['ui_generation']})",
             f"  page tokens (names only): {', '.join(report['page_tokens']) or 'none'}",
             "  side RPCs the page called: "
             + (
@@ -160,6 +210,7 @@ def render_text(report: dict[str, Any]) -> str:
                 or "none"
             ),
         ]
+        lines += _status_lines(report.get("account_status"))
         lines += _presentation_lines(report["presentation"])
         lines.append(
             "UI elements (the candidate of the selector table that matched; * needed by the gateway):"
@@ -169,7 +220,7 @@ def render_text(report: dict[str, Any]) -> str:
             mark = _MARKS[element["presence"]]
             need = "*" if element["needed"] else " "
             if element["presence"] == Presence.MATCHED.value:
-                what = f"{element['selector']}  [{element['where']}]"
+                what = f"{element['selector']}  [{element['entry']}; {element['where']}]"
             elif element["presence"] == Presence.UNMATCHED.value:
                 what = f"none of its {element['candidates']} candidates matched ({element['where']})"
             else:
@@ -184,10 +235,25 @@ def render_text(report: dict[str, Any]) -> str:
         f"Chromium {v['chromium'] or '?'} at {v['chromium_path']}"
     )
     lines += [f"warning: {warning}" for warning in report.get("warnings", [])]
+    if "recorded" in report:
+        lines.append(f"evidence bundle written to {report['recorded']}")
     problems = report["problems"]
     lines.append("problems: none" if not problems else "problems:")
     lines += [f"  - {problem}" for problem in problems]
     return "\n".join(lines)
+
+
+def _status_lines(status: dict[str, Any] | None) -> list[str]:
+    if status is None:
+        return ["  otAQ7b: not read"]
+    models = "; ".join(
+        f"{m['label']} ({m['hex']}, {m['name'] or '-'}, mode {m['mode_number']})" for m in status["models"]
+    )
+    return [
+        f"  otAQ7b: status {status['status_code']}, tier flags {status['tier_flags']}, "
+        f"capability flags {status['capability_flags']} (capacity {status['capacity']})",
+        f"    models: {models or 'none'}",
+    ]
 
 
 def _presentation_lines(seen: dict[str, Any]) -> list[str]:

@@ -64,7 +64,7 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         active_turns=info.active_turns,
         turns_served=info.turns_served,
         last_error=info.last_error,
-        cooling_until={family.value: until for family, until in info.cooling_until.items()},
+        cooling_until=dict(info.cooling_until),
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
         proxy=info.proxy,

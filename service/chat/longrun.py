@@ -29,9 +29,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot
+from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
 from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
-from service.catalog import ModelSpec, OutputKind, can_serve, find_model
+from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
@@ -43,9 +43,10 @@ from service.chat.longrun_research import (
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 from service.chat.serving import ChatService
 from service.conversations import ConversationStore, conversation_key
-from service.errors import InvalidRequest, NoHealthyAccount, PaidAccountRequired, UpstreamFailed
+from service.errors import InvalidRequest, UpstreamFailed
 from service.janitor import ChatJanitor
 from service.media.delivery import MediaDelivery
+from service.videos.follow import VideoReader, follow_video
 
 __all__ = [
     "DELIVERY_FIELD",
@@ -59,7 +60,6 @@ __all__ = [
 DELIVERY_FIELD = "image_delivery"  # the imagen models' chat field (service.images.chat)
 _SHAPED = (OutputKind.DOCUMENT, OutputKind.STORY, OutputKind.VIDEO, OutputKind.REPORT)
 _IMAGE_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/image_generation_content/(\d+)")
-_OTHER_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/\w+/\d+\n*")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"^\s*(<!doctype html|<html)", re.IGNORECASE)
 _RENDERING = 206
@@ -82,6 +82,7 @@ class LongrunOptions:
     research_poll_interval: float = 10.0
     research_registry: ResearchRegistry | None = None
     research_reader: ResearchReader | None = None
+    video_reader: VideoReader | None = None
 
 
 def shape_canvas(document: str) -> str:
@@ -127,7 +128,7 @@ class _Storybook:
             return links[n]
 
         text = _IMAGE_PLACEHOLDER.sub(picture, last.raw_text or last.text)
-        text = _OTHER_PLACEHOLDER.sub("", text)
+        text = clean_text(text)
         # Pictures the text does not place go at the end, in order.
         rest = [link for n, link in enumerate(links) if n not in used]
         yield replace(last, text="\n\n".join([text.rstrip(), *rest]) if rest else text)
@@ -148,11 +149,28 @@ class _Video:
 
     async def finish(self, turn: BackendTurn, last: TurnSnapshot) -> AsyncGenerator[TurnSnapshot, None]:
         info = last.video
+        thoughts = last.thoughts + ("\n\n" if last.thoughts else "")
+        started = time.monotonic()
+        reader = self.options.video_reader
+        if info is not None and info.video_url is None and info.pending and last.cid and reader is not None:
+            # The answer holds only the job chip: the video appears in the chat later (J1).
+            progress = follow_video(
+                reader,
+                turn.account_id,
+                last.cid,
+                info.job_id,
+                max_wait=self.options.video_max_wait,
+                poll_interval=self.options.video_poll_interval,
+            )
+            async for step in progress:
+                if step.video is not None:
+                    info = step.video
+                    break
+                thoughts += f"Rendering the video… {step.waited:.0f}s\n"
+                yield replace(last, text="", thoughts=thoughts)
         if info is None or info.video_url is None:
             said = last.text.strip()[:300] or "nothing"
             raise UpstreamFailed(f"Gemini answered without a video: {said}", code="no_video")
-        thoughts = last.thoughts + ("\n\n" if last.thoughts else "")
-        started = time.monotonic()
         deadline = started + self.options.video_max_wait
         while True:
             video = await turn.fetch_media(info.video_url)
@@ -294,13 +312,5 @@ class LongrunChat:
 
 
 def check_accounts(model: ModelSpec, accounts: Sequence[AccountView]) -> None:
-    if can_serve(model, accounts):
-        return
-    serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
-    if model.needs_paid and serving and all(str(account.tier) != "paid" for account in serving):
-        what = f"the {model.tool.value.replace('_', ' ')} tool" if model.tool else f"the {model.gem} gem"
-        raise PaidAccountRequired(
-            f"{model.name} needs a paid (Google AI Pro) account with {what}; "
-            "no account in rotation offers it."
-        )
-    raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
+    if not can_serve(model, accounts):
+        raise unservable(model, accounts)

@@ -13,6 +13,7 @@ from fastapi import Request
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import ResearchReader
 from service.settings import GatewaySettings
+from service.videos.follow import VideoReader
 
 __all__ = ["LONGRUN_KEY", "LongrunParts", "get_parts", "longrun_parts"]
 
@@ -23,6 +24,7 @@ LONGRUN_KEY = "longrun"
 class LongrunParts:
     registry: ResearchRegistry
     reader: ResearchReader | None
+    videos: VideoReader | None = None
 
 
 @asynccontextmanager
@@ -30,7 +32,11 @@ async def longrun_parts(settings: GatewaySettings, pool: object) -> AsyncIterato
     """``pool`` is the pool factory's backend (before metering): it reads researches directly."""
     registry = await asyncio.to_thread(ResearchRegistry, settings.data_dir / "researches.sqlite3")
     try:
-        yield LongrunParts(registry, pool if isinstance(pool, ResearchReader) else None)
+        yield LongrunParts(
+            registry,
+            pool if isinstance(pool, ResearchReader) else None,
+            pool if isinstance(pool, VideoReader) else None,
+        )
     finally:
         registry.close()
 

@@ -149,6 +149,8 @@ class ChatCompletionRequest(RequestModel):
     function_call: Literal["none", "auto"] | NamedFunction | None = None
     response_format: ResponseFormat | None = None
     stop: str | list[str] | None = None
+    # Set as the page's thinking level on the chosen model (service.reasoning.EFFORTS).
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
 
     @property
     def include_usage(self) -> bool:

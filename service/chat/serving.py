@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
-from browser import TurnRequest, TurnSnapshot
+from browser import ThinkingLevel, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, DelegatingTurn
-from service.catalog import ModelSpec, can_serve, find_model
+from service.catalog import ModelSpec, can_serve, find_model, unservable
 from service.chat.admission import ByteBudget, ImageAdmission
 from service.chat.emulation import (
     PLAIN,
@@ -60,7 +60,7 @@ from service.errors import (
 )
 from service.fetch import FetchPolicy
 from service.janitor import ChatJanitor
-from service.reasoning import ReasoningFormat, ReasoningShaper
+from service.reasoning import ReasoningFormat, ReasoningShaper, thinking_level
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +190,13 @@ class ChatService:
     async def plan(self, request: ChatCompletionRequest, identity: str) -> TurnPlan:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""
         model = _chat_model(request.model)
-        if not can_serve(model, self.backend.accounts()):
-            # Fail before leasing with the same verdict /models reports; the pool also enforces the
-            # tier rule per turn (``paid_only``), for accounts whose tier changes meanwhile.
-            raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
+        accounts = self.backend.accounts()
+        if not can_serve(model, accounts):
+            # Fail before leasing with the same verdict /models reports.
+            raise unservable(model, accounts)
         messages = tuple(request.messages)
         emulation = emulation_for(request)
+        thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
         ref = await self._continuable(model, messages, identity)
@@ -206,10 +207,10 @@ class ChatService:
             except BaseException:
                 await asyncio.to_thread(self.conversations.release, ref, touched=False)
                 raise
-            spec = _turn_spec(model, prompt, account_id=ref.account_id, chat_id=ref.chat_id)
+            spec = _turn_spec(model, prompt, thinking, account_id=ref.account_id, chat_id=ref.chat_id)
             return TurnPlan(model, spec, messages, ref, prompt.text, emulation)
         prompt = await self._prepare(emulation.prompt_messages(messages), identity)
-        return TurnPlan(model, _turn_spec(model, prompt), messages, None, prompt.text, emulation)
+        return TurnPlan(model, _turn_spec(model, prompt, thinking), messages, None, prompt.text, emulation)
 
     async def _continuable(
         self, model: ModelSpec, messages: Sequence[ChatMessage], identity: str
@@ -276,7 +277,10 @@ class ChatService:
         await asyncio.to_thread(self.conversations.release, plan.continues, touched=False)
         seen.released = True
         prompt = await self._prepare(plan.emulation.prompt_messages(plan.messages), identity)
-        fresh = replace(plan, spec=_turn_spec(plan.model, prompt), continues=None, prompt_text=prompt.text)
+        spec = replace(
+            plan.spec, prompt=prompt.prompt, attachments=prompt.files, account_id=None, chat_id=None
+        )
+        fresh = replace(plan, spec=spec, continues=None, prompt_text=prompt.text)
         turn = await stack.enter_async_context(self.backend.turn(fresh.spec))
         seen.entered, seen.plan = True, fresh
         return turn, fresh
@@ -374,12 +378,23 @@ def _chat_model(name: str) -> ModelSpec:
 
 
 def _turn_spec(
-    model: ModelSpec, prompt: PreparedPrompt, *, account_id: str | None = None, chat_id: str | None = None
+    model: ModelSpec,
+    prompt: PreparedPrompt,
+    thinking: ThinkingLevel | None,
+    *,
+    account_id: str | None = None,
+    chat_id: str | None = None,
 ) -> TurnRequest:
-    spec = TurnRequest(
-        prompt=prompt.prompt, mode=model.family, tool=model.tool, gem=model.gem, paid_only=model.needs_paid
+    return TurnRequest(
+        prompt=prompt.prompt,
+        mode=model.family,
+        tool=model.tool,
+        gem=model.gem,
+        thinking=thinking,
+        attachments=prompt.files,
+        account_id=account_id,
+        chat_id=chat_id,
     )
-    return replace(spec, attachments=prompt.files, account_id=account_id, chat_id=chat_id)
 
 
 async def _last_snapshot(

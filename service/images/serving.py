@@ -25,12 +25,10 @@ from PIL import Image
 
 from browser import Attachment, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
-from service.catalog import ModelSpec, OutputKind, can_serve, find_model
+from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
 from service.errors import (
     InvalidRequest,
     ModelNotFound,
-    NoHealthyAccount,
-    PaidAccountRequired,
     UpstreamFailed,
 )
 from service.images.protocol import (
@@ -136,13 +134,7 @@ class ImageService:
             )
         accounts = self.backend.accounts()
         if not can_serve(model, accounts):
-            serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
-            if serving and all(str(account.tier) != "paid" for account in serving):
-                raise PaidAccountRequired(
-                    f"{model.name} needs a paid (Google AI Pro) account with the image tool; "
-                    "no account in rotation offers it."
-                )
-            raise NoHealthyAccount(f"No account in rotation can serve {model.name} now.")
+            raise unservable(model, accounts)
         prompt = ratio_prompt(request.prompt.strip(), aspect_ratio(request.size))
         return ImageJob(kind, model, request, prompt, tuple(files))
 
@@ -193,7 +185,6 @@ class ImageService:
             mode=job.model.family,
             tool=job.model.tool,
             attachments=job.files,
-            paid_only=job.model.needs_paid,
         )
         async with self.backend.turn(spec) as turn:
             finished = False

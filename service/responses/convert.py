@@ -62,6 +62,7 @@ class ResponsesRequest(RequestModel):
     # Accepted and ignored like on chat: Gemini's web app has no such knobs.
     temperature: float | None = None
     top_p: float | None = None
+    # ``effort`` becomes the page's thinking level, as chat's ``reasoning_effort``.
     reasoning: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     user: str | None = None
@@ -141,7 +142,12 @@ def _parts_text(output: Any) -> str:
 
 
 # Chat fields built from Responses fields of another name.
-_RESPONSES_FIELD = {"max_tokens": "max_output_tokens", "messages": "input", "response_format": "text.format"}
+_RESPONSES_FIELD = {
+    "max_tokens": "max_output_tokens",
+    "messages": "input",
+    "response_format": "text.format",
+    "reasoning_effort": "reasoning.effort",
+}
 
 
 def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
@@ -157,6 +163,9 @@ def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatC
         "max_tokens": request.max_output_tokens,
         "parallel_tool_calls": request.parallel_tool_calls,
     }
+    effort = (request.reasoning or {}).get("effort")
+    if effort is not None:
+        body["reasoning_effort"] = effort
     if request.stream:
         body["stream_options"] = {"include_usage": True}
     tools = []

@@ -14,11 +14,11 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
 
 from browser import Attachment, Media, ModeFamily, Tool, TurnRequest, TurnSnapshot, VideoInfo
 from service.backend import Backend, BackendTurn
 from service.errors import ServiceError, UpstreamFailed
+from service.videos.follow import VideoReader, follow_video
 from service.videos.store import VideoRecord, VideoStore, now
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,6 @@ class VideoOptions:
     max_wait: float
     poll_interval: float
     stop_timeout: float
-
-
-@runtime_checkable
-class VideoHistory(Protocol):
-    """A backend that reads a chat's newest video from its history (the browser pool's adapter)."""
-
-    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
 
 
 class VideoJobs:
@@ -107,15 +100,13 @@ class VideoJobs:
 
     async def _run(self, record: VideoRecord, files: tuple[Attachment, ...]) -> None:
         try:
+            job_id: str | None = None
             if record.video_url is None and record.chat_id is None:
-                record = await self._answer(record, files)
+                record, job_id = await self._answer(record, files)
             if record.video_url is None:
-                # The answer that named the video was lost (a restart mid-answer): re-open the chat.
-                record = await self._from_history(record)
-            if record.video_url is None or record.account_id is None:
-                raise UpstreamFailed(
-                    "The gateway restarted before Gemini named the video.", code="video_lost"
-                )
+                # Only the job chip so far, or the answer was lost (a restart mid-answer): the video
+                # appears in the job's chat when it is ready.
+                record = await self._await_video(record, job_id)
             await self._collect(record)
         except asyncio.CancelledError:
             raise
@@ -128,10 +119,12 @@ class VideoJobs:
                 record.id, status="failed", error_code="internal_error", error_message=type(exc).__name__
             )
 
-    async def _answer(self, record: VideoRecord, files: tuple[Attachment, ...]) -> VideoRecord:
-        spec = TurnRequest(
-            prompt=record.typed, mode=ModeFamily.PRO, tool=Tool.VIDEO, attachments=files, paid_only=True
-        )
+    async def _answer(
+        self, record: VideoRecord, files: tuple[Attachment, ...]
+    ) -> tuple[VideoRecord, str | None]:
+        """The Create-video turn; the record with the video's URL when the answer names it, else
+        with its chat and the job's id from the chip (research/fidelity.md J1)."""
+        spec = TurnRequest(prompt=record.typed, mode=ModeFamily.PRO, tool=Tool.VIDEO, attachments=files)
         final: TurnSnapshot | None = None
         async with self.backend.turn(spec) as turn:
             await self._update(record.id, status="in_progress", progress=5, account_id=turn.account_id)
@@ -152,31 +145,45 @@ class VideoJobs:
             raise UpstreamFailed(
                 f"Gemini rejected the request (code {final.error_code}).", gemini_code=final.error_code
             )
-        if final.video is None or final.video.video_url is None:
-            said = final.text.strip()[:300] or "nothing"
-            raise UpstreamFailed(f"Gemini answered without a video: {said}", code="no_video")
+        video = final.video
+        if video is not None and video.video_url is not None:
+            return await self._named(record, video, turn.account_id), None
+        if video is not None and video.pending and record.chat_id is not None:
+            return replace(record, account_id=turn.account_id), video.job_id
+        said = final.text.strip()[:300] or "nothing"
+        raise UpstreamFailed(f"Gemini answered without a video: {said}", code="no_video")
+
+    async def _await_video(self, record: VideoRecord, job_id: str | None) -> VideoRecord:
+        """Follow the job until its chat's history names the video (bounded by ``max_wait``)."""
+        backend = self.backend
+        if record.chat_id is None or record.account_id is None:
+            raise UpstreamFailed("The gateway restarted before Gemini named the video.", code="video_lost")
+        if not isinstance(backend, VideoReader):
+            raise UpstreamFailed("This gateway's pool cannot follow a video job.")
+        progress = follow_video(
+            backend,
+            record.account_id,
+            record.chat_id,
+            job_id,
+            max_wait=self.options.max_wait,
+            poll_interval=self.options.poll_interval,
+        )
+        async for step in progress:
+            if step.video is not None:
+                log.info("video job %s: its video appeared in its chat after %.0fs", record.id, step.waited)
+                return await self._named(record, step.video, record.account_id)
+            share = min(1.0, step.waited / self.options.max_wait) if self.options.max_wait else 0.0
+            await self._update(record.id, progress=5 + int(share * 5))
+        raise UpstreamFailed("The video's chat ended without it.", code="no_video")
+
+    async def _named(self, record: VideoRecord, video: VideoInfo, account_id: str) -> VideoRecord:
         record = replace(
             record,
-            account_id=turn.account_id,
-            video_url=final.video.video_url,
-            thumbnail_url=final.video.thumbnail_url,
+            account_id=account_id,
+            video_url=video.video_url,
+            thumbnail_url=video.thumbnail_url,
             progress=10,
         )
-        await self._update(
-            record.id, video_url=record.video_url, thumbnail_url=record.thumbnail_url, progress=10
-        )
-        return record
-
-    async def _from_history(self, record: VideoRecord) -> VideoRecord:
-        """The job's video as its chat's history shows it (hNvQHb), when the job knows its chat."""
-        backend = self.backend
-        if record.chat_id is None or record.account_id is None or not isinstance(backend, VideoHistory):
-            return record
-        video = await backend.chat_video(record.account_id, record.chat_id)
-        if video is None or video.video_url is None:
-            return record
-        log.info("video job %s: its video found in its chat's history", record.id)
-        record = replace(record, video_url=video.video_url, thumbnail_url=video.thumbnail_url, progress=10)
         await self._update(
             record.id, video_url=record.video_url, thumbnail_url=record.thumbnail_url, progress=10
         )
@@ -190,7 +197,6 @@ class VideoJobs:
             mode=ModeFamily.PRO,
             account_id=record.account_id,
             chat_id=record.chat_id,
-            paid_only=True,
         )
         async with self.backend.turn(spec) as turn:
             pass  # media downloads work after the lease is given back (the account is kept)

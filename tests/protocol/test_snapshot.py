@@ -13,6 +13,7 @@ from browser.protocol import (
     TurnDecoder,
     VideoInfo,
     WebImage,
+    clean_text,
     decode_turn,
 )
 from tests.protocol.bodies import (
@@ -235,3 +236,10 @@ def test_items_after_the_trailer_are_an_error() -> None:
 def test_non_list_payload_is_an_error() -> None:
     with pytest.raises(ProtocolError, match="payload"):
         decode_turn(body([[result({"a": 1})]]))
+
+
+def test_two_segment_placeholders_are_removed() -> None:
+    """PWA handles ``image_collection/image_retrieval/<n>`` (fidelity.md F20)."""
+    raw = "Look:\nhttp://googleusercontent.com/image_collection/image_retrieval/12345\nThere."
+    assert clean_text(raw) == "Look:\nThere."
+    assert clean_text("http://googleusercontent.com/youtube_content/3\nok") == "ok"

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from browser import Diagnosis, ElementCheck, ModeFamily, Presence, Presentation, RpcCall
-from browser import _diagnosis as D
+from browser import (
+    Diagnosis,
+    ElementCheck,
+    ModeFamily,
+    Presence,
+    Presentation,
+    RpcCall,
+    ThinkingControl,
+    Tool,
+)
+from browser._selectors import DEFAULT_TABLE
 from service.admin.doctor import render_text, report_of
 
 HEADED_UA = (
@@ -36,9 +45,17 @@ def diagnosis(presentation: Presentation) -> Diagnosis:
     """A healthy page's diagnosis but for what the page sees of the browser."""
     elements = tuple(
         ElementCheck(
-            sel.name, Presence.MATCHED, sel.fallbacks[0], sel.fallbacks[:1], len(sel.fallbacks), True, ""
+            sel.name,
+            Presence.MATCHED,
+            sel.fallbacks[0],
+            sel.fallbacks[:1],
+            len(sel.fallbacks),
+            True,
+            "",
+            sel.key,
+            "built-in 1",
         )
-        for sel in D._all_selectors()
+        for sel in DEFAULT_TABLE.selectors()
     )
     return Diagnosis(
         account_id="doc",
@@ -50,12 +67,14 @@ def diagnosis(presentation: Presentation) -> Diagnosis:
         page_state="ready",
         tier="paid",
         modes=frozenset({ModeFamily.FLASH}),
-        tools=frozenset(),
+        tools=frozenset({Tool.IMAGE}),
         models=(),
         elements=elements,
         tokens=("SNlM0e",),
         rpcs=(RpcCall("otAQ7b", 200),),
         presentation=presentation,
+        thinking=ThinkingControl.LEVELS.value,
+        ui_generation="oct2026",
     )
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from browser import AccountState
+from browser import AccountState, Tool
 from service.errors import InvalidRequest
 from service.images.sizes import aspect_ratio, ratio_prompt
 from tests.service.conftest import API_KEY, Served
@@ -138,10 +138,16 @@ def test_edit_refusals(serve_gateway: Callable[..., Served]) -> None:
     assert served.pool.requests == []
 
 
-def test_free_accounts_only_is_a_403_and_no_account_a_503(serve_gateway: Callable[..., Served]) -> None:
-    free = serve_gateway(ScriptedPool(account_list=[account(tier="free")]))
-    error = _refused(_post(free, "generations", json={"prompt": "x"}), 403, "model")
-    assert error["code"] == "paid_account_required"
+def test_no_page_offering_create_image_is_a_403_and_no_account_a_503(
+    serve_gateway: Callable[..., Served],
+) -> None:
+    without = serve_gateway(ScriptedPool(account_list=[account(tier="paid", tools=frozenset({Tool.CANVAS}))]))
+    error = _refused(_post(without, "generations", json={"prompt": "x"}), 403, "model")
+    assert error["code"] == "not_offered" and "Create image" in str(error["message"])
+    # A free account whose menu offers Create image serves it: no tier rule (fidelity.md D8).
+    free = serve_gateway(ScriptedPool(account_list=[account(tier="free", tools=frozenset({Tool.IMAGE}))]))
+    assert _post(free, "generations", json={"prompt": "x"}).status_code != 403
+    assert [request.tool for request in free.pool.requests] == [Tool.IMAGE]
     gone = serve_gateway(ScriptedPool(account_list=[account(state=AccountState.FAILED)]))
     assert _post(gone, "generations", json={"prompt": "x"}).status_code == 503
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from browser import TurnSnapshot
+from browser import Tool, TurnSnapshot
 from service.chat.longrun import shape_canvas
 from service.videos.store import VideoRecord, VideoStore
 from tests.service.conftest import Served
@@ -49,14 +49,24 @@ def test_a_video_answer_without_a_video_is_a_clear_502(serve_gateway: Callable[.
     assert failed.value.code == "no_video" and "I can't make that video." in failed.value.message
 
 
-def test_free_accounts_are_told_a_paid_account_is_needed(serve_gateway: Callable[..., Served]) -> None:
-    pool = ScriptedPool(account_list=[account(tier="free", tools=frozenset())])
+def test_a_tool_no_page_offers_is_refused_whatever_the_tier(serve_gateway: Callable[..., Served]) -> None:
+    """What the pages offer decides (fidelity.md D8): a free account offering Canvas and Deep
+    Research serves them; Create video, offered by no page here, is 403 ``not_offered``."""
+    tools = frozenset({Tool.CANVAS, Tool.DEEP_RESEARCH, Tool.IMAGE})
+    pool = ScriptedPool(account_list=[account(tier="free", tools=tools)])
     served = serve_gateway(pool)
-    for model in ("gemini-2.5-pro-video", "gemini-2.5-flash-canvas", "gemini-2.5-flash-deepsearch"):
-        with pytest.raises(openai.PermissionDeniedError) as refused:
-            served.client().chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}])
-        assert refused.value.code == "paid_account_required", model
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        served.client().chat.completions.create(
+            model="gemini-2.5-pro-video", messages=[{"role": "user", "content": "x"}]
+        )
+    assert refused.value.code == "not_offered" and "Create video" in refused.value.message
     assert pool.requests == []
+    pool.queue(Script([TurnSnapshot(cid="c_1", text="", canvas="# Doc", completed=True, frames=1)]))
+    answer = served.client().chat.completions.create(
+        model="gemini-2.5-flash-canvas", messages=[{"role": "user", "content": "x"}]
+    )
+    assert answer.choices[0].message.content == "# Doc"
+    assert [request.tool for request in pool.requests] == [Tool.CANVAS]
 
 
 def test_misplaced_options_are_refused(serve_gateway: Callable[..., Served]) -> None:

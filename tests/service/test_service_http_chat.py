@@ -20,6 +20,7 @@ from browser import (
     ModeFamily,
     NoCapacity,
     NoEligibleAccount,
+    ThinkingLevel,
     TurnSnapshot,
     UpstreamRejected,
     UpstreamTimeout,
@@ -82,14 +83,56 @@ def test_non_stream_shape(gateway: Served, prefix: str) -> None:
     )
     request = gateway.pool.requests[0]
     assert request.prompt == "Hi" and request.mode is ModeFamily.FLASH and request.chat_id is None
-    assert (
-        request.paid_only
-    )  # gemini-2.5-flash is sold as paid-tier: the pool may not give it to a free account
+    assert request.thinking is None, "without reasoning_effort the page's level is left as it is"
 
 
-def test_free_model_may_use_any_account(gateway: Served) -> None:
-    gateway.client().chat.completions.create(model="gemini-2.5-flash-free", messages=USER_HI)
-    assert gateway.pool.requests[0].paid_only is False
+@pytest.mark.parametrize(
+    ("effort", "level"),
+    [
+        ("none", ThinkingLevel.LOW),
+        ("minimal", ThinkingLevel.LOW),
+        ("low", ThinkingLevel.LOW),
+        ("medium", ThinkingLevel.MEDIUM),
+        ("high", ThinkingLevel.HIGH),
+        ("xhigh", ThinkingLevel.HIGH),
+    ],
+)
+def test_reasoning_effort_becomes_the_pages_thinking_level(
+    gateway: Served, effort: str, level: ThinkingLevel
+) -> None:
+    gateway.client().chat.completions.create(
+        model="gemini-2.5-pro",
+        messages=USER_HI,
+        reasoning_effort=effort,  # type: ignore[arg-type]
+    )
+    (request,) = gateway.pool.requests
+    assert (request.mode, request.thinking) == (ModeFamily.PRO, level)
+
+
+def test_an_unknown_reasoning_effort_is_a_400(gateway: Served) -> None:
+    response = post(gateway, {"model": "gemini-2.5-flash", "messages": USER_HI, "reasoning_effort": "max"})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "reasoning_effort"
+    assert gateway.pool.requests == []
+
+
+def test_responses_reasoning_effort_is_the_same_level(gateway: Served) -> None:
+    gateway.client().responses.create(model="gemini-2.5-flash", input="Hi", reasoning={"effort": "high"})
+    assert gateway.pool.requests[0].thinking is ThinkingLevel.HIGH
+    response = httpx.post(
+        f"{gateway.url}/v1/responses",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        json={"model": "gemini-2.5-flash", "input": "Hi", "reasoning": {"effort": "lots"}},
+    )
+    assert response.status_code == 400 and response.json()["error"]["param"] == "reasoning.effort"
+
+
+def test_free_model_may_use_any_account(serve_gateway: Callable[..., Served]) -> None:
+    from tests.service.scripted_pool import ScriptedPool
+
+    served = serve_gateway(ScriptedPool(account_list=[account(tier="free")]))
+    served.client().chat.completions.create(model="gemini-2.5-flash-free", messages=USER_HI)
+    served.client().chat.completions.create(model="gemini-2.5-pro", messages=USER_HI)
+    assert [request.mode for request in served.pool.requests] == [ModeFamily.FLASH, ModeFamily.PRO]
 
 
 def test_stream_shape_with_usage(gateway: Served) -> None:
@@ -343,7 +386,8 @@ def test_models_list_marks_availability(serve_gateway: Callable[..., Served]) ->
     cards = {m.id: m for m in models.data}
     assert len(cards) == 12 and all(m.object == "model" and m.owned_by == "google" for m in models.data)
     available = {name for name, card in cards.items() if (card.model_extra or {})["available"]}
-    assert available == {"gemini-2.5-flash-free"}
+    # What the page offers decides: Flash (and the storybook gem on it), no Pro, no tool.
+    assert available == {"gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-flash-storybook"}
     pool.account_list[:] = [account(), account("acct-2", state=AccountState.SIGNED_OUT)]
     cards = {m.id: m for m in served.client(prefix="/gemini_official/v1").models.list().data}
     available = {name for name, card in cards.items() if (card.model_extra or {})["available"]}

@@ -13,17 +13,17 @@ from service.catalog import CATALOG
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import ScriptedPool, account
 
-FLASH, LITE, PRO, THINKING = "56fdd199312815e2", "8c46e95b1a07cecc", "e6fa609c3fa255c0", "e051ce1aa80aa576"
-MID_PAID = (
-    PageModel(FLASH, "3.5 Flash", ModeFamily.FLASH, 1),
-    PageModel(LITE, "3.1 Flash-Lite", None, 1),
-    PageModel(PRO, "3.1 Pro", ModeFamily.PRO, 1),
-    PageModel(THINKING, "Thinking", ModeFamily.THINKING, 1),
-    PageModel(THINKING, "Extended thinking", ModeFamily.THINKING, 2),
+FLASH, LITE, PRO = "56fdd199312815e2", "8c46e95b1a07cecc", "e6fa609c3fa255c0"
+FREE_FLASH, FREE_THINKING = "fbb127bbb056c959", "5bf011840784117a"
+OCT_PAID = (
+    PageModel(LITE, "3.5 Flash-Lite", None),
+    PageModel(FLASH, "3.8 Flash", ModeFamily.FLASH),
+    PageModel(PRO, "3.1 Pro", ModeFamily.PRO),
 )
+# An early-2026 free account: Fast and its Thinking model (a Flash that thinks), no Pro here.
 EARLY_FREE = (
-    PageModel(FLASH, "Fast", ModeFamily.FLASH, 1),
-    PageModel(THINKING, "Thinking", ModeFamily.THINKING, 1),
+    PageModel(FREE_FLASH, "Fast", ModeFamily.FLASH),
+    PageModel(FREE_THINKING, "Thinking", ModeFamily.FLASH, thinks=True),
 )
 
 
@@ -34,7 +34,7 @@ def cards(served: Served) -> dict[str, dict[str, Any]]:
 
 
 def test_upstream_models_come_from_the_fitting_accounts_models(serve_gateway: Callable[..., Served]) -> None:
-    paid = replace(account("paid"), models=MID_PAID)
+    paid = replace(account("paid"), models=OCT_PAID)
     free = replace(
         account("free", tier="free", modes=frozenset({ModeFamily.FLASH}), tools=frozenset()),
         models=EARLY_FREE,
@@ -46,12 +46,15 @@ def test_upstream_models_come_from_the_fitting_accounts_models(serve_gateway: Ca
     served = serve_gateway(ScriptedPool(account_list=[paid, free, gone]))
     listing = cards(served)
     assert listing["gemini-2.5-pro"]["upstream_models"] == [{"id": PRO, "label": "3.1 Pro"}]
-    # A paid-only model: the free account's "Fast" does not serve it.
-    assert listing["gemini-2.5-flash"]["upstream_models"] == [{"id": FLASH, "label": "3.5 Flash"}]
-    assert listing["gemini-2.5-flash-free"]["upstream_models"] == [
-        {"id": FLASH, "label": "3.5 Flash"},
-        {"id": FLASH, "label": "Fast"},
+    # No tier rule: what a page offers decides, so the free account's Flashes serve Flash models too,
+    # its Thinking model among them (the Flash that thinks, for reasoning_effort).
+    flashes = [
+        {"id": FLASH, "label": "3.8 Flash"},
+        {"id": FREE_FLASH, "label": "Fast"},
+        {"id": FREE_THINKING, "label": "Thinking"},
     ]
+    assert listing["gemini-2.5-flash"]["upstream_models"] == flashes
+    assert listing["gemini-2.5-flash-free"]["upstream_models"] == flashes
     # Every Pro-family model names the paid account's Pro, whether chat serves it yet or not;
     # ``available`` keeps its meaning (served through chat, and some account fits).
     for spec in CATALOG:
@@ -59,7 +62,7 @@ def test_upstream_models_come_from_the_fitting_accounts_models(serve_gateway: Ca
             card = listing[spec.name]
             assert card["upstream_models"] == [{"id": PRO, "label": "3.1 Pro"}], spec.name
             assert card["available"] is spec.chat_ready, spec.name
-    assert all(m["label"] != "3.1 Flash-Lite" for card in listing.values() for m in card["upstream_models"])
+    assert all(m["label"] != "3.5 Flash-Lite" for card in listing.values() for m in card["upstream_models"])
     available = {name for name, card in listing.items() if card["available"]}
     assert {"gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-pro"} <= available
 

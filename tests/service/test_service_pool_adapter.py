@@ -11,6 +11,7 @@ from browser import (
     NoEligibleAccount,
     ProtocolError,
     TargetClosed,
+    ThinkingLevel,
     Tool,
     TurnRequest,
     UpstreamRejected,
@@ -57,7 +58,8 @@ async def test_the_request_reaches_the_pool_as_built() -> None:
     pool = ScriptedPool()
     request = TurnRequest(
         prompt="p",
-        mode=ModeFamily.THINKING,
+        mode=ModeFamily.PRO,
+        thinking=ThinkingLevel.HIGH,
         tool=Tool.DEEP_RESEARCH,
         attachments=(Attachment("a.png", "image/png", b"x"),),
         account_id="acct-1",
