@@ -241,9 +241,20 @@ async def probe_exchange(driver: PageDriver, timeout: float) -> dict[str, Any]: 
         "response": {"status": response.status, "body": body},
         "seconds": round(time.monotonic() - started, 3),
     }
-    with contextlib.suppress(BrowserError):
+    try:
         snapshot = decode_turn(body.encode("utf-8"))
-        if snapshot.cid:
+    except BrowserError as exc:
+        exchange["decoded"] = {"error": f"{type(exc).__name__}: {exc}"}
+        return exchange
+    # What this gateway's decoder read at record time: the replay compares against it.
+    exchange["decoded"] = {
+        "text": snapshot.text,
+        "completed": snapshot.completed,
+        "served_model_id": snapshot.served_model_id,
+        "served_model_label": snapshot.served_model_label,
+    }
+    if snapshot.cid:
+        with contextlib.suppress(BrowserError):
             await delete_chat(page.context, snapshot.cid, timeout=timeout)
             exchange["chat_deleted"] = True
     return exchange

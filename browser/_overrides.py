@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cssselect
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from browser._requests import ThinkingLevel, Tool
 from browser._selectors import DEFAULT_TABLE, Labels, Sel, SelectorTable
@@ -110,7 +110,14 @@ def load_overrides(path: Path) -> PageOverrides:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"the page override file {path} is not valid {path.suffix[1:]} ({exc})") from None
-    return PageOverrides.model_validate(data)
+    try:
+        return PageOverrides.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'the file'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise ValueError(f"the page override file {path}: {problems}") from None
 
 
 def apply_overrides(table: SelectorTable, overrides: PageOverrides | None) -> SelectorTable:

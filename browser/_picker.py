@@ -116,12 +116,16 @@ class Picker:
             await self.open_menu()
             rows = await self.read_rows(self.sel.mode_items)
             await self.steps.close_menus()
-        models = tuple(
+        models = self.models(rows)
+        return models, self.control(rows, models)
+
+    def models(self, rows: list[PickerRow]) -> tuple[PageModel, ...]:
+        """The model rows as models: each one's family and thinking variant by its label."""
+        return tuple(
             PageModel(row.hex, row.label, S.family_of_label(row.label), S.thinks_by_label(row.label))
             for row in rows
             if self.kind(row) is RowKind.MODEL
         )
-        return models, self._control(rows, models)
 
     def kind(self, row: PickerRow) -> RowKind:
         labels = self.sel.labels
@@ -140,7 +144,7 @@ class Picker:
                 return level
         return None
 
-    def _control(self, rows: list[PickerRow], models: tuple[PageModel, ...]) -> ThinkingControl:
+    def control(self, rows: list[PickerRow], models: tuple[PageModel, ...]) -> ThinkingControl:
         kinds = {self.kind(row) for row in rows}
         if RowKind.LEVEL in kinds:
             return ThinkingControl.LEVELS

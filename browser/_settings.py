@@ -102,7 +102,11 @@ class PoolSettings(BaseModel):
     @model_validator(mode="after")
     def _read_overrides(self) -> PoolSettings:
         if self.page_overrides_file is not None and self.page_overrides is None:
-            object.__setattr__(self, "page_overrides", load_overrides(self.page_overrides_file))
+            try:
+                overrides = load_overrides(self.page_overrides_file)
+            except ValueError as exc:
+                raise ValueError(f"page_overrides_file: {exc}") from None
+            object.__setattr__(self, "page_overrides", overrides)
         return self
 
     @cached_property

@@ -107,7 +107,7 @@ class Toolbox:
                 await items.or_(more).first.wait_for(state="visible", timeout=steps.ui_ms / 2)
         except StepTimeout:
             return []  # a menu of uploads only: no tools
-        return await self._rows()
+        return await self.read_rows()
 
     def _more(self) -> Locator:
         """ "More tools": by its test id, else a menu item whose text starts with its label."""
@@ -116,7 +116,7 @@ class Toolbox:
         by_text = page.get_by_role("menuitem", name=re.compile(rf"^\s*({starts})", re.IGNORECASE))
         return page.locator(sel.more_tools.css).or_(by_text)
 
-    async def _rows(self) -> list[ToolRow]:
+    async def read_rows(self) -> list[ToolRow]:
         steps, sel = self.steps, self.sel
         arg = [sel.tool_items.css, sel.tool_icon.css, True]
         try:
@@ -146,4 +146,4 @@ class Toolbox:
                 )
         except StepTimeout:
             return rows
-        return await self._rows()
+        return await self.read_rows()

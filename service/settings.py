@@ -163,7 +163,7 @@ class GatewaySettings(BaseSettings):
             PoolSettings.model_validate(value)
         except ValidationError as exc:
             problems = "; ".join(
-                f"browser.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                f"{'.'.join(['browser', *(str(part) for part in error['loc'])])}: {error['msg']}"
                 for error in exc.errors(include_input=False, include_url=False)
             )
             raise ValueError(problems) from None
