@@ -1,4 +1,8 @@
-"""Fixtures of the browser layer's tests: one simulator per UI generation, and its control API."""
+"""Fixtures of the browser layer's tests: one simulator per UI generation, and its control API.
+
+``ui_url`` runs a test on every UI generation (the driver's steps differ there); ``sim_url`` on the
+newest and the oldest only: pool logic does not depend on the page's generation, and the driver's
+tests cover the one in between."""
 
 from __future__ import annotations
 
@@ -12,29 +16,40 @@ import pytest
 from browser import BrowserPool, TurnRequest
 from tests.support.servers import serve
 
-UI_GENERATIONS = ("mid2026", "early2026")
+UI_GENERATIONS = ("oct2026", "mid2026", "early2026")
+POOL_GENERATIONS = ("oct2026", "early2026")
 
 
 @pytest.fixture(scope="session")
 def simulators() -> Iterator[dict[str, str]]:
-    """Both UI generations, fast pacing, each on its own loopback port."""
+    """Every UI generation, fast pacing, each on its own loopback port."""
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    with (
-        serve(
-            create_app(SimulatorSettings(ui="mid2026", first_token_delay=0.05, frame_interval=0.03))
-        ) as mid,
-        serve(
-            create_app(SimulatorSettings(ui="early2026", first_token_delay=0.05, frame_interval=0.03))
-        ) as early,
-    ):
-        yield {"mid2026": mid, "early2026": early}
+    def app(ui: str) -> object:
+        return create_app(SimulatorSettings(ui=ui, first_token_delay=0.05, frame_interval=0.03))  # type: ignore[arg-type]
+
+    with serve(app("oct2026")) as oct_, serve(app("mid2026")) as mid, serve(app("early2026")) as early:
+        yield {"oct2026": oct_, "mid2026": mid, "early2026": early}
+
+
+@pytest.fixture(params=POOL_GENERATIONS)
+def sim_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
+    return simulators[str(request.param)]
 
 
 @pytest.fixture(params=UI_GENERATIONS)
-def sim_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
+def ui_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
     return simulators[str(request.param)]
+
+
+@pytest.fixture
+def ui_sim(ui_url: str) -> Iterator[Sim]:
+    """``sim`` for ``ui_url``: the control API, reset before and after the test."""
+    control = Sim(ui_url)
+    control.reset()
+    yield control
+    control.reset()
 
 
 def cookie(kind: str) -> str:
