@@ -17,6 +17,7 @@ from PIL import Image
 from simulator.answers import image_specs
 from simulator.images import unmarked_pixels
 from simulator.watermark import alpha_map, placement, synthesised_alpha
+from tests.simulator.batchexecute_wire import one, read_payload
 from tests.simulator.wire import cookies, decode, generate
 from tests.support.paths import REALDATA, realdata
 
@@ -253,6 +254,8 @@ def test_web_images_use_the_two_segment_placeholder(sim: str) -> None:
     urls = [entry[0][0][0] for entry in entries]
     assert [entry[0][4] for entry in entries] == [f"Web image {n} for {prompt}" for n in (1, 2)]
     assert all(url.startswith(f"{sim}/webimg/") for url in urls)
+    [turn] = one(sim, "hNvQHb", read_payload(decoded.final[1][0])).payload[0]
+    assert turn[3][0][0][12][1] == entries, "the history shows the same web images"
     picture = httpx.get(urls[0], timeout=10)  # public pictures: no cookie needed
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
     assert decode(generate(sim, "no pictures please").content).candidates[-1][12] is None
