@@ -13,6 +13,7 @@ CONSENT_COOKIE = "CONSENT"
 
 class AccountKind(StrEnum):
     PAID = "paid"
+    PLUS = "plus"  # a paid plan with otAQ7b capability flag 115 (GA/GAF: Plus, header capacity 4)
     FREE = "free"
     LIMITED = "limited"
     BLOCKED = "blocked"
@@ -49,11 +50,19 @@ class Account:
         return self.kind not in (AccountKind.ANONYMOUS, AccountKind.EXPIRED)
 
     @property
-    def tier(self) -> str:
-        """The page tier: free accounts lose Pro and tools, signed-out visitors are ``anon``."""
+    def plan(self) -> str:
+        """``plus``, ``paid``, ``free`` or ``anon``: what the picker and the tools menu offer. Every
+        other signed-in kind (limited, blocked, expired, terms, region) renders like a paid one."""
         if self.kind is AccountKind.ANONYMOUS:
             return "anon"
-        return "free" if self.kind is AccountKind.FREE else "paid"
+        if self.kind in (AccountKind.FREE, AccountKind.PLUS):
+            return self.kind.value
+        return "paid"
+
+    @property
+    def capacity(self) -> int:
+        """Model header slot [11] as GAF derives it from otAQ7b's flags: Plus 4, paid 2, else 1."""
+        return {"plus": 4, "paid": 2}.get(self.plan, 1)
 
     @property
     def public_id(self) -> str:

@@ -11,14 +11,16 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from simulator.models import ServedModel
-from simulator.payloads import IMAGE_PLACEHOLDER, IMMERSIVE_CHIP, VIDEO_CHIP, ResearchPlan
+from simulator.models import NORMAL, ServedModel
+from simulator.payloads import (
+    IMAGE_PLACEHOLDER,
+    IMMERSIVE_CHIP,
+    VIDEO_CHIP,
+    WEB_IMAGE_PLACEHOLDER,
+    ResearchPlan,
+)
 from simulator.tool_answers import tool_or_json_answer
-
-TOOL_DEEP_RESEARCH = 1
-TOOL_CANVAS = 2
-TOOL_IMAGE = 14
-TOOL_VIDEO = 15
+from simulator.toolbox import TOOL_CANVAS, TOOL_DEEP_RESEARCH, TOOL_IMAGE, TOOL_MUSIC, TOOL_VIDEO
 
 STORYBOOK_GEM = "storybook"
 
@@ -45,6 +47,15 @@ ASPECT_RATIO = re.compile(r"aspect[ -]ratio\D{0,3}(\d{1,2})\s*[:x]\s*(\d{1,2})",
 # A prompt containing this keyword (any case) gets images without the visible mark (the clean case:
 # Google says some tiers receive unmarked images).
 CLEAN_IMAGE_KEYWORD = "unmarked"
+# A plain prompt containing this (any case) gets web images: the two-segment placeholder
+# ``image_collection/image_retrieval/<n>`` in the text (F20, PWA) and the images at c[12][1] (I2).
+WEB_IMAGES_KEYWORD = "web images"
+WEB_IMAGE_COUNT = 2
+# What a Create-video turn says while its job renders (the Rust test body's sentence, in English).
+VIDEO_PENDING_TEXT = (
+    "I'm generating your video. This can take a few minutes, so check back to see when it's ready."
+)
+VIDEO_READY_TEXT = "Your video is ready."
 
 
 @dataclass(frozen=True)
@@ -68,16 +79,30 @@ class ImageSpec:
     edited: bool = False
 
 
+@dataclass(frozen=True)
+class WebImage:
+    """An image found on the web (c[12][1]): its placeholder, alt text and pixel seed."""
+
+    placeholder: str
+    alt: str
+    seed: str
+
+
 @dataclass
 class Answer:
-    """The full answer of one turn; the stream reveals it in prefixes."""
+    """The full answer of one turn; the stream reveals it in prefixes. ``preamble`` is the turn's
+    own opening (what a research stub keeps); ``report`` the (title, document) a finished research
+    delivers, as text or as the ``canvas`` document depending on ``research_report``."""
 
     text: str
     thoughts: str = ""
+    preamble: str = ""
     images: list[ImageSpec] = field(default_factory=list)
+    web_images: list[WebImage] = field(default_factory=list)
     video: bool = False
     video_job: str = ""
     canvas: tuple[str, str] | None = None  # (title, document)
+    report: tuple[str, str] | None = None
     research: ResearchPlan | None = None
 
 
@@ -116,9 +141,10 @@ def thoughts_for(model: ServedModel, prompt: str, turn: int) -> str:
         f"**Reading the request**\n\nTurn {turn}: the prompt has {len(prompt)} characters "
         f"(sha256 {sha16(prompt)}). I will answer with the simulator's fixed reply."
     )
-    if model.thinking_level >= 2:
+    if model.level != NORMAL:
         thoughts += (
-            "\n\n**Thinking longer**\n\nExtended thinking was requested, so I double-check the digest."
+            f"\n\n**Thinking longer**\n\nThinking level {model.level} was requested, so I double-check "
+            "the digest."
         )
     return thoughts
 
@@ -170,6 +196,19 @@ def edit_specs(prompt: str, files: list[ReceivedFile]) -> list[ImageSpec]:
     return [ImageSpec(edit_seed(prompt, files), width, height, prompt, marked, edited=True)]
 
 
+def web_images(prompt: str, cid: str, turn: int) -> list[WebImage]:
+    """Two web images whose placeholder number derives from the turn (real ones are ~20 digits)."""
+    number = int(sha16(f"web:{cid}:{turn}:{prompt}"), 16)
+    return [
+        WebImage(
+            WEB_IMAGE_PLACEHOLDER.format(n=number, i=i),
+            f"Web image {i + 1} for {prompt[:40]}",
+            f"{number}_{i}",
+        )
+        for i in range(WEB_IMAGE_COUNT)
+    ]
+
+
 def compose(
     *,
     turn: int,
@@ -182,17 +221,21 @@ def compose(
     gem: str | None,
     signed_in: bool,
     research_topic: str | None = None,
+    video_flow: str = "poll",
+    research_report_slot: str = "text",
 ) -> Answer:
     """The answer for one turn; tools add their artefacts and placeholders like Gemini's.
 
     ``research_topic`` is the prompt of the chat's pending research plan: a Deep Research follow-up
-    (the page's "Start research") then answers with the finished report in a document.
+    (the page's "Start research") then answers with the finished report, as the turn's text
+    (``research_report_slot`` "text") or as a document (``"immersive"``).
     """
     scripted = tool_or_json_answer(prompt, earlier_prompts) if tool is None and gem is None else None
+    thoughts = thoughts_for(model, prompt, turn)
     if scripted is not None:  # a tool call or a JSON document, as the prompt asked (tool_answers.py)
-        return Answer(text=scripted, thoughts=thoughts_for(model, prompt, turn))
-    text = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
-    answer = Answer(text=text, thoughts=thoughts_for(model, prompt, turn))
+        return Answer(text=scripted, thoughts=thoughts)
+    preamble = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
+    answer = Answer(text=preamble, thoughts=thoughts, preamble=preamble)
     if tool in (TOOL_IMAGE, TOOL_VIDEO) and not signed_in:
         answer.text += "\n\nAre you signed in? Sign in to create images and videos."
     elif tool == TOOL_IMAGE:
@@ -205,12 +248,20 @@ def compose(
     elif tool == TOOL_VIDEO:
         answer.video = True
         answer.video_job = str(uuid.UUID(hex=hashlib.sha256(f"video:{cid}:{turn}".encode()).hexdigest()[:32]))
-        answer.text += f"\n\nYour video is ready.\n\n{VIDEO_CHIP}"
+        said = VIDEO_PENDING_TEXT if video_flow == "poll" else VIDEO_READY_TEXT
+        answer.text += f"\n\n{said}\n\n{VIDEO_CHIP}"
+    elif tool == TOOL_MUSIC:
+        # The simulator makes no audio: the turn only says so (our choice).
+        answer.text += "\n\nI wrote a 30-second track for you (the simulator renders no audio)."
     elif tool == TOOL_CANVAS:
         answer.canvas = (f"Canvas for turn {turn}", canvas_document(prompt, turn))
         answer.text += f"\n\nI put the document in Canvas.\n\n{IMMERSIVE_CHIP}"
     elif tool == TOOL_DEEP_RESEARCH and research_topic is not None:
-        answer.canvas = (f"Research report: {research_topic[:80]}", research_report(research_topic))
+        answer.report = (f"Research report: {research_topic[:80]}", research_report(research_topic))
+        if research_report_slot == "text":
+            answer.text = answer.report[1]  # GA reads the report as the turn's text (K5)
+            return answer
+        answer.canvas = answer.report
         answer.text += f"\n\nI've completed your research.\n\n{IMMERSIVE_CHIP}"
     elif tool == TOOL_DEEP_RESEARCH:
         answer.research = research_plan(prompt, cid, turn)
@@ -224,6 +275,10 @@ def compose(
             "**Page 2.** It answered, and everyone smiled.\n\n"
             f"{IMAGE_PLACEHOLDER.format(n=1)}"
         )
+    elif WEB_IMAGES_KEYWORD in prompt.lower():
+        answer.web_images = web_images(prompt, cid, turn)
+        placeholders = "\n".join(image.placeholder for image in answer.web_images)
+        answer.text += f"\n\nHere are some images from the web.\n\n{placeholders}"
     answer.text += CLOSING
     return answer
 

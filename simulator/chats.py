@@ -14,6 +14,8 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+from simulator.payloads import WebImageRef
+
 TITLE_WORDS = 6
 TITLE_CHARS = 40
 
@@ -29,6 +31,9 @@ class Turn:
     research_plan: bool = False
     research_id: str = ""  # the plan's research id (research_plan turns only)
     video: tuple[str, str] | None = None  # (thumbnail url, video url)
+    video_job: str = ""  # the Create-video job's uuid (the chip's, kwDCne's)
+    video_flow: str = ""  # "poll" | "stream": how the answer delivered the video (video_flow)
+    web_images: list[WebImageRef] = field(default_factory=list)
     created: float = field(default_factory=time.time)
 
 
@@ -135,6 +140,16 @@ class ChatStore:
         for chat in self._chats.values():
             if chat.owner == owner and research_id in chat.research:
                 return chat, chat.research[research_id]
+        return None
+
+    def find_video(self, job: str, owner: str) -> tuple[Chat, Turn] | None:
+        """The account's chat and turn whose Create-video job has this uuid."""
+        for chat in self._chats.values():
+            if chat.owner != owner:
+                continue
+            for turn in chat.turns:
+                if job and turn.video_job == job:
+                    return chat, turn
         return None
 
     def resolve(self, cid: str, rid: str, rcid: str, persist: bool, owner: str = "") -> tuple[Chat, str]:

@@ -88,3 +88,15 @@ def variant(spec: ImageSpec, option: str, watermark_dir: str = "") -> ImageVaria
             return ImageVariant(buffer.getvalue(), "image/jpeg")
         rgb.save(buffer, format="PNG")
         return ImageVariant(buffer.getvalue(), "image/png")
+
+
+WEB_IMAGE_SIZE = (320, 240)
+
+
+def web_image_jpeg(seed: str) -> bytes:
+    """A web image found for a prompt (c[12][1]): a small unmarked JPEG derived from its seed."""
+    buffer = io.BytesIO()
+    Image.fromarray(unmarked_pixels(f"web:{seed}", *WEB_IMAGE_SIZE), "RGB").save(
+        buffer, format="JPEG", quality=85
+    )
+    return buffer.getvalue()

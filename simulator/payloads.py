@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 IMAGE_PLACEHOLDER = "http://googleusercontent.com/image_generation_content/{n}"
 VIDEO_CHIP = "http://googleusercontent.com/video_gen_chip/0"
 IMMERSIVE_CHIP = "http://googleusercontent.com/immersive_entry_chip/0"
+# The two-segment kind PWA handles (F20); real numbers are ~20 digits, then ``_<index>``.
+WEB_IMAGE_PLACEHOLDER = "http://googleusercontent.com/image_collection/image_retrieval/{n}_{i}"
 
 _CHIPS = [
     [[[1004, "More detailed", 5, None], [1005, "Shorter", 6, None], [1001, "Retry", 1, None]]],
@@ -36,6 +38,15 @@ class ResearchPlan:
     state: int
 
 
+@dataclass(frozen=True)
+class WebImageRef:
+    """A web image as c[12][1] lists it: URL, alt, and the page title it was found on."""
+
+    url: str
+    alt: str
+    title: str
+
+
 @dataclass
 class CandidateView:
     """What one snapshot of the answer shows; every field is cumulative like the real stream."""
@@ -44,6 +55,7 @@ class CandidateView:
     text: str = ""
     thoughts: str = ""
     images: list[GeneratedImage] = field(default_factory=list)
+    web_images: list[WebImageRef] = field(default_factory=list)
     video_pending_job: str | None = None
     video: tuple[str, str] | None = None  # (thumbnail url, video url)
     canvas: tuple[str, str, str] | None = None  # (id, title, document)
@@ -108,20 +120,48 @@ def candidate(view: CandidateView, final: bool) -> list[object]:
 
 def _rich(view: CandidateView) -> list[object] | None:
     if view.video_pending_job is not None and view.video is None:
-        return [{"65": [[VIDEO_CHIP], view.video_pending_job]}]
-    if not view.images and view.video is None:
+        return pending_video(view.video_pending_job)
+    if not view.images and view.video is None and not view.web_images:
         return None
     if view.images and all(image.edited for image in view.images) and view.video is None:
         # Edit results come as c[12] holding one field object, like the real answers (GA 2026-04).
         return [{"8": [[_image_entry(image) for image in view.images]]}]
     rich: list[object] = [None] * 60
+    if view.web_images:
+        rich[1] = [web_image_entry(image) for image in view.web_images]
     if view.images:
         rich[7] = [[_image_entry(image) for image in view.images]]
     if view.video is not None:
-        info: list[object] = [None] * 8
-        info[7] = [view.video[0], view.video[1]]
-        rich[59] = [[[[info]]]]
+        rich[59] = video_target(*view.video)
     return rich
+
+
+def pending_video(job: str) -> list[object]:
+    """c[12] of a video still rendering: a lone field object with the job chip (J3, Rust test body)."""
+    return [{"65": [[VIDEO_CHIP], job]}]
+
+
+def video_target(thumbnail: str, url: str) -> list[object]:
+    """Field 60 of c[12]: ``target[0][0][0][0][7] = [thumbnail, url]`` (J2, GA, VJOB Go test)."""
+    info: list[object] = [None] * 8
+    info[7] = [thumbnail, url]
+    return [[[[info]]]]
+
+
+def finished_video(thumbnail: str, url: str, sparse: bool) -> list[object]:
+    """c[12] of a rendered video in either encoder form (VJOB Go test): dense ``c[12][59]`` or the
+    sparse ``[null, {"60": target}]`` whose trailing object stands for field 60."""
+    target = video_target(thumbnail, url)
+    if sparse:
+        return [None, {"60": target}]
+    dense: list[object] = [None] * 60
+    dense[59] = target
+    return dense
+
+
+def web_image_entry(image: WebImageRef) -> list[object]:
+    """``[0][0][0]`` URL, ``[0][4]`` alt, ``[7][0]`` title (I2, GA ``_parse_candidate``)."""
+    return [[[image.url], None, None, None, image.alt], None, None, None, None, None, None, [image.title]]
 
 
 def _image_entry(image: GeneratedImage) -> list[object]:

@@ -3,7 +3,8 @@
 With ``research_seconds`` at 0 the confirming turn answers with the report at once. Above 0 that
 turn answers with a stub ("I'm on it…") instead; the research runs for that many seconds, during
 which ``kwDCne`` says it is running, and then the report belongs to the stub turn: ``hNvQHb`` reads
-it there as the turn's document (``c[30]``), as the web app finds it when it opens the chat again.
+it there as the turn's text (``research_report`` "text", K5: GA's ``fetch_latest_chat_response``) or
+as its document (``c[30]``, "immersive"), as the web app finds it when it opens the chat again.
 The run goes on whatever the client does: the stream ending or being cancelled changes nothing.
 """
 
@@ -30,6 +31,7 @@ class ResearchRun:
     title: str
     document: str
     seconds: float
+    slot: str = "text"  # research_report when the run began: "text" or "immersive"
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -46,13 +48,15 @@ class ResearchRuns:
     def clear(self) -> None:
         self._runs.clear()
 
-    def begin(self, answer: Answer, *, research_id: str, cid: str, rid: str, seconds: float) -> None:
+    def begin(
+        self, answer: Answer, *, research_id: str, cid: str, rid: str, seconds: float, slot: str
+    ) -> None:
         """Turn the confirming answer into the running stub; the report waits in the run."""
-        assert answer.canvas is not None
-        title, document = answer.canvas
-        self._runs[research_id] = ResearchRun(research_id, cid, rid, title, document, seconds)
-        answer.canvas = None
-        answer.text = answer.text.split("\n\nI've completed your research.", 1)[0] + "\n\n" + RUNNING_TEXT
+        assert answer.report is not None
+        title, document = answer.report
+        self._runs[research_id] = ResearchRun(research_id, cid, rid, title, document, seconds, slot)
+        answer.canvas = answer.report = None
+        answer.text = answer.preamble + "\n\n" + RUNNING_TEXT
 
     def get(self, research_id: str) -> ResearchRun | None:
         return self._runs.get(research_id)

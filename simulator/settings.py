@@ -8,11 +8,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SimulatorSettings(BaseSettings):
-    """Pacing, limits and UI generation of one simulator instance (docs/simulator-contract.md)."""
+    """Pacing, limits, UI generation and the observed variants (docs/simulator-contract.md)."""
 
     model_config = SettingsConfigDict(env_prefix="SIM_", validate_assignment=True)
 
-    ui: Literal["mid2026", "early2026"] = "mid2026"
+    # Which generation of gemini.google.com's page to render (research/fidelity.md §4: October 2026).
+    ui: Literal["oct2026", "mid2026", "early2026"] = "oct2026"
     first_token_delay: float = 1.0
     frame_interval: float = 0.05
     snapshot_chars: int = 24
@@ -29,3 +30,22 @@ class SimulatorSettings(BaseSettings):
     max_stall_seconds: float = 120.0
     # Where the real watermark captures may live; the synthesised mark is used when absent.
     watermark_dir: str = ""
+    # How the picker offers thinking (C8): inline Low/Medium/High rows, a "Thinking level" submenu,
+    # or an "Extended thinking" toggle row; auto = October 2026 levels, mid 2026 submenu.
+    thinking_control: Literal["auto", "levels", "submenu", "toggle"] = "auto"
+    # Picker rows show for this long with empty labels after the menu opens (C13, MSW 2026-06-28).
+    label_fill_delay: float = 0.3
+    # otAQ7b [14] is null for an available account (AUTO's mock; GA reads a missing code as 1000, G3).
+    status_code_null: bool = False
+    # Free-tier allowances per usage window (D8, FREE): beyond them a turn answers 1037.
+    free_pro_turns: int = 3
+    free_image_turns: int = 20
+    # The tools opener's label: both forms are observed (D1: UAT/REG/TOK "and", ADM/CNV "&").
+    tools_label: Literal["Upload and tools", "Upload & tools"] = "Upload and tools"
+    # ZHT (unverified, D7): while a tool is selected the menu lists no other tool.
+    tools_exclusive: bool = False
+    # poll: the answer carries only the job chip, the video comes from kwDCne then hNvQHb (J1);
+    # stream: the final frame carries the URL, which answers 206 until rendered (J4).
+    video_flow: Literal["poll", "stream"] = "poll"
+    # text: the research report is the delivering turn's text (K5, GA); immersive: a c[30] document.
+    research_report: Literal["text", "immersive"] = "text"

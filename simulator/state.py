@@ -11,7 +11,7 @@ from simulator.chats import ChatStore
 from simulator.control import Control
 from simulator.research_runs import ResearchRuns
 from simulator.settings import SimulatorSettings
-from simulator.uploads import UploadStore
+from simulator.uploads import UploadSessions, UploadStore
 from simulator.usage import UsageBook
 
 
@@ -29,6 +29,7 @@ class SimState:
         self.chats = ChatStore()
         self.control = Control()
         self.uploads = UploadStore()
+        self.upload_sessions = UploadSessions()  # not cleared by reset (simulator/uploads.py)
         self.usage = UsageBook()
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}

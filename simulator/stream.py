@@ -83,6 +83,7 @@ def snapshots(plan: AnswerPlan, step: int) -> Iterator[CandidateView]:
             text=answer.text[:end],
             thoughts=answer.thoughts,
             images=plan.images if done else [],
+            web_images=plan.web_images if done else [],
             video_pending_job=pending,
             canvas=_canvas(plan) if done else None,
             research=answer.research if done else None,
@@ -90,12 +91,15 @@ def snapshots(plan: AnswerPlan, step: int) -> Iterator[CandidateView]:
 
 
 def final_view(plan: AnswerPlan) -> CandidateView:
+    """The complete answer. A polled video's final frame still shows only its job chip (J1)."""
     return CandidateView(
         plan.rcid,
         text=plan.answer.text,
         thoughts=plan.answer.thoughts,
         images=plan.images,
-        video=plan.video,
+        web_images=plan.web_images,
+        video_pending_job=plan.answer.video_job if plan.video is not None else None,
+        video=plan.video if plan.video_in_stream else None,
         canvas=_canvas(plan),
         research=plan.answer.research,
     )

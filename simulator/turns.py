@@ -10,13 +10,15 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from simulator import payloads
 from simulator.accounts import Account, AccountKind
 from simulator.answers import Answer, ReceivedFile, compose
 from simulator.chats import Chat, Turn
 from simulator.models import ServedModel, UnknownModel, served_model
-from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage
+from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage, WebImageRef
 from simulator.requests import GenerateRequest
 from simulator.state import SimState, VideoJob
+from simulator.toolbox import TOOL_IMAGE, tool_codes
 from simulator.usage import Window
 
 
@@ -37,12 +39,15 @@ class AnswerPlan:
     model: ServedModel
     answer: Answer
     images: list[GeneratedImage]
-    video: tuple[str, str] | None
+    video: tuple[str, str] | None  # (thumbnail, mp4) of a Create-video turn
     persisted: bool
     context_token: str
     chat_status: str
     locator_token: str
     quota: list[Window] = field(default_factory=list)  # usage windows after this turn (persisted only)
+    web_images: list[WebImageRef] = field(default_factory=list)
+    # stream flow: the final frame carries ``video``; poll flow: no frame ever does (J1).
+    video_in_stream: bool = False
 
 
 _ACCOUNT_ERRORS = {
@@ -53,6 +58,7 @@ _ACCOUNT_ERRORS = {
 }
 UPLOAD_ERROR = (7, 1100)
 MODEL_ERROR = (9, 1052)
+USAGE_LIMIT = (8, 1037)
 
 
 def account_error(account: Account) -> ErrorPlan | None:
@@ -73,6 +79,34 @@ def received_files(state: SimState, account: Account, request: GenerateRequest) 
     return files
 
 
+def honoured_tool(account: Account, tool: int | None) -> int | None:
+    """Signed-in plans get only the tools their menu lists (a free account's video request is a
+    plain turn); signed-out turns keep the code (image/video answer "Are you signed in?")."""
+    if tool is None or not account.signed_in:
+        return tool
+    return tool if tool in tool_codes(account.plan) else None
+
+
+def free_features(model: ServedModel, tool: int | None) -> list[str]:
+    """The free-tier allowances this turn draws on (D8: limited Pro, daily images)."""
+    used = ["pro"] if model.family == "pro" else []
+    return [*used, "image"] if tool == TOOL_IMAGE else used
+
+
+def quota_error(
+    state: SimState, account: Account, model: ServedModel, features: list[str]
+) -> ErrorPlan | None:
+    """1037 once a free allowance is used up in the window, after a quota frame whose reset is
+    when the window frees up (the same shape as the ``usage_limit`` behaviour's)."""
+    limits = {"pro": state.settings.free_pro_turns, "image": state.settings.free_image_turns}
+    now = time.time()
+    for feature in features:
+        used, reset = state.usage.feature_use(account.public_id, feature, now)
+        if used >= limits[feature]:
+            return ErrorPlan(*USAGE_LIMIT, [payloads.exhausted_quota(None, "", model.hex, reset)])
+    return None
+
+
 def plan_turn(
     state: SimState, account: Account, request: GenerateRequest, base_url: str
 ) -> AnswerPlan | ErrorPlan:
@@ -80,13 +114,19 @@ def plan_turn(
     error = account_error(account)
     if error is not None:
         return error
+    settings = state.settings
     try:
-        model = served_model(account, request.mode, state.settings.ui)
+        model = served_model(account, request.mode, request.inner_thinking, settings.ui)
     except UnknownModel:
         return ErrorPlan(*MODEL_ERROR)
     files = received_files(state, account, request)
     if files is None:
         return ErrorPlan(*UPLOAD_ERROR)
+    tool = honoured_tool(account, request.tool)
+    features = free_features(model, tool) if account.plan == "free" else []
+    refused = quota_error(state, account, model, features)
+    if refused is not None:
+        return refused
     persist = account.session_valid
     chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist, account.public_id)
     rid, rcid = state.chats.next_ids(chat, request.prompt)
@@ -98,25 +138,32 @@ def plan_turn(
         earlier_prompts=chat.prompts,
         files=files,
         model=model,
-        tool=request.tool if account.kind is not AccountKind.FREE else None,
+        tool=tool,
         gem=request.gem,
         signed_in=account.session_valid,
         research_topic=chat.pending_research,
+        video_flow=settings.video_flow,
+        research_report_slot=settings.research_report,
     )
     pending = chat.pending_research_id
-    if pending and answer.canvas is not None and persist and state.settings.research_seconds > 0:
+    if pending and answer.report is not None and persist and settings.research_seconds > 0:
         # The research runs on after this turn (simulator/research_runs.py).
-        seconds = state.settings.research_seconds
-        state.research_runs.begin(answer, research_id=pending, cid=chat.cid, rid=rid, seconds=seconds)
+        seconds = settings.research_seconds
+        state.research_runs.begin(
+            answer, research_id=pending, cid=chat.cid, rid=rid, seconds=seconds, slot=settings.research_report
+        )
         chat.research[pending] = "running"
     images = _register_images(state, answer, base_url, account)
     video = _register_video(state, answer, base_url, account)
+    web = _web_images(answer, base_url)
     token = state.chats.context_token(chat, turn) if persist else ""
     quota: list[Window] = []
     if persist:
-        _record(chat, request.prompt, answer, images, video, rid, rcid, token)
+        _record(chat, request.prompt, answer, images, video, web, rid, rcid, token, settings.video_flow)
         now = time.time()
         state.usage.record_turn(account.public_id, now)
+        for feature in features:
+            state.usage.record_feature(account.public_id, feature, now)
         quota = state.usage.windows(account.public_id, now)
     return AnswerPlan(
         cid=chat.cid,
@@ -131,6 +178,8 @@ def plan_turn(
         chat_status=status,
         locator_token=_locator_token(rid),
         quota=quota,
+        web_images=web,
+        video_in_stream=settings.video_flow == "stream",
     )
 
 
@@ -140,20 +189,35 @@ def _record(
     answer: Answer,
     images: list[GeneratedImage],
     video: tuple[str, str] | None,
+    web: list[WebImageRef],
     rid: str,
     rcid: str,
     token: str,
+    video_flow: str,
 ) -> None:
     urls = [image.url for image in images]
     plan = answer.research
     pending = chat.pending_research_id
-    if pending and answer.canvas is not None:
-        # The "Start research" follow-up delivered the report.
+    if pending and answer.report is not None:
+        # The "Start research" follow-up delivered the report (or started the run that will).
         chat.research[pending] = "done"
     research_id = plan.research_id if plan is not None else ""
     if research_id:
         chat.research[research_id] = "awaiting"
-    turn = Turn(prompt, answer.text, answer.thoughts, urls, rid, rcid, plan is not None, research_id, video)
+    turn = Turn(
+        prompt,
+        answer.text,
+        answer.thoughts,
+        urls,
+        rid,
+        rcid,
+        plan is not None,
+        research_id,
+        video,
+        video_job=answer.video_job if video is not None else "",
+        video_flow=video_flow if video is not None else "",
+        web_images=web,
+    )
     chat.turns.append(turn)
     chat.context_token = token
 
@@ -198,3 +262,11 @@ def _register_video(
         f"{base_url}/download?c={token}&filename=thumbnail.jpg",
         f"{base_url}/download?c={token}&filename=video.mp4",
     )
+
+
+def _web_images(answer: Answer, base_url: str) -> list[WebImageRef]:
+    """Web images are public pictures: their URLs need no cookie (simulator/routes/media.py)."""
+    return [
+        WebImageRef(f"{base_url}/webimg/{image.seed}.jpg", image.alt, f"Source page {i + 1}")
+        for i, image in enumerate(answer.web_images)
+    ]

@@ -6,7 +6,9 @@ quota frame (protocol.md §5 item 4) carries the real capture's two buckets; bot
 window (same reset time): ``[1,20,1]`` is that window (limit 15), ``[1,16,1]`` a second feature
 bucket (limit 200, two already used, as in the capture). A usage limit (a ``limited-`` account, or
 the ``usage_limit`` behaviour) uses the 5-hour window up until its reset, so the RPC and the 1037
-answer agree.
+answer agree. The free tier's per-feature allowances (``free_pro_turns``, ``free_image_turns``)
+count within the same 5-hour window and free up when it does (the window is our choice: Google
+publishes daily image and "basic access" Pro limits, FREE).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Window:
 class _Counter:
     start: float
     used: int = 0
+    # Turns per feature (free tier: "pro", "image") within this window; they free up with it.
+    features: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +78,15 @@ class UsageBook:
     def record_turn(self, account_id: str, now: float) -> None:
         for spec in WINDOWS:
             self._counter(account_id, spec, now).used += 1
+
+    def feature_use(self, account_id: str, feature: str, now: float) -> tuple[int, float]:
+        """How many turns of ``feature`` the 5-hour window holds, and when that window frees up."""
+        counter = self._counter(account_id, FIVE_HOUR, now)
+        return counter.features.get(feature, 0), counter.start + FIVE_HOUR.seconds
+
+    def record_feature(self, account_id: str, feature: str, now: float) -> None:
+        counter = self._counter(account_id, FIVE_HOUR, now)
+        counter.features[feature] = counter.features.get(feature, 0) + 1
 
     def exhaust(self, account_id: str, reset_at: float) -> None:
         """The 5-hour window has no requests left until ``reset_at``."""

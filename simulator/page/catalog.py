@@ -1,168 +1,70 @@
-"""Which modes and tools each UI generation and account tier offers, with their wire codes.
+"""The part of the page configuration the picker, the tools menu and the request builder read.
 
-The page's JavaScript reads this table (embedded as JSON) instead of holding its own copy, so the
-picker, the request headers and the server's expectations come from one place.
+The page's JavaScript reads this (embedded as JSON) instead of holding its own copy, so the picker,
+the request codes and the server's expectations come from one place (simulator/lineup.py,
+simulator/toolbox.py). The picker itself is built from the otAQ7b answer; ``models`` is what the
+page falls back to when that answer is missing or lists none (signed out, expired, failed).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
-UI_GENERATIONS = ("mid2026", "early2026")
-TIERS = ("paid", "free", "anon")
-
-FLASH_HEX = "56fdd199312815e2"
-THINKING_HEX = "e051ce1aa80aa576"
-PRO_HEX = "e6fa609c3fa255c0"
-FLASH_LITE_HEX = "8c46e95b1a07cecc"
-
-# MODE_CATEGORY enum of the web app (protocol.md §2.1).
-CATEGORY_FAST = 1
-CATEGORY_THINKING = 2
-CATEGORY_PRO = 3
-CATEGORY_FLASH_LITE = 6
-
-
-@dataclass(frozen=True)
-class Mode:
-    """One choice in the mode picker. ``parent`` names the sub-menu item that holds it (mid2026)."""
-
-    key: str
-    label: str
-    sublabel: str
-    hex: str
-    category: int
-    thinking: int
-    test_id: str = ""
-    parent: str = ""
-
-
-@dataclass(frozen=True)
-class Tool:
-    """One toolbox-drawer item. ``code`` is inner[49] of the request (None: sent as null)."""
-
-    key: str
-    label: str
-    chip: str
-    placeholder: str
-    code: int | None
-    icon: str
-    promoted: bool
-
-
-_EARLY_MODES = (
-    Mode("flash", "Fast", "Answers quickly", FLASH_HEX, CATEGORY_FAST, 1, "bard-mode-option-fast"),
-    Mode(
-        "thinking",
-        "Thinking",
-        "Solves complex problems",
-        THINKING_HEX,
-        CATEGORY_THINKING,
-        1,
-        "bard-mode-option-thinking",
-    ),
-    Mode(
-        "pro",
-        "Pro",
-        "Thinks longer for advanced math & code",
-        PRO_HEX,
-        CATEGORY_PRO,
-        1,
-        "bard-mode-option-pro",
-    ),
+from simulator.lineup import (
+    FLASH_HEX,
+    LEVEL_ROWS,
+    SUBMENU_ITEM_LABEL,
+    SUBMENU_LEVELS,
+    TOGGLE_ROW,
+    UI_GENERATIONS,
+    Level,
+    Model,
+    default_model,
+    lineup,
+    thinking_control,
 )
+from simulator.toolbox import Tool, tools_for
 
-_MID_MODES = (
-    Mode("flash", "3.5 Flash", "All-around help", FLASH_HEX, CATEGORY_FAST, 1),
-    Mode("flash_lite", "3.1 Flash-Lite", "Fastest answers", FLASH_LITE_HEX, CATEGORY_FLASH_LITE, 1),
-    Mode("pro", "3.1 Pro", "Advanced math and code", PRO_HEX, CATEGORY_PRO, 1),
-    Mode(
-        "thinking",
-        "Standard",
-        "Thinks before answering",
-        THINKING_HEX,
-        CATEGORY_THINKING,
-        1,
-        parent="Thinking",
-    ),
-    Mode(
-        "thinking_extended",
-        "Extended thinking",
-        "Thinks longer for harder problems",
-        THINKING_HEX,
-        CATEGORY_THINKING,
-        2,
-        parent="Thinking",
-    ),
-)
-
-_TOOLS = (
-    Tool("canvas", "Canvas", "Canvas", "Let's write or build together", 2, "note_stack_add", True),
-    Tool("image", "Create image", "Image", "Describe your image", 14, "photo_prints", True),
-    Tool("video", "Create video", "Video", "Describe your video", 15, "movie", True),
-    Tool(
-        "deep_research",
-        "Deep Research",
-        "Deep Research",
-        "What do you want to research?",
-        1,
-        "travel_explore",
-        False,
-    ),
-    Tool(
-        "guided_learning",
-        "Guided learning",
-        "Guided learning",
-        "What do you want to learn?",
-        None,
-        "school",
-        False,
-    ),
-)
-
-_EARLY_TOOL_LABELS = {"video": "Create video (Veo 3.1)"}
+__all__ = ["FLASH_HEX", "UI_GENERATIONS", "models_for", "page_catalog", "tools_for"]
 
 
-def modes_for(ui: str, tier: str) -> tuple[Mode, ...]:
-    """The picker's items: free accounts get no Pro, signed-out visitors only the light model."""
-    modes = _EARLY_MODES if ui == "early2026" else _MID_MODES
-    if tier == "anon":
-        keep = {"flash"} if ui == "early2026" else {"flash_lite"}
-        return tuple(mode for mode in modes if mode.key in keep)
-    if tier == "free":
-        return tuple(mode for mode in modes if mode.key != "pro")
-    return modes
+def models_for(ui: str, plan: str) -> tuple[Model, ...]:
+    """The picker's model rows for a plan (``paid``, ``plus``, ``free``, ``anon``)."""
+    return lineup(ui, plan)
 
 
-def tools_for(ui: str, tier: str) -> tuple[Tool, ...]:
-    """Tools appear only for paid accounts; early-2026 labels the video tool with its model."""
-    if tier != "paid":
-        return ()
-    if ui != "early2026":
-        return _TOOLS
-    return tuple(
-        Tool(t.key, _EARLY_TOOL_LABELS.get(t.key, t.label), t.chip, t.placeholder, t.code, t.icon, True)
-        for t in _TOOLS
-    )
+def _model_json(model: Model) -> dict[str, object]:
+    return {**asdict(model), "capabilities": list(model.capabilities)}
 
 
-def default_mode(ui: str, tier: str) -> Mode:
-    return modes_for(ui, tier)[0]
+def _levels(control: str) -> list[Level]:
+    if control == "levels":
+        return list(LEVEL_ROWS)
+    if control == "submenu":
+        return list(SUBMENU_LEVELS)
+    if control == "toggle":
+        return [TOGGLE_ROW]
+    return []
 
 
-def catalog_json(ui: str, tier: str) -> dict[str, object]:
-    """The part of the page configuration that the picker and the request builder read.
+def _tool_json(tool: Tool) -> dict[str, object]:
+    return {key: value for key, value in asdict(tool).items() if key != "plans"}
 
-    ``catalogue`` is the UI generation's full list (labels, test ids, codes); the page keeps what the
-    account status RPC (otAQ7b) offers. ``modes``/``tools`` (the tier's) are its fallback when that
-    answer is missing or lists no models.
-    """
+
+def page_catalog(ui: str, plan: str, thinking_setting: str) -> dict[str, object]:
+    """``models`` (the plan's rows, the fallback), ``catalogue`` (every row of the UI generation, by
+    which the page names rows the otAQ7b answer lists), ``defaultModel``, ``thinking`` (the control
+    and its levels), ``tools`` (this plan's menu) and the header ``capacity``."""
+    control = thinking_control(ui, thinking_setting) if plan != "anon" else "none"
+    catalogue = {row.hex: row for key in ("paid", "free") for row in lineup(ui, key)}
     return {
-        "modes": [asdict(mode) for mode in modes_for(ui, tier)],
-        "tools": [asdict(tool) for tool in tools_for(ui, tier)],
-        "catalogue": {
-            "modes": [asdict(mode) for mode in modes_for(ui, "paid")],
-            "tools": [asdict(tool) for tool in tools_for(ui, "paid")],
+        "models": [_model_json(model) for model in lineup(ui, plan)],
+        "catalogue": [_model_json(model) for model in catalogue.values()],
+        "defaultModel": default_model(ui, plan).key,
+        "thinking": {
+            "control": control,
+            "levels": [asdict(level) for level in _levels(control)],
+            "submenuLabel": SUBMENU_ITEM_LABEL,
         },
-        "capacity": {"paid": 2, "free": 1}.get(tier, 1),
+        "tools": [_tool_json(tool) for tool in tools_for(ui, plan)],
     }

@@ -11,12 +11,12 @@ from html import escape
 from pathlib import Path
 
 from simulator.gems import system_gem
-from simulator.page.catalog import catalog_json, default_mode, tools_for
+from simulator.page.catalog import page_catalog
+from simulator.page.composer import render_composer
 from simulator.page.model import PageModel
+from simulator.page.signin import side_nav_footer, side_nav_top, top_bar_account
 
 STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
-
-SERVICE_LOGIN = "https://accounts.google.com/ServiceLogin?continue=https://gemini.google.com/app&passive=true"
 
 _CHAT_HISTORY = (
     '<infinite-scroller id="chat-history" class="chat-history" data-test-id="chat-history-container">'
@@ -33,16 +33,20 @@ def script_json(value: object) -> str:
 
 
 def render_app_page(model: PageModel) -> str:
-    """The full HTML document for ``/app``, ``/app/<cid>`` and ``/gem/<slug>``."""
+    """The full HTML document for ``/app``, ``/app/<hex>`` and ``/gem/<slug>``."""
     config = {
         "ui": model.ui,
-        "tier": model.tier,
+        "plan": model.plan,
         "gem": model.gem,
         "chat": model.chat,
         "chatMissing": model.chat_missing,
-        "defaultMode": default_mode(model.ui, model.tier).key,
         "signinMarkerDelay": model.signin_marker_delay,
-        **catalog_json(model.ui, model.tier),
+        "labelFillDelay": model.label_fill_delay,
+        "toolsExclusive": model.tools_exclusive,
+        "capacity": model.capacity,
+        "uploadOrigin": model.upload_origin,
+        "uploadSession": model.upload_session,
+        **page_catalog(model.ui, model.plan, model.thinking_control),
     }
     return f"""<!doctype html>
 <html lang="en" dir="ltr">
@@ -55,7 +59,7 @@ def render_app_page(model: PageModel) -> str:
 <script type="application/json" id="sim-page-config">{script_json(config)}</script>
 <script type="module" src="/static/app.js"></script>
 </head>
-<body class="light-theme" data-ui="{escape(model.ui)}" data-tier="{escape(model.tier)}">
+<body class="light-theme" data-ui="{escape(model.ui)}" data-tier="{escape(model.plan)}">
 <chat-app id="app-root">
 {_side_nav(model)}
 <main class="chat-app-main">
@@ -65,7 +69,7 @@ def render_app_page(model: PageModel) -> str:
 {_gem_header(model)}
 {_CHAT_HISTORY}
 {_chat_missing(model)}
-{_composer(model)}
+{render_composer(model)}
 </chat-window>
 </div>
 </main>
@@ -77,10 +81,6 @@ def render_app_page(model: PageModel) -> str:
 
 
 def _side_nav(model: PageModel) -> str:
-    if model.tier == "anon":
-        footer = _late(model, f'<a class="sign-in-link" href="{escape(SERVICE_LOGIN)}">Sign in</a>')
-    else:
-        footer = '<button class="settings-button" type="button">Settings &amp; help</button>'
     return f"""<bard-sidenav class="collapsed" data-test-id="side-nav">
 <side-navigation-content>
 <button class="side-nav-menu-button" data-test-id="side-nav-menu-button" type="button" \
@@ -89,35 +89,17 @@ aria-label="Open sidebar" aria-expanded="false"><mat-icon fonticon="menu" data-m
 <gem-nav-list-item data-test-id="new-chat-button"><a class="side-nav-action-button" href="/app" \
 aria-label="New chat"><mat-icon fonticon="edit_square" data-mat-icon-name="edit_square"></mat-icon>\
 <span class="gds-label-l">New chat</span></a></gem-nav-list-item>
+{side_nav_top(model)}
 </side-navigation-content>
-<sidenav-mavatar-footer>{footer}</sidenav-mavatar-footer>
+<sidenav-mavatar-footer>{side_nav_footer(model)}</sidenav-mavatar-footer>
 </bard-sidenav>"""
 
 
 def _top_bar(model: PageModel) -> str:
-    if model.tier == "anon":
-        link = f'<a class="sign-in-button" aria-label="Sign in" href="{escape(SERVICE_LOGIN)}">Sign in</a>'
-        account = _late(model, link)
-    else:
-        who = "Gemini Advanced user" if model.tier == "paid" else "Gemini user"
-        email = f"sim.{model.tier}@example.com"
-        account = (
-            f'<a class="account-avatar" aria-label="Google Account: {who} ({email})" '
-            f'href="https://accounts.google.com/SignOutOptions" data-email="{email}">'
-            f'<span class="avatar-initial">{model.tier[0].upper()}</span></a>'
-        )
     return f"""<top-bar-actions class="top-bar">
 <span class="bard-logo" data-test-id="bard-logo">Gemini</span>
-<div class="top-bar-account">{account}</div>
+<div class="top-bar-account">{top_bar_account(model)}</div>
 </top-bar-actions>"""
-
-
-def _late(model: PageModel, html: str) -> str:
-    """A signed-out marker, held in a <template> (invisible to selectors) until app.js reveals it
-    ``signin_marker_delay`` seconds after boot, like the real page's late side nav."""
-    if model.signin_marker_delay <= 0:
-        return html
-    return f"<template data-late-signin>{html}</template>"
 
 
 def _gem_header(model: PageModel) -> str:
@@ -135,68 +117,3 @@ def _chat_missing(model: PageModel) -> str:
     if not model.chat_missing:
         return ""
     return '<div class="chat-load-error" role="alert">This chat couldn\'t be loaded</div>'
-
-
-def _composer(model: PageModel) -> str:
-    placeholder = "Ask Gemini"
-    editor = (
-        '<rich-textarea class="text-input-field_textarea" enterkeyhint="send">'
-        '<div class="ql-editor ql-blank textarea new-input-ui" contenteditable="true" role="textbox" '
-        'aria-multiline="true" aria-label="Enter a prompt for Gemini" '
-        f'data-placeholder="{placeholder}" data-gramm="false"><p><br></p></div></rich-textarea>'
-    )
-    return f"""<input-container class="input-container">
-<fieldset class="input-area-container">
-<input-area-v2 class="input-area" data-node-type="input-area">
-<div class="text-input-field">
-<div class="attachment-preview-wrapper"><div class="file-preview-container"></div></div>
-<div class="text-input-field-main-area">
-<div class="text-input-field_textarea-wrapper" data-test-id="textarea-wrapper">{editor}</div>
-</div>
-<div class="input-actions">
-<div class="leading-actions-wrapper">{_leading_actions(model)}<div class="toolbox-drawer-chips"></div></div>
-<div class="trailing-actions-wrapper">{_mode_switcher(model)}<div class="send-button-container"></div></div>
-</div>
-</div>
-</input-area-v2>
-</fieldset>
-</input-container>"""
-
-
-def _leading_actions(model: PageModel) -> str:
-    label = "Open upload file menu" if model.ui == "early2026" else "Upload & tools"
-    tooltip = ""
-    if model.tier == "anon":
-        tooltip = _late(
-            model,
-            '<uploader-signed-out-tooltip class="signed-out-tooltip" hidden>'
-            "Sign in to upload files</uploader-signed-out-tooltip>",
-        )
-    uploader = (
-        f'<uploader class="upload-button"><button class="upload-card-button" type="button" '
-        f'aria-label="{escape(label)}" aria-haspopup="menu" aria-expanded="false">'
-        f'<mat-icon fonticon="add_2" data-mat-icon-name="add_2"></mat-icon></button>{tooltip}</uploader>'
-    )
-    if model.ui != "early2026" or not tools_for(model.ui, model.tier):
-        return uploader
-    return uploader + (
-        '<toolbox-drawer class="toolbox-drawer"><button class="toolbox-drawer-button" type="button" '
-        'aria-haspopup="menu" aria-expanded="false"><mat-icon fonticon="page_info" '
-        'data-mat-icon-name="page_info"></mat-icon><span class="toolbox-drawer-button-label">Tools</span>'
-        "</button></toolbox-drawer>"
-    )
-
-
-def _mode_switcher(model: PageModel) -> str:
-    mode = default_mode(model.ui, model.tier)
-    if model.ui == "early2026":
-        return f"""<bard-mode-switcher><button class="bard-mode-menu-button input-area-switch" type="button" \
-data-test-id="bard-mode-menu-button" aria-haspopup="menu" aria-expanded="false">\
-<div class="logo-pill-label-container input-area-switch-label" data-test-id="logo-pill-label-container">\
-<span>{escape(mode.label)}</span></div><mat-icon fonticon="keyboard_arrow_down" \
-data-mat-icon-name="keyboard_arrow_down"></mat-icon></button></bard-mode-switcher>"""
-    current = mode.parent or mode.label
-    return f"""<bard-mode-switcher><button class="input-area-switch" type="button" \
-aria-label="Open mode picker, currently {escape(current)}" aria-haspopup="menu" aria-expanded="false">\
-<span class="picker-primary-text"></span><mat-icon fonticon="keyboard_arrow_down" \
-data-mat-icon-name="keyboard_arrow_down"></mat-icon></button></bard-mode-switcher>"""

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from simulator.accounts import Account, AccountKind
 from simulator.control import UsageLimitBehaviour
-from simulator.models import FLASH_HEX
+from simulator.lineup import FLASH_HEX
 from simulator.requests import GenerateRequest, RequestRejected, check_xsrf, parse_generate
 from simulator.routes.common import account_of, base_url, sim
 from simulator.single import answer_array, error_array
@@ -70,8 +70,9 @@ def _describe(entry: dict[str, Any], parsed: GenerateRequest, state_uploads: Any
         tool=parsed.tool,
         gem=parsed.gem,
         mode_hex=mode.hex if mode else None,
-        mode_category=mode.category if mode else parsed.inner_mode_category,
-        thinking_level=mode.thinking if mode else parsed.inner_thinking,
+        mode_category=(mode.category if mode else None) or parsed.inner_mode_category,
+        # The thinking level code (header [15], else inner[80]): 1, 2 extended, 4 medium.
+        thinking_level=(mode.thinking if mode else None) or parsed.inner_thinking,
         turn_index=parsed.turn_index,
         request_uuid=parsed.request_uuid,
     )
@@ -151,6 +152,9 @@ def _describe_answer(entry: dict[str, Any], plan: AnswerPlan) -> None:
         context_token=plan.context_token or None,
         served_model_hex=plan.model.hex,
         served_model_label=plan.model.label,
+        served_thinking_level=plan.model.level,
         images=[image.url for image in plan.images],
+        web_images=[image.url for image in plan.web_images],
         video=plan.video[1] if plan.video else None,
+        video_job=plan.answer.video_job or None,
     )

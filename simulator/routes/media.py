@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from simulator.accounts import SESSION_COOKIE
-from simulator.images import original_png, variant
+from simulator.images import original_png, variant, web_image_jpeg
 from simulator.routes.common import base_url, sim
 
 router = APIRouter()
@@ -62,6 +62,15 @@ async def generated_image_first_hop(request: Request, rest: str) -> Response:
 @router.get("/rd-gg-dl/{rest:path}")
 async def generated_image_hop(request: Request, rest: str) -> Response:
     return _image(request, rest, hop="rd-gg-dl")
+
+
+@router.get("/webimg/{name}")
+async def web_image(name: str) -> Response:
+    """Web images (c[12][1]) come from public sites: no cookie needed (unlike ``gg-dl``)."""
+    seed = name.removesuffix(".jpg")
+    if not seed or not all(ch.isdigit() or ch == "_" for ch in seed):
+        return PlainTextResponse("Not Found", status_code=404)
+    return Response(web_image_jpeg(seed), media_type="image/jpeg")
 
 
 @router.get("/download")

@@ -1,8 +1,13 @@
-"""The app pages (``/app``, ``/app/{cid}``, ``/gem/{slug}``) and the account walls in front of them."""
+"""The app pages (``/app``, ``/app/<hex>``, ``/gem/{slug}``) and the account walls in front of them.
+
+A chat's page is ``/app/<16 hex>`` (A3: ADM, PWA and VID strip ``c_``); ``/app/c_<hex>`` is not a
+chat URL and shows "This chat couldn't be loaded" like any unknown chat (A11).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,8 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from simulator.accounts import Account, AccountKind
 from simulator.page import PageModel, render_app_page
 from simulator.routes.common import account_of, continue_url, sim
+from simulator.uploads import upload_origin
 
 router = APIRouter()
+
+CHAT_ID = re.compile(r"[0-9a-f]{16}")
 
 BUILD_LABEL = "boq_assistant-bard-web-server_20261118.07_p1"
 PUSH_ID = "feeds/mcudyrk2a4khkz"
@@ -35,7 +43,7 @@ def wiz_data(request: Request, account: Account) -> dict[str, str]:
         "TuX5cc": request.query_params.get("hl", "en"),
         "qKIAYe": PUSH_ID,
         "simUi": settings.ui,
-        "simTier": account.tier,
+        "simTier": account.plan,
         "simRotationInterval": f"{settings.rotation_interval:g}",
     }
     if account.signed_in:
@@ -43,26 +51,36 @@ def wiz_data(request: Request, account: Account) -> dict[str, str]:
     return wiz
 
 
-def _page(request: Request, gem: str | None = None, cid: str | None = None) -> Response:
+def _page(request: Request, gem: str | None = None, chat_id: str | None = None) -> Response:
     account = account_of(request)
     redirect = wall_redirect(request, account)
     if redirect is not None:
         return redirect
+    state = sim(request)
+    settings = state.settings
     chat_view: dict[str, object] | None = None
     missing = False
-    if cid is not None:
-        chats = sim(request).chats
-        chat = chats.get(f"c_{cid}", account.public_id) if account.session_valid else None
+    if chat_id is not None:
+        known = CHAT_ID.fullmatch(chat_id) is not None and account.session_valid
+        chat = state.chats.get(f"c_{chat_id}", account.public_id) if known else None
         chat_view = chat.page_view() if chat is not None else None
         missing = chat is None
+    session = state.upload_sessions.open(account) if account.signed_in else ""
     model = PageModel(
-        ui=sim(request).settings.ui,
-        tier=account.tier,
+        ui=settings.ui,
+        plan=account.plan,
         wiz=wiz_data(request, account),
         gem=gem,
         chat=chat_view,
         chat_missing=missing,
-        signin_marker_delay=sim(request).settings.signin_marker_delay,
+        signin_marker_delay=settings.signin_marker_delay,
+        thinking_control=settings.thinking_control,
+        label_fill_delay=settings.label_fill_delay,
+        tools_label=settings.tools_label,
+        tools_exclusive=settings.tools_exclusive,
+        capacity=account.capacity,
+        upload_origin=upload_origin(request.url.scheme, request.url.hostname or "", request.url.port),
+        upload_session=session,
     )
     return HTMLResponse(render_app_page(model))
 
@@ -77,9 +95,9 @@ async def app_page(request: Request) -> Response:
     return _page(request)
 
 
-@router.get("/app/{cid}")
-async def chat_page(request: Request, cid: str) -> Response:
-    return _page(request, cid=cid.removeprefix("c_"))
+@router.get("/app/{chat_id}")
+async def chat_page(request: Request, chat_id: str) -> Response:
+    return _page(request, chat_id=chat_id)
 
 
 @router.get("/gem/{slug}")

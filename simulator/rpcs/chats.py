@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from simulator import payloads
 from simulator.chats import Chat, Turn
 from simulator.rpcs.base import INVALID_ARGUMENT, NOT_FOUND, Rejected, RpcContext, at, timestamp
 
@@ -16,6 +17,11 @@ DEFAULT_PAGE_SIZE = 13
 MAX_PAGE_SIZE = 100
 PINNED_ONLY = 1  # MaZiqc payload [2][0]: 1 = pinned chats (the simulator pins none), 0 = the others
 _TOKEN_PREFIX = "sim-chats:"
+
+
+def video_token(url: str) -> str:
+    """The download token (``c=``) of a video URL, which keys its render job."""
+    return url.split("c=", 1)[1].split("&", 1)[0]
 
 
 def _page_token(offset: int) -> str:
@@ -69,20 +75,35 @@ def _image_entry(url: str, index: int, prompt: str) -> list[object]:
     ]
 
 
-def _candidate(turn: Turn) -> list[object]:
+def _video(ctx: RpcContext, chat: Chat, turn: Turn) -> list[object] | None:
+    """c[12] of a video turn. A streamed video shows its URL at once (dense ``c[12][59]``); a polled
+    one shows only the job chip until it rendered, then field 60 (J1, VID "key 60"): sparse
+    ``[null, {"60": …}]`` for the chat's odd-numbered turns, dense for even ones (VJOB shows both
+    encoder forms; which form when is not recorded, so the turn's parity picking it is our choice)."""
+    assert turn.video is not None
+    if turn.video_flow != "poll":
+        return payloads.finished_video(*turn.video, sparse=False)
+    job = ctx.state.videos.get(video_token(turn.video[1]))
+    if job is None or not ctx.state.video_ready(job):
+        return payloads.pending_video(turn.video_job)
+    number = chat.turns.index(turn) + 1
+    return payloads.finished_video(*turn.video, sparse=number % 2 == 1)
+
+
+def _candidate(ctx: RpcContext, chat: Chat, turn: Turn) -> list[object]:
     """The turn's answer in the StreamGenerate candidate layout (complete: ``[8] = [2]``)."""
     cand: list[object] = [None] * 44
     cand[0] = turn.rcid
     cand[1] = [turn.text]
     cand[8] = [2]
-    if turn.images or turn.video:
+    if turn.video:
+        cand[12] = _video(ctx, chat, turn)
+    elif turn.images or turn.web_images:
         rich: list[object] = [None] * 60
+        if turn.web_images:
+            rich[1] = [payloads.web_image_entry(image) for image in turn.web_images]
         if turn.images:
             rich[7] = [[_image_entry(url, i, turn.prompt) for i, url in enumerate(turn.images)]]
-        if turn.video:  # the rendered video's info, as the final StreamGenerate frame carries it
-            info: list[object] = [None] * 8
-            info[7] = [turn.video[0], turn.video[1]]
-            rich[59] = [[[[info]]]]
         cand[12] = rich
     if turn.thoughts:
         cand[37] = [[turn.thoughts]]
@@ -90,10 +111,13 @@ def _candidate(turn: Turn) -> list[object]:
 
 
 def _history_turn(ctx: RpcContext, chat: Chat, turn: Turn) -> list[object]:
-    candidate = _candidate(turn)
+    candidate = _candidate(ctx, chat, turn)
     run = ctx.state.research_runs.report_of(chat.cid, turn.rid)
-    if run is not None:  # a research that ran on after its turn: its report is that turn's document
-        candidate[30] = [[f"research_{run.research_id[:8]}", run.title, run.document]]
+    if run is not None:  # a research that ran on after its turn: its report belongs to that turn
+        if run.slot == "text":
+            candidate[1] = [run.document]
+        else:
+            candidate[30] = [[f"research_{run.research_id[:8]}", run.title, run.document]]
     return [
         [chat.cid, turn.rid],
         [chat.cid, turn.rid, turn.rcid],

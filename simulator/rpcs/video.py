@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.rpcs.base import INVALID_ARGUMENT, NOT_FOUND, Rejected, RpcContext, at
+from simulator.rpcs.chats import video_token
 
 RENDERING = 1
 READY = 2
@@ -24,7 +25,6 @@ def answer(ctx: RpcContext, payload: Any) -> object:
     if turn is None or turn.video is None:
         return Rejected(NOT_FOUND, "no video turn with these ids for this account")
     thumbnail, url = turn.video
-    token = url.split("c=", 1)[1].split("&", 1)[0]
-    job = ctx.state.videos.get(token)
+    job = ctx.state.videos.get(video_token(url))
     ready = job is not None and ctx.state.video_ready(job)
     return [[cid, rid], [[thumbnail, url], READY if ready else RENDERING]]

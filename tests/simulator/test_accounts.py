@@ -8,7 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.wire import FLASH, PATH, PRO, cookies, decode, freq, generate, requests_log, xsrf_token
+from tests.simulator.wire import (
+    ANON,
+    FREE_FLASH,
+    FREE_PRO,
+    PATH,
+    PRO,
+    cookies,
+    decode,
+    freq,
+    generate,
+    requests_log,
+    xsrf_token,
+)
 
 
 def test_paid_account_answers_with_served_model_echo(sim: str) -> None:
@@ -24,10 +36,20 @@ def test_paid_account_answers_with_served_model_echo(sim: str) -> None:
     assert decoded.keyed("28")[1] == PRO
 
 
-def test_free_account_pro_is_downgraded_to_flash(sim: str) -> None:
+def test_free_account_asking_for_an_id_its_picker_lacks_gets_its_own_flash(sim: str) -> None:
+    """The free picker offers its own ids (M5): the paid Pro id is served by the free Flash, and the
+    echo says so (the old rule "no Pro for free" is gone, D8)."""
     decoded = decode(generate(sim, "hi", account="free-bob", model=PRO).content)
-    assert decoded.final[39] == FLASH and decoded.final[42] == "3.5 Flash"
+    assert decoded.final[39] == FREE_FLASH and decoded.final[42] == "3.8 Flash"
     assert decoded.candidates[-1][37] is None
+    pro = decode(generate(sim, "hi", account="free-bob", model=FREE_PRO, category=3).content)
+    assert (pro.final[39], pro.final[42]) == (FREE_PRO, "3.1 Pro") and pro.candidates[-1][37][0][0]
+
+
+def test_plus_account_answers_like_paid(sim: str) -> None:
+    decoded = decode(generate(sim, "hi", account="plus-p", model=PRO, category=3).content)
+    assert (decoded.final[39], decoded.final[42]) == (PRO, "3.1 Pro")
+    assert requests_log(sim)[-1]["account"] == "plus"
 
 
 def test_limited_and_blocked_get_error_envelopes(sim: str) -> None:
@@ -47,7 +69,7 @@ def test_captcha_and_consent_redirect(sim: str) -> None:
 
 def test_anonymous_needs_no_at_and_is_served_flash_lite(sim: str) -> None:
     decoded = decode(generate(sim, "hi", account=None, at=None, model=PRO).content)
-    assert decoded.final[39] == "cf41b0e0dd7d53e5" and decoded.final[42] == "3.5 Flash-Lite"
+    assert decoded.final[39] == ANON and decoded.final[42] == "3.5 Flash-Lite"
     assert decoded.errors == [(13, 1096)]  # the trailing envelope of unpersisted turns
     assert decoded.keyed("26") is None
 
@@ -106,7 +128,7 @@ def test_without_rt_c_the_answer_is_one_json_array(sim: str) -> None:
     assert [item[0] for item in items] == ["wrb.fr"] * 4 + ["di", "af.httprm"]  # no "e" trailer
     payloads = [json.loads(item[2]) for item in items[:4]]
     [answer] = [p for p in payloads if len(p) > 4 and p[4]]
-    assert answer[4][0][8] == [2] and answer[42] == "3.5 Flash"
+    assert answer[4][0][8] == [2] and answer[42] == "3.8 Flash"
     assert answer[4][0][1][0].startswith(f"Turn 1 of chat {answer[1][0]}. I received 5 characters")
     assert [sorted(p[2]) for p in payloads if isinstance(p[2], dict)] == [
         ["18", "21", "44"],

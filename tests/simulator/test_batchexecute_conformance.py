@@ -10,7 +10,7 @@ import pytest
 
 from browser.protocol import check_framing, decode_batchexecute
 from tests.simulator.batchexecute_wire import LIST_ALL, batchexecute, image_payload, read_payload
-from tests.simulator.wire import decode, generate
+from tests.simulator.wire import TOOL_VIDEO, decode, generate
 
 
 def _state(base: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def _state(base: str) -> dict[str, Any]:
     cid, rid = image.final[1]
     cand = image.candidates[-1]
     research = decode(generate(base, "heat pumps", tool=1).content)
-    video = decode(generate(base, "a cat video", tool=15).content)
+    video = decode(generate(base, "a cat video", tool=TOOL_VIDEO).content)
     vcid, vrid = video.final[1]
     return {
         "otAQ7b": [],
@@ -38,9 +38,9 @@ def _state(base: str) -> dict[str, Any]:
 def _layout(rpc_id: str, payload: Any) -> None:
     """The answer slots protocol.md §8 names (and interfaces I3/I4 fix)."""
     if rpc_id == "otAQ7b":
-        assert len(payload) >= 18 and payload[14] == 1000 and payload[16] == [2]
-        assert all(isinstance(m[0], str) and len(m[0]) == 16 and isinstance(m[1], str) for m in payload[15])
-        assert payload[17] == [1, 2, 14, 15]
+        assert len(payload) >= 18 and payload[14] == 1000 and payload[16] == [8]
+        assert all(isinstance(m[0], str) and len(m[0]) == 16 and isinstance(m[11], str) for m in payload[15])
+        assert payload[17] == [19]
     elif rpc_id == "MaZiqc":
         assert all(isinstance(e[0], str) and isinstance(e[1], str) and len(e[5]) == 2 for e in payload[2])
     elif rpc_id == "hNvQHb":

@@ -8,7 +8,8 @@ import json
 from service.chat.compat_wire import FunctionSpec
 from service.chat.tools import loads_tolerant, parse_calls
 from simulator.answers import compose
-from simulator.models import FLASH_HEX, ServedModel
+from simulator.lineup import FLASH_HEX
+from simulator.models import ServedModel
 from simulator.tool_answers import tool_or_json_answer, value_for
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"enum": ["C", "F"]}}}
@@ -66,7 +67,7 @@ def test_json_request_with_schema_and_invalid_first() -> None:
 
 def test_ordinary_prompts_are_untouched() -> None:
     assert tool_or_json_answer("Hello there", ["earlier"]) is None
-    model = ServedModel("flash", FLASH_HEX, "3.5 Flash", False, 1)
+    model = ServedModel("flash", FLASH_HEX, "3.8 Flash", 1, 1)
     answer = compose(
         turn=1,
         cid="c_x",

@@ -20,7 +20,16 @@ import httpx
 import pytest
 
 from browser import protocol
-from tests.simulator.wire import FLASH, PRO, THINKING, Decoded, decode, generate, split_frames
+from tests.simulator.wire import (
+    FLASH,
+    PRO,
+    THINKING,
+    TOOL_VIDEO,
+    Decoded,
+    decode,
+    generate,
+    split_frames,
+)
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -64,7 +73,7 @@ def test_plain_answer(sim: str) -> None:
     body = generate(sim, "plain question", model=FLASH).content
     snapshot, wire = _checked(body), decode(body)
     _common(snapshot, wire)
-    assert snapshot.served_model_id == FLASH and snapshot.served_model_label == "3.5 Flash"
+    assert snapshot.served_model_id == FLASH and snapshot.served_model_label == "3.8 Flash"
     assert snapshot.context_token == wire.keyed("26")
     assert snapshot.error_code is None and not snapshot.thoughts and not snapshot.images
     assert snapshot.quota is not None
@@ -78,9 +87,12 @@ def test_emoji_and_cjk_survive(sim: str) -> None:
     assert f"Echo: {prompt}" in snapshot.text and "😄" in snapshot.text
 
 
-@pytest.mark.parametrize(("model", "label"), [(THINKING, "Thinking"), (PRO, "3.1 Pro")])
-def test_thinking_and_pro_thoughts(sim: str, model: str, label: str) -> None:
-    body = generate(sim, "why is the sky blue", model=model).content
+@pytest.mark.parametrize(
+    ("model", "level", "label"),
+    [(FLASH, 2, "3.8 Flash Extended"), (FLASH, 4, "3.8 Flash"), (PRO, 1, "3.1 Pro")],
+)
+def test_thinking_and_pro_thoughts(sim: str, model: str, level: int, label: str) -> None:
+    body = generate(sim, "why is the sky blue", model=model, level=level).content
     snapshot, wire = _checked(body), decode(body)
     _common(snapshot, wire)
     assert snapshot.served_model_label == label
@@ -96,8 +108,14 @@ def test_image_tool(sim: str) -> None:
     assert sorted(set(found)) == sorted(urls)
 
 
-def test_video_tool(sim: str) -> None:
-    body = generate(sim, "waves at night", tool=15).content
+def _stream_video(base: str) -> None:
+    """``video_flow: stream``: the final frame carries the URL (today's behaviour, J4)."""
+    httpx.post(f"{base}/_sim/config", json={"video_flow": "stream"}, timeout=5).raise_for_status()
+
+
+def test_video_tool_streamed(sim: str) -> None:
+    _stream_video(sim)
+    body = generate(sim, "waves at night", tool=TOOL_VIDEO).content
     snapshot, wire = _checked(body), decode(body)
     _common(snapshot, wire)
     video_url = wire.candidates[-1][12][59][0][0][0][0][7][1]
@@ -186,8 +204,19 @@ def test_generated_images_decode_in_full(sim: str) -> None:
     assert all(image.image_id in snapshot.raw_text for image in expected if image.image_id)
 
 
+def test_polled_video_decodes_as_a_pending_job(sim: str) -> None:
+    """``video_flow: poll`` (J1): every frame carries only the job chip, no URL."""
+    body = generate(sim, "waves at night", tool=TOOL_VIDEO).content
+    snapshot, wire = _checked(body), decode(body)
+    _common(snapshot, wire)
+    job = wire.candidates[-1][12][0]["65"][1]
+    assert snapshot.video == protocol.VideoInfo(None, None, job, pending=True)
+    assert "/download?" not in body.decode()
+
+
 def test_video_info_decodes_in_full(sim: str) -> None:
-    body = generate(sim, "waves at night", tool=15).content
+    _stream_video(sim)
+    body = generate(sim, "waves at night", tool=TOOL_VIDEO).content
     snapshot, wire = _checked(body), decode(body)
     chips = [
         c[12][0]["65"] for c in wire.candidates if isinstance(c[12], list) and isinstance(c[12][0], dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 from typing import Any
 
@@ -16,11 +17,12 @@ from PIL import Image
 from simulator.answers import image_specs
 from simulator.images import unmarked_pixels
 from simulator.watermark import alpha_map, placement, synthesised_alpha
+from tests.simulator.batchexecute_wire import one, read_payload
 from tests.simulator.wire import cookies, decode, generate
 from tests.support.paths import REALDATA, realdata
 
 TOOL_IMAGE = 14
-TOOL_VIDEO = 15
+TOOL_VIDEO = 11
 
 
 def _images(sim: str, prompt: str) -> tuple[str, list[str]]:
@@ -221,9 +223,11 @@ def test_real_mark_is_used_when_present() -> None:
     assert not np.array_equal(real, synthesised_alpha(96))
 
 
-def test_video_pending_then_ready(sim: str) -> None:
+def test_streamed_video_pending_then_ready(sim: str) -> None:
+    """``video_flow: stream``: the final frame carries the URL, which answers 206 until rendered (J4)."""
     # Long enough that the answer (slowed by a loaded machine) ends well before the render does.
-    httpx.post(f"{sim}/_sim/config", json={"video_render_seconds": 3.0}, timeout=5).raise_for_status()
+    config = {"video_render_seconds": 3.0, "video_flow": "stream"}
+    httpx.post(f"{sim}/_sim/config", json=config, timeout=5).raise_for_status()
     decoded = decode(generate(sim, "a drone shot of waves", tool=TOOL_VIDEO).content)
     assert decoded.payloads[0][2]["44"] is True  # the locator marks an async job
     pending = [c for c in decoded.candidates if isinstance(c[12], list) and isinstance(c[12][0], dict)]
@@ -237,3 +241,21 @@ def test_video_pending_then_ready(sim: str) -> None:
     assert ready.status_code == 200 and ready.headers["content-type"] == "video/mp4"
     assert ready.content[4:8] == b"ftyp" and len(ready.content) < 50_000
     assert _get(thumb).headers["content-type"] == "image/jpeg"
+
+
+def test_web_images_use_the_two_segment_placeholder(sim: str) -> None:
+    """F20 (PWA): ``image_collection/image_retrieval/<n>`` in the text, the images at c[12][1] (I2)."""
+    prompt = "show me web images of lighthouses"
+    decoded = decode(generate(sim, prompt).content)
+    kind = r"http://googleusercontent\.com/image_collection/image_retrieval/\d+_\d"
+    placeholders = re.findall(kind, decoded.text)
+    assert len(placeholders) == 2
+    entries = decoded.candidates[-1][12][1]
+    urls = [entry[0][0][0] for entry in entries]
+    assert [entry[0][4] for entry in entries] == [f"Web image {n} for {prompt}" for n in (1, 2)]
+    assert all(url.startswith(f"{sim}/webimg/") for url in urls)
+    [turn] = one(sim, "hNvQHb", read_payload(decoded.final[1][0])).payload[0]
+    assert turn[3][0][0][12][1] == entries, "the history shows the same web images"
+    picture = httpx.get(urls[0], timeout=10)  # public pictures: no cookie needed
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+    assert decode(generate(sim, "no pictures please").content).candidates[-1][12] is None

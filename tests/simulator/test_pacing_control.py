@@ -176,3 +176,46 @@ def test_thoughts_grow_by_snapshot_chars_before_the_text(sim: str) -> None:
     assert thinking and all(t == thoughts[-1] for t in thoughts[len(thinking) :])
     _grow_by(thinking, 13)
     _grow_by(texts[len(thinking) :], 13)
+
+
+NEW_SETTINGS = {
+    "ui": "early2026",
+    "thinking_control": "toggle",
+    "label_fill_delay": 1.5,
+    "status_code_null": True,
+    "free_pro_turns": 7,
+    "free_image_turns": 9,
+    "tools_label": "Upload & tools",
+    "tools_exclusive": True,
+    "video_flow": "stream",
+    "research_report": "immersive",
+}
+DEFAULTS = {
+    "ui": "oct2026",
+    "thinking_control": "auto",
+    "label_fill_delay": 0.3,
+    "status_code_null": False,
+    "free_pro_turns": 3,
+    "free_image_turns": 20,
+    "tools_label": "Upload and tools",
+    "tools_exclusive": False,
+    "video_flow": "poll",
+    "research_report": "text",
+}
+
+
+def test_every_fidelity_setting_changes_at_runtime_and_reset_restores_it() -> None:
+    """The settings' own defaults (not the test fixture's), changed through /_sim/config."""
+    from simulator.app import create_app
+    from simulator.settings import SimulatorSettings
+    from tests.support.servers import serve
+
+    with serve(create_app(SimulatorSettings())) as base:  # type: ignore[arg-type]
+        current = httpx.get(f"{base}/_sim/config", timeout=5).json()
+        assert {name: current[name] for name in DEFAULTS} == DEFAULTS
+        changed = httpx.post(f"{base}/_sim/config", json=NEW_SETTINGS, timeout=5).json()
+        assert {name: changed[name] for name in NEW_SETTINGS} == NEW_SETTINGS
+        assert httpx.post(f"{base}/_sim/config", json={"video_flow": "push"}, timeout=5).status_code == 422
+        httpx.post(f"{base}/_sim/reset", timeout=5).raise_for_status()
+        restored = httpx.get(f"{base}/_sim/config", timeout=5).json()
+        assert {name: restored[name] for name in DEFAULTS} == DEFAULTS

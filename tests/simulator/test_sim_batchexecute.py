@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.page.catalog import modes_for
 from tests.simulator.batchexecute_wire import (
     LIST_ALL,
     LIST_PINNED,
@@ -23,7 +22,7 @@ from tests.simulator.batchexecute_wire import (
     rpc_log,
     single_answers,
 )
-from tests.simulator.wire import PRO, cookies, decode, generate, requests_log, split_frames
+from tests.simulator.wire import PRO, TOOL_VIDEO, cookies, decode, generate, requests_log, split_frames
 
 FLASH_LITE_ANON = "cf41b0e0dd7d53e5"
 MAX_HOPS = 4
@@ -128,50 +127,94 @@ def test_every_call_is_logged_and_the_log_clears(sim: str) -> None:
 
 # --- otAQ7b and the account kinds ------------------------------------------------------------------
 
+# Written from research/fidelity.md (OCT labels, M5 free ids, REG mid-2026 labels, APIREF early 2026),
+# not read from the simulator.
+PICKERS = {
+    ("oct2026", "paid"): [
+        ("8c46e95b1a07cecc", "Flash-Lite", "3.5 Flash-Lite", 6),
+        ("56fdd199312815e2", "Flash", "3.8 Flash", 1),
+        ("e6fa609c3fa255c0", "Pro", "3.1 Pro", 3),
+    ],
+    ("oct2026", "free"): [
+        ("cf41b0e0dd7d53e5", "Flash-Lite", "3.5 Flash-Lite", 6),
+        ("fbb127bbb056c959", "Flash", "3.8 Flash", 1),
+        ("9d8ca3786ebdfbea", "Pro", "3.1 Pro", 3),
+    ],
+    ("mid2026", "paid"): [
+        ("8c46e95b1a07cecc", "Flash-Lite", "3.1 Flash-Lite", 6),
+        ("56fdd199312815e2", "Flash", "3.5 Flash", 1),
+        ("e6fa609c3fa255c0", "Pro", "3.1 Pro", 3),
+    ],
+    ("mid2026", "free"): [
+        ("cf41b0e0dd7d53e5", "Flash-Lite", "3.1 Flash-Lite", 6),
+        ("fbb127bbb056c959", "Flash", "3.5 Flash", 1),
+        ("9d8ca3786ebdfbea", "Pro", "3.1 Pro", 3),
+    ],
+    ("early2026", "paid"): [
+        ("56fdd199312815e2", "Fast", "Fast", 1),
+        ("e051ce1aa80aa576", "Thinking", "Thinking", 2),
+        ("e6fa609c3fa255c0", "Pro", "Pro", 3),
+    ],
+    ("early2026", "free"): [
+        ("fbb127bbb056c959", "Fast", "Fast", 1),
+        ("5bf011840784117a", "Thinking", "Thinking", 2),
+        ("9d8ca3786ebdfbea", "Pro", "Pro", 3),
+    ],
+}
 
-def _expected_models(ui: str, tier: str) -> list[tuple[str, str, int]]:
-    out = []
-    for mode in modes_for(ui, tier):
-        label = mode.parent if mode.parent and mode.thinking == 1 else mode.label
-        out.append((mode.hex, label, mode.thinking))
-    return out
+
+def _models(body: list[Any]) -> list[tuple[str, str, str, int]]:
+    """(hex, short name, versioned label, mode category) read where GAF and RSDK read them."""
+    return [(m[0], m[10], m[11], m[17]) for m in body[15]]
 
 
-@pytest.mark.parametrize("ui", ["mid2026", "early2026"])
+@pytest.mark.parametrize("ui", ["oct2026", "mid2026", "early2026"])
 @pytest.mark.parametrize(
-    ("kind", "status", "tier", "tools"),
+    ("kind", "status", "tiers", "capabilities", "picker"),
     [
-        ("paid", 1000, 2, [1, 2, 14, 15]),
-        ("free", 1000, 1, []),
-        ("limited", 1000, 2, [1, 2, 14, 15]),
-        ("blocked", 1000, 2, [1, 2, 14, 15]),
-        ("terms", 1040, 2, [1, 2, 14, 15]),
-        ("region", 1060, 2, [1, 2, 14, 15]),
+        ("paid", 1000, [8], [19], "paid"),
+        ("plus", 1000, [8], [115], "paid"),
+        ("free", 1000, [], [], "free"),
+        ("limited", 1000, [8], [19], "paid"),
+        ("blocked", 1000, [8], [19], "paid"),
+        ("terms", 1040, [8], [19], "paid"),
+        ("region", 1060, [8], [19], "paid"),
     ],
 )
 def test_otaq7b_per_account_kind(
-    sim: str, ui: str, kind: str, status: int, tier: int, tools: list[int]
+    sim: str, ui: str, kind: str, status: int, tiers: list[int], capabilities: list[int], picker: str
 ) -> None:
     httpx.post(f"{sim}/_sim/config", json={"ui": ui}, timeout=5).raise_for_status()
     body = one(sim, "otAQ7b", [], account=f"{kind}-k").payload
     assert len(body) >= 18
-    assert body[14] == status and body[16] == [tier] and body[17] == tools
-    models = [(m[0], m[1], m[4]) for m in body[15]]
-    assert models == _expected_models(ui, "free" if kind == "free" else "paid")
-    assert all(len(m) == 5 and isinstance(m[2], str) and isinstance(m[3], int) for m in body[15])
-    assert (PRO in [m[0] for m in body[15]]) is (kind != "free")
+    # AUTO's mock: [1,[false,null,false],false,null,null,null,true,…,false,false,<status>,[models]].
+    assert body[1] == [False, None, False] and body[2] is False and body[6] is True
+    assert body[12] is False and body[13] is False
+    assert body[14] == status and body[16] == tiers and body[17] == capabilities
+    assert _models(body) == PICKERS[(ui, picker)]
 
 
-def test_mid2026_extended_thinking_is_the_thinking_hex_at_level_2(sim: str) -> None:
+def test_otaq7b_model_entries_have_the_real_layout(sim: str) -> None:
+    """AUTO's item: [hex, short, description, [caps…], 2, null×5, short, label, description, null×4,
+    category, [icon url, true]]; nothing names a thinking level or a tool (G4, G6)."""
     body = one(sim, "otAQ7b", []).payload
-    assert body[15][-1][:2] == ["e051ce1aa80aa576", "Extended thinking"] and body[15][-1][4] == 2
-    assert [m[1] for m in body[15]] == [
-        "3.5 Flash",
-        "3.1 Flash-Lite",
-        "3.1 Pro",
-        "Thinking",
-        "Extended thinking",
-    ]
+    for entry in body[15]:
+        assert len(entry) == 19
+        assert entry[1] == entry[10] and entry[2] == entry[12] and entry[4] == 2
+        assert isinstance(entry[3], list) and entry[3] and all(isinstance(i, int) for i in entry[3])
+        assert entry[5:10] == [None] * 5 and entry[13:17] == [None] * 4
+        icon, flag = entry[18]
+        assert icon.startswith("https://") and flag is True
+    assert [entry[2] for entry in body[15]] == ["Fastest answers", "All-around help", "Advanced reasoning"]
+    assert not any("Thinking" in json.dumps(entry) for entry in body[15])
+
+
+def test_status_code_null_leaves_14_empty_for_available_accounts(sim: str) -> None:
+    httpx.post(f"{sim}/_sim/config", json={"status_code_null": True}, timeout=5).raise_for_status()
+    assert one(sim, "otAQ7b", []).payload[14] is None
+    assert one(sim, "otAQ7b", [], account="terms-t").payload[14] == 1040
+    httpx.post(f"{sim}/_sim/reset", timeout=5).raise_for_status()
+    assert one(sim, "otAQ7b", []).payload[14] == 1000, "reset restores the setting"
 
 
 def test_expired_session_looks_signed_in_but_only_the_network_says_so(sim: str) -> None:
@@ -179,7 +222,7 @@ def test_expired_session_looks_signed_in_but_only_the_network_says_so(sim: str) 
     assert '"SNlM0e":"' in page and "account-avatar" in page
     found = answers(batchexecute(sim, [("otAQ7b", []), ("MaZiqc", LIST_ALL)], account="expired-e").content)
     status, listing = found
-    assert status.payload[14] == 1016 and status.payload[15] == [] and listing.code == 7
+    assert status.payload[14] == 1016 and status.payload[15:18] == [[], [], []] and listing.code == 7
     decoded = decode(generate(sim, "hello", account="expired-e", model=PRO).content)
     assert decoded.final[39] == FLASH_LITE_ANON and decoded.final[42] == "3.5 Flash-Lite"
     assert decoded.errors == [(13, 1096)]
@@ -301,12 +344,14 @@ def test_kwdcne_follows_a_research_from_plan_to_report(sim: str) -> None:
     cand = decoded.candidates[-1]
     research_id = cand[-1]["71"]
     awaiting = one(sim, "kwDCne", [research_id]).payload
-    assert awaiting[:3] == [research_id, 1, [cid, rid]]
+    # Where GA's extract_deep_research_status_payload reads: [1][3][0] the chat, [1][4] title and query.
+    assert awaiting[0] == research_id and awaiting[1][0] == 1 and awaiting[1][3] == [cid, rid]
+    assert awaiting[1][4] == ["Research: history of the bicycle", "history of the bicycle"]
     assert "deep_research_confirmation_content" in json.dumps(awaiting)
     assert "immersive_entry_chip" not in json.dumps(awaiting)
     generate(sim, "Start research", tool=1, chat=(cid, rid, cand[0], ""))
     done = one(sim, "kwDCne", [research_id]).payload
-    assert done[1] == 3 and "immersive_entry_chip" in json.dumps(done)
+    assert done[1][0] == 3 and "immersive_entry_chip" in json.dumps(done)
     assert one(sim, "kwDCne", [research_id], account="paid-bob").code == 5
 
 
@@ -347,7 +392,7 @@ def test_esy5d_answers_the_settings_asked(sim: str) -> None:
 
 def test_muazcd_reports_the_video_turn_until_ready(sim: str) -> None:
     httpx.post(f"{sim}/_sim/config", json={"video_render_seconds": 3600}, timeout=5).raise_for_status()
-    decoded = decode(generate(sim, "a cat video", tool=15).content)
+    decoded = decode(generate(sim, "a cat video", tool=TOOL_VIDEO).content)
     cid, rid = decoded.final[1]
     payload = [None, [["unread_metadata"]], [cid, None, None, None, None, None, [[cid, rid], 0]]]
     rendering = one(sim, "MUAZcd", payload).payload

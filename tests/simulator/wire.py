@@ -13,9 +13,21 @@ from typing import Any
 import httpx
 
 PATH = "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate"
+# Written here from research/fidelity.md (OCT, M5), not imported from the simulator.
 FLASH = "56fdd199312815e2"
-THINKING = "e051ce1aa80aa576"
 PRO = "e6fa609c3fa255c0"
+FLASH_LITE = "8c46e95b1a07cecc"
+THINKING = "e051ce1aa80aa576"  # early 2026's Thinking model (paid)
+FREE_FLASH = "fbb127bbb056c959"
+FREE_PRO = "9d8ca3786ebdfbea"
+FREE_FLASH_LITE = "cf41b0e0dd7d53e5"
+FREE_THINKING = "5bf011840784117a"
+ANON = FREE_FLASH_LITE
+TOOL_DEEP_RESEARCH = 1
+TOOL_CANVAS = 2
+TOOL_VIDEO = 11  # inner[49] of the real Create-video request (VID HAR 2026-08-03)
+TOOL_IMAGE = 14
+TOOL_MUSIC = 21
 
 
 def cookies(value: str | None) -> dict[str, str]:
@@ -38,6 +50,8 @@ def freq(
     tool: int | None = None,
     gem: str | None = None,
     turn: int = 0,
+    inner_category: int | None = None,
+    inner_level: int | None = None,
 ) -> str:
     inner: list[Any] = [None] * 97
     inner[0] = [prompt, 0, None, files, None, None, 0]
@@ -49,6 +63,7 @@ def freq(
     inner[19] = gem
     inner[49] = tool
     inner[59] = "5C7CD49B-0000-4000-8000-000000000001"
+    inner[79], inner[80] = inner_category, inner_level
     return json.dumps([None, json.dumps(inner)])
 
 
@@ -64,10 +79,13 @@ def generate(
     account: str | None = "paid-alice",
     at: str | None = "auto",
     model: str | None = FLASH,
+    category: int = 1,
+    level: int = 1,
     timeout: float = 30,
     chunked: bool = True,
     **kwargs: Any,
 ) -> httpx.Response:
+    """One StreamGenerate call; ``category``/``level`` go to the model header's [14]/[15]."""
     form = {"f.req": freq(prompt, **kwargs)}
     if at == "auto" and account is not None and "-" in account:
         at = xsrf_token(base, account)
@@ -75,7 +93,7 @@ def generate(
         form["at"] = at
     headers = {"x-same-domain": "1"}
     if model is not None:
-        headers["x-goog-ext-525001261-jspb"] = mode_header(model)
+        headers["x-goog-ext-525001261-jspb"] = mode_header(model, category, level)
     return httpx.post(
         f"{base}{PATH}?{'rt=c&' if chunked else ''}hl=en&_reqid=1",
         data=form,

@@ -22,6 +22,11 @@ def _serve_simulator(ui: str, frame_interval: float) -> Generator[str, None, Non
 
 
 @pytest.fixture(scope="session")
+def oct2026_url() -> Iterator[str]:
+    yield from _serve_simulator("oct2026", 0.02)
+
+
+@pytest.fixture(scope="session")
 def mid2026_url() -> Iterator[str]:
     yield from _serve_simulator("mid2026", 0.02)
 
@@ -50,11 +55,10 @@ def sim(sim_url: str) -> SimControl:
 @pytest.fixture(scope="session")
 def slow_urls() -> Iterator[dict[str, str]]:
     """Simulators pacing frames 250 ms apart, so streaming and stopping are observable."""
-    mid = _serve_simulator("mid2026", 0.25)
-    early = _serve_simulator("early2026", 0.25)
-    urls = {"mid2026": next(mid), "early2026": next(early)}
+    servers = {ui: _serve_simulator(ui, 0.25) for ui in UI_GENERATIONS}
+    urls = {ui: next(server) for ui, server in servers.items()}
     try:
         yield urls
     finally:
-        for generator in (mid, early):
-            generator.close()
+        for server in servers.values():
+            server.close()

@@ -12,6 +12,7 @@ from tests.simulator_page.pagekit import (
     LAST_RESPONSE,
     PRO_HEX,
     SEND,
+    SEND_ANY,
     STOP,
     THINKING_HEX,
     UI_GENERATIONS,
@@ -52,59 +53,57 @@ async def test_send_carries_prompt_and_chosen_pro_mode(
     assert await page.locator(EDITOR).inner_text() in ("", "\n")
 
 
-async def test_thinking_mode_streams_thoughts(
-    new_context: NewContext, sim_url: str, sim: SimControl, ui: str
+async def test_early_2026_thinking_model_streams_thoughts(
+    new_context: NewContext, early2026_url: str
 ) -> None:
+    """Early 2026 still had a Thinking *model* (APIREF 2026-04), with its own id."""
     psid = account("paid")
-    page = await open_page(new_context, sim_url, psid)
-    await choose_mode(page, ui, "thinking")
-    if ui == "mid2026":
-        label = await page.locator(mode_button(ui)).get_attribute("aria-label")
-        assert label == "Open mode picker, currently Thinking"
-    else:
-        assert await page.locator('[data-test-id="logo-pill-label-container"]').inner_text() == "Thinking"
+    page = await open_page(new_context, early2026_url, psid)
+    await choose_mode(page, "early2026", "thinking")
+    assert await page.locator('[data-test-id="logo-pill-label-container"]').inner_text() == "Thinking"
     await send(page, "Think about it")
     await wait_answer(page)
     thoughts = page.locator(f'{LAST_RESPONSE} >> [data-test-id="thoughts-content"]')
     assert (await thoughts.inner_text()).strip()
     await page.locator(f'{LAST_RESPONSE} >> [data-test-id="thoughts-header-button"]').click()
-    [logged] = await sim.requests(psid)
-    assert logged["mode_hex"] == THINKING_HEX
-    assert logged["mode_category"] == 2
-
-
-async def test_extended_thinking_sets_the_thinking_level(new_context: NewContext, mid2026_url: str) -> None:
-    psid = account("paid")
-    page = await open_page(new_context, mid2026_url, psid)
-    await choose_mode(page, "mid2026", "extended")
-    assert await page.locator(mode_button("mid2026")).get_attribute("aria-label") == (
-        "Open mode picker, currently Extended thinking"
+    [logged] = await SimControl(early2026_url).requests(psid)
+    assert (logged["mode_hex"], logged["mode_category"], logged["served_model_label"]) == (
+        THINKING_HEX,
+        2,
+        "Thinking",
     )
-    async with page.expect_request(re.compile(r"/StreamGenerate\?")) as captured:
-        await send(page, "Think harder")
-    header = json.loads((await captured.value).headers["x-goog-ext-525001261-jspb"])
-    assert (header[4], header[14], header[15]) == (THINKING_HEX, 2, 2)
-    await wait_answer(page)
 
 
 async def test_mode_menu_lives_in_the_overlay_and_closes(
     new_context: NewContext, sim_url: str, ui: str
 ) -> None:
     page = await open_page(new_context, sim_url, account("paid"))
-    menu = ".cdk-overlay-container > .cdk-overlay-connected-position-bounding-box > .cdk-overlay-pane " + (
+    pane = ".cdk-overlay-pane " + (
         ".gds-mode-switch-menu[role=menu]"
         if ui == "early2026"
         else '[data-test-id="gem-mode-menu"][role=menu]'
     )
+    # October 2026 mounts the menu as a popover next to its trigger (C6, OCT), the others in the
+    # CDK overlay container, away from the trigger.
+    menu = (
+        "bard-mode-switcher > div.pill-ui-logo-container > div[popover=manual].cdk-overlay-popover > " + pane
+        if ui == "oct2026"
+        else ".cdk-overlay-container > .cdk-overlay-connected-position-bounding-box > " + pane
+    )
+    backdrop = ".cdk-overlay-container > .cdk-overlay-backdrop.cdk-overlay-backdrop-showing"
     await page.locator(mode_button(ui)).click()
     await page.wait_for_selector(menu)
-    assert await page.locator(f"bard-mode-switcher {menu}").count() == 0
+    assert await page.locator(backdrop).count() == 1
+    if ui != "oct2026":
+        assert await page.locator(f"bard-mode-switcher {pane}").count() == 0
     await page.keyboard.press("Escape")
     await page.wait_for_selector(menu, state="detached")
+    assert await page.locator(backdrop).count() == 0
     await page.locator(mode_button(ui)).click()
     await page.wait_for_selector(menu)
-    await page.mouse.click(5, 5)
+    await page.mouse.click(5, 5)  # lands on the transparent backdrop
     await page.wait_for_selector(menu, state="detached")
+    assert await page.locator(mode_button(ui)).get_attribute("aria-expanded") in (None, "false")
 
 
 @pytest.mark.parametrize("ui", UI_GENERATIONS)
@@ -169,13 +168,38 @@ async def test_send_button_exists_only_with_text(new_context: NewContext, sim_ur
     await type_prompt(page, "x")
     button = page.locator(SEND)
     await button.wait_for()
-    icon = "send" if ui == "early2026" else "arrow_upward"
-    assert await button.locator(f'mat-icon[data-mat-icon-name="{icon}"]').count() == 1
-    has_class = await button.evaluate("b => b.classList.contains('send-button')")
-    assert has_class == (ui == "early2026")
+    if ui == "early2026":
+        assert await button.locator('mat-icon[data-mat-icon-name="send"]').count() == 1
+        assert await button.evaluate("b => b.classList.contains('send-button')")
+    else:
+        # B6/B10 (PWA): the classes sit on the gem-icon-button wrapper only.
+        structure = (
+            '[data-test-id="send-button-container"] > gem-icon-button.send-button.submit > ' + SEND_ANY
+        )
+        assert await page.locator(structure).count() == 1
+        assert not await button.evaluate("b => b.classList.contains('send-button')")
+        names = await button.locator("[data-mat-icon-name]").evaluate_all(
+            "icons => icons.map(i => i.dataset.matIconName)"
+        )
+        assert names == ([] if ui == "oct2026" else ["arrow_upward"])
     await page.keyboard.press("Backspace")
     await page.wait_for_selector(SEND, state="detached")
     assert "ql-blank" in (await editor.get_attribute("class") or "")
+
+
+async def test_october_2026_has_a_hidden_send_button_earlier_in_the_dom(
+    new_context: NewContext, oct2026_url: str
+) -> None:
+    """INT: "Gemini may replace it during input" (B7): the first match is hidden, the visible one
+    is later; a driver that takes ``.first`` waits forever."""
+    page = await open_page(new_context, oct2026_url, account("paid"))
+    await type_prompt(page, "x")
+    await page.locator(SEND).wait_for()
+    matches = page.locator(f"input-area-v2 {SEND_ANY}")
+    assert await matches.count() == 2
+    assert not await matches.first.is_visible() and await matches.last.is_visible()
+    await page.locator(SEND).click()
+    await wait_answer(page)
 
 
 @pytest.mark.parametrize("ui", UI_GENERATIONS)
@@ -194,6 +218,9 @@ async def test_stop_aborts_and_keeps_the_partial_answer(
     )
     stop = page.locator(STOP)
     assert await stop.locator('mat-icon[fonticon="stop"]').count() == 1
+    if ui != "early2026":  # PWA: stop = gem-icon-button.send-button.stop > button
+        wrapper = '[data-test-id="send-button-container"] > gem-icon-button.send-button.stop > ' + STOP
+        assert await page.locator(wrapper).count() == 1
     await stop.click()
     await page.wait_for_selector(STOP, state="detached")
     partial = await page.locator(f"{LAST_RESPONSE} >> message-content .markdown").inner_text()
@@ -235,6 +262,19 @@ async def test_unknown_chat_cannot_be_loaded(new_context: NewContext, sim_url: s
     page = await open_page(new_context, sim_url, account("paid"), "/app/00000000deadbeef")
     assert await page.get_by_text("This chat couldn't be loaded").count() == 1
     assert await page.locator("model-response").count() == 0
+
+
+async def test_a_c_prefixed_chat_url_is_not_a_chat(new_context: NewContext, sim_url: str) -> None:
+    """A3: real chat URLs are /app/<16 hex>; /app/c_<hex> is unknown even when the chat exists."""
+    psid = account("paid")
+    page = await open_page(new_context, sim_url, psid)
+    await send(page, "a chat that exists")
+    await wait_answer(page)
+    chat_id = page.url.rsplit("/", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{16}", chat_id), page.url
+    again = await open_page(new_context, sim_url, psid, f"/app/c_{chat_id}")
+    assert await again.get_by_text("This chat couldn't be loaded").count() == 1
+    assert await again.locator("model-response").count() == 0
 
 
 async def test_structure_of_a_finished_turn(new_context: NewContext, sim_url: str) -> None:

@@ -6,61 +6,37 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, Request, Route
+from playwright.async_api import BrowserContext, Request, Route
 
 from simulator.encoder import GUARD, frame, rpc_envelope
 from tests.simulator_page.pagekit import (
     LAST_RESPONSE,
+    LOG_TIMEOUT_S,
     PRO_HEX,
     UI_TIMEOUT_MS,
     NewContext,
     account,
     account_id,
     choose_tool,
+    menu_labels,
     mode_button,
     open_page,
+    rpc_log,
     send,
     session_cookie,
     wait_answer,
+    wait_rpc,
 )
 
 pytestmark = pytest.mark.browser
 
 BATCH = "/_/BardChatUi/data/batchexecute"
-LOG_TIMEOUT_S = 10.0
-
-
-async def rpc_log(base: str, psid: str | None) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        log: list[dict[str, Any]] = (await client.get("/_sim/rpcs")).json()
-    wanted = account_id(psid) if psid else ""
-    return [entry for entry in log if entry["account_id"] == wanted]
-
-
-async def wait_rpc(base: str, psid: str | None, rpc_id: str, count: int = 1) -> list[dict[str, Any]]:
-    """The account's logged calls of ``rpc_id`` once there are ``count`` of them (bounded)."""
-    async with asyncio.timeout(LOG_TIMEOUT_S):
-        while True:
-            entries = [e for e in await rpc_log(base, psid) if e["rpcid"] == rpc_id]
-            if len(entries) >= count:
-                return entries
-            await asyncio.sleep(0.05)
-
-
-async def picker_labels(page: Page, ui: str) -> list[str]:
-    await page.locator(mode_button(ui)).click()
-    selector = (
-        ".cdk-overlay-pane .mode-title" if ui == "early2026" else ".cdk-overlay-pane gem-menu-item .label"
-    )
-    await page.wait_for_selector(selector)
-    labels = [label.strip() for label in await page.locator(selector).all_inner_texts()]
-    await page.keyboard.press("Escape")
-    return labels
 
 
 async def test_load_calls_otaq7b_alone_then_maziqc(new_context: NewContext, sim_url: str, ui: str) -> None:
@@ -159,17 +135,56 @@ async def test_full_size_download_calls_c8o8fe_and_saves_the_original(
     assert data == original
 
 
-async def test_free_picker_lacks_pro_because_the_answer_says_so(
-    new_context: NewContext, sim_url: str, ui: str
-) -> None:
-    psid = account("free")
-    page = await open_page(new_context, sim_url, psid)
-    config = json.loads(await page.locator("#sim-page-config").text_content() or "{}")
-    assert PRO_HEX in [mode["hex"] for mode in config["catalogue"]["modes"]], "the catalogue still has Pro"
-    labels = await picker_labels(page, ui)
-    assert labels and not any(label in ("Pro", "3.1 Pro") for label in labels)
-    [status] = await wait_rpc(sim_url, psid, "otAQ7b")
-    assert status["outcome"] == "ok"
+# AUTO's real-shaped entry (file 68807630420), which an extension injects into otAQ7b [15].
+AUTO_ENTRY = [
+    "a74ec8485b3b5ce4",
+    "Auto",
+    "Adapts to your needs",
+    [2, 49, 52, 53],
+    2,
+    *[None] * 5,
+    "Auto",
+    "Auto",
+    "Adapts to your needs",
+    *[None] * 4,
+    4,
+    ["https://fonts.gstatic.com/s/i/short-term/release/googlesymbols/hdr_auto/default/24px.svg", True],
+]
+
+
+async def _with_status_rewritten(context: BrowserContext, rewrite: Callable[[list[Any]], None]) -> None:
+    async def handler(route: Route) -> None:
+        response = await route.fetch()
+        body = json.loads(json.loads((await response.text()).split("\n")[3])[0][2])
+        rewrite(body)
+        await route.fulfill(response=response, body=GUARD + frame([rpc_envelope("otAQ7b", body, "generic")]))
+
+    await context.route(lambda url: BATCH in url and "rpcids=otAQ7b" in url, handler)
+
+
+async def test_the_picker_is_built_from_the_status_answer(new_context: NewContext, oct2026_url: str) -> None:
+    """Rows come from otAQ7b [15] in its order, labelled by [11] and described by [12] (G4): a row
+    the page has never heard of (AUTO's injected "Auto") shows and can be sent."""
+    psid = account("paid")
+    context = await new_context()
+    await context.add_cookies([session_cookie(psid)])  # type: ignore[list-item]
+    await _with_status_rewritten(context, lambda body: body[15].insert(0, AUTO_ENTRY))
+    page = await context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    await page.goto(oct2026_url + "/app", wait_until="domcontentloaded")
+    await page.wait_for_selector("body[data-ready=true]", state="attached")
+    assert await menu_labels(page, "oct2026") == ["Auto", "3.5 Flash-Lite", "3.8 Flash", "3.1 Pro"]
+    await page.locator(mode_button("oct2026")).click()
+    auto = page.locator('gem-menu-item[data-mode-id="a74ec8485b3b5ce4"]')
+    assert await auto.get_attribute("data-test-id") == "bard-mode-option-a74ec8485b3b5ce4"
+    await auto.click()
+    assert await page.locator(mode_button("oct2026")).get_attribute("aria-label") == (
+        "Open mode picker, currently Auto"
+    )
+    async with page.expect_request(lambda r: "StreamGenerate" in r.url) as captured:
+        await send(page, "auto?")
+    header = json.loads((await captured.value).headers["x-goog-ext-525001261-jspb"])
+    assert (header[4], header[14]) == ("a74ec8485b3b5ce4", 4)
 
 
 async def test_a_paid_picker_follows_an_answer_without_pro(
@@ -180,22 +195,15 @@ async def test_a_paid_picker_follows_an_answer_without_pro(
     context = await new_context()
     await context.add_cookies([session_cookie(psid)])  # type: ignore[list-item]
 
-    async def without_pro(route: Route) -> None:
-        response = await route.fetch()
-        text = await response.text()
-        line = text.split("\n")[3]
-        item = json.loads(line)[0]
-        body = json.loads(item[2])
+    def without_pro(body: list[Any]) -> None:
         body[15] = [entry for entry in body[15] if entry[0] != PRO_HEX]
-        replaced = GUARD + frame([rpc_envelope("otAQ7b", body, "generic")])
-        await route.fulfill(response=response, body=replaced)
 
-    await context.route(lambda url: BATCH in url and "rpcids=otAQ7b" in url, without_pro)
+    await _with_status_rewritten(context, without_pro)
     page = await context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
     await page.goto(sim_url + "/app", wait_until="domcontentloaded")
     await page.wait_for_selector("body[data-ready=true]", state="attached")
-    labels = await picker_labels(page, ui)
+    labels = await menu_labels(page, ui)
     assert labels and not any(label in ("Pro", "3.1 Pro") for label in labels)
     assert any("Flash" in label or label == "Fast" for label in labels)
 
@@ -208,13 +216,14 @@ async def test_signed_out_and_expired_pages_fall_back_to_what_was_rendered(
     anon = await open_page(new_context, sim_url, None)
     rejected = (await wait_rpc(sim_url, None, "otAQ7b", count=before + 1))[-1]
     assert rejected["error_code"] == 7
-    assert await picker_labels(anon, ui) == (["Fast"] if ui == "early2026" else ["3.1 Flash-Lite"])
+    light = {"oct2026": "3.5 Flash-Lite", "mid2026": "3.1 Flash-Lite", "early2026": "Fast"}[ui]
+    assert await menu_labels(anon, ui) == [light]
     psid = account("expired")
     page = await open_page(new_context, sim_url, psid)
     assert await page.locator('a[aria-label^="Google Account:"]').count() == 1
     [status] = await wait_rpc(sim_url, psid, "otAQ7b")
     assert status["outcome"] == "ok"
-    assert "Pro" in " ".join(await picker_labels(page, ui)), "the DOM does not reveal the dead session"
+    assert "Pro" in " ".join(await menu_labels(page, ui)), "the DOM does not reveal the dead session"
 
 
 async def test_research_status_is_asked_for_the_plan_and_the_report(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.async_api import FilePayload, Page
+from playwright.async_api import FilePayload, Page, Request
 
 from tests.simulator_page.pagekit import (
     SEND,
     NewContext,
     SimControl,
     account,
+    account_id,
     open_page,
     type_prompt,
     upload_item,
@@ -45,7 +47,7 @@ async def test_input_exists_only_while_the_menu_is_open(
     await page.wait_for_selector(f".cdk-overlay-pane {FILE_INPUT}", state="attached")
     await page.keyboard.press("Escape")
     await page.wait_for_selector("input[type=file]", state="detached")
-    if ui == "mid2026":
+    if ui != "early2026":
         decoy = page.locator(".cdk-overlay-pane button.hidden-local-file-image-selector-button")
         await page.locator(upload_opener(ui)).click()
         assert await decoy.count() == 1
@@ -56,11 +58,30 @@ async def test_files_upload_and_reach_stream_generate_intact(
     new_context: NewContext, sim_url: str, sim: SimControl, ui: str
 ) -> None:
     psid = account("paid")
-    await sim.config(upload_delay=1.5)
-    try:
-        await upload_two_files_and_send(await open_page(new_context, sim_url, psid), ui)
-    finally:
-        await sim.config(upload_delay=0.3)
+    async with sim.configured(upload_delay=1.5):
+        page = await open_page(new_context, sim_url, psid)
+        uploads: list[Request] = []
+        page.on("request", lambda request: uploads.append(request) if "/upload/" in request.url else None)
+        await upload_two_files_and_send(page, ui)
+    # E7: resumable and cross-origin, to the same port under the other loopback name.
+    port = urlsplit(sim_url).port
+    starts = [r for r in uploads if r.method == "POST" and r.headers.get("x-goog-upload-command") == "start"]
+    finals = [r for r in uploads if r.headers.get("x-goog-upload-command") == "upload, finalize"]
+    assert len(starts) == len(finals) == 2
+    for start in starts:
+        assert start.url.startswith(f"http://127.0.0.1:{port}/upload/?")
+        headers = start.headers
+        assert (headers["x-goog-upload-protocol"], headers["x-tenant-id"]) == ("resumable", "bard-storage")
+        assert (
+            headers["push-id"] == "feeds/mcudyrk2a4khkz"
+            and int(headers["x-goog-upload-header-content-length"]) > 0
+        )
+        assert (start.post_data or "").startswith("File name: ")
+    assert all(final.headers["x-goog-upload-offset"] == "0" for final in finals)
+    log = [entry for entry in await sim.uploads() if entry["account_id"] == account_id(psid)]
+    assert {(entry["protocol"], entry["origin"], entry["account"]) for entry in log} == {
+        ("resumable", f"http://localhost:{port}", "paid")
+    }
     [logged] = await sim.requests(psid)
     files = {entry["name"]: entry for entry in logged["files"]}
     assert files["picture.png"]["sha256"] == hashlib.sha256(IMAGE).hexdigest()

@@ -9,7 +9,7 @@ import { FrameReader } from "./framing.js";
 import { wireComposerMenus } from "./menus.js";
 import { ModePicker } from "./modes.js";
 import { buildStreamGenerate, newUuid } from "./request.js";
-import { applyFrame, emptyAnswer } from "./snapshot.js";
+import { applyFrame, emptyAnswer, videoUrl } from "./snapshot.js";
 import { ImmersivePanels, TurnView, errorText } from "./conversation.js";
 import { callRpc } from "./rpc.js";
 import { listPayload, renderConversations } from "./sidenav.js";
@@ -23,6 +23,11 @@ const STATUS_TIMEOUT_MS = 10000;
 const SETTINGS_TIMEOUT_MS = 5000;
 const SETTINGS_PAYLOAD = [[["bard_activity_enabled"]]];
 const MAX_MEDIA_HOPS = 4;
+// A video job is polled with kwDCne, then read from the chat's history with hNvQHb (VID, J1); the
+// interval is our choice (VID's worker waits 6 s; the page is not recorded).
+const VIDEO_POLL_MS = 1000;
+const VIDEO_POLL_LIMIT = 900;
+const HISTORY_PAYLOAD_SIZE = 10;
 
 const wiz = window.WIZ_global_data ?? {};
 const config = JSON.parse(document.getElementById("sim-page-config").textContent);
@@ -45,7 +50,12 @@ const editor = new Editor(document.querySelector("rich-textarea > .ql-editor"), 
   onChange: () => refreshSendButton(),
   onSubmit: () => send(),
 });
-const uploads = new Uploads({ wiz, onChange: () => refreshSendButton() });
+const uploads = new Uploads({
+  wiz,
+  origin: config.uploadOrigin,
+  session: config.uploadSession,
+  onChange: () => refreshSendButton(),
+});
 // Built once the account status answer (otAQ7b) says which modes and tools this account may use.
 let modes = null;
 let tools = null;
@@ -54,7 +64,7 @@ const composerReady = new Promise((resolve) => (composerBuilt = resolve));
 
 // A driver may act as soon as the editor shows: a send or a menu click that comes before the
 // composer is built is carried out once it is, instead of being lost.
-const EARLY_CLICK_TARGETS = "bard-mode-switcher button, uploader button.upload-card-button, toolbox-drawer button";
+const EARLY_CLICK_TARGETS = "bard-mode-switcher button, uploader button, toolbox-drawer button";
 let earlyClick = null;
 function holdEarlyClick(event) {
   const target = event.target instanceof Element ? event.target.closest(EARLY_CLICK_TARGETS) : null;
@@ -64,27 +74,46 @@ function holdEarlyClick(event) {
 }
 document.addEventListener("click", holdEarlyClick, true);
 
-// otAQ7b [15]: [[hex, label, description, category, thinking], ...]; [17]: tool codes. Without a
-// usable answer (rejected, failed, or no models listed) the page keeps what the server rendered.
-function allowedByStatus(status) {
-  const models = Array.isArray(status?.[15]) ? status[15] : [];
-  if (!models.length) return { modes: config.modes, tools: config.tools };
-  const offered = new Set(models.map((entry) => `${entry[0]}:${entry[4]}`));
-  const codes = new Set(Array.isArray(status[17]) ? status[17] : []);
-  return {
-    modes: config.catalogue.modes.filter((mode) => offered.has(`${mode.hex}:${mode.thinking}`)),
-    tools: codes.size ? config.catalogue.tools.filter((tool) => tool.code === null || codes.has(tool.code)) : [],
-  };
+// otAQ7b [15]: the picker's rows in order, [hex, short, description, caps, 2, …, short, label,
+// description, …, category, icon] (research/fidelity.md G4). Rows are built from the answer; the
+// catalogue only adds the key and test id of rows it knows. Tools never come from otAQ7b (G6): they
+// are the ones the server rendered into the configuration. Without a usable answer (rejected,
+// failed, or no models listed) the page keeps the models it was rendered with.
+function modelsFromStatus(status) {
+  const entries = Array.isArray(status?.[15]) ? status[15].filter((entry) => typeof entry?.[0] === "string") : [];
+  if (!entries.length) return config.models;
+  const known = new Map(config.catalogue.map((model) => [model.hex, model]));
+  const text = (value, fallback) => (typeof value === "string" && value ? value : fallback);
+  return entries.map((entry) => {
+    const hex = entry[0];
+    const model = known.get(hex);
+    const short = text(entry[10], text(entry[1], model?.short ?? hex));
+    return {
+      key: model?.key ?? "other",
+      hex,
+      short,
+      label: text(entry[11], model?.label ?? short),
+      description: text(entry[12], text(entry[2], model?.description ?? "")),
+      category: Number.isInteger(entry[17]) ? entry[17] : model?.category ?? 1,
+      test_id: model?.test_id ?? `bard-mode-option-${hex}`,
+    };
+  });
 }
 
 function buildComposer(status) {
-  const allowed = allowedByStatus(status);
-  modes = new ModePicker({ ui: config.ui, modes: allowed.modes, defaultKey: config.defaultMode, onChange: () => {} });
+  modes = new ModePicker({
+    ui: config.ui,
+    models: modelsFromStatus(status),
+    defaultKey: config.defaultModel,
+    thinking: config.thinking,
+    labelFillDelayMs: config.labelFillDelay * 1000,
+  });
   tools = new Tools({
-    tools: allowed.tools,
+    ui: config.ui,
+    tools: config.tools,
     onChange: (tool) => editor.setPlaceholder(tool?.placeholder ?? DEFAULT_PLACEHOLDER),
   });
-  wireComposerMenus({ ui: config.ui, tier: config.tier, tools, uploads });
+  wireComposerMenus({ ui: config.ui, plan: config.plan, tools, uploads, exclusive: config.toolsExclusive });
   document.removeEventListener("click", holdEarlyClick, true);
   composerBuilt();
   earlyClick?.click();
@@ -99,6 +128,9 @@ async function refreshConversations() {
 }
 
 // The send button exists only with something to send; while answering it becomes "Stop response".
+// October and mid 2026 (B6, B10; PWA, INT): `[data-test-id=send-button-container] > gem-icon-button
+// .send-button.submit|.stop > button`, the classes on the wrapper only; October 2026 names no icon
+// on it. Early 2026 keeps its classed button.
 function refreshSendButton() {
   const busy = state.request !== null;
   const empty = editor.isEmpty();
@@ -108,18 +140,21 @@ function refreshSendButton() {
   state.sendKey = key;
   sendHost.replaceChildren();
   if (key === "none") return;
-  const early = config.ui === "early2026";
-  const iconName = busy ? "stop" : early ? "send" : "arrow_upward";
-  const classes = ["mdc-icon-button", early ? "send-button" : "trailing-submit-button", busy ? "stop" : "submit"];
-  const button = h("button", {
-    class: classes.join(" "),
+  const kind = busy ? "stop" : "submit";
+  const attrs = {
     type: "button",
     "aria-label": busy ? "Stop response" : "Send message",
     "aria-disabled": String(disabled),
     tabindex: "0",
     onclick: () => (state.request ? stop() : send()),
-  }, icon(iconName));
-  sendHost.append(early ? h("gem-icon-button", { class: `send-button ${busy ? "stop" : "submit"}` }, button) : button);
+  };
+  if (config.ui === "early2026") {
+    const button = h("button", { ...attrs, class: `mdc-icon-button send-button ${kind}` }, icon(busy ? "stop" : "send"));
+    sendHost.append(h("gem-icon-button", { class: `send-button ${kind}` }, button));
+    return;
+  }
+  const glyph = busy ? icon("stop") : config.ui === "oct2026" ? h("span", { class: "send-glyph", "aria-hidden": "true" }) : icon("arrow_upward");
+  sendHost.append(h("gem-icon-button", { class: `send-button ${kind}` }, h("button", { ...attrs, class: "mdc-icon-button" }, glyph)));
 }
 
 function send(promptOverride = null) {
@@ -133,7 +168,9 @@ function send(promptOverride = null) {
   const files = promptOverride === null ? uploads.take() : [];
   if (promptOverride === null) editor.clear();
   const tool = tools.selected;
-  const view = new TurnView(chatHistory, { prompt, files, onConfirmResearch, onDownload: downloadFullSize });
+  const view = new TurnView(chatHistory, {
+    prompt, files, onConfirmResearch, onDownload: downloadFullSize, onRetry: () => send(prompt),
+  });
   const request = buildStreamGenerate({
     wiz, lang, prompt, files,
     chat: state.chat,
@@ -141,6 +178,7 @@ function send(promptOverride = null) {
     gem: config.gem,
     toolCode: tool?.code ?? null,
     mode: modes.current,
+    level: modes.levelCode(),
     capacity: config.capacity,
     clientUuid,
   });
@@ -165,14 +203,33 @@ function onConfirmResearch() {
 }
 
 // The research plan awaits confirmation, or its report arrived: the page asks its status (kwDCne).
-function trackResearch(answer) {
+function trackResearch(answer, tool) {
   if (answer.plan && answer.researchId) {
     state.pendingResearch = answer.researchId;
     rpc("kwDCne", [answer.researchId]);
-  } else if (answer.canvas && state.pendingResearch) {
+  } else if (state.pendingResearch && tool?.key === "deep_research") {
     const id = state.pendingResearch;
     state.pendingResearch = null;
     rpc("kwDCne", [id]);
+  }
+}
+
+// A Create-video answer carries only the job chip (J1): poll the job (kwDCne [uuid]) until it
+// reports done (a trailing 1, VID poll_done), then read the video from the chat's history (hNvQHb,
+// field 60 of the turn's c[12]) and show it in the turn.
+async function followVideo(view, answer) {
+  const ids = { cid: answer.cid, rid: answer.rid };
+  for (let attempt = 0; attempt < VIDEO_POLL_LIMIT && view.root.isConnected; attempt++) {
+    const status = await rpc("kwDCne", [answer.videoJob]);
+    if (Array.isArray(status) && status[status.length - 1] === 1) {
+      const history = await rpc("hNvQHb", [ids.cid, HISTORY_PAYLOAD_SIZE, null, 1, [0], [4], null, 1]);
+      const turns = Array.isArray(history?.[0]) ? history[0] : [];
+      const turn = turns.find((entry) => entry?.[0]?.[1] === ids.rid);
+      const url = videoUrl(turn?.[3]?.[0]?.[0]?.[12]);
+      if (url) view.renderVideo({ video: url });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, VIDEO_POLL_MS));
   }
 }
 
@@ -233,18 +290,18 @@ function stream(request, view, tool) {
     consume();
     if (xhr.status !== 200) failure = xhr.status;
     else if (!answer.ended && !answer.done && answer.errorCode === null) failure = failure ?? DROPPED;
-    settle(view, answer, failure);
+    settle(view, answer, failure, false, tool);
   };
   xhr.onerror = () => {
     consume();
-    settle(view, answer, failure ?? DROPPED);
+    settle(view, answer, failure ?? DROPPED, false, tool);
   };
-  xhr.onabort = () => settle(view, answer, null, true);
+  xhr.onabort = () => settle(view, answer, null, true, tool);
   xhr.send(request.body);
 }
 
 // The turn is over (finished, failed or stopped): show the outcome and hand the composer back.
-function settle(view, answer, failure, stopped = false) {
+function settle(view, answer, failure, stopped = false, tool = null) {
   if (state.view !== view) return;
   state.request = null;
   state.view = null;
@@ -257,7 +314,8 @@ function settle(view, answer, failure, stopped = false) {
     view.showError(errorText(code), code);
   }
   if (answer.hasContent && answer.cid) rememberChat(answer);
-  if (answer.hasContent && !stopped) trackResearch(answer);
+  if (answer.hasContent && !stopped) trackResearch(answer, tool);
+  if (answer.hasContent && !stopped && answer.videoJob && !answer.video && answer.cid && answer.rid) followVideo(view, answer);
   view.finish();
   refreshSendButton();
 }
@@ -281,7 +339,10 @@ function rememberChat(answer) {
 function restoreChat(chat) {
   const turns = Array.isArray(chat.turns) ? chat.turns : [];
   for (const turn of turns) {
-    const view = new TurnView(chatHistory, { prompt: String(turn.prompt ?? ""), onConfirmResearch, onDownload: downloadFullSize });
+    const prompt = String(turn.prompt ?? "");
+    const view = new TurnView(chatHistory, {
+      prompt, onConfirmResearch, onDownload: downloadFullSize, onRetry: () => send(prompt),
+    });
     const answer = emptyAnswer();
     answer.cid = String(chat.cid ?? "");
     answer.rid = String(turn.rid ?? "");

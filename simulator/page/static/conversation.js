@@ -50,10 +50,12 @@ function messageActions(getText) {
 
 export class TurnView {
   // onConfirmResearch: called when the plan card's "Start research" is clicked; onDownload({cid, rid,
-  // rcid}, image, index): the full-size download button of a generated image.
-  constructor(history, { prompt, files = [], onConfirmResearch = () => {}, onDownload = () => {} }) {
+  // rcid}, image, index): the full-size download button of a generated image; onRetry: the error
+  // surface's "Try again" / "Retry response".
+  constructor(history, { prompt, files = [], onConfirmResearch = () => {}, onDownload = () => {}, onRetry = () => {} }) {
     this.onConfirmResearch = onConfirmResearch;
     this.onDownload = onDownload;
+    this.onRetry = onRetry;
     this.renderedText = null;
     this.imageKey = "";
     this.finished = false;
@@ -86,6 +88,7 @@ export class TurnView {
       this.markdown.prepend(template.content);
     }
     this.renderImages(answer.images);
+    this.renderWebImages(answer.webImages ?? []);
     this.renderVideo(answer);
     if (answer.plan) this.renderPlan(answer.plan);
     if (answer.modelLabel) this.response.dataset.servedModel = answer.modelLabel;
@@ -138,6 +141,16 @@ export class TurnView {
                 }, icon("download")))))));
     });
     this.markdown.append(h("div", { class: "attachment-container generated-images" }, items));
+  }
+
+  renderWebImages(images) {
+    const key = images.map((image) => image.url).join("\n");
+    if (key === (this.webKey ?? "")) return;
+    this.webKey = key;
+    this.markdown.querySelector(".web-images")?.remove();
+    if (!images.length) return;
+    this.markdown.append(h("div", { class: "attachment-container web-images" },
+      images.map((image) => h("web-image", { class: "web-image" }, h("img", { src: image.url, alt: image.alt, loading: "eager" })))));
   }
 
   renderVideo(answer) {
@@ -207,8 +220,15 @@ export class TurnView {
     panels.render(kind, title, doc.text);
   }
 
+  // INT (late 2026): a failed turn shows `response-error` outside `message-content`, with "Try again"
+  // and "Retry response" buttons. `data-error-code` is our choice (no source shows the code).
   showError(message, code) {
-    this.markdown.append(h("p", { class: "error-message", "data-error-code": String(code), text: message }));
+    this.body.append(h("response-error", { class: "response-error", role: "alert", "data-error-code": String(code) },
+      h("div", { class: "error-text gds-body-m", text: message }),
+      h("div", { class: "error-actions" },
+        h("button", { class: "mdc-button try-again-button", type: "button", text: "Try again", onclick: () => this.onRetry() }),
+        h("button", { class: "mdc-icon-button retry-button", type: "button", "aria-label": "Retry response", onclick: () => this.onRetry() },
+          icon("refresh")))));
   }
 
   showStopped() {

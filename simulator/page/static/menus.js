@@ -1,11 +1,13 @@
-// The composer's menus: early-2026 separate upload menu and "Tools" drawer, mid-2026 one merged
-// "Upload & tools" menu with promoted tools and "More tools". Signed-out visitors get a tooltip.
+// The composer's menus: early-2026 separate upload menu and "Tools" drawer; October and mid 2026 one
+// merged "Upload and tools" menu (the label is the `tools_label` setting, D1) with the main tools and
+// "More tools" (D4). With `toolsExclusive` (ZHT, D7) a selected tool hides the others. Signed-out
+// visitors get no menu: mid/early 2026 show `uploader-signed-out-tooltip`, October 2026 a snack bar.
 
-import { h, icon } from "./dom.js";
+import { h, icon, snackbar } from "./dom.js";
 import { closeAll, isOpen, openOverlay } from "./overlay.js";
 
-export function wireComposerMenus({ ui, tier, tools, uploads }) {
-  const uploadButton = document.querySelector("uploader button.upload-card-button");
+export function wireComposerMenus({ ui, plan, tools, uploads, exclusive }) {
+  const uploadButton = document.querySelector("uploader button");
   let menu = null;
   const toggle = (anchor, build) => {
     if (isOpen(menu) && menu.anchor === anchor) {
@@ -16,11 +18,14 @@ export function wireComposerMenus({ ui, tier, tools, uploads }) {
     menu = openOverlay({ anchor, panel: build(() => menu?.close()) });
   };
 
-  if (tier === "anon") {
+  if (plan === "anon") {
     uploadButton.addEventListener("click", () => {
       // Looked up on click: with signin_marker_delay the tooltip is added after boot.
       const tooltip = document.querySelector("uploader-signed-out-tooltip");
-      if (!tooltip) return;
+      if (!tooltip) {
+        if (ui === "oct2026") snackbar("Sign in to upload files");
+        return;
+      }
       tooltip.hidden = false;
       setTimeout(() => (tooltip.hidden = true), 4000);
     });
@@ -41,10 +46,12 @@ export function wireComposerMenus({ ui, tier, tools, uploads }) {
 
   uploadButton.addEventListener("click", () => toggle(uploadButton, (close) => {
     const content = h("div", { class: "mat-mdc-menu-content" }, uploads.uploader(ui, close));
-    if (tools.tools.length) {
+    // ZHT: once a mode is on, the menu no longer lists the other modes (deselect first).
+    const listed = exclusive && tools.selected ? tools.tools.filter((tool) => tool.key === tools.selected.key) : tools.tools;
+    if (listed.length) {
       const list = h("mat-action-list", { class: "toolbox-drawer-list" },
-        tools.tools.filter((tool) => tool.promoted).map((tool) => tools.item(tool, close)));
-      const hidden = tools.tools.filter((tool) => !tool.promoted);
+        listed.filter((tool) => tool.promoted).map((tool) => tools.item(tool, close)));
+      const hidden = listed.filter((tool) => !tool.promoted);
       if (hidden.length) {
         const more = h("button", {
           class: "mat-mdc-menu-item more-tools-button",

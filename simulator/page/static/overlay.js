@@ -1,5 +1,8 @@
-// CDK-style overlay: menus render in `.cdk-overlay-container > .cdk-overlay-pane`, away from the
-// button that opened them, behind a transparent backdrop; Escape or a click outside closes them.
+// CDK-style overlay: menus render in a `.cdk-overlay-pane`, away from the button that opened them,
+// behind a transparent backdrop; Escape or a click outside closes them. Menus usually mount in
+// `.cdk-overlay-container`; the October 2026 mode picker mounts as a `div[popover=manual]
+// .cdk-overlay-popover` next to its trigger instead (research/fidelity.md C6, OCT), shown in the
+// top layer, while the backdrop stays in the container.
 
 import { h } from "./dom.js";
 
@@ -10,10 +13,13 @@ function container() {
   return document.querySelector(".cdk-overlay-container");
 }
 
-// anchor: the opener; panel: the menu element; side: "above" the composer or "right" of an item.
-export function openOverlay({ anchor, panel, side = "above", onClose = () => {}, backdrop = true }) {
+// anchor: the opener; panel: the menu element; side: "above" the composer or "right" of an item;
+// popoverHost: the element a popover-mounted menu is appended to (next to its trigger).
+export function openOverlay({ anchor, panel, side = "above", onClose = () => {}, backdrop = true, popoverHost = null }) {
   const pane = h("div", { id: `cdk-overlay-${paneCounter++}`, class: "cdk-overlay-pane" }, panel);
-  const box = h("div", { class: "cdk-overlay-connected-position-bounding-box" }, pane);
+  const box = popoverHost
+    ? h("div", { popover: "manual", class: "cdk-overlay-popover cdk-overlay-connected-position-bounding-box" }, pane)
+    : h("div", { class: "cdk-overlay-connected-position-bounding-box" }, pane);
   const entry = { anchor, pane, box, backdrop: null, onClose, closed: false };
   if (backdrop) {
     entry.backdrop = h("div", {
@@ -22,7 +28,12 @@ export function openOverlay({ anchor, panel, side = "above", onClose = () => {},
     });
     container().append(entry.backdrop);
   }
-  container().append(box);
+  if (popoverHost) {
+    popoverHost.append(box);
+    box.showPopover();
+  } else {
+    container().append(box);
+  }
   position(pane, anchor, side);
   anchor.setAttribute("aria-expanded", "true");
   open.push(entry);

@@ -9,8 +9,9 @@ export function newUuid() {
   return crypto.randomUUID().toUpperCase();
 }
 
-// chat: {cid, rid, rcid, contextToken}; files: [{ref, kind, mime, name}]; mode: catalog entry.
-export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex, gem, toolCode, mode, capacity, clientUuid }) {
+// chat: {cid, rid, rcid, contextToken}; files: [{ref, kind, mime, name}]; mode: the picker's model
+// ({hex, category}); level: the thinking level code (1, 4 medium, 2 extended; protocol.md §2.1, OCT).
+export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex, gem, toolCode, mode, level, capacity, clientUuid }) {
   requestCounter += 100000;
   const uuid = newUuid();
   const query = new URLSearchParams({
@@ -42,16 +43,16 @@ export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex,
   inner[67] = 0;
   inner[68] = 1;
   inner[79] = mode.category;
-  inner[80] = mode.thinking;
+  inner[80] = level;
   inner[91] = 0;
-  inner[96] = mode.thinking === 2 ? 1 : 0;
+  inner[96] = level === 2 ? 1 : 0;
 
   const body = new URLSearchParams();
   body.set("f.req", JSON.stringify([null, JSON.stringify(inner)]));
   if (wiz.SNlM0e) body.set("at", wiz.SNlM0e);
 
   const modeHeader = [1, null, null, null, mode.hex, null, null, 0, [4, 5, 6, 8], null, null, capacity,
-    null, null, mode.category, mode.thinking, clientUuid];
+    null, null, mode.category, level, clientUuid];
   return {
     url: `${ENDPOINT}?${query}`,
     body: body.toString(),

@@ -5,7 +5,7 @@ import { at, findKey, strings } from "./jspb.js";
 export function emptyAnswer() {
   return {
     cid: null, rid: null, rcid: null, contextToken: null,
-    text: "", thoughts: "", images: [], video: null, videoPending: false,
+    text: "", thoughts: "", images: [], webImages: [], video: null, videoPending: false, videoJob: null,
     plan: null, researchState: null, researchId: null, canvas: null,
     hasContent: false, done: false, ended: false,
     errorCode: null, modelHex: null, modelLabel: null,
@@ -62,11 +62,12 @@ function applyCandidate(answer, candidate) {
   const rich = at(candidate, 12);
   const images = [...imageEntries(at(rich, 7, 0)), ...imageEntries(at(rich, 0, "8", 0))];
   if (images.length) answer.images = images;
-  const video = at(rich, 59);
-  if (video !== undefined && video !== null) {
-    const url = strings(video).find((s) => /\/download\?|video\.mp4/.test(s));
-    if (url) answer.video = url;
-  }
+  const web = webImageEntries(at(rich, 1));
+  if (web.length) answer.webImages = web;
+  const url = videoUrl(rich);
+  if (url) answer.video = url;
+  const job = at(rich, 0, "65", 1);
+  if (typeof job === "string") answer.videoJob = job;
   answer.videoPending = !answer.video &&
     (at(rich, 0, "65") !== undefined || answer.text.includes("googleusercontent.com/video_gen_chip/"));
 
@@ -78,6 +79,21 @@ function applyCandidate(answer, candidate) {
   if (typeof state === "number") answer.researchState = state;
   const researchId = findKey(candidate, "71");
   if (typeof researchId === "string") answer.researchId = researchId;
+}
+
+// Field 60 of c[12] (dense c[12][59] or a trailing {"60": ...}): [[[[info]]]] with info[7] = [thumbnail, url].
+export function videoUrl(rich) {
+  const video = at(rich, 59);
+  if (video === undefined || video === null) return null;
+  return strings(video).find((s) => /\/download\?|video\.mp4/.test(s)) ?? null;
+}
+
+// c[12][1]: web images, URL at [0][0][0], alt at [0][4] (GA).
+function webImageEntries(list) {
+  if (!Array.isArray(list)) return [];
+  return list.map((entry) => ({ url: at(entry, 0, 0, 0), alt: at(entry, 0, 4) }))
+    .filter((image) => typeof image.url === "string")
+    .map((image) => ({ url: image.url, alt: typeof image.alt === "string" ? image.alt : "" }));
 }
 
 // c[30] = [[id, title, document]]; other shapes: the longest string is the document.
@@ -117,5 +133,6 @@ function readPlan(plan) {
 
 // Rich blocks render from the structured fields; their placeholders are dropped from the text.
 export function visibleText(text) {
-  return text.replace(/http:\/\/googleusercontent\.com\/\w+\/\d+(?:_\d+)?\n*/g, "").replace(/\n+$/, "");
+  // Kinds may have two segments (`image_collection/image_retrieval/<n>`, F20).
+  return text.replace(/http:\/\/googleusercontent\.com\/[\w/]+?\/\d+(?:_\d+)?\n*/g, "").replace(/\n+$/, "");
 }

@@ -1,10 +1,17 @@
-// Toolbox-drawer items (menuitemcheckbox) and the "Deselect <tool>" chip of the selected tool.
-// The selection persists across turns until the user deselects it.
+// Toolbox-drawer items and the chip of the selected tool. The selection persists across turns until
+// the user deselects it.
+//
+// Rows (research/fidelity.md D2, D3; REG, UAT): `toolbox-drawer-item > button.toolbox-drawer-item-list-button
+// [role=menuitemcheckbox][aria-label=""][aria-checked]` with `mat-icon[data-mat-icon-name]` and the
+// label text. Chip (D6; PWA, ZHT, REG): October and mid 2026 `gem-button[data-test-id=
+// "deselect-drawer-item-gem-button"] > button[aria-label="Deselect <chip>"]`; early 2026 keeps
+// `button.toolbox-drawer-item-deselect-button`.
 
 import { h, icon } from "./dom.js";
 
 export class Tools {
-  constructor({ tools, onChange }) {
+  constructor({ ui, tools, onChange }) {
+    this.ui = ui;
     this.tools = tools;
     this.selected = null;
     this.onChange = onChange;
@@ -17,8 +24,9 @@ export class Tools {
       class: `mat-mdc-list-item toolbox-drawer-item-list-button${checked ? " is-selected" : ""}`,
       type: "button",
       role: "menuitemcheckbox",
+      // UAT 2026-05-19: the toggles carry an empty aria-label; they are matched by their text.
+      "aria-label": "",
       "aria-checked": String(checked),
-      "data-tool": tool.key,
       onclick: () => {
         this.select(checked ? null : tool);
         afterClick();
@@ -30,15 +38,23 @@ export class Tools {
   select(tool) {
     this.selected = tool;
     this.chipHost.replaceChildren();
-    if (tool) {
-      this.chipHost.append(h("button", {
+    if (tool) this.chipHost.append(this.chip(tool));
+    document.querySelector(".toolbox-drawer-button")?.classList.toggle("has-selected-item", Boolean(tool));
+    this.onChange(tool);
+  }
+
+  chip(tool) {
+    const parts = [icon(tool.icon), h("span", { class: "toolbox-drawer-item-deselect-button-label", text: tool.chip }), icon("close")];
+    const deselect = () => this.select(null);
+    if (this.ui === "early2026") {
+      return h("button", {
         class: "toolbox-drawer-item-deselect-button",
         type: "button",
         "aria-label": `Deselect ${tool.chip}`,
-        onclick: () => this.select(null),
-      }, icon(tool.icon), h("span", { class: "toolbox-drawer-item-deselect-button-label", text: tool.chip }), icon("close")));
+        onclick: deselect,
+      }, parts);
     }
-    document.querySelector(".toolbox-drawer-button")?.classList.toggle("has-selected-item", Boolean(tool));
-    this.onChange(tool);
+    return h("gem-button", { class: "deselect-drawer-item", "data-test-id": "deselect-drawer-item-gem-button" },
+      h("button", { class: "mdc-button gem-button", type: "button", "aria-label": `Deselect ${tool.chip}`, onclick: deselect }, parts));
   }
 }

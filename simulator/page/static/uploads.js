@@ -1,13 +1,19 @@
 // File uploads: the uploader menu item with its transient hidden <input type=file>, the preview
-// chips under the editor, and the content-push style POST /upload of each file.
+// chips under the editor, and the resumable cross-origin upload of each file (research/fidelity.md
+// E7, VID HAR 2026-08-03): `start` on the push origin answers `x-goog-upload-url`, then `upload,
+// finalize` sends the bytes there and answers the `/contrib_service/...` reference.
 
 import { h, icon, snackbar } from "./dom.js";
 
 const UPLOAD_TIMEOUT_MS = 120000;
 
 export class Uploads {
-  constructor({ wiz, onChange }) {
+  // origin: the push stand-in (the simulator under its other loopback name); session: the sim-only
+  // token that names the account there, where this page's cookies are not sent.
+  constructor({ wiz, origin, session, onChange }) {
     this.wiz = wiz;
+    this.origin = origin || location.origin;
+    this.session = session;
     this.onChange = onChange;
     this.files = [];
     this.host = document.querySelector(".file-preview-container");
@@ -97,14 +103,32 @@ export class Uploads {
   }
 
   async upload(file, blob) {
-    const form = new FormData();
-    form.append("file", blob, file.name);
     const timeout = setTimeout(() => file.controller.abort(), UPLOAD_TIMEOUT_MS);
+    const common = { "push-id": this.wiz.qKIAYe ?? "", "x-tenant-id": "bard-storage" };
     try {
-      const response = await fetch("/upload", {
+      const query = new URLSearchParams({ upload_protocol: "resumable" });
+      if (this.session) query.set("sim_session", this.session);
+      const start = await fetch(`${this.origin}/upload/?${query}`, {
         method: "POST",
-        headers: { "Push-ID": this.wiz.qKIAYe ?? "", "X-Tenant-Id": "bard-storage" },
-        body: form,
+        credentials: "include",
+        headers: {
+          ...common,
+          "content-type": "application/x-www-form-urlencoded;charset=UTF-8",
+          "x-goog-upload-command": "start",
+          "x-goog-upload-protocol": "resumable",
+          "x-goog-upload-header-content-length": String(blob.size),
+          "x-goog-upload-header-content-type": file.mime,
+        },
+        body: `File name: ${file.name}`,
+        signal: file.controller.signal,
+      });
+      const target = start.headers.get("x-goog-upload-url");
+      if (!start.ok || !target) throw new Error(`upload start answered ${start.status}`);
+      const response = await fetch(target, {
+        method: "POST",
+        credentials: "include",
+        headers: { ...common, "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "0" },
+        body: blob,
         signal: file.controller.signal,
       });
       if (!response.ok) throw new Error(`upload answered ${response.status}`);
