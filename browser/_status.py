@@ -25,7 +25,7 @@ from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._capture import BodyCapture, LoadingFailed
 from browser._driver import PageDriver, PageState
 from browser._requests import ModeFamily, Tool
-from browser.errors import BrowserError
+from browser.errors import BrowserError, DriverError
 from browser.protocol import (
     ACCOUNT_STATUS_RPC,
     STATUS_AVAILABLE,
@@ -196,6 +196,22 @@ def _family(label: str, category: int | None) -> tuple[ModeFamily | None, bool]:
     return family, thinks
 
 
+async def _menus(driver: PageDriver) -> tuple[ThinkingControl, frozenset[Tool], str | None]:
+    """The thinking control and the tools, from the page's menus; a menu the table cannot read
+    leaves the account serving what the account-status answer says, and the reason names it."""
+    unread: list[str] = []
+    thinking, tools = ThinkingControl.NONE, frozenset[Tool]()
+    try:
+        _, thinking = await driver.picker.offer()
+    except DriverError as exc:
+        unread.append(f"the mode picker could not be read ({exc})")
+    try:
+        tools = await driver.toolbox.offered()
+    except DriverError as exc:
+        unread.append(f"the tools menu could not be read ({exc})")
+    return thinking, tools, "; ".join(unread) or None
+
+
 async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcome | None) -> StatusVerdict:
     """The account's verdict: from the network answer when there is one, else from the page
     (``outcome`` is None when nothing was awaited: the page left the app for a wall or sign-in)."""
@@ -211,9 +227,9 @@ async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcom
     if answer is not None:
         code = answer.status_code
         if code == STATUS_AVAILABLE:
-            _, thinking, tools = await driver.offer()
+            thinking, tools, unread = await _menus(driver)
             capabilities = capabilities_of(answer, tools, thinking)
-            return StatusVerdict(Verdict.READY, StatusSource.NETWORK, code, None, capabilities)
+            return StatusVerdict(Verdict.READY, StatusSource.NETWORK, code, unread, capabilities)
         verdict = Verdict.SIGNED_OUT if code == STATUS_UNAUTHENTICATED else Verdict.BLOCKED
         return StatusVerdict(verdict, StatusSource.NETWORK, code, _status_reason(code), Capabilities("anon"))
     if outcome.rejection == _NOT_SIGNED_IN:

@@ -1,6 +1,8 @@
-"""The pool reads status, tier, models and tools from the page's own otAQ7b answer (real Chromium,
-the simulator, the real BrowserPool), in both UI generations, and falls back to the page's menus
-when the answer is missing or undecodable, saying so in the account's reason."""
+"""The pool reads status, tier and models from the page's own otAQ7b answer, and the tools and the
+thinking control from the page's own menus (real Chromium, the simulator, the real BrowserPool), in
+every UI generation; without the answer it reads the models from the menus too, saying so in the
+account's reason. Expected models are written out from the evidence (research/fidelity.md §4, M1–M5),
+not read from the simulator's own tables."""
 
 from __future__ import annotations
 
@@ -50,37 +52,82 @@ def ui(running: tuple[BrowserPool, str, str]) -> str:
     return running[2]
 
 
-def expected_models(ui: str, tier: str) -> list[tuple[str, str]]:
-    """What the simulator's otAQ7b lists for this UI generation and tier (interface I3)."""
-    from simulator.page.catalog import modes_for
-    from simulator.rpcs.status import model_entry
+# The models each generation's picker offers, by plan: paid hexes (M1–M3), free ones (M5, GA BASIC_*).
+MODELS = {
+    ("oct2026", "paid"): [
+        ("8c46e95b1a07cecc", "3.5 Flash-Lite"),
+        ("56fdd199312815e2", "3.8 Flash"),
+        ("e6fa609c3fa255c0", "3.1 Pro"),
+    ],
+    ("oct2026", "free"): [
+        ("cf41b0e0dd7d53e5", "3.5 Flash-Lite"),
+        ("fbb127bbb056c959", "3.8 Flash"),
+        ("9d8ca3786ebdfbea", "3.1 Pro"),
+    ],
+    ("mid2026", "paid"): [
+        ("8c46e95b1a07cecc", "3.1 Flash-Lite"),
+        ("56fdd199312815e2", "3.5 Flash"),
+        ("e6fa609c3fa255c0", "3.1 Pro"),
+    ],
+    ("mid2026", "free"): [
+        ("cf41b0e0dd7d53e5", "3.1 Flash-Lite"),
+        ("fbb127bbb056c959", "3.5 Flash"),
+        ("9d8ca3786ebdfbea", "3.1 Pro"),
+    ],
+    ("early2026", "paid"): [
+        ("56fdd199312815e2", "Fast"),
+        ("e051ce1aa80aa576", "Thinking"),
+        ("e6fa609c3fa255c0", "Pro"),
+    ],
+    ("early2026", "free"): [
+        ("fbb127bbb056c959", "Fast"),
+        ("5bf011840784117a", "Thinking"),
+        ("9d8ca3786ebdfbea", "Pro"),
+    ],
+}
+CONTROLS = {"oct2026": "levels", "mid2026": "submenu", "early2026": "model"}
+FREE_TOOLS = frozenset({Tool.IMAGE, Tool.CANVAS, Tool.DEEP_RESEARCH})
 
-    return [(str(entry[0]), str(entry[1])) for entry in map(model_entry, modes_for(ui, tier))]
+
+def expected_models(ui: str, tier: str) -> list[tuple[str, str]]:
+    return MODELS[(ui, tier)]
 
 
 async def add(pool: BrowserPool, kind: str) -> AccountInfo:
     return await pool.add_account(AccountSpec(name=kind, psid=cookie(kind)))
 
 
-async def test_paid_account_is_read_from_the_network(pool: BrowserPool, ui: str) -> None:
-    info = await add(pool, "paid")
+@pytest.mark.parametrize("kind", ["paid", "plus"])
+async def test_paid_account_is_read_from_the_network(pool: BrowserPool, ui: str, kind: str) -> None:
+    info = await add(pool, kind)
     assert info.state is AccountState.READY
     assert (info.status_code, info.status_source, info.reason) == (1000, "account_status", None)
+    # The tier from the flag sets (G5: [8]/[19] Pro capacity 2, [115] Plus 4); the tools from the menu.
     assert info.tier == "paid" and info.tools == ALL_TOOLS
-    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING}
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO}
+    assert info.thinking == CONTROLS[ui]
     assert [(m.hex, m.label) for m in info.models] == expected_models(ui, "paid")
-    if ui == "mid2026":  # the light model is offered but counts for no family
-        assert ("3.1 Flash-Lite", None) in [(m.label, m.family) for m in info.models]
-        assert [m.thinking_level for m in info.models if m.label == "Extended thinking"] == [2]
+    # Flash-Lite is offered but counts for no family; early 2026's Thinking is a Flash that thinks.
+    assert [m.family for m in info.models if "Lite" in m.label] in ([None], [])
+    assert [m.label for m in info.models if m.thinks] == (["Thinking"] if ui == "early2026" else [])
 
 
 async def test_free_account_is_read_from_the_network(pool: BrowserPool, ui: str) -> None:
+    """Free accounts have Create image, Canvas, Deep Research and a limited Pro (D8, M5)."""
     info = await add(pool, "free")
     assert (info.state, info.status_code, info.status_source) == (AccountState.READY, 1000, "account_status")
-    assert info.tier == "free" and info.tools == frozenset()
-    assert info.modes == {ModeFamily.FLASH, ModeFamily.THINKING}
+    assert info.tier == "free" and info.tools == FREE_TOOLS
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO}
     assert [(m.hex, m.label) for m in info.models] == expected_models(ui, "free")
-    assert all(m.family is not ModeFamily.PRO for m in info.models)
+
+
+async def test_a_null_status_code_is_an_available_account(
+    pool: BrowserPool, running: tuple[BrowserPool, str, str]
+) -> None:
+    """AUTO's answer has null at [14]; gemini_webapi reads it as available (G3)."""
+    Sim(running[1]).config(status_code_null=True)
+    info = await add(pool, "paid")
+    assert (info.state, info.status_code, info.status_source) == (AccountState.READY, 1000, "account_status")
 
 
 async def test_expired_cookies_look_signed_in_but_the_network_says_1016(
@@ -169,9 +216,9 @@ async def test_fallback_reads_the_pages_menus_and_says_so(
     assert info.reason is not None
     assert info.reason.startswith("capabilities read from the page's menus: no account-status answer")
     assert why in info.reason
-    # The page kept what the server rendered: the menus still show a paid account.
-    assert info.tier == "paid" and info.tools == ALL_TOOLS
-    assert {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING} <= info.modes
+    # The page kept what the server rendered: the menus show its models and tools; no plan label.
+    assert info.tier == "unknown" and info.tools == ALL_TOOLS
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO} and info.thinking == CONTROLS[ui]
     assert all(m.label for m in info.models) and any(m.hex for m in info.models)
 
 

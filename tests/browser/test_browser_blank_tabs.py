@@ -79,7 +79,7 @@ async def test_a_tab_loaded_in_the_background_has_the_selector_engine_built(
 ) -> None:
     # The first locator call in a new document evaluates Playwright's engine (~50 ms): done by the
     # background load, not by the next turn's first step.
-    url = simulators["mid2026"]
+    url = simulators["oct2026"]
     context, page = await _signed_in_tab(new_context, url)
     await page.goto(f"{url}/app?hl=en", wait_until="domcontentloaded")
     assert not await _selector_engine_built(context, page), "a fresh document has no engine yet"
@@ -95,7 +95,7 @@ async def test_a_tab_loaded_in_the_background_has_the_selector_engine_built(
 async def test_claims_follow_where_the_tab_stands(
     new_context: NewContext, simulators: dict[str, str]
 ) -> None:
-    url = simulators["mid2026"]
+    url = simulators["oct2026"]
     _, page = await _signed_in_tab(new_context, url)
     chat = "/app/c_0123456789abcdef"
 
@@ -125,7 +125,7 @@ async def test_claims_follow_where_the_tab_stands(
 async def test_new_chats_skip_navigation_and_follow_ups_continue(
     simulators: dict[str, str], tmp_path: Path
 ) -> None:
-    url = simulators["mid2026"]
+    url = simulators["oct2026"]
     sim = Sim(url)
     async with BrowserPool(_settings(url, data_dir=tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))

@@ -46,7 +46,7 @@ STEPS: dict[str, Callable[[PageDriver], Awaitable[object]]] = {
 async def test_every_step_on_a_closed_page_is_target_closed(
     new_context: NewContext, simulators: dict[str, str], step: str
 ) -> None:
-    url = simulators["mid2026"]
+    url = simulators["oct2026"]
     page = await _page(new_context, url, cookie("paid"))
     driver = _driver(page, url)
     assert await driver.open("/app") is PageState.READY

@@ -95,7 +95,7 @@ async def test_ip_block_moves_the_turn_and_blocks_with_doubling_backoff(
 
 
 # The drop tests read only the network, which both UI generations share: one generation is enough.
-@pytest.mark.parametrize("sim_url", ["mid2026"], indirect=True)
+@pytest.mark.parametrize("sim_url", ["oct2026"], indirect=True)
 async def test_drop_before_content_moves_transparently(two: tuple[BrowserPool, str, str], sim: Sim) -> None:
     pool, first, second = two
     sim.behaviours(first, {"kind": "drop", "after_frames": 1})  # only the locator frame is written
@@ -105,7 +105,7 @@ async def test_drop_before_content_moves_transparently(two: tuple[BrowserPool, s
     assert _info(pool, "first").state is AccountState.READY  # a dropped connection is not a block
 
 
-@pytest.mark.parametrize("sim_url", ["mid2026"], indirect=True)
+@pytest.mark.parametrize("sim_url", ["oct2026"], indirect=True)
 async def test_drop_after_content_raises_without_a_duplicate(
     two: tuple[BrowserPool, str, str], sim: Sim
 ) -> None:
@@ -127,7 +127,7 @@ async def test_drop_after_content_raises_without_a_duplicate(
 async def test_captcha_blocks_and_signed_out_leaves_rotation(
     simulators: dict[str, str], tmp_path: Path, mode: LaunchMode
 ) -> None:
-    url = simulators["mid2026"]
+    url = simulators["oct2026"]
     sim = Sim(url)
     async with await _pool(url, tmp_path, mode) as pool:
         start = time.time()

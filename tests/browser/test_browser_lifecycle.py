@@ -30,6 +30,7 @@ from browser import (
 from browser._capture import BodyCapture
 from browser._cookies import PSIDTS, for_site, from_session
 from browser._driver import PageDriver, PageState
+from browser._requests import chat_path
 from browser._store import CookieStore
 from tests.browser.conftest import Sim, cookie
 from tests.browser.test_browser_pool import _settings
@@ -41,8 +42,8 @@ WAIT = 20.0  # bound on every poll
 
 @pytest.fixture
 def mid(simulators: dict[str, str]) -> Iterator[Sim]:
-    """The mid-2026 simulator's control API, reset around the test."""
-    control = Sim(simulators["mid2026"])
+    """The October 2026 simulator's control API, reset around the test."""
+    control = Sim(simulators["oct2026"])
     control.reset()
     yield control
     control.reset()
@@ -104,7 +105,7 @@ async def test_chat_content_never_decides_the_page_state(mid: Sim, tmp_path: Pat
         page = await account.context.new_page()
         try:
             # The chat's history now quotes the marker; the app's chrome shows a session.
-            state = await PageDriver(page, pool.settings).open(f"/app/{cid}")
+            state = await PageDriver(page, pool.settings).open(chat_path(cid))
             assert "ServiceLogin" not in quoted or await page.locator('a[href*="ServiceLogin"]').count() == 1
             assert state is PageState.READY
         finally:

@@ -22,6 +22,7 @@ from browser import (
     NoCapacity,
     PoolSettings,
     TargetClosed,
+    Tool,
     TurnRequest,
 )
 from browser._cookies import PSIDTS
@@ -102,17 +103,49 @@ async def test_signed_out_account_gets_no_requests(pool: BrowserPool) -> None:
                 pass
 
 
-async def test_paid_only_turns_never_go_to_a_free_account(pool: BrowserPool, sim: Sim) -> None:
+async def test_a_tool_goes_only_to_accounts_whose_page_offers_it(pool: BrowserPool, sim: Sim) -> None:
+    """No tier rule: what the page offers decides (fidelity.md D8). Free accounts offer Create image
+    but not Create video."""
     await pool.add_account(AccountSpec(name="free", psid=cookie("free")))
     await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
     served: list[str] = []
     for index in range(3):
-        async with pool.turn(TurnRequest(prompt=f"paid {index}", paid_only=True)) as turn:
+        async with pool.turn(
+            TurnRequest(prompt=f"film {index}", mode=ModeFamily.PRO, tool=Tool.VIDEO)
+        ) as turn:
             served.append(turn.account_id)
             async for _ in turn:
                 pass
     assert served == ["paid"] * 3
-    assert {e["account"] for e in sim.requests() if e.get("prompt", "").startswith("paid ")} == {"paid"}
+    images = {
+        (await _served(pool, TurnRequest(prompt=f"cat {index}", tool=Tool.IMAGE, account_id=name)))
+        for index, name in enumerate(("free", "paid"))
+    }
+    assert images == {"free", "paid"}
+
+
+async def _served(pool: BrowserPool, request: TurnRequest) -> str:
+    async with pool.turn(request) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.completed
+    return turn.account_id
+
+
+async def test_a_spent_free_quota_cools_that_quota_only(pool: BrowserPool, sim: Sim) -> None:
+    """Free image generation runs out (FREE: a daily allowance): 1037 with its reset cools the image
+    quota on that account; its text turns go on, and images move to another account."""
+    sim.config(free_image_turns=1)
+    await pool.add_account(AccountSpec(name="free", psid=cookie("free")))
+    assert await _served(pool, TurnRequest(prompt="cat one", tool=Tool.IMAGE)) == "free"
+    with pytest.raises(NoCapacity) as spent:
+        await _served(pool, TurnRequest(prompt="cat two", tool=Tool.IMAGE))
+    assert "1037" in str(spent.value)
+    (info,) = pool.accounts()
+    assert set(info.cooling_until) == {"image"} and info.cooling_until["image"] > time.time()
+    assert await _served(pool, TurnRequest(prompt="words still")) == "free"
+    await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
+    assert await _served(pool, TurnRequest(prompt="cat three", tool=Tool.IMAGE)) == "paid"
 
 
 async def test_usage_limit_cools_then_recovers(pool: BrowserPool, sim: Sim) -> None:

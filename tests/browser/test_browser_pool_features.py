@@ -29,7 +29,7 @@ from browser import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser._driver import Capabilities
+from browser._capabilities import Capabilities
 from browser._media import fetch_media
 from tests.browser.conftest import Sim, cookie
 from tests.browser.test_browser_pool import _settings
@@ -46,16 +46,16 @@ async def pool(
 ) -> AsyncIterator[BrowserPool]:
     """One paid account per launch mode, shared by this module's tests (keeps Chromium starts few)."""
     directory: Path = tmp_path_factory.mktemp("pool")
-    async with BrowserPool(_settings(simulators["mid2026"], directory, request.param)) as running:
+    async with BrowserPool(_settings(simulators["oct2026"], directory, request.param)) as running:
         await running.add_account(AccountSpec(name="paid", psid=cookie("paid")))
         yield running
 
 
 @pytest.fixture
 def msim(simulators: dict[str, str]) -> Sim:
-    with httpx.Client(base_url=simulators["mid2026"], timeout=10) as client:
+    with httpx.Client(base_url=simulators["oct2026"], timeout=10) as client:
         client.post("/_sim/reset").raise_for_status()
-    return Sim(simulators["mid2026"])
+    return Sim(simulators["oct2026"])
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +120,35 @@ async def test_media_needs_the_accounts_cookies(pool: BrowserPool, msim: Sim) ->
     assert (await turn.fetch_media_full(url)).mime == "image/jpeg"
 
 
+async def test_a_video_job_is_followed_from_its_chip_to_its_chat(pool: BrowserPool, msim: Sim) -> None:
+    """The answer carries only the job chip (fidelity.md J1, J3): the job is polled with kwDCne and the
+    video read from the chat's history (hNvQHb, field 60) once it rendered."""
+    msim.config(video_render_seconds=600)  # rendering until the test says otherwise
+    async with pool.turn(TurnRequest(prompt="a kite", mode=ModeFamily.PRO, tool=Tool.VIDEO)) as turn:
+        async for _ in turn:
+            pass
+    final = turn.final
+    assert final is not None and final.completed and final.cid and final.video is not None
+    assert (final.video.pending, final.video.video_url) == (True, None) and final.video.job_id
+    job, cid, account = final.video.job_id, final.cid, turn.account_id
+    assert await pool.video_job(account, job, cid) is False
+    assert await pool.chat_video(account, cid) is None, "no URL while the job renders"
+    msim.config(video_render_seconds=0)  # rendered now
+    assert await pool.video_job(account, job, cid) is True
+    found = await pool.chat_video(account, cid)
+    assert found is not None and found.video_url
+    url = found.video_url
+    video = await turn.wait_for_media(url, max_wait=30, interval=0.25)
+    assert video.ready and video.mime == "video/mp4" and video.data[4:8] == b"ftyp"
+    rpcs = [(entry["rpcid"], entry["payload"]) for entry in msim.rpcs()]
+    assert ("kwDCne", [final.video.job_id]) in rpcs
+    assert any(rpc == "hNvQHb" and payload[0] == final.cid for rpc, payload in rpcs)
+
+
 async def test_a_chats_video_is_read_back_from_its_history(pool: BrowserPool, msim: Sim) -> None:
-    """hNvQHb from inside the account's page finds the video the answer named (a video job whose
-    answer was lost re-opens its chat this way)."""
+    """hNvQHb from inside the account's page finds the video (a video job whose answer was lost
+    re-opens its chat this way); in the stream form the answer named the same URLs (J2, J4)."""
+    msim.config(video_flow="stream")
     async with pool.turn(TurnRequest(prompt="a kite", mode=ModeFamily.PRO, tool=Tool.VIDEO)) as turn:
         async for _ in turn:
             pass
@@ -143,8 +169,8 @@ async def test_a_chats_video_is_read_back_from_its_history(pool: BrowserPool, ms
 
 
 async def test_video_answers_206_until_rendered_then_200(pool: BrowserPool, msim: Sim) -> None:
-    async with httpx.AsyncClient(base_url=msim.base_url, timeout=10) as client:
-        (await client.post("/_sim/config", json={"video_render_seconds": 5.0})).raise_for_status()
+    """The stream form (the URL in the answer) answers 206 while it renders (J4)."""
+    msim.config(video_flow="stream", video_render_seconds=5.0)
     async with pool.turn(TurnRequest(prompt="a paper boat", mode=ModeFamily.PRO, tool=Tool.VIDEO)) as turn:
         async for _ in turn:
             pass
@@ -182,5 +208,5 @@ async def test_check_account_rereads_capabilities(pool: BrowserPool, msim: Sim) 
     assert pool.accounts()[0].modes == frozenset()
     info = await pool.check_account("paid")
     assert info.state is AccountState.READY and info.tier == "paid"
-    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO, ModeFamily.THINKING}
+    assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO}
     assert {Tool.IMAGE, Tool.VIDEO, Tool.CANVAS, Tool.DEEP_RESEARCH} <= info.tools

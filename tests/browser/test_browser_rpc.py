@@ -164,7 +164,8 @@ async def test_simulator_answers_several_rpcs_from_inside_its_page(
         page, [("otAQ7b", []), ("ESY5D", [[["bard_activity_enabled"]]])], source_path="/app", timeout=10
     )
     assert (status.rpc_id, status.error_code, status.identifier) == ("otAQ7b", None, "generic")
-    assert status.payload[14] == 1000 and status.payload[16] == [2]
+    # A paid account's tier and capability flags (the ZX test body: [8], [19]).
+    assert status.payload[14] == 1000 and (status.payload[16], status.payload[17]) == ([8], [19])
     assert (settings.rpc_id, settings.error_code) == ("ESY5D", None)
     async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as client:
         rpcs: list[dict[str, Any]] = (await client.get("/_sim/rpcs")).json()
