@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from service.chat.checks import is_blank
 from service.chat.compat_wire import ToolCall
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
+from service.chat.sampling import Temperature, TopLogprobs, TopP, refuse_logprobs
 from service.errors import InvalidRequest
 from service.wire import RequestModel
 
@@ -59,23 +61,34 @@ class ResponsesRequest(RequestModel):
     max_output_tokens: int | None = None
     stream: bool = False
     store: bool = True
-    # Accepted and ignored like on chat: Gemini's web app has no such knobs.
-    temperature: float | None = None
-    top_p: float | None = None
+    # Accepted within OpenAI's ranges and ignored like on chat: Gemini's web app has no such knobs.
+    temperature: Temperature = None
+    top_p: TopP = None
+    top_logprobs: TopLogprobs = None  # refused above 0 (service.chat.sampling)
+    include: list[str] | None = None
     reasoning: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     user: str | None = None
 
 
-def input_messages(items: str | list[dict[str, Any]]) -> list[ChatMessage]:
-    """The request's ``input`` as chat messages."""
+def input_messages(items: str | list[dict[str, Any]], *, field: str = "input") -> list[ChatMessage]:
+    """The request's ``input`` (or another list of input items, named ``field`` in errors) as chat
+    messages; a user message without content is a 400 naming it (the page cannot send nothing)."""
     if isinstance(items, str):
+        if not items.strip():
+            raise InvalidRequest(f"{field} is empty (or only whitespace).", param=field)
         return [ChatMessage(role="user", content=items)]
     messages: list[ChatMessage] = []
     for index, item in enumerate(items):
         kind = item.get("type") or ("message" if "role" in item else None)
         if kind == "message":
-            messages.append(_message(item, index))
+            message = _message(item, index, field)
+            if message.role == "user" and is_blank(message):
+                raise InvalidRequest(
+                    f"{field}[{index}] is a user message without content (empty or only whitespace).",
+                    param=f"{field}[{index}].content",
+                )
+            messages.append(message)
         elif kind == "function_call":
             call = ToolCall.model_validate(
                 {
@@ -96,14 +109,16 @@ def input_messages(items: str | list[dict[str, Any]]) -> list[ChatMessage]:
         elif kind == "reasoning":
             continue
         else:
-            raise InvalidRequest(f"Input items of type {kind!r} are not supported.", param=f"input[{index}]")
+            raise InvalidRequest(
+                f"Input items of type {kind!r} are not supported.", param=f"{field}[{index}]"
+            )
     return messages
 
 
-def _message(item: dict[str, Any], index: int) -> ChatMessage:
+def _message(item: dict[str, Any], index: int, field: str) -> ChatMessage:
     role = item.get("role")
     if role not in ("user", "assistant", "system", "developer"):
-        raise InvalidRequest(f"Unknown role {role!r}.", param=f"input[{index}].role")
+        raise InvalidRequest(f"Unknown role {role!r}.", param=f"{field}[{index}].role")
     content = item.get("content")
     if isinstance(content, str) or content is None:
         return ChatMessage.model_validate({"role": role, "content": content})
@@ -115,7 +130,7 @@ def _message(item: dict[str, Any], index: int) -> ChatMessage:
         elif kind == "input_image":
             if not part.get("image_url"):
                 raise InvalidRequest(
-                    "input_image needs image_url (file_id is not supported).", param=f"input[{index}]"
+                    "input_image needs image_url (file_id is not supported).", param=f"{field}[{index}]"
                 )
             parts.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
         elif kind == "input_file":
@@ -129,7 +144,7 @@ def _message(item: dict[str, Any], index: int) -> ChatMessage:
             parts.append({"type": "text", "text": part.get("refusal") or ""})
         else:
             raise InvalidRequest(
-                f"Content parts of type {kind!r} are not supported.", param=f"input[{index}]"
+                f"Content parts of type {kind!r} are not supported.", param=f"{field}[{index}]"
             )
     return ChatMessage.model_validate({"role": role, "content": parts})
 
@@ -140,12 +155,16 @@ def _parts_text(output: Any) -> str:
     return "" if output is None else str(output)
 
 
+# The ``include`` value asking for token probabilities (the page has none).
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
 # Chat fields built from Responses fields of another name.
 _RESPONSES_FIELD = {"max_tokens": "max_output_tokens", "messages": "input", "response_format": "text.format"}
 
 
 def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
     """The chat completion that answers ``request`` after ``history`` (a previous response's)."""
+    refuse_logprobs(bool(request.top_logprobs), param="top_logprobs")
+    refuse_logprobs(LOGPROBS_INCLUDE in (request.include or ()), param="include")
     messages: list[ChatMessage] = []
     if request.instructions:
         messages.append(ChatMessage(role="system", content=request.instructions))
