@@ -20,6 +20,7 @@ from service.chat.admission import ImageAdmission
 from service.chat.longrun_parts import LONGRUN_KEY, longrun_parts
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
+from service.completions.router import router as completions_router
 from service.conversations import ConversationStore
 from service.cors import add_cors
 from service.errors import install_error_handlers
@@ -125,6 +126,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     install_error_handlers(app)
     for prefix in ROUTE_PREFIXES:
         app.include_router(chat_router, prefix=prefix)
+        app.include_router(completions_router, prefix=prefix)
         app.include_router(models_router, prefix=prefix)
         app.include_router(images_router, prefix=prefix)
         app.include_router(videos_router, prefix=prefix)
