@@ -49,6 +49,10 @@ class TextConfig(RequestModel):
     format: TextFormat | None = None
 
 
+class ConversationRef(RequestModel):
+    id: str = Field(min_length=1)
+
+
 class ResponsesRequest(RequestModel):
     model: str = Field(min_length=1)
     input: str | list[dict[str, Any]]
@@ -61,6 +65,8 @@ class ResponsesRequest(RequestModel):
     max_output_tokens: int | None = None
     stream: bool = False
     store: bool = True
+    background: bool = False  # run by service.responses.background, polled with GET
+    conversation: str | ConversationRef | None = None  # service.conversations_api
     # Accepted within OpenAI's ranges and ignored like on chat: Gemini's web app has no such knobs.
     temperature: Temperature = None
     top_p: TopP = None
@@ -69,6 +75,12 @@ class ResponsesRequest(RequestModel):
     reasoning: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     user: str | None = None
+
+    @property
+    def conversation_id(self) -> str | None:
+        if isinstance(self.conversation, ConversationRef):
+            return self.conversation.id
+        return self.conversation or None
 
 
 def input_messages(items: str | list[dict[str, Any]], *, field: str = "input") -> list[ChatMessage]:
@@ -161,22 +173,32 @@ LOGPROBS_INCLUDE = "message.output_text.logprobs"
 _RESPONSES_FIELD = {"max_tokens": "max_output_tokens", "messages": "input", "response_format": "text.format"}
 
 
-def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
-    """The chat completion that answers ``request`` after ``history`` (a previous response's)."""
+def chat_request(
+    request: ResponsesRequest,
+    history: list[ChatMessage],
+    items: list[dict[str, Any]] | None = None,
+    *,
+    stream: bool | None = None,
+) -> ChatCompletionRequest:
+    """The chat completion that answers ``request`` after ``history`` (a previous response's, or
+    its conversation's): its ``input``, or ``items`` (the input with its references resolved);
+    ``stream`` overrides the request's (a background response is read as a stream)."""
     refuse_logprobs(bool(request.top_logprobs), param="top_logprobs")
     refuse_logprobs(LOGPROBS_INCLUDE in (request.include or ()), param="include")
     messages: list[ChatMessage] = []
     if request.instructions:
         messages.append(ChatMessage(role="system", content=request.instructions))
-    messages += history + input_messages(request.input)
+    given = request.input if items is None or isinstance(request.input, str) else items
+    messages += history + input_messages(given)
+    streamed = request.stream if stream is None else stream
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [m.model_dump(exclude_none=True) for m in messages],
-        "stream": request.stream,
+        "stream": streamed,
         "max_tokens": request.max_output_tokens,
         "parallel_tool_calls": request.parallel_tool_calls,
     }
-    if request.stream:
+    if streamed:
         body["stream_options"] = {"include_usage": True}
     tools = []
     for index, tool in enumerate(request.tools or ()):

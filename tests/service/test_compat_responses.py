@@ -216,7 +216,7 @@ def test_stream_failure_after_the_start_is_response_failed(gateway: Served) -> N
     "body",
     [
         {"input": "x", "tools": [{"type": "web_search"}]},
-        {"input": [{"type": "item_reference", "id": "x"}]},
+        {"input": [{"type": "computer_call_output", "call_id": "x"}]},
         {"input": "x", "text": {"format": {"type": "yaml"}}},
     ],
 )

@@ -69,7 +69,7 @@ def test_responses_input_image_refuses_bytes_that_are_no_image(gateway: Served, 
         {"type": "input_image", "image_url": data_url(data)},
     ]
     response = post(gateway, "responses", {"model": FLASH, "input": [{"role": "user", "content": content}]})
-    refused(response, "messages", gateway)
+    refused(response, "input", gateway)
 
 
 def test_a_real_image_is_still_uploaded_with_its_sniffed_type(gateway: Served) -> None:
