@@ -6,9 +6,9 @@ route sees only the calling API key's conversations: another key's is a 404, as 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
@@ -16,7 +16,7 @@ from service.conversations_api.protocol import ConversationCreate, ConversationU
 from service.errors import NotFound
 from service.responses.convert import input_messages
 from service.responses.items import Item, item_list, normal_items, with_ids
-from service.responses.router import ServiceDep
+from service.responses.router import ListQueryDep, ServiceDep
 from service.responses.serving import ResponsesService
 from service.state import CallerDep
 
@@ -72,17 +72,12 @@ async def delete_conversation(conversation_id: str, caller: CallerDep, service: 
 
 @router.get("/conversations/{conversation_id}/items", response_model=None)
 async def list_items(
-    conversation_id: str,
-    caller: CallerDep,
-    service: ServiceDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
-    after: str | None = None,
+    conversation_id: str, caller: CallerDep, service: ServiceDep, page: ListQueryDep
 ) -> Response:
     items = await asyncio.to_thread(service.conversations.items, caller.identity, conversation_id)
     if items is None:
         raise _missing(conversation_id)
-    return JSONResponse(item_list(items, limit=limit, order=order, after=after))
+    return JSONResponse(item_list(items, limit=page.limit, order=page.order, after=page.after))
 
 
 @router.post("/conversations/{conversation_id}/items", response_model=None)

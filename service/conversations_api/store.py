@@ -11,10 +11,9 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import ExpiringStore
 
 __all__ = ["ConversationObjects", "new_conversation_id"]
 
@@ -43,21 +42,15 @@ def new_conversation_id() -> str:
     return f"conv_{uuid.uuid4().hex}"
 
 
-class ConversationObjects(PrivateStore):
+class ConversationObjects(ExpiringStore):
     """Thread-safe; every method is quick and meant to run in a worker thread. Every read and
     write names the API key (``identity``): another key's conversation does not exist for it."""
 
     _what = "the conversation objects store"
 
-    def __init__(self, path: Path, *, ttl: float, purge_interval: float) -> None:
-        super().__init__(path)
-        self.ttl = ttl
-        self.purge_interval = purge_interval
-        self._purged_at = 0.0
-
     def _prepare(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
-        self._purge(db, time.time())
+        self._purge_if_due(db)
 
     def _purge(self, db: sqlite3.Connection, now: float) -> None:
         db.execute("DELETE FROM api_conversations WHERE updated < ?", (now - self.ttl,))
@@ -65,7 +58,6 @@ class ConversationObjects(PrivateStore):
             "DELETE FROM api_conversation_items "
             "WHERE conversation_id NOT IN (SELECT id FROM api_conversations)"
         )
-        self._purged_at = now
 
     def _owned(self, db: sqlite3.Connection, identity: str, conversation_id: str) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = db.execute(
@@ -84,8 +76,7 @@ class ConversationObjects(PrivateStore):
                 (conversation_id, identity, int(now), now, json.dumps(metadata)),
             )
             self._add(db, conversation_id, items)
-            if now - self._purged_at >= self.purge_interval:
-                self._purge(db, now)
+            self._purge_if_due(db, now)
         return _body((conversation_id, int(now), json.dumps(metadata)))
 
     def get(self, identity: str, conversation_id: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,7 +19,7 @@ from service.responses.store import RESPONSES_KEY
 from service.state import CallerDep, GatewayDep, lifespan_part
 from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
 
-__all__ = ["ServiceDep", "router"]
+__all__ = ["ListQuery", "ListQueryDep", "ServiceDep", "router"]
 
 router = APIRouter()
 
@@ -28,6 +29,26 @@ def get_service(request: Request) -> ResponsesService:
 
 
 ServiceDep = Annotated[ResponsesService, Depends(get_service)]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """OpenAI's list parameters (``service.responses.items.item_list``)."""
+
+    limit: int
+    order: Literal["asc", "desc"]
+    after: str | None
+
+
+def list_query(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Literal["asc", "desc"] = "desc",
+    after: str | None = None,
+) -> ListQuery:
+    return ListQuery(limit, order, after)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 @router.post("/responses", response_model=None)
@@ -91,13 +112,8 @@ async def cancel_response(response_id: str, caller: CallerDep, service: ServiceD
 
 @router.get("/responses/{response_id}/input_items", response_model=None)
 async def list_input_items(
-    response_id: str,
-    caller: CallerDep,
-    service: ServiceDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
-    after: str | None = None,
+    response_id: str, caller: CallerDep, service: ServiceDep, page: ListQueryDep
 ) -> Response:
     await service.stored(caller.identity, response_id)
     items = await asyncio.to_thread(service.store.input_items, caller.identity, response_id)
-    return JSONResponse(item_list(items, limit=limit, order=order, after=after))
+    return JSONResponse(item_list(items, limit=page.limit, order=page.order, after=page.after))

@@ -90,7 +90,7 @@ class ResponsesService:
             items = await asyncio.to_thread(self.conversations.items, identity, conversation)
             if items is None:
                 raise _missing(f"Conversation with id {conversation!r} not found.", "conversation")
-            return input_messages(items, field="conversation") if items else []
+            return input_messages(items, field="conversation")
         return []
 
     async def resolve(self, items: list[Item], identity: str, *, field: str = "input") -> list[Item]:
@@ -136,8 +136,9 @@ class ResponsesService:
     async def remember(
         self, prepared: Prepared, identity: str, events: list[dict[str, Any]] | None = None
     ) -> None:
-        """Store the response (when asked to) and add its turn to its conversation (when it
-        completed): both after its answer, never for one that failed or was cancelled."""
+        """Store the response when asked to (a failed or cancelled one too, so that GET shows it,
+        but with no history to continue), and add its turn to its conversation only when it was
+        answered (completed, or incomplete at its token budget)."""
         shaper, request = prepared.shaper, prepared.request
         answered = shaper.status in ("completed", "incomplete")
         if request.store:

@@ -21,10 +21,9 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import ExpiringStore
 
 __all__ = ["INTERRUPTED", "RESPONSES_KEY", "ResponseStore", "StoredResponse"]
 
@@ -79,23 +78,17 @@ class StoredResponse:
     events: list[dict[str, Any]] | None = None  # a background response's stream, once it ended
 
 
-class ResponseStore(PrivateStore):
+class ResponseStore(ExpiringStore):
     """Thread-safe; every method is quick and meant to run in a worker thread."""
 
     _what = "the response store"
-
-    def __init__(self, path: Path, *, ttl: float, purge_interval: float) -> None:
-        super().__init__(path)
-        self.ttl = ttl
-        self.purge_interval = purge_interval
-        self._purged_at = 0.0
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
         for statement in _MIGRATIONS:
             with contextlib.suppress(sqlite3.OperationalError):  # the column is there already
                 db.execute(statement)
-        self._purge(db, time.time())
+        self._purge_if_due(db)
         self._interrupt(db)
 
     def _interrupt(self, db: sqlite3.Connection) -> None:
@@ -151,14 +144,12 @@ class ResponseStore(PrivateStore):
                         if item.get("id")
                     ],
                 )
-        if now - self._purged_at >= self.purge_interval:
-            with self._locked() as db:
-                self._purge(db, now)
+        with self._locked() as db:
+            self._purge_if_due(db, now)
 
     def _purge(self, db: sqlite3.Connection, now: float) -> None:
         db.execute("DELETE FROM responses WHERE created < ?", (now - self.ttl,))
         db.execute("DELETE FROM response_items WHERE response_id NOT IN (SELECT id FROM responses)")
-        self._purged_at = now
 
     def get(self, identity: str, response_id: str) -> StoredResponse | None:
         with self._locked() as db:

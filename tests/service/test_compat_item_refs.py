@@ -14,20 +14,9 @@ import pytest
 
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import Script, growing
+from tests.service.test_compat_responses import CALL, WEATHER, post
 
 FLASH = "gemini-2.5-flash"
-CALL = '```tool_call\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```'
-WEATHER = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Weather of a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-def post(served: Served, body: dict[str, Any], *, key: str = API_KEY) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {key}"}
-    return httpx.post(f"{served.url}/v1/responses", json=body, headers=headers, timeout=15)
 
 
 def user(text: str) -> dict[str, Any]:

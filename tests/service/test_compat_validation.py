@@ -4,15 +4,13 @@ HTTP on a ScriptedPool: each refusal is a 400 naming the field, answered before 
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
 from tests.service.conftest import API_KEY, Served
+from tests.service.test_service_inputs import data_url, png_bytes
 
 FLASH = "gemini-2.5-flash"
 
@@ -29,16 +27,6 @@ def refused(response: httpx.Response, param: str, served: Served) -> str:
     assert error["type"] == "invalid_request_error" and error["param"] == param, error
     assert served.pool.requests == []  # no page was driven for it
     return str(error["message"])
-
-
-def png(size: int = 4) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), (10, 200, 10)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def data_url(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 # Item 6: a non-image labelled as one is a 400, never an upload.
@@ -73,13 +61,13 @@ def test_responses_input_image_refuses_bytes_that_are_no_image(gateway: Served, 
 
 
 def test_a_real_image_is_still_uploaded_with_its_sniffed_type(gateway: Served) -> None:
-    content = [{"type": "image_url", "image_url": {"url": data_url(png(), "image/jpeg")}}]
+    content = [{"type": "image_url", "image_url": {"url": data_url(png_bytes(), "image/jpeg")}}]
     response = post(
         gateway, "chat/completions", {"model": FLASH, "messages": [{"role": "user", "content": content}]}
     )
     assert response.status_code == 200, response.text
     (upload,) = gateway.pool.requests[0].attachments
-    assert upload.mime == "image/png" and upload.data == png()
+    assert upload.mime == "image/png" and upload.data == png_bytes()
 
 
 # Item 2: empty or whitespace-only user content is a 400 at once, on every route.
@@ -116,7 +104,10 @@ def test_chat_refuses_a_blank_user_message_for_every_model(gateway: Served, mode
 
 
 def test_an_image_alone_is_content(gateway: Served) -> None:
-    content = [{"type": "text", "text": "  "}, {"type": "image_url", "image_url": {"url": data_url(png())}}]
+    content = [
+        {"type": "text", "text": "  "},
+        {"type": "image_url", "image_url": {"url": data_url(png_bytes())}},
+    ]
     response = post(
         gateway, "chat/completions", {"model": FLASH, "messages": [{"role": "user", "content": content}]}
     )
@@ -154,7 +145,7 @@ def test_image_edit_refuses_a_blank_prompt_before_reading_its_images(gateway: Se
     # The image URL would be fetched (and refused as private) if the prompt were not checked first.
     body = {"prompt": " ", "images": [{"image_url": "http://127.0.0.1:9/never-fetched.png"}]}
     refused(post(gateway, "images/edits", body), "prompt", gateway)
-    files = {"image": ("a.png", png(), "image/png")}
+    files = {"image": ("a.png", png_bytes(), "image/png")}
     headers = {"Authorization": f"Bearer {API_KEY}"}
     form = httpx.post(f"{gateway.url}/v1/images/edits", data={"prompt": "\t"}, files=files, headers=headers)
     refused(form, "prompt", gateway)
