@@ -5,7 +5,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup chromium python venv lock demo test lint bench bench-load clean
+.PHONY: setup chromium python venv clients lock demo test lint bench bench-load clean
 
 setup: chromium venv
 
@@ -36,8 +36,20 @@ $(VENV)/.installed: pyproject.toml requirements-test.lock | python
 
 venv: $(VENV)/.installed
 
+# The third-party clients the end-to-end tests drive (tests/support/clients.py): the Vercel AI SDK
+# from tests/node/package-lock.json (npm ci; Node 20 and npm from Debian when missing), LlamaIndex
+# and instructor from tests/pyclients/requirements.lock in a venv of their own (they pin openai
+# below the suite's). The tests install what is missing too; this installs it up front.
+clients: venv
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "installing Node.js and npm from Debian"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; \
+	fi
+	$(PY) -m tests.support.clients
+
 # Regenerates requirements-test.lock (runtime + test extra, for make) and requirements.lock
-# (runtime, for the Dockerfile) with uv, hashes included. Needs the package index; CI never runs it.
+# (runtime, for the Dockerfile) with uv, hashes included, and the end-to-end clients' own lock
+# (tests/pyclients/requirements.lock, from its requirements.in). Needs the package index; CI never runs it.
 # Seeded with what $(VENV) has installed (the versions the suite was run with), then with the
 # locks' own pins, so only what pyproject.toml changed moves; UPGRADE='--upgrade-package NAME' moves more.
 UV_VERSION := 0.13.9
@@ -52,13 +64,15 @@ lock: | python
 		-c "$$tmp/seed.txt" $(LOCK_FLAGS) -o requirements-test.lock && \
 	"$$tmp/uv/bin/uv" pip compile -q pyproject.toml "$$tmp/bootstrap.in" \
 		-c requirements-test.lock $(LOCK_FLAGS) -o requirements.lock && \
-	sed -i "s#$$tmp/##g" requirements-test.lock requirements.lock && \
-	echo "wrote requirements-test.lock and requirements.lock"
+	"$$tmp/uv/bin/uv" pip compile -q tests/pyclients/requirements.in \
+		-c tests/pyclients/requirements.lock $(LOCK_FLAGS) -o tests/pyclients/requirements.lock && \
+	sed -i "s#$$tmp/##g" requirements-test.lock requirements.lock tests/pyclients/requirements.lock && \
+	echo "wrote requirements-test.lock, requirements.lock and tests/pyclients/requirements.lock"
 
 demo: setup
 	$(PY) -m service demo --port $(PORT)
 
-test: setup lint
+test: setup lint clients
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: venv

@@ -20,7 +20,9 @@ from service.chat.admission import ImageAdmission
 from service.chat.longrun_parts import LONGRUN_KEY, longrun_parts
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
+from service.completions.router import router as completions_router
 from service.conversations import ConversationStore
+from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
@@ -31,8 +33,9 @@ from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
 from service.metrics import RequestMetrics
 from service.models.router import router as models_router
+from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
-from service.responses.store import RESPONSES_KEY, ResponseStore
+from service.responses.store import RESPONSES_KEY
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
 from service.videos.lifespan import VIDEO_JOBS_KEY, video_jobs
@@ -106,29 +109,31 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
                 chat = ChatService(backend, store, serving_options(settings), janitor)
                 delivery = MediaDelivery.from_settings(settings)
                 parts = longrun_parts(settings, pool)
-                async with delivery as media, video_jobs(settings, backend) as jobs, parts as longrun:
-                    with ResponseStore(
-                        settings.responses_path,
-                        ttl=settings.conversation_ttl,
-                        purge_interval=settings.conversation_purge_interval,
-                    ) as responses:
-                        gateway = Gateway(settings, backend, store, chat, media)
-                        state = {
-                            STATE_KEY: gateway,
-                            RESPONSES_KEY: responses,
-                            VIDEO_JOBS_KEY: jobs,
-                            LONGRUN_KEY: longrun,
-                        }
-                        yield {**state, **ops.state()}
+                async with (
+                    delivery as media,
+                    video_jobs(settings, backend) as jobs,
+                    parts as longrun,
+                    responses_service(settings, chat) as responses,
+                ):
+                    gateway = Gateway(settings, backend, store, chat, media)
+                    state = {
+                        STATE_KEY: gateway,
+                        RESPONSES_KEY: responses,
+                        VIDEO_JOBS_KEY: jobs,
+                        LONGRUN_KEY: longrun,
+                    }
+                    yield {**state, **ops.state()}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
     for prefix in ROUTE_PREFIXES:
         app.include_router(chat_router, prefix=prefix)
+        app.include_router(completions_router, prefix=prefix)
         app.include_router(models_router, prefix=prefix)
         app.include_router(images_router, prefix=prefix)
         app.include_router(videos_router, prefix=prefix)
         app.include_router(responses_router, prefix=prefix)
+        app.include_router(conversations_router, prefix=prefix)
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     ops.install(app)  # /healthz, /readyz, /metrics, /admin (their own gates)
     # The last middleware added runs first: the key is checked before the body is even counted.

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["PrivateStore", "private_sqlite"]
+__all__ = ["ExpiringStore", "PrivateStore", "private_sqlite"]
 
 
 def private_sqlite(path: Path) -> sqlite3.Connection:
@@ -82,3 +83,26 @@ class PrivateStore:
     def _locked(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._conn()
+
+
+class ExpiringStore(PrivateStore):
+    """A private store whose rows expire ``ttl`` seconds after their last write: ``_purge`` deletes
+    the expired ones when the store opens (``_prepare`` calls it) and then at most every
+    ``purge_interval`` seconds, from the write that finds it due (``_purge_if_due``), so a store
+    nobody writes to grows no more."""
+
+    def __init__(self, path: Path, *, ttl: float, purge_interval: float) -> None:
+        super().__init__(path)
+        self.ttl = ttl
+        self.purge_interval = purge_interval
+        self._purged_at = 0.0
+
+    def _purge(self, db: sqlite3.Connection, now: float) -> None:
+        """Delete what expired before ``now - ttl`` (the caller holds ``_lock``)."""
+        raise NotImplementedError
+
+    def _purge_if_due(self, db: sqlite3.Connection, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        if now - self._purged_at >= self.purge_interval:
+            self._purge(db, now)
+            self._purged_at = now

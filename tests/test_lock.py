@@ -78,3 +78,16 @@ def test_playwright_is_pinned_exactly_everywhere() -> None:
     assert spec.operator == "=="
     assert locked(RUNTIME_LOCK)["playwright"] == locked(TEST_LOCK)["playwright"] == spec.version
     assert metadata.version("playwright") == spec.version
+
+
+def test_the_end_to_end_clients_have_a_lock_of_their_own() -> None:
+    """LlamaIndex and instructor run in their own venv (tests/support/clients.py), from this lock."""
+    folder = ROOT / "tests" / "pyclients"
+    wanted = [
+        Requirement(line)
+        for line in (folder / "requirements.in").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pins = locked(folder / "requirements.lock")
+    assert wanted and all(canonicalize_name(r.name) in pins for r in wanted)
+    assert "openai" in pins  # the version these clients were written against, not the suite's

@@ -17,7 +17,7 @@ from service.chat.limits import Limits, limits_of
 from service.chat.protocol import ChatCompletionRequest, ChatMessage, Delta, ResponseMessage
 from service.chat.structured import JsonMode, json_mode
 from service.chat.tools import ToolMode, plain_messages, tool_mode
-from service.errors import InvalidRequest, UpstreamFailed
+from service.errors import UpstreamFailed
 
 __all__ = [
     "PLAIN",
@@ -112,14 +112,13 @@ PLAIN = Emulation()
 
 
 def emulation_for(request: ChatCompletionRequest) -> Emulation:
-    """The request's emulation; raises ``InvalidRequest`` for what cannot be honoured."""
+    """The request's emulation; raises ``InvalidRequest`` (from the modes) for what cannot be honoured."""
     tools = tool_mode(request)
-    structured = json_mode(request.response_format)
-    if tools is not None and structured is not None and tools.forced:
-        raise InvalidRequest(
-            "A forced tool call and response_format cannot be combined on this gateway.",
-            param="response_format",
-        )
+    structured = json_mode(request.response_format)  # checked either way: a bad schema is a 400
+    if tools is not None and tools.forced:
+        # A forced call is the whole answer: its arguments follow the tool's schema, and the format,
+        # which shapes text answers, has no text to shape (OpenAI serves the pair the same way).
+        structured = None
     limits = limits_of(request.stop, request.max_tokens, request.max_completion_tokens)
     return Emulation(tools=tools, json=structured, limits=limits)
 

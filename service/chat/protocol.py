@@ -24,6 +24,7 @@ from service.chat.compat_wire import (
     ToolCallDelta,
     ToolSpec,
 )
+from service.chat.sampling import SamplingFields, TopLogprobs
 from service.wire import RequestModel, ResponseModel
 
 __all__ = [
@@ -130,17 +131,16 @@ class StreamOptions(RequestModel):
     include_usage: bool = False
 
 
-class ChatCompletionRequest(RequestModel):
+class ChatCompletionRequest(SamplingFields):
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1)
-    temperature: float | None = None
-    top_p: float | None = None
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
-    user: str | None = None
+    logprobs: bool | None = None  # refused when true (service.chat.checks)
+    top_logprobs: TopLogprobs = None
     # Emulated through the prompt (service.chat.tools, .structured) and cut here (.limits).
     tools: list[ToolSpec] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None

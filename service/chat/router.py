@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from service.chat.checks import check_chat_request
 from service.chat.longrun import is_longrun_model
 from service.chat.longrun_router import longrun_chat
 from service.chat.protocol import ChatCompletionRequest
@@ -23,6 +24,7 @@ router = APIRouter()
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
+    check_chat_request(body)  # whatever the model: before any image, research or page work
     if is_image_model(body.model):
         return await imagen_chat(body, request, gateway, caller.identity)
     if is_longrun_model(body.model):

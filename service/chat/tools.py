@@ -1,7 +1,8 @@
 """Tool calling emulated through the prompt: Gemini's web app has no function-calling channel.
 
-The prompt lists the tools (name, description, JSON-schema parameters) and asks for each call as a
-fenced block, the one format below, which Gemini's markdown leaves verbatim::
+The prompt lists the tools, one entry each (``- <name>: "<description as a JSON string>"``, then a
+``  parameters: <JSON Schema>`` line), and asks for each call as a fenced block, the one format
+below, which Gemini's markdown leaves verbatim::
 
     ```tool_call
     {"name": "get_weather", "arguments": {"city": "Paris"}}
@@ -79,10 +80,13 @@ class ToolMode:
 
     def instructions(self) -> str:
         lines = [
-            "You can call the following tools (functions). Each is given with its JSON Schema parameters."
+            "You can call the following tools (functions). Each is given with its description (a JSON "
+            "string) and its JSON Schema parameters."
         ]
         for tool in self.tools:
-            described = f": {tool.description}" if tool.description else ""
+            # A JSON string is one line whatever the text: a description's own lines can never read
+            # as another entry of this list (or as its parameters line).
+            described = f": {json.dumps(tool.description, ensure_ascii=False)}" if tool.description else ""
             schema = json.dumps(tool.parameters or {"type": "object", "properties": {}}, ensure_ascii=False)
             lines.append(f"- {tool.name}{described}\n  parameters: {schema}")
         lines.append(

@@ -38,6 +38,7 @@ _PILLOW_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp",
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 M = TypeVar("M", bound=BaseModel)
+G = TypeVar("G", bound=ImageGenerationRequest)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ async def read_generation(request: Request) -> ImageGenerationRequest:
     fields, files = await _read_body(request)
     if files:
         raise InvalidRequest("Image generation takes no files; use /images/edits.", param=files[0][0])
-    return _validate(ImageGenerationRequest, fields)
+    return _with_prompt(_validate(ImageGenerationRequest, fields))
 
 
 async def read_edit(
@@ -80,7 +81,7 @@ async def read_edit(
     unexpected = [name for name, _ in files if name not in IMAGE_FIELDS]
     if unexpected:
         raise InvalidRequest(f"Unexpected file field {unexpected[0]!r}.", param=unexpected[0])
-    edit = _validate(ImageEditRequest, fields)
+    edit = _with_prompt(_validate(ImageEditRequest, fields))  # before any image is read or fetched
     limit = min(MAX_EDIT_IMAGES, max_images)
     count = len(files) + len(edit.images or ())
     if count == 0:
@@ -136,6 +137,12 @@ async def _read_body(request: Request) -> tuple[dict[str, Any], list[tuple[str, 
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return data, []
+
+
+def _with_prompt(request: G) -> G:
+    if not request.prompt.strip():
+        raise InvalidRequest("The prompt is empty (or only whitespace).", param="prompt")
+    return request
 
 
 def _validate(model: type[M], fields: Mapping[str, Any]) -> M:

@@ -1,8 +1,13 @@
 """Wire models of the Images API, in OpenAI's shapes (openai-python ``types/images_response.py``,
 ``image_gen_completed_event.py``, ``image_edit_completed_event.py``), plus this gateway's two switches.
 
-Unknown fields are refused (never silently ignored); OpenAI fields Gemini cannot honour are accepted
-only at their neutral values (``quality`` auto, ``background`` auto/opaque, ``partial_images`` 0).
+Every field of OpenAI's image requests a copied snippet sends is accepted with OpenAI's values:
+``size`` and ``output_format`` (with ``output_compression`` for jpeg/webp) apply to the page's image;
+``quality``, ``style``, ``moderation``, ``complexity``, ``background`` ``auto``/``opaque``,
+``partial_images`` (no partial images are sent, only each finished one) and ``safety_identifier``
+are checked and ignored, as the README lists; ``background: transparent`` is refused
+(``service.images.serving``): Gemini's images are opaque. Unknown fields are refused, never
+silently ignored.
 """
 
 from __future__ import annotations
@@ -43,11 +48,16 @@ class ImageGenerationRequest(BaseModel):
     output_compression: int | None = Field(None, ge=0, le=100)
     user: str | None = None
     stream: bool = False
-    quality: Literal["auto"] | None = None
-    background: Literal["auto", "opaque"] | None = None
-    # Only 0 (no partial images are streamed). An int, not ``Literal[0]``: a form field is the text
-    # "0", which a literal refuses and an int reads.
-    partial_images: int | None = Field(None, ge=0, le=0)
+    # Checked against OpenAI's values, then ignored: the page takes none of them.
+    quality: Literal["auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"] | None = None
+    style: Literal["vivid", "natural"] | None = None
+    moderation: Literal["low", "auto"] | None = None
+    complexity: Literal["low", "medium", "high"] | None = None
+    safety_identifier: str | None = None
+    background: Literal["auto", "opaque", "transparent"] | None = None
+    # No partial images are streamed, only each finished image. An int, not a literal: a form field
+    # is text ("0"), which a literal refuses and an int reads.
+    partial_images: int | None = Field(None, ge=0, le=3)
     return_origin_image: bool = False
     remove_watermark: bool = False
 

@@ -124,6 +124,11 @@ class ImageService:
         model = image_model(request.model)
         if not request.prompt.strip():
             raise InvalidRequest("The prompt is empty.", param="prompt")
+        if request.background == "transparent":
+            raise InvalidRequest(
+                "background 'transparent' is not supported: Gemini makes opaque images (use auto or opaque).",
+                param="background",
+            )
         if request.response_format == "url" and self.options.delivery is None:
             raise InvalidRequest("url delivery is not configured on this gateway.", param="response_format")
         if request.remove_watermark and self.options.alpha_maps is None:

@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from service.chat.checks import is_blank
 from service.chat.compat_wire import ToolCall
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
+from service.chat.sampling import Temperature, TopLogprobs, TopP, refuse_logprobs
 from service.errors import InvalidRequest
 from service.wire import RequestModel
 
@@ -47,6 +49,10 @@ class TextConfig(RequestModel):
     format: TextFormat | None = None
 
 
+class ConversationRef(RequestModel):
+    id: str = Field(min_length=1)
+
+
 class ResponsesRequest(RequestModel):
     model: str = Field(min_length=1)
     input: str | list[dict[str, Any]]
@@ -59,24 +65,43 @@ class ResponsesRequest(RequestModel):
     max_output_tokens: int | None = None
     stream: bool = False
     store: bool = True
-    # Accepted and ignored like on chat: Gemini's web app has no such knobs.
-    temperature: float | None = None
-    top_p: float | None = None
+    background: bool = False  # run by service.responses.background, polled with GET
+    conversation: str | ConversationRef | None = None  # service.conversations_api
+    # Accepted within OpenAI's ranges and ignored like on chat: Gemini's web app has no such knobs.
+    temperature: Temperature = None
+    top_p: TopP = None
+    top_logprobs: TopLogprobs = None  # refused above 0 (service.chat.sampling)
+    include: list[str] | None = None
     # ``effort`` becomes the page's thinking level, as chat's ``reasoning_effort``.
     reasoning: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     user: str | None = None
 
+    @property
+    def conversation_id(self) -> str | None:
+        if isinstance(self.conversation, ConversationRef):
+            return self.conversation.id
+        return self.conversation or None
 
-def input_messages(items: str | list[dict[str, Any]]) -> list[ChatMessage]:
-    """The request's ``input`` as chat messages."""
+
+def input_messages(items: str | list[dict[str, Any]], *, field: str = "input") -> list[ChatMessage]:
+    """The request's ``input`` (or another list of input items, named ``field`` in errors) as chat
+    messages; a user message without content is a 400 naming it (the page cannot send nothing)."""
     if isinstance(items, str):
+        if not items.strip():
+            raise InvalidRequest(f"{field} is empty (or only whitespace).", param=field)
         return [ChatMessage(role="user", content=items)]
     messages: list[ChatMessage] = []
     for index, item in enumerate(items):
         kind = item.get("type") or ("message" if "role" in item else None)
         if kind == "message":
-            messages.append(_message(item, index))
+            message = _message(item, index, field)
+            if message.role == "user" and is_blank(message):
+                raise InvalidRequest(
+                    f"{field}[{index}] is a user message without content (empty or only whitespace).",
+                    param=f"{field}[{index}].content",
+                )
+            messages.append(message)
         elif kind == "function_call":
             call = ToolCall.model_validate(
                 {
@@ -97,14 +122,16 @@ def input_messages(items: str | list[dict[str, Any]]) -> list[ChatMessage]:
         elif kind == "reasoning":
             continue
         else:
-            raise InvalidRequest(f"Input items of type {kind!r} are not supported.", param=f"input[{index}]")
+            raise InvalidRequest(
+                f"Input items of type {kind!r} are not supported.", param=f"{field}[{index}]"
+            )
     return messages
 
 
-def _message(item: dict[str, Any], index: int) -> ChatMessage:
+def _message(item: dict[str, Any], index: int, field: str) -> ChatMessage:
     role = item.get("role")
     if role not in ("user", "assistant", "system", "developer"):
-        raise InvalidRequest(f"Unknown role {role!r}.", param=f"input[{index}].role")
+        raise InvalidRequest(f"Unknown role {role!r}.", param=f"{field}[{index}].role")
     content = item.get("content")
     if isinstance(content, str) or content is None:
         return ChatMessage.model_validate({"role": role, "content": content})
@@ -116,7 +143,7 @@ def _message(item: dict[str, Any], index: int) -> ChatMessage:
         elif kind == "input_image":
             if not part.get("image_url"):
                 raise InvalidRequest(
-                    "input_image needs image_url (file_id is not supported).", param=f"input[{index}]"
+                    "input_image needs image_url (file_id is not supported).", param=f"{field}[{index}]"
                 )
             parts.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
         elif kind == "input_file":
@@ -130,7 +157,7 @@ def _message(item: dict[str, Any], index: int) -> ChatMessage:
             parts.append({"type": "text", "text": part.get("refusal") or ""})
         else:
             raise InvalidRequest(
-                f"Content parts of type {kind!r} are not supported.", param=f"input[{index}]"
+                f"Content parts of type {kind!r} are not supported.", param=f"{field}[{index}]"
             )
     return ChatMessage.model_validate({"role": role, "content": parts})
 
@@ -141,6 +168,8 @@ def _parts_text(output: Any) -> str:
     return "" if output is None else str(output)
 
 
+# The ``include`` value asking for token probabilities (the page has none).
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
 # Chat fields built from Responses fields of another name.
 _RESPONSES_FIELD = {
     "max_tokens": "max_output_tokens",
@@ -150,23 +179,35 @@ _RESPONSES_FIELD = {
 }
 
 
-def chat_request(request: ResponsesRequest, history: list[ChatMessage]) -> ChatCompletionRequest:
-    """The chat completion that answers ``request`` after ``history`` (a previous response's)."""
+def chat_request(
+    request: ResponsesRequest,
+    history: list[ChatMessage],
+    items: list[dict[str, Any]] | None = None,
+    *,
+    stream: bool | None = None,
+) -> ChatCompletionRequest:
+    """The chat completion that answers ``request`` after ``history`` (a previous response's, or
+    its conversation's): its ``input``, or ``items`` (the input with its references resolved);
+    ``stream`` overrides the request's (a background response is read as a stream)."""
+    refuse_logprobs(bool(request.top_logprobs), param="top_logprobs")
+    refuse_logprobs(LOGPROBS_INCLUDE in (request.include or ()), param="include")
     messages: list[ChatMessage] = []
     if request.instructions:
         messages.append(ChatMessage(role="system", content=request.instructions))
-    messages += history + input_messages(request.input)
+    given = request.input if items is None or isinstance(request.input, str) else items
+    messages += history + input_messages(given)
+    streamed = request.stream if stream is None else stream
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [m.model_dump(exclude_none=True) for m in messages],
-        "stream": request.stream,
+        "stream": streamed,
         "max_tokens": request.max_output_tokens,
         "parallel_tool_calls": request.parallel_tool_calls,
     }
     effort = (request.reasoning or {}).get("effort")
     if effort is not None:
         body["reasoning_effort"] = effort
-    if request.stream:
+    if streamed:
         body["stream_options"] = {"include_usage": True}
     tools = []
     for index, tool in enumerate(request.tools or ()):

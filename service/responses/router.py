@@ -1,88 +1,119 @@
-"""HTTP routes of the Responses slice: ``POST /responses``, ``GET`` and ``DELETE /responses/{id}``."""
+"""HTTP routes of the Responses slice (HTTP only: the logic lives in ``service.responses.serving``):
+``POST /responses``, ``GET`` and ``DELETE /responses/{id}``, ``POST /responses/{id}/cancel`` and
+``GET /responses/{id}/input_items``."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from service.chat.protocol import ChatMessage
-from service.errors import NotFound
-from service.responses.convert import ResponsesRequest, chat_request, new_response_id
-from service.responses.shaping import Shaper, history_after, response_from_chat
-from service.responses.store import RESPONSES_KEY, ResponseStore
+from service.responses.convert import ResponsesRequest
+from service.responses.items import item_list
+from service.responses.serving import ResponsesService
+from service.responses.store import RESPONSES_KEY
 from service.state import CallerDep, GatewayDep, lifespan_part
-from service.streaming import EventStreamResponse, cancel_on_disconnect
+from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
 
-__all__ = ["router"]
+__all__ = ["ListQuery", "ListQueryDep", "ServiceDep", "router"]
 
 router = APIRouter()
 
 
-def get_store(request: Request) -> ResponseStore:
-    return lifespan_part(request, RESPONSES_KEY, ResponseStore, "the response store")
+def get_service(request: Request) -> ResponsesService:
+    return lifespan_part(request, RESPONSES_KEY, ResponsesService, "the responses service")
 
 
-StoreDep = Annotated[ResponseStore, Depends(get_store)]
+ServiceDep = Annotated[ResponsesService, Depends(get_service)]
 
 
-def _not_found(response_id: str) -> NotFound:
-    return NotFound(f"No response with id {response_id!r} was found.")
+@dataclass(frozen=True)
+class ListQuery:
+    """OpenAI's list parameters (``service.responses.items.item_list``)."""
+
+    limit: int
+    order: Literal["asc", "desc"]
+    after: str | None
+
+
+def list_query(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Literal["asc", "desc"] = "desc",
+    after: str | None = None,
+) -> ListQuery:
+    return ListQuery(limit, order, after)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 @router.post("/responses", response_model=None)
 async def create_response(
-    body: ResponsesRequest, request: Request, gateway: GatewayDep, caller: CallerDep, store: StoreDep
+    body: ResponsesRequest, request: Request, gateway: GatewayDep, caller: CallerDep, service: ServiceDep
 ) -> Response:
-    history: list[ChatMessage] = []
-    if body.previous_response_id:
-        previous = await asyncio.to_thread(store.get, caller.identity, body.previous_response_id)
-        if previous is None:
-            raise _not_found(body.previous_response_id)
-        history = [ChatMessage.model_validate(message) for message in previous.history]
-    chat = chat_request(body, history)
-    shaper = Shaper(body, new_response_id())
+    prepared = await service.prepare(body, caller.identity)
     settings = gateway.settings
-
-    async def remember() -> None:
-        if body.store:
-            saved = history_after(chat, shaper.output, instructed=bool(body.instructions))
-            await asyncio.to_thread(store.put, caller.identity, shaper.body(), saved)
-
-    if body.stream:
-
-        async def events() -> AsyncIterator[dict[str, Any]]:
-            async for event in shaper.events(gateway.chat.stream(chat, caller.identity)):
-                if event["type"] in ("response.completed", "response.incomplete"):
-                    await remember()
-                yield event
-
-        return EventStreamResponse(
-            events(),  # type: ignore[arg-type]
+    if body.background:
+        run = await service.start_background(prepared, caller.identity)
+        if not body.stream:
+            return JSONResponse(prepared.shaper.body())
+        # The stream follows the run; a client that goes away leaves the run going.
+        return OpenEventStreamResponse(
+            run.follow(None),  # type: ignore[arg-type]
             keep_alive=settings.keep_alive_interval,
             cleanup_timeout=settings.stop_timeout,
         )
-    work = gateway.chat.create(chat, caller.identity)
-    answer = await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)
-    result = response_from_chat(shaper, answer)
-    await remember()
-    return JSONResponse(result)
+    if body.stream:
+        return EventStreamResponse(
+            service.stream(prepared, caller.identity),  # type: ignore[arg-type]
+            keep_alive=settings.keep_alive_interval,
+            cleanup_timeout=settings.stop_timeout,
+        )
+    work = service.create(prepared, caller.identity)
+    return JSONResponse(
+        await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)
+    )
 
 
 @router.get("/responses/{response_id}", response_model=None)
-async def get_response(response_id: str, caller: CallerDep, store: StoreDep) -> Response:
-    found = await asyncio.to_thread(store.get, caller.identity, response_id)
-    if found is None:
-        raise _not_found(response_id)
-    return JSONResponse(found.body)
+async def get_response(
+    response_id: str,
+    caller: CallerDep,
+    service: ServiceDep,
+    gateway: GatewayDep,
+    stream: bool = False,
+    starting_after: int | None = None,
+) -> Response:
+    if stream:
+        events = await service.follow(caller.identity, response_id, starting_after)
+        settings = gateway.settings
+        return OpenEventStreamResponse(
+            events,  # type: ignore[arg-type]
+            keep_alive=settings.keep_alive_interval,
+            cleanup_timeout=settings.stop_timeout,
+        )
+    return JSONResponse((await service.stored(caller.identity, response_id)).body)
 
 
 @router.delete("/responses/{response_id}", response_model=None)
-async def delete_response(response_id: str, caller: CallerDep, store: StoreDep) -> Response:
-    if not await asyncio.to_thread(store.delete, caller.identity, response_id):
-        raise _not_found(response_id)
+async def delete_response(response_id: str, caller: CallerDep, service: ServiceDep) -> Response:
+    await service.delete(caller.identity, response_id)
     return JSONResponse({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+@router.post("/responses/{response_id}/cancel", response_model=None)
+async def cancel_response(response_id: str, caller: CallerDep, service: ServiceDep) -> Response:
+    return JSONResponse(await service.cancel(caller.identity, response_id))
+
+
+@router.get("/responses/{response_id}/input_items", response_model=None)
+async def list_input_items(
+    response_id: str, caller: CallerDep, service: ServiceDep, page: ListQueryDep
+) -> Response:
+    await service.stored(caller.identity, response_id)
+    items = await asyncio.to_thread(service.store.input_items, caller.identity, response_id)
+    return JSONResponse(item_list(items, limit=page.limit, order=page.order, after=page.after))

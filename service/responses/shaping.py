@@ -41,9 +41,10 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
 class Shaper:
     """Builds one response: its skeleton, its output items, and (streaming) its events."""
 
-    def __init__(self, request: ResponsesRequest, response_id: str) -> None:
+    def __init__(self, request: ResponsesRequest, response_id: str, conversation: str | None = None) -> None:
         self.request = request
         self.id = response_id
+        self.conversation = conversation
         self.created = int(time.time())
         self.output: list[dict[str, Any]] = []
         self.status = "in_progress"
@@ -63,6 +64,8 @@ class Shaper:
             "object": "response",
             "created_at": self.created,
             "status": self.status,
+            "background": request.background,
+            "conversation": {"id": self.conversation} if self.conversation else None,
             "error": self.error,
             "incomplete_details": self.incomplete,
             "instructions": request.instructions,
@@ -129,12 +132,17 @@ class Shaper:
         self._sequence += 1
         return event
 
-    async def events(self, chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIterator[dict[str, Any]]:
+    async def events(
+        self, chunks: AsyncIterator[ChatCompletionChunk], *, created: bool = True
+    ) -> AsyncIterator[dict[str, Any]]:
         """The Responses stream for a chat stream. The chat stream's first chunk is awaited before
         anything is yielded, so errors before the lease are HTTP errors; later ones end the stream
-        with ``response.failed``."""
+        with ``response.failed``. ``created=False``: the caller announced the response already (a
+        background response, ``queued`` until its turn starts)."""
         first = await anext(chunks)
-        yield self.event("response.created", response=self.body())
+        self.status = "in_progress"
+        if created:
+            yield self.event("response.created", response=self.body())
         yield self.event("response.in_progress", response=self.body())
         state = _StreamState()
         try:

@@ -52,7 +52,7 @@ def test_tool_round_trip_continues_the_same_chat(stack: Stack) -> None:
     assert json.loads(call.function.arguments) == {"city": "sim-city", "unit": "C"}
     assert choice.message.content == "I will call get_weather."
     (entry,) = stack.requests_with(word)
-    assert "- get_weather: Current weather of a city" in entry["prompt"]
+    assert '- get_weather: "Current weather of a city"' in entry["prompt"]
 
     history: list[Any] = [
         *ask,

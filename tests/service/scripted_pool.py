@@ -48,7 +48,24 @@ class Pause:
     seconds: float
 
 
-Step = TurnSnapshot | Pause | BrowserError
+@dataclass(frozen=True)
+class Hold:
+    """Silence in the answer until the test sets ``release``; bounded by ``timeout``, after which
+    the turn fails (a test that never releases it fails instead of hanging)."""
+
+    release: threading.Event
+    timeout: float = 15.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while not self.release.is_set():  # polled, so that cancelling the turn ends the wait at once
+            if loop.time() > deadline:
+                raise BrowserError("a scripted hold was never released")
+            await asyncio.sleep(0.01)
+
+
+Step = TurnSnapshot | Pause | Hold | BrowserError
 
 
 @dataclass
@@ -153,6 +170,8 @@ class ScriptedTurn:
         for step in self.script.steps:
             if isinstance(step, Pause):
                 await asyncio.sleep(step.seconds)
+            elif isinstance(step, Hold):
+                await step.wait()
             elif isinstance(step, BrowserError):
                 raise step
             else:

@@ -216,7 +216,7 @@ def test_stream_failure_after_the_start_is_response_failed(gateway: Served) -> N
     "body",
     [
         {"input": "x", "tools": [{"type": "web_search"}]},
-        {"input": [{"type": "item_reference", "id": "x"}]},
+        {"input": [{"type": "computer_call_output", "call_id": "x"}]},
         {"input": "x", "text": {"format": {"type": "yaml"}}},
     ],
 )
@@ -229,3 +229,19 @@ def test_unsupported_shapes_are_400(gateway: Served, body: dict[str, Any]) -> No
 def test_unknown_model_is_404_before_the_stream(gateway: Served) -> None:
     with pytest.raises(openai.NotFoundError):
         gateway.client().responses.create(model="nope", input="x", stream=True)
+
+
+def test_a_forced_function_with_text_format_answers_the_call(gateway: Served) -> None:
+    """instructor's RESPONSES_TOOLS mode: a named tool_choice and text.format of the same schema."""
+    gateway.pool.queue(Script(growing(CALL, cid="c_forced")))
+    schema = WEATHER["parameters"]
+    response = gateway.client().responses.create(
+        model="gemini-2.5-flash",
+        input="Weather in Paris?",
+        tools=[WEATHER],  # type: ignore[list-item]
+        tool_choice={"type": "function", "name": "get_weather"},
+        text={"format": {"type": "json_schema", "name": "get_weather", "schema": schema, "strict": True}},
+    )
+    (call,) = [item for item in response.output if item.type == "function_call"]
+    assert call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+    assert "You must call the tool get_weather now" in gateway.pool.requests[0].prompt

@@ -80,7 +80,12 @@ def _refused(response: httpx.Response, status: int, param: str | None) -> dict[s
         ({"prompt": "x", "response_format": "png"}, 400, "response_format"),
         ({"prompt": "x", "output_format": "bmp"}, 400, "output_format"),
         ({"prompt": "x", "output_compression": 101}, 400, "output_compression"),
-        ({"prompt": "x", "quality": "high"}, 400, "quality"),
+        ({"prompt": "x", "quality": "ultra"}, 400, "quality"),
+        ({"prompt": "x", "style": "cartoon"}, 400, "style"),
+        ({"prompt": "x", "moderation": "none"}, 400, "moderation"),
+        ({"prompt": "x", "background": "green"}, 400, "background"),
+        ({"prompt": "x", "background": "transparent"}, 400, "background"),
+        ({"prompt": "x", "output_compression": -1}, 400, "output_compression"),
         ({"prompt": "x", "unknown": 1}, 400, "unknown"),
         ({"prompt": "x", "return_origin_image": "maybe"}, 400, "return_origin_image"),
     ],
@@ -101,15 +106,16 @@ def test_form_booleans_are_read(gateway: Served, value: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["data", "json"])
-def test_partial_images_zero_is_read_from_a_form_and_others_refused(gateway: Served, kind: str) -> None:
+def test_partial_images_are_read_from_a_form_and_out_of_range_refused(gateway: Served, kind: str) -> None:
     # The openai SDK sends a multipart form for edits: ``partial_images=0`` arrives as the text "0".
     def post(value: object) -> httpx.Response:
         body = {"prompt": "x", "partial_images": value, "remove_watermark": "true"}
         return _post(gateway, "generations", **{kind: body})
 
-    # Past validation, the request stops at the watermark check (not calibrated here): "0" was read.
-    assert "calibrate" in str(_refused(post(0), 400, "remove_watermark")["message"])
-    for value in (1, 3, -1):
+    # Past validation, the request stops at the watermark check (not calibrated here): the value was read.
+    for value in (0, 1, 3):
+        assert "calibrate" in str(_refused(post(value), 400, "remove_watermark")["message"])
+    for value in (4, -1):
         _refused(post(value), 400, "partial_images")
     assert gateway.pool.requests == []
 

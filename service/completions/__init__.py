@@ -1,0 +1,2 @@
+"""The legacy completions slice (``POST /completions``): OpenAI's text-completion shapes
+(``protocol``) served over chat serving (``serving``), and the route (``router``)."""
