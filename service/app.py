@@ -26,6 +26,7 @@ from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
 from service.images.router import router as images_router
 from service.janitor import ChatJanitor
+from service.key_scopes import ScopeGate
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
@@ -134,6 +135,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     # The last middleware added runs first: the key is checked before the body is even counted.
     app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ScopeGate)  # the key's scopes, by route, once the gate knows the key
     app.add_middleware(
         ApiKeyGate,
         keys=settings.api_keys,
