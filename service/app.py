@@ -38,6 +38,7 @@ from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
 from service.videos.lifespan import VIDEO_JOBS_KEY, video_jobs
 from service.videos.router import router as videos_router
+from service.watermark.auto import AutoCalibration
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +108,22 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
                 chat = ChatService(backend, store, serving_options(settings), janitor)
                 delivery = MediaDelivery.from_settings(settings)
                 parts = longrun_parts(settings, pool)
-                async with delivery as media, video_jobs(settings, backend) as jobs, parts as longrun:
+                # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
+                watermark = AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
+                async with (
+                    delivery as media,
+                    video_jobs(settings, backend) as jobs,
+                    parts as longrun,
+                    watermark,
+                ):
+                    if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
+                        watermark.start()
                     with ResponseStore(
                         settings.responses_path,
                         ttl=settings.conversation_ttl,
                         purge_interval=settings.conversation_purge_interval,
                     ) as responses:
-                        gateway = Gateway(settings, backend, store, chat, media)
+                        gateway = Gateway(settings, backend, store, chat, media, watermark)
                         state = {
                             STATE_KEY: gateway,
                             RESPONSES_KEY: responses,
