@@ -32,6 +32,7 @@ from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
 from service.metrics import RequestMetrics
 from service.models.router import router as models_router
+from service.request_ids import RequestIds
 from service.responses.router import router as responses_router
 from service.responses.store import RESPONSES_KEY, ResponseStore
 from service.settings import GatewaySettings
@@ -154,6 +155,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         own_gates=ops.own_gates,
         directory=ops.keys,
     )
-    app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE)
+    app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE, quiet=ops.own_gates)
+    app.add_middleware(RequestIds)  # every request (401s included) gets its id before it is counted
     add_cors(app, settings.cors_origins)  # outermost: a preflight never meets the key gate
     return app

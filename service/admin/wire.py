@@ -66,7 +66,8 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         active_turns=info.active_turns,
         turns_served=info.turns_served,
         last_error=info.last_error,
-        cooling_until={family.value: until for family, until in info.cooling_until.items()},
+        # Keyed by quota (a model family or a tool) as the pool names it; str() of a StrEnum is its value.
+        cooling_until={str(quota): until for quota, until in info.cooling_until.items()},
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
         proxy=info.proxy,
