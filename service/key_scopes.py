@@ -14,15 +14,14 @@ and the model list, which shows only what the key may use (``allows``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from browser import Tool, TurnRequest
 from service.auth import CALLER_KEY, CURRENT_CALLER, Caller
-from service.backend import AccountView, Backend, BackendTurn
+from service.backend import BackendTurn, DelegatingBackend
 from service.catalog import CATALOG, ModelSpec
 from service.errors import InvalidRequest, OutOfScope, error_response
 
@@ -97,12 +96,9 @@ def check_model(caller: Caller | None, spec: ModelSpec) -> None:
         raise OutOfScope(missing, param="model")
 
 
-class ScopedBackend:
+class ScopedBackend(DelegatingBackend):
     """A ``Backend`` that refuses turns outside the calling key's scopes (``CURRENT_CALLER``, set by
     the key gate for the request being served), before any account is leased."""
-
-    def __init__(self, inner: Backend) -> None:
-        self.inner = inner
 
     def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         caller = CURRENT_CALLER.get()
@@ -111,16 +107,6 @@ class ScopedBackend:
         if missing is not None:
             raise OutOfScope(missing, param="model")
         return self.inner.turn(spec)
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
-
-    def __getattr__(self, name: str) -> Any:
-        # Anything the backend protocol gains later passes through (reads, not turns).
-        return getattr(self.inner, name)
 
 
 class ScopeGate:

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from browser import TurnRequest, TurnSnapshot
 from service.activity import Activity
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
+from service.backend import AccountView, Backend, BackendTurn, DelegatingBackend, DelegatingTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, ServiceError, UpstreamFailed, UpstreamTimedOut
 from service.request_ids import CURRENT_REQUEST_ID
 
@@ -231,11 +231,11 @@ class _MeteredTurn(DelegatingTurn):
         return getattr(self._turn, name)
 
 
-class MeteredBackend:
+class MeteredBackend(DelegatingBackend):
     """A ``Backend`` that times turns and counts upstream failures (by their error code)."""
 
     def __init__(self, inner: Backend, metrics: Metrics) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.metrics = metrics
 
     @asynccontextmanager
@@ -284,12 +284,3 @@ class MeteredBackend:
                 message=failure.message,
                 account=account,
             )
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Bar", "Chart", "Line", "counts_chart", "latency_chart", "sparkline"]
 
@@ -52,6 +53,14 @@ class Chart:
 
 def _clock(at: float) -> str:
     return time.strftime("%H:%M", time.gmtime(at))
+
+
+def _chart(
+    chart_id: str, title: str, count: int, *, start: float, step: float, height: int = HEIGHT, **parts: Any
+) -> Chart:
+    """A chart of ``count`` minutes from ``start``, labelled at both ends."""
+    end = _clock(start + (count - 1) * step)
+    return Chart(id=chart_id, title=title, width=WIDTH, height=height, start=_clock(start), end=end, **parts)
 
 
 def _scale(peak: float) -> float:
@@ -101,16 +110,16 @@ def counts_chart(
             bars.append(
                 Bar(round(x, 1), round(y, 1), round(slot * 0.8, 1), round(height, 1), css, f"{at}: {value}")
             )
-    return Chart(
-        id=chart_id,
-        title=title,
-        width=WIDTH,
+    return _chart(
+        chart_id,
+        title,
+        len(requests),
+        start=start,
+        step=step,
         height=height_px,
         bars=tuple(bars),
         lines=(),
         top=f"{top:g}",
-        start=_clock(start),
-        end=_clock(start + (len(requests) - 1) * step),
         empty=not any(requests),
         legend=(("ok", labels[0]), ("err", labels[1])),
         compact=compact,
@@ -150,16 +159,15 @@ def latency_chart(
     known = [value for value in (*p50, *p95) if value is not None]
     top = _scale(max(known, default=0.0))
     lines = (_line("p95", "p95", p95, top), _line("p50", "p50", p50, top))
-    return Chart(
-        id=chart_id,
-        title=title,
-        width=WIDTH,
-        height=HEIGHT,
+    return _chart(
+        chart_id,
+        title,
+        len(p50),
+        start=start,
+        step=step,
         bars=(),
         lines=lines,
         top=f"{top:g} s",
-        start=_clock(start),
-        end=_clock(start + (len(p50) - 1) * step),
         empty=not known,
         legend=(("p50", "p50"), ("p95", "p95")),
     )
@@ -170,16 +178,15 @@ def sparkline(chart_id: str, title: str, values: Sequence[int], *, start: float,
     top = _scale(max(values, default=0))
     line = _line("queue", title, [float(v) for v in values], top)
     line = Line(line.css, line.label, line.segments)  # every minute has a value: no markers needed
-    return Chart(
-        id=chart_id,
-        title=title,
-        width=WIDTH,
-        height=HEIGHT,
+    return _chart(
+        chart_id,
+        title,
+        len(values),
+        start=start,
+        step=step,
         bars=(),
         lines=(line,),
         top=f"{top:g}",
-        start=_clock(start),
-        end=_clock(start + (len(values) - 1) * step),
         empty=not any(values),
         legend=(("queue", title),),
     )

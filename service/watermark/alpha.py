@@ -129,9 +129,12 @@ def calibrated_classes(data_dir: Path, every_class: Iterable[str]) -> set[str]:
     the calibrate command, which always measured ``every_class``."""
     directory = data_dir / ALPHA_SUBDIR
     try:
-        return set(json.loads((directory / _CLASSES_FILE).read_text(encoding="utf-8")))
+        recorded = json.loads((directory / _CLASSES_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return set(every_class) if _read_directory(directory) else set()
+    except ValueError:  # an unreadable record: measuring again is cheaper than guessing
+        return set()
+    return {str(name) for name in recorded} if isinstance(recorded, list) else set()
 
 
 def record_classes(data_dir: Path, classes: Iterable[str]) -> None:

@@ -70,28 +70,34 @@ def traffic(dash_stack: Stack) -> dict[str, str]:
     return {"given": ours, "made": made}
 
 
-async def sign_in(page: Page, stack: Stack) -> None:
+async def signed_in(new_context: NewContext, stack: Stack, **options: object) -> Page:
+    """A page of a new context (``options``) on the dashboard, signed in."""
+    page = await (await new_context(**options)).new_page()
     await page.goto(stack.url + "/admin/ui")
     await page.fill("input[name=key]", ADMIN_KEY)
     await page.click("button[type=submit]")
     await expect(page.locator("#accounts")).to_contain_text("e2e-paid")
+    return page
 
 
 async def background(page: Page) -> str:
     return str(await page.evaluate("getComputedStyle(document.body).backgroundColor"))
 
 
-async def screenshots_loaded(page: Page) -> None:
+async def save_screenshot(page: Page, name: str) -> None:
+    """Once the accounts' page screenshots have loaded, as a small JPEG under docs/images."""
     for shot in await page.locator("img.shot").all():
         await expect(shot).to_have_js_property("complete", True, timeout=WAIT * 1000)
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(IMAGES / name), type="jpeg", quality=70)
 
 
 async def test_charts_errors_and_live_refresh(
     dash_stack: Stack, traffic: dict[str, str], new_context: NewContext
 ) -> None:
-    context = await new_context(viewport={"width": 1280, "height": 1000}, color_scheme="light")
-    page = await context.new_page()
-    await sign_in(page, dash_stack)
+    page = await signed_in(
+        new_context, dash_stack, viewport={"width": 1280, "height": 1000}, color_scheme="light"
+    )
 
     assert int(await page.locator("#tile-requests").inner_text()) >= 5
     assert int(await page.locator("#tile-errors").inner_text()) >= 2
@@ -115,17 +121,15 @@ async def test_charts_errors_and_live_refresh(
     await expect(errors.locator(f'tr[data-request-id="{later}"]')).to_have_count(1, timeout=WAIT * 1000)
     assert await page.evaluate("window.stayed === true")
 
-    await screenshots_loaded(page)
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMAGES / "dashboard-light.jpg"), type="jpeg", quality=70)
+    await save_screenshot(page, "dashboard-light.jpg")
 
 
 async def test_light_and_dark_themes(
     dash_stack: Stack, traffic: dict[str, str], new_context: NewContext
 ) -> None:
-    context = await new_context(viewport={"width": 1280, "height": 1000}, color_scheme="dark")
-    page = await context.new_page()
-    await sign_in(page, dash_stack)
+    page = await signed_in(
+        new_context, dash_stack, viewport={"width": 1280, "height": 1000}, color_scheme="dark"
+    )
     assert await background(page) == DARK_BG  # the system's choice by default
     await page.click("#theme-toggle")
     assert await background(page) == LIGHT_BG
@@ -135,16 +139,15 @@ async def test_light_and_dark_themes(
     assert await background(page) == DARK_BG
     fill = await page.locator("#chart-requests rect.ok").first.evaluate("r => getComputedStyle(r).fill")
     assert fill == "rgb(91, 147, 245)"  # the charts follow the theme too
-    await screenshots_loaded(page)
-    await page.screenshot(path=str(IMAGES / "dashboard-dark.jpg"), type="jpeg", quality=70)
+    await save_screenshot(page, "dashboard-dark.jpg")
 
 
 async def test_usable_at_a_phones_width(
     dash_stack: Stack, traffic: dict[str, str], new_context: NewContext
 ) -> None:
-    context = await new_context(viewport={"width": 390, "height": 844}, is_mobile=True, color_scheme="light")
-    page = await context.new_page()
-    await sign_in(page, dash_stack)
+    page = await signed_in(
+        new_context, dash_stack, viewport={"width": 390, "height": 844}, is_mobile=True, color_scheme="light"
+    )
     width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], width  # nothing scrolls sideways
     row = page.locator("tr[data-account=e2e-paid]")
@@ -155,8 +158,7 @@ async def test_usable_at_a_phones_width(
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     chart = await page.locator("#chart-requests svg").bounding_box()
     assert chart is not None and chart["width"] <= 390
-    await screenshots_loaded(page)
-    await page.screenshot(path=str(IMAGES / "dashboard-phone.jpg"), type="jpeg", quality=70)
+    await save_screenshot(page, "dashboard-phone.jpg")
 
 
 def test_screenshots_are_small(dash_stack: Stack) -> None:
