@@ -28,11 +28,13 @@ from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
 from service.images.router import router as images_router
 from service.janitor import ChatJanitor
+from service.key_scopes import ScopeGate
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
 from service.metrics import RequestMetrics
 from service.models.router import router as models_router
+from service.request_ids import RequestIds
 from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
 from service.responses.store import RESPONSES_KEY
@@ -40,6 +42,7 @@ from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
 from service.videos.lifespan import VIDEO_JOBS_KEY, video_jobs
 from service.videos.router import router as videos_router
+from service.watermark.auto import AutoCalibration
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +112,18 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
                 chat = ChatService(backend, store, serving_options(settings), janitor)
                 delivery = MediaDelivery.from_settings(settings)
                 parts = longrun_parts(settings, pool)
+                # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
+                watermark = AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
                 async with (
                     delivery as media,
                     video_jobs(settings, backend) as jobs,
                     parts as longrun,
                     responses_service(settings, chat) as responses,
+                    watermark,
                 ):
-                    gateway = Gateway(settings, backend, store, chat, media)
+                    if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
+                        watermark.start()
+                    gateway = Gateway(settings, backend, store, chat, media, watermark)
                     state = {
                         STATE_KEY: gateway,
                         RESPONSES_KEY: responses,
@@ -139,6 +147,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     # The last middleware added runs first: the key is checked before the body is even counted.
     app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ScopeGate)  # the key's scopes, by route, once the gate knows the key
     app.add_middleware(
         ApiKeyGate,
         keys=settings.api_keys,
@@ -147,6 +156,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         own_gates=ops.own_gates,
         directory=ops.keys,
     )
-    app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE)
+    app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE, quiet=ops.own_gates)
+    app.add_middleware(RequestIds)  # every request (401s included) gets its id before it is counted
     add_cors(app, settings.cors_origins)  # outermost: a preflight never meets the key gate
     return app

@@ -51,11 +51,13 @@ CALLER_KEY = "caller"
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: ``identity`` is a digest of the API key (or ``"open"`` without auth);
-    ``key_id`` names a stored key, ``accounts`` the group of accounts it may use (None: all)."""
+    ``key_id`` names a stored key, ``accounts`` the group of accounts it may use (None: all) and
+    ``scopes`` the model families and kinds of work it may use (None: all, ``service.key_scopes``)."""
 
     identity: str
     key_id: str | None = None
     accounts: frozenset[str] | None = None
+    scopes: frozenset[str] | None = None
 
 
 OPEN_CALLER = Caller(identity="open")

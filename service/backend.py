@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot
 from service.catalog import AccountCapabilities
 
-__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingTurn"]
+__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingBackend", "DelegatingTurn"]
 
 
 class BackendTurn(Protocol):
@@ -75,3 +75,20 @@ class DelegatingTurn:
 
     async def fetch_original(self, image: GeneratedImage) -> Media:
         return await self._turn.fetch_original(image)
+
+
+class DelegatingBackend:
+    """A ``Backend`` wrapper's pass-through part: everything but ``turn`` goes to ``inner``, also
+    what the backend protocol gains later (reads such as a research's state, not turns)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    def accounts(self) -> Sequence[AccountView]:
+        return self.inner.accounts()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        await self.inner.delete_chat(account_id, chat_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

@@ -1,5 +1,6 @@
 """The command line: ``python -m service serve`` runs the gateway; ``python -m service demo`` runs it
-against a local simulator of gemini.google.com with two demo accounts.
+against a local simulator of gemini.google.com with two demo accounts, the API key ``demo`` and a
+fresh admin key (printed, with the dashboard's URL).
 
 Both run the server in a child process in its own session and forward Ctrl-C/SIGTERM to it, so the
 terminal's Ctrl-C cannot kill Playwright's driver and Chromium under the pool (see ``_supervise``).
@@ -15,6 +16,7 @@ import asyncio
 import ctypes
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -36,7 +38,7 @@ from service.app import create_app
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
 from service.watermark.command import add_watermark_parser, run_watermark
 
-__all__ = ["DEMO_KEY", "demo_accounts", "demo_settings", "main", "usage_text"]
+__all__ = ["DEMO_KEY", "demo_accounts", "demo_admin_key", "demo_settings", "main", "usage_text"]
 
 DEMO_KEY = "demo"
 # Set in the child that actually serves (see ``_supervise``); not GATEWAY_-prefixed on purpose.
@@ -185,9 +187,11 @@ def demo_accounts() -> tuple[AccountConfig, ...]:
     )
 
 
-def demo_settings(simulator_url: str, data_dir: Path) -> GatewaySettings | None:
-    """The configured settings pointed at the simulator, with the demo accounts and a fresh data dir;
-    the API key is ``demo`` unless keys are configured."""
+def demo_settings(simulator_url: str, data_dir: Path, admin_key: str) -> GatewaySettings | None:
+    """The configured settings pointed at the simulator, with the demo accounts, a fresh data dir,
+    the API key ``demo`` and the admin key ``admin_key``; keys configured in the environment or a
+    config file are accepted too (added to the demo's, never replacing them). The watermark is
+    calibrated against the simulator at start."""
     try:
         base = _configured()
     except ValidationError as exc:
@@ -200,17 +204,44 @@ def demo_settings(simulator_url: str, data_dir: Path) -> GatewaySettings | None:
             "browser": {**base.browser, "gemini_url": simulator_url},
             "accounts": demo_accounts(),
             "data_dir": data_dir,
+            "api_keys": _with_key(DEMO_KEY, base.api_keys),
+            "admin_keys": _with_key(admin_key, base.admin_keys),
+            "watermark_calibrate_at_start": True,
         }
     )
 
 
-def usage_text(base_url: str, key: str, simulator_url: str) -> str:
-    """How to call the running gateway: a curl line and an openai SDK snippet."""
+def _with_key(key: str, configured: Sequence[SecretStr]) -> tuple[SecretStr, ...]:
+    others = tuple(secret for secret in configured if secret.get_secret_value() != key)
+    return (SecretStr(key), *others)
+
+
+def demo_admin_key() -> str:
+    """A fresh admin key per demo run: the demo may listen beyond loopback (``--host``)."""
+    return "demo-admin-" + secrets.token_urlsafe(12)
+
+
+def usage_text(
+    base_url: str, key: str, simulator_url: str, *, admin_key: str | None = None, more_keys: int = 0
+) -> str:
+    """How to call the running gateway (a curl line and an openai SDK snippet) and, with
+    ``admin_key``, how to open its dashboard and metrics."""
+    root = base_url.removesuffix("/gemini_official/v1")
+    also = f" (and the {more_keys} configured one{'s' if more_keys > 1 else ''})" if more_keys else ""
+    operator = (
+        f"""
+Operator's view, admin key {admin_key}
+  dashboard: {root}/admin/ui   (sign in with the admin key)
+  metrics:   curl {root}/metrics -H "Authorization: Bearer {admin_key}"
+"""
+        if admin_key
+        else ""
+    )
     return f"""
 Gemini gateway (demo) at {base_url}
 It answers from the local simulator of gemini.google.com at {simulator_url}
-(accounts: demo-paid, demo-free).
-
+(accounts: demo-paid, demo-free). API key: {key}{also}.
+{operator}
   curl {base_url}/chat/completions -H "Authorization: Bearer {key}" \\
     -H "Content-Type: application/json" \\
     -d '{{"model": "gemini-2.5-flash", "messages": [{{"role": "user", "content": "Hello"}}]}}'
@@ -231,23 +262,22 @@ def _demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp:
         workdir = Path(tmp)
         with _simulator(workdir / "simulator.log") as simulator_url:
-            settings = demo_settings(simulator_url, workdir / "data")
+            admin_key = demo_admin_key()
+            settings = demo_settings(simulator_url, workdir / "data", admin_key)
             if settings is None:
                 return 2
-            shown_key = DEMO_KEY if _uses_demo_key(settings) else "<your configured API key>"
             base_url = f"http://{args.host}:{args.port}/gemini_official/v1"
+            text = usage_text(
+                base_url, DEMO_KEY, simulator_url, admin_key=admin_key, more_keys=len(settings.api_keys) - 1
+            )
             config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
             server = uvicorn.Server(config)
             print(f"starting the gateway on {args.host}:{args.port} (Chromium, two demo accounts)...")
             # uvicorn turns Ctrl-C into a graceful shutdown; a second Ctrl-C may still surface here.
             with suppress(KeyboardInterrupt):
-                asyncio.run(_serve_and_announce(server, usage_text(base_url, shown_key, simulator_url)))
+                asyncio.run(_serve_and_announce(server, text))
     print("demo stopped")
     return 0
-
-
-def _uses_demo_key(settings: GatewaySettings) -> bool:
-    return [key.get_secret_value() for key in settings.api_keys] == [DEMO_KEY]
 
 
 async def _serve_and_announce(server: uvicorn.Server, text: str) -> None:

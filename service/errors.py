@@ -9,6 +9,7 @@ ServiceError                    500 server_error
  ├── MediaLinkExpired           410 invalid_request_error (code ``link_expired`` / ``media_gone``)
  ├── PayloadTooLarge            413 invalid_request_error
  ├── NotOffered                 403 permission_error (code ``not_offered``: no account's page offers it)
+ ├── OutOfScope                 403 permission_error (code ``out_of_scope``: outside the key's scopes)
  ├── NotImplementedYet          501 not_implemented_error
  ├── CapacityExhausted          429 rate_limit_error (+ ``Retry-After``)
  │    └── RateLimited           429 rate_limit_error (code ``rate_limit_exceeded``: a key's limits)
@@ -55,6 +56,7 @@ __all__ = [
     "NotFound",
     "NotImplementedYet",
     "NotOffered",
+    "OutOfScope",
     "PayloadTooLarge",
     "RateLimited",
     "ServiceError",
@@ -132,6 +134,14 @@ class NotOffered(ServiceError):
         super().__init__(message, param="model", code="not_offered")
 
 
+class OutOfScope(ServiceError):
+    """The API key's scopes do not cover this model family or kind of work (``scope`` names it)."""
+
+    def __init__(self, scope: str, *, param: str | None = None) -> None:
+        super().__init__(f"This API key's scopes do not include {scope!r}.", param=param, code="out_of_scope")
+        self.scope = scope
+
+
 class NotImplementedYet(ServiceError):
     """The model exists in the catalog but this gateway cannot serve it through this route yet."""
 
@@ -205,6 +215,7 @@ _TABLE: dict[type[ServiceError], tuple[int, str]] = {
     ModelNotFound: (404, "invalid_request_error"),
     PayloadTooLarge: (413, "invalid_request_error"),
     NotOffered: (403, "permission_error"),
+    OutOfScope: (403, "permission_error"),
     NotImplementedYet: (501, "not_implemented_error"),
     CapacityExhausted: (429, "rate_limit_error"),
     NotFound: (404, "invalid_request_error"),

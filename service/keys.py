@@ -1,6 +1,6 @@
 """API keys created and revoked at runtime: stored hashed in ``keys.sqlite3`` (0600) in the data
 directory, each with a name, an optional expiry, optional limits (concurrent requests, requests
-per minute) and an optional group of accounts it may use.
+per minute), an optional group of accounts it may use and optional scopes (``service.key_scopes``).
 
 A key is shown once, when it is created; the store keeps only its SHA-256 digest (keys are 256-bit
 random tokens, so a plain digest cannot be brute-forced) and its first characters, to tell keys
@@ -21,12 +21,13 @@ import secrets
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.auth import Caller
 from service.errors import InvalidRequest, RateLimited
+from service.key_scopes import normalise_scopes
 from service.private_sqlite import PrivateStore
 
 __all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
@@ -53,12 +54,16 @@ CREATE TABLE IF NOT EXISTS api_keys (
     accounts       TEXT,
     revoked_at     REAL,
     last_used_at   REAL,
-    requests       INTEGER NOT NULL DEFAULT 0
+    requests       INTEGER NOT NULL DEFAULT 0,
+    scopes         TEXT
 )
 """
+# Columns added after the first release, with the statement that adds each to an older file: a
+# data directory from before them upgrades when it is opened (its keys get no scopes: all allowed).
+_MIGRATIONS = (("scopes", "ALTER TABLE api_keys ADD COLUMN scopes TEXT"),)
 _COLUMNS = (
     "id, name, shown, created_at, expires_at, max_concurrent, per_minute, accounts, revoked_at, "
-    "last_used_at, requests"
+    "last_used_at, requests, scopes"
 )
 
 
@@ -81,6 +86,7 @@ class KeyRecord:
     revoked_at: float | None
     last_used_at: float | None
     requests: int
+    scopes: tuple[str, ...] | None = None
 
     def live(self, now: float) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
@@ -110,6 +116,10 @@ class KeyStore(PrivateStore):
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
+        for column, statement in _MIGRATIONS:
+            if column not in columns:
+                db.execute(statement)
 
     # -- admin --
 
@@ -121,14 +131,16 @@ class KeyStore(PrivateStore):
         max_concurrent: int | None = None,
         per_minute: int | None = None,
         accounts: tuple[str, ...] | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> CreatedKey:
         self._check_limits(expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
+        stored_scopes = normalise_scopes(scopes)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         key_id = "key_" + secrets.token_hex(6)
         with self._locked() as db:
             db.execute(
                 "INSERT INTO api_keys (id, name, digest, shown, created_at, expires_at, max_concurrent, "
-                "per_minute, accounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "per_minute, accounts, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key_id,
                     name,
@@ -139,6 +151,7 @@ class KeyStore(PrivateStore):
                     max_concurrent,
                     per_minute,
                     json.dumps(list(accounts)) if accounts is not None else None,
+                    _scopes_text(stored_scopes),
                 ),
             )
         record = self.get(key_id)
@@ -162,6 +175,14 @@ class KeyStore(PrivateStore):
             row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         return _record(row) if row else None
 
+    def set_scopes(self, key_id: str, scopes: Iterable[str] | None) -> KeyRecord | None:
+        """Replace a key's scopes (None or empty: no scopes, everything allowed); the next request
+        with the key is judged by them. None for an unknown id."""
+        stored = normalise_scopes(scopes)
+        with self._locked() as db:
+            db.execute("UPDATE api_keys SET scopes = ? WHERE id = ?", (_scopes_text(stored), key_id))
+        return self.get(key_id)
+
     def revoke(self, key_id: str) -> KeyRecord | None:
         """Revoke (kept for the listing; it authenticates no more). None for an unknown id."""
         with self._locked() as db:
@@ -178,16 +199,17 @@ class KeyStore(PrivateStore):
         digest = key_digest(key)
         with self._locked() as db:
             row = db.execute(
-                "SELECT id, digest, expires_at, revoked_at, accounts FROM api_keys WHERE digest = ?",
+                "SELECT id, digest, expires_at, revoked_at, accounts, scopes FROM api_keys WHERE digest = ?",
                 (digest,),
             ).fetchone()
         if row is None or not hmac.compare_digest(row[1], digest):
             return None
-        key_id, _, expires_at, revoked_at, accounts = row
+        key_id, _, expires_at, revoked_at, accounts, scopes = row
         if revoked_at is not None or (expires_at is not None and expires_at <= self._clock()):
             return None
         group = frozenset(json.loads(accounts)) if accounts is not None else None
-        return Caller(identity=digest[:32], key_id=key_id, accounts=group)
+        allowed = frozenset(json.loads(scopes)) if scopes is not None else None
+        return Caller(identity=digest[:32], key_id=key_id, accounts=group, scopes=allowed)
 
     def admit(self, caller: Caller) -> Callable[[], None]:
         """Count one request of ``caller`` against its key's limits; ``RateLimited`` when over.
@@ -239,8 +261,13 @@ def _nothing() -> None:
     return None
 
 
+def _scopes_text(scopes: tuple[str, ...] | None) -> str | None:
+    return json.dumps(list(scopes)) if scopes else None
+
+
 def _record(row: tuple[object, ...]) -> KeyRecord:
-    (key_id, name, shown, created, expires, concurrent, per_minute, accounts, revoked, used, requests) = row
+    key_id, name, shown, created, expires, concurrent, per_minute, accounts, revoked, used = row[:10]
+    requests, scopes = row[10:]
     return KeyRecord(
         id=str(key_id),
         name=str(name),
@@ -253,6 +280,7 @@ def _record(row: tuple[object, ...]) -> KeyRecord:
         revoked_at=_float(revoked),
         last_used_at=_float(used),
         requests=int(requests),  # type: ignore[call-overload]
+        scopes=tuple(json.loads(str(scopes))) if scopes is not None else None,
     )
 
 

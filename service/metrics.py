@@ -1,6 +1,7 @@
 """Prometheus metrics (prometheus-client), one registry per app: requests by route, model and
 status; time to first token and turn duration; turns waiting for an account; accounts by state;
-upstream error codes; media bytes delivered.
+turns per account; accounts' cooldowns; upstream error codes; media bytes delivered. The same
+events feed ``Metrics.activity`` (``service.activity``), the dashboard's last hour.
 
 ``RequestMetrics`` (pure ASGI) counts every response, 401s and 429s of the key gate included; the
 route is the matched route's template (never a raw path, so ids do not blow up the label set) and
@@ -10,10 +11,13 @@ the model is read from the first bytes of the response (OpenAI shapes name it fi
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -22,8 +26,10 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from browser import TurnRequest, TurnSnapshot
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
-from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
+from service.activity import Activity
+from service.backend import AccountView, Backend, BackendTurn, DelegatingBackend, DelegatingTurn
+from service.errors import CapacityExhausted, NoHealthyAccount, ServiceError, UpstreamFailed, UpstreamTimedOut
+from service.request_ids import CURRENT_REQUEST_ID
 
 __all__ = ["CONTENT_TYPE", "MeteredBackend", "Metrics", "RequestMetrics"]
 
@@ -40,13 +46,21 @@ class _Accounts(Collector):
 
     def collect(self) -> Iterable[Metric]:
         family = GaugeMetricFamily("gateway_accounts", "Accounts by state", labels=["state"])
+        cooling = GaugeMetricFamily(
+            "gateway_account_cooling_until_seconds",
+            "When an account's cooldown for a quota (a model family or a tool) ends, as a Unix time",
+            labels=["account", "quota"],
+        )
         counts: dict[str, int] = {}
         for account in self.source() if self.source is not None else ():
             state = "paused" if getattr(account, "paused", False) else str(account.state)
             counts[state] = counts.get(state, 0) + 1
+            for quota, until in dict(getattr(account, "cooling_until", {}) or {}).items():
+                cooling.add_metric([account.id, str(quota)], float(until))
         for state, count in sorted(counts.items()):
             family.add_metric([state], count)
         yield family
+        yield cooling
 
 
 class Metrics:
@@ -76,6 +90,13 @@ class Metrics:
         self.media_bytes = Counter(
             "gateway_media_bytes_delivered", "Bytes of media served from /media/", registry=self.registry
         )
+        self.account_turns = Counter(
+            "gateway_account_turns",
+            "Turns by account and outcome",
+            ["account", "outcome"],
+            registry=self.registry,
+        )
+        self.activity = Activity()
         self._accounts = _Accounts()
         self.registry.register(self._accounts)
 
@@ -85,14 +106,34 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
+    def queued(self, delta: int) -> None:
+        """A turn starts (+1) or stops (-1) waiting for an account."""
+        self.queue.inc(delta)
+        self.activity.queued(delta)
+
+
+@dataclass
+class _RequestNote:
+    """What the layers below learn about the request being answered (the account that served it),
+    shared by reference: a streamed answer runs in a task of its own, with a copy of the context."""
+
+    account: str | None = None
+
+
+_NOTE: ContextVar[_RequestNote | None] = ContextVar("request_note", default=None)
+
 
 class RequestMetrics:
-    """Pure ASGI: count each HTTP response by route template, model and status."""
+    """Pure ASGI: count each HTTP response by route template, model and status; the activity also
+    records it and its error, except on ``quiet`` paths (the dashboard polling itself, scrapes)."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, media_prefix: str = "/media/") -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, media_prefix: str = "/media/", quiet: Sequence[str] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.media_prefix = media_prefix
+        self.quiet = tuple(quiet)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,13 +155,44 @@ class RequestMetrics:
                     self.metrics.media_bytes.inc(len(body))
             await send(message)
 
+        note = _RequestNote()
+        token = _NOTE.set(note)
         try:
             await self.app(scope, receive, counting)
         finally:
+            _NOTE.reset(token)
             template = _template(scope)
             found = _MODEL.search(head)
             model = found.group(1).decode() if found else "none"
             self.metrics.requests.labels(template, model, str(status or 500)).inc()
+            path = str(scope.get("path", ""))
+            if not any(path == quiet or path.startswith(quiet + "/") for quiet in self.quiet):
+                self._record(status or 500, template, head, note)
+
+    def _record(self, status: int, route: str, head: bytes, note: _RequestNote) -> None:
+        self.metrics.activity.request(status)
+        if status >= 400:
+            code, message = _error_of(head)
+            self.metrics.activity.error(
+                request_id=CURRENT_REQUEST_ID.get(),
+                route=route,
+                status=status,
+                code=code,
+                message=message,
+                account=note.account,
+            )
+
+
+def _error_of(head: bytes) -> tuple[str | None, str]:
+    """The code and message of an OpenAI-shaped error body (``service.errors`` writes every one)."""
+    try:
+        error = json.loads(head).get("error", {})
+    except (ValueError, AttributeError):
+        return None, ""
+    if not isinstance(error, dict):
+        return None, ""
+    code = error.get("code")
+    return (str(code) if code else None), str(error.get("message") or "")
 
 
 def _template(scope: Scope) -> str:
@@ -145,13 +217,13 @@ class _MeteredTurn(DelegatingTurn):
         self._started = started
         self._family = family
         self._metrics = metrics
+        self.first_token: float | None = None
 
     async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
-        first = True
         async for snapshot in self._turn:
-            if first:
-                first = False
-                self._metrics.first_token.labels(self._family).observe(time.monotonic() - self._started)
+            if self.first_token is None:
+                self.first_token = time.monotonic() - self._started
+                self._metrics.first_token.labels(self._family).observe(self.first_token)
             yield snapshot
 
     def __getattr__(self, name: str) -> Any:
@@ -159,11 +231,11 @@ class _MeteredTurn(DelegatingTurn):
         return getattr(self._turn, name)
 
 
-class MeteredBackend:
+class MeteredBackend(DelegatingBackend):
     """A ``Backend`` that times turns and counts upstream failures (by their error code)."""
 
     def __init__(self, inner: Backend, metrics: Metrics) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.metrics = metrics
 
     @asynccontextmanager
@@ -171,25 +243,44 @@ class MeteredBackend:
         family = spec.mode.value
         started = time.monotonic()
         waiting = True
-        self.metrics.queue.inc()
+        metered: _MeteredTurn | None = None
+        failure: ServiceError | None = None
+        self.metrics.queued(+1)
         try:
             async with self.inner.turn(spec) as turn:
                 waiting = False
-                self.metrics.queue.dec()
-                yield _MeteredTurn(turn, started, family, self.metrics)
+                self.metrics.queued(-1)
+                metered = _MeteredTurn(turn, started, family, self.metrics)
+                note = _NOTE.get()
+                if note is not None:
+                    note.account = turn.account_id
+                yield metered
         except _UPSTREAM_ERRORS as exc:
             self.metrics.upstream_errors.labels(exc.code or type(exc).__name__).inc()
+            failure = exc
             raise
         finally:
             if waiting:
-                self.metrics.queue.dec()
-            self.metrics.turn_duration.labels(family).observe(time.monotonic() - started)
+                self.metrics.queued(-1)
+            spent = time.monotonic() - started
+            self.metrics.turn_duration.labels(family).observe(spent)
+            self._account_turn(metered, spent, failure)
 
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    def _account_turn(self, turn: _MeteredTurn | None, spent: float, failure: ServiceError | None) -> None:
+        account = turn.account_id if turn is not None else None
+        if account is not None:
+            self.metrics.account_turns.labels(account, "error" if failure else "ok").inc()
+        first_token = turn.first_token if turn is not None else None
+        self.metrics.activity.turn(
+            account, first_token=first_token, duration=spent, failed=failure is not None
+        )
+        if failure is not None:
+            # A streamed answer's failure never becomes an HTTP status: remembered here, with its id.
+            self.metrics.activity.error(
+                request_id=CURRENT_REQUEST_ID.get(),
+                route="turn",
+                status=0,
+                code=failure.code,
+                message=failure.message,
+                account=account,
+            )

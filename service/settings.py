@@ -107,8 +107,10 @@ class GatewaySettings(BaseSettings):
     # Lets image URLs point at loopback/private hosts; only for tests and trusted LANs (SSRF risk).
     fetch_allow_private: bool = False
     # A directory of bg_<size>.png captures of the watermark on black (e.g. the real bg_48/bg_96);
-    # unset: the maps `python -m service watermark calibrate` stored under data_dir/watermark.
+    # unset: the maps calibrated under data_dir/watermark, on first need of each size class.
     watermark_alpha_dir: Path | None = None
+    # Calibrate every size class at startup instead of on first need (the demo sets it).
+    watermark_calibrate_at_start: bool = False
     conversation_ttl: float = Field(7 * 24 * 3600.0, gt=0)
     # Expired conversation mappings are purged this often (and their chats deleted by policy).
     conversation_purge_interval: float = Field(600.0, gt=0)

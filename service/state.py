@@ -18,6 +18,7 @@ from service.chat.serving import ChatService
 from service.conversations import ConversationStore
 from service.media.delivery import MediaDelivery
 from service.settings import GatewaySettings
+from service.watermark.auto import AutoCalibration
 
 __all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway", "lifespan_part"]
 
@@ -34,6 +35,7 @@ class Gateway:
     conversations: ConversationStore
     chat: ChatService
     media: MediaDelivery
+    watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
 
 
 def lifespan_part(request: Request, key: str, kind: type[_T], what: str) -> _T:

@@ -1,4 +1,4 @@
-"""``python -m service accounts add|list|check|remove`` and ``keys create|list|revoke``.
+"""``python -m service accounts add|list|check|remove`` and ``keys create|list|scopes|revoke``.
 
 With ``--url`` (or ``GATEWAY_ADMIN_URL``) they talk to a running gateway's admin API, with the admin
 key from ``GATEWAY_ADMIN_KEY`` (or the first of ``GATEWAY_ADMIN_KEYS``); without, they work on the
@@ -23,6 +23,7 @@ from browser import CookieFormatError
 from service.admin.cookies import session_digest, spec_from_paste
 from service.admin.registry import AddedAccounts
 from service.errors import InvalidRequest
+from service.key_scopes import SCOPES
 from service.keys import KeyStore
 from service.settings import GatewaySettings
 
@@ -31,6 +32,7 @@ __all__ = ["ADMIN_KEY_ENV", "ADMIN_URL_ENV", "add_admin_parsers", "run_admin"]
 ADMIN_URL_ENV = "GATEWAY_ADMIN_URL"
 ADMIN_KEY_ENV = "GATEWAY_ADMIN_KEY"
 TIMEOUT = 120.0  # adding or checking an account loads its page
+_SCOPES_HELP = f"comma-separated scopes the key may use: {', '.join(SCOPES)} (default: all)"
 
 
 def add_admin_parsers(commands: Any) -> None:
@@ -55,7 +57,11 @@ def add_admin_parsers(commands: Any) -> None:
     create.add_argument("--max-concurrent", type=int)
     create.add_argument("--per-minute", type=int)
     create.add_argument("--accounts", help="comma-separated account ids this key may use")
+    create.add_argument("--scopes", help=_SCOPES_HELP)
     key_actions.add_parser("list", help="list keys (never the keys themselves)")
+    scopes = key_actions.add_parser("scopes", help="set a key's scopes ('' lifts them)")
+    scopes.add_argument("key_id")
+    scopes.add_argument("scopes", help=_SCOPES_HELP)
     key_actions.add_parser("revoke", help="revoke a key").add_argument("key_id")
     for group in (actions, key_actions):
         for parser in group.choices.values():
@@ -112,7 +118,15 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
         return "POST", "/keys", _key_body(args)
     if args.action == "list":
         return "GET", "/keys", None
+    if args.action == "scopes":
+        return "PATCH", f"/keys/{args.key_id}", {"scopes": _scope_list(args.scopes)}
     return "DELETE", f"/keys/{args.key_id}", None
+
+
+def _scope_list(text: str | None) -> list[str] | None:
+    """``chat,flash`` as a list; empty: None (no scopes, everything allowed)."""
+    scopes = [part.strip() for part in (text or "").split(",") if part.strip()]
+    return scopes or None
 
 
 def _pasted(args: argparse.Namespace) -> str:
@@ -139,6 +153,8 @@ def _key_body(args: argparse.Namespace) -> dict[str, Any]:
             body[field] = getattr(args, field)
     if args.accounts:
         body["accounts"] = [part.strip() for part in args.accounts.split(",") if part.strip()]
+    if _scope_list(args.scopes) is not None:
+        body["scopes"] = _scope_list(args.scopes)
     return body
 
 
@@ -182,10 +198,16 @@ def _offline(args: argparse.Namespace) -> Any:
                 max_concurrent=body.get("max_concurrent"),
                 per_minute=body.get("per_minute"),
                 accounts=tuple(body["accounts"]) if "accounts" in body else None,
+                scopes=body.get("scopes"),
             )
             return {"id": created.record.id, "name": created.record.name, "key": created.key}
         if args.action == "list":
             return {"data": [_record(r) for r in store.list()]}
+        if args.action == "scopes":
+            changed = store.set_scopes(args.key_id, _scope_list(args.scopes))
+            if changed is None:
+                raise CommandFailed(f"no key {args.key_id!r}")
+            return _record(changed)
         revoked = store.revoke(args.key_id)
         if revoked is None:
             raise CommandFailed(f"no key {args.key_id!r}")
@@ -200,6 +222,7 @@ def _record(record: Any) -> dict[str, Any]:
         "revoked": record.revoked_at is not None,
         "expires_at": record.expires_at,
         "requests": record.requests,
+        "scopes": list(record.scopes) if record.scopes is not None else None,
     }
 
 

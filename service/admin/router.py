@@ -9,7 +9,16 @@ from browser import CookieFormatError
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
 from service.admin.serving import AdminDep, Operations, OpsDep
-from service.admin.wire import AccountIn, AccountOut, KeyCreated, KeyIn, KeyOut, account_out, key_out
+from service.admin.wire import (
+    AccountIn,
+    AccountOut,
+    KeyCreated,
+    KeyIn,
+    KeyOut,
+    KeyScopes,
+    account_out,
+    key_out,
+)
 from service.errors import InvalidRequest, NotFound
 from service.metrics import CONTENT_TYPE
 
@@ -111,6 +120,7 @@ async def create_key(body: KeyIn, ops: AdminDep) -> KeyCreated:
         max_concurrent=body.max_concurrent,
         per_minute=body.per_minute,
         accounts=tuple(body.accounts) if body.accounts is not None else None,
+        scopes=body.scopes,
     )
     shown = key_out(created.record, now=ops.now(), active=0)
     return KeyCreated(**shown.model_dump(), key=created.key)
@@ -118,6 +128,13 @@ async def create_key(body: KeyIn, ops: AdminDep) -> KeyCreated:
 
 @router.get("/keys/{key_id}")
 async def get_key(key_id: str, ops: AdminDep) -> KeyOut:
+    return _key_out(ops, key_id)
+
+
+@router.patch("/keys/{key_id}")
+async def set_key_scopes(key_id: str, body: KeyScopes, ops: AdminDep) -> KeyOut:
+    if ops.keys.set_scopes(key_id, body.scopes) is None:
+        raise NotFound(f"No key {key_id!r}.")
     return _key_out(ops, key_id)
 
 

@@ -3,7 +3,7 @@ dashboard sessions and, while the app runs, the account admin over the pool.
 
 ``create_app`` builds one ``Operations``, registers its routes (``install``), passes ``keys`` and
 ``own_gates`` to the key gate, and enters ``running(backend)`` in its lifespan, which restores the
-accounts added earlier and gives the backend the service uses (grouped by key, metered).
+accounts added earlier and gives the backend the service uses (scoped, grouped by key, metered).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from service.admin.auth import AdminSessions, check_admin
 from service.admin.pool import pool_of
 from service.admin.registry import AddedAccounts
 from service.backend import Backend
+from service.key_scopes import ScopedBackend
 from service.keys import KeyStore
 from service.metrics import MeteredBackend, Metrics
 from service.settings import GatewaySettings
@@ -65,7 +66,8 @@ class Operations:
             await self._accounts.restore()
             self.metrics.watch_accounts(backend.accounts)
             try:
-                yield MeteredBackend(GroupedBackend(backend), self.metrics)
+                # Scopes first: a refused turn is the caller's error, never a turn that was metered.
+                yield ScopedBackend(MeteredBackend(GroupedBackend(backend), self.metrics))
             finally:
                 self.metrics.watch_accounts(None)
                 self._accounts = None

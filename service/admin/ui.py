@@ -1,27 +1,37 @@
-"""The dashboard at ``/admin/ui``: server-rendered HTML (no front-end build) behind the admin key.
+"""The dashboard at ``/admin/ui``: server-rendered HTML (Jinja2 templates in ``templates/``, inline
+SVG charts from ``charts.py``, no front-end build, nothing fetched from elsewhere) behind the admin key.
 
-A login form trades the admin key for a session cookie; the page lists every account (state,
-reason, tier, counters, a screenshot of its page refreshed every few seconds) with buttons to check,
-pause, resume and remove it, a box to add one by pasting cookies, and the keys with their usage.
+A login form trades the admin key for a session cookie. The page shows the last hour overall and per
+account (requests and errors per minute, time to first token and answer time at p50/p95, the queue,
+cooldowns with their reset times, the last errors with their request ids), refreshed in place every
+few seconds from ``/admin/ui/panels``; every account with a screenshot of its page and buttons to
+check, pause, resume and remove it, a box to add one by pasting cookies; the keys with their usage and
+scopes. Light and dark themes (the system's, or the toggle's choice), and a layout for phones.
 No cookie value is ever rendered: the paste box is always sent back empty, and screenshots are
 named by account id (a name or a digest of the session, never the cookie).
 """
 
 from __future__ import annotations
 
-import html
 import math
 import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from browser import CookieFormatError
+from service.activity import BUCKET_SECONDS, Series
 from service.admin.auth import SESSION_COOKIE, SESSION_TTL, check_admin
+from service.admin.charts import Chart, counts_chart, latency_chart, sparkline
 from service.admin.cookies import spec_from_paste
 from service.admin.serving import AdminDep, Operations, OpsDep
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
+from service.key_scopes import SCOPES
 
 __all__ = ["router"]
 
@@ -29,53 +39,13 @@ router = APIRouter()
 
 BASE = "/admin/ui"
 SCREENSHOT_REFRESH_MS = 5000
+PANELS_REFRESH_MS = 10000
 _HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "img-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
 }
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}
-.state-ready{color:#176a1e}.state-signed_out,.state-blocked,.state-failed{color:#a11}
-img.shot{width:240px;border:1px solid #999}
-.error{background:#fdd;padding:.5rem}.notice{background:#dfd;padding:.5rem}
-form.inline{display:inline}
-textarea{width:40rem;height:5rem}
-"""
-_REFRESH = f"""
-setInterval(function () {{
-  document.querySelectorAll("img.shot").forEach(function (img) {{
-    img.src = img.dataset.src + "?t=" + Date.now();
-  }});
-}}, {SCREENSHOT_REFRESH_MS});
-"""
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    document = (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
-    return HTMLResponse(document, status_code=status, headers=_HEADERS)
-
-
-def _login(error: str | None = None, status: int = 200) -> HTMLResponse:
-    message = f"<p class=error role=alert>{_e(error)}</p>" if error else ""
-    return _page(
-        "Gateway admin: sign in",
-        f"""<h1>Gemini gateway admin</h1>{message}
-<form method=post action="{BASE}/login">
-<label>Admin key <input type=password name=key autocomplete=off required></label>
-<button type=submit>Sign in</button></form>""",
-        status,
-    )
 
 
 def _when(at: float | None) -> str:
@@ -84,91 +54,161 @@ def _when(at: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
 
 
-def _account_row(account: AccountOut) -> str:
-    aid = _e(account.id)
-    state = "paused" if account.paused else account.state
-    cooling = ", ".join(f"{_e(f)} until {_when(u)}" for f, u in account.cooling_until.items()) or "—"
-    buttons = "".join(
-        f'<form class=inline method=post action="{BASE}/accounts/{aid}/{action}">'
-        f"<button type=submit name=action value={action}>{label}</button></form>"
-        for action, label in (
-            ("check", "Check"),
-            ("resume" if account.paused else "pause", "Resume" if account.paused else "Pause"),
-            ("remove", "Remove"),
-        )
-    )
-    shot = f"{BASE}/accounts/{aid}/screenshot.png"
-    return f"""<tr data-account="{aid}">
-<td><b>{_e(account.name)}</b><br><code>{aid}</code><br>{_e(account.source)}</td>
-<td class="state-{_e(state)}">{_e(state)}<br><small>{_e(account.reason)}</small></td>
-<td>{_e(account.tier)}<br><small>{_e(", ".join(account.models) or ", ".join(account.modes))}</small>
-<br><small>tools: {_e(", ".join(account.tools) or "—")}</small></td>
-<td>turns served {account.turns_served}<br>active {account.active_turns}<br>cooling {cooling}
-<br>cookies saved {_when(account.cookies_saved_at)}</td>
-<td>{_e(account.last_error or "—")}<br><small>proxy {_e(account.proxy or "—")}</small></td>
-<td><img class=shot alt="page of {aid}" src="{shot}" data-src="{shot}"></td>
-<td>{buttons}</td></tr>"""
+def _until(at: float, now: float) -> str:
+    left = at - now
+    if left <= 0:
+        return "now"
+    minutes, seconds = divmod(int(left), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"in {hours} h {minutes} min" if hours else f"in {minutes} min {seconds} s"
 
 
-def _key_row(key: KeyOut) -> str:
-    kid = _e(key.id)
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+def _pair(values: tuple[float | None, float | None]) -> str:
+    return " / ".join(_seconds(value) for value in values)
+
+
+def _limits(key: KeyOut) -> str:
     limits = []
     if key.per_minute:
         limits.append(f"{key.per_minute}/min")
     if key.max_concurrent:
         limits.append(f"{key.max_concurrent} at once")
-    revoke = (
-        f'<form class=inline method=post action="{BASE}/keys/{kid}/revoke">'
-        "<button type=submit>Revoke</button></form>"
-        if key.state == "live"
-        else ""
-    )
-    return f"""<tr data-key="{kid}"><td><b>{_e(key.name)}</b><br><code>{_e(key.shown)}</code></td>
-<td>{_e(key.state)}</td><td>{_e(", ".join(limits) or "—")}</td>
-<td>{_e(", ".join(key.accounts) if key.accounts else "all")}</td>
-<td>{key.requests} requests<br>{key.active} running<br>last {_when(key.last_used_at)}</td>
-<td>expires {_when(key.expires_at)}</td><td>{revoke}</td></tr>"""
+    return ", ".join(limits) or "—"
+
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("service.admin", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_TEMPLATES.filters.update(when=_when, until=_until, pair=_pair, limits=_limits)
+
+
+@dataclass(frozen=True)
+class _AccountRow:
+    id: str
+    name: str
+    state: str
+    series: Series
+    chart: Chart
+    cooldowns: list[tuple[str, float]]
+
+
+def _render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    document = _TEMPLATES.get_template(template).render(base=BASE, **values)
+    return HTMLResponse(document, status_code=status, headers=_HEADERS)
+
+
+def _login(error: str | None = None, status: int = 200) -> HTMLResponse:
+    return _render("login.html.j2", status, title="Gateway admin: sign in", error=error)
+
+
+def _panels(ops: Operations, accounts: list[AccountOut]) -> dict[str, Any]:
+    """What ``panels.html.j2`` shows: the last hour, overall and per account."""
+    view = ops.metrics.activity.view()
+    step, start = BUCKET_SECONDS, view.start
+    overall = view.overall
+    rows = []
+    for account in accounts:
+        series = view.accounts.get(account.id) or _quiet(view.overall)
+        chart = counts_chart(
+            f"account-{account.id}",
+            "",
+            series.requests,
+            series.errors,
+            start=start,
+            step=step,
+            labels=("turns", "failed"),
+            compact=True,
+        )
+        cooldowns = sorted(account.cooling_until.items(), key=lambda item: item[1])
+        rows.append(
+            _AccountRow(
+                account.id,
+                account.name,
+                "paused" if account.paused else account.state,
+                series,
+                chart,
+                cooldowns,
+            )
+        )
+    states = Counter("paused" if a.paused else a.state for a in accounts)
+    return {
+        "overall": overall,
+        "queue_now": view.queue_now,
+        "now": view.now,
+        "states": ", ".join(f"{count} {state}" for state, count in sorted(states.items())) or "none",
+        "account_rows": rows,
+        "errors": view.errors,
+        "charts": {
+            "requests": counts_chart(
+                "requests",
+                "Requests and errors per minute",
+                overall.requests,
+                overall.errors,
+                start=start,
+                step=step,
+            ),
+            "first_token": latency_chart(
+                "first-token",
+                "Time to first token",
+                overall.first_token_p50,
+                overall.first_token_p95,
+                start=start,
+                step=step,
+            ),
+            "queue": sparkline(
+                "queue", "Turns waiting for an account", overall.queue, start=start, step=step
+            ),
+        },
+    }
+
+
+def _quiet(like: Series) -> Series:
+    """An account without turns in the last hour: zeros over the same minutes."""
+    zeros = tuple(0 for _ in like.requests)
+    nothing = tuple(None for _ in like.requests)
+    return Series(zeros, zeros, zeros, nothing, nothing, (None, None), (None, None))
+
+
+def _accounts(ops: Operations) -> list[AccountOut]:
+    added = ops.accounts.added_ids()
+    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
 
 
 def _dashboard(
-    ops: Operations, *, error: str | None = None, notice: str = "", status: int = 200
+    ops: Operations,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    new_key: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
-    added = ops.accounts.added_ids()
-    accounts = [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+    accounts = _accounts(ops)
     now = ops.now()
     keys = [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]
-    message = f"<p class=error role=alert>{_e(error)}</p>" if error else ""
-    rows = "".join(_account_row(a) for a in accounts) or "<tr><td colspan=7>No account yet.</td></tr>"
-    key_rows = "".join(_key_row(k) for k in keys) or "<tr><td colspan=7>No key created here yet.</td></tr>"
-    body = f"""<h1>Gemini gateway</h1>
-<form class=inline method=post action="{BASE}/logout"><button type=submit>Sign out</button></form>
-{message}{notice}
-<h2>Accounts</h2>
-<table id=accounts><tr><th>Account</th><th>State</th><th>Tier, models</th><th>Counters</th>
-<th>Last error</th><th>Page</th><th></th></tr>{rows}</table>
-<h3>Add an account</h3>
-<form method=post action="{BASE}/accounts" id=add-account autocomplete=off>
-<p><label>Name <input name=name pattern="[A-Za-z0-9_.\\-]+" placeholder="optional"></label></p>
-<p><label>Cookies<br><textarea name=cookies required spellcheck=false
-placeholder="__Secure-1PSID value, a DevTools cookie string, or a JSON/Netscape export">
-</textarea></label></p>
-<p><label>__Secure-1PSIDTS <input name=psidts type=password placeholder="optional"></label>
-<label>Proxy <input name=proxy type=password
-placeholder="optional, e.g. socks5://user:pass@host:1080"></label></p>
-<button type=submit>Add account</button></form>
-<h2>API keys</h2>
-<table id=keys><tr><th>Key</th><th>State</th><th>Limits</th><th>Accounts</th><th>Usage</th><th>Expiry</th>
-<th></th></tr>{key_rows}</table>
-<h3>Create a key</h3>
-<form method=post action="{BASE}/keys" id=create-key>
-<label>Name <input name=name required></label>
-<label>Per minute <input name=per_minute type=number min=1></label>
-<label>Concurrent <input name=max_concurrent type=number min=1></label>
-<label>Expires in (hours) <input name=expires_hours type=number min=0 step=any></label>
-<label>Accounts <input name=accounts placeholder="ids, comma-separated; empty: all"></label>
-<button type=submit>Create key</button></form>
-<script>{_REFRESH}</script>"""
-    return _page("Gemini gateway admin", body, status)
+    return _render(
+        "dashboard.html.j2",
+        status,
+        title="Gemini gateway admin",
+        error=error,
+        notice=notice,
+        new_key=new_key,
+        accounts=accounts,
+        keys=keys,
+        scopes=SCOPES,
+        screenshot_ms=SCREENSHOT_REFRESH_MS,
+        panels_ms=PANELS_REFRESH_MS,
+        **_panels(ops, accounts),
+    )
 
 
 def _signed_in(request: Request, ops: Operations) -> bool:
@@ -185,6 +225,12 @@ async def dashboard(request: Request, ops: OpsDep) -> HTMLResponse:
     if not _signed_in(request, ops):
         return _login()
     return _dashboard(ops)
+
+
+@router.get("/panels")
+async def panels(ops: AdminDep) -> HTMLResponse:
+    """The live part of the dashboard, for the page to refresh in place."""
+    return _render("panels.html.j2", **_panels(ops, _accounts(ops)))
 
 
 @router.post("/login")
@@ -243,8 +289,7 @@ async def add_account(request: Request, ops: AdminDep) -> Response:
         return _dashboard(ops, error=f"The cookies cannot be read: {exc}", status=400)
     except ServiceError as exc:
         return _dashboard(ops, error=exc.message, status=_status(exc))
-    notice = f"<p class=notice role=status>Account {_e(info.id)} added: {_e(info.state.value)}.</p>"
-    return _dashboard(ops, notice=notice, status=201)
+    return _dashboard(ops, notice=f"Account {info.id} added: {info.state.value}.", status=201)
 
 
 @router.post("/accounts/{account_id}/{action}")
@@ -286,14 +331,25 @@ async def create_key(request: Request, ops: AdminDep) -> Response:
             max_concurrent=_whole(form.get("max_concurrent"), "max_concurrent"),
             per_minute=_whole(form.get("per_minute"), "per_minute"),
             accounts=tuple(a.strip() for a in accounts.split(",") if a.strip()) if accounts else None,
+            scopes=[value for value in form.getlist("scopes") if isinstance(value, str)] or None,
         )
     except ServiceError as exc:
         return _dashboard(ops, error=exc.message, status=_status(exc))
-    notice = (
-        f"<p class=notice role=status>Key {_e(created.record.name)} created. Copy it now, it is not shown "
-        f"again: <code id=new-key>{_e(created.key)}</code></p>"
-    )
-    return _dashboard(ops, notice=notice, status=201)
+    notice = f"Key {created.record.name} created. Copy it now, it is not shown again:"
+    return _dashboard(ops, notice=notice, new_key=created.key, status=201)
+
+
+@router.post("/keys/{key_id}/scopes")
+async def set_key_scopes(key_id: str, request: Request, ops: AdminDep) -> Response:
+    form = await request.form()
+    text = _text(form.get("scopes")) or ""
+    try:
+        changed = ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
+    except ServiceError as exc:
+        return _dashboard(ops, error=exc.message, status=_status(exc))
+    if changed is None:
+        return _dashboard(ops, error=f"No key {key_id!r}.", status=404)
+    return RedirectResponse(BASE, status_code=303)
 
 
 @router.post("/keys/{key_id}/revoke")

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from browser import AccountInfo
+from service.key_scopes import SCOPES
 from service.keys import KeyRecord
 
-__all__ = ["AccountIn", "AccountOut", "KeyCreated", "KeyIn", "KeyOut", "account_out", "key_out"]
+__all__ = ["AccountIn", "AccountOut", "KeyCreated", "KeyIn", "KeyOut", "KeyScopes", "account_out", "key_out"]
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+_SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES)}); none: all"
 
 
 class AccountIn(BaseModel):
@@ -64,7 +66,8 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         active_turns=info.active_turns,
         turns_served=info.turns_served,
         last_error=info.last_error,
-        cooling_until=dict(info.cooling_until),
+        # Keyed by quota (a model family or a tool) as the pool names it; str() of a StrEnum is its value.
+        cooling_until={str(quota): until for quota, until in info.cooling_until.items()},
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
         proxy=info.proxy,
@@ -79,6 +82,15 @@ class KeyIn(BaseModel):
     max_concurrent: int | None = Field(None, ge=1)
     per_minute: int | None = Field(None, ge=1)
     accounts: list[str] | None = Field(None, min_length=1, description="account ids this key may use")
+    scopes: list[str] | None = Field(None, min_length=1, description=_SCOPES)
+
+
+class KeyScopes(BaseModel):
+    """``PATCH /admin/keys/{id}``: the key's new scopes; null lifts them (everything allowed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scopes: list[str] | None = Field(description=_SCOPES)
 
 
 class KeyOut(BaseModel):
@@ -95,6 +107,7 @@ class KeyOut(BaseModel):
     last_used_at: float | None
     requests: int
     active: int
+    scopes: list[str] | None
 
 
 class KeyCreated(KeyOut):
@@ -122,4 +135,5 @@ def key_out(record: KeyRecord, *, now: float, active: int) -> KeyOut:
         last_used_at=record.last_used_at,
         requests=record.requests,
         active=active,
+        scopes=list(record.scopes) if record.scopes is not None else None,
     )

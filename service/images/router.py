@@ -7,21 +7,17 @@ status; the event stream then starts at once and carries keep-alive comments whi
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from service.chat.protocol import ChatCompletionRequest
-from service.errors import InvalidRequest
 from service.images.bodies import EDIT_BODY, GENERATION_BODY
 from service.images.chat import ImagenChat
 from service.images.inputs import read_edit, read_generation
 from service.images.serving import ImageJob, ImageOptions, ImageService
 from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
-from service.watermark import AlphaMaps, load_alpha_maps
 
 __all__ = ["imagen_chat", "router"]
 
@@ -31,7 +27,7 @@ router = APIRouter()
 @router.post("/images/generations", response_model=None, openapi_extra=GENERATION_BODY)
 async def images_generations(request: Request, gateway: GatewayDep) -> Response:
     body = await read_generation(request)
-    service = await _service(gateway, body.remove_watermark)
+    service = _service(gateway)
     return await _answer(service.plan("generation", body), service, request, gateway)
 
 
@@ -45,7 +41,7 @@ async def images_edits(request: Request, gateway: GatewayDep, caller: CallerDep)
         admission=chat.admission,
         identity=caller.identity,
     )
-    service = await _service(gateway, edit.request.remove_watermark)
+    service = _service(gateway)
     return await _answer(service.plan("edit", edit.request, edit.images), service, request, gateway)
 
 
@@ -53,8 +49,7 @@ async def imagen_chat(
     body: ChatCompletionRequest, request: Request, gateway: GatewayDep, identity: str
 ) -> Response:
     """Chat completions for the imagen models (``service.images.chat``); the chat router's hook."""
-    switches = body.model_extra or {}
-    service = await _service(gateway, bool(switches.get("remove_watermark")))
+    service = _service(gateway)
     chat = ImagenChat(service, gateway.chat.options)
     settings = gateway.settings
     if body.stream:
@@ -68,19 +63,12 @@ async def imagen_chat(
     return JSONResponse(result.dump())
 
 
-async def _service(gateway: GatewayDep, remove_watermark: bool) -> ImageService:
-    maps: AlphaMaps | None = None
-    if remove_watermark:
-        settings = gateway.settings
-        try:
-            maps = await asyncio.to_thread(load_alpha_maps, settings.data_dir, settings.watermark_alpha_dir)
-        except FileNotFoundError:
-            raise InvalidRequest(
-                "remove_watermark: the configured watermark_alpha_dir holds no alpha maps (bg_<size>.png).",
-                param="remove_watermark",
-            ) from None
+def _service(gateway: GatewayDep) -> ImageService:
     options = ImageOptions(
-        gateway.settings.stop_timeout, alpha_maps=maps, delivery=gateway.media, janitor=gateway.chat.janitor
+        gateway.settings.stop_timeout,
+        watermark=gateway.watermark,
+        delivery=gateway.media,
+        janitor=gateway.chat.janitor,
     )
     return ImageService(gateway.backend, options)
 

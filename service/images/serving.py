@@ -5,7 +5,8 @@ every turn). One Gemini answer gives one or two images, so ``n`` above what the 
 takes further turns with the same prompt, up to ``n`` turns in all. Each image is downloaded inside
 its turn's lease through the account's context: the preview the page shows (``=s1024-rj``), or with
 ``return_origin_image`` the full-size original (``Turn.fetch_original``: c8o8Fe, then size
-suffixes). Then, in order: watermark removal (interface I6, only where the mark is detected),
+suffixes). Then, in order: watermark removal (interface I6, only where the mark is detected; the
+mark's maps are calibrated on first need, with the account that made the image, after its lease),
 conversion to ``output_format`` with Pillow, and delivery inline (``b64_json``) or by URL (I5).
 """
 
@@ -19,11 +20,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from PIL import Image
 
-from browser import Attachment, TurnRequest, TurnSnapshot
+from browser import Attachment, ModeFamily, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
 from service.errors import (
@@ -43,6 +44,7 @@ from service.images.sizes import aspect_ratio, ratio_prompt
 from service.janitor import ChatJanitor
 from service.media.delivery import MediaDelivery
 from service.watermark import AlphaMaps, Detection, remove_watermark
+from service.watermark.calibrate import CalibrationFailed
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +57,20 @@ _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
+class WatermarkMaps(Protocol):
+    """Where the mark's alpha maps come from (``service.watermark.auto.AutoCalibration``)."""
+
+    async def maps_for(
+        self, width: int, height: int, *, account_id: str | None, mode: ModeFamily
+    ) -> AlphaMaps:
+        """The maps for an image of this size; ``CalibrationFailed`` says why there are none."""
+        ...
+
+
 @dataclass(frozen=True)
 class ImageOptions:
     stop_timeout: float
-    alpha_maps: AlphaMaps | None = None
+    watermark: WatermarkMaps | None = None
     delivery: MediaDelivery | None = None
     # An image turn's chat is never continued: the janitor deletes it under ``delete_chats=after_turn``.
     janitor: ChatJanitor | None = None
@@ -131,12 +143,9 @@ class ImageService:
             )
         if request.response_format == "url" and self.options.delivery is None:
             raise InvalidRequest("url delivery is not configured on this gateway.", param="response_format")
-        if request.remove_watermark and self.options.alpha_maps is None:
-            raise InvalidRequest(
-                "remove_watermark needs the mark's alpha maps: run `python -m service watermark calibrate` "
-                "or point the watermark setting at alpha-map files.",
-                param="remove_watermark",
-            )
+        if request.remove_watermark and self.options.watermark is None:
+            message = "remove_watermark is not available on this gateway."
+            raise InvalidRequest(message, param="remove_watermark")
         accounts = self.backend.accounts()
         if not can_serve(model, accounts):
             raise unservable(model, accounts)
@@ -211,13 +220,29 @@ class ImageService:
                     downloads.append(await turn.fetch_original(image))
                 else:
                     downloads.append(await turn.fetch_media(image.url))
+            made_by = turn.account_id
         for media in downloads:
-            yield await asyncio.to_thread(self._finish, job, media.data, text)
+            maps = await self._maps(job, media.data, made_by)  # after the lease: it may take a turn
+            yield await asyncio.to_thread(self._finish, job, media.data, text, maps)
 
-    def _finish(self, job: ImageJob, data: bytes, text: str | None) -> Produced:
+    async def _maps(self, job: ImageJob, data: bytes, account_id: str) -> AlphaMaps | None:
+        if not job.request.remove_watermark or self.options.watermark is None:
+            return None
+        with Image.open(io.BytesIO(data)) as image:  # the header only: the size picks the class
+            width, height = image.size
+        try:
+            return await self.options.watermark.maps_for(
+                width, height, account_id=account_id, mode=job.model.family
+            )
+        except CalibrationFailed as exc:
+            raise InvalidRequest(
+                f"remove_watermark: the watermark could not be calibrated: {exc}", param="remove_watermark"
+            ) from exc
+
+    def _finish(self, job: ImageJob, data: bytes, text: str | None, maps: AlphaMaps | None) -> Produced:
         detection: Detection | None = None
-        if job.request.remove_watermark and self.options.alpha_maps is not None:
-            data, detection = remove_watermark(data, self.options.alpha_maps)
+        if maps is not None:
+            data, detection = remove_watermark(data, maps)
         converted, width, height = convert(data, job.output_format, job.request.output_compression)
         return Produced(converted, width, height, text, detection)
 

@@ -1,7 +1,8 @@
 """HTTP routes listing the catalog, each model marked with whether the current accounts can serve
 it (``available``, an extra field beside OpenAI's ``id``/``object``/``created``/``owned_by``) and
 which of the accounts' own page models would serve it (``upstream_models``: the hex and picker
-label each account's page offers for the model's family, as its account-status answer lists them)."""
+label each account's page offers for the model's family, as its account-status answer lists them).
+A key with scopes sees only the models its scopes allow (``service.key_scopes``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from service.catalog import CATALOG, AccountCapabilities, ModelSpec, find_model, fitting_accounts
 from service.errors import ModelNotFound
+from service.key_scopes import allows, check_model
 from service.state import CallerDep, GatewayDep
 from service.wire import ResponseModel
 
@@ -75,7 +77,7 @@ def _card(spec: ModelSpec, gateway: GatewayDep) -> ModelCard:
 
 @router.get("/models", response_model=None)
 async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
-    listing = ModelList(data=[_card(spec, gateway) for spec in CATALOG])
+    listing = ModelList(data=[_card(spec, gateway) for spec in CATALOG if allows(caller.scopes, spec)])
     return JSONResponse(listing.dump())
 
 
@@ -84,4 +86,5 @@ async def get_model(model_id: str, gateway: GatewayDep, caller: CallerDep) -> JS
     spec = find_model(model_id)
     if spec is None:
         raise ModelNotFound(model_id)
+    check_model(caller, spec)
     return JSONResponse(_card(spec, gateway).dump())

@@ -7,9 +7,10 @@ The maps are not shipped: ``python -m service watermark calibrate`` measures the
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,12 +18,22 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-__all__ = ["ALPHA_SUBDIR", "Alpha", "AlphaMaps", "load_alpha_maps", "save_alpha_map"]
+__all__ = [
+    "ALPHA_SUBDIR",
+    "Alpha",
+    "AlphaMaps",
+    "calibrated_classes",
+    "load_alpha_maps",
+    "record_classes",
+    "save_alpha_map",
+]
 
 Alpha = NDArray[np.float32]
 
 ALPHA_SUBDIR = "watermark"
 _CAPTURE = re.compile(r"^bg_(\d{2,3})\.png$")
+# Which size classes were measured (``calibrate.SIZE_CLASSES``), beside the maps.
+_CLASSES_FILE = "classes.json"
 
 
 @dataclass(frozen=True)
@@ -111,3 +122,28 @@ def save_alpha_map(data_dir: Path, alpha: Alpha) -> Path:
         Image.fromarray(np.repeat(levels[..., None], 3, axis=2), "RGB").save(handle, format="PNG")
     path.chmod(0o600)
     return path
+
+
+def calibrated_classes(data_dir: Path, every_class: Iterable[str]) -> set[str]:
+    """The size classes whose maps are stored. Maps stored before classes were recorded came from
+    the calibrate command, which always measured ``every_class``."""
+    directory = data_dir / ALPHA_SUBDIR
+    try:
+        recorded = json.loads((directory / _CLASSES_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set(every_class) if _read_directory(directory) else set()
+    except ValueError:  # an unreadable record: measuring again is cheaper than guessing
+        return set()
+    return {str(name) for name in recorded} if isinstance(recorded, list) else set()
+
+
+def record_classes(data_dir: Path, classes: Iterable[str]) -> None:
+    """Add ``classes`` to the record of measured size classes (0600, written whole then renamed)."""
+    directory = data_dir / ALPHA_SUBDIR
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    known = calibrated_classes(data_dir, ()) | set(classes)
+    temporary = directory / f".{_CLASSES_FILE}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(sorted(known), handle)
+    temporary.replace(directory / _CLASSES_FILE)

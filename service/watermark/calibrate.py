@@ -1,36 +1,59 @@
-"""Measuring the mark's opacity maps from Gemini itself: ask an account for pure black images in each
+"""Measuring the mark's opacity maps from Gemini itself: ask an account for pure black images in a
 size class, fetch the originals (``=s0``), and read ``a = max(R,G,B)/255`` around the mark.
 
 On black, ``out = a*255 + (1-a)*0``, so the image *is* the map; the box is wherever the only
 non-black pixels are (nothing is assumed about the geometry), squared to the nearest known mark size.
+
+Gemini stamps a different mark on its 0.5K images than on the larger ones, so calibration goes by
+size class (``SIZE_CLASSES``): each class is measured once, from images of that class, and the
+classes measured are recorded beside the maps (``alpha.record_classes``).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from browser import BrowserPool, Tool, TurnRequest
+from browser import ModeFamily, Tool, TurnRequest
+from service.backend import BackendTurn
 from service.watermark.alpha import Alpha, save_alpha_map
 from service.watermark.geometry import GEOMETRIES, V2_SMALL_SIZE
 
-__all__ = ["CALIBRATION_PROMPTS", "Calibrated", "CalibrationFailed", "calibrate", "extract_alpha"]
+__all__ = [
+    "CALIBRATION_PROMPTS",
+    "SIZE_CLASSES",
+    "Calibrated",
+    "CalibrationFailed",
+    "TurnSource",
+    "calibrate",
+    "extract_alpha",
+    "size_class",
+]
 
 log = logging.getLogger(__name__)
 
 # One prompt per size class and orientation, so every mark size Gemini stamps gets measured.
-CALIBRATION_PROMPTS: tuple[str, ...] = (
-    "Create an image that is pure black: every pixel #000000, no shapes, no texture, aspect ratio 1:1.",
-    "Create an image that is pure black: every pixel #000000, no shapes, no texture, aspect ratio 9:16.",
-    "Create a 0.5K image that is pure black: every pixel #000000, nothing else, aspect ratio 1:1.",
-    "Create a 0.5K image that is pure black: every pixel #000000, nothing else, aspect ratio 9:16.",
-)
+SIZE_CLASSES: dict[str, tuple[str, ...]] = {
+    "1k": (
+        "Create an image that is pure black: every pixel #000000, no shapes, no texture, aspect ratio 1:1.",
+        "Create an image that is pure black: every pixel #000000, no shapes, no texture, aspect ratio 9:16.",
+    ),
+    "0.5k": (
+        "Create a 0.5K image that is pure black: every pixel #000000, nothing else, aspect ratio 1:1.",
+        "Create a 0.5K image that is pure black: every pixel #000000, nothing else, aspect ratio 9:16.",
+    ),
+}
+CALIBRATION_PROMPTS: tuple[str, ...] = tuple(p for prompts in SIZE_CLASSES.values() for p in prompts)
+# Gemini's 0.5K images have a long side of at most 720 px (688x384, 512x512); larger ones are 1K+.
+SMALL_LONG_SIDE = 720
 # Capture noise sits below this; the mark's faint rim above it still counts towards its extent.
 NOISE_LEVEL = 3
 KNOWN_SIZES = tuple(sorted({g.size for g in GEOMETRIES} | {V2_SMALL_SIZE}))
@@ -38,6 +61,17 @@ KNOWN_SIZES = tuple(sorted({g.size for g in GEOMETRIES} | {V2_SMALL_SIZE}))
 
 class CalibrationFailed(Exception):
     """No usable black image came back (the message says why; never holds cookies)."""
+
+
+class TurnSource(Protocol):
+    """What calibration asks turns of: ``service.backend.Backend`` fits (so does the gateway's pool)."""
+
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]: ...
+
+
+def size_class(width: int, height: int) -> str:
+    """The size class (a key of ``SIZE_CLASSES``) of a ``width`` x ``height`` image."""
+    return "0.5k" if max(width, height) <= SMALL_LONG_SIDE else "1k"
 
 
 @dataclass(frozen=True)
@@ -77,20 +111,27 @@ def _original_url(url: str) -> str:
 
 
 async def calibrate(
-    pool: BrowserPool, data_dir: Path, prompts: tuple[str, ...] = CALIBRATION_PROMPTS
+    source: TurnSource,
+    data_dir: Path,
+    prompts: tuple[str, ...] = CALIBRATION_PROMPTS,
+    *,
+    account_id: str | None = None,
+    mode: ModeFamily = ModeFamily.FLASH,
 ) -> list[Calibrated]:
-    """Ask for each prompt's black image(s) and store one map per mark size found (the first wins)."""
+    """Ask for each prompt's black image(s) (on ``account_id`` when given) and store one map per
+    mark size found (the first wins)."""
     measured: dict[int, Calibrated] = {}
     for prompt in prompts:
-        async with pool.turn(TurnRequest(prompt=prompt, tool=Tool.IMAGE)) as turn:
-            async for _ in turn:
-                pass
-            final = turn.final
+        request = TurnRequest(prompt=prompt, mode=mode, tool=Tool.IMAGE, account_id=account_id)
+        async with source.turn(request) as turn:
+            final = None
+            async for snapshot in turn:
+                final = snapshot
             if final is None or not final.images:
                 log.warning("calibration prompt got no image back")
                 continue
             for image in final.images:
-                data = await turn.fetch_media(_original_url(image.url))
+                data = (await turn.fetch_media(_original_url(image.url))).data
                 with Image.open(io.BytesIO(data)) as opened:
                     pixels = np.asarray(opened.convert("RGB"), dtype=np.uint8)
                 found = extract_alpha(pixels)

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from browser import BrowserError, BrowserPool
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, ServiceError
 from service.settings import GatewaySettings
-from service.watermark.alpha import load_alpha_maps
-from service.watermark.calibrate import CalibrationFailed, calibrate
+from service.watermark.alpha import load_alpha_maps, record_classes
+from service.watermark.calibrate import CalibrationFailed, calibrate, size_class
 from service.watermark.remove import remove_watermark
 
 __all__ = ["add_watermark_parser", "run_watermark"]
@@ -26,7 +26,9 @@ def add_watermark_parser(commands: Any) -> None:
     watermark = commands.add_parser("watermark", help="measure or remove Gemini's visible watermark")
     actions = watermark.add_subparsers(dest="action", required=True)
     actions.add_parser(
-        "calibrate", help="ask a configured account for black images and store the mark's opacity maps"
+        "calibrate",
+        help="ask a configured account for black images and store the mark's opacity maps now "
+        "(the gateway also does it on the first remove_watermark of each size class)",
     )
     remove = actions.add_parser("remove", help="remove the mark from an image file")
     remove.add_argument("input", type=Path)
@@ -75,7 +77,7 @@ def _remove(settings: GatewaySettings, source: Path, target: Path | None) -> int
 
 
 async def _calibrate(settings: GatewaySettings) -> int:
-    from service.pool_adapter import add_configured_accounts
+    from service.pool_adapter import BrowserBackend, add_configured_accounts
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     if not settings.accounts:
@@ -86,8 +88,9 @@ async def _calibrate(settings: GatewaySettings) -> int:
             if await add_configured_accounts(pool, settings.accounts) == 0:
                 print("watermark: no configured account could be added", file=sys.stderr)
                 return 1
-            measured = await calibrate(pool, settings.data_dir)
-    except (BrowserError, CalibrationFailed) as exc:
+            measured = await calibrate(BrowserBackend(pool), settings.data_dir)
+            record_classes(settings.data_dir, {size_class(*item.image_size) for item in measured})
+    except (BrowserError, ServiceError, CalibrationFailed) as exc:
         print(f"watermark: calibration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     for item in measured:

@@ -1,5 +1,8 @@
 """``python -m service demo`` as a user runs it: it starts the simulator and the gateway, prints how
-to call it, answers the official SDK with the demo key, and Ctrl-C stops both cleanly."""
+to call it and its admin key with the dashboard's URL, answers the official SDK with the demo key
+and with a key from the environment (added, not replacing it), opens its dashboard and ``/metrics``
+with the printed admin key, has calibrated the watermark at start (``remove_watermark`` works at
+once), and Ctrl-C stops both cleanly."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import pytest
 from tests.support.paths import ROOT
 from tests.support.servers import free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
 
 STARTUP = 90.0
 SHUTDOWN = 30.0
@@ -45,6 +48,7 @@ def _read_until(lines: queue.Queue[str], needle: str, seen: list[str]) -> None:
 def test_demo_serves_the_sdk_and_stops_on_ctrl_c() -> None:
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith(("GATEWAY_", "SIM_"))}
+    env["GATEWAY_API_KEYS"] = "sk-mine"
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "demo", "--port", str(port)],
         cwd=ROOT,
@@ -66,12 +70,42 @@ def test_demo_serves_the_sdk_and_stops_on_ctrl_c() -> None:
         assert match is not None
         simulator_url = match.group(1)
 
-        client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0, timeout=60)
-        for model in ("gemini-2.5-pro", "gemini-2.5-flash-free"):
-            reply = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Hi"}])
-            assert (reply.choices[0].message.content or "").startswith("Turn 1 of chat")
-        kinds = {entry["account"] for entry in httpx.get(f"{simulator_url}/_sim/requests").json()}
+        assert "API key: demo (and the 1 configured one)" in output and "sk-mine" not in output
+        root = f"http://127.0.0.1:{port}"
+        admin = re.search(r"admin key (demo-admin-\S+)", output)
+        assert admin is not None and f"dashboard: {root}/admin/ui" in output
+        admin_key = admin.group(1)
+
+        for key in ("demo", "sk-mine"):
+            client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=60)
+            for model in ("gemini-2.5-pro", "gemini-2.5-flash-free"):
+                messages = [{"role": "user", "content": f"Hi from {key}"}]
+                reply = client.chat.completions.create(model=model, messages=messages)  # type: ignore[arg-type]
+                assert (reply.choices[0].message.content or "").startswith("Turn 1 of chat")
+        log = httpx.get(f"{simulator_url}/_sim/requests").json()
+        kinds = {entry["account"] for entry in log}
         assert kinds <= {"paid", "free"} and kinds
+
+        with httpx.Client(base_url=root, timeout=30) as browser:
+            signed_in = browser.post("/admin/ui/login", data={"key": admin_key}, follow_redirects=True)
+            assert signed_in.status_code == 200 and "demo-paid" in signed_in.text
+            metrics = browser.get("/metrics", headers={"Authorization": f"Bearer {admin_key}"})
+            assert metrics.status_code == 200 and "gateway_requests_total" in metrics.text
+
+        image = httpx.post(
+            f"{base_url}/images/generations",
+            headers={"Authorization": "Bearer demo"},
+            json={"prompt": "a lighthouse", "model": "gemini-2.5-flash-imagen", "remove_watermark": True},
+            timeout=120,
+        )
+        assert image.status_code == 200, image.text
+        # Calibrated at start: the simulator was asked for pure black images before this request
+        # (a calibration on first need would have come after the lighthouse).
+        prompts = [entry["prompt"] for entry in httpx.get(f"{simulator_url}/_sim/requests").json()]
+        black = [i for i, prompt in enumerate(prompts) if "pure black" in prompt]
+        lighthouse = next(i for i, prompt in enumerate(prompts) if "a lighthouse" in prompt)
+        assert black and black[0] < lighthouse, prompts
+        assert image.headers["x-watermark"].startswith("found")
 
         # Ctrl-C: the terminal signals the whole foreground group (Playwright's driver included).
         os.killpg(process.pid, signal.SIGINT)

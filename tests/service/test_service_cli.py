@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service import cli
-from service.cli import DEMO_KEY, SUPERVISED_ENV, demo_settings, main, usage_text
+from service.cli import DEMO_KEY, SUPERVISED_ENV, demo_admin_key, demo_settings, main, usage_text
 from service.settings import CONFIG_ENV
 
 
@@ -37,24 +37,34 @@ def test_serve_refuses_a_bad_config_file(
 def test_demo_settings_use_the_simulator_the_demo_accounts_and_key(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    settings = demo_settings("http://localhost:1234", tmp_path)
+    settings = demo_settings("http://localhost:1234", tmp_path, "adm-1")
     assert settings is not None
     assert [key.get_secret_value() for key in settings.api_keys] == [DEMO_KEY]
+    assert [key.get_secret_value() for key in settings.admin_keys] == ["adm-1"]
     assert settings.browser["gemini_url"] == "http://localhost:1234"
     assert settings.data_dir == tmp_path
+    assert settings.watermark_calibrate_at_start
     kinds = sorted(a.psid.get_secret_value().split("-")[0] for a in settings.accounts if a.psid)
     assert kinds == ["free", "paid"]
 
-    monkeypatch.setenv("GATEWAY_API_KEYS", "sk-mine")
-    configured = demo_settings("http://localhost:1234", tmp_path)
+    # Keys from the environment add to the demo's instead of replacing them.
+    monkeypatch.setenv("GATEWAY_API_KEYS", "sk-mine,demo")
+    monkeypatch.setenv("GATEWAY_ADMIN_KEYS", "adm-mine")
+    configured = demo_settings("http://localhost:1234", tmp_path, "adm-1")
     assert configured is not None
-    assert [key.get_secret_value() for key in configured.api_keys] == ["sk-mine"]
+    assert [key.get_secret_value() for key in configured.api_keys] == [DEMO_KEY, "sk-mine"]
+    assert [key.get_secret_value() for key in configured.admin_keys] == ["adm-1", "adm-mine"]
+    assert demo_admin_key() != demo_admin_key()
 
 
-def test_usage_text_shows_curl_and_the_sdk() -> None:
-    text = usage_text("http://127.0.0.1:8000/gemini_official/v1", "demo", "http://localhost:5555")
+def test_usage_text_shows_curl_the_sdk_and_the_operators_view() -> None:
+    base = "http://127.0.0.1:8000/gemini_official/v1"
+    text = usage_text(base, "demo", "http://localhost:5555", admin_key="adm-x", more_keys=2)
     assert "curl http://127.0.0.1:8000/gemini_official/v1/chat/completions" in text
     assert 'OpenAI(base_url="http://127.0.0.1:8000/gemini_official/v1", api_key="demo")' in text
+    assert "API key: demo (and the 2 configured ones)" in text
+    assert "dashboard: http://127.0.0.1:8000/admin/ui" in text and "admin key adm-x" in text
+    assert 'curl http://127.0.0.1:8000/metrics -H "Authorization: Bearer adm-x"' in text
 
 
 def _captured_binds(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any]:

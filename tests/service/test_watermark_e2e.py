@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from browser import AccountSpec, BrowserPool, PoolSettings, Tool, TurnRequest
+from service.pool_adapter import BrowserBackend
 from service.watermark import AlphaMaps, load_alpha_maps, remove_watermark
 from service.watermark.calibrate import calibrate
 from simulator.images import unmarked_pixels
@@ -49,7 +50,7 @@ async def pool(simulator_url: str, data_dir: Path) -> AsyncIterator[BrowserPool]
 
 @pytest.fixture(scope="module")
 async def maps(pool: BrowserPool, data_dir: Path) -> AlphaMaps:
-    measured = await calibrate(pool, data_dir)
+    measured = await calibrate(BrowserBackend(pool), data_dir)
     assert {item.size for item in measured} == {48, 96}
     for item in measured:
         assert 0.45 <= item.peak <= 0.55
@@ -141,4 +142,6 @@ def test_calibrate_command_stores_the_maps(simulator_url: str, tmp_path: Path) -
     assert "48 px mark" in done.stdout and "96 px mark" in done.stdout
     assert "paid-" not in done.stdout + done.stderr  # the cookie never reaches the output
     stored = sorted(path.name for path in (tmp_path / "data" / "watermark").iterdir())
-    assert stored == ["bg_48.png", "bg_96.png"]
+    assert stored == ["bg_48.png", "bg_96.png", "classes.json"]
+    classes = json.loads((tmp_path / "data" / "watermark" / "classes.json").read_text())
+    assert classes == ["0.5k", "1k"]  # the gateway will not calibrate these again

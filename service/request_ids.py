@@ -1,0 +1,57 @@
+"""Request ids: every HTTP request gets one, taken from its ``X-Request-Id`` header when that is a
+sensible id (a proxy in front may have set it) or made here, and every response carries it back in
+``X-Request-Id``. ``CURRENT_REQUEST_ID`` holds it while the request is served, so anything below
+(the dashboard's error list; later, log lines) can name the request without being handed it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextvars import ContextVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.asgi import header
+
+__all__ = ["CURRENT_REQUEST_ID", "HEADER", "RequestIds", "request_id_for"]
+
+HEADER = "X-Request-Id"
+# An id from outside is kept only when it cannot smuggle anything into a header, a log line or the
+# dashboard: a bounded run of safe characters. Anything else is replaced, not echoed.
+_ACCEPTED = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+
+
+def request_id_for(presented: str | None) -> str:
+    """The id a request is known by: ``presented`` when acceptable, else a new ``req_<hex>``."""
+    if presented is not None and _ACCEPTED.match(presented):
+        return presented
+    return "req_" + secrets.token_hex(12)
+
+
+class RequestIds:
+    """Pure ASGI: give each HTTP request its id and return it in the response's headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_for(header(scope, HEADER.lower().encode()))
+        encoded = request_id.encode()
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", encoded)]}
+            await send(message)
+
+        token = CURRENT_REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            CURRENT_REQUEST_ID.reset(token)
