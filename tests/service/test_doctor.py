@@ -1,5 +1,5 @@
 """``gemini-gateway doctor`` run as the installed command would be (``python -m service doctor``)
-against the simulator in both UI generations: a good account exits 0 naming the matched selectors
+against the simulator in the newest and the oldest UI generations: a good account exits 0 naming the matched selectors
 and the side RPCs and what the page sees of the browser (a normal Chromium); a signed-out cookie, a
 page whose mode picker was renamed and Debian's headless shell (told it is headless) exit 1 saying
 why; no cookie or page-token value ever appears in what it prints."""
@@ -25,23 +25,24 @@ from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-UI_GENERATIONS = ("mid2026", "early2026")
+UI_GENERATIONS = ("oct2026", "early2026")
 RUN = uuid.uuid4().hex[:8]
-# The first candidate each generation's page matches for the elements every turn needs.
+# The first candidate (by table key) each generation's page matches for the elements every turn needs.
 NEEDED_SELECTORS = {
-    "mid2026": {
+    "oct2026": {
         "editor": 'rich-textarea .ql-editor[contenteditable="true"]',
-        "send button": 'button:has([data-mat-icon-name="arrow_upward"])',
-        "mode picker": "bard-mode-switcher button",
-        "mode menu item": '[role="menu"] gem-menu-item[data-mode-id]',
+        "send": 'input-area-v2 button[aria-label="Send message"]',
+        "mode_picker": 'button[data-test-id="bard-mode-menu-button"]',
+        "mode_items": '[data-test-id="gem-mode-menu"] gem-menu-item',
     },
     "early2026": {
         "editor": 'rich-textarea .ql-editor[contenteditable="true"]',
-        "send button": 'button:has([data-mat-icon-name="send"])',
-        "mode picker": "bard-mode-switcher button",
-        "mode menu item": '[data-test-id^="bard-mode-option-"]',
+        "send": 'input-area-v2 button[aria-label="Send message"]',
+        "mode_picker": 'button[data-test-id="bard-mode-menu-button"]',
+        "mode_items": '[data-test-id^="bard-mode-option-"]',
     },
 }
+THINKING = {"oct2026": "levels", "early2026": "model"}
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +51,19 @@ def sims() -> Iterator[dict[str, str]]:
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    def app(ui: Literal["mid2026", "early2026"]) -> Any:
+    def app(ui: Literal["oct2026", "early2026"]) -> Any:
         return create_app(SimulatorSettings(ui=ui))
 
     with (
-        serve(app("mid2026")) as mid,
+        serve(app("oct2026")) as oct_,
         serve(app("early2026")) as early,
-        serve(RenamedUI(app("mid2026"), RENAMED_MODE_PICKER)) as mid_renamed,
+        serve(RenamedUI(app("oct2026"), RENAMED_MODE_PICKER)) as oct_renamed,
         serve(RenamedUI(app("early2026"), RENAMED_MODE_PICKER)) as early_renamed,
     ):
         yield {
-            "mid2026": mid,
+            "oct2026": oct_,
             "early2026": early,
-            "mid2026-renamed": mid_renamed,
+            "oct2026-renamed": oct_renamed,
             "early2026-renamed": early_renamed,
         }
 
@@ -117,13 +118,15 @@ def test_a_good_account_exits_0_naming_the_selectors_and_rpcs(
     account = report["account"]
     assert account["signed_in"] and "otAQ7b (code 1000)" in account["signal"]
     assert account["tier"] == "paid" and "pro" in account["modes"] and account["tools"]
-    elements = {element["name"]: element for element in report["elements"]}
-    for name, selector in NEEDED_SELECTORS[ui].items():
-        assert (elements[name]["presence"], elements[name]["selector"], elements[name]["needed"]) == (
-            "matched",
-            selector,
-            True,
-        )
+    assert (account["ui_generation"], account["thinking"]) == (ui, THINKING[ui])
+    status = report["account_status"]
+    assert (status["status_code"], status["tier_flags"], status["capability_flags"]) == (1000, [8], [19])
+    assert [model["label"] for model in status["models"]] == account["models"]
+    elements = {element["key"]: element for element in report["elements"]}
+    for key, selector in NEEDED_SELECTORS[ui].items():
+        found = elements[key]
+        assert (found["presence"], found["selector"], found["needed"]) == ("matched", selector, True)
+        assert found["entry"].startswith("built-in ")
     assert {"rpc_id": "otAQ7b", "status": 200} in report["side_rpcs"]
     assert "SNlM0e" in report["page_tokens"]
     seen = report["presentation"]
@@ -143,18 +146,20 @@ def test_a_good_account_exits_0_naming_the_selectors_and_rpcs(
 
 def test_the_readable_report_lists_each_element_and_the_verdict(sims: dict[str, str], tmp_path: Path) -> None:
     psid = f"paid-doctor-text-{RUN}"
-    done = doctor(sims["mid2026"], psid, tmp_path / "data")
+    done = doctor(sims["oct2026"], psid, tmp_path / "data")
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert lines[0] == "account doc: signed in"
     assert "  signal: the account-status RPC otAQ7b (code 1000)" in lines
     assert any(
-        re.fullmatch(r"  ok   \* editor +rich-textarea \.ql-editor.*\[on the loaded page\]", line)
+        re.fullmatch(r"  ok   \* editor +rich-textarea \.ql-editor.*\[built-in 1; on the loaded page\]", line)
         for line in lines
     )
     assert any(re.fullmatch(r"  -      stop button +not checked: .*", line) for line in lines)
     assert any(line.startswith("  side RPCs the page called: otAQ7b (200)") for line in lines)
+    assert "  thinking control: levels (UI generation: oct2026)" in lines
+    assert "  otAQ7b: status 1000, tier flags [8], capability flags [19] (capacity 2)" in lines
     at = lines.index("  the browser as the page sees it:")
     assert lines[at + 1] == "    navigator.webdriver: false"
     assert lines[at + 2].startswith("    user agent: Mozilla/5.0 ") and "Headless" not in lines[at + 2]
@@ -164,7 +169,30 @@ def test_the_readable_report_lists_each_element_and_the_verdict(sims: dict[str, 
     assert lines[at + 6] == "    PDF viewer: enabled"
     assert not any(line.startswith("warning: the page") for line in lines)
     assert lines[-1] == "problems: none"
-    assert_no_secret(done, psid, *page_secrets(sims["mid2026"], psid))
+    assert_no_secret(done, psid, *page_secrets(sims["oct2026"], psid))
+
+
+def test_record_writes_an_evidence_bundle_without_secrets(sims: dict[str, str], tmp_path: Path) -> None:
+    """``doctor --record FILE``: outlines, the otAQ7b payload, the page's requests and one probe
+    exchange (its chat deleted afterwards), in a file only its owner reads, with no cookie or token."""
+    psid = f"paid-doctor-record-{RUN}"
+    bundle_path = tmp_path / "evidence.json"
+    done = doctor(sims["oct2026"], psid, tmp_path / "data", "--record", str(bundle_path))
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert f"evidence bundle written to {bundle_path}" in done.stdout
+    assert bundle_path.stat().st_mode & 0o077 == 0
+    text = bundle_path.read_text(encoding="utf-8")
+    bundle = json.loads(text)
+    assert bundle["format"] == "gemini-gateway-evidence/1"
+    assert bundle["dom"]["picker_rows"] and bundle["dom"]["tool_rows"] and bundle["dom"]["composer"]
+    assert bundle["account_status"]["payload"][14] == 1000
+    exchange = bundle["stream_generate"]
+    assert exchange["decoded"]["completed"] and exchange["chat_deleted"] is True
+    assert any("rpcids=GzXR5e" in request["url"] for request in bundle["requests"])
+    for secret in (psid, *page_secrets(sims["oct2026"], psid)):
+        assert secret not in text
+    assert_no_secret(done, psid, *page_secrets(sims["oct2026"], psid))
 
 
 def test_a_signed_out_cookie_exits_1(sims: dict[str, str], tmp_path: Path) -> None:
@@ -190,8 +218,8 @@ def test_a_renamed_element_is_reported_unmatched_and_exits_1(
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["account"]["signed_in"]  # otAQ7b still says 1000: only the page changed
-    elements = {element["name"]: element for element in report["elements"]}
-    assert (elements["mode picker"]["presence"], elements["mode picker"]["selector"]) == ("unmatched", None)
+    elements = {element["key"]: element for element in report["elements"]}
+    assert (elements["mode_picker"]["presence"], elements["mode_picker"]["selector"]) == ("unmatched", None)
     assert elements["editor"]["presence"] == "matched"
     assert any(
         problem.startswith("no selector of the table matches the mode picker")
@@ -203,7 +231,7 @@ def test_a_renamed_element_is_reported_unmatched_and_exits_1(
 @needs_headless_shell
 def test_the_headless_shell_exits_1_naming_headlesschrome(sims: dict[str, str], tmp_path: Path) -> None:
     psid = f"paid-doctor-shell-{RUN}"
-    done = doctor(sims["mid2026"], psid, tmp_path / "data", "--json", chromium_path=str(HEADLESS_SHELL))
+    done = doctor(sims["oct2026"], psid, tmp_path / "data", "--json", chromium_path=str(HEADLESS_SHELL))
 
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads(done.stdout)
@@ -217,4 +245,4 @@ def test_the_headless_shell_exits_1_naming_headlesschrome(sims: dict[str, str], 
         "presentation"
     ].items()
     assert sum(warning.startswith("the page sees no") for warning in report["warnings"]) == 3
-    assert_no_secret(done, psid, *page_secrets(sims["mid2026"], psid))
+    assert_no_secret(done, psid, *page_secrets(sims["oct2026"], psid))
