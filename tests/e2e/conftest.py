@@ -38,7 +38,7 @@ class Stack:
     url: str
     sim_url: str
     settings: GatewaySettings
-    ui: str = "mid2026"
+    ui: str = "oct2026"
     backends: list[Backend] = field(default_factory=list)
 
     def client(self, *, key: str = KEY_A, prefix: str = "/gemini_official/v1") -> openai.OpenAI:
@@ -73,7 +73,7 @@ def marker() -> str:
 
 @contextmanager
 def running_stack(
-    data_dir: Path, kinds: Sequence[str], *, ui: str = "mid2026", **overrides: Any
+    data_dir: Path, kinds: Sequence[str], *, ui: str = "oct2026", **overrides: Any
 ) -> Iterator[Stack]:
     """A simulator (page generation ``ui``) and a gateway with one account per simulator account kind
     (``paid``, ``free``); ``overrides`` are further gateway settings."""
@@ -114,10 +114,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="module", params=["mid2026", "early2026"])
+@pytest.fixture(scope="module", params=["oct2026", "early2026"])
 def ui_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The module's ``stack`` (mid-2026 UI), then a paid-and-free stack on the early-2026 UI."""
-    if request.param == "mid2026":
+    """The module's ``stack`` (October 2026 UI), then a paid-and-free stack on the early-2026 UI."""
+    if request.param == "oct2026":
         yield request.getfixturevalue("stack")
         return
     with running_stack(tmp_path_factory.mktemp("e2e-early"), ("paid", "free"), ui=request.param) as running:

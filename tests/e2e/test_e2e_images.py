@@ -239,11 +239,14 @@ def test_every_error_is_a_clear_4xx_and_the_service_keeps_serving(stack: Stack) 
     assert stack.client().images.generate(model=MODEL, prompt=f"still serving {marker()}").data
 
 
-def test_a_free_account_asked_for_images_is_a_403(tmp_path: Path) -> None:
+def test_a_free_account_whose_menu_offers_create_image_serves_images(tmp_path: Path) -> None:
+    """Free accounts have Create image in 2026 (fidelity.md D8): no tier rule stands in the way."""
     with running_stack(tmp_path / "data", ("free",)) as free:
-        response = httpx.post(f"{free.url}/v1/images/generations", headers=AUTH, json={"prompt": "x"})
-        assert _error(response, 403, "model")
-        assert response.json()["error"]["code"] == "paid_account_required"
+        word = marker()
+        result = free.client().images.generate(model=MODEL, prompt=f"a free cat {word}")
+        assert result.data and result.data[0].b64_json
+        (entry,) = free.requests_with(word)
+        assert (entry["account"], entry["tool"]) == ("free", 14)
 
 
 def test_imagen_through_chat_completions(stack: Stack) -> None:

@@ -104,14 +104,17 @@ def test_video_larger_than_the_inline_cap_goes_by_signed_link(tmp_path: Path) ->
         assert download.status_code == 200 and download.content == (ASSETS / "video.mp4").read_bytes()
 
 
-def test_a_free_account_asked_for_video_or_canvas_is_a_clear_403(tmp_path: Path) -> None:
+def test_a_free_account_serves_canvas_and_refuses_video_it_does_not_offer(tmp_path: Path) -> None:
+    """What the page offers decides (fidelity.md D8): a free account's menu has Canvas, not Create
+    video, so video is a clear 403 naming the tool and canvas is served."""
     with running_stack(tmp_path / "data", ("free",)) as free:
-        for model in ("gemini-2.5-pro-video", "gemini-2.5-flash-canvas", "gemini-2.5-pro-storybook"):
-            with pytest.raises(openai.PermissionDeniedError) as refused:
-                free.client().chat.completions.create(
-                    model=model, messages=[{"role": "user", "content": "x"}]
-                )
-            assert refused.value.code == "paid_account_required", model
+        with pytest.raises(openai.PermissionDeniedError) as refused:
+            free.client().chat.completions.create(
+                model="gemini-2.5-pro-video", messages=[{"role": "user", "content": "x"}]
+            )
+        assert refused.value.code == "not_offered" and "Create video" in refused.value.message
+        content = _ask(free, "gemini-2.5-flash-canvas", [{"role": "user", "content": f"a page {marker()}"}])
+        assert content.startswith("```html\n<!DOCTYPE html>"), content[:200]
 
 
 def test_no_video_quota_is_a_clear_429_with_retry_after(tmp_path: Path) -> None:

@@ -109,9 +109,13 @@ def test_a_client_that_goes_away_does_not_cancel_the_research(stack: Stack) -> N
     assert len(plans) == 1 and len(starts) == 1
 
 
-def test_a_research_failing_upstream_is_a_clear_error(tmp_path: Path) -> None:
-    # An account that cannot use the tool at all: the paid-only check refuses before any turn.
+def test_a_free_account_researches_too(tmp_path: Path) -> None:
+    """Free accounts have Deep Research in 2026 (fidelity.md D8; a few reports a month)."""
     with running_stack(tmp_path / "data", ("free",)) as free:
-        with pytest.raises(openai.PermissionDeniedError) as refused:
-            free.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}])
-        assert refused.value.code == "paid_account_required"
+        topic = f"wind farms {marker()}"
+        answer = free.client().chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": topic}]
+        )
+        assert _is_report(answer.choices[0].message.content, topic)
+        plans, _ = _researches(free, topic)
+        assert [entry["account"] for entry in plans] == ["free"]

@@ -95,8 +95,8 @@ def test_refusals_are_clear_openai_errors(stack: Stack) -> None:
     assert response.status_code == 400 and response.json()["error"]["param"] == "prompt"
 
 
-def test_a_free_account_gets_paid_account_required(tmp_path: Path) -> None:
+def test_a_free_account_is_told_no_account_offers_create_video(tmp_path: Path) -> None:
     with running_stack(tmp_path / "data", ("free",)) as free:
         with pytest.raises(openai.PermissionDeniedError) as refused:
             free.client().videos.create(model=MODEL, prompt="a cat")
-        assert refused.value.code == "paid_account_required"
+        assert refused.value.code == "not_offered" and "Create video" in refused.value.message
