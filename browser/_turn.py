@@ -88,12 +88,17 @@ class Turn:
         self._finished_chat: str | None = None  # the page shows this chat, its answer complete
         self._leased = False  # the lease (account.active, the page) is held and not yet given back
         self.final: TurnSnapshot | None = None
+        self._last_account_id: str | None = None
 
     @property
     def account_id(self) -> str:
-        if self._account is None:
+        """The account serving the turn; after a failure that found no other account to move to,
+        the last one that tried (what a caller's metrics and errors name)."""
+        if self._account is not None:
+            return self._account.id
+        if self._last_account_id is None:
             raise BrowserError("the turn holds no lease")
-        return self._account.id
+        return self._last_account_id
 
     async def __aenter__(self) -> Turn:
         self._account, self._page = await self._pool._lease(self._request, self._tried)
@@ -218,6 +223,7 @@ class Turn:
                 if self._request.account_id is not None:
                     raise
                 log.info("turn moves off %s before any content: %s", account.id, type(error).__name__)
+                self._last_account_id = account.id
                 self._account, self._page, self._leased = None, None, False
                 await self._pool._release(account, page)
                 try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,21 @@ def ask(stack: Stack, model: str, text: str) -> httpx.Response:
     return httpx.post(stack.url + "/v1/chat/completions", json=body, headers=headers, timeout=90)
 
 
+@contextmanager
+def free_account_paused(client: httpx.Client) -> Iterator[None]:
+    """The stack's free account out of rotation: its page offers Pro too (fidelity.md D8), so the
+    accounts a test adds are the only ones serving while it runs."""
+    assert client.post("/accounts/e2e-free/pause").json()["paused"] is True
+    try:
+        yield
+    finally:
+        client.post("/accounts/e2e-free/resume").raise_for_status()
+
+
 def test_an_added_account_serves_at_once_and_can_be_paused_resumed_removed(ops_stack: Stack) -> None:
     psid = f"paid-live-{RUN}"
-    with admin(ops_stack) as client:
-        assert ask(ops_stack, "gemini-2.5-pro", "before").status_code in (403, 503)  # only free so far
+    with admin(ops_stack) as client, free_account_paused(client):
+        assert ask(ops_stack, "gemini-2.5-pro", "before").status_code in (403, 503)  # none serving yet
         added = client.post("/accounts", json={"name": "live-paid", "psid": psid})
         assert added.status_code == 201, added.text
         info = added.json()
@@ -76,7 +88,7 @@ def test_an_added_account_serves_at_once_and_can_be_paused_resumed_removed(ops_s
 
 
 def test_removing_a_busy_account_lets_its_turn_finish(ops_stack: Stack) -> None:
-    with admin(ops_stack) as client:
+    with admin(ops_stack) as client, free_account_paused(client):
         client.post("/accounts", json={"name": "busy-paid", "psid": f"paid-busy-{RUN}"}).raise_for_status()
         ops_stack.sim_config(first_token_delay=0.05, frame_interval=0.3)
         try:

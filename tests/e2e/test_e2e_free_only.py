@@ -1,4 +1,6 @@
-"""A gateway whose only account is a free one: the catalog says so, and paid models answer 503."""
+"""A gateway whose only account is a free one: what its page offers is served (its Flash, its limited
+Pro, Create image, Canvas, Deep Research: research/fidelity.md D8), and Create video, which its menu
+does not list, is a clear 403."""
 
 from __future__ import annotations
 
@@ -18,21 +20,23 @@ def free_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def test_only_the_free_model_is_available_and_paid_models_answer_503(free_stack: Stack) -> None:
+def test_the_free_page_serves_what_it_offers_and_video_is_refused(free_stack: Stack) -> None:
     client = free_stack.client(prefix="/v1")
     available = {m.id for m in client.models.list().data if (m.model_extra or {}).get("available")}
-    assert available == {"gemini-2.5-flash-free"}
+    assert (
+        "gemini-2.5-pro-video" not in available and {"gemini-2.5-pro", "gemini-2.5-flash-imagen"} <= available
+    )
     assert [account.tier for account in free_stack.accounts()] == ["free"]  # type: ignore[attr-defined]
 
-    for model in ("gemini-2.5-flash", "gemini-2.5-pro"):
-        with pytest.raises(openai.APIStatusError) as caught:
-            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
-        assert caught.value.status_code == 503
-        assert caught.value.body["code"] == "no_healthy_account"  # type: ignore[index]
-
-    reply = client.chat.completions.create(
-        model="gemini-2.5-flash-free", messages=[{"role": "user", "content": "hi"}]
-    )
-    assert (reply.choices[0].message.content or "").startswith("Turn 1 of chat")
+    for model in ("gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-pro"):
+        reply = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+        assert (reply.choices[0].message.content or "").startswith("Turn 1 of chat")
     entries = free_stack.sim_requests()
-    assert [entry["account"] for entry in entries] == ["free"]
+    assert [entry["account"] for entry in entries] == ["free"] * 3
+    # The free tier's own Pro id (M5), not the paid one.
+    assert entries[-1]["mode_hex"] == "9d8ca3786ebdfbea"
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        client.chat.completions.create(
+            model="gemini-2.5-pro-video", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert refused.value.code == "not_offered"

@@ -92,7 +92,7 @@ def test_video_waits_for_the_render_and_inlines_it(stack: Stack) -> None:
     # The simulator renders for seconds: progress lines came while the URL answered 206.
     assert "Rendering the video" in reasoning and "The video is ready." in reasoning
     entry = stack.requests_with(prompt)[-1]
-    assert entry["tool"] == 15 and entry["mode_category"] is not None
+    assert entry["tool"] == 11 and entry["mode_category"] is not None
 
 
 def test_video_larger_than_the_inline_cap_goes_by_signed_link(tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ def test_create_and_poll_then_download_content(stack: Stack) -> None:
     thumbnail = client.videos.download_content(video.id, variant="thumbnail").content
     assert thumbnail == THUMBNAIL and Image.open(io.BytesIO(thumbnail)).format == "JPEG"
     entry = stack.requests_with(prompt)[-1]
-    assert entry["tool"] == 15 and entry["prompt"].endswith("Aspect ratio 9:16.")
+    # The real request code of Create video (VID HAR 2026-08-03: inner[49] = 11).
+    assert entry["tool"] == 11 and entry["prompt"].endswith("Aspect ratio 9:16.")
 
 
 def test_status_carries_poll_after_and_jobs_are_scoped_to_the_key(stack: Stack) -> None:

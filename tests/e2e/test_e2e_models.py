@@ -26,14 +26,20 @@ def cards(stack: Stack) -> dict[str, dict[str, Any]]:
     return {card["id"]: card for card in response.json()["data"]}
 
 
-def test_models_name_what_the_accounts_really_offer(mixed_stack: Stack) -> None:
-    from simulator.page.catalog import FLASH_HEX
+# The early-2026 free tier's models (research/fidelity.md M5: GA's BASIC_FLASH, BASIC_THINKING, BASIC_PRO).
+FREE_FAST, FREE_THINKING, FREE_PRO = "fbb127bbb056c959", "5bf011840784117a", "9d8ca3786ebdfbea"
 
+
+def test_models_name_what_the_accounts_really_offer(mixed_stack: Stack) -> None:
     states = {account.id: account.state for account in mixed_stack.accounts()}
     assert sorted(str(state) for state in states.values()) == ["ready", "signed_out"]
     listing = cards(mixed_stack)
     available = {name for name, card in listing.items() if card["available"]}
-    # The expired account's page looks paid; its otAQ7b answer (1016) keeps it out of rotation.
-    assert available == {"gemini-2.5-flash-free"}
-    assert listing["gemini-2.5-flash-free"]["upstream_models"] == [{"id": FLASH_HEX, "label": "Fast"}]
-    assert listing["gemini-2.5-pro"]["upstream_models"] == []
+    # The expired account's page looks paid; its otAQ7b answer (1016) keeps it out of rotation. The
+    # free one serves what its page offers: its Flash and limited Pro, image, canvas, research, the
+    # storybook gem; not Create video, which its tools menu does not list.
+    assert available == {card for card in listing if card != "gemini-2.5-pro-video"}
+    flashes = [{"id": FREE_FAST, "label": "Fast"}, {"id": FREE_THINKING, "label": "Thinking"}]
+    assert listing["gemini-2.5-flash-free"]["upstream_models"] == flashes
+    assert listing["gemini-2.5-pro"]["upstream_models"] == [{"id": FREE_PRO, "label": "Pro"}]
+    assert listing["gemini-2.5-pro-video"]["upstream_models"] == []

@@ -1,8 +1,8 @@
 """``gemini-gateway doctor`` run as the installed command would be (``python -m service doctor``)
-against the simulator in the newest and the oldest UI generations: a good account exits 0 naming the matched selectors
-and the side RPCs and what the page sees of the browser (a normal Chromium); a signed-out cookie, a
-page whose mode picker was renamed and Debian's headless shell (told it is headless) exit 1 saying
-why; no cookie or page-token value ever appears in what it prints."""
+against the simulator in the newest and the oldest UI generations: a good account exits 0 naming the
+matched selectors and the side RPCs and what the page sees of the browser (a normal Chromium); a
+signed-out cookie, a page whose mode picker was renamed and Debian's headless shell (told it is
+headless) exit 1 saying why; no cookie or page-token value ever appears in what it prints."""
 
 from __future__ import annotations
 

@@ -11,10 +11,13 @@ is absent from the machine (no ``node`` or ``npm``), never because nothing was i
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["NODE_DIR", "PY_DIR", "ToolMissing", "install_node", "install_python"]
@@ -39,6 +42,18 @@ def _current(stamp: Path, lock: Path) -> bool:
     return stamp.is_file() and stamp.read_text().strip() == _digest(lock)
 
 
+@contextlib.contextmanager
+def _one_installer(directory: Path) -> Iterator[None]:
+    """One install at a time per directory: the suite's workers may all ask at once, and a second
+    installer would remove the venv the first is building."""
+    with open(directory / ".install.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
 def install_node() -> str:
     """``node``'s path, once ``tests/node`` holds the locked packages."""
     node, npm = shutil.which("node"), shutil.which("npm")
@@ -46,10 +61,11 @@ def install_node() -> str:
         raise ToolMissing("node and npm are not installed")
     lock = NODE_DIR / "package-lock.json"
     stamp = NODE_DIR / "node_modules" / _STAMP
-    if not _current(stamp, lock):
-        command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
-        subprocess.run(command, cwd=NODE_DIR, check=True, timeout=INSTALL_TIMEOUT)
-        stamp.write_text(_digest(lock))
+    with _one_installer(NODE_DIR):
+        if not _current(stamp, lock):
+            command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+            subprocess.run(command, cwd=NODE_DIR, check=True, timeout=INSTALL_TIMEOUT)
+            stamp.write_text(_digest(lock))
     return node
 
 
@@ -59,12 +75,13 @@ def install_python() -> Path:
     venv = PY_DIR / ".venv"
     stamp = venv / _STAMP
     python = venv / "bin" / "python"
-    if not _current(stamp, lock):
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=INSTALL_TIMEOUT)
-        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "--require-hashes", "-r", str(lock)], check=True, timeout=INSTALL_TIMEOUT)
-        stamp.write_text(_digest(lock))
+    with _one_installer(PY_DIR):
+        if not _current(stamp, lock):
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=INSTALL_TIMEOUT)
+            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            subprocess.run([*pip, "--require-hashes", "-r", str(lock)], check=True, timeout=INSTALL_TIMEOUT)
+            stamp.write_text(_digest(lock))
     return python
 
 
