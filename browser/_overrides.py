@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cssselect
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from browser._requests import ThinkingLevel, Tool
 from browser._selectors import DEFAULT_TABLE, Labels, Sel, SelectorTable
@@ -48,14 +48,36 @@ class LabelOverrides(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tools: dict[Tool, tuple[str, ...]] = {}
-    tool_icons: dict[str, Tool] = {}
-    thinking_levels: dict[ThinkingLevel, tuple[str, ...]] = {}
-    thinking_submenu: tuple[str, ...] = ()
-    standard_thinking: tuple[str, ...] = ()
-    extended_thinking: tuple[str, ...] = ()
-    thinking_toggle: tuple[str, ...] = ()
-    more_tools: tuple[str, ...] = ()
+    tools: dict[Tool, tuple[str, ...]] = Field(
+        {},
+        description="Label starts of the tools menu's rows, per tool (`image`, `video`, `canvas`, "
+        '`deep_research`), e.g. `{"image": ["make an image"]}`.',
+    )
+    tool_icons: dict[str, Tool] = Field(
+        {},
+        description="Icon names (`data-mat-icon-name`) of the tools menu's rows, each naming its tool: "
+        "the language-free second way to recognise a row.",
+    )
+    thinking_levels: dict[ThinkingLevel, tuple[str, ...]] = Field(
+        {},
+        description="Label starts of the picker's inline thinking rows (`low`, `medium`, `high`), as on "
+        "the October 2026 page.",
+    )
+    thinking_submenu: tuple[str, ...] = Field(
+        (), description="Label starts of the picker's row that opens a thinking-level submenu (mid 2026)."
+    )
+    standard_thinking: tuple[str, ...] = Field(
+        (), description="Label starts of that submenu's standard level."
+    )
+    extended_thinking: tuple[str, ...] = Field(
+        (), description="Label starts of that submenu's extended level."
+    )
+    thinking_toggle: tuple[str, ...] = Field(
+        (), description="Label starts of a picker row that toggles extended thinking on and off."
+    )
+    more_tools: tuple[str, ...] = Field(
+        (), description="Label starts of the tools menu's row that shows the tools it hides."
+    )
 
     @field_validator("tools", "thinking_levels")
     @classmethod
@@ -75,8 +97,17 @@ class PageOverrides(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    selectors: dict[str, tuple[str, ...]] = {}
-    labels: LabelOverrides = LabelOverrides()
+    selectors: dict[str, tuple[str, ...]] = Field(
+        {},
+        description="Plain CSS selectors per element of the selector table, tried before the built-in "
+        "entries. The keys are the table's (`editor`, `send`, `stop`, `mode_picker`, `mode_items`, "
+        "`tools_opener`, `tool_items`, `tool_chip`, `upload_opener`, `file_input`, `signed_in`, "
+        "`signed_out`, ... as `doctor` prints them).",
+    )
+    labels: LabelOverrides = Field(
+        LabelOverrides(),
+        description="Label starts added beside the built-in ones (matched case-blind, spaces collapsed).",
+    )
 
     @field_validator("selectors")
     @classmethod

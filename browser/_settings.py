@@ -50,54 +50,173 @@ class PoolSettings(BaseModel):
     # Errors name fields, never values: a value could be a proxy password.
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    gemini_url: str = "https://gemini.google.com"
-    chromium_path: str = "/usr/bin/chromium"
-    chromium_args: tuple[str, ...] = DEFAULT_ARGS
-    # Merged with Playwright's own list and any ``--disable-features=`` in ``chromium_args``; ()
-    # turns off none of ours. Local launches only: a remote browser keeps its own switches.
-    disabled_features: tuple[FeatureName, ...] = DEFAULT_DISABLED_FEATURES
-    # ``--process-per-site``: the tabs of one account share one renderer (a further tab costs ~20 MiB
-    # RSS instead of ~135 MiB), but also its main thread, and a renderer crash closes them all. 16
-    # streams on 4 accounts x 4 tabs ran faster with it on a quiet machine and slower on a loaded one
-    # (README, Benchmarks); off by default, as a warm account has one tab either way.
-    process_per_site: bool = False
-    headless: bool = True
-    launch_mode: LaunchMode = LaunchMode.SHARED
-    remote_endpoint: str | None = None
-    remote_protocol: str = Field(default="auto", pattern="^(auto|cdp|playwright)$")
-    # Sent when connecting; e.g. a Playwright server started with ``--unsafe`` reads
-    # ``x-playwright-launch-options`` (JSON: executablePath, args, headless) to launch its browser.
-    remote_headers: dict[str, str] = Field(default_factory=dict, repr=False)
-    data_dir: Path = Path("data")
-    default_proxy: SecretStr | None = None  # may carry credentials: user:pass@host
-    language: str = "en"
+    gemini_url: str = Field(
+        "https://gemini.google.com",
+        description="Where the app lives. The demo and the tests point it at the simulator.",
+    )
+    chromium_path: str = Field(
+        "/usr/bin/chromium",
+        description="The Chromium binary to launch (Debian's by default; Playwright's own browsers are "
+        "never installed).",
+    )
+    chromium_args: tuple[str, ...] = Field(
+        DEFAULT_ARGS,
+        description="Chromium's command-line switches. Chromium's sandbox is on exactly when they hold no "
+        "`--no-sandbox`; the defaults hold it, as Chromium refuses a sandbox to root (the Docker image runs "
+        "as a user and can leave it out).",
+    )
+    # Merged with Playwright's own list and any ``--disable-features=`` in ``chromium_args``.
+    disabled_features: tuple[FeatureName, ...] = Field(
+        DEFAULT_DISABLED_FEATURES,
+        description="Chromium features turned off on every local launch, for memory (the omnibox popup "
+        "headless Chromium preloads per context, and the spare renderer); `[]` turns off none of ours. "
+        "A remote browser keeps its own switches.",
+    )
+    # ``--process-per-site``: 16 streams on 4 accounts x 4 tabs ran faster with it on a quiet machine
+    # and slower on a loaded one (docs/benchmarks.md); off by default, as a warm account has one tab
+    # either way.
+    process_per_site: bool = Field(
+        False,
+        description="Let the tabs of one account share one renderer (`--process-per-site`): a further tab "
+        "costs ~20 MiB RSS instead of ~135 MiB, but the tabs also share one main thread, and a renderer "
+        "crash closes them all. Worth it for several tabs per account on a dedicated host.",
+    )
+    headless: bool = Field(
+        True,
+        description="Run Chromium headless; `false` (under `xvfb-run` on a server) shows the pages, e.g. to "
+        "watch an account that is blocked.",
+    )
+    launch_mode: LaunchMode = Field(
+        LaunchMode.SHARED,
+        description="`shared`: one local Chromium, one context per account; `persistent`: one profile "
+        "directory (and browser) per account; `remote`: contexts in the browser at `remote_endpoint`.",
+    )
+    remote_endpoint: str | None = Field(
+        None,
+        description="With `launch_mode = remote`: a CDP `http(s)://` or `ws(s)://` URL, or a Playwright "
+        "server's `ws://` URL.",
+    )
+    remote_protocol: str = Field(
+        default="auto",
+        pattern="^(auto|cdp|playwright)$",
+        description="How to speak to `remote_endpoint`: `cdp`, `playwright`, or `auto` (http(s) or a "
+        "`/devtools/` path is CDP, anything else Playwright).",
+    )
+    remote_headers: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description="Headers sent when connecting to `remote_endpoint`; e.g. a Playwright server started "
+        "with `--unsafe` reads `x-playwright-launch-options` (JSON: executablePath, args, headless) to "
+        "launch its browser.",
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Where the cookie store and the profiles live (the database 0600, each profile 0700). "
+        "The gateway always sets its own `data_dir` here; `browser.data_dir` is refused.",
+    )
+    default_proxy: SecretStr | None = Field(
+        None,
+        description="An http, https or socks5 proxy URL (credentials allowed) for every account without a "
+        "`proxy` of its own. Kept as a secret: never shown in a repr or an error.",
+    )
+    language: str = Field(
+        "en", description="The `hl=` pinned on every page, which the selectors' labels assume."
+    )
 
-    tabs_per_account: int = Field(default=1, ge=1)
-    queue_size: int = Field(default=32, ge=0)
-    queue_timeout: float = Field(default=30.0, gt=0)
+    tabs_per_account: int = Field(default=1, ge=1, description="Tabs (concurrent turns) each account serves.")
+    queue_size: int = Field(
+        default=32,
+        ge=0,
+        description="Requests that may wait for a free account; when the queue is full and no account is "
+        "free, 429 `no_capacity` with a `Retry-After`.",
+    )
+    queue_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request waits for a free account before 429 `no_capacity`; also how long "
+        "requests wait for accounts being rebuilt after Chromium died.",
+    )
 
-    navigation_timeout: float = Field(default=30.0, gt=0)
+    navigation_timeout: float = Field(default=30.0, gt=0, description="Seconds one page load may take.")
     # Starting Chromium (or connecting to a remote one) is bounded apart from navigation: a loaded
-    # host can take far longer to start a browser than to load a page, and a launch that times out
-    # is tried once more before the account fails.
-    launch_timeout: float = Field(default=60.0, gt=0)
-    ui_timeout: float = Field(default=10.0, gt=0)
-    upload_timeout: float = Field(default=60.0, gt=0)
-    first_frame_timeout: float = Field(default=60.0, gt=0)
-    idle_timeout: float = Field(default=60.0, gt=0)
-    turn_timeout: float = Field(default=600.0, gt=0)
-    stop_timeout: float = Field(default=5.0, gt=0)
+    # host can take far longer to start a browser than to load a page.
+    launch_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds starting Chromium (or connecting to the remote browser) may take; a start "
+        "that times out is tried once more before the account fails.",
+    )
+    ui_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds one step in the page may take (a click, a menu, reading a label), and one side "
+        "RPC sent from inside the page (deleting a chat, reading its history, a job's status).",
+    )
+    upload_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds the page may take to upload a turn's files."
+    )
+    first_frame_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds from sending a prompt to the first bytes of Gemini's answer, then 504 "
+        "`upstream_timeout`.",
+    )
+    idle_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds the answer may stay silent between two pieces, then 504 `upstream_timeout`.",
+    )
+    turn_timeout: float = Field(
+        default=600.0, gt=0, description="Seconds one whole turn may take, then 504 `upstream_timeout`."
+    )
+    stop_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds to stop the page's answer after a client went away. Filled from the gateway's "
+        "`stop_timeout`; set that one.",
+    )
 
-    cookie_save_interval: float = Field(default=60.0, gt=0)
-    health_interval: float = Field(default=15.0, gt=0)
-    cooldown_default: float = Field(default=3600.0, ge=0)
-    block_backoff: float = Field(default=300.0, ge=0)
-    block_backoff_max: float = Field(default=6 * 3600.0, ge=0)
+    cookie_save_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between saves of every account's cookies (rotated cookies are also saved as "
+        "soon as the page's rotation answer arrives).",
+    )
+    health_interval: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds between looks for accounts due for a re-check; also the first backoff of a "
+        "failed account, doubling each time up to `block_backoff_max`.",
+    )
+    cooldown_default: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds a quota cools after a usage limit (Gemini code 1037) that names no reset time.",
+    )
+    block_backoff: float = Field(
+        default=300.0,
+        ge=0,
+        description="First wait before a blocked (1060, captcha, consent, terms) or signed-out account is "
+        "checked again; it doubles each time.",
+    )
+    block_backoff_max: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="The longest wait between re-checks of a blocked, signed-out or failed account.",
+    )
 
-    # Selectors and labels an operator adds to the built-in table (``browser._overrides``): given
-    # inline, or read from ``page_overrides_file`` (JSON or TOML) when the settings are built.
-    page_overrides: PageOverrides | None = None
-    page_overrides_file: Path | None = None
+    # Read when the settings are built; the override file is checked then (``browser._overrides``).
+    page_overrides: PageOverrides | None = Field(
+        None,
+        description="Selectors and labels added to the built-in table, given inline (the same shape as "
+        "the override file). When the page changes at Google, this is how an operator follows it without "
+        "a release.",
+    )
+    page_overrides_file: Path | None = Field(
+        None,
+        description="A JSON or TOML file of page overrides, read and checked at start: an unknown key, an "
+        "empty label, invalid CSS or a Playwright-only selector stops the gateway with the entry named.",
+    )
 
     @model_validator(mode="after")
     def _read_overrides(self) -> PoolSettings:

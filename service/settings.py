@@ -59,11 +59,30 @@ class AccountConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    psid: SecretStr | None = None
-    psidts: SecretStr | None = None
-    cookie_file: Path | None = None
-    proxy: SecretStr | None = None
+    name: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The account's stable id (letters, digits, `_`, `.`, `-`): its refreshed cookies are "
+        "stored under this name in the data directory.",
+    )
+    psid: SecretStr | None = Field(
+        None,
+        description="The `__Secure-1PSID` cookie of a signed-in browser. Give this or `cookie_file`, not "
+        "both. A different value than the stored session's replaces that session.",
+    )
+    psidts: SecretStr | None = Field(
+        None, description="The `__Secure-1PSIDTS` cookie beside `psid` (optional, recommended)."
+    )
+    cookie_file: Path | None = Field(
+        None,
+        description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`: a JSON list "
+        "as browser extensions export it, or Netscape `cookies.txt`.",
+    )
+    proxy: SecretStr | None = Field(
+        None,
+        description="An http, https or socks5 proxy URL (credentials allowed) for this account only, "
+        "instead of `browser.default_proxy`. A malformed one is refused when the account is added.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AccountConfig:
@@ -84,67 +103,183 @@ class GatewaySettings(BaseSettings):
         hide_input_in_errors=True,
     )
 
-    data_dir: Path = Path("data")
-    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    # Keys of the admin API and dashboard (/admin); never accepted as API keys, nor API keys there.
-    admin_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    # /metrics without the admin key (for a scraper on a trusted network).
-    metrics_open: bool = False
-    open_access: bool = False
-    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
-    keep_alive_interval: float = Field(15.0, gt=0)
-    max_prompt_bytes: int = Field(DEFAULT_MAX_PROMPT_BYTES, gt=0)
-    max_image_bytes: int = Field(DEFAULT_MAX_IMAGE_BYTES, gt=0)
-    max_images: int = Field(10, ge=0)
-    # Admission before image work (service/chat/admission.py): requests fetching or decoding
-    # images at once, in all and per API key (429 beyond), and image bytes per request (413 beyond).
-    image_requests: int = Field(4, gt=0)
-    image_requests_per_key: int = Field(2, gt=0)
-    image_request_bytes: int = Field(48 * 1024 * 1024, gt=0)
-    image_types: tuple[str, ...] = DEFAULT_IMAGE_TYPES
-    fetch_timeout: float = Field(20.0, gt=0)
-    fetch_max_redirects: int = Field(3, ge=0)
-    # Lets image URLs point at loopback/private hosts; only for tests and trusted LANs (SSRF risk).
-    fetch_allow_private: bool = False
-    # A directory of bg_<size>.png captures of the watermark on black (e.g. the real bg_48/bg_96);
-    # unset: the maps calibrated under data_dir/watermark, on first need of each size class.
-    watermark_alpha_dir: Path | None = None
-    # Calibrate every size class at startup instead of on first need (the demo sets it).
-    watermark_calibrate_at_start: bool = False
-    conversation_ttl: float = Field(7 * 24 * 3600.0, gt=0)
-    # Expired conversation mappings are purged this often (and their chats deleted by policy).
-    conversation_purge_interval: float = Field(600.0, gt=0)
-    # Chat hygiene on the page (service/janitor.py): never | after_turn | on_expiry.
-    delete_chats: DeletePolicy = DeletePolicy.NEVER
-    # Bound on one deletion through the page; failures are retried with backoff.
-    delete_chats_timeout: float = Field(30.0, gt=0)
-    # Bound on stopping the page's answer and returning the lease after a client goes away; the
-    # pool gets the same value (its PoolSettings.stop_timeout), so both sides wait the same time.
-    stop_timeout: float = Field(10.0, gt=0)
-    # Videos (service.chat.longrun): inline data: URLs up to this size (larger ones, or any with a
-    # bucket configured, go by URL); how long to wait for a render, and how often to look.
-    video_inline_max_bytes: int = Field(32 * 1024 * 1024, ge=0)
-    video_max_wait: float = Field(900.0, gt=0)
-    video_poll_interval: float = Field(2.0, gt=0)
-    # Deep research (service.chat.longrun_research): how long a non-stream request waits for the
-    # report (the research goes on; the same messages again collect it), a stream likewise, and how
-    # often the research's status is asked.
-    research_max_wait: float = Field(600.0, gt=0)
-    research_stream_max_wait: float = Field(7200.0, gt=0)
-    research_poll_interval: float = Field(10.0, gt=0)
-    # Origins browsers may call the API from (CORS); "*" is any origin, () turns CORS off.
-    cors_origins: tuple[str, ...] = ("*",)
-    # How thoughts reach clients: reasoning_content (a field) | think_tags (<think>…</think> at the
-    # start of content) | none (dropped).
-    reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
-    # Passed to the browser layer's PoolSettings (e.g. GATEWAY_BROWSER__HEADLESS=false), and
-    # validated as such when the configuration loads; data_dir is always the gateway's.
-    browser: dict[str, Any] = Field(default_factory=dict, repr=False)  # may hold a proxy password
-    # Delivery of response_format=url media: signed local links, or an S3-compatible bucket.
-    media: MediaSettings = MediaSettings()
-    # Added to the pool at startup (GATEWAY_ACCOUNTS takes a JSON list). A restart resumes from the
-    # pool's stored cookies when they carry the same session as the configured ones.
-    accounts: tuple[AccountConfig, ...] = ()
+    data_dir: Path = Field(
+        Path("data"),
+        description="Everything persistent: the conversation, response, key, cookie, added-account and "
+        "video stores, the browser profiles, local media and the watermark maps. The stores and the media "
+        "signing key are created 0600, the profile and media directories 0700 (looser modes left by older "
+        "versions are tightened at startup).",
+    )
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description="Accepted bearer keys of the API (`Authorization: Bearer <key>`); a list, or "
+        "comma-separated in the environment. Keys created at runtime through the admin API count too.",
+    )
+    admin_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description="Keys of the admin API, the dashboard and `/metrics`. They are never accepted as API "
+        "keys, nor API keys there. With an admin key set the gateway may start without any API key and "
+        "hand keys out at runtime.",
+    )
+    metrics_open: bool = Field(
+        False,
+        description="Serve `/metrics` without the admin key (for a scraper on a trusted network).",
+    )
+    open_access: bool = Field(
+        False,
+        description="Serve the API without any key. It must be set explicitly: without API keys, admin "
+        "keys or this, `serve` refuses to start.",
+    )
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES, gt=0, description="Larger request bodies answer 413 before they are read."
+    )
+    keep_alive_interval: float = Field(
+        15.0, gt=0, description="Seconds between SSE keep-alive comments while the page is silent."
+    )
+    max_prompt_bytes: int = Field(
+        DEFAULT_MAX_PROMPT_BYTES,
+        gt=0,
+        description="Above this many UTF-8 bytes of folded prompt the prompt is attached as `message.txt` "
+        "instead of typed. Keep it under Gemini's request wall of about 130 KB, past which Gemini cuts the "
+        "request silently.",
+    )
+    max_image_bytes: int = Field(
+        DEFAULT_MAX_IMAGE_BYTES,
+        gt=0,
+        description="Largest image or file part (and image upload) a request may carry; larger ones "
+        "answer 413.",
+    )
+    max_images: int = Field(
+        10,
+        ge=0,
+        description="Most images one request may carry (400 beyond); image edits take at most 10 "
+        "whatever this says.",
+    )
+    # Admission before image work (service/chat/admission.py).
+    image_requests: int = Field(
+        4,
+        gt=0,
+        description="Requests fetching or decoding images at once, in all. Checked before any image is "
+        "touched; beyond it 429 `no_capacity` with `Retry-After: 1`. Text-only requests are not counted.",
+    )
+    image_requests_per_key: int = Field(
+        2,
+        gt=0,
+        description="Requests fetching or decoding images at once per API key; beyond it 429 "
+        "`rate_limit_exceeded` with `Retry-After: 1`.",
+    )
+    image_request_bytes: int = Field(
+        48 * 1024 * 1024,
+        gt=0,
+        description="Image bytes one request may bring, all its images together (413 beyond); each "
+        "fetch is capped at what is left.",
+    )
+    image_types: tuple[str, ...] = Field(
+        DEFAULT_IMAGE_TYPES, description="Accepted image MIME types (read from the bytes, not the label)."
+    )
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds one image URL fetch may take.")
+    fetch_max_redirects: int = Field(3, ge=0, description="Redirects one image URL fetch may follow.")
+    fetch_allow_private: bool = Field(
+        False,
+        description="Let image URLs point at loopback, private, link-local and site-local hosts. Only for "
+        "tests and trusted networks: it opens the gateway to SSRF.",
+    )
+    watermark_alpha_dir: Path | None = Field(
+        None,
+        description="A directory of `bg_<size>.png` captures of the watermark on black (e.g. the real "
+        "`bg_48.png`/`bg_96.png`) to use instead of the maps calibrated under `<data_dir>/watermark`; "
+        "nothing is calibrated then.",
+    )
+    watermark_calibrate_at_start: bool = Field(
+        False,
+        description="Calibrate every size class of the watermark at startup (in the background) instead of "
+        "on first need. The demo sets it.",
+    )
+    conversation_ttl: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="Seconds a chat can be continued after its last turn; also how long stored responses "
+        "and conversations are kept unused.",
+    )
+    conversation_purge_interval: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds between purges of expired conversation mappings (and, by `delete_chats`, of "
+        "their chats).",
+    )
+    delete_chats: DeletePolicy = Field(
+        DeletePolicy.NEVER,
+        description="Which chats are deleted from the accounts' Gemini history: `never` keeps every chat; "
+        "`on_expiry` deletes a chat once no conversation mapping points at it; `after_turn` also deletes, "
+        "right after its turn, every chat that will not be continued.",
+    )
+    delete_chats_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds one deletion through the page may take; failures are retried with backoff.",
+    )
+    # The pool gets the same value (its PoolSettings.stop_timeout), so both sides wait the same time.
+    stop_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds to stop the page's answer and give the account back after a client goes "
+        "away. The one setting for the service and the pool: `browser.stop_timeout` is filled from it, "
+        "and a `browser.stop_timeout` that differs is a configuration error.",
+    )
+    video_inline_max_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="Videos up to this size go inline as `data:` URLs in chat answers; larger ones, or any "
+        "with `media.s3` set, go by link.",
+    )
+    video_max_wait: float = Field(
+        900.0,
+        gt=0,
+        description="Seconds a video may render before the answer or job fails with `video_timeout`.",
+    )
+    video_poll_interval: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds between looks at a rendering video (also the jobs' `openai-poll-after-ms`).",
+    )
+    research_max_wait: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds a non-stream deep-research request waits for the report, then 504. The "
+        "research goes on at Google's; the same messages sent again collect it.",
+    )
+    research_stream_max_wait: float = Field(
+        7200.0, gt=0, description="Seconds a streamed deep-research request waits for the report."
+    )
+    research_poll_interval: float = Field(
+        10.0, gt=0, description="Seconds between questions about a running research's status (`kwDCne`)."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        ("*",),
+        description="Origins browser pages may call the API from; `*` is any origin, `[]` turns CORS off.",
+    )
+    reasoning_format: ReasoningFormat = Field(
+        ReasoningFormat.REASONING_CONTENT,
+        description="How thoughts reach clients: `reasoning_content` (a field of the message or delta), "
+        "`think_tags` (`<think>…</think>` at the start of `content`) or `none` (dropped).",
+    )
+    browser: dict[str, Any] = Field(
+        default_factory=dict,
+        repr=False,  # may hold a proxy password
+        description="The browser pool's settings, validated as such when the configuration loads (a "
+        "misspelt name is a configuration error naming the field); `data_dir` is always the gateway's.",
+    )
+    media: MediaSettings = Field(
+        MediaSettings(),
+        description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
+        "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
+    )
+    accounts: tuple[AccountConfig, ...] = Field(
+        (),
+        description="Google accounts added to the pool at startup. A restart resumes from the pool's "
+        "stored cookies when they carry the same session as the configured ones. An account whose "
+        "cookies cannot be read is logged by name and skipped.",
+    )
 
     @field_validator("accounts")
     @classmethod

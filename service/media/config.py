@@ -32,17 +32,40 @@ class S3Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    bucket: str = Field(min_length=1)
-    endpoint_url: str | None = None
-    region: str | None = None
-    key_prefix: str = ""
-    access_key_id: SecretStr | None = None
-    secret_access_key: SecretStr | None = None
-    public_base_url: str | None = None
-    presign: bool = False
+    bucket: str = Field(min_length=1, description="The bucket's name.")
+    endpoint_url: str | None = Field(
+        None,
+        description="The S3 API's URL for a store other than AWS (e.g. `https://minio.example.com:9000`, "
+        "`https://oss-cn-hangzhou.aliyuncs.com`); unset: AWS S3.",
+    )
+    region: str | None = Field(None, description="The bucket's region (e.g. `eu-west-1`).")
+    key_prefix: str = Field(
+        "", description="Prepended to every object key (relative: no leading `/`, no `..`), e.g. `gateway/`."
+    )
+    access_key_id: SecretStr | None = Field(
+        None,
+        description="Access key id; with `secret_access_key`, or neither (then boto3's own credential "
+        "chain applies: `AWS_*` variables, instance roles).",
+    )
+    secret_access_key: SecretStr | None = Field(None, description="Secret access key beside `access_key_id`.")
+    public_base_url: str | None = Field(
+        None,
+        description="Base URL of a publicly readable bucket; links are this plus the key. Set this or "
+        "`presign`, exactly one.",
+    )
+    presign: bool = Field(
+        False,
+        description="Hand out presigned GET URLs valid `media.link_ttl` (at most 7 days) instead of public "
+        "links, for a private bucket.",
+    )
     # Aliyun OSS answers virtual-hosted requests only; MinIO and moto are happiest with path style.
-    addressing_style: Literal["auto", "path", "virtual"] = "auto"
-    timeout: float = Field(default=30.0, gt=0)
+    addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto",
+        description="How the bucket is addressed: `path` (MinIO), `virtual` (Aliyun OSS) or boto3's `auto`.",
+    )
+    timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one upload or request to the store may take."
+    )
 
     @field_validator("endpoint_url", "public_base_url")
     @classmethod
@@ -75,13 +98,42 @@ class MediaSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    public_base_url: str | None = None
-    link_ttl: float = Field(default=24 * 3600.0, gt=0)
-    max_bytes: int = Field(default=DEFAULT_MEDIA_MAX_BYTES, gt=0)
-    max_age: float = Field(default=24 * 3600.0, gt=0)
-    purge_interval: float = Field(default=300.0, gt=0)
-    signing_secret: SecretStr | None = None
-    s3: S3Settings | None = None
+    public_base_url: str | None = Field(
+        None,
+        description="Base of local media links as clients see the gateway (behind a reverse proxy or CDN, "
+        "e.g. `https://gw.example.com`); unset: each request's own base URL.",
+    )
+    link_ttl: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="Seconds a link stays valid (a local link never outlives `max_age`); past it a local "
+        "link answers 410 `link_expired`.",
+    )
+    max_bytes: int = Field(
+        default=DEFAULT_MEDIA_MAX_BYTES,
+        gt=0,
+        description="All locally kept media files together; before a write the oldest are evicted until "
+        "the new one fits.",
+    )
+    max_age: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="Seconds a local file is kept; an expired file is never served (410 `media_gone`).",
+    )
+    purge_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between sweeps that delete expired local files."
+    )
+    signing_secret: SecretStr | None = Field(
+        None,
+        description="HMAC secret of local links (16 characters at least) instead of the one generated into "
+        "`<data_dir>/media.key`. Changing it invalidates every issued link.",
+    )
+    s3: S3Settings | None = Field(
+        None,
+        description="An S3-compatible bucket (AWS S3, MinIO, Aliyun OSS, ...) to upload media to instead "
+        "of keeping it locally; nothing is kept locally then. Upload failures answer 502 "
+        "`media_storage_failed`.",
+    )
 
     @field_validator("public_base_url")
     @classmethod
