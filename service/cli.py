@@ -47,6 +47,8 @@ DEFAULT_PORT = 8000
 SIMULATOR_START_TIMEOUT = 30.0
 SIMULATOR_STOP_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_HOST_HELP = "the address to listen on"
+_PORT_HELP = f"the port to listen on (default: PORT from the environment, else {DEFAULT_PORT})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,12 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service", description="The Gemini gateway.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the gateway with the configured accounts")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=_env_port())
+    serve.add_argument("--host", default="127.0.0.1", help=_HOST_HELP)
+    serve.add_argument("--port", type=int, default=_env_port(), help=_PORT_HELP)
     serve.add_argument("--config", type=Path, help=f"a .toml or .json config file (sets {CONFIG_ENV})")
     demo = commands.add_parser("demo", help="run the gateway against a local simulator")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=_env_port())
+    demo.add_argument("--host", default="127.0.0.1", help=_HOST_HELP)
+    demo.add_argument("--port", type=int, default=_env_port(), help=_PORT_HELP)
     add_watermark_parser(commands)
     add_admin_parsers(commands)
     add_doctor_parser(commands)

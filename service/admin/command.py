@@ -48,21 +48,23 @@ def add_admin_parsers(commands: Any) -> None:
     )
     actions.add_parser("list", help="list accounts (with their state, when the gateway runs)")
     for name, text in (("check", "reload an account's page now"), ("remove", "remove an account")):
-        actions.add_parser(name, help=text).add_argument("account_id")
+        actions.add_parser(name, help=text).add_argument("account_id", help="the account's id, as listed")
     keys = commands.add_parser("keys", help="create, list or revoke API keys")
     key_actions = keys.add_subparsers(dest="action", required=True)
     create = key_actions.add_parser("create", help="create a key (shown once)")
-    create.add_argument("name")
+    create.add_argument("name", help="the key's name in listings and on the dashboard")
     create.add_argument("--expires-in", type=float, help="seconds")
-    create.add_argument("--max-concurrent", type=int)
-    create.add_argument("--per-minute", type=int)
+    create.add_argument("--max-concurrent", type=int, help="requests the key may have running at once")
+    create.add_argument("--per-minute", type=int, help="requests the key may start in any minute")
     create.add_argument("--accounts", help="comma-separated account ids this key may use")
     create.add_argument("--scopes", help=_SCOPES_HELP)
     key_actions.add_parser("list", help="list keys (never the keys themselves)")
     scopes = key_actions.add_parser("scopes", help="set a key's scopes ('' lifts them)")
-    scopes.add_argument("key_id")
+    scopes.add_argument("key_id", help="the key's id (key_...), as listed")
     scopes.add_argument("scopes", help=_SCOPES_HELP)
-    key_actions.add_parser("revoke", help="revoke a key").add_argument("key_id")
+    key_actions.add_parser("revoke", help="revoke a key").add_argument(
+        "key_id", help="the key's id (key_...), as listed"
+    )
     for group in (actions, key_actions):
         for parser in group.choices.values():
             parser.add_argument(

@@ -31,7 +31,7 @@ def add_watermark_parser(commands: Any) -> None:
         "(the gateway also does it on the first remove_watermark of each size class)",
     )
     remove = actions.add_parser("remove", help="remove the mark from an image file")
-    remove.add_argument("input", type=Path)
+    remove.add_argument("input", type=Path, help="the image file to clean")
     remove.add_argument("output", type=Path, nargs="?", help="default: <input>.clean<suffix>")
 
 
