@@ -49,34 +49,35 @@ class LabelOverrides(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tools: dict[Tool, tuple[str, ...]] = Field(
-        {},
+        default={},
         description="Label starts of the tools menu's rows, per tool (`image`, `video`, `canvas`, "
         '`deep_research`), e.g. `{"image": ["make an image"]}`.',
     )
     tool_icons: dict[str, Tool] = Field(
-        {},
+        default={},
         description="Icon names (`data-mat-icon-name`) of the tools menu's rows, each naming its tool: "
         "the language-free second way to recognise a row.",
     )
     thinking_levels: dict[ThinkingLevel, tuple[str, ...]] = Field(
-        {},
+        default={},
         description="Label starts of the picker's inline thinking rows (`low`, `medium`, `high`), as on "
         "the October 2026 page.",
     )
     thinking_submenu: tuple[str, ...] = Field(
-        (), description="Label starts of the picker's row that opens a thinking-level submenu (mid 2026)."
+        default=(),
+        description="Label starts of the picker's row that opens a thinking-level submenu (mid 2026).",
     )
     standard_thinking: tuple[str, ...] = Field(
-        (), description="Label starts of that submenu's standard level."
+        default=(), description="Label starts of that submenu's standard level."
     )
     extended_thinking: tuple[str, ...] = Field(
-        (), description="Label starts of that submenu's extended level."
+        default=(), description="Label starts of that submenu's extended level."
     )
     thinking_toggle: tuple[str, ...] = Field(
-        (), description="Label starts of a picker row that toggles extended thinking on and off."
+        default=(), description="Label starts of a picker row that toggles extended thinking on and off."
     )
     more_tools: tuple[str, ...] = Field(
-        (), description="Label starts of the tools menu's row that shows the tools it hides."
+        default=(), description="Label starts of the tools menu's row that shows the tools it hides."
     )
 
     @field_validator("tools", "thinking_levels")
@@ -98,14 +99,14 @@ class PageOverrides(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     selectors: dict[str, tuple[str, ...]] = Field(
-        {},
+        default={},
         description="Plain CSS selectors per element of the selector table, tried before the built-in "
         "entries. The keys are the table's (`editor`, `send`, `stop`, `mode_picker`, `mode_items`, "
         "`tools_opener`, `tool_items`, `tool_chip`, `upload_opener`, `file_input`, `signed_in`, "
         "`signed_out`, ... as `doctor` prints them).",
     )
     labels: LabelOverrides = Field(
-        LabelOverrides(),
+        default=LabelOverrides(),
         description="Label starts added beside the built-in ones (matched case-blind, spaces collapsed).",
     )
 

@@ -51,23 +51,23 @@ class PoolSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     gemini_url: str = Field(
-        "https://gemini.google.com",
+        default="https://gemini.google.com",
         description="Where the app lives. The demo and the tests point it at the simulator.",
     )
     chromium_path: str = Field(
-        "/usr/bin/chromium",
+        default="/usr/bin/chromium",
         description="The Chromium binary to launch (Debian's by default; Playwright's own browsers are "
         "never installed).",
     )
     chromium_args: tuple[str, ...] = Field(
-        DEFAULT_ARGS,
+        default=DEFAULT_ARGS,
         description="Chromium's command-line switches. Chromium's sandbox is on exactly when they hold no "
         "`--no-sandbox`; the defaults hold it, as Chromium refuses a sandbox to root (the Docker image runs "
         "as a user and can leave it out).",
     )
     # Merged with Playwright's own list and any ``--disable-features=`` in ``chromium_args``.
     disabled_features: tuple[FeatureName, ...] = Field(
-        DEFAULT_DISABLED_FEATURES,
+        default=DEFAULT_DISABLED_FEATURES,
         description="Chromium features turned off on every local launch, for memory (the omnibox popup "
         "headless Chromium preloads per context, and the spare renderer); `[]` turns off none of ours. "
         "A remote browser keeps its own switches.",
@@ -76,23 +76,23 @@ class PoolSettings(BaseModel):
     # and slower on a loaded one (docs/benchmarks.md); off by default, as a warm account has one tab
     # either way.
     process_per_site: bool = Field(
-        False,
+        default=False,
         description="Let the tabs of one account share one renderer (`--process-per-site`): a further tab "
         "costs ~20 MiB RSS instead of ~135 MiB, but the tabs also share one main thread, and a renderer "
         "crash closes them all. Worth it for several tabs per account on a dedicated host.",
     )
     headless: bool = Field(
-        True,
+        default=True,
         description="Run Chromium headless; `false` (under `xvfb-run` on a server) shows the pages, e.g. to "
         "watch an account that is blocked.",
     )
     launch_mode: LaunchMode = Field(
-        LaunchMode.SHARED,
+        default=LaunchMode.SHARED,
         description="`shared`: one local Chromium, one context per account; `persistent`: one profile "
         "directory (and browser) per account; `remote`: contexts in the browser at `remote_endpoint`.",
     )
     remote_endpoint: str | None = Field(
-        None,
+        default=None,
         description="With `launch_mode = remote`: a CDP `http(s)://` or `ws(s)://` URL, or a Playwright "
         "server's `ws://` URL.",
     )
@@ -110,17 +110,17 @@ class PoolSettings(BaseModel):
         "launch its browser.",
     )
     data_dir: Path = Field(
-        Path("data"),
+        default=Path("data"),
         description="Where the cookie store and the profiles live (the database 0600, each profile 0700). "
         "The gateway always sets its own `data_dir` here; `browser.data_dir` is refused.",
     )
     default_proxy: SecretStr | None = Field(
-        None,
+        default=None,
         description="An http, https or socks5 proxy URL (credentials allowed) for every account without a "
         "`proxy` of its own. Kept as a secret: never shown in a repr or an error.",
     )
     language: str = Field(
-        "en", description="The `hl=` pinned on every page, which the selectors' labels assume."
+        default="en", description="The `hl=` pinned on every page, which the selectors' labels assume."
     )
 
     tabs_per_account: int = Field(default=1, ge=1, description="Tabs (concurrent turns) each account serves.")
@@ -207,13 +207,13 @@ class PoolSettings(BaseModel):
 
     # Read when the settings are built; the override file is checked then (``browser._overrides``).
     page_overrides: PageOverrides | None = Field(
-        None,
+        default=None,
         description="Selectors and labels added to the built-in table, given inline (the same shape as "
         "the override file). When the page changes at Google, this is how an operator follows it without "
         "a release.",
     )
     page_overrides_file: Path | None = Field(
-        None,
+        default=None,
         description="A JSON or TOML file of page overrides, read and checked at start: an unknown key, an "
         "empty label, invalid CSS or a Playwright-only selector stops the gateway with the entry named.",
     )

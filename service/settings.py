@@ -66,20 +66,20 @@ class AccountConfig(BaseModel):
         "stored under this name in the data directory.",
     )
     psid: SecretStr | None = Field(
-        None,
+        default=None,
         description="The `__Secure-1PSID` cookie of a signed-in browser. Give this or `cookie_file`, not "
         "both. A different value than the stored session's replaces that session.",
     )
     psidts: SecretStr | None = Field(
-        None, description="The `__Secure-1PSIDTS` cookie beside `psid` (optional, recommended)."
+        default=None, description="The `__Secure-1PSIDTS` cookie beside `psid` (optional, recommended)."
     )
     cookie_file: Path | None = Field(
-        None,
+        default=None,
         description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`: a JSON list "
         "as browser extensions export it, or Netscape `cookies.txt`.",
     )
     proxy: SecretStr | None = Field(
-        None,
+        default=None,
         description="An http, https or socks5 proxy URL (credentials allowed) for this account only, "
         "instead of `browser.default_proxy`. A malformed one is refused when the account is added.",
     )
@@ -104,162 +104,167 @@ class GatewaySettings(BaseSettings):
     )
 
     data_dir: Path = Field(
-        Path("data"),
+        default=Path("data"),
         description="Everything persistent: the conversation, response, key, cookie, added-account and "
         "video stores, the browser profiles, local media and the watermark maps. The stores and the media "
         "signing key are created 0600, the profile and media directories 0700 (looser modes left by older "
         "versions are tightened at startup).",
     )
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
-        (),
+        default=(),
         description="Accepted bearer keys of the API (`Authorization: Bearer <key>`); a list, or "
         "comma-separated in the environment. Keys created at runtime through the admin API count too.",
     )
     admin_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
-        (),
+        default=(),
         description="Keys of the admin API, the dashboard and `/metrics`. They are never accepted as API "
         "keys, nor API keys there. With an admin key set the gateway may start without any API key and "
         "hand keys out at runtime.",
     )
     metrics_open: bool = Field(
-        False,
+        default=False,
         description="Serve `/metrics` without the admin key (for a scraper on a trusted network).",
     )
     open_access: bool = Field(
-        False,
+        default=False,
         description="Serve the API without any key. It must be set explicitly: without API keys, admin "
         "keys or this, `serve` refuses to start.",
     )
     max_body_bytes: int = Field(
-        DEFAULT_MAX_BODY_BYTES, gt=0, description="Larger request bodies answer 413 before they are read."
+        default=DEFAULT_MAX_BODY_BYTES,
+        gt=0,
+        description="Larger request bodies answer 413 before they are read.",
     )
     keep_alive_interval: float = Field(
-        15.0, gt=0, description="Seconds between SSE keep-alive comments while the page is silent."
+        default=15.0, gt=0, description="Seconds between SSE keep-alive comments while the page is silent."
     )
     max_prompt_bytes: int = Field(
-        DEFAULT_MAX_PROMPT_BYTES,
+        default=DEFAULT_MAX_PROMPT_BYTES,
         gt=0,
         description="Above this many UTF-8 bytes of folded prompt the prompt is attached as `message.txt` "
         "instead of typed. Keep it under Gemini's request wall of about 130 KB, past which Gemini cuts the "
         "request silently.",
     )
     max_image_bytes: int = Field(
-        DEFAULT_MAX_IMAGE_BYTES,
+        default=DEFAULT_MAX_IMAGE_BYTES,
         gt=0,
         description="Largest image or file part (and image upload) a request may carry; larger ones "
         "answer 413.",
     )
     max_images: int = Field(
-        10,
+        default=10,
         ge=0,
         description="Most images one request may carry (400 beyond); image edits take at most 10 "
         "whatever this says.",
     )
     # Admission before image work (service/chat/admission.py).
     image_requests: int = Field(
-        4,
+        default=4,
         gt=0,
         description="Requests fetching or decoding images at once, in all. Checked before any image is "
         "touched; beyond it 429 `no_capacity` with `Retry-After: 1`. Text-only requests are not counted.",
     )
     image_requests_per_key: int = Field(
-        2,
+        default=2,
         gt=0,
         description="Requests fetching or decoding images at once per API key; beyond it 429 "
         "`rate_limit_exceeded` with `Retry-After: 1`.",
     )
     image_request_bytes: int = Field(
-        48 * 1024 * 1024,
+        default=48 * 1024 * 1024,
         gt=0,
         description="Image bytes one request may bring, all its images together (413 beyond); each "
         "fetch is capped at what is left.",
     )
     image_types: tuple[str, ...] = Field(
-        DEFAULT_IMAGE_TYPES, description="Accepted image MIME types (read from the bytes, not the label)."
+        default=DEFAULT_IMAGE_TYPES,
+        description="Accepted image MIME types (read from the bytes, not the label).",
     )
-    fetch_timeout: float = Field(20.0, gt=0, description="Seconds one image URL fetch may take.")
-    fetch_max_redirects: int = Field(3, ge=0, description="Redirects one image URL fetch may follow.")
+    fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds one image URL fetch may take.")
+    fetch_max_redirects: int = Field(default=3, ge=0, description="Redirects one image URL fetch may follow.")
     fetch_allow_private: bool = Field(
-        False,
+        default=False,
         description="Let image URLs point at loopback, private, link-local and site-local hosts. Only for "
         "tests and trusted networks: it opens the gateway to SSRF.",
     )
     watermark_alpha_dir: Path | None = Field(
-        None,
+        default=None,
         description="A directory of `bg_<size>.png` captures of the watermark on black (e.g. the real "
         "`bg_48.png`/`bg_96.png`) to use instead of the maps calibrated under `<data_dir>/watermark`; "
         "nothing is calibrated then.",
     )
     watermark_calibrate_at_start: bool = Field(
-        False,
+        default=False,
         description="Calibrate every size class of the watermark at startup (in the background) instead of "
         "on first need. The demo sets it.",
     )
     conversation_ttl: float = Field(
-        7 * 24 * 3600.0,
+        default=7 * 24 * 3600.0,
         gt=0,
         description="Seconds a chat can be continued after its last turn; also how long stored responses "
         "and conversations are kept unused.",
     )
     conversation_purge_interval: float = Field(
-        600.0,
+        default=600.0,
         gt=0,
         description="Seconds between purges of expired conversation mappings (and, by `delete_chats`, of "
         "their chats).",
     )
     delete_chats: DeletePolicy = Field(
-        DeletePolicy.NEVER,
+        default=DeletePolicy.NEVER,
         description="Which chats are deleted from the accounts' Gemini history: `never` keeps every chat; "
         "`on_expiry` deletes a chat once no conversation mapping points at it; `after_turn` also deletes, "
         "right after its turn, every chat that will not be continued.",
     )
     delete_chats_timeout: float = Field(
-        30.0,
+        default=30.0,
         gt=0,
         description="Seconds one deletion through the page may take; failures are retried with backoff.",
     )
     # The pool gets the same value (its PoolSettings.stop_timeout), so both sides wait the same time.
     stop_timeout: float = Field(
-        10.0,
+        default=10.0,
         gt=0,
         description="Seconds to stop the page's answer and give the account back after a client goes "
         "away. The one setting for the service and the pool: `browser.stop_timeout` is filled from it, "
         "and a `browser.stop_timeout` that differs is a configuration error.",
     )
     video_inline_max_bytes: int = Field(
-        32 * 1024 * 1024,
+        default=32 * 1024 * 1024,
         ge=0,
         description="Videos up to this size go inline as `data:` URLs in chat answers; larger ones, or any "
         "with `media.s3` set, go by link.",
     )
     video_max_wait: float = Field(
-        900.0,
+        default=900.0,
         gt=0,
         description="Seconds a video may render before the answer or job fails with `video_timeout`.",
     )
     video_poll_interval: float = Field(
-        2.0,
+        default=2.0,
         gt=0,
         description="Seconds between looks at a rendering video (also the jobs' `openai-poll-after-ms`).",
     )
     research_max_wait: float = Field(
-        600.0,
+        default=600.0,
         gt=0,
         description="Seconds a non-stream deep-research request waits for the report, then 504. The "
         "research goes on at Google's; the same messages sent again collect it.",
     )
     research_stream_max_wait: float = Field(
-        7200.0, gt=0, description="Seconds a streamed deep-research request waits for the report."
+        default=7200.0, gt=0, description="Seconds a streamed deep-research request waits for the report."
     )
     research_poll_interval: float = Field(
-        10.0, gt=0, description="Seconds between questions about a running research's status (`kwDCne`)."
+        default=10.0,
+        gt=0,
+        description="Seconds between questions about a running research's status (`kwDCne`).",
     )
     cors_origins: tuple[str, ...] = Field(
-        ("*",),
+        default=("*",),
         description="Origins browser pages may call the API from; `*` is any origin, `[]` turns CORS off.",
     )
     reasoning_format: ReasoningFormat = Field(
-        ReasoningFormat.REASONING_CONTENT,
+        default=ReasoningFormat.REASONING_CONTENT,
         description="How thoughts reach clients: `reasoning_content` (a field of the message or delta), "
         "`think_tags` (`<think>…</think>` at the start of `content`) or `none` (dropped).",
     )
@@ -270,12 +275,12 @@ class GatewaySettings(BaseSettings):
         "misspelt name is a configuration error naming the field); `data_dir` is always the gateway's.",
     )
     media: MediaSettings = Field(
-        MediaSettings(),
+        default=MediaSettings(),
         description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
         "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
     )
     accounts: tuple[AccountConfig, ...] = Field(
-        (),
+        default=(),
         description="Google accounts added to the pool at startup. A restart resumes from the pool's "
         "stored cookies when they carry the same session as the configured ones. An account whose "
         "cookies cannot be read is logged by name and skipped.",

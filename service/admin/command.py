@@ -173,7 +173,7 @@ def _spec(args: argparse.Namespace) -> Any:
 def _settings() -> GatewaySettings:
     try:
         # Nothing is served here, so the API-key requirement of ``serve`` does not apply.
-        return GatewaySettings(open_access=True)  # type: ignore[call-arg]
+        return GatewaySettings(open_access=True)
     except ValueError as exc:
         raise CommandFailed(f"the configuration cannot be read: {type(exc).__name__}") from None
 

@@ -55,7 +55,7 @@ def add_doctor_parser(commands: Any) -> None:
 
 def run_doctor(args: argparse.Namespace) -> int:
     try:
-        settings = GatewaySettings(open_access=True)  # type: ignore[call-arg]
+        settings = GatewaySettings(open_access=True)
     except ValueError as exc:
         print(f"doctor: the configuration cannot be read ({type(exc).__name__})", file=sys.stderr)
         return 2

@@ -34,33 +34,36 @@ class S3Settings(BaseModel):
 
     bucket: str = Field(min_length=1, description="The bucket's name.")
     endpoint_url: str | None = Field(
-        None,
+        default=None,
         description="The S3 API's URL for a store other than AWS (e.g. `https://minio.example.com:9000`, "
         "`https://oss-cn-hangzhou.aliyuncs.com`); unset: AWS S3.",
     )
-    region: str | None = Field(None, description="The bucket's region (e.g. `eu-west-1`).")
+    region: str | None = Field(default=None, description="The bucket's region (e.g. `eu-west-1`).")
     key_prefix: str = Field(
-        "", description="Prepended to every object key (relative: no leading `/`, no `..`), e.g. `gateway/`."
+        default="",
+        description="Prepended to every object key (relative: no leading `/`, no `..`), e.g. `gateway/`.",
     )
     access_key_id: SecretStr | None = Field(
-        None,
+        default=None,
         description="Access key id; with `secret_access_key`, or neither (then boto3's own credential "
         "chain applies: `AWS_*` variables, instance roles).",
     )
-    secret_access_key: SecretStr | None = Field(None, description="Secret access key beside `access_key_id`.")
+    secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret access key beside `access_key_id`."
+    )
     public_base_url: str | None = Field(
-        None,
+        default=None,
         description="Base URL of a publicly readable bucket; links are this plus the key. Set this or "
         "`presign`, exactly one.",
     )
     presign: bool = Field(
-        False,
+        default=False,
         description="Hand out presigned GET URLs valid `media.link_ttl` (at most 7 days) instead of public "
         "links, for a private bucket.",
     )
     # Aliyun OSS answers virtual-hosted requests only; MinIO and moto are happiest with path style.
     addressing_style: Literal["auto", "path", "virtual"] = Field(
-        "auto",
+        default="auto",
         description="How the bucket is addressed: `path` (MinIO), `virtual` (Aliyun OSS) or boto3's `auto`.",
     )
     timeout: float = Field(
@@ -99,7 +102,7 @@ class MediaSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     public_base_url: str | None = Field(
-        None,
+        default=None,
         description="Base of local media links as clients see the gateway (behind a reverse proxy or CDN, "
         "e.g. `https://gw.example.com`); unset: each request's own base URL.",
     )
@@ -124,12 +127,12 @@ class MediaSettings(BaseModel):
         default=300.0, gt=0, description="Seconds between sweeps that delete expired local files."
     )
     signing_secret: SecretStr | None = Field(
-        None,
+        default=None,
         description="HMAC secret of local links (16 characters at least) instead of the one generated into "
         "`<data_dir>/media.key`. Changing it invalidates every issued link.",
     )
     s3: S3Settings | None = Field(
-        None,
+        default=None,
         description="An S3-compatible bucket (AWS S3, MinIO, Aliyun OSS, ...) to upload media to instead "
         "of keeping it locally; nothing is kept locally then. Upload failures answer 502 "
         "`media_storage_failed`.",
