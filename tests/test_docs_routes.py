@@ -1,8 +1,9 @@
-"""Every route the gateway serves has a curl example in the README (issue 12, point 7).
+"""Every route the gateway serves has a curl example in the documentation (issue 12, point 7).
 
 The routes come from the FastAPI app itself, so a new route without an example fails here. The
-``/gemini_official`` twins of ``/v1`` and ``/admin`` answer identically (the README says so once), so
-an example of either counts for both.
+examples are read from every page under ``docs/`` (the guides and the operations pages, where the
+README's examples moved) and from the README. The ``/gemini_official`` twins of ``/v1`` and
+``/admin`` answer identically (the pages say so), so an example of either counts for both.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 from service.app import create_app
 from service.settings import GatewaySettings
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
 TWINS = (("/gemini_official/v1/", "/v1/"), ("/gemini_official/admin/", "/admin/"))
 # The dashboard's own form actions: a browser posts them from /admin/ui (its login form included);
 # scripts use the admin API above instead.
@@ -35,6 +36,12 @@ DASHBOARD_FORMS = {
 _URL = re.compile(r"^(?:\$\{?\w+\}?|https?://[^/\s\"']+)(/[^\s?#\"']*)")
 _SEPARATORS = {";", "&&", "||", "|", "&"}
 _DATA_FLAGS = {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F", "--form", "--json"}
+
+
+def documentation() -> str:
+    """The README and every page of the documentation site, as one text."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
 
 
 def app_routes(tmp_path: Path) -> set[tuple[str, str]]:
@@ -59,7 +66,7 @@ def fold(path: str) -> str:
 
 
 def curl_commands(text: str) -> Iterator[list[str]]:
-    """The words of each ``curl`` command in the README's shell blocks (continuations joined)."""
+    """The words of each ``curl`` command in the text's shell blocks (continuations joined)."""
     for block in re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.DOTALL):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
@@ -100,16 +107,16 @@ def covered(route: tuple[str, str], shown: set[tuple[str, str]]) -> bool:
 
 def test_every_route_has_a_curl_example(tmp_path: Path) -> None:
     routes = app_routes(tmp_path)
-    shown = examples(README.read_text(encoding="utf-8"))
+    shown = examples(documentation())
     missing = sorted(route for route in routes - DASHBOARD_FORMS if not covered(route, shown))
-    assert missing == [], f"routes without a curl example in README.md: {missing}"
+    assert missing == [], f"routes without a curl example in docs/: {missing}"
     assert routes >= DASHBOARD_FORMS, "an exempted dashboard form is no longer served"
 
 
 def test_chat_completions_are_shown_streamed_and_not() -> None:
     bodies = [
         " ".join(words)
-        for words in curl_commands(README.read_text(encoding="utf-8"))
+        for words in curl_commands((ROOT / "docs" / "guides" / "chat.md").read_text(encoding="utf-8"))
         if any("/chat/completions" in word for word in words)
     ]
     assert any('"stream": true' in body for body in bodies)
