@@ -170,3 +170,33 @@ def test_every_page_of_docs_is_in_the_navigation() -> None:
     pages = {str(page.relative_to(ROOT / "docs")) for page in (ROOT / "docs").rglob("*.md")}
     assert pages
     assert {page for page in pages if f": {page}" not in nav} == set()
+
+
+_CITATION = re.compile(r"docs/([\w/-]+\.md)(?:#([\w-]+))?")
+
+
+def _built(site: Path, page: str) -> Path:
+    """Where MkDocs writes ``page`` (``guides/chat.md`` → ``guides/chat/index.html``)."""
+    stem = page.removesuffix(".md")
+    return site / (stem.removesuffix("index") if stem.endswith("index") else stem + "/") / "index.html"
+
+
+@pytest.mark.slow
+def test_code_comments_cite_pages_and_anchors_that_exist(site: Path) -> None:
+    sources = [
+        path
+        for folder in ("browser", "service", "simulator", "bench", "tests")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".js") and ".venv" not in path.parts and "node_modules" not in path.parts
+    ]
+    cited = {
+        (match[1], match[2])
+        for path in sources
+        for match in _CITATION.finditer(path.read_text(encoding="utf-8", errors="replace"))
+    }
+    assert ("architecture/page-model.md", "thinking-levels") in cited
+    for page, anchor in sorted(cited, key=str):
+        built = _built(site, page)
+        assert built.is_file(), f"docs/{page} is cited but not built"
+        if anchor:
+            assert f'id="{anchor}"' in built.read_text(encoding="utf-8"), f"docs/{page}#{anchor} is cited"
