@@ -71,7 +71,7 @@ def _memory_row(variant: str, memory: dict[str, Any]) -> Check:
 
 
 def table(rows: list[Check]) -> str:
-    """A Markdown table (prints well in a terminal and pastes into README.md as is)."""
+    """A Markdown table (prints well in a terminal and pastes into docs/benchmarks.md as is)."""
     lines = ["| measure | goal | measured | result |", "|---|---|---|---|"]
     for row in rows:
         verdict = "-" if row.passed is None else ("PASS" if row.passed else "MISS")

@@ -1,7 +1,7 @@
 """The launch settings measured side by side for memory: Chromium's defaults, each of our switches
 alone, the adopted defaults, and in both launch modes; and, where Debian's ``chromium-headless-shell``
 is installed, that build with the adopted defaults, for comparison only: it is lighter, but the page
-can tell it is headless (README, Benchmarks). One place, so the table and the JSON agree."""
+can tell it is headless (docs/benchmarks.md). One place, so the table and the JSON agree."""
 
 from __future__ import annotations
 

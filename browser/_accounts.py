@@ -207,7 +207,7 @@ class Account:
 
     def offers(self, request: TurnRequest) -> bool:
         """Capability fit, whatever the current load or cooldown: what the page offers decides, not
-        a paid or free label (research/fidelity.md D8)."""
+        a paid or free label (docs/architecture/evidence.md#d8)."""
         if request.account_id is not None and request.account_id != self.id:
             return False
         caps = self.capabilities

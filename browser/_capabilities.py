@@ -9,7 +9,7 @@ from browser._requests import ModeFamily, ThinkingLevel, Tool
 
 
 class ThinkingControl(enum.StrEnum):
-    """How the page's picker sets a thinking level (research/fidelity.md C8)."""
+    """How the page's picker sets a thinking level (docs/architecture/page-model.md#thinking-levels)."""
 
     NONE = "none"  # no control seen: the page's models think as they do
     LEVELS = "levels"  # October 2026: Low / Medium / High rows beside the models (OCT)

@@ -3,7 +3,8 @@ reading a chat's newest video from its history (``hNvQHb``), as the web app does
 opened again (a video job whose gateway died before the answer named the video).
 
 The web app deletes a chat with ``GzXR5e`` ``[cid]`` and then ``qWymEb`` ``[cid, [1, null, 0, 1]]``
-(research/protocol.md §8); we send both in one batchexecute call from inside one of the account's
+(docs/architecture/wire-protocol.md#batchexecute); we send both in one batchexecute call from inside one of
+the account's
 pages, with its own tokens (``browser._rpc``), so nothing but the page talks to Google.
 """
 

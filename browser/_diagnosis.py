@@ -42,8 +42,9 @@ from browser.protocol import ACCOUNT_STATUS_RPC, AccountStatusAnswer
 
 __all__ = ["Diagnosis", "ElementCheck", "Presence", "Presentation", "RpcCall", "diagnose"]
 
-# ``window.WIZ_global_data`` keys the gateway or the page's own requests use (research/protocol.md
-# §1.2), with what each is for. Any one of ``S.SESSION_TOKEN_KEYS`` is the XSRF token.
+# ``window.WIZ_global_data`` keys the gateway or the page's own requests use
+# (docs/architecture/wire-protocol.md#page-tokens), with what each is for. Any one of
+# ``S.SESSION_TOKEN_KEYS`` is the XSRF token.
 PAGE_TOKENS: dict[str, str] = {
     **{key: "XSRF token (at)" for key in S.SESSION_TOKEN_KEYS},
     "cfb2h": "build label (bl)",
@@ -343,7 +344,7 @@ _FIX_LABELS = (
 )
 
 
-# The UI generation a thinking control belongs to (research/fidelity.md C8, §4).
+# The UI generation a thinking control belongs to (docs/architecture/page-model.md#thinking-levels).
 UI_GENERATIONS: dict[ThinkingControl, str] = {
     ThinkingControl.LEVELS: "oct2026",
     ThinkingControl.SUBMENU: "mid2026",

@@ -1,6 +1,6 @@
 """An operator's additions to the selector and label table, read from a file and checked at start.
 
-The page will change again (research/fidelity.md): when it does, an operator can add a selector or a
+The page will change again (docs/architecture/evidence.md): when it does, an operator can add a selector or a
 label without waiting for a release. The file (JSON or TOML) names table entries by key; its
 selectors are tried before the built-in ones and its labels beside them::
 

@@ -1,7 +1,8 @@
 """The mode picker: which models and thinking control it offers, and choosing a model and a level.
 
 Since mid-2026 thinking is a level applied to the chosen model, set in the same menu
-(research/fidelity.md C8): inline Low/Medium/High rows (October 2026), a "Thinking level" row that
+(docs/architecture/page-model.md#thinking-levels): inline Low/Medium/High rows (October 2026), a "Thinking
+level" row that
 opens Standard/Extended (mid-2026), or an "Extended thinking" row that toggles (mid/late 2026). Early
 2026 had a "Thinking" model instead. Row labels fill in a few hundred milliseconds after the menu
 opens (C13), so they are read only once filled; a model row is found by the hex the account's

@@ -10,7 +10,8 @@ class ModeFamily(enum.StrEnum):
     """Model families as the page groups them, whatever their current labels.
 
     There is no thinking family: since mid-2026 thinking is a level applied to the chosen model
-    (research/fidelity.md C8, M6); an early-2026 "Thinking" model counts as a Flash that thinks.
+    (docs/architecture/page-model.md#thinking-levels); an early-2026 "Thinking" model counts as a Flash that
+    thinks.
     """
 
     FLASH = "flash"
@@ -73,5 +74,5 @@ class TurnRequest:
 
 def chat_path(chat_id: str) -> str:
     """The page of a chat: ``/app/<hex>``. The wire names chats ``c_<hex>``; the page's URLs never
-    carry the prefix (research/fidelity.md A3)."""
+    carry the prefix (docs/architecture/evidence.md#a3)."""
     return f"/app/{chat_id.removeprefix('c_')}"

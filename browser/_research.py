@@ -2,11 +2,12 @@
 once it is written, from the chat's history (``hNvQHb``), as the web app finds it when the chat is
 opened again. Both are side RPCs sent from one of the account's pages (``browser._rpc``).
 
-Where the report sits is not settled by the evidence (research/fidelity.md K5): gemini_webapi
+Where the report sits is not settled by the evidence (docs/architecture/evidence.md#k5): gemini_webapi
 takes it from the newest answer's text, the canvas slot ``c[30]`` holds immersive documents. A
 document in ``c[30]`` is taken first, else the newest answer's text.
 
-kwDCne's answer is read the way clients read it (research/protocol.md §8): done when a string in it
+kwDCne's answer is read the way clients read it (docs/architecture/wire-protocol.md#batchexecute): done when
+a string in it
 holds ``immersive_entry_chip``, awaiting confirmation when one holds
 ``deep_research_confirmation_content``, running otherwise.
 """

@@ -1,6 +1,7 @@
 """Calling batchexecute side RPCs from inside the page, with the page's own cookies and tokens.
 
-The request is the one the page itself sends (research/protocol.md §8): a same-origin ``fetch`` of
+The request is the one the page itself sends (docs/architecture/wire-protocol.md#batchexecute): a same-origin
+``fetch`` of
 ``/_/BardChatUi/data/batchexecute`` with the tokens of ``window.WIZ_global_data`` (``at`` from
 ``SNlM0e`` or ``thykhd``, ``bl`` from ``cfb2h``, ``f.sid`` from ``FdrFJe``, ``hl`` from ``TuX5cc``).
 The fetch runs in the page, so Chromium adds the session cookies; nothing secret crosses into

@@ -1,6 +1,6 @@
 """Every selector and UI label the driver uses, in one table: newest UI generation first.
 
-Sources: research/fidelity.md (§4 "What the newest UI looks like", rows A–E) and page.md §5.
+Sources: docs/architecture/page-model.md and docs/architecture/evidence.md (rows A–E).
 Language-free hooks (element names, data-test-id, icon names) come before aria-labels; pages are
 opened with ``hl=en`` so the English labels hold where a hook does not exist. The table is data: an
 operator extends it without a code change (``browser._overrides``), and the doctor reports which

@@ -2,7 +2,7 @@
 
 The page calls ``otAQ7b`` once on every load and builds its picker from the answer, so the answer is
 the authority on the account's health, tier and models; an expired session (1016) still renders a
-signed-in page. It names no tools, and no thinking levels (research/fidelity.md G6, C8): those are
+signed-in page. It names no tools, and no thinking levels (docs/architecture/evidence.md#g6, #c8): those are
 always read from the page's own menus. ``StatusWatch`` captures the answer over CDP (armed before
 the navigation), ``judge`` turns it, or its absence, into a ``StatusVerdict``. A capture that fails
 in any way only means "read the page's menus for the models too".

@@ -2,7 +2,7 @@
 which tools the page offers, and choosing one.
 
 Which tools an account has is read here, from the page's own menu: the account-status answer names
-none (research/fidelity.md G6). A tool is recognised by the start of its label or, failing that,
+none (docs/architecture/evidence.md#g6). A tool is recognised by the start of its label or, failing that,
 by its icon name (D3); hidden ones are behind "More tools" (D4). Rows are ``menuitemcheckbox``
 buttons with an empty aria-label (D2), so their text is read.
 """

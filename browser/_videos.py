@@ -1,4 +1,4 @@
-"""A Create-video job, followed the way the web app follows it (research/fidelity.md J1–J3).
+"""A Create-video job, followed the way the web app follows it (docs/architecture/page-model.md#video-jobs).
 
 The answer to a Create-video turn carries only the job chip (``c[12]`` field 65: the chip and the
 job's UUID); the page then polls the job with ``kwDCne [uuid]`` and, once it is done, finds the

@@ -5,7 +5,7 @@ Each entry names the page mode family and the tool (the browser layer's own ``Mo
 Serving code asks the catalog; it never branches on model names. Which account serves a model is
 decided by what its page offers (the family in its picker, the tool in its tools menu), never by a
 paid or free label: free accounts also offer Create image, Canvas, Deep Research and a limited Pro
-(research/fidelity.md D8).
+(docs/architecture/evidence.md#d8).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ The page reports the whole answer so far on every frame. Three things make naive
   the next snapshot rewrites. Such a tail is held back (``stable_length``) until later text proves
   it, or the final text confirms it.
 * Half placeholders: ``http://googleusercontent.com/<kind>/<n>`` tokens are removed from the text
-  only once complete (research/protocol.md §6.3), so a snapshot may end with any prefix of one
+  only once complete (docs/architecture/wire-protocol.md#placeholders), so a snapshot may end with any prefix
+  of one
   (``http://googleusercontent.com/youtube_cont``). Those tails are held back too.
 * Rewrites: a snapshot that does not extend what was already sent (raw text that switches to the
   ``card_content`` text, an edited word). Nothing sent is ever resent or retracted. The tracker
@@ -29,7 +30,7 @@ __all__ = ["DeltaTracker", "stable_length"]
 
 _PLACEHOLDER_ROOT = "http://googleusercontent.com/"
 # A complete root followed by a kind (of one or more segments, ``image_collection/image_retrieval``,
-# research/fidelity.md F20) and a slash without digits yet: ``.../youtube_content/``.
+# docs/architecture/evidence.md#f20) and a slash without digits yet: ``.../youtube_content/``.
 _PLACEHOLDER_PARTIAL = re.compile(r"http://googleusercontent\.com/(?:\w+/)*\w*\Z")
 # How far back a placeholder prefix can start: the root, the longest kind name, and a slash.
 _PLACEHOLDER_REACH = len(_PLACEHOLDER_ROOT) + 64

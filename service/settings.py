@@ -44,7 +44,8 @@ MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 25 * MIB
 DEFAULT_MAX_IMAGE_BYTES = 20 * MIB
 # Above this many UTF-8 bytes of folded prompt (what would be typed) the prompt goes as an attached
-# message.txt. Gemini's request wall is about 130 KB and it cuts the excess SILENTLY (research:
+# message.txt. Gemini's request wall is about 130 KB and it cuts the excess SILENTLY
+# (docs/architecture/wire-protocol.md#streamgenerate:
 # ~129,950 B measured to pass, ~136 KB fails), so the default keeps a ~10 KB margin below it for
 # the rest of the request and for measurement drift rather than sitting on the edge.
 DEFAULT_MAX_PROMPT_BYTES = 120_000

@@ -34,7 +34,8 @@ CLOSING = (
 
 # Originals of the standard class have a 2048 px long side, so the page's ``=s1024-rj`` preview and
 # the original differ in pixel size; without an aspect ratio in the prompt the digest picks square or
-# landscape. 0.5K-class outputs (research/peers.md §4.4) carry the small 48 px mark; a prompt asks for
+# landscape. 0.5K-class outputs (docs/guides/images.md#where-the-mark-sits) carry the small 48 px mark; a
+# prompt asks for
 # them by containing ``SMALL_IMAGE_KEYWORD`` (any case), so tests can drive the small-mark branch.
 STANDARD_LONG_SIDE = 2048
 SMALL_LONG_SIDE = 688

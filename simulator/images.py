@@ -66,7 +66,8 @@ def original_png(spec: ImageSpec, watermark_dir: str = "") -> bytes:
 
 def variant(spec: ImageSpec, option: str, watermark_dir: str = "") -> ImageVariant | None:
     """The bytes for a size option after the last ``=``: ``s0``, ``s<N>`` or ``s<N>-rj``; no option
-    at all gives the small JPEG preview (research/peers.md §5: "no suffix → ~512 px")."""
+    at all gives the small JPEG preview (docs/architecture/wire-protocol.md#media-urls: no suffix, about 512
+    px)."""
     option = option or NO_OPTION
     png = original_png(spec, watermark_dir)
     if option == "s0":

@@ -1,7 +1,7 @@
 """The models each UI generation's picker offers per plan, and the thinking levels beside them.
 
 One table serves the server (otAQ7b, the served-model echo) and the page (picker rows, request
-codes), so the two cannot drift apart. Sources (research/fidelity.md): OCT 2026-10 rows and labels
+codes), so the two cannot drift apart. Sources (docs/architecture/evidence.md): OCT 2026-10 rows and labels
 (C4, C5, M1-M3), REG 2026-07 mid-2026 labels, M5 / GA the free tier's own ids, APIREF 2026-04 the
 early "Fast / Thinking / Pro" picker; the thinking controls C8 (OCT levels, ZHT/REG submenu, TOK/INT
 toggle).

@@ -12,7 +12,7 @@ class SimulatorSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SIM_", validate_assignment=True)
 
-    # Which generation of gemini.google.com's page to render (research/fidelity.md §4: October 2026).
+    # Which generation of gemini.google.com's page to render (docs/architecture/page-model.md: October 2026).
     ui: Literal["oct2026", "mid2026", "early2026"] = "oct2026"
     first_token_delay: float = 1.0
     frame_interval: float = 0.05

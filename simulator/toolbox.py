@@ -1,6 +1,6 @@
 """The tools each plan's "Upload and tools" menu offers, with their request codes (``inner[49]``).
 
-Sources (research/fidelity.md): D3/ZHT labels and icon names (``image_create``, ``movie``,
+Sources (docs/architecture/evidence.md): D3/ZHT labels and icon names (``image_create``, ``movie``,
 ``canvas``, ``deep_research``, ``music`` behind "More tools"), D8/FREE what the free tier gets
 (image generation, Canvas, Deep Research; no video), G6/VID the video code 11 (``inner[49]=11``,
 HAR 2026-08-03), protocol.md §3.3 the codes 1 (Deep Research), 2 (Canvas), 14 (image), 21 (music).

@@ -1,13 +1,14 @@
 """Gemini's visible "sparkle" mark: its opacity maps, where it sits, and stamping it onto an image.
 
 Gemini blends white over the image, ``out = a*255 + (1-a)*orig`` with a per-pixel opacity ``a``
-(research/peers.md §4.1). The real maps (``bg_48.png``/``bg_96.png``: the mark on black, opacity =
+(docs/guides/images.md#the-mark). The real maps (``bg_48.png``/``bg_96.png``: the mark on black, opacity =
 max(R,G,B)/255) are used when present in ``watermark_dir`` or ``../shared/realdata/watermark``;
 otherwise a synthesised sparkle with the same peak opacity (about 0.5) stands in, so the simulator
 works without the shared data. Other mark sizes are the 96 px map resampled, as Google's own
 scaled marks are.
 
-Where the mark sits has changed several times (research/peers.md §4.4); the simulator stamps every
+Where the mark sits has changed several times (docs/guides/images.md#where-the-mark-sits); the simulator
+stamps every
 geometry seen so far, chosen by the image's size and orientation (``placement``), so a client has to
 find the mark rather than assume it.
 """

@@ -1,6 +1,6 @@
 """The lock files hold what pyproject.toml asks for, with hashes, at the versions this environment
 runs (so a green suite here is a green suite from the lock), and Playwright exactly at its pin.
-After changing a dependency in pyproject.toml: `make lock` (README "Dependencies")."""
+After changing a dependency in pyproject.toml: `make lock` (docs/development.md)."""
 
 from __future__ import annotations
 

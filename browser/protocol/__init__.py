@@ -5,9 +5,10 @@ Layers, each usable alone: ``FrameSplitter`` / ``split_body`` turn body bytes in
 items; ``jspb_get`` / ``normalise`` read JSPB arrays in dense or ``{"26": ...}`` object form;
 ``TurnDecoder`` / ``decode_turn`` build ``TurnSnapshot``s of one answer; ``check_framing`` lists
 framing-rule violations for fidelity tests; ``decode_batchexecute`` turns a side-RPC answer into
-one ``BatchResult`` per RPC (§8) and ``decode_account_status`` reads the ``otAQ7b`` answer (§9.2).
-Every decoding failure raises ``browser.errors.ProtocolError``. Wire layout: research/protocol.md
-§4-§6, §8.
+one ``BatchResult`` per RPC (#batchexecute) and ``decode_account_status`` reads the ``otAQ7b`` answer
+(#account-status).
+Every decoding failure raises ``browser.errors.ProtocolError``. Wire layout:
+docs/architecture/wire-protocol.md.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The ``otAQ7b`` answer: the account's status, the models it may use, and its tier and capability flags.
 
 The page asks for it alone (payload ``[]``) on every load and builds its mode picker from it
-(research/fidelity.md G1). The payload is a dense JSPB list (G2–G6; the later gemini_webapi
-``AvailableModel.from_rpc`` and a real-shaped entry in research/fidelity.md's AUTO source):
+(docs/architecture/evidence.md#g1). The payload is a dense JSPB list (G2–G6; the later gemini_webapi
+``AvailableModel.from_rpc`` and a real-shaped entry of the AUTO source, docs/architecture/evidence.md#g4):
 
 - ``[14]`` the status code (1000 available, 1016 …); missing or null reads as available (G3, GA);
 - ``[15]`` the models in picker order, each ``[hex, name, description, [capabilities…], …,

@@ -1,4 +1,4 @@
-"""Decoding a batchexecute answer into one result per RPC (research/protocol.md §4, §8).
+"""Decoding a batchexecute answer into one result per RPC (docs/architecture/wire-protocol.md#batchexecute).
 
 A batchexecute body uses StreamGenerate's framing (``rt=c``: guard, UTF-16 length-prefixed frames,
 ``di`` / ``af.httprm`` / ``e`` items) or, without ``rt=c``, the guard then one JSON array. Each RPC

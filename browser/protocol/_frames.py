@@ -1,4 +1,4 @@
-"""Splitting a StreamGenerate body into its frames' JSON texts (research/protocol.md §4).
+"""Splitting a StreamGenerate body into its frames' JSON texts (docs/architecture/wire-protocol.md#framing).
 
 A ``rt=c`` body is ``)]}'\\n\\n`` then frames ``<len>\\n<json>\\n`` where ``len`` counts UTF-16 code
 units from the newline after the digits to the newline after the JSON (``utf16len(json) + 2``).

@@ -1,4 +1,5 @@
-"""A strict checker of the ``rt=c`` framing rules, for fidelity tests (research/protocol.md §4).
+"""A strict checker of the ``rt=c`` framing rules, for fidelity tests
+(docs/architecture/wire-protocol.md#framing).
 
 Unlike the splitter, which trusts declared lengths to find frame ends, the checker reads each frame
 as the line after its length line (Google's compact JSON never holds a raw newline) and compares

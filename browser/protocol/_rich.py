@@ -1,6 +1,7 @@
 """Rich content of a candidate: generated and web images, video, deep-research plan, canvas.
 
-Paths follow research/protocol.md §6.2 (candidate ``c = inner[4][0]``). Each function reads one
+Paths follow docs/architecture/wire-protocol.md#candidate (candidate ``c = inner[4][0]``). Each function
+reads one
 candidate of one frame; carrying values across frames is the snapshot's business.
 """
 

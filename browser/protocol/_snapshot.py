@@ -3,7 +3,7 @@
 Content frames are cumulative (every frame carries the whole text so far), so text, thoughts and
 media are taken from the latest content frame. Values that only some frames carry (ids, served
 model, quota, context token, video job id, canvas) are kept from earlier frames. Layout:
-research/protocol.md §5-§6.
+docs/architecture/wire-protocol.md (#frames, #payload).
 """
 
 from __future__ import annotations

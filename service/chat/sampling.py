@@ -37,7 +37,7 @@ NO_LOGPROBS = "Gemini's web app reports no token probabilities, so this gateway 
 
 class SamplingFields(RequestModel):
     """The sampling fields chat and the legacy completions share; accepted within OpenAI's ranges
-    and ignored (the README lists them)."""
+    and ignored (docs/guides/chat.md lists them)."""
 
     temperature: Temperature = None
     top_p: TopP = None

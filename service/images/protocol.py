@@ -5,7 +5,7 @@ Every field of OpenAI's image requests a copied snippet sends is accepted with O
 ``size`` and ``output_format`` (with ``output_compression`` for jpeg/webp) apply to the page's image;
 ``quality``, ``style``, ``moderation``, ``complexity``, ``background`` ``auto``/``opaque``,
 ``partial_images`` (no partial images are sent, only each finished one) and ``safety_identifier``
-are checked and ignored, as the README lists; ``background: transparent`` is refused
+are checked and ignored, as docs/guides/images.md lists; ``background: transparent`` is refused
 (``service.images.serving``): Gemini's images are opaque. Unknown fields are refused, never
 silently ignored.
 """

@@ -1,4 +1,4 @@
-"""Waiting for a Create-video job the way the web app does (research/fidelity.md J1).
+"""Waiting for a Create-video job the way the web app does (docs/architecture/evidence.md#j1).
 
 The turn's answer carries only the job chip; the video appears later in the chat's history. So
 the job is polled (``video_job``: kwDCne, a hint) and the chat read (``chat_video``: hNvQHb, the

@@ -123,7 +123,7 @@ class VideoJobs:
         self, record: VideoRecord, files: tuple[Attachment, ...]
     ) -> tuple[VideoRecord, str | None]:
         """The Create-video turn; the record with the video's URL when the answer names it, else
-        with its chat and the job's id from the chip (research/fidelity.md J1)."""
+        with its chat and the job's id from the chip (docs/architecture/evidence.md#j1)."""
         spec = TurnRequest(prompt=record.typed, mode=ModeFamily.PRO, tool=Tool.VIDEO, attachments=files)
         final: TurnSnapshot | None = None
         async with self.backend.turn(spec) as turn:

@@ -1,5 +1,6 @@
 """Gemini's visible watermark: the known geometries, opacity maps (calibrated, never shipped),
-detection and reverse alpha blending (research/peers.md §4). No HTTP in here: the images route and
+detection and reverse alpha blending (docs/guides/images.md#watermark-removal). No HTTP in here: the images
+route and
 the ``python -m service watermark`` command use it."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The mark's opacity maps: loaded from captures of the mark on black (``bg_<size>.png``, opacity =
-max(R,G,B)/255, research/peers.md §4.2), written by calibration, resampled for other sizes.
+max(R,G,B)/255, docs/guides/images.md#the-mark), written by calibration, resampled for other sizes.
 
 The maps are not shipped: ``python -m service watermark calibrate`` measures them from Gemini into
 ``<data_dir>/watermark/``, or the ``watermark_alpha_dir`` setting names a directory of captures.

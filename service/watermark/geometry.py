@@ -1,6 +1,7 @@
 """Where Gemini puts its visible mark: the known geometries as data, and the anchors to search.
 
-The mark always sits bottom-right, ``x = W - margin - size`` (research/peers.md §4.4), but its size
+The mark always sits bottom-right, ``x = W - margin - size`` (docs/guides/images.md#where-the-mark-sits), but
+its size
 and margin have changed four times, so detection searches around every anchor below (and scaled
 projections of them) instead of trusting one rule.
 """

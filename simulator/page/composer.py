@@ -1,9 +1,9 @@
 """The composer's server-rendered markup per UI generation: editor, tools opener, mode switcher,
 send-button host. Menus, chips and the send button itself are built by the page's JavaScript.
 
-October 2026 follows research/fidelity.md §4 (OCT picker trigger C1-C3, the "Upload and tools"
+October 2026 follows docs/architecture/evidence.md (OCT picker trigger C1-C3, the "Upload and tools"
 opener D1 with its jslog 300142, PWA's ``div.has-model-picker`` and send-button container B6, the
-hidden duplicate send button INT warns of, B7); mid 2026 REG/ZHT; early 2026 page.md's captures.
+hidden duplicate send button INT warns of, B7); mid 2026 REG/ZHT; early 2026 docs/architecture/page-model.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """otAQ7b: account status, the models of this account's picker, tier and capability flags.
 
-The layout is the real one (research/fidelity.md G4-G6, G10): a dense list of 18 with the shape of
+The layout is the real one (docs/architecture/evidence.md#g4 to G6, G10): a dense list of 18 with the shape of
 AUTO's mock (``[1,[false,null,false],false,null,null,null,true,…,false,false,<status>,[models]]``),
 ``[16]`` tier flags and ``[17]`` account capability flags as GA/GAF read them (8 and 19: a paid
 plan, the ZX test body ``…,[8],[19]]``; 115: Plus). Each model entry follows AUTO's item, GAF's

@@ -1,5 +1,6 @@
 """A tiny page + batchexecute server for ``call_rpcs``: it records each request and answers with a
-framed body built here from research/protocol.md §4/§8 (not from ``simulator/``)."""
+framed body built here from docs/architecture/wire-protocol.md (#framing, #batchexecute) (not from
+``simulator/``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The pool reads status, tier and models from the page's own otAQ7b answer, and the tools and the
 thinking control from the page's own menus (real Chromium, the simulator, the real BrowserPool), in
 every UI generation; without the answer it reads the models from the menus too, saying so in the
-account's reason. Expected models are written out from the evidence (research/fidelity.md §4, M1–M5),
+account's reason. Expected models are written out from the evidence (docs/architecture/evidence.md#m1, M3,
+M5),
 not read from the simulator's own tables."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
 from tests.support.servers import serve
 
 # The candidate (by table key) each UI generation's page is expected to match first (the simulator's
-# DOM, research/fidelity.md §4): the newest hooks for the October page.
+# DOM, docs/architecture/page-model.md): the newest hooks for the October page.
 EXPECTED: dict[str, dict[str, str]] = {
     "oct2026": {
         "editor": 'rich-textarea .ql-editor[contenteditable="true"]',

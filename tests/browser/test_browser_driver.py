@@ -50,7 +50,8 @@ async def test_page_states(new_context: NewContext, ui_url: str, kind: str, stat
     assert "hl=en" in page.url or state is not PageState.READY
 
 
-# What each generation's picker offers (research/fidelity.md C8): no Thinking model since mid-2026.
+# What each generation's picker offers (docs/architecture/page-model.md#thinking-levels): no Thinking model
+# since mid-2026.
 CONTROLS = {
     "oct2026": ThinkingControl.LEVELS,
     "mid2026": ThinkingControl.SUBMENU,

@@ -2,7 +2,8 @@
 traffic, its charts show the requests, errors and times to first token; the last errors list the
 request ids the clients got back (``X-Request-Id``, theirs or made here); the live panel refreshes in
 place; the light and dark themes follow the system and the toggle (kept across reloads); at a phone's
-width nothing scrolls sideways. Screenshots are saved under ``docs/images/`` for the README."""
+width nothing scrolls sideways. Screenshots are saved under ``docs/images/`` for
+docs/operations/dashboard.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A gateway whose only account is a free one: what its page offers is served (its Flash, its limited
-Pro, Create image, Canvas, Deep Research: research/fidelity.md D8), and Create video, which its menu
+Pro, Create image, Canvas, Deep Research: docs/architecture/evidence.md#d8), and Create video, which its menu
 does not list, is a clear 403."""
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ def cards(stack: Stack) -> dict[str, dict[str, Any]]:
     return {card["id"]: card for card in response.json()["data"]}
 
 
-# The early-2026 free tier's models (research/fidelity.md M5: GA's BASIC_FLASH, BASIC_THINKING, BASIC_PRO).
+# The early-2026 free tier's models (docs/architecture/evidence.md#m5: GA's BASIC_FLASH, BASIC_THINKING,
+# BASIC_PRO).
 FREE_FAST, FREE_THINKING, FREE_PRO = "fbb127bbb056c959", "5bf011840784117a", "9d8ca3786ebdfbea"
 
 

@@ -1,6 +1,6 @@
 """Builders of synthetic StreamGenerate bodies for the decoder tests.
 
-Written here from research/protocol.md §4-§6 rather than imported from ``simulator/``, so a shared
+Written here from docs/architecture/wire-protocol.md rather than imported from ``simulator/``, so a shared
 misreading cannot make the decoder and its fixtures agree by accident.
 """
 

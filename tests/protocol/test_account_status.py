@@ -1,5 +1,5 @@
 """decode_account_status reads the otAQ7b layout public clients read off the real page
-(research/fidelity.md G2–G6); capabilities_of maps it to families, the tier and the page's tools.
+(docs/architecture/evidence.md#g2 to G6); capabilities_of maps it to families, the tier and the page's tools.
 
 The payloads below are shaped as the evidence shows them, not as our simulator writes them: the AUTO
 source's real-shaped model entry and mock answer (``[14]`` null), the RSDK capture writer's entry

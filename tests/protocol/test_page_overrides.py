@@ -1,5 +1,5 @@
 """The page override file: an operator's selectors and labels in front of the built-in table, checked
-when the settings are built (research/fidelity.md: the page will change again)."""
+when the settings are built (docs/architecture/evidence.md: the page will change again)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""kwDCne's word on a Create-video job (research/fidelity.md J1, VID 2026-08-03): a pending answer
+"""kwDCne's word on a Create-video job (docs/architecture/evidence.md#j1, VID 2026-08-03): a pending answer
 ends with one ``[seconds, nanos]`` pair, a finished one with a second pair and a trailing 1."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Doctor's Playwright/Chromium report against the pin: it names the pinned Playwright and the
 Chromium that release was built for (from the installed package), reads the installed Chromium's
 version, and warns when the majors differ. The pin lives in pyproject.toml and the lock files
-(tests/test_lock.py); README "Dependencies" says how to move it when Debian's Chromium moves."""
+(tests/test_lock.py); docs/operations/upgrades.md says how to move it when Debian's Chromium moves."""
 
 from __future__ import annotations
 

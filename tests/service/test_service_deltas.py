@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from browser.protocol import clean_text
 from service.deltas import DeltaTracker, stable_length
 
-# What an answer's raw text is made of (research/protocol.md §6.3): prose, code fences, escaped
+# What an answer's raw text is made of (docs/architecture/wire-protocol.md#placeholders): prose, code fences,
+# escaped
 # markdown markers, inline code, and a placeholder of every kind with the newlines GA strips.
 PLACEHOLDER_KINDS = (
     "card_content",

@@ -1,4 +1,5 @@
-"""Streamed answers with every placeholder kind of research/protocol.md §6.3 never go silent.
+"""Streamed answers with every placeholder kind of docs/architecture/wire-protocol.md#placeholders never go
+silent.
 
 Snapshots are decoded by the real decoder (``apply_payload``) from content payloads whose raw text
 grows in cuts that land inside placeholders, fences and escapes; the answer goes through the real

@@ -1,4 +1,4 @@
-"""What the free tier gets (research/fidelity.md D8, FREE): image generation, Canvas, Deep Research
+"""What the free tier gets (docs/architecture/evidence.md#d8, FREE): image generation, Canvas, Deep Research
 and a limited Pro, no video; its Pro and image turns run out per usage window like Google's, with
 the usage-limit error (1037) after a quota frame carrying the window's reset."""
 

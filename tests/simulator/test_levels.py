@@ -1,4 +1,5 @@
-"""Thinking is a level of the chosen model (research/fidelity.md C8, M6): the level code rides in the
+"""Thinking is a level of the chosen model (docs/architecture/page-model.md#thinking-levels): the level code
+rides in the
 model header [15] (or inner[80]), the echo adds " Extended" at code 2, thoughts stream first for Pro
 and every level but 1, and the request log records the code."""
 

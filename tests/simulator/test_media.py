@@ -46,7 +46,7 @@ def _expected_alpha(size: int) -> NDArray[np.float64]:
     return rgb.max(axis=2) / 255.0
 
 
-# Pinned from research/peers.md §4.4 (early-2026 size catalogue): 1K/2K outputs carry the 96 px mark
+# Pinned from docs/guides/images.md#where-the-mark-sits (early 2026): 1K/2K outputs carry the 96 px mark
 # 64 px from the right and bottom edges, 0.5K outputs the 48 px mark at 32.
 @pytest.mark.parametrize(
     ("width", "height", "size", "margin", "origin"),

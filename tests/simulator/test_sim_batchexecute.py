@@ -127,7 +127,8 @@ def test_every_call_is_logged_and_the_log_clears(sim: str) -> None:
 
 # --- otAQ7b and the account kinds ------------------------------------------------------------------
 
-# Written from research/fidelity.md (OCT labels, M5 free ids, REG mid-2026 labels, APIREF early 2026),
+# Written from docs/architecture/evidence.md (OCT labels, M5 free ids, REG mid-2026 labels, APIREF early
+# 2026),
 # not read from the simulator.
 PICKERS = {
     ("oct2026", "paid"): [

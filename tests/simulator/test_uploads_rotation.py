@@ -90,7 +90,7 @@ def test_captcha_and_login_pages(sim: str) -> None:
     assert "Sign in" in httpx.get(f"{sim}/ServiceLogin", timeout=5).text
 
 
-# --- the page's resumable, cross-origin upload (research/fidelity.md E7) ---------------------------
+# --- the page's resumable, cross-origin upload (docs/architecture/evidence.md#e7) ---------------------------
 
 
 def _page_config(base: str, account: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Create video in the ``poll`` flow (research/fidelity.md J1-J3; VID HAR 2026-08-03, VJOB): the
+"""Create video in the ``poll`` flow (docs/architecture/evidence.md#j1 to J3; VID HAR 2026-08-03, VJOB): the
 StreamGenerate answer carries only the job chip; kwDCne ``[job uuid]`` reports the job pending then
 finished; hNvQHb shows the turn with the chip, then the video at field 60 of ``c[12]``."""
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 PATH = "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate"
-# Written here from research/fidelity.md (OCT, M5), not imported from the simulator.
+# Written here from docs/architecture/evidence.md (OCT, M5), not imported from the simulator.
 FLASH = "56fdd199312815e2"
 PRO = "e6fa609c3fa255c0"
 FLASH_LITE = "8c46e95b1a07cecc"

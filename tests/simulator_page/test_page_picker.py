@@ -1,4 +1,5 @@
-"""The mode picker of October and mid 2026 in Chromium: the OCT markup (research/fidelity.md C1-C6),
+"""The mode picker of October and mid 2026 in Chromium: the OCT markup (docs/architecture/evidence.md#c1 to
+C6),
 labels that fill late (C13), the committed choice as `.selected` (TOK), and thinking as a level of
 the chosen model (C8) in each `thinking_control`, on the wire and in the pill."""
 

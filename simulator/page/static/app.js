@@ -75,7 +75,7 @@ function holdEarlyClick(event) {
 document.addEventListener("click", holdEarlyClick, true);
 
 // otAQ7b [15]: the picker's rows in order, [hex, short, description, caps, 2, …, short, label,
-// description, …, category, icon] (research/fidelity.md G4). Rows are built from the answer; the
+// description, …, category, icon] (docs/architecture/evidence.md#g4). Rows are built from the answer; the
 // catalogue only adds the key and test id of rows it knows. Tools never come from otAQ7b (G6): they
 // are the ones the server rendered into the configuration. Without a usable answer (rejected,
 // failed, or no models listed) the page keeps the models it was rendered with.

@@ -1,6 +1,6 @@
 // The mode picker of every UI generation (docs/simulator-contract.md "The page").
 //
-// October 2026 (research/fidelity.md C1-C6, OCT): a `gem-menu` mounted as a popover next to the
+// October 2026 (docs/architecture/evidence.md#c1 to C6, OCT): a `gem-menu` mounted as a popover next to the
 // trigger, model rows `gem-menu-item[data-mode-id]`, a separator, then the thinking control. Mid 2026
 // (REG, ZHT): the same rows in the CDK overlay container. Both show the committed choice as
 // `.selected` on the row and its `gem-menu-item-content` (TOK), and fill every row's `.label` and

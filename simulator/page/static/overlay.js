@@ -1,7 +1,7 @@
 // CDK-style overlay: menus render in a `.cdk-overlay-pane`, away from the button that opened them,
 // behind a transparent backdrop; Escape or a click outside closes them. Menus usually mount in
 // `.cdk-overlay-container`; the October 2026 mode picker mounts as a `div[popover=manual]
-// .cdk-overlay-popover` next to its trigger instead (research/fidelity.md C6, OCT), shown in the
+// .cdk-overlay-popover` next to its trigger instead (docs/architecture/evidence.md#c6, OCT), shown in the
 // top layer, while the backdrop stays in the container.
 
 import { h } from "./dom.js";

@@ -1,7 +1,7 @@
 // Toolbox-drawer items and the chip of the selected tool. The selection persists across turns until
 // the user deselects it.
 //
-// Rows (research/fidelity.md D2, D3; REG, UAT): `toolbox-drawer-item > button.toolbox-drawer-item-list-button
+// Rows (docs/architecture/evidence.md#d2, D3; REG, UAT): `toolbox-drawer-item > button.toolbox-drawer-item-list-button
 // [role=menuitemcheckbox][aria-label=""][aria-checked]` with `mat-icon[data-mat-icon-name]` and the
 // label text. Chip (D6; PWA, ZHT, REG): October and mid 2026 `gem-button[data-test-id=
 // "deselect-drawer-item-gem-button"] > button[aria-label="Deselect <chip>"]`; early 2026 keeps

@@ -1,6 +1,6 @@
 // File uploads: the uploader menu item with its transient hidden <input type=file>, the preview
-// chips under the editor, and the resumable cross-origin upload of each file (research/fidelity.md
-// E7, VID HAR 2026-08-03): `start` on the push origin answers `x-goog-upload-url`, then `upload,
+// chips under the editor, and the resumable cross-origin upload of each file (docs/architecture/evidence.md#e7,
+// VID HAR 2026-08-03): `start` on the push origin answers `x-goog-upload-url`, then `upload,
 // finalize` sends the bytes there and answers the `/contrib_service/...` reference.
 
 import { h, icon, snackbar } from "./dom.js";
