@@ -20,6 +20,9 @@ from service.errors import UpstreamFailed
 __all__ = ["VideoProgress", "VideoReader", "follow_video"]
 
 _HISTORY_EVERY = 3  # polls
+# Reads that fail in a row before the job is given up: the page asked from may be reloading between
+# turns (its blank-chat reload destroys the execution context under a fetch).
+_MAX_READ_FAILURES = 3
 
 
 @runtime_checkable
@@ -52,16 +55,19 @@ async def follow_video(
     a restart) only the history is read."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    polls = 0
+    polls = failures = 0
     while True:
-        finished: bool | None = None
-        if job_id is not None:
-            finished = await reader.video_job(account_id, job_id, chat_id)
-        if finished is not False or polls % _HISTORY_EVERY == _HISTORY_EVERY - 1:
-            video = await reader.chat_video(account_id, chat_id)
-            if video is not None and video.video_url:
-                yield VideoProgress(loop.time() - started, video)
-                return
+        try:
+            video = await _look(reader, account_id, chat_id, job_id, polls)
+            failures = 0
+        except UpstreamFailed:
+            failures += 1
+            if failures >= _MAX_READ_FAILURES:
+                raise
+            video = None
+        if video is not None and video.video_url:
+            yield VideoProgress(loop.time() - started, video)
+            return
         waited = loop.time() - started
         if waited >= max_wait:
             raise UpstreamFailed(
@@ -71,3 +77,16 @@ async def follow_video(
         yield VideoProgress(waited)
         polls += 1
         await asyncio.sleep(poll_interval)
+
+
+async def _look(
+    reader: VideoReader, account_id: str, chat_id: str, job_id: str | None, polls: int
+) -> VideoInfo | None:
+    """One poll: the job's hint, then the chat's history when the hint says done or cannot tell,
+    or every ``_HISTORY_EVERY`` polls."""
+    finished: bool | None = None
+    if job_id is not None:
+        finished = await reader.video_job(account_id, job_id, chat_id)
+    if finished is not False or polls % _HISTORY_EVERY == _HISTORY_EVERY - 1:
+        return await reader.chat_video(account_id, chat_id)
+    return None

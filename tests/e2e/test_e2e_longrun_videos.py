@@ -58,7 +58,7 @@ def test_status_carries_poll_after_and_jobs_are_scoped_to_the_key(stack: Stack) 
     assert video.id not in [item.id for item in other.videos.list()]
     assert video.id in [item.id for item in client.videos.list()]
     done = client.videos.poll(video.id)
-    assert done.status == "completed"
+    assert done.status == "completed", done.error
     deleted = client.videos.delete(video.id)
     assert deleted.deleted and deleted.id == video.id and deleted.object == "video.deleted"
     with pytest.raises(openai.NotFoundError):
