@@ -12,7 +12,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.admin.serving import Operations
+from service.admin.operations import ADMIN_PREFIXES, Operations
+from service.admin.router import metrics_router
+from service.admin.router import router as admin_router
+from service.admin.ui import router as ui_router
 from service.auth import ApiKeyGate
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
@@ -26,6 +29,7 @@ from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.health import router as health_router
 from service.images.router import router as images_router
 from service.janitor import ChatJanitor
 from service.key_scopes import ScopeGate
@@ -143,7 +147,12 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(responses_router, prefix=prefix)
         app.include_router(conversations_router, prefix=prefix)
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
-    ops.install(app)  # /healthz, /readyz, /metrics, /admin (their own gates)
+    # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    for prefix in ADMIN_PREFIXES:
+        app.include_router(admin_router, prefix=prefix)
+    app.include_router(ui_router, prefix="/admin/ui")
     # The last middleware added runs first: the key is checked before the body is even counted.
     app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from browser import CookieFormatError
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
-from service.admin.serving import AdminDep, Operations, OpsDep
+from service.admin.deps import AdminDep, OpsDep
+from service.admin.operations import Operations
 from service.admin.wire import (
     AccountIn,
     AccountOut,

@@ -28,7 +28,8 @@ from service.activity import BUCKET_SECONDS, Series
 from service.admin.auth import SESSION_COOKIE, SESSION_TTL, check_admin
 from service.admin.charts import Chart, counts_chart, latency_chart, sparkline
 from service.admin.cookies import spec_from_paste
-from service.admin.serving import AdminDep, Operations, OpsDep
+from service.admin.deps import AdminDep, OpsDep
+from service.admin.operations import Operations
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
 from service.key_scopes import SCOPES

@@ -1,9 +1,11 @@
 """Operations wired into the app: the key store (also read by the API-key gate), the metrics, the
 dashboard sessions and, while the app runs, the account admin over the pool.
 
-``create_app`` builds one ``Operations``, registers its routes (``install``), passes ``keys`` and
-``own_gates`` to the key gate, and enters ``running(backend)`` in its lifespan, which restores the
-accounts added earlier and gives the backend the service uses (scoped, grouped by key, metered).
+``create_app`` builds one ``Operations``, includes the admin routers (``service.admin.router``,
+``service.admin.ui``; they reach this object through ``service.admin.deps``, never the other way
+round), passes ``keys`` and ``own_gates`` to the key gate, and enters ``running(backend)`` in its
+lifespan, which restores the accounts added earlier and gives the backend the service uses (scoped,
+grouped by key, metered).
 """
 
 from __future__ import annotations
@@ -11,13 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
-
-from fastapi import Depends, FastAPI, Request
 
 from service.account_groups import GroupedBackend
 from service.admin.accounts import AccountAdmin
-from service.admin.auth import AdminSessions, check_admin
+from service.admin.auth import AdminSessions
 from service.admin.pool import pool_of
 from service.admin.registry import AddedAccounts
 from service.backend import Backend
@@ -25,9 +24,8 @@ from service.key_scopes import ScopedBackend
 from service.keys import KeyStore
 from service.metrics import MeteredBackend, Metrics
 from service.settings import GatewaySettings
-from service.state import lifespan_part
 
-__all__ = ["ADMIN_PREFIXES", "OPS_KEY", "AdminDep", "Operations", "OpsDep", "get_ops"]
+__all__ = ["ADMIN_PREFIXES", "OPS_KEY", "Operations"]
 
 OPS_KEY = "operations"
 ADMIN_PREFIXES = ("/gemini_official/admin", "/admin")
@@ -48,17 +46,6 @@ class Operations:
             raise RuntimeError("the gateway is not running (lifespan not started)")
         return self._accounts
 
-    def install(self, app: FastAPI) -> None:
-        from service.admin.router import metrics_router, router
-        from service.admin.ui import router as ui_router
-        from service.health import router as health_router
-
-        app.include_router(health_router)
-        app.include_router(metrics_router)
-        for prefix in ADMIN_PREFIXES:
-            app.include_router(router, prefix=prefix)
-        app.include_router(ui_router, prefix="/admin/ui")
-
     @asynccontextmanager
     async def running(self, backend: Backend) -> AsyncIterator[Backend]:
         with self.keys, AddedAccounts(self.settings.added_accounts_path) as registry:
@@ -77,18 +64,3 @@ class Operations:
 
     def now(self) -> float:
         return time.time()
-
-
-def get_ops(request: Request) -> Operations:
-    return lifespan_part(request, OPS_KEY, Operations, "the gateway")
-
-
-OpsDep = Annotated[Operations, Depends(get_ops)]
-
-
-def require_admin(request: Request, ops: OpsDep) -> Operations:
-    check_admin(request, ops.settings.admin_keys, ops.sessions)
-    return ops
-
-
-AdminDep = Annotated[Operations, Depends(require_admin)]
