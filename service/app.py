@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.account_groups import GroupedBackend
 from service.admin.operations import ADMIN_PREFIXES, Operations
 from service.admin.router import metrics_router
 from service.admin.router import router as admin_router
@@ -32,11 +33,11 @@ from service.fetch import FetchPolicy
 from service.health import router as health_router
 from service.images.router import router as images_router
 from service.janitor import ChatJanitor
-from service.key_scopes import ScopeGate
+from service.key_scopes import ScopedBackend, ScopeGate
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
-from service.metrics import RequestMetrics
+from service.metrics import MeteredBackend, RequestMetrics
 from service.models.router import router as models_router
 from service.request_ids import RequestIds
 from service.responses.lifespan import responses_service
@@ -108,33 +109,34 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl) as store:
             # Expired mappings are purged by the janitor, at once and then periodically.
-            async with (
-                pool_factory(settings) as pool,
-                ops.running(pool) as backend,
-                _janitor(settings, store, backend) as janitor,
-            ):
-                chat = ChatService(backend, store, serving_options(settings), janitor)
-                delivery = MediaDelivery.from_settings(settings)
-                parts = longrun_parts(settings, pool)
-                # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
-                watermark = AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
-                async with (
-                    delivery as media,
-                    video_jobs(settings, backend) as jobs,
-                    parts as longrun,
-                    responses_service(settings, chat) as responses,
-                    watermark,
-                ):
-                    if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
-                        watermark.start()
-                    gateway = Gateway(settings, backend, store, chat, media, watermark)
-                    state = {
-                        STATE_KEY: gateway,
-                        RESPONSES_KEY: responses,
-                        VIDEO_JOBS_KEY: jobs,
-                        LONGRUN_KEY: longrun,
-                    }
-                    yield {**state, **ops.state()}
+            async with pool_factory(settings) as pool:
+                # The wrapper stack, once. Scopes first: a refused turn is the caller's error,
+                # never a turn that was metered; groups innermost, so a grouped turn's account
+                # is the one metered.
+                backend: Backend = ScopedBackend(MeteredBackend(GroupedBackend(pool), ops.metrics))
+                async with ops.running(backend), _janitor(settings, store, backend) as janitor:
+                    chat = ChatService(backend, store, serving_options(settings), janitor)
+                    delivery = MediaDelivery.from_settings(settings)
+                    parts = longrun_parts(settings)
+                    # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
+                    watermark = AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
+                    async with (
+                        delivery as media,
+                        video_jobs(settings, backend) as jobs,
+                        parts as longrun,
+                        responses_service(settings, chat) as responses,
+                        watermark,
+                    ):
+                        if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
+                            watermark.start()
+                        gateway = Gateway(settings, backend, store, chat, media, watermark)
+                        state = {
+                            STATE_KEY: gateway,
+                            RESPONSES_KEY: responses,
+                            VIDEO_JOBS_KEY: jobs,
+                            LONGRUN_KEY: longrun,
+                        }
+                        yield {**state, **ops.state()}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)

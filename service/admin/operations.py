@@ -4,8 +4,8 @@ dashboard sessions and, while the app runs, the account admin over the pool.
 ``create_app`` builds one ``Operations``, includes the admin routers (``service.admin.router``,
 ``service.admin.ui``; they reach this object through ``service.admin.deps``, never the other way
 round), passes ``keys`` and ``own_gates`` to the key gate, and enters ``running(backend)`` in its
-lifespan, which restores the accounts added earlier and gives the backend the service uses (scoped,
-grouped by key, metered).
+lifespan with the backend it assembled, which opens the key store and restores the accounts added
+earlier.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from service.account_groups import GroupedBackend
 from service.admin.accounts import AccountAdmin
 from service.admin.auth import AdminSessions
-from service.admin.pool import pool_of
 from service.admin.registry import AddedAccounts
 from service.backend import Backend
-from service.key_scopes import ScopedBackend
 from service.keys import KeyStore
-from service.metrics import MeteredBackend, Metrics
+from service.metrics import Metrics
 from service.settings import GatewaySettings
 
 __all__ = ["ADMIN_PREFIXES", "OPS_KEY", "Operations"]
@@ -47,14 +44,13 @@ class Operations:
         return self._accounts
 
     @asynccontextmanager
-    async def running(self, backend: Backend) -> AsyncIterator[Backend]:
+    async def running(self, backend: Backend) -> AsyncIterator[None]:
         with self.keys, AddedAccounts(self.settings.added_accounts_path) as registry:
-            self._accounts = AccountAdmin(pool_of(backend), registry)
+            self._accounts = AccountAdmin(backend, registry)
             await self._accounts.restore()
             self.metrics.watch_accounts(backend.accounts)
             try:
-                # Scopes first: a refused turn is the caller's error, never a turn that was metered.
-                yield ScopedBackend(MeteredBackend(GroupedBackend(backend), self.metrics))
+                yield
             finally:
                 self.metrics.watch_accounts(None)
                 self._accounts = None

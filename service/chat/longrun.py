@@ -29,15 +29,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
+from browser import AccountInfo, GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
+from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
     ResearchContext,
-    ResearchReader,
     wants_confirm,
 )
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
@@ -46,7 +45,7 @@ from service.conversations import ConversationStore, conversation_key
 from service.errors import InvalidRequest, UpstreamFailed
 from service.janitor import ChatJanitor
 from service.media.delivery import MediaDelivery
-from service.videos.follow import VideoReader, follow_video
+from service.videos.follow import follow_video
 
 __all__ = [
     "DELIVERY_FIELD",
@@ -81,8 +80,6 @@ class LongrunOptions:
     research_stream_max_wait: float = 7200.0
     research_poll_interval: float = 10.0
     research_registry: ResearchRegistry | None = None
-    research_reader: ResearchReader | None = None
-    video_reader: VideoReader | None = None
 
 
 def shape_canvas(document: str) -> str:
@@ -141,8 +138,9 @@ class _Storybook:
 
 
 class _Video:
-    def __init__(self, options: LongrunOptions) -> None:
+    def __init__(self, options: LongrunOptions, backend: Backend) -> None:
         self.options = options
+        self.backend = backend  # follows a job outside the lease: video_job, chat_video
 
     def during(self, snapshot: TurnSnapshot) -> TurnSnapshot:
         return replace(snapshot, text="")
@@ -151,11 +149,10 @@ class _Video:
         info = last.video
         thoughts = last.thoughts + ("\n\n" if last.thoughts else "")
         started = time.monotonic()
-        reader = self.options.video_reader
-        if info is not None and info.video_url is None and info.pending and last.cid and reader is not None:
+        if info is not None and info.video_url is None and info.pending and last.cid:
             # The answer holds only the job chip: the video appears in the chat later (J1).
             progress = follow_video(
-                reader,
+                self.backend,
                 turn.account_id,
                 last.cid,
                 info.job_id,
@@ -234,9 +231,11 @@ class _ShapedTurn(DelegatingTurn):
                     yield snapshot
 
 
-class _ShapedBackend:
+class _ShapedBackend(BackendWrapper):
+    """The backend whose turns' snapshots are reshaped for the model's output; the rest passes on."""
+
     def __init__(self, inner: Backend, shape: _Shape) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.shape = shape
 
     @asynccontextmanager
@@ -244,14 +243,8 @@ class _ShapedBackend:
         async with self.inner.turn(spec) as turn:
             yield _ShapedTurn(turn, self.shape)
 
-    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
-        return self._turn(spec)
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
+        return self._turn(request)
 
 
 class LongrunChat:
@@ -282,7 +275,6 @@ class LongrunChat:
             key = conversation_key(identity, model.family.value, request.messages)
             ctx = ResearchContext(
                 options.research_registry,
-                options.research_reader,
                 key,
                 options.research_stream_max_wait if request.stream else options.research_max_wait,
                 options.research_poll_interval,
@@ -299,7 +291,7 @@ class LongrunChat:
         elif model.output is OutputKind.STORY:
             shape = _Storybook(self.options.delivery, inline=delivery == "data_url")
         else:
-            shape = _Video(self.options)
+            shape = _Video(self.options, self.chat.backend)
         backend = _ShapedBackend(self.chat.backend, shape)
         return ChatService(backend, self.conversations, self.chat.options, self.janitor)
 
@@ -311,6 +303,6 @@ class LongrunChat:
         return self._service(request, identity).stream(request, identity)
 
 
-def check_accounts(model: ModelSpec, accounts: Sequence[AccountView]) -> None:
+def check_accounts(model: ModelSpec, accounts: Sequence[AccountInfo]) -> None:
     if not can_serve(model, accounts):
         raise unservable(model, accounts)

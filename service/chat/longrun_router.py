@@ -29,8 +29,6 @@ def longrun_options(gateway: Gateway, parts: LongrunParts | None = None) -> Long
         research_stream_max_wait=settings.research_stream_max_wait,
         research_poll_interval=settings.research_poll_interval,
         research_registry=parts.registry if parts is not None else None,
-        research_reader=parts.reader if parts is not None else None,
-        video_reader=parts.videos if parts is not None else None,
     )
 
 

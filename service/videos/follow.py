@@ -12,22 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from browser import VideoInfo
+from service.backend import Backend
 from service.errors import UpstreamFailed
 
-__all__ = ["VideoProgress", "VideoReader", "follow_video"]
+__all__ = ["VideoProgress", "follow_video"]
 
 _HISTORY_EVERY = 3  # polls
-
-
-@runtime_checkable
-class VideoReader(Protocol):
-    """A pool that reads a video job and a chat's history (``service.pool_adapter.BrowserBackend``)."""
-
-    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None: ...
-    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +31,7 @@ class VideoProgress:
 
 
 async def follow_video(
-    reader: VideoReader,
+    reader: Backend,
     account_id: str,
     chat_id: str,
     job_id: str | None,
