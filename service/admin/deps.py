@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from service.admin.auth import check_admin
-from service.admin.operations import OPS_KEY, Operations
-from service.state import lifespan_part
+from service.admin.operations import Operations
+from service.state import GatewayDep
 
 __all__ = ["AdminDep", "OpsDep", "get_ops"]
 
 
-def get_ops(request: Request) -> Operations:
-    return lifespan_part(request, OPS_KEY, Operations, "the gateway")
+def get_ops(gateway: GatewayDep) -> Operations:
+    return gateway.ops
 
 
 OpsDep = Annotated[Operations, Depends(get_ops)]

@@ -22,9 +22,8 @@ from service.keys import KeyStore
 from service.metrics import Metrics
 from service.settings import GatewaySettings
 
-__all__ = ["ADMIN_PREFIXES", "OPS_KEY", "Operations"]
+__all__ = ["ADMIN_PREFIXES", "Operations"]
 
-OPS_KEY = "operations"
 ADMIN_PREFIXES = ("/gemini_official/admin", "/admin")
 
 
@@ -54,9 +53,6 @@ class Operations:
             finally:
                 self.metrics.watch_accounts(None)
                 self._accounts = None
-
-    def state(self) -> dict[str, Operations]:
-        return {OPS_KEY: self}
 
     def now(self) -> float:
         return time.time()

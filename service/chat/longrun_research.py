@@ -122,7 +122,7 @@ class ResearchContext:
     """What a research request needs beyond the backend: where confirmed researches are recorded,
     the history's key, and the limits."""
 
-    registry: ResearchRegistry | None
+    registry: ResearchRegistry
     key: str
     max_wait: float
     poll_interval: float
@@ -231,8 +231,7 @@ class ResearchBackend(BackendWrapper):
         return self._turn(spec)
 
     async def _find(self) -> ResearchEntry | None:
-        registry = self.ctx.registry
-        return None if registry is None else await asyncio.to_thread(registry.find, self.ctx.key)
+        return await asyncio.to_thread(self.ctx.registry.find, self.ctx.key)
 
     @asynccontextmanager
     async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
@@ -283,23 +282,20 @@ class ResearchBackend(BackendWrapper):
         if research_id is None:
             raise UpstreamFailed("Gemini started a research without an id to follow it by.")
         entry = ResearchEntry(self.ctx.key, account_id, chat_id, research_id, title, time.time())
-        if self.ctx.registry is not None:
-            await asyncio.to_thread(
-                self.ctx.registry.record, entry.key, entry.account_id, entry.chat_id, research_id, title
-            )
+        await asyncio.to_thread(
+            self.ctx.registry.record, entry.key, entry.account_id, entry.chat_id, research_id, title
+        )
         return _Collect(self.inner, self.ctx, entry, last, turn)
 
     async def _remember_plan(self, account_id: str, chat_id: str, plan: ResearchInfo) -> None:
         """A plan returned to the client: its id, for the follow-up that confirms it."""
-        if self.ctx.registry is not None and plan.research_id is not None:
+        if plan.research_id is not None:
             key = _plan_key(account_id, chat_id)
             await asyncio.to_thread(
                 self.ctx.registry.record, key, account_id, chat_id, plan.research_id, plan.title
             )
 
     async def _plan_of(self, account_id: str, chat_id: str) -> ResearchInfo | None:
-        if self.ctx.registry is None:
-            return None
         entry = await asyncio.to_thread(self.ctx.registry.find, _plan_key(account_id, chat_id))
         if entry is None:
             return None

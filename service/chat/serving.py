@@ -98,6 +98,8 @@ def estimate_tokens(text: str) -> int:
 class ChatService:
     """Serves chat completions on a ``Backend`` with conversation reuse."""
 
+    opens_early = False  # the stream starts with the turn: errors before it are HTTP statuses
+
     def __init__(
         self,
         backend: Backend,
@@ -110,12 +112,17 @@ class ChatService:
         self.options = options
         self.janitor = janitor
 
-    async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
+    async def create(
+        self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None
+    ) -> ChatCompletionResponse:
+        """The whole answer. ``backend``: what this request's turns run on, when not ours (a
+        serving's wrapper of it that reshapes the answer, ``service.chat.longrun``)."""
+        turns = backend or self.backend
         plan = await self.plan(request, identity)
         seen = _Seen()
         async with self._positions(plan, seen):
             async with AsyncExitStack() as stack:
-                turn, plan = await self._enter(stack, plan, seen, identity)
+                turn, plan = await self._enter(stack, plan, seen, identity, turns)
                 finished = False
                 try:
                     final = await _last_snapshot(turn, seen, plan.emulation.reached)
@@ -125,7 +132,7 @@ class ChatService:
                         await self._stop(turn)
                 account_id = turn.account_id
             answer = _raise_if_failed(final)
-            outcome, answer = await self._emulate(plan, answer, account_id, seen)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns)
             said = assistant_message(outcome, outcome.content)
             seen.remembered = await self._remember(plan, identity, said, account_id, answer.cid)
         shaper = ReasoningShaper(self.options.reasoning_format)
@@ -139,13 +146,15 @@ class ChatService:
         )
 
     async def stream(
-        self, request: ChatCompletionRequest, identity: str
+        self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None
     ) -> AsyncIterator[ChatCompletionChunk]:
+        """The answer as chunks; ``backend`` as for ``create``."""
+        turns = backend or self.backend
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
         seen = _Seen()
         async with self._positions(plan, seen), AsyncExitStack() as stack:
-            turn, plan = await self._enter(stack, plan, seen, identity)
+            turn, plan = await self._enter(stack, plan, seen, identity, turns)
             finished = False
             try:
                 yield chunks.make(Delta(role="assistant", content=""))
@@ -167,7 +176,7 @@ class ChatService:
                 if seen.cut:
                     await self._stop(turn)
                 finished = True  # the page's answer is over: complete, or stopped just above
-                outcome, final = await self._emulate(plan, final, turn.account_id, seen, stack)
+                outcome, final = await self._emulate(plan, final, turn.account_id, seen, turns, stack)
                 reasoning = thoughts.finish(final.thoughts or "")
                 delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
@@ -249,18 +258,18 @@ class ChatService:
         )
 
     async def _enter(
-        self, stack: AsyncExitStack, plan: TurnPlan, seen: _Seen, identity: str
+        self, stack: AsyncExitStack, plan: TurnPlan, seen: _Seen, identity: str, turns: Backend
     ) -> tuple[BackendTurn, TurnPlan]:
         """Lease a turn; a continuation whose account cannot serve now (gone, cooling, busy, or
         failing before any content) falls back to a new chat on any fitting account. Returns the
         plan actually sent (the fallback types the folded history, not the new turn)."""
         if plan.continues is None:
-            turn = await stack.enter_async_context(self.backend.turn(plan.spec))
+            turn = await stack.enter_async_context(turns.turn(plan.spec))
             seen.entered = True
             return turn, plan
         attempt = AsyncExitStack()
         try:
-            leased = await attempt.enter_async_context(self.backend.turn(plan.spec))
+            leased = await attempt.enter_async_context(turns.turn(plan.spec))
             # A pinned turn cannot move to another account itself: wait for its first content.
             turn = await _Primed.start(leased)
         except _PRE_CONTENT_FAILURES as exc:
@@ -281,7 +290,7 @@ class ChatService:
             plan.spec, prompt=prompt.prompt, attachments=prompt.files, account_id=None, chat_id=None
         )
         fresh = replace(plan, spec=spec, continues=None, prompt_text=prompt.text)
-        turn = await stack.enter_async_context(self.backend.turn(fresh.spec))
+        turn = await stack.enter_async_context(turns.turn(fresh.spec))
         seen.entered, seen.plan = True, fresh
         return turn, fresh
 
@@ -329,6 +338,7 @@ class ChatService:
         answer: TurnSnapshot,
         account_id: str,
         seen: _Seen,
+        turns: Backend,
         lease: AsyncExitStack | None = None,
     ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
@@ -344,7 +354,7 @@ class ChatService:
             plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
         )
         seen.cut = False
-        async with self.backend.turn(spec) as turn:
+        async with turns.turn(spec) as turn:
             finished = False
             try:
                 final = await _last_snapshot(turn, seen, plan.emulation.reached)

@@ -25,10 +25,8 @@ from typing import Any
 
 from service.private_sqlite import ExpiringStore
 
-__all__ = ["INTERRUPTED", "RESPONSES_KEY", "ResponseStore", "StoredResponse"]
+__all__ = ["INTERRUPTED", "ResponseStore", "StoredResponse"]
 
-# Where the lifespan leaves the responses service in the request state.
-RESPONSES_KEY = "responses"
 # The error of a background response whose gateway stopped (or died) before it finished.
 INTERRUPTED = {"code": "server_shutdown", "message": "The gateway stopped before this response finished."}
 _RUNNING = ("queued", "in_progress")
