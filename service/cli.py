@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
-import logging
 import os
 import secrets
 import signal
@@ -35,6 +34,7 @@ from pydantic import SecretStr, ValidationError
 from service.admin.command import add_admin_parsers, run_admin
 from service.admin.doctor import add_doctor_parser, run_doctor
 from service.app import create_app
+from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
 from service.watermark.command import add_watermark_parser, run_watermark
 
@@ -64,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _port_free(args.host, args.port):
             print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
             return 2
-        # The service's own logs (accounts added or skipped, upstream failures) beside uvicorn's.
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        serve_app(settings, args.host, args.port)
         return 0
     if args.command == "watermark":
         return run_watermark(args)
@@ -78,6 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo not started: {args.host}:{args.port} is already in use", file=sys.stderr)
         return 2
     return _demo(args) if supervised else _supervise(argv)
+
+
+def serve_app(settings: GatewaySettings, host: str, port: int) -> None:
+    """Serve the gateway with its log lines (``service.logs``): the service's, the browser layer's
+    and uvicorn's in one format, each naming its request. uvicorn's access line is left out: the
+    gateway writes one per request when it has ended (``service.request_ids``), with its duration."""
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 def _supervise(argv: Sequence[str]) -> int:
@@ -207,6 +220,8 @@ def demo_settings(simulator_url: str, data_dir: Path, admin_key: str) -> Gateway
             "api_keys": _with_key(DEMO_KEY, base.api_keys),
             "admin_keys": _with_key(admin_key, base.admin_keys),
             "watermark_calibrate_at_start": True,
+            # The demo's terminal shows how to call it; only problems are logged, unless asked.
+            "log_level": base.log_level if "log_level" in base.model_fields_set else LogLevel.WARNING,
         }
     )
 
@@ -270,7 +285,15 @@ def _demo(args: argparse.Namespace) -> int:
             text = usage_text(
                 base_url, DEMO_KEY, simulator_url, admin_key=admin_key, more_keys=len(settings.api_keys) - 1
             )
-            config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
+            configure_logging(settings.log_level, settings.log_format)
+            config = uvicorn.Config(
+                create_app(settings),
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+            )
             server = uvicorn.Server(config)
             print(f"starting the gateway on {args.host}:{args.port} (Chromium, two demo accounts)...")
             # uvicorn turns Ctrl-C into a graceful shutdown; a second Ctrl-C may still surface here.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from browser import BrowserError, BrowserPool
 from service.errors import InvalidRequest, ServiceError
+from service.logs import configure_logging
 from service.settings import GatewaySettings
 from service.watermark.alpha import load_alpha_maps, record_classes
 from service.watermark.calibrate import CalibrationFailed, calibrate, size_class
@@ -79,7 +79,7 @@ def _remove(settings: GatewaySettings, source: Path, target: Path | None) -> int
 async def _calibrate(settings: GatewaySettings) -> int:
     from service.pool_adapter import BrowserBackend, add_configured_accounts
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.accounts:
         print("watermark: calibration needs a configured account (GATEWAY_ACCOUNTS)", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -41,6 +42,7 @@ from browser import (
 )
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 def png() -> bytes:
@@ -270,6 +272,8 @@ class ScriptedTurn:
         return self._play()
 
     async def _play(self) -> AsyncIterator[TurnSnapshot]:
+        # As the browser layer's turn logs: its own fields, no request id (the service adds it).
+        log.info("scripted turn on %s", self.account_id, extra={"account": self.account_id})
         for step in self.script.steps:
             if isinstance(step, Pause):
                 await asyncio.sleep(step.seconds)
