@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -31,51 +31,63 @@ import httpx
 import uvicorn
 from pydantic import SecretStr, ValidationError
 
-from service.admin.command import add_admin_parsers, run_admin
-from service.admin.doctor import add_doctor_parser, run_doctor
+from service.admin.command import run_admin
+from service.admin.doctor import run_doctor
 from service.app import create_app
+from service.cli_parser import build_parser
 from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
-from service.watermark.command import add_watermark_parser, run_watermark
+from service.watermark.command import run_watermark
 
 __all__ = ["DEMO_KEY", "demo_accounts", "demo_admin_key", "demo_settings", "main", "usage_text"]
 
 DEMO_KEY = "demo"
 # Set in the child that actually serves (see ``_supervise``); not GATEWAY_-prefixed on purpose.
 SUPERVISED_ENV = "GEMINI_GATEWAY_SUPERVISED"
-DEFAULT_PORT = 8000
 SIMULATOR_START_TIMEOUT = 30.0
 SIMULATOR_STOP_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` names (its parser: ``service.cli_parser``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
-    supervised = os.environ.get(SUPERVISED_ENV) == "1"
-    if args.command == "serve":
-        if args.config is not None:
-            os.environ[CONFIG_ENV] = str(args.config)
-        settings = _load_settings()
-        if settings is None:
-            return 2
-        if not supervised:
-            return _supervise(argv)
-        if not _port_free(args.host, args.port):
-            print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
-            return 2
-        serve_app(settings, args.host, args.port)
-        return 0
-    if args.command == "watermark":
-        return run_watermark(args)
-    if args.command in ("accounts", "keys"):
-        return run_admin(args)
-    if args.command == "doctor":
-        return run_doctor(args)
-    if supervised and not _port_free(args.host, args.port):
+    args = build_parser().parse_args(argv)
+    return _COMMANDS[args.command](args, argv)
+
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.config is not None:
+        os.environ[CONFIG_ENV] = str(args.config)
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    if os.environ.get(SUPERVISED_ENV) != "1":
+        return _supervise(argv)
+    if not _port_free(args.host, args.port):
+        print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
+        return 2
+    serve_app(settings, args.host, args.port)
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, argv: list[str]) -> int:
+    if os.environ.get(SUPERVISED_ENV) != "1":
+        return _supervise(argv)
+    if not _port_free(args.host, args.port):
         print(f"demo not started: {args.host}:{args.port} is already in use", file=sys.stderr)
         return 2
-    return _demo(args) if supervised else _supervise(argv)
+    return _demo(args)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
+    "serve": _serve,
+    "demo": _run_demo,
+    "watermark": lambda args, _: run_watermark(args),
+    "accounts": lambda args, _: run_admin(args),
+    "keys": lambda args, _: run_admin(args),
+    "doctor": lambda args, _: run_doctor(args),
+}
 
 
 def serve_app(settings: GatewaySettings, host: str, port: int) -> None:
@@ -141,26 +153,6 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m service", description="The Gemini gateway.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the gateway with the configured accounts")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=_env_port())
-    serve.add_argument("--config", type=Path, help=f"a .toml or .json config file (sets {CONFIG_ENV})")
-    demo = commands.add_parser("demo", help="run the gateway against a local simulator")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=_env_port())
-    add_watermark_parser(commands)
-    add_admin_parsers(commands)
-    add_doctor_parser(commands)
-    return parser
-
-
-def _env_port() -> int:
-    return int(os.environ.get("PORT", DEFAULT_PORT))
 
 
 def _configured(**overrides: Any) -> GatewaySettings:

@@ -18,21 +18,7 @@ from service.watermark.alpha import load_alpha_maps, record_classes
 from service.watermark.calibrate import CalibrationFailed, calibrate, size_class
 from service.watermark.remove import remove_watermark
 
-__all__ = ["add_watermark_parser", "run_watermark"]
-
-
-def add_watermark_parser(commands: Any) -> None:
-    """The ``watermark`` subcommand on the CLI's subparsers."""
-    watermark = commands.add_parser("watermark", help="measure or remove Gemini's visible watermark")
-    actions = watermark.add_subparsers(dest="action", required=True)
-    actions.add_parser(
-        "calibrate",
-        help="ask a configured account for black images and store the mark's opacity maps now "
-        "(the gateway also does it on the first remove_watermark of each size class)",
-    )
-    remove = actions.add_parser("remove", help="remove the mark from an image file")
-    remove.add_argument("input", type=Path)
-    remove.add_argument("output", type=Path, nargs="?", help="default: <input>.clean<suffix>")
+__all__ = ["run_watermark"]
 
 
 def run_watermark(args: argparse.Namespace) -> int:

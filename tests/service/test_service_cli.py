@@ -4,6 +4,7 @@ the demo's settings point the browser at the simulator with the demo accounts an
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from service import cli
 from service.cli import DEMO_KEY, SUPERVISED_ENV, demo_admin_key, demo_settings, main, usage_text
+from service.cli_parser import build_parser
 from service.settings import CONFIG_ENV
 
 
@@ -115,3 +117,26 @@ def test_serve_logs_as_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     # replaces uvicorn's access line.
     assert seen["configured"] == ("DEBUG", "json")
     assert (seen["log_level"], seen["log_config"], seen["access_log"]) == ("debug", None, False)
+
+
+def _undocumented(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, sub in action.choices.items():
+                if name not in helped:
+                    yield f"{path} {name}"
+                yield from _undocumented(sub, f"{path} {name}")
+        elif not action.help:
+            yield f"{path} {'/'.join(action.option_strings) or action.dest}"
+
+
+def test_every_command_and_option_has_its_help() -> None:
+    """One parser for the whole CLI (``service.cli_parser``), each command and option with help:
+    the CLI reference is generated from it."""
+    parser = build_parser()
+    assert list(_undocumented(parser, "python -m service")) == []
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"serve", "demo", "watermark", "accounts", "keys", "doctor"}
