@@ -5,16 +5,15 @@ names the account and the turn; JSON lines parse."""
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from service.logs import configure_logging
 from tests.e2e.conftest import KEY_A, Stack, running_stack
+from tests.service.test_logs import when_answered
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
 
@@ -52,7 +51,7 @@ def test_the_request_id_reaches_the_browser_turn(paid_stack: Stack, log_lines: i
         _chat(paid_stack, None, stream=False),
     ]
     assert ids[:2] == ["req-e2e-whole", "req-e2e-stream"] and ids[2].startswith("req_")
-    written: list[dict[str, Any]] = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    written = when_answered(log_lines, len(ids))
     turns = [line for line in written if line["logger"] == "browser._turn"]
     # Every line the browser layer wrote for a turn meanwhile belongs to one of the three requests.
     assert {line["request_id"] for line in turns} == set(ids)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,18 @@ def captured() -> Iterator[Callable[[str, str], io.StringIO]]:
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+def when_answered(buffer: io.StringIO, count: int, limit: float = 10.0) -> list[dict[str, Any]]:
+    """The lines, once ``count`` requests have had their line: the server writes it when the
+    response has ended, which a client may see before the line is written."""
+    deadline = time.monotonic() + limit
+    while True:
+        written = lines(buffer)
+        if sum(line["logger"] == "service.request_ids" for line in written) >= count:
+            return written
+        assert time.monotonic() < deadline, "the requests' lines were never written"
+        time.sleep(0.02)
 
 
 def test_json_lines_parse_with_their_fields(captured: Callable[[str, str], io.StringIO]) -> None:
@@ -102,7 +115,9 @@ def test_every_line_of_a_request_carries_its_id(
     assert given.status_code == made.status_code == 200
     made_id = made.headers["X-Request-Id"]
     assert given.headers["X-Request-Id"] == "req-given-1" and made_id.startswith("req_")
-    written = [line for line in lines(buffer) if line["logger"] in ("service.request_ids", SCRIPTED_TURN)]
+    written = [
+        line for line in when_answered(buffer, 2) if line["logger"] in ("service.request_ids", SCRIPTED_TURN)
+    ]
     by_id = {(line["request_id"], line["logger"]) for line in written}
     assert by_id == {
         ("req-given-1", "service.request_ids"),
