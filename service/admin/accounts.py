@@ -1,6 +1,7 @@
-"""Accounts at runtime: add (live at once, persisted), list, check, pause, resume, remove; and the
-restore of persisted additions at startup. The backend's account operations answer in the
-service's errors already (``service.pool_adapter``: an unknown account is ``NotFound``)."""
+"""Accounts at runtime: add (live at once, persisted), list, remove; and the restore of persisted
+additions at startup. Check, pause, resume and screenshot are the backend's own account operations
+(``backend``), which answer in the service's errors already (``service.pool_adapter``: an unknown
+account is ``NotFound``)."""
 
 from __future__ import annotations
 
@@ -80,15 +81,3 @@ class AccountAdmin:
                 if not persisted:  # one that failed to restore is only in the registry
                     raise
         log.info("account %s removed through the admin API", account_id)
-
-    async def check(self, account_id: str) -> AccountInfo:
-        return await self.backend.check_account(account_id)
-
-    async def pause(self, account_id: str) -> AccountInfo:
-        return await self.backend.pause_account(account_id)
-
-    async def resume(self, account_id: str) -> AccountInfo:
-        return await self.backend.resume_account(account_id)
-
-    async def screenshot(self, account_id: str) -> bytes:
-        return await self.backend.screenshot(account_id)
