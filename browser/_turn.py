@@ -5,12 +5,17 @@ page's StreamGenerate response (the DOM when the network gives nothing usable). 
 any content gives the lease back and takes another account (1013 is retried once on the same
 one); after content it is the caller's. The lease always comes back, and a running answer is
 stopped on exit.
+
+Each turn has a serial number; its log lines name it and the account trying it, also as the
+fields ``turn`` and ``account`` (``extra``), for whoever formats the lines (the gateway writes them
+as JSON fields, with the id of the request the turn serves).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -55,6 +60,7 @@ from browser.errors import (
 from browser.protocol import GeneratedImage, TurnDecoder, TurnSnapshot
 
 log = logging.getLogger(__name__)
+_SERIALS = itertools.count(1)
 
 
 class Leases(Protocol):
@@ -89,6 +95,7 @@ class Turn:
         self._leased = False  # the lease (account.active, the page) is held and not yet given back
         self.final: TurnSnapshot | None = None
         self._last_account_id: str | None = None
+        self.serial = next(_SERIALS)
 
     @property
     def account_id(self) -> str:
@@ -190,6 +197,7 @@ class Turn:
             assert account is not None and page is not None
             self._tried.add(account.id)
             yielded = False
+            self._log_start(account)
             try:
                 async for snapshot in self._one_attempt(account, page):
                     yielded = yielded or shows_answer(snapshot)
@@ -200,6 +208,7 @@ class Turn:
                 final = self.final
                 if final is not None and final.completed and final.cid:
                     self._finished_chat = chat_path(final.cid)
+                self._log_end(account)
                 return
             except (
                 UpstreamRejected,
@@ -222,7 +231,13 @@ class Turn:
                     continue
                 if self._request.account_id is not None:
                     raise
-                log.info("turn moves off %s before any content: %s", account.id, type(error).__name__)
+                log.info(
+                    "turn %d moves off %s before any content: %s",
+                    self.serial,
+                    account.id,
+                    type(error).__name__,
+                    extra=self._fields(account),
+                )
                 self._last_account_id = account.id
                 self._account, self._page, self._leased = None, None, False
                 await self._pool._release(account, page)
@@ -286,8 +301,33 @@ class Turn:
         finally:
             await capture.close()
         # The network gave nothing usable: read what the page shows.
-        log.info("no content from the network (%s); reading the answer from the page", account.id)
+        log.info(
+            "turn %d: no content from the network (%s); reading the answer from the page",
+            self.serial,
+            account.id,
+            extra=self._fields(account),
+        )
         yield await read_answer_from_page(driver, last, max_wait=settings.ui_timeout)
+
+    def _fields(self, account: Account) -> dict[str, object]:
+        return {"turn": self.serial, "account": account.id}
+
+    def _log_start(self, account: Account) -> None:
+        request = self._request
+        asked = request.mode.value + (f" with {request.tool.value}" if request.tool is not None else "")
+        where = f"chat {request.chat_id}" if request.chat_id else "a new chat"
+        log.info(
+            "turn %d on %s: %s, in %s", self.serial, account.id, asked, where, extra=self._fields(account)
+        )
+
+    def _log_end(self, account: Account) -> None:
+        final = self.final
+        if final is None:
+            outcome = "no answer"
+        else:
+            state = "complete" if final.completed else "incomplete"
+            outcome = f"{state} after {final.frames} frames, chat {final.cid or '-'}"
+        log.info("turn %d on %s answered: %s", self.serial, account.id, outcome, extra=self._fields(account))
 
     async def _compose(self, driver: PageDriver, account: Account) -> None:
         """Mode, thinking level, tool, files and prompt: everything before Send."""

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docsite.markdown import plain, sentence
-from service.cli import _parser
+from service.cli_parser import build_parser
 
 __all__ = ["Command", "commands", "missing_help", "render"]
 
@@ -29,7 +29,7 @@ class Command:
 def commands(root: argparse.ArgumentParser | None = None) -> list[Command]:
     """Every command of ``root`` (by default the gateway's), the root first, depth first in
     definition order."""
-    root = _parser() if root is None else root
+    root = build_parser() if root is None else root
     return list(_walk(Command((), root, root.description)))
 
 
@@ -73,7 +73,7 @@ def render() -> str:
     out = [
         "# Command-line reference",
         "",
-        "Generated from the parser in `service/cli.py` when the site is built. The commands run as",
+        "Generated from the parser in `service/cli_parser.py` when the site is built. The commands run as",
         "`python -m service ...` or, installed, `gemini-gateway ...`.",
         "",
     ]

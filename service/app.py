@@ -1,46 +1,58 @@
-"""The FastAPI app factory. The lifespan owns the conversation store and the pool (entered with
-``async with``) and shares them as one typed ``Gateway``; routes live under ``/gemini_official/v1``
-and ``/v1``. Two pure ASGI layers wrap everything, outermost first: the API-key gate (so a caller
-without a valid key gets 401 before any body is read or parsed), then the body-size limit.
+"""The FastAPI app factory. The lifespan owns the stores and the pool (entered with ``async with``),
+assembles the wrapper stack over the pool once, builds every service once and shares them as one
+typed ``Gateway`` (``service.state``); routes live under ``/gemini_official/v1`` and ``/v1``. Pure
+ASGI layers wrap everything; among them, outermost first, the API-key gate (so a caller without a
+valid key gets 401 before any body is read or parsed), then the body-size limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.admin.serving import Operations
+from service.account_groups import GroupedBackend
+from service.admin.operations import ADMIN_PREFIXES, Operations
+from service.admin.router import metrics_router
+from service.admin.router import router as admin_router
+from service.admin.ui import router as ui_router
 from service.auth import ApiKeyGate
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
+from service.catalog import OutputKind
 from service.chat.admission import ImageAdmission
-from service.chat.longrun_parts import LONGRUN_KEY, longrun_parts
+from service.chat.longrun import LongrunOptions, ResearchChat, ResearchOptions, ShapedChat
+from service.chat.longrun_registry import ResearchRegistry
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
+from service.chat.servings import ChatServings
 from service.completions.router import router as completions_router
+from service.completions.serving import CompletionService
 from service.conversations import ConversationStore
 from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.health import router as health_router
+from service.images.chat import ImagenChat
 from service.images.router import router as images_router
+from service.images.serving import ImageOptions, ImageService
 from service.janitor import ChatJanitor
-from service.key_scopes import ScopeGate
+from service.key_scopes import ScopedBackend, ScopeGate
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
-from service.metrics import RequestMetrics
+from service.metrics import MeteredBackend, RequestMetrics
 from service.models.router import router as models_router
 from service.request_ids import RequestIds
 from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
-from service.responses.store import RESPONSES_KEY
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
-from service.videos.lifespan import VIDEO_JOBS_KEY, video_jobs
+from service.videos.lifespan import video_jobs
 from service.videos.router import router as videos_router
 from service.watermark.auto import AutoCalibration
 
@@ -95,42 +107,94 @@ def _janitor(settings: GatewaySettings, store: ConversationStore, backend: Backe
     )
 
 
+def longrun_options(settings: GatewaySettings, media: MediaDelivery) -> LongrunOptions:
+    return LongrunOptions(
+        delivery=media,
+        bucket=settings.media.s3 is not None,
+        video_inline_max_bytes=settings.video_inline_max_bytes,
+        video_max_wait=settings.video_max_wait,
+        video_poll_interval=settings.video_poll_interval,
+    )
+
+
+def research_options(settings: GatewaySettings, registry: ResearchRegistry) -> ResearchOptions:
+    return ResearchOptions(
+        registry=registry,
+        max_wait=settings.research_max_wait,
+        stream_max_wait=settings.research_stream_max_wait,
+        poll_interval=settings.research_poll_interval,
+    )
+
+
+@asynccontextmanager
+async def _running(
+    settings: GatewaySettings, ops: Operations, pool_factory: PoolFactory
+) -> AsyncIterator[Gateway]:
+    """Everything the gateway runs, started in order and closed in reverse: the stores, the pool,
+    the wrapper stack over it, the janitor, media delivery, the video jobs, the Responses runs and
+    the watermark calibration; every service built here, once."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        store = stack.enter_context(
+            ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl)
+        )
+        pool = await stack.enter_async_context(pool_factory(settings))
+        # The wrapper stack, once: every turn and every lookup of the service goes through it.
+        # Scopes first: a refused turn is the caller's error, never a turn that was metered; groups
+        # innermost, so that the account a grouped turn names is the one metered.
+        backend: Backend = ScopedBackend(MeteredBackend(GroupedBackend(pool), ops.metrics))
+        await stack.enter_async_context(ops.running(backend))
+        # Expired mappings are purged by the janitor, at once and then periodically.
+        janitor = await stack.enter_async_context(_janitor(settings, store, backend))
+        media = await stack.enter_async_context(MediaDelivery.from_settings(settings))
+        registry = await asyncio.to_thread(ResearchRegistry, settings.data_dir / "researches.sqlite3")
+        stack.callback(registry.close)
+        videos = await stack.enter_async_context(video_jobs(settings, backend))
+        chat = ChatService(backend, store, serving_options(settings), janitor)
+        responses = await stack.enter_async_context(responses_service(settings, chat))
+        # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
+        watermark = await stack.enter_async_context(
+            AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
+        )
+        if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
+            watermark.start()
+        images = ImageService(
+            backend,
+            ImageOptions(settings.stop_timeout, watermark=watermark, delivery=media, janitor=janitor),
+        )
+        longrun = longrun_options(settings, media)
+        chats = ChatServings(
+            chat=chat,
+            imagen=ImagenChat(images, chat.options),
+            canvas=ShapedChat(chat, OutputKind.DOCUMENT, longrun),
+            storybook=ShapedChat(chat, OutputKind.STORY, longrun),
+            video=ShapedChat(chat, OutputKind.VIDEO, longrun),
+            deep_research=ResearchChat(chat, research_options(settings, registry)),
+        )
+        yield Gateway(
+            settings=settings,
+            backend=backend,
+            conversations=store,
+            chat=chat,
+            chats=chats,
+            completions=CompletionService(chat),
+            images=images,
+            responses=responses,
+            videos=videos,
+            media=media,
+            ops=ops,
+            watermark=watermark,
+        )
+
+
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
-    ops = Operations(settings)  # keys, metrics, admin API and dashboard, health
+    ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl) as store:
-            # Expired mappings are purged by the janitor, at once and then periodically.
-            async with (
-                pool_factory(settings) as pool,
-                ops.running(pool) as backend,
-                _janitor(settings, store, backend) as janitor,
-            ):
-                chat = ChatService(backend, store, serving_options(settings), janitor)
-                delivery = MediaDelivery.from_settings(settings)
-                parts = longrun_parts(settings, pool)
-                # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
-                watermark = AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
-                async with (
-                    delivery as media,
-                    video_jobs(settings, backend) as jobs,
-                    parts as longrun,
-                    responses_service(settings, chat) as responses,
-                    watermark,
-                ):
-                    if settings.watermark_calibrate_at_start and settings.watermark_alpha_dir is None:
-                        watermark.start()
-                    gateway = Gateway(settings, backend, store, chat, media, watermark)
-                    state = {
-                        STATE_KEY: gateway,
-                        RESPONSES_KEY: responses,
-                        VIDEO_JOBS_KEY: jobs,
-                        LONGRUN_KEY: longrun,
-                    }
-                    yield {**state, **ops.state()}
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Gateway]]:
+        async with _running(settings, ops, pool_factory) as gateway:
+            yield {STATE_KEY: gateway}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
@@ -143,7 +207,12 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(responses_router, prefix=prefix)
         app.include_router(conversations_router, prefix=prefix)
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
-    ops.install(app)  # /healthz, /readyz, /metrics, /admin (their own gates)
+    # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    for prefix in ADMIN_PREFIXES:
+        app.include_router(admin_router, prefix=prefix)
+    app.include_router(ui_router, prefix="/admin/ui")
     # The last middleware added runs first: the key is checked before the body is even counted.
     app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

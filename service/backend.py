@@ -1,24 +1,30 @@
-"""The port between the service and the browser pool, as the service's serving code sees it.
+"""The port between the service and the browser pool: ``Backend`` states everything the service
+needs from the pool, and nothing is found at run time beyond it.
 
-The request, attachment, mode and snapshot types are the browser layer's own (``TurnRequest``,
-``Attachment``, ``ModeFamily``, ``Tool``, ``TurnSnapshot``, exported by ``browser``); only what is
-the service's own lives here. ``Backend.turn(request)`` is an async context manager that leases an
-account and yields a ``BackendTurn`` whose iteration gives cumulative snapshots; ``accounts()``
-lists capability snapshots. ``service.pool_adapter`` fits the real ``BrowserPool`` to it and
-translates its errors into the service's tree; wrappers (metering, account groups, long-running
-answers) stack on it.
+The request, account, media and snapshot types are the browser layer's own (``TurnRequest``,
+``AccountInfo``, ``TurnSnapshot``, ``VideoInfo``, ``Media``, exported by ``browser``); only the two
+protocols are the service's. ``Backend.turn(request)`` is an async context manager that leases an
+account and yields a ``BackendTurn`` whose iteration gives cumulative snapshots. Beside turns the
+port holds the chat history (deleting a chat), the reads of a running research and of a video job
+(polled outside any turn), and the account operations of the admin API.
+
+``service.pool_adapter.BrowserBackend`` fits the real ``BrowserPool`` to it and translates its
+errors into the service's tree. The wrappers stacked on it once, in the app's lifespan
+(``service.app``): ``service.account_groups.GroupedBackend``, ``service.metrics.MeteredBackend``,
+``service.key_scopes.ScopedBackend``. Each derives from ``BackendWrapper``, which passes every
+method on explicitly, and overrides what it changes; mypy checks the whole stack against
+``Backend``, so a method the port gains is a method every layer states.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
-from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot
-from service.catalog import AccountCapabilities
+from browser import AccountInfo, AccountSpec, GeneratedImage, Media, TurnRequest, TurnSnapshot, VideoInfo
 
-__all__ = ["AccountView", "Backend", "BackendTurn", "DelegatingBackend", "DelegatingTurn"]
+__all__ = ["Backend", "BackendTurn", "BackendWrapper", "DelegatingTurn"]
 
 
 class BackendTurn(Protocol):
@@ -34,19 +40,101 @@ class BackendTurn(Protocol):
     async def fetch_original(self, image: GeneratedImage) -> Media: ...
 
 
-class AccountView(AccountCapabilities, Protocol):
-    @property
-    def id(self) -> str: ...
-
-
 class Backend(Protocol):
     """The pool as the service sees it. Errors raised are ``service.errors`` classes."""
 
-    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]: ...
-    def accounts(self) -> Sequence[AccountView]: ...
+    # -- turns --
+
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
+        """Lease an account fitting ``request`` and run the turn on it."""
+        ...
+
+    def accounts(self) -> Sequence[AccountInfo]:
+        """The accounts and what their pages offer (a snapshot)."""
+        ...
+
+    # -- chat history --
+
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         """Delete a chat from the account's Gemini history (through its page)."""
         ...
+
+    # -- research --
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        """A confirmed research's state: ``awaiting`` | ``running`` | ``done`` (kwDCne)."""
+        ...
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        """The report a finished research wrote into its chat (hNvQHb); None until written."""
+        ...
+
+    # -- video lookups --
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        """Whether a Create-video job finished (kwDCne): a hint, None when it cannot tell."""
+        ...
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        """The newest video of a chat, from its history (hNvQHb): the truth about a job."""
+        ...
+
+    # -- account operations (the admin API) --
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo: ...
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None: ...
+    async def check_account(self, account_id: str) -> AccountInfo: ...
+    async def pause_account(self, account_id: str) -> AccountInfo: ...
+    async def resume_account(self, account_id: str) -> AccountInfo: ...
+    async def screenshot(self, account_id: str) -> bytes: ...
+
+
+class BackendWrapper:
+    """A ``Backend`` around ``inner`` that changes nothing: every method of the port passed on,
+    each written out. A wrapper derives from it and overrides what it adds to (metering, account
+    groups, scopes)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
+        return self.inner.turn(request)
+
+    def accounts(self) -> Sequence[AccountInfo]:
+        return self.inner.accounts()
+
+    async def delete_chat(self, account_id: str, chat_id: str) -> None:
+        await self.inner.delete_chat(account_id, chat_id)
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        return await self.inner.research_state(account_id, research_id)
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        return await self.inner.research_report(account_id, chat_id)
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        return await self.inner.video_job(account_id, job_id, chat_id)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        return await self.inner.chat_video(account_id, chat_id)
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo:
+        return await self.inner.add_account(spec)
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        await self.inner.remove_account(account_id, forget=forget)
+
+    async def check_account(self, account_id: str) -> AccountInfo:
+        return await self.inner.check_account(account_id)
+
+    async def pause_account(self, account_id: str) -> AccountInfo:
+        return await self.inner.pause_account(account_id)
+
+    async def resume_account(self, account_id: str) -> AccountInfo:
+        return await self.inner.resume_account(account_id)
+
+    async def screenshot(self, account_id: str) -> bytes:
+        return await self.inner.screenshot(account_id)
 
 
 class DelegatingTurn:
@@ -75,20 +163,3 @@ class DelegatingTurn:
 
     async def fetch_original(self, image: GeneratedImage) -> Media:
         return await self._turn.fetch_original(image)
-
-
-class DelegatingBackend:
-    """A ``Backend`` wrapper's pass-through part: everything but ``turn`` goes to ``inner``, also
-    what the backend protocol gains later (reads such as a research's state, not turns)."""
-
-    def __init__(self, inner: Backend) -> None:
-        self.inner = inner
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)

@@ -11,19 +11,16 @@ paid or free label: free accounts also offer Create image, Canvas, Deep Research
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
-from browser import ModeFamily, Tool
+from browser import AccountInfo, ModeFamily, Tool
 from service.errors import NoHealthyAccount, NotOffered, ServiceError
 
 __all__ = [
     "CATALOG",
-    "AccountCapabilities",
     "ModelSpec",
     "OutputKind",
-    "PageModelView",
     "can_serve",
     "find_model",
     "fitting_accounts",
@@ -93,55 +90,25 @@ def find_model(name: str) -> ModelSpec | None:
     return _BY_NAME.get(name) or _BY_NAME.get(name.strip().lower().removeprefix("models/"))
 
 
-class PageModelView(Protocol):
-    """One model an account's page offers (the pool's ``PageModel`` fits): its wire hex when known,
-    its picker label, and the family it counts for."""
-
-    @property
-    def hex(self) -> str | None: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def family(self) -> str | None: ...
-
-
-class AccountCapabilities(Protocol):
-    """What the catalog needs to know about an account (the pool's ``AccountInfo`` fits)."""
-
-    @property
-    def state(self) -> str: ...
-    @property
-    def tier(self) -> str: ...
-    @property
-    def modes(self) -> Set[str]: ...
-    @property
-    def tools(self) -> Set[str]: ...
-    @property
-    def models(self) -> Sequence[PageModelView]: ...
-
-
 # An account in one of these states can take turns now or soon; the others are out of rotation.
 _SERVING_STATES = frozenset({"ready", "busy", "cooling", "starting"})
 
 
-def can_serve(spec: ModelSpec, accounts: Iterable[AccountCapabilities]) -> bool:
+def can_serve(spec: ModelSpec, accounts: Iterable[AccountInfo]) -> bool:
     """True when at least one account in rotation offers the model's mode and tool."""
     return any(_account_fits(spec, account) for account in accounts)
 
 
-_Account = TypeVar("_Account", bound=AccountCapabilities)
-
-
-def fitting_accounts(spec: ModelSpec, accounts: Iterable[_Account]) -> list[_Account]:
+def fitting_accounts(spec: ModelSpec, accounts: Iterable[AccountInfo]) -> list[AccountInfo]:
     """The accounts in rotation that offer the model's mode and tool."""
     return [account for account in accounts if _account_fits(spec, account)]
 
 
-def _account_fits(spec: ModelSpec, account: AccountCapabilities) -> bool:
+def _account_fits(spec: ModelSpec, account: AccountInfo) -> bool:
     return str(account.state) in _SERVING_STATES and _offers(spec, account)
 
 
-def unservable(spec: ModelSpec, accounts: Sequence[AccountCapabilities]) -> ServiceError:
+def unservable(spec: ModelSpec, accounts: Sequence[AccountInfo]) -> ServiceError:
     """Why no account can serve ``spec``: accounts are in rotation and none of their pages offers
     what it needs (403 ``not_offered``: adding an account that offers it is the remedy), or none is
     in rotation now (503)."""
@@ -151,11 +118,9 @@ def unservable(spec: ModelSpec, accounts: Sequence[AccountCapabilities]) -> Serv
     return NoHealthyAccount(f"No account in rotation can serve {spec.name} now.")
 
 
-def _offers(spec: ModelSpec, account: AccountCapabilities) -> bool:
+def _offers(spec: ModelSpec, account: AccountInfo) -> bool:
     """The account's page offers the model's family and tool."""
-    if spec.family.value not in {str(mode) for mode in account.modes}:
-        return False
-    return spec.tool is None or spec.tool.value in {str(tool) for tool in account.tools}
+    return spec.family in account.modes and (spec.tool is None or spec.tool in account.tools)
 
 
 def _needs(spec: ModelSpec) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
-import logging
 import os
 import secrets
 import signal
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -32,54 +31,78 @@ import httpx
 import uvicorn
 from pydantic import SecretStr, ValidationError
 
-from service.admin.command import add_admin_parsers, run_admin
-from service.admin.doctor import add_doctor_parser, run_doctor
+from service.admin.command import run_admin
+from service.admin.doctor import run_doctor
 from service.app import create_app
+from service.cli_parser import build_parser
+from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
-from service.watermark.command import add_watermark_parser, run_watermark
+from service.watermark.command import run_watermark
 
 __all__ = ["DEMO_KEY", "demo_accounts", "demo_admin_key", "demo_settings", "main", "usage_text"]
 
 DEMO_KEY = "demo"
 # Set in the child that actually serves (see ``_supervise``); not GATEWAY_-prefixed on purpose.
 SUPERVISED_ENV = "GEMINI_GATEWAY_SUPERVISED"
-DEFAULT_PORT = 8000
 SIMULATOR_START_TIMEOUT = 30.0
 SIMULATOR_STOP_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_HOST_HELP = "the address to listen on"
-_PORT_HELP = f"the port to listen on (default: PORT from the environment, else {DEFAULT_PORT})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` names (its parser: ``service.cli_parser``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
-    supervised = os.environ.get(SUPERVISED_ENV) == "1"
-    if args.command == "serve":
-        if args.config is not None:
-            os.environ[CONFIG_ENV] = str(args.config)
-        settings = _load_settings()
-        if settings is None:
-            return 2
-        if not supervised:
-            return _supervise(argv)
-        if not _port_free(args.host, args.port):
-            print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
-            return 2
-        # The service's own logs (accounts added or skipped, upstream failures) beside uvicorn's.
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
-        return 0
-    if args.command == "watermark":
-        return run_watermark(args)
-    if args.command in ("accounts", "keys"):
-        return run_admin(args)
-    if args.command == "doctor":
-        return run_doctor(args)
-    if supervised and not _port_free(args.host, args.port):
+    args = build_parser().parse_args(argv)
+    return _COMMANDS[args.command](args, argv)
+
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.config is not None:
+        os.environ[CONFIG_ENV] = str(args.config)
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    if os.environ.get(SUPERVISED_ENV) != "1":
+        return _supervise(argv)
+    if not _port_free(args.host, args.port):
+        print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
+        return 2
+    serve_app(settings, args.host, args.port)
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, argv: list[str]) -> int:
+    if os.environ.get(SUPERVISED_ENV) != "1":
+        return _supervise(argv)
+    if not _port_free(args.host, args.port):
         print(f"demo not started: {args.host}:{args.port} is already in use", file=sys.stderr)
         return 2
-    return _demo(args) if supervised else _supervise(argv)
+    return _demo(args)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
+    "serve": _serve,
+    "demo": _run_demo,
+    "watermark": lambda args, _: run_watermark(args),
+    "accounts": lambda args, _: run_admin(args),
+    "keys": lambda args, _: run_admin(args),
+    "doctor": lambda args, _: run_doctor(args),
+}
+
+
+def serve_app(settings: GatewaySettings, host: str, port: int) -> None:
+    """Serve the gateway with its log lines (``service.logs``): the service's, the browser layer's
+    and uvicorn's in one format, each naming its request. uvicorn's access line is left out: the
+    gateway writes one per request when it has ended (``service.request_ids``), with its duration."""
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 def _supervise(argv: Sequence[str]) -> int:
@@ -130,26 +153,6 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m service", description="The Gemini gateway.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the gateway with the configured accounts")
-    serve.add_argument("--host", default="127.0.0.1", help=_HOST_HELP)
-    serve.add_argument("--port", type=int, default=_env_port(), help=_PORT_HELP)
-    serve.add_argument("--config", type=Path, help=f"a .toml or .json config file (sets {CONFIG_ENV})")
-    demo = commands.add_parser("demo", help="run the gateway against a local simulator")
-    demo.add_argument("--host", default="127.0.0.1", help=_HOST_HELP)
-    demo.add_argument("--port", type=int, default=_env_port(), help=_PORT_HELP)
-    add_watermark_parser(commands)
-    add_admin_parsers(commands)
-    add_doctor_parser(commands)
-    return parser
-
-
-def _env_port() -> int:
-    return int(os.environ.get("PORT", DEFAULT_PORT))
 
 
 def _configured(**overrides: Any) -> GatewaySettings:
@@ -209,6 +212,8 @@ def demo_settings(simulator_url: str, data_dir: Path, admin_key: str) -> Gateway
             "api_keys": _with_key(DEMO_KEY, base.api_keys),
             "admin_keys": _with_key(admin_key, base.admin_keys),
             "watermark_calibrate_at_start": True,
+            # The demo's terminal shows how to call it; only problems are logged, unless asked.
+            "log_level": base.log_level if "log_level" in base.model_fields_set else LogLevel.WARNING,
         }
     )
 
@@ -272,7 +277,15 @@ def _demo(args: argparse.Namespace) -> int:
             text = usage_text(
                 base_url, DEMO_KEY, simulator_url, admin_key=admin_key, more_keys=len(settings.api_keys) - 1
             )
-            config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="warning")
+            configure_logging(settings.log_level, settings.log_format)
+            config = uvicorn.Config(
+                create_app(settings),
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+            )
             server = uvicorn.Server(config)
             print(f"starting the gateway on {args.host}:{args.port} (Chromium, two demo accounts)...")
             # uvicorn turns Ctrl-C into a graceful shutdown; a second Ctrl-C may still surface here.

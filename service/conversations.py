@@ -33,12 +33,12 @@ from types import TracebackType
 from service.chat.inputs import message_text
 from service.chat.protocol import ChatMessage
 from service.chat.tools import call_signature
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import Migration, PrivateStore
 from service.reasoning import strip_think
 
 __all__ = ["DEAD", "ChatRef", "ConversationStore", "PendingDeletion", "conversation_key"]
 
-_SCHEMA = """
+_FIRST = """
 CREATE TABLE IF NOT EXISTS conversations (
     key TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
@@ -61,9 +61,12 @@ CREATE TABLE IF NOT EXISTS chat_deletions (
     PRIMARY KEY (account_id, chat_id)
 );
 """
-# Mappings written before positions were stored have turn 0, which is never a chat's tip: such a
-# history is folded into a new chat once rather than risking a continuation from the wrong place.
-_MIGRATIONS = ("ALTER TABLE conversations ADD COLUMN turn INTEGER NOT NULL DEFAULT 0",)
+SCHEMA = (
+    Migration(_FIRST),
+    # Mappings written before positions were stored have turn 0, which is never a chat's tip: such a
+    # history is folded into a new chat once rather than risking a continuation from the wrong place.
+    Migration("ALTER TABLE conversations ADD COLUMN turn INTEGER NOT NULL DEFAULT 0", "conversations.turn"),
+)
 DEAD = -1  # a chat's tip when it may hold a turn its client never received
 # A claimed tip is released by the turn's end; this bounds a claim left by a crashed process.
 CLAIM_SECONDS = 900.0
@@ -108,6 +111,7 @@ class ConversationStore(PrivateStore):
     """SQLite-backed map from conversation keys to chats, with expiry. Thread-safe."""
 
     _what = "the conversation store"
+    schema = SCHEMA
 
     def __init__(self, path: Path, *, ttl: float, clock: Callable[[], float] = time.time) -> None:
         super().__init__(path)
@@ -115,13 +119,8 @@ class ConversationStore(PrivateStore):
         self._clock = clock
         self.clock = clock
 
-    def _prepare(self, db: sqlite3.Connection) -> None:
+    def _opened(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
-        if "turn" not in columns:
-            for statement in _MIGRATIONS:
-                db.execute(statement)
 
     def remember(self, key: str, ref: ChatRef) -> None:
         """Map ``key`` to ``ref`` (its chat and position); the chat's tip is not changed."""

@@ -8,6 +8,12 @@ address; local-use NAT64, Teredo and IPv4-compatible forms are never public. The
 to the address that was checked (Host header and TLS SNI keep the name), so a DNS answer that
 changes between the check and the connect cannot redirect it. Redirects are followed by hand, up
 to ``max_redirects``; size, content type and total time are bounded.
+
+Written here rather than taken from a library, on purpose: the guard must judge every hop's
+resolved address (the IPv6 forms above included) and then connect to exactly that address while
+keeping the name for Host and SNI; the SSRF filters we know check the URL or the first resolution
+and leave the connection to the client's own resolver, which is the rebinding gap. httpx's
+transport hook lets this module own the one decision that matters and nothing else.
 """
 
 from __future__ import annotations

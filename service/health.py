@@ -25,9 +25,7 @@ async def healthz() -> JSONResponse:
 @router.get("/readyz")
 async def readyz(gateway: GatewayDep) -> JSONResponse:
     accounts = gateway.backend.accounts()
-    states = Counter(
-        "paused" if getattr(account, "paused", False) else str(account.state) for account in accounts
-    )
+    states = Counter("paused" if account.paused else str(account.state) for account in accounts)
     ready = sum(count for state, count in states.items() if state in _READY_STATES)
     body: dict[str, object] = {"accounts": dict(sorted(states.items())), "ready": ready}
     if ready:

@@ -9,7 +9,9 @@ Flash text chat). A request outside them is ``OutOfScope`` (403 ``permission_err
 Checked in three places, so that no route can slip past: the ``/images`` and ``/videos`` routes by
 path, before the body is read (``ScopeGate``); every turn by its mode, tool and gem, whichever route
 asked for it (``ScopedBackend``: chat, Responses, completions, long-running answers, video jobs);
-and the model list, which shows only what the key may use (``allows``).
+and the model list, which shows only what the key may use (``allows``). The reads of a running
+research or video job are research and video work: a key without that kind may not make them
+(a research confirmed earlier is collected without a turn).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from contextlib import AbstractAsyncContextManager
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from browser import Tool, TurnRequest
+from browser import Tool, TurnRequest, VideoInfo
 from service.auth import CALLER_KEY, CURRENT_CALLER, Caller
-from service.backend import BackendTurn, DelegatingBackend
+from service.backend import BackendTurn, BackendWrapper
 from service.catalog import CATALOG, ModelSpec
 from service.errors import InvalidRequest, OutOfScope, error_response
 
@@ -96,17 +98,45 @@ def check_model(caller: Caller | None, spec: ModelSpec) -> None:
         raise OutOfScope(missing, param="model")
 
 
-class ScopedBackend(DelegatingBackend):
+class ScopedBackend(BackendWrapper):
     """A ``Backend`` that refuses turns outside the calling key's scopes (``CURRENT_CALLER``, set by
-    the key gate for the request being served), before any account is leased."""
+    the key gate for the request being served), before any account is leased, and research and
+    video lookups to a key without that kind. Chat deletion and the account operations (no
+    caller) pass on unchanged."""
 
-    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
-        caller = CURRENT_CALLER.get()
-        scopes = caller.scopes if caller is not None else None
-        missing = refusal(scopes, spec.mode.value, kind_of(spec.tool, spec.gem))
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
+        missing = refusal(_scopes(), request.mode.value, kind_of(request.tool, request.gem))
         if missing is not None:
             raise OutOfScope(missing, param="model")
-        return self.inner.turn(spec)
+        return self.inner.turn(request)
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        _check_kind("research")
+        return await self.inner.research_state(account_id, research_id)
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        _check_kind("research")
+        return await self.inner.research_report(account_id, chat_id)
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        _check_kind("video")
+        return await self.inner.video_job(account_id, job_id, chat_id)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        _check_kind("video")
+        return await self.inner.chat_video(account_id, chat_id)
+
+
+def _scopes() -> frozenset[str] | None:
+    caller = CURRENT_CALLER.get()
+    return caller.scopes if caller is not None else None
+
+
+def _check_kind(kind: str) -> None:
+    """``OutOfScope`` when the calling key names kinds of work and not ``kind``."""
+    missing = _lacking(_scopes(), KIND_SCOPES, kind)
+    if missing is not None:
+        raise OutOfScope(missing)
 
 
 class ScopeGate:

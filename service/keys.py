@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -28,7 +27,7 @@ from pathlib import Path
 from service.auth import Caller
 from service.errors import InvalidRequest, RateLimited
 from service.key_scopes import normalise_scopes
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import Migration, PrivateStore
 
 __all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
 
@@ -41,7 +40,8 @@ _WINDOW = 60.0
 MAX_KEY_LIFETIME = 100 * 365 * 24 * 3600.0
 MAX_KEY_LIMIT = 2**31 - 1
 
-_SCHEMA = """
+SCHEMA = (
+    Migration("""
 CREATE TABLE IF NOT EXISTS api_keys (
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
@@ -54,13 +54,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     accounts       TEXT,
     revoked_at     REAL,
     last_used_at   REAL,
-    requests       INTEGER NOT NULL DEFAULT 0,
-    scopes         TEXT
+    requests       INTEGER NOT NULL DEFAULT 0
 )
-"""
-# Columns added after the first release, with the statement that adds each to an older file: a
-# data directory from before them upgrades when it is opened (its keys get no scopes: all allowed).
-_MIGRATIONS = (("scopes", "ALTER TABLE api_keys ADD COLUMN scopes TEXT"),)
+"""),
+    # The keys of a file from before scopes get none: everything allowed.
+    Migration("ALTER TABLE api_keys ADD COLUMN scopes TEXT", "api_keys.scopes"),
+)
 _COLUMNS = (
     "id, name, shown, created_at, expires_at, max_concurrent, per_minute, accounts, revoked_at, "
     "last_used_at, requests, scopes"
@@ -108,18 +107,12 @@ class KeyStore(PrivateStore):
     """``keys.sqlite3``; open with ``with KeyStore(path) as store``. Thread-safe (one lock)."""
 
     _what = "the key store"
+    schema = SCHEMA
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(path)
         self._clock = clock
         self._usage: dict[str, _Usage] = {}
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.executescript(_SCHEMA)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
-        for column, statement in _MIGRATIONS:
-            if column not in columns:
-                db.execute(statement)
 
     # -- admin --
 

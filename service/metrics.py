@@ -6,7 +6,9 @@ events feed ``Metrics.activity`` (``service.activity``), the dashboard's last ho
 ``RequestMetrics`` (pure ASGI) counts every response, 401s and 429s of the key gate included; the
 route is the matched route's template (never a raw path, so ids do not blow up the label set) and
 the model is read from the first bytes of the response (OpenAI shapes name it first).
-``MeteredBackend`` wraps the backend to time turns and count upstream failures.
+``MeteredBackend`` wraps the backend to time turns and count upstream failures; the reads of a
+running research or video job (polled outside any turn) are counted by kind and outcome, their
+failures with the turns' upstream errors.
 """
 
 from __future__ import annotations
@@ -14,20 +16,20 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from browser import TurnRequest, TurnSnapshot
+from browser import AccountInfo, TurnRequest, TurnSnapshot, VideoInfo
 from service.activity import Activity
-from service.backend import AccountView, Backend, BackendTurn, DelegatingBackend, DelegatingTurn
+from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, ServiceError, UpstreamFailed, UpstreamTimedOut
 from service.request_ids import CURRENT_REQUEST_ID
 
@@ -38,11 +40,12 @@ _MODEL = re.compile(rb'"model"\s*:\s*"([A-Za-z0-9_.:/-]{1,64})"')
 _PEEK_BYTES = 2048
 _UPSTREAM_ERRORS = (UpstreamFailed, UpstreamTimedOut, NoHealthyAccount, CapacityExhausted)
 _TURN_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
+_T = TypeVar("_T")
 
 
 class _Accounts(Collector):
     def __init__(self) -> None:
-        self.source: Callable[[], Sequence[AccountView]] | None = None
+        self.source: Callable[[], Sequence[AccountInfo]] | None = None
 
     def collect(self) -> Iterable[Metric]:
         family = GaugeMetricFamily("gateway_accounts", "Accounts by state", labels=["state"])
@@ -53,9 +56,9 @@ class _Accounts(Collector):
         )
         counts: dict[str, int] = {}
         for account in self.source() if self.source is not None else ():
-            state = "paused" if getattr(account, "paused", False) else str(account.state)
+            state = "paused" if account.paused else str(account.state)
             counts[state] = counts.get(state, 0) + 1
-            for quota, until in dict(getattr(account, "cooling_until", {}) or {}).items():
+            for quota, until in account.cooling_until.items():
                 cooling.add_metric([account.id, str(quota)], float(until))
         for state, count in sorted(counts.items()):
             family.add_metric([state], count)
@@ -85,7 +88,16 @@ class Metrics:
         )
         self.queue = Gauge("gateway_queue_length", "Turns waiting for an account", registry=self.registry)
         self.upstream_errors = Counter(
-            "gateway_upstream_errors", "Failed turns by error code", ["code"], registry=self.registry
+            "gateway_upstream_errors",
+            "Failed turns and lookups by error code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.lookups = Counter(
+            "gateway_lookups",
+            "Reads of a running research or video job outside any turn, by kind and outcome",
+            ["lookup", "outcome"],
+            registry=self.registry,
         )
         self.media_bytes = Counter(
             "gateway_media_bytes_delivered", "Bytes of media served from /media/", registry=self.registry
@@ -100,7 +112,7 @@ class Metrics:
         self._accounts = _Accounts()
         self.registry.register(self._accounts)
 
-    def watch_accounts(self, source: Callable[[], Sequence[AccountView]] | None) -> None:
+    def watch_accounts(self, source: Callable[[], Sequence[AccountInfo]] | None) -> None:
         self._accounts.source = source
 
     def render(self) -> bytes:
@@ -226,13 +238,11 @@ class _MeteredTurn(DelegatingTurn):
                 self._metrics.first_token.labels(self._family).observe(self.first_token)
             yield snapshot
 
-    def __getattr__(self, name: str) -> Any:
-        # Anything the turn protocol gains later passes through unmetered.
-        return getattr(self._turn, name)
 
-
-class MeteredBackend(DelegatingBackend):
-    """A ``Backend`` that times turns and counts upstream failures (by their error code)."""
+class MeteredBackend(BackendWrapper):
+    """A ``Backend`` that times turns and counts upstream failures (by their error code), and counts
+    the research and video lookups (``gateway_lookups``). Chat deletion and the account operations
+    pass on unmetered."""
 
     def __init__(self, inner: Backend, metrics: Metrics) -> None:
         super().__init__(inner)
@@ -284,3 +294,25 @@ class MeteredBackend(DelegatingBackend):
                 message=failure.message,
                 account=account,
             )
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        return await self._lookup("research_state", self.inner.research_state(account_id, research_id))
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        return await self._lookup("research_report", self.inner.research_report(account_id, chat_id))
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        return await self._lookup("video_job", self.inner.video_job(account_id, job_id, chat_id))
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        return await self._lookup("chat_video", self.inner.chat_video(account_id, chat_id))
+
+    async def _lookup(self, kind: str, read: Awaitable[_T]) -> _T:
+        try:
+            result = await read
+        except _UPSTREAM_ERRORS as exc:
+            self.metrics.lookups.labels(kind, "error").inc()
+            self.metrics.upstream_errors.labels(exc.code or type(exc).__name__).inc()
+            raise
+        self.metrics.lookups.labels(kind, "ok").inc()
+        return result

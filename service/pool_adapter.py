@@ -9,6 +9,10 @@ service's tree at the boundary.
     HTTPStatusError    → UpstreamFailed (502, ``upstream_http_<status>``)
     UpstreamTimeout    → UpstreamTimedOut (504)
     any other BrowserError → UpstreamFailed without a code (502)
+
+The account operations of the admin API name the account they act on, so two more apply there
+first: ``UnknownAccount`` → NotFound (404), and a cookie export that cannot be read
+(``CookieFormatError``) → InvalidRequest (400, ``param`` ``cookies``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Protocol, runtime_checkable
+from contextlib import asynccontextmanager, contextmanager
 
 from pydantic import SecretStr
 
@@ -27,67 +30,40 @@ from browser import (
     BrowserError,
     BrowserPool,
     ConnectionLost,
+    CookieFormatError,
     GeneratedImage,
     HTTPStatusError,
     Media,
     NoCapacity,
     NoEligibleAccount,
+    Turn,
     TurnRequest,
     TurnSnapshot,
+    UnknownAccount,
     UpstreamRejected,
     UpstreamTimeout,
     VideoInfo,
 )
-from service.backend import AccountView, Backend, BackendTurn
-from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
+from service.backend import Backend, BackendTurn
+from service.errors import (
+    CapacityExhausted,
+    InvalidRequest,
+    NoHealthyAccount,
+    NotFound,
+    UpstreamFailed,
+    UpstreamTimedOut,
+)
 from service.settings import AccountConfig, GatewaySettings
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "BrowserBackend",
-    "PoolAPI",
-    "PoolTurn",
     "account_spec",
     "add_configured_accounts",
     "browser_backend",
     "map_browser_errors",
 ]
-
-
-class PoolTurn(Protocol):
-    """The part of the pool's ``Turn`` the service uses."""
-
-    @property
-    def account_id(self) -> str: ...
-    def __aiter__(self) -> AsyncIterator[TurnSnapshot]: ...
-    async def stop(self) -> None: ...
-    async def fetch_media_full(self, url: str) -> Media: ...
-    async def fetch_original(self, image: GeneratedImage) -> Media: ...
-
-
-class PoolAPI(Protocol):
-    """The part of ``BrowserPool`` the service uses (docs/browser-api.md)."""
-
-    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[PoolTurn]: ...
-    def accounts(self) -> list[AccountInfo]: ...
-    async def delete_chat(self, account_id: str, chat_id: str) -> None: ...
-
-
-@runtime_checkable
-class ResearchPool(Protocol):
-    """The pool's reading of a confirmed research (``BrowserPool``; scripted pools may lack it)."""
-
-    async def research_state(self, account_id: str, research_id: str) -> str: ...
-    async def research_report(self, account_id: str, chat_id: str) -> str | None: ...
-
-
-@runtime_checkable
-class ChatHistoryPool(Protocol):
-    """Reading a chat's history (``BrowserPool``; scripted pools may lack it)."""
-
-    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
-    async def video_job(self, account_id: str, job_id: str, chat_id: str | None = None) -> bool | None: ...
 
 
 @contextmanager
@@ -115,10 +91,28 @@ def map_browser_errors() -> Iterator[None]:
         raise UpstreamFailed(f"The browser serving Gemini failed ({type(exc).__name__}).") from exc
 
 
+@contextmanager
+def _account_operation(account_id: str | None, failed: str | None = None) -> Iterator[None]:
+    """An admin operation on one account: unknown → 404, unreadable cookies → 400; any other
+    browser error as ``map_browser_errors`` has it, or a 502 worded ``failed`` when given (naming
+    the error's type only: a message about cookies could quote them)."""
+    try:
+        yield
+    except UnknownAccount:
+        raise NotFound(f"No account {account_id!r}.") from None
+    except CookieFormatError as exc:
+        raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
+    except BrowserError as exc:
+        if failed is not None:
+            raise UpstreamFailed(f"{failed} ({type(exc).__name__}).") from exc
+        with map_browser_errors():
+            raise
+
+
 class _TranslatedTurn:
     """A pool ``Turn`` whose iteration and stop raise service errors."""
 
-    def __init__(self, turn: PoolTurn) -> None:
+    def __init__(self, turn: Turn) -> None:
         self._turn = turn
 
     @property
@@ -147,9 +141,10 @@ class _TranslatedTurn:
 
 
 class BrowserBackend:
-    """``Backend`` over a running ``BrowserPool`` (or anything with its API)."""
+    """``Backend`` over a running ``BrowserPool``: every method of the port, each a call of the
+    pool's own (docs/browser-api.md) under the error translation."""
 
-    def __init__(self, pool: PoolAPI) -> None:
+    def __init__(self, pool: BrowserPool) -> None:
         self.pool = pool
 
     @asynccontextmanager
@@ -158,44 +153,52 @@ class BrowserBackend:
             async with self.pool.turn(request) as turn:
                 yield _TranslatedTurn(turn)
 
-    def accounts(self) -> Sequence[AccountView]:
+    def accounts(self) -> Sequence[AccountInfo]:
         return self.pool.accounts()
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         with map_browser_errors():
             await self.pool.delete_chat(account_id, chat_id)
 
-    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
-        """The newest video of a chat, from its history (``BrowserPool.chat_video``)."""
-        pool = self.pool
-        if not isinstance(pool, ChatHistoryPool):
-            raise UpstreamFailed("This pool cannot read a chat's history.")
-        with map_browser_errors():
-            return await pool.chat_video(account_id, chat_id)
-
-    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
-        """A video job's state as kwDCne tells it (``BrowserPool.video_job``)."""
-        pool = self.pool
-        if not isinstance(pool, ChatHistoryPool):
-            raise UpstreamFailed("This pool cannot follow a video job.")
-        with map_browser_errors():
-            return await pool.video_job(account_id, job_id, chat_id)
-
     async def research_state(self, account_id: str, research_id: str) -> str:
-        """``awaiting`` | ``running`` | ``done`` (``BrowserPool.research_state``)."""
-        pool = self.pool
-        if not isinstance(pool, ResearchPool):
-            raise UpstreamFailed("This pool cannot follow a running research.")
         with map_browser_errors():
-            return await pool.research_state(account_id, research_id)
+            return await self.pool.research_state(account_id, research_id)
 
     async def research_report(self, account_id: str, chat_id: str) -> str | None:
-        """The report a finished research wrote into its chat (``BrowserPool.research_report``)."""
-        pool = self.pool
-        if not isinstance(pool, ResearchPool):
-            raise UpstreamFailed("This pool cannot follow a running research.")
         with map_browser_errors():
-            return await pool.research_report(account_id, chat_id)
+            return await self.pool.research_report(account_id, chat_id)
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None:
+        with map_browser_errors():
+            return await self.pool.video_job(account_id, job_id, chat_id)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        with map_browser_errors():
+            return await self.pool.chat_video(account_id, chat_id)
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo:
+        with _account_operation(spec.name, "The account could not be started"):
+            return await self.pool.add_account(spec)
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        with _account_operation(account_id):
+            await self.pool.remove_account(account_id, forget=forget)
+
+    async def check_account(self, account_id: str) -> AccountInfo:
+        with _account_operation(account_id):
+            return await self.pool.check_account(account_id)
+
+    async def pause_account(self, account_id: str) -> AccountInfo:
+        with _account_operation(account_id):
+            return await self.pool.pause_account(account_id)
+
+    async def resume_account(self, account_id: str) -> AccountInfo:
+        with _account_operation(account_id):
+            return await self.pool.resume_account(account_id)
+
+    async def screenshot(self, account_id: str) -> bytes:
+        with _account_operation(account_id, f"No screenshot of {account_id!r}"):
+            return await self.pool.screenshot(account_id)
 
 
 def account_spec(config: AccountConfig) -> AccountSpec:
@@ -214,11 +217,7 @@ def _reveal(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-class AccountAdder(Protocol):
-    async def add_account(self, spec: AccountSpec) -> AccountInfo: ...
-
-
-async def add_configured_accounts(pool: AccountAdder, accounts: Sequence[AccountConfig]) -> int:
+async def add_configured_accounts(pool: BrowserPool, accounts: Sequence[AccountConfig]) -> int:
     """Add every configured account; one that cannot be read is logged and skipped, not fatal.
 
     The pool keeps the newest cookies of each account in its store; when the configured cookies carry

@@ -1,18 +1,24 @@
 """Request ids: every HTTP request gets one, taken from its ``X-Request-Id`` header when that is a
 sensible id (a proxy in front may have set it) or made here, and every response carries it back in
 ``X-Request-Id``. ``CURRENT_REQUEST_ID`` holds it while the request is served, so anything below
-(the dashboard's error list; later, log lines) can name the request without being handed it.
+(the dashboard's error list, every log line: ``service.logs``) can name the request without being
+handed it. When the response has ended, one line says how it went: method, path (never the query
+string: a media link's signature is there), status and duration.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import time
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.asgi import header
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CURRENT_REQUEST_ID", "HEADER", "RequestIds", "request_id_for"]
 
@@ -43,9 +49,12 @@ class RequestIds:
             return
         request_id = request_id_for(header(scope, HEADER.lower().encode()))
         encoded = request_id.encode()
+        started, status = time.monotonic(), 0
 
         async def with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 message = {**message, "headers": [*headers, (b"x-request-id", encoded)]}
             await send(message)
@@ -54,4 +63,7 @@ class RequestIds:
         try:
             await self.app(scope, receive, with_id)
         finally:
+            method, path, spent = scope.get("method", ""), scope.get("path", ""), time.monotonic() - started
+            fields = {"method": method, "path": path, "status": status or 500, "duration": round(spent, 3)}
+            log.info("%s %s answered %d in %.3f s", method, path, status or 500, spent, extra=fields)
             CURRENT_REQUEST_ID.reset(token)

@@ -34,6 +34,7 @@ from pydantic_settings import (
 
 from browser import PoolSettings
 from service.janitor import DeletePolicy
+from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
 from service.reasoning import ReasoningFormat
 
@@ -269,6 +270,17 @@ class GatewaySettings(BaseSettings):
         description="How thoughts reach clients: `reasoning_content` (a field of the message or delta), "
         "`think_tags` (`<think>…</think>` at the start of `content`) or `none` (dropped).",
     )
+    log_level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="Lowest level of the log lines written (DEBUG, INFO, WARNING or ERROR), for the "
+        "service, the browser layer and uvicorn alike.",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="How log lines are written to stderr: text (time, level, logger, [request id], "
+        "message) or json (one object a line: time, level, logger, message, request_id, and the "
+        "fields a line adds, such as the account and the turn of the browser layer).",
+    )
     browser: dict[str, Any] = Field(
         default_factory=dict,
         repr=False,  # may hold a proxy password
@@ -294,6 +306,11 @@ class GatewaySettings(BaseSettings):
         if len(names) != len(set(names)):
             raise ValueError("account names must be unique")
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("browser")
     @classmethod

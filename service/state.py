@@ -1,29 +1,35 @@
 """The one typed object the lifespan shares with routes, and the dependencies that read it.
 
-Routes never touch ``app.state`` or ``request.state`` directly: they declare ``GatewayDep`` (the
-running gateway) and ``CallerDep`` (the caller ``service.auth.ApiKeyGate`` authenticated before the
-body was read).
+The lifespan (``service.app``) builds every service once and leaves one ``Gateway`` in the request
+state, under one key. Routes never touch ``app.state`` or ``request.state`` directly: they declare
+``GatewayDep`` (the running gateway) and ``CallerDep`` (the caller ``service.auth.ApiKeyGate``
+authenticated before the body was read), and do HTTP only: no service is built per request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.admin.operations import Operations
 from service.auth import CALLER_KEY, Caller
 from service.backend import Backend
 from service.chat.serving import ChatService
+from service.chat.servings import ChatServings
+from service.completions.serving import CompletionService
 from service.conversations import ConversationStore
+from service.images.serving import ImageService
 from service.media.delivery import MediaDelivery
+from service.responses.serving import ResponsesService
 from service.settings import GatewaySettings
+from service.videos.jobs import VideoJobs
 from service.watermark.auto import AutoCalibration
 
-__all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway", "lifespan_part"]
+__all__ = ["STATE_KEY", "CallerDep", "Gateway", "GatewayDep", "get_caller", "get_gateway"]
 
 STATE_KEY = "gateway"
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -31,24 +37,24 @@ class Gateway:
     """Everything a request may use, built once by the lifespan."""
 
     settings: GatewaySettings
-    backend: Backend
+    backend: Backend  # the wrapper stack: scopes, metering, account groups, the pool
     conversations: ConversationStore
-    chat: ChatService
+    chat: ChatService  # text chat; the engine of Responses and legacy completions too
+    chats: ChatServings  # /chat/completions: the serving of each kind of model
+    completions: CompletionService
+    images: ImageService
+    responses: ResponsesService
+    videos: VideoJobs
     media: MediaDelivery
+    ops: Operations  # keys, metrics, account admin, dashboard sessions
     watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
 
 
-def lifespan_part(request: Request, key: str, kind: type[_T], what: str) -> _T:
-    """The ``kind`` the lifespan left in the request state under ``key``; its absence is our bug
-    (an app built without that lifespan part), never the caller's."""
-    part = getattr(request.state, key, None)
-    if not isinstance(part, kind):
-        raise RuntimeError(f"{what} is not running (lifespan not started)")
-    return part
-
-
 def get_gateway(request: Request) -> Gateway:
-    return lifespan_part(request, STATE_KEY, Gateway, "the gateway")
+    gateway = getattr(request.state, STATE_KEY, None)
+    if not isinstance(gateway, Gateway):  # our bug (an app without the lifespan), not the caller's
+        raise RuntimeError("the gateway is not running (lifespan not started)")
+    return gateway
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]

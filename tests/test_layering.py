@@ -152,3 +152,63 @@ def test_service_does_not_redeclare_browser_types() -> None:
                         f"{where}: {node.name} copies browser.{name} ({', '.join(sorted(shared))})"
                     )
     assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Which of the package's modules each of its modules imports, at module level or inside a
+    function (a deferred import only hides a cycle from the interpreter); imports for type checkers
+    only (``if TYPE_CHECKING:``) are left out: they run nothing."""
+    modules = {_module_name(path): path for path in (ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and _base_name(node.test) == "TYPE_CHECKING"
+            for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # ``from pkg import submodule`` imports the submodule; ``from pkg import name``, pkg.
+                module = node.module
+                targets = [
+                    t if (t := f"{module}.{alias.name}") in modules else module for alias in node.names
+                ]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            graph[name].update(target for target in targets if target in modules and target != name)
+    return graph
+
+
+def _cycle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
+    """A path of imports from ``start`` back to itself, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        module, path = stack.pop()
+        for target in sorted(graph[module]):
+            if target == start:
+                return [*path, start]
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*path, target]))
+    return None
+
+
+@pytest.mark.parametrize("package", ["service", "browser"])
+def test_no_import_cycles(package: str) -> None:
+    """Modules import one way: a module that needs what imports it is two concepts in one
+    (``service.admin`` once had its operations import the routers that import the operations)."""
+    graph = _import_graph(package)
+    cycles = {" -> ".join(cycle) for name in graph if (cycle := _cycle_from(name, graph)) is not None}
+    assert sorted(cycles) == []

@@ -1,18 +1,19 @@
-"""Accounts at runtime: add (live at once, persisted), list, check, pause, resume, remove; and the
-restore of persisted additions at startup. Browser errors become service errors here."""
+"""Accounts at runtime: add (live at once, persisted), list, remove; and the restore of persisted
+additions at startup. Check, pause, resume and screenshot are the backend's own account operations
+(``backend``), which answer in the service's errors already (``service.pool_adapter``: an unknown
+account is ``NotFound``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 
-from browser import AccountInfo, AccountSpec, BrowserError, CookieFormatError, UnknownAccount
+from browser import AccountInfo, AccountSpec, CookieFormatError
 from service.admin.cookies import session_digest
-from service.admin.pool import AccountPool
 from service.admin.registry import AddedAccounts
-from service.errors import Conflict, InvalidRequest, NotFound, NotImplementedYet, UpstreamFailed
+from service.backend import Backend
+from service.errors import Conflict, InvalidRequest, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -20,22 +21,16 @@ __all__ = ["AccountAdmin"]
 
 
 class AccountAdmin:
-    def __init__(self, pool: AccountPool | None, registry: AddedAccounts) -> None:
-        self._pool = pool
+    def __init__(self, backend: Backend, registry: AddedAccounts) -> None:
+        self.backend = backend
         self.registry = registry
         self._lock = asyncio.Lock()  # one addition or removal at a time: duplicates are checked first
-
-    @property
-    def pool(self) -> AccountPool:
-        if self._pool is None:
-            raise NotImplementedYet("This gateway's backend has no account pool to administer.")
-        return self._pool
 
     def added_ids(self) -> set[str]:
         return {entry.id for entry in self.registry.all()}
 
-    def list(self) -> list[AccountInfo]:
-        return self.pool.accounts() if self._pool is not None else []
+    def list(self) -> Sequence[AccountInfo]:
+        return self.backend.accounts()
 
     def get(self, account_id: str) -> AccountInfo:
         for info in self.list():
@@ -45,27 +40,25 @@ class AccountAdmin:
 
     async def restore(self) -> int:
         """Re-add every persisted account; one that fails is logged (by type) and kept for next time."""
-        if self._pool is None:
-            return 0
         restored = 0
         for entry in self.registry.all():
             try:
-                info = await self._pool.add_account(entry.spec)
-            except BrowserError as exc:
-                log.error("added account %s was not restored (%s)", entry.id, type(exc).__name__)
+                info = await self.backend.add_account(entry.spec)
+            except ServiceError as exc:
+                cause = type(exc.__cause__ or exc).__name__
+                log.error("added account %s was not restored (%s)", entry.id, cause)
                 continue
             restored += 1
             log.info("added account %s restored: %s", info.id, info.state.value)
         return restored
 
     async def add(self, spec: AccountSpec) -> AccountInfo:
-        pool = self.pool
         try:
             session = session_digest(spec)
         except CookieFormatError as exc:
             raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
         async with self._lock:
-            present = {info.id for info in pool.accounts()}
+            present = {info.id for info in self.backend.accounts()}
             if spec.name is not None and spec.name in present:
                 raise Conflict(f"An account named {spec.name!r} exists already.")
             # An unnamed account's id is derived from its session (``acct-`` + digest prefix).
@@ -73,12 +66,7 @@ class AccountAdmin:
                 entry.session == session for entry in self.registry.all()
             ):
                 raise Conflict("This session (__Secure-1PSID) is in the pool already.")
-            try:
-                info = await pool.add_account(spec)
-            except CookieFormatError as exc:
-                raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
-            except BrowserError as exc:
-                raise UpstreamFailed(f"The account could not be started ({type(exc).__name__}).") from exc
+            info = await self.backend.add_account(spec)
             self.registry.put(info.id, session, spec)
         log.info("account %s added through the admin API: %s", info.id, info.state.value)
         return info
@@ -88,38 +76,8 @@ class AccountAdmin:
         async with self._lock:
             persisted = self.registry.delete(account_id)
             try:
-                await self.pool.remove_account(account_id, forget=True)
-            except UnknownAccount:
+                await self.backend.remove_account(account_id, forget=True)
+            except NotFound:
                 if not persisted:  # one that failed to restore is only in the registry
-                    raise NotFound(f"No account {account_id!r}.") from None
+                    raise
         log.info("account %s removed through the admin API", account_id)
-
-    async def check(self, account_id: str) -> AccountInfo:
-        with _known(account_id):
-            return await self.pool.check_account(account_id)
-
-    async def pause(self, account_id: str) -> AccountInfo:
-        with _known(account_id):
-            return await self.pool.pause_account(account_id)
-
-    async def resume(self, account_id: str) -> AccountInfo:
-        with _known(account_id):
-            return await self.pool.resume_account(account_id)
-
-    async def screenshot(self, account_id: str) -> bytes:
-        with _known(account_id):
-            try:
-                return await self.pool.screenshot(account_id)
-            except UnknownAccount:
-                raise
-            except BrowserError as exc:
-                raise UpstreamFailed(f"No screenshot of {account_id!r} ({type(exc).__name__}).") from exc
-
-
-@contextmanager
-def _known(account_id: str) -> Iterator[None]:
-    """``UnknownAccount`` from the pool → 404."""
-    try:
-        yield
-    except UnknownAccount:
-        raise NotFound(f"No account {account_id!r}.") from None

@@ -1,4 +1,5 @@
-"""``python -m service accounts add|list|check|remove`` and ``keys create|list|scopes|revoke``.
+"""``python -m service accounts add|list|check|remove`` and ``keys create|list|scopes|revoke`` (their
+options: ``service.cli_parser``).
 
 With ``--url`` (or ``GATEWAY_ADMIN_URL``) they talk to a running gateway's admin API, with the admin
 key from ``GATEWAY_ADMIN_KEY`` (or the first of ``GATEWAY_ADMIN_KEYS``); without, they work on the
@@ -14,7 +15,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,53 +23,13 @@ from browser import CookieFormatError
 from service.admin.cookies import session_digest, spec_from_paste
 from service.admin.registry import AddedAccounts
 from service.errors import InvalidRequest
-from service.key_scopes import SCOPES
 from service.keys import KeyStore
 from service.settings import GatewaySettings
 
-__all__ = ["ADMIN_KEY_ENV", "ADMIN_URL_ENV", "add_admin_parsers", "run_admin"]
+__all__ = ["ADMIN_KEY_ENV", "run_admin"]
 
-ADMIN_URL_ENV = "GATEWAY_ADMIN_URL"
 ADMIN_KEY_ENV = "GATEWAY_ADMIN_KEY"
 TIMEOUT = 120.0  # adding or checking an account loads its page
-_SCOPES_HELP = f"comma-separated scopes the key may use: {', '.join(SCOPES)} (default: all)"
-
-
-def add_admin_parsers(commands: Any) -> None:
-    accounts = commands.add_parser("accounts", help="add, list, check or remove accounts")
-    actions = accounts.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="add an account from its cookies (read from --from or stdin)")
-    add.add_argument("--name", help="the account's id (default: a digest of its session)")
-    add.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        help="a file with a __Secure-1PSID value, a DevTools cookie string or a JSON/Netscape export",
-    )
-    actions.add_parser("list", help="list accounts (with their state, when the gateway runs)")
-    for name, text in (("check", "reload an account's page now"), ("remove", "remove an account")):
-        actions.add_parser(name, help=text).add_argument("account_id", help="the account's id, as listed")
-    keys = commands.add_parser("keys", help="create, list or revoke API keys")
-    key_actions = keys.add_subparsers(dest="action", required=True)
-    create = key_actions.add_parser("create", help="create a key (shown once)")
-    create.add_argument("name", help="the key's name in listings and on the dashboard")
-    create.add_argument("--expires-in", type=float, help="seconds")
-    create.add_argument("--max-concurrent", type=int, help="requests the key may have running at once")
-    create.add_argument("--per-minute", type=int, help="requests the key may start in any minute")
-    create.add_argument("--accounts", help="comma-separated account ids this key may use")
-    create.add_argument("--scopes", help=_SCOPES_HELP)
-    key_actions.add_parser("list", help="list keys (never the keys themselves)")
-    scopes = key_actions.add_parser("scopes", help="set a key's scopes ('' lifts them)")
-    scopes.add_argument("key_id", help="the key's id (key_...), as listed")
-    scopes.add_argument("scopes", help=_SCOPES_HELP)
-    key_actions.add_parser("revoke", help="revoke a key").add_argument(
-        "key_id", help="the key's id (key_...), as listed"
-    )
-    for group in (actions, key_actions):
-        for parser in group.choices.values():
-            parser.add_argument(
-                "--url", default=os.environ.get(ADMIN_URL_ENV), help=f"a running gateway (or {ADMIN_URL_ENV})"
-            )
 
 
 class CommandFailed(Exception):

@@ -33,24 +33,10 @@ from service.admin.registry import AddedAccounts
 from service.pool_adapter import account_spec
 from service.settings import GatewaySettings
 
-__all__ = ["add_doctor_parser", "render_text", "report_of", "run_doctor", "versions"]
+__all__ = ["render_text", "report_of", "run_doctor", "versions"]
 
 BROWSERS_JSON = Path("driver/package/browsers.json")
 _MARKS = {Presence.MATCHED.value: "ok", Presence.UNMATCHED.value: "NONE", Presence.NOT_CHECKED.value: "-"}
-
-
-def add_doctor_parser(commands: Any) -> None:
-    doctor = commands.add_parser("doctor", help="open the page with an account and report what it offers")
-    doctor.add_argument("--account", help="a configured or added account's name (default: the first)")
-    doctor.add_argument("--headed", action="store_true", help="show the browser window")
-    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
-    doctor.add_argument(
-        "--record",
-        metavar="FILE",
-        type=Path,
-        help="also write an evidence bundle to FILE for a bug report (sends one short prompt in a new "
-        "chat, deleted afterwards; no cookie or token is written)",
-    )
 
 
 def run_doctor(args: argparse.Namespace) -> int:

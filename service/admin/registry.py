@@ -6,16 +6,15 @@ newer copy of the same session when it re-adds the account."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
 from browser import AccountSpec
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import Migration, PrivateStore
 
 __all__ = ["AddedAccount", "AddedAccounts"]
 
-_SCHEMA = """
+_FIRST = """
 CREATE TABLE IF NOT EXISTS added_accounts (
     id       TEXT PRIMARY KEY,
     session  TEXT NOT NULL,
@@ -37,9 +36,7 @@ class AddedAccounts(PrivateStore):
     """Use as ``with AddedAccounts(path) as registry``."""
 
     _what = "the account registry"
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.executescript(_SCHEMA)
+    schema = (Migration(_FIRST),)
 
     def put(self, account_id: str, session: str, spec: AccountSpec) -> None:
         payload = json.dumps(

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from browser import CookieFormatError
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
-from service.admin.serving import AdminDep, Operations, OpsDep
+from service.admin.deps import AdminDep, OpsDep
+from service.admin.operations import Operations
 from service.admin.wire import (
     AccountIn,
     AccountOut,
@@ -71,19 +72,19 @@ async def get_account(account_id: str, ops: AdminDep) -> AccountOut:
 
 @router.post("/accounts/{account_id}/check")
 async def check_account(account_id: str, ops: AdminDep) -> AccountOut:
-    await ops.accounts.check(account_id)
+    await ops.accounts.backend.check_account(account_id)
     return _one(ops, account_id)
 
 
 @router.post("/accounts/{account_id}/pause")
 async def pause_account(account_id: str, ops: AdminDep) -> AccountOut:
-    await ops.accounts.pause(account_id)
+    await ops.accounts.backend.pause_account(account_id)
     return _one(ops, account_id)
 
 
 @router.post("/accounts/{account_id}/resume")
 async def resume_account(account_id: str, ops: AdminDep) -> AccountOut:
-    await ops.accounts.resume(account_id)
+    await ops.accounts.backend.resume_account(account_id)
     return _one(ops, account_id)
 
 
@@ -95,7 +96,7 @@ async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
 
 @router.get("/accounts/{account_id}/screenshot")
 async def account_screenshot(account_id: str, ops: AdminDep) -> Response:
-    png = await ops.accounts.screenshot(account_id)
+    png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

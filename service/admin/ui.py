@@ -28,7 +28,8 @@ from service.activity import BUCKET_SECONDS, Series
 from service.admin.auth import SESSION_COOKIE, SESSION_TTL, check_admin
 from service.admin.charts import Chart, counts_chart, latency_chart, sparkline
 from service.admin.cookies import spec_from_paste
-from service.admin.serving import AdminDep, Operations, OpsDep
+from service.admin.deps import AdminDep, OpsDep
+from service.admin.operations import Operations
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
 from service.key_scopes import SCOPES
@@ -296,11 +297,11 @@ async def add_account(request: Request, ops: AdminDep) -> Response:
 async def account_action(account_id: str, action: str, ops: AdminDep) -> Response:
     try:
         if action == "check":
-            await ops.accounts.check(account_id)
+            await ops.accounts.backend.check_account(account_id)
         elif action == "pause":
-            await ops.accounts.pause(account_id)
+            await ops.accounts.backend.pause_account(account_id)
         elif action == "resume":
-            await ops.accounts.resume(account_id)
+            await ops.accounts.backend.resume_account(account_id)
         elif action == "remove":
             await ops.accounts.remove(account_id)
         else:
@@ -312,7 +313,7 @@ async def account_action(account_id: str, action: str, ops: AdminDep) -> Respons
 
 @router.get("/accounts/{account_id}/screenshot.png")
 async def screenshot(account_id: str, ops: AdminDep) -> Response:
-    png = await ops.accounts.screenshot(account_id)
+    png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

@@ -29,45 +29,39 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from browser import GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
-from service.backend import AccountView, Backend, BackendTurn, DelegatingTurn
+from browser import AccountInfo, GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
+from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
 from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
     ResearchContext,
-    ResearchReader,
     wants_confirm,
 )
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 from service.chat.serving import ChatService
-from service.conversations import ConversationStore, conversation_key
+from service.conversations import conversation_key
 from service.errors import InvalidRequest, UpstreamFailed
-from service.janitor import ChatJanitor
 from service.media.delivery import MediaDelivery
-from service.videos.follow import VideoReader, follow_video
+from service.videos.follow import follow_video
 
 __all__ = [
     "DELIVERY_FIELD",
-    "LongrunChat",
     "LongrunOptions",
+    "ResearchChat",
+    "ResearchOptions",
+    "ShapedChat",
     "check_accounts",
-    "is_longrun_model",
+    "refuse_delivery",
     "shape_canvas",
 ]
 
 DELIVERY_FIELD = "image_delivery"  # the imagen models' chat field (service.images.chat)
-_SHAPED = (OutputKind.DOCUMENT, OutputKind.STORY, OutputKind.VIDEO, OutputKind.REPORT)
 _IMAGE_PLACEHOLDER = re.compile(r"http://googleusercontent\.com/image_generation_content/(\d+)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"^\s*(<!doctype html|<html)", re.IGNORECASE)
 _RENDERING = 206
-
-
-def is_longrun_model(name: str) -> bool:
-    model = find_model(name)
-    return model is not None and model.output in _SHAPED
 
 
 @dataclass(frozen=True)
@@ -77,12 +71,6 @@ class LongrunOptions:
     video_inline_max_bytes: int
     video_max_wait: float
     video_poll_interval: float
-    research_max_wait: float = 600.0
-    research_stream_max_wait: float = 7200.0
-    research_poll_interval: float = 10.0
-    research_registry: ResearchRegistry | None = None
-    research_reader: ResearchReader | None = None
-    video_reader: VideoReader | None = None
 
 
 def shape_canvas(document: str) -> str:
@@ -141,8 +129,9 @@ class _Storybook:
 
 
 class _Video:
-    def __init__(self, options: LongrunOptions) -> None:
+    def __init__(self, options: LongrunOptions, backend: Backend) -> None:
         self.options = options
+        self.backend = backend  # follows a job outside the lease: video_job, chat_video
 
     def during(self, snapshot: TurnSnapshot) -> TurnSnapshot:
         return replace(snapshot, text="")
@@ -151,11 +140,10 @@ class _Video:
         info = last.video
         thoughts = last.thoughts + ("\n\n" if last.thoughts else "")
         started = time.monotonic()
-        reader = self.options.video_reader
-        if info is not None and info.video_url is None and info.pending and last.cid and reader is not None:
+        if info is not None and info.video_url is None and info.pending and last.cid:
             # The answer holds only the job chip: the video appears in the chat later (J1).
             progress = follow_video(
-                reader,
+                self.backend,
                 turn.account_id,
                 last.cid,
                 info.job_id,
@@ -234,9 +222,11 @@ class _ShapedTurn(DelegatingTurn):
                     yield snapshot
 
 
-class _ShapedBackend:
+class _ShapedBackend(BackendWrapper):
+    """The backend whose turns' snapshots are reshaped for the model's output; the rest passes on."""
+
     def __init__(self, inner: Backend, shape: _Shape) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.shape = shape
 
     @asynccontextmanager
@@ -244,73 +234,94 @@ class _ShapedBackend:
         async with self.inner.turn(spec) as turn:
             yield _ShapedTurn(turn, self.shape)
 
-    def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
-        return self._turn(spec)
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
+    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
+        return self._turn(request)
 
 
-class LongrunChat:
-    """Chat completions for the canvas, storybook and video models on the chat service's parts."""
+class ShapedChat:
+    """Chat completions for the canvas, storybook or video models: the chat serving, its turns on
+    the backend with their snapshots reshaped for ``kind``. Built once; the request's fields are
+    checked before any stream starts, so that request errors are real HTTP statuses."""
 
-    def __init__(
-        self,
-        chat: ChatService,
-        conversations: ConversationStore,
-        janitor: ChatJanitor | None,
-        options: LongrunOptions,
-    ) -> None:
+    opens_early = False  # the first chunk (the role) comes at once
+
+    def __init__(self, chat: ChatService, kind: OutputKind, options: LongrunOptions) -> None:
+        assert kind in (OutputKind.DOCUMENT, OutputKind.STORY, OutputKind.VIDEO)
         self.chat = chat
-        self.conversations = conversations
-        self.janitor = janitor
+        self.kind = kind
         self.options = options
 
-    def _service(self, request: ChatCompletionRequest, identity: str) -> ChatService:
+    def _shaped(self, request: ChatCompletionRequest) -> Backend:
         model = find_model(request.model)
-        assert model is not None and model.output in _SHAPED
+        assert model is not None and model.output is self.kind
         check_accounts(model, self.chat.backend.accounts())
         extra: dict[str, Any] = dict(request.model_extra or {})
-        delivery = extra.get(DELIVERY_FIELD, "url")
-        if model.output is not OutputKind.STORY and DELIVERY_FIELD in extra:
-            raise InvalidRequest(f"{DELIVERY_FIELD} applies to the storybook models.", param=DELIVERY_FIELD)
-        if model.output is OutputKind.REPORT:
-            options = self.options
-            key = conversation_key(identity, model.family.value, request.messages)
-            ctx = ResearchContext(
-                options.research_registry,
-                options.research_reader,
-                key,
-                options.research_stream_max_wait if request.stream else options.research_max_wait,
-                options.research_poll_interval,
-            )
-            research = ResearchBackend(self.chat.backend, ctx, confirm=wants_confirm(extra))
-            return ChatService(research, self.conversations, self.chat.options, self.janitor)
         if CONFIRM_FIELD in extra:
             raise InvalidRequest(f"{CONFIRM_FIELD} applies to the deepsearch models.", param=CONFIRM_FIELD)
-        if delivery not in ("url", "data_url"):
-            raise InvalidRequest(f"{DELIVERY_FIELD} must be 'url' or 'data_url'.", param=DELIVERY_FIELD)
         shape: _Shape
-        if model.output is OutputKind.DOCUMENT:
-            shape = _Canvas()
-        elif model.output is OutputKind.STORY:
+        if self.kind is OutputKind.STORY:
+            delivery = extra.get(DELIVERY_FIELD, "url")
+            if delivery not in ("url", "data_url"):
+                raise InvalidRequest(f"{DELIVERY_FIELD} must be 'url' or 'data_url'.", param=DELIVERY_FIELD)
             shape = _Storybook(self.options.delivery, inline=delivery == "data_url")
         else:
-            shape = _Video(self.options)
-        backend = _ShapedBackend(self.chat.backend, shape)
-        return ChatService(backend, self.conversations, self.chat.options, self.janitor)
+            refuse_delivery(extra)
+            shape = _Canvas() if self.kind is OutputKind.DOCUMENT else _Video(self.options, self.chat.backend)
+        return _ShapedBackend(self.chat.backend, shape)
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
-        return await self._service(request, identity).create(request, identity)
+        return await self.chat.create(request, identity, backend=self._shaped(request))
 
     def stream(self, request: ChatCompletionRequest, identity: str) -> AsyncIterator[ChatCompletionChunk]:
-        """Checked before the stream starts, so that request errors are real HTTP statuses."""
-        return self._service(request, identity).stream(request, identity)
+        return self.chat.stream(request, identity, backend=self._shaped(request))
 
 
-def check_accounts(model: ModelSpec, accounts: Sequence[AccountView]) -> None:
+@dataclass(frozen=True)
+class ResearchOptions:
+    registry: ResearchRegistry  # confirmed researches by history (collected, not run again)
+    max_wait: float  # a non-stream request's wait for the report
+    stream_max_wait: float
+    poll_interval: float
+
+
+class ResearchChat:
+    """Chat completions for the deep research models: the chat serving, its turn the research
+    exchange (``service.chat.longrun_research.ResearchBackend``) keyed by the request's history."""
+
+    opens_early = True  # planned and confirmed before the first chunk: keep-alives meanwhile
+
+    def __init__(self, chat: ChatService, options: ResearchOptions) -> None:
+        self.chat = chat
+        self.options = options
+
+    def _exchange(self, request: ChatCompletionRequest, identity: str) -> Backend:
+        model = find_model(request.model)
+        assert model is not None and model.output is OutputKind.REPORT
+        check_accounts(model, self.chat.backend.accounts())
+        extra: dict[str, Any] = dict(request.model_extra or {})
+        refuse_delivery(extra)
+        options = self.options
+        ctx = ResearchContext(
+            options.registry,
+            conversation_key(identity, model.family.value, request.messages),
+            options.stream_max_wait if request.stream else options.max_wait,
+            options.poll_interval,
+        )
+        return ResearchBackend(self.chat.backend, ctx, confirm=wants_confirm(extra))
+
+    async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
+        return await self.chat.create(request, identity, backend=self._exchange(request, identity))
+
+    def stream(self, request: ChatCompletionRequest, identity: str) -> AsyncIterator[ChatCompletionChunk]:
+        return self.chat.stream(request, identity, backend=self._exchange(request, identity))
+
+
+def refuse_delivery(extra: dict[str, Any]) -> None:
+    """``image_delivery`` is the storybook models' field (and the imagen models')."""
+    if DELIVERY_FIELD in extra:
+        raise InvalidRequest(f"{DELIVERY_FIELD} applies to the storybook models.", param=DELIVERY_FIELD)
+
+
+def check_accounts(model: ModelSpec, accounts: Sequence[AccountInfo]) -> None:
     if not can_serve(model, accounts):
         raise unservable(model, accounts)

@@ -9,16 +9,15 @@ second research.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import Migration, PrivateStore
 
 __all__ = ["ResearchEntry", "ResearchRegistry"]
 
-_SCHEMA = """
+_FIRST = """
 CREATE TABLE IF NOT EXISTS researches (
     key TEXT PRIMARY KEY,
     account_id TEXT NOT NULL,
@@ -44,13 +43,11 @@ class ResearchRegistry(PrivateStore):
     """Open from construction to ``close``."""
 
     _what = "the research registry"
+    schema = (Migration(_FIRST),)
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.open()
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.execute(_SCHEMA)
 
     def record(self, key: str, account_id: str, chat_id: str, research_id: str, title: str | None) -> None:
         with self._locked() as db:

@@ -26,10 +26,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
 
 from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
-from service.backend import AccountView, Backend, BackendTurn
+from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry, ResearchRegistry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
 
@@ -40,7 +39,6 @@ __all__ = [
     "CONFIRM_PROMPT",
     "ResearchBackend",
     "ResearchContext",
-    "ResearchReader",
     "plan_text",
     "report_text",
     "wants_confirm",
@@ -119,21 +117,12 @@ class _Replay:
         return await self._turn.fetch_original(image)
 
 
-@runtime_checkable
-class ResearchReader(Protocol):
-    """Reads a confirmed research from outside any turn (``service.pool_adapter.BrowserBackend``)."""
-
-    async def research_state(self, account_id: str, research_id: str) -> str: ...
-    async def research_report(self, account_id: str, chat_id: str) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class ResearchContext:
     """What a research request needs beyond the backend: where confirmed researches are recorded,
-    how to read them, the history's key, and the limits."""
+    the history's key, and the limits."""
 
-    registry: ResearchRegistry | None
-    reader: ResearchReader | None
+    registry: ResearchRegistry
     key: str
     max_wait: float
     poll_interval: float
@@ -145,11 +134,13 @@ class _Collect:
 
     def __init__(
         self,
+        backend: Backend,
         ctx: ResearchContext,
         entry: ResearchEntry,
         answered: TurnSnapshot | None,
         turn: BackendTurn | None,
     ) -> None:
+        self._backend = backend  # reads the research outside any lease: research_state, _report
         self._ctx = ctx
         self._entry = entry
         self._answered = answered  # the confirming turn's answer, when this request sent it
@@ -170,19 +161,21 @@ class _Collect:
         report = self._answered.canvas if self._answered is not None else None
         started, failures = time.monotonic(), 0
         while report is None:
-            if ctx.reader is None:
-                raise UpstreamFailed("This gateway's pool cannot read a running research.")
             try:
-                state = await ctx.reader.research_state(entry.account_id, entry.research_id)
+                state = await self._backend.research_state(entry.account_id, entry.research_id)
                 if state == "done":
-                    report = await ctx.reader.research_report(entry.account_id, entry.chat_id)
+                    report = await self._backend.research_report(entry.account_id, entry.chat_id)
                 failures = 0
-            except UpstreamFailed:
+            except UpstreamFailed as exc:
                 # The page asked from may be reloading between turns: a few misses in a row are
                 # tolerated, more are the research's (or the account's) failure.
                 failures += 1
                 if failures > _MAX_READ_FAILURES:
-                    raise
+                    raise UpstreamFailed(
+                        f"The gateway cannot follow a running research: reading it failed {failures} "
+                        f"times in a row; the last time: {exc.message}",
+                        code=exc.code,
+                    ) from exc
                 state = "unknown"
             if report is not None:
                 break
@@ -222,36 +215,30 @@ async def _answer(turn: BackendTurn) -> list[TurnSnapshot]:
     return [snapshot async for snapshot in turn]
 
 
-class ResearchBackend:
+class ResearchBackend(BackendWrapper):
     """A ``Backend`` whose turn is the research exchange: the prompt's turn, then, when it proposed a
     plan and ``confirm`` is set, the confirming turn in the same chat, each lease given back before
-    the next step; then the wait for the report (``_Collect``). A history whose research was
-    confirmed before is collected, not researched again."""
+    the next step; then the wait for the report (``_Collect``, reading it through ``inner``). A
+    history whose research was confirmed before is collected, not researched again. The rest of
+    the port passes on."""
 
     def __init__(self, inner: Backend, ctx: ResearchContext, *, confirm: bool) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.ctx = ctx
         self.confirm = confirm
-
-    def accounts(self) -> Sequence[AccountView]:
-        return self.inner.accounts()
-
-    async def delete_chat(self, account_id: str, chat_id: str) -> None:
-        await self.inner.delete_chat(account_id, chat_id)
 
     def turn(self, spec: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         return self._turn(spec)
 
     async def _find(self) -> ResearchEntry | None:
-        registry = self.ctx.registry
-        return None if registry is None else await asyncio.to_thread(registry.find, self.ctx.key)
+        return await asyncio.to_thread(self.ctx.registry.find, self.ctx.key)
 
     @asynccontextmanager
     async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
         known = await self._find()
         if known is not None:
             log.info("collecting the research already confirmed for this history")
-            yield _Collect(self.ctx, known, None, None)
+            yield _Collect(self.inner, self.ctx, known, None, None)
             return
         if spec.chat_id is not None and _is_confirmation(spec.prompt):
             yield await self._confirm(spec, None)
@@ -291,27 +278,24 @@ class ResearchBackend:
         chat_id = last.cid or spec.chat_id
         if last.canvas is not None:  # the report came with the answer: nothing to follow or record
             answered = ResearchEntry(self.ctx.key, account_id, chat_id, "", title, 0.0)
-            return _Collect(self.ctx, answered, last, turn)
+            return _Collect(self.inner, self.ctx, answered, last, turn)
         if research_id is None:
             raise UpstreamFailed("Gemini started a research without an id to follow it by.")
         entry = ResearchEntry(self.ctx.key, account_id, chat_id, research_id, title, time.time())
-        if self.ctx.registry is not None:
-            await asyncio.to_thread(
-                self.ctx.registry.record, entry.key, entry.account_id, entry.chat_id, research_id, title
-            )
-        return _Collect(self.ctx, entry, last, turn)
+        await asyncio.to_thread(
+            self.ctx.registry.record, entry.key, entry.account_id, entry.chat_id, research_id, title
+        )
+        return _Collect(self.inner, self.ctx, entry, last, turn)
 
     async def _remember_plan(self, account_id: str, chat_id: str, plan: ResearchInfo) -> None:
         """A plan returned to the client: its id, for the follow-up that confirms it."""
-        if self.ctx.registry is not None and plan.research_id is not None:
+        if plan.research_id is not None:
             key = _plan_key(account_id, chat_id)
             await asyncio.to_thread(
                 self.ctx.registry.record, key, account_id, chat_id, plan.research_id, plan.title
             )
 
     async def _plan_of(self, account_id: str, chat_id: str) -> ResearchInfo | None:
-        if self.ctx.registry is None:
-            return None
         entry = await asyncio.to_thread(self.ctx.registry.find, _plan_key(account_id, chat_id))
         if entry is None:
             return None

@@ -5,7 +5,9 @@
 Both raise ``service.errors`` classes. The lease is taken inside ``stream()`` and given back in its
 ``finally``; an answer that did not finish (client gone, error) is stopped on the page first.
 
-The answer names the model the page served in ``served_model`` (see ``service.chat.protocol``).
+Which chat a turn goes to and what becomes of it (the claim of a continued chat, the fallback to a
+new one, remembering the answer, releasing the claim) is ``service.chat.affinity``'s. The answer
+names the model the page served in ``served_model`` (see ``service.chat.protocol``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
 from browser import ThinkingLevel, TurnRequest, TurnSnapshot
-from service.backend import Backend, BackendTurn, DelegatingTurn
+from service.backend import Backend, BackendTurn
 from service.catalog import ModelSpec, can_serve, find_model, unservable
 from service.chat.admission import ByteBudget, ImageAdmission
+from service.chat.affinity import ConversationAffinity, Track, new_turn_length
 from service.chat.emulation import (
     PLAIN,
     Emulation,
@@ -46,17 +49,13 @@ from service.chat.protocol import (
     Usage,
     new_completion_id,
 )
-from service.chat.tools import new_turn_length
-from service.conversations import ChatRef, ConversationStore, conversation_key
+from service.conversations import ChatRef, ConversationStore
 from service.deltas import DeltaTracker
 from service.errors import (
-    CapacityExhausted,
     InvalidRequest,
     ModelNotFound,
-    NoHealthyAccount,
     NotImplementedYet,
     UpstreamFailed,
-    UpstreamTimedOut,
 )
 from service.fetch import FetchPolicy
 from service.janitor import ChatJanitor
@@ -98,6 +97,8 @@ def estimate_tokens(text: str) -> int:
 class ChatService:
     """Serves chat completions on a ``Backend`` with conversation reuse."""
 
+    opens_early = False  # the stream starts with the turn: errors before it are HTTP statuses
+
     def __init__(
         self,
         backend: Backend,
@@ -106,16 +107,20 @@ class ChatService:
         janitor: ChatJanitor | None = None,
     ) -> None:
         self.backend = backend
-        self.conversations = conversations
         self.options = options
-        self.janitor = janitor
+        self.affinity = ConversationAffinity(conversations, janitor)
 
-    async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
+    async def create(
+        self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None
+    ) -> ChatCompletionResponse:
+        """The whole answer. ``backend``: what this request's turns run on, when not ours (a
+        serving's wrapper of it that reshapes the answer, ``service.chat.longrun``)."""
+        turns = backend or self.backend
         plan = await self.plan(request, identity)
-        seen = _Seen()
-        async with self._positions(plan, seen):
+        seen = _Seen(claimed=plan.continues)
+        async with self.affinity.settled(seen):
             async with AsyncExitStack() as stack:
-                turn, plan = await self._enter(stack, plan, seen, identity)
+                turn, plan = await self._enter(stack, plan, seen, identity, turns)
                 finished = False
                 try:
                     final = await _last_snapshot(turn, seen, plan.emulation.reached)
@@ -125,9 +130,9 @@ class ChatService:
                         await self._stop(turn)
                 account_id = turn.account_id
             answer = _raise_if_failed(final)
-            outcome, answer = await self._emulate(plan, answer, account_id, seen)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns)
             said = assistant_message(outcome, outcome.content)
-            seen.remembered = await self._remember(plan, identity, said, account_id, answer.cid)
+            await self._remember(plan, seen, identity, said, account_id, answer.cid)
         shaper = ReasoningShaper(self.options.reasoning_format)
         thoughts, content = shaper.whole(answer.thoughts, outcome.content)
         message = response_message(outcome, content, thoughts)
@@ -139,13 +144,15 @@ class ChatService:
         )
 
     async def stream(
-        self, request: ChatCompletionRequest, identity: str
+        self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None
     ) -> AsyncIterator[ChatCompletionChunk]:
+        """The answer as chunks; ``backend`` as for ``create``."""
+        turns = backend or self.backend
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
-        seen = _Seen()
-        async with self._positions(plan, seen), AsyncExitStack() as stack:
-            turn, plan = await self._enter(stack, plan, seen, identity)
+        seen = _Seen(claimed=plan.continues)
+        async with self.affinity.settled(seen), AsyncExitStack() as stack:
+            turn, plan = await self._enter(stack, plan, seen, identity, turns)
             finished = False
             try:
                 yield chunks.make(Delta(role="assistant", content=""))
@@ -167,7 +174,7 @@ class ChatService:
                 if seen.cut:
                     await self._stop(turn)
                 finished = True  # the page's answer is over: complete, or stopped just above
-                outcome, final = await self._emulate(plan, final, turn.account_id, seen, stack)
+                outcome, final = await self._emulate(plan, final, turn.account_id, seen, turns, stack)
                 reasoning = thoughts.finish(final.thoughts or "")
                 delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
@@ -178,7 +185,7 @@ class ChatService:
                     log.warning("streamed text diverged from the final text; the final text was not resent")
                 # What the client received is what it will send back as the assistant message.
                 said = assistant_message(outcome, text.sent or (None if outcome.tool_calls else ""))
-                seen.remembered = await self._remember(plan, identity, said, turn.account_id, final.cid)
+                await self._remember(plan, seen, identity, said, turn.account_id, final.cid)
                 yield chunks.make(Delta(), finish_reason=outcome.finish_reason)
                 if request.include_usage:
                     completion = delivered(outcome, text.sent) + thoughts.sent
@@ -199,36 +206,18 @@ class ChatService:
         thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
-        ref = await self._continuable(model, messages, identity)
+        ref = await self.affinity.claim(identity, model.family.value, messages, accounts)
         if ref is not None:
             try:
                 tail = messages[-new_turn_length(messages) :]
                 prompt = await self._prepare(emulation.prompt_messages(tail, messages), identity)
             except BaseException:
-                await asyncio.to_thread(self.conversations.release, ref, touched=False)
+                await self.affinity.release(ref, touched=False)
                 raise
             spec = _turn_spec(model, prompt, thinking, account_id=ref.account_id, chat_id=ref.chat_id)
             return TurnPlan(model, spec, messages, ref, prompt.text, emulation)
         prompt = await self._prepare(emulation.prompt_messages(messages), identity)
         return TurnPlan(model, _turn_spec(model, prompt, thinking), messages, None, prompt.text, emulation)
-
-    async def _continuable(
-        self, model: ModelSpec, messages: Sequence[ChatMessage], identity: str
-    ) -> ChatRef | None:
-        tail = new_turn_length(messages)  # the last user message, or the tool results after a call
-        if tail == 0 or len(messages) <= tail:
-            return None
-        key = conversation_key(identity, model.family.value, messages[:-tail])
-        # Only a history that ends at its chat's tip continues it, and one continuation at a time
-        # (service.conversations): a regenerate or a parallel fork gets a new chat instead.
-        ref = await asyncio.to_thread(self.conversations.claim, key)
-        if ref is None:
-            return None
-        if ref.account_id not in {account.id for account in self.backend.accounts()}:
-            log.info("conversation's account is gone; starting a new chat with the folded history")
-            await asyncio.to_thread(self.conversations.release, ref, touched=False)
-            return None
-        return ref
 
     async def _prepare(self, messages: Sequence[ChatMessage], identity: str) -> PreparedPrompt:
         if not any(message.image_urls() for message in messages):
@@ -249,79 +238,38 @@ class ChatService:
         )
 
     async def _enter(
-        self, stack: AsyncExitStack, plan: TurnPlan, seen: _Seen, identity: str
+        self, stack: AsyncExitStack, plan: TurnPlan, seen: _Seen, identity: str, turns: Backend
     ) -> tuple[BackendTurn, TurnPlan]:
-        """Lease a turn; a continuation whose account cannot serve now (gone, cooling, busy, or
-        failing before any content) falls back to a new chat on any fitting account. Returns the
-        plan actually sent (the fallback types the folded history, not the new turn)."""
-        if plan.continues is None:
-            turn = await stack.enter_async_context(self.backend.turn(plan.spec))
-            seen.entered = True
-            return turn, plan
-        attempt = AsyncExitStack()
-        try:
-            leased = await attempt.enter_async_context(self.backend.turn(plan.spec))
-            # A pinned turn cannot move to another account itself: wait for its first content.
-            turn = await _Primed.start(leased)
-        except _PRE_CONTENT_FAILURES as exc:
-            await attempt.aclose()  # the lease on the pinned account goes back before the fallback
-            log.info("conversation's account cannot serve now (%s); starting a new chat", type(exc).__name__)
-        except BaseException:
-            await attempt.aclose()
-            raise
-        else:
-            await stack.enter_async_context(attempt)
-            seen.entered = True
-            return turn, plan
-        # The continued chat was never typed into: its tip is free for its own next turn.
-        await asyncio.to_thread(self.conversations.release, plan.continues, touched=False)
-        seen.released = True
-        prompt = await self._prepare(plan.emulation.prompt_messages(plan.messages), identity)
-        spec = replace(
-            plan.spec, prompt=prompt.prompt, attachments=prompt.files, account_id=None, chat_id=None
-        )
-        fresh = replace(plan, spec=spec, continues=None, prompt_text=prompt.text)
-        turn = await stack.enter_async_context(self.backend.turn(fresh.spec))
-        seen.entered, seen.plan = True, fresh
-        return turn, fresh
+        """Lease a turn (``service.chat.affinity``: a continuation whose account cannot serve now
+        falls back to a new chat). Returns the plan actually sent: the fallback types the folded
+        history, not the new turn."""
+        folded: TurnPlan | None = None
 
-    @contextlib.asynccontextmanager
-    async def _positions(self, plan: TurnPlan, seen: _Seen) -> AsyncIterator[None]:
-        """Close the turn's bookkeeping: a claim that did not end in an answered turn is released
-        (the chat is dead when the prompt may have reached it), and a chat that will not be
-        continued goes to the janitor (``delete_chats``)."""
-        try:
-            yield
-        finally:
-            continued = (seen.plan or plan).continues
-            if plan.continues is not None and not seen.released and not seen.remembered:
-                await asyncio.to_thread(self.conversations.release, plan.continues, touched=seen.entered)
-                if seen.entered and self.janitor is not None:
-                    self.janitor.chat_dead(plan.continues.account_id, plan.continues.chat_id)
-            if (
-                self.janitor is not None
-                and not seen.remembered
-                and seen.chat is not None
-                and (continued is None or seen.chat[1] != continued.chat_id)
-            ):
-                self.janitor.chat_unkept(*seen.chat)
+        async def refold() -> TurnRequest:
+            nonlocal folded
+            prompt = await self._prepare(plan.emulation.prompt_messages(plan.messages), identity)
+            spec = replace(
+                plan.spec, prompt=prompt.prompt, attachments=prompt.files, account_id=None, chat_id=None
+            )
+            folded = replace(plan, spec=spec, continues=None, prompt_text=prompt.text)
+            return spec
+
+        turn = await self.affinity.lease(stack, turns, plan.spec, seen, refold)
+        return turn, folded or plan
 
     async def _remember(
-        self, plan: TurnPlan, identity: str, answer: str | ChatMessage, account_id: str, chat_id: str | None
-    ) -> bool:
-        """Map the history with this answer to the chat's new tip; False when there is no chat."""
-        if not chat_id:
-            return False
+        self,
+        plan: TurnPlan,
+        seen: _Seen,
+        identity: str,
+        answer: str | ChatMessage,
+        account_id: str,
+        chat_id: str | None,
+    ) -> None:
+        """Map the history with this answer (as the client received it) to the chat's new tip."""
         said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
         history = (*plan.messages, said)
-        key = conversation_key(identity, plan.model.family.value, history)
-        continued = plan.continues
-        if continued is not None and continued.chat_id != chat_id:
-            # Answered in another chat than the one claimed: the claimed one may hold the prompt.
-            await asyncio.to_thread(self.conversations.release, continued, touched=True)
-            continued = None
-        await asyncio.to_thread(self.conversations.advance, key, account_id, chat_id, continued)
-        return True
+        await self.affinity.remember(seen, identity, plan.model.family.value, history, account_id, chat_id)
 
     async def _emulate(
         self,
@@ -329,6 +277,7 @@ class ChatService:
         answer: TurnSnapshot,
         account_id: str,
         seen: _Seen,
+        turns: Backend,
         lease: AsyncExitStack | None = None,
     ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
@@ -344,7 +293,7 @@ class ChatService:
             plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
         )
         seen.cut = False
-        async with self.backend.turn(spec) as turn:
+        async with turns.turn(spec) as turn:
             finished = False
             try:
                 final = await _last_snapshot(turn, seen, plan.emulation.reached)
@@ -411,50 +360,12 @@ async def _last_snapshot(
     return final
 
 
-# What a continuation's pinned account may fail with before any content; any fitting account may
-# do better with the folded history (invalid requests and the like would fail there too).
-_PRE_CONTENT_FAILURES = (NoHealthyAccount, CapacityExhausted, UpstreamFailed, UpstreamTimedOut)
-
-
-class _Primed(DelegatingTurn):
-    """A turn whose first snapshot was already read (``start``), given again first on iteration."""
-
-    def __init__(
-        self, turn: BackendTurn, snapshots: AsyncIterator[TurnSnapshot], first: TurnSnapshot | None
-    ) -> None:
-        super().__init__(turn)
-        self._rest = snapshots
-        self._first = first
-
-    @classmethod
-    async def start(cls, turn: BackendTurn) -> _Primed:
-        snapshots = aiter(turn)
-        first = await anext(snapshots, None)
-        return cls(turn, snapshots, first)
-
-    async def _snapshots(self) -> AsyncIterator[TurnSnapshot]:
-        first, self._first = self._first, None
-        if first is not None:
-            yield first
-        async for snapshot in self._rest:
-            yield snapshot
-
-
 @dataclass
-class _Seen:
-    """What one request's turn got to: whether it was leased (the prompt may have reached the
-    page), the chat it ran in, whether its answer was remembered, whether its claim was released."""
+class _Seen(Track):
+    """The request's track (``service.chat.affinity``), and whether a limit (stop, max_tokens) ended
+    the answer before the page did."""
 
-    entered: bool = False
-    released: bool = False
-    remembered: bool = False
-    chat: tuple[str, str] | None = None  # (account id, chat id)
-    plan: TurnPlan | None = None  # the plan actually sent, when a fallback replaced the first
-    cut: bool = False  # a limit (stop, max_tokens) ended the answer before the page did
-
-    def note(self, account_id: str, snapshot: TurnSnapshot) -> None:
-        if snapshot.cid:
-            self.chat = (account_id, snapshot.cid)
+    cut: bool = False
 
 
 def _raise_if_failed(final: TurnSnapshot | None) -> TurnSnapshot:

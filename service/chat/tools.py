@@ -40,7 +40,6 @@ __all__ = [
     "ToolMode",
     "call_block",
     "call_signature",
-    "new_turn_length",
     "parse_calls",
     "plain_messages",
     "tool_mode",
@@ -320,19 +319,6 @@ def call_signature(message: ChatMessage) -> list[list[str]]:
             arguments = call.function.arguments
         signature.append([call.function.name, arguments])
     return signature
-
-
-def new_turn_length(messages: Sequence[ChatMessage]) -> int:
-    """How many trailing messages are the new turn: the last user message, or the tool results
-    after the last assistant message; 0 when the history ends otherwise."""
-    if messages and messages[-1].role == "user":
-        return 1
-    count = 0
-    for message in reversed(messages):
-        if message.role not in ("tool", "function"):
-            break
-        count += 1
-    return count
 
 
 def plain_messages(

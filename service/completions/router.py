@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from service.completions.protocol import CompletionRequest
-from service.completions.serving import CompletionService
 from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, cancel_on_disconnect
 
@@ -21,7 +20,7 @@ router = APIRouter()
 async def completions(
     body: CompletionRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
-    service = CompletionService(gateway.chat)
+    service = gateway.completions
     settings = gateway.settings
     if body.stream:
         service.plan(body)  # every refusal is an HTTP error, before the stream opens

@@ -14,28 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.private_sqlite import ExpiringStore
+from service.responses.schema import RESPONSES_FILE
 
 __all__ = ["ConversationObjects", "new_conversation_id"]
 
 Item = dict[str, Any]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_conversations (
-    id TEXT PRIMARY KEY,
-    identity TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated REAL NOT NULL,
-    metadata TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS api_conversation_items (
-    conversation_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    item_id TEXT NOT NULL,
-    item TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, seq)
-);
-CREATE INDEX IF NOT EXISTS api_conversation_items_by_id ON api_conversation_items (conversation_id, item_id);
-"""
 
 
 def new_conversation_id() -> str:
@@ -47,10 +30,7 @@ class ConversationObjects(ExpiringStore):
     write names the API key (``identity``): another key's conversation does not exist for it."""
 
     _what = "the conversation objects store"
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.executescript(_SCHEMA)
-        self._purge_if_due(db)
+    schema = RESPONSES_FILE
 
     def _purge(self, db: sqlite3.Connection, now: float) -> None:
         db.execute("DELETE FROM api_conversations WHERE updated < ?", (now - self.ttl,))

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from service.catalog import OutputKind, find_model
 from service.chat.admission import ByteBudget
 from service.chat.inputs import PreparedPrompt, prepare_prompt
 from service.chat.protocol import (
@@ -37,20 +36,17 @@ from service.errors import InvalidRequest
 from service.images.protocol import ImageGenerationRequest
 from service.images.serving import ImageJob, ImageService, Produced
 
-__all__ = ["DELIVERY_FIELD", "ImagenChat", "is_image_model"]
+__all__ = ["DELIVERY_FIELD", "ImagenChat"]
 
 DELIVERY_FIELD = "image_delivery"
 _SWITCHES = ("return_origin_image", "remove_watermark")
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-def is_image_model(name: str) -> bool:
-    model = find_model(name)
-    return model is not None and model.output is OutputKind.IMAGES
-
-
 class ImagenChat:
     """Chat completions for the imagen models, on an ``ImageService``."""
+
+    opens_early = False  # the role chunk at once, the images when they are ready
 
     def __init__(self, images: ImageService, options: ServingOptions) -> None:
         self.images = images

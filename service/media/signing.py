@@ -3,6 +3,10 @@
 The signature is the link's only credential, so it is checked in constant time, before anything
 about the file (expiry, existence) is revealed. The secret is generated once and kept in the data
 directory (0600), unless a setting provides it; rotating it invalidates every issued link.
+
+By hand on purpose: it is one HMAC over two fields with the standard library's ``hmac`` and
+``compare_digest``; a token library (itsdangerous, JWT) would add a format and options (algorithms,
+serialisation) to a link whose only claim is a name and an expiry.
 """
 
 from __future__ import annotations

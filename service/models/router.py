@@ -12,7 +12,8 @@ from typing import ClassVar, Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from service.catalog import CATALOG, AccountCapabilities, ModelSpec, find_model, fitting_accounts
+from browser import AccountInfo
+from service.catalog import CATALOG, ModelSpec, find_model, fitting_accounts
 from service.errors import ModelNotFound
 from service.key_scopes import allows, check_model
 from service.state import CallerDep, GatewayDep
@@ -53,7 +54,7 @@ class ModelList(ResponseModel):
     data: list[ModelCard]
 
 
-def _upstream(accounts: Iterable[AccountCapabilities], family: str) -> list[UpstreamModel]:
+def _upstream(accounts: Iterable[AccountInfo], family: str) -> list[UpstreamModel]:
     """The page models of ``family`` that the accounts offer, each once, in picker order."""
     seen: dict[tuple[str | None, str], UpstreamModel] = {}
     for account in accounts:

@@ -15,8 +15,7 @@ from starlette.responses import Response
 from service.responses.convert import ResponsesRequest
 from service.responses.items import item_list
 from service.responses.serving import ResponsesService
-from service.responses.store import RESPONSES_KEY
-from service.state import CallerDep, GatewayDep, lifespan_part
+from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
 
 __all__ = ["ListQuery", "ListQueryDep", "ServiceDep", "router"]
@@ -24,8 +23,8 @@ __all__ = ["ListQuery", "ListQueryDep", "ServiceDep", "router"]
 router = APIRouter()
 
 
-def get_service(request: Request) -> ResponsesService:
-    return lifespan_part(request, RESPONSES_KEY, ResponsesService, "the responses service")
+def get_service(gateway: GatewayDep) -> ResponsesService:
+    return gateway.responses
 
 
 ServiceDep = Annotated[ResponsesService, Depends(get_service)]

@@ -24,39 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.private_sqlite import ExpiringStore
+from service.responses.schema import RESPONSES_FILE
 
-__all__ = ["INTERRUPTED", "RESPONSES_KEY", "ResponseStore", "StoredResponse"]
+__all__ = ["INTERRUPTED", "ResponseStore", "StoredResponse"]
 
-# Where the lifespan leaves the responses service in the request state.
-RESPONSES_KEY = "responses"
 # The error of a background response whose gateway stopped (or died) before it finished.
 INTERRUPTED = {"code": "server_shutdown", "message": "The gateway stopped before this response finished."}
 _RUNNING = ("queued", "in_progress")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    id TEXT PRIMARY KEY,
-    identity TEXT NOT NULL,
-    created REAL NOT NULL,
-    body TEXT NOT NULL,
-    history TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS response_items (
-    response_id TEXT NOT NULL,
-    identity TEXT NOT NULL,
-    side TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    item_id TEXT NOT NULL,
-    item TEXT NOT NULL,
-    PRIMARY KEY (response_id, side, position)
-);
-CREATE INDEX IF NOT EXISTS response_items_by_id ON response_items (identity, item_id);
-"""
-# Columns added after the first version (an older file gains them; its rows are completed ones).
-_MIGRATIONS = (
-    "ALTER TABLE responses ADD COLUMN status TEXT NOT NULL DEFAULT 'completed'",
-    "ALTER TABLE responses ADD COLUMN events TEXT",
-)
 
 
 @contextlib.contextmanager
@@ -82,13 +56,10 @@ class ResponseStore(ExpiringStore):
     """Thread-safe; every method is quick and meant to run in a worker thread."""
 
     _what = "the response store"
+    schema = RESPONSES_FILE
 
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.executescript(_SCHEMA)
-        for statement in _MIGRATIONS:
-            with contextlib.suppress(sqlite3.OperationalError):  # the column is there already
-                db.execute(statement)
-        self._purge_if_due(db)
+    def _opened(self, db: sqlite3.Connection) -> None:
+        super()._opened(db)
         self._interrupt(db)
 
     def _interrupt(self, db: sqlite3.Connection) -> None:

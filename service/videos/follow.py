@@ -12,25 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from browser import VideoInfo
+from service.backend import Backend
 from service.errors import UpstreamFailed
 
-__all__ = ["VideoProgress", "VideoReader", "follow_video"]
+__all__ = ["VideoProgress", "follow_video"]
 
 _HISTORY_EVERY = 3  # polls
 # Reads that fail in a row before the job is given up: the page asked from may be reloading between
 # turns (its blank-chat reload destroys the execution context under a fetch).
 _MAX_READ_FAILURES = 3
-
-
-@runtime_checkable
-class VideoReader(Protocol):
-    """A pool that reads a video job and a chat's history (``service.pool_adapter.BrowserBackend``)."""
-
-    async def video_job(self, account_id: str, job_id: str, chat_id: str | None) -> bool | None: ...
-    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +34,7 @@ class VideoProgress:
 
 
 async def follow_video(
-    reader: VideoReader,
+    reader: Backend,
     account_id: str,
     chat_id: str,
     job_id: str | None,
@@ -80,7 +72,7 @@ async def follow_video(
 
 
 async def _look(
-    reader: VideoReader, account_id: str, chat_id: str, job_id: str | None, polls: int
+    reader: Backend, account_id: str, chat_id: str, job_id: str | None, polls: int
 ) -> VideoInfo | None:
     """One poll: the job's hint, then the chat's history when the hint says done or cannot tell,
     or every ``_HISTORY_EVERY`` polls."""

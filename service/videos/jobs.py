@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from browser import Attachment, Media, ModeFamily, Tool, TurnRequest, TurnSnapshot, VideoInfo
 from service.backend import Backend, BackendTurn
 from service.errors import ServiceError, UpstreamFailed
-from service.videos.follow import VideoReader, follow_video
+from service.videos.follow import follow_video
 from service.videos.store import VideoRecord, VideoStore, now
 
 log = logging.getLogger(__name__)
@@ -155,13 +155,10 @@ class VideoJobs:
 
     async def _await_video(self, record: VideoRecord, job_id: str | None) -> VideoRecord:
         """Follow the job until its chat's history names the video (bounded by ``max_wait``)."""
-        backend = self.backend
         if record.chat_id is None or record.account_id is None:
             raise UpstreamFailed("The gateway restarted before Gemini named the video.", code="video_lost")
-        if not isinstance(backend, VideoReader):
-            raise UpstreamFailed("This gateway's pool cannot follow a video job.")
         progress = follow_video(
-            backend,
+            self.backend,
             record.account_id,
             record.chat_id,
             job_id,

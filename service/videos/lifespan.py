@@ -9,12 +9,9 @@ from contextlib import asynccontextmanager
 from service.backend import Backend
 from service.settings import GatewaySettings
 from service.videos.jobs import VideoJobs, VideoOptions
-from service.videos.router import JOBS_KEY
 from service.videos.store import VideoStore
 
-__all__ = ["VIDEO_JOBS_KEY", "video_jobs"]
-
-VIDEO_JOBS_KEY = JOBS_KEY
+__all__ = ["video_jobs"]
 
 
 @asynccontextmanager

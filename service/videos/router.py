@@ -25,13 +25,12 @@ from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
 from service.openapi_bodies import FILE, JSON, MULTIPART, NON_BLANK, Schema, catalog_models, request_body
-from service.state import CallerDep, GatewayDep, lifespan_part
+from service.state import CallerDep, GatewayDep
 from service.videos.jobs import VideoJobs
 from service.videos.store import VideoRecord
 
-__all__ = ["CREATE_BODY", "JOBS_KEY", "router"]
+__all__ = ["CREATE_BODY", "router"]
 
-JOBS_KEY = "video_jobs"
 DEFAULT_MODEL = "gemini-2.5-pro-video"
 DEFAULT_SIZE = "1280x720"
 SECONDS = "8"
@@ -79,8 +78,8 @@ CREATE_BODY = _create_body()
 router = APIRouter()
 
 
-def get_jobs(request: Request) -> VideoJobs:
-    return lifespan_part(request, JOBS_KEY, VideoJobs, "the video jobs")
+def get_jobs(gateway: GatewayDep) -> VideoJobs:
+    return gateway.videos
 
 
 JobsDep = Annotated[VideoJobs, Depends(get_jobs)]

@@ -6,17 +6,16 @@ lists and deletes are scoped to it, so another key's job id is simply not found.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from service.private_sqlite import PrivateStore
+from service.private_sqlite import Migration, PrivateStore
 
 __all__ = ["VideoRecord", "VideoStore"]
 
-_SCHEMA = """
+_FIRST = """
 CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -75,15 +74,13 @@ class VideoStore(PrivateStore):
     """Rows in ``<data_dir>/videos.sqlite3``, files in ``<data_dir>/videos/`` (0700, files 0600)."""
 
     _what = "the video store"
+    schema = (Migration(_FIRST),)
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__(data_dir / "videos.sqlite3")
         self.open()  # creates data_dir 0700 first
         self.dir = data_dir / "videos"
         self.dir.mkdir(mode=0o700, exist_ok=True)
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        db.execute(_SCHEMA)
 
     def insert(self, record: VideoRecord) -> VideoRecord:
         with self._locked() as db:

@@ -18,9 +18,10 @@ from types import TracebackType
 from typing import Self
 
 from browser import ModeFamily
+from service.backend import Backend
 from service.errors import ServiceError
 from service.watermark.alpha import AlphaMaps, calibrated_classes, load_alpha_maps, record_classes
-from service.watermark.calibrate import SIZE_CLASSES, CalibrationFailed, TurnSource, calibrate, size_class
+from service.watermark.calibrate import SIZE_CLASSES, CalibrationFailed, calibrate, size_class
 
 __all__ = ["AutoCalibration"]
 
@@ -31,7 +32,7 @@ class AutoCalibration:
     """The gateway's alpha maps: ``await maps_for(...)`` calibrates a missing size class first.
     Use as ``async with AutoCalibration(...)``: leaving it cancels calibrations still running."""
 
-    def __init__(self, source: TurnSource, data_dir: Path, override_dir: Path | None = None) -> None:
+    def __init__(self, source: Backend, data_dir: Path, override_dir: Path | None = None) -> None:
         self.source = source
         self.data_dir = data_dir
         self.override_dir = override_dir

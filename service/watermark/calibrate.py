@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import io
 import logging
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from browser import ModeFamily, Tool, TurnRequest
-from service.backend import BackendTurn
+from service.backend import Backend
 from service.watermark.alpha import Alpha, save_alpha_map
 from service.watermark.geometry import GEOMETRIES, V2_SMALL_SIZE
 
@@ -32,7 +30,6 @@ __all__ = [
     "SIZE_CLASSES",
     "Calibrated",
     "CalibrationFailed",
-    "TurnSource",
     "calibrate",
     "extract_alpha",
     "size_class",
@@ -61,12 +58,6 @@ KNOWN_SIZES = tuple(sorted({g.size for g in GEOMETRIES} | {V2_SMALL_SIZE}))
 
 class CalibrationFailed(Exception):
     """No usable black image came back (the message says why; never holds cookies)."""
-
-
-class TurnSource(Protocol):
-    """What calibration asks turns of: ``service.backend.Backend`` fits (so does the gateway's pool)."""
-
-    def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]: ...
 
 
 def size_class(width: int, height: int) -> str:
@@ -111,7 +102,7 @@ def _original_url(url: str) -> str:
 
 
 async def calibrate(
-    source: TurnSource,
+    source: Backend,
     data_dir: Path,
     prompts: tuple[str, ...] = CALIBRATION_PROMPTS,
     *,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,26 +12,13 @@ from pydantic import ValidationError
 
 from browser import BrowserError, BrowserPool
 from service.errors import InvalidRequest, ServiceError
+from service.logs import configure_logging
 from service.settings import GatewaySettings
 from service.watermark.alpha import load_alpha_maps, record_classes
 from service.watermark.calibrate import CalibrationFailed, calibrate, size_class
 from service.watermark.remove import remove_watermark
 
-__all__ = ["add_watermark_parser", "run_watermark"]
-
-
-def add_watermark_parser(commands: Any) -> None:
-    """The ``watermark`` subcommand on the CLI's subparsers."""
-    watermark = commands.add_parser("watermark", help="measure or remove Gemini's visible watermark")
-    actions = watermark.add_subparsers(dest="action", required=True)
-    actions.add_parser(
-        "calibrate",
-        help="ask a configured account for black images and store the mark's opacity maps now "
-        "(the gateway also does it on the first remove_watermark of each size class)",
-    )
-    remove = actions.add_parser("remove", help="remove the mark from an image file")
-    remove.add_argument("input", type=Path, help="the image file to clean")
-    remove.add_argument("output", type=Path, nargs="?", help="default: <input>.clean<suffix>")
+__all__ = ["run_watermark"]
 
 
 def run_watermark(args: argparse.Namespace) -> int:
@@ -79,7 +65,7 @@ def _remove(settings: GatewaySettings, source: Path, target: Path | None) -> int
 async def _calibrate(settings: GatewaySettings) -> int:
     from service.pool_adapter import BrowserBackend, add_configured_accounts
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.accounts:
         print("watermark: calibration needs a configured account (GATEWAY_ACCOUNTS)", file=sys.stderr)
         return 2

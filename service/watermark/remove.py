@@ -1,5 +1,12 @@
 """Removing the mark from image bytes: decode, detect, reverse-blend only the found box, re-encode in
-the input's format. When nothing is found the input bytes come back untouched."""
+the input's format. When nothing is found the input bytes come back untouched.
+
+The maths (detection, reverse blending) is ours, on Pillow and numpy: no Python library removes this
+mark. The tools that do (a C++ command-line tool, a JavaScript web page) ship captures of the mark
+that the gateway does not redistribute (its maps are measured from the account, ``calibrate``) and
+geometries that Gemini keeps changing; an inpainting model would repaint pixels that the exact
+inverse of a known blend restores.
+"""
 
 from __future__ import annotations
 

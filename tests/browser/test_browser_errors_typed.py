@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from playwright._impl._errors import TargetClosedError
 from playwright.async_api import Error as PlaywrightError
 
 from browser._accounts import Account, AccountState
 from browser._cookies import from_session
 from browser._driver import PageDriver, PageState
-from browser._playwright_errors import map_playwright_errors
+from browser._playwright_errors import is_closed_error, map_playwright_errors
 from browser._requests import Attachment, ModeFamily, Tool
 from browser._settings import PoolSettings
 from browser._store import CookieStore
@@ -88,6 +89,14 @@ async def test_an_upload_slower_than_its_timeout_is_a_step_timeout_naming_the_st
         await asyncio.wait_for(driver.attach((FILE,)), 3.5)
     assert caught.value.step == "wait for uploads"
     assert "wait for uploads" in str(caught.value)
+
+
+def test_playwright_target_closed_is_known_by_its_class() -> None:
+    # Whatever its message says (a close reason the page gave): the class decides, not the text.
+    with pytest.raises(TargetClosed), map_playwright_errors("click send"):
+        raise TargetClosedError("the operator closed the window")
+    assert is_closed_error(TargetClosedError())
+    assert not is_closed_error(PlaywrightError("element is not visible"))
 
 
 def test_playwright_errors_map_to_the_tree() -> None:

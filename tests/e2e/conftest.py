@@ -19,8 +19,9 @@ import openai
 import pytest
 from pydantic import SecretStr
 
+from browser import AccountInfo
 from service.app import create_app
-from service.backend import AccountView, Backend
+from service.backend import Backend
 from service.pool_adapter import browser_backend
 from service.settings import AccountConfig, GatewaySettings
 from tests.support.servers import serve
@@ -44,7 +45,7 @@ class Stack:
     def client(self, *, key: str = KEY_A, prefix: str = "/gemini_official/v1") -> openai.OpenAI:
         return openai.OpenAI(api_key=key, base_url=self.url + prefix, max_retries=0, timeout=90)
 
-    def accounts(self) -> Sequence[AccountView]:
+    def accounts(self) -> Sequence[AccountInfo]:
         return self.backends[0].accounts()
 
     def sim_requests(self) -> list[dict[str, Any]]:

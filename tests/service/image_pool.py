@@ -16,9 +16,6 @@ class _ImageTurn(ScriptedTurn):
     async def fetch_media_full(self, url: str) -> Media:
         return Media(data=png(), mime="image/png", url=url)
 
-    async def fetch_original(self, image: GeneratedImage) -> Media:
-        return await self.fetch_media_full(image.url)
-
 
 class _ImageLease(ScriptedLease):
     async def __aenter__(self) -> ScriptedTurn:

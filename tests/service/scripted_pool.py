@@ -1,21 +1,54 @@
 """``ScriptedPool``: an in-process stand-in for ``browser.BrowserPool`` (tests only).
 
-It implements the documented pool API (``turn(TurnRequest)`` as an async context manager yielding
-a turn with ``account_id``, async iteration of ``TurnSnapshot``s and ``stop()``; ``accounts()``)
-and plays scripts: snapshots, pauses, and browser-layer errors, before or during the turn. It
-counts leases and stops so tests can prove both come back, also when a client disconnects.
+It implements the whole documented pool API the service's port uses (docs/browser-api.md):
+``turn(TurnRequest)`` as an async context manager yielding a turn with ``account_id``, async
+iteration of ``TurnSnapshot``s and ``stop()``; ``accounts()``; chat deletion; the reads of a
+running research and of a video job (scripted answers, a ``ProtocolError`` when none is left);
+and the account operations (add, remove, check, pause, resume, screenshot; additions validated by
+the real ``AccountSpec.parse_cookies`` and named as the real pool names them). It plays scripts:
+snapshots, pauses, and browser-layer errors, before or during the turn. It counts leases and stops
+so tests can prove both come back, also when a client disconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
+import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-from browser import AccountInfo, AccountState, BrowserError, ModeFamily, Tool, TurnRequest, TurnSnapshot
+from PIL import Image
+
+from browser import (
+    AccountInfo,
+    AccountSpec,
+    AccountState,
+    BrowserError,
+    GeneratedImage,
+    Media,
+    ModeFamily,
+    ProtocolError,
+    Tool,
+    TurnRequest,
+    TurnSnapshot,
+    UnknownAccount,
+    VideoInfo,
+)
+
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def account(
@@ -112,10 +145,82 @@ class ScriptedPool:
     deleted: list[tuple[str, str]] = field(default_factory=list)
     delete_error: BrowserError | None = None
     deletion_seen: threading.Event = field(default_factory=threading.Event)
+    # What the research and video reads answer, in order (an error is raised); each read is noted.
+    research_states: deque[str | BrowserError] = field(default_factory=deque)
+    research_reports: deque[str | BrowserError | None] = field(default_factory=deque)
+    video_jobs: deque[bool | BrowserError | None] = field(default_factory=deque)
+    chat_videos: deque[VideoInfo | BrowserError | None] = field(default_factory=deque)
+    lookups: list[tuple[str, str]] = field(default_factory=list)  # (read, account id)
+    media: dict[str, Media] = field(default_factory=dict)  # what a turn's downloads answer, by URL
+    added: list[AccountSpec] = field(default_factory=list)
+    removed: list[tuple[str, bool]] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def queue(self, *scripts: Script) -> None:
         self.scripts.extend(scripts)
+
+    def _read(self, what: str, account_id: str, answers: deque[_T | BrowserError]) -> _T:
+        self.lookups.append((what, account_id))
+        if not answers:
+            raise ProtocolError(f"no {what} scripted")
+        answer = answers.popleft()
+        if isinstance(answer, BrowserError):
+            raise answer
+        return answer
+
+    async def research_state(self, account_id: str, research_id: str) -> str:
+        return self._read("research_state", account_id, self.research_states)
+
+    async def research_report(self, account_id: str, chat_id: str) -> str | None:
+        return self._read("research_report", account_id, self.research_reports)
+
+    async def video_job(self, account_id: str, job_id: str, chat_id: str | None = None) -> bool | None:
+        return self._read("video_job", account_id, self.video_jobs)
+
+    async def chat_video(self, account_id: str, chat_id: str) -> VideoInfo | None:
+        return self._read("chat_video", account_id, self.chat_videos)
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo:
+        cookies = spec.parse_cookies()
+        psid = next(cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID")
+        account_id = spec.name or f"acct-{hashlib.sha256(psid.encode()).hexdigest()[:12]}"
+        tier = "free" if psid.startswith("free-") else "paid"
+        info = replace(account(account_id, tier=tier), name=spec.name or account_id)
+        self.account_list = [a for a in self.account_list if a.id != account_id] + [info]
+        self.added.append(spec)
+        return info
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        self._find(account_id)
+        self.account_list = [a for a in self.account_list if a.id != account_id]
+        self.removed.append((account_id, forget))
+
+    async def check_account(self, account_id: str) -> AccountInfo:
+        info = self._find(account_id)
+        self.checked.append(account_id)
+        return info
+
+    async def pause_account(self, account_id: str) -> AccountInfo:
+        return self._set(account_id, paused=True)
+
+    async def resume_account(self, account_id: str) -> AccountInfo:
+        return self._set(account_id, paused=False)
+
+    async def screenshot(self, account_id: str) -> bytes:
+        self._find(account_id)
+        return png()
+
+    def _find(self, account_id: str) -> AccountInfo:
+        for info in self.account_list:
+            if info.id == account_id:
+                return info
+        raise UnknownAccount(f"no account {account_id!r}")
+
+    def _set(self, account_id: str, *, paused: bool) -> AccountInfo:
+        info = replace(self._find(account_id), paused=paused)
+        self.account_list = [info if a.id == account_id else a for a in self.account_list]
+        return info
 
     def accounts(self) -> list[AccountInfo]:
         return list(self.account_list)
@@ -167,6 +272,8 @@ class ScriptedTurn:
         return self._play()
 
     async def _play(self) -> AsyncIterator[TurnSnapshot]:
+        # As the browser layer's turn logs: its own fields, no request id (the service adds it).
+        log.info("scripted turn on %s", self.account_id, extra={"account": self.account_id})
         for step in self.script.steps:
             if isinstance(step, Pause):
                 await asyncio.sleep(step.seconds)
@@ -181,6 +288,14 @@ class ScriptedTurn:
     async def stop(self) -> None:
         with self.pool._lock:
             self.pool.stops += 1
+
+    async def fetch_media_full(self, url: str) -> Media:
+        if url not in self.pool.media:
+            raise ProtocolError(f"no media scripted for {url}")
+        return self.pool.media[url]
+
+    async def fetch_original(self, image: GeneratedImage) -> Media:
+        return await self.fetch_media_full(image.url)
 
 
 @asynccontextmanager

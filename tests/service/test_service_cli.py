@@ -4,6 +4,7 @@ the demo's settings point the browser at the simulator with the demo accounts an
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from service import cli
 from service.cli import DEMO_KEY, SUPERVISED_ENV, demo_admin_key, demo_settings, main, usage_text
+from service.cli_parser import build_parser
 from service.settings import CONFIG_ENV
 
 
@@ -67,12 +69,17 @@ def test_usage_text_shows_curl_the_sdk_and_the_operators_view() -> None:
     assert 'curl http://127.0.0.1:8000/metrics -H "Authorization: Bearer adm-x"' in text
 
 
-def _captured_binds(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any]:
-    """Run ``main(argv)`` as the supervised child, recording where it would listen (nothing starts)."""
+def _captured_binds(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], *, with_logging: bool = False
+) -> dict[str, Any]:
+    """Run ``main(argv)`` as the supervised child, recording where it would listen (nothing starts)
+    and, ``with_logging``, how it would log."""
     seen: dict[str, Any] = {}
+    logs: dict[str, Any] = {}
 
-    def fake_run(app: object, *, host: str, port: int, log_level: str) -> None:
+    def fake_run(app: object, *, host: str, port: int, **logging: Any) -> None:
         seen.update(host=host, port=port)
+        logs.update(logging)
 
     def fake_demo(args: argparse.Namespace) -> int:
         seen.update(host=args.host, port=args.port)
@@ -83,8 +90,9 @@ def _captured_binds(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[st
     monkeypatch.setenv("GATEWAY_API_KEYS", "sk-cli")
     monkeypatch.setattr(cli.uvicorn, "run", fake_run)
     monkeypatch.setattr(cli, "_demo", fake_demo)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args: logs.update(configured=args))
     assert main(argv) == 0
-    return seen
+    return seen if not with_logging else {**seen, **logs}
 
 
 @pytest.mark.parametrize("command", ["serve", "demo"])
@@ -98,3 +106,37 @@ def test_default_bind_is_loopback_on_port_from_env(
     assert _captured_binds(monkeypatch, [command]) == {"host": "127.0.0.1", "port": 9123}
     explicit = _captured_binds(monkeypatch, [command, "--host", "0.0.0.0", "--port", "7000"])
     assert explicit == {"host": "0.0.0.0", "port": 7000}
+
+
+def test_serve_logs_as_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GATEWAY_LOG_LEVEL", "debug")
+    monkeypatch.setenv("GATEWAY_LOG_FORMAT", "json")
+    seen = _captured_binds(monkeypatch, ["serve"], with_logging=True)
+    # One handler for every line (uvicorn's too, no config of its own); the gateway's request line
+    # replaces uvicorn's access line.
+    assert seen["configured"] == ("DEBUG", "json")
+    assert (seen["log_level"], seen["log_config"], seen["access_log"]) == ("debug", None, False)
+
+
+def _undocumented(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, sub in action.choices.items():
+                if name not in helped:
+                    yield f"{path} {name}"
+                yield from _undocumented(sub, f"{path} {name}")
+        elif not action.help:
+            yield f"{path} {'/'.join(action.option_strings) or action.dest}"
+
+
+def test_every_command_and_option_has_its_help() -> None:
+    """One parser for the whole CLI (``service.cli_parser``), each command and option with help:
+    the CLI reference is generated from it."""
+    parser = build_parser()
+    assert list(_undocumented(parser, "python -m service")) == []
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"serve", "demo", "watermark", "accounts", "keys", "doctor"}

@@ -1,0 +1,58 @@
+"""Operations wired into the app: the key store (also read by the API-key gate), the metrics, the
+dashboard sessions and, while the app runs, the account admin over the pool.
+
+``create_app`` builds one ``Operations``, includes the admin routers (``service.admin.router``,
+``service.admin.ui``; they reach this object through ``service.admin.deps``, never the other way
+round), passes ``keys`` and ``own_gates`` to the key gate, and enters ``running(backend)`` in its
+lifespan with the backend it assembled, which opens the key store and restores the accounts added
+earlier.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from service.admin.accounts import AccountAdmin
+from service.admin.auth import AdminSessions
+from service.admin.registry import AddedAccounts
+from service.backend import Backend
+from service.keys import KeyStore
+from service.metrics import Metrics
+from service.settings import GatewaySettings
+
+__all__ = ["ADMIN_PREFIXES", "Operations"]
+
+ADMIN_PREFIXES = ("/gemini_official/admin", "/admin")
+
+
+class Operations:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.keys = KeyStore(settings.keys_path)
+        self.metrics = Metrics()
+        self.sessions = AdminSessions()
+        self._accounts: AccountAdmin | None = None
+        self.own_gates = ("/healthz", "/readyz", "/metrics", *ADMIN_PREFIXES)
+
+    @property
+    def accounts(self) -> AccountAdmin:
+        if self._accounts is None:
+            raise RuntimeError("the gateway is not running (lifespan not started)")
+        return self._accounts
+
+    @asynccontextmanager
+    async def running(self, backend: Backend) -> AsyncIterator[None]:
+        with self.keys, AddedAccounts(self.settings.added_accounts_path) as registry:
+            self._accounts = AccountAdmin(backend, registry)
+            await self._accounts.restore()
+            self.metrics.watch_accounts(backend.accounts)
+            try:
+                yield
+            finally:
+                self.metrics.watch_accounts(None)
+                self._accounts = None
+
+    def now(self) -> float:
+        return time.time()

@@ -1,0 +1,68 @@
+"""Which serving answers a chat completion: the catalog names each model's output
+(``ModelSpec.output``) and each output has one serving, built once in the app's lifespan. The chat
+router asks ``ChatServings.for_model`` and does HTTP only.
+
+    text      ChatService (service.chat.serving)
+    images    ImagenChat (service.images.chat): the imagen models' answer with its images
+    document  ShapedChat (service.chat.longrun): canvas
+    story     ShapedChat: storybook
+    video     ShapedChat: video, waited for in the answer
+    report    ResearchChat (service.chat.longrun): deep research, plan, confirmation and report
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol, assert_never
+
+from service.catalog import OutputKind, find_model
+from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
+from service.errors import ModelNotFound
+
+__all__ = ["ChatServing", "ChatServings"]
+
+
+class ChatServing(Protocol):
+    """Serves chat completions of one kind of model; raises ``service.errors`` classes."""
+
+    @property
+    def opens_early(self) -> bool:
+        """Whether a stream should open before its first chunk (keep-alives while it is prepared)."""
+        ...
+
+    async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse: ...
+    def stream(self, request: ChatCompletionRequest, identity: str) -> AsyncIterator[ChatCompletionChunk]: ...
+
+
+@dataclass(frozen=True)
+class ChatServings:
+    """One serving per output kind of the catalog."""
+
+    chat: ChatServing
+    imagen: ChatServing
+    canvas: ChatServing
+    storybook: ChatServing
+    video: ChatServing
+    deep_research: ChatServing
+
+    def for_model(self, name: str) -> ChatServing:
+        """The serving of the model ``name`` (``ModelNotFound`` when the catalog has no such model)."""
+        model = find_model(name)
+        if model is None:
+            raise ModelNotFound(name)
+        match model.output:
+            case OutputKind.TEXT:
+                return self.chat
+            case OutputKind.IMAGES:
+                return self.imagen
+            case OutputKind.DOCUMENT:
+                return self.canvas
+            case OutputKind.STORY:
+                return self.storybook
+            case OutputKind.VIDEO:
+                return self.video
+            case OutputKind.REPORT:
+                return self.deep_research
+            case _:
+                assert_never(model.output)
