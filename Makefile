@@ -73,7 +73,7 @@ demo: setup
 	$(PY) -m service demo --port $(PORT)
 
 test: setup lint clients
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 lint: venv
 	@echo "ruff and mypy (strict)"

@@ -90,6 +90,7 @@ class BodyCapture:
         self.request_seen = asyncio.Event()
         self.bytes_received = 0
         self._watching_page = False
+        self._page_gone = False  # the page crashed or closed: its session answers nothing more
 
     async def __aenter__(self) -> BodyCapture:
         await self.arm()
@@ -128,9 +129,10 @@ class BodyCapture:
         if task is not None and not task.done():
             task.cancel()
         session, self._session = self._session, None
-        if session is not None:
+        if session is not None and not self._page_gone:
             try:
-                # A crashed renderer's session never answers the detach: bounded, or the turn hangs.
+                # A renderer that died unseen never answers the detach: bounded, or the turn hangs
+                # (one seen crashing or closing is not asked at all).
                 await asyncio.wait_for(session.detach(), DETACH_TIMEOUT)
             except Exception:  # the target may be gone; nothing left to release then
                 log.debug("CDP detach failed", exc_info=True)
@@ -178,6 +180,7 @@ class BodyCapture:
             self._end(_End(error=str(event.get("errorText", "failed")), canceled=bool(event.get("canceled"))))
 
     def _on_page_gone(self, _page: object) -> None:
+        self._page_gone = True
         if not self._finished:
             self._end(_End(error="target closed"))
 

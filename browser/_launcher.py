@@ -144,13 +144,29 @@ def private_profile_dir(settings: PoolSettings, account_id: str) -> Path:
     return directory
 
 
-class Launcher:
-    """Hands out one browser context per account; owns every browser it launched."""
+async def launch_local(playwright: Playwright, settings: PoolSettings) -> Browser:
+    """A local Chromium as shared mode launches it (Playwright errors are the caller's)."""
+    return await playwright.chromium.launch(
+        executable_path=settings.chromium_path,
+        headless=settings.headless,
+        args=launch_args(settings),
+        ignore_default_args=HIDDEN_DEFAULT_ARGS,
+        chromium_sandbox=sandboxed(settings),
+        timeout=settings.launch_timeout * 1000,
+    )
 
-    def __init__(self, settings: PoolSettings, playwright: Playwright) -> None:
+
+class Launcher:
+    """Hands out one browser context per account; owns every browser it launched.
+
+    A ``borrowed`` browser (shared mode only) serves the contexts until it disconnects, when the
+    launcher launches its own; the launcher never closes a browser it did not launch."""
+
+    def __init__(self, settings: PoolSettings, playwright: Playwright, borrowed: Browser | None = None) -> None:
         self._settings = settings
         self._playwright = playwright
-        self._browser: Browser | None = None
+        self._browser: Browser | None = borrowed
+        self._borrowed = borrowed
         self._lock = asyncio.Lock()
         self._closed = False
         self._user_agent: str | None = None
@@ -191,6 +207,8 @@ class Launcher:
                 return  # another account relaunched it already
             self._browser = None
         log.warning("browser gone; launching a new one")
+        if browser is self._borrowed:
+            return  # its owner closes it
         try:
             await browser.close()
         except Exception:  # a dead browser has nothing to close
@@ -242,14 +260,7 @@ class Launcher:
                 if _is_cdp(endpoint, settings.remote_protocol):
                     return await chromium.connect_over_cdp(endpoint, timeout=timeout, headers=headers)
                 return await chromium.connect(endpoint, timeout=timeout, headers=headers)
-            return await chromium.launch(
-                executable_path=settings.chromium_path,
-                headless=settings.headless,
-                args=launch_args(settings),
-                ignore_default_args=HIDDEN_DEFAULT_ARGS,
-                chromium_sandbox=sandboxed(settings),
-                timeout=timeout,
-            )
+            return await launch_local(self._playwright, settings)
 
         try:
             return await _twice_on_timeout(start, "the browser")
@@ -272,7 +283,7 @@ class Launcher:
         the remote process and its other contexts live on."""
         self._closed = True
         browser, self._browser = self._browser, None
-        if browser is not None:
+        if browser is not None and browser is not self._borrowed:
             try:
                 await browser.close()
             except Exception:  # already gone is fine: closing is best effort

@@ -16,7 +16,7 @@ from collections import deque
 from types import TracebackType
 from typing import Any
 
-from playwright.async_api import Page, Playwright, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from browser._accounts import Account, AccountInfo, AccountSpec, AccountState
 from browser._answers import IP_BLOCKED, USAGE_LIMIT
@@ -27,7 +27,7 @@ from browser._launcher import Launcher, proxy_settings
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
-from browser._settings import PoolSettings
+from browser._settings import LaunchMode, PoolSettings
 from browser._store import CookieStore
 from browser._turn import Turn
 from browser._videos import video_job_state
@@ -49,11 +49,23 @@ RELEASE_WINDOW = 16  # lease releases the Retry-After estimate looks at
 
 
 class BrowserPool:
-    """Owns Playwright, the launcher, the cookie store and every account. Use with ``async with``."""
+    """Owns Playwright, the launcher, the cookie store and every account. Use with ``async with``.
 
-    def __init__(self, settings: PoolSettings) -> None:
+    An embedding program (or a test session) may lend its own ``playwright`` and, in shared launch
+    mode, a ``browser`` started from it: the pool then opens its contexts there and leaves both
+    running when it closes (if the lent browser dies, the pool launches and owns a new one)."""
+
+    def __init__(
+        self, settings: PoolSettings, *, playwright: Playwright | None = None, browser: Browser | None = None
+    ) -> None:
+        if browser is not None and playwright is None:
+            raise BrowserError("a lent browser needs the Playwright it was started from")
+        if browser is not None and settings.launch_mode is not LaunchMode.SHARED:
+            raise BrowserError(f"a browser can be lent in launch_mode=shared only, not {settings.launch_mode}")
         self.settings = settings
         self._accounts: dict[str, Account] = {}
+        self._lent_playwright = playwright
+        self._lent_browser = browser
         self._playwright: Playwright | None = None
         self._launcher: Launcher | None = None
         self._store = CookieStore(settings.data_dir)
@@ -69,8 +81,11 @@ class BrowserPool:
             proxy_settings(default.get_secret_value())  # InvalidProxy now, not on every start
 
     async def __aenter__(self) -> BrowserPool:
-        self._playwright = await async_playwright().start()
-        self._launcher = Launcher(self.settings, self._playwright)
+        if self._lent_playwright is not None:
+            self._playwright = self._lent_playwright
+        else:
+            self._playwright = await async_playwright().start()
+        self._launcher = Launcher(self.settings, self._playwright, self._lent_browser)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._save_loop()), loop.create_task(self._health_loop())]
         return self
@@ -95,9 +110,9 @@ class BrowserPool:
             await account.close()
         if self._launcher is not None:
             await self._launcher.close()
-        if self._playwright is not None:
+        if self._playwright is not None and self._playwright is not self._lent_playwright:
             await self._playwright.stop()
-            self._playwright = None
+        self._playwright = None
 
     # -- accounts --
 

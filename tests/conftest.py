@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
-from tests.support import orphans
+from tests.support import orphans, schedule
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -28,6 +29,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_SESSION_TAG] = orphans.tag_session()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if schedule.recording(config):
+        config.pluginmanager.register(schedule.Recorder(), "durations-recorder")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    schedule.arrange(items)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when a process a test started (Chromium, Node, a server) is still alive."""
     tag = session.config.stash.get(_SESSION_TAG, None)
@@ -45,6 +56,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _SESSION_TAG = pytest.StashKey[str]()
+
 
 
 @pytest.fixture(autouse=True)
@@ -101,10 +113,10 @@ async def new_context(chromium: Browser) -> AsyncIterator[NewContext]:
 
 @pytest.fixture(scope="session")
 def simulator_url() -> Iterator[str]:
-    """A simulator of gemini.google.com on loopback with short test pacing."""
+    """A simulator of gemini.google.com on loopback with the tests' pacing."""
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    settings = SimulatorSettings(first_token_delay=0.05, frame_interval=0.02)
+    settings = SimulatorSettings.model_validate(PACING)
     with serve(create_app(settings)) as url:
         yield url

@@ -1,19 +1,25 @@
-"""Fixtures of the browser layer's tests: one simulator per UI generation, and its control API.
+"""Fixtures of the browser layer's tests: one simulator per UI generation, its control API, and the
+session's Playwright and Chromium lent to the pools.
 
-``ui_url`` runs a test on every UI generation (the driver's steps differ there); ``sim_url`` on the
-newest and the oldest only: pool logic does not depend on the page's generation, and the driver's
-tests cover the one in between."""
+``ui_url`` runs a test on every UI generation (the driver's steps differ there); ``gen_url`` on the
+newest and the oldest, for the pool tests whose path goes through generation-specific steps (the
+tools a page offers, a whole turn); ``sim_url`` on the newest only: the rest of the pool's logic does
+not depend on the page's generation, and the driver's tests cover each generation's steps."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Browser, Playwright
 
-from browser import BrowserPool, TurnRequest
+from browser import BrowserPool, LaunchMode, PoolSettings, TurnRequest
+from browser._launcher import launch_local
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 UI_GENERATIONS = ("oct2026", "mid2026", "early2026")
@@ -22,19 +28,24 @@ POOL_GENERATIONS = ("oct2026", "early2026")
 
 @pytest.fixture(scope="session")
 def simulators() -> Iterator[dict[str, str]]:
-    """Every UI generation, fast pacing, each on its own loopback port."""
+    """Every UI generation, the tests' pacing, each on its own loopback port."""
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
     def app(ui: str) -> object:
-        return create_app(SimulatorSettings(ui=ui, first_token_delay=0.05, frame_interval=0.03))  # type: ignore[arg-type]
+        return create_app(SimulatorSettings.model_validate({**PACING, "ui": ui}))
 
     with serve(app("oct2026")) as oct_, serve(app("mid2026")) as mid, serve(app("early2026")) as early:
         yield {"oct2026": oct_, "mid2026": mid, "early2026": early}
 
 
+@pytest.fixture
+def sim_url(simulators: dict[str, str]) -> str:
+    return simulators[UI_GENERATIONS[0]]
+
+
 @pytest.fixture(params=POOL_GENERATIONS)
-def sim_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
+def gen_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
     return simulators[str(request.param)]
 
 
@@ -46,10 +57,63 @@ def ui_url(request: pytest.FixtureRequest, simulators: dict[str, str]) -> str:
 @pytest.fixture
 def ui_sim(ui_url: str) -> Iterator[Sim]:
     """``sim`` for ``ui_url``: the control API, reset before and after the test."""
-    control = Sim(ui_url)
-    control.reset()
-    yield control
-    control.reset()
+    yield from _reset_around(Sim(ui_url))
+
+
+@pytest.fixture
+def gen_sim(gen_url: str) -> Iterator[Sim]:
+    """``sim`` for ``gen_url``."""
+    yield from _reset_around(Sim(gen_url))
+
+
+class Lender:
+    """The session's Playwright and one shared-mode Chromium, lent to the pools of the tests: a pool
+    then starts no driver and (in shared mode) no browser of its own. The browser is launched as
+    shared mode launches it with default settings, and again if a test killed it; tests about
+    launching itself (flags, crashes, profiles) build their pools without it."""
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self._browser: Browser | None = None
+
+    async def to(self, mode: LaunchMode = LaunchMode.SHARED, *, browser: bool = True) -> dict[str, Any]:
+        """``BrowserPool`` keyword arguments for a pool in ``mode``; ``browser=False`` lends only
+        Playwright (for a test that kills the pool's browser)."""
+        if mode is not LaunchMode.SHARED or not browser:
+            return {"playwright": self.playwright}
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = await launch_local(self.playwright, PoolSettings())
+        return {"playwright": self.playwright, "browser": self._browser}
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+
+
+@pytest.fixture(scope="session")
+async def lender(playwright: Playwright) -> AsyncIterator[Lender]:
+    lender = Lender(playwright)
+    try:
+        yield lender
+    finally:
+        await lender.close()
+
+
+PoolOf = Callable[..., AbstractAsyncContextManager[BrowserPool]]
+
+
+@pytest.fixture
+def pool_of(lender: Lender) -> PoolOf:
+    """``pool_of(settings)``: a started pool on what the lender lends for its launch mode;
+    ``own_browser=True`` for a test that kills the pool's browser."""
+
+    @asynccontextmanager
+    async def start(settings: PoolSettings, *, own_browser: bool = False) -> AsyncIterator[BrowserPool]:
+        lent = await lender.to(settings.launch_mode, browser=not own_browser)
+        async with BrowserPool(settings, **lent) as pool:
+            yield pool
+
+    return start
 
 
 def cookie(kind: str) -> str:
@@ -100,7 +164,10 @@ class Sim:
 def sim(sim_url: str) -> Iterator[Sim]:
     """The simulator's control API, with its logs, chats, queues and settings reset before and
     after this test (so a test's ``config`` changes never reach the next one)."""
-    control = Sim(sim_url)
+    yield from _reset_around(Sim(sim_url))
+
+
+def _reset_around(control: Sim) -> Iterator[Sim]:
     control.reset()
     yield control
     control.reset()

@@ -18,7 +18,7 @@ from browser import AccountInfo, AccountSpec, AccountState, BrowserPool, ModeFam
 from browser._cookies import for_site, from_session
 from browser._driver import PageDriver, PageState
 from browser._launcher import Launcher
-from tests.browser.conftest import UI_GENERATIONS, Sim, cookie
+from tests.browser.conftest import UI_GENERATIONS, Lender, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 from tests.conftest import NewContext
 
@@ -30,12 +30,15 @@ ALL_TOOLS = frozenset(Tool)
 
 @pytest.fixture(scope="module", params=UI_GENERATIONS)
 async def running(
-    request: pytest.FixtureRequest, simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    simulators: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    lender: Lender,
 ) -> AsyncIterator[tuple[BrowserPool, str, str]]:
     """One pool per UI generation, shared by the module; each test adds its own accounts."""
     ui = str(request.param)
     directory: Path = tmp_path_factory.mktemp(f"status-{ui}")
-    async with BrowserPool(_settings(simulators[ui], directory)) as pool:
+    async with BrowserPool(_settings(simulators[ui], directory), **await lender.to()) as pool:
         yield pool, simulators[ui], ui
 
 

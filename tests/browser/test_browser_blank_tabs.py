@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import BrowserContext, Page
 
-from browser import AccountSpec, BrowserPool, ModeFamily, PoolSettings, TurnRequest
+from browser import AccountSpec, ModeFamily, PoolSettings, TurnRequest
 from browser._blank import BlankTabs
 from browser._cookies import for_site, from_session
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import PoolOf, Sim, cookie
 from tests.conftest import NewContext
 
 pytestmark = pytest.mark.browser
@@ -123,11 +123,11 @@ async def test_claims_follow_where_the_tab_stands(
 
 
 async def test_new_chats_skip_navigation_and_follow_ups_continue(
-    simulators: dict[str, str], tmp_path: Path
+    simulators: dict[str, str], tmp_path: Path, pool_of: PoolOf
 ) -> None:
     url = simulators["oct2026"]
     sim = Sim(url)
-    async with BrowserPool(_settings(url, data_dir=tmp_path)) as pool:
+    async with pool_of(_settings(url, data_dir=tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         context = pool._accounts["main"].context
         assert context is not None

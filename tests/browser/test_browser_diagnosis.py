@@ -30,6 +30,7 @@ from browser._selectors import DEFAULT_TABLE
 from tests.browser.conftest import UI_GENERATIONS, cookie
 from tests.browser.renamed_ui import RENAMED_EDITOR, RENAMED_MODE_PICKER, RenamedUI
 from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 # The candidate (by table key) each UI generation's page is expected to match first (the simulator's
@@ -77,7 +78,8 @@ def renamed() -> Iterator[dict[str, str]]:
     from simulator.settings import SimulatorSettings
 
     def app(ui: Literal["oct2026", "mid2026", "early2026"]) -> RenamedUI:
-        return RenamedUI(create_app(SimulatorSettings(ui=ui)), RENAMED_MODE_PICKER)
+        settings = SimulatorSettings.model_validate({**PACING, "ui": ui})
+        return RenamedUI(create_app(settings), RENAMED_MODE_PICKER)
 
     with serve(app("oct2026")) as oct_, serve(app("mid2026")) as mid, serve(app("early2026")) as early:
         yield {"oct2026": oct_, "mid2026": mid, "early2026": early}
@@ -174,7 +176,7 @@ async def test_a_page_that_never_settles_for_want_of_an_editor_is_still_examined
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    app = RenamedUI(create_app(SimulatorSettings(ui="oct2026")), RENAMED_EDITOR)
+    app = RenamedUI(create_app(SimulatorSettings.model_validate({**PACING, "ui": "oct2026"})), RENAMED_EDITOR)
     with serve(app) as url:
         values = PoolSettings(gemini_url=url, data_dir=tmp_path, ui_timeout=3, navigation_timeout=6)
         found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")))

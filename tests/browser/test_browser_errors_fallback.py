@@ -13,11 +13,10 @@ from browser import _turn
 from browser._accounts import AccountSpec, AccountState
 from browser._answers import final_snapshot, shows_answer
 from browser._capture import BodyCapture
-from browser._pool import BrowserPool
 from browser._requests import TurnRequest
 from browser.errors import ProtocolError
 from browser.protocol import TurnDecoder, decode_turn
-from tests.browser.conftest import Sim, assert_answer_read_from_page, cookie
+from tests.browser.conftest import PoolOf, Sim, assert_answer_read_from_page, cookie
 from tests.browser.test_browser_pool import _settings
 from tests.protocol.bodies import GUARD, streamed_answer
 
@@ -98,10 +97,15 @@ class _FirstBroken(BodyCapture):
 @pytest.mark.browser
 @pytest.mark.parametrize("capture", [_CutShort, _BodyGone], ids=["no-trailer", "body-unavailable"])
 async def test_no_content_from_the_network_is_read_from_the_page(
-    monkeypatch: pytest.MonkeyPatch, sim_url: str, sim: Sim, tmp_path: Path, capture: type[BodyCapture]
+    monkeypatch: pytest.MonkeyPatch,
+    sim_url: str,
+    sim: Sim,
+    tmp_path: Path,
+    capture: type[BodyCapture],
+    pool_of: PoolOf,
 ) -> None:
     monkeypatch.setattr(_turn, "BodyCapture", capture)
-    async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
+    async with pool_of(_settings(sim_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="only", psid=cookie("paid")))
         prompt = f"read me from the page ({capture.__name__})"
         await assert_answer_read_from_page(pool, prompt)
@@ -110,11 +114,11 @@ async def test_no_content_from_the_network_is_read_from_the_page(
 
 @pytest.mark.browser
 async def test_a_broken_body_before_content_moves_to_another_account(
-    monkeypatch: pytest.MonkeyPatch, sim_url: str, sim: Sim, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, sim_url: str, sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
     monkeypatch.setattr(_FirstBroken, "made", 0)
     monkeypatch.setattr(_turn, "BodyCapture", _FirstBroken)
-    async with BrowserPool(_settings(sim_url, tmp_path)) as pool:
+    async with pool_of(_settings(sim_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="first", psid=cookie("paid")))
         await pool.add_account(AccountSpec(name="second", psid=cookie("paid")))
         prompt = "survive a broken body"

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from browser import (
     TurnRequest,
     UpstreamRejected,
 )
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import PoolOf, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,15 +35,17 @@ def _sim_id(psid: str) -> str:
     return hashlib.sha256(psid.encode()).hexdigest()[:16]
 
 
-async def _pool(url: str, directory: Path, mode: LaunchMode = LaunchMode.SHARED) -> BrowserPool:
-    return BrowserPool(_settings(url, directory, mode, block_backoff=BACKOFF))
+def _pool(
+    pool_of: PoolOf, url: str, directory: Path, mode: LaunchMode = LaunchMode.SHARED
+) -> AbstractAsyncContextManager[BrowserPool]:
+    return pool_of(_settings(url, directory, mode, block_backoff=BACKOFF))
 
 
 @pytest.fixture
-async def two(sim_url: str, tmp_path: Path) -> AsyncIterator[tuple[BrowserPool, str, str]]:
+async def two(sim_url: str, tmp_path: Path, pool_of: PoolOf) -> AsyncIterator[tuple[BrowserPool, str, str]]:
     """A pool with two paid accounts, ``first`` preferred by the scheduler (added first)."""
     first, second = cookie("paid"), cookie("paid")
-    async with await _pool(sim_url, tmp_path) as pool:
+    async with _pool(pool_of, sim_url, tmp_path) as pool:
         await pool.add_account(AccountSpec(name="first", psid=first))
         await pool.add_account(AccountSpec(name="second", psid=second))
         yield pool, first, second
@@ -125,11 +128,11 @@ async def test_drop_after_content_raises_without_a_duplicate(
 
 @pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
 async def test_captcha_blocks_and_signed_out_leaves_rotation(
-    simulators: dict[str, str], tmp_path: Path, mode: LaunchMode
+    simulators: dict[str, str], tmp_path: Path, mode: LaunchMode, pool_of: PoolOf
 ) -> None:
     url = simulators["oct2026"]
     sim = Sim(url)
-    async with await _pool(url, tmp_path, mode) as pool:
+    async with _pool(pool_of, url, tmp_path, mode) as pool:
         start = time.time()
         captcha = await pool.add_account(AccountSpec(name="captcha", psid=cookie("captcha")))
         gone = await pool.add_account(AccountSpec(name="gone", psid=cookie("nobody")))

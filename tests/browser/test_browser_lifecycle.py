@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,7 +23,6 @@ from browser import (
     DriverError,
     InvalidProxy,
     NoCapacity,
-    PoolSettings,
     TurnRequest,
     UnavailableReason,
 )
@@ -32,7 +31,7 @@ from browser._cookies import PSIDTS, for_site, from_session
 from browser._driver import PageDriver, PageState
 from browser._requests import chat_path
 from browser._store import CookieStore
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import PoolOf, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -75,12 +74,6 @@ async def _ask(pool: BrowserPool, request: TurnRequest) -> tuple[str, str]:
     return turn.account_id, turn.final.cid
 
 
-@contextlib.asynccontextmanager
-async def _pool(settings: PoolSettings) -> AsyncIterator[BrowserPool]:
-    async with BrowserPool(settings) as pool:
-        yield pool
-
-
 def _state(pool: BrowserPool, account_id: str) -> AccountState:
     return next(info.state for info in pool.accounts() if info.id == account_id)
 
@@ -96,8 +89,10 @@ def _state(pool: BrowserPool, account_id: str) -> AccountState:
     ],
     ids=["sign-in-link", "chat-missing-notice"],
 )
-async def test_chat_content_never_decides_the_page_state(mid: Sim, tmp_path: Path, quoted: str) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+async def test_chat_content_never_decides_the_page_state(
+    mid: Sim, tmp_path: Path, quoted: str, pool_of: PoolOf
+) -> None:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         _, cid = await _ask(pool, TurnRequest(prompt=quoted))
         account = pool._accounts["main"]
@@ -118,10 +113,12 @@ async def test_chat_content_never_decides_the_page_state(mid: Sim, tmp_path: Pat
         assert _state(pool, "main") is AccountState.READY
 
 
-async def test_signed_out_accounts_are_rechecked_with_doubling_backoff(mid: Sim, tmp_path: Path) -> None:
+async def test_signed_out_accounts_are_rechecked_with_doubling_backoff(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
     psid = cookie("expired")
     settings = _settings(mid.base_url, tmp_path, block_backoff=2.0, health_interval=0.1)
-    async with _pool(settings) as pool:
+    async with pool_of(settings) as pool:
         info = await pool.add_account(AccountSpec(name="gone", psid=psid))
         assert info.state is AccountState.SIGNED_OUT and info.recheck_at is not None
 
@@ -142,8 +139,10 @@ async def test_signed_out_accounts_are_rechecked_with_doubling_backoff(mid: Sim,
 # -- item 3: tab bookkeeping --
 
 
-async def test_a_restart_with_a_leased_tab_never_hands_one_page_out_twice(mid: Sim, tmp_path: Path) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path, tabs_per_account=2)) as pool:
+async def test_a_restart_with_a_leased_tab_never_hands_one_page_out_twice(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
+    async with pool_of(_settings(mid.base_url, tmp_path, tabs_per_account=2)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         old = pool.turn(TurnRequest(prompt="held"))
         await old.__aenter__()
@@ -164,8 +163,8 @@ async def _drain(turn: object) -> str:
     return text
 
 
-async def test_a_page_given_back_twice_is_free_once(mid: Sim, tmp_path: Path) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path, tabs_per_account=2)) as pool:
+async def test_a_page_given_back_twice_is_free_once(mid: Sim, tmp_path: Path, pool_of: PoolOf) -> None:
+    async with pool_of(_settings(mid.base_url, tmp_path, tabs_per_account=2)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         account = pool._accounts["main"]
         page = await account.take_tab()
@@ -190,11 +189,13 @@ async def _refusing_proxy() -> tuple[asyncio.Server, list[int]]:
     return server, seen
 
 
-async def test_failed_accounts_are_rebuilt_with_doubling_backoff(mid: Sim, tmp_path: Path) -> None:
+async def test_failed_accounts_are_rebuilt_with_doubling_backoff(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
     server, _ = await _refusing_proxy()
     port = server.sockets[0].getsockname()[1]
     settings = _settings(mid.base_url, tmp_path, health_interval=0.2, navigation_timeout=3)
-    async with server, _pool(settings) as pool:
+    async with server, pool_of(settings) as pool:
         info = await pool.add_account(
             AccountSpec(name="dead", psid=cookie("paid"), proxy=f"http://127.0.0.1:{port}")
         )
@@ -215,8 +216,10 @@ async def test_failed_accounts_are_rebuilt_with_doubling_backoff(mid: Sim, tmp_p
         assert len(pool._rebuilds) <= 1 and len(pool._tasks) == 2  # finished rebuilds are pruned
 
 
-async def test_a_malformed_proxy_is_refused_when_the_account_is_added(mid: Sim, tmp_path: Path) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+async def test_a_malformed_proxy_is_refused_when_the_account_is_added(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         with pytest.raises(InvalidProxy) as raised:
             await pool.add_account(
                 AccountSpec(name="bad", psid=cookie("paid"), proxy="http://user:pw@nohost")
@@ -238,10 +241,10 @@ async def test_an_older_cookie_read_never_overwrites_a_newer_one(tmp_path: Path)
     assert next(c.value for c in stored.cookies if c.name == PSIDTS) == "newer"
 
 
-async def test_rotated_cookies_are_stored_without_any_turn(mid: Sim, tmp_path: Path) -> None:
+async def test_rotated_cookies_are_stored_without_any_turn(mid: Sim, tmp_path: Path, pool_of: PoolOf) -> None:
     mid.config(rotation_interval=0.3)
     settings = _settings(mid.base_url, tmp_path, cookie_save_interval=3600)  # no periodic save
-    async with _pool(settings) as pool:
+    async with pool_of(settings) as pool:
         await pool.add_account(AccountSpec(name="idle", psid=cookie("paid"), psidts="initial-ts"))
         store = CookieStore(tmp_path)
 
@@ -256,8 +259,8 @@ async def test_rotated_cookies_are_stored_without_any_turn(mid: Sim, tmp_path: P
 # -- item 8: what the page can observe --
 
 
-async def test_the_page_sees_a_normal_chromium(mid: Sim, tmp_path: Path) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+async def test_the_page_sees_a_normal_chromium(mid: Sim, tmp_path: Path, pool_of: PoolOf) -> None:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         context = pool._accounts["main"].context
         assert context is not None
@@ -278,9 +281,11 @@ async def test_the_page_sees_a_normal_chromium(mid: Sim, tmp_path: Path) -> None
 # -- item 9: a downgraded answer is an account problem --
 
 
-async def test_an_answer_from_the_signed_out_model_is_never_passed_off(mid: Sim, tmp_path: Path) -> None:
+async def test_an_answer_from_the_signed_out_model_is_never_passed_off(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
     first, second = cookie("paid"), cookie("paid")
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="first", psid=first))
         await pool.add_account(AccountSpec(name="second", psid=second))
         context = pool._accounts["first"].context
@@ -308,9 +313,12 @@ async def _crash_browser(pool: BrowserPool) -> None:
         await session.send("Browser.crash")
 
 
-async def test_a_dead_browser_is_relaunched_at_once_and_callers_wait_for_it(mid: Sim, tmp_path: Path) -> None:
+async def test_a_dead_browser_is_relaunched_at_once_and_callers_wait_for_it(
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
     # The health loop never runs during the test: only the disconnect can bring the account back.
-    async with _pool(_settings(mid.base_url, tmp_path, health_interval=3600)) as pool:
+    settings = _settings(mid.base_url, tmp_path, health_interval=3600)
+    async with pool_of(settings, own_browser=True) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         await _crash_browser(pool)
         served_by, _ = await _ask(pool, TurnRequest(prompt="after the crash"))
@@ -321,9 +329,9 @@ async def test_a_dead_browser_is_relaunched_at_once_and_callers_wait_for_it(mid:
 # -- item 13: Retry-After from the real wait --
 
 
-async def test_retry_after_follows_how_fast_slots_free(mid: Sim, tmp_path: Path) -> None:
+async def test_retry_after_follows_how_fast_slots_free(mid: Sim, tmp_path: Path, pool_of: PoolOf) -> None:
     settings = _settings(mid.base_url, tmp_path, queue_size=0, queue_timeout=30)
-    async with _pool(settings) as pool:
+    async with pool_of(settings) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         for n in range(3):
             await _ask(pool, TurnRequest(prompt=f"quick {n}"))
@@ -338,9 +346,9 @@ async def test_retry_after_follows_how_fast_slots_free(mid: Sim, tmp_path: Path)
 
 
 async def test_a_body_still_arriving_that_cannot_be_streamed_is_a_driver_error(
-    mid: Sim, tmp_path: Path
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
         context = pool._accounts["main"].context
         assert context is not None
@@ -360,7 +368,7 @@ async def test_a_body_still_arriving_that_cannot_be_streamed_is_a_driver_error(
 # -- item 5: configured accounts start concurrently --
 
 
-async def test_configured_accounts_start_concurrently(mid: Sim, tmp_path: Path) -> None:
+async def test_configured_accounts_start_concurrently(mid: Sim, tmp_path: Path, pool_of: PoolOf) -> None:
     from pydantic import SecretStr
 
     from service.pool_adapter import add_configured_accounts
@@ -381,7 +389,7 @@ async def test_configured_accounts_start_concurrently(mid: Sim, tmp_path: Path) 
                 self.running -= 1
 
     configs = [AccountConfig(name=name, psid=SecretStr(cookie("paid"))) for name in ("a", "b", "c")]
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         recording = Recording(pool)
         assert await add_configured_accounts(recording, configs) == 3
         assert recording.most == 3
@@ -392,9 +400,9 @@ async def test_configured_accounts_start_concurrently(mid: Sim, tmp_path: Path) 
 
 
 async def test_an_account_signing_out_mid_run_loses_no_turn_before_its_first_byte(
-    mid: Sim, tmp_path: Path
+    mid: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
-    async with _pool(_settings(mid.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="first", psid=cookie("paid")))
         await pool.add_account(AccountSpec(name="second", psid=cookie("paid")))
         outcomes: list[tuple[str, str]] = []  # (account, "completed" | error after content)

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from browser import AccountSpec, BrowserPool, Tool, TurnRequest
-from tests.browser.conftest import Sim, cookie
+from browser import AccountSpec, Tool, TurnRequest
+from tests.browser.conftest import PoolOf, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 
 pytestmark = [pytest.mark.browser]
 
 
 async def test_the_original_comes_the_pages_way_else_by_its_size_suffix(
-    simulators: dict[str, str], tmp_path: Path
+    simulators: dict[str, str], tmp_path: Path, pool_of: PoolOf
 ) -> None:
     from simulator.answers import image_specs
 
@@ -27,7 +27,7 @@ async def test_the_original_comes_the_pages_way_else_by_its_size_suffix(
 
     prompt = "a windmill at noon"
     spec = image_specs(prompt, 1, "", 1)[0]  # the size depends on the prompt alone
-    async with BrowserPool(_settings(mid.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(mid.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
         async with pool.turn(TurnRequest(prompt=prompt, tool=Tool.IMAGE)) as turn:
             async for _ in turn:

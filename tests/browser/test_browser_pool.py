@@ -1,4 +1,8 @@
-"""The pool end to end against the simulator: streaming, scheduling, cooldown, crash, cancel, cookies."""
+"""The pool end to end against the simulator: streaming, scheduling, cooldown, crash, cancel, cookies.
+
+Pools run in shared launch mode on the session's lent Chromium; the launch mode is varied where it
+changes the path (a whole turn, a killed browser, a crashed page, cookies across a restart), the
+page's generation where generation-specific steps are on it (a whole turn, the offered tools)."""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from browser import (
 from browser._cookies import PSIDTS
 from browser._launcher import profile_dir
 from browser._store import CookieStore
-from tests.browser.conftest import Sim, assert_answer_read_from_page, cookie
+from tests.browser.conftest import Lender, Sim, assert_answer_read_from_page, cookie
 from tests.browser.test_browser_launcher import kill_browser_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,13 +58,44 @@ def _settings(
     return PoolSettings.model_validate(values)
 
 
-@pytest.fixture(params=[LaunchMode.SHARED, LaunchMode.PERSISTENT])
-async def pool(request: pytest.FixtureRequest, sim_url: str, tmp_path: Path) -> AsyncIterator[BrowserPool]:
-    async with BrowserPool(_settings(sim_url, tmp_path, request.param)) as running:
+@pytest.fixture
+async def pool(sim_url: str, tmp_path: Path, lender: Lender) -> AsyncIterator[BrowserPool]:
+    async with BrowserPool(_settings(sim_url, tmp_path), **await lender.to()) as running:
         yield running
 
 
-async def test_plain_turn_streams(pool: BrowserPool, sim: Sim) -> None:
+@pytest.fixture
+async def gen_pool(gen_url: str, tmp_path: Path, lender: Lender) -> AsyncIterator[BrowserPool]:
+    """``pool`` on ``gen_url`` (the newest and the oldest page generation)."""
+    async with BrowserPool(_settings(gen_url, tmp_path), **await lender.to()) as running:
+        yield running
+
+
+@pytest.fixture(params=[LaunchMode.SHARED, LaunchMode.PERSISTENT])
+def mode(request: pytest.FixtureRequest) -> LaunchMode:
+    """The launch mode, for the tests whose path it changes."""
+    return LaunchMode(request.param)
+
+
+@pytest.fixture
+async def owned_pool(
+    mode: LaunchMode, sim_url: str, tmp_path: Path, lender: Lender
+) -> AsyncIterator[BrowserPool]:
+    """A pool in ``mode`` with a browser of its own (lent Playwright only): its test may kill it."""
+    async with BrowserPool(_settings(sim_url, tmp_path, mode), **await lender.to(browser=False)) as running:
+        yield running
+
+
+async def test_a_whole_turn_in_either_launch_mode(owned_pool: BrowserPool, sim: Sim) -> None:
+    await owned_pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
+    async with owned_pool.turn(TurnRequest(prompt="either mode", mode=ModeFamily.PRO)) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.completed and "Echo: either mode" in turn.final.text
+
+
+async def test_plain_turn_streams(gen_pool: BrowserPool, gen_sim: Sim) -> None:
+    pool, sim = gen_pool, gen_sim
     info = await pool.add_account(AccountSpec(name="main", psid=cookie("paid")))
     assert info.state is AccountState.READY and info.tier == "paid"
     # Slow, coarse pacing so that streaming is measurable: each text frame comes FRAME s after the last.
@@ -103,9 +138,10 @@ async def test_signed_out_account_gets_no_requests(pool: BrowserPool) -> None:
                 pass
 
 
-async def test_a_tool_goes_only_to_accounts_whose_page_offers_it(pool: BrowserPool, sim: Sim) -> None:
+async def test_a_tool_goes_only_to_accounts_whose_page_offers_it(gen_pool: BrowserPool) -> None:
     """No tier rule: what the page offers decides (fidelity.md D8). Free accounts offer Create image
     but not Create video."""
+    pool = gen_pool
     await pool.add_account(AccountSpec(name="free", psid=cookie("free")))
     await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
     served: list[str] = []
@@ -248,7 +284,8 @@ async def _kill_chromium(pool: BrowserPool, account_id: str) -> None:
     await asyncio.wait_for(closed.wait(), 20)
 
 
-async def test_killed_browser_fails_the_turn_then_recovers(pool: BrowserPool, sim: Sim) -> None:
+async def test_killed_browser_fails_the_turn_then_recovers(owned_pool: BrowserPool, sim: Sim) -> None:
+    pool = owned_pool
     psid = cookie("paid")
     await pool.add_account(AccountSpec(name="only", psid=psid))
     sim.behaviours(psid, {"kind": "stall", "after_frames": 3})
@@ -277,13 +314,12 @@ async def _next_turn_works(pool: BrowserPool, sim: Sim) -> None:
     assert [e["outcome"] for e in sim.requests() if e.get("prompt") == "alive again"] == ["completed"]
 
 
-@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
 async def test_crashed_page_fails_the_turn_then_recovers(
-    simulators: dict[str, str], tmp_path: Path, mode: LaunchMode
+    simulators: dict[str, str], tmp_path: Path, mode: LaunchMode, lender: Lender
 ) -> None:
     sim = Sim(simulators["mid2026"])
     sim.reset()
-    async with BrowserPool(_settings(sim.base_url, tmp_path, mode)) as pool:
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode), **await lender.to(mode)) as pool:
         psid = cookie("paid")
         await pool.add_account(AccountSpec(name="only", psid=psid))
         sim.behaviours(psid, {"kind": "stall", "after_frames": 3})
@@ -301,12 +337,14 @@ async def test_crashed_page_fails_the_turn_then_recovers(
         await _next_turn_works(pool, sim)
 
 
-@pytest.mark.parametrize("mode", [LaunchMode.SHARED, LaunchMode.PERSISTENT])
-async def test_rotated_cookies_survive_a_restart(sim: Sim, tmp_path: Path, mode: LaunchMode) -> None:
+async def test_rotated_cookies_survive_a_restart(
+    sim: Sim, tmp_path: Path, mode: LaunchMode, lender: Lender
+) -> None:
     spec = AccountSpec(name="rot", psid=cookie("paid"), psidts="initial-ts")
     store = CookieStore(tmp_path)
     sim.config(rotation_interval=0.3)  # the page rotates __Secure-1PSIDTS every 0.3 s
-    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=0.2)) as pool:
+    lent = await lender.to(mode)
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=0.2), **lent) as pool:
         await pool.add_account(spec)
         rotated = None
         for _ in range(100):
@@ -320,7 +358,7 @@ async def test_rotated_cookies_survive_a_restart(sim: Sim, tmp_path: Path, mode:
     assert last and last != "initial-ts"
     sim.config(rotation_interval=3600)
     rotations = len(sim.rotations())
-    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=60)) as pool:
+    async with BrowserPool(_settings(sim.base_url, tmp_path, mode, cookie_save_interval=60), **lent) as pool:
         await pool.add_account(spec)  # the same export as before: the store's newer cookies win
         context = pool._accounts["rot"].context
         assert context is not None

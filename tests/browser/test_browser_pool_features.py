@@ -22,7 +22,6 @@ from browser import (
     AccountState,
     BrowserPool,
     HTTPStatusError,
-    LaunchMode,
     ModeFamily,
     Tool,
     TurnRequest,
@@ -31,7 +30,7 @@ from browser import (
 )
 from browser._capabilities import Capabilities
 from browser._media import fetch_media
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import Lender, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 from tests.support.servers import serve
 
@@ -40,13 +39,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module", params=[LaunchMode.SHARED, LaunchMode.PERSISTENT])
+@pytest.fixture(scope="module")
 async def pool(
-    request: pytest.FixtureRequest, simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory, lender: Lender
 ) -> AsyncIterator[BrowserPool]:
-    """One paid account per launch mode, shared by this module's tests (keeps Chromium starts few)."""
+    """One paid account, shared by this module's tests. Shared launch mode only: media, videos,
+    gems and checks go through the account's context, whichever way it was launched."""
     directory: Path = tmp_path_factory.mktemp("pool")
-    async with BrowserPool(_settings(simulators["oct2026"], directory, request.param)) as running:
+    async with BrowserPool(_settings(simulators["oct2026"], directory), **await lender.to()) as running:
         await running.add_account(AccountSpec(name="paid", psid=cookie("paid")))
         yield running
 

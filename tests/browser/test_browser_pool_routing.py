@@ -8,7 +8,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from browser import (
 from browser._capture import STREAM_GENERATE_MARKER
 from browser._cookies import PSID, PSIDTS
 from browser._store import CookieStore
-from tests.browser.conftest import Sim, cookie
+from tests.browser.conftest import Lender, Sim, cookie
 from tests.browser.http_proxy import RecordingProxy, running_proxy
 from tests.browser.test_browser_pool import _settings
 
@@ -63,18 +63,32 @@ def mid(simulators: dict[str, str]) -> Iterator[Sim]:
     control.reset()
 
 
-@asynccontextmanager
-async def started(sim: Sim, data_dir: Path, **extra: object) -> AsyncIterator[BrowserPool]:
-    async with BrowserPool(_settings(sim.base_url, data_dir, LaunchMode.SHARED, **extra)) as pool:
-        yield pool
+Started = Callable[..., AbstractAsyncContextManager[BrowserPool]]
+
+
+@pytest.fixture
+def started(lender: Lender) -> Started:
+    """``started(sim, data_dir, **settings)``: a pool in shared mode on the lent Chromium."""
+
+    @asynccontextmanager
+    async def start(sim: Sim, data_dir: Path, **extra: object) -> AsyncIterator[BrowserPool]:
+        settings = _settings(sim.base_url, data_dir, LaunchMode.SHARED, **extra)
+        async with BrowserPool(settings, **await lender.to()) as pool:
+            yield pool
+
+    return start
 
 
 # -- proxies --
 
 
 @pytest.fixture(params=[LaunchMode.SHARED, LaunchMode.PERSISTENT])
-async def pool(request: pytest.FixtureRequest, sim_url: str, tmp_path: Path) -> AsyncIterator[BrowserPool]:
-    async with BrowserPool(_settings(sim_url, tmp_path, request.param)) as running:
+async def pool(
+    request: pytest.FixtureRequest, sim_url: str, tmp_path: Path, lender: Lender
+) -> AsyncIterator[BrowserPool]:
+    """Both launch modes: a proxy is set per context in one, per launched profile in the other."""
+    mode = LaunchMode(request.param)
+    async with BrowserPool(_settings(sim_url, tmp_path, mode), **await lender.to(mode)) as running:
         yield running
 
 
@@ -101,7 +115,9 @@ async def test_only_the_proxied_account_goes_through_its_proxy(pool: BrowserPool
     assert outcomes == dict.fromkeys(["straight", "through the proxy", "straight again"], "completed")
 
 
-async def test_the_default_proxy_serves_accounts_without_their_own(mid: Sim, tmp_path: Path) -> None:
+async def test_the_default_proxy_serves_accounts_without_their_own(
+    mid: Sim, tmp_path: Path, started: Started
+) -> None:
     proxy = RecordingProxy()
     with running_proxy(proxy) as proxy_url:
         async with started(mid, tmp_path, default_proxy=proxy_url) as pool:
@@ -114,7 +130,7 @@ async def test_the_default_proxy_serves_accounts_without_their_own(mid: Sim, tmp
 # -- scheduling --
 
 
-async def test_one_tab_per_account_queues_the_second_turn(mid: Sim, tmp_path: Path) -> None:
+async def test_one_tab_per_account_queues_the_second_turn(mid: Sim, tmp_path: Path, started: Started) -> None:
     events: list[str] = []
     async with started(mid, tmp_path, tabs_per_account=1) as pool:
 
@@ -140,7 +156,9 @@ async def test_one_tab_per_account_queues_the_second_turn(mid: Sim, tmp_path: Pa
     assert first_entry["frame_times"][-1] <= second_entry["time"]
 
 
-async def test_a_full_queue_and_a_queue_timeout_say_no_capacity(mid: Sim, tmp_path: Path) -> None:
+async def test_a_full_queue_and_a_queue_timeout_say_no_capacity(
+    mid: Sim, tmp_path: Path, started: Started
+) -> None:
     async with started(mid, tmp_path, queue_timeout=1.0, queue_size=1) as pool:
         await pool.add_account(AccountSpec(name="only", psid=cookie("paid")))
         async with pool.turn(TurnRequest(prompt="holds the only tab")):
@@ -164,14 +182,14 @@ async def test_a_full_queue_and_a_queue_timeout_say_no_capacity(mid: Sim, tmp_pa
 
 @pytest.fixture(scope="module")
 async def two_accounts(
-    simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    simulators: dict[str, str], tmp_path_factory: pytest.TempPathFactory, lender: Lender
 ) -> AsyncIterator[tuple[BrowserPool, dict[str, str]]]:
     """Two paid accounts with two tabs each (so only the load decides); yields the pool and psids."""
     psids = {"first": cookie("paid"), "second": cookie("paid")}
     settings = _settings(
         simulators["mid2026"], tmp_path_factory.mktemp("two"), LaunchMode.SHARED, tabs_per_account=2
     )
-    async with BrowserPool(settings) as pool:
+    async with BrowserPool(settings, **await lender.to()) as pool:
         for name, psid in psids.items():
             await pool.add_account(AccountSpec(name=name, psid=psid))
         yield pool, psids
@@ -203,7 +221,7 @@ async def test_a_request_for_an_account_goes_to_it(
     assert {e["account_id"] for e in mid.requests()} == {sim_account(psids["second"])}
 
 
-async def test_pro_is_still_served_while_flash_cools(mid: Sim, tmp_path: Path) -> None:
+async def test_pro_is_still_served_while_flash_cools(mid: Sim, tmp_path: Path, started: Started) -> None:
     psid = cookie("paid")
     async with started(mid, tmp_path) as pool:
         await pool.add_account(AccountSpec(name="only", psid=psid))
@@ -224,7 +242,9 @@ async def test_pro_is_still_served_while_flash_cools(mid: Sim, tmp_path: Path) -
 # -- accounts from exports, cookies after a turn --
 
 
-async def test_accounts_from_json_and_netscape_exports_serve_turns(mid: Sim, tmp_path: Path) -> None:
+async def test_accounts_from_json_and_netscape_exports_serve_turns(
+    mid: Sim, tmp_path: Path, started: Started
+) -> None:
     expires = int(time.time()) + 30 * 86400
     json_psid, netscape_psid = cookie("paid"), cookie("paid")
     exported: list[dict[str, object]] = [
@@ -260,7 +280,7 @@ async def test_accounts_from_json_and_netscape_exports_serve_turns(mid: Sim, tmp
     }
 
 
-async def test_a_turn_saves_the_rotated_cookies(mid: Sim, tmp_path: Path) -> None:
+async def test_a_turn_saves_the_rotated_cookies(mid: Sim, tmp_path: Path, started: Started) -> None:
     psid = cookie("paid")
     store = CookieStore(tmp_path)
     mid.config(rotation_interval=0.3)  # read by the page when it loads

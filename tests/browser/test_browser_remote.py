@@ -43,7 +43,7 @@ def _wait_for_line(log: Path, pattern: re.Pattern[str], process: subprocess.Pope
     raise RuntimeError("the process did not announce its endpoint in time")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], term_wait: float = 10) -> None:
     """Stop the whole process group: ``playwright run-server`` is a wrapper whose Node child (and
     Chromium's helpers) outlive a signal to the wrapper alone. Fails when a member survives."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -52,10 +52,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except ProcessLookupError:
             break
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=term_wait if sig == signal.SIGTERM else 10)
         except subprocess.TimeoutExpired:
             continue
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + (term_wait if sig == signal.SIGTERM else 10)
         while group_members(process.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if not group_members(process.pid):
@@ -126,7 +126,9 @@ def playwright_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[by
     try:
         yield _wait_for_line(log, _LISTENING, process), process
     finally:
-        _stop(process)
+        # Once it has launched a browser for a client the server lingers on SIGTERM (an idle one
+        # exits at once): a short grace, then SIGKILL.
+        _stop(process, term_wait=2)
 
 
 async def test_playwright_server_remote(

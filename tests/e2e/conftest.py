@@ -24,12 +24,13 @@ from service.app import create_app
 from service.backend import Backend
 from service.pool_adapter import browser_backend
 from service.settings import AccountConfig, GatewaySettings
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 KEY_A = "sk-e2e-key-a"
 KEY_B = "sk-e2e-key-b"
-# Short pacing keeps the module quick; the disconnect test slows it down through /_sim/config.
-FAST_PACING = {"first_token_delay": 0.05, "frame_interval": 0.02, "snapshot_chars": 24}
+# The tests' pacing keeps the module quick; the disconnect test slows it down through /_sim/config.
+FAST_PACING = PACING
 MAX_BODY_BYTES = 1024 * 1024
 WAIT = 20.0  # bound on every poll
 

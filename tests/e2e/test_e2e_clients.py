@@ -25,7 +25,7 @@ from PIL import Image
 from tests.e2e.conftest import KEY_A, WAIT, Stack, marker
 from tests.support.clients import NODE_DIR, PY_DIR, ToolMissing, install_node, install_python
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 FLASH = "gemini-2.5-flash"
 CLIENT_TIMEOUT = 180.0  # one client scenario: a few turns

@@ -19,7 +19,7 @@ from tests.conftest import NewContext
 from tests.e2e.conftest import KEY_A, Stack, marker
 from tests.support.servers import serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 WEATHER = {
     "type": "function",

@@ -22,7 +22,7 @@ import pytest
 from tests.support.paths import ROOT
 from tests.support.servers import free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 STARTUP = 90.0
 SHUTDOWN = 30.0

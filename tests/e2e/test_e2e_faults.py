@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from tests.browser.http_proxy import RecordingProxy, running_proxy
 from tests.e2e.conftest import FAST_PACING, KEY_A, KEY_B, Stack, marker, running_stack
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 WAIT = 30.0
 FREE_MODEL = "gemini-2.5-flash-free"

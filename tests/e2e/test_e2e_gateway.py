@@ -20,7 +20,7 @@ from service.catalog import CATALOG
 from simulator.answers import CLOSING, base_text, sha16
 from tests.e2e.conftest import FAST_PACING, KEY_A, KEY_B, MAX_BODY_BYTES, Stack, marker
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 SERVED_MODELS = {spec.name for spec in CATALOG}  # no model answers 501 any more
 

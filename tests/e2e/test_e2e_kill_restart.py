@@ -40,7 +40,6 @@ from tests.support.servers import free_port, serve
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.xdist_group("e2e"),
     pytest.mark.timeout(300),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
@@ -177,8 +176,8 @@ def simulator() -> Iterator[str]:
     from simulator.app import create_app as create_simulator
     from simulator.settings import SimulatorSettings
 
-    # Cookies rotate fast; the render is long enough to be under way when the gateway dies.
-    settings = SimulatorSettings(**FAST_PACING, rotation_interval=0.3, video_render_seconds=8.0)
+    # Cookies rotate fast; the video renders until the test lets it finish (after the restart).
+    settings = SimulatorSettings(**FAST_PACING, rotation_interval=0.3, video_render_seconds=3600.0)
     with serve(create_simulator(settings)) as url:
         yield url
 
@@ -229,11 +228,16 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
     turn1 = next(e for e in _sim(simulator, "requests") if opening in e["prompt"])
     assert answer.startswith(f"Turn 1 of chat {turn1['cid']}")
 
-    # A video job, rendering (its URL is stored from progress 10 on).
+    # A video job, rendering: its Create-video turn answered with the job's chip, so the job's chat
+    # is stored and the gateway follows it (docs/architecture/evidence.md#j1).
     video_prompt = f"a heron at dawn {marker()}"
     video = client.videos.create(model=VIDEO_MODEL, prompt=video_prompt)
-    seen = _until(lambda: (v := client.videos.retrieve(video.id)).progress >= 10 and v, "the video URL")
-    assert seen.status == "in_progress"
+
+    def outcomes() -> list[str]:
+        return [e.get("outcome", "") for e in _sim(simulator, "requests") if video_prompt in e["prompt"]]
+
+    _until(lambda: "completed" in outcomes(), "the Create-video turn's answer")
+    assert client.videos.retrieve(video.id).status == "in_progress"
 
     # Cookies rotated away from the stale ones the account was added with, and stored.
     _until(lambda: _stored_psidts(store) not in (None, STALE), "a rotated cookie in the store")
@@ -272,7 +276,10 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
     assert rotated not in (None, STALE)
 
     # No more rotation from here: the cookie in use can only be the stored one or the stale one.
-    httpx.post(f"{simulator}/_sim/config", json={**FAST_PACING, "rotation_interval": 600}).raise_for_status()
+    # And the video finishes rendering only now: the second gateway must find it by itself.
+    httpx.post(
+        f"{simulator}/_sim/config", json={**FAST_PACING, "rotation_interval": 600, "video_render_seconds": 0}
+    ).raise_for_status()
     second = Gateway(simulator, data_dir)
     gateways.append(second)
     second.start()
@@ -304,7 +311,7 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
     )
     assert _stored_psidts(store) == rotated
 
-    # The video job is listed and completes, from its stored URL (not generated again).
+    # The video job is listed and completes from its stored chat (not generated again).
     assert video.id in [item.id for item in client.videos.list()]
     done = _until(
         lambda: (v := client.videos.retrieve(video.id)).status not in ("queued", "in_progress") and v,

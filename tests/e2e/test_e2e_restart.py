@@ -19,7 +19,7 @@ from service.settings import AccountConfig, GatewaySettings
 from tests.e2e.conftest import FAST_PACING, KEY_A, WAIT
 from tests.support.servers import serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 STALE = "stale-ts-from-config"
 

@@ -21,6 +21,7 @@ import pytest
 
 from tests.browser.renamed_ui import RENAMED_MODE_PICKER, RenamedUI
 from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,7 +53,7 @@ def sims() -> Iterator[dict[str, str]]:
     from simulator.settings import SimulatorSettings
 
     def app(ui: Literal["oct2026", "early2026"]) -> Any:
-        return create_app(SimulatorSettings(ui=ui))
+        return create_app(SimulatorSettings.model_validate({**PACING, "ui": ui}))
 
     with (
         serve(app("oct2026")) as oct_,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.simulator_page.pagekit import UI_GENERATIONS, SimControl
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
 
@@ -15,7 +16,7 @@ def _serve_simulator(ui: str, frame_interval: float) -> Generator[str, None, Non
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    fields: dict[str, Any] = {"ui": ui, "first_token_delay": 0.05, "frame_interval": frame_interval}
+    fields: dict[str, Any] = {**PACING, "ui": ui, "frame_interval": frame_interval}
     settings = SimulatorSettings.model_validate(fields)
     with serve(create_app(settings)) as url:
         yield url
@@ -23,17 +24,17 @@ def _serve_simulator(ui: str, frame_interval: float) -> Generator[str, None, Non
 
 @pytest.fixture(scope="session")
 def oct2026_url() -> Iterator[str]:
-    yield from _serve_simulator("oct2026", 0.02)
+    yield from _serve_simulator("oct2026", PACING["frame_interval"])
 
 
 @pytest.fixture(scope="session")
 def mid2026_url() -> Iterator[str]:
-    yield from _serve_simulator("mid2026", 0.02)
+    yield from _serve_simulator("mid2026", PACING["frame_interval"])
 
 
 @pytest.fixture(scope="session")
 def early2026_url() -> Iterator[str]:
-    yield from _serve_simulator("early2026", 0.02)
+    yield from _serve_simulator("early2026", PACING["frame_interval"])
 
 
 @pytest.fixture(params=UI_GENERATIONS)

@@ -1,0 +1,76 @@
+"""How the suite is spread over xdist's workers: longest first, module fixtures built once.
+
+Two rules, applied at collection (the same on every worker, so the collections agree):
+
+- a module whose tests share a module-scoped fixture (a running stack, a pool, a simulator) is one
+  xdist group: its fixture is built on one worker only, not once per worker its tests land on;
+- tests run longest module first (the times measured in ``tests/durations.json``), so the last
+  units handed out are short and both workers finish together. A module missing from the file
+  counts as short; a stale file costs balance, never correctness.
+
+``UPDATE_DURATIONS=1 make test`` rewrites the file from the run (each module's setup, call and
+teardown seconds, summed)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
+_SHARED_SCOPES = {"module", "package", "class"}
+_UNKNOWN = 1.0  # seconds assumed for a module the file does not list yet
+
+
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].split("@", 1)[0]
+
+
+def _recorded() -> dict[str, float]:
+    try:
+        loaded = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(name): float(seconds) for name, seconds in loaded.items()}
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values())
+
+
+def arrange(items: list[pytest.Item]) -> None:
+    """Group the modules with shared fixtures and sort every item longest module first (stable:
+    a module's tests keep their order)."""
+    grouped = {module_of(item.nodeid) for item in items if _shares_a_module_fixture(item)}
+    for item in items:
+        module = module_of(item.nodeid)
+        if module in grouped:
+            item.add_marker(pytest.mark.xdist_group(module))
+    seconds = _recorded()
+    items.sort(key=lambda item: -seconds.get(module_of(item.nodeid), _UNKNOWN))
+
+
+class Recorder:
+    """A plugin summing each module's test seconds from the reports (on the controller under
+    xdist) and writing them when the session ends."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[module_of(report.nodeid)] += report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        ordered = {name: round(value, 1) for name, value in sorted(self.seconds.items())}
+        DURATIONS.write_text(json.dumps(ordered, indent=1) + "\n")
+
+
+def recording(config: pytest.Config) -> bool:
+    """Whether this process writes the file: asked for, and not an xdist worker."""
+    return os.environ.get("UPDATE_DURATIONS") == "1" and not hasattr(config, "workerinput")
