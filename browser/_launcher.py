@@ -162,7 +162,9 @@ class Launcher:
     A ``borrowed`` browser (shared mode only) serves the contexts until it disconnects, when the
     launcher launches its own; the launcher never closes a browser it did not launch."""
 
-    def __init__(self, settings: PoolSettings, playwright: Playwright, borrowed: Browser | None = None) -> None:
+    def __init__(
+        self, settings: PoolSettings, playwright: Playwright, borrowed: Browser | None = None
+    ) -> None:
         self._settings = settings
         self._playwright = playwright
         self._browser: Browser | None = borrowed

@@ -61,7 +61,9 @@ class BrowserPool:
         if browser is not None and playwright is None:
             raise BrowserError("a lent browser needs the Playwright it was started from")
         if browser is not None and settings.launch_mode is not LaunchMode.SHARED:
-            raise BrowserError(f"a browser can be lent in launch_mode=shared only, not {settings.launch_mode}")
+            raise BrowserError(
+                f"a browser can be lent in launch_mode=shared only, not {settings.launch_mode}"
+            )
         self.settings = settings
         self._accounts: dict[str, Account] = {}
         self._lent_playwright = playwright

@@ -58,7 +58,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 _SESSION_TAG = pytest.StashKey[str]()
 
 
-
 @pytest.fixture(autouse=True)
 def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's proxy and gateway settings out of the tests."""
