@@ -1,11 +1,11 @@
-# Two entry points that work on a fresh Debian machine: `make demo` and `make test`.
+# Two entry points that work on a fresh Debian machine: `make demo` and `make test check`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup chromium python venv clients lock demo test lint docs bench bench-load clean
+.PHONY: setup chromium python venv clients lock demo test test-fast check lint docs bench bench-load clean
 
 setup: chromium venv
 
@@ -72,8 +72,20 @@ lock: | python
 demo: setup
 	$(PY) -m service demo --port $(PORT)
 
+# The tiers are markers given at collection (tests/support/tiers.py). `make test` is the suite
+# (real Chromium, real servers, subprocesses); `make check` the packaging checks (Docker install
+# replay, hadolint, the lock, the benchmarks' smoke runs, the schema fuzzer); `make test-fast` the
+# inner loop: no Chromium, no subprocess (a test that starts one fails there, naming tiers.py).
+PYTEST := $(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+
 test: setup lint clients
-	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+	$(PYTEST) -m "not check"
+
+check: setup
+	$(PYTEST) -m check
+
+test-fast: venv
+	TEST_TIER=fast $(PYTEST) -m "not browser and not subprocess and not check"
 
 lint: venv
 	@echo "ruff and mypy (strict)"

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
-from tests.support import orphans, schedule
+from tests.support import orphans, schedule, tiers
 from tests.support.pacing import PACING
 from tests.support.servers import serve
 
@@ -32,11 +32,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if schedule.recording(config):
         config.pluginmanager.register(schedule.Recorder(), "durations-recorder")
+    if tiers.watching(config):
+        config.pluginmanager.register(tiers.SpawnWatch(), "spawn-watch")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    schedule.arrange(items)
+    tiers.mark(items)
+    schedule.arrange(config, items)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from simulator.app import create_app
 from simulator.settings import SimulatorSettings
+from tests.support.pacing import PACING
 from tests.support.servers import serve
 
-FAST = {"first_token_delay": 0.05, "frame_interval": 0.01, "upload_delay": 0.0, "video_render_seconds": 0.5}
+FAST = {**PACING, "upload_delay": 0.0, "video_render_seconds": 0.5}
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.simulator.conftest import FAST
 from tests.simulator.wire import PRO, Decoded, LiveFrames, decode, generate, requests_log, stream_request
 
 
@@ -131,7 +132,7 @@ def test_config_rejects_unknown_fields(sim: str) -> None:
 def test_invalid_config_changes_nothing(sim: str) -> None:
     response = httpx.post(f"{sim}/_sim/config", json={"frame_interval": 0.5, "ui": "2030"}, timeout=5)
     assert response.status_code == 422
-    assert httpx.get(f"{sim}/_sim/config", timeout=5).json()["frame_interval"] == 0.01
+    assert httpx.get(f"{sim}/_sim/config", timeout=5).json()["frame_interval"] == FAST["frame_interval"]
 
 
 def _content_texts(decoded: Decoded) -> tuple[list[str], list[str], str]:

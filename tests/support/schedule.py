@@ -44,10 +44,12 @@ def _shares_a_module_fixture(item: pytest.Item) -> bool:
     return any(defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values())
 
 
-def arrange(items: list[pytest.Item]) -> None:
+def arrange(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group the modules with shared fixtures and sort every item longest module first (stable:
-    a module's tests keep their order)."""
-    grouped = {module_of(item.nodeid) for item in items if _shares_a_module_fixture(item)}
+    a module's tests keep their order). Without xdist (``-p no:xdist``) nothing is grouped."""
+    grouped = set()
+    if config.pluginmanager.hasplugin("xdist"):
+        grouped = {module_of(item.nodeid) for item in items if _shares_a_module_fixture(item)}
     for item in items:
         module = module_of(item.nodeid)
         if module in grouped:
