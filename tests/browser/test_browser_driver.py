@@ -200,7 +200,7 @@ async def test_both_opener_labels_open_tools_and_uploads(
 async def test_picker_labels_are_read_once_filled(new_context: NewContext, ui_url: str, ui_sim: Sim) -> None:
     """Rows show at once with empty labels for a while (C13, MSW 2026-06-28): read too early, no
     model would have a family."""
-    ui_sim.config(label_fill_delay=1.0)
+    ui_sim.config(label_fill_delay=0.4)
     page = await _page(new_context, ui_url, cookie("paid"))
     driver = _driver(page, ui_url)
     assert await driver.open("/app") is PageState.READY
@@ -248,7 +248,7 @@ async def test_many_line_prompt_arrives_exactly_and_only_on_send(
     await page.evaluate(_COUNT_PASTES)
     if not editor_takes_pastes:
         await page.evaluate(_SWALLOW_PASTES)
-    prompt = _many_lines(1500 if editor_takes_pastes else 40)
+    prompt = _many_lines(1500 if editor_takes_pastes else 15)
     await driver.insert_prompt(prompt)
     assert await page.evaluate("window.__pastes") == 1
     assert sim.requests() == [], "no newline may send the prompt early"

@@ -128,7 +128,7 @@ async def test_a_start_that_times_out_is_tried_once_more(
         launch_mode=mode,
         data_dir=tmp_path / "data",
         chromium_path=str(wrapper),
-        launch_timeout=10,  # the hung start costs this once; the real one must fit in it under load
+        launch_timeout=6,  # the hung start costs this once; the real one must fit in it under load
     )
     launcher = Launcher(settings, playwright)
     launcher_factory.append(launcher)

@@ -37,7 +37,7 @@ from tests.browser.test_browser_launcher import kill_browser_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FRAME = 0.2  # seconds between frames while a test measures streaming
+FRAME = 0.1  # seconds between frames while a test measures streaming
 
 
 def _settings(

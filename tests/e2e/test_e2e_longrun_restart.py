@@ -43,9 +43,15 @@ def simulator() -> Iterator[str]:
     from simulator.app import create_app as create_simulator
     from simulator.settings import SimulatorSettings
 
-    # Long enough a render that the kill lands while the video URL still answers 206.
-    with serve(create_simulator(SimulatorSettings(**FAST_PACING, video_render_seconds=8.0))) as url:
+    # Renders are held until a test releases them (``_release_renders``), so the kill always lands
+    # while the video is still rendering, however slow the machine, and no test waits longer.
+    with serve(create_simulator(SimulatorSettings(**FAST_PACING, video_render_seconds=3600.0))) as url:
         yield url
+
+
+def _release_renders(simulator: str) -> None:
+    """Every video rendering now counts as rendered (the simulator reads the setting at each look)."""
+    httpx.post(f"{simulator}/_sim/config", json={"video_render_seconds": 0}, timeout=10).raise_for_status()
 
 
 class Gateway:
@@ -137,6 +143,7 @@ def test_a_video_job_survives_a_killed_gateway(
         time.sleep(0.1)
     assert seen.status == "in_progress"
     first.kill()
+    _release_renders(simulator)
 
     client, done = _restarted_until_done(Gateway(simulator, tmp_path / "data", account), gateways, video.id)
     assert done.status == "completed" and done.progress == 100
@@ -207,6 +214,7 @@ def test_a_video_job_killed_mid_answer_is_collected_from_its_chat(
         time.sleep(0.1)
     assert stored()[1] is None, "the stalled answer cannot have named the video"
     first.kill()
+    _release_renders(simulator)
 
     client, done = _restarted_until_done(Gateway(simulator, tmp_path / "data", account), gateways, video.id)
     assert done.status == "completed", done.error

@@ -124,7 +124,7 @@ async def test_october_2026_picker_markup(new_context: NewContext, oct2026_url: 
 @pytest.mark.parametrize("ui", ["oct2026", "mid2026"])
 async def test_labels_fill_late(new_context: NewContext, ui: str, request: pytest.FixtureRequest) -> None:
     base = str(request.getfixturevalue(f"{ui}_url"))
-    async with SimControl(base).configured(label_fill_delay=2.0):
+    async with SimControl(base).configured(label_fill_delay=0.6):
         page = await open_page(new_context, base, account("paid"))
         early = await page.evaluate(OPEN_AND_READ)
         assert early and all(row["label"] == "" and row["sublabel"] == "" for row in early)
