@@ -225,8 +225,8 @@ def test_real_mark_is_used_when_present() -> None:
 
 def test_streamed_video_pending_then_ready(sim: str) -> None:
     """``video_flow: stream``: the final frame carries the URL, which answers 206 until rendered (J4)."""
-    # Long enough that the answer (slowed by a loaded machine) ends well before the render does.
-    config = {"video_render_seconds": 3.0, "video_flow": "stream"}
+    # Held until released below, so the answer (however slow the machine) ends before the render does.
+    config = {"video_render_seconds": 3600, "video_flow": "stream"}
     httpx.post(f"{sim}/_sim/config", json=config, timeout=5).raise_for_status()
     decoded = decode(generate(sim, "a drone shot of waves", tool=TOOL_VIDEO).content)
     assert decoded.payloads[0][2]["44"] is True  # the locator marks an async job
@@ -235,7 +235,9 @@ def test_streamed_video_pending_then_ready(sim: str) -> None:
     thumb, video = decoded.candidates[-1][12][59][0][0][0][0][7]
     assert "filename=video.mp4" in video
     assert _get(video).status_code == 206
-    deadline = time.monotonic() + 30  # generous: the render time is short, the machine may be loaded
+    # The render ends now (the simulator reads the setting at each look).
+    httpx.post(f"{sim}/_sim/config", json={"video_render_seconds": 0}, timeout=5).raise_for_status()
+    deadline = time.monotonic() + 30
     while (ready := _get(video)).status_code == 206 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ready.status_code == 200 and ready.headers["content-type"] == "video/mp4"

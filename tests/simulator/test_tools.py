@@ -100,13 +100,13 @@ def _run_research(sim: str, topic: str) -> tuple[str, str, Any]:
 
 
 def test_a_research_that_ran_on_is_read_from_history_as_text(sim: str) -> None:
-    httpx.post(f"{sim}/_sim/config", json={"research_seconds": 2.0}, timeout=5).raise_for_status()
+    httpx.post(f"{sim}/_sim/config", json={"research_seconds": 1.0}, timeout=5).raise_for_status()
     _, _, candidate = _run_research(sim, "geothermal power")
     assert candidate[1][0].startswith("# Research report: geothermal power") and candidate[30] is None
 
 
 def test_a_research_that_ran_on_is_read_from_history_as_a_document(sim: str) -> None:
-    config = {"research_seconds": 2.0, "research_report": "immersive"}
+    config = {"research_seconds": 1.0, "research_report": "immersive"}
     httpx.post(f"{sim}/_sim/config", json=config, timeout=5).raise_for_status()
     _, _, candidate = _run_research(sim, "geothermal power")
     assert "I'm on it" in candidate[1][0]
