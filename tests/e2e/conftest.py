@@ -83,6 +83,8 @@ def running_stack(
     from simulator.settings import SimulatorSettings
 
     run = uuid.uuid4().hex[:8]
+    # Renders take the simulator's 3 s: look at them often, not every 2 s as a real one deserves.
+    overrides.setdefault("video_poll_interval", 0.2)
     with serve(create_simulator(SimulatorSettings(ui=ui, **FAST_PACING))) as sim_url:
         settings = GatewaySettings(
             data_dir=data_dir,
