@@ -62,8 +62,12 @@ def traffic(dash_stack: Stack) -> dict[str, str]:
         dash_stack.url + "/admin/keys", json={"name": "free-only", "accounts": ["e2e-free"]}, headers=admin
     )
     free_only = created.json()["key"]  # so that the free account surely serves a turn
+    created = httpx.post(
+        dash_stack.url + "/admin/keys", json={"name": "paid-only", "accounts": ["e2e-paid"]}, headers=admin
+    )
+    paid_only = created.json()["key"]  # and the paid one too: free pages offer a limited Pro (D8)
     for model, text, key in (
-        ("gemini-2.5-pro", "hello", KEY_A),
+        ("gemini-2.5-pro", "hello", paid_only),
         ("gemini-2.5-flash-free", "hi", free_only),
         ("gemini-2.5-pro", "again", KEY_A),
     ):
