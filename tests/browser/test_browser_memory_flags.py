@@ -42,8 +42,18 @@ def _browser_pid(marker: str) -> int:
                 switches = (entry / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
                 if marker in switches and not any(s.startswith("--type=") for s in switches):
                     found.append(int(entry.name))
+    # A child caught between its fork and its exec still shows the browser's command line: keep the
+    # process whose parent is not one of those found.
+    found = [pid for pid in found if _parent(pid) not in found]
     assert len(found) == 1, f"expected one browser process with {marker}, found {found}"
     return found[0]
+
+
+def _parent(pid: int) -> int | None:
+    with contextlib.suppress(OSError):
+        stat = (_PROC / str(pid) / "stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1])  # the name in parentheses may hold spaces
+    return None
 
 
 def _switches(pid: int) -> list[str]:
