@@ -37,6 +37,8 @@ def test_per_minute_window_slides() -> None:
     # The oldest start (t=1000) leaves the window at 1060; now is 1020.
     assert egress.next_start_in() == pytest.approx(40.0)
     assert egress.retry_after() == 40.0
+    clock.now += 0.5
+    assert egress.retry_after() == 40.0, "rounded up: a client coming back sooner would be refused again"
     clock.now = 1059.5
     assert not egress.can_start()
     assert egress.retry_after() == 1.0, "never less than one second"
