@@ -13,7 +13,8 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -49,6 +50,8 @@ from browser.protocol import VideoInfo
 log = logging.getLogger(__name__)
 
 RELEASE_WINDOW = 16  # lease releases the Retry-After estimate looks at
+# The ``cooling_until`` key of an account whose egress cools after a captcha (not a model quota).
+EGRESS_QUOTA = "egress"
 
 
 class BrowserPool:
@@ -56,10 +59,16 @@ class BrowserPool:
 
     An embedding program (or a test session) may lend its own ``playwright`` and, in shared launch
     mode, a ``browser`` started from it: the pool then opens its contexts there and leaves both
-    running when it closes (if the lent browser dies, the pool launches and owns a new one)."""
+    running when it closes (if the lent browser dies, the pool launches and owns a new one).
+    ``egress_clock`` (monotonic seconds) times the egress budgets' windows; a test may drive it."""
 
     def __init__(
-        self, settings: PoolSettings, *, playwright: Playwright | None = None, browser: Browser | None = None
+        self,
+        settings: PoolSettings,
+        *,
+        playwright: Playwright | None = None,
+        browser: Browser | None = None,
+        egress_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if browser is not None and playwright is None:
             raise BrowserError("a lent browser needs the Playwright it was started from")
@@ -81,6 +90,7 @@ class BrowserPool:
         self._rebuilding: set[str] = set()
         self._released_at: deque[float] = deque(maxlen=RELEASE_WINDOW)  # monotonic times
         self._egresses: dict[str, EgressBudget] = {}  # by egress name; kept when its accounts go
+        self._egress_clock = egress_clock
         self._closed = False
         default = settings.default_proxy
         if default is not None:
@@ -151,7 +161,7 @@ class BrowserPool:
         await self._store.save(account_id, cookies)
         await account.start()
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by
@@ -176,16 +186,30 @@ class BrowserPool:
         account = self._get(account_id)
         account.paused = True
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     async def resume_account(self, account_id: str) -> AccountInfo:
         account = self._get(account_id)
         account.paused = False
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     def accounts(self) -> list[AccountInfo]:
-        return [account.info() for account in self._accounts.values()]
+        return [self._info(account) for account in self._accounts.values()]
+
+    def _info(self, account: Account) -> AccountInfo:
+        """The account's snapshot; a ready account on an egress cooling after a captcha shows as
+        cooling (quota ``egress``): it does not serve until its IP does."""
+        info = account.info()
+        until = self._budget(account).cooling_until()
+        if until is None or info.state not in (AccountState.READY, AccountState.BUSY, AccountState.COOLING):
+            return info
+        return replace(
+            info,
+            state=AccountState.BUSY if info.state is AccountState.BUSY else AccountState.COOLING,
+            cooling_until={**info.cooling_until, EGRESS_QUOTA: until},
+            reason=f"its egress {account.egress} met Google's captcha",
+        )
 
     def egresses(self) -> list[EgressInfo]:
         """Every egress (``direct`` or a proxy without credentials) an account has used, with its
@@ -200,7 +224,9 @@ class BrowserPool:
         if budget is None:
             settings = self.settings
             limits = Limits.for_egress(settings, account.egress)
-            budget = EgressBudget(account.egress, limits, paced=settings.paces_egress)
+            budget = EgressBudget(
+                account.egress, limits, paced=settings.paces_egress, clock=self._egress_clock
+            )
             self._egresses[account.egress] = budget
         return budget
 
@@ -210,7 +236,7 @@ class BrowserPool:
         await account.save_cookies()
         await account.start()
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         """Delete a chat from the account's Gemini history through its page (bounded by
@@ -281,7 +307,7 @@ class BrowserPool:
                     held = _hold(held, self._raise_if_hopeless(request, exclude, remaining))
                     if remaining <= 0:
                         if held:
-                            raise self._egress_busy(held, "stayed at their pace")
+                            raise self._egress_busy(held, "stayed at its pace")
                         raise NoCapacity(
                             "every fitting account stayed busy", retry_after=self._retry_after(self._waiting)
                         )
@@ -349,7 +375,7 @@ class BrowserPool:
         if hopeful:
             return held
         if held:
-            raise self._egress_busy(held, "are at their pace", cooling)
+            raise self._egress_busy(held, "is at its pace", cooling)
         if cooling:
             raise NoCapacity(
                 f"every fitting account is cooling for {request.quota} (or its IP met a captcha)",
@@ -371,7 +397,9 @@ class BrowserPool:
         for budget in held:
             budget.reject()
         log.info("egress %s %s: a request is refused", ", ".join(names), why)
-        return EgressBusy(f"the egress {', '.join(names)} {why}", retry_after=min(waits), egresses=names)
+        # "the egress X is at its pace" / "each egress of X, Y is at its pace"
+        which = f"the egress {names[0]}" if len(names) == 1 else f"each egress of {', '.join(names)}"
+        return EgressBusy(f"{which} {why}", retry_after=min(waits), egresses=names)
 
     def _retry_after(self, ahead: int) -> float:
         """Seconds until a slot is likely free for a caller with ``ahead`` callers waiting before

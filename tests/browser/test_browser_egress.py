@@ -33,6 +33,14 @@ from tests.browser.test_browser_pool_routing import run, until
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def proxies() -> Iterator[tuple[str, str]]:
     """Two loopback proxies: two egresses as far as the pool can tell."""
@@ -88,6 +96,26 @@ async def test_a_full_minute_refuses_with_retry_after_while_the_other_egress_ser
         assert info_a.next_start_in > 0 and info_b.next_start_in == 0
 
 
+async def test_a_caller_waits_for_the_window_when_it_frees_within_the_queue_wait(
+    lender: Lender, sim: Sim, tmp_path: Path, proxies: tuple[str, str]
+) -> None:
+    a, _ = proxies
+    clock = FakeClock()
+    # The queue waits 90 s (real time), longer than the minute: so the caller waits, and the test
+    # slides the (fake) minute instead of sleeping through it.
+    settings = _settings(sim.base_url, tmp_path, egress_pacing="on", egress_per_minute=1, queue_timeout=90)
+    async with BrowserPool(settings, egress_clock=clock, **await lender.to()) as pool:
+        await pool.add_account(AccountSpec(name="a1", psid=cookie("paid"), proxy=a))
+        await run(pool, TurnRequest(prompt="first"))
+        second = asyncio.create_task(run(pool, TurnRequest(prompt="second")))
+        await until(lambda: egress(pool, a).waiting == 1)
+        assert egress(pool, a).next_start_in == 60.0 and not second.done()
+        clock.now += 60
+        assert (await second).account_id == "a1"
+        info = egress(pool, a)
+        assert (info.started, info.waiting, info.rejected) == (2, 0, 0)
+
+
 async def test_a_full_concurrency_makes_the_caller_wait_for_the_running_turn(
     paced: Paced, proxies: tuple[str, str], sim: Sim
 ) -> None:
@@ -126,6 +154,9 @@ async def test_a_captcha_cools_every_account_on_its_egress_only(
         cooling = egress(pool, a).cooling_until
         assert cooling is not None and cooling == walled.blocked_until
         assert egress(pool, b).cooling_until is None
+        shown = {info.id: info for info in pool.accounts()}
+        assert shown["a1"].state is AccountState.COOLING and shown["a1"].cooling_until == {"egress": cooling}
+        assert shown["b1"].state is AccountState.READY and shown["b1"].cooling_until == {}
 
         # a1 never met the wall, yet it no longer serves: its IP did.
         served = [(await run(pool, TurnRequest(prompt=f"p{i}"))).account_id for i in range(2)]
@@ -152,4 +183,4 @@ async def test_a_turn_time_ip_block_cools_the_egress(
         assert egress(pool, b).cooling_until is None
         assert (await run(pool, TurnRequest(prompt="elsewhere"))).account_id == "b1"
         states = {info.id: info.state for info in pool.accounts()}
-        assert states["a1"] is AccountState.BLOCKED and states["a2"] is AccountState.READY
+        assert states == {"a1": AccountState.BLOCKED, "a2": AccountState.COOLING, "b1": AccountState.READY}
