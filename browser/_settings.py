@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from browser._overrides import PageOverrides, apply_overrides, load_overrides
 from browser._selectors import DEFAULT_TABLE, SelectorTable
@@ -44,7 +52,9 @@ DEFAULT_DISABLED_FEATURES: tuple[str, ...] = (
 )
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]
 # An egress as ``egress_limits`` names it: ``direct`` or a proxy's ``scheme://host:port`` (no credentials).
-EgressName = Annotated[str, StringConstraints(pattern=r"^(direct|(http|https|socks5)://[^/@:\s]+:[0-9]+)$")]
+EgressName = Annotated[
+    str, StringConstraints(pattern=r"^(?i:direct|(http|https|socks5)://[^/@:\s]+:[0-9]+)$")
+]
 
 
 class EgressPacing(enum.StrEnum):
@@ -276,6 +286,12 @@ class PoolSettings(BaseModel):
         description="A JSON or TOML file of page overrides, read and checked at start: an unknown key, an "
         "empty label, invalid CSS or a Playwright-only selector stops the gateway with the entry named.",
     )
+
+    @field_validator("egress_limits", mode="after")
+    @classmethod
+    def _egress_names_lowercase(cls, limits: dict[str, EgressLimits]) -> dict[str, EgressLimits]:
+        # Scheme and host are case-insensitive; an account's egress is named in lower case.
+        return {name.lower(): value for name, value in limits.items()}
 
     @model_validator(mode="after")
     def _read_overrides(self) -> PoolSettings:

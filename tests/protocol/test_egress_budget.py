@@ -148,5 +148,7 @@ def test_limits_from_settings() -> None:
     assert PoolSettings(gemini_url="http://127.0.0.1:8001", egress_pacing="on").paces_egress
     assert not PoolSettings(gemini_url=google, egress_pacing="off").paces_egress
     assert not PoolSettings(gemini_url="https://gemini.google.com.evil.test").paces_egress
+    mixed = PoolSettings(gemini_url=google, egress_limits={"HTTP://Proxy.Example:3128": {"per_hour": 9}})
+    assert Limits.for_egress(mixed, egress_name("http://user:pw@proxy.example:3128")).per_hour == 9
     with pytest.raises(ValidationError):
         PoolSettings(egress_limits={"http://user:pw@10.0.0.2:3128": {"per_minute": 1}})
