@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
 from browser._capabilities import PageModel, ThinkingControl
+from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
@@ -46,6 +47,7 @@ __all__ = [
     "BrowserError",
     "BrowserPool",
     "ConnectionLost",
+    "CookieFileFormat",
     "CookieFormatError",
     "Diagnosis",
     "DriverError",
@@ -85,6 +87,8 @@ __all__ = [
     "UpstreamTimeout",
     "VideoInfo",
     "clean_text",
+    "detect_format",
     "diagnose",
     "load_overrides",
+    "read_cookie_file",
 ]
