@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -93,9 +94,10 @@ def _scope_list(text: str | None) -> list[str] | None:
 
 def _pasted(args: argparse.Namespace) -> bytes:
     """The file's bytes (a cookies.sqlite is binary), or stdin's."""
+    data: bytes
     try:
         if args.source:
-            data = args.source.read_bytes()
+            data = Path(args.source).read_bytes()
         else:  # a text stream without a binary buffer (a wrapped stdin) gives its text
             buffer = getattr(sys.stdin, "buffer", None)
             data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
