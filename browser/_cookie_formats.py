@@ -310,12 +310,12 @@ def _har(text: str) -> list[Cookie]:
                 continue
             if not isinstance(message, dict):
                 raise CookieFormatError(f"{where}.{part}: not an object")
-            host = _entry_host(entry, where) if part == "request" or message.get("cookies") else ""
             cookies = message.get("cookies", [])
             if not isinstance(cookies, list):
                 raise CookieFormatError(f"{where}.{part}.cookies: not a list")
+            host = _entry_host(entry, where) if cookies else ""
             for number, item in enumerate(cookies):
-                cookie, given = _har_cookie(item, f"{where}.{part}.cookies[{number}]", host)
+                cookie, given = _har_cookie(item, f"{where}.{part}.cookies[{number}]", host, part)
                 key = (cookie.name, cookie.path)
                 if given:
                     explicit[key] = cookie.domain
@@ -363,7 +363,17 @@ def _entry_host(entry: dict[str, Any], where: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def _har_cookie(item: object, where: str, host: str) -> tuple[Cookie, bool]:
+def _inferred_domain(host: str, part: str) -> str:
+    """A cookie without a domain: a Set-Cookie without one belongs to the answering host alone; a
+    request cookie could come from any parent domain, and Google sets its sign-in cookies on
+    ``.google.com``, so a cookie sent to a Google host is taken as a ``.google.com`` cookie."""
+    host = host.lower()
+    if part == "request" and (host == "google.com" or host.endswith(".google.com")):
+        return ".google.com"
+    return host
+
+
+def _har_cookie(item: object, where: str, host: str, part: str) -> tuple[Cookie, bool]:
     if not isinstance(item, dict):
         raise CookieFormatError(f"{where}: not a cookie object")
     for key in ("name", "value"):
@@ -384,8 +394,7 @@ def _har_cookie(item: object, where: str, host: str) -> tuple[Cookie, bool]:
     cookie = Cookie(
         name=item["name"],
         value=item["value"],
-        # A Domain attribute makes a domain cookie; without one the cookie belongs to the entry's host.
-        domain=_domain(domain, host_only=False) if domain else host.lower(),
+        domain=_domain(domain, host_only=False) if domain else _inferred_domain(host, part),
         path=_field(item, "path", str, where) or "/",
         expires=expires,
         http_only=bool(_field(item, "httpOnly", bool, where)),
