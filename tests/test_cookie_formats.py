@@ -72,6 +72,17 @@ def test_netscape_session_cookies_and_crlf() -> None:
     assert cookies["NID"].http_only and not cookies["_ga"].secure
 
 
+def test_netscape_subdomain_flag_decides_the_leading_dot() -> None:
+    """Hand-made or older files write a domain cookie without its dot, or a host-only one with it:
+    the second field decides, as curl reads it."""
+    text = (
+        f"google.com\tTRUE\t/\tTRUE\t{EXPIRES}\t{PSID}\t{JAR.psid}\n"
+        f".gemini.google.com\tFALSE\t/\tTRUE\t{EXPIRES}\t_ga\t{JAR.ga}\n"
+    )
+    cookies = by_name(read_cookie_file(text))
+    assert (cookies[PSID].domain, cookies["_ga"].domain) == (".google.com", "gemini.google.com")
+
+
 def test_extension_same_site_spellings() -> None:
     editor = by_name(read_cookie_file(cookie_files.cookie_editor_json(JAR)))
     assert (editor["NID"].same_site, editor["__Host-GAPS"].same_site) == ("Lax", "None")  # null: unset
