@@ -19,7 +19,7 @@ from service.admin.registry import AddedAccounts
 from service.settings import GatewaySettings
 from tests.service.admin_pool import AdminPool
 from tests.service.test_admin_accounts import ADMIN_KEY, admin, gateway
-from tests.support.cookie_files import KEPT, PSID, WRITERS, Jar
+from tests.support.cookie_files import EXPIRES, KEPT, PSID, WRITERS, Jar
 
 SUFFIX = {
     "netscape": "cookies.txt",
@@ -169,6 +169,10 @@ def test_cli_sends_a_binary_cookies_sqlite_to_a_running_gateway(tmp_path: Path) 
         )
         assert done.returncode == 0, done.stderr
         listed = httpx.get(url + "/admin/accounts", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    cookies = {c.name: c.value for c in pool.added[-1].parse_cookies()}
-    assert set(cookies) == KEPT["firefox"] and cookies[PSID] == jar.psid
+    cookies = {c.name: c for c in pool.added[-1].parse_cookies()}
+    assert set(cookies) == KEPT["firefox"] and cookies[PSID].value == jar.psid
+    # The whole cookie travels, not a name=value string: domains, flags and expiry arrive.
+    gaps = cookies["__Host-GAPS"]
+    assert (gaps.domain, gaps.same_site, gaps.http_only) == ("accounts.google.com", "Strict", True)
+    assert cookies[PSID].expires == EXPIRES
     assert not any(secret in done.stdout + done.stderr + listed.text for secret in jar.secrets())
