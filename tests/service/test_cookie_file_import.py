@@ -1,6 +1,7 @@
 """Every cookie file format through the two ways in: ``python -m service accounts add --cookie-file``
 on a stopped gateway's data directory (a real subprocess), and the admin API of a real uvicorn
-gateway (base64 for the binary ``cookies.sqlite``), the CLI's ``--url`` included. What is stored is
+gateway (base64 for the binary ``cookies.sqlite``), the CLI's ``--url`` included, and the dashboard's
+text box. What is stored is
 the Google jar only; no value reaches the output, the answers or the logs."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from service.admin.registry import AddedAccounts
 from service.settings import GatewaySettings
 from tests.service.admin_pool import AdminPool
 from tests.service.test_admin_accounts import ADMIN_KEY, admin, gateway
+from tests.service.test_dashboard import signed_in
 from tests.support.cookie_files import EXPIRES, KEPT, PSID, WRITERS, Jar
 
 SUFFIX = {
@@ -176,3 +178,15 @@ def test_cli_sends_a_binary_cookies_sqlite_to_a_running_gateway(tmp_path: Path) 
     assert (gaps.domain, gaps.same_site, gaps.http_only) == ("accounts.google.com", "Strict", True)
     assert cookies[PSID].expires == EXPIRES
     assert not any(secret in done.stdout + done.stderr + listed.text for secret in jar.secrets())
+
+
+@pytest.mark.parametrize("tool", ["har", "cookie-editor", "netscape"])
+def test_the_dashboards_text_box_takes_a_pasted_cookie_file(tmp_path: Path, tool: str) -> None:
+    jar = Jar(psid=f"psid-SECRET-paste-{tool}")
+    pool = AdminPool(account_list=[])
+    with gateway(tmp_path / "data", pool) as url, signed_in(url) as client:
+        page = client.post("/accounts", data={"name": "pasted", "cookies": WRITERS[tool](jar).decode()})
+    assert page.status_code == 201, page.text[-500:]
+    cookies = {c.name: c.value for c in pool.added[-1].parse_cookies()}
+    assert set(cookies) == KEPT[tool] and cookies[PSID] == jar.psid
+    assert not any(secret in page.text for secret in jar.secrets())
