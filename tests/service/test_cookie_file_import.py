@@ -1,8 +1,7 @@
-"""Every cookie file format through the two ways in: ``python -m service accounts add --cookie-file``
-on a stopped gateway's data directory (a real subprocess), and the admin API of a real uvicorn
-gateway (base64 for the binary ``cookies.sqlite``), the CLI's ``--url`` included, and the dashboard's
-text box. What is stored is
-the Google jar only; no value reaches the output, the answers or the logs."""
+"""Every cookie file format through the ways in: ``python -m service accounts add --cookie-file``
+on a stopped gateway's data directory (a real subprocess), the admin API of a real uvicorn gateway
+(base64 for the binary ``cookies.sqlite``), the CLI's ``--url``, and the dashboard's text box. What
+is stored is the Google jar only; no value reaches the output, the answers or the logs."""
 
 from __future__ import annotations
 
