@@ -247,8 +247,6 @@ CREATE TABLE moz_cookies (
 def firefox_sqlite(jar: Jar, *, schema: int = 16, container_psid: str = "container-SECRET-psid") -> bytes:
     """A real cookies.sqlite: WAL journal as Firefox keeps it, ``PRAGMA user_version`` the schema,
     microsecond access times, a container (``userContextId``) copy of the session cookie."""
-    scale = 1000 if schema >= 16 else 1
-    micro = 1_765_000_000_000_000
     rows = [
         ("", PSID, jar.psid, ".google.com", 1, 1, 0),
         ("", PSIDTS, jar.psidts, ".google.com", 1, 1, 0),
@@ -258,6 +256,31 @@ def firefox_sqlite(jar: Jar, *, schema: int = 16, container_psid: str = "contain
         ("", "VISITOR_INFO1_LIVE", jar.youtube, ".youtube.com", 1, 1, 0),
         ("^userContextId=2", PSID, container_psid, ".google.com", 1, 1, 0),
     ]
+    return _moz_cookies_file([(*row[:4], EXPIRES, *row[4:]) for row in rows], schema)
+
+
+def firefox_sqlite_of(export: list[dict[str, object]], *, schema: int = 16) -> bytes:
+    """A cookies.sqlite holding an export list's cookies (``name``, ``value``, ``domain``,
+    ``expires``, ``httpOnly``, ``secure``), as Firefox would after signing in to that session."""
+    rows = [
+        (
+            "",
+            str(c["name"]),
+            str(c["value"]),
+            str(c["domain"]),
+            int(c["expires"]),
+            int(bool(c["secure"])),  # type: ignore[call-overload]
+            int(bool(c["httpOnly"])),
+            0,
+        )
+        for c in export
+    ]
+    return _moz_cookies_file(rows, schema)
+
+
+def _moz_cookies_file(rows: list[tuple[str, str, str, str, int, int, int, int]], schema: int) -> bytes:
+    scale = 1000 if schema >= 16 else 1
+    micro = 1_765_000_000_000_000
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "cookies.sqlite"
         connection = sqlite3.connect(path)
@@ -268,7 +291,7 @@ def firefox_sqlite(jar: Jar, *, schema: int = 16, container_psid: str = "contain
             connection.executemany(
                 "INSERT INTO moz_cookies (originAttributes, name, value, host, path, expiry, lastAccessed, "
                 "creationTime, isSecure, isHttpOnly, sameSite) VALUES (?, ?, ?, ?, '/', ?, ?, ?, ?, ?, ?)",
-                [(o, n, v, h, EXPIRES * scale, micro, micro, s, ho, ss) for o, n, v, h, s, ho, ss in rows],
+                [(o, n, v, h, e * scale, micro, micro, s, ho, ss) for o, n, v, h, e, s, ho, ss in rows],
             )
             connection.commit()
         finally:
