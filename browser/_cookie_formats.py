@@ -80,9 +80,13 @@ def detect_format(data: bytes | str) -> CookieFileFormat:
     return CookieFileFormat.HEADER
 
 
-def read_cookie_file(data: bytes | str, fmt: CookieFileFormat | str = CookieFileFormat.AUTO) -> list[Cookie]:
+def read_cookie_file(
+    data: bytes | str, fmt: CookieFileFormat | str = CookieFileFormat.AUTO, *, refuse_expired: bool = True
+) -> list[Cookie]:
     """The Google cookies of a cookie file; raises ``CookieFormatError`` for a file that cannot be
-    read or lacks ``__Secure-1PSID``."""
+    read or lacks ``__Secure-1PSID`` (or, with ``refuse_expired``, whose ``__Secure-1PSID`` has
+    expired: right for a new import, wrong for an account already kept, which should show as signed
+    out rather than vanish)."""
     if not data or not (data.strip() if isinstance(data, str) else data.strip(b" \t\r\n\xef\xbb\xbf")):
         raise CookieFormatError("the cookie file is empty")
     try:
@@ -107,18 +111,18 @@ def read_cookie_file(data: bytes | str, fmt: CookieFileFormat | str = CookieFile
         }
         cookies = readers[chosen](text)
     kept = [cookie for cookie in cookies if is_kept_domain(cookie.domain)]
-    _require_session(kept, chosen)
+    _require_session(kept, chosen, refuse_expired=refuse_expired)
     return kept
 
 
-def _require_session(cookies: list[Cookie], fmt: CookieFileFormat) -> None:
+def _require_session(cookies: list[Cookie], fmt: CookieFileFormat, *, refuse_expired: bool) -> None:
     session = next((cookie for cookie in cookies if cookie.name == PSID and cookie.value), None)
     if session is None:
         raise CookieFormatError(
             f"no {PSID} cookie for .google.com in the {fmt.value} file ({len(cookies)} Google cookies "
             "found): export the cookies of a browser signed in to gemini.google.com"
         )
-    if 0 < session.expires < time.time():
+    if refuse_expired and 0 < session.expires < time.time():
         when = datetime.fromtimestamp(session.expires).astimezone().isoformat(timespec="seconds")
         raise CookieFormatError(f"the {PSID} cookie in the file expired at {when}: export it again")
 

@@ -64,8 +64,10 @@ def from_session(psid: str, psidts: str | None = None) -> list[Cookie]:
 
 
 def parse_export(text: str) -> list[Cookie]:
-    """Any text cookie file ``browser._cookie_formats`` reads (JSON, Netscape, HAR, header string)."""
-    return read_cookie_file(text)
+    """Any text cookie file ``browser._cookie_formats`` reads (JSON, Netscape, HAR, header string).
+    An expired session is let through: a kept account then shows as signed out instead of vanishing
+    (a new import is refused at the door: ``read_cookie_file``)."""
+    return read_cookie_file(text, refuse_expired=False)
 
 
 def _is_google(domain: str) -> bool:

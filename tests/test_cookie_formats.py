@@ -15,6 +15,7 @@ import pytest
 
 from browser import CookieFileFormat, CookieFormatError, detect_format, read_cookie_file
 from browser._cookie import Cookie
+from browser._cookies import parse_export
 from service.admin.cookies import session_digest, spec_from_input
 from tests.support import cookie_files
 from tests.support.cookie_files import EXPIRES, KEPT, PSID, PSIDTS, WRITERS, Jar
@@ -314,6 +315,8 @@ def test_an_expired_session_cookie_is_refused_with_its_date() -> None:
     with pytest.raises(CookieFormatError, match="expired at 2017") as info:
         read_cookie_file(data)
     assert JAR.psid not in str(info.value)
+    # An account already kept is read anyway: it shows as signed out rather than vanishing.
+    assert by_name(parse_export(data.decode()))[PSID].expires == 1500000000
 
 
 def test_other_sites_alone_are_no_session() -> None:
