@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState
 from browser._capabilities import PageModel, ThinkingControl
+from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
 from browser._media import Media
@@ -48,6 +49,7 @@ __all__ = [
     "BrowserError",
     "BrowserPool",
     "ConnectionLost",
+    "CookieFileFormat",
     "CookieFormatError",
     "Diagnosis",
     "DriverError",
@@ -91,6 +93,8 @@ __all__ = [
     "UpstreamTimeout",
     "VideoInfo",
     "clean_text",
+    "detect_format",
     "diagnose",
     "load_overrides",
+    "read_cookie_file",
 ]

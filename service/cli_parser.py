@@ -78,13 +78,21 @@ def _admin_url(command: argparse.ArgumentParser) -> None:
 def _accounts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     accounts = commands.add_parser("accounts", help="add, list, check or remove accounts")
     actions = accounts.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="add an account from its cookies (read from --from or stdin)")
+    add = actions.add_parser("add", help="add an account from its cookies (read from --cookie-file or stdin)")
     add.add_argument("--name", help="the account's id (default: a digest of its session)")
     add.add_argument(
+        "--cookie-file",
         "--from",
         dest="source",
         type=Path,
-        help="a file with a __Secure-1PSID value, a DevTools cookie string or a JSON/Netscape export",
+        help="a cookie file: Netscape cookies.txt, a Cookie-Editor/EditThisCookie JSON export, a HAR, "
+        "Firefox's cookies.sqlite; or a __Secure-1PSID value or a DevTools cookie string",
+    )
+    add.add_argument(
+        "--cookie-format",
+        choices=["auto", "netscape", "json", "har", "sqlite", "header"],
+        default="auto",
+        help="the cookie file's format (default: detected)",
     )
     _admin_url(add)
     _admin_url(actions.add_parser("list", help="list accounts (with their state, when the gateway runs)"))

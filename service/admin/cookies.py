@@ -1,20 +1,25 @@
 """An account to add, as an operator pastes it: a ``__Secure-1PSID`` value (with
-``__Secure-1PSIDTS`` optionally), a cookie string as DevTools copies it (``name=value; ...``), or an
-exported cookie file (JSON or Netscape). Errors name what is wrong, never a value."""
+``__Secure-1PSIDTS`` optionally), a cookie string as DevTools copies it (``name=value; ...``), or a
+cookie file (Netscape, an extension's JSON, a HAR, Firefox's ``cookies.sqlite``: the formats are
+``browser.read_cookie_file``'s). Errors name what is wrong, never a value."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 
-from browser import AccountSpec, CookieFormatError
+from browser import AccountSpec, CookieFileFormat, CookieFormatError, detect_format, read_cookie_file
 
 __all__ = [
     "PSID",
     "PSIDTS",
     "session_digest",
+    "spec_from_cookie_file",
     "spec_from_cookie_string",
     "spec_from_input",
     "spec_from_paste",
+    "spec_from_upload",
 ]
 
 PSID = "__Secure-1PSID"
@@ -36,6 +41,26 @@ def spec_from_cookie_string(text: str) -> list[dict[str, object]]:
     return cookies
 
 
+def spec_from_cookie_file(
+    data: bytes | str, *, name: str | None, fmt: str | None = None, proxy: str | None = None
+) -> AccountSpec:
+    """A cookie file's Google cookies as the spec's ``cookies``: the file itself (a HAR holds every
+    site's cookies and headers) is never stored."""
+    cookies = read_cookie_file(data, fmt or CookieFileFormat.AUTO)
+    return AccountSpec(name=name, cookies=[cookie.to_export() for cookie in cookies], proxy=proxy)
+
+
+def _file_bytes(cookie_file: str, encoding: str | None) -> bytes | str:
+    if encoding in (None, "text"):
+        return cookie_file
+    if encoding != "base64":
+        raise CookieFormatError("cookie_file_encoding is text or base64")
+    try:
+        return base64.b64decode(cookie_file, validate=True)
+    except (binascii.Error, ValueError):
+        raise CookieFormatError("cookie_file is not valid base64") from None
+
+
 def spec_from_input(
     *,
     name: str | None,
@@ -44,19 +69,26 @@ def spec_from_input(
     cookie_string: str | None,
     cookie_file: str | None,
     proxy: str | None,
+    cookie_file_format: str | None = None,
+    cookie_file_encoding: str | None = None,
 ) -> AccountSpec:
-    """The pool's ``AccountSpec``; exactly one source must be given."""
+    """The pool's ``AccountSpec``; exactly one source must be given. ``cookie_file`` is text, or
+    base64 with ``cookie_file_encoding="base64"`` (a binary ``cookies.sqlite``)."""
     given = [source for source in (psid, cookie_string, cookie_file) if source]
     if len(given) != 1:
         raise CookieFormatError("give exactly one of psid, cookie_string or cookie_file")
     if psidts and not psid:
         raise CookieFormatError("psidts goes with psid")
+    if (cookie_file_format or cookie_file_encoding) and not cookie_file:
+        raise CookieFormatError("cookie_file_format and cookie_file_encoding go with cookie_file")
+    if cookie_file:
+        data = _file_bytes(cookie_file, cookie_file_encoding)
+        return spec_from_cookie_file(data, name=name, fmt=cookie_file_format, proxy=proxy)
     spec = AccountSpec(
         name=name,
         psid=psid,
         psidts=psidts,
         cookies=spec_from_cookie_string(cookie_string) if cookie_string else None,
-        cookie_file_text=cookie_file,
         proxy=proxy,
     )
     spec.parse_cookies()  # raises CookieFormatError before the pool is touched
@@ -70,8 +102,8 @@ def session_digest(spec: AccountSpec) -> str:
 
 
 def spec_from_paste(text: str, *, name: str | None, psidts: str | None, proxy: str | None) -> AccountSpec:
-    """What the dashboard's one text box takes: a JSON or Netscape export, a DevTools cookie string
-    (``name=value; ...``), or a bare ``__Secure-1PSID`` value."""
+    """What the dashboard's one text box takes: a text cookie file (Netscape, JSON, HAR), a DevTools
+    cookie string (``name=value; ...``), or a bare ``__Secure-1PSID`` value."""
     stripped = text.strip()
     if not stripped:
         raise CookieFormatError("paste a cookie value, a cookie string or a cookie export")
@@ -86,3 +118,12 @@ def spec_from_paste(text: str, *, name: str | None, psidts: str | None, proxy: s
     return spec_from_input(
         name=name, psid=stripped, psidts=psidts, cookie_string=None, cookie_file=None, proxy=proxy
     )
+
+
+def spec_from_upload(data: bytes, *, name: str | None, fmt: str = "auto") -> AccountSpec:
+    """A file's bytes as the CLI reads them: a binary ``cookies.sqlite``, a named format, or text
+    taken as the dashboard's box takes it (a cookie file, a cookie string, a bare value)."""
+    if fmt != CookieFileFormat.AUTO or detect_format(data) is CookieFileFormat.SQLITE:
+        return spec_from_cookie_file(data, name=name, fmt=fmt)
+    # detect_format has read it as UTF-8 (or raised).
+    return spec_from_paste(data.decode("utf-8-sig"), name=name, psidts=None, proxy=None)

@@ -57,6 +57,8 @@ async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
             psidts=_reveal(body.psidts),
             cookie_string=_reveal(body.cookie_string),
             cookie_file=_reveal(body.cookie_file),
+            cookie_file_format=body.cookie_file_format,
+            cookie_file_encoding=body.cookie_file_encoding,
             proxy=_reveal(body.proxy),
         )
     except CookieFormatError as exc:

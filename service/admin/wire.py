@@ -3,6 +3,8 @@ shown by id, name and state, a key by its first characters."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from browser import AccountInfo
@@ -17,7 +19,8 @@ _SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES
 
 class AccountIn(BaseModel):
     """Exactly one of ``psid`` (with ``psidts`` optionally), ``cookie_string`` (``name=value; ...``
-    as DevTools copies it) or ``cookie_file`` (the text of a JSON or Netscape export)."""
+    as DevTools copies it) or ``cookie_file`` (a cookie file: Netscape, an extension's JSON, a HAR,
+    or Firefox's ``cookies.sqlite`` in base64 with ``cookie_file_encoding="base64"``)."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -26,6 +29,12 @@ class AccountIn(BaseModel):
     psidts: SecretStr | None = None
     cookie_string: SecretStr | None = None
     cookie_file: SecretStr | None = None
+    cookie_file_format: Literal["auto", "netscape", "json", "har", "sqlite", "header"] | None = Field(
+        None, description="The cookie file's format; auto (the default) detects it."
+    )
+    cookie_file_encoding: Literal["text", "base64"] | None = Field(
+        None, description="How cookie_file is given: text (the default) or base64 (binary files)."
+    )
     proxy: SecretStr | None = None
 
 
