@@ -77,8 +77,9 @@ class AccountConfig(BaseModel):
     )
     cookie_file: Path | None = Field(
         default=None,
-        description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`: a JSON list "
-        "as browser extensions export it, or Netscape `cookies.txt`.",
+        description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`, format "
+        "detected: Netscape `cookies.txt`, Cookie-Editor or EditThisCookie JSON, a HAR file, or Firefox's "
+        "`cookies.sqlite`; only Google's cookies are kept.",
     )
     proxy: SecretStr | None = Field(
         default=None,
