@@ -3,7 +3,7 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 
 from __future__ import annotations
 
-from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._media import Media
@@ -69,6 +69,7 @@ __all__ = [
     "ResearchInfo",
     "RpcCall",
     "SelectorMissing",
+    "SigninMethod",
     "StepTimeout",
     "TargetClosed",
     "ThinkingControl",

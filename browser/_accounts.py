@@ -56,10 +56,20 @@ class AccountState(enum.StrEnum):
     FAILED = "failed"
 
 
+class SigninMethod(enum.StrEnum):
+    """How an account's Google session was signed in; it tells a person what to do when the session
+    needs them (sign in again inside the gateway, re-import a profile, export fresh cookies)."""
+
+    SIGNED_IN_INSIDE = "signed_in_inside"  # a person signed in in the gateway's own browser
+    PROFILE_IMPORT = "profile_import"  # a Chromium profile directory signed in elsewhere
+    COOKIE_IMPORT = "cookie_import"  # cookies copied from another browser (psid, an export file)
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """An account to add: ``psid`` (optionally ``psidts``), or ``cookies`` (a JSON export as a list)
-    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given."""
+    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given.
+    ``signin_method`` says where the session came from (kept across restarts)."""
 
     name: str | None = None
     psid: str | None = field(default=None, repr=False)
@@ -67,6 +77,7 @@ class AccountSpec:
     cookies: list[dict[str, object]] | None = field(default=None, repr=False)
     cookie_file_text: str | None = field(default=None, repr=False)
     proxy: str | None = field(default=None, repr=False)
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
 
     def parse_cookies(self) -> list[Cookie]:
         if self.psid:
