@@ -6,6 +6,7 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
@@ -88,4 +89,5 @@ __all__ = [
     "clean_text",
     "diagnose",
     "load_overrides",
+    "profile_dir",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from browser import AccountSpec, CookieFormatError
+from browser import AccountSpec, CookieFormatError, SigninMethod
 
 __all__ = [
     "PSID",
@@ -44,11 +44,21 @@ def spec_from_input(
     cookie_string: str | None,
     cookie_file: str | None,
     proxy: str | None,
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT,
 ) -> AccountSpec:
-    """The pool's ``AccountSpec``; exactly one source must be given."""
+    """The pool's ``AccountSpec``. Imported cookies (the default ``signin_method``): exactly one
+    source must be given. A profile account (signed_in_inside, profile_import): a name and no
+    cookies, the session lives in the account's own Chromium profile."""
     given = [source for source in (psid, cookie_string, cookie_file) if source]
-    if len(given) != 1:
-        raise CookieFormatError("give exactly one of psid, cookie_string or cookie_file")
+    if signin_method is SigninMethod.COOKIE_IMPORT:
+        if len(given) != 1:
+            raise CookieFormatError("give exactly one of psid, cookie_string or cookie_file")
+    elif given or psidts:
+        raise CookieFormatError(
+            f"signin_method {signin_method.value} takes no cookies: the account's profile holds the session"
+        )
+    elif not name:
+        raise CookieFormatError(f"signin_method {signin_method.value} needs a name (its profile directory's)")
     if psidts and not psid:
         raise CookieFormatError("psidts goes with psid")
     spec = AccountSpec(
@@ -58,13 +68,17 @@ def spec_from_input(
         cookies=spec_from_cookie_string(cookie_string) if cookie_string else None,
         cookie_file_text=cookie_file,
         proxy=proxy,
+        signin_method=signin_method,
     )
     spec.parse_cookies()  # raises CookieFormatError before the pool is touched
     return spec
 
 
 def session_digest(spec: AccountSpec) -> str:
-    """A digest of the session cookie: tells two additions of one session apart from two sessions."""
+    """A digest of the session cookie: tells two additions of one session apart from two sessions.
+    A profile account has no cookie to digest: its profile (named after the account) is its session."""
+    if spec.profile:
+        return f"profile:{spec.name}"
     psid = next(cookie.value for cookie in spec.parse_cookies() if cookie.name == PSID)
     return hashlib.sha256(psid.encode()).hexdigest()
 

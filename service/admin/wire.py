@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from browser import AccountInfo
+from browser import AccountInfo, SigninMethod
 from service.key_scopes import SCOPES
 from service.keys import KeyRecord
 
@@ -17,7 +17,10 @@ _SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES
 
 class AccountIn(BaseModel):
     """Exactly one of ``psid`` (with ``psidts`` optionally), ``cookie_string`` (``name=value; ...``
-    as DevTools copies it) or ``cookie_file`` (the text of a JSON or Netscape export)."""
+    as DevTools copies it) or ``cookie_file`` (the text of a JSON or Netscape export); or, with
+    ``signin_method`` signed_in_inside or profile_import, none of them and a ``name``: the session
+    lives in ``<data_dir>/profiles/<name>``, a Chromium profile signed in by a person (``accounts
+    login``, ``accounts import-profile``); a new one starts signed out, to be signed in from its page."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -27,6 +30,7 @@ class AccountIn(BaseModel):
     cookie_string: SecretStr | None = None
     cookie_file: SecretStr | None = None
     proxy: SecretStr | None = None
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
 
 
 class AccountOut(BaseModel):
@@ -48,6 +52,7 @@ class AccountOut(BaseModel):
     blocked_until: float | None
     cookies_saved_at: float | None
     proxy: str | None
+    signin_method: str  # signed_in_inside, profile_import (a Chromium profile) or cookie_import
 
 
 def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
@@ -71,6 +76,7 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
         proxy=info.proxy,
+        signin_method=info.signin_method,
     )
 
 
