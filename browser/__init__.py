@@ -10,6 +10,14 @@ from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
+from browser._profiles import (
+    chromium_major,
+    import_profile,
+    profile_holder,
+    refuse_if_held,
+    run_signin_window,
+    signin_command,
+)
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
 from browser._settings import LaunchMode, PoolSettings
 from browser._turn import Turn
@@ -25,6 +33,7 @@ from browser.errors import (
     NavigationFailed,
     NoCapacity,
     NoEligibleAccount,
+    ProfileRefused,
     ProtocolError,
     SelectorMissing,
     StepTimeout,
@@ -66,6 +75,7 @@ __all__ = [
     "PoolSettings",
     "Presence",
     "Presentation",
+    "ProfileRefused",
     "ProtocolError",
     "ResearchInfo",
     "RpcCall",
@@ -86,8 +96,14 @@ __all__ = [
     "UpstreamRejected",
     "UpstreamTimeout",
     "VideoInfo",
+    "chromium_major",
     "clean_text",
     "diagnose",
+    "import_profile",
     "load_overrides",
     "profile_dir",
+    "profile_holder",
+    "refuse_if_held",
+    "run_signin_window",
+    "signin_command",
 ]
