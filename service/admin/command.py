@@ -204,7 +204,17 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
     with AddedAccounts(settings.added_accounts_path) as registry:
         entries = registry.all()
         if args.action == "list":
-            return {"data": [{"id": e.id, "source": "added", "added_at": e.added_at} for e in entries]}
+            return {
+                "data": [
+                    {
+                        "id": e.id,
+                        "source": "added",
+                        "added_at": e.added_at,
+                        "signin_method": e.spec.signin_method.value,
+                    }
+                    for e in entries
+                ]
+            }
         if args.action == "remove":
             if not registry.delete(args.account_id):
                 raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")

@@ -359,6 +359,18 @@ def test_accounts_login_opens_a_plain_headed_chromium_and_the_gateway_adopts_the
         profile = data_dir / "profiles" / ACCOUNT
         assert (profile.stat().st_mode & 0o777) == 0o700
 
+        # The gateway's Chromium holds the profile now: a second sign-in window is refused (it would
+        # hand the page to the gateway's browser and exit at once).
+        again = subprocess.run(
+            [sys.executable, "-m", "service", "accounts", "login", ACCOUNT],
+            env={**env, "DISPLAY": ":4242"},
+            capture_output=True,
+            text=True,
+            timeout=STARTUP,
+            check=False,
+        )
+        assert again.returncode == 1 and "is open in a running Chromium" in again.stderr, again.stderr
+
 
 # -- a simulated day and two restarts --
 

@@ -101,6 +101,10 @@ def test_an_imported_profile_is_copied_private_and_starts_with_the_gateway(
     assert stat.S_IMODE((target / "Default").stat().st_mode) == 0o700
     assert stat.S_IMODE((target / "Default" / "Cookies").stat().st_mode) == 0o600
     assert registry_entries(data) == {"desk": SigninMethod.PROFILE_IMPORT}
+    code, listed, _ = run(capsys, "accounts", "list")
+    assert listed is not None and [(a["id"], a["signin_method"]) for a in listed["data"]] == [  # type: ignore[attr-defined]
+        ("desk", "profile_import")
+    ]
     # A second import does not overwrite the profile unless asked to.
     code, _, text = run(capsys, "accounts", "import-profile", "desk", str(source))
     assert code == 1 and "--replace" in text
