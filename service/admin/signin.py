@@ -96,12 +96,17 @@ def _adopt_online(url: str, admin_key: str | None, spec: AccountSpec) -> dict[st
         try:
             response = client.post("/accounts", json=body)
             if response.status_code == 409:
-                # Known already (signed in again while it was paused or signed out): reload it.
+                # In the pool already without a browser on its profile (its launch failed, or its
+                # browser crashed; a running one would have refused the window): load it again.
                 existing = client.get(f"/accounts/{spec.name}")
                 if existing.status_code == 200 and existing.json().get("signin_method") in _PROFILE_METHODS:
                     response = client.post(f"/accounts/{spec.name}/check")
         except httpx.HTTPError as exc:
-            raise SigninFailed(f"the gateway at {url} did not answer ({type(exc).__name__})") from None
+            raise SigninFailed(
+                f"the gateway at {url} did not answer ({type(exc).__name__}); the profile is kept: add the "
+                f'account with POST /admin/accounts {{"name": "{spec.name}", "signin_method": '
+                f'"{spec.signin_method.value}"}} once it runs'
+            ) from None
     if response.status_code >= 400:
         message = response.json().get("error", {}).get("message", response.text[:200])
         raise SigninFailed(
