@@ -167,3 +167,23 @@ def test_the_remote_mode_refuses_profile_accounts(
     )
     code, _, text = run(capsys, "accounts", "import-profile", "desk", str(tmp_path))
     assert code == 1 and "launch_mode=remote cannot open a local profile" in text
+
+
+def test_the_sign_in_window_is_a_plain_browser_at_the_sign_in_page(tmp_path: Path) -> None:
+    from browser import PoolSettings, signin_command
+
+    real = PoolSettings(chromium_args=(), data_dir=tmp_path)
+    command = signin_command(real, tmp_path / "p", "http://user:secret@proxy.example:3128")
+    assert command[0] == real.chromium_path and f"--user-data-dir={tmp_path / 'p'}" in command
+    assert "--proxy-server=http://proxy.example:3128" in command and "secret" not in " ".join(command)
+    assert "--no-sandbox" not in command  # only when the gateway's own switches turn the sandbox off
+    assert (
+        command[-1]
+        == "https://accounts.google.com/ServiceLogin?continue=https%3A%2F%2Fgemini.google.com%2Fapp"
+    )
+    for switch in ("--remote-debugging", "--enable-automation", "--headless", "AutomationControlled"):
+        assert not any(switch in arg for arg in command), command
+    sim = PoolSettings(gemini_url="http://127.0.0.1:8123", data_dir=tmp_path)
+    command = signin_command(sim, tmp_path / "p", None)
+    assert command[-1] == "http://127.0.0.1:8123/ServiceLogin?continue=/app"
+    assert "--no-sandbox" in command and not any(arg.startswith("--proxy-server") for arg in command)
