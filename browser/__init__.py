@@ -6,6 +6,7 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._egress import EgressInfo
 from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
@@ -19,7 +20,7 @@ from browser._profiles import (
     signin_command,
 )
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
-from browser._settings import LaunchMode, PoolSettings
+from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
 from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
@@ -27,6 +28,7 @@ from browser.errors import (
     ConnectionLost,
     CookieFormatError,
     DriverError,
+    EgressBusy,
     HTTPStatusError,
     InvalidProxy,
     LaunchFailed,
@@ -59,6 +61,10 @@ __all__ = [
     "CookieFormatError",
     "Diagnosis",
     "DriverError",
+    "EgressBusy",
+    "EgressInfo",
+    "EgressLimits",
+    "EgressPacing",
     "ElementCheck",
     "GeneratedImage",
     "HTTPStatusError",

@@ -32,6 +32,7 @@ from browser._blank import BlankTabs
 from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
 from browser._driver import PageDriver, PageState
+from browser._egress import egress_name
 from browser._launcher import Launcher, proxy_host
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool, TurnRequest
@@ -150,6 +151,9 @@ class AccountInfo:
     # How the session was signed in (``SigninMethod`` value); signed_in_inside and profile_import
     # sessions live in the account's Chromium profile directory.
     signin_method: str = SigninMethod.COOKIE_IMPORT.value
+    # The egress its turns leave through (``browser._egress``): ``direct`` or the proxy without
+    # credentials; fixed for the account's life.
+    egress: str = "direct"
 
 
 class Account:
@@ -174,6 +178,9 @@ class Account:
         self.name = name
         self.cookies = cookies
         self.proxy = proxy
+        default = settings.default_proxy
+        # Fixed here: an account never changes IP (a new proxy means adding the account again).
+        self.egress = egress_name(proxy or (default.get_secret_value() if default is not None else None))
         self._settings = settings
         self._launcher = launcher
         self._store = store
@@ -193,6 +200,8 @@ class Account:
         self.context: BrowserContext | None = None
         # Called (on the loop) when the browser context closes under a live account.
         self.on_lost: Callable[[Account], None] | None = None
+        # Called (on the loop) when the page meets google.com/sorry: the IP, not the account, is blocked.
+        self.on_captcha: Callable[[Account], None] | None = None
         self.recheck_at: float | None = None
         self._failure_backoff = settings.health_interval
         # Pages of the current context (leased or free); a page of an earlier context returned
@@ -246,6 +255,7 @@ class Account:
             else None,
             thinking=self.capabilities.thinking.value,
             signin_method=self.signin_method.value,
+            egress=self.egress,
         )
 
     def offers(self, request: TurnRequest) -> bool:
@@ -330,6 +340,8 @@ class Account:
             self._signed_out("signed out")
         elif state in (PageState.CAPTCHA, PageState.CONSENT):
             self.block(state.value)
+            if state is PageState.CAPTCHA:
+                self._captcha_seen()
         else:
             return
         self.status_code = None
@@ -352,6 +364,12 @@ class Account:
             self._signed_out(verdict.reason or "signed out")
         else:
             self.block(verdict.reason or "blocked")
+            if verdict.reason == PageState.CAPTCHA.value:  # ``judge``: the page was sent to the wall
+                self._captcha_seen()
+
+    def _captcha_seen(self) -> None:
+        if self.on_captcha is not None:
+            self.on_captcha(self)
 
     # -- lifecycle --
 

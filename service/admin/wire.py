@@ -53,6 +53,7 @@ class AccountOut(BaseModel):
     cookies_saved_at: float | None
     proxy: str | None
     signin_method: str  # signed_in_inside, profile_import (a Chromium profile) or cookie_import
+    egress: str  # ``direct`` or the proxy without credentials: the IP its turns are paced on
 
 
 def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
@@ -75,6 +76,7 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         cooling_until={str(quota): until for quota, until in info.cooling_until.items()},
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
+        egress=info.egress,
         proxy=info.proxy,
         signin_method=info.signin_method,
     )
