@@ -3,14 +3,23 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 
 from __future__ import annotations
 
-from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
+from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
+from browser._profiles import (
+    chromium_major,
+    import_profile,
+    profile_holder,
+    refuse_if_held,
+    run_signin_window,
+    signin_command,
+)
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
 from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
 from browser._turn import Turn
@@ -27,6 +36,7 @@ from browser.errors import (
     NavigationFailed,
     NoCapacity,
     NoEligibleAccount,
+    ProfileRefused,
     ProtocolError,
     SelectorMissing,
     StepTimeout,
@@ -73,10 +83,12 @@ __all__ = [
     "PoolSettings",
     "Presence",
     "Presentation",
+    "ProfileRefused",
     "ProtocolError",
     "ResearchInfo",
     "RpcCall",
     "SelectorMissing",
+    "SigninMethod",
     "StepTimeout",
     "TargetClosed",
     "ThinkingControl",
@@ -92,9 +104,16 @@ __all__ = [
     "UpstreamRejected",
     "UpstreamTimeout",
     "VideoInfo",
+    "chromium_major",
     "clean_text",
     "detect_format",
     "diagnose",
+    "import_profile",
     "load_overrides",
+    "profile_dir",
+    "profile_holder",
     "read_cookie_file",
+    "refuse_if_held",
+    "run_signin_window",
+    "signin_command",
 ]

@@ -57,10 +57,31 @@ class AccountState(enum.StrEnum):
     FAILED = "failed"
 
 
+class SigninMethod(enum.StrEnum):
+    """How an account's Google session was signed in; it tells a person what to do when the session
+    needs them (sign in again inside the gateway, re-import a profile, export fresh cookies)."""
+
+    SIGNED_IN_INSIDE = "signed_in_inside"  # a person signed in in the gateway's own browser
+    PROFILE_IMPORT = "profile_import"  # a Chromium profile directory signed in elsewhere
+    COOKIE_IMPORT = "cookie_import"  # cookies copied from another browser (psid, an export file)
+
+
+# The methods whose session lives in the account's own Chromium profile directory.
+PROFILE_METHODS = frozenset({SigninMethod.SIGNED_IN_INSIDE, SigninMethod.PROFILE_IMPORT})
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """An account to add: ``psid`` (optionally ``psidts``), or ``cookies`` (a JSON export as a list)
-    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given."""
+    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given.
+    ``signin_method`` says where the session came from (kept across restarts).
+
+    A profile account (``signin_method`` signed_in_inside or profile_import, see ``profile``) brings
+    no cookies: its session lives in the account's own Chromium profile directory
+    (``<data_dir>/profiles/<name>``, signed in there by a person: ``accounts login``, the dashboard's
+    live view, or a profile imported with ``accounts import-profile``); ``name`` is then required.
+    Such an account always gets a persistent context, whatever ``launch_mode`` says (a remote browser
+    cannot open it). A new, empty profile starts signed out, ready to be signed in from its page."""
 
     name: str | None = None
     psid: str | None = field(default=None, repr=False)
@@ -68,8 +89,21 @@ class AccountSpec:
     cookies: list[dict[str, object]] | None = field(default=None, repr=False)
     cookie_file_text: str | None = field(default=None, repr=False)
     proxy: str | None = field(default=None, repr=False)
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
+
+    @property
+    def profile(self) -> bool:
+        """The session lives in the account's Chromium profile, not in cookies given here."""
+        return self.signin_method in PROFILE_METHODS
 
     def parse_cookies(self) -> list[Cookie]:
+        """The cookies to restore into the context; none for a profile account (its profile has them)."""
+        if self.profile:
+            if not self.name:
+                raise CookieFormatError("a profile account needs a name (its profile directory's name)")
+            if self.psid or self.cookies is not None or self.cookie_file_text:
+                raise CookieFormatError("a profile account takes no cookies: its profile holds the session")
+            return []
         if self.psid:
             return _cookies.from_session(self.psid, self.psidts)
         if self.cookies is not None:
@@ -114,6 +148,9 @@ class AccountInfo:
     recheck_at: float | None = None
     # How the page sets a thinking level (``ThinkingControl``), as read from its picker.
     thinking: str = ThinkingControl.NONE.value
+    # How the session was signed in (``SigninMethod`` value); signed_in_inside and profile_import
+    # sessions live in the account's Chromium profile directory.
+    signin_method: str = SigninMethod.COOKIE_IMPORT.value
     # The egress its turns leave through (``browser._egress``): ``direct`` or the proxy without
     # credentials; fixed for the account's life.
     egress: str = "direct"
@@ -131,8 +168,13 @@ class Account:
         settings: PoolSettings,
         launcher: Launcher,
         store: CookieStore,
+        *,
+        signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT,
     ) -> None:
         self.id = account_id
+        self.signin_method = signin_method
+        # The session lives in the account's profile directory (``AccountSpec.profile``).
+        self.profile = signin_method in PROFILE_METHODS
         self.name = name
         self.cookies = cookies
         self.proxy = proxy
@@ -212,6 +254,7 @@ class Account:
             if self.health in (AccountState.FAILED, AccountState.SIGNED_OUT)
             else None,
             thinking=self.capabilities.thinking.value,
+            signin_method=self.signin_method.value,
             egress=self.egress,
         )
 
@@ -336,11 +379,21 @@ class Account:
             self.health = AccountState.STARTING
             try:
                 await self._close_context()
-                self.context = await self._launcher.new_context(self.id, self.proxy)
+                self.context = await self._launcher.new_context(self.id, self.proxy, profile=self.profile)
                 self.context.on("close", self._on_context_closed)
                 self.context.on("response", self._on_response)
-                with map_playwright_errors("restore cookies"):
-                    await self.context.add_cookies(_cookies.for_site(self.cookies, self._settings.base_url))
+                # A profile account's own cookies win over stored ones: the profile is where the
+                # session was signed in and where every later change lands first (a new sign-in
+                # made while the gateway was stopped, the page's rotations, a device-bound
+                # session's refresh, whose key stays in the profile too). The store is a copy
+                # taken after the fact; writing it back could put an older, signed-out session
+                # over a fresh one. (At worst, after a kill -9, the profile's ticket is a few
+                # seconds older than the stored one: still valid, and the page rotates it.)
+                if not self.profile:
+                    with map_playwright_errors("restore cookies"):
+                        await self.context.add_cookies(
+                            _cookies.for_site(self.cookies, self._settings.base_url)
+                        )
                 page = await self._new_tab()
                 driver = PageDriver(page, self._settings)
                 # Armed before the navigation: the page asks otAQ7b as it loads.

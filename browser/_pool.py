@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
 from browser._egress import EgressBudget, EgressInfo, Limits
-from browser._launcher import Launcher, proxy_settings
+from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
@@ -133,14 +134,19 @@ class BrowserPool:
     # -- accounts --
 
     async def add_account(self, spec: AccountSpec) -> AccountInfo:
-        """Start an account; the store's newer cookies win unless the spec brings another session."""
+        """Start an account; the store's newer cookies win unless the spec brings another session.
+        A profile account (``spec.profile``) brings none: its profile's own cookies serve."""
         cookies = spec.parse_cookies()
         if spec.proxy:
             proxy_settings(spec.proxy)  # a configuration error (InvalidProxy), raised to the caller
-        account_id = account_id_for(spec.name, cookies)
-        stored = await self._store.load(account_id)
-        if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
-            cookies = stored.cookies
+        if spec.profile and spec.name:
+            refuse_remote_profile(self.settings, spec.name)  # before an account of that name goes
+            account_id = spec.name
+        else:
+            account_id = account_id_for(spec.name, cookies)
+            stored = await self._store.load(account_id)
+            if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
+                cookies = stored.cookies
         if account_id in self._accounts:
             await self.remove_account(account_id)
         if self._launcher is None:
@@ -153,12 +159,14 @@ class BrowserPool:
             self.settings,
             self._launcher,
             self._store,
+            signin_method=spec.signin_method,
         )
         account.on_lost = self._on_lost
         account.on_captcha = self._on_captcha
         self._budget(account)  # the egress shows in ``egresses()`` from the account's start
         self._accounts[account_id] = account
-        await self._store.save(account_id, cookies)
+        if not spec.profile:  # a profile account's cookies are stored once its page has them
+            await self._store.save(account_id, cookies)
         await account.start()
         await self._notify()
         return self._info(account)
@@ -166,7 +174,7 @@ class BrowserPool:
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by
         ``turn_timeout`` + ``stop_timeout``), then its context closes. ``forget`` also deletes its
-        stored cookies."""
+        stored cookies and, for a profile account, its profile directory (the session it holds)."""
         account = self._accounts.pop(account_id, None)
         if account is None:
             raise UnknownAccount(f"no account {account_id!r}")
@@ -179,6 +187,8 @@ class BrowserPool:
         await account.close()
         if forget:
             await self._store.delete(account_id)
+            if account.profile:
+                await asyncio.to_thread(shutil.rmtree, profile_dir(self.settings, account_id), True)
         await self._notify()
 
     async def pause_account(self, account_id: str) -> AccountInfo:

@@ -40,6 +40,7 @@ __all__ = [
     "NavigationFailed",
     "NoCapacity",
     "NoEligibleAccount",
+    "ProfileRefused",
     "ProtocolError",
     "SelectorMissing",
     "StepTimeout",
@@ -67,6 +68,11 @@ class LaunchFailed(BrowserError):
 
 class CookieFormatError(BrowserError):
     """A cookie export is not JSON, not Netscape text, or lacks ``__Secure-1PSID``."""
+
+
+class ProfileRefused(BrowserError):
+    """An account's Chromium profile cannot be signed in or imported (the message says why and what
+    to do: a newer Chromium's profile, not a profile, one open in a running browser)."""
 
 
 class InvalidProxy(BrowserError, ValueError):

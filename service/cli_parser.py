@@ -96,10 +96,38 @@ def _accounts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     _admin_url(add)
     _admin_url(actions.add_parser("list", help="list accounts (with their state, when the gateway runs)"))
+    login = actions.add_parser(
+        "login",
+        help="sign an account in to Google in a normal Chromium window on its own profile (needs a "
+        "display; nothing automated is attached), then add it when the window is closed",
+    )
+    login.add_argument("name", help="the account's id (its profile: <data_dir>/profiles/<name>)")
+    _profile_options(login)
+    imported = actions.add_parser(
+        "import-profile",
+        help="add an account from a Chromium user-data directory signed in elsewhere (copied)",
+    )
+    imported.add_argument("name", help="the account's id (its profile: <data_dir>/profiles/<name>)")
+    imported.add_argument(
+        "directory", type=Path, help="the user-data directory (the one holding 'Local State')"
+    )
+    imported.add_argument(
+        "--replace", action="store_true", help="overwrite the account's profile if it has one"
+    )
+    _profile_options(imported)
     for name, text in (("check", "reload an account's page now"), ("remove", "remove an account")):
         action = actions.add_parser(name, help=text)
         action.add_argument("account_id", help="the account's id (as accounts list shows it)")
         _admin_url(action)
+
+
+def _profile_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--proxy",
+        help="http|https|socks5://[user:pass@]host:port for this account (default: browser.default_proxy); "
+        "the sign-in window gets it without credentials and Chromium asks for them",
+    )
+    _admin_url(command)
 
 
 def _keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

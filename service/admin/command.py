@@ -1,4 +1,5 @@
-"""``python -m service accounts add|list|check|remove`` and ``keys create|list|scopes|revoke`` (their
+"""``python -m service accounts add|list|check|remove`` (``login`` and ``import-profile``:
+``service.admin.signin``) and ``keys create|list|scopes|revoke`` (their
 options: ``service.cli_parser``).
 
 With ``--url`` (or ``GATEWAY_ADMIN_URL``) they talk to a running gateway's admin API, with the admin
@@ -23,6 +24,7 @@ import httpx
 from browser import CookieFormatError
 from service.admin.cookies import session_digest, spec_from_upload
 from service.admin.registry import AddedAccounts
+from service.admin.signin import SigninFailed, run_signin
 from service.errors import InvalidRequest
 from service.keys import KeyStore
 from service.settings import GatewaySettings
@@ -39,8 +41,16 @@ class CommandFailed(Exception):
 
 def run_admin(args: argparse.Namespace) -> int:
     try:
-        result = _online(args) if args.url else _offline(args)
-    except (CommandFailed, InvalidRequest) as exc:  # the stores refuse bad values as the API does
+        if args.command == "accounts" and args.action in ("login", "import-profile"):
+            key = (os.environ.get(ADMIN_KEY_ENV) or _first_admin_key()) if args.url else None
+            result = run_signin(args, _settings(), key)
+        else:
+            result = _online(args) if args.url else _offline(args)
+    except (
+        CommandFailed,
+        InvalidRequest,
+        SigninFailed,
+    ) as exc:  # the stores refuse bad values as the API does
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
@@ -203,7 +213,17 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
     with AddedAccounts(settings.added_accounts_path) as registry:
         entries = registry.all()
         if args.action == "list":
-            return {"data": [{"id": e.id, "source": "added", "added_at": e.added_at} for e in entries]}
+            return {
+                "data": [
+                    {
+                        "id": e.id,
+                        "source": "added",
+                        "added_at": e.added_at,
+                        "signin_method": e.spec.signin_method.value,
+                    }
+                    for e in entries
+                ]
+            }
         if args.action == "remove":
             if not registry.delete(args.account_id):
                 raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")

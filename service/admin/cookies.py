@@ -9,7 +9,14 @@ import base64
 import binascii
 import hashlib
 
-from browser import AccountSpec, CookieFileFormat, CookieFormatError, detect_format, read_cookie_file
+from browser import (
+    AccountSpec,
+    CookieFileFormat,
+    CookieFormatError,
+    SigninMethod,
+    detect_format,
+    read_cookie_file,
+)
 
 __all__ = [
     "PSID",
@@ -71,12 +78,22 @@ def spec_from_input(
     proxy: str | None,
     cookie_file_format: str | None = None,
     cookie_file_encoding: str | None = None,
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT,
 ) -> AccountSpec:
-    """The pool's ``AccountSpec``; exactly one source must be given. ``cookie_file`` is text, or
-    base64 with ``cookie_file_encoding="base64"`` (a binary ``cookies.sqlite``)."""
+    """The pool's ``AccountSpec``. Imported cookies (the default ``signin_method``): exactly one
+    source must be given; ``cookie_file`` is text, or base64 with ``cookie_file_encoding="base64"``
+    (a binary ``cookies.sqlite``). A profile account (signed_in_inside, profile_import): a name and
+    no cookies, the session lives in the account's own Chromium profile."""
     given = [source for source in (psid, cookie_string, cookie_file) if source]
-    if len(given) != 1:
-        raise CookieFormatError("give exactly one of psid, cookie_string or cookie_file")
+    if signin_method is SigninMethod.COOKIE_IMPORT:
+        if len(given) != 1:
+            raise CookieFormatError("give exactly one of psid, cookie_string or cookie_file")
+    elif given or psidts:
+        raise CookieFormatError(
+            f"signin_method {signin_method.value} takes no cookies: the account's profile holds the session"
+        )
+    elif not name:
+        raise CookieFormatError(f"signin_method {signin_method.value} needs a name (its profile directory's)")
     if psidts and not psid:
         raise CookieFormatError("psidts goes with psid")
     if (cookie_file_format or cookie_file_encoding) and not cookie_file:
@@ -90,13 +107,17 @@ def spec_from_input(
         psidts=psidts,
         cookies=spec_from_cookie_string(cookie_string) if cookie_string else None,
         proxy=proxy,
+        signin_method=signin_method,
     )
     spec.parse_cookies()  # raises CookieFormatError before the pool is touched
     return spec
 
 
 def session_digest(spec: AccountSpec) -> str:
-    """A digest of the session cookie: tells two additions of one session apart from two sessions."""
+    """A digest of the session cookie: tells two additions of one session apart from two sessions.
+    A profile account has no cookie to digest: its profile (named after the account) is its session."""
+    if spec.profile:
+        return f"profile:{spec.name}"
     psid = next(cookie.value for cookie in spec.parse_cookies() if cookie.name == PSID)
     return hashlib.sha256(psid.encode()).hexdigest()
 

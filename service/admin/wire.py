@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from browser import AccountInfo
+from browser import AccountInfo, SigninMethod
 from service.key_scopes import SCOPES
 from service.keys import KeyRecord
 
@@ -20,7 +20,10 @@ _SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES
 class AccountIn(BaseModel):
     """Exactly one of ``psid`` (with ``psidts`` optionally), ``cookie_string`` (``name=value; ...``
     as DevTools copies it) or ``cookie_file`` (a cookie file: Netscape, an extension's JSON, a HAR,
-    or Firefox's ``cookies.sqlite`` in base64 with ``cookie_file_encoding="base64"``)."""
+    or Firefox's ``cookies.sqlite`` in base64 with ``cookie_file_encoding="base64"``); or, with
+    ``signin_method`` signed_in_inside or profile_import, none of them and a ``name``: the session
+    lives in ``<data_dir>/profiles/<name>``, a Chromium profile signed in by a person (``accounts
+    login``, ``accounts import-profile``); a new one starts signed out, to be signed in from its page."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -36,6 +39,7 @@ class AccountIn(BaseModel):
         None, description="How cookie_file is given: text (the default) or base64 (binary files)."
     )
     proxy: SecretStr | None = None
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
 
 
 class AccountOut(BaseModel):
@@ -57,6 +61,7 @@ class AccountOut(BaseModel):
     blocked_until: float | None
     cookies_saved_at: float | None
     proxy: str | None
+    signin_method: str  # signed_in_inside, profile_import (a Chromium profile) or cookie_import
     egress: str  # ``direct`` or the proxy without credentials: the IP its turns are paced on
 
 
@@ -82,6 +87,7 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         cookies_saved_at=info.cookies_saved_at,
         egress=info.egress,
         proxy=info.proxy,
+        signin_method=info.signin_method,
     )
 
 

@@ -185,10 +185,15 @@ class ScriptedPool:
 
     async def add_account(self, spec: AccountSpec) -> AccountInfo:
         cookies = spec.parse_cookies()
-        psid = next(cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID")
+        # A profile account (``spec.profile``) brings no cookies: its profile holds the session.
+        psid = next((cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID"), "")
         account_id = spec.name or f"acct-{hashlib.sha256(psid.encode()).hexdigest()[:12]}"
         tier = "free" if psid.startswith("free-") else "paid"
-        info = replace(account(account_id, tier=tier), name=spec.name or account_id)
+        info = replace(
+            account(account_id, tier=tier),
+            name=spec.name or account_id,
+            signin_method=spec.signin_method.value,
+        )
         self.account_list = [a for a in self.account_list if a.id != account_id] + [info]
         self.added.append(spec)
         return info
