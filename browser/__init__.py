@@ -6,6 +6,7 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._health import NeedsPerson
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
@@ -58,6 +59,7 @@ __all__ = [
     "Media",
     "ModeFamily",
     "NavigationFailed",
+    "NeedsPerson",
     "NoCapacity",
     "NoEligibleAccount",
     "PageModel",

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +24,7 @@ from browser._answers import IP_BLOCKED, USAGE_LIMIT
 from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
+from browser._health import NeedsPerson, SessionRecord, session_key
 from browser._launcher import Launcher, proxy_settings
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
@@ -127,6 +129,7 @@ class BrowserPool:
         stored = await self._store.load(account_id)
         if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
             cookies = stored.cookies
+        session = await self._session_record(account_id, spec, cookies)
         if account_id in self._accounts:
             await self.remove_account(account_id)
         if self._launcher is None:
@@ -139,13 +142,24 @@ class BrowserPool:
             self.settings,
             self._launcher,
             self._store,
+            session,
         )
         account.on_lost = self._on_lost
         self._accounts[account_id] = account
         await self._store.save(account_id, cookies)
+        await self._store.save_session(account_id, session)
         await account.start()
         await self._notify()
         return account.info()
+
+    async def _session_record(self, account_id: str, spec: AccountSpec, cookies: list[Any]) -> SessionRecord:
+        """The stored record of this session (same __Secure-1PSID), or a new one; the spec says how
+        the session was signed in."""
+        key = session_key(_session_of(cookies))
+        stored = await self._store.load_session(account_id)
+        if stored is None or stored.session != key:
+            return SessionRecord(spec.signin_method.value, key, None, None)
+        return replace(stored, signin_method=spec.signin_method.value)
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by
@@ -365,10 +379,10 @@ class BrowserPool:
             if error.code == USAGE_LIMIT:
                 account.cool(request.quota, reset_at or time.time() + self.settings.cooldown_default)
             elif error.code == IP_BLOCKED:
-                account.block("IP blocked (1060)")
+                account.block("IP blocked (1060)", NeedsPerson.REGION)
         elif isinstance(error, AccountUnavailable):
-            if error.reason is UnavailableReason.SIGNED_OUT:
-                account.apply_page_state(PageState.SIGNED_OUT)
+            if error.reason in (UnavailableReason.SIGNED_OUT, UnavailableReason.VERIFY):
+                account.apply_page_state(PageState(error.reason.value))
             elif error.reason is UnavailableReason.DOWNGRADED:
                 # The session may have ended under the loaded page: out of rotation, re-read now
                 # with the cookies the browser holds (the page's, not the ones it started with).
