@@ -7,22 +7,15 @@ cookie, and the webhook's URL (which may carry a token) never reaches a log line
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from browser import AccountInfo, AccountState
 from service.alerts import NEEDS_PERSON, RECOVERED, AccountAlerts, AlertSettings, shown_url
@@ -32,42 +25,9 @@ from tests.service.scripted_pool import account
 from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_dashboard import signed_in
 from tests.service.test_metrics import samples, scrape
-from tests.support.servers import serve
+from tests.support.webhooks import TOKEN, Receiver, receiving
 
-TOKEN = "hook-token-5f1e9c"  # in the webhook's path: must never be logged
 WAIT = 20.0
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback that answers ``fail_first`` tries with 503, then 204."""
-
-    fail_first: int = 0
-    status_after: int = 204
-    tries: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def hook(self, request: Request) -> Response:
-        body = json.loads(await request.body())
-        with self.lock:
-            self.tries.append({"body": body, "event_header": request.headers.get("x-gateway-event")})
-            failing = len(self.tries) <= self.fail_first
-        return Response(status_code=503 if failing else self.status_after)
-
-    def delivered(self) -> list[dict[str, Any]]:
-        """Bodies answered with success, in order."""
-        with self.lock:
-            answered = self.tries[self.fail_first :] if self.status_after < 300 else []
-            return [entry["body"] for entry in answered]
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route(f"/hooks/{TOKEN}", self.hook, methods=["POST"])])
-
-
-@contextmanager
-def receiving(receiver: Receiver) -> Iterator[str]:
-    with serve(receiver.app()) as url:
-        yield f"{url}/hooks/{TOKEN}"
 
 
 def wait_for(predicate: Callable[[], bool], what: str) -> None:
@@ -128,7 +88,7 @@ def test_the_webhook_is_retried_with_backoff_in_order_and_never_carries_a_secret
     assert needs["session_age_seconds"] >= 7200 and needs["time"].endswith("Z")
     assert (recovered["event"], recovered["reason"], recovered["state"]) == (RECOVERED, "expired", "ready")
     # Nothing secret: the cookie the admin API was given, the webhook's token.
-    text = json.dumps(receiver.tries)
+    text = receiver.raw()
     assert PSID not in text and TOKEN not in text
     assert metrics[("gateway_alerts_total", (("event", NEEDS_PERSON), ("outcome", "delivered")))] == 1
     assert metrics[("gateway_alerts_total", (("event", RECOVERED), ("outcome", "delivered")))] == 1
