@@ -24,6 +24,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from browser._cookies import for_site, parse_export
 from tests.conftest import NewContext
 from tests.e2e.conftest import KEY_A, Stack, running_stack
 from tests.service.test_metrics import samples
@@ -232,9 +233,7 @@ async def test_verify_its_you_needs_a_person_until_passed(
 
     # The person passes the challenge in a browser holding the same session, then checks the account.
     context = await new_context()
-    await context.add_cookies(
-        [{"name": c["name"], "value": c["value"], "url": health_stack.sim_url, "secure": True} for c in jar]
-    )
+    await context.add_cookies(for_site(parse_export(json.dumps(jar)), health_stack.sim_url))
     page = await context.new_page()
     await page.goto(f"{health_stack.sim_url}/app")
     assert "/v3/signin/challenge" in page.url
