@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.async_api import Route
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
-from browser import AccountInfo, AccountSpec, AccountState, BrowserPool, NeedsPerson, SigninMethod
+from browser import AccountInfo, AccountSpec, AccountState, BrowserPool, LaunchMode, NeedsPerson, SigninMethod
 from browser._driver import PageDriver, PageState
 from browser._health import Rotation, rotation_outcome, session_key
 from browser._store import CookieStore
 from tests.browser.conftest import PoolOf, Sim, cookie
 from tests.browser.test_browser_pool import _settings
 from tests.conftest import NewContext
+from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser]
 
@@ -127,29 +132,71 @@ async def test_the_reason_and_its_time_are_kept_across_a_restart(
 
 
 async def test_verify_its_you_is_told_apart_from_the_sign_in_page(
-    oct_sim: Sim, new_context: NewContext, tmp_path: Path
+    new_context: NewContext, tmp_path: Path
 ) -> None:
     """fidelity.md A4: a URL under /v3/signin/challenge asks a person to confirm the session; the
-    sign-in page (ServiceLogin, /v3/signin/identifier) asks for a new sign-in."""
+    sign-in page (ServiceLogin, /v3/signin/identifier) asks for a new sign-in. A stand-in site
+    redirects its app there (the simulator's own pages would send a visitor without a sign-in in
+    progress on to the identifier page): the URL decides."""
+    sent_to = {"path": ""}
+
+    async def app(request: Request) -> Response:
+        return RedirectResponse(sent_to["path"], status_code=302)
+
+    async def elsewhere(request: Request) -> Response:
+        return HTMLResponse("<!doctype html><h1>Google</h1>")
+
+    site = Starlette(routes=[Route("/app", app), Route("/{rest:path}", elsewhere)])
     context = await new_context()
     page = await context.new_page()
-    driver = PageDriver(page, _settings(oct_sim.base_url, tmp_path))
-    for target, expected in [
-        ("/v3/signin/challenge/verify?continue=/app", PageState.VERIFY),
-        ("/v3/signin/challenge/pwd", PageState.VERIFY),
-        ("/v3/signin/identifier?continue=/app", PageState.SIGNED_OUT),
-        ("/ServiceLogin?continue=/app", PageState.SIGNED_OUT),
-    ]:
-        await page.route("**/app?*", _redirect_to(oct_sim.base_url + target))
-        assert await driver.open("/app") is expected, target
-        await page.unroute("**/app?*")
+    with serve(site) as url:
+        driver = PageDriver(page, _settings(url, tmp_path))
+        for target, expected in [
+            ("/v3/signin/challenge/verify?continue=/app", PageState.VERIFY),
+            ("/v3/signin/challenge/pwd", PageState.VERIFY),
+            ("/v3/signin/identifier?continue=/app", PageState.SIGNED_OUT),
+            ("/ServiceLogin?continue=/app", PageState.SIGNED_OUT),
+        ]:
+            sent_to["path"] = target
+            assert await driver.open("/app") is expected, target
 
 
-def _redirect_to(location: str) -> Callable[[Route], Awaitable[None]]:
-    async def redirect(route: Route) -> None:
-        await route.fulfill(status=302, headers={"location": location})
-
-    return redirect
+async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
+    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
+    """Signed in in the account's own page (persistent profile: the device key stays in its
+    IndexedDB), the page refreshes its ticket through RotateBoundCookies (a 401 challenge, then the
+    key-signed retry: protocol.md §1.4); each fresh ticket is the account's last rotation."""
+    user = {"email": "health@example.com", "password": "pw-health-1", "kind": "paid"}
+    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+        (await control.post("/_sim/users", json=user)).raise_for_status()
+    oct_sim.config(time_scale=600)  # the page rotates every 600 s / 600 = 1 s
+    settings = _settings(oct_sim.base_url, tmp_path, LaunchMode.PERSISTENT)
+    async with pool_of(settings) as pool:
+        spec = AccountSpec(name="inside", psid=cookie("anon"), signin_method=SigninMethod.SIGNED_IN_INSIDE)
+        info = await pool.add_account(spec)
+        assert info.needs_person == NeedsPerson.SIGNED_OUT.value
+        context = pool._accounts["inside"].context
+        assert context is not None
+        page = await context.new_page()
+        await page.goto(f"{oct_sim.base_url}/ServiceLogin?continue=%2Fapp")
+        await page.locator("#identifierId").fill(user["email"])
+        await page.locator("#identifierNext").click()
+        await page.locator("input[name=Passwd]").fill(user["password"])
+        await page.locator("#passwordNext").click()
+        await page.wait_for_url(f"{oct_sim.base_url}/app", timeout=WAIT * 1000)
+        await page.close()
+        info = await pool.check_account("inside")
+        assert (info.state, info.needs_person, info.signin_method) == (
+            AccountState.READY,
+            None,
+            "signed_in_inside",
+        )
+        assert info.session_started_at is not None
+        await _until(lambda: _info(pool, "inside").last_rotation_at is not None, "a bound rotation noted")
+    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+        (session,) = (await control.get("/_sim/sessions")).json()
+    assert session["bound"] and session["key_registered"] and session["rotations"] >= 1
 
 
 def test_rotation_answers_are_read_as_the_page_gets_them() -> None:
