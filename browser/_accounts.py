@@ -5,8 +5,10 @@ States: starting → ready ⇄ busy; ready → cooling (per quota: a model famil
 time) → ready;
 any → signed_out | blocked (captcha, consent, 1060, terms pending, another account status) |
 failed (crash or launch error). Every one of the last three is re-checked (``start`` again) by the
-pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; a lost
-browser context is reported at once (``on_lost``) so that the pool rebuilds without waiting.
+pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; an idle
+ready account is read again every ``session_check_interval`` (a session may end while no turn
+comes); a lost browser context is reported at once (``on_lost``) so that the pool rebuilds without
+waiting.
 
 On start the page's own ``otAQ7b`` answer decides status, tier and models (``_status``), and the
 page's menus the tools and the thinking control; without the answer the page's URL, session
@@ -182,6 +184,7 @@ class Account:
         # Called (on the loop) when the browser context closes under a live account.
         self.on_lost: Callable[[Account], None] | None = None
         self.recheck_at: float | None = None
+        self.read_at: float | None = None  # when the page's state was last read (``start``)
         self._failure_backoff = settings.health_interval
         # Pages of the current context (leased or free); a page of an earlier context returned
         # after a restart is neither counted nor reused.
@@ -351,6 +354,10 @@ class Account:
             return self.recheck_at is not None and self.recheck_at <= now
         if self.health is AccountState.BLOCKED:
             return (self.blocked_until or 0) <= now
+        if self.health is AccountState.READY:
+            # A session may end while no turn comes (an imported device-bound cookie's lifetime).
+            interval = self._settings.session_check_interval
+            return bool(interval) and self.read_at is not None and now - self.read_at >= interval
         return False
 
     def note_success(self) -> None:
@@ -380,6 +387,7 @@ class Account:
         self.status_source = StatusSource.PAGE
 
     def _apply_verdict(self, verdict: StatusVerdict) -> None:
+        self.read_at = time.time()
         self.capabilities = verdict.capabilities
         self.status_code = verdict.status_code
         self.status_source = verdict.source

@@ -413,7 +413,12 @@ class BrowserPool:
                 # A failed account has no live page; the others finish their turns first.
                 idle = account.active == 0 or account.health is AccountState.FAILED
                 if idle and account.recheck_due(now):
-                    self._rebuild_soon(account)
+                    ready = account.health is AccountState.READY
+                    if ready:
+                        # Out of rotation now, so that no turn leases a page about to close.
+                        account.health = AccountState.STARTING
+                    # A ready account's context holds its newest cookies: stored before the rebuild.
+                    self._rebuild_soon(account, save_first=ready)
 
 
 def _session_of(cookies: list[Any]) -> str | None:

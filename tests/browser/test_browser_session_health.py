@@ -199,6 +199,26 @@ async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
     assert session["bound"] and session["key_registered"] and session["rotations"] >= 1
 
 
+async def test_an_idle_account_whose_imported_bound_session_ends_says_why_without_a_turn(
+    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+) -> None:
+    """An export of a session bound to another browser's device key cannot be refreshed here
+    (protocol.md §1.4, peers-late-2026.md §4.1); the periodic session check reads the idle page again
+    and finds it expired (otAQ7b 1016) although no turn was asked."""
+    oct_sim.config(time_scale=60, bound_ticket_lifetime=600)  # a ticket lives 10 s here
+    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+        made = await control.post("/_sim/sessions", json={"kind": "paid", "bound": True})
+        made.raise_for_status()
+    settings = _settings(oct_sim.base_url, tmp_path, session_check_interval=1.0, health_interval=0.2)
+    async with pool_of(settings) as pool:
+        info = await pool.add_account(AccountSpec(name="copy", cookies=made.json()))
+        assert (info.state, info.needs_person) == (AccountState.READY, None)
+        await _until(lambda: _info(pool, "copy").needs_person == "expired", "needs_person=expired")
+        info = _info(pool, "copy")
+        assert info.status_code == 1016 and info.last_rotation_at is None
+    assert not oct_sim.requests(), "no turn was asked"
+
+
 def test_rotation_answers_are_read_as_the_page_gets_them() -> None:
     """protocol.md §1.4: RotateCookies answers a fresh __Secure-1PSIDTS, 401 when the session is
     dead; RotateBoundCookies answers 401 *with* a challenge as the first step of every refresh."""
