@@ -8,6 +8,7 @@ from browser._capabilities import PageModel, ThinkingControl
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
+from browser._health import NeedsPerson
 from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
@@ -76,6 +77,7 @@ __all__ = [
     "Media",
     "ModeFamily",
     "NavigationFailed",
+    "NeedsPerson",
     "NoCapacity",
     "NoEligibleAccount",
     "PageModel",

@@ -27,6 +27,7 @@ from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
 from browser._egress import EgressBudget, EgressInfo, Limits
+from browser._health import NeedsPerson, SessionRecord, session_key
 from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
@@ -147,6 +148,7 @@ class BrowserPool:
             stored = await self._store.load(account_id)
             if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
                 cookies = stored.cookies
+        session = await self._session_record(account_id, spec, cookies)
         if account_id in self._accounts:
             await self.remove_account(account_id)
         if self._launcher is None:
@@ -159,7 +161,7 @@ class BrowserPool:
             self.settings,
             self._launcher,
             self._store,
-            signin_method=spec.signin_method,
+            session,
         )
         account.on_lost = self._on_lost
         account.on_captcha = self._on_captcha
@@ -167,9 +169,20 @@ class BrowserPool:
         self._accounts[account_id] = account
         if not spec.profile:  # a profile account's cookies are stored once its page has them
             await self._store.save(account_id, cookies)
+        await self._store.save_session(account_id, session)
         await account.start()
         await self._notify()
         return self._info(account)
+
+    async def _session_record(self, account_id: str, spec: AccountSpec, cookies: list[Any]) -> SessionRecord:
+        """The stored record of this session (same __Secure-1PSID), or a new one; the spec says how
+        the session was signed in."""
+        key = session_key(_session_of(cookies))
+        stored = await self._store.load_session(account_id)
+        # A profile account brings no cookie (key None): its stored record is its profile's session.
+        if stored is None or (key is not None and stored.session != key):
+            return SessionRecord(spec.signin_method.value, key, None, None)
+        return replace(stored, signin_method=spec.signin_method.value)
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by
@@ -482,11 +495,11 @@ class BrowserPool:
             if error.code == USAGE_LIMIT:
                 account.cool(request.quota, reset_at or time.time() + self.settings.cooldown_default)
             elif error.code == IP_BLOCKED:
-                account.block("IP blocked (1060)")
+                account.block("IP blocked (1060)", NeedsPerson.REGION)
                 self._on_captcha(account)
         elif isinstance(error, AccountUnavailable):
-            if error.reason is UnavailableReason.SIGNED_OUT:
-                account.apply_page_state(PageState.SIGNED_OUT)
+            if error.reason in (UnavailableReason.SIGNED_OUT, UnavailableReason.VERIFY):
+                account.apply_page_state(PageState(error.reason.value))
             elif error.reason is UnavailableReason.DOWNGRADED:
                 # The session may have ended under the loaded page: out of rotation, re-read now
                 # with the cookies the browser holds (the page's, not the ones it started with).
@@ -519,7 +532,12 @@ class BrowserPool:
                 # A failed account has no live page; the others finish their turns first.
                 idle = account.active == 0 or account.health is AccountState.FAILED
                 if idle and account.recheck_due(now):
-                    self._rebuild_soon(account)
+                    ready = account.health is AccountState.READY
+                    if ready:
+                        # Out of rotation now, so that no turn leases a page about to close.
+                        account.health = AccountState.STARTING
+                    # A ready account's context holds its newest cookies: stored before the rebuild.
+                    self._rebuild_soon(account, save_first=ready)
 
 
 def _hold(held: set[EgressBudget], now: set[EgressBudget]) -> set[EgressBudget]:

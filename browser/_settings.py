@@ -273,6 +273,13 @@ class PoolSettings(BaseModel):
         ge=0,
         description="The longest wait between re-checks of a blocked, signed-out or failed account.",
     )
+    session_check_interval: float = Field(
+        default=1800.0,
+        ge=0,
+        description="Seconds after which an idle ready account's page is read again (its account-status "
+        "answer), so that a session that ended while no turn came shows why, and the alerts webhook is "
+        "called, without waiting for the next turn to fail. 0: only turns and operators re-read it.",
+    )
 
     # Read when the settings are built; the override file is checked then (``browser._overrides``).
     page_overrides: PageOverrides | None = Field(

@@ -126,6 +126,7 @@ class UnavailableReason(enum.StrEnum):
     """Why an account's page cannot serve (the values match the page states that cause them)."""
 
     SIGNED_OUT = "signed_out"
+    VERIFY = "verify"  # "Verify it's you"
     CAPTCHA = "captcha"
     CONSENT = "consent"
     # The answer came from another model than asked (another family, or the signed-out model):

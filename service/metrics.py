@@ -1,6 +1,7 @@
 """Prometheus metrics (prometheus-client), one registry per app: requests by route, model and
 status; time to first token and turn duration; turns waiting for an account; accounts by state;
-turns per account; accounts' cooldowns; upstream error codes; media bytes delivered. The same
+turns per account; accounts' cooldowns; per account, why it needs a person, its session's age and
+its last cookie rotation; webhook deliveries; upstream error codes; media bytes delivered. The same
 events feed ``Metrics.activity`` (``service.activity``), the dashboard's last hour.
 
 ``RequestMetrics`` (pure ASGI) counts every response, 401s and 429s of the key gate included; the
@@ -54,16 +55,46 @@ class _Accounts(Collector):
             "When an account's cooldown for a quota (a model family or a tool) ends, as a Unix time",
             labels=["account", "quota"],
         )
+        needs = GaugeMetricFamily(
+            "gateway_account_needs_person",
+            "1 for each account that needs a person, labelled with why (expired, verify, signed_out, "
+            "consent, terms, captcha, region)",
+            labels=["account", "reason"],
+        )
+        age = GaugeMetricFamily(
+            "gateway_account_session_age_seconds",
+            "Seconds since the account's session (its __Secure-1PSID) was first seen working, by how it "
+            "was signed in",
+            labels=["account", "signin_method"],
+        )
+        rotation = GaugeMetricFamily(
+            "gateway_account_last_rotation_timestamp_seconds",
+            "When the account's page last got a fresh __Secure-1PSIDTS from a cookie rotation, "
+            "as a Unix time",
+            labels=["account"],
+        )
         counts: dict[str, int] = {}
+        now = time.time()
         for account in self.source() if self.source is not None else ():
             state = "paused" if account.paused else str(account.state)
             counts[state] = counts.get(state, 0) + 1
             for quota, until in account.cooling_until.items():
                 cooling.add_metric([account.id, str(quota)], float(until))
+            if account.needs_person is not None:
+                needs.add_metric([account.id, account.needs_person], 1)
+            if account.session_started_at is not None:
+                age.add_metric(
+                    [account.id, account.signin_method], max(0.0, now - account.session_started_at)
+                )
+            if account.last_rotation_at is not None:
+                rotation.add_metric([account.id], account.last_rotation_at)
         for state, count in sorted(counts.items()):
             family.add_metric([state], count)
         yield family
         yield cooling
+        yield needs
+        yield age
+        yield rotation
 
 
 class _Egresses(Collector):
@@ -159,6 +190,12 @@ class Metrics:
             ["account", "outcome"],
             registry=self.registry,
         )
+        self.alerts = Counter(
+            "gateway_alerts",
+            "Webhook events by event and outcome (delivered, failed after every try, dropped)",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
         self.activity = Activity()
         self._accounts = _Accounts()
         self.registry.register(self._accounts)
@@ -170,6 +207,9 @@ class Metrics:
 
     def watch_egresses(self, source: Callable[[], Sequence[EgressInfo]] | None) -> None:
         self._egresses.source = source
+
+    def alert_delivered(self, event: str, outcome: str) -> None:
+        self.alerts.labels(event, outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

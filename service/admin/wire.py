@@ -3,6 +3,7 @@ shown by id, name and state, a key by its first characters."""
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from browser import AccountInfo, SigninMethod
 from service.key_scopes import SCOPES
 from service.keys import KeyRecord
+from service.session_health import hint
 
 __all__ = ["AccountIn", "AccountOut", "KeyCreated", "KeyIn", "KeyOut", "KeyScopes", "account_out", "key_out"]
 
@@ -61,11 +63,26 @@ class AccountOut(BaseModel):
     blocked_until: float | None
     cookies_saved_at: float | None
     proxy: str | None
-    signin_method: str  # signed_in_inside, profile_import (a Chromium profile) or cookie_import
     egress: str  # ``direct`` or the proxy without credentials: the IP its turns are paced on
+    signin_method: str = Field(description="signed_in_inside | profile_import | cookie_import")
+    session_started_at: float | None = Field(
+        description="when this session (its __Secure-1PSID) was first seen working, as a Unix time"
+    )
+    session_age_seconds: float | None = Field(description="seconds since session_started_at")
+    last_rotation_at: float | None = Field(
+        description="when a cookie rotation of the page last brought a fresh __Secure-1PSIDTS (Unix time)"
+    )
+    needs_person: str | None = Field(
+        description="why a person must act: expired | verify | signed_out | consent | terms | captcha | "
+        "region; null when nothing is asked"
+    )
+    needs_person_since: float | None = Field(description="since when (Unix time)")
+    needs_person_hint: str | None = Field(description="what to do, in plain words")
 
 
-def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
+def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> AccountOut:
+    now = time.time() if now is None else now
+    started = info.session_started_at
     return AccountOut(
         id=info.id,
         name=info.name,
@@ -88,6 +105,12 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         egress=info.egress,
         proxy=info.proxy,
         signin_method=info.signin_method,
+        session_started_at=started,
+        session_age_seconds=round(max(0.0, now - started), 1) if started is not None else None,
+        last_rotation_at=info.last_rotation_at,
+        needs_person=info.needs_person,
+        needs_person_since=info.needs_person_since,
+        needs_person_hint=hint(info.needs_person, info.signin_method),
     )
 
 
