@@ -79,12 +79,12 @@ async def test_session_health_survives_a_restart_and_a_new_session_starts_over(
     oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
     oct_sim.config(rotation_interval=0.3)  # the page rotates __Secure-1PSIDTS every 0.3 s
-    spec = AccountSpec(name="kept", psid=cookie("paid"), signin_method=SigninMethod.PROFILE_IMPORT)
+    spec = AccountSpec(name="kept", psid=cookie("paid"))
     settings = _settings(oct_sim.base_url, tmp_path)
     async with pool_of(settings) as pool:
         info = await pool.add_account(spec)
         assert (info.state, info.needs_person, info.needs_person_since) == (AccountState.READY, None, None)
-        assert info.signin_method == "profile_import"
+        assert info.signin_method == "cookie_import"
         started = info.session_started_at
         assert started is not None
         await _until(lambda: _info(pool, "kept").last_rotation_at is not None, "a rotation noted")
@@ -102,7 +102,7 @@ async def test_session_health_survives_a_restart_and_a_new_session_starts_over(
         again = await pool.add_account(spec)
         assert again.session_started_at == started  # the same session: its age goes on
         assert again.last_rotation_at == record.last_rotation_at
-        assert again.signin_method == "profile_import"
+        assert again.signin_method == "cookie_import"
         # Other cookies under the same name: another session, whose age starts now.
         other = await pool.add_account(AccountSpec(name="kept", psid=cookie("paid")))
         assert other.session_started_at not in (None, started)
@@ -173,7 +173,8 @@ async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
     oct_sim.config(time_scale=600)  # the page rotates every 600 s / 600 = 1 s
     settings = _settings(oct_sim.base_url, tmp_path, LaunchMode.PERSISTENT)
     async with pool_of(settings) as pool:
-        spec = AccountSpec(name="inside", psid=cookie("anon"), signin_method=SigninMethod.SIGNED_IN_INSIDE)
+        # A new profile account: no cookies, its profile starts signed out.
+        spec = AccountSpec(name="inside", signin_method=SigninMethod.SIGNED_IN_INSIDE)
         info = await pool.add_account(spec)
         assert info.needs_person == NeedsPerson.SIGNED_OUT.value
         context = pool._accounts["inside"].context
