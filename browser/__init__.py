@@ -6,6 +6,7 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._live import LiveEnd, LiveFrame, LiveView
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
@@ -21,6 +22,7 @@ from browser.errors import (
     HTTPStatusError,
     InvalidProxy,
     LaunchFailed,
+    LiveViewBusy,
     NavigationFailed,
     NoCapacity,
     NoEligibleAccount,
@@ -55,6 +57,10 @@ __all__ = [
     "InvalidProxy",
     "LaunchFailed",
     "LaunchMode",
+    "LiveEnd",
+    "LiveFrame",
+    "LiveView",
+    "LiveViewBusy",
     "Media",
     "ModeFamily",
     "NavigationFailed",

@@ -157,6 +157,8 @@ class Account:
         # after a restart is neither counted nor reused.
         self._tabs: set[Page] = set()
         self._free_tabs: set[Page] = set()
+        # Tabs of the context that are no turn's (a live view's): never picked up as a turn tab.
+        self._side_tabs: set[Page] = set()
         self._blank = BlankTabs(settings)
         self._lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()  # one cookie writer at a time: the newest read lands last
@@ -379,7 +381,11 @@ class Account:
             raise TargetClosed("the account has no browser context")
         with map_playwright_errors("new tab"):
             # The context's first page (a persistent profile opens with one) is used once.
-            unused = [page for page in context.pages if page not in self._tabs and not page.is_closed()]
+            unused = [
+                page
+                for page in context.pages
+                if page not in self._tabs and page not in self._side_tabs and not page.is_closed()
+            ]
             if unused:
                 page = unused[0]
             else:
@@ -391,6 +397,22 @@ class Account:
             raise TargetClosed("the account restarted while a tab was opening")
         self._tabs.add(page)
         return page
+
+    async def new_side_tab(self) -> Page:
+        """A new tab of the account's context that is none of its turn tabs (a live view's): the
+        caller owns and closes it; a restart of the account closes it with the context."""
+        context = self.context
+        if context is None:
+            raise TargetClosed(f"account {self.id!r} has no browser context")
+        with map_playwright_errors("new side tab"):
+            async with asyncio.timeout(self._settings.navigation_timeout):
+                page = await context.new_page()
+        self._side_tabs.add(page)
+        page.on("close", self._side_tab_closed)
+        return page
+
+    def _side_tab_closed(self, page: Page) -> None:
+        self._side_tabs.discard(page)
 
     async def take_tab(self) -> Page:
         """A page for one turn (the warm page first; more are opened up to ``tabs_per_account``)."""

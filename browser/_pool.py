@@ -13,6 +13,8 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +26,7 @@ from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
 from browser._launcher import Launcher, proxy_settings
+from browser._live import LiveEnd, LiveView
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
@@ -34,6 +37,7 @@ from browser._videos import video_job_state
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
+    LiveViewBusy,
     NoCapacity,
     NoEligibleAccount,
     TargetClosed,
@@ -77,6 +81,7 @@ class BrowserPool:
         self._rebuilds: set[asyncio.Task[None]] = set()  # running rebuilds only (pruned when done)
         self._rebuilding: set[str] = set()
         self._released_at: deque[float] = deque(maxlen=RELEASE_WINDOW)  # monotonic times
+        self._live: set[str] = set()  # accounts shown in a live view now
         self._closed = False
         default = settings.default_proxy
         if default is not None:
@@ -225,6 +230,33 @@ class BrowserPool:
             raise TargetClosed(f"account {account_id!r} has no page")
         with map_playwright_errors("screenshot"):
             return await context.pages[0].screenshot(type="png", timeout=self.settings.ui_timeout * 1000)
+
+    @asynccontextmanager
+    async def live_view(self, account_id: str) -> AsyncIterator[LiveView]:
+        """A live view of the account at Google's sign-in page, for an operator to sign it in
+        (``browser._live``): a tab of its own in the account's context, never leased to a turn.
+        ``LiveViewBusy`` when one is open for the account already, ``UnknownAccount`` when there is
+        no such account. When the tab comes back to the app signed in, the view ends and the account
+        is re-checked on leaving the block, so that it serves."""
+        account = self._get(account_id)
+        if account_id in self._live:
+            raise LiveViewBusy(f"a live view of {account_id!r} is open already")
+        self._live.add(account_id)
+        try:
+            view = LiveView(account_id, await account.new_side_tab(), self.settings)
+            try:
+                await view.open()
+                yield view
+            finally:
+                await view.close()
+            if view.end_reason is LiveEnd.SIGNED_IN and self._accounts.get(account_id) is account:
+                await self.check_account(account_id)
+        finally:
+            self._live.discard(account_id)
+
+    def live_views(self) -> frozenset[str]:
+        """The accounts shown in a live view now."""
+        return frozenset(self._live)
 
     def _get(self, account_id: str) -> Account:
         try:
@@ -398,7 +430,8 @@ class BrowserPool:
             for account in list(self._accounts.values()):
                 # A failed account has no live page; the others finish their turns first.
                 idle = account.active == 0 or account.health is AccountState.FAILED
-                if idle and account.recheck_due(now):
+                # A re-check rebuilds the context: never under an operator signing the account in.
+                if idle and account.id not in self._live and account.recheck_due(now):
                     self._rebuild_soon(account)
 
 
