@@ -9,6 +9,7 @@ from browser import CookieFormatError
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
 from service.admin.deps import AdminDep, OpsDep
+from service.admin.live import router as live_router
 from service.admin.operations import Operations
 from service.admin.wire import (
     AccountIn,
@@ -26,6 +27,7 @@ from service.metrics import CONTENT_TYPE
 __all__ = ["metrics_router", "router"]
 
 router = APIRouter()
+router.include_router(live_router)  # WS /accounts/{id}/live: an operator signs an account in
 metrics_router = APIRouter()
 
 
