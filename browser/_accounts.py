@@ -352,6 +352,41 @@ class Account:
             if self.health is AccountState.READY:
                 self._blank.mark(page)
 
+    async def recheck_in_place(self) -> None:
+        """Re-read the page's state and capabilities in the context the account has now, after a
+        sign-in made in it (``BrowserPool.live_view``). ``start`` would build a new context: a
+        shared-mode one keeps only the cookies, and the sign-in left more in this browser, such as
+        the key of a device-bound session in the origin's IndexedDB (protocol.md §1.4), without
+        which the session dies within hours. Without a context, a plain start."""
+        if self.context is None:
+            await self.start()
+            return
+        async with self._lock:
+            self.health = AccountState.STARTING
+            try:
+                page = await self.take_tab()
+                await self._blank.claim(page, "/app")  # its background load, if any, settles first
+                driver = PageDriver(page, self._settings)
+                async with StatusWatch(page, self._settings.ui_timeout) as watch:
+                    page_state = await driver.open("/app")
+                    outcome = None if driver.left_the_app() else await watch.outcome()
+                verdict = await judge(driver, page_state, outcome)
+            except BrowserError as exc:
+                self.mark_failed(f"{type(exc).__name__}: {exc}")
+                log.warning("account %s failed its re-check: %s", self.id, self.last_error)
+                return
+            except Exception as exc:  # not ours: its message may quote anything, keep the type
+                self.mark_failed(f"unexpected {type(exc).__name__} while re-checking")
+                log.warning("account %s failed its re-check: %s", self.id, self.last_error)
+                return
+            except BaseException:
+                self.mark_failed("re-check interrupted")
+                raise
+            self._free_tabs.add(page)
+            self._apply_verdict(verdict)
+            if self.health is AccountState.READY:
+                self._blank.mark(page)
+
     def _on_context_closed(self, _context: object) -> None:
         if self.health not in (AccountState.SIGNED_OUT,):
             self.health = AccountState.FAILED

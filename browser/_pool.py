@@ -236,8 +236,9 @@ class BrowserPool:
         """A live view of the account at Google's sign-in page, for an operator to sign it in
         (``browser._live``): a tab of its own in the account's context, never leased to a turn.
         ``LiveViewBusy`` when one is open for the account already, ``UnknownAccount`` when there is
-        no such account. When the tab comes back to the app signed in, the view ends and the account
-        is re-checked on leaving the block, so that it serves."""
+        no such account. When the tab comes back to the app signed in, the view ends; on leaving the
+        block the new cookies are stored and the account is re-checked in the same browser context,
+        so that it serves with everything the sign-in left there."""
         account = self._get(account_id)
         if account_id in self._live:
             raise LiveViewBusy(f"a live view of {account_id!r} is open already")
@@ -250,7 +251,11 @@ class BrowserPool:
             finally:
                 await view.close()
             if view.end_reason is LiveEnd.SIGNED_IN and self._accounts.get(account_id) is account:
-                await self.check_account(account_id)
+                # The new session's cookies to the store, then the page re-read in the same
+                # context: what the sign-in left there beyond cookies stays (``recheck_in_place``).
+                await account.save_cookies()
+                await account.recheck_in_place()
+                await self._notify()
         finally:
             self._live.discard(account_id)
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
+from playwright.async_api import Page
 
 from browser import (
     AccountSpec,
@@ -26,6 +31,8 @@ from browser import (
 )
 from tests.browser.conftest import Lender, cookie
 from tests.browser.test_browser_pool import _settings
+from tests.support.pacing import PACING
+from tests.support.servers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -175,3 +182,76 @@ async def test_the_view_ends_signed_in_and_the_account_then_serves(pool: Browser
         async for _ in turn:
             pass
     assert turn.account_id == "out" and turn.final is not None and turn.final.completed
+
+
+@pytest.fixture(scope="module")
+def fast_sim() -> Iterator[str]:
+    """A simulator of its own whose day runs in four minutes (time_scale 360: the page rotates its
+    cookies every 1.7 s, a bound ticket lives 20 s), so a session that stopped rotating shows soon."""
+    from simulator.app import create_app
+    from simulator.settings import SimulatorSettings
+
+    settings = SimulatorSettings.model_validate({**PACING, "ui": "oct2026", "time_scale": 360})
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+async def _focused(page: Page, name: str) -> None:
+    """Wait until the page's autofocus put the caret in the field named ``name``."""
+    await page.wait_for_function(
+        "name => document.activeElement && document.activeElement.name === name",
+        arg=name,
+        timeout=WAIT * 1000,
+    )
+
+
+async def _session_of(sim: str, email: str) -> dict[str, Any]:
+    """The simulator's view of the one session signed in as ``email`` (never a cookie value)."""
+    async with httpx.AsyncClient() as client:
+        sessions: list[dict[str, Any]] = (await client.get(f"{sim}/_sim/sessions", timeout=10)).json()
+    [session] = [s for s in sessions if s["email"] == email]
+    return session
+
+
+async def test_a_sign_in_through_the_view_keeps_its_device_bound_session(
+    fast_sim: str, tmp_path: Path, lender: Lender
+) -> None:
+    """The simulator's sign-in flow (email, password), typed and pasted through the view; then the
+    account is re-checked in the same context, so the session's device key (IndexedDB) stays and
+    the page keeps rotating the session with it: a shared-mode context rebuilt from cookies would
+    lose the key and the session would die within the ticket's lifetime."""
+    run = uuid.uuid4().hex[:8]
+    email, password = f"view-{run}@example.com", f"pw-{run}"
+    async with httpx.AsyncClient() as client:
+        made = await client.post(
+            f"{fast_sim}/_sim/users", json={"email": email, "password": password, "kind": "paid"}, timeout=10
+        )
+        assert made.status_code in (200, 201), made.text
+    async with BrowserPool(_settings(fast_sim, tmp_path), **await lender.to()) as pool:
+        await pool.add_account(AccountSpec(name="fresh", psid=cookie("nobody")))
+        async with pool.live_view("fresh") as view:
+            await _frame(view)
+            context = pool._accounts["fresh"].context
+            assert context is not None
+            tab = next(page for page in context.pages if "/ServiceLogin" in page.url)
+            await _focused(tab, "identifier")
+            await view.type_text(email)
+            await view.key("Enter")
+            await _focused(tab, "Passwd")
+            await view.paste(password)  # a password manager's paste
+            await view.key("Enter")
+            assert await asyncio.wait_for(view.wait_ended(), WAIT) is LiveEnd.SIGNED_IN
+        account = pool._accounts["fresh"]
+        assert account.context is context, "re-checked in the same browser context"
+        assert pool.accounts()[0].state is AccountState.READY
+        session = await _session_of(fast_sim, email)
+        assert session["bound"] and session["key_registered"]
+        # The page rotates the bound session with its key (RotateBoundCookies) again and again.
+        deadline = time.monotonic() + WAIT
+        while (now := await _session_of(fast_sim, email))["rotations"] < session["rotations"] + 3:
+            assert time.monotonic() < deadline, f"the session stopped rotating: {now}"
+            await asyncio.sleep(0.2)
+        async with pool.turn(TurnRequest(prompt="signed in here")) as turn:
+            async for _ in turn:
+                pass
+        assert turn.account_id == "fresh" and turn.final is not None and turn.final.completed
