@@ -45,6 +45,12 @@ async def pool(sim_url: str, tmp_path: Path, lender: Lender) -> AsyncIterator[Br
         yield running
 
 
+def _context_pages(pool: BrowserPool, account_id: str) -> list[Page]:
+    context = pool._accounts[account_id].context
+    assert context is not None
+    return context.pages
+
+
 def _tabs(pool: BrowserPool, account_id: str) -> list[str]:
     context = pool._accounts[account_id].context
     assert context is not None
@@ -88,7 +94,18 @@ async def test_frames_show_the_sign_in_page_and_input_reaches_it(pool: BrowserPo
         await view.key("a", ("Control",))
         await view.type_text("x@y")
         assert await _field_value(pool, "out") == "x@y"
+        tab = next(page for page in _context_pages(pool, "out") if "/ServiceLogin" in page.url)
+        await tab.evaluate(
+            "window.seen = []; for (const kind of ['wheel', 'contextmenu', 'dblclick'])"
+            " addEventListener(kind, event => seen.push(kind + ':' + (event.deltaY ?? event.button)))"
+        )
         await view.wheel(box[0], box[1], 0, 300)
+        await view.click(box[0], box[1], button="right")
+        await view.press_button(box[0], box[1], down=True)
+        await view.press_button(box[0], box[1], down=False)
+        await view.press_button(box[0], box[1], down=True, clicks=2)
+        await view.press_button(box[0], box[1], down=False, clicks=2)
+        assert await tab.evaluate("seen") == ["wheel:300", "contextmenu:2", "dblclick:0"]
         with pytest.raises(DriverError, match="unknown key"):
             await view.key("NotAKey")
         with pytest.raises(DriverError):

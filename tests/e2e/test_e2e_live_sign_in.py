@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -218,10 +218,14 @@ async def _value(stack: Stack, name: str, selector: str) -> str:
 
 
 async def _until_value(stack: Stack, name: str, selector: str, expected: str) -> None:
+    await _until(lambda: _value(stack, name, selector), expected, f"the field to hold {expected!r}")
+
+
+async def _until(read: Callable[[], Awaitable[Any]], expected: Any, what: str) -> None:
     deadline = time.monotonic() + WAIT
-    while (value := await _value(stack, name, selector)) != expected:
+    while (value := await read()) != expected:
         if time.monotonic() > deadline:
-            raise AssertionError(f"the field holds {value!r}, not {expected!r}")
+            raise AssertionError(f"timed out waiting for {what}: {value!r}")
         await asyncio.sleep(0.05)
 
 
@@ -250,7 +254,12 @@ async def test_the_live_page_forwards_the_operators_input(
     await page.keyboard.press("Control+a")
     await page.keyboard.type("x")
     await _until_value(live_stack, "typing", "input[type=email]", "x")
+    tab = _sign_in_tab(live_stack, "typing")
+    await _in_gateway(
+        tab, tab.evaluate("window.wheels = []; addEventListener('wheel', e => wheels.push(e.deltaY))")
+    )
     await page.mouse.wheel(0, 200)
+    await _until(lambda: _in_gateway(tab, tab.evaluate("wheels")), [200], "the wheel to reach the page")
     # Leaving the page closes the socket, and with it the account's view tab.
     await page.close()
     await _wait(lambda: "typing" not in _pool(live_stack).live_views(), "the view to close")
