@@ -56,6 +56,21 @@ CLOSE_UNKNOWN = 4404
 CLOSE_BUSY = 4409
 
 
+class _NoWireLines(logging.Filter):
+    """uvicorn hands the ``websockets`` library its ``uvicorn.error`` logger, and at DEBUG that
+    library logs the wire: every frame (a keystroke, a paste) and the handshake's headers (the
+    dashboard's session cookie, an admin key), as ``< ...`` and ``> ...`` lines. Those never reach
+    a handler; the library's other lines (``= connection is ...``, ``! ...``) and uvicorn's own do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        return not (isinstance(message, str) and message.startswith(("< ", "> ")))
+
+
+# On the logger itself, so that it holds whatever handlers the process configures.
+logging.getLogger("uvicorn.error").addFilter(_NoWireLines())
+
+
 class _BadMessage(Exception):
     """An input message that is not one of the protocol's (never carries what was sent)."""
 

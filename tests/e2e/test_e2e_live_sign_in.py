@@ -288,15 +288,21 @@ def gateway_log() -> Iterator[_Records]:
     """Every record the gateway writes (DEBUG and up), formatted with exceptions, while the test runs."""
     records = _Records()
     records.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
+    root, server = logging.getLogger(), logging.getLogger("uvicorn.error")
+    levels = root.level, server.level
     root.addHandler(records)
+    uvicorn = logging.getLogger("uvicorn")  # uvicorn's own config keeps its lines from the root
+    uvicorn.addHandler(records)
+    # uvicorn at DEBUG, as ``log_level: DEBUG`` sets it: the websockets library then logs the wire.
     root.setLevel(logging.DEBUG)
+    server.setLevel(logging.DEBUG)
     try:
         yield records
     finally:
         root.removeHandler(records)
-        root.setLevel(level)
+        uvicorn.removeHandler(records)
+        root.setLevel(levels[0])
+        server.setLevel(levels[1])
 
 
 async def test_the_socket_ends_when_the_page_is_signed_in(live_stack: Stack, remove_after: list[str]) -> None:
@@ -367,3 +373,6 @@ async def test_the_operator_signs_an_account_in_from_the_dashboard(
     assert account(live_stack, "operator")["turns_served"] >= 1
     assert gateway_log.lines, "the gateway logged nothing: the check below would prove nothing"
     assert not [line for line in gateway_log.lines if password in line or "^" in line]
+    # Nor the dashboard session that opened the socket (its handshake's Cookie header).
+    [session] = [c["value"] for c in await page.context.cookies() if c["name"] == "gateway_admin"]
+    assert not [line for line in gateway_log.lines if session in line]
