@@ -6,12 +6,13 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState
 from browser._capabilities import PageModel, ThinkingControl
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._egress import EgressInfo
 from browser._live import LiveEnd, LiveFrame, LiveView
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
-from browser._settings import LaunchMode, PoolSettings
+from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
 from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
@@ -19,6 +20,7 @@ from browser.errors import (
     ConnectionLost,
     CookieFormatError,
     DriverError,
+    EgressBusy,
     HTTPStatusError,
     InvalidProxy,
     LaunchFailed,
@@ -51,6 +53,10 @@ __all__ = [
     "CookieFormatError",
     "Diagnosis",
     "DriverError",
+    "EgressBusy",
+    "EgressInfo",
+    "EgressLimits",
+    "EgressPacing",
     "ElementCheck",
     "GeneratedImage",
     "HTTPStatusError",

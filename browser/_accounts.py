@@ -32,6 +32,7 @@ from browser._blank import BlankTabs
 from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
 from browser._driver import PageDriver, PageState
+from browser._egress import egress_name
 from browser._launcher import Launcher, proxy_host
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool, TurnRequest
@@ -113,6 +114,9 @@ class AccountInfo:
     recheck_at: float | None = None
     # How the page sets a thinking level (``ThinkingControl``), as read from its picker.
     thinking: str = ThinkingControl.NONE.value
+    # The egress its turns leave through (``browser._egress``): ``direct`` or the proxy without
+    # credentials; fixed for the account's life.
+    egress: str = "direct"
 
 
 class Account:
@@ -132,6 +136,9 @@ class Account:
         self.name = name
         self.cookies = cookies
         self.proxy = proxy
+        default = settings.default_proxy
+        # Fixed here: an account never changes IP (a new proxy means adding the account again).
+        self.egress = egress_name(proxy or (default.get_secret_value() if default is not None else None))
         self._settings = settings
         self._launcher = launcher
         self._store = store
@@ -151,6 +158,8 @@ class Account:
         self.context: BrowserContext | None = None
         # Called (on the loop) when the browser context closes under a live account.
         self.on_lost: Callable[[Account], None] | None = None
+        # Called (on the loop) when the page meets google.com/sorry: the IP, not the account, is blocked.
+        self.on_captcha: Callable[[Account], None] | None = None
         self.recheck_at: float | None = None
         self._failure_backoff = settings.health_interval
         # Pages of the current context (leased or free); a page of an earlier context returned
@@ -205,6 +214,7 @@ class Account:
             if self.health in (AccountState.FAILED, AccountState.SIGNED_OUT)
             else None,
             thinking=self.capabilities.thinking.value,
+            egress=self.egress,
         )
 
     def offers(self, request: TurnRequest) -> bool:
@@ -289,6 +299,8 @@ class Account:
             self._signed_out("signed out")
         elif state in (PageState.CAPTCHA, PageState.CONSENT):
             self.block(state.value)
+            if state is PageState.CAPTCHA:
+                self._captcha_seen()
         else:
             return
         self.status_code = None
@@ -311,6 +323,12 @@ class Account:
             self._signed_out(verdict.reason or "signed out")
         else:
             self.block(verdict.reason or "blocked")
+            if verdict.reason == PageState.CAPTCHA.value:  # ``judge``: the page was sent to the wall
+                self._captcha_seen()
+
+    def _captcha_seen(self) -> None:
+        if self.on_captcha is not None:
+            self.on_captcha(self)
 
     # -- lifecycle --
 

@@ -20,6 +20,7 @@ BrowserError
  │    └── HTTPStatusError   Google answered an HTTP error status (``status``) without a BardErrorInfo
  ├── UpstreamTimeout        no first frame, or the stream stalled, or the turn ran too long
  ├── NoCapacity             every fitting account is busy and the wait queue is full or timed out
+ │    └── EgressBusy         ... because the egresses of the fitting accounts are at their pace
  └── NoEligibleAccount      no healthy account offers what the request needs
 """
 
@@ -33,6 +34,7 @@ __all__ = [
     "ConnectionLost",
     "CookieFormatError",
     "DriverError",
+    "EgressBusy",
     "HTTPStatusError",
     "InvalidProxy",
     "LaunchFailed",
@@ -175,6 +177,15 @@ class NoCapacity(BrowserError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class EgressBusy(NoCapacity):
+    """The fitting accounts' egresses (``direct`` or proxies without credentials) are at their
+    pace; ``retry_after`` is when the soonest of them frees a slot."""
+
+    def __init__(self, message: str, *, retry_after: float, egresses: tuple[str, ...]) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.egresses = egresses
 
 
 class NoEligibleAccount(BrowserError):

@@ -25,6 +25,7 @@ from typing import Protocol
 from browser import (
     AccountInfo,
     AccountSpec,
+    EgressInfo,
     GeneratedImage,
     LiveView,
     Media,
@@ -60,6 +61,10 @@ class Backend(Protocol):
 
     def accounts(self) -> Sequence[AccountInfo]:
         """The accounts and what their pages offer (a snapshot)."""
+        ...
+
+    def egresses(self) -> Sequence[EgressInfo]:
+        """The egresses (``direct`` or proxies without credentials) and their pacing (a snapshot)."""
         ...
 
     # -- chat history --
@@ -117,6 +122,9 @@ class BackendWrapper:
 
     def accounts(self) -> Sequence[AccountInfo]:
         return self.inner.accounts()
+
+    def egresses(self) -> Sequence[EgressInfo]:
+        return self.inner.egresses()
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         await self.inner.delete_chat(account_id, chat_id)

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from browser import AccountInfo, TurnRequest, TurnSnapshot, VideoInfo
+from browser import AccountInfo, EgressInfo, TurnRequest, TurnSnapshot, VideoInfo
 from service.activity import Activity
 from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, ServiceError, UpstreamFailed, UpstreamTimedOut
@@ -64,6 +64,57 @@ class _Accounts(Collector):
             family.add_metric([state], count)
         yield family
         yield cooling
+
+
+class _Egresses(Collector):
+    """Per egress (``direct`` or a proxy's ``scheme://host:port``, never its credentials): the pacing
+    of the turns leaving through one IP (``browser._egress``)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Sequence[EgressInfo]] | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        labels = ["egress"]
+        started = CounterMetricFamily(
+            "gateway_egress_turns_started", "Turns started through an egress", labels=labels
+        )
+        rejected = CounterMetricFamily(
+            "gateway_egress_rejected",
+            "Requests refused (429) because the egresses of their accounts were at their pace",
+            labels=labels,
+        )
+        running = GaugeMetricFamily(
+            "gateway_egress_turns_running", "Turns running through an egress", labels=labels
+        )
+        waiting = GaugeMetricFamily(
+            "gateway_egress_turns_waiting", "Requests waiting for an egress's budget", labels=labels
+        )
+        last_minute = GaugeMetricFamily(
+            "gateway_egress_turns_last_minute",
+            "Turns started through an egress in the last 60 s",
+            labels=labels,
+        )
+        cooling = GaugeMetricFamily(
+            "gateway_egress_cooling",
+            "1 while an egress cools after a captcha (google.com/sorry)",
+            labels=labels,
+        )
+        cooling_until = GaugeMetricFamily(
+            "gateway_egress_cooling_until_seconds",
+            "When an egress's captcha cooldown ends, as a Unix time (only while it cools)",
+            labels=labels,
+        )
+        for egress in self.source() if self.source is not None else ():
+            label = [egress.name]
+            started.add_metric(label, egress.started)
+            rejected.add_metric(label, egress.rejected)
+            running.add_metric(label, egress.running)
+            waiting.add_metric(label, egress.waiting)
+            last_minute.add_metric(label, egress.started_last_minute)
+            cooling.add_metric(label, 0 if egress.cooling_until is None else 1)
+            if egress.cooling_until is not None:
+                cooling_until.add_metric(label, egress.cooling_until)
+        yield from (started, rejected, running, waiting, last_minute, cooling, cooling_until)
 
 
 class Metrics:
@@ -111,9 +162,14 @@ class Metrics:
         self.activity = Activity()
         self._accounts = _Accounts()
         self.registry.register(self._accounts)
+        self._egresses = _Egresses()
+        self.registry.register(self._egresses)
 
     def watch_accounts(self, source: Callable[[], Sequence[AccountInfo]] | None) -> None:
         self._accounts.source = source
+
+    def watch_egresses(self, source: Callable[[], Sequence[EgressInfo]] | None) -> None:
+        self._egresses.source = source
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

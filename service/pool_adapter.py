@@ -32,6 +32,7 @@ from browser import (
     BrowserPool,
     ConnectionLost,
     CookieFormatError,
+    EgressInfo,
     GeneratedImage,
     HTTPStatusError,
     LiveView,
@@ -159,6 +160,9 @@ class BrowserBackend:
 
     def accounts(self) -> Sequence[AccountInfo]:
         return self.pool.accounts()
+
+    def egresses(self) -> Sequence[EgressInfo]:
+        return self.pool.egresses()
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         with map_browser_errors():

@@ -48,10 +48,12 @@ class Operations:
             self._accounts = AccountAdmin(backend, registry)
             await self._accounts.restore()
             self.metrics.watch_accounts(backend.accounts)
+            self.metrics.watch_egresses(backend.egresses)
             try:
                 yield
             finally:
                 self.metrics.watch_accounts(None)
+                self.metrics.watch_egresses(None)
                 self._accounts = None
 
     def now(self) -> float:

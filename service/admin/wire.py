@@ -48,6 +48,7 @@ class AccountOut(BaseModel):
     blocked_until: float | None
     cookies_saved_at: float | None
     proxy: str | None
+    egress: str  # ``direct`` or the proxy without credentials: the IP its turns are paced on
 
 
 def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
@@ -70,6 +71,7 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         cooling_until={str(quota): until for quota, until in info.cooling_until.items()},
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
+        egress=info.egress,
         proxy=info.proxy,
     )
 

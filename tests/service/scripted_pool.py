@@ -30,6 +30,7 @@ from browser import (
     AccountSpec,
     AccountState,
     BrowserError,
+    EgressInfo,
     GeneratedImage,
     Media,
     ModeFamily,
@@ -136,6 +137,7 @@ class ScriptedPool:
     """Plays queued scripts; without one, echoes the prompt as ``You said: <prompt>``."""
 
     account_list: list[AccountInfo] = field(default_factory=lambda: [account()])
+    egress_list: list[EgressInfo] = field(default_factory=list)
     scripts: deque[Script] = field(default_factory=deque)
     requests: list[TurnRequest] = field(default_factory=list)
     active: int = 0
@@ -224,6 +226,9 @@ class ScriptedPool:
 
     def accounts(self) -> list[AccountInfo]:
         return list(self.account_list)
+
+    def egresses(self) -> list[EgressInfo]:
+        return list(self.egress_list)
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         if self.delete_error is not None:
