@@ -260,6 +260,9 @@ async def test_the_live_page_forwards_the_operators_input(
     )
     await page.mouse.wheel(0, 200)
     await _until(lambda: _in_gateway(tab, tab.evaluate("wheels")), [200], "the wheel to reach the page")
+    # A reload: the new page's view opens once the old one has closed (the page waits for it).
+    await page.reload()
+    await expect(page.locator("#live-status")).to_have_attribute("data-state", "open", timeout=WAIT * 1000)
     # Leaving the page closes the socket, and with it the account's view tab.
     await page.close()
     await _wait(lambda: "typing" not in _pool(live_stack).live_views(), "the view to close")
