@@ -10,6 +10,7 @@ from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, 
 from browser._egress import EgressInfo
 from browser._health import NeedsPerson
 from browser._launcher import profile_dir
+from browser._live import LiveEnd, LiveFrame, LiveView
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
@@ -34,6 +35,7 @@ from browser.errors import (
     HTTPStatusError,
     InvalidProxy,
     LaunchFailed,
+    LiveViewBusy,
     NavigationFailed,
     NoCapacity,
     NoEligibleAccount,
@@ -74,6 +76,10 @@ __all__ = [
     "InvalidProxy",
     "LaunchFailed",
     "LaunchMode",
+    "LiveEnd",
+    "LiveFrame",
+    "LiveView",
+    "LiveViewBusy",
     "Media",
     "ModeFamily",
     "NavigationFailed",

@@ -223,6 +223,8 @@ class Account:
         # after a restart is neither counted nor reused.
         self._tabs: set[Page] = set()
         self._free_tabs: set[Page] = set()
+        # Tabs of the context that are no turn's (a live view's): never picked up as a turn tab.
+        self._side_tabs: set[Page] = set()
         self._blank = BlankTabs(settings)
         self._lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()  # one cookie writer at a time: the newest read lands last
@@ -504,6 +506,41 @@ class Account:
             if self.health is AccountState.READY:
                 self._blank.mark(page)
 
+    async def recheck_in_place(self) -> None:
+        """Re-read the page's state and capabilities in the context the account has now, after a
+        sign-in made in it (``BrowserPool.live_view``). ``start`` would build a new context: a
+        shared-mode one keeps only the cookies, and the sign-in left more in this browser, such as
+        the key of a device-bound session in the origin's IndexedDB (protocol.md §1.4), without
+        which the session dies within hours. Without a context, a plain start."""
+        if self.context is None:
+            await self.start()
+            return
+        async with self._lock:
+            self.health = AccountState.STARTING
+            try:
+                page = await self.take_tab()
+                await self._blank.claim(page, "/app")  # its background load, if any, settles first
+                driver = PageDriver(page, self._settings)
+                async with StatusWatch(page, self._settings.ui_timeout) as watch:
+                    page_state = await driver.open("/app")
+                    outcome = None if driver.left_the_app() else await watch.outcome()
+                verdict = await judge(driver, page_state, outcome)
+            except BrowserError as exc:
+                self.mark_failed(f"{type(exc).__name__}: {exc}")
+                log.warning("account %s failed its re-check: %s", self.id, self.last_error)
+                return
+            except Exception as exc:  # not ours: its message may quote anything, keep the type
+                self.mark_failed(f"unexpected {type(exc).__name__} while re-checking")
+                log.warning("account %s failed its re-check: %s", self.id, self.last_error)
+                return
+            except BaseException:
+                self.mark_failed("re-check interrupted")
+                raise
+            self._free_tabs.add(page)
+            self._apply_verdict(verdict)
+            if self.health is AccountState.READY:
+                self._blank.mark(page)
+
     def _on_context_closed(self, _context: object) -> None:
         if self.health not in (AccountState.SIGNED_OUT,):
             self.health = AccountState.FAILED
@@ -550,7 +587,11 @@ class Account:
             raise TargetClosed("the account has no browser context")
         with map_playwright_errors("new tab"):
             # The context's first page (a persistent profile opens with one) is used once.
-            unused = [page for page in context.pages if page not in self._tabs and not page.is_closed()]
+            unused = [
+                page
+                for page in context.pages
+                if page not in self._tabs and page not in self._side_tabs and not page.is_closed()
+            ]
             if unused:
                 page = unused[0]
             else:
@@ -562,6 +603,22 @@ class Account:
             raise TargetClosed("the account restarted while a tab was opening")
         self._tabs.add(page)
         return page
+
+    async def new_side_tab(self) -> Page:
+        """A new tab of the account's context that is none of its turn tabs (a live view's): the
+        caller owns and closes it; a restart of the account closes it with the context."""
+        context = self.context
+        if context is None:
+            raise TargetClosed(f"account {self.id!r} has no browser context")
+        with map_playwright_errors("new side tab"):
+            async with asyncio.timeout(self._settings.navigation_timeout):
+                page = await context.new_page()
+        self._side_tabs.add(page)
+        page.on("close", self._side_tab_closed)
+        return page
+
+    def _side_tab_closed(self, page: Page) -> None:
+        self._side_tabs.discard(page)
 
     async def take_tab(self) -> Page:
         """A page for one turn (the warm page first; more are opened up to ``tabs_per_account``)."""

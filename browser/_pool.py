@@ -14,7 +14,8 @@ import logging
 import shutil
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,7 @@ from browser._driver import PageState
 from browser._egress import EgressBudget, EgressInfo, Limits
 from browser._health import NeedsPerson, SessionRecord, session_key
 from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
+from browser._live import LiveEnd, LiveView
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
@@ -40,6 +42,7 @@ from browser.errors import (
     AccountUnavailable,
     BrowserError,
     EgressBusy,
+    LiveViewBusy,
     NoCapacity,
     NoEligibleAccount,
     TargetClosed,
@@ -91,6 +94,7 @@ class BrowserPool:
         self._rebuilds: set[asyncio.Task[None]] = set()  # running rebuilds only (pruned when done)
         self._rebuilding: set[str] = set()
         self._released_at: deque[float] = deque(maxlen=RELEASE_WINDOW)  # monotonic times
+        self._live: set[str] = set()  # accounts shown in a live view now
         self._egresses: dict[str, EgressBudget] = {}  # by egress name; kept when its accounts go
         self._egress_clock = egress_clock
         self._closed = False
@@ -297,6 +301,38 @@ class BrowserPool:
             raise TargetClosed(f"account {account_id!r} has no page")
         with map_playwright_errors("screenshot"):
             return await context.pages[0].screenshot(type="png", timeout=self.settings.ui_timeout * 1000)
+
+    @asynccontextmanager
+    async def live_view(self, account_id: str) -> AsyncIterator[LiveView]:
+        """A live view of the account at Google's sign-in page, for an operator to sign it in
+        (``browser._live``): a tab of its own in the account's context, never leased to a turn.
+        ``LiveViewBusy`` when one is open for the account already, ``UnknownAccount`` when there is
+        no such account. When the tab comes back to the app signed in, the view ends; on leaving the
+        block the new cookies are stored and the account is re-checked in the same browser context,
+        so that it serves with everything the sign-in left there."""
+        account = self._get(account_id)
+        if account_id in self._live:
+            raise LiveViewBusy(f"a live view of {account_id!r} is open already")
+        self._live.add(account_id)
+        try:
+            view = LiveView(account_id, await account.new_side_tab(), self.settings)
+            try:
+                await view.open()
+                yield view
+            finally:
+                await view.close()
+            if view.end_reason is LiveEnd.SIGNED_IN and self._accounts.get(account_id) is account:
+                # The new session's cookies to the store, then the page re-read in the same
+                # context: what the sign-in left there beyond cookies stays (``recheck_in_place``).
+                await account.save_cookies()
+                await account.recheck_in_place()
+                await self._notify()
+        finally:
+            self._live.discard(account_id)
+
+    def live_views(self) -> frozenset[str]:
+        """The accounts shown in a live view now."""
+        return frozenset(self._live)
 
     def _get(self, account_id: str) -> Account:
         try:
@@ -531,7 +567,8 @@ class BrowserPool:
             for account in list(self._accounts.values()):
                 # A failed account has no live page; the others finish their turns first.
                 idle = account.active == 0 or account.health is AccountState.FAILED
-                if idle and account.recheck_due(now):
+                # A re-check rebuilds the context: never under an operator signing the account in.
+                if idle and account.id not in self._live and account.recheck_due(now):
                     ready = account.health is AccountState.READY
                     if ready:
                         # Out of rotation now, so that no turn leases a page about to close.

@@ -6,6 +6,7 @@ BrowserError
  ├── CookieFormatError      a cookie export could not be read (never quotes a cookie value)
  ├── InvalidProxy           an account's or the default proxy is not a usable proxy URL
  ├── UnknownAccount         no account has that id
+ ├── LiveViewBusy           a live view of that account is open already (one at a time)
  ├── DriverError            a step on the page failed
  │    ├── NavigationFailed  the page could not be opened (or landed somewhere unexpected)
  │    ├── SelectorMissing   an element the step needs is not on the page (names the selector)
@@ -37,6 +38,7 @@ __all__ = [
     "HTTPStatusError",
     "InvalidProxy",
     "LaunchFailed",
+    "LiveViewBusy",
     "NavigationFailed",
     "NoCapacity",
     "NoEligibleAccount",
@@ -82,6 +84,10 @@ class InvalidProxy(BrowserError, ValueError):
 
 class UnknownAccount(BrowserError):
     """The pool has no account with the requested id."""
+
+
+class LiveViewBusy(BrowserError):
+    """The account's page is shown in a live view already: one operator signs it in at a time."""
 
 
 class DriverError(BrowserError):

@@ -27,6 +27,7 @@ from browser import (
     AccountSpec,
     EgressInfo,
     GeneratedImage,
+    LiveView,
     Media,
     TurnRequest,
     TurnSnapshot,
@@ -100,6 +101,12 @@ class Backend(Protocol):
     async def pause_account(self, account_id: str) -> AccountInfo: ...
     async def resume_account(self, account_id: str) -> AccountInfo: ...
     async def screenshot(self, account_id: str) -> bytes: ...
+    def live_view(self, account_id: str) -> AbstractAsyncContextManager[LiveView]:
+        """A live view of the account's page at Google's sign-in page, for an operator to sign it
+        in (``browser.LiveView``: frames out, input in); ``Conflict`` when one is open for the
+        account already. Its input methods raise the browser's ``DriverError`` (naming the kind of
+        input only, never what was typed)."""
+        ...
 
 
 class BackendWrapper:
@@ -151,6 +158,9 @@ class BackendWrapper:
 
     async def screenshot(self, account_id: str) -> bytes:
         return await self.inner.screenshot(account_id)
+
+    def live_view(self, account_id: str) -> AbstractAsyncContextManager[LiveView]:
+        return self.inner.live_view(account_id)
 
 
 class DelegatingTurn:

@@ -12,7 +12,8 @@ service's tree at the boundary.
 
 The account operations of the admin API name the account they act on, so two more apply there
 first: ``UnknownAccount`` → NotFound (404), and a cookie export that cannot be read
-(``CookieFormatError``) → InvalidRequest (400, ``param`` ``cookies``).
+(``CookieFormatError``) → InvalidRequest (400, ``param`` ``cookies``); a second live view of an
+account (``LiveViewBusy``) → Conflict (409).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from browser import (
     EgressInfo,
     GeneratedImage,
     HTTPStatusError,
+    LiveView,
+    LiveViewBusy,
     Media,
     NoCapacity,
     NoEligibleAccount,
@@ -50,6 +53,7 @@ from browser import (
 from service.backend import Backend, BackendTurn
 from service.errors import (
     CapacityExhausted,
+    Conflict,
     InvalidRequest,
     NoHealthyAccount,
     NotFound,
@@ -205,6 +209,15 @@ class BrowserBackend:
     async def screenshot(self, account_id: str) -> bytes:
         with _account_operation(account_id, f"No screenshot of {account_id!r}"):
             return await self.pool.screenshot(account_id)
+
+    @asynccontextmanager
+    async def live_view(self, account_id: str) -> AsyncIterator[LiveView]:
+        with _account_operation(account_id, f"No live view of {account_id!r}"):
+            try:
+                async with self.pool.live_view(account_id) as view:
+                    yield view
+            except LiveViewBusy:
+                raise Conflict(f"A live view of {account_id!r} is open already.") from None
 
 
 def account_spec(config: AccountConfig) -> AccountSpec:

@@ -29,6 +29,8 @@ DASHBOARD_FORMS = {
     ("POST", "/admin/ui/accounts"),
     ("POST", "/admin/ui/accounts/{account_id}/{action}"),
     ("GET", "/admin/ui/accounts/{account_id}/screenshot.png"),
+    ("GET", "/admin/ui/accounts/{account_id}/live"),  # the live view's page (docs/operations/live-sign-in.md)
+    ("POST", "/admin/ui/accounts/sign-in-inside"),
     ("POST", "/admin/ui/keys"),
     ("POST", "/admin/ui/keys/{key_id}/revoke"),
     ("GET", "/admin/ui/"),  # the same page as /admin/ui

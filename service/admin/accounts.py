@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from browser import AccountInfo, AccountSpec, CookieFormatError
+from browser import AccountInfo, AccountSpec, CookieFormatError, LaunchMode
 from service.admin.cookies import session_digest
 from service.admin.registry import AddedAccounts
 from service.backend import Backend
@@ -83,3 +83,13 @@ class AccountAdmin:
                 if not persisted:  # one that failed to restore is only in the registry
                     raise
         log.info("account %s removed through the admin API", account_id)
+
+
+def refuse_remote_profile(spec: AccountSpec, launch_mode: LaunchMode) -> None:
+    """``InvalidRequest`` for a profile account when Chromium is remote: its profile is a directory
+    on this machine that only a Chromium launched here can open."""
+    if spec.profile and launch_mode is LaunchMode.REMOTE:
+        raise InvalidRequest(
+            "A profile account needs a local Chromium: launch_mode=remote cannot open its profile.",
+            param="signin_method",
+        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from browser import CookieFormatError, LaunchMode
+from browser import CookieFormatError
+from service.admin.accounts import refuse_remote_profile
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
 from service.admin.deps import AdminDep, OpsDep
+from service.admin.live import router as live_router
 from service.admin.operations import Operations
 from service.admin.wire import (
     AccountIn,
@@ -26,6 +28,7 @@ from service.metrics import CONTENT_TYPE
 __all__ = ["metrics_router", "router"]
 
 router = APIRouter()
+router.include_router(live_router)  # WS /accounts/{id}/live: an operator signs an account in
 metrics_router = APIRouter()
 
 
@@ -64,11 +67,7 @@ async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
         )
     except CookieFormatError as exc:
         raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
-    if spec.profile and ops.settings.pool_settings().launch_mode is LaunchMode.REMOTE:
-        raise InvalidRequest(
-            "A profile account needs a local Chromium: launch_mode=remote cannot open its profile.",
-            param="signin_method",
-        )
+    refuse_remote_profile(spec, ops.settings.pool_settings().launch_mode)
     info = await ops.accounts.add(spec)
     return account_out(info, added=True)
 

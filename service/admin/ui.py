@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +31,7 @@ from service.admin.auth import SESSION_COOKIE, SESSION_TTL, check_admin
 from service.admin.charts import Chart, counts_chart, latency_chart, sparkline
 from service.admin.cookies import spec_from_paste
 from service.admin.deps import AdminDep, OpsDep
+from service.admin.live import add_for_sign_in
 from service.admin.operations import Operations
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
@@ -327,6 +329,32 @@ async def add_account(request: Request, ops: AdminDep) -> Response:
     except ServiceError as exc:
         return _dashboard(ops, error=exc.message, status=_status(exc))
     return _dashboard(ops, notice=f"Account {info.id} added: {info.state.value}.", status=201)
+
+
+@router.post("/accounts/sign-in-inside")
+async def add_for_sign_in_inside(request: Request, ops: AdminDep) -> Response:
+    """ "Add account → Sign in inside the gateway": a new account by name, then its live view."""
+    form = await request.form()
+    name = _text(form.get("name"))
+    try:
+        if name is None:
+            raise InvalidRequest("An account signed in inside the gateway needs a name.")
+        info = await add_for_sign_in(ops, name)
+    except ServiceError as exc:
+        return _dashboard(ops, error=exc.message, status=_status(exc))
+    return RedirectResponse(f"{BASE}/accounts/{quote(info.id, safe='')}/live", status_code=303)
+
+
+@router.get("/accounts/{account_id}/live")
+async def live_page(account_id: str, ops: AdminDep) -> HTMLResponse:
+    """The live view of one account's page: frames from, and input to, ``WS /admin/accounts/{id}/live``."""
+    info = ops.accounts.get(account_id)
+    return _render(
+        "live.html.j2",
+        title=f"Sign in {info.name}",
+        account=account_out(info, added=account_id in ops.accounts.added_ids()),
+        ws_path=f"/admin/accounts/{quote(info.id, safe='')}/live",
+    )
 
 
 @router.post("/accounts/{account_id}/{action}")
