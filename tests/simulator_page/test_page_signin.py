@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +34,19 @@ UNAUTOMATED = [*CHROMIUM_ARGS, "--disable-blink-features=AutomationControlled"]
 SIGNIN_TIMEOUT_MS = 30_000
 DAY_S = 86_400
 ROTATION_S = 600.0
-WAIT_S = 120.0  # bound on every poll of the control API (a simulated day is 24 s at 3600)
+WAIT_S = 120.0
+# The device key as the page keeps it: a CryptoKeyPair in the origin's IndexedDB.
+KEY_IN_STORE = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open("sim-dbsc");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const get = open.result.transaction("keys").objectStore("keys").get("device");
+        get.onsuccess = () => resolve({
+            extractable: get.result.privateKey.extractable,
+            curve: get.result.privateKey.algorithm.namedCurve,
+        });
+    };
+})"""  # bound on every poll of the control API (a simulated day is 24 s at 3600)
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +152,7 @@ async def test_a_person_signs_in_through_every_step_and_the_key_is_registered(
     assert {"__Secure-1PSID", "__Secure-1PSIDTS", "SAPISID", "SIDCC"} <= names
     [attempt] = await _control(base, "GET", "signins")
     assert attempt["outcome"] == "signed_in" and attempt["webdriver"] is False
+    assert await page.evaluate(KEY_IN_STORE) == {"extractable": False, "curve": "P-256"}
     [status] = await wait_rpc(base, psid, "otAQ7b")
     assert status["account"] == "paid" and status["outcome"] == "ok"
     # The page rotated once through the device key before its first RPC.
@@ -231,14 +245,52 @@ async def test_a_signed_in_browser_lives_through_a_day_while_a_copied_bound_jar_
     page = await person.new_page()
     await _sign_in(page, base, user)
     own = account_id(await _psid(person))
+    # Imported copies, their pages open and rotating (RotateCookies: they hold no device key).
     bound_id, copy = await _imported(new_context, base, bound=True)
     unbound_id, unbound = await _imported(new_context, base, bound=False)
+    for imported in (copy, unbound):
+        await imported.goto(f"{base}/app", wait_until="domcontentloaded")
+        await imported.wait_for_selector("body[data-ready=true]", state="attached")
     # A simulated day of the page's own rotations (every 600 simulated seconds).
     await _wait_session(base, own, "rotations", lambda n: n >= DAY_S / ROTATION_S)
     assert (await _session(base, own))["alive"]
-    # The copy without the key died after the lifetime (2 s of real time here) and stays dead.
-    await _wait_session(base, bound_id, "alive", lambda alive: alive is False)
-    assert await _reload_status(copy, base, await _psid(copy.context), 1) == "expired"
-    assert await _reload_status(unbound, base, await _psid(unbound.context), 1) == "paid"
-    assert (await _session(base, unbound_id))["alive"]
+    # The bound copy died after the lifetime (2 s of real time here) although its page kept rotating;
+    # the unbound one lives on its RotateCookies tickets.
+    assert not (await _session(base, bound_id))["alive"]
+    assert await _reload_status(copy, base, await _psid(copy.context), 2) == "expired"
+    unbound_view = await _session(base, unbound_id)
+    assert unbound_view["alive"] and unbound_view["rotations"] > 0
+    assert await _reload_status(unbound, base, await _psid(unbound.context), 2) == "paid"
     assert await _reload_status(page, base, await _psid(person), 2) == "paid"
+
+
+async def test_the_signing_browser_revives_its_stale_session_after_a_restart(
+    playwright: Playwright, base: str, tmp_path: Path
+) -> None:
+    user = {**USER, "otp": None, "verify": False}
+    await _control(base, "POST", "users", json=user)
+    profile = tmp_path / "profile"
+    options: dict[str, Any] = {"executable_path": CHROMIUM_PATH, "args": UNAUTOMATED}
+    browser = await playwright.chromium.launch_persistent_context(profile, **options)
+    try:
+        page = await browser.new_page()
+        await _sign_in(page, base, user)
+        psid = await _psid(browser)
+    finally:
+        await browser.close()
+    # While the browser is closed, the ticket it holds grows older than the lifetime.
+    await _control(base, "POST", "config", json={"time_scale": 1e6})
+    await _wait_session(base, account_id(psid), "alive", lambda alive: alive is False)
+    await _control(base, "POST", "config", json={"time_scale": 1.0})
+    rotations = (await _session(base, account_id(psid)))["rotations"]
+    browser = await playwright.chromium.launch_persistent_context(profile, **options)
+    try:
+        page = await browser.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        assert await _reload_status(page, base, psid, 2) == "paid", (
+            "the device key refreshed it before otAQ7b"
+        )
+        view = await _session(base, account_id(psid))
+        assert view["alive"] and view["rotations"] == rotations + 1
+    finally:
+        await browser.close()

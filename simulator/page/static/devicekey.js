@@ -15,13 +15,17 @@ function openDb() {
   });
 }
 
+// Resolves once the transaction has committed (a write with strict durability is on disk), so a
+// browser killed right after sign-in still finds its key when it comes back.
 async function withStore(mode, action) {
   const db = await openDb();
   try {
     return await new Promise((resolve, reject) => {
-      const request = action(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
+      const transaction = db.transaction(STORE, mode, { durability: "strict" });
+      const request = action(transaction.objectStore(STORE));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
     });
   } finally {
     db.close();
