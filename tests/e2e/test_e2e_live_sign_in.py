@@ -177,15 +177,21 @@ def _sign_in_tab(stack: Stack, name: str) -> Page:
     return next(page for page in context.pages if "/ServiceLogin" in page.url or "/signin" in page.url)
 
 
-async def _open_live_page(stack: Stack, new_context: NewContext, name: str) -> Page:
-    """The operator: the dashboard with the admin key, then the account's "Sign in" button."""
+async def _open_live_page(stack: Stack, new_context: NewContext, name: str, *, new: bool = False) -> Page:
+    """The operator: the dashboard with the admin key, then the account's "Sign in" button; or,
+    ``new``, the form "Sign in inside the gateway" that creates the account and opens its view."""
     page = await (await new_context(viewport={"width": 1400, "height": 1000})).new_page()
     await page.goto(stack.url + "/admin/ui")
     await page.fill("input[name=key]", ADMIN_KEY)
     await page.click("button[type=submit]")
-    row = page.locator(f'tr[data-account="{name}"]')
-    await expect(row).to_contain_text("signed_out")
-    await row.locator("a.sign-in").click()
+    if new:
+        form = page.locator("#add-sign-in-inside")
+        await form.locator("input[name=name]").fill(name)
+        await form.locator("button[type=submit]").click()
+    else:
+        row = page.locator(f'tr[data-account="{name}"]')
+        await expect(row).to_contain_text("signed_out")
+        await row.locator("a.sign-in").click()
     await expect(page.locator("#live-status")).to_have_attribute("data-state", "open", timeout=WAIT * 1000)
     screen = page.locator("#live-screen")
     await expect(screen).not_to_have_attribute("data-frames", "0", timeout=WAIT * 1000)
@@ -345,9 +351,11 @@ async def test_the_operator_signs_an_account_in_from_the_dashboard(
             timeout=10,
         )
         assert made.status_code in (200, 201), made.text
-    add_signed_out(live_stack, "operator")
+    # A new account, made by the dashboard's "Sign in inside the gateway": a profile account whose
+    # empty profile starts signed out; the session signed in below lives in that profile.
     remove_after.append("operator")
-    page = await _open_live_page(live_stack, new_context, "operator")
+    page = await _open_live_page(live_stack, new_context, "operator", new=True)
+    assert account(live_stack, "operator")["signin_method"] == "signed_in_inside"
 
     await _click_on_view(page, live_stack, "operator", "#identifierId")
     await page.keyboard.type(email)
@@ -361,6 +369,8 @@ async def test_the_operator_signs_an_account_in_from_the_dashboard(
     await expect(status).to_have_attribute("data-state", "signed_in", timeout=WAIT * 3000)
     await expect(status).to_contain_text("the account is ready")
     assert account(live_stack, "operator")["state"] == "ready"
+    # The session lives in the account's own Chromium profile (its cookie database is there).
+    assert list((live_stack.settings.data_dir / "profiles" / "operator").glob("**/Cookies"))
     async with httpx.AsyncClient() as client:
         signins = (await client.get(f"{live_stack.sim_url}/_sim/signins", timeout=10)).json()
         assert [s["outcome"] for s in signins if s["email"] == email] == ["signed_in"]
