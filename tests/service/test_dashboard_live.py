@@ -20,7 +20,9 @@ from tests.service.test_dashboard import signed_in
 
 def test_sign_in_button_live_page_and_the_new_account_hook(tmp_path: Path) -> None:
     out = replace(account("acct-out"), state=AccountState.SIGNED_OUT)
-    with gateway(tmp_path / "d", AdminPool(account_list=[account("acct-ready"), out])) as url:
+    # Ready by its state but walled by "Verify it's you": a person must sign in again.
+    verify = replace(account("acct-verify"), needs_person="verify")
+    with gateway(tmp_path / "d", AdminPool(account_list=[account("acct-ready"), out, verify])) as url:
         assert httpx.get(url + "/admin/ui/accounts/acct-out/live").status_code == 401
         with signed_in(url) as client:
             page = client.get("").text
@@ -32,6 +34,7 @@ def test_sign_in_button_live_page_and_the_new_account_hook(tmp_path: Path) -> No
     rows = dict(re.findall(r'<tr data-account="([^"]+)">(.*?)</tr>', page, re.S))
     assert 'href="/admin/ui/accounts/acct-out/live">Sign in</a>' in rows["acct-out"]
     assert "Sign in</a>" not in rows["acct-ready"]
+    assert 'href="/admin/ui/accounts/acct-verify/live">Sign in</a>' in rows["acct-verify"]
     assert live.status_code == 200 and 'data-ws="/admin/accounts/acct-out/live"' in live.text
     assert live.headers["cache-control"] == "no-store"
     assert missing.status_code == 404
