@@ -215,6 +215,37 @@ def test_an_imported_device_bound_cookie_dies_after_its_lifetime(
     body = next(b for b in receiver.delivered() if b["account"] == "exported")
     assert (body["signin_method"], body["state"]) == ("cookie_import", "signed_out")
     assert_no_value_of([jar], receiver, caplog.text)
+    assert_no_value_shown_or_filed(health_stack, jar)
+
+
+# The stores that hold cookies by design (0600): the cookie store, the added-accounts registry and
+# the accounts' Chromium profiles. No other file of the data directory may carry a value.
+COOKIE_STORES = ("cookies.sqlite3", "added_accounts.sqlite3")
+
+
+def assert_no_value_shown_or_filed(stack: Stack, jar: list[dict[str, Any]]) -> None:
+    """Issue 19 item 6: no cookie value in the dashboard, the admin API, /metrics, or any file of the
+    data directory outside the stores."""
+    with httpx.Client(base_url=stack.url + "/admin/ui", timeout=30) as ui:
+        assert ui.post("/login", data={"key": ADMIN_KEY}).status_code == 303
+        shown = ui.get("").text + ui.get("/accounts/exported/live").text
+    assert 'data-account="exported"' in shown, "the dashboard lists the account: the check means something"
+    with admin(stack) as client:
+        shown += client.get("/accounts").text + client.get("/accounts/exported").text
+    shown += httpx.get(stack.url + "/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).text
+    data_dir = stack.settings.data_dir
+    filed = [
+        path
+        for path in data_dir.rglob("*")
+        if path.is_file()
+        and not path.name.startswith(COOKIE_STORES)
+        and "profiles" not in path.relative_to(data_dir).parts
+    ]
+    assert filed, "the data directory holds other files: the check means something"
+    for cookie in jar:
+        assert cookie["value"] not in shown, f"{cookie['name']} shown by the dashboard, admin API or metrics"
+        for path in filed:
+            assert cookie["value"].encode() not in path.read_bytes(), f"{cookie['name']} in {path.name}"
 
 
 async def test_verify_its_you_needs_a_person_until_passed(
