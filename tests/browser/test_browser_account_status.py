@@ -188,8 +188,10 @@ def status_route(monkeypatch: pytest.MonkeyPatch) -> Callable[[StatusRoute], Non
     def install(handler: StatusRoute) -> None:
         original = Launcher.new_context
 
-        async def new_context(self: Launcher, account_id: str, proxy: str | None) -> BrowserContext:
-            context = await original(self, account_id, proxy)
+        async def new_context(
+            self: Launcher, account_id: str, proxy: str | None, *, profile: bool = False
+        ) -> BrowserContext:
+            context = await original(self, account_id, proxy, profile=profile)
             await context.route(STATUS_CALL, handler)
             return context
 
