@@ -55,8 +55,9 @@ MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
         **_PERSISTENT,
         "chromium_args": [*DEFAULT_ARGS, "--no-zygote"],
     },
-    "persistent: before + --single-process (comparison only, never adopted)": _persistent_plus(
-        "--single-process"
+    # The floor of one browser per account: every part in one process (no zygote to fork from).
+    "persistent: before + --single-process --no-zygote (comparison only, never adopted)": _persistent_plus(
+        "--single-process", "--no-zygote"
     ),
 }
 # The binary itself: /usr/bin/chromium-headless-shell is a shell script that does not exec it.

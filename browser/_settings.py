@@ -21,6 +21,10 @@ class LaunchMode(enum.StrEnum):
     REMOTE = "remote"  # contexts in a remote browser (CDP or Playwright server)
 
 
+# ``--optimization-guide-performance-class=1``: Chromium rates the device for on-device AI models
+# ~3 minutes after start by launching its on-device-model service (~80 MiB RSS, kept running: once
+# per browser, so per account in the persistent mode). Giving the rating (1: "error", no on-device
+# model) skips that launch; the Gemini page uses no on-device model.
 DEFAULT_ARGS: tuple[str, ...] = (
     "--no-sandbox",
     "--disable-gpu",
@@ -28,6 +32,7 @@ DEFAULT_ARGS: tuple[str, ...] = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--optimization-guide-performance-class=1",
 )
 # Chromium features off on every local launch (``disabled_features``), for memory. Headless Chromium
 # still builds a window per context, and each window preloads its omnibox popup as a WebUI page in a

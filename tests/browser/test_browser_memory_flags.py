@@ -127,10 +127,13 @@ async def test_playwright_still_disables_what_we_repeat(playwright: Playwright) 
 def test_persistent_switches_only_in_the_persistent_launch() -> None:
     shared = launch_args(PoolSettings())
     assert not set(PERSISTENT_ARGS) & set(shared)
+    # Both modes: no on-device-model service started to rate the device (docs/benchmarks.md).
+    assert "--optimization-guide-performance-class=1" in shared
     assert not [arg for arg in shared if arg.startswith(_ENABLE)]  # Playwright's own stands
 
     persistent = persistent_launch_args(PoolSettings(launch_mode=LaunchMode.PERSISTENT))
     assert set(PERSISTENT_ARGS) <= set(persistent)
+    assert "--optimization-guide-performance-class=1" in persistent
     assert "--no-sandbox" in persistent and "--no-zygote" not in persistent
     # One --enable-features, last, naming Playwright's features (it would replace theirs) and ours.
     assert [arg for arg in persistent if arg.startswith(_ENABLE)] == [persistent[-1]]
