@@ -91,7 +91,7 @@ class PoolSettings(BaseModel):
         default=True,
         description="In the persistent mode (and for an account kept in its own profile), start each "
         "account's Chromium with its GPU code and network service inside the browser process and no "
-        "zygote for unsandboxed helpers: ~220 MiB RSS less per account; the renderers keep their sandbox. "
+        "zygote for unsandboxed helpers: ~230 MiB RSS less per account; the renderers keep their sandbox. "
         "`false` keeps Chromium's own process model.",
     )
     headless: bool = Field(
