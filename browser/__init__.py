@@ -3,14 +3,26 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 
 from __future__ import annotations
 
-from browser._accounts import AccountInfo, AccountSpec, AccountState
+from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._capabilities import PageModel, ThinkingControl
+from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
+from browser._egress import EgressInfo
+from browser._health import NeedsPerson
+from browser._launcher import profile_dir
 from browser._media import Media
 from browser._overrides import PageOverrides, load_overrides
 from browser._pool import BrowserPool
+from browser._profiles import (
+    chromium_major,
+    import_profile,
+    profile_holder,
+    refuse_if_held,
+    run_signin_window,
+    signin_command,
+)
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
-from browser._settings import LaunchMode, PoolSettings
+from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
 from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
@@ -18,12 +30,14 @@ from browser.errors import (
     ConnectionLost,
     CookieFormatError,
     DriverError,
+    EgressBusy,
     HTTPStatusError,
     InvalidProxy,
     LaunchFailed,
     NavigationFailed,
     NoCapacity,
     NoEligibleAccount,
+    ProfileRefused,
     ProtocolError,
     SelectorMissing,
     StepTimeout,
@@ -46,9 +60,14 @@ __all__ = [
     "BrowserError",
     "BrowserPool",
     "ConnectionLost",
+    "CookieFileFormat",
     "CookieFormatError",
     "Diagnosis",
     "DriverError",
+    "EgressBusy",
+    "EgressInfo",
+    "EgressLimits",
+    "EgressPacing",
     "ElementCheck",
     "GeneratedImage",
     "HTTPStatusError",
@@ -58,6 +77,7 @@ __all__ = [
     "Media",
     "ModeFamily",
     "NavigationFailed",
+    "NeedsPerson",
     "NoCapacity",
     "NoEligibleAccount",
     "PageModel",
@@ -65,10 +85,12 @@ __all__ = [
     "PoolSettings",
     "Presence",
     "Presentation",
+    "ProfileRefused",
     "ProtocolError",
     "ResearchInfo",
     "RpcCall",
     "SelectorMissing",
+    "SigninMethod",
     "StepTimeout",
     "TargetClosed",
     "ThinkingControl",
@@ -84,7 +106,16 @@ __all__ = [
     "UpstreamRejected",
     "UpstreamTimeout",
     "VideoInfo",
+    "chromium_major",
     "clean_text",
+    "detect_format",
     "diagnose",
+    "import_profile",
     "load_overrides",
+    "profile_dir",
+    "profile_holder",
+    "read_cookie_file",
+    "refuse_if_held",
+    "run_signin_window",
+    "signin_command",
 ]

@@ -5,8 +5,10 @@ States: starting → ready ⇄ busy; ready → cooling (per quota: a model famil
 time) → ready;
 any → signed_out | blocked (captcha, consent, 1060, terms pending, another account status) |
 failed (crash or launch error). Every one of the last three is re-checked (``start`` again) by the
-pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; a lost
-browser context is reported at once (``on_lost``) so that the pool rebuilds without waiting.
+pool once its backoff ends (``recheck_due``), the backoff doubling on each failed re-check; an idle
+ready account is read again every ``session_check_interval`` (a session may end while no turn
+comes); a lost browser context is reported at once (``on_lost``) so that the pool rebuilds without
+waiting.
 
 On start the page's own ``otAQ7b`` answer decides status, tier and models (``_status``), and the
 page's menus the tools and the thinking control; without the answer the page's URL, session
@@ -23,15 +25,23 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, Response
 
 from browser import _cookies
 from browser._blank import BlankTabs
 from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
 from browser._driver import PageDriver, PageState
+from browser._egress import egress_name
+from browser._health import (
+    VERIFY_REASON,
+    NeedsPerson,
+    Rotation,
+    SessionRecord,
+    rotation_outcome,
+    session_key,
+)
 from browser._launcher import Launcher, proxy_host
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool, TurnRequest
@@ -42,8 +52,8 @@ from browser.errors import BrowserError, CookieFormatError, TargetClosed
 
 log = logging.getLogger(__name__)
 
-# The page's cookie rotation endpoint (POST, answers Set-Cookie: __Secure-1PSIDTS).
-ROTATION_PATH = "/RotateCookies"
+# What ``block`` was told, when it is a wall a person must get past.
+_WALLS = {"captcha": NeedsPerson.CAPTCHA, "consent": NeedsPerson.CONSENT}
 
 
 class AccountState(enum.StrEnum):
@@ -56,10 +66,31 @@ class AccountState(enum.StrEnum):
     FAILED = "failed"
 
 
+class SigninMethod(enum.StrEnum):
+    """How an account's Google session was signed in; it tells a person what to do when the session
+    needs them (sign in again inside the gateway, re-import a profile, export fresh cookies)."""
+
+    SIGNED_IN_INSIDE = "signed_in_inside"  # a person signed in in the gateway's own browser
+    PROFILE_IMPORT = "profile_import"  # a Chromium profile directory signed in elsewhere
+    COOKIE_IMPORT = "cookie_import"  # cookies copied from another browser (psid, an export file)
+
+
+# The methods whose session lives in the account's own Chromium profile directory.
+PROFILE_METHODS = frozenset({SigninMethod.SIGNED_IN_INSIDE, SigninMethod.PROFILE_IMPORT})
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """An account to add: ``psid`` (optionally ``psidts``), or ``cookies`` (a JSON export as a list)
-    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given."""
+    or ``cookie_file_text`` (JSON or Netscape text). ``name`` becomes the id when given.
+    ``signin_method`` says where the session came from (kept across restarts).
+
+    A profile account (``signin_method`` signed_in_inside or profile_import, see ``profile``) brings
+    no cookies: its session lives in the account's own Chromium profile directory
+    (``<data_dir>/profiles/<name>``, signed in there by a person: ``accounts login``, the dashboard's
+    live view, or a profile imported with ``accounts import-profile``); ``name`` is then required.
+    Such an account always gets a persistent context, whatever ``launch_mode`` says (a remote browser
+    cannot open it). A new, empty profile starts signed out, ready to be signed in from its page."""
 
     name: str | None = None
     psid: str | None = field(default=None, repr=False)
@@ -67,8 +98,21 @@ class AccountSpec:
     cookies: list[dict[str, object]] | None = field(default=None, repr=False)
     cookie_file_text: str | None = field(default=None, repr=False)
     proxy: str | None = field(default=None, repr=False)
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
+
+    @property
+    def profile(self) -> bool:
+        """The session lives in the account's Chromium profile, not in cookies given here."""
+        return self.signin_method in PROFILE_METHODS
 
     def parse_cookies(self) -> list[Cookie]:
+        """The cookies to restore into the context; none for a profile account (its profile has them)."""
+        if self.profile:
+            if not self.name:
+                raise CookieFormatError("a profile account needs a name (its profile directory's name)")
+            if self.psid or self.cookies is not None or self.cookie_file_text:
+                raise CookieFormatError("a profile account takes no cookies: its profile holds the session")
+            return []
         if self.psid:
             return _cookies.from_session(self.psid, self.psidts)
         if self.cookies is not None:
@@ -113,6 +157,21 @@ class AccountInfo:
     recheck_at: float | None = None
     # How the page sets a thinking level (``ThinkingControl``), as read from its picker.
     thinking: str = ThinkingControl.NONE.value
+    # The egress its turns leave through (``browser._egress``): ``direct`` or the proxy without
+    # credentials; fixed for the account's life.
+    egress: str = "direct"
+    # Session health (``browser._health``): how the session was signed in (``SigninMethod`` value;
+    # signed_in_inside and profile_import sessions live in the account's Chromium profile directory);
+    # when this session (its __Secure-1PSID) was first seen working here, as a UNIX time (its age is now
+    # minus this; a new __Secure-1PSID starts a new session, a rotated __Secure-1PSIDTS does not);
+    # when a rotation last brought a fresh __Secure-1PSIDTS; why a person must act (``NeedsPerson``
+    # value, None when nothing is asked of anyone) and since when (a UNIX time). All of them survive
+    # a restart (the store); ``needs_person`` is read again from the page when the account starts.
+    signin_method: str = SigninMethod.COOKIE_IMPORT.value
+    session_started_at: float | None = None
+    last_rotation_at: float | None = None
+    needs_person: str | None = None
+    needs_person_since: float | None = None
 
 
 class Account:
@@ -127,11 +186,15 @@ class Account:
         settings: PoolSettings,
         launcher: Launcher,
         store: CookieStore,
+        session: SessionRecord | None = None,
     ) -> None:
         self.id = account_id
         self.name = name
         self.cookies = cookies
         self.proxy = proxy
+        default = settings.default_proxy
+        # Fixed here: an account never changes IP (a new proxy means adding the account again).
+        self.egress = egress_name(proxy or (default.get_secret_value() if default is not None else None))
         self._settings = settings
         self._launcher = launcher
         self._store = store
@@ -151,7 +214,10 @@ class Account:
         self.context: BrowserContext | None = None
         # Called (on the loop) when the browser context closes under a live account.
         self.on_lost: Callable[[Account], None] | None = None
+        # Called (on the loop) when the page meets google.com/sorry: the IP, not the account, is blocked.
+        self.on_captcha: Callable[[Account], None] | None = None
         self.recheck_at: float | None = None
+        self.read_at: float | None = None  # when the page's state was last read (``start``)
         self._failure_backoff = settings.health_interval
         # Pages of the current context (leased or free); a page of an earlier context returned
         # after a restart is neither counted nor reused.
@@ -161,6 +227,16 @@ class Account:
         self._lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()  # one cookie writer at a time: the newest read lands last
         self._saves: set[asyncio.Task[None]] = set()
+        self._session_lock = asyncio.Lock()
+        session = session or SessionRecord(SigninMethod.COOKIE_IMPORT.value, None, None, None)
+        self.signin_method = session.signin_method
+        # The session lives in the account's profile directory (``AccountSpec.profile``).
+        self.profile = SigninMethod(session.signin_method) in PROFILE_METHODS
+        self.session_key = session.session or session_key(_psid(cookies))
+        self.session_started_at = session.started_at
+        self.last_rotation_at = session.last_rotation_at
+        self.needs_person = NeedsPerson(session.needs_person) if session.needs_person else None
+        self.needs_since = session.needs_since if self.needs_person else None
 
     # -- state --
 
@@ -203,7 +279,51 @@ class Account:
             if self.health in (AccountState.FAILED, AccountState.SIGNED_OUT)
             else None,
             thinking=self.capabilities.thinking.value,
+            signin_method=self.signin_method,
+            egress=self.egress,
+            session_started_at=self.session_started_at,
+            last_rotation_at=self.last_rotation_at,
+            needs_person=self.needs_person.value if self.needs_person else None,
+            needs_person_since=self.needs_since,
         )
+
+    def session_record(self) -> SessionRecord:
+        return SessionRecord(
+            self.signin_method,
+            self.session_key,
+            self.session_started_at,
+            self.last_rotation_at,
+            self.needs_person.value if self.needs_person else None,
+            self.needs_since,
+        )
+
+    def _needs(self, needs: NeedsPerson | None) -> None:
+        """Why a person is needed now (None: nobody); a change is stored at once, with its time."""
+        if needs == self.needs_person:
+            return
+        self.needs_person = needs
+        self.needs_since = time.time() if needs else None
+        if needs:
+            log.warning("account %s needs a person: %s", self.id, needs.value)
+        self._persist_session()
+
+    def _persist_session(self) -> None:
+        """Store the session record in the background (``close`` stores it once more, awaited)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the pool's loop (a unit test): ``close`` stores it
+            return
+        task = loop.create_task(self._write_session())
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
+
+    async def _write_session(self) -> None:
+        """One writer at a time, each writing the record as it is then: the newest lands last."""
+        async with self._session_lock:
+            try:
+                await self._store.save_session(self.id, self.session_record())
+            except Exception:  # the next change or ``close`` writes it again
+                log.warning("storing the session record of %s failed", self.id, exc_info=True)
 
     def offers(self, request: TurnRequest) -> bool:
         """Capability fit, whatever the current load or cooldown: what the page offers decides, not
@@ -235,7 +355,10 @@ class Account:
         self.cooling_until[quota] = until
         log.info("account %s cooling for %s until %.0f", self.id, quota, until)
 
-    def block(self, reason: str) -> None:
+    def block(self, reason: str, needs: NeedsPerson | None = None) -> None:
+        """Out of rotation until ``blocked_until``; ``needs`` says what a person must do (a wall
+        named by ``reason``, captcha or consent, says it by itself)."""
+        self._needs(needs or _WALLS.get(reason))
         self.health = AccountState.BLOCKED
         self.blocked_until = time.time() + self.backoff
         self.backoff = min(self.backoff * 2, self._settings.block_backoff_max)
@@ -243,9 +366,10 @@ class Account:
         self.reason = reason
         log.warning("account %s blocked (%s)", self.id, reason)
 
-    def _signed_out(self, reason: str) -> None:
+    def _signed_out(self, reason: str, needs: NeedsPerson = NeedsPerson.SIGNED_OUT) -> None:
         """Out of rotation; re-checked after the block backoff (doubling), since a session may come
         back (cookies replaced in the store, a verdict misread)."""
+        self._needs(needs)
         self.health = AccountState.SIGNED_OUT
         self.last_error = reason
         self.reason = reason
@@ -266,6 +390,10 @@ class Account:
             return self.recheck_at is not None and self.recheck_at <= now
         if self.health is AccountState.BLOCKED:
             return (self.blocked_until or 0) <= now
+        if self.health is AccountState.READY:
+            # A session may end while no turn comes (an imported device-bound cookie's lifetime).
+            interval = self._settings.session_check_interval
+            return bool(interval) and self.read_at is not None and now - self.read_at >= interval
         return False
 
     def note_success(self) -> None:
@@ -285,19 +413,29 @@ class Account:
         """What a turn found the page to be; the page, not the load-time status answer, says so now."""
         if state is PageState.SIGNED_OUT:
             self._signed_out("signed out")
+        elif state is PageState.VERIFY:
+            self._signed_out(VERIFY_REASON, NeedsPerson.VERIFY)
         elif state in (PageState.CAPTCHA, PageState.CONSENT):
             self.block(state.value)
+            if state is PageState.CAPTCHA:
+                self._captcha_seen()
         else:
             return
         self.status_code = None
         self.status_source = StatusSource.PAGE
 
     def _apply_verdict(self, verdict: StatusVerdict) -> None:
+        self.read_at = time.time()
         self.capabilities = verdict.capabilities
         self.status_code = verdict.status_code
         self.status_source = verdict.source
         self.reason = verdict.reason
         if verdict.verdict is Verdict.READY:
+            if self.session_started_at is None:
+                # Session age counts from here: the first time this session was read working.
+                self.session_started_at = time.time()
+                self._persist_session()
+            self._needs(None)
             self.health = AccountState.READY
             # The backoff survives a good page load: an IP block (1060) may only show on a turn,
             # so it is reset by a served turn (``note_success``), letting repeats double.
@@ -306,9 +444,15 @@ class Account:
             self._failure_backoff = self._settings.health_interval
             self.last_error = None
         elif verdict.verdict is Verdict.SIGNED_OUT:
-            self._signed_out(verdict.reason or "signed out")
+            self._signed_out(verdict.reason or "signed out", verdict.needs_person or NeedsPerson.SIGNED_OUT)
         else:
-            self.block(verdict.reason or "blocked")
+            self.block(verdict.reason or "blocked", verdict.needs_person)
+            if verdict.reason == PageState.CAPTCHA.value:  # ``judge``: the page was sent to the wall
+                self._captcha_seen()
+
+    def _captcha_seen(self) -> None:
+        if self.on_captcha is not None:
+            self.on_captcha(self)
 
     # -- lifecycle --
 
@@ -318,11 +462,21 @@ class Account:
             self.health = AccountState.STARTING
             try:
                 await self._close_context()
-                self.context = await self._launcher.new_context(self.id, self.proxy)
+                self.context = await self._launcher.new_context(self.id, self.proxy, profile=self.profile)
                 self.context.on("close", self._on_context_closed)
                 self.context.on("response", self._on_response)
-                with map_playwright_errors("restore cookies"):
-                    await self.context.add_cookies(_cookies.for_site(self.cookies, self._settings.base_url))
+                # A profile account's own cookies win over stored ones: the profile is where the
+                # session was signed in and where every later change lands first (a new sign-in
+                # made while the gateway was stopped, the page's rotations, a device-bound
+                # session's refresh, whose key stays in the profile too). The store is a copy
+                # taken after the fact; writing it back could put an older, signed-out session
+                # over a fresh one. (At worst, after a kill -9, the profile's ticket is a few
+                # seconds older than the stored one: still valid, and the page rotates it.)
+                if not self.profile:
+                    with map_playwright_errors("restore cookies"):
+                        await self.context.add_cookies(
+                            _cookies.for_site(self.cookies, self._settings.base_url)
+                        )
                 page = await self._new_tab()
                 driver = PageDriver(page, self._settings)
                 # Armed before the navigation: the page asks otAQ7b as it loads.
@@ -357,21 +511,38 @@ class Account:
             if self.on_lost is not None:
                 self.on_lost(self)
 
-    def _on_response(self, response: object) -> None:
-        """The page's cookie rotation answered: store the fresh ``__Secure-1PSIDTS`` now, not at the
-        next turn or periodic save (a gateway killed meanwhile would lose it)."""
-        url = getattr(response, "url", "")
-        if getattr(response, "status", 0) != 200 or not urlsplit(url).path.endswith(ROTATION_PATH):
+    def _on_response(self, response: Response) -> None:
+        """The page's cookie rotation answered (``/RotateCookies``, or ``/RotateBoundCookies`` for a
+        device-bound session): note a fresh ``__Secure-1PSIDTS`` or a dead session, and store the
+        cookies now, not at the next turn or periodic save (a gateway killed meanwhile would lose
+        them)."""
+        if not _is_rotation(response.url):
             return
-        task = asyncio.get_running_loop().create_task(self._save_after_rotation())
+        task = asyncio.get_running_loop().create_task(self._after_rotation(response))
         self._saves.add(task)
         task.add_done_callback(self._saves.discard)
 
-    async def _save_after_rotation(self) -> None:
+    async def _after_rotation(self, response: Response) -> None:
+        try:
+            # Set-Cookie is only in the full header list (``headers`` leaves it out).
+            headers = [(h["name"], h["value"]) for h in await response.headers_array()]
+        except Exception:  # the context went away meanwhile: nothing to read
+            headers = []
+        outcome = rotation_outcome(response.url, response.status, headers)
+        if outcome is Rotation.DEAD and self.health in (AccountState.READY, AccountState.STARTING):
+            log.warning("account %s: the cookie rotation answered 401: the session is dead", self.id)
+            self._signed_out("cookies expired (the cookie rotation answered 401)", NeedsPerson.EXPIRED)
+            self.status_code = None
+            self.status_source = StatusSource.NETWORK
+            return
+        if outcome is not Rotation.FRESH:
+            return
+        self.last_rotation_at = time.time()
         try:
             await asyncio.wait_for(self.save_cookies(), self._settings.ui_timeout)
         except Exception:  # the periodic save and the next turn's save try again
             log.warning("saving the rotated cookies of %s failed", self.id)
+        await self._write_session()
 
     async def _new_tab(self) -> Page:
         context = self.context
@@ -435,6 +606,13 @@ class Account:
                 return
             fresh = _cookies.from_context(list(raw), self._settings.base_url)
             if any(cookie.name == _cookies.PSID for cookie in fresh):
+                key = session_key(_psid(fresh))
+                if key != self.session_key:
+                    # Another session (signed in again in this browser): its age starts over.
+                    self.session_key = key
+                    self.session_started_at = read_at if self.health is AccountState.READY else None
+                    self.last_rotation_at = None
+                    await self._write_session()
                 self.cookies = fresh
                 await self._store.save(self.id, fresh, read_at=read_at)
                 self.cookies_saved_at = read_at
@@ -457,4 +635,13 @@ class Account:
         for task in list(self._saves):
             task.cancel()
         await self.save_cookies()
+        await self._write_session()
         await self._close_context()
+
+
+def _psid(cookies: list[Cookie]) -> str | None:
+    return next((cookie.value for cookie in cookies if cookie.name == _cookies.PSID), None)
+
+
+def _is_rotation(url: str) -> bool:
+    return rotation_outcome(url, 0, []) is not None

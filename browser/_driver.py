@@ -29,6 +29,7 @@ class PageState(enum.StrEnum):
 
     READY = "ready"
     SIGNED_OUT = "signed_out"
+    VERIFY = "verify"  # sent to "Verify it's you" (a challenge under /v3/signin/challenge)
     CAPTCHA = "captcha"
     CONSENT = "consent"
 
@@ -142,6 +143,8 @@ class PageDriver:
             return PageState.CAPTCHA
         if S.CONSENT_URL.search(where):
             return PageState.CONSENT
+        if S.VERIFY_URL.search(parts.path):
+            return PageState.VERIFY
         if S.SIGN_IN_URL.search(where):
             return PageState.SIGNED_OUT
         return None

@@ -167,7 +167,19 @@ def proxy_host(url: str | SecretStr | None) -> str | None:
 
 
 def profile_dir(settings: PoolSettings, account_id: str) -> Path:
+    """``<data_dir>/profiles/<account id>``: the account's Chromium profile (user-data) directory, in
+    persistent launch mode and for a profile account (``AccountSpec.profile``)."""
     return settings.data_dir / "profiles" / _SAFE_NAME.sub("_", account_id)
+
+
+def refuse_remote_profile(settings: PoolSettings, account_id: str) -> None:
+    """``LaunchFailed`` in remote mode: a profile lives on this machine's disk and only a Chromium
+    launched here can open it."""
+    if settings.launch_mode is LaunchMode.REMOTE:
+        raise LaunchFailed(
+            f"account {account_id} keeps its session in a local Chromium profile, which "
+            "launch_mode=remote cannot open: use launch_mode=shared or persistent"
+        )
 
 
 def private_profile_dir(settings: PoolSettings, account_id: str) -> Path:
@@ -210,14 +222,20 @@ class Launcher:
         self._user_agent: str | None = None
         self._version_read = False
 
-    async def new_context(self, account_id: str, proxy: str | None) -> BrowserContext:
-        """A fresh context for ``account_id`` with its proxy (or the default one)."""
+    async def new_context(
+        self, account_id: str, proxy: str | None, *, profile: bool = False
+    ) -> BrowserContext:
+        """A fresh context for ``account_id`` with its proxy (or the default one); a ``profile``
+        account (its session lives in its profile directory) gets its persistent profile whatever
+        the launch mode."""
         if self._closed:
             raise LaunchFailed("the launcher is closed")
+        if profile:
+            refuse_remote_profile(self._settings, account_id)
         default = self._settings.default_proxy
         proxy_url = proxy or (default.get_secret_value() if default is not None else None)
         proxy_opts = proxy_settings(proxy_url) if proxy_url else None
-        if self._settings.launch_mode is LaunchMode.PERSISTENT:
+        if profile or self._settings.launch_mode is LaunchMode.PERSISTENT:
             return await self._persistent_context(account_id, proxy_opts)
         browser = await self._shared_browser()
         user_agent = None

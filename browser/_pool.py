@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -23,7 +26,9 @@ from browser._answers import IP_BLOCKED, USAGE_LIMIT
 from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
-from browser._launcher import Launcher, proxy_settings
+from browser._egress import EgressBudget, EgressInfo, Limits
+from browser._health import NeedsPerson, SessionRecord, session_key
+from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
@@ -34,6 +39,7 @@ from browser._videos import video_job_state
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
+    EgressBusy,
     NoCapacity,
     NoEligibleAccount,
     TargetClosed,
@@ -46,6 +52,8 @@ from browser.protocol import VideoInfo
 log = logging.getLogger(__name__)
 
 RELEASE_WINDOW = 16  # lease releases the Retry-After estimate looks at
+# The ``cooling_until`` key of an account whose egress cools after a captcha (not a model quota).
+EGRESS_QUOTA = "egress"
 
 
 class BrowserPool:
@@ -53,10 +61,16 @@ class BrowserPool:
 
     An embedding program (or a test session) may lend its own ``playwright`` and, in shared launch
     mode, a ``browser`` started from it: the pool then opens its contexts there and leaves both
-    running when it closes (if the lent browser dies, the pool launches and owns a new one)."""
+    running when it closes (if the lent browser dies, the pool launches and owns a new one).
+    ``egress_clock`` (monotonic seconds) times the egress budgets' windows; a test may drive it."""
 
     def __init__(
-        self, settings: PoolSettings, *, playwright: Playwright | None = None, browser: Browser | None = None
+        self,
+        settings: PoolSettings,
+        *,
+        playwright: Playwright | None = None,
+        browser: Browser | None = None,
+        egress_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if browser is not None and playwright is None:
             raise BrowserError("a lent browser needs the Playwright it was started from")
@@ -77,6 +91,8 @@ class BrowserPool:
         self._rebuilds: set[asyncio.Task[None]] = set()  # running rebuilds only (pruned when done)
         self._rebuilding: set[str] = set()
         self._released_at: deque[float] = deque(maxlen=RELEASE_WINDOW)  # monotonic times
+        self._egresses: dict[str, EgressBudget] = {}  # by egress name; kept when its accounts go
+        self._egress_clock = egress_clock
         self._closed = False
         default = settings.default_proxy
         if default is not None:
@@ -119,14 +135,20 @@ class BrowserPool:
     # -- accounts --
 
     async def add_account(self, spec: AccountSpec) -> AccountInfo:
-        """Start an account; the store's newer cookies win unless the spec brings another session."""
+        """Start an account; the store's newer cookies win unless the spec brings another session.
+        A profile account (``spec.profile``) brings none: its profile's own cookies serve."""
         cookies = spec.parse_cookies()
         if spec.proxy:
             proxy_settings(spec.proxy)  # a configuration error (InvalidProxy), raised to the caller
-        account_id = account_id_for(spec.name, cookies)
-        stored = await self._store.load(account_id)
-        if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
-            cookies = stored.cookies
+        if spec.profile and spec.name:
+            refuse_remote_profile(self.settings, spec.name)  # before an account of that name goes
+            account_id = spec.name
+        else:
+            account_id = account_id_for(spec.name, cookies)
+            stored = await self._store.load(account_id)
+            if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
+                cookies = stored.cookies
+        session = await self._session_record(account_id, spec, cookies)
         if account_id in self._accounts:
             await self.remove_account(account_id)
         if self._launcher is None:
@@ -139,18 +161,33 @@ class BrowserPool:
             self.settings,
             self._launcher,
             self._store,
+            session,
         )
         account.on_lost = self._on_lost
+        account.on_captcha = self._on_captcha
+        self._budget(account)  # the egress shows in ``egresses()`` from the account's start
         self._accounts[account_id] = account
-        await self._store.save(account_id, cookies)
+        if not spec.profile:  # a profile account's cookies are stored once its page has them
+            await self._store.save(account_id, cookies)
+        await self._store.save_session(account_id, session)
         await account.start()
         await self._notify()
-        return account.info()
+        return self._info(account)
+
+    async def _session_record(self, account_id: str, spec: AccountSpec, cookies: list[Any]) -> SessionRecord:
+        """The stored record of this session (same __Secure-1PSID), or a new one; the spec says how
+        the session was signed in."""
+        key = session_key(_session_of(cookies))
+        stored = await self._store.load_session(account_id)
+        # A profile account brings no cookie (key None): its stored record is its profile's session.
+        if stored is None or (key is not None and stored.session != key):
+            return SessionRecord(spec.signin_method.value, key, None, None)
+        return replace(stored, signin_method=spec.signin_method.value)
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by
         ``turn_timeout`` + ``stop_timeout``), then its context closes. ``forget`` also deletes its
-        stored cookies."""
+        stored cookies and, for a profile account, its profile directory (the session it holds)."""
         account = self._accounts.pop(account_id, None)
         if account is None:
             raise UnknownAccount(f"no account {account_id!r}")
@@ -163,6 +200,8 @@ class BrowserPool:
         await account.close()
         if forget:
             await self._store.delete(account_id)
+            if account.profile:
+                await asyncio.to_thread(shutil.rmtree, profile_dir(self.settings, account_id), True)
         await self._notify()
 
     async def pause_account(self, account_id: str) -> AccountInfo:
@@ -170,16 +209,49 @@ class BrowserPool:
         account = self._get(account_id)
         account.paused = True
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     async def resume_account(self, account_id: str) -> AccountInfo:
         account = self._get(account_id)
         account.paused = False
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     def accounts(self) -> list[AccountInfo]:
-        return [account.info() for account in self._accounts.values()]
+        return [self._info(account) for account in self._accounts.values()]
+
+    def _info(self, account: Account) -> AccountInfo:
+        """The account's snapshot; a ready account on an egress cooling after a captcha shows as
+        cooling (quota ``egress``): it does not serve until its IP does."""
+        info = account.info()
+        until = self._budget(account).cooling_until()
+        if until is None or info.state not in (AccountState.READY, AccountState.BUSY, AccountState.COOLING):
+            return info
+        return replace(
+            info,
+            state=AccountState.BUSY if info.state is AccountState.BUSY else AccountState.COOLING,
+            cooling_until={**info.cooling_until, EGRESS_QUOTA: until},
+            reason=f"its egress {account.egress} met Google's captcha",
+        )
+
+    def egresses(self) -> list[EgressInfo]:
+        """Every egress (``direct`` or a proxy without credentials) an account has used, with its
+        budget's counters and the accounts on it now."""
+        return [
+            budget.info(tuple(a.id for a in self._accounts.values() if a.egress == name))
+            for name, budget in sorted(self._egresses.items())
+        ]
+
+    def _budget(self, account: Account) -> EgressBudget:
+        budget = self._egresses.get(account.egress)
+        if budget is None:
+            settings = self.settings
+            limits = Limits.for_egress(settings, account.egress)
+            budget = EgressBudget(
+                account.egress, limits, paced=settings.paces_egress, clock=self._egress_clock
+            )
+            self._egresses[account.egress] = budget
+        return budget
 
     async def check_account(self, account_id: str) -> AccountInfo:
         """Reload the account's page and re-read its state and capabilities."""
@@ -187,7 +259,7 @@ class BrowserPool:
         await account.save_cookies()
         await account.start()
         await self._notify()
-        return account.info()
+        return self._info(account)
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         """Delete a chat from the account's Gemini history through its page (bounded by
@@ -245,23 +317,30 @@ class BrowserPool:
             raise NoCapacity("the wait queue is full", retry_after=self._retry_after(self._waiting))
         deadline = time.monotonic() + self.settings.queue_timeout
         self._waiting += 1
+        held: set[EgressBudget] = set()  # egresses this caller waits for (their ``waiting``)
         try:
             async with self._changed:
                 while True:
                     account = self._free_candidate(request, exclude)
                     if account is not None:
                         account.active += 1
+                        self._budget(account).start()
                         break
-                    self._raise_if_hopeless(request, exclude)
                     remaining = deadline - time.monotonic()
+                    held = _hold(held, self._raise_if_hopeless(request, exclude, remaining))
                     if remaining <= 0:
+                        if held:
+                            raise self._egress_busy(held, "stayed at its pace")
                         raise NoCapacity(
                             "every fitting account stayed busy", retry_after=self._retry_after(self._waiting)
                         )
+                    # A window frees a slot at a known time, with no release to notify it.
+                    wake = min((b.next_start_in() for b in held if b.next_start_in() > 0), default=1.0)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
+                        await asyncio.wait_for(self._changed.wait(), max(0.01, min(remaining, 1.0, wake)))
         finally:
             self._waiting -= 1
+            _hold(held, set())
         try:
             return account, await account.take_tab()
         except BaseException:
@@ -278,13 +357,18 @@ class BrowserPool:
             and account.offers(request)
             and account.cooling_for(request.quota) is None
             and account.has_free_tab()
+            and self._budget(account).can_start()
         ]
         return min(fitting, key=lambda account: account.active, default=None)
 
-    def _raise_if_hopeless(self, request: TurnRequest, exclude: set[str]) -> None:
-        """Waiting helps only if a fitting account is busy or still starting."""
+    def _raise_if_hopeless(
+        self, request: TurnRequest, exclude: set[str], remaining: float
+    ) -> set[EgressBudget]:
+        """Waiting helps only if a fitting account is busy or still starting, or its egress frees a
+        slot within ``remaining`` s; returns the egresses that hold back an otherwise free account."""
         hopeful = False
         cooling: list[float] = []
+        held: set[EgressBudget] = set()
         for account in self._accounts.values():
             if account.paused or account.id in exclude or (request.account_id not in (None, account.id)):
                 continue
@@ -293,19 +377,52 @@ class BrowserPool:
             ):
                 hopeful = True
             elif account.health is AccountState.READY and account.offers(request):
+                budget = self._budget(account)
                 until = account.cooling_for(request.quota)
-                if until is None:
-                    hopeful = True
-                else:
+                egress_until = budget.cooling_until()
+                if until is not None:
                     cooling.append(until)
+                elif egress_until is not None:  # a captcha on its IP (``_on_captcha``)
+                    cooling.append(egress_until)
+                elif not account.has_free_tab():
+                    hopeful = True  # its own turn ends (a release notifies)
+                elif not budget.has_slot():
+                    held.add(budget)
+                    hopeful = True  # a turn on its egress ends (a release notifies)
+                elif budget.next_start_in() > 0:
+                    held.add(budget)
+                    # Worth waiting only if the window frees a slot before the queue timeout.
+                    hopeful = hopeful or budget.next_start_in() <= remaining
+                else:
+                    hopeful = True
         if hopeful:
-            return
+            return held
+        if held:
+            raise self._egress_busy(held, "is at its pace", cooling)
         if cooling:
             raise NoCapacity(
-                f"every fitting account is cooling for {request.quota}",
+                f"every fitting account is cooling for {request.quota} (or its IP met a captcha)",
                 retry_after=max(1.0, min(cooling) - time.time()),
             )
         raise NoEligibleAccount(_why_none(request))
+
+    def _egress_busy(self, held: set[EgressBudget], why: str, cooling: Sequence[float] = ()) -> EgressBusy:
+        """The refusal of a caller whose fitting accounts' egresses are at their pace, counted on
+        each; its ``retry_after`` is when the soonest of them (or a cooling account) frees a slot."""
+        # A full concurrency frees on a release: the pool's estimate of the next one, unless its
+        # windows are full for longer.
+        waits = [
+            b.retry_after() if b.has_slot() else max(b.retry_after(), self._retry_after(self._waiting))
+            for b in held
+        ]
+        waits += [max(1.0, until - time.time()) for until in cooling]
+        names = tuple(sorted(b.name for b in held))
+        for budget in held:
+            budget.reject()
+        log.info("egress %s %s: a request is refused", ", ".join(names), why)
+        # "the egress X is at its pace" / "each egress of X, Y is at its pace"
+        which = f"the egress {names[0]}" if len(names) == 1 else f"each egress of {', '.join(names)}"
+        return EgressBusy(f"{which} {why}", retry_after=min(waits), egresses=names)
 
     def _retry_after(self, ahead: int) -> float:
         """Seconds until a slot is likely free for a caller with ``ahead`` callers waiting before
@@ -323,6 +440,7 @@ class BrowserPool:
     async def _release(self, account: Account, page: Page | None, chat_path: str | None = None) -> None:
         self._released_at.append(time.monotonic())
         account.active = max(0, account.active - 1)
+        self._budget(account).release()
         if page is not None:
             account.return_tab(page, chat_path)
         await self._notify()
@@ -358,6 +476,18 @@ class BrowserPool:
         if self._accounts.get(account.id) is account:
             self._rebuild_soon(account)
 
+    def _on_captcha(self, account: Account) -> None:
+        """Google walled the account's IP (google.com/sorry, or Gemini's 1060): every account on
+        that egress cools as long as the one that met it is blocked, accounts elsewhere serve on."""
+        budget = self._budget(account)
+        if not budget.paced:
+            return
+        until = account.blocked_until or time.time() + self.settings.block_backoff
+        budget.cool(until)
+        log.warning(
+            "egress %s cooling until %.0f: account %s met Google's wall", budget.name, until, account.id
+        )
+
     def _after_failure(
         self, account: Account, error: BrowserError, request: TurnRequest, reset_at: float | None
     ) -> None:
@@ -365,10 +495,11 @@ class BrowserPool:
             if error.code == USAGE_LIMIT:
                 account.cool(request.quota, reset_at or time.time() + self.settings.cooldown_default)
             elif error.code == IP_BLOCKED:
-                account.block("IP blocked (1060)")
+                account.block("IP blocked (1060)", NeedsPerson.REGION)
+                self._on_captcha(account)
         elif isinstance(error, AccountUnavailable):
-            if error.reason is UnavailableReason.SIGNED_OUT:
-                account.apply_page_state(PageState.SIGNED_OUT)
+            if error.reason in (UnavailableReason.SIGNED_OUT, UnavailableReason.VERIFY):
+                account.apply_page_state(PageState(error.reason.value))
             elif error.reason is UnavailableReason.DOWNGRADED:
                 # The session may have ended under the loaded page: out of rotation, re-read now
                 # with the cookies the browser holds (the page's, not the ones it started with).
@@ -376,6 +507,8 @@ class BrowserPool:
                 self._rebuild_soon(account, save_first=True)
             else:
                 account.block(error.reason.value)
+                if error.reason is UnavailableReason.CAPTCHA:
+                    self._on_captcha(account)
         elif isinstance(error, TargetClosed):
             account.mark_failed(str(error))
             self._rebuild_soon(account)
@@ -399,7 +532,21 @@ class BrowserPool:
                 # A failed account has no live page; the others finish their turns first.
                 idle = account.active == 0 or account.health is AccountState.FAILED
                 if idle and account.recheck_due(now):
-                    self._rebuild_soon(account)
+                    ready = account.health is AccountState.READY
+                    if ready:
+                        # Out of rotation now, so that no turn leases a page about to close.
+                        account.health = AccountState.STARTING
+                    # A ready account's context holds its newest cookies: stored before the rebuild.
+                    self._rebuild_soon(account, save_first=ready)
+
+
+def _hold(held: set[EgressBudget], now: set[EgressBudget]) -> set[EgressBudget]:
+    """Move one waiting caller's count from the egresses of ``held`` to those of ``now``."""
+    for budget in held - now:
+        budget.waiting = max(0, budget.waiting - 1)
+    for budget in now - held:
+        budget.waiting += 1
+    return now
 
 
 def _session_of(cookies: list[Any]) -> str | None:

@@ -315,7 +315,11 @@ CHAT_MISSING_TEXT = "This chat couldn't be loaded"
 
 CAPTCHA_PATH = re.compile(r"/sorry/|recaptcha", re.IGNORECASE)
 CONSENT_URL = re.compile(r"consent\.google\.com|/consent(\?|$|/)", re.IGNORECASE)
-SIGN_IN_URL = re.compile(r"accounts\.google\.com|/ServiceLogin", re.IGNORECASE)
+# fidelity.md A4: accounts.google.com paths ``signin``, ``v3/signin``, ``ServiceLogin`` are the
+# sign-in page (the simulator serves them on its own origin, hence the paths); a URL under
+# ``/v3/signin/challenge`` is "Verify it's you", which only a person can pass: checked first.
+SIGN_IN_URL = re.compile(r"accounts\.google\.com|/ServiceLogin|/v3/signin/", re.IGNORECASE)
+VERIFY_URL = re.compile(r"/v3/signin/challenge(/|\?|$)", re.IGNORECASE)
 
 # MODE_CATEGORY of an otAQ7b model entry ([17]) and of the model header (protocol.md §2.1): 1 FAST,
 # 2 THINKING, 3 PRO, 4 AUTO, 5 FAST_DYNAMIC_THINKING, 6 FLASH_LITE. Used for a model whose label

@@ -6,8 +6,17 @@ import enum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from browser._overrides import PageOverrides, apply_overrides, load_overrides
 from browser._selectors import DEFAULT_TABLE, SelectorTable
@@ -47,6 +56,32 @@ DEFAULT_DISABLED_FEATURES: tuple[str, ...] = (
     "SpareRendererForSitePerProcess",
 )
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]
+# An egress as ``egress_limits`` names it: ``direct`` or a proxy's ``scheme://host:port`` (no credentials).
+EgressName = Annotated[
+    str, StringConstraints(pattern=r"^(?i:direct|(http|https|socks5)://[^/@:\s]+:[0-9]+)$")
+]
+
+
+class EgressPacing(enum.StrEnum):
+    """Whether the per-egress budgets apply (``browser._egress``)."""
+
+    AUTO = "auto"  # on when ``gemini_url`` is Google's, off for a simulator or a test server
+    ON = "on"
+    OFF = "off"
+
+
+class EgressLimits(BaseModel):
+    """One egress's own limits; a field left out takes the pool's ``egress_*`` setting."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    concurrency: int | None = Field(default=None, ge=0, description="Turns running at once; `0` = unlimited.")
+    per_minute: int | None = Field(
+        default=None, ge=0, description="Turns started in any 60 s; `0` = unlimited."
+    )
+    per_hour: int | None = Field(
+        default=None, ge=0, description="Turns started in any hour; `0` = unlimited."
+    )
 
 
 class PoolSettings(BaseModel):
@@ -150,6 +185,40 @@ class PoolSettings(BaseModel):
         "requests wait for accounts being rebuilt after Chromium died.",
     )
 
+    # Google answers an IP that sends too much with google.com/sorry (a captcha) for about two hours:
+    # peers-late-2026.md §7 (zexadev's measurements) is where every default below comes from.
+    egress_pacing: EgressPacing = Field(
+        default=EgressPacing.AUTO,
+        description="Pace the turns leaving through each egress (one proxy, or `direct` for the machine's "
+        "own address) by `egress_concurrency`, `egress_per_minute` and `egress_per_hour`: `on`, `off`, or "
+        "`auto` (on when `gemini_url` is Google's, off for the simulator or another test server).",
+    )
+    egress_concurrency: int = Field(
+        default=5,
+        ge=0,
+        description="Turns running at once through one egress; `0` = unlimited. The default is a peer's "
+        "(zexadev) per-IP default; its blocks were measured at concurrency 10.",
+    )
+    egress_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Turns started through one egress in any 60 s; `0` = unlimited. The default is the pace "
+        "a peer (zexadev) measured with no block: 10 a minute, 800 requests over 110 minutes, while 80 to "
+        "180 quick requests got an IP sent to google.com/sorry for 106 to 121 minutes.",
+    )
+    egress_per_hour: int = Field(
+        default=400,
+        ge=0,
+        description="Turns started through one egress in any hour; `0` = unlimited. The default stays under "
+        "the ~436 an hour of the measured run without a block (800 requests over 110 minutes).",
+    )
+    egress_limits: dict[EgressName, EgressLimits] = Field(
+        default_factory=dict,
+        description="Limits of single egresses, by `direct` or the proxy's `scheme://host:port` (never its "
+        'credentials), e.g. `{"socks5://10.0.0.2:1080": {"per_minute": 20}}`; a field left out takes the '
+        "`egress_*` setting. Applies whenever pacing is on.",
+    )
+
     navigation_timeout: float = Field(default=30.0, gt=0, description="Seconds one page load may take.")
     # Starting Chromium (or connecting to a remote one) is bounded apart from navigation: a loaded
     # host can take far longer to start a browser than to load a page.
@@ -217,6 +286,13 @@ class PoolSettings(BaseModel):
         ge=0,
         description="The longest wait between re-checks of a blocked, signed-out or failed account.",
     )
+    session_check_interval: float = Field(
+        default=1800.0,
+        ge=0,
+        description="Seconds after which an idle ready account's page is read again (its account-status "
+        "answer), so that a session that ended while no turn came shows why, and the alerts webhook is "
+        "called, without waiting for the next turn to fail. 0: only turns and operators re-read it.",
+    )
 
     # Read when the settings are built; the override file is checked then (``browser._overrides``).
     page_overrides: PageOverrides | None = Field(
@@ -230,6 +306,12 @@ class PoolSettings(BaseModel):
         description="A JSON or TOML file of page overrides, read and checked at start: an unknown key, an "
         "empty label, invalid CSS or a Playwright-only selector stops the gateway with the entry named.",
     )
+
+    @field_validator("egress_limits", mode="after")
+    @classmethod
+    def _egress_names_lowercase(cls, limits: dict[str, EgressLimits]) -> dict[str, EgressLimits]:
+        # Scheme and host are case-insensitive; an account's egress is named in lower case.
+        return {name.lower(): value for name, value in limits.items()}
 
     @model_validator(mode="after")
     def _read_overrides(self) -> PoolSettings:
@@ -245,6 +327,14 @@ class PoolSettings(BaseModel):
     def selector_table(self) -> SelectorTable:
         """The built-in selector table with the operator's overrides applied."""
         return apply_overrides(DEFAULT_TABLE, self.page_overrides)
+
+    @property
+    def paces_egress(self) -> bool:
+        """Whether the egress budgets apply (``egress_pacing``, ``auto`` resolved)."""
+        if self.egress_pacing is EgressPacing.AUTO:
+            host = (urlsplit(self.gemini_url).hostname or "").lower()
+            return host == "google.com" or host.endswith(".google.com")
+        return self.egress_pacing is EgressPacing.ON
 
     @property
     def base_url(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +24,7 @@ from browser import _selectors as S
 from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._capture import BodyCapture, LoadingFailed
 from browser._driver import PageDriver, PageState
+from browser._health import VERIFY_REASON, NeedsPerson, needs_person_for
 from browser._requests import ModeFamily, Tool
 from browser.errors import BrowserError, DriverError
 from browser.protocol import (
@@ -78,6 +79,8 @@ class StatusVerdict:
     status_code: int | None
     reason: str | None
     capabilities: Capabilities
+    # Why a person must act (None when ready, or when nothing a person can do is known).
+    needs_person: NeedsPerson | None = None
 
 
 def is_account_status_call(url: str) -> bool:
@@ -214,7 +217,22 @@ async def _menus(driver: PageDriver) -> tuple[ThinkingControl, frozenset[Tool], 
 
 async def judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcome | None) -> StatusVerdict:
     """The account's verdict: from the network answer when there is one, else from the page
-    (``outcome`` is None when nothing was awaited: the page left the app for a wall or sign-in)."""
+    (``outcome`` is None when nothing was awaited: the page left the app for a wall or sign-in),
+    with the reason a person is needed read from the same page state and status code."""
+    verdict = await _judge(driver, page_state, outcome)
+    if verdict.verdict is Verdict.READY:
+        return verdict
+    needs = needs_person_for(page_state, verdict.status_code)
+    if needs is None and verdict.verdict is Verdict.SIGNED_OUT:
+        needs = NeedsPerson.SIGNED_OUT  # the otAQ7b call refused as for a signed-out visitor
+    return replace(verdict, needs_person=needs)
+
+
+async def _judge(driver: PageDriver, page_state: PageState, outcome: StatusOutcome | None) -> StatusVerdict:
+    if page_state is PageState.VERIFY:
+        # fidelity.md A4: a challenge under /v3/signin/challenge; the session is not usable until a
+        # person passes it, and a new sign-in is not what is asked.
+        return StatusVerdict(Verdict.SIGNED_OUT, StatusSource.PAGE, None, VERIFY_REASON, Capabilities("anon"))
     if page_state in (PageState.CAPTCHA, PageState.CONSENT):
         # A wall replaced the app: there is no app to ask, whatever the capture saw.
         return StatusVerdict(Verdict.BLOCKED, StatusSource.PAGE, None, page_state.value, Capabilities("anon"))

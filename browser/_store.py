@@ -21,14 +21,50 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from browser._cookies import Cookie
+from browser._health import SessionRecord
 
-_SCHEMA = """
+# Oldest first; a file written before versions existed is at 0 and every step here is idempotent
+# (``IF NOT EXISTS``), so such a file takes them all. A future step is one more entry at the end.
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS account_cookies (
     account_id TEXT PRIMARY KEY,
     cookies    TEXT NOT NULL,
     saved_at   REAL NOT NULL
 )
-"""
+""",
+    """
+CREATE TABLE IF NOT EXISTS account_sessions (
+    account_id       TEXT PRIMARY KEY,
+    signin_method    TEXT NOT NULL,
+    session          TEXT,
+    started_at       REAL,
+    last_rotation_at REAL,
+    needs_person     TEXT,
+    needs_since      REAL
+)
+""",
+)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    if int(db.execute("PRAGMA user_version").fetchone()[0]) == len(_SCHEMA):
+        return
+    db.execute("BEGIN IMMEDIATE")  # one migrator at a time, also across processes
+    try:
+        found = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if found > len(_SCHEMA):
+            raise RuntimeError(
+                f"cookies.sqlite3 is at schema version {found}, newer than this gateway's {len(_SCHEMA)}: "
+                "it was written by a newer version of the gateway"
+            )
+        for step in _SCHEMA[found:]:
+            db.execute(step)
+        db.execute(f"PRAGMA user_version = {len(_SCHEMA)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _private_file(path: Path) -> None:
@@ -51,9 +87,12 @@ class CookieStore:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = data_dir / "cookies.sqlite3"
         _private_file(self.path)
-        with self._connect() as db:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+            _migrate(db)
+        finally:
+            db.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -91,6 +130,53 @@ class CookieStore:
     def delete_sync(self, account_id: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM account_cookies WHERE account_id = ?", (account_id,))
+            db.execute("DELETE FROM account_sessions WHERE account_id = ?", (account_id,))
+
+    def save_session_sync(self, account_id: str, record: SessionRecord) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO account_sessions "
+                "(account_id, signin_method, session, started_at, last_rotation_at, needs_person, "
+                "needs_since) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(account_id) DO UPDATE SET signin_method = excluded.signin_method, "
+                "session = excluded.session, started_at = excluded.started_at, "
+                "last_rotation_at = excluded.last_rotation_at, needs_person = excluded.needs_person, "
+                "needs_since = excluded.needs_since",
+                (
+                    account_id,
+                    record.signin_method,
+                    record.session,
+                    record.started_at,
+                    record.last_rotation_at,
+                    record.needs_person,
+                    record.needs_since,
+                ),
+            )
+
+    def load_session_sync(self, account_id: str) -> SessionRecord | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT signin_method, session, started_at, last_rotation_at, needs_person, needs_since "
+                "FROM account_sessions "
+                "WHERE account_id = ?",
+                (account_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return SessionRecord(
+            signin_method=str(row[0]),
+            session=row[1],
+            started_at=row[2],
+            last_rotation_at=row[3],
+            needs_person=row[4],
+            needs_since=row[5],
+        )
+
+    async def save_session(self, account_id: str, record: SessionRecord) -> None:
+        await asyncio.to_thread(self.save_session_sync, account_id, record)
+
+    async def load_session(self, account_id: str) -> SessionRecord | None:
+        return await asyncio.to_thread(self.load_session_sync, account_id)
 
     async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
         return await asyncio.to_thread(self.save_sync, account_id, cookies, read_at=read_at)

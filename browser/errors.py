@@ -19,6 +19,7 @@ BrowserError
  │    └── HTTPStatusError   Google answered an HTTP error status (``status``) without a BardErrorInfo
  ├── UpstreamTimeout        no first frame, or the stream stalled, or the turn ran too long
  ├── NoCapacity             every fitting account is busy and the wait queue is full or timed out
+ │    └── EgressBusy         ... because the egresses of the fitting accounts are at their pace
  └── NoEligibleAccount      no healthy account offers what the request needs
 """
 
@@ -32,12 +33,14 @@ __all__ = [
     "ConnectionLost",
     "CookieFormatError",
     "DriverError",
+    "EgressBusy",
     "HTTPStatusError",
     "InvalidProxy",
     "LaunchFailed",
     "NavigationFailed",
     "NoCapacity",
     "NoEligibleAccount",
+    "ProfileRefused",
     "ProtocolError",
     "SelectorMissing",
     "StepTimeout",
@@ -65,6 +68,11 @@ class LaunchFailed(BrowserError):
 
 class CookieFormatError(BrowserError):
     """A cookie export is not JSON, not Netscape text, or lacks ``__Secure-1PSID``."""
+
+
+class ProfileRefused(BrowserError):
+    """An account's Chromium profile cannot be signed in or imported (the message says why and what
+    to do: a newer Chromium's profile, not a profile, one open in a running browser)."""
 
 
 class InvalidProxy(BrowserError, ValueError):
@@ -118,6 +126,7 @@ class UnavailableReason(enum.StrEnum):
     """Why an account's page cannot serve (the values match the page states that cause them)."""
 
     SIGNED_OUT = "signed_out"
+    VERIFY = "verify"  # "Verify it's you"
     CAPTCHA = "captcha"
     CONSENT = "consent"
     # The answer came from another model than asked (another family, or the signed-out model):
@@ -169,6 +178,15 @@ class NoCapacity(BrowserError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class EgressBusy(NoCapacity):
+    """The fitting accounts' egresses (``direct`` or proxies without credentials) are at their
+    pace; ``retry_after`` is when the soonest of them frees a slot."""
+
+    def __init__(self, message: str, *, retry_after: float, egresses: tuple[str, ...]) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.egresses = egresses
 
 
 class NoEligibleAccount(BrowserError):

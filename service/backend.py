@@ -22,7 +22,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from browser import AccountInfo, AccountSpec, GeneratedImage, Media, TurnRequest, TurnSnapshot, VideoInfo
+from browser import (
+    AccountInfo,
+    AccountSpec,
+    EgressInfo,
+    GeneratedImage,
+    Media,
+    TurnRequest,
+    TurnSnapshot,
+    VideoInfo,
+)
 
 __all__ = ["Backend", "BackendTurn", "BackendWrapper", "DelegatingTurn"]
 
@@ -51,6 +60,10 @@ class Backend(Protocol):
 
     def accounts(self) -> Sequence[AccountInfo]:
         """The accounts and what their pages offer (a snapshot)."""
+        ...
+
+    def egresses(self) -> Sequence[EgressInfo]:
+        """The egresses (``direct`` or proxies without credentials) and their pacing (a snapshot)."""
         ...
 
     # -- chat history --
@@ -102,6 +115,9 @@ class BackendWrapper:
 
     def accounts(self) -> Sequence[AccountInfo]:
         return self.inner.accounts()
+
+    def egresses(self) -> Sequence[EgressInfo]:
+        return self.inner.egresses()
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         await self.inner.delete_chat(account_id, chat_id)

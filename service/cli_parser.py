@@ -78,20 +78,56 @@ def _admin_url(command: argparse.ArgumentParser) -> None:
 def _accounts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     accounts = commands.add_parser("accounts", help="add, list, check or remove accounts")
     actions = accounts.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="add an account from its cookies (read from --from or stdin)")
+    add = actions.add_parser("add", help="add an account from its cookies (read from --cookie-file or stdin)")
     add.add_argument("--name", help="the account's id (default: a digest of its session)")
     add.add_argument(
+        "--cookie-file",
         "--from",
         dest="source",
         type=Path,
-        help="a file with a __Secure-1PSID value, a DevTools cookie string or a JSON/Netscape export",
+        help="a cookie file: Netscape cookies.txt, a Cookie-Editor/EditThisCookie JSON export, a HAR, "
+        "Firefox's cookies.sqlite; or a __Secure-1PSID value or a DevTools cookie string",
+    )
+    add.add_argument(
+        "--cookie-format",
+        choices=["auto", "netscape", "json", "har", "sqlite", "header"],
+        default="auto",
+        help="the cookie file's format (default: detected)",
     )
     _admin_url(add)
     _admin_url(actions.add_parser("list", help="list accounts (with their state, when the gateway runs)"))
+    login = actions.add_parser(
+        "login",
+        help="sign an account in to Google in a normal Chromium window on its own profile (needs a "
+        "display; nothing automated is attached), then add it when the window is closed",
+    )
+    login.add_argument("name", help="the account's id (its profile: <data_dir>/profiles/<name>)")
+    _profile_options(login)
+    imported = actions.add_parser(
+        "import-profile",
+        help="add an account from a Chromium user-data directory signed in elsewhere (copied)",
+    )
+    imported.add_argument("name", help="the account's id (its profile: <data_dir>/profiles/<name>)")
+    imported.add_argument(
+        "directory", type=Path, help="the user-data directory (the one holding 'Local State')"
+    )
+    imported.add_argument(
+        "--replace", action="store_true", help="overwrite the account's profile if it has one"
+    )
+    _profile_options(imported)
     for name, text in (("check", "reload an account's page now"), ("remove", "remove an account")):
         action = actions.add_parser(name, help=text)
         action.add_argument("account_id", help="the account's id (as accounts list shows it)")
         _admin_url(action)
+
+
+def _profile_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--proxy",
+        help="http|https|socks5://[user:pass@]host:port for this account (default: browser.default_proxy); "
+        "the sign-in window gets it without credentials and Chromium asks for them",
+    )
+    _admin_url(command)
 
 
 def _keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

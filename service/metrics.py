@@ -1,6 +1,7 @@
 """Prometheus metrics (prometheus-client), one registry per app: requests by route, model and
 status; time to first token and turn duration; turns waiting for an account; accounts by state;
-turns per account; accounts' cooldowns; upstream error codes; media bytes delivered. The same
+turns per account; accounts' cooldowns; per account, why it needs a person, its session's age and
+its last cookie rotation; webhook deliveries; upstream error codes; media bytes delivered. The same
 events feed ``Metrics.activity`` (``service.activity``), the dashboard's last hour.
 
 ``RequestMetrics`` (pure ASGI) counts every response, 401s and 429s of the key gate included; the
@@ -23,11 +24,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from browser import AccountInfo, TurnRequest, TurnSnapshot, VideoInfo
+from browser import AccountInfo, EgressInfo, TurnRequest, TurnSnapshot, VideoInfo
 from service.activity import Activity
 from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.errors import CapacityExhausted, NoHealthyAccount, ServiceError, UpstreamFailed, UpstreamTimedOut
@@ -54,16 +55,97 @@ class _Accounts(Collector):
             "When an account's cooldown for a quota (a model family or a tool) ends, as a Unix time",
             labels=["account", "quota"],
         )
+        needs = GaugeMetricFamily(
+            "gateway_account_needs_person",
+            "1 for each account that needs a person, labelled with why (expired, verify, signed_out, "
+            "consent, terms, captcha, region)",
+            labels=["account", "reason"],
+        )
+        age = GaugeMetricFamily(
+            "gateway_account_session_age_seconds",
+            "Seconds since the account's session (its __Secure-1PSID) was first seen working, by how it "
+            "was signed in",
+            labels=["account", "signin_method"],
+        )
+        rotation = GaugeMetricFamily(
+            "gateway_account_last_rotation_timestamp_seconds",
+            "When the account's page last got a fresh __Secure-1PSIDTS from a cookie rotation, "
+            "as a Unix time",
+            labels=["account"],
+        )
         counts: dict[str, int] = {}
+        now = time.time()
         for account in self.source() if self.source is not None else ():
             state = "paused" if account.paused else str(account.state)
             counts[state] = counts.get(state, 0) + 1
             for quota, until in account.cooling_until.items():
                 cooling.add_metric([account.id, str(quota)], float(until))
+            if account.needs_person is not None:
+                needs.add_metric([account.id, account.needs_person], 1)
+            if account.session_started_at is not None:
+                age.add_metric(
+                    [account.id, account.signin_method], max(0.0, now - account.session_started_at)
+                )
+            if account.last_rotation_at is not None:
+                rotation.add_metric([account.id], account.last_rotation_at)
         for state, count in sorted(counts.items()):
             family.add_metric([state], count)
         yield family
         yield cooling
+        yield needs
+        yield age
+        yield rotation
+
+
+class _Egresses(Collector):
+    """Per egress (``direct`` or a proxy's ``scheme://host:port``, never its credentials): the pacing
+    of the turns leaving through one IP (``browser._egress``)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Sequence[EgressInfo]] | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        labels = ["egress"]
+        started = CounterMetricFamily(
+            "gateway_egress_turns_started", "Turns started through an egress", labels=labels
+        )
+        rejected = CounterMetricFamily(
+            "gateway_egress_rejected",
+            "Requests refused (429) because the egresses of their accounts were at their pace",
+            labels=labels,
+        )
+        running = GaugeMetricFamily(
+            "gateway_egress_turns_running", "Turns running through an egress", labels=labels
+        )
+        waiting = GaugeMetricFamily(
+            "gateway_egress_turns_waiting", "Requests waiting for an egress's budget", labels=labels
+        )
+        last_minute = GaugeMetricFamily(
+            "gateway_egress_turns_last_minute",
+            "Turns started through an egress in the last 60 s",
+            labels=labels,
+        )
+        cooling = GaugeMetricFamily(
+            "gateway_egress_cooling",
+            "1 while an egress cools after a captcha (google.com/sorry)",
+            labels=labels,
+        )
+        cooling_until = GaugeMetricFamily(
+            "gateway_egress_cooling_until_seconds",
+            "When an egress's captcha cooldown ends, as a Unix time (only while it cools)",
+            labels=labels,
+        )
+        for egress in self.source() if self.source is not None else ():
+            label = [egress.name]
+            started.add_metric(label, egress.started)
+            rejected.add_metric(label, egress.rejected)
+            running.add_metric(label, egress.running)
+            waiting.add_metric(label, egress.waiting)
+            last_minute.add_metric(label, egress.started_last_minute)
+            cooling.add_metric(label, 0 if egress.cooling_until is None else 1)
+            if egress.cooling_until is not None:
+                cooling_until.add_metric(label, egress.cooling_until)
+        yield from (started, rejected, running, waiting, last_minute, cooling, cooling_until)
 
 
 class Metrics:
@@ -108,12 +190,26 @@ class Metrics:
             ["account", "outcome"],
             registry=self.registry,
         )
+        self.alerts = Counter(
+            "gateway_alerts",
+            "Webhook events by event and outcome (delivered, failed after every try, dropped)",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
         self.activity = Activity()
         self._accounts = _Accounts()
         self.registry.register(self._accounts)
+        self._egresses = _Egresses()
+        self.registry.register(self._egresses)
 
     def watch_accounts(self, source: Callable[[], Sequence[AccountInfo]] | None) -> None:
         self._accounts.source = source
+
+    def watch_egresses(self, source: Callable[[], Sequence[EgressInfo]] | None) -> None:
+        self._egresses.source = source
+
+    def alert_delivered(self, event: str, outcome: str) -> None:
+        self.alerts.labels(event, outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

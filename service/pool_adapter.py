@@ -30,7 +30,9 @@ from browser import (
     BrowserError,
     BrowserPool,
     ConnectionLost,
+    CookieFileFormat,
     CookieFormatError,
+    EgressInfo,
     GeneratedImage,
     HTTPStatusError,
     Media,
@@ -43,6 +45,7 @@ from browser import (
     UpstreamRejected,
     UpstreamTimeout,
     VideoInfo,
+    read_cookie_file,
 )
 from service.backend import Backend, BackendTurn
 from service.errors import (
@@ -156,6 +159,9 @@ class BrowserBackend:
     def accounts(self) -> Sequence[AccountInfo]:
         return self.pool.accounts()
 
+    def egresses(self) -> Sequence[EgressInfo]:
+        return self.pool.egresses()
+
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         with map_browser_errors():
             await self.pool.delete_chat(account_id, chat_id)
@@ -202,13 +208,18 @@ class BrowserBackend:
 
 
 def account_spec(config: AccountConfig) -> AccountSpec:
-    """The pool's ``AccountSpec`` for a configured account (reads its cookie file, if any)."""
-    cookie_text = config.cookie_file.read_text(encoding="utf-8") if config.cookie_file else None
+    """The pool's ``AccountSpec`` for a configured account. A cookie file is read as bytes (Firefox's
+    ``cookies.sqlite`` is binary) in any format ``read_cookie_file`` detects; only its Google cookies
+    are kept."""
+    cookies = None
+    if config.cookie_file is not None:
+        found = read_cookie_file(config.cookie_file.read_bytes(), CookieFileFormat.AUTO)
+        cookies = [cookie.to_export() for cookie in found]
     return AccountSpec(
         name=config.name,
         psid=_reveal(config.psid),
         psidts=_reveal(config.psidts),
-        cookie_file_text=cookie_text,
+        cookies=cookies,
         proxy=_reveal(config.proxy),
     )
 

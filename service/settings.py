@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 
 from browser import PoolSettings
+from service.alerts import AlertSettings
 from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
@@ -77,8 +78,9 @@ class AccountConfig(BaseModel):
     )
     cookie_file: Path | None = Field(
         default=None,
-        description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`: a JSON list "
-        "as browser extensions export it, or Netscape `cookies.txt`.",
+        description="A cookie export for `gemini.google.com` / `.google.com` instead of `psid`, format "
+        "detected: Netscape `cookies.txt`, Cookie-Editor or EditThisCookie JSON, a HAR file, or Firefox's "
+        "`cookies.sqlite`; only Google's cookies are kept.",
     )
     proxy: SecretStr | None = Field(
         default=None,
@@ -291,6 +293,12 @@ class GatewaySettings(BaseSettings):
         default=MediaSettings(),
         description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
         "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
+    )
+    alerts: AlertSettings = Field(
+        default=AlertSettings(),
+        description="A webhook called when an account starts needing a person (expired session, "
+        '"Verify it\'s you", consent, terms, captcha, region) and when it recovers: JSON, retried with '
+        "backoff, never carrying a cookie (docs: Operations, Session health).",
     )
     accounts: tuple[AccountConfig, ...] = Field(
         default=(),

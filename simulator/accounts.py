@@ -67,7 +67,11 @@ class Account:
     @property
     def public_id(self) -> str:
         """Names the account in logs without revealing the cookie value."""
-        return hashlib.sha256(self.key.encode()).hexdigest()[:16] if self.key else ""
+        return self.public_id_of(self.key)
+
+    @staticmethod
+    def public_id_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
 
     @property
     def xsrf_token(self) -> str:

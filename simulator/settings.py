@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,7 +18,14 @@ class SimulatorSettings(BaseSettings):
     first_token_delay: float = 1.0
     frame_interval: float = 0.05
     snapshot_chars: int = 24
+    # The page's cookie rotation period (protocol.md §1.4: the server dictates 600 s), divided by time_scale.
     rotation_interval: float = 600.0
+    # A bound session's ticket (__Secure-1PSIDTS) is honoured this long after it was issued (simulated
+    # seconds; peers-late-2026.md §4.1, §7: exported device-bound cookies die after ~1-2 h).
+    bound_ticket_lifetime: float = Field(default=7200.0, gt=0)
+    # Simulated seconds per real second: every lifetime and interval of the sign-in contract and
+    # rotation_interval are divided by it (3600 runs a day in 24 s).
+    time_scale: float = Field(default=1.0, gt=0)
     video_render_seconds: float = 3.0
     # 0: "Start research" answers with the report; above 0 it answers with a running stub and the
     # report is ready that many seconds later (simulator/research_runs.py).

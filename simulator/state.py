@@ -10,6 +10,7 @@ from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
 from simulator.research_runs import ResearchRuns
+from simulator.sessions import SessionBook, SimClock
 from simulator.settings import SimulatorSettings
 from simulator.uploads import UploadSessions, UploadStore
 from simulator.usage import UsageBook
@@ -35,9 +36,17 @@ class SimState:
         self.videos: dict[str, VideoJob] = {}
         self.research_runs = ResearchRuns()
         self.request_counter = itertools.count(1)
+        self.clock = SimClock(self.settings.time_scale)
+        self.sessions = SessionBook(self.clock)
+
+    def configure(self, settings: SimulatorSettings) -> None:
+        """Apply new settings; the simulated clock keeps the time it shows and runs at the new scale."""
+        self.settings = settings
+        self.clock.rescale(settings.time_scale)
 
     def reset(self) -> None:
-        self.settings = self._initial.model_copy()
+        self.configure(self._initial.model_copy())
+        self.sessions.clear()
         self.chats.clear()
         self.control.clear()
         self.uploads.clear()

@@ -59,7 +59,9 @@ class AccountAdmin:
             raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
         async with self._lock:
             present = {info.id for info in self.backend.accounts()}
-            if spec.name is not None and spec.name in present:
+            if spec.name is not None and (
+                spec.name in present or (spec.profile and spec.name in self.added_ids())
+            ):
                 raise Conflict(f"An account named {spec.name!r} exists already.")
             # An unnamed account's id is derived from its session (``acct-`` + digest prefix).
             if f"acct-{session[:12]}" in present or any(

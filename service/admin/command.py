@@ -1,11 +1,12 @@
-"""``python -m service accounts add|list|check|remove`` and ``keys create|list|scopes|revoke`` (their
+"""``python -m service accounts add|list|check|remove`` (``login`` and ``import-profile``:
+``service.admin.signin``) and ``keys create|list|scopes|revoke`` (their
 options: ``service.cli_parser``).
 
 With ``--url`` (or ``GATEWAY_ADMIN_URL``) they talk to a running gateway's admin API, with the admin
 key from ``GATEWAY_ADMIN_KEY`` (or the first of ``GATEWAY_ADMIN_KEYS``); without, they work on the
 data directory of a stopped gateway (accounts added there start with it next time). Cookies are
-read from a file or stdin, never from the command line (where ``ps`` would show them), and are
-never printed.
+read from a file (any format ``browser.read_cookie_file`` reads, a binary ``cookies.sqlite`` too)
+or stdin, never from the command line (where ``ps`` would show them), and are never printed.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from browser import CookieFormatError
-from service.admin.cookies import session_digest, spec_from_paste
+from service.admin.cookies import session_digest, spec_from_upload
 from service.admin.registry import AddedAccounts
+from service.admin.signin import SigninFailed, run_signin
 from service.errors import InvalidRequest
 from service.keys import KeyStore
 from service.settings import GatewaySettings
@@ -38,8 +41,16 @@ class CommandFailed(Exception):
 
 def run_admin(args: argparse.Namespace) -> int:
     try:
-        result = _online(args) if args.url else _offline(args)
-    except (CommandFailed, InvalidRequest) as exc:  # the stores refuse bad values as the API does
+        if args.command == "accounts" and args.action in ("login", "import-profile"):
+            key = (os.environ.get(ADMIN_KEY_ENV) or _first_admin_key()) if args.url else None
+            result = run_signin(args, _settings(), key)
+        else:
+            result = _online(args) if args.url else _offline(args)
+    except (
+        CommandFailed,
+        InvalidRequest,
+        SigninFailed,
+    ) as exc:  # the stores refuse bad values as the API does
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
@@ -91,20 +102,27 @@ def _scope_list(text: str | None) -> list[str] | None:
     return scopes or None
 
 
-def _pasted(args: argparse.Namespace) -> str:
-    text = args.source.read_text(encoding="utf-8") if args.source else sys.stdin.read()
-    if not text.strip():
-        raise CommandFailed("no cookies given (use --from FILE or pipe them in)")
-    return text
+def _pasted(args: argparse.Namespace) -> bytes:
+    """The file's bytes (a cookies.sqlite is binary), or stdin's."""
+    data: bytes
+    try:
+        if args.source:
+            data = Path(args.source).read_bytes()
+        else:  # a text stream without a binary buffer (a wrapped stdin) gives its text
+            buffer = getattr(sys.stdin, "buffer", None)
+            data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+    except OSError as exc:
+        raise CommandFailed(f"the cookie file cannot be read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise CommandFailed("no cookies given (use --cookie-file FILE or pipe them in)")
+    return data
 
 
 def _account_body(args: argparse.Namespace) -> dict[str, Any]:
     spec = _spec(args)
-    if spec.cookie_file_text:
-        return {"name": args.name, "cookie_file": spec.cookie_file_text}
     if spec.cookies is not None:
-        cookie_string = "; ".join(f"{c['name']}={c['value']}" for c in spec.cookies)
-        return {"name": args.name, "cookie_string": cookie_string}
+        # Parsed here: only the Google cookies travel, as a JSON cookie file.
+        return {"name": args.name, "cookie_file": json.dumps(spec.cookies), "cookie_file_format": "json"}
     return {"name": args.name, "psid": spec.psid}
 
 
@@ -121,8 +139,9 @@ def _key_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _spec(args: argparse.Namespace) -> Any:
+    data = _pasted(args)
     try:
-        return spec_from_paste(_pasted(args), name=args.name, psidts=None, proxy=None)
+        return spec_from_upload(data, name=args.name, fmt=args.cookie_format)
     except CookieFormatError as exc:
         raise CommandFailed(f"the cookies cannot be read: {exc}") from None
 
@@ -194,7 +213,17 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
     with AddedAccounts(settings.added_accounts_path) as registry:
         entries = registry.all()
         if args.action == "list":
-            return {"data": [{"id": e.id, "source": "added", "added_at": e.added_at} for e in entries]}
+            return {
+                "data": [
+                    {
+                        "id": e.id,
+                        "source": "added",
+                        "added_at": e.added_at,
+                        "signin_method": e.spec.signin_method.value,
+                    }
+                    for e in entries
+                ]
+            }
         if args.action == "remove":
             if not registry.delete(args.account_id):
                 raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")

@@ -1,5 +1,6 @@
 """Operations wired into the app: the key store (also read by the API-key gate), the metrics, the
-dashboard sessions and, while the app runs, the account admin over the pool.
+dashboard sessions and, while the app runs, the account admin over the pool and the alerts'
+webhook (``service.alerts``).
 
 ``create_app`` builds one ``Operations``, includes the admin routers (``service.admin.router``,
 ``service.admin.ui``; they reach this object through ``service.admin.deps``, never the other way
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from service.admin.accounts import AccountAdmin
 from service.admin.auth import AdminSessions
 from service.admin.registry import AddedAccounts
+from service.alerts import AccountAlerts
 from service.backend import Backend
 from service.keys import KeyStore
 from service.metrics import Metrics
@@ -35,6 +37,7 @@ class Operations:
         self.sessions = AdminSessions()
         self._accounts: AccountAdmin | None = None
         self.own_gates = ("/healthz", "/readyz", "/metrics", *ADMIN_PREFIXES)
+        self.started_at = time.time()  # before the pool starts: what alerts count as this run's
 
     @property
     def accounts(self) -> AccountAdmin:
@@ -48,10 +51,19 @@ class Operations:
             self._accounts = AccountAdmin(backend, registry)
             await self._accounts.restore()
             self.metrics.watch_accounts(backend.accounts)
+            self.metrics.watch_egresses(backend.egresses)
+            alerts = AccountAlerts(
+                self.settings.alerts,
+                backend.accounts,
+                started_at=self.started_at,
+                on_delivery=self.metrics.alert_delivered,
+            )
             try:
-                yield
+                async with alerts:
+                    yield
             finally:
                 self.metrics.watch_accounts(None)
+                self.metrics.watch_egresses(None)
                 self._accounts = None
 
     def now(self) -> float:

@@ -1,7 +1,10 @@
 """Accounts added through the admin API, kept in ``added_accounts.sqlite3`` (0600: it holds their
 cookies) so that they come back after a restart. The pool's own store keeps each account's newest
 (rotated) cookies; what is kept here is what the operator gave, which the pool replaces by its
-newer copy of the same session when it re-adds the account."""
+newer copy of the same session when it re-adds the account. A profile account (signed in inside the
+gateway or an imported profile: ``AccountSpec.profile``) is kept by name and sign-in method only: its
+session is its profile directory. ``accounts login`` and ``accounts import-profile`` write here too
+when no gateway runs, so the next start adopts the account."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from browser import AccountSpec
+from browser import AccountSpec, SigninMethod
 from service.private_sqlite import Migration, PrivateStore
 
 __all__ = ["AddedAccount", "AddedAccounts"]
@@ -47,6 +50,7 @@ class AddedAccounts(PrivateStore):
                 "cookies": spec.cookies,
                 "cookie_file_text": spec.cookie_file_text,
                 "proxy": spec.proxy,
+                "signin_method": spec.signin_method.value,
             }
         )
         with self._lock:
@@ -68,8 +72,14 @@ class AddedAccounts(PrivateStore):
             AddedAccount(
                 id=str(row[0]),
                 session=str(row[1]),
-                spec=AccountSpec(**json.loads(row[2])),
+                spec=_spec(json.loads(row[2])),
                 added_at=float(row[3]),
             )
             for row in rows
         ]
+
+
+def _spec(fields: dict[str, object]) -> AccountSpec:
+    # Rows written before sign-in methods existed have none: their cookies were imported.
+    method = SigninMethod(str(fields.pop("signin_method", SigninMethod.COOKIE_IMPORT.value)))
+    return AccountSpec(**fields, signin_method=method)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from browser import CookieFormatError
+from browser import CookieFormatError, LaunchMode
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
 from service.admin.deps import AdminDep, OpsDep
@@ -57,10 +57,18 @@ async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
             psidts=_reveal(body.psidts),
             cookie_string=_reveal(body.cookie_string),
             cookie_file=_reveal(body.cookie_file),
+            cookie_file_format=body.cookie_file_format,
+            cookie_file_encoding=body.cookie_file_encoding,
             proxy=_reveal(body.proxy),
+            signin_method=body.signin_method,
         )
     except CookieFormatError as exc:
         raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
+    if spec.profile and ops.settings.pool_settings().launch_mode is LaunchMode.REMOTE:
+        raise InvalidRequest(
+            "A profile account needs a local Chromium: launch_mode=remote cannot open its profile.",
+            param="signin_method",
+        )
     info = await ops.accounts.add(spec)
     return account_out(info, added=True)
 

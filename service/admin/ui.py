@@ -5,10 +5,11 @@ A login form trades the admin key for a session cookie. The page shows the last 
 account (requests and errors per minute, time to first token and answer time at p50/p95, the queue,
 cooldowns with their reset times, the last errors with their request ids), refreshed in place every
 few seconds from ``/admin/ui/panels``; every account with a screenshot of its page and buttons to
-check, pause, resume and remove it, a box to add one by pasting cookies; the keys with their usage and
-scopes. Light and dark themes (the system's, or the toggle's choice), and a layout for phones.
-No cookie value is ever rendered: the paste box is always sent back empty, and screenshots are
-named by account id (a name or a digest of the session, never the cookie).
+check, pause, resume and remove it, how its session was signed in, its age and last cookie
+rotation, and, when it needs a person, why and what to do; a box to add one by pasting cookies; the
+keys with their usage and scopes. Light and dark themes (the system's, or the toggle's choice), and
+a layout for phones. No cookie value is ever rendered: the paste box is always sent back empty, and
+screenshots are named by account id (a name or a digest of the session, never the cookie).
 """
 
 from __future__ import annotations
@@ -74,6 +75,33 @@ def _pair(values: tuple[float | None, float | None]) -> str:
     return " / ".join(_seconds(value) for value in values)
 
 
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = int(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+_METHODS = {
+    "signed_in_inside": "signed in inside the gateway",
+    "profile_import": "imported profile",
+    "cookie_import": "imported cookies",
+}
+_REASONS = {
+    "expired": "session expired",
+    "verify": '"Verify it\'s you"',
+    "signed_out": "signed out",
+    "consent": "cookie consent",
+    "terms": "terms to accept",
+    "captcha": "captcha",
+    "region": "region not served",
+}
+
+
 def _limits(key: KeyOut) -> str:
     limits = []
     if key.per_minute:
@@ -90,7 +118,15 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_TEMPLATES.filters.update(when=_when, until=_until, pair=_pair, limits=_limits)
+_TEMPLATES.filters.update(
+    when=_when,
+    until=_until,
+    pair=_pair,
+    limits=_limits,
+    age=_age,
+    method=lambda value: _METHODS.get(value, value),
+    reason=lambda value: _REASONS.get(value, value),
+)
 
 
 @dataclass(frozen=True)

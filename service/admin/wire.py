@@ -3,11 +3,15 @@ shown by id, name and state, a key by its first characters."""
 
 from __future__ import annotations
 
+import time
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from browser import AccountInfo
+from browser import AccountInfo, SigninMethod
 from service.key_scopes import SCOPES
 from service.keys import KeyRecord
+from service.session_health import hint
 
 __all__ = ["AccountIn", "AccountOut", "KeyCreated", "KeyIn", "KeyOut", "KeyScopes", "account_out", "key_out"]
 
@@ -17,7 +21,11 @@ _SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES
 
 class AccountIn(BaseModel):
     """Exactly one of ``psid`` (with ``psidts`` optionally), ``cookie_string`` (``name=value; ...``
-    as DevTools copies it) or ``cookie_file`` (the text of a JSON or Netscape export)."""
+    as DevTools copies it) or ``cookie_file`` (a cookie file: Netscape, an extension's JSON, a HAR,
+    or Firefox's ``cookies.sqlite`` in base64 with ``cookie_file_encoding="base64"``); or, with
+    ``signin_method`` signed_in_inside or profile_import, none of them and a ``name``: the session
+    lives in ``<data_dir>/profiles/<name>``, a Chromium profile signed in by a person (``accounts
+    login``, ``accounts import-profile``); a new one starts signed out, to be signed in from its page."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -26,7 +34,14 @@ class AccountIn(BaseModel):
     psidts: SecretStr | None = None
     cookie_string: SecretStr | None = None
     cookie_file: SecretStr | None = None
+    cookie_file_format: Literal["auto", "netscape", "json", "har", "sqlite", "header"] | None = Field(
+        None, description="The cookie file's format; auto (the default) detects it."
+    )
+    cookie_file_encoding: Literal["text", "base64"] | None = Field(
+        None, description="How cookie_file is given: text (the default) or base64 (binary files)."
+    )
     proxy: SecretStr | None = None
+    signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
 
 
 class AccountOut(BaseModel):
@@ -48,9 +63,26 @@ class AccountOut(BaseModel):
     blocked_until: float | None
     cookies_saved_at: float | None
     proxy: str | None
+    egress: str  # ``direct`` or the proxy without credentials: the IP its turns are paced on
+    signin_method: str = Field(description="signed_in_inside | profile_import | cookie_import")
+    session_started_at: float | None = Field(
+        description="when this session (its __Secure-1PSID) was first seen working, as a Unix time"
+    )
+    session_age_seconds: float | None = Field(description="seconds since session_started_at")
+    last_rotation_at: float | None = Field(
+        description="when a cookie rotation of the page last brought a fresh __Secure-1PSIDTS (Unix time)"
+    )
+    needs_person: str | None = Field(
+        description="why a person must act: expired | verify | signed_out | consent | terms | captcha | "
+        "region; null when nothing is asked"
+    )
+    needs_person_since: float | None = Field(description="since when (Unix time)")
+    needs_person_hint: str | None = Field(description="what to do, in plain words")
 
 
-def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
+def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> AccountOut:
+    now = time.time() if now is None else now
+    started = info.session_started_at
     return AccountOut(
         id=info.id,
         name=info.name,
@@ -70,7 +102,15 @@ def account_out(info: AccountInfo, *, added: bool) -> AccountOut:
         cooling_until={str(quota): until for quota, until in info.cooling_until.items()},
         blocked_until=info.blocked_until,
         cookies_saved_at=info.cookies_saved_at,
+        egress=info.egress,
         proxy=info.proxy,
+        signin_method=info.signin_method,
+        session_started_at=started,
+        session_age_seconds=round(max(0.0, now - started), 1) if started is not None else None,
+        last_rotation_at=info.last_rotation_at,
+        needs_person=info.needs_person,
+        needs_person_since=info.needs_person_since,
+        needs_person_hint=hint(info.needs_person, info.signin_method),
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from simulator.accounts import Account, account_from_cookies
+from simulator.accounts import TICKET_COOKIE, Account, AccountKind, account_from_cookies
+from simulator.sessions import Session
 from simulator.state import SimState
 
 
@@ -13,8 +14,26 @@ def sim(request: Request) -> SimState:
     return state
 
 
+def session_of(request: Request) -> Session | None:
+    """The session record behind the visitor's ``__Secure-1PSID``, when sign-in or the control API
+    made one (old-form cookies set by tests have none)."""
+    account = account_from_cookies(dict(request.cookies))
+    return sim(request).sessions.sessions.get(account.key) if account.key else None
+
+
 def account_of(request: Request) -> Account:
-    return account_from_cookies(dict(request.cookies))
+    """The visitor by its cookie; a session whose ticket is stale or revoked is the ``expired`` kind
+    from this request on (protocol.md §1.4, peers-late-2026.md §4.1: the page still renders signed
+    in, otAQ7b says 1016)."""
+    cookies = dict(request.cookies)
+    account = account_from_cookies(cookies)
+    session = sim(request).sessions.sessions.get(account.key) if account.key else None
+    if session is None or not account.signed_in:
+        return account
+    state = sim(request)
+    if state.sessions.ticket_fresh(session, cookies.get(TICKET_COOKIE), state.settings.bound_ticket_lifetime):
+        return account
+    return Account(AccountKind.EXPIRED, account.key)
 
 
 def base_url(request: Request) -> str:

@@ -29,7 +29,7 @@ async def configure(request: Request, changes: dict[str, Any]) -> dict[str, Any]
         updated = type(state.settings).model_validate({**state.settings.model_dump(), **changes})
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail=exc.errors(include_url=False)) from exc
-    state.settings = updated
+    state.configure(updated)
     return state.settings.model_dump()
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from simulator.accounts import Account, AccountKind
 from simulator.page import PageModel, render_app_page
-from simulator.routes.common import account_of, continue_url, sim
+from simulator.routes.common import account_of, continue_url, session_of, sim
 from simulator.uploads import upload_origin
 
 router = APIRouter()
@@ -27,7 +27,15 @@ PUSH_ID = "feeds/mcudyrk2a4khkz"
 
 
 def wall_redirect(request: Request, account: Account) -> Response | None:
-    """Captcha and consent accounts never see the app: they are sent to the wall first."""
+    """Captcha and consent accounts never see the app: they are sent to the wall first. A session the
+    control API challenged goes to "Verify it's you" until the password is given (A4: INT tells
+    ``/v3/signin/challenge`` apart as that wall)."""
+    session = session_of(request)
+    if session is not None and session.verify_pending and not session.revoked:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(
+            f"/v3/signin/challenge/verify?continue={quote(here, safe='')}", status_code=302
+        )
     target = {AccountKind.CAPTCHA: "/sorry/index", AccountKind.CONSENT: "/consent"}.get(account.kind)
     if target is None:
         return None
@@ -44,7 +52,8 @@ def wiz_data(request: Request, account: Account) -> dict[str, str]:
         "qKIAYe": PUSH_ID,
         "simUi": settings.ui,
         "simTier": account.plan,
-        "simRotationInterval": f"{settings.rotation_interval:g}",
+        # protocol.md §1.4 (600 s); on the simulated clock, so time_scale shortens it too.
+        "simRotationInterval": f"{settings.rotation_interval / settings.time_scale:g}",
     }
     if account.signed_in:
         wiz["SNlM0e"] = account.xsrf_token

@@ -78,7 +78,7 @@ def running_stack(
     data_dir: Path, kinds: Sequence[str], *, ui: str = "oct2026", **overrides: Any
 ) -> Iterator[Stack]:
     """A simulator (page generation ``ui``) and a gateway with one account per simulator account kind
-    (``paid``, ``free``); ``overrides`` are further gateway settings."""
+    (``paid``, ``free``); ``overrides`` are further gateway settings (``browser``: merged into the pool's)."""
     from simulator.app import create_app as create_simulator
     from simulator.settings import SimulatorSettings
 
@@ -91,7 +91,7 @@ def running_stack(
             api_keys=(SecretStr(KEY_A), SecretStr(KEY_B)),
             fetch_allow_private=True,  # the image-URL test serves its image on loopback
             max_body_bytes=MAX_BODY_BYTES,
-            browser={"gemini_url": sim_url, "queue_timeout": 60.0},
+            browser={"gemini_url": sim_url, "queue_timeout": 60.0, **overrides.pop("browser", {})},
             accounts=tuple(
                 AccountConfig(name=f"e2e-{kind}", psid=SecretStr(f"{kind}-e2e-{run}")) for kind in kinds
             ),

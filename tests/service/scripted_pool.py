@@ -30,6 +30,7 @@ from browser import (
     AccountSpec,
     AccountState,
     BrowserError,
+    EgressInfo,
     GeneratedImage,
     Media,
     ModeFamily,
@@ -136,6 +137,7 @@ class ScriptedPool:
     """Plays queued scripts; without one, echoes the prompt as ``You said: <prompt>``."""
 
     account_list: list[AccountInfo] = field(default_factory=lambda: [account()])
+    egress_list: list[EgressInfo] = field(default_factory=list)
     scripts: deque[Script] = field(default_factory=deque)
     requests: list[TurnRequest] = field(default_factory=list)
     active: int = 0
@@ -183,10 +185,15 @@ class ScriptedPool:
 
     async def add_account(self, spec: AccountSpec) -> AccountInfo:
         cookies = spec.parse_cookies()
-        psid = next(cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID")
+        # A profile account (``spec.profile``) brings no cookies: its profile holds the session.
+        psid = next((cookie.value for cookie in cookies if cookie.name == "__Secure-1PSID"), "")
         account_id = spec.name or f"acct-{hashlib.sha256(psid.encode()).hexdigest()[:12]}"
         tier = "free" if psid.startswith("free-") else "paid"
-        info = replace(account(account_id, tier=tier), name=spec.name or account_id)
+        info = replace(
+            account(account_id, tier=tier),
+            name=spec.name or account_id,
+            signin_method=spec.signin_method.value,
+        )
         self.account_list = [a for a in self.account_list if a.id != account_id] + [info]
         self.added.append(spec)
         return info
@@ -224,6 +231,9 @@ class ScriptedPool:
 
     def accounts(self) -> list[AccountInfo]:
         return list(self.account_list)
+
+    def egresses(self) -> list[EgressInfo]:
+        return list(self.egress_list)
 
     async def delete_chat(self, account_id: str, chat_id: str) -> None:
         if self.delete_error is not None:

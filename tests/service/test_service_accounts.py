@@ -13,6 +13,7 @@ from pydantic import SecretStr, ValidationError
 from browser import AccountInfo, AccountSpec, AccountState
 from service.pool_adapter import account_spec, add_configured_accounts
 from service.settings import AccountConfig, GatewaySettings
+from tests.support.cookie_files import Jar, firefox_sqlite
 
 NETSCAPE = (
     "# Netscape HTTP Cookie File\n"
@@ -72,6 +73,17 @@ def test_account_spec_reads_the_cookie_file(tmp_path: Path) -> None:
     cookies = {cookie.name: cookie.value for cookie in spec.parse_cookies()}
     assert cookies["__Secure-1PSID"] == "paid-from-file"
     assert cookies["__Secure-1PSIDTS"] == "ts-from-file"
+
+
+def test_account_spec_reads_a_binary_firefox_cookie_file(tmp_path: Path) -> None:
+    """A configured ``cookie_file`` may be Firefox's ``cookies.sqlite``: read as bytes, its Google
+    cookies kept, another site's dropped."""
+    jar = Jar(psid="paid-from-sqlite")
+    path = tmp_path / "cookies.sqlite"
+    path.write_bytes(firefox_sqlite(jar))
+    spec = account_spec(AccountConfig(name="ff", cookie_file=path))
+    cookies = {cookie.name: cookie.value for cookie in spec.parse_cookies()}
+    assert cookies == jar.google()
 
 
 class RecordingPool:

@@ -37,6 +37,8 @@ BROWSER_MODULES = frozenset(
 )
 SUBPROCESS_MODULES = frozenset(
     {
+        "tests/service/test_cookie_file_import.py",
+        "tests/service/test_accounts_import_profile.py",
         "tests/service/test_doctor.py",
         "tests/service/test_playwright_pin.py",
         "tests/service/test_service_cli_supervision.py",

@@ -11,6 +11,7 @@ import { ModePicker } from "./modes.js";
 import { buildStreamGenerate, newUuid } from "./request.js";
 import { applyFrame, emptyAnswer, videoUrl } from "./snapshot.js";
 import { ImmersivePanels, TurnView, errorText } from "./conversation.js";
+import { loadDeviceKey, rotateBound } from "./devicekey.js";
 import { callRpc } from "./rpc.js";
 import { listPayload, renderConversations } from "./sidenav.js";
 import { Tools } from "./tools.js";
@@ -372,17 +373,32 @@ function stop() {
   state.request?.abort();
 }
 
-function startCookieRotation() {
+// Keeps the session's ticket fresh every rotation interval (protocol.md §1.4). A browser that signed
+// in holds a device key: it refreshes through RotateBoundCookies, and once before the first RPC (Chrome
+// defers requests of a bound session until its expired cookie is refreshed). Without a key, the old
+// RotateCookies, which a bound session answers with SIDCC only.
+async function startCookieRotation() {
   const seconds = Number(wiz.simRotationInterval ?? 0);
-  if (!wiz.SNlM0e || !(seconds > 0)) return;
-  setInterval(() => {
-    fetch("/RotateCookies", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '[000,"-0000000000000000000"]',
-      signal: AbortSignal.timeout(ROTATION_TIMEOUT_MS),
-    }).catch(() => {});
-  }, seconds * 1000);
+  if (!wiz.SNlM0e) return;
+  const deviceKey = await loadDeviceKey();
+  if (deviceKey) await rotateBound(deviceKey, ROTATION_TIMEOUT_MS).catch(() => false);
+  if (!(seconds > 0)) return;
+  const rotate = deviceKey
+    ? () => rotateBound(deviceKey, ROTATION_TIMEOUT_MS).catch(() => false)
+    : () =>
+        fetch("/RotateCookies", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '[000,"-0000000000000000000"]',
+          signal: AbortSignal.timeout(ROTATION_TIMEOUT_MS),
+        }).catch(() => {});
+  // Each rotation waits for the previous one: at a high time_scale the interval is shorter than a
+  // round trip on a busy machine, and overlapping refreshes would only pile up.
+  const loop = async () => {
+    await rotate();
+    setTimeout(loop, seconds * 1000);
+  };
+  setTimeout(loop, seconds * 1000);
 }
 
 // Sim-only (signin_marker_delay): the signed-out markers the server held back appear late.
@@ -406,7 +422,7 @@ async function boot() {
   if (config.chat && !config.chatMissing) restoreChat(config.chat);
   wireSideNav();
   revealLateSignIn();
-  startCookieRotation();
+  await startCookieRotation();
   refreshSendButton();
   // otAQ7b alone, on every load, before the picker and tools exist (the real page's order).
   const status = await rpc("otAQ7b", [], { timeoutMs: STATUS_TIMEOUT_MS });
