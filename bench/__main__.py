@@ -1,6 +1,8 @@
-"""``python -m bench [--rounds N] [--out PATH] [--no-memory]``: run the benchmark, print the table,
-write the JSON (default ``bench/results/latest.json``). The memory part measures every launch
-variant of ``bench/variants.py`` side by side; the load benchmark is ``python -m bench.load``."""
+"""``python -m bench [--rounds N] [--out PATH] [--no-memory | --memory-only] [--repeat N]
+[--variants TEXT]``: run the benchmark, print the table, write the JSON (default
+``bench/results/latest.json``). The memory part measures every launch variant of ``bench/variants.py``
+(or those whose name contains ``TEXT``) side by side, ``--repeat`` times each (round-robin, figures
+are medians); the load benchmark is ``python -m bench.load``."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from bench import servers
 from bench.measure import measure_latency, measure_memory, new_psid
+from bench.memory import median_of_runs, side_by_side
 from bench.report import checks, table
 from bench.variants import ADOPTED, MEMORY_VARIANTS
 
@@ -24,10 +27,13 @@ FRAME_INTERVAL = 0.05
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-async def run(rounds: int, memory: bool, workdir: Path) -> dict[str, Any]:
+async def run(
+    rounds: int, memory: bool, workdir: Path, latency: bool = True, repeat: int = 1, variants: str = ""
+) -> dict[str, Any]:
     results: dict[str, Any] = {
         "config": {
-            "rounds": rounds,
+            "rounds": rounds if latency else 0,
+            "memory_repeats": repeat if memory else 0,
             "first_token_delay_s": FIRST_TOKEN_DELAY,
             "frame_interval_s": FRAME_INTERVAL,
             "python": platform.python_version(),
@@ -37,15 +43,21 @@ async def run(rounds: int, memory: bool, workdir: Path) -> dict[str, Any]:
         }
     }
     with servers.simulator(workdir, FIRST_TOKEN_DELAY, FRAME_INTERVAL) as sim:
-        with servers.gateway(workdir, sim.url, [new_psid()]) as gateway:
-            results.update(await measure_latency(sim.url, gateway.url, rounds))
+        if latency:
+            with servers.gateway(workdir, sim.url, [new_psid()]) as gateway:
+                results.update(await measure_latency(sim.url, gateway.url, rounds))
         if memory:
-            variants = {}
-            for name, browser in MEMORY_VARIANTS.items():
-                variants[name] = await measure_memory(workdir, sim.url, browser=browser)
-                print(f"memory, {name}: {variants[name]}", flush=True)
-            results["memory"] = variants[ADOPTED]
-            results["memory_variants"] = variants
+            chosen = {name: browser for name, browser in MEMORY_VARIANTS.items() if variants in name}
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
+            # Round-robin: a load that changes during the run spreads over every variant alike.
+            for index in range(repeat):
+                for name, browser in chosen.items():
+                    runs[name].append(await measure_memory(workdir, sim.url, browser=browser))
+                    print(f"memory, {name} (run {index + 1}/{repeat}): {runs[name][-1]}", flush=True)
+            measured = {name: median_of_runs(found) for name, found in runs.items()}
+            if ADOPTED in measured:
+                results["memory"] = measured[ADOPTED]
+            results["memory_variants"] = measured
     results["config"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     results["checks"] = [row.row() for row in checks(results)]
     return results
@@ -59,17 +71,38 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    skip = parser.add_mutually_exclusive_group()
+    skip.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    skip.add_argument("--memory-only", action="store_true", help="skip the latency measurement")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each memory variant N times")
+    parser.add_argument("--variants", default="", help="only the memory variants whose name contains this")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if not any(args.variants in name for name in MEMORY_VARIANTS):
+        parser.error(f"no memory variant's name contains {args.variants!r}")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as workdir:
-        results = asyncio.run(run(args.rounds, not args.no_memory, Path(workdir)))
+        results = asyncio.run(
+            run(
+                args.rounds,
+                not args.no_memory,
+                Path(workdir),
+                latency=not args.memory_only,
+                repeat=args.repeat,
+                variants=args.variants,
+            )
+        )
     results["config"]["duration_s"] = round(time.monotonic() - started, 1)
     config = results["config"]
     print(table(checks(results)))
+    if "memory_variants" in results:
+        print("\nMemory per additional warm account (medians), shared vs persistent mode:\n")
+        print(side_by_side(results["memory_variants"]))
     print(
-        f"\n{args.rounds} rounds; load average {config['load_average_1min_at_start']} -> "
-        f"{config['load_average_1min_at_end']} on {config['cpus']} CPUs"
+        f"\n{config['rounds']} rounds, {config['memory_repeats']} memory repeats; load average "
+        f"{config['load_average_1min_at_start']} -> {config['load_average_1min_at_end']} "
+        f"on {config['cpus']} CPUs"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

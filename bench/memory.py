@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ProcessMemory", "TreeMemory", "chromium_memory", "chromium_processes"]
+__all__ = [
+    "ProcessMemory",
+    "TreeMemory",
+    "chromium_memory",
+    "chromium_processes",
+    "median_of_runs",
+    "side_by_side",
+]
 
 _PROC = Path("/proc")
 _PRIVATE = ("Private_Clean", "Private_Dirty")
@@ -116,3 +125,35 @@ def chromium_memory(root: int) -> TreeMemory:
         uss_kib=sum(process.uss_kib for process in processes),
         shared_clean_kib=sum(process.shared_clean_kib for process in processes),
     )
+
+
+_PER_ACCOUNT = ("rss", "pss", "uss", "shared_clean")
+
+
+def median_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One variant measured several times (``bench.measure.measure_memory`` results): each
+    per-account figure is the median over the runs; ``low``/``high`` are those of the run with the
+    median RSS per account; the runs are kept under ``runs`` when there are several."""
+    ordered = sorted(runs, key=lambda run: float(run["per_account_rss_mib"]))
+    result = dict(ordered[(len(ordered) - 1) // 2])
+    for key in [f"per_account_{name}_mib" for name in _PER_ACCOUNT] + ["per_account_renderers"]:
+        result[key] = round(statistics.median(float(run[key]) for run in runs), 1)
+    if len(runs) > 1:
+        result["runs"] = runs
+    return result
+
+
+def side_by_side(variants: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table, one row per launch variant: what each additional warm account costs."""
+    lines = [
+        "| variant | RSS / account | PSS / account | USS / account | shared clean / account "
+        "| processes / account | renderers / account | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, memory in variants.items():
+        low, high = memory["low"], memory["high"]
+        processes = (high["processes"] - low["processes"]) / (high["accounts"] - low["accounts"])
+        figures = " | ".join(f"{memory[f'per_account_{key}_mib']} MiB" for key in _PER_ACCOUNT)
+        runs = len(memory.get("runs", [memory]))
+        lines.append(f"| {name} | {figures} | {processes:.1f} | {memory['per_account_renderers']} | {runs} |")
+    return "\n".join(lines)

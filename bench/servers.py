@@ -7,6 +7,7 @@ add scheduling delays of its own to the millisecond figures being measured.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -25,6 +26,7 @@ __all__ = ["API_KEY", "Server", "free_port", "gateway", "simulator"]
 API_KEY = "sk-bench-0123456789"
 _ROOT = Path(__file__).resolve().parent.parent
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+_GATEWAYS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def gateway(
     settings (``tabs_per_account``, ``chromium_args``, ...) to the simulator's URL."""
     port = free_port()
     url = f"http://localhost:{port}"
-    data_dir = workdir / f"gateway-{port}"
+    # Named by a counter too: a long run (``--repeat``) starts many gateways, and a port comes back.
+    name = f"gateway-{port}-{next(_GATEWAYS)}"
+    data_dir = workdir / name
     data_dir.mkdir(parents=True)
     config: dict[str, Any] = {
         "data_dir": str(data_dir),
@@ -117,5 +121,5 @@ def gateway(
     config_path.write_text(json.dumps(config), encoding="utf-8")
     args = [sys.executable, "-m", "bench.gateway_server", "--port", str(port)]
     env = {"GATEWAY_CONFIG": str(config_path)}
-    with _process(args, env, f"{url}/v1/models", workdir / f"gateway-{port}.log", timeout) as pid:
+    with _process(args, env, f"{url}/v1/models", workdir / f"{name}.log", timeout) as pid:
         yield Server(url, pid)

@@ -1,21 +1,38 @@
 """The launch settings measured side by side for memory: Chromium's defaults, each of our switches
 alone, the adopted defaults, and in both launch modes; and, where Debian's ``chromium-headless-shell``
 is installed, that build with the adopted defaults, for comparison only: it is lighter, but the page
-can tell it is headless (docs/benchmarks.md). One place, so the table and the JSON agree."""
+can tell it is headless (docs/benchmarks.md). One place, so the table and the JSON agree.
+
+The persistent mode starts one browser per account, so its rows measure whole browsers: the
+adopted defaults before the persistent switches (``persistent_fewer_processes`` off), each of those
+switches alone on top of that, and the adopted defaults with them. ``--no-zygote`` (only possible
+with the sandbox off, so never adopted) and ``--single-process`` (unsupported by Chromium: one crash
+takes every part of the browser down) are comparisons only."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from browser._launcher import PERSISTENT_ENABLED_FEATURES
 from browser._settings import DEFAULT_ARGS
 
-__all__ = ["ADOPTED", "MEMORY_VARIANTS"]
+__all__ = ["ADOPTED", "MEMORY_VARIANTS", "PERSISTENT_ADOPTED", "PERSISTENT_BEFORE"]
 
 _OMNIBOX = ["WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup", "PreloadTopChromeWebUI"]
 _BEFORE: dict[str, Any] = {"disabled_features": [], "process_per_site": False}
+_PERSISTENT = {"launch_mode": "persistent"}
+# The persistent mode as it was before its switches: the shared mode's adopted defaults, per browser.
+_PERSISTENT_PLAIN = {**_PERSISTENT, "persistent_fewer_processes": False}
+
+
+def _persistent_plus(*switches: str) -> dict[str, Any]:
+    return {**_PERSISTENT_PLAIN, "chromium_args": [*DEFAULT_ARGS, *switches]}
+
 
 ADOPTED = "shared: adopted defaults"
+PERSISTENT_BEFORE = "persistent: adopted shared-mode defaults (before)"
+PERSISTENT_ADOPTED = "persistent: adopted defaults"
 # name -> pool settings (on top of the simulator's URL); every one is measured with 1 and 3 accounts.
 MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     "shared: Chromium defaults (before)": _BEFORE,
@@ -26,8 +43,22 @@ MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     },
     ADOPTED: {},
     "shared: adopted + --js-flags=--lite-mode": {"chromium_args": [*DEFAULT_ARGS, "--js-flags=--lite-mode"]},
-    "persistent: Chromium defaults (before)": {**_BEFORE, "launch_mode": "persistent"},
-    "persistent: adopted defaults": {"launch_mode": "persistent"},
+    "persistent: Chromium defaults": {**_BEFORE, **_PERSISTENT_PLAIN},
+    PERSISTENT_BEFORE: _PERSISTENT_PLAIN,
+    "persistent: before + --in-process-gpu": _persistent_plus("--in-process-gpu"),
+    "persistent: before + network service in process": _persistent_plus(
+        "--enable-features=" + ",".join(PERSISTENT_ENABLED_FEATURES)
+    ),
+    "persistent: before + --no-unsandboxed-zygote": _persistent_plus("--no-unsandboxed-zygote"),
+    PERSISTENT_ADOPTED: _PERSISTENT,
+    "persistent: adopted + --no-zygote (sandbox off only; comparison)": {
+        **_PERSISTENT,
+        "chromium_args": [*DEFAULT_ARGS, "--no-zygote"],
+    },
+    # The floor of one browser per account: every part in one process (no zygote to fork from).
+    "persistent: before + --single-process --no-zygote (comparison only, never adopted)": _persistent_plus(
+        "--single-process", "--no-zygote"
+    ),
 }
 # The binary itself: /usr/bin/chromium-headless-shell is a shell script that does not exec it.
 HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")

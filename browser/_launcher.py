@@ -8,7 +8,9 @@ the user agent of the headed browser (``Chrome/<major>.0.0.0``, never ``Headless
 hints already name Chromium and its version. A remote browser presents itself as it was started.
 
 A local Chromium also starts with the memory switches of the settings (``launch_args``), so that a
-warm account costs one renderer process (its page), not a second one for a popup nobody sees.
+warm account costs one renderer process (its page), not a second one for a popup nobody sees. A
+persistent profile (one browser per account) starts with fewer processes too
+(``persistent_launch_args``): every process of its browser is paid once per account.
 """
 
 from __future__ import annotations
@@ -59,7 +61,20 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "msForceBrowserSignIn",
     "msEdgeUpdateLaunchServicesPreferredVersion",
 )
+# Playwright's own ``--enable-features=`` (1.65), repeated in ours for the same reason.
+PLAYWRIGHT_ENABLED_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")
+# A persistent profile's browser serves one account, so each process it starts is paid per account
+# (~70-100 MiB RSS each, most of it the Chromium binary's code counted again in every process). These
+# run the GPU code (software compositing: ``--disable-gpu``) and the network service inside the
+# browser process, and start no zygote for unsandboxed helpers, which then has nothing to start
+# (docs/benchmarks.md). None touches a sandbox that exists: on Linux the GPU process and the network
+# service run unsandboxed (no seccomp, the host's namespaces, like the browser process), and the
+# renderers and the storage service keep theirs, from the sandboxed zygote. What a crash there takes
+# down is the account's own browser, which the pool relaunches like any crashed browser.
+PERSISTENT_ARGS = ("--in-process-gpu", "--no-unsandboxed-zygote")
+PERSISTENT_ENABLED_FEATURES = ("NetworkServiceInProcess2",)
 _DISABLE_FEATURES = "--disable-features="
+_ENABLE_FEATURES = "--enable-features="
 _VERSION = re.compile(r"(\d+)\.\d+\.\d+\.\d+")
 
 
@@ -83,19 +98,40 @@ def sandboxed(settings: PoolSettings) -> bool:
 
 def launch_args(settings: PoolSettings) -> list[str]:
     """The switches of a local launch: ``chromium_args``, the presentation switches,
-    ``--process-per-site`` when asked, and one ``--disable-features=`` (last) naming Playwright's
-    features, any that ``chromium_args`` names and ``disabled_features``."""
+    ``--process-per-site`` when asked, one ``--disable-features=`` (last) naming Playwright's
+    features, any that ``chromium_args`` names and ``disabled_features``, and, when ``chromium_args``
+    enables features, one ``--enable-features=`` naming Playwright's and those."""
+    return _switches(settings, (), ())
+
+
+def persistent_launch_args(settings: PoolSettings) -> list[str]:
+    """``launch_args`` for a persistent profile's browser (one per account), with the switches that
+    spare it processes (``PERSISTENT_ARGS``) unless ``persistent_fewer_processes`` is off."""
+    if not settings.persistent_fewer_processes:
+        return launch_args(settings)
+    return _switches(settings, PERSISTENT_ARGS, PERSISTENT_ENABLED_FEATURES)
+
+
+def _switches(settings: PoolSettings, extra: tuple[str, ...], enabled: tuple[str, ...]) -> list[str]:
     args: list[str] = []
     features = list(PLAYWRIGHT_DISABLED_FEATURES)
+    enable: list[str] = []
     for arg in settings.chromium_args:
         if arg.startswith(_DISABLE_FEATURES):
             features += [name for name in arg.removeprefix(_DISABLE_FEATURES).split(",") if name]
+        elif arg.startswith(_ENABLE_FEATURES):
+            enable += [name for name in arg.removeprefix(_ENABLE_FEATURES).split(",") if name]
         else:
             args.append(arg)
     if settings.process_per_site and "--process-per-site" not in args:
         args.append("--process-per-site")
+    args += [arg for arg in extra if arg not in args]
     features += settings.disabled_features
-    return [*args, *PRESENTATION_ARGS, _DISABLE_FEATURES + ",".join(dict.fromkeys(features))]
+    enable += enabled
+    last = [_DISABLE_FEATURES + ",".join(dict.fromkeys(features))]
+    if enable:
+        last.append(_ENABLE_FEATURES + ",".join(dict.fromkeys([*PLAYWRIGHT_ENABLED_FEATURES, *enable])))
+    return [*args, *PRESENTATION_ARGS, *last]
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -243,7 +279,7 @@ class Launcher:
                 str(directory),
                 executable_path=self._settings.chromium_path,
                 headless=self._settings.headless,
-                args=launch_args(self._settings),
+                args=persistent_launch_args(self._settings),
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
                 chromium_sandbox=sandboxed(self._settings),
                 locale="en-US",
