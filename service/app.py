@@ -19,6 +19,9 @@ from service.admin.operations import ADMIN_PREFIXES, Operations
 from service.admin.router import metrics_router
 from service.admin.router import router as admin_router
 from service.admin.ui import router as ui_router
+from service.anthropic.errors import AnthropicErrors
+from service.anthropic.router import MESSAGES_PATH
+from service.anthropic.router import router as anthropic_router
 from service.auth import ApiKeyGate
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
@@ -206,6 +209,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(videos_router, prefix=prefix)
         app.include_router(responses_router, prefix=prefix)
         app.include_router(conversations_router, prefix=prefix)
+        app.include_router(anthropic_router, prefix=prefix)  # Anthropic's Messages API
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)
@@ -225,6 +229,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         own_gates=ops.own_gates,
         directory=ops.keys,
     )
+    # Anthropic's error shape on its routes, whoever refused (the key gate included): outside the gate.
+    app.add_middleware(AnthropicErrors, prefixes=[prefix + MESSAGES_PATH for prefix in ROUTE_PREFIXES])
     app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE, quiet=ops.own_gates)
     app.add_middleware(RequestIds)  # every request (401s included) gets its id before it is counted
     add_cors(app, settings.cors_origins)  # outermost: a preflight never meets the key gate

@@ -1,4 +1,5 @@
-"""API-key authentication: ``Authorization: <key>`` or ``Authorization: Bearer <key>``.
+"""API-key authentication: ``Authorization: <key>``, ``Authorization: Bearer <key>``, or (Anthropic's
+clients) ``x-api-key: <key>`` when there is no Authorization header.
 
 Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against EVERY configured key (no
 early exit), so the time taken reveals neither which key, how much of one, nor a key's length
@@ -154,7 +155,7 @@ class ApiKeyGate:
             return
         try:
             caller = authenticate(
-                header(scope, b"authorization"),
+                header(scope, b"authorization") or header(scope, b"x-api-key"),
                 self.keys,
                 open_access=self.open_access,
                 directory=self.directory,

@@ -1,0 +1,182 @@
+"""Anthropic's Messages request as the chat pipeline's request, and the chat answer as Anthropic's
+message: this door translates, the chat slice (``service.chat``) serves.
+
+- ``system`` becomes the leading system message; text blocks are joined like OpenAI text parts.
+- ``max_tokens`` and ``stop_sequences`` are the chat request's ``max_tokens`` and ``stop`` (cut by
+  ``service.chat.limits``); ``temperature``/``top_p``/``top_k`` are range-checked and ignored as on
+  the OpenAI route; ``metadata.user_id`` is the chat request's ``user``.
+- ``thinking`` with a ``budget_tokens`` picks the page's thinking level like ``reasoning_effort``.
+- Token counts are estimates (about four characters a token, ``service.chat.serving``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any, Literal
+
+from service.anthropic.protocol import ImageBlock, InputMessage, MessagesRequest, TextBlock, TokenCountRequest
+from service.chat.emulation import emulation_for
+from service.chat.inputs import fold_messages
+from service.chat.protocol import (
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ChatMessage,
+    ContentPart,
+    ImagePart,
+    ImageURL,
+    StreamOptions,
+    TextPart,
+)
+from service.chat.serving import estimate_tokens
+from service.errors import InvalidRequest
+
+__all__ = [
+    "STOP_REASONS",
+    "Effort",
+    "chat_request",
+    "effort_for",
+    "estimate_input_tokens",
+    "message_from_chat",
+    "new_message_id",
+    "signature_for",
+    "stop_reason_for",
+    "thinking_enabled",
+]
+
+Effort = Literal["low", "medium", "high"]
+
+# The chat finish reasons as Anthropic's stop reasons. The chat answer does not say whether "stop" was
+# the natural end or a stop sequence (its text ends before the sequence): both are "end_turn" here.
+STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+}
+
+# Thinking budgets (tokens) to the page's three levels: Anthropic's minimum is 1024, and its docs
+# call a few thousand "simple" and 16k+ "complex" tasks.
+_LOW_BELOW = 4096
+_MEDIUM_BELOW = 16384
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def effort_for(request: TokenCountRequest) -> Effort | None:
+    """The OpenAI ``reasoning_effort`` a thinking budget stands for; None leaves the page's level."""
+    thinking = request.thinking
+    if thinking is None or thinking.type == "disabled":
+        return None
+    if thinking.budget_tokens is None:
+        raise InvalidRequest("thinking.budget_tokens is required when thinking is enabled.", param="thinking")
+    if thinking.budget_tokens < _LOW_BELOW:
+        return "low"
+    return "medium" if thinking.budget_tokens < _MEDIUM_BELOW else "high"
+
+
+def thinking_enabled(request: TokenCountRequest) -> bool:
+    return request.thinking is not None and request.thinking.type == "enabled"
+
+
+def chat_request(request: TokenCountRequest, *, stream: bool = False) -> ChatCompletionRequest:
+    """The chat pipeline's request for an Anthropic Messages (or count_tokens) request."""
+    messages: list[ChatMessage] = []
+    if request.system:
+        system = request.system if isinstance(request.system, str) else _joined(request.system)
+        messages.append(ChatMessage(role="system", content=system))
+    messages.extend(_message(message, index) for index, message in enumerate(request.messages))
+    fields: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
+    effort = effort_for(request)
+    if effort is not None:
+        fields["reasoning_effort"] = effort
+    if isinstance(request, MessagesRequest):
+        fields.update(
+            max_tokens=request.max_tokens,
+            stop=request.stop_sequences or None,
+            temperature=request.temperature,
+            top_p=request.top_p,
+        )
+        user = (request.metadata or {}).get("user_id")
+        if isinstance(user, str):
+            fields["user"] = user
+        if stream:
+            fields["stream_options"] = StreamOptions(include_usage=True)
+    return ChatCompletionRequest(**fields)
+
+
+def _joined(blocks: list[TextBlock]) -> str:
+    return "\n\n".join(block.text for block in blocks)
+
+
+def _message(message: InputMessage, index: int) -> ChatMessage:
+    if isinstance(message.content, str):
+        return ChatMessage(role=message.role, content=message.content)
+    parts: list[ContentPart] = []
+    for position, block in enumerate(message.content):
+        where = f"messages[{index}].content[{position}]"
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(TextPart(type="text", text=TextBlock.model_validate(block).text))
+        elif kind == "image":
+            parts.append(_image(ImageBlock.model_validate(block), where))
+        else:
+            raise InvalidRequest(
+                f"{where} is a {kind!r} block, which this gateway does not serve on /v1/messages yet "
+                "(text and image blocks are served).",
+                param=where,
+            )
+    return ChatMessage(role=message.role, content=parts)
+
+
+def _image(block: ImageBlock, where: str) -> ImagePart:
+    source = block.source
+    if source.type == "base64":
+        if not source.data or not source.media_type:
+            raise InvalidRequest("A base64 image needs media_type and data.", param=f"{where}.source")
+        url = f"data:{source.media_type};base64,{source.data}"
+    else:
+        if not source.url:
+            raise InvalidRequest("A url image needs url.", param=f"{where}.source")
+        url = source.url
+    return ImagePart(type="image_url", image_url=ImageURL(url=url))
+
+
+def estimate_input_tokens(request: TokenCountRequest) -> int:
+    """The estimate chat usage reports as prompt tokens, for the prompt this request would send."""
+    chat = chat_request(request)
+    return estimate_tokens(fold_messages(emulation_for(chat).prompt_messages(chat.messages)))
+
+
+def signature_for(thinking: str) -> str:
+    """An opaque signature for a thinking block (the gateway does not check it when sent back)."""
+    return hashlib.sha256(thinking.encode()).hexdigest()
+
+
+def stop_reason_for(finish_reason: str | None) -> str:
+    return STOP_REASONS.get(finish_reason or "stop", "end_turn")
+
+
+def message_from_chat(answer: ChatCompletionResponse, request: MessagesRequest) -> dict[str, Any]:
+    """Anthropic's message for a chat answer (thinking first when asked for, then the text)."""
+    choice = answer.choices[0]
+    content: list[dict[str, Any]] = []
+    thoughts = choice.message.reasoning_content
+    if thinking_enabled(request) and thoughts:
+        content.append({"type": "thinking", "thinking": thoughts, "signature": signature_for(thoughts)})
+    content.append({"type": "text", "text": choice.message.content or ""})
+    return {
+        "id": new_message_id(),
+        "type": "message",
+        "role": "assistant",
+        "model": request.model,
+        "content": content,
+        "stop_reason": stop_reason_for(choice.finish_reason),
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": answer.usage.prompt_tokens,
+            "output_tokens": answer.usage.completion_tokens,
+        },
+    }

@@ -1,0 +1,112 @@
+"""Anthropic's Messages API end to end with the official ``anthropic`` SDK: uvicorn, the real
+BrowserPool on Chromium, the simulator as Google. The simulator echoes the prompt and, on Pro,
+thinks about it (its thoughts name the prompt's sha256), which is what these tests rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anthropic
+import pytest
+
+from simulator.answers import sha16
+from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+FLASH = "gemini-2.5-flash"
+PRO = "gemini-2.5-pro"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("e2e-anthropic"), ("paid",)) as running:
+        yield running
+
+
+def client(stack: Stack, *, key: str = KEY_A, prefix: str = "") -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=stack.url + prefix, api_key=key, max_retries=0, timeout=90)
+
+
+def test_messages_create_answers_in_anthropic_shape(stack: Stack) -> None:
+    word = marker()
+    message = client(stack).messages.create(
+        model=FLASH,
+        max_tokens=1024,
+        system="You are terse.",
+        messages=[{"role": "user", "content": [{"type": "text", "text": f"Say {word}"}]}],
+        metadata={"user_id": "someone"},
+    )
+    assert message.type == "message" and message.role == "assistant" and message.id.startswith("msg_")
+    assert message.model == FLASH
+    assert message.stop_reason == "end_turn"
+    text = message.content[0]
+    entry = stack.requests_with(word)[0]
+    assert "You are terse." in entry["prompt"]  # the system prompt reached the page
+    assert text.type == "text" and f"sha256 {sha16(entry['prompt'])}" in text.text  # the page's answer to it
+    assert message.usage.input_tokens > 0 and message.usage.output_tokens >= len(text.text) // 4
+
+
+def test_max_tokens_cuts_the_answer(stack: Stack) -> None:
+    message = client(stack, prefix="/gemini_official").messages.create(
+        model=FLASH, max_tokens=3, messages=[{"role": "user", "content": f"Tell me about {marker()}"}]
+    )
+    assert message.stop_reason == "max_tokens"
+    assert message.content[0].type == "text" and len(message.content[0].text) <= 3 * 4
+
+
+def test_messages_stream_events_and_final_message(stack: Stack) -> None:
+    word = marker()
+    with client(stack).messages.stream(
+        model=FLASH, max_tokens=1024, messages=[{"role": "user", "content": f"Stream {word}"}]
+    ) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
+    assert "content_block_start" in kinds and "content_block_stop" in kinds and "message_delta" in kinds
+    assert kinds.count("text") >= 1  # the SDK's own event for each text_delta
+    entry = stack.requests_with(word)[0]
+    assert final.stop_reason == "end_turn"
+    assert f"sha256 {sha16(entry['prompt'])}" in final.content[0].text  # type: ignore[union-attr]
+    assert final.usage.output_tokens > 0
+
+
+def test_thinking_streams_a_thinking_block(stack: Stack) -> None:
+    word = marker()
+    with client(stack).messages.stream(
+        model=PRO,
+        max_tokens=4096,
+        thinking={"type": "enabled", "budget_tokens": 2048},
+        messages=[{"role": "user", "content": f"Reason about {word}"}],
+    ) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert "thinking" in kinds and "signature" in kinds
+    thinking, text = final.content[0], final.content[1]
+    assert thinking.type == "thinking" and "sha256" in thinking.thinking and thinking.signature
+    assert text.type == "text" and "Turn 1 of chat" in text.text
+
+
+def test_count_tokens_is_an_estimate_of_the_prompt(stack: Stack) -> None:
+    prompt = "x" * 400
+    counted = client(stack).messages.count_tokens(model=FLASH, messages=[{"role": "user", "content": prompt}])
+    assert counted.input_tokens >= 100  # about four characters a token
+
+
+def test_errors_through_the_sdk_exception_types(stack: Stack) -> None:
+    messages = [{"role": "user", "content": "hello"}]
+    with pytest.raises(anthropic.AuthenticationError) as bad_key:
+        client(stack, key="sk-wrong").messages.create(model=FLASH, max_tokens=10, messages=messages)  # type: ignore[arg-type]
+    assert bad_key.value.body == {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "Invalid API key."},
+    }
+    with pytest.raises(anthropic.BadRequestError) as bad_body:
+        client(stack).messages.create(model=FLASH, max_tokens=0, messages=messages)  # type: ignore[arg-type]
+    assert bad_body.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
+    with pytest.raises(anthropic.NotFoundError) as unknown:
+        client(stack).messages.create(model="claude-nope", max_tokens=10, messages=messages)  # type: ignore[arg-type]
+    assert unknown.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
+    assert "claude-nope" in unknown.value.body["error"]["message"]  # type: ignore[index]
+    with pytest.raises(anthropic.NotFoundError):
+        client(stack).messages.stream(model="claude-nope", max_tokens=10, messages=messages).__enter__()  # type: ignore[arg-type]
