@@ -1,0 +1,195 @@
+"""The Anthropic door's translation (Messages request → chat request, chat answer → message), its
+event sequence fed with chat chunks, and its error middleware, without a page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from service.anthropic.convert import chat_request, estimate_input_tokens, message_from_chat
+from service.anthropic.errors import AnthropicErrors
+from service.anthropic.events import MessageEvents, frame
+from service.anthropic.protocol import MessagesRequest, TokenCountRequest
+from service.chat.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ImagePart,
+    ResponseMessage,
+    TextPart,
+    Usage,
+)
+from service.errors import InvalidRequest
+
+
+def request(**fields: Any) -> MessagesRequest:
+    body: dict[str, Any] = {
+        "model": "gemini-2.5-flash",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    return MessagesRequest.model_validate(body | fields)
+
+
+def test_system_blocks_limits_and_metadata_reach_the_chat_request() -> None:
+    chat = chat_request(
+        request(
+            system=[{"type": "text", "text": "Be brief."}, {"type": "text", "text": "Be kind."}],
+            messages=[
+                {"role": "user", "content": [{"type": "text", "text": "one"}]},
+                {"role": "assistant", "content": "two"},
+                {"role": "user", "content": "three"},
+            ],
+            stop_sequences=["END"],
+            temperature=0.5,
+            metadata={"user_id": "u-1"},
+        ),
+        stream=True,
+    )
+    assert [m.role for m in chat.messages] == ["system", "user", "assistant", "user"]
+    assert chat.messages[0].content == "Be brief.\n\nBe kind."
+    assert chat.max_tokens == 100 and chat.stop == ["END"] and chat.user == "u-1"
+    assert chat.stream and chat.include_usage
+    assert chat.reasoning_effort is None
+
+
+@pytest.mark.parametrize(("budget", "effort"), [(1024, "low"), (8000, "medium"), (16384, "high")])
+def test_thinking_budget_picks_a_level(budget: int, effort: str) -> None:
+    chat = chat_request(request(thinking={"type": "enabled", "budget_tokens": budget}))
+    assert chat.reasoning_effort == effort
+
+
+def test_image_block_becomes_a_data_url_part() -> None:
+    block = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+    chat = chat_request(
+        request(messages=[{"role": "user", "content": [block, {"type": "text", "text": "what?"}]}])
+    )
+    image, text = chat.messages[0].content  # type: ignore[misc]
+    assert isinstance(image, ImagePart) and image.image_url.url == "data:image/png;base64,AAAA"
+    assert isinstance(text, TextPart)
+
+
+def test_a_block_not_served_is_refused_by_its_place() -> None:
+    tool = {"type": "tool_result", "tool_use_id": "t1", "content": "x"}
+    with pytest.raises(InvalidRequest) as refused:
+        chat_request(request(messages=[{"role": "user", "content": [{"type": "text", "text": "a"}, tool]}]))
+    assert refused.value.param == "messages[0].content[1]"
+
+
+def test_count_tokens_counts_the_folded_prompt() -> None:
+    short = estimate_input_tokens(
+        TokenCountRequest(model="m", messages=[{"role": "user", "content": "x" * 40}])
+    )  # type: ignore[list-item]
+    long = estimate_input_tokens(
+        TokenCountRequest(model="m", messages=[{"role": "user", "content": "x" * 400}])
+    )  # type: ignore[list-item]
+    assert short == 10 and long == 100
+
+
+@pytest.mark.parametrize(
+    ("finish", "stop_reason"), [("stop", "end_turn"), ("length", "max_tokens"), ("tool_calls", "tool_use")]
+)
+def test_message_from_chat(finish: str, stop_reason: str) -> None:
+    answer = ChatCompletionResponse(
+        model="gemini-2.5-pro",
+        choices=[
+            Choice(message=ResponseMessage(content="Hello", reasoning_content="hmm"), finish_reason=finish)
+        ],  # type: ignore[arg-type]
+        usage=Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5),
+    )
+    plain = message_from_chat(answer, request())
+    assert plain["content"] == [{"type": "text", "text": "Hello"}]  # no thinking block unless asked for
+    assert plain["stop_reason"] == stop_reason and plain["usage"] == {"input_tokens": 3, "output_tokens": 2}
+    thinking = message_from_chat(answer, request(thinking={"type": "enabled", "budget_tokens": 2000}))
+    assert [block["type"] for block in thinking["content"]] == ["thinking", "text"]
+    assert thinking["content"][0]["thinking"] == "hmm" and thinking["content"][0]["signature"]
+
+
+def chunk(
+    content: str | None = None, reasoning: str | None = None, finish: str | None = None
+) -> ChatCompletionChunk:
+    delta = Delta(content=content, reasoning_content=reasoning)
+    return ChatCompletionChunk(
+        id="c", created=0, model="m", choices=[ChunkChoice(delta=delta, finish_reason=finish)]
+    )  # type: ignore[arg-type]
+
+
+def test_event_sequence_with_thinking_then_text() -> None:
+    events = MessageEvents(request(thinking={"type": "enabled", "budget_tokens": 2000}))
+    sent = events.start()
+    for piece in (
+        chunk(reasoning="a"),
+        chunk(reasoning="b"),
+        chunk(content="Hel"),
+        chunk(content="lo"),
+        chunk(finish="length"),
+    ):
+        sent += events.feed(piece)
+    usage = ChatCompletionChunk(
+        id="c",
+        created=0,
+        model="m",
+        choices=[],
+        usage=Usage(prompt_tokens=7, completion_tokens=4, total_tokens=11),
+    )
+    sent += events.feed(usage) + events.finish()
+    shape = [(e["type"], e.get("index"), e.get("delta", {}).get("type")) for e in sent]
+    assert shape == [
+        ("message_start", None, None),
+        ("content_block_start", 0, None),
+        ("content_block_delta", 0, "thinking_delta"),
+        ("content_block_delta", 0, "thinking_delta"),
+        ("content_block_delta", 0, "signature_delta"),
+        ("content_block_stop", 0, None),
+        ("content_block_start", 1, None),
+        ("content_block_delta", 1, "text_delta"),
+        ("content_block_delta", 1, "text_delta"),
+        ("content_block_stop", 1, None),
+        ("message_delta", None, None),
+        ("message_stop", None, None),
+    ]
+    assert sent[-2]["delta"]["stop_reason"] == "max_tokens" and sent[-2]["usage"] == {"output_tokens": 4}
+    assert frame(sent[-1]) == 'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+
+
+def test_thoughts_are_not_streamed_unless_thinking_was_asked_for() -> None:
+    events = MessageEvents(request())
+    sent = events.start() + events.feed(chunk(reasoning="private")) + events.finish()
+    assert [e["type"] for e in sent] == [
+        "message_start",
+        "content_block_start",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    assert sent[1]["content_block"] == {"type": "text", "text": ""}
+
+
+async def test_error_bodies_take_anthropic_shape_on_the_door_only() -> None:
+    async def refuse(_: Any) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"message": "No such model.", "type": "invalid_request_error"}}, status_code=404
+        )
+
+    inner = Starlette(
+        routes=[
+            Route("/v1/messages", refuse, methods=["POST"]),
+            Route("/v1/chat/completions", refuse, methods=["POST"]),
+        ]
+    )
+    app = AnthropicErrors(inner, prefixes=["/v1/messages"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        door = await http.post("/v1/messages")
+        other = await http.post("/v1/chat/completions")
+    assert door.status_code == 404
+    assert door.json() == {"type": "error", "error": {"type": "not_found_error", "message": "No such model."}}
+    assert int(door.headers["content-length"]) == len(door.content)
+    assert json.loads(other.content)["error"]["type"] == "invalid_request_error"  # OpenAI's shape elsewhere
