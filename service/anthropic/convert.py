@@ -12,10 +12,26 @@ message: this door translates, the chat slice (``service.chat``) serves.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any, Literal
 
-from service.anthropic.protocol import ImageBlock, InputMessage, MessagesRequest, TextBlock, TokenCountRequest
+from service.anthropic.protocol import (
+    ImageBlock,
+    InputMessage,
+    MessagesRequest,
+    TextBlock,
+    TokenCountRequest,
+    ToolChoice,
+)
+from service.chat.compat_wire import (
+    FunctionCall,
+    FunctionSpec,
+    NamedFunction,
+    NamedToolChoice,
+    ToolCall,
+    ToolSpec,
+)
 from service.chat.emulation import emulation_for
 from service.chat.inputs import fold_messages
 from service.chat.protocol import (
@@ -42,6 +58,7 @@ __all__ = [
     "signature_for",
     "stop_reason_for",
     "thinking_enabled",
+    "tool_use_block",
 ]
 
 Effort = Literal["low", "medium", "high"]
@@ -87,8 +104,21 @@ def chat_request(request: TokenCountRequest, *, stream: bool = False) -> ChatCom
     if request.system:
         system = request.system if isinstance(request.system, str) else _joined(request.system)
         messages.append(ChatMessage(role="system", content=system))
-    messages.extend(_message(message, index) for index, message in enumerate(request.messages))
+    for index, message in enumerate(request.messages):
+        messages.extend(_messages(message, index))
     fields: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
+    if request.tools:
+        fields["tools"] = [
+            ToolSpec(
+                type="function",
+                function=FunctionSpec(
+                    name=tool.name, description=tool.description, parameters=tool.input_schema
+                ),
+            )
+            for tool in request.tools
+        ]
+    if request.tool_choice is not None:
+        fields.update(_tool_choice(request.tool_choice))
     effort = effort_for(request)
     if effort is not None:
         fields["reasoning_effort"] = effort
@@ -111,10 +141,27 @@ def _joined(blocks: list[TextBlock]) -> str:
     return "\n\n".join(block.text for block in blocks)
 
 
-def _message(message: InputMessage, index: int) -> ChatMessage:
+def _tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if choice.type == "tool":
+        if not choice.name:
+            raise InvalidRequest("tool_choice of type 'tool' needs a name.", param="tool_choice.name")
+        fields["tool_choice"] = NamedToolChoice(function=NamedFunction(name=choice.name))
+    else:
+        fields["tool_choice"] = {"auto": "auto", "any": "required", "none": "none"}[choice.type]
+    if choice.disable_parallel_tool_use is not None:
+        fields["parallel_tool_calls"] = not choice.disable_parallel_tool_use
+    return fields
+
+
+def _messages(message: InputMessage, index: int) -> list[ChatMessage]:
+    """One Anthropic message as chat messages: ``tool_result`` blocks become ``tool`` messages (before
+    the rest of the user's turn), ``tool_use`` blocks the assistant's ``tool_calls``."""
     if isinstance(message.content, str):
-        return ChatMessage(role=message.role, content=message.content)
+        return [ChatMessage(role=message.role, content=message.content)]
     parts: list[ContentPart] = []
+    results: list[ChatMessage] = []
+    calls: list[ToolCall] = []
     for position, block in enumerate(message.content):
         where = f"messages[{index}].content[{position}]"
         kind = block.get("type")
@@ -122,13 +169,40 @@ def _message(message: InputMessage, index: int) -> ChatMessage:
             parts.append(TextPart(type="text", text=TextBlock.model_validate(block).text))
         elif kind == "image":
             parts.append(_image(ImageBlock.model_validate(block), where))
+        elif kind == "tool_use" and message.role == "assistant":
+            call = FunctionCall(name=str(block.get("name", "")), arguments=json.dumps(block.get("input", {})))
+            calls.append(ToolCall(id=str(block.get("id", "")), function=call))
+        elif kind == "tool_result" and message.role == "user":
+            results.append(_tool_result(block, where))
         else:
             raise InvalidRequest(
-                f"{where} is a {kind!r} block, which this gateway does not serve on /v1/messages yet "
-                "(text and image blocks are served).",
+                f"{where} is a {kind!r} block in a {message.role} message, which this gateway does not "
+                "serve on /v1/messages (text, image, tool_use and tool_result blocks are served).",
                 param=where,
             )
-    return ChatMessage(role=message.role, content=parts)
+    said: list[ChatMessage] = []
+    if parts or calls:
+        said.append(ChatMessage(role=message.role, content=parts or None, tool_calls=calls or None))
+    return results + said
+
+
+def _tool_result(block: dict[str, Any], where: str) -> ChatMessage:
+    content = block.get("content", "")
+    if isinstance(content, list):
+        texts = [
+            item.get("text", "") for item in content if isinstance(item, dict) and item.get("type") == "text"
+        ]
+        if len(texts) != len(content):
+            raise InvalidRequest(
+                "A tool_result's content may hold text blocks only.", param=f"{where}.content"
+            )
+        content = "\n\n".join(texts)
+    if block.get("is_error"):
+        content = f"Error: {content}"
+    tool_use_id = block.get("tool_use_id")
+    if not isinstance(tool_use_id, str) or not tool_use_id:
+        raise InvalidRequest("A tool_result needs the tool_use_id it answers.", param=f"{where}.tool_use_id")
+    return ChatMessage(role="tool", tool_call_id=tool_use_id, content=str(content))
 
 
 def _image(block: ImageBlock, where: str) -> ImagePart:
@@ -150,6 +224,10 @@ def estimate_input_tokens(request: TokenCountRequest) -> int:
     return estimate_tokens(fold_messages(emulation_for(chat).prompt_messages(chat.messages)))
 
 
+def tool_use_block(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call_id, "name": name, "input": json.loads(arguments or "{}")}
+
+
 def signature_for(thinking: str) -> str:
     """An opaque signature for a thinking block (the gateway does not check it when sent back)."""
     return hashlib.sha256(thinking.encode()).hexdigest()
@@ -166,7 +244,10 @@ def message_from_chat(answer: ChatCompletionResponse, request: MessagesRequest) 
     thoughts = choice.message.reasoning_content
     if thinking_enabled(request) and thoughts:
         content.append({"type": "thinking", "thinking": thoughts, "signature": signature_for(thoughts)})
-    content.append({"type": "text", "text": choice.message.content or ""})
+    calls = choice.message.tool_calls or []
+    if choice.message.content or not calls:
+        content.append({"type": "text", "text": choice.message.content or ""})
+    content.extend(tool_use_block(call.id, call.function.name, call.function.arguments) for call in calls)
     return {
         "id": new_message_id(),
         "type": "message",

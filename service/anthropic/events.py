@@ -1,8 +1,8 @@
 """Anthropic's stream: chat chunks (``service.chat``) become ``message_start``, then per block
 ``content_block_start``/``_delta``/``_stop`` (``thinking_delta`` + ``signature_delta`` for thoughts
-when thinking was asked for, ``text_delta`` for the answer), ``message_delta`` (stop_reason,
-usage) and ``message_stop``; ``ping`` fills silences. Frames are ``event: <type>`` + ``data:``,
-as Anthropic's SDKs dispatch on the event name.
+when thinking was asked for, ``text_delta`` for the answer, ``input_json_delta`` for a tool call),
+``message_delta`` (stop_reason, usage) and ``message_stop``; ``ping`` fills silences. Frames are
+``event: <type>`` + ``data:``, as Anthropic's SDKs dispatch on the event name.
 
 The first chunk is awaited before any byte is sent, so an error before it is an HTTP error (in
 Anthropic's shape, ``service.anthropic.errors``); a later one is an ``error`` event.
@@ -43,7 +43,7 @@ class MessageEvents:
         self.request = request
         self.thinking = thinking_enabled(request)
         self.index = -1
-        self.open: str | None = None  # "thinking" or "text": the block being streamed
+        self.open: str | None = None  # "thinking", "text" or "tool:<n>": the block being streamed
         self.thoughts = ""
         self.finish_reason: str | None = None
         self.input_tokens = input_tokens
@@ -76,6 +76,13 @@ class MessageEvents:
             if delta.content:
                 events += self._switch("text")
                 events.append(self._delta({"type": "text_delta", "text": delta.content}))
+            for call in delta.tool_calls or ():
+                if call.id is not None:  # a call's first delta names it; its arguments follow
+                    use = {"type": "tool_use", "id": call.id, "name": call.function.name or "", "input": {}}
+                    events += self._switch(f"tool:{call.index}", use)
+                if call.function.arguments:
+                    json_delta = {"type": "input_json_delta", "partial_json": call.function.arguments}
+                    events.append(self._delta(json_delta))
             if choice.finish_reason is not None:
                 self.finish_reason = choice.finish_reason
         return events
@@ -90,15 +97,14 @@ class MessageEvents:
         events.append({"type": "message_stop"})
         return events
 
-    def _switch(self, kind: str) -> list[Event]:
+    def _switch(self, kind: str, block: Event | None = None) -> list[Event]:
         if self.open == kind:
             return []
         events = self._close()
         self.index += 1
         self.open = kind
-        block: Event = (
-            {"type": "text", "text": ""} if kind == "text" else {"type": "thinking", "thinking": ""}
-        )
+        if block is None:
+            block = {"type": "text", "text": ""} if kind == "text" else {"type": "thinking", "thinking": ""}
         events.append({"type": "content_block_start", "index": self.index, "content_block": block})
         return events
 

@@ -18,6 +18,8 @@ __all__ = [
     "TextBlock",
     "Thinking",
     "TokenCountRequest",
+    "ToolChoice",
+    "ToolDefinition",
 ]
 
 
@@ -49,11 +51,26 @@ class Thinking(RequestModel):
     budget_tokens: int | None = Field(None, ge=1024)
 
 
+class ToolDefinition(RequestModel):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    input_schema: dict[str, Any]
+
+
+class ToolChoice(RequestModel):
+    type: Literal["auto", "any", "tool", "none"]
+    name: str | None = None
+    disable_parallel_tool_use: bool | None = None
+
+
 class TokenCountRequest(RequestModel):
     model: str = Field(min_length=1)
     messages: list[InputMessage] = Field(min_length=1)
     system: str | list[TextBlock] | None = None
     thinking: Thinking | None = None
+    # Emulated through the prompt by the chat slice's tools emulation (service.chat.tools).
+    tools: list[ToolDefinition] | None = None
+    tool_choice: ToolChoice | None = None
 
 
 class MessagesRequest(TokenCountRequest):

@@ -110,3 +110,53 @@ def test_errors_through_the_sdk_exception_types(stack: Stack) -> None:
     assert "claude-nope" in unknown.value.body["error"]["message"]  # type: ignore[index]
     with pytest.raises(anthropic.NotFoundError):
         client(stack).messages.stream(model="claude-nope", max_tokens=10, messages=messages).__enter__()  # type: ignore[arg-type]
+
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+def test_tool_use_round_trip(stack: Stack) -> None:
+    word = marker()
+    asked = [{"role": "user", "content": f"{word} weather in Oslo"}]
+    first = client(stack).messages.create(
+        model=FLASH,
+        max_tokens=1024,
+        tools=[WEATHER],
+        tool_choice={"type": "any"},
+        messages=asked,  # type: ignore[list-item,arg-type]
+    )
+    assert first.stop_reason == "tool_use"
+    (use,) = [block for block in first.content if block.type == "tool_use"]
+    assert use.name == "get_weather" and use.input == {"city": "sim-city"}
+    result = {"type": "tool_result", "tool_use_id": use.id, "content": "sunny, 21C"}
+    second = client(stack).messages.create(
+        model=FLASH,
+        max_tokens=1024,
+        tools=[WEATHER],  # type: ignore[list-item]
+        messages=[
+            *asked,
+            {"role": "assistant", "content": first.content},
+            {"role": "user", "content": [result]},
+        ],  # type: ignore[list-item]
+    )
+    assert second.stop_reason == "end_turn" and "sunny, 21C" in second.content[0].text  # type: ignore[union-attr]
+
+
+def test_tool_use_streamed(stack: Stack) -> None:
+    with client(stack).messages.stream(
+        model=FLASH,
+        max_tokens=1024,
+        tools=[WEATHER],  # type: ignore[list-item]
+        tool_choice={"type": "tool", "name": "get_weather"},
+        messages=[{"role": "user", "content": f"{marker()} weather in Oslo"}],
+    ) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert "input_json" in kinds  # the SDK's event for each input_json_delta
+    assert final.stop_reason == "tool_use"
+    (use,) = [block for block in final.content if block.type == "tool_use"]
+    assert use.name == "get_weather" and use.input == {"city": "sim-city"}

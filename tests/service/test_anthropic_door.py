@@ -78,7 +78,7 @@ def test_image_block_becomes_a_data_url_part() -> None:
 
 
 def test_a_block_not_served_is_refused_by_its_place() -> None:
-    tool = {"type": "tool_result", "tool_use_id": "t1", "content": "x"}
+    tool = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "x"}}
     with pytest.raises(InvalidRequest) as refused:
         chat_request(request(messages=[{"role": "user", "content": [{"type": "text", "text": "a"}, tool]}]))
     assert refused.value.param == "messages[0].content[1]"
@@ -193,3 +193,67 @@ async def test_error_bodies_take_anthropic_shape_on_the_door_only() -> None:
     assert door.json() == {"type": "error", "error": {"type": "not_found_error", "message": "No such model."}}
     assert int(door.headers["content-length"]) == len(door.content)
     assert json.loads(other.content)["error"]["type"] == "invalid_request_error"  # OpenAI's shape elsewhere
+
+
+def test_tools_and_a_round_trip_become_the_chat_tools_emulation() -> None:
+    chat = chat_request(
+        request(
+            tools=[{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}],
+            tool_choice={"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True},
+            messages=[
+                {"role": "user", "content": "Oslo?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_1",
+                            "name": "get_weather",
+                            "input": {"city": "Oslo"},
+                        }
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": "toolu_1",
+                            "content": [{"type": "text", "text": "21C"}],
+                        },
+                        {"type": "text", "text": "Thanks"},
+                    ],
+                },
+            ],
+        )
+    )
+    assert chat.tools is not None and chat.tools[0].function.parameters == {"type": "object"}
+    assert chat.tool_choice is not None and chat.parallel_tool_calls is False
+    assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "user"]
+    call = chat.messages[1].tool_calls[0]  # type: ignore[index]
+    assert call.id == "toolu_1" and json.loads(call.function.arguments) == {"city": "Oslo"}
+    assert chat.messages[2].tool_call_id == "toolu_1" and chat.messages[2].content == "21C"
+
+
+def test_streamed_tool_call_is_a_tool_use_block_with_input_json_deltas() -> None:
+    from service.chat.compat_wire import FunctionCallDelta, ToolCallDelta
+
+    def call(**fields: Any) -> ChatCompletionChunk:
+        delta = Delta(tool_calls=[ToolCallDelta(**fields)])
+        return ChatCompletionChunk(id="c", created=0, model="m", choices=[ChunkChoice(delta=delta)])
+
+    events = MessageEvents(request())
+    sent = events.start()
+    sent += events.feed(
+        call(index=0, id="call_1", type="function", function=FunctionCallDelta(name="f", arguments=""))
+    )
+    sent += events.feed(call(index=0, function=FunctionCallDelta(arguments='{"a":1}')))
+    sent += events.feed(chunk(finish="tool_calls")) + events.finish()
+    assert sent[1] == {
+        "type": "content_block_start",
+        "index": 0,
+        "content_block": {"type": "tool_use", "id": "call_1", "name": "f", "input": {}},
+    }
+    assert sent[2]["delta"] == {"type": "input_json_delta", "partial_json": '{"a":1}'}
+    assert [e["type"] for e in sent[3:]] == ["content_block_stop", "message_delta", "message_stop"]
+    assert sent[4]["delta"]["stop_reason"] == "tool_use"
