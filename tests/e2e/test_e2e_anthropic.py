@@ -4,10 +4,14 @@ thinks about it (its thoughts name the prompt's sha256), which is what these tes
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 from collections.abc import Iterator
 
 import anthropic
 import pytest
+from PIL import Image
 
 from simulator.answers import sha16
 from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
@@ -160,3 +164,25 @@ def test_tool_use_streamed(stack: Stack) -> None:
     assert final.stop_reason == "tool_use"
     (use,) = [block for block in final.content if block.type == "tool_use"]
     assert use.name == "get_weather" and use.input == {"city": "sim-city"}
+
+
+def test_image_block_is_uploaded_byte_for_byte(stack: Stack) -> None:
+    word = marker()
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (len(word), 80, 160)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    image = {"type": "base64", "media_type": "image/png", "data": base64.b64encode(data).decode()}
+    message = client(stack).messages.create(
+        model=FLASH,
+        max_tokens=1024,
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "image", "source": image}, {"type": "text", "text": f"Describe {word}"}],
+            }  # type: ignore[list-item]
+        ],
+    )
+    (entry,) = stack.requests_with(word)
+    assert [f["sha256"] for f in entry["files"]] == [hashlib.sha256(data).hexdigest()]
+    assert entry["files"][0]["mime"] == "image/png"
+    assert "Files received:" in message.content[0].text  # type: ignore[union-attr]

@@ -257,3 +257,33 @@ def test_streamed_tool_call_is_a_tool_use_block_with_input_json_deltas() -> None
     assert sent[2]["delta"] == {"type": "input_json_delta", "partial_json": '{"a":1}'}
     assert [e["type"] for e in sent[3:]] == ["content_block_stop", "message_delta", "message_stop"]
     assert sent[4]["delta"]["stop_reason"] == "tool_use"
+
+
+async def test_an_error_after_the_first_event_is_an_error_event() -> None:
+    from collections.abc import AsyncIterator
+
+    from service.anthropic.events import AnthropicEventStream
+    from service.errors import UpstreamTimedOut
+
+    async def chunks() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk(content="Hel")
+        raise UpstreamTimedOut("The answer stalled.")
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        stream = AnthropicEventStream(chunks(), MessageEvents(request()), keep_alive=30, cleanup_timeout=1)
+        await stream(scope, receive, send)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        answer = await http.post("/v1/messages")
+    assert answer.status_code == 200
+    frames = answer.text.strip().split("\n\n")
+    assert [f.split("\n")[0] for f in frames] == [
+        "event: message_start",
+        "event: content_block_start",
+        "event: content_block_delta",
+        "event: error",
+    ]
+    assert json.loads(frames[-1].split("\n")[1][len("data: ") :]) == {
+        "type": "error",
+        "error": {"type": "api_error", "message": "The answer stalled."},
+    }
