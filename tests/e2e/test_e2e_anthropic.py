@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator
 
 import anthropic
+import httpx
 import pytest
 from PIL import Image
 
@@ -186,3 +187,13 @@ def test_image_block_is_uploaded_byte_for_byte(stack: Stack) -> None:
     assert [f["sha256"] for f in entry["files"]] == [hashlib.sha256(data).hexdigest()]
     assert entry["files"][0]["mime"] == "image/png"
     assert "Files received:" in message.content[0].text  # type: ignore[union-attr]
+
+
+def test_x_api_key_header_authenticates(stack: Stack) -> None:
+    """The header Anthropic's API documents (curl, older SDKs); this SDK version sends a Bearer key."""
+    body = {"model": FLASH, "max_tokens": 50, "messages": [{"role": "user", "content": f"Key {marker()}"}]}
+    headers = {"x-api-key": KEY_A, "anthropic-version": "2023-06-01"}
+    answer = httpx.post(f"{stack.url}/v1/messages", json=body, headers=headers, timeout=90)
+    assert answer.status_code == 200 and answer.json()["type"] == "message"
+    wrong = httpx.post(f"{stack.url}/v1/messages", json=body, headers={"x-api-key": "sk-wrong"}, timeout=90)
+    assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "authentication_error"
