@@ -197,3 +197,36 @@ def test_x_api_key_header_authenticates(stack: Stack) -> None:
     assert answer.status_code == 200 and answer.json()["type"] == "message"
     wrong = httpx.post(f"{stack.url}/v1/messages", json=body, headers={"x-api-key": "sk-wrong"}, timeout=90)
     assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "authentication_error"
+
+
+def test_stop_sequence_ends_the_answer_before_it(stack: Stack) -> None:
+    message = client(stack).messages.create(
+        model=FLASH,
+        max_tokens=1024,
+        stop_sequences=[" of chat"],
+        messages=[{"role": "user", "content": f"Stop {marker()}"}],
+    )
+    assert message.content[0].text == "Turn 1"  # type: ignore[union-attr]
+    # The chat pipeline does not say which limit ended the answer: documented as end_turn for now.
+    assert message.stop_reason == "end_turn"
+
+
+def test_thinking_whole_message_has_a_thinking_block_first(stack: Stack) -> None:
+    word = marker()
+    message = client(stack).messages.create(
+        model=PRO,
+        max_tokens=4096,
+        thinking={"type": "enabled", "budget_tokens": 20000},
+        messages=[{"role": "user", "content": f"Think about {word}"}],
+    )
+    thinking, text = message.content
+    assert thinking.type == "thinking" and "sha256" in thinking.thinking and thinking.signature
+    assert text.type == "text" and "Turn 1 of chat" in text.text
+    # A 20000-token budget is the page level the OpenAI route's reasoning_effort "high" picks.
+    other = marker()
+    stack.client().chat.completions.create(
+        model=PRO, reasoning_effort="high", messages=[{"role": "user", "content": f"Think about {other}"}]
+    )
+    level = stack.requests_with(word)[0]["thinking_level"]
+    assert level == stack.requests_with(other)[0]["thinking_level"]
+    assert level is not None
