@@ -29,6 +29,11 @@ __all__ = ["AnthropicEventStream", "MessageEvents", "frame"]
 
 Event = dict[str, Any]
 _PING: Event = {"type": "ping"}
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
 
 
 def frame(event: Event) -> str:
@@ -123,7 +128,9 @@ class MessageEvents:
 
 
 class AnthropicEventStream(EventStreamResponse):
-    """Chat chunks streamed as Anthropic's events (the disconnect handling is the parent's)."""
+    """Chat chunks streamed as Anthropic's events (the disconnect handling is the parent's). With
+    ``opens_early`` (a serving that takes long before its first chunk: images, research) the stream
+    opens at once with ``message_start`` and pings, and any failure is an ``error`` event."""
 
     def __init__(
         self,
@@ -132,24 +139,25 @@ class AnthropicEventStream(EventStreamResponse):
         *,
         keep_alive: float,
         cleanup_timeout: float,
+        opens_early: bool = False,
     ) -> None:
         super().__init__(chunks, keep_alive=keep_alive, cleanup_timeout=cleanup_timeout)
         self.events = events
+        self.opens_early = opens_early
 
     async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
-            try:
-                first = await anext(chunks)
-            except Exception as exc:
-                await error_response(exc)(scope, receive, send)
-                return
-            headers = [
-                (b"content-type", b"text/event-stream; charset=utf-8"),
-                (b"cache-control", b"no-cache"),
-                (b"x-accel-buffering", b"no"),
-            ]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await self._send(send, self.events.start() + self.events.feed(first))  # type: ignore[arg-type]
+            opening = self.events.start()
+            if not self.opens_early:
+                try:
+                    opening += self.events.feed(await anext(chunks))  # type: ignore[arg-type]
+                except StopAsyncIteration:
+                    pass
+                except Exception as exc:
+                    await error_response(exc)(scope, receive, send)
+                    return
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await self._send(send, opening)
             try:
                 async for item in with_keep_alive(chunks, self.keep_alive):
                     if isinstance(item, ChatCompletionChunk):

@@ -38,6 +38,7 @@ async def create_message(
             MessageEvents(body),
             keep_alive=settings.keep_alive_interval,
             cleanup_timeout=settings.stop_timeout,
+            opens_early=serving.opens_early,
         )
     work = serving.create(chat, caller.identity)
     answer = await cancel_on_disconnect(work, request.receive, cleanup_timeout=settings.stop_timeout)

@@ -287,3 +287,27 @@ async def test_an_error_after_the_first_event_is_an_error_event() -> None:
         "type": "error",
         "error": {"type": "api_error", "message": "The answer stalled."},
     }
+
+
+async def test_a_stream_that_opens_early_reports_a_failure_before_its_first_chunk_as_an_event() -> None:
+    from collections.abc import AsyncIterator
+
+    from service.anthropic.events import AnthropicEventStream
+    from service.errors import NoHealthyAccount
+
+    async def chunks() -> AsyncIterator[ChatCompletionChunk]:
+        raise NoHealthyAccount("No account can serve this model.")
+        yield chunk()  # pragma: no cover - makes this an async generator
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        stream = AnthropicEventStream(
+            chunks(), MessageEvents(request()), keep_alive=30, cleanup_timeout=1, opens_early=True
+        )
+        await stream(scope, receive, send)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        answer = await http.post("/v1/messages")
+    assert answer.status_code == 200
+    frames = answer.text.strip().split("\n\n")
+    assert [f.split("\n")[0] for f in frames] == ["event: message_start", "event: error"]
+    assert '"type":"overloaded_error"' in frames[-1]
