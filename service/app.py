@@ -19,7 +19,7 @@ from service.admin.operations import ADMIN_PREFIXES, Operations
 from service.admin.router import metrics_router
 from service.admin.router import router as admin_router
 from service.admin.ui import router as ui_router
-from service.auth import ApiKeyGate
+from service.auth import ApiKeyGate, KeyDoor
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
 from service.catalog import OutputKind
@@ -36,6 +36,9 @@ from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.gemini_native.errors import google_error_response
+from service.gemini_native.router import NATIVE_PREFIXES
+from service.gemini_native.router import router as gemini_native_router
 from service.health import router as health_router
 from service.images.chat import ImagenChat
 from service.images.router import router as images_router
@@ -206,6 +209,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(videos_router, prefix=prefix)
         app.include_router(responses_router, prefix=prefix)
         app.include_router(conversations_router, prefix=prefix)
+    for prefix in NATIVE_PREFIXES:  # Google's /v1beta generateContent surface (google-genai SDK)
+        app.include_router(gemini_native_router, prefix=prefix)
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)
@@ -224,6 +229,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         public_prefixes=(MEDIA_ROUTE,),
         own_gates=ops.own_gates,
         directory=ops.keys,
+        doors=(KeyDoor(NATIVE_PREFIXES, google_error_response),),
     )
     app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE, quiet=ops.own_gates)
     app.add_middleware(RequestIds)  # every request (401s included) gets its id before it is counted

@@ -1,0 +1,79 @@
+"""Google's SSE stream (``alt=sse``): ``data: <GenerateContentResponse>`` events and no ``[DONE]``
+(the google-genai SDK parses every data line as JSON). The status rule is the OpenAI stream's
+(``service.streaming.EventStreamResponse``): an error before the first chunk is an HTTP error, a
+later one a single ``data: {"error": ...}`` event, both in Google's envelope."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel
+
+from service.chat.protocol import ChatCompletionChunk
+from service.errors import ServiceError, status_and_type
+from service.gemini_native.errors import google_error, google_error_response
+from service.gemini_native.translate import from_chunk, usage_metadata
+from service.gemini_native.wire import GenerateContentResponse
+from service.streaming import (
+    _SSE_HEADERS,
+    KEEP_ALIVE,
+    EventStreamResponse,
+    Receive,
+    Scope,
+    Send,
+    _send_text,
+    sse_data,
+    with_keep_alive,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["GoogleEventStreamResponse", "gemini_chunks"]
+
+
+async def gemini_chunks(chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIterator[GenerateContentResponse]:
+    """Gemini chunks for chat chunks: text deltas, then the finish chunk carrying usageMetadata
+    (the chat stream sends usage in a chunk of its own after the finish; it is folded in here)."""
+    finish: GenerateContentResponse | None = None
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            if chunk.usage is not None and finish is not None:
+                finish.usageMetadata = usage_metadata(chunk.usage)
+                continue
+            out = from_chunk(chunk)
+            if out is None:
+                continue
+            if out.candidates[0].finishReason is not None:
+                finish = out  # held until the usage chunk
+                continue
+            yield out
+    if finish is not None:
+        yield finish
+
+
+def _error_event(exc: BaseException) -> str:
+    if isinstance(exc, ServiceError):
+        status, _ = status_and_type(exc)
+        return sse_data(google_error(status, exc.message))
+    return sse_data(google_error(500, "Internal error."))
+
+
+class GoogleEventStreamResponse(EventStreamResponse):
+    async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
+            try:
+                first: BaseModel = await anext(chunks)
+            except Exception as exc:
+                await google_error_response(exc)(scope, receive, send)
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await _send_text(send, sse_data(first))
+            try:
+                async for item in with_keep_alive(chunks, self.keep_alive):
+                    await _send_text(send, sse_data(item) if isinstance(item, BaseModel) else KEEP_ALIVE)
+            except Exception as exc:
+                log.warning("gemini stream failed after the first byte: %s", type(exc).__name__)
+                await _send_text(send, _error_event(exc))
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,140 @@
+"""Gemini request -> ``ChatCompletionRequest`` and chat answers -> Gemini responses: the door
+translates, the chat pipeline (``service.chat``) does the work. Fields this translation does not
+understand are refused with a 400 naming them, never ignored."""
+
+from __future__ import annotations
+
+from service.chat.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ChatMessage,
+    ContentPart,
+    ImagePart,
+    ImageURL,
+    StreamOptions,
+    TextPart,
+    Usage,
+)
+from service.errors import InvalidRequest
+from service.gemini_native.wire import (
+    Candidate,
+    Content,
+    FinishReason,
+    GenerateContentRequest,
+    GenerateContentResponse,
+    ResponseContent,
+    TextOut,
+    UsageMetadata,
+)
+from service.wire import RequestModel
+
+__all__ = ["chat_request", "from_chat", "from_chunk", "usage_metadata"]
+
+_ROLES = {"user": "user", "model": "assistant"}
+_FINISH: dict[str | None, FinishReason] = {"stop": "STOP", "length": "MAX_TOKENS"}
+
+
+def _refuse_unknown(model: RequestModel, where: str) -> None:
+    unknown = model.ignored_fields()
+    if unknown:
+        raise InvalidRequest(
+            f"Not supported by this gateway: {', '.join(unknown)} (at {where}).",
+            param=f"{where}.{unknown[0]}" if where else unknown[0],
+        )
+
+
+def _parts(content: Content, where: str) -> list[ContentPart]:
+    _refuse_unknown(content, where)
+    out: list[ContentPart] = []
+    for index, part in enumerate(content.parts):
+        at = f"{where}.parts[{index}]"
+        _refuse_unknown(part, at)
+        if part.text is not None:
+            out.append(TextPart(type="text", text=part.text))
+        if part.inlineData is not None:
+            blob = part.inlineData
+            if not blob.mimeType.startswith("image/"):
+                raise InvalidRequest(f"Only image inlineData is supported (at {at}).", param=at)
+            url = f"data:{blob.mimeType};base64,{blob.data}"
+            out.append(ImagePart(type="image_url", image_url=ImageURL(url=url)))
+        if part.text is None and part.inlineData is None:
+            raise InvalidRequest(f"A part needs text or inlineData (at {at}).", param=at)
+    return out
+
+
+def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> ChatCompletionRequest:
+    """The chat request that answers ``body`` on ``model``."""
+    _refuse_unknown(body, "")
+    messages: list[ChatMessage] = []
+    if body.systemInstruction is not None:
+        system = _parts(body.systemInstruction, "systemInstruction")
+        text = "\n\n".join(part.text for part in system if isinstance(part, TextPart))
+        if len(system) != sum(isinstance(part, TextPart) for part in system):
+            raise InvalidRequest("systemInstruction takes text parts only.", param="systemInstruction")
+        messages.append(ChatMessage(role="system", content=text))
+    for index, content in enumerate(body.contents):
+        role = _ROLES[content.role or "user"]
+        messages.append(ChatMessage(role=role, content=_parts(content, f"contents[{index}]")))  # type: ignore[arg-type]
+    config = body.generationConfig
+    if config is not None:
+        _refuse_unknown(config, "generationConfig")
+    return ChatCompletionRequest(
+        model=model,
+        messages=messages,
+        stream=stream,
+        stream_options=StreamOptions(include_usage=True) if stream else None,
+        n=1,
+        max_tokens=config.maxOutputTokens if config else None,
+        stop=config.stopSequences if config and config.stopSequences else None,
+        temperature=config.temperature if config else None,
+        top_p=config.topP if config else None,
+    )
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    return UsageMetadata(
+        promptTokenCount=usage.prompt_tokens,
+        candidatesTokenCount=usage.completion_tokens,
+        totalTokenCount=usage.total_tokens,
+    )
+
+
+def _model_version(model: str, served: str | None) -> str:
+    return served or model
+
+
+def from_chat(answer: ChatCompletionResponse) -> GenerateContentResponse:
+    choice = answer.choices[0]
+    text = choice.message.content or ""
+    return GenerateContentResponse(
+        candidates=[
+            Candidate(
+                content=ResponseContent(parts=[TextOut(text=text)]),
+                finishReason=_FINISH.get(choice.finish_reason, "STOP"),
+            )
+        ],
+        usageMetadata=usage_metadata(answer.usage),
+        modelVersion=_model_version(answer.model, answer.served_model),
+        responseId=answer.id,
+    )
+
+
+def from_chunk(chunk: ChatCompletionChunk) -> GenerateContentResponse | None:
+    """The Gemini chunk for a chat chunk; None for chunks that carry nothing Google sends (the
+    role-only opening, empty deltas). The usage chunk is folded into the finish chunk by the router."""
+    choice = chunk.choices[0] if chunk.choices else None
+    text = (choice.delta.content or "") if choice else ""
+    finish = choice.finish_reason if choice else None
+    if not text and finish is None:
+        return None
+    return GenerateContentResponse(
+        candidates=[
+            Candidate(
+                content=ResponseContent(parts=[TextOut(text=text)]),
+                finishReason=_FINISH.get(finish, "STOP") if finish is not None else None,
+            )
+        ],
+        modelVersion=_model_version(chunk.model, chunk.served_model),
+        responseId=chunk.id,
+    )

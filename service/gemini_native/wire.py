@@ -1,0 +1,91 @@
+"""Wire models of Google's ``generateContent``: the request as the google-genai SDK sends it
+(camelCase), and the response and its usage metadata. Only what the translation understands is
+declared; any other field is refused by ``service.gemini_native.translate`` (never ignored)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from service.wire import RequestModel, ResponseModel
+
+__all__ = [
+    "Blob",
+    "Candidate",
+    "Content",
+    "GenerateContentRequest",
+    "GenerateContentResponse",
+    "GenerationConfig",
+    "Part",
+    "ResponseContent",
+    "TextOut",
+    "UsageMetadata",
+]
+
+
+class Blob(RequestModel):
+    """Field names are Google's own (camelCase), as the SDK sends them."""
+
+    mimeType: str = Field(min_length=1)
+    data: str = Field(min_length=1)  # base64
+
+
+class Part(RequestModel):
+    """A text or inline-data part; other kinds (functionCall, fileData...) arrive as extra fields."""
+
+    text: str | None = None
+    inlineData: Blob | None = None
+
+
+class Content(RequestModel):
+    role: Literal["user", "model"] | None = None
+    parts: list[Part] = Field(min_length=1)
+
+
+class GenerationConfig(RequestModel):
+    # Accepted within Google's ranges and ignored, as the OpenAI route does (the page has no knobs).
+    temperature: Annotated[float | None, Field(ge=0, le=2)] = None
+    topP: Annotated[float | None, Field(ge=0, le=1)] = None
+    maxOutputTokens: Annotated[int | None, Field(ge=1)] = None
+    stopSequences: Annotated[list[str] | None, Field(max_length=5)] = None
+    candidateCount: Annotated[int | None, Field(ge=1, le=1)] = None
+
+
+class GenerateContentRequest(RequestModel):
+    contents: list[Content] = Field(min_length=1)
+    systemInstruction: Content | None = None
+    generationConfig: GenerationConfig | None = None
+
+
+class TextOut(ResponseModel):
+    text: str
+
+
+class ResponseContent(ResponseModel):
+    role: Literal["model"] = "model"
+    parts: list[TextOut]
+
+
+FinishReason = Literal["STOP", "MAX_TOKENS"]
+
+
+class Candidate(ResponseModel):
+    content: ResponseContent
+    finishReason: FinishReason | None = None  # (absent on all but a stream's last chunk)
+    index: int = 0
+
+
+class UsageMetadata(ResponseModel):
+    """Estimates, as for the OpenAI routes: the page reports no token counts."""
+
+    promptTokenCount: int
+    candidatesTokenCount: int
+    totalTokenCount: int
+
+
+class GenerateContentResponse(ResponseModel):
+    candidates: list[Candidate]
+    usageMetadata: UsageMetadata | None = None
+    modelVersion: str
+    responseId: str

@@ -1,0 +1,135 @@
+"""End to end: the official ``google-genai`` SDK against the Gemini-native door (``/v1beta``), the real
+app with the real ``BrowserPool`` on Chromium and the simulator as Google. Relies on the simulator's
+plain answer (its echo of the prompt) and its request log (a refused request leaves no entry)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from google import genai
+from google.genai import errors, types
+
+from simulator.answers import CLOSING, base_text
+from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+FLASH = "gemini-2.5-flash"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("gemini-native"), ("paid",)) as running:
+        yield running
+
+
+def client(stack: Stack, *, key: str = KEY_A, prefix: str = "") -> genai.Client:
+    """A client the test keeps in a variable: the SDK closes its HTTP client when the ``Client`` is
+    collected, even while a call made through ``client.models`` is still under way."""
+    options = types.HttpOptions(base_url=stack.url + prefix, api_version="v1beta", timeout=90_000)
+    return genai.Client(api_key=key, http_options=options)
+
+
+def only(entries: list[dict[str, object]]) -> dict[str, object]:
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def test_generate_content_answers_with_the_simulators_text(stack: Stack) -> None:
+    word = marker()
+    gemini = client(stack)
+    reply = gemini.models.generate_content(model=FLASH, contents=f"Hello {word}")
+    entry = only(stack.requests_with(word))
+    assert reply.text == base_text(1, str(entry["cid"]), f"Hello {word}", []) + CLOSING
+    candidate = (reply.candidates or [])[0]
+    assert candidate.finish_reason == types.FinishReason.STOP
+    assert candidate.content is not None and candidate.content.role == "model"
+    usage = reply.usage_metadata
+    assert usage is not None and usage.prompt_token_count and usage.candidates_token_count
+    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    assert reply.response_id and reply.model_version
+
+
+def test_system_instruction_and_history_reach_the_page(stack: Stack) -> None:
+    word = marker()
+    config = types.GenerateContentConfig(system_instruction=f"Be terse {word}", temperature=0.5)
+    contents = [
+        types.Content(role="user", parts=[types.Part(text="first question")]),
+        types.Content(role="model", parts=[types.Part(text="first answer")]),
+        types.Content(role="user", parts=[types.Part(text=f"second {word}")]),
+    ]
+    gemini = client(stack, prefix="/gemini_official")
+    reply = gemini.models.generate_content(model=FLASH, contents=contents, config=config)
+    prompt = str(only(stack.requests_with(f"second {word}"))["prompt"])
+    assert f"Be terse {word}" in prompt and "first answer" in prompt
+    assert reply.text
+
+
+def test_max_output_tokens_cuts_the_answer(stack: Stack) -> None:
+    word = marker()
+    config = types.GenerateContentConfig(max_output_tokens=3)
+    gemini = client(stack)
+    reply = gemini.models.generate_content(model=FLASH, contents=f"Long {word}", config=config)
+    candidate = (reply.candidates or [])[0]
+    assert candidate.finish_reason == types.FinishReason.MAX_TOKENS
+    assert len(reply.text or "") < len(base_text(1, "c", f"Long {word}", []))
+
+
+def test_stream_arrives_in_chunks_with_usage_last(stack: Stack) -> None:
+    word = marker()
+    gemini = client(stack)
+    chunks = list(gemini.models.generate_content_stream(model=FLASH, contents=f"Stream {word}"))
+    entry = only(stack.requests_with(word))
+    assert len(chunks) > 1
+    text = "".join(chunk.text or "" for chunk in chunks)
+    assert text == base_text(1, str(entry["cid"]), f"Stream {word}", []) + CLOSING
+    last = chunks[-1]
+    assert (last.candidates or [])[0].finish_reason == types.FinishReason.STOP
+    assert last.usage_metadata is not None and last.usage_metadata.total_token_count
+    assert all((chunk.candidates or [])[0].finish_reason is None for chunk in chunks[:-1])
+
+
+def test_models_list_and_get(stack: Stack) -> None:
+    gemini = client(stack)
+    names = [model.name for model in gemini.models.list()]
+    assert f"models/{FLASH}" in names and "models/gemini-2.5-pro" in names
+    assert "models/gemini-2.5-flash-imagen" not in names  # no Gemini-native image answers yet
+    model = gemini.models.get(model=FLASH)
+    assert model.name == f"models/{FLASH}"
+    assert model.supported_actions == ["generateContent", "streamGenerateContent"]
+
+
+def test_errors_come_through_the_sdks_exception_types(stack: Stack) -> None:
+    word, gemini, stranger = marker(), client(stack), client(stack, key="wrong-key")
+    with pytest.raises(errors.ClientError) as unauthenticated:
+        stranger.models.generate_content(model=FLASH, contents=word)
+    assert unauthenticated.value.code == 401 and unauthenticated.value.status == "UNAUTHENTICATED"
+    with pytest.raises(errors.ClientError) as unknown:
+        gemini.models.generate_content(model="gemini-0-nope", contents=word)
+    assert unknown.value.code == 404 and unknown.value.status == "NOT_FOUND"
+    with pytest.raises(errors.ClientError) as invalid:
+        config = types.GenerateContentConfig(top_k=3)
+        gemini.models.generate_content(model=FLASH, contents=word, config=config)
+    assert invalid.value.code == 400 and invalid.value.status == "INVALID_ARGUMENT"
+    assert "topK" in (invalid.value.message or "")
+    assert stack.requests_with(word) == []  # no page was driven for a refused request
+
+
+def test_key_in_the_query_is_accepted(stack: Stack) -> None:
+    word = marker()
+    body = {"contents": [{"role": "user", "parts": [{"text": f"Query {word}"}]}]}
+    url = f"{stack.url}/v1beta/models/{FLASH}:generateContent"
+    answer = httpx.post(url, params={"key": KEY_A}, json=body, timeout=90)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["candidates"][0]["finishReason"] == "STOP"
+    refused = httpx.post(url, params={"key": "nope"}, json=body, timeout=90)
+    assert refused.status_code == 401
+    assert refused.json() == {
+        "error": {"code": 401, "message": "Invalid API key.", "status": "UNAUTHENTICATED"}
+    }
+    array = httpx.post(
+        f"{stack.url}/v1beta/models/{FLASH}:streamGenerateContent", params={"key": KEY_A}, json=body
+    )
+    assert array.status_code == 400 and array.json()["error"]["status"] == "INVALID_ARGUMENT"
