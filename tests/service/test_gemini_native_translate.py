@@ -1,0 +1,133 @@
+"""The Gemini-native door's translation, without a server: Google's request to the chat request,
+chat answers and chunks to Google's response and SSE chunks, and Google's error envelope."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from service.chat.protocol import (
+    ChatCompletionChunk,
+    ChatCompletionResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ImagePart,
+    ResponseMessage,
+    TextPart,
+    Usage,
+)
+from service.errors import AuthenticationFailed, InvalidRequest, ModelNotFound, UpstreamTimedOut
+from service.gemini_native.errors import google_error_response
+from service.gemini_native.stream import gemini_chunks
+from service.gemini_native.translate import chat_request, from_chat
+from service.gemini_native.wire import GenerateContentRequest
+
+
+def request(**body: Any) -> GenerateContentRequest:
+    body.setdefault("contents", [{"role": "user", "parts": [{"text": "hi"}]}])
+    return GenerateContentRequest.model_validate(body)
+
+
+def test_roles_system_and_generation_config_are_translated() -> None:
+    chat = chat_request(
+        "gemini-2.5-flash",
+        request(
+            systemInstruction={"parts": [{"text": "be brief"}, {"text": "be kind"}]},
+            contents=[
+                {"role": "user", "parts": [{"text": "q1"}]},
+                {"role": "model", "parts": [{"text": "a1"}]},
+                {"parts": [{"text": "q2"}, {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}]},
+            ],
+            generationConfig={"maxOutputTokens": 7, "stopSequences": ["END"], "temperature": 0.3},
+        ),
+        stream=False,
+    )
+    assert [message.role for message in chat.messages] == ["system", "user", "assistant", "user"]
+    assert chat.messages[0].content == "be brief\n\nbe kind"
+    last = chat.messages[-1].content
+    assert isinstance(last, list) and isinstance(last[0], TextPart) and isinstance(last[1], ImagePart)
+    assert last[1].image_url.url == "data:image/png;base64,AAAA"
+    assert (chat.max_tokens, chat.stop, chat.temperature, chat.stream) == (7, ["END"], 0.3, False)
+    assert chat_request("m", request(), stream=True).include_usage
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"generationConfig": {"topK": 3}}, "topK"),
+        ({"tools": [{"functionDeclarations": []}]}, "tools"),
+        ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "functionCall"),
+    ],
+)
+def test_fields_it_does_not_understand_are_refused(body: dict[str, Any], named: str) -> None:
+    with pytest.raises(InvalidRequest, match=named):
+        chat_request("m", request(**body), stream=False)
+
+
+def test_non_image_inline_data_is_refused() -> None:
+    blob = {"inlineData": {"mimeType": "audio/wav", "data": "AAAA"}}
+    with pytest.raises(InvalidRequest, match="image"):
+        chat_request("m", request(contents=[{"parts": [blob]}]), stream=False)
+
+
+def test_answer_shape_and_finish_reasons() -> None:
+    answer = ChatCompletionResponse(
+        id="chatcmpl-x",
+        model="gemini-2.5-flash",
+        served_model="3.5 Flash",
+        choices=[Choice(message=ResponseMessage(content="hello"), finish_reason="length")],
+        usage=Usage(prompt_tokens=2, completion_tokens=3, total_tokens=5),
+    )
+    assert from_chat(answer).dump() == {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [{"text": "hello"}]},
+                "finishReason": "MAX_TOKENS",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {"promptTokenCount": 2, "candidatesTokenCount": 3, "totalTokenCount": 5},
+        "modelVersion": "3.5 Flash",
+        "responseId": "chatcmpl-x",
+    }
+
+
+def chunk(delta: Delta, finish: str | None = None, usage: Usage | None = None) -> ChatCompletionChunk:
+    choices = [] if usage else [ChunkChoice(delta=delta, finish_reason=finish)]  # type: ignore[arg-type]
+    return ChatCompletionChunk(id="c", created=0, model="m", choices=choices, usage=usage)
+
+
+async def test_stream_chunks_fold_usage_into_the_last() -> None:
+    async def chat_chunks() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk(Delta(role="assistant", content=""))
+        yield chunk(Delta(content="Hel"))
+        yield chunk(Delta(content="lo"))
+        yield chunk(Delta(), finish="stop")
+        yield chunk(Delta(), usage=Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3))
+
+    out = [item.dump() async for item in gemini_chunks(chat_chunks())]
+    assert [item["candidates"][0]["content"]["parts"][0]["text"] for item in out] == ["Hel", "lo", ""]
+    assert [item["candidates"][0].get("finishReason") for item in out] == [None, None, "STOP"]
+    assert "usageMetadata" not in out[0] and out[-1]["usageMetadata"]["totalTokenCount"] == 3
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "status"),
+    [
+        (InvalidRequest("bad"), 400, "INVALID_ARGUMENT"),
+        (AuthenticationFailed(), 401, "UNAUTHENTICATED"),
+        (ModelNotFound("x"), 404, "NOT_FOUND"),
+        (UpstreamTimedOut("slow"), 504, "DEADLINE_EXCEEDED"),
+        (RuntimeError("secret detail"), 500, "INTERNAL"),
+    ],
+)
+def test_google_error_envelope(error: Exception, code: int, status: str) -> None:
+    response = google_error_response(error)
+    body = json.loads(bytes(response.body))
+    assert response.status_code == code
+    assert body["error"]["code"] == code and body["error"]["status"] == status
+    assert "secret" not in body["error"]["message"]
