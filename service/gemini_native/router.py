@@ -13,9 +13,10 @@ from service.chat.checks import check_chat_request
 from service.errors import InvalidRequest, ModelNotFound
 from service.gemini_native.errors import GoogleErrorRoute
 from service.gemini_native.stream import GoogleEventStreamResponse, gemini_chunks
-from service.gemini_native.translate import chat_request, from_chat
+from service.gemini_native.translate import chat_request, from_chat, includes_thoughts
 from service.gemini_native.wire import GenerateContentRequest
 from service.key_scopes import allows, check_model
+from service.reasoning import ReasoningFormat
 from service.state import CallerDep, GatewayDep
 from service.streaming import cancel_on_disconnect
 
@@ -25,6 +26,16 @@ NATIVE_PREFIXES = ("/gemini_official/v1beta", "/v1beta")
 GENERATION_METHODS = ["generateContent", "streamGenerateContent"]
 
 router = APIRouter(route_class=GoogleErrorRoute)
+
+
+def _check_thoughts(body: GenerateContentRequest, gateway: GatewayDep) -> None:
+    """Thought parts come from the chat answer's ``reasoning_content``, which only the default
+    ``reasoning_format`` keeps apart from the text."""
+    if includes_thoughts(body) and gateway.settings.reasoning_format is not ReasoningFormat.REASONING_CONTENT:
+        raise InvalidRequest(
+            "includeThoughts needs the gateway's reasoning_format to be reasoning_content.",
+            param="generationConfig.thinkingConfig.includeThoughts",
+        )
 
 
 def _text_model(name: str) -> ModelSpec:
@@ -46,11 +57,12 @@ async def generate_content(
     model: str, body: GenerateContentRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
     spec = _text_model(model)
+    _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=False)
     check_chat_request(chat)
     work = gateway.chats.for_model(chat.model).create(chat, caller.identity)
     answer = await cancel_on_disconnect(work, request.receive, cleanup_timeout=gateway.settings.stop_timeout)
-    return JSONResponse(from_chat(answer).dump())
+    return JSONResponse(from_chat(answer, include_thoughts=includes_thoughts(body)).dump())
 
 
 @router.post("/models/{model}:streamGenerateContent", response_model=None)
@@ -61,12 +73,15 @@ async def stream_generate_content(
         # Without alt=sse Google streams one JSON array; this gateway streams SSE only.
         raise InvalidRequest("streamGenerateContent needs alt=sse on this gateway.", param="alt")
     spec = _text_model(model)
+    _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=True)
     check_chat_request(chat)
     chunks = gateway.chats.for_model(chat.model).stream(chat, caller.identity)
     settings = gateway.settings
     return GoogleEventStreamResponse(
-        gemini_chunks(chunks), keep_alive=settings.keep_alive_interval, cleanup_timeout=settings.stop_timeout
+        gemini_chunks(chunks, include_thoughts=includes_thoughts(body)),
+        keep_alive=settings.keep_alive_interval,
+        cleanup_timeout=settings.stop_timeout,
     )
 
 

@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 __all__ = ["GoogleEventStreamResponse", "gemini_chunks"]
 
 
-async def gemini_chunks(chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIterator[GenerateContentResponse]:
+async def gemini_chunks(
+    chunks: AsyncIterator[ChatCompletionChunk], *, include_thoughts: bool = False
+) -> AsyncIterator[GenerateContentResponse]:
     """Gemini chunks for chat chunks: text deltas, then the finish chunk carrying usageMetadata
     (the chat stream sends usage in a chunk of its own after the finish; it is folded in here)."""
     finish: GenerateContentResponse | None = None
@@ -42,7 +44,7 @@ async def gemini_chunks(chunks: AsyncIterator[ChatCompletionChunk]) -> AsyncIter
             if chunk.usage is not None and finish is not None:
                 finish.usageMetadata = usage_metadata(chunk.usage)
                 continue
-            out = from_chunk(chunk)
+            out = from_chunk(chunk, include_thoughts=include_thoughts)
             if out is None:
                 continue
             if out.candidates[0].finishReason is not None:

@@ -23,13 +23,21 @@ from service.gemini_native.wire import (
     FinishReason,
     GenerateContentRequest,
     GenerateContentResponse,
+    GenerationConfig,
     ResponseContent,
     TextOut,
     UsageMetadata,
 )
 from service.wire import RequestModel
 
-__all__ = ["chat_request", "from_chat", "from_chunk", "usage_metadata"]
+__all__ = [
+    "chat_request",
+    "from_chat",
+    "from_chunk",
+    "includes_thoughts",
+    "reasoning_effort",
+    "usage_metadata",
+]
 
 _ROLES = {"user": "user", "model": "assistant"}
 _FINISH: dict[str | None, FinishReason] = {"stop": "STOP", "length": "MAX_TOKENS"}
@@ -63,6 +71,30 @@ def _parts(content: Content, where: str) -> list[ContentPart]:
     return out
 
 
+# thinkingBudget (tokens) to the effort whose page level is nearest; -1 is Google's "dynamic", the
+# page's own choice (left as it is), and 0 asks for the least the page offers (it cannot turn thinking off).
+_BUDGETS = ((0, "none"), (1024, "low"), (8192, "medium"))
+
+
+def reasoning_effort(config: GenerationConfig | None) -> str | None:
+    """The OpenAI ``reasoning_effort`` for Google's ``thinkingConfig``; the level wins over a budget."""
+    thinking = config.thinkingConfig if config else None
+    if thinking is None:
+        return None
+    _refuse_unknown(thinking, "generationConfig.thinkingConfig")
+    if thinking.thinkingLevel is not None:
+        return thinking.thinkingLevel.lower()
+    budget = thinking.thinkingBudget
+    if budget is None or budget == -1:
+        return None
+    return next((effort for limit, effort in _BUDGETS if budget <= limit), "high")
+
+
+def includes_thoughts(body: GenerateContentRequest) -> bool:
+    config = body.generationConfig
+    return bool(config and config.thinkingConfig and config.thinkingConfig.includeThoughts)
+
+
 def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> ChatCompletionRequest:
     """The chat request that answers ``body`` on ``model``."""
     _refuse_unknown(body, "")
@@ -89,6 +121,7 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
         stop=config.stopSequences if config and config.stopSequences else None,
         temperature=config.temperature if config else None,
         top_p=config.topP if config else None,
+        reasoning_effort=reasoning_effort(config),  # type: ignore[arg-type]
     )
 
 
@@ -104,13 +137,22 @@ def _model_version(model: str, served: str | None) -> str:
     return served or model
 
 
-def from_chat(answer: ChatCompletionResponse) -> GenerateContentResponse:
+def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[TextOut]:
+    parts = [TextOut(text=thoughts, thought=True)] if include_thoughts and thoughts else []
+    if text or not parts:
+        parts.append(TextOut(text=text))
+    return parts
+
+
+def from_chat(answer: ChatCompletionResponse, *, include_thoughts: bool = False) -> GenerateContentResponse:
+    """Thoughts become a ``thought`` part only when asked for, as Google does."""
     choice = answer.choices[0]
     text = choice.message.content or ""
+    parts = _parts_out(choice.message.reasoning_content, text, include_thoughts)
     return GenerateContentResponse(
         candidates=[
             Candidate(
-                content=ResponseContent(parts=[TextOut(text=text)]),
+                content=ResponseContent(parts=parts),
                 finishReason=_FINISH.get(choice.finish_reason, "STOP"),
             )
         ],
@@ -120,18 +162,21 @@ def from_chat(answer: ChatCompletionResponse) -> GenerateContentResponse:
     )
 
 
-def from_chunk(chunk: ChatCompletionChunk) -> GenerateContentResponse | None:
+def from_chunk(
+    chunk: ChatCompletionChunk, *, include_thoughts: bool = False
+) -> GenerateContentResponse | None:
     """The Gemini chunk for a chat chunk; None for chunks that carry nothing Google sends (the
     role-only opening, empty deltas). The usage chunk is folded into the finish chunk by the router."""
     choice = chunk.choices[0] if chunk.choices else None
     text = (choice.delta.content or "") if choice else ""
+    thoughts = (choice.delta.reasoning_content or "") if choice and include_thoughts else ""
     finish = choice.finish_reason if choice else None
-    if not text and finish is None:
+    if not text and not thoughts and finish is None:
         return None
     return GenerateContentResponse(
         candidates=[
             Candidate(
-                content=ResponseContent(parts=[TextOut(text=text)]),
+                content=ResponseContent(parts=_parts_out(thoughts, text, include_thoughts)),
                 finishReason=_FINISH.get(finish, "STOP") if finish is not None else None,
             )
         ],

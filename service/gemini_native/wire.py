@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field
+from pydantic.alias_generators import to_snake
 
 from service.wire import RequestModel, ResponseModel
 
@@ -20,39 +21,60 @@ __all__ = [
     "Part",
     "ResponseContent",
     "TextOut",
+    "ThinkingConfig",
     "UsageMetadata",
 ]
 
 
-class Blob(RequestModel):
+def _both_spellings(name: str) -> AliasChoices:
+    return AliasChoices(name, to_snake(name))
+
+
+class GoogleRequest(RequestModel):
+    """Google's JSON takes each field in camelCase or snake_case (proto3 JSON), and the SDK sends some
+    (``thinking_config``'s) in snake_case: both are read."""
+
+    model_config = ConfigDict(extra="allow", alias_generator=AliasGenerator(validation_alias=_both_spellings))
+
+
+class Blob(GoogleRequest):
     """Field names are Google's own (camelCase), as the SDK sends them."""
 
     mimeType: str = Field(min_length=1)
     data: str = Field(min_length=1)  # base64
 
 
-class Part(RequestModel):
+class Part(GoogleRequest):
     """A text or inline-data part; other kinds (functionCall, fileData...) arrive as extra fields."""
 
     text: str | None = None
     inlineData: Blob | None = None
 
 
-class Content(RequestModel):
+class Content(GoogleRequest):
     role: Literal["user", "model"] | None = None
     parts: list[Part] = Field(min_length=1)
 
 
-class GenerationConfig(RequestModel):
+class ThinkingConfig(GoogleRequest):
+    """Mapped to the page's thinking level as ``reasoning_effort`` is (``service.reasoning``)."""
+
+    thinkingBudget: Annotated[int | None, Field(ge=-1)] = None
+    thinkingLevel: Literal["MINIMAL", "LOW", "MEDIUM", "HIGH"] | None = None
+    includeThoughts: bool | None = None
+
+
+class GenerationConfig(GoogleRequest):
     # Accepted within Google's ranges and ignored, as the OpenAI route does (the page has no knobs).
     temperature: Annotated[float | None, Field(ge=0, le=2)] = None
     topP: Annotated[float | None, Field(ge=0, le=1)] = None
     maxOutputTokens: Annotated[int | None, Field(ge=1)] = None
     stopSequences: Annotated[list[str] | None, Field(max_length=5)] = None
     candidateCount: Annotated[int | None, Field(ge=1, le=1)] = None
+    thinkingConfig: ThinkingConfig | None = None
 
 
-class GenerateContentRequest(RequestModel):
+class GenerateContentRequest(GoogleRequest):
     contents: list[Content] = Field(min_length=1)
     systemInstruction: Content | None = None
     generationConfig: GenerationConfig | None = None
@@ -60,6 +82,7 @@ class GenerateContentRequest(RequestModel):
 
 class TextOut(ResponseModel):
     text: str
+    thought: bool | None = None  # true on the page's thoughts (asked for with includeThoughts)
 
 
 class ResponseContent(ResponseModel):

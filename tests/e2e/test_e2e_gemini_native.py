@@ -11,7 +11,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from simulator.answers import CLOSING, base_text
+from simulator.answers import CLOSING, base_text, sha16
 from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -89,6 +89,24 @@ def test_stream_arrives_in_chunks_with_usage_last(stack: Stack) -> None:
     assert (last.candidates or [])[0].finish_reason == types.FinishReason.STOP
     assert last.usage_metadata is not None and last.usage_metadata.total_token_count
     assert all((chunk.candidates or [])[0].finish_reason is None for chunk in chunks[:-1])
+
+
+def test_pro_thoughts_come_as_thought_parts_when_asked_for(stack: Stack) -> None:
+    word = marker()
+    prompt = f"Think about {word}"
+    gemini = client(stack)
+    thinking = types.ThinkingConfig(include_thoughts=True, thinking_level=types.ThinkingLevel.HIGH)
+    config = types.GenerateContentConfig(thinking_config=thinking)
+    reply = gemini.models.generate_content(model="gemini-2.5-pro", contents=prompt, config=config)
+    parts = ((reply.candidates or [])[0].content or types.Content()).parts or []
+    thoughts = "".join(part.text or "" for part in parts if part.thought)
+    assert f"sha256 {sha16(prompt)}" in thoughts  # the simulator's thoughts about this prompt
+    entry = only(stack.requests_with(word))
+    assert reply.text == base_text(1, str(entry["cid"]), prompt, []) + CLOSING  # .text leaves thoughts out
+    streamed = list(gemini.models.generate_content_stream(model="gemini-2.5-pro", contents=prompt + "!"))
+    assert not any(
+        part.thought for chunk in streamed for part in (chunk.candidates or [])[0].content.parts or []
+    )
 
 
 def test_models_list_and_get(stack: Stack) -> None:

@@ -131,3 +131,42 @@ def test_google_error_envelope(error: Exception, code: int, status: str) -> None
     assert response.status_code == code
     assert body["error"]["code"] == code and body["error"]["status"] == status
     assert "secret" not in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("thinking", "effort"),
+    [
+        ({"thinkingLevel": "HIGH"}, "high"),
+        ({"thinkingLevel": "MINIMAL", "thinkingBudget": 30000}, "minimal"),
+        ({"thinkingBudget": 0}, "none"),
+        ({"thinkingBudget": 512}, "low"),
+        ({"thinkingBudget": 4096}, "medium"),
+        ({"thinkingBudget": 24576}, "high"),
+        ({"thinkingBudget": -1}, None),
+        ({"includeThoughts": True}, None),
+    ],
+)
+def test_thinking_config_becomes_a_reasoning_effort(thinking: dict[str, Any], effort: str | None) -> None:
+    chat = chat_request("m", request(generationConfig={"thinkingConfig": thinking}), stream=False)
+    assert chat.reasoning_effort == effort
+
+
+def test_thoughts_are_a_thought_part_only_when_asked_for() -> None:
+    message = ResponseMessage(content="answer", reasoning_content="pondering")
+    answer = ChatCompletionResponse(
+        model="m",
+        choices=[Choice(message=message)],
+        usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
+    )
+    assert from_chat(answer).dump()["candidates"][0]["content"]["parts"] == [{"text": "answer"}]
+    parts = from_chat(answer, include_thoughts=True).dump()["candidates"][0]["content"]["parts"]
+    assert parts == [{"text": "pondering", "thought": True}, {"text": "answer"}]
+
+
+def test_snake_case_fields_are_read_as_google_reads_them() -> None:
+    body = request(
+        system_instruction={"parts": [{"text": "sys"}]},
+        generation_config={"max_output_tokens": 9, "thinking_config": {"thinking_level": "LOW"}},
+    )
+    chat = chat_request("m", body, stream=False)
+    assert (chat.messages[0].content, chat.max_tokens, chat.reasoning_effort) == ("sys", 9, "low")
