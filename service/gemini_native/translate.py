@@ -4,6 +4,9 @@ understand are refused with a 400 naming them, never ignored."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from service.chat.compat_wire import JsonSchemaFormat, ResponseFormat
 from service.chat.protocol import (
     ChatCompletionChunk,
     ChatCompletionRequest,
@@ -35,7 +38,9 @@ __all__ = [
     "from_chat",
     "from_chunk",
     "includes_thoughts",
+    "json_schema",
     "reasoning_effort",
+    "response_format",
     "usage_metadata",
 ]
 
@@ -90,6 +95,61 @@ def reasoning_effort(config: GenerationConfig | None) -> str | None:
     return next((effort for limit, effort in _BUDGETS if budget <= limit), "high")
 
 
+_JSON = "application/json"
+_TEXT = ("text/plain", None)
+
+
+def json_schema(schema: Any) -> Any:
+    """Google's Schema (OpenAPI subset: upper-case types, ``nullable``, ``propertyOrdering``) as the
+    JSON Schema ``service.chat.structured`` validates with."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("propertyOrdering", "property_ordering", "nullable"):
+            continue
+        if key == "type" and isinstance(value, str):
+            out[key] = value.lower()
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: json_schema(node) for name, node in value.items()}
+        elif key in ("items", "anyOf", "any_of"):
+            out["anyOf" if key == "any_of" else key] = json_schema(value)
+        else:
+            out[key] = value
+    if schema.get("nullable") is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def response_format(config: GenerationConfig | None) -> ResponseFormat | None:
+    """The ``response_format`` for ``responseMimeType`` and a schema; a schema needs JSON (as Google)."""
+    if config is None:
+        return None
+    mime, google, plain = config.responseMimeType, config.responseSchema, config.responseJsonSchema
+    if google is not None and plain is not None:
+        raise InvalidRequest(
+            "Send responseSchema or responseJsonSchema, not both.", param="generationConfig.responseSchema"
+        )
+    schema = json_schema(google) if google is not None else plain
+    if mime in _TEXT:
+        if schema is not None:
+            raise InvalidRequest(
+                "A response schema needs responseMimeType application/json.",
+                param="generationConfig.responseMimeType",
+            )
+        return None
+    if mime != _JSON:
+        raise InvalidRequest(
+            f"responseMimeType {mime!r} is not supported: text/plain or application/json.",
+            param="generationConfig.responseMimeType",
+        )
+    if schema is None:
+        return ResponseFormat(type="json_object")
+    return ResponseFormat(type="json_schema", json_schema=JsonSchemaFormat(name="response", schema=schema))
+
+
 def includes_thoughts(body: GenerateContentRequest) -> bool:
     config = body.generationConfig
     return bool(config and config.thinkingConfig and config.thinkingConfig.includeThoughts)
@@ -122,6 +182,7 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
         temperature=config.temperature if config else None,
         top_p=config.topP if config else None,
         reasoning_effort=reasoning_effort(config),  # type: ignore[arg-type]
+        response_format=response_format(config),
     )
 
 

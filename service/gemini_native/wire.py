@@ -4,7 +4,7 @@ declared; any other field is refused by ``service.gemini_native.translate`` (nev
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field
 from pydantic.alias_generators import to_snake
@@ -72,6 +72,10 @@ class GenerationConfig(GoogleRequest):
     stopSequences: Annotated[list[str] | None, Field(max_length=5)] = None
     candidateCount: Annotated[int | None, Field(ge=1, le=1)] = None
     thinkingConfig: ThinkingConfig | None = None
+    # Structured output, emulated as ``response_format`` is (``service.chat.structured``).
+    responseMimeType: str | None = None
+    responseSchema: dict[str, Any] | None = None  # Google's OpenAPI-subset Schema
+    responseJsonSchema: dict[str, Any] | None = None  # plain JSON Schema
 
 
 class GenerateContentRequest(GoogleRequest):

@@ -4,9 +4,11 @@ plain answer (its echo of the prompt) and its request log (a refused request lea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
+import pydantic
 import pytest
 from google import genai
 from google.genai import errors, types
@@ -107,6 +109,30 @@ def test_pro_thoughts_come_as_thought_parts_when_asked_for(stack: Stack) -> None
     assert not any(
         part.thought for chunk in streamed for part in (chunk.candidates or [])[0].content.parts or []
     )
+
+
+class City(pydantic.BaseModel):
+    name: str
+    population: int
+
+
+GOOGLE_CITY = {
+    "type": "OBJECT",
+    "properties": {"name": {"type": "STRING"}, "population": {"type": "INTEGER"}},
+    "required": ["name", "population"],
+}
+
+
+@pytest.mark.parametrize("schema", [GOOGLE_CITY, City], ids=["google-schema", "pydantic"])
+def test_structured_output_follows_the_schema(stack: Stack, schema: object) -> None:
+    word = marker()
+    config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=schema)
+    gemini = client(stack)
+    reply = gemini.models.generate_content(model=FLASH, contents=f"{word} describe Paris", config=config)
+    assert json.loads(reply.text or "") == {"name": "sim-name", "population": 1}
+    if schema is City:
+        assert reply.parsed == City(name="sim-name", population=1)
+    assert len(stack.requests_with(word)) == 1
 
 
 def test_models_list_and_get(stack: Stack) -> None:

@@ -23,7 +23,7 @@ from service.chat.protocol import (
 from service.errors import AuthenticationFailed, InvalidRequest, ModelNotFound, UpstreamTimedOut
 from service.gemini_native.errors import google_error_response
 from service.gemini_native.stream import gemini_chunks
-from service.gemini_native.translate import chat_request, from_chat
+from service.gemini_native.translate import chat_request, from_chat, json_schema
 from service.gemini_native.wire import GenerateContentRequest
 
 
@@ -170,3 +170,50 @@ def test_snake_case_fields_are_read_as_google_reads_them() -> None:
     )
     chat = chat_request("m", body, stream=False)
     assert (chat.messages[0].content, chat.max_tokens, chat.reasoning_effort) == ("sys", 9, "low")
+
+
+def test_google_schema_becomes_json_schema() -> None:
+    schema = {
+        "type": "OBJECT",
+        "propertyOrdering": ["tags", "note"],
+        "properties": {
+            "tags": {"type": "ARRAY", "items": {"type": "STRING", "enum": ["a", "b"]}},
+            "note": {"type": "STRING", "nullable": True},
+        },
+        "required": ["tags"],
+    }
+    assert json_schema(schema) == {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+            "note": {"type": ["string", "null"]},
+        },
+        "required": ["tags"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "kind"),
+    [
+        ({"responseMimeType": "application/json"}, "json_object"),
+        ({"responseMimeType": "application/json", "responseSchema": {"type": "STRING"}}, "json_schema"),
+        ({"responseMimeType": "application/json", "responseJsonSchema": {"type": "string"}}, "json_schema"),
+        ({"responseMimeType": "text/plain"}, None),
+    ],
+)
+def test_response_mime_type_becomes_a_response_format(config: dict[str, Any], kind: str | None) -> None:
+    chat = chat_request("m", request(generationConfig=config), stream=False)
+    assert (chat.response_format.type if chat.response_format else None) == kind
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"responseSchema": {"type": "STRING"}},
+        {"responseMimeType": "text/x.enum"},
+        {"responseMimeType": "application/json", "responseSchema": {}, "responseJsonSchema": {}},
+    ],
+)
+def test_response_formats_it_cannot_honour_are_refused(config: dict[str, Any]) -> None:
+    with pytest.raises(InvalidRequest):
+        chat_request("m", request(generationConfig=config), stream=False)
