@@ -4,6 +4,8 @@ plain answer (its echo of the prompt) and its request log (a refused request lea
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Iterator
 
@@ -12,6 +14,7 @@ import pydantic
 import pytest
 from google import genai
 from google.genai import errors, types
+from PIL import Image
 
 from simulator.answers import CLOSING, base_text, sha16
 from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
@@ -67,6 +70,19 @@ def test_system_instruction_and_history_reach_the_page(stack: Stack) -> None:
     prompt = str(only(stack.requests_with(f"second {word}"))["prompt"])
     assert f"Be terse {word}" in prompt and "first answer" in prompt
     assert reply.text
+
+
+def test_inline_image_is_uploaded_byte_for_byte(stack: Stack) -> None:
+    word, buffer = marker(), io.BytesIO()
+    Image.new("RGB", (16, 16), (len(word), 80, 160)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    gemini = client(stack)
+    image = types.Part.from_bytes(data=data, mime_type="image/png")
+    reply = gemini.models.generate_content(model=FLASH, contents=[f"Describe {word}", image])
+    entry = only(stack.requests_with(word))
+    files = entry["files"]
+    assert isinstance(files, list) and [f["sha256"] for f in files] == [hashlib.sha256(data).hexdigest()]
+    assert "Files received:" in (reply.text or "")
 
 
 def test_max_output_tokens_cuts_the_answer(stack: Stack) -> None:
