@@ -88,6 +88,7 @@ class KeyDoor:
 
     prefixes: tuple[str, ...]
     refuse: Callable[[BaseException], Response]
+    missing: str = "Missing API key: send x-goog-api-key: <key> or ?key=<key>."
 
     def owns(self, path: str) -> bool:
         return any(path.startswith(prefix + "/") or path == prefix for prefix in self.prefixes)
@@ -197,6 +198,8 @@ class ApiKeyGate:
             release = self.directory.admit(caller) if self.directory is not None else None
         except (AuthenticationFailed, RateLimited) as exc:
             # The body is never read: the server discards it (or closes the connection).
+            if door is not None and sent is None and isinstance(exc, AuthenticationFailed):
+                exc = AuthenticationFailed(door.missing)  # name the door's own ways to send a key
             refusal = door.refuse(exc) if door is not None else error_response(exc)
             await refusal(scope, receive, send)
             return

@@ -189,6 +189,8 @@ def test_key_in_the_query_is_accepted(stack: Stack) -> None:
     assert refused.json() == {
         "error": {"code": 401, "message": "Invalid API key.", "status": "UNAUTHENTICATED"}
     }
+    missing = httpx.post(url, json=body, timeout=90)
+    assert missing.status_code == 401 and "x-goog-api-key" in missing.json()["error"]["message"]
     array = httpx.post(
         f"{stack.url}/v1beta/models/{FLASH}:streamGenerateContent", params={"key": KEY_A}, json=body
     )
