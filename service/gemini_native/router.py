@@ -28,6 +28,10 @@ GENERATION_METHODS = ["generateContent", "streamGenerateContent"]
 router = APIRouter(route_class=GoogleErrorRoute)
 
 
+def _think_tags(gateway: GatewayDep) -> bool:
+    return gateway.settings.reasoning_format is ReasoningFormat.THINK_TAGS
+
+
 def _check_thoughts(body: GenerateContentRequest, gateway: GatewayDep) -> None:
     """Thought parts come from the chat answer's ``reasoning_content``, which only the default
     ``reasoning_format`` keeps apart from the text."""
@@ -62,7 +66,8 @@ async def generate_content(
     check_chat_request(chat)
     work = gateway.chats.for_model(chat.model).create(chat, caller.identity)
     answer = await cancel_on_disconnect(work, request.receive, cleanup_timeout=gateway.settings.stop_timeout)
-    return JSONResponse(from_chat(answer, include_thoughts=includes_thoughts(body)).dump())
+    shaped = from_chat(answer, include_thoughts=includes_thoughts(body), think_tags=_think_tags(gateway))
+    return JSONResponse(shaped.dump())
 
 
 @router.post("/models/{model}:streamGenerateContent", response_model=None)
@@ -79,7 +84,7 @@ async def stream_generate_content(
     chunks = gateway.chats.for_model(chat.model).stream(chat, caller.identity)
     settings = gateway.settings
     return GoogleEventStreamResponse(
-        gemini_chunks(chunks, include_thoughts=includes_thoughts(body)),
+        gemini_chunks(chunks, include_thoughts=includes_thoughts(body), think_tags=_think_tags(gateway)),
         keep_alive=settings.keep_alive_interval,
         cleanup_timeout=settings.stop_timeout,
     )

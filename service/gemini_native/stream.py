@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from service.chat.protocol import ChatCompletionChunk
 from service.errors import ServiceError, status_and_type
 from service.gemini_native.errors import google_error, google_error_response
+from service.gemini_native.think_tags import ThinkStripper
 from service.gemini_native.translate import from_chunk, usage_metadata
 from service.gemini_native.wire import GenerateContentResponse
 from service.streaming import (
@@ -34,17 +35,24 @@ __all__ = ["GoogleEventStreamResponse", "gemini_chunks"]
 
 
 async def gemini_chunks(
-    chunks: AsyncIterator[ChatCompletionChunk], *, include_thoughts: bool = False
+    chunks: AsyncIterator[ChatCompletionChunk], *, include_thoughts: bool = False, think_tags: bool = False
 ) -> AsyncIterator[GenerateContentResponse]:
     """Gemini chunks for chat chunks: text deltas, then the finish chunk carrying usageMetadata
-    (the chat stream sends usage in a chunk of its own after the finish; it is folded in here)."""
+    (the chat stream sends usage in a chunk of its own after the finish; it is folded in here).
+    ``think_tags``: the text starts with a think block (``reasoning_format: think_tags``), taken out."""
     finish: GenerateContentResponse | None = None
+    stripper = ThinkStripper() if think_tags else None
     async with contextlib.aclosing(chunks):  # type: ignore[type-var]
         async for chunk in chunks:
             if chunk.usage is not None and finish is not None:
                 finish.usageMetadata = usage_metadata(chunk.usage)
                 continue
-            out = from_chunk(chunk, include_thoughts=include_thoughts)
+            text = None
+            if stripper is not None and chunk.choices:
+                choice = chunk.choices[0]
+                text = stripper.feed(choice.delta.content or "")
+                text += stripper.finish() if choice.finish_reason is not None else ""
+            out = from_chunk(chunk, include_thoughts=include_thoughts, text=text)
             if out is None:
                 continue
             if out.candidates[0].finishReason is not None:

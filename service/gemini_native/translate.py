@@ -20,6 +20,7 @@ from service.chat.protocol import (
     Usage,
 )
 from service.errors import InvalidRequest
+from service.gemini_native.think_tags import strip_think
 from service.gemini_native.wire import (
     Candidate,
     Content,
@@ -205,10 +206,14 @@ def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[
     return parts
 
 
-def from_chat(answer: ChatCompletionResponse, *, include_thoughts: bool = False) -> GenerateContentResponse:
-    """Thoughts become a ``thought`` part only when asked for, as Google does."""
+def from_chat(
+    answer: ChatCompletionResponse, *, include_thoughts: bool = False, think_tags: bool = False
+) -> GenerateContentResponse:
+    """Thoughts become a ``thought`` part only when asked for, as Google does; ``think_tags``: the
+    text starts with a think block (``reasoning_format: think_tags``), taken out."""
     choice = answer.choices[0]
     text = choice.message.content or ""
+    text = strip_think(text) if think_tags else text
     parts = _parts_out(choice.message.reasoning_content, text, include_thoughts)
     return GenerateContentResponse(
         candidates=[
@@ -224,12 +229,13 @@ def from_chat(answer: ChatCompletionResponse, *, include_thoughts: bool = False)
 
 
 def from_chunk(
-    chunk: ChatCompletionChunk, *, include_thoughts: bool = False
+    chunk: ChatCompletionChunk, *, include_thoughts: bool = False, text: str | None = None
 ) -> GenerateContentResponse | None:
     """The Gemini chunk for a chat chunk; None for chunks that carry nothing Google sends (the
     role-only opening, empty deltas). The usage chunk is folded into the finish chunk by the router."""
     choice = chunk.choices[0] if chunk.choices else None
-    text = (choice.delta.content or "") if choice else ""
+    if text is None:  # else the caller's version of the delta's text (``ThinkStripper``)
+        text = (choice.delta.content or "") if choice else ""
     thoughts = (choice.delta.reasoning_content or "") if choice and include_thoughts else ""
     finish = choice.finish_reason if choice else None
     if not text and not thoughts and finish is None:

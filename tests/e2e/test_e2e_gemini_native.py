@@ -30,6 +30,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def tags_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A gateway whose OpenAI answers carry thoughts as ``<think>`` tags in the text."""
+    with running_stack(
+        tmp_path_factory.mktemp("gemini-tags"), ("paid",), reasoning_format="think_tags"
+    ) as running:
+        yield running
+
+
 def client(stack: Stack, *, key: str = KEY_A, prefix: str = "") -> genai.Client:
     """A client the test keeps in a variable: the SDK closes its HTTP client when the ``Client`` is
     collected, even while a call made through ``client.models`` is still under way."""
@@ -149,6 +158,21 @@ def test_structured_output_follows_the_schema(stack: Stack, schema: object) -> N
     if schema is City:
         assert reply.parsed == City(name="sim-name", population=1)
     assert len(stack.requests_with(word)) == 1
+
+
+def test_think_tags_never_reach_googles_text(tags_stack: Stack) -> None:
+    word = marker()
+    prompt = f"Think about {word}"
+    gemini = client(tags_stack)
+    reply = gemini.models.generate_content(model="gemini-2.5-pro", contents=prompt)
+    cid = str(only(tags_stack.requests_with(word))["cid"])
+    assert reply.text == base_text(1, cid, prompt, []) + CLOSING
+    streamed = list(gemini.models.generate_content_stream(model="gemini-2.5-pro", contents=f"{prompt}?"))
+    assert "<think>" not in "".join(chunk.text or "" for chunk in streamed)
+    with pytest.raises(errors.ClientError) as refused:
+        config = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True))
+        gemini.models.generate_content(model="gemini-2.5-pro", contents=prompt, config=config)
+    assert refused.value.code == 400 and "reasoning_format" in (refused.value.message or "")
 
 
 def test_models_list_and_get(stack: Stack) -> None:

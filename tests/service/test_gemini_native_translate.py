@@ -23,6 +23,7 @@ from service.chat.protocol import (
 from service.errors import AuthenticationFailed, InvalidRequest, ModelNotFound, UpstreamTimedOut
 from service.gemini_native.errors import google_error_response
 from service.gemini_native.stream import gemini_chunks
+from service.gemini_native.think_tags import ThinkStripper, strip_think
 from service.gemini_native.translate import chat_request, from_chat, json_schema
 from service.gemini_native.wire import GenerateContentRequest
 
@@ -217,3 +218,34 @@ def test_response_mime_type_becomes_a_response_format(config: dict[str, Any], ki
 def test_response_formats_it_cannot_honour_are_refused(config: dict[str, Any]) -> None:
     with pytest.raises(InvalidRequest):
         chat_request("m", request(generationConfig=config), stream=False)
+
+
+@pytest.mark.parametrize(
+    "deltas",
+    [
+        ["<think>\nhmm", " more", "\n</think>\n\n", "Hello", " world"],
+        ["<thi", "nk>\nhmm\n</th", "ink>", "\n\nHello world"],
+        ["<think>\nhmm\n</think>\n\nHello world"],
+    ],
+)
+def test_a_leading_think_block_is_taken_out_of_streamed_text(deltas: list[str]) -> None:
+    stripper = ThinkStripper()
+    assert "".join(stripper.feed(delta) for delta in deltas) + stripper.finish() == "Hello world"
+    assert strip_think("".join(deltas)) == "Hello world"
+
+
+@pytest.mark.parametrize("deltas", [["<b>bold</b>", " text"], ["<th", "ree> is"], ["plain"]])
+def test_text_without_a_think_block_is_untouched(deltas: list[str]) -> None:
+    stripper = ThinkStripper()
+    assert "".join(stripper.feed(delta) for delta in deltas) + stripper.finish() == "".join(deltas)
+
+
+async def test_stream_under_think_tags_sends_the_text_alone() -> None:
+    async def chat_chunks() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk(Delta(role="assistant", content=""))
+        yield chunk(Delta(content="<think>\nhm"))
+        yield chunk(Delta(content="m\n</think>\n\nHi"))
+        yield chunk(Delta(), finish="stop")
+
+    out = [item.dump() async for item in gemini_chunks(chat_chunks(), think_tags=True)]
+    assert "".join(item["candidates"][0]["content"]["parts"][0]["text"] for item in out) == "Hi"
