@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel
 
+from service.chat.compat_wire import FunctionCall, ToolCall, ToolCallDelta
 from service.chat.protocol import ChatCompletionChunk
 from service.errors import ServiceError, status_and_type
 from service.gemini_native.errors import google_error, google_error_response
+from service.gemini_native.functions import call_parts
 from service.gemini_native.think_tags import ThinkStripper
 from service.gemini_native.translate import from_chunk, usage_metadata
-from service.gemini_native.wire import GenerateContentResponse
+from service.gemini_native.wire import GenerateContentResponse, TextOut
 from service.streaming import (
     _SSE_HEADERS,
     KEEP_ALIVE,
@@ -42,10 +44,14 @@ async def gemini_chunks(
     ``think_tags``: the text starts with a think block (``reasoning_format: think_tags``), taken out."""
     finish: GenerateContentResponse | None = None
     stripper = ThinkStripper() if think_tags else None
+    calls: dict[int, ToolCall] = {}  # the answer's tool calls, gathered from their deltas
     async with contextlib.aclosing(chunks):  # type: ignore[type-var]
         async for chunk in chunks:
             if chunk.usage is not None and finish is not None:
                 finish.usageMetadata = usage_metadata(chunk.usage)
+                continue
+            if chunk.choices and chunk.choices[0].delta.tool_calls:
+                _gather(calls, chunk.choices[0].delta.tool_calls)
                 continue
             text = None
             if stripper is not None and chunk.choices:
@@ -56,11 +62,28 @@ async def gemini_chunks(
             if out is None:
                 continue
             if out.candidates[0].finishReason is not None:
+                if calls:  # Google sends the calls as parts, in the last chunk
+                    kept = [
+                        part
+                        for part in out.candidates[0].content.parts
+                        if not isinstance(part, TextOut) or part.text
+                    ]
+                    out.candidates[0].content.parts = [*kept, *call_parts(list(calls.values()))]
                 finish = out  # held until the usage chunk
                 continue
             yield out
     if finish is not None:
         yield finish
+
+
+def _gather(calls: dict[int, ToolCall], deltas: list[ToolCallDelta]) -> None:
+    for delta in deltas:
+        known = calls.get(delta.index)
+        if known is None:
+            known = calls[delta.index] = ToolCall(function=FunctionCall(name=delta.function.name or ""))
+            if delta.id:
+                known.id = delta.id
+        known.function.arguments += delta.function.arguments or ""
 
 
 def _error_event(exc: BaseException) -> str:

@@ -20,11 +20,13 @@ from service.chat.protocol import (
     Usage,
 )
 from service.errors import InvalidRequest
+from service.gemini_native.functions import History, call_parts, tool_fields
 from service.gemini_native.think_tags import strip_think
 from service.gemini_native.wire import (
     Candidate,
     Content,
     FinishReason,
+    FunctionCallOut,
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
@@ -72,8 +74,11 @@ def _parts(content: Content, where: str) -> list[ContentPart]:
                 raise InvalidRequest(f"Only image inlineData is supported (at {at}).", param=at)
             url = f"data:{blob.mimeType};base64,{blob.data}"
             out.append(ImagePart(type="image_url", image_url=ImageURL(url=url)))
-        if part.text is None and part.inlineData is None:
-            raise InvalidRequest(f"A part needs text or inlineData (at {at}).", param=at)
+        kinds = (part.text, part.inlineData, part.functionCall, part.functionResponse)
+        if all(kind is None for kind in kinds):
+            raise InvalidRequest(
+                f"A part needs text, inlineData, functionCall or functionResponse (at {at}).", param=at
+            )
     return out
 
 
@@ -166,9 +171,13 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
         if len(system) != sum(isinstance(part, TextPart) for part in system):
             raise InvalidRequest("systemInstruction takes text parts only.", param="systemInstruction")
         messages.append(ChatMessage(role="system", content=text))
+    history = History()
     for index, content in enumerate(body.contents):
-        role = _ROLES[content.role or "user"]
-        messages.append(ChatMessage(role=role, content=_parts(content, f"contents[{index}]")))  # type: ignore[arg-type]
+        where = f"contents[{index}]"
+        messages.extend(
+            history.messages(_ROLES[content.role or "user"], content, _parts(content, where), where)
+        )
+    tools, tool_choice = tool_fields(body, json_schema)
     config = body.generationConfig
     if config is not None:
         _refuse_unknown(config, "generationConfig")
@@ -184,6 +193,8 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
         top_p=config.topP if config else None,
         reasoning_effort=reasoning_effort(config),  # type: ignore[arg-type]
         response_format=response_format(config),
+        tools=tools,
+        tool_choice=tool_choice,  # type: ignore[arg-type]
     )
 
 
@@ -199,8 +210,10 @@ def _model_version(model: str, served: str | None) -> str:
     return served or model
 
 
-def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[TextOut]:
-    parts = [TextOut(text=thoughts, thought=True)] if include_thoughts and thoughts else []
+def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[TextOut | FunctionCallOut]:
+    parts: list[TextOut | FunctionCallOut] = []
+    if include_thoughts and thoughts:
+        parts.append(TextOut(text=thoughts, thought=True))
     if text or not parts:
         parts.append(TextOut(text=text))
     return parts
@@ -215,6 +228,9 @@ def from_chat(
     text = choice.message.content or ""
     text = strip_think(text) if think_tags else text
     parts = _parts_out(choice.message.reasoning_content, text, include_thoughts)
+    if choice.message.tool_calls:
+        parts = [part for part in parts if not isinstance(part, TextOut) or part.text or part.thought]
+        parts.extend(call_parts(choice.message.tool_calls))
     return GenerateContentResponse(
         candidates=[
             Candidate(

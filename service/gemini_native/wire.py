@@ -13,8 +13,11 @@ from service.wire import RequestModel, ResponseModel
 
 __all__ = [
     "Blob",
+    "CallOut",
     "Candidate",
     "Content",
+    "FunctionCallOut",
+    "FunctionDeclaration",
     "GenerateContentRequest",
     "GenerateContentResponse",
     "GenerationConfig",
@@ -44,11 +47,26 @@ class Blob(GoogleRequest):
     data: str = Field(min_length=1)  # base64
 
 
+class FunctionCall(GoogleRequest):
+    name: str = Field(min_length=1)
+    args: dict[str, Any] | None = None
+    id: str | None = None
+
+
+class FunctionResponse(GoogleRequest):
+    name: str = Field(min_length=1)
+    response: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+
+
 class Part(GoogleRequest):
-    """A text or inline-data part; other kinds (functionCall, fileData...) arrive as extra fields."""
+    """A text, inline-data, functionCall or functionResponse part; other kinds (fileData...) arrive
+    as extra fields (refused)."""
 
     text: str | None = None
     inlineData: Blob | None = None
+    functionCall: FunctionCall | None = None
+    functionResponse: FunctionResponse | None = None
 
 
 class Content(GoogleRequest):
@@ -78,8 +96,30 @@ class GenerationConfig(GoogleRequest):
     responseJsonSchema: dict[str, Any] | None = None  # plain JSON Schema
 
 
+class FunctionDeclaration(GoogleRequest):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None  # Google's Schema
+    parametersJsonSchema: dict[str, Any] | None = None  # JSON Schema
+
+
+class Tool(GoogleRequest):
+    functionDeclarations: list[FunctionDeclaration] | None = None
+
+
+class FunctionCallingConfig(GoogleRequest):
+    mode: Literal["AUTO", "ANY", "NONE"] | None = None
+    allowedFunctionNames: list[str] | None = None
+
+
+class ToolConfig(GoogleRequest):
+    functionCallingConfig: FunctionCallingConfig | None = None
+
+
 class GenerateContentRequest(GoogleRequest):
     contents: list[Content] = Field(min_length=1)
+    tools: list[Tool] | None = None  # function declarations, emulated as the OpenAI tools are
+    toolConfig: ToolConfig | None = None
     systemInstruction: Content | None = None
     generationConfig: GenerationConfig | None = None
 
@@ -89,9 +129,19 @@ class TextOut(ResponseModel):
     thought: bool | None = None  # true on the page's thoughts (asked for with includeThoughts)
 
 
+class CallOut(ResponseModel):
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+
+class FunctionCallOut(ResponseModel):
+    functionCall: CallOut
+
+
 class ResponseContent(ResponseModel):
     role: Literal["model"] = "model"
-    parts: list[TextOut]
+    parts: list[TextOut | FunctionCallOut]
 
 
 FinishReason = Literal["STOP", "MAX_TOKENS"]

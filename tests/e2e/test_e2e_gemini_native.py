@@ -175,6 +175,48 @@ def test_think_tags_never_reach_googles_text(tags_stack: Stack) -> None:
     assert refused.value.code == 400 and "reasoning_format" in (refused.value.message or "")
 
 
+WEATHER = types.FunctionDeclaration(
+    name="get_weather",
+    description="Current weather of a city",
+    parameters=types.Schema(
+        type=types.Type.OBJECT,
+        properties={
+            "city": types.Schema(type=types.Type.STRING),
+            "unit": types.Schema(type=types.Type.STRING, enum=["C", "F"]),
+        },
+        required=["city", "unit"],
+    ),
+)
+
+
+def test_function_calling_round_trip(stack: Stack) -> None:
+    word = marker()
+    gemini = client(stack)
+    config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[WEATHER])])
+    ask = types.Content(role="user", parts=[types.Part(text=f"{word} What is the weather in Paris?")])
+    first = gemini.models.generate_content(model=FLASH, contents=[ask], config=config)
+    (call,) = first.function_calls or []
+    assert (call.name, call.args) == ("get_weather", {"city": "sim-city", "unit": "C"})
+    (entry,) = stack.requests_with(word)
+    assert '- get_weather: "Current weather of a city"' in str(entry["prompt"])
+    said = (first.candidates or [])[0].content
+    assert said is not None
+    answer = types.Part.from_function_response(name="get_weather", response={"temp": 21})
+    second = gemini.models.generate_content(
+        model=FLASH, contents=[ask, said, types.Content(role="user", parts=[answer])], config=config
+    )
+    assert second.text == 'Thanks, I used the tool results: get_weather returned {"temp": 21}.'
+    assert not second.function_calls
+    streamed = list(
+        gemini.models.generate_content_stream(
+            model=FLASH, contents=f"{marker()} What is the weather in Rome?", config=config
+        )
+    )
+    assert [(c.name, c.args) for c in streamed[-1].function_calls or []] == [
+        ("get_weather", {"city": "sim-city", "unit": "C"})
+    ]
+
+
 def test_models_list_and_get(stack: Stack) -> None:
     gemini = client(stack)
     names = [model.name for model in gemini.models.list()]

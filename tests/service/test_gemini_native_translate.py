@@ -60,8 +60,11 @@ def test_roles_system_and_generation_config_are_translated() -> None:
     ("body", "named"),
     [
         ({"generationConfig": {"topK": 3}}, "topK"),
-        ({"tools": [{"functionDeclarations": []}]}, "tools"),
-        ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "functionCall"),
+        ({"tools": [{"googleSearch": {}}]}, "googleSearch"),
+        ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "model turn"),
+        ({"contents": [{"role": "user", "parts": [{"fileData": {"fileUri": "x"}}]}]}, "fileData"),
+        ({"contents": [{"parts": [{"functionResponse": {"name": "f", "response": {}}}]}]}, "no earlier"),
+        ({"toolConfig": {"functionCallingConfig": {"mode": "ANY"}}}, "functionDeclarations"),
     ],
 )
 def test_fields_it_does_not_understand_are_refused(body: dict[str, Any], named: str) -> None:
@@ -249,3 +252,23 @@ async def test_stream_under_think_tags_sends_the_text_alone() -> None:
 
     out = [item.dump() async for item in gemini_chunks(chat_chunks(), think_tags=True)]
     assert "".join(item["candidates"][0]["content"]["parts"][0]["text"] for item in out) == "Hi"
+
+
+def test_function_history_pairs_responses_with_their_calls() -> None:
+    body = request(
+        tools=[{"functionDeclarations": [{"name": "f", "parameters": {"type": "OBJECT"}}, {"name": "g"}]}],
+        toolConfig={"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f"]}},
+        contents=[
+            {"role": "user", "parts": [{"text": "go"}]},
+            {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"a": 1}}}]},
+            {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {"r": 2}}}]},
+        ],
+    )
+    chat = chat_request("m", body, stream=False)
+    assert [tool.function.name for tool in chat.tools or []] == ["f"]
+    assert chat.tools and chat.tools[0].function.parameters == {"type": "object"}
+    assert chat.tool_choice is not None and chat.tool_choice.function.name == "f"
+    _, said, result = chat.messages
+    (call,) = said.tool_calls or []
+    assert (call.function.name, call.function.arguments) == ("f", '{"a": 1}')
+    assert (result.role, result.tool_call_id, result.content) == ("tool", call.id, '{"r": 2}')
