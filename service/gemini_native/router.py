@@ -12,7 +12,7 @@ from service.catalog import CATALOG, ModelSpec, OutputKind, find_model
 from service.chat.checks import check_chat_request
 from service.errors import InvalidRequest, ModelNotFound
 from service.gemini_native.errors import GoogleErrorRoute
-from service.gemini_native.stream import GoogleEventStreamResponse, gemini_chunks
+from service.gemini_native.stream import GoogleArrayStreamResponse, GoogleEventStreamResponse, gemini_chunks
 from service.gemini_native.translate import chat_request, from_chat, includes_thoughts
 from service.gemini_native.wire import GenerateContentRequest
 from service.key_scopes import allows, check_model
@@ -74,16 +74,18 @@ async def generate_content(
 async def stream_generate_content(
     model: str, body: GenerateContentRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
-    if request.query_params.get("alt") != "sse":
-        # Without alt=sse Google streams one JSON array; this gateway streams SSE only.
-        raise InvalidRequest("streamGenerateContent needs alt=sse on this gateway.", param="alt")
+    alt = request.query_params.get("alt")
+    if alt not in (None, "sse", "json"):
+        raise InvalidRequest(f"alt={alt!r} is not supported: sse, or json (the default).", param="alt")
+    # With alt=sse server-sent events (what the SDK asks for); without, one streamed JSON array.
+    framing = GoogleEventStreamResponse if alt == "sse" else GoogleArrayStreamResponse
     spec = _text_model(model)
     _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=True)
     check_chat_request(chat)
     chunks = gateway.chats.for_model(chat.model).stream(chat, caller.identity)
     settings = gateway.settings
-    return GoogleEventStreamResponse(
+    return framing(
         gemini_chunks(chunks, include_thoughts=includes_thoughts(body), think_tags=_think_tags(gateway)),
         keep_alive=settings.keep_alive_interval,
         cleanup_timeout=settings.stop_timeout,

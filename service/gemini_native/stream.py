@@ -6,8 +6,10 @@ later one a single ``data: {"error": ...}`` event, both in Google's envelope."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -33,7 +35,7 @@ from service.streaming import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GoogleEventStreamResponse", "gemini_chunks"]
+__all__ = ["GoogleArrayStreamResponse", "GoogleEventStreamResponse", "gemini_chunks"]
 
 
 async def gemini_chunks(
@@ -86,14 +88,33 @@ def _gather(calls: dict[int, ToolCall], deltas: list[ToolCallDelta]) -> None:
         known.function.arguments += delta.function.arguments or ""
 
 
-def _error_event(exc: BaseException) -> str:
+def _error_payload(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ServiceError):
         status, _ = status_and_type(exc)
-        return sse_data(google_error(status, exc.message))
-    return sse_data(google_error(500, "Internal error."))
+        return google_error(status, exc.message)
+    return google_error(500, "Internal error.")
 
 
 class GoogleEventStreamResponse(EventStreamResponse):
+    """``alt=sse``: ``data: <chunk>`` events, ``: keep-alive`` comments, no ``[DONE]``."""
+
+    headers_out: ClassVar[list[tuple[bytes, bytes]]] = _SSE_HEADERS
+
+    def opening(self, first: BaseModel) -> str:
+        return sse_data(first)
+
+    def item(self, chunk: BaseModel) -> str:
+        return sse_data(chunk)
+
+    def keep_alive_text(self) -> str:
+        return KEEP_ALIVE
+
+    def failure(self, exc: BaseException) -> str:
+        return sse_data(_error_payload(exc))
+
+    def closing(self) -> str:
+        return ""
+
     async def _produce(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with contextlib.aclosing(self.chunks) as chunks:  # type: ignore[type-var]
             try:
@@ -101,12 +122,41 @@ class GoogleEventStreamResponse(EventStreamResponse):
             except Exception as exc:
                 await google_error_response(exc)(scope, receive, send)
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-            await _send_text(send, sse_data(first))
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers_out})
+            await _send_text(send, self.opening(first))
             try:
                 async for item in with_keep_alive(chunks, self.keep_alive):
-                    await _send_text(send, sse_data(item) if isinstance(item, BaseModel) else KEEP_ALIVE)
+                    await _send_text(
+                        send, self.item(item) if isinstance(item, BaseModel) else self.keep_alive_text()
+                    )
             except Exception as exc:
                 log.warning("gemini stream failed after the first byte: %s", type(exc).__name__)
-                await _send_text(send, _error_event(exc))
+                await _send_text(send, self.failure(exc))
+            await _send_text(send, self.closing())
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class GoogleArrayStreamResponse(GoogleEventStreamResponse):
+    """Without ``alt=sse`` Google streams one JSON array, an element per chunk; whitespace between
+    elements keeps the connection alive, and a failure is a last ``{"error": ...}`` element."""
+
+    headers_out: ClassVar[list[tuple[bytes, bytes]]] = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"cache-control", b"no-cache"),
+        (b"x-accel-buffering", b"no"),
+    ]
+
+    def opening(self, first: BaseModel) -> str:
+        return "[" + first.model_dump_json()
+
+    def item(self, chunk: BaseModel) -> str:
+        return ",\r\n" + chunk.model_dump_json()
+
+    def keep_alive_text(self) -> str:
+        return "\r\n"
+
+    def failure(self, exc: BaseException) -> str:
+        return ",\r\n" + json.dumps(_error_payload(exc))
+
+    def closing(self) -> str:
+        return "]"

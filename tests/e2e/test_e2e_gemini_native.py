@@ -257,7 +257,20 @@ def test_key_in_the_query_is_accepted(stack: Stack) -> None:
     }
     missing = httpx.post(url, json=body, timeout=90)
     assert missing.status_code == 401 and "x-goog-api-key" in missing.json()["error"]["message"]
-    array = httpx.post(
-        f"{stack.url}/v1beta/models/{FLASH}:streamGenerateContent", params={"key": KEY_A}, json=body
-    )
-    assert array.status_code == 400 and array.json()["error"]["status"] == "INVALID_ARGUMENT"
+    stream_url = f"{stack.url}/v1beta/models/{FLASH}:streamGenerateContent"
+    refused_alt = httpx.post(stream_url, params={"key": KEY_A, "alt": "proto"}, json=body, timeout=90)
+    assert refused_alt.status_code == 400 and refused_alt.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_stream_without_alt_sse_is_one_json_array(stack: Stack) -> None:
+    word = marker()
+    body = {"contents": [{"parts": [{"text": f"Array {word}"}]}]}
+    url = f"{stack.url}/v1beta/models/{FLASH}:streamGenerateContent"
+    answer = httpx.post(url, headers={"x-goog-api-key": KEY_A}, json=body, timeout=90)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    chunks = answer.json()
+    assert isinstance(chunks, list) and len(chunks) > 1
+    cid = str(only(stack.requests_with(word))["cid"])
+    text = "".join(chunk["candidates"][0]["content"]["parts"][0]["text"] for chunk in chunks)
+    assert text == base_text(1, cid, f"Array {word}", []) + CLOSING
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP" and chunks[-1]["usageMetadata"]
