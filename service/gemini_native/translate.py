@@ -60,6 +60,19 @@ def _refuse_unknown(model: RequestModel, where: str) -> None:
         )
 
 
+def _file_image(uri: str, mime: str | None, at: str) -> ImagePart:
+    """An image the gateway fetches, under the same fetch policy as the OpenAI route's image URLs;
+    Google's Files API URIs name files this gateway never stored."""
+    if not uri.startswith(("http://", "https://")) or "generativelanguage.googleapis.com" in uri:
+        raise InvalidRequest(
+            f"fileData.fileUri must be an http(s) URL of an image; there is no Files API here (at {at}).",
+            param=f"{at}.fileData.fileUri",
+        )
+    if mime is not None and not mime.startswith("image/"):
+        raise InvalidRequest(f"Only image fileData is supported (at {at}).", param=f"{at}.fileData.mimeType")
+    return ImagePart(type="image_url", image_url=ImageURL(url=uri))
+
+
 def _parts(content: Content, where: str) -> list[ContentPart]:
     _refuse_unknown(content, where)
     out: list[ContentPart] = []
@@ -74,10 +87,13 @@ def _parts(content: Content, where: str) -> list[ContentPart]:
                 raise InvalidRequest(f"Only image inlineData is supported (at {at}).", param=at)
             url = f"data:{blob.mimeType};base64,{blob.data}"
             out.append(ImagePart(type="image_url", image_url=ImageURL(url=url)))
-        kinds = (part.text, part.inlineData, part.functionCall, part.functionResponse)
+        if part.fileData is not None:
+            out.append(_file_image(part.fileData.fileUri, part.fileData.mimeType, at))
+        kinds = (part.text, part.inlineData, part.fileData, part.functionCall, part.functionResponse)
         if all(kind is None for kind in kinds):
             raise InvalidRequest(
-                f"A part needs text, inlineData, functionCall or functionResponse (at {at}).", param=at
+                f"A part needs text, inlineData, fileData, functionCall or functionResponse (at {at}).",
+                param=at,
             )
     return out
 

@@ -47,6 +47,11 @@ class Blob(GoogleRequest):
     data: str = Field(min_length=1)  # base64
 
 
+class FileData(GoogleRequest):
+    fileUri: str = Field(min_length=1)
+    mimeType: str | None = None
+
+
 class FunctionCall(GoogleRequest):
     name: str = Field(min_length=1)
     args: dict[str, Any] | None = None
@@ -65,6 +70,7 @@ class Part(GoogleRequest):
 
     text: str | None = None
     inlineData: Blob | None = None
+    fileData: FileData | None = None  # an image at an http(s) URL (no Files API here)
     functionCall: FunctionCall | None = None
     functionResponse: FunctionResponse | None = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pydantic
@@ -81,12 +81,18 @@ def test_system_instruction_and_history_reach_the_page(stack: Stack) -> None:
     assert reply.text
 
 
-def test_inline_image_is_uploaded_byte_for_byte(stack: Stack) -> None:
+@pytest.mark.parametrize("source", ["inlineData", "fileData"])
+def test_image_is_uploaded_byte_for_byte(
+    stack: Stack, image_server: Callable[[bytes], str], source: str
+) -> None:
     word, buffer = marker(), io.BytesIO()
-    Image.new("RGB", (16, 16), (len(word), 80, 160)).save(buffer, format="PNG")
+    Image.new("RGB", (16, 16), (len(word), 80, 160 + len(source))).save(buffer, format="PNG")
     data = buffer.getvalue()
     gemini = client(stack)
-    image = types.Part.from_bytes(data=data, mime_type="image/png")
+    if source == "inlineData":
+        image = types.Part.from_bytes(data=data, mime_type="image/png")
+    else:
+        image = types.Part.from_uri(file_uri=image_server(data), mime_type="image/png")
     reply = gemini.models.generate_content(model=FLASH, contents=[f"Describe {word}", image])
     entry = only(stack.requests_with(word))
     files = entry["files"]

@@ -62,7 +62,15 @@ def test_roles_system_and_generation_config_are_translated() -> None:
         ({"generationConfig": {"topK": 3}}, "topK"),
         ({"tools": [{"googleSearch": {}}]}, "googleSearch"),
         ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "model turn"),
-        ({"contents": [{"role": "user", "parts": [{"fileData": {"fileUri": "x"}}]}]}, "fileData"),
+        ({"contents": [{"role": "user", "parts": [{"fileData": {"fileUri": "x"}}]}]}, "Files API"),
+        (
+            {
+                "contents": [
+                    {"parts": [{"fileData": {"fileUri": "https://h/a.mp4", "mimeType": "video/mp4"}}]}
+                ]
+            },
+            "image",
+        ),
         ({"contents": [{"parts": [{"functionResponse": {"name": "f", "response": {}}}]}]}, "no earlier"),
         ({"toolConfig": {"functionCallingConfig": {"mode": "ANY"}}}, "functionDeclarations"),
     ],
@@ -272,3 +280,11 @@ def test_function_history_pairs_responses_with_their_calls() -> None:
     (call,) = said.tool_calls or []
     assert (call.function.name, call.function.arguments) == ("f", '{"a": 1}')
     assert (result.role, result.tool_call_id, result.content) == ("tool", call.id, '{"r": 2}')
+
+
+def test_file_data_image_is_an_image_url() -> None:
+    part = {"fileData": {"fileUri": "https://example.test/a.png", "mimeType": "image/png"}}
+    chat = chat_request("m", request(contents=[{"parts": [{"text": "see"}, part]}]), stream=False)
+    content = chat.messages[0].content
+    assert isinstance(content, list) and isinstance(content[1], ImagePart)
+    assert content[1].image_url.url == "https://example.test/a.png"
