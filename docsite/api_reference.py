@@ -21,13 +21,23 @@ from service.settings import GatewaySettings
 
 __all__ = ["GROUPS", "TWINS", "operations", "render", "schema", "schema_json"]
 
-TWINS = (("/gemini_official/v1/", "/v1/"), ("/gemini_official/admin/", "/admin/"))
+TWINS = (
+    ("/gemini_official/v1/", "/v1/"),
+    ("/gemini_official/v1beta/", "/v1beta/"),
+    ("/gemini_official/admin/", "/admin/"),
+)
 # (title, path prefix, what a reader needs to know first); the first prefix that matches wins.
 GROUPS = (
     (
         "OpenAI API",
         "/v1/",
         "Bearer API key (`Authorization: Bearer <key>`). The same routes answer under `/gemini_official/v1`.",
+    ),
+    (
+        "Gemini-native API",
+        "/v1beta/",
+        "API key in `x-goog-api-key` or `?key=` (Google's clients), or `Authorization: Bearer <key>`; "
+        "Google's error envelope. The same routes answer under `/gemini_official/v1beta`.",
     ),
     ("Media links", "/media/", "No key: the link's signature is the credential."),
     ("Admin API", "/admin/ui", "The dashboard: a session cookie from `POST /admin/ui/login` (admin key)."),

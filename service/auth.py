@@ -14,6 +14,10 @@ single path segment under each ``public_prefixes`` entry (the signed media links
 their credential); those requests carry no caller. Paths under ``own_gates`` (health, admin,
 metrics) pass untouched: they check their own credential (the admin key), never an API key.
 
+Paths under a ``KeyDoor`` (the Gemini-native ``/v1beta`` routes) take the key as Google's clients send
+it too, in ``x-goog-api-key`` or the ``key`` query parameter (never logged: ``service.request_ids``
+logs the path without the query), and answer refusals in that door's own error shape.
+
 Besides the configured keys, a ``KeyDirectory`` (``service.keys.KeyStore``) may know runtime keys;
 it also admits each request against its key's limits (429 before the body is read).
 """
@@ -26,8 +30,10 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import parse_qs
 
 from pydantic import SecretStr
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.asgi import header
@@ -40,6 +46,7 @@ __all__ = [
     "ApiKeyGate",
     "Caller",
     "KeyDirectory",
+    "KeyDoor",
     "authenticate",
     "match_key",
     "presented_key",
@@ -73,6 +80,28 @@ class KeyDirectory(Protocol):
 
     def lookup(self, key: str) -> Caller | None: ...
     def admit(self, caller: Caller) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True)
+class KeyDoor:
+    """Routes under ``prefixes`` also take ``x-goog-api-key`` or ``?key=``; ``refuse`` shapes a
+    refusal (``AuthenticationFailed``, ``RateLimited``) as that door's error response."""
+
+    prefixes: tuple[str, ...]
+    refuse: Callable[[BaseException], Response]
+    missing: str = "Missing API key: send x-goog-api-key: <key> or ?key=<key>."
+
+    def owns(self, path: str) -> bool:
+        return any(path.startswith(prefix + "/") or path == prefix for prefix in self.prefixes)
+
+    def presented(self, scope: Scope) -> str | None:
+        """The key as Google's clients send it: the header first, then the query parameter."""
+        sent = header(scope, b"x-goog-api-key")
+        if sent:
+            return sent
+        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+        keys = query.get("key")
+        return keys[0] if keys else None
 
 
 def presented_key(header: str | None) -> str | None:
@@ -131,8 +160,10 @@ class ApiKeyGate:
         public_prefixes: Sequence[str] = (),
         own_gates: Sequence[str] = (),
         directory: KeyDirectory | None = None,
+        doors: Sequence[KeyDoor] = (),
     ) -> None:
         self.app = app
+        self.doors = tuple(doors)
         self.keys = tuple(keys)
         self.open_access = open_access
         self.public_prefixes = tuple(public_prefixes)
@@ -153,9 +184,14 @@ class ApiKeyGate:
         if scope["type"] != "http" or self._is_public(scope) or self._has_own_gate(scope):
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        door = next((door for door in self.doors if door.owns(path)), None)
+        sent = header(scope, b"authorization") or header(scope, b"x-api-key")
+        if door is not None and not sent:
+            sent = door.presented(scope)
         try:
             caller = authenticate(
-                header(scope, b"authorization") or header(scope, b"x-api-key"),
+                sent,
                 self.keys,
                 open_access=self.open_access,
                 directory=self.directory,
@@ -163,7 +199,10 @@ class ApiKeyGate:
             release = self.directory.admit(caller) if self.directory is not None else None
         except (AuthenticationFailed, RateLimited) as exc:
             # The body is never read: the server discards it (or closes the connection).
-            await error_response(exc)(scope, receive, send)
+            if door is not None and sent is None and isinstance(exc, AuthenticationFailed):
+                exc = AuthenticationFailed(door.missing)  # name the door's own ways to send a key
+            refusal = door.refuse(exc) if door is not None else error_response(exc)
+            await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})[CALLER_KEY] = caller
         token = CURRENT_CALLER.set(caller)

@@ -21,7 +21,11 @@ from service.app import create_app
 from service.settings import GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[1]
-TWINS = (("/gemini_official/v1/", "/v1/"), ("/gemini_official/admin/", "/admin/"))
+TWINS = (
+    ("/gemini_official/v1/", "/v1/"),
+    ("/gemini_official/v1beta/", "/v1beta/"),
+    ("/gemini_official/admin/", "/admin/"),
+)
 # The dashboard's own form actions: a browser posts them from /admin/ui (its login form included);
 # scripts use the admin API above instead.
 DASHBOARD_FORMS = {
