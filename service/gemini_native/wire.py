@@ -109,7 +109,7 @@ class FunctionDeclaration(GoogleRequest):
     parametersJsonSchema: dict[str, Any] | None = None  # JSON Schema
 
 
-class Tool(GoogleRequest):
+class GoogleTool(GoogleRequest):
     functionDeclarations: list[FunctionDeclaration] | None = None
 
 
@@ -124,7 +124,7 @@ class ToolConfig(GoogleRequest):
 
 class GenerateContentRequest(GoogleRequest):
     contents: list[Content] = Field(min_length=1)
-    tools: list[Tool] | None = None  # function declarations, emulated as the OpenAI tools are
+    tools: list[GoogleTool] | None = None  # function declarations, emulated as the OpenAI tools are
     toolConfig: ToolConfig | None = None
     systemInstruction: Content | None = None
     generationConfig: GenerationConfig | None = None
