@@ -16,6 +16,8 @@ import json
 import uuid
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from service.anthropic.protocol import (
     ImageBlock,
     InputMessage,
@@ -134,7 +136,14 @@ def chat_request(request: TokenCountRequest, *, stream: bool = False) -> ChatCom
             fields["user"] = user
         if stream:
             fields["stream_options"] = StreamOptions(include_usage=True)
-    return ChatCompletionRequest(**fields)
+    try:
+        return ChatCompletionRequest(**fields)
+    except ValidationError as exc:
+        # What Anthropic's shape let through but a chat cannot be (e.g. only empty messages): the
+        # chat's own rule, named by its field, never the value.
+        error = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in error["loc"]) or "messages"
+        raise InvalidRequest(f"{where}: {error['msg']}", param="messages") from None
 
 
 def _joined(blocks: list[TextBlock]) -> str:

@@ -84,6 +84,17 @@ def test_a_block_not_served_is_refused_by_its_place() -> None:
     assert refused.value.param == "messages[0].content[1]"
 
 
+def test_only_empty_messages_are_a_clear_400_not_a_server_error() -> None:
+    """Anthropic's shape lets an empty content list through; a chat needs a message (found by
+    schemathesis as a 500)."""
+    body = MessagesRequest.model_validate(
+        {"model": "gemini-2.5-flash", "max_tokens": 8, "messages": [{"role": "user", "content": []}]}
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        chat_request(body)
+    assert refused.value.message.startswith("messages:") and refused.value.param == "messages"
+
+
 def test_count_tokens_counts_the_folded_prompt() -> None:
     short = estimate_input_tokens(
         TokenCountRequest(model="m", messages=[{"role": "user", "content": "x" * 40}])
