@@ -480,13 +480,7 @@ class Account:
                             _cookies.for_site(self.cookies, self._settings.base_url)
                         )
                 page = await self._new_tab()
-                driver = PageDriver(page, self._settings)
-                # Armed before the navigation: the page asks otAQ7b as it loads.
-                async with StatusWatch(page, self._settings.ui_timeout) as watch:
-                    page_state = await driver.open("/app")
-                    # Sent away from the app (sign-in, captcha, consent): no app, so no answer to await.
-                    outcome = None if driver.left_the_app() else await watch.outcome()
-                verdict = await judge(driver, page_state, outcome)
+                verdict = await self._read_app(page)
             except BrowserError as exc:
                 self.mark_failed(f"{type(exc).__name__}: {exc}")
                 log.warning("account %s failed to start: %s", self.id, self.last_error)
@@ -506,6 +500,16 @@ class Account:
             if self.health is AccountState.READY:
                 self._blank.mark(page)
 
+    async def _read_app(self, page: Page) -> StatusVerdict:
+        """Open the app on ``page`` and judge the account from what the page and otAQ7b say."""
+        driver = PageDriver(page, self._settings)
+        # Armed before the navigation: the page asks otAQ7b as it loads.
+        async with StatusWatch(page, self._settings.ui_timeout) as watch:
+            page_state = await driver.open("/app")
+            # Sent away from the app (sign-in, captcha, consent): no app, so no answer to await.
+            outcome = None if driver.left_the_app() else await watch.outcome()
+        return await judge(driver, page_state, outcome)
+
     async def recheck_in_place(self) -> None:
         """Re-read the page's state and capabilities in the context the account has now, after a
         sign-in made in it (``BrowserPool.live_view``). ``start`` would build a new context: a
@@ -520,11 +524,7 @@ class Account:
             try:
                 page = await self.take_tab()
                 await self._blank.claim(page, "/app")  # its background load, if any, settles first
-                driver = PageDriver(page, self._settings)
-                async with StatusWatch(page, self._settings.ui_timeout) as watch:
-                    page_state = await driver.open("/app")
-                    outcome = None if driver.left_the_app() else await watch.outcome()
-                verdict = await judge(driver, page_state, outcome)
+                verdict = await self._read_app(page)
             except BrowserError as exc:
                 self.mark_failed(f"{type(exc).__name__}: {exc}")
                 log.warning("account %s failed its re-check: %s", self.id, self.last_error)
