@@ -139,7 +139,13 @@ class ChatService:
         return ChatCompletionResponse(
             model=request.model,
             served_model=answer.served_model_label,
-            choices=[Choice(message=message, finish_reason=outcome.finish_reason)],  # type: ignore[arg-type]
+            choices=[
+                Choice(
+                    message=message,
+                    finish_reason=outcome.finish_reason,  # type: ignore[arg-type]
+                    stop_sequence=outcome.stop_sequence,
+                )
+            ],
             usage=_usage(plan.prompt_text, delivered(outcome, outcome.content) + (answer.thoughts or "")),
         )
 
@@ -186,7 +192,7 @@ class ChatService:
                 # What the client received is what it will send back as the assistant message.
                 said = assistant_message(outcome, text.sent or (None if outcome.tool_calls else ""))
                 await self._remember(plan, seen, identity, said, turn.account_id, final.cid)
-                yield chunks.make(Delta(), finish_reason=outcome.finish_reason)
+                yield chunks.make(Delta(), outcome.finish_reason, outcome.stop_sequence)
                 if request.include_usage:
                     completion = delivered(outcome, text.sent) + thoughts.sent
                     yield chunks.usage(_usage(plan.prompt_text, completion))
@@ -407,13 +413,11 @@ class _ChunkFactory:
         self.model = model
         self.served_model: str | None = None
 
-    def make(self, delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
-        chunk = ChatCompletionChunk(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],  # type: ignore[arg-type]
-        )
+    def make(
+        self, delta: Delta, finish_reason: str | None = None, stop_sequence: str | None = None
+    ) -> ChatCompletionChunk:
+        choice = ChunkChoice(delta=delta, finish_reason=finish_reason, stop_sequence=stop_sequence)  # type: ignore[arg-type]
+        chunk = ChatCompletionChunk(id=self.id, created=self.created, model=self.model, choices=[choice])
         if self.served_model:
             chunk.served_model = self.served_model
         return chunk
