@@ -26,10 +26,14 @@ def tool_fields(
     Schema into JSON Schema."""
     declared = [declaration for tool in body.tools or [] for declaration in (tool.functionDeclarations or [])]
     for index, tool in enumerate(body.tools or []):
-        if tool.ignored_fields():
+        others = tool.ignored_fields()
+        if others:
+            # googleSearch, codeExecution, urlContext...: the page decides for itself when to search or
+            # run code, and cannot be told to; only declared functions are emulated.
             raise InvalidRequest(
-                f"Only functionDeclarations are supported in tools (not {', '.join(tool.ignored_fields())}).",
-                param=f"tools[{index}]",
+                f"tools[{index}].{others[0]} is not supported by this gateway: only functionDeclarations "
+                "are served in tools.",
+                param=f"tools[{index}].{others[0]}",
             )
     config = body.toolConfig.functionCallingConfig if body.toolConfig else None
     mode = config.mode if config else None
