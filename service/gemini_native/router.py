@@ -152,8 +152,13 @@ _NO_FILES = (
     "with an http(s) URL the gateway can fetch."
 )
 _NO_CACHE = "Context caching (cachedContents) is not served by this gateway: send the whole contents."
-_UNSERVED = {"/files": _NO_FILES, "/cachedContents": _NO_CACHE}
-_ANY_METHOD = ["GET", "POST", "PATCH", "DELETE"]
+# Google's routes of each (method, path): list, create, get, update, delete.
+_UNSERVED = [
+    (_NO_FILES, "/files", ["GET", "POST"]),
+    (_NO_FILES, "/files/{name}", ["GET", "DELETE"]),
+    (_NO_CACHE, "/cachedContents", ["GET", "POST"]),
+    (_NO_CACHE, "/cachedContents/{name}", ["GET", "PATCH", "DELETE"]),
+]
 
 
 def _unserved(message: str) -> Callable[[], Awaitable[Response]]:
@@ -163,11 +168,10 @@ def _unserved(message: str) -> Callable[[], Awaitable[Response]]:
     return refuse
 
 
-for _path, _message in _UNSERVED.items():
-    for _route in (_path, _path + "/{name:path}"):
-        router.add_api_route(_route, _unserved(_message), methods=_ANY_METHOD, include_in_schema=False)
+for _message, _path, _methods in _UNSERVED:
+    router.add_api_route(_path, _unserved(_message), methods=_methods, include_in_schema=False)
 
 # google-genai uploads to <base>/upload/v1beta/files (resumable protocol): the same refusal there.
 UPLOAD_PREFIXES = ("/gemini_official/upload/v1beta", "/upload/v1beta")
 upload_router = APIRouter(route_class=GoogleErrorRoute)
-upload_router.add_api_route("/files", _unserved(_NO_FILES), methods=_ANY_METHOD, include_in_schema=False)
+upload_router.add_api_route("/files", _unserved(_NO_FILES), methods=["POST"], include_in_schema=False)

@@ -234,7 +234,7 @@ def test_models_list_and_get(stack: Stack) -> None:
     names = [model.name for model in gemini.models.list()]
     assert f"models/{FLASH}" in names and "models/gemini-2.5-pro" in names
     assert f"models/{IMAGEN}" in names  # answers with inlineData image parts
-    assert "models/gemini-2.5-pro-deep-research" not in names  # no Gemini-native shape for reports
+    assert "models/gemini-2.5-pro-deepsearch" not in names  # no Gemini-native shape for reports
     model = gemini.models.get(model=FLASH)
     assert model.name == f"models/{FLASH}"
     assert model.supported_actions == ["generateContent", "streamGenerateContent"]

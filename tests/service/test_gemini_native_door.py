@@ -114,8 +114,12 @@ def test_files_api_and_caches_are_501_in_googles_envelope(served: Served, tmp_pa
         gemini.caches.create(model=FLASH, config=types.CreateCachedContentConfig(ttl="60s"))
     assert cache.value.code == 501 and "cachedContents" in (cache.value.message or "")
     headers = {"x-goog-api-key": API_KEY}
-    for path in ("/gemini_official/v1beta/files/abc", "/gemini_official/upload/v1beta/files"):
-        refused = httpx.post(served.url + path, headers=headers, timeout=15)
+    for method, path in (
+        ("DELETE", "/gemini_official/v1beta/files/abc"),
+        ("PATCH", "/v1beta/cachedContents/abc"),
+        ("POST", "/gemini_official/upload/v1beta/files"),
+    ):
+        refused = httpx.request(method, served.url + path, headers=headers, timeout=15)
         assert refused.status_code == 501 and refused.json()["error"]["status"] == "UNIMPLEMENTED"
     stranger = httpx.post(served.url + "/upload/v1beta/files", headers={"x-goog-api-key": "no"}, timeout=15)
     assert stranger.status_code == 401 and stranger.json()["error"]["status"] == "UNAUTHENTICATED"
