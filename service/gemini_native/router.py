@@ -12,13 +12,16 @@ from starlette.responses import Response
 
 from service.catalog import CATALOG, ModelSpec, OutputKind, find_model
 from service.chat.checks import check_chat_request
+from service.chat.emulation import emulation_for
+from service.chat.inputs import fold_messages
 from service.chat.protocol import new_completion_id
+from service.chat.serving import estimate_tokens
 from service.errors import InvalidRequest, ModelNotFound, NotImplementedYet
 from service.gemini_native.errors import GoogleErrorRoute
 from service.gemini_native.images import check_image_request, image_answer, image_chunks
 from service.gemini_native.stream import GoogleArrayStreamResponse, GoogleEventStreamResponse, gemini_chunks
 from service.gemini_native.translate import chat_request, from_chat, includes_thoughts
-from service.gemini_native.wire import GenerateContentRequest
+from service.gemini_native.wire import CountTokensRequest, GenerateContentRequest
 from service.key_scopes import allows, check_model
 from service.reasoning import ReasoningFormat
 from service.state import CallerDep, GatewayDep
@@ -27,7 +30,7 @@ from service.streaming import cancel_on_disconnect
 __all__ = ["NATIVE_PREFIXES", "UPLOAD_PREFIXES", "router", "upload_router"]
 
 NATIVE_PREFIXES = ("/gemini_official/v1beta", "/v1beta")
-GENERATION_METHODS = ["generateContent", "streamGenerateContent"]
+GENERATION_METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
 NATIVE_OUTPUTS = (OutputKind.TEXT, OutputKind.IMAGES)
 
 router = APIRouter(route_class=GoogleErrorRoute)
@@ -117,6 +120,20 @@ async def stream_generate_content(
             chunks, include_thoughts=includes_thoughts(body), think_tags=_think_tags(gateway)
         )
     return framing(answers, keep_alive=settings.keep_alive_interval, cleanup_timeout=settings.stop_timeout)
+
+
+@router.post("/models/{model}:countTokens", response_model=None)
+async def count_tokens(model: str, body: CountTokensRequest, caller: CallerDep) -> JSONResponse:
+    """An estimate, named as one: the prompt the page would be sent (history folded, tools and
+    schema instructions included), at about four characters a token, as ``usageMetadata`` counts."""
+    if (body.contents is None) == (body.generateContentRequest is None):
+        raise InvalidRequest("Send contents or generateContentRequest (one of them).", param="contents")
+    inner = body.generateContentRequest or GenerateContentRequest(contents=body.contents or [])
+    spec = _served_model(model, inner)
+    check_model(caller, spec)
+    chat = chat_request(spec.name, inner, stream=False)
+    prompt = fold_messages(emulation_for(chat).prompt_messages(chat.messages))
+    return JSONResponse({"totalTokens": estimate_tokens(prompt)})
 
 
 def _card(spec: ModelSpec) -> dict[str, object]:

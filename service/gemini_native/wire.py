@@ -17,6 +17,7 @@ __all__ = [
     "CallOut",
     "Candidate",
     "Content",
+    "CountTokensRequest",
     "FunctionCallOut",
     "FunctionDeclaration",
     "GenerateContentRequest",
@@ -138,6 +139,13 @@ class GenerateContentRequest(GoogleRequest):
     toolConfig: ToolConfig | None = None
     systemInstruction: Content | None = None
     generationConfig: GenerationConfig | None = None
+
+
+class CountTokensRequest(GoogleRequest):
+    """``countTokens``: bare ``contents`` (what the SDK sends), or a whole ``generateContentRequest``."""
+
+    contents: list[Content] | None = None
+    generateContentRequest: GenerateContentRequest | None = None
 
 
 class TextOut(ResponseModel):

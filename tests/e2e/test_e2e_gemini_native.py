@@ -237,7 +237,7 @@ def test_models_list_and_get(stack: Stack) -> None:
     assert "models/gemini-2.5-pro-deepsearch" not in names  # no Gemini-native shape for reports
     model = gemini.models.get(model=FLASH)
     assert model.name == f"models/{FLASH}"
-    assert model.supported_actions == ["generateContent", "streamGenerateContent"]
+    assert model.supported_actions == ["generateContent", "streamGenerateContent", "countTokens"]
 
 
 def test_errors_come_through_the_sdks_exception_types(stack: Stack) -> None:

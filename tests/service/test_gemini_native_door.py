@@ -125,6 +125,22 @@ def test_files_api_and_caches_are_501_in_googles_envelope(served: Served, tmp_pa
     assert stranger.status_code == 401 and stranger.json()["error"]["status"] == "UNAUTHENTICATED"
 
 
+def test_count_tokens_is_the_estimate_of_the_prompt(served: Served) -> None:
+    gemini = client(served)
+    short = gemini.models.count_tokens(model=FLASH, contents="x" * 40)
+    long = gemini.models.count_tokens(model=FLASH, contents="x" * 400)
+    assert (short.total_tokens, long.total_tokens) == (10, 100)  # four characters a token
+    body = {"generateContentRequest": {"contents": [{"parts": [{"text": "x" * 40}]}]}}
+    url = f"{served.url}/gemini_official/v1beta/models/{FLASH}:countTokens"
+    assert httpx.post(url, params={"key": API_KEY}, json=body, timeout=15).json() == {"totalTokens": 10}
+    both = httpx.post(url, params={"key": API_KEY}, json=body | {"contents": []}, timeout=15)
+    assert both.status_code == 400 and both.json()["error"]["status"] == "INVALID_ARGUMENT"
+    with pytest.raises(errors.ClientError) as unknown:
+        gemini.models.count_tokens(model="gemini-0-nope", contents="x")
+    assert unknown.value.code == 404
+    assert served.pool.requests == []  # counted without a page
+
+
 def test_inline_image_out_decodes_to_the_pools_png(served: Served) -> None:
     """The base64 on the wire is the image's bytes (what a client without the SDK reads)."""
     body = {"contents": [{"parts": [{"text": "a square"}]}]}
