@@ -101,7 +101,8 @@ class History:
                 tool_calls.append(made)
             text = "\n\n".join(part.text for part in regular if isinstance(part, TextPart))
             if not tool_calls:
-                return [ChatMessage(role="assistant", content=list(regular))]
+                # A turn of thoughts only (skipped, ``translate._parts``) said nothing to fold.
+                return [ChatMessage(role="assistant", content=list(regular))] if regular else []
             return [ChatMessage(role="assistant", content=text or None, tool_calls=tool_calls)]
         if calls:
             raise InvalidRequest(f"functionCall belongs to a model turn (at {where}).", param=where)

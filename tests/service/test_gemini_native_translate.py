@@ -106,6 +106,14 @@ def test_what_gemini_cli_sends_back_is_read() -> None:
     assert isinstance(said, list) and [part.text for part in said] == ["answer"]  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="topK"):
         request(generationConfig={"topK": 0})
+    thoughts_only = request(
+        contents=[
+            {"role": "user", "parts": [{"text": "q"}]},
+            {"role": "model", "parts": [{"text": "pondering", "thought": True}]},
+            {"role": "user", "parts": [{"text": "next"}]},
+        ]
+    )
+    assert [m.role for m in chat_request("m", thoughts_only, stream=False).messages] == ["user", "user"]
 
 
 def test_non_image_inline_data_is_refused() -> None:
