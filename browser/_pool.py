@@ -28,6 +28,7 @@ from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
 from browser._egress import EgressBudget, EgressInfo, Limits
+from browser._gems import Gem
 from browser._health import NeedsPerson, SessionRecord, session_key
 from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
 from browser._live import LiveEnd, LiveView
@@ -293,6 +294,11 @@ class BrowserPool:
         """The report a finished research wrote into its chat (hNvQHb), or None when none is there."""
         account = self._get(account_id)
         return await research_report(account.context, chat_id, timeout=self.settings.ui_timeout)
+
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        """List the account's Gems again through its page (CNgdBe, bounded by ``ui_timeout``); the
+        list also shows in ``AccountInfo.gems``. A failed listing keeps the earlier one."""
+        return await self._get(account_id).read_gems()
 
     async def screenshot(self, account_id: str) -> bytes:
         account = self._get(account_id)
