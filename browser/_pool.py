@@ -110,7 +110,11 @@ class BrowserPool:
             self._playwright = await async_playwright().start()
         self._launcher = Launcher(self.settings, self._playwright, self._lent_browser)
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._save_loop()), loop.create_task(self._health_loop())]
+        self._tasks = [
+            loop.create_task(self._save_loop()),
+            loop.create_task(self._health_loop()),
+            loop.create_task(self._gems_loop()),
+        ]
         return self
 
     async def __aexit__(
@@ -565,6 +569,18 @@ class BrowserPool:
                     await account.save_cookies()
                 except Exception:  # one failing account must not stop the others' saves
                     log.warning("saving cookies of %s failed", account.id, exc_info=True)
+
+    async def _gems_loop(self) -> None:
+        """A Gem made or deleted on gemini.google.com shows here within ``gems_interval``."""
+        while True:
+            await asyncio.sleep(self.settings.gems_interval)
+            for account in list(self._accounts.values()):
+                if account.health is not AccountState.READY or account.capabilities.tier == "anon":
+                    continue
+                try:
+                    await account.read_gems()  # logs and keeps the earlier list when it fails
+                except Exception:  # one failing account must not stop the others' listings
+                    log.warning("listing the Gems of %s failed", account.id, exc_info=True)
 
     async def _health_loop(self) -> None:
         while True:
