@@ -614,6 +614,8 @@ def _session_of(cookies: list[Any]) -> str | None:
 
 def _why_none(request: TurnRequest) -> str:
     wanted = request.mode.value + (f" with {request.tool.value}" if request.tool else "")
+    if request.gem_by_account is not None:
+        wanted += " on a Gem of its own"
     if request.account_id:
         return f"account {request.account_id!r} cannot serve {wanted} now"
     return f"no healthy account offers {wanted}"

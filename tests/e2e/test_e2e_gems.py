@@ -40,11 +40,24 @@ def test_a_custom_gem_is_a_model_answered_on_its_page(gem_stack: Stack) -> None:
     answer = client.chat.completions.create(
         model="gem-pirate-captain", messages=[{"role": "user", "content": f"ahoy {word}"}]
     )
-    assert ANSWERED_AS in (answer.choices[0].message.content or "")
+    said = answer.choices[0].message.content or ""
+    assert ANSWERED_AS in said
+    # The history sent back continues the same chat, on the Gem's page again.
+    again = client.chat.completions.create(
+        model="gem-pirate-captain",
+        messages=[
+            {"role": "user", "content": f"ahoy {word}"},
+            {"role": "assistant", "content": said},
+            {"role": "user", "content": f"and then {word}"},
+        ],
+    )
+    assert ANSWERED_AS in (again.choices[0].message.content or "")
+    first, follow = gem_stack.requests_with(word)
+    assert follow["sent_cid"] and follow["sent_cid"] == first["cid"] and follow["gem"] == gem_id
     streamed = client.responses.create(model="gem-pirate-captain", input=f"sail on {word}", stream=True)
     text = "".join(event.delta for event in streamed if event.type == "response.output_text.delta")
     assert ANSWERED_AS in text
-    assert [entry["gem"] for entry in gem_stack.requests_with(word)] == [gem_id, gem_id]
+    assert [entry["gem"] for entry in gem_stack.requests_with(word)] == [gem_id, gem_id, gem_id]
 
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(model="gem-parrot", messages=[{"role": "user", "content": "hi"}])
