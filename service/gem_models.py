@@ -41,8 +41,8 @@ class GemSettings(BaseModel):
         default_factory=dict,
         description="More model names for Gems: alias → a Gem's id or its name (any case), e.g. "
         '`{"pirate": "Pirate captain"}`. An alias can name a premade Gem too (by id, such as '
-        "`storybook`). It is offered by the accounts that have such a Gem; a catalog model's name "
-        "cannot be an alias.",
+        "`storybook`). It is offered by the accounts that have such a Gem; an alias that is also a "
+        "catalog model's name is never used (the catalog model wins).",
     )
 
     @field_validator("aliases")
