@@ -3,6 +3,9 @@ and a StreamGenerate carrying the gem id at inner[19] (docs/simulator-contract.m
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 
 from tests.simulator.batchexecute_wire import one
@@ -39,6 +42,15 @@ def test_a_gem_page_shows_the_gem_and_its_turn_answers_as_it(sim: str) -> None:
     said = f"Answering as the Gem \u201cPirate\u201d ({gem_id}); its instructions: You are Pirate."
     assert said in decoded.text
     assert requests_log(sim)[-1]["gem"] == gem_id
+
+
+def test_a_gem_chat_page_has_the_gem_and_the_chat(sim: str) -> None:
+    [gem_id] = _add(sim, "paid-alice", "Pirate")
+    cid = decode(generate(sim, "first words", gem=gem_id).content).final[1][0]
+    page = httpx.get(f"{sim}/gem/{gem_id}/{cid.removeprefix('c_')}", cookies=cookies("paid-alice"), timeout=5)
+    config = json.loads(re.search(r'id="sim-page-config">(.*?)</script>', page.text, re.S)[1])  # type: ignore[index]
+    assert config["gem"] == gem_id and config["chat"]["cid"] == cid
+    assert 'data-test-id="bot-name">Pirate<' in page.text
 
 
 def test_another_accounts_gem_is_not_applied(sim: str) -> None:
