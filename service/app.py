@@ -39,6 +39,7 @@ from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.gem_models import configure as configure_gems
 from service.gemini_native.errors import google_error_response
 from service.gemini_native.router import NATIVE_PREFIXES, UPLOAD_PREFIXES, upload_router
 from service.gemini_native.router import router as gemini_native_router
@@ -195,6 +196,7 @@ async def _running(
 
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
+    configure_gems(settings.gems)  # process-wide, as ``find_model`` reads them (service.gem_models)
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
 
     @asynccontextmanager

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
+from simulator.gems import GemBook
 from simulator.research_runs import ResearchRuns
 from simulator.sessions import SessionBook, SimClock
 from simulator.settings import SimulatorSettings
@@ -35,6 +36,7 @@ class SimState:
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}
         self.research_runs = ResearchRuns()
+        self.gems = GemBook()
         self.request_counter = itertools.count(1)
         self.clock = SimClock(self.settings.time_scale)
         self.sessions = SessionBook(self.clock)
@@ -54,6 +56,7 @@ class SimState:
         self.images.clear()
         self.videos.clear()
         self.research_runs.clear()
+        self.gems.clear()
         self.request_counter = itertools.count(1)
 
     def video_ready(self, job: VideoJob) -> bool:
