@@ -63,6 +63,8 @@ ON_LOAD = (
     "tools_opener",
     "upload_opener",
     "chat_content",
+    "side_nav_opener",
+    "temp_chat_button",
 )
 MARKERS = ("signed_in", "signed_out")  # one of the two is absent on any page: counted, never awaited
 IN_MODE_MENU = ("mode_items", "mode_item_label", "mode_item_sublabel", "selected", "open_menu", "menu_items")
@@ -78,6 +80,7 @@ IN_TURN: dict[str, str] = {
     "upload_chip": "shown only once a file was attached",
     "upload_busy": "shown only while a file uploads",
     "tool_chip": "shown only once a tool was chosen",
+    "temp_chat_on": "shown only once a temporary chat was turned on",
 }
 # What every turn needs (``PageDriver.insert_prompt``, ``send``, ``choose_mode``); the tools and upload
 # elements are needed when the account offers tools / takes files (a signed-in page).

@@ -50,7 +50,9 @@ class Attachment:
 class TurnRequest:
     """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` and needs ``account_id``.
 
-    ``thinking`` None leaves the page's thinking control as it is."""
+    ``thinking`` None leaves the page's thinking control as it is. ``temporary``: a new chat turned
+    into a temporary one with the page's own button before the prompt is typed (kept out of the
+    account's history; ``browser._temporary``); such a chat is never continued."""
 
     prompt: str
     mode: ModeFamily = ModeFamily.FLASH
@@ -60,10 +62,13 @@ class TurnRequest:
     account_id: str | None = None
     chat_id: str | None = None
     thinking: ThinkingLevel | None = None
+    temporary: bool = False
 
     def __post_init__(self) -> None:
         if self.chat_id is not None and self.account_id is None:
             raise ValueError("chat_id requires account_id: a chat lives in one account")
+        if self.temporary and self.chat_id is not None:
+            raise ValueError("a temporary chat is never continued: temporary needs a new chat (no chat_id)")
 
     @property
     def quota(self) -> str:
