@@ -74,6 +74,12 @@ class ServingOptions:
     stop_timeout: float
     admission: ImageAdmission
     reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
+    temporary_by_default: bool = False  # GatewaySettings.temporary_chats_by_default
+
+    def temporary(self, asked: object) -> bool:
+        """Whether a request is a temporary chat: what it said (``service.temporary``), else the
+        default."""
+        return asked if isinstance(asked, bool) else self.temporary_by_default
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ class ChatService:
         serving's wrapper of it that reshapes the answer, ``service.chat.longrun``)."""
         turns = backend or self.backend
         plan = await self.plan(request, identity)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen):
             async with AsyncExitStack() as stack:
                 turn, plan = await self._enter(stack, plan, seen, identity, turns)
@@ -130,7 +136,7 @@ class ChatService:
                         await self._stop(turn)
                 account_id = turn.account_id
             answer = _raise_if_failed(final)
-            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns, identity=identity)
             said = assistant_message(outcome, outcome.content)
             await self._remember(plan, seen, identity, said, account_id, answer.cid)
         shaper = ReasoningShaper(self.options.reasoning_format)
@@ -150,7 +156,7 @@ class ChatService:
         turns = backend or self.backend
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen), AsyncExitStack() as stack:
             turn, plan = await self._enter(stack, plan, seen, identity, turns)
             finished = False
@@ -174,7 +180,9 @@ class ChatService:
                 if seen.cut:
                     await self._stop(turn)
                 finished = True  # the page's answer is over: complete, or stopped just above
-                outcome, final = await self._emulate(plan, final, turn.account_id, seen, turns, stack)
+                outcome, final = await self._emulate(
+                    plan, final, turn.account_id, seen, turns, stack, identity=identity
+                )
                 reasoning = thoughts.finish(final.thoughts or "")
                 delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
@@ -206,6 +214,11 @@ class ChatService:
         thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
+        if self.options.temporary(request.temporary):
+            # Never continued: the whole history goes into a new temporary chat (service.temporary).
+            prompt = await self._prepare(emulation.prompt_messages(messages), identity)
+            spec = _turn_spec(model, prompt, thinking, temporary=True)
+            return TurnPlan(model, spec, messages, None, prompt.text, emulation)
         ref = await self.affinity.claim(identity, model.family.value, messages, accounts)
         if ref is not None:
             try:
@@ -266,7 +279,10 @@ class ChatService:
         account_id: str,
         chat_id: str | None,
     ) -> None:
-        """Map the history with this answer (as the client received it) to the chat's new tip."""
+        """Map the history with this answer (as the client received it) to the chat's new tip; a
+        temporary chat keeps no mapping (it is never continued)."""
+        if plan.spec.temporary:
+            return
         said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
         history = (*plan.messages, said)
         await self.affinity.remember(seen, identity, plan.model.family.value, history, account_id, chat_id)
@@ -279,19 +295,31 @@ class ChatService:
         seen: _Seen,
         turns: Backend,
         lease: AsyncExitStack | None = None,
+        *,
+        identity: str = "",
     ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
         valid tool call, invalid JSON), ask once more in the same chat, the lease given back first."""
         outcome = plan.emulation.read(answer.text, completed=answer.completed and not seen.cut, retried=False)
         if not isinstance(outcome, Retry):
             return outcome, answer
-        if not answer.cid:
+        if not answer.cid and not plan.spec.temporary:
             raise UpstreamFailed("Gemini's answer did not hold what was asked, and no chat to ask again in.")
         if lease is not None:
             await lease.aclose()
-        spec = replace(
-            plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
-        )
+        if plan.spec.temporary:
+            # A temporary chat is not asked again: a new one gets the history, the answer and the ask.
+            again_messages = (
+                *plan.messages,
+                ChatMessage(role="assistant", content=answer.text),
+                ChatMessage(role="user", content=outcome.prompt),
+            )
+            folded = await self._prepare(plan.emulation.prompt_messages(again_messages), identity)
+            spec = replace(plan.spec, prompt=folded.prompt, attachments=folded.files)
+        else:
+            spec = replace(
+                plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
+            )
         seen.cut = False
         async with turns.turn(spec) as turn:
             finished = False
@@ -333,6 +361,7 @@ def _turn_spec(
     *,
     account_id: str | None = None,
     chat_id: str | None = None,
+    temporary: bool = False,
 ) -> TurnRequest:
     return TurnRequest(
         prompt=prompt.prompt,
@@ -343,6 +372,7 @@ def _turn_spec(
         attachments=prompt.files,
         account_id=account_id,
         chat_id=chat_id,
+        temporary=temporary,
     )
 
 
