@@ -13,7 +13,8 @@ import pytest
 
 from service.chat.inputs import FOLD_PREAMBLE
 from tests.service.conftest import API_KEY, Served
-from tests.service.scripted_pool import Script, growing
+from tests.service.image_pool import ImagePool
+from tests.service.scripted_pool import Script, account, growing
 
 FIRST = [{"role": "user", "content": "Hi"}]
 
@@ -127,3 +128,13 @@ def test_a_temporary_response_cannot_be_stored(gateway: Served, body: dict[str, 
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == param
     assert gateway.pool.requests == []
+
+
+def test_an_imagen_chat_runs_in_a_temporary_chat_too(serve_gateway: Callable[..., Served]) -> None:
+    served = serve_gateway(ImagePool(account_list=[account("acct-1")]), temporary_chats_by_default=True)
+    reply = served.client().chat.completions.create(
+        model="gemini-2.5-flash-imagen",
+        messages=[{"role": "user", "content": "a lighthouse"}],  # type: ignore[list-item]
+    )
+    assert "![" in (reply.choices[0].message.content or "")
+    assert [request.temporary for request in served.pool.requests] == [True]
