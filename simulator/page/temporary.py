@@ -20,4 +20,4 @@ BUTTON = (
 
 
 def temp_chat_button(model: PageModel) -> str:
-    return "" if model.plan == "anon" else BUTTON
+    return BUTTON if model.temporary_chat and model.plan != "anon" else ""

@@ -94,6 +94,7 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
         capacity=account.capacity,
         upload_origin=upload_origin(request.url.scheme, request.url.hostname or "", request.url.port),
         upload_session=session,
+        temporary_chat=settings.temporary_chat_button,
     )
     return HTMLResponse(render_app_page(model))
 

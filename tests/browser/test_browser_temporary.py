@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from browser import AccountSpec, BrowserPool, TurnRequest
+from browser import AccountSpec, BrowserPool, TemporaryChatUnavailable, TurnRequest
 from browser._temporary import sent_as_temporary
 from tests.browser.conftest import Lender, Sim, cookie
 from tests.browser.test_browser_pool import _settings
@@ -73,3 +73,21 @@ async def test_a_temporary_turn_goes_through_the_pages_button(
     assert kept["temporary"] is False and kept["chat_status"] == "new"
     listed = [row[0] for row in one(base, "MaZiqc", LIST_ALL, account=psid).payload[2]]
     assert listed == [turn.final.cid]
+
+
+async def test_a_page_without_the_button_is_a_clear_error_and_nothing_is_sent(
+    simulators: dict[str, str], tmp_path: Path, lender: Lender
+) -> None:
+    base = simulators["oct2026"]
+    sim = Sim(base)
+    sim.config(temporary_chat_button=False)
+    try:
+        async with BrowserPool(_settings(base, tmp_path), **await lender.to()) as pool:
+            await pool.add_account(AccountSpec(name="paid", psid=cookie("paid")))
+            with pytest.raises(TemporaryChatUnavailable, match="no Temporary chat button"):
+                async with pool.turn(TurnRequest(prompt="must stay private", temporary=True)) as turn:
+                    async for _ in turn:
+                        pass
+    finally:
+        sim.config(temporary_chat_button=True)
+    assert not [e for e in sim.requests() if e.get("prompt") == "must stay private"]
