@@ -63,10 +63,10 @@ ON_LOAD = (
     "tools_opener",
     "upload_opener",
     "chat_content",
-    "side_nav_opener",
-    "temp_chat_button",
 )
-MARKERS = ("signed_in", "signed_out")  # one of the two is absent on any page: counted, never awaited
+# Counted once the page loaded, never awaited: one of the two sign-in markers is absent on any page,
+# and the side nav comes with the page (its "Temporary chat" button only for a signed-in account).
+MARKERS = ("signed_in", "signed_out", "side_nav_opener", "temp_chat_button")
 IN_MODE_MENU = ("mode_items", "mode_item_label", "mode_item_sublabel", "selected", "open_menu", "menu_items")
 IN_TOOLS_MENU = ("tool_items", "tool_icon", "more_tools")
 BEHIND_UPLOAD = ("file_input",)
