@@ -15,6 +15,7 @@ from service.chat.inputs import FOLD_PREAMBLE
 from tests.service.conftest import API_KEY, Served
 from tests.service.image_pool import ImagePool
 from tests.service.scripted_pool import Script, account, growing
+from tests.service.test_compat_tools import ASK, CALL, WEATHER
 
 FIRST = [{"role": "user", "content": "Hi"}]
 
@@ -138,3 +139,38 @@ def test_an_imagen_chat_runs_in_a_temporary_chat_too(serve_gateway: Callable[...
     )
     assert "![" in (reply.choices[0].message.content or "")
     assert [request.temporary for request in served.pool.requests] == [True]
+
+
+def test_a_streamed_temporary_chat_keeps_no_mapping_either(gateway: Served) -> None:
+    client = gateway.client()
+    gateway.pool.queue(Script(growing("Hello there!", cid="c_1")), Script(growing("More.", cid="c_2")))
+    header = {"X-Gateway-Temporary": "true"}
+    chunks = list(
+        client.chat.completions.create(
+            model="gemini-2.5-flash", messages=FIRST, stream=True, extra_headers=header
+        )  # type: ignore[arg-type]
+    )
+    answer = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert answer == "Hello there!"
+    client.chat.completions.create(model="gemini-2.5-flash", messages=_follow_up(answer))  # type: ignore[arg-type]
+    opening, follow = gateway.pool.requests
+    assert opening.temporary and not follow.temporary and follow.chat_id is None
+
+
+def test_a_temporary_retry_is_a_new_temporary_chat_with_the_answer_and_the_ask(gateway: Served) -> None:
+    gateway.pool.queue(
+        Script(growing("I think it is sunny.", cid="c_tools")), Script(growing(CALL, cid="c_other"))
+    )
+    result = gateway.client().chat.completions.create(
+        model="gemini-2.5-flash",
+        messages=ASK,  # type: ignore[arg-type]
+        tools=[WEATHER],  # type: ignore[list-item]
+        tool_choice="required",
+        extra_body={"temporary": True},
+    )
+    assert result.choices[0].finish_reason == "tool_calls"
+    first, again = gateway.pool.requests
+    assert first.temporary and again.temporary
+    assert again.chat_id is None and again.account_id is None  # never typed into the first chat
+    assert "[Assistant]\nI think it is sunny." in again.prompt
+    assert "did not hold a valid tool call" in again.prompt
