@@ -43,6 +43,7 @@ from browser._originals import fetch_original
 from browser._page_fallback import read_answer_from_page
 from browser._requests import Tool, TurnRequest, chat_path
 from browser._settings import PoolSettings
+from browser._temporary import confirm_sent_temporary, turn_temporary
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
@@ -207,7 +208,8 @@ class Turn:
                         yield snapshot
                 account.note_success()
                 final = self.final
-                if final is not None and final.completed and final.cid:
+                # A temporary chat is never continued: its tab is not kept on it for a follow-up.
+                if final is not None and final.completed and final.cid and not self._request.temporary:
                     self._finished_chat = _turn_path(final.cid, self._request.gem_for(account.id))
                 self._log_end(account)
                 return
@@ -264,6 +266,8 @@ class Turn:
             deadline = time.monotonic() + settings.turn_timeout
             await driver.send(capture.request_seen)
             self._running = True
+            if request.temporary:
+                await confirm_sent_temporary(capture)
             body_read = True
             try:
                 async for chunk in capture.chunks(
@@ -312,7 +316,11 @@ class Turn:
     def _log_start(self, account: Account) -> None:
         request = self._request
         asked = request.mode.value + (f" with {request.tool.value}" if request.tool is not None else "")
-        where = f"chat {request.chat_id}" if request.chat_id else "a new chat"
+        where = (
+            f"chat {request.chat_id}"
+            if request.chat_id
+            else ("a new temporary chat" if request.temporary else "a new chat")
+        )
         log.info(
             "turn %d on %s: %s, in %s", self.serial, account.id, asked, where, extra=self._fields(account)
         )
@@ -329,6 +337,8 @@ class Turn:
     async def _compose(self, driver: PageDriver, account: Account) -> None:
         """Mode, thinking level, tool, files and prompt: everything before Send."""
         request = self._request
+        if request.temporary:  # first: the button starts the chat afresh in the temporary mode
+            await turn_temporary(driver.steps)
         await driver.choose_mode(request.mode, request.thinking, account.capabilities)
         if request.tool is not None:
             try:

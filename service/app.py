@@ -95,6 +95,7 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
         max_prompt_bytes=settings.max_prompt_bytes,
         stop_timeout=settings.stop_timeout,
         reasoning_format=settings.reasoning_format,
+        temporary_by_default=settings.temporary_chats_by_default,
         admission=ImageAdmission(
             total=settings.image_requests,
             per_key=settings.image_requests_per_key,

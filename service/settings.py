@@ -221,6 +221,14 @@ class GatewaySettings(BaseSettings):
         "`on_expiry` deletes a chat once no conversation mapping points at it; `after_turn` also deletes, "
         "right after its turn, every chat that will not be continued.",
     )
+    temporary_chats_by_default: bool = Field(
+        default=False,
+        description="Make every API chat a temporary chat (Gemini's own temporary mode: kept out of the "
+        "accounts' history, never continued, nothing stored); a request may still ask for an ordinary "
+        "chat with `temporary: false` (body field, `metadata`, or the `X-Gateway-Temporary` header). "
+        "Deep research needs an ordinary chat and is refused (400) while this is on unless the request "
+        "says so.",
+    )
     delete_chats_timeout: float = Field(
         default=30.0,
         gt=0,

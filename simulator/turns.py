@@ -48,6 +48,7 @@ class AnswerPlan:
     web_images: list[WebImageRef] = field(default_factory=list)
     # stream flow: the final frame carries ``video``; poll flow: no frame ever does (J1).
     video_in_stream: bool = False
+    temporary: bool = False  # the chat is a temporary one (inner[45] = 1 when it started)
 
 
 _ACCOUNT_ERRORS = {
@@ -57,6 +58,9 @@ _ACCOUNT_ERRORS = {
     AccountKind.REGION: (9, 1060),
 }
 UPLOAD_ERROR = (7, 1100)
+# A temporary chat continued after its lifetime (peers-late-2026.md §7: 1135, quiper #4); the
+# status is our choice.
+TEMPORARY_EXPIRED = (9, 1135)
 MODEL_ERROR = (9, 1052)
 USAGE_LIMIT = (8, 1037)
 
@@ -128,7 +132,18 @@ def plan_turn(
     if refused is not None:
         return refused
     persist = account.session_valid
-    chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist, account.public_id)
+    sim_now = state.clock.now()
+    chat, status = state.chats.resolve(
+        request.cid,
+        request.rid,
+        request.rcid,
+        persist,
+        account.public_id,
+        temporary=request.temporary,
+        now=sim_now,
+    )
+    if chat.temporary and chat.turns and sim_now - chat.started_sim > settings.temporary_chat_lifetime:
+        return ErrorPlan(*TEMPORARY_EXPIRED)
     rid, rcid = state.chats.next_ids(chat, request.prompt)
     turn = len(chat.turns) + 1
     answer = compose(
@@ -181,6 +196,7 @@ def plan_turn(
         quota=quota,
         web_images=web,
         video_in_stream=settings.video_flow == "stream",
+        temporary=chat.temporary,
     )
 
 

@@ -64,6 +64,7 @@ class Track:
     fell_back: bool = False
     remembered: bool = False
     chat: tuple[str, str] | None = None  # (account id, chat id)
+    temporary: bool = False  # a temporary chat: in no history, so nothing for the janitor
 
     @property
     def continues(self) -> ChatRef | None:
@@ -181,6 +182,7 @@ class ConversationAffinity:
             continued = track.continues
             if (
                 self.janitor is not None
+                and not track.temporary
                 and not track.remembered
                 and track.chat is not None
                 and (continued is None or track.chat[1] != continued.chat_id)

@@ -297,6 +297,13 @@ class ResearchChat:
     def _exchange(self, request: ChatCompletionRequest, identity: str) -> Backend:
         model = find_model(request.model)
         assert model is not None and model.output is OutputKind.REPORT
+        if self.chat.options.temporary(request.temporary):
+            raise InvalidRequest(
+                "Deep research continues its chat (the plan, then the report), so it cannot run in a "
+                "temporary chat; send temporary: false.",
+                param="temporary",
+                code="temporary_not_supported",
+            )
         check_accounts(model, self.chat.backend.accounts())
         extra: dict[str, Any] = dict(request.model_extra or {})
         refuse_delivery(extra)

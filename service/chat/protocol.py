@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictStr, field_validator
 
 from service.chat.compat_wire import (
     FunctionCall,
@@ -151,6 +151,12 @@ class ChatCompletionRequest(SamplingFields):
     stop: str | list[str] | None = None
     # Set as the page's thinking level on the chosen model (service.reasoning.EFFORTS).
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    # Gemini's temporary chat (service.temporary): the router reads it with ``metadata.temporary``
+    # and the header into a bool; None leaves the setting's default.
+    temporary: StrictBool | StrictStr | None = None
+    # OpenAI's request tags: ``temporary`` is read; chat completions are not stored, so the others
+    # are kept nowhere (docs/guides/temporary-chats.md).
+    metadata: dict[str, Any] | None = None
 
     @property
     def include_usage(self) -> bool:

@@ -75,6 +75,12 @@ class ServingOptions:
     stop_timeout: float
     admission: ImageAdmission
     reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
+    temporary_by_default: bool = False  # GatewaySettings.temporary_chats_by_default
+
+    def temporary(self, asked: object) -> bool:
+        """Whether a request is a temporary chat: what it said (``service.temporary``), else the
+        default."""
+        return asked if isinstance(asked, bool) else self.temporary_by_default
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ class ChatService:
         serving's wrapper of it that reshapes the answer, ``service.chat.longrun``)."""
         turns = backend or self.backend
         plan = await self.plan(request, identity)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen):
             async with AsyncExitStack() as stack:
                 turn, plan = await self._enter(stack, plan, seen, identity, turns)
@@ -131,7 +137,7 @@ class ChatService:
                         await self._stop(turn)
                 account_id = turn.account_id
             answer = _raise_if_failed(final)
-            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns, identity=identity)
             said = assistant_message(outcome, outcome.content)
             await self._remember(plan, seen, identity, said, account_id, answer.cid)
         shaper = ReasoningShaper(self.options.reasoning_format)
@@ -157,7 +163,7 @@ class ChatService:
         turns = backend or self.backend
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen), AsyncExitStack() as stack:
             turn, plan = await self._enter(stack, plan, seen, identity, turns)
             finished = False
@@ -181,7 +187,9 @@ class ChatService:
                 if seen.cut:
                     await self._stop(turn)
                 finished = True  # the page's answer is over: complete, or stopped just above
-                outcome, final = await self._emulate(plan, final, turn.account_id, seen, turns, stack)
+                outcome, final = await self._emulate(
+                    plan, final, turn.account_id, seen, turns, stack, identity=identity
+                )
                 reasoning = thoughts.finish(final.thoughts or "")
                 delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
@@ -213,6 +221,11 @@ class ChatService:
         thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
+        if self.options.temporary(request.temporary):
+            # Never continued: the whole history goes into a new temporary chat (service.temporary).
+            prompt = await self._prepare(emulation.prompt_messages(messages), identity)
+            spec = _turn_spec(model, prompt, thinking, accounts, temporary=True)
+            return TurnPlan(model, spec, messages, None, prompt.text, emulation)
         ref = await self.affinity.claim(identity, _chat_key(model), messages, accounts)
         if ref is not None:
             try:
@@ -276,7 +289,10 @@ class ChatService:
         account_id: str,
         chat_id: str | None,
     ) -> None:
-        """Map the history with this answer (as the client received it) to the chat's new tip."""
+        """Map the history with this answer (as the client received it) to the chat's new tip; a
+        temporary chat keeps no mapping (it is never continued)."""
+        if plan.spec.temporary:
+            return
         said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
         history = (*plan.messages, said)
         await self.affinity.remember(seen, identity, _chat_key(plan.model), history, account_id, chat_id)
@@ -289,19 +305,31 @@ class ChatService:
         seen: _Seen,
         turns: Backend,
         lease: AsyncExitStack | None = None,
+        *,
+        identity: str = "",
     ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
         valid tool call, invalid JSON), ask once more in the same chat, the lease given back first."""
         outcome = plan.emulation.read(answer.text, completed=answer.completed and not seen.cut, retried=False)
         if not isinstance(outcome, Retry):
             return outcome, answer
-        if not answer.cid:
+        if not answer.cid and not plan.spec.temporary:
             raise UpstreamFailed("Gemini's answer did not hold what was asked, and no chat to ask again in.")
         if lease is not None:
             await lease.aclose()
-        spec = replace(
-            plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
-        )
+        if plan.spec.temporary:
+            # A temporary chat is not asked again: a new one gets the history, the answer and the ask.
+            again_messages = (
+                *plan.messages,
+                ChatMessage(role="assistant", content=answer.text),
+                ChatMessage(role="user", content=outcome.prompt),
+            )
+            folded = await self._prepare(plan.emulation.prompt_messages(again_messages), identity)
+            spec = replace(plan.spec, prompt=folded.prompt, attachments=folded.files)
+        else:
+            spec = replace(
+                plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
+            )
         seen.cut = False
         async with turns.turn(spec) as turn:
             finished = False
@@ -350,6 +378,7 @@ def _turn_spec(
     *,
     account_id: str | None = None,
     chat_id: str | None = None,
+    temporary: bool = False,
 ) -> TurnRequest:
     gem_by_account = gem_routes(model.name, accounts) if model.gem_model else None
     if gem_by_account is not None and not gem_by_account:
@@ -364,6 +393,7 @@ def _turn_spec(
         attachments=prompt.files,
         account_id=account_id,
         chat_id=chat_id,
+        temporary=temporary,
     )
 
 

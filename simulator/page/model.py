@@ -32,3 +32,4 @@ class PageModel:
     # names the account there, where the page's cookies are not sent (simulator/routes/uploads.py).
     upload_origin: str = ""
     upload_session: str = ""
+    temporary_chat: bool = True  # the side nav offers "Temporary chat" (simulator/page/temporary.py)

@@ -74,6 +74,10 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
     if chat_id is not None:
         known = CHAT_ID.fullmatch(chat_id) is not None and account.session_valid
         chat = state.chats.get(f"c_{chat_id}", account.public_id) if known else None
+        if chat is not None and chat.temporary:
+            chat = (
+                None  # a temporary chat cannot be opened again (docs/simulator-contract.md#temporary-chats)
+            )
         chat_view = chat.page_view() if chat is not None else None
         missing = chat is None
     session = state.upload_sessions.open(account) if account.signed_in else ""
@@ -93,6 +97,7 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
         capacity=account.capacity,
         upload_origin=upload_origin(request.url.scheme, request.url.hostname or "", request.url.port),
         upload_session=session,
+        temporary_chat=settings.temporary_chat_button,
     )
     return HTMLResponse(render_app_page(model))
 
