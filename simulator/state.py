@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
+from simulator.music import MusicTrack
 from simulator.research_runs import ResearchRuns
 from simulator.sessions import SessionBook, SimClock
 from simulator.settings import SimulatorSettings
@@ -34,6 +35,7 @@ class SimState:
         self.usage = UsageBook()
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}
+        self.music: dict[str, MusicTrack] = {}
         self.research_runs = ResearchRuns()
         self.request_counter = itertools.count(1)
         self.clock = SimClock(self.settings.time_scale)
@@ -53,6 +55,7 @@ class SimState:
         self.usage.clear()
         self.images.clear()
         self.videos.clear()
+        self.music.clear()
         self.research_runs.clear()
         self.request_counter = itertools.count(1)
 
