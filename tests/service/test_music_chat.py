@@ -115,3 +115,12 @@ def test_no_page_offering_music_is_403_and_an_answer_without_a_track_502(
     with pytest.raises(openai.InternalServerError) as failed:
         served.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}])
     assert failed.value.code == "no_music" and "I can't make music." in failed.value.message
+
+
+def test_the_responses_api_refuses_the_music_model(serve_gateway: Callable[..., Served]) -> None:
+    """A track has no Responses output item here: refused rather than answered as text alone."""
+    served = serve_gateway(ScriptedPool())
+    with pytest.raises(openai.BadRequestError) as refused:
+        served.client().responses.create(model=MODEL, input="a song")
+    assert refused.value.param == "model" and "/v1/chat/completions" in refused.value.message
+    assert served.pool.requests == []
