@@ -124,3 +124,17 @@ def test_the_responses_api_refuses_the_music_model(serve_gateway: Callable[..., 
         served.client().responses.create(model=MODEL, input="a song")
     assert refused.value.param == "model" and "/v1/chat/completions" in refused.value.message
     assert served.pool.requests == []
+
+
+def test_other_models_asked_for_audio_are_refused(serve_gateway: Callable[..., Served]) -> None:
+    served = serve_gateway(ScriptedPool())
+    for fields, param in (
+        ({"modalities": ["text", "audio"]}, "modalities"),
+        ({"audio": {"format": "mp3"}}, "audio"),
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            served.client().chat.completions.create(
+                model="gemini-2.5-flash", messages=[{"role": "user", "content": "x"}], extra_body=fields
+            )
+        assert refused.value.param == param and MODEL in refused.value.message
+    assert served.pool.requests == []
