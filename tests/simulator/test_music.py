@@ -8,6 +8,7 @@ import hashlib
 import httpx
 
 from simulator.music import mp3
+from tests.simulator.batchexecute_wire import one, read_payload
 from tests.simulator.wire import TOOL_MUSIC, cookies, decode, generate
 
 # MPEG-2 Layer III (ISO 13818-3) bit rates in kbit/s and sample rates in Hz, by their header index.
@@ -60,6 +61,8 @@ def test_a_music_turn_names_its_track_at_c12_86(sim: str) -> None:
     mp4_thumb, mp4_url = field[1][1][7]
     assert "/download?c=" in mp3_url and mp3_url.endswith(".mp3") and mp4_url.endswith(".mp4")
     assert "Lyria" in decoded.text
+    [turn] = one(sim, "hNvQHb", read_payload(decoded.final[1][0])).payload[0]
+    assert turn[3][0][0][12][86] == field, "the chat's history shows the same track"
 
     assert httpx.get(mp3_url, timeout=10).status_code == 403, "no cookies, no track"
     track = httpx.get(mp3_url, cookies=cookies("paid-alice"), timeout=10)
