@@ -8,6 +8,7 @@ from browser._capabilities import PageModel, ThinkingControl
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
+from browser._gems import Gem
 from browser._health import NeedsPerson
 from browser._launcher import profile_dir
 from browser._live import LiveEnd, LiveFrame, LiveView
@@ -71,6 +72,7 @@ __all__ = [
     "EgressLimits",
     "EgressPacing",
     "ElementCheck",
+    "Gem",
     "GeneratedImage",
     "HTTPStatusError",
     "InvalidProxy",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -49,7 +50,8 @@ class Attachment:
 
 @dataclass(frozen=True)
 class TurnRequest:
-    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` and needs ``account_id``.
+    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` (``/gem/<id>/<cid>``
+    with a Gem) and needs ``account_id``.
 
     ``thinking`` None leaves the page's thinking control as it is."""
 
@@ -61,10 +63,21 @@ class TurnRequest:
     account_id: str | None = None
     chat_id: str | None = None
     thinking: ThinkingLevel | None = None
+    # A custom Gem lives in one account under that account's own id: account id → Gem id. The turn
+    # goes to one of these accounts, on its Gem (``gem`` is one id for every account: a premade Gem).
+    gem_by_account: Mapping[str, str] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         if self.chat_id is not None and self.account_id is None:
             raise ValueError("chat_id requires account_id: a chat lives in one account")
+        if self.gem_by_account is not None and (self.gem is not None or not self.gem_by_account):
+            raise ValueError("gem_by_account names at least one account, and excludes gem")
+
+    def gem_for(self, account_id: str) -> str | None:
+        """The Gem the turn uses on ``account_id`` (None: no Gem, or the account has not this one)."""
+        if self.gem_by_account is not None:
+            return self.gem_by_account.get(account_id)
+        return self.gem
 
     @property
     def quota(self) -> str:

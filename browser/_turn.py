@@ -36,6 +36,7 @@ from browser._answers import (
 )
 from browser._capture import BodyCapture, BodyUnavailable, LoadingFailed
 from browser._driver import PageDriver, PageState
+from browser._gems import gem_path
 from browser._http_status import raise_for_stream_status
 from browser._media import Media, fetch_media, wait_for_media
 from browser._originals import fetch_original
@@ -207,7 +208,7 @@ class Turn:
                 account.note_success()
                 final = self.final
                 if final is not None and final.completed and final.cid:
-                    self._finished_chat = chat_path(final.cid)
+                    self._finished_chat = _turn_path(final.cid, self._request.gem_for(account.id))
                 self._log_end(account)
                 return
             except (
@@ -250,11 +251,7 @@ class Turn:
     async def _one_attempt(self, account: Account, page: Page) -> AsyncIterator[TurnSnapshot]:
         request, settings = self._request, self._settings
         driver = PageDriver(page, settings)
-        path = (
-            chat_path(request.chat_id)
-            if request.chat_id
-            else (f"/gem/{request.gem}" if request.gem else "/app")
-        )
+        path = _turn_path(request.chat_id, request.gem_for(account.id))
         there = await account.claim_tab(page, path)
         state = PageState.READY if there else await driver.open(path)
         if state is not PageState.READY:
@@ -362,3 +359,11 @@ def _out_of_quota(error: BrowserError, account: Account, request: TurnRequest) -
     return NoCapacity(
         f"Gemini's usage limit for this model is reached (1037); it resets in {wait:.0f}s", retry_after=wait
     )
+
+
+def _turn_path(chat_id: str | None, gem: str | None) -> str:
+    """Where a turn is typed: a chat it continues (on its Gem's page for a Gem's chat), else a new
+    chat, on the Gem's page (``/gem/<id>``, docs/architecture/evidence.md#a2) or ``/app``."""
+    if gem is not None:
+        return gem_path(gem, chat_id)
+    return chat_path(chat_id) if chat_id else "/app"

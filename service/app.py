@@ -40,8 +40,9 @@ from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.gem_models import configure as configure_gems
 from service.gemini_native.errors import google_error_response
-from service.gemini_native.router import NATIVE_PREFIXES
+from service.gemini_native.router import NATIVE_PREFIXES, UPLOAD_PREFIXES, upload_router
 from service.gemini_native.router import router as gemini_native_router
 from service.health import router as health_router
 from service.images.chat import ImagenChat
@@ -197,6 +198,7 @@ async def _running(
 
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
+    configure_gems(settings.gems)  # process-wide, as ``find_model`` reads them (service.gem_models)
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
 
     @asynccontextmanager
@@ -217,6 +219,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(anthropic_router, prefix=prefix)  # Anthropic's Messages API
     for prefix in NATIVE_PREFIXES:  # Google's /v1beta generateContent surface (google-genai SDK)
         app.include_router(gemini_native_router, prefix=prefix)
+    for prefix in UPLOAD_PREFIXES:  # its Files API upload path: refused in Google's envelope
+        app.include_router(upload_router, prefix=prefix)
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)
@@ -235,7 +239,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         public_prefixes=(MEDIA_ROUTE,),
         own_gates=ops.own_gates,
         directory=ops.keys,
-        doors=(KeyDoor(NATIVE_PREFIXES, google_error_response),),
+        doors=(KeyDoor(NATIVE_PREFIXES + UPLOAD_PREFIXES, google_error_response),),
     )
     # Anthropic's error shape on its routes, whoever refused (the key gate included): outside the gate.
     app.add_middleware(AnthropicErrors, prefixes=[prefix + MESSAGES_PATH for prefix in ROUTE_PREFIXES])

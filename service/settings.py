@@ -34,6 +34,7 @@ from pydantic_settings import (
 
 from browser import PoolSettings
 from service.alerts import AlertSettings
+from service.gem_models import GemSettings
 from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
@@ -293,6 +294,11 @@ class GatewaySettings(BaseSettings):
         default=MediaSettings(),
         description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
         "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
+    )
+    gems: GemSettings = Field(
+        default=GemSettings(),
+        description="Gems as models: every account's custom Gems are offered as `gem-<slug of the name>` "
+        "by the accounts that have them; `gems.aliases` adds names for any Gem (docs: Gems).",
     )
     alerts: AlertSettings = Field(
         default=AlertSettings(),

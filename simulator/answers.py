@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from simulator.gems import Gem
 from simulator.models import NORMAL, ServedModel
 from simulator.payloads import (
     IMAGE_PLACEHOLDER,
@@ -224,6 +225,7 @@ def compose(
     tool: int | None,
     gem: str | None,
     signed_in: bool,
+    gem_used: Gem | None = None,
     research_topic: str | None = None,
     video_flow: str = "poll",
     research_report_slot: str = "text",
@@ -238,7 +240,7 @@ def compose(
     thoughts = thoughts_for(model, prompt, turn)
     if scripted is not None:  # a tool call or a JSON document, as the prompt asked (tool_answers.py)
         return Answer(text=scripted, thoughts=thoughts)
-    preamble = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
+    preamble = base_text(turn, cid, prompt, earlier_prompts) + files_text(files) + gem_text(gem_used)
     answer = Answer(text=preamble, thoughts=thoughts, preamble=preamble)
     if tool in (TOOL_IMAGE, TOOL_VIDEO) and not signed_in:
         answer.text += "\n\nAre you signed in? Sign in to create images and videos."
@@ -286,6 +288,14 @@ def compose(
         answer.text += f"\n\nHere are some images from the web.\n\n{placeholders}"
     answer.text += CLOSING
     return answer
+
+
+def gem_text(gem: Gem | None) -> str:
+    """A Gem's answer names it and echoes its instructions, so a test sees which Gem answered (our
+    choice: the real model follows the instructions silently)."""
+    if gem is None:
+        return ""
+    return f"\n\nAnswering as the Gem \u201c{gem.name}\u201d ({gem.id}); its instructions: {gem.prompt[:200]}"
 
 
 def storybook_title(prompt: str) -> str:

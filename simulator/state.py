@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
+from simulator.gems import GemBook
 from simulator.music import MusicTrack
 from simulator.research_runs import ResearchRuns
 from simulator.sessions import SessionBook, SimClock
@@ -37,6 +38,7 @@ class SimState:
         self.videos: dict[str, VideoJob] = {}
         self.music: dict[str, MusicTrack] = {}
         self.research_runs = ResearchRuns()
+        self.gems = GemBook()
         self.request_counter = itertools.count(1)
         self.clock = SimClock(self.settings.time_scale)
         self.sessions = SessionBook(self.clock)
@@ -57,6 +59,7 @@ class SimState:
         self.videos.clear()
         self.music.clear()
         self.research_runs.clear()
+        self.gems.clear()
         self.request_counter = itertools.count(1)
 
     def video_ready(self, job: VideoJob) -> bool:

@@ -144,6 +144,7 @@ def plan_turn(
         tool=tool,
         gem=request.gem,
         signed_in=account.session_valid,
+        gem_used=state.gems.find(account, request.gem) if request.gem else None,
         research_topic=chat.pending_research,
         video_flow=settings.video_flow,
         research_report_slot=settings.research_report,

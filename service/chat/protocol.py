@@ -201,6 +201,9 @@ class Choice(ResponseModel):
     index: int = 0
     message: ResponseMessage
     finish_reason: FinishReason = "stop"
+    # Which ``stop`` sequence cut the answer: not in OpenAI's JSON (excluded), read by the doors
+    # whose wire names it (Anthropic's ``stop_sequence``).
+    stop_sequence: str | None = Field(default=None, exclude=True)
 
 
 class ChatCompletionResponse(ResponseModel):
@@ -229,6 +232,7 @@ class ChunkChoice(ResponseModel):
     index: int = 0
     delta: Delta
     finish_reason: FinishReason | None = None
+    stop_sequence: str | None = Field(default=None, exclude=True)  # as ``Choice.stop_sequence``
 
 
 class ChatCompletionChunk(ResponseModel):

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
-from browser import ThinkingLevel, TurnRequest, TurnSnapshot
+from browser import AccountInfo, ThinkingLevel, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
 from service.catalog import ModelSpec, can_serve, find_model, unservable
 from service.chat.admission import ByteBudget, ImageAdmission
@@ -58,6 +58,7 @@ from service.errors import (
     UpstreamFailed,
 )
 from service.fetch import FetchPolicy
+from service.gem_models import gem_routes
 from service.janitor import ChatJanitor
 from service.reasoning import ReasoningFormat, ReasoningShaper, thinking_level
 
@@ -139,7 +140,13 @@ class ChatService:
         return ChatCompletionResponse(
             model=request.model,
             served_model=answer.served_model_label,
-            choices=[Choice(message=message, finish_reason=outcome.finish_reason)],  # type: ignore[arg-type]
+            choices=[
+                Choice(
+                    message=message,
+                    finish_reason=outcome.finish_reason,  # type: ignore[arg-type]
+                    stop_sequence=outcome.stop_sequence,
+                )
+            ],
             usage=_usage(plan.prompt_text, delivered(outcome, outcome.content) + (answer.thoughts or "")),
         )
 
@@ -186,7 +193,7 @@ class ChatService:
                 # What the client received is what it will send back as the assistant message.
                 said = assistant_message(outcome, text.sent or (None if outcome.tool_calls else ""))
                 await self._remember(plan, seen, identity, said, turn.account_id, final.cid)
-                yield chunks.make(Delta(), finish_reason=outcome.finish_reason)
+                yield chunks.make(Delta(), outcome.finish_reason, outcome.stop_sequence)
                 if request.include_usage:
                     completion = delivered(outcome, text.sent) + thoughts.sent
                     yield chunks.usage(_usage(plan.prompt_text, completion))
@@ -206,7 +213,7 @@ class ChatService:
         thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
-        ref = await self.affinity.claim(identity, model.family.value, messages, accounts)
+        ref = await self.affinity.claim(identity, _chat_key(model), messages, accounts)
         if ref is not None:
             try:
                 tail = messages[-new_turn_length(messages) :]
@@ -214,10 +221,13 @@ class ChatService:
             except BaseException:
                 await self.affinity.release(ref, touched=False)
                 raise
-            spec = _turn_spec(model, prompt, thinking, account_id=ref.account_id, chat_id=ref.chat_id)
+            spec = _turn_spec(
+                model, prompt, thinking, accounts, account_id=ref.account_id, chat_id=ref.chat_id
+            )
             return TurnPlan(model, spec, messages, ref, prompt.text, emulation)
         prompt = await self._prepare(emulation.prompt_messages(messages), identity)
-        return TurnPlan(model, _turn_spec(model, prompt, thinking), messages, None, prompt.text, emulation)
+        spec = _turn_spec(model, prompt, thinking, accounts)
+        return TurnPlan(model, spec, messages, None, prompt.text, emulation)
 
     async def _prepare(self, messages: Sequence[ChatMessage], identity: str) -> PreparedPrompt:
         if not any(message.image_urls() for message in messages):
@@ -269,7 +279,7 @@ class ChatService:
         """Map the history with this answer (as the client received it) to the chat's new tip."""
         said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
         history = (*plan.messages, said)
-        await self.affinity.remember(seen, identity, plan.model.family.value, history, account_id, chat_id)
+        await self.affinity.remember(seen, identity, _chat_key(plan.model), history, account_id, chat_id)
 
     async def _emulate(
         self,
@@ -326,19 +336,30 @@ def _chat_model(name: str) -> ModelSpec:
     return model
 
 
+def _chat_key(model: ModelSpec) -> str:
+    """What a continued chat must have been: the same family, or the same Gem for a Gem model (a
+    Gem's chat is continued on the Gem's page, a plain one never is)."""
+    return model.name if model.gem_model else model.family.value
+
+
 def _turn_spec(
     model: ModelSpec,
     prompt: PreparedPrompt,
     thinking: ThinkingLevel | None,
+    accounts: Sequence[AccountInfo],
     *,
     account_id: str | None = None,
     chat_id: str | None = None,
 ) -> TurnRequest:
+    gem_by_account = gem_routes(model.name, accounts) if model.gem_model else None
+    if gem_by_account is not None and not gem_by_account:
+        raise ModelNotFound(model.name)  # the Gem went away since ``can_serve`` looked
     return TurnRequest(
         prompt=prompt.prompt,
         mode=model.family,
         tool=model.tool,
         gem=model.gem,
+        gem_by_account=gem_by_account,
         thinking=thinking,
         attachments=prompt.files,
         account_id=account_id,
@@ -407,13 +428,11 @@ class _ChunkFactory:
         self.model = model
         self.served_model: str | None = None
 
-    def make(self, delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
-        chunk = ChatCompletionChunk(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],  # type: ignore[arg-type]
-        )
+    def make(
+        self, delta: Delta, finish_reason: str | None = None, stop_sequence: str | None = None
+    ) -> ChatCompletionChunk:
+        choice = ChunkChoice(delta=delta, finish_reason=finish_reason, stop_sequence=stop_sequence)  # type: ignore[arg-type]
+        chunk = ChatCompletionChunk(id=self.id, created=self.created, model=self.model, choices=[choice])
         if self.served_model:
             chunk.served_model = self.served_model
         return chunk

@@ -26,10 +26,10 @@ from service.gemini_native.wire import (
     Candidate,
     Content,
     FinishReason,
-    FunctionCallOut,
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
+    PartOut,
     ResponseContent,
     TextOut,
     UsageMetadata,
@@ -51,11 +51,21 @@ _ROLES = {"user": "user", "model": "assistant"}
 _FINISH: dict[str | None, FinishReason] = {"stop": "STOP", "length": "MAX_TOKENS"}
 
 
+# Why the fields Google's clients send most often are refused (the rest: "not supported").
+_WHY = {
+    "safetySettings": "the web app applies its own safety filters, which cannot be set",
+    "cachedContent": "there is no context caching here; send the whole contents",
+}
+
+
 def _refuse_unknown(model: RequestModel, where: str) -> None:
     unknown = model.ignored_fields()
     if unknown:
+        why = _WHY.get(unknown[0])
+        place = f" (at {where})" if where else ""
+        reason = f": {why}" if why else ""
         raise InvalidRequest(
-            f"Not supported by this gateway: {', '.join(unknown)} (at {where}).",
+            f"Not supported by this gateway: {', '.join(unknown)}{place}{reason}.",
             param=f"{where}.{unknown[0]}" if where else unknown[0],
         )
 
@@ -79,6 +89,8 @@ def _parts(content: Content, where: str) -> list[ContentPart]:
     for index, part in enumerate(content.parts):
         at = f"{where}.parts[{index}]"
         _refuse_unknown(part, at)
+        if part.thought:
+            continue  # a model turn's thoughts, sent back: not read again, as Google does not
         if part.text is not None:
             out.append(TextPart(type="text", text=part.text))
         if part.inlineData is not None:
@@ -197,6 +209,11 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
     config = body.generationConfig
     if config is not None:
         _refuse_unknown(config, "generationConfig")
+        if config.candidateCount is not None and config.candidateCount > 1:
+            raise InvalidRequest(
+                "generationConfig.candidateCount must be 1: the web app gives one answer per turn.",
+                param="generationConfig.candidateCount",
+            )
     return ChatCompletionRequest(
         model=model,
         messages=messages,
@@ -226,8 +243,8 @@ def _model_version(model: str, served: str | None) -> str:
     return served or model
 
 
-def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[TextOut | FunctionCallOut]:
-    parts: list[TextOut | FunctionCallOut] = []
+def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[PartOut]:
+    parts: list[PartOut] = []
     if include_thoughts and thoughts:
         parts.append(TextOut(text=thoughts, thought=True))
     if text or not parts:

@@ -10,7 +10,6 @@ import json
 from html import escape
 from pathlib import Path
 
-from simulator.gems import system_gem
 from simulator.page.catalog import page_catalog
 from simulator.page.composer import render_composer
 from simulator.page.model import PageModel
@@ -105,8 +104,7 @@ def _top_bar(model: PageModel) -> str:
 def _gem_header(model: PageModel) -> str:
     if model.gem is None:
         return ""
-    gem = system_gem(model.gem)
-    name, description = (gem.name, gem.description) if gem else (model.gem.replace("-", " ").title(), "")
+    name, description = model.gem_card or (model.gem.replace("-", " ").title(), "")
     return f"""<bot-info-card class="bot-info-card" data-gem-id="{escape(model.gem)}">
 <h1 class="bot-name" data-test-id="bot-name">{escape(name)}</h1>
 <p class="bot-description" data-test-id="bot-description">{escape(description)}</p>

@@ -59,8 +59,12 @@ def test_roles_system_and_generation_config_are_translated() -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"generationConfig": {"topK": 3}}, "topK"),
-        ({"tools": [{"googleSearch": {}}]}, "googleSearch"),
+        ({"safetySettings": [{"category": "HARM_CATEGORY_HATE_SPEECH"}]}, "safetySettings: the web app"),
+        ({"cachedContent": "cachedContents/abc"}, "cachedContent: there is no context caching"),
+        ({"generationConfig": {"candidateCount": 2}}, "candidateCount must be 1"),
+        ({"tools": [{"googleSearch": {}}]}, r"tools\[0\]\.googleSearch is not supported"),
+        ({"tools": [{"functionDeclarations": []}, {"codeExecution": {}}]}, r"tools\[1\]\.codeExecution"),
+        ({"tools": [{"urlContext": {}}]}, "urlContext"),
         ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "model turn"),
         ({"contents": [{"role": "user", "parts": [{"fileData": {"fileUri": "x"}}]}]}, "Files API"),
         (
@@ -78,6 +82,38 @@ def test_roles_system_and_generation_config_are_translated() -> None:
 def test_fields_it_does_not_understand_are_refused(body: dict[str, Any], named: str) -> None:
     with pytest.raises(InvalidRequest, match=named):
         chat_request("m", request(**body), stream=False)
+
+
+def test_what_gemini_cli_sends_back_is_read() -> None:
+    """topK is range-checked and ignored as temperature is; a model turn's thought parts are skipped
+    and its thoughtSignature accepted (Gemini CLI sends both back with its history)."""
+    body = request(
+        generationConfig={"topK": 64, "temperature": 1, "candidateCount": 1},
+        contents=[
+            {"role": "user", "parts": [{"text": "q"}]},
+            {
+                "role": "model",
+                "parts": [
+                    {"text": "pondering", "thought": True},
+                    {"text": "answer", "thoughtSignature": "c2ln"},
+                ],
+            },
+            {"role": "user", "parts": [{"text": "next"}]},
+        ],
+    )
+    chat = chat_request("m", body, stream=False)
+    said = chat.messages[1].content
+    assert isinstance(said, list) and [part.text for part in said] == ["answer"]  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="topK"):
+        request(generationConfig={"topK": 0})
+    thoughts_only = request(
+        contents=[
+            {"role": "user", "parts": [{"text": "q"}]},
+            {"role": "model", "parts": [{"text": "pondering", "thought": True}]},
+            {"role": "user", "parts": [{"text": "next"}]},
+        ]
+    )
+    assert [m.role for m in chat_request("m", thoughts_only, stream=False).messages] == ["user", "user"]
 
 
 def test_non_image_inline_data_is_refused() -> None:

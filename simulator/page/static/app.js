@@ -331,7 +331,9 @@ function rememberChat(answer) {
   };
   state.turnIndex += 1;
   if (isNew && answer.cid.startsWith("c_")) {
-    window.history.replaceState(null, "", `/app/${answer.cid.slice(2)}`);
+    // A Gem's chat keeps the Gem in its address (our reading: the chat continues on the Gem).
+    const base = config.gem ? `/gem/${config.gem}` : "/app";
+    window.history.replaceState(null, "", `${base}/${answer.cid.slice(2)}`);
     refreshConversations();
   }
 }
