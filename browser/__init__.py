@@ -53,7 +53,7 @@ from browser.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
+from browser.protocol import GeneratedImage, MusicInfo, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
 
 __all__ = [
     "AccountInfo",
@@ -85,6 +85,7 @@ __all__ = [
     "LiveViewBusy",
     "Media",
     "ModeFamily",
+    "MusicInfo",
     "NavigationFailed",
     "NeedsPerson",
     "NoCapacity",

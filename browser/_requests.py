@@ -36,6 +36,7 @@ class Tool(enum.StrEnum):
     VIDEO = "video"
     CANVAS = "canvas"
     DEEP_RESEARCH = "deep_research"
+    MUSIC = "music"  # "Create music" (Lyria), behind "More tools" (D4)
 
 
 @dataclass(frozen=True)

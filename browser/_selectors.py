@@ -312,12 +312,14 @@ DEFAULT_TABLE = SelectorTable(
             Tool.VIDEO: ("create video", "create videos"),
             Tool.CANVAS: ("canvas",),
             Tool.DEEP_RESEARCH: ("deep research",),
+            Tool.MUSIC: ("create music",),
         },
         tool_icons={
             "image_create": Tool.IMAGE,
             "movie": Tool.VIDEO,
             "canvas": Tool.CANVAS,
             "deep_research": Tool.DEEP_RESEARCH,
+            "music": Tool.MUSIC,
         },
         thinking_levels={
             ThinkingLevel.LOW: ("low",),

@@ -29,6 +29,7 @@ from service.catalog import OutputKind
 from service.chat.admission import ImageAdmission
 from service.chat.longrun import LongrunOptions, ResearchChat, ResearchOptions, ShapedChat
 from service.chat.longrun_registry import ResearchRegistry
+from service.chat.music import MusicChat
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.chat.servings import ChatServings
@@ -178,6 +179,7 @@ async def _running(
             storybook=ShapedChat(chat, OutputKind.STORY, longrun),
             video=ShapedChat(chat, OutputKind.VIDEO, longrun),
             deep_research=ResearchChat(chat, research_options(settings, registry)),
+            music=MusicChat(chat, longrun, audio_ttl=min(settings.media.link_ttl, settings.media.max_age)),
         )
         yield Gateway(
             settings=settings,

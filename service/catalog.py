@@ -37,6 +37,7 @@ class OutputKind(enum.StrEnum):
     REPORT = "report"
     STORY = "story"
     VIDEO = "video"
+    MUSIC = "music"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class ModelSpec:
     @property
     def chat_ready(self) -> bool:
         """Whether chat completions can serve it (text; images via ``service.images.chat``; canvas,
-        storybook, video and deep research via ``service.chat.longrun``): every model today."""
+        storybook, video and deep research via ``service.chat.longrun``; music via
+        ``service.chat.music``): every model today."""
         return True
 
 
@@ -85,6 +87,8 @@ CATALOG: tuple[ModelSpec, ...] = (
     _spec("gemini-2.5-pro-canvas", P, OutputKind.DOCUMENT, tool=Tool.CANVAS),
     _spec("gemini-2.5-pro-imagen", P, OutputKind.IMAGES, tool=Tool.IMAGE),
     _spec("gemini-2.5-pro-storybook", P, OutputKind.STORY, gem="storybook"),
+    # Create music (Lyria, ~30 s): text prompts only (service.chat.music).
+    _spec("gemini-2.5-flash-music", F, OutputKind.MUSIC, tool=Tool.MUSIC, images=False),
 )
 _BY_NAME = {spec.name: spec for spec in CATALOG}
 
@@ -154,4 +158,5 @@ _TOOL_NAMES = {
     Tool.VIDEO: "Create video",
     Tool.CANVAS: "Canvas",
     Tool.DEEP_RESEARCH: "Deep Research",
+    Tool.MUSIC: "Create music",
 }

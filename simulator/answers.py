@@ -58,6 +58,8 @@ VIDEO_PENDING_TEXT = (
     "I'm generating your video. This can take a few minutes, so check back to see when it's ready."
 )
 VIDEO_READY_TEXT = "Your video is ready."
+# What a Create-music turn says above its track (our wording: the real sentence is not captured).
+MUSIC_TEXT = "Here's a 30-second track for you, made with Lyria."
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Answer:
     web_images: list[WebImage] = field(default_factory=list)
     video: bool = False
     video_job: str = ""
+    music: bool = False  # a Create-music turn: the track joins the final frame (simulator/music.py)
     canvas: tuple[str, str] | None = None  # (title, document)
     report: tuple[str, str] | None = None
     research: ResearchPlan | None = None
@@ -253,9 +256,10 @@ def compose(
         answer.video_job = str(uuid.UUID(hex=hashlib.sha256(f"video:{cid}:{turn}".encode()).hexdigest()[:32]))
         said = VIDEO_PENDING_TEXT if video_flow == "poll" else VIDEO_READY_TEXT
         answer.text += f"\n\n{said}\n\n{VIDEO_CHIP}"
-    elif tool == TOOL_MUSIC:
-        # The simulator makes no audio: the turn only says so (our choice).
-        answer.text += "\n\nI wrote a 30-second track for you (the simulator renders no audio)."
+    elif tool == TOOL_MUSIC and signed_in:
+        # The track (MP3 and MP4) is named at c[12][86] of the final frame (simulator/music.py).
+        answer.music = True
+        answer.text += f"\n\n{MUSIC_TEXT}"
     elif tool == TOOL_CANVAS:
         answer.canvas = (f"Canvas for turn {turn}", canvas_document(prompt, turn))
         answer.text += f"\n\nI put the document in Canvas.\n\n{IMMERSIVE_CHIP}"

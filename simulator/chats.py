@@ -34,6 +34,7 @@ class Turn:
     research_id: str = ""  # the plan's research id (research_plan turns only)
     video: tuple[str, str] | None = None  # (thumbnail url, video url)
     video_job: str = ""  # the Create-video job's uuid (the chip's, kwDCne's)
+    music: tuple[str, str, str, str] | None = None  # a Create-music turn's track (simulator/music.py)
     video_flow: str = ""  # "poll" | "stream": how the answer delivered the video (video_flow)
     web_images: list[WebImageRef] = field(default_factory=list)
     created: float = field(default_factory=time.time)

@@ -27,6 +27,8 @@ class SimulatorSettings(BaseSettings):
     # rotation_interval are divided by it (3600 runs a day in 24 s).
     time_scale: float = Field(default=1.0, gt=0)
     video_render_seconds: float = 3.0
+    # A Create-music turn's final frame (the one naming the track) comes this much later (Lyria ~30 s).
+    music_render_seconds: float = 2.0
     # 0: "Start research" answers with the report; above 0 it answers with a running stub and the
     # report is ready that many seconds later (simulator/research_runs.py).
     research_seconds: float = 0.0

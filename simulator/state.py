@@ -10,6 +10,7 @@ from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
 from simulator.gems import GemBook
+from simulator.music import MusicTrack
 from simulator.research_runs import ResearchRuns
 from simulator.sessions import SessionBook, SimClock
 from simulator.settings import SimulatorSettings
@@ -35,6 +36,7 @@ class SimState:
         self.usage = UsageBook()
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}
+        self.music: dict[str, MusicTrack] = {}
         self.research_runs = ResearchRuns()
         self.gems = GemBook()
         self.request_counter = itertools.count(1)
@@ -55,6 +57,7 @@ class SimState:
         self.usage.clear()
         self.images.clear()
         self.videos.clear()
+        self.music.clear()
         self.research_runs.clear()
         self.gems.clear()
         self.request_counter = itertools.count(1)

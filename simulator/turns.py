@@ -15,6 +15,7 @@ from simulator.accounts import Account, AccountKind
 from simulator.answers import Answer, ReceivedFile, compose
 from simulator.chats import Chat, Turn
 from simulator.models import ServedModel, UnknownModel, served_model
+from simulator.music import MusicTrack
 from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage, WebImageRef
 from simulator.requests import GenerateRequest
 from simulator.state import SimState, VideoJob
@@ -40,6 +41,8 @@ class AnswerPlan:
     answer: Answer
     images: list[GeneratedImage]
     video: tuple[str, str] | None  # (thumbnail, mp4) of a Create-video turn
+    # (mp3 thumb, mp3, mp4 thumb, mp4) of a Create-music turn: only the final frame names them.
+    music: tuple[str, str, str, str] | None
     persisted: bool
     context_token: str
     chat_status: str
@@ -171,11 +174,13 @@ def plan_turn(
         chat.research[pending] = "running"
     images = _register_images(state, answer, base_url, account)
     video = _register_video(state, answer, base_url, account)
+    music = _register_music(state, answer, base_url, account, chat.cid, turn, request.prompt)
     web = _web_images(answer, base_url)
     token = state.chats.context_token(chat, turn) if persist else ""
     quota: list[Window] = []
     if persist:
         _record(chat, request.prompt, answer, images, video, web, rid, rcid, token, settings.video_flow)
+        chat.turns[-1].music = music
         now = time.time()
         state.usage.record_turn(account.public_id, now)
         for feature in features:
@@ -189,6 +194,7 @@ def plan_turn(
         answer=answer,
         images=images,
         video=video,
+        music=music,
         persisted=persist,
         context_token=token,
         chat_status=status,
@@ -279,6 +285,19 @@ def _register_video(
         f"{base_url}/download?c={token}&filename=thumbnail.jpg",
         f"{base_url}/download?c={token}&filename=video.mp4",
     )
+
+
+def _register_music(
+    state: SimState, answer: Answer, base_url: str, account: Account, cid: str, turn: int, prompt: str
+) -> tuple[str, str, str, str] | None:
+    """The track's download URLs (protocol.md §7: ``/download?c=<token>&filename=…``), behind the
+    account's cookies like the video's."""
+    if not answer.music:
+        return None
+    token = _token("music", cid, turn, account.public_id)[:48]
+    state.music[token] = MusicTrack(token, account.public_id, prompt)
+    url = f"{base_url}/download?c={token}&filename="
+    return (f"{url}cover.jpg", f"{url}track.mp3", f"{url}cover.jpg", f"{url}track.mp4")
 
 
 def _web_images(answer: Answer, base_url: str) -> list[WebImageRef]:

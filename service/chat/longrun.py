@@ -55,6 +55,7 @@ __all__ = [
     "check_accounts",
     "refuse_delivery",
     "shape_canvas",
+    "shaped_backend",
 ]
 
 DELIVERY_FIELD = "image_delivery"  # the imagen models' chat field (service.images.chat)
@@ -236,6 +237,12 @@ class _ShapedBackend(BackendWrapper):
 
     def turn(self, request: TurnRequest) -> AbstractAsyncContextManager[BackendTurn]:
         return self._turn(request)
+
+
+def shaped_backend(inner: Backend, shape: _Shape) -> Backend:
+    """``inner`` with its turns' snapshots reshaped by ``shape`` (``during`` each, ``finish`` after
+    the last): how another output kind (service.chat.music) reuses the chat serving."""
+    return _ShapedBackend(inner, shape)
 
 
 class ShapedChat:

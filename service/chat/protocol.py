@@ -28,6 +28,8 @@ from service.chat.sampling import SamplingFields, TopLogprobs
 from service.wire import RequestModel, ResponseModel
 
 __all__ = [
+    "AudioDelta",
+    "AudioOutput",
     "AudioPart",
     "ChatCompletionChunk",
     "ChatCompletionRequest",
@@ -171,6 +173,25 @@ class Usage(ResponseModel):
     total_tokens: int
 
 
+class AudioOutput(ResponseModel):
+    """``message.audio`` of an audio answer (the music model, service.chat.music): base64 ``data``
+    in the requested format, ``expires_at`` when the track's delivered link stops working."""
+
+    id: str
+    data: str
+    expires_at: int
+    transcript: str
+
+
+class AudioDelta(ResponseModel):
+    """``delta.audio`` pieces of a streamed audio answer: id and transcript, data, expires_at."""
+
+    id: str | None = None
+    data: str | None = None
+    expires_at: int | None = None
+    transcript: str | None = None
+
+
 class ResponseMessage(ResponseModel):
     keep_null = frozenset({"content"})
 
@@ -179,6 +200,7 @@ class ResponseMessage(ResponseModel):
     reasoning_content: str | None = None
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
+    audio: AudioOutput | None = None
 
 
 class Choice(ResponseModel):
@@ -207,6 +229,7 @@ class Delta(ResponseModel):
     reasoning_content: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     function_call: FunctionCallDelta | None = None
+    audio: AudioDelta | None = None
 
 
 class ChunkChoice(ResponseModel):

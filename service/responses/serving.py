@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.catalog import find_model
+from service.catalog import OutputKind, find_model
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
@@ -284,8 +284,13 @@ def _refuse_storage(request: ResponsesRequest) -> None:
 
 def _check_early(chat: ChatCompletionRequest) -> None:
     """What chat serving would refuse, refused now: before a background response is queued."""
-    if find_model(chat.model) is None:
+    model = find_model(chat.model)
+    if model is None:
         raise ModelNotFound(chat.model)
+    if model.output is OutputKind.MUSIC:  # its answer is a track, which no response item here carries
+        raise InvalidRequest(
+            f"{model.name} answers with audio; ask for it through /v1/chat/completions.", param="model"
+        )
     emulation_for(chat)
 
 

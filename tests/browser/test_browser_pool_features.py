@@ -240,3 +240,23 @@ async def test_check_account_rereads_capabilities(pool: BrowserPool, msim: Sim) 
     assert info.state is AccountState.READY and info.tier == "paid"
     assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO}
     assert {Tool.IMAGE, Tool.VIDEO, Tool.CANVAS, Tool.DEEP_RESEARCH} <= info.tools
+
+
+async def test_create_music_is_chosen_behind_more_tools_and_its_mp3_downloads(
+    pool: BrowserPool, msim: Sim
+) -> None:
+    """The music row sits behind "More tools" (D4); the page sends code 21 (protocol.md §3.3), the
+    answer's final frame names the track at c[12][86] and the MP3 downloads with the account's
+    cookies (protocol.md §7)."""
+    msim.config(music_render_seconds=0.2)
+    assert Tool.MUSIC in pool.accounts()[0].tools
+    async with pool.turn(TurnRequest(prompt="a song about tea", tool=Tool.MUSIC)) as turn:
+        async for _ in turn:
+            pass
+    final = turn.final
+    assert final is not None and final.completed and final.music is not None
+    assert final.music.mp3_url and final.music.mp4_url and "Lyria" in final.text
+    assert [entry.get("tool") for entry in msim.requests()] == [21]
+    track = await turn.fetch_media_full(final.music.mp3_url)
+    assert track.mime == "audio/mpeg" and track.data.startswith(b"ID3")
+    assert b"\xff\xf3\x18\xc0" in track.data  # an MPEG-2 Layer III frame header (simulator/music.py)
