@@ -15,8 +15,8 @@ A stream sends the content as it comes, then the audio as ``delta.audio`` pieces
 transcript, the data in slices, expires_at) before the finish chunk.
 
 Request fields: ``audio.format`` must be ``mp3`` (the only format Gemini delivers; no transcoding
-here), ``modalities`` when sent must ask for audio, ``audio.voice`` is refused (a track's vocals are
-described in the prompt).
+here), ``modalities`` when sent must ask for audio, ``audio.voice`` is accepted and ignored (the OpenAI
+SDK's type requires it, but a track's vocals are described in the prompt; the guide says so).
 """
 
 from __future__ import annotations
@@ -74,11 +74,9 @@ def audio_wanted(extra: dict[str, Any]) -> None:
     unknown = sorted(set(audio) - {"format", "voice"})
     if unknown:
         raise InvalidRequest(f"audio.{unknown[0]} is not a field the music model knows.", param="audio")
-    if "voice" in audio:
+    if "voice" in audio and not isinstance(audio["voice"], str):
         raise InvalidRequest(
-            "audio.voice does not apply to the music model: Create music makes a track from the "
-            "prompt; describe any vocals in the prompt and leave voice out.",
-            param="audio.voice",
+            "audio.voice must be a string (it is ignored by the music model).", param="audio.voice"
         )
     fmt = audio.get("format", AUDIO_FORMAT)
     if fmt != AUDIO_FORMAT:
