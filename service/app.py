@@ -223,7 +223,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     for prefix in UPLOAD_PREFIXES:  # its Files API upload path: refused in Google's envelope
         app.include_router(upload_router, prefix=prefix)
     # The MCP server (service.mcp), behind the API keys like /v1: an ASGI app, not a FastAPI route.
-    app.router.routes.append(Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False))
+    # POST only: stateless, it opens no stream to GET and keeps no session to DELETE (405 for both).
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["POST"], include_in_schema=False))
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -221,8 +222,29 @@ async def test_the_key_gate_answers_401_before_any_mcp(served: tuple[str, ImageP
             refused = await http.post(url + "/mcp", json=hello, headers=headers)
         assert refused.status_code == 401
         assert refused.json()["error"]["type"] == "authentication_error"
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+        for method in ("GET", "DELETE"):  # stateless: no stream to open, no session to end
+            assert (await http.request(method, url + "/mcp")).status_code == 405
     # The official client cannot even initialize: the refusal reaches it as an MCP error.
     with pytest.raises(ExceptionGroup) as failed:
         async with mcp_session(url, "sk-wrong"):
             pass
     assert failed.group_contains(MCPError, match="error response", depth=None)
+
+
+async def test_the_documented_curl_call_works_without_initialize(served: tuple[str, ImagePool]) -> None:
+    """docs/guides/mcp.md: stateless, one JSON-RPC POST answers with one ``message`` event."""
+    url, _ = served
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "chat", "arguments": {"model": "gemini-2.5-flash", "message": "Hello"}},
+    }
+    headers = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(headers=headers, timeout=15) as http:
+        answered = await http.post(url + "/mcp", json=call)
+    assert answered.status_code == 200 and answered.headers["content-type"].startswith("text/event-stream")
+    (data,) = [line[len("data: ") :] for line in answered.text.splitlines() if line.startswith("data: {")]
+    result = json.loads(data)["result"]
+    assert result["isError"] is False and result["content"][0]["text"] == "You said: Hello"
