@@ -41,7 +41,7 @@ TOOL_NAMES = {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ImagePool]]:
-    pool = ImagePool(account_list=[account("acct-1")])
+    pool = ImagePool(account_list=[account("acct-1"), account("acct-2")])
     with gateway(tmp_path_factory.mktemp("mcp") / "data", pool) as url:
         yield url, pool
 
@@ -248,3 +248,16 @@ async def test_the_documented_curl_call_works_without_initialize(served: tuple[s
     (data,) = [line[len("data: ") :] for line in answered.text.splitlines() if line.startswith("data: {")]
     result = json.loads(data)["result"]
     assert result["isError"] is False and result["content"][0]["text"] == "You said: Hello"
+
+
+async def test_a_keys_account_group_serves_its_tool_calls(served: tuple[str, ImagePool]) -> None:
+    """The caller reaches the layers below the services (``CURRENT_CALLER``): a key limited to one
+    account is served by that account only, as on /v1."""
+    url, pool = served
+    with admin(url) as client:
+        key = client.post("/keys", json={"name": "grouped", "accounts": ["acct-2"]}).json()["key"]
+    async with mcp_session(url, key) as session:
+        for _ in range(2):
+            answered = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
+            assert not answered.is_error, text_of(answered)
+            assert pool.requests[-1].account_id == "acct-2"
