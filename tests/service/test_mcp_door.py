@@ -261,3 +261,17 @@ async def test_a_keys_account_group_serves_its_tool_calls(served: tuple[str, Ima
             answered = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
             assert not answered.is_error, text_of(answered)
             assert pool.requests[-1].account_id == "acct-2"
+
+
+async def test_a_key_over_its_rate_is_refused_before_mcp(served: tuple[str, ImagePool]) -> None:
+    """Every MCP message is one request against the key's limits, as on /v1."""
+    url, _ = served
+    with admin(url) as client:
+        key = client.post("/keys", json={"name": "slow-mcp", "per_minute": 2}).json()["key"]
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(headers=headers, timeout=15) as http:
+        statuses = [(await http.post(url + "/mcp", json=listing)).status_code for _ in range(2)]
+        refused = await http.post(url + "/mcp", json=listing)
+    assert statuses == [200, 200]
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
