@@ -179,7 +179,11 @@ async def call_tool(ctx: ServerRequestContext[Any, Any], params: CallToolRequest
     if spec is None:
         raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {params.name}")
     request = _request(ctx)
-    call = tools.Call(gateway=get_gateway(request), caller=get_caller(request))
+
+    async def progress(done: float, message: str) -> None:
+        await ctx.session.report_progress(done, None, message)  # a no-op unless the client asked
+
+    call = tools.Call(gateway=get_gateway(request), caller=get_caller(request), progress=progress)
     try:
         arguments = spec.arguments.model_validate(params.arguments or {})
     except ValidationError as exc:

@@ -19,7 +19,6 @@ from mcp.types import (
     TextContent,
 )
 
-from service.chat.protocol import ChatCompletionResponse
 from service.errors import ServiceError, status_and_type
 from service.images.protocol import ImagesResponse
 from service.videos.store import VideoRecord
@@ -115,8 +114,7 @@ def video_done(record: VideoRecord, link: str, data: bytes | None) -> CallToolRe
     return CallToolResult(content=content, structured_content=state)
 
 
-def report(answer: ChatCompletionResponse, model: str) -> CallToolResult:
-    text = answer.choices[0].message.content or "" if answer.choices else ""
+def report(text: str, model: str) -> CallToolResult:
     return CallToolResult(content=[_text(text)], structured_content={"report": text, "model": model})
 
 

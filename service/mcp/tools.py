@@ -15,6 +15,7 @@ groups and conversation reuse apply exactly as on ``/v1``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,6 +49,7 @@ from service.state import Gateway
 __all__ = [
     "DEFAULT_VIDEO_MODEL",
     "Call",
+    "Progress",
     "chat",
     "deep_research",
     "edit_image",
@@ -61,12 +63,21 @@ DEFAULT_VIDEO_MODEL = "gemini-2.5-pro-video"
 VIDEO_SECONDS = "8"  # Veo makes 8-second clips
 
 
+Progress = Callable[[float, str], Awaitable[None]]
+
+
+async def no_progress(_: float, __: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Call:
-    """One tool call: the running gateway and the caller the API-key gate let in."""
+    """One tool call: the running gateway, the caller the API-key gate let in, and where to report
+    progress (MCP progress notifications, sent only when the client asked for them)."""
 
     gateway: Gateway
     caller: Caller
+    progress: Progress = no_progress
 
     @property
     def identity(self) -> str:
@@ -203,12 +214,27 @@ def _research_model(name: str | None, call: Call) -> ModelSpec:
 
 
 async def deep_research(call: Call, args: ResearchArgs) -> CallToolResult:
+    """Streamed inside, so that each step the research reports (the reasoning lines of a streamed
+    research) reaches the client as progress: a client that resets its timeout on progress waits
+    for the report; one that does not may call again with the same query to collect it."""
     spec = _research_model(args.model, call)
     check_model(call.caller, spec)
     question = ChatMessage(role="user", content=args.query)
-    request = ChatCompletionRequest.model_validate({"model": spec.name, "messages": [question]})
-    answer = await call.gateway.chats.for_model(spec.name).create(request, call.identity)
-    return results.report(answer, spec.name)
+    request = ChatCompletionRequest.model_validate(
+        {"model": spec.name, "messages": [question], "stream": True}
+    )
+    chunks = call.gateway.chats.for_model(spec.name).stream(request, call.identity)
+    report: list[str] = []
+    steps = 0
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            for choice in chunk.choices:
+                report.append(choice.delta.content or "")
+                step = (choice.delta.reasoning_content or "").strip()
+                if step:
+                    steps += 1
+                    await call.progress(steps, step)
+    return results.report("".join(report), spec.name)
 
 
 async def list_models(call: Call, _: object) -> CallToolResult:

@@ -121,11 +121,18 @@ async def test_every_tool_through_the_official_client(stack: Stack) -> None:
         assert isinstance(embedded.resource, BlobResourceContents)
         assert base64.b64decode(embedded.resource.blob) == VIDEO
 
-        # Deep research: the report.
+        # Deep research: the report, its steps reported as progress on the way.
         topic = f"tidal energy {marker()}"
-        report = await session.call_tool("deep_research", {"query": topic})
+        steps: list[str] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            steps.append(message or "")
+
+        report = await session.call_tool("deep_research", {"query": topic}, progress_callback=on_progress)
         assert not report.is_error, texts(report)
         assert texts(report).startswith(f"# Research report: {topic}")
+        said = "\n".join(steps)
+        assert said.startswith(f"Research started: Research: {topic}") and "Report ready." in said
 
         models = await session.call_tool("list_models", {})
         assert models.structured_content is not None

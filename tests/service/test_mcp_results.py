@@ -10,7 +10,6 @@ import pytest
 from mcp.types import BlobResourceContents, EmbeddedResource, ResourceLink, TextContent
 from pydantic import ValidationError
 
-from service.chat.protocol import ChatCompletionResponse, Choice, ResponseMessage, Usage
 from service.errors import OutOfScope, UpstreamFailed
 from service.mcp import results
 from service.mcp.arguments import ChatArgs, describe_invalid
@@ -68,14 +67,10 @@ def test_a_finished_job_links_its_video_and_embeds_it_only_when_asked(inline: bo
     assert result.structured_content is not None and result.structured_content["url"] == LINK
 
 
-def test_a_report_is_the_answers_text() -> None:
-    answer = ChatCompletionResponse(
-        model="gemini-2.5-pro-deepsearch",
-        choices=[Choice(message=ResponseMessage(content="# Report"), finish_reason="stop")],  # type: ignore[arg-type]
-        usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
-    )
-    result = results.report(answer, "gemini-2.5-pro-deepsearch")
+def test_a_report_is_its_text() -> None:
+    result = results.report("# Report", "gemini-2.5-pro-deepsearch")
     assert result.content == [TextContent(type="text", text="# Report")]
+    assert result.structured_content == {"report": "# Report", "model": "gemini-2.5-pro-deepsearch"}
 
 
 def test_invalid_arguments_are_named_without_their_values() -> None:
