@@ -5,9 +5,11 @@ results while the service keeps working."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,8 +27,9 @@ from browser import Tool, UpstreamRejected
 from service.mcp.arguments import VIDEO_SIZES, MakeVideoArgs
 from tests.service.conftest import API_KEY
 from tests.service.image_pool import ImagePool
-from tests.service.scripted_pool import Script, account, png
+from tests.service.scripted_pool import Hold, Script, account, png
 from tests.service.test_admin_accounts import admin, gateway
+from tests.service.test_service_http_chat import wait_until
 
 TOOL_NAMES = {
     "chat",
@@ -275,3 +278,30 @@ async def test_a_key_over_its_rate_is_refused_before_mcp(served: tuple[str, Imag
         refused = await http.post(url + "/mcp", json=listing)
     assert statuses == [200, 200]
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
+
+
+async def test_a_call_its_client_abandons_gives_its_turn_back(served: tuple[str, ImagePool]) -> None:
+    """A client that goes away mid-call (its HTTP request closed) stops the turn: the lease comes
+    back at once, not when the answer would have ended."""
+    url, pool = served
+    release = threading.Event()
+    pool.queue(Script([Hold(release, timeout=60)]))
+    stops = pool.stops
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "chat", "arguments": {"model": "gemini-2.5-flash", "message": "hold"}},
+    }
+    headers = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json, text/event-stream"}
+    try:
+        async with (
+            httpx.AsyncClient(headers=headers, timeout=15) as http,
+            http.stream("POST", url + "/mcp", json=call) as held,
+        ):
+            assert held.status_code == 200
+            assert await asyncio.to_thread(wait_until, lambda: pool.active == 1)
+        # The request is closed: the gateway stops the turn and gives the lease back.
+        assert await asyncio.to_thread(wait_until, lambda: pool.active == 0 and pool.stops > stops)
+    finally:
+        release.set()
