@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.routing import Route
 
 from service.account_groups import GroupedBackend
 from service.admin.operations import ADMIN_PREFIXES, Operations
@@ -50,7 +49,7 @@ from service.images.router import router as images_router
 from service.images.serving import ImageOptions, ImageService
 from service.janitor import ChatJanitor
 from service.key_scopes import ScopedBackend, ScopeGate
-from service.mcp.endpoint import MCP_PATH, McpEndpoint
+from service.mcp.endpoint import McpEndpoint
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
@@ -222,9 +221,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(gemini_native_router, prefix=prefix)
     for prefix in UPLOAD_PREFIXES:  # its Files API upload path: refused in Google's envelope
         app.include_router(upload_router, prefix=prefix)
-    # The MCP server (service.mcp), behind the API keys like /v1: an ASGI app, not a FastAPI route.
-    # POST only: stateless, it opens no stream to GET and keeps no session to DELETE (405 for both).
-    app.router.routes.append(Route(MCP_PATH, mcp, methods=["POST"], include_in_schema=False))
+    app.router.routes.append(mcp.route)  # POST /mcp (service.mcp), behind the API keys like /v1
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)

@@ -35,6 +35,7 @@ from mcp.types import (
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from service.auth import CURRENT_CALLER, Caller
@@ -224,6 +225,8 @@ class McpEndpoint:
         self.server = build_server()
         self.max_body_bytes = max_body_bytes
         self._manager: StreamableHTTPSessionManager | None = None
+        # POST only: stateless, it opens no stream to GET and keeps no session to DELETE (405).
+        self.route = Route(MCP_PATH, self, methods=["POST"], include_in_schema=False)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -243,6 +246,9 @@ class McpEndpoint:
                 self._manager = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Named in the scope as FastAPI's routes name themselves: the request metrics count /mcp
+        # by its template (service.metrics), not as an unmatched path.
+        scope["route"] = self.route
         manager = self._manager
         if manager is None:  # the lifespan has not started, or has ended
             body = {"error": {"message": "The MCP server is not running.", "type": "server_error"}}

@@ -28,7 +28,7 @@ from service.mcp.arguments import VIDEO_SIZES, MakeVideoArgs
 from tests.service.conftest import API_KEY
 from tests.service.image_pool import ImagePool
 from tests.service.scripted_pool import Hold, Script, account, png
-from tests.service.test_admin_accounts import admin, gateway
+from tests.service.test_admin_accounts import ADMIN_KEY, admin, gateway
 from tests.service.test_service_http_chat import wait_until
 
 TOOL_NAMES = {
@@ -278,6 +278,11 @@ async def test_a_key_over_its_rate_is_refused_before_mcp(served: tuple[str, Imag
         refused = await http.post(url + "/mcp", json=listing)
     assert statuses == [200, 200]
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
+    # Counted like any route: by its template and status.
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:
+        metrics = (await http.get(url + "/metrics")).text
+    counted = [line for line in metrics.splitlines() if 'route="/mcp"' in line]
+    assert any('status="200"' in line for line in counted), counted
 
 
 async def test_a_call_its_client_abandons_gives_its_turn_back(served: tuple[str, ImagePool]) -> None:
