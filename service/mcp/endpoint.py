@@ -206,7 +206,7 @@ def build_server() -> Server[Any]:
     return Server(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
-        get_tool_input_schema=lambda name: _schema(name),
+        get_tool_input_schema=_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
