@@ -91,6 +91,13 @@ class MakeVideoArgs(ToolArgs):
     size: Literal["1280x720", "1792x1024", "720x1280", "1024x1792"] = Field(
         "1280x720", description="Landscape (1280x720, 1792x1024) or portrait (720x1280, 1024x1792)."
     )
+    image: str | None = Field(
+        None,
+        description=(
+            "An image to start from: base64 data (PNG, JPEG, WebP or GIF), a data: URL, or an https "
+            "URL the gateway downloads."
+        ),
+    )
 
 
 class VideoStatusArgs(ToolArgs):

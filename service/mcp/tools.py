@@ -171,6 +171,7 @@ async def make_video(call: Call, args: MakeVideoArgs) -> CallToolResult:
     spec = _model(args.model or DEFAULT_VIDEO_MODEL, OutputKind.VIDEO, hint)
     check_model(call.caller, spec)
     check_accounts(spec, call.gateway.backend.accounts())
+    files = (await _image_input(call, args.image),) if args.image else ()
     prompt = args.prompt.strip()
     record = await call.gateway.videos.create(
         owner=call.identity,
@@ -179,7 +180,7 @@ async def make_video(call: Call, args: MakeVideoArgs) -> CallToolResult:
         typed=f"{prompt}\n\nAspect ratio {VIDEO_SIZES[args.size]}.",
         seconds=VIDEO_SECONDS,
         size=args.size,
-        files=(),
+        files=files,
     )
     return results.video_started(record)
 

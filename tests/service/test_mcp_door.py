@@ -310,3 +310,34 @@ async def test_a_call_its_client_abandons_gives_its_turn_back(served: tuple[str,
         assert await asyncio.to_thread(wait_until, lambda: pool.active == 0 and pool.stops > stops)
     finally:
         release.set()
+
+
+async def test_a_video_job_from_an_image_runs_and_its_failure_is_an_error_result(
+    served: tuple[str, ImagePool],
+) -> None:
+    """make_video starts the job at once (its image attached to the Create video turn); this
+    scripted page answers without a video, so video_status ends with an error result saying so."""
+    url, pool = served
+    async with mcp_session(url) as session:
+        started = await session.call_tool(
+            "make_video", {"prompt": "a boat", "size": "720x1280", "image": base64.b64encode(png()).decode()}
+        )
+        assert not started.is_error, text_of(started)
+        assert started.structured_content is not None
+        job = started.structured_content["job_id"]
+        assert job.startswith("video_") and job in text_of(started)
+        status = started
+        for _ in range(200):  # bounded: the scripted turn ends at once
+            status = await session.call_tool("video_status", {"job_id": job})
+            assert status.structured_content is not None
+            if status.structured_content["status"] == "failed":
+                break
+            await asyncio.sleep(0.05)
+        unknown = await session.call_tool("video_status", {"job_id": "video_nope"})
+    assert status.is_error and status.structured_content is not None
+    assert status.structured_content["error"]["code"] == "no_video"
+    turn = next(request for request in reversed(pool.requests) if request.tool is Tool.VIDEO)
+    assert turn.prompt == "a boat\n\nAspect ratio 9:16." and [a.mime for a in turn.attachments] == [
+        "image/png"
+    ]
+    assert unknown.is_error and "No video job" in text_of(unknown)
