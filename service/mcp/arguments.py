@@ -49,7 +49,10 @@ class ToolArgs(BaseModel):
 
 class ChatArgs(ToolArgs):
     model: Annotated[str, StringConstraints(min_length=1)] = Field(
-        description="The chat model, e.g. gemini-2.5-flash or gemini-2.5-pro (list_models shows them)."
+        description=(
+            "The chat model, e.g. gemini-2.5-flash, gemini-2.5-pro or a Gem model gem-<name> "
+            "(list_models shows them)."
+        )
     )
     message: Text = Field(description="What to say to the model (the user's message of this turn).")
     conversation_id: str | None = Field(

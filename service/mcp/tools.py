@@ -25,11 +25,20 @@ from pydantic import ValidationError
 
 from browser import Attachment
 from service.auth import Caller
-from service.catalog import CATALOG, ModelSpec, OutputKind, can_serve, find_model, fitting_accounts
+from service.catalog import (
+    CATALOG,
+    ModelSpec,
+    OutputKind,
+    can_serve,
+    find_model,
+    fitting_accounts,
+    gem_spec,
+)
 from service.chat.images import load_image
 from service.chat.longrun import check_accounts
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError
+from service.gem_models import gem_model_names
 from service.images.protocol import DEFAULT_IMAGE_MODEL, ImageEditRequest, ImageGenerationRequest
 from service.images.serving import image_model
 from service.key_scopes import allows, check_model
@@ -239,7 +248,9 @@ async def deep_research(call: Call, args: ResearchArgs) -> CallToolResult:
 
 
 async def list_models(call: Call, _: object) -> CallToolResult:
+    """The catalog and the accounts' Gem models, as ``GET /v1/models`` lists them for the key."""
     accounts = call.gateway.backend.accounts()
+    gems = [gem_spec(name) for name in gem_model_names(accounts)]
     cards = [
         {
             "id": spec.name,
@@ -248,7 +259,7 @@ async def list_models(call: Call, _: object) -> CallToolResult:
             "image_input": spec.image_input,
             "available": bool(fitting_accounts(spec, accounts)),
         }
-        for spec in CATALOG
+        for spec in (*CATALOG, *gems)
         if allows(call.caller.scopes, spec)
     ]
     return results.model_list(cards)

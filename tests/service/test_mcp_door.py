@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ImageContent, TextContent
 from PIL import Image
 
-from browser import Tool, UpstreamRejected
+from browser import Gem, Tool, UpstreamRejected
 from service.mcp.arguments import VIDEO_SIZES, MakeVideoArgs
 from tests.service.conftest import API_KEY
 from tests.service.image_pool import ImagePool
@@ -44,7 +45,8 @@ TOOL_NAMES = {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ImagePool]]:
-    pool = ImagePool(account_list=[account("acct-1"), account("acct-2")])
+    pirate = Gem("aa11", "Pirate", "Talks like a pirate.", "You are a pirate.", premade=False)
+    pool = ImagePool(account_list=[account("acct-1"), replace(account("acct-2"), gems=(pirate,))])
     with gateway(tmp_path_factory.mktemp("mcp") / "data", pool) as url:
         yield url, pool
 
@@ -210,6 +212,7 @@ async def test_list_models_and_tools_follow_the_keys_scopes(served: tuple[str, I
     assert {card["id"] for card in models.structured_content["models"]} == {
         "gemini-2.5-flash-free",
         "gemini-2.5-flash",
+        "gem-pirate",  # a Gem answers from the default (Flash) model, as on /v1/models
     }
     for result, scope in ((refused, "images"), (pro, "pro")):
         assert result.is_error and result.structured_content is not None
@@ -341,3 +344,15 @@ async def test_a_video_job_from_an_image_runs_and_its_failure_is_an_error_result
         "image/png"
     ]
     assert unknown.is_error and "No video job" in text_of(unknown)
+
+
+async def test_an_accounts_gem_is_a_chat_model_of_the_list(served: tuple[str, ImagePool]) -> None:
+    url, pool = served
+    async with mcp_session(url) as session:
+        models = await session.call_tool("list_models", {})
+        answered = await session.call_tool("chat", {"model": "gem-pirate", "message": "Ahoy"})
+    assert models.structured_content is not None
+    cards = {card["id"]: card for card in models.structured_content["models"]}
+    assert cards["gem-pirate"]["output"] == "text" and cards["gem-pirate"]["available"]
+    assert not answered.is_error, text_of(answered)
+    assert pool.requests[-1].gem_by_account == {"acct-2": "aa11"}  # only the account that has the Gem
