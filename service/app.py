@@ -50,6 +50,7 @@ from service.images.router import router as images_router
 from service.images.serving import ImageOptions, ImageService
 from service.janitor import ChatJanitor
 from service.key_scopes import ScopedBackend, ScopeGate
+from service.mcp.endpoint import McpEndpoint
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
@@ -201,10 +202,11 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
     configure_gems(settings.gems)  # process-wide, as ``find_model`` reads them (service.gem_models)
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
+    mcp = McpEndpoint(max_body_bytes=settings.max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Gateway]]:
-        async with _running(settings, ops, pool_factory) as gateway:
+        async with _running(settings, ops, pool_factory) as gateway, mcp.running():
             yield {STATE_KEY: gateway}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -222,6 +224,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(gemini_native_router, prefix=prefix)
     for prefix in UPLOAD_PREFIXES:  # its Files API upload path: refused in Google's envelope
         app.include_router(upload_router, prefix=prefix)
+    app.router.routes.append(mcp.route)  # POST /mcp (service.mcp), behind the API keys like /v1
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)
