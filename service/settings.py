@@ -38,6 +38,7 @@ from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
 from service.reasoning import ReasoningFormat
+from service.stores.config import StateSettings
 
 __all__ = ["CONFIG_ENV", "AccountConfig", "GatewaySettings"]
 
@@ -293,6 +294,12 @@ class GatewaySettings(BaseSettings):
         default=MediaSettings(),
         description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
         "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
+    )
+    state: StateSettings = Field(
+        default=StateSettings(),
+        description="Where the gateway's state lives: `sqlite` files in the data directory (the "
+        "default) or a Redis server shared by several replicas (`state.backend`, `state.redis_url`, "
+        "`state.encryption_key`; docs: Operations, Shared state).",
     )
     alerts: AlertSettings = Field(
         default=AlertSettings(),
