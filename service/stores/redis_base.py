@@ -14,14 +14,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
 
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-__all__ = ["PREFIX", "RedisStore", "Sealer", "connect"]
+__all__ = ["PREFIX", "RedisStore", "Sealer", "connect", "text", "text_map", "texts"]
 
 PREFIX = "gateway"
 _SEALED = "fernet:"
+
+
+def text(value: object) -> str:
+    """A reply as text: the client decodes replies, but redis-py types them ``bytes | str``."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def texts(values: Iterable[object]) -> list[str]:
+    return [text(value) for value in values]
+
+
+def text_map(values: Mapping[Any, Any]) -> dict[str, str]:
+    return {text(key): text(value) for key, value in values.items()}
 
 
 def connect(url: str) -> redis.Redis:
@@ -92,7 +107,8 @@ class RedisStore:
         found = self.redis.get(self.key("version"))
         if found is not None and int(found) > self.version:
             raise RuntimeError(
-                f"{self._what} in Redis is at version {found}, newer than this gateway's {self.version}: "
+                f"{self._what} in Redis is at version {text(found)}, newer than this gateway's "
+                f"{self.version}: "
                 "it was written by a newer version of the gateway"
             )
         self.redis.set(self.key("version"), self.version, nx=True)
@@ -100,7 +116,7 @@ class RedisStore:
     def close(self) -> None:
         """The client is shared and closed by whoever made it."""
 
-    def __enter__(self) -> RedisStore:
+    def __enter__(self) -> Self:
         self.open()
         return self
 

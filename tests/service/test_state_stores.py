@@ -1,0 +1,238 @@
+"""Every store on both state backends (``tests/support/state_backends.py``): what one replica
+writes, another sees; limits hold exactly across replicas; secrets are sealed at rest in Redis."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from browser import AccountSpec
+from service.auth import Caller
+from service.conversations import ChatRef
+from service.errors import RateLimited
+from service.stores.config import StateBackend
+from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
+from service.videos.store import VideoRecord
+from tests.support.state_backends import Backend
+
+PSID = "g.a000-secret-psid-value-that-must-never-be-readable"
+
+
+def caller_of(stores_keys: object, key: str) -> Caller:
+    caller = stores_keys.lookup(key)  # type: ignore[attr-defined]
+    assert caller is not None
+    return caller
+
+
+def test_a_key_made_on_one_replica_works_and_is_revoked_on_the_other(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    created = a.keys.create("ci", per_minute=5, scopes=["chat"])
+    caller = b.keys.lookup(created.key)
+    assert caller is not None and caller.key_id == created.record.id and caller.scopes == frozenset({"chat"})
+    assert [record.name for record in b.keys.list()] == ["ci"]
+    b.keys.revoke(created.record.id)
+    assert a.keys.lookup(created.key) is None
+    assert a.keys.get(created.record.id).revoked_at is not None  # type: ignore[union-attr]
+    assert b.keys.lookup("gw-unknown") is None
+
+
+def _admit_many(admitters: list[object], caller: Caller, attempts: int) -> tuple[int, int]:
+    """``attempts`` admissions at once, spread over ``admitters``: (admitted, refused)."""
+    start = threading.Barrier(attempts)
+
+    def one(n: int) -> bool:
+        start.wait()
+        try:
+            admitters[n % len(admitters)].admit(caller)  # type: ignore[attr-defined]
+        except RateLimited:
+            return False
+        return True
+
+    with ThreadPoolExecutor(attempts) as pool:
+        results = list(pool.map(one, range(attempts)))
+    return results.count(True), results.count(False)
+
+
+@pytest.mark.parametrize("limit", ["max_concurrent", "per_minute"])
+def test_limits_are_exact_under_concurrent_use(backend: Backend, limit: str) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    created = a.keys.create("busy", **{limit: 10})  # type: ignore[arg-type]
+    caller = caller_of(a.keys, created.key)
+    # With Redis two replicas share the count; SQLite is one process, so one store takes them all.
+    admitters = [a.keys, b.keys] if backend.kind is StateBackend.REDIS else [a.keys]
+    assert _admit_many(admitters, caller, 50) == (10, 40)
+    assert a.keys.get(created.record.id).requests == 10  # type: ignore[union-attr]
+
+
+def test_a_released_slot_frees_the_key_on_every_replica(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    created = a.keys.create("one", max_concurrent=1)
+    caller = caller_of(a.keys, created.key)
+    release = a.keys.admit(caller)
+    admitters = [b.keys] if backend.kind is StateBackend.REDIS else [a.keys]
+    with pytest.raises(RateLimited):
+        admitters[0].admit(caller)
+    release()
+    release()  # twice is once
+    admitters[0].admit(caller)
+
+
+def test_the_slot_of_a_dead_replica_lapses(redis_url: str) -> None:
+    now = [1000.0]
+    from service.stores.redis_base import connect
+
+    client = connect(redis_url)
+    dead, alive = RedisKeyStore(client, clock=lambda: now[0]), RedisKeyStore(client, clock=lambda: now[0])
+    alive.open()
+    try:
+        created = alive.create("one", max_concurrent=1)
+        caller = caller_of(alive, created.key)
+        dead.admit(caller)  # never released, never renewed: its replica is gone
+        with pytest.raises(RateLimited):
+            alive.admit(caller)
+        now[0] += SLOT_TTL / 2
+        alive.renew()  # renews only its own slots
+        with pytest.raises(RateLimited):
+            alive.admit(caller)
+        now[0] += SLOT_TTL / 2 + 1
+        assert alive.active(created.record.id) == 0
+        alive.admit(caller)
+        assert alive.active(created.record.id) == 1
+    finally:
+        alive.close()
+        client.close()
+
+
+def test_added_accounts_are_shared_and_sealed_at_rest(backend: Backend) -> None:
+    backend.encryption_key = "correct horse battery staple"
+    a, b = backend.replica("a"), backend.replica("b")
+    a.accounts.put(
+        "acct-1", "digest-1", AccountSpec(name="acct-1", psid=PSID, proxy="http://u:pw@proxy:3128")
+    )
+    (entry,) = b.accounts.all()
+    assert (entry.id, entry.session, entry.spec.psid, entry.spec.proxy) == (
+        "acct-1",
+        "digest-1",
+        PSID,
+        "http://u:pw@proxy:3128",
+    )
+    assert PSID not in repr(entry)
+    if backend.kind is StateBackend.REDIS:
+        raw = backend.raw()
+        dump = "".join(
+            str(raw.hgetall(key)) for key in raw.keys("gateway:accounts:*") if raw.type(key) == "hash"
+        )
+        assert "acct-1" in dump and PSID not in dump and "pw@proxy" not in dump
+        backend.encryption_key = "another key"
+        with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
+            backend.replica("c").accounts.all()
+    assert b.accounts.delete("acct-1") and not a.accounts.all()
+
+
+def test_conversation_tips_are_claimed_once_across_replicas(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    first = a.conversations.advance("k1", "acct", "chat-1", None)
+    assert first == ChatRef("acct", "chat-1", 1)
+    assert b.conversations.lookup("k1") == first
+    claimed = b.conversations.claim("k1")
+    assert claimed == first
+    assert a.conversations.claim("k1") is None  # held by b's continuation
+    second = b.conversations.advance("k2", "acct", "chat-1", claimed)
+    assert second.turn == 2
+    assert a.conversations.claim("k1") is None  # k1 is no longer the tip
+    assert a.conversations.is_mapped("acct", "chat-1")
+    taken = a.conversations.claim("k2")
+    assert taken == second
+    a.conversations.release(taken, touched=True)  # the chat may hold a turn nobody received
+    assert b.conversations.claim("k2") is None and not b.conversations.is_mapped("acct", "chat-1")
+
+
+def test_chat_deletions_are_queued_for_every_replica(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    a.conversations.advance("k1", "acct", "chat-1", None)
+    a.conversations.schedule_deletion("acct", "chat-1")
+    assert b.conversations.lookup("k1") is None
+    (due,) = b.conversations.due_deletions()
+    assert (due.account_id, due.chat_id, due.attempts) == ("acct", "chat-1", 0)
+    b.conversations.deletion_failed("acct", "chat-1", retry_in=3600)
+    assert a.conversations.due_deletions() == []
+    assert [p.attempts for p in a.conversations.pending_deletions()] == [1]
+    assert a.conversations.next_deletion_due() is not None
+    a.conversations.deletion_done("acct", "chat-1")
+    assert b.conversations.pending_deletions() == [] and b.conversations.next_deletion_due() is None
+
+
+def test_expired_mappings_are_purged_and_their_chats_reported(backend: Backend) -> None:
+    now = [1000.0]
+    stores = backend.replica_with_clock(lambda: now[0])
+    stores.conversations.advance("k1", "acct", "chat-1", None)
+    assert stores.conversations.expire() == (0, [])
+    now[0] += stores.conversations.ttl + 1
+    assert stores.conversations.lookup("k1") is None
+    assert stores.conversations.expire() == (1, [ChatRef("acct", "chat-1")])
+    assert stores.conversations.expire() == (0, [])
+
+
+def test_stored_responses_are_shared_per_key(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    body = {"id": "resp_1", "status": "completed", "output": [{"id": "msg_1", "type": "message"}]}
+    a.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1", "x": 1}])
+    stored = b.responses.get("me", "resp_1")
+    assert stored is not None and stored.body == body and stored.history[0]["content"] == "hi"
+    assert b.responses.get("someone else", "resp_1") is None
+    assert b.responses.item("me", "msg_1") == {"id": "msg_1", "type": "message"}
+    assert b.responses.input_items("me", "resp_1") == [{"id": "in_1", "x": 1}]
+    assert not b.responses.delete("someone else", "resp_1")
+    assert b.responses.delete("me", "resp_1") and a.responses.get("me", "resp_1") is None
+    assert a.responses.item("me", "msg_1") is None
+
+
+def test_conversation_objects_are_shared_per_key(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    made = a.objects.create("me", {"topic": "x"}, [{"id": "i1", "n": 1}])
+    cid = made["id"]
+    assert b.objects.get("me", cid) == made and b.objects.get("other", cid) is None
+    assert b.objects.append("me", cid, [{"id": "i2", "n": 2}, {"id": "i3", "n": 3}])
+    assert [item["id"] for item in a.objects.items("me", cid) or []] == ["i1", "i2", "i3"]
+    assert a.objects.item("me", cid, "i2") == {"id": "i2", "n": 2}
+    assert (
+        a.objects.find_item("me", "i3") == {"id": "i3", "n": 3} and a.objects.find_item("other", "i3") is None
+    )
+    assert b.objects.delete_item("me", cid, "i2") and a.objects.item("me", cid, "i2") is None
+    assert (a.objects.update("me", cid, {"topic": "y"}) or {})["metadata"] == {"topic": "y"}
+    assert b.objects.delete("me", cid) and a.objects.items("me", cid) is None
+
+
+def test_video_jobs_are_shared(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+
+    def job(n: int, owner: str = "me") -> VideoRecord:
+        return VideoRecord(f"video_{n}", owner, "veo", "p", "p", "8", "720x1280", "queued", 0, 100 + n)
+
+    made = [a.videos.insert(job(n)) for n in range(3)]
+    b.videos.insert(job(9, owner="other"))
+    assert [v.seq for v in made] == [1, 2, 3]
+    assert b.videos.get("video_1", "me") == made[1] and b.videos.get("video_1", "other") is None
+    b.videos.update("video_0", status="completed", progress=100, video_url="https://x/v.mp4")
+    assert [v.id for v in a.videos.running()] == ["video_1", "video_2", "video_9"]
+    assert a.videos.get("video_0").progress == 100  # type: ignore[union-attr]
+    assert [v.id for v in a.videos.page("me", after=None, limit=2, ascending=False)] == ["video_2", "video_1"]
+    assert [v.id for v in a.videos.page("me", after="video_0", limit=5, ascending=True)] == [
+        "video_1",
+        "video_2",
+    ]
+    assert b.videos.delete("video_1", "me") and a.videos.get("video_1") is None
+
+
+def test_researches_are_shared(backend: Backend) -> None:
+    a, b = backend.replica("a"), backend.replica("b")
+    a.researches.record("hist", "acct", "chat", "r-1", "Title")
+    found = b.researches.find("hist")
+    assert found is not None and (found.account_id, found.research_id, found.title) == (
+        "acct",
+        "r-1",
+        "Title",
+    )
+    assert b.researches.find("other") is None

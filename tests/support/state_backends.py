@@ -1,0 +1,69 @@
+"""Both state backends for the store tests: ``backend`` is parametrized over ``sqlite`` (files in
+``tmp_path``, fast tier) and ``redis`` (the real server of ``tests/support/redis.py``, marked
+subprocess). A test asks for ``backend`` and opens what it needs from ``StoreMaker``; two makers on
+one backend are two replicas sharing it (on SQLite: two stores on the same files)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.stores.backends import Stores, open_stores
+from service.stores.config import StateBackend, StateSettings
+
+__all__ = ["BACKENDS", "Backend", "backend"]
+
+BACKENDS = [
+    pytest.param(StateBackend.SQLITE, id="sqlite"),
+    pytest.param(StateBackend.REDIS, id="redis", marks=pytest.mark.subprocess),
+]
+
+
+@dataclass
+class Backend:
+    """One shared state: ``replica()`` opens the stores as another replica would."""
+
+    kind: StateBackend
+    data_dir: Path
+    url: str | None
+    encryption_key: str | None = None
+    _opened: list[Stores] = field(default_factory=list)
+
+    @property
+    def settings(self) -> StateSettings:
+        return StateSettings(backend=self.kind, redis_url=self.url, encryption_key=self.encryption_key)
+
+    def replica(self, name: str = "a") -> Stores:
+        stores = open_stores(
+            self.settings, self.data_dir / name if self.kind is StateBackend.REDIS else self.data_dir
+        )
+        self._opened.append(stores)
+        return stores
+
+    def replica_with_clock(self, clock: Callable[[], float]) -> Stores:
+        stores = open_stores(self.settings, self.data_dir / "clocked", clock=clock)
+        self._opened.append(stores)
+        return stores
+
+    def raw(self) -> redis.Redis:
+        assert self.url is not None
+        return redis.Redis.from_url(self.url, decode_responses=True)
+
+    def close(self) -> None:
+        for stores in reversed(self._opened):
+            stores.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    kind = request.param
+    url = request.getfixturevalue("redis_url") if kind is StateBackend.REDIS else None
+    state = Backend(kind, tmp_path, url)
+    try:
+        yield state
+    finally:
+        state.close()
