@@ -19,11 +19,11 @@ from service.backend import Backend
 from service.chat.serving import ChatService
 from service.chat.servings import ChatServings
 from service.completions.serving import CompletionService
-from service.conversations import ConversationStore
 from service.images.serving import ImageService
 from service.media.delivery import MediaDelivery
 from service.responses.serving import ResponsesService
 from service.settings import GatewaySettings
+from service.stores.interfaces import ChatMappings
 from service.videos.jobs import VideoJobs
 from service.watermark.auto import AutoCalibration
 
@@ -38,7 +38,7 @@ class Gateway:
 
     settings: GatewaySettings
     backend: Backend  # the wrapper stack: scopes, metering, account groups, the pool
-    conversations: ConversationStore
+    conversations: ChatMappings
     chat: ChatService  # text chat; the engine of Responses and legacy completions too
     chats: ChatServings  # /chat/completions: the serving of each kind of model
     completions: CompletionService

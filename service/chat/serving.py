@@ -49,7 +49,7 @@ from service.chat.protocol import (
     Usage,
     new_completion_id,
 )
-from service.conversations import ChatRef, ConversationStore
+from service.conversations import ChatRef
 from service.deltas import DeltaTracker
 from service.errors import (
     InvalidRequest,
@@ -60,6 +60,7 @@ from service.errors import (
 from service.fetch import FetchPolicy
 from service.janitor import ChatJanitor
 from service.reasoning import ReasoningFormat, ReasoningShaper, thinking_level
+from service.stores.interfaces import ChatMappings
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class ChatService:
     def __init__(
         self,
         backend: Backend,
-        conversations: ConversationStore,
+        conversations: ChatMappings,
         options: ServingOptions,
         janitor: ChatJanitor | None = None,
     ) -> None:

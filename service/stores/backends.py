@@ -5,7 +5,8 @@ the CLI's ``state migrate`` build them here; nothing else names a backend."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,16 @@ from service.stores.redis_keys import RedisKeyStore
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
 from service.videos.store import VideoStore
 
-__all__ = ["DEFAULT_TTL", "SQLITE_FILES", "Stores", "key_store", "open_stores", "redis_for"]
+__all__ = [
+    "DEFAULT_TTL",
+    "SQLITE_FILES",
+    "Stores",
+    "accounts_at",
+    "key_store",
+    "keys_at",
+    "open_stores",
+    "redis_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +126,7 @@ def open_stores(
     kept = {"ttl": ttl, "purge_interval": purge_interval}
     timing = {"clock": clock} if clock is not None else {}
     if state.backend is StateBackend.REDIS:
-        client = redis_for(state)
+        client = keys.redis if isinstance(keys, RedisKeyStore) else redis_for(state)
         sealer = _sealer(state)
         stores = Stores(
             backend=state.backend,
@@ -155,3 +165,32 @@ def open_stores(
         stores.close()
         raise
     return stores
+
+
+@contextmanager
+def keys_at(state: StateSettings, data_dir: Path) -> Iterator[ApiKeyStore]:
+    """The key store alone, open for one command (the CLI's offline ``keys``)."""
+    store = key_store(state, data_dir)
+    store.open()
+    try:
+        yield store
+    finally:
+        store.close()
+        if isinstance(store, RedisKeyStore):
+            store.redis.close()
+
+
+@contextmanager
+def accounts_at(state: StateSettings, data_dir: Path) -> Iterator[AccountRegistry]:
+    """The added accounts alone, open for one command (offline ``accounts``, ``accounts login``)."""
+    if state.backend is not StateBackend.REDIS:
+        with AddedAccounts(data_dir / "added_accounts.sqlite3") as registry:
+            yield registry
+        return
+    client = redis_for(state)
+    try:
+        shared = RedisAddedAccounts(client, _sealer(state))
+        shared.open()
+        yield shared
+    finally:
+        client.close()
