@@ -37,6 +37,7 @@ from service.app import create_app
 from service.cli_parser import build_parser
 from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
+from service.stores.migrate import run_state
 from service.watermark.command import run_watermark
 
 __all__ = ["DEMO_KEY", "demo_accounts", "demo_admin_key", "demo_settings", "main", "usage_text"]
@@ -87,6 +88,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
     "accounts": lambda args, _: run_admin(args),
     "keys": lambda args, _: run_admin(args),
     "doctor": lambda args, _: run_doctor(args),
+    "state": lambda args, _: run_state(args),
 }
 
 

@@ -25,7 +25,7 @@ import redis
 from service.conversations import CLAIM_SECONDS, DEAD, ChatRef, PendingDeletion
 from service.stores.redis_base import RedisStore, text, texts
 
-__all__ = ["RedisConversationStore"]
+__all__ = ["RedisConversationStore", "chat_member"]
 
 _GC_SLACK = 24 * 3600
 
@@ -48,7 +48,8 @@ return 1
 """
 
 
-def _chat(account_id: str, chat_id: str) -> str:
+def chat_member(account_id: str, chat_id: str) -> str:
+    """A chat's name in keys and sets: the JSON pair [account_id, chat_id]."""
     return json.dumps([account_id, chat_id])
 
 
@@ -64,18 +65,28 @@ class RedisConversationStore(RedisStore):
         self._update = client.register_script(_UPDATE)
 
     def _map(self, pipe: redis.client.Pipeline, key: str, ref: ChatRef) -> None:
-        expires_at = self.clock() + self.ttl
-        chat = _chat(ref.account_id, ref.chat_id)
+        self.map_until(pipe, key, ref.account_id, ref.chat_id, ref.turn, self.clock() + self.ttl)
+
+    def map_until(
+        self,
+        pipe: redis.client.Pipeline,
+        key: str,
+        account_id: str,
+        chat_id: str,
+        turn: int,
+        expires_at: float,
+    ) -> None:
+        """Queue on ``pipe`` the mapping of ``key`` to the chat's turn until ``expires_at``."""
         fields: dict[Any, Any] = {
-            "account_id": ref.account_id,
-            "chat_id": ref.chat_id,
-            "turn": ref.turn,
+            "account_id": account_id,
+            "chat_id": chat_id,
+            "turn": turn,
             "expires_at": repr(expires_at),
         }
         pipe.hset(self.key("map", key), mapping=fields)
         pipe.expire(self.key("map", key), int(self.ttl) + _GC_SLACK)
         pipe.zadd(self.key("expiry"), {key: expires_at})
-        pipe.sadd(self.key("keys", chat), key)
+        pipe.sadd(self.key("keys", chat_member(account_id, chat_id)), key)
 
     def remember(self, key: str, ref: ChatRef) -> None:
         with self.redis.pipeline() as pipe:
@@ -100,7 +111,7 @@ class RedisConversationStore(RedisStore):
         ref = found[0]
         now = self.clock()
         taken = self._claim(
-            keys=[self.key("map", key), self.key("chat", _chat(ref.account_id, ref.chat_id))],
+            keys=[self.key("map", key), self.key("chat", chat_member(ref.account_id, ref.chat_id))],
             args=[repr(now), repr(now + CLAIM_SECONDS), ref.account_id, ref.chat_id, str(ref.turn)],
         )
         return ref if taken else None
@@ -108,7 +119,7 @@ class RedisConversationStore(RedisStore):
     def advance(self, key: str, account_id: str, chat_id: str, continued: ChatRef | None) -> ChatRef:
         turn = continued.turn + 1 if continued is not None and continued.chat_id == chat_id else 1
         ref = ChatRef(account_id, chat_id, turn)
-        chat = _chat(account_id, chat_id)
+        chat = chat_member(account_id, chat_id)
         with self.redis.pipeline() as pipe:
             pipe.hset(self.key("chat", chat), mapping={"tip": turn, "claimed_until": 0})
             pipe.sadd(self.key("chats"), chat)
@@ -118,19 +129,19 @@ class RedisConversationStore(RedisStore):
 
     def release(self, ref: ChatRef, *, touched: bool) -> None:
         fields = ["tip", str(DEAD), "claimed_until", "0"] if touched else ["claimed_until", "0"]
-        self._update(keys=[self.key("chat", _chat(ref.account_id, ref.chat_id))], args=fields)
+        self._update(keys=[self.key("chat", chat_member(ref.account_id, ref.chat_id))], args=fields)
 
     def _live_keys(self, account_id: str, chat_id: str) -> list[tuple[str, ChatRef, float]]:
         """The keys mapped to the chat now (expired ones included), each with its mapping."""
         live = []
-        for key in texts(self.redis.smembers(self.key("keys", _chat(account_id, chat_id)))):
+        for key in texts(self.redis.smembers(self.key("keys", chat_member(account_id, chat_id)))):
             found = self._read(key)
             if found is not None and (found[0].account_id, found[0].chat_id) == (account_id, chat_id):
                 live.append((key, *found))
         return live
 
     def is_mapped(self, account_id: str, chat_id: str) -> bool:
-        tip = self.redis.hget(self.key("chat", _chat(account_id, chat_id)), "tip")
+        tip = self.redis.hget(self.key("chat", chat_member(account_id, chat_id)), "tip")
         if tip is None:
             return False
         now = self.clock()
@@ -142,7 +153,7 @@ class RedisConversationStore(RedisStore):
     # -- deletions on the page --
 
     def schedule_deletion(self, account_id: str, chat_id: str, *, delay: float = 0.0) -> None:
-        chat = _chat(account_id, chat_id)
+        chat = chat_member(account_id, chat_id)
         keys = [key for key, _, _ in self._live_keys(account_id, chat_id)]
         with self.redis.pipeline() as pipe:
             pipe.zadd(self.key("deletions"), {chat: self.clock() + delay}, nx=True)
@@ -172,7 +183,7 @@ class RedisConversationStore(RedisStore):
         return float(first[0][1]) if first else None
 
     def deletion_done(self, account_id: str, chat_id: str) -> None:
-        chat = _chat(account_id, chat_id)
+        chat = chat_member(account_id, chat_id)
         with self.redis.pipeline() as pipe:
             pipe.zrem(self.key("deletions"), chat)
             pipe.hdel(self.key("attempts"), chat)
@@ -182,7 +193,7 @@ class RedisConversationStore(RedisStore):
         if retry_in is None:
             self.deletion_done(account_id, chat_id)
             return
-        chat = _chat(account_id, chat_id)
+        chat = chat_member(account_id, chat_id)
         if self.redis.zadd(self.key("deletions"), {chat: self.clock() + retry_in}, xx=True, ch=True):
             self.redis.hincrby(self.key("attempts"), chat, 1)
 
@@ -195,7 +206,7 @@ class RedisConversationStore(RedisStore):
             pipe.delete(self.key("map", key))
             pipe.zrem(self.key("expiry"), key)
             if found is not None:
-                pipe.srem(self.key("keys", _chat(found[0].account_id, found[0].chat_id)), key)
+                pipe.srem(self.key("keys", chat_member(found[0].account_id, found[0].chat_id)), key)
             pipe.execute()
 
     def expire(self) -> tuple[int, list[ChatRef]]:

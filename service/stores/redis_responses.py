@@ -167,6 +167,8 @@ class RedisConversationObjects(RedisStore):
         conversation_id = conversation_id or new_conversation_id()
         created = created_at if created_at is not None else int(now)
         with self.redis.pipeline() as pipe:
+            # A given id is written whole (the migration, run again, writes the same).
+            pipe.delete(self.key("c", conversation_id), self.key("items", conversation_id))
             pipe.hset(
                 self.key("c", conversation_id),
                 mapping={"identity": identity, "created_at": created, "metadata": json.dumps(metadata)},

@@ -1,0 +1,133 @@
+"""Two gateways on one Redis (``state.backend: redis``) behave as replicas of one service, and
+``state migrate`` copies a SQLite data directory into Redis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis
+
+from browser import AccountSpec
+from service.cli import main
+from service.conversations import ChatRef
+from service.stores.backends import open_stores
+from service.stores.config import StateBackend, StateSettings
+from service.stores.migrate import TargetNotEmpty, migrate_to_redis
+from service.stores.redis_base import Sealer, connect
+from service.videos.store import VideoRecord
+from tests.service.admin_pool import AdminPool
+from tests.service.scripted_pool import account
+from tests.service.test_admin_accounts import PSID, admin, gateway
+from tests.service.test_keys_api import chat
+
+
+def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: Path) -> None:
+    state = {"backend": "redis", "redis_url": redis_url, "encryption_key": "k"}
+    pool_a, pool_b = AdminPool(account_list=[account("acct-1")]), AdminPool(account_list=[account("acct-1")])
+    with gateway(tmp_path / "a", pool_a, state=state) as url_a:
+        with admin(url_a) as client:
+            created = client.post("/keys", json={"name": "shared", "per_minute": 3})
+            assert created.status_code == 201, created.text
+            assert client.post("/accounts", json={"name": "alice", "psid": PSID}).status_code == 201
+        key = created.json()["key"]
+        with gateway(tmp_path / "b", pool_b, state=state) as url_b:
+            # B restored the account A added, with its cookies (stored sealed).
+            assert [spec.name for spec in pool_b.added] == ["alice"]
+            assert pool_b.added[0].psid == PSID
+            codes = [chat(url, key).status_code for url in (url_a, url_b) * 3]
+            assert sorted(codes) == [200, 200, 200, 429, 429, 429]
+            with admin(url_b) as client:
+                (listed,) = client.get("/keys").json()["data"]
+                assert listed["requests"] == 3
+                assert client.delete(f"/keys/{created.json()['id']}").status_code == 200
+            assert chat(url_a, key).status_code == 401  # revoked on B, refused by A
+    raw = redis.Redis.from_url(redis_url)
+    dump = b"".join(raw.dump(name) or b"" for name in raw.scan_iter("gateway:*"))
+    raw.close()
+    assert PSID.encode() not in dump and key.encode() not in dump
+
+
+def _fill_sqlite(data_dir: Path) -> dict[str, str]:
+    stores = open_stores(StateSettings(), data_dir)
+    try:
+        made = stores.keys.create("ci", per_minute=7, scopes=["chat"])
+        stores.accounts.put("alice", "digest", AccountSpec(name="alice", psid=PSID))
+        stores.conversations.advance("hist-1", "acct", "chat-1", None)
+        stores.conversations.schedule_deletion("acct", "old-chat", delay=60)
+        body = {"id": "resp_1", "status": "in_progress", "output": [{"id": "msg_1", "type": "message"}]}
+        stores.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1"}])
+        conversation = stores.objects.create("me", {"t": "x"}, [{"id": "i1"}, {"id": "i2"}])
+        stores.videos.insert(VideoRecord("video_1", "me", "veo", "p", "p", "8", "720x1280", "queued", 0, 100))
+        stores.researches.record("hist-r", "acct", "chat-r", "r-1", "Title")
+    finally:
+        stores.close()
+    return {"key": made.key, "conversation": conversation["id"]}
+
+
+def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    made = _fill_sqlite(data_dir)
+    client = connect(redis_url)
+    try:
+        counts = migrate_to_redis(data_dir, client, Sealer("passphrase"))
+        expected = {
+            "keys": 1,
+            "accounts": 1,
+            "conversations": 1,
+            "responses": 1,
+            "conversation_objects": 1,
+            "videos": 1,
+            "researches": 1,
+        }
+        assert counts == expected
+        with pytest.raises(TargetNotEmpty):
+            migrate_to_redis(data_dir, client, Sealer("passphrase"))
+        assert migrate_to_redis(data_dir, client, Sealer("passphrase"), force=True) == expected
+    finally:
+        client.close()
+    state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url, encryption_key="passphrase")
+    stores = open_stores(state, tmp_path / "replica")
+    try:
+        caller = stores.keys.lookup(made["key"])
+        assert caller is not None and caller.scopes == frozenset({"chat"})
+        (record,) = stores.keys.list()
+        assert (record.name, record.per_minute) == ("ci", 7)
+        (entry,) = stores.accounts.all()
+        assert (entry.id, entry.session, entry.spec.psid) == ("alice", "digest", PSID)
+        assert stores.conversations.claim("hist-1") == ChatRef("acct", "chat-1", 1)
+        assert [(p.chat_id, p.attempts) for p in stores.conversations.pending_deletions()] == [
+            ("old-chat", 0)
+        ]
+        stored = stores.responses.get("me", "resp_1")
+        assert stored is not None and stored.body["status"] == "failed"  # its run died with SQLite's gateway
+        assert stores.responses.item("me", "msg_1") == {"id": "msg_1", "type": "message"}
+        assert stores.responses.input_items("me", "resp_1") == [{"id": "in_1"}]
+        assert [i["id"] for i in stores.objects.items("me", made["conversation"]) or []] == ["i1", "i2"]
+        (video,) = stores.videos.running()
+        assert (video.id, video.seq) == ("video_1", 1)
+        assert stores.videos.insert(video.__class__(**{**video.__dict__, "id": "video_2"})).seq == 2
+        found = stores.researches.find("hist-r")
+        assert found is not None and found.research_id == "r-1"
+    finally:
+        stores.close()
+
+
+def test_the_migrate_command_reports_counts_and_refuses_a_full_target(
+    redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_OPEN_ACCESS", "true")
+    monkeypatch.setenv("GATEWAY_STATE__ENCRYPTION_KEY", "from-env")
+    data_dir = tmp_path / "data"
+    _fill_sqlite(data_dir)
+    argv = ["state", "migrate", "--to", "redis", "--redis-url", redis_url, "--data-dir", str(data_dir)]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["migrated"]["keys"] == 1 and report["migrated"]["accounts"] == 1
+    assert main(argv) == 1
+    assert "--force" in capsys.readouterr().err
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    sealed = raw.hget("gateway:accounts:added", "alice") or ""
+    raw.close()
+    assert PSID not in sealed and "fernet:" in sealed  # the key came from GATEWAY_STATE__ENCRYPTION_KEY
