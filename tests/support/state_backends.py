@@ -15,7 +15,7 @@ import redis
 from service.stores.backends import Stores, open_stores
 from service.stores.config import StateBackend, StateSettings
 
-__all__ = ["BACKENDS", "Backend", "backend"]
+__all__ = ["BACKENDS", "Backend", "backend", "everything_in"]
 
 BACKENDS = [
     pytest.param(StateBackend.SQLITE, id="sqlite"),
@@ -67,3 +67,19 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield state
     finally:
         state.close()
+
+
+def everything_in(client: redis.Redis) -> str:
+    """Every key and value under ``gateway:``, as text (to look for what must not be there)."""
+    readers = {
+        "string": lambda key: [client.get(key)],
+        "hash": lambda key: [*client.hgetall(key).items()],
+        "list": lambda key: client.lrange(key, 0, -1),
+        "set": lambda key: [*client.smembers(key)],
+        "zset": lambda key: client.zrange(key, 0, -1),
+    }
+    parts = []
+    for key in client.scan_iter("gateway:*"):
+        parts.append(str(key))
+        parts.extend(str(value) for value in readers[str(client.type(key))](key))
+    return "\n".join(parts)
