@@ -163,7 +163,7 @@ def test_chat_deletions_are_queued_for_every_replica(backend: Backend) -> None:
 
 def test_expired_mappings_are_purged_and_their_chats_reported(backend: Backend) -> None:
     now = [1000.0]
-    stores = backend.replica_with_clock(lambda: now[0])
+    stores = backend.replica(clock=lambda: now[0])
     stores.conversations.advance("k1", "acct", "chat-1", None)
     assert stores.conversations.expire() == (0, [])
     now[0] += stores.conversations.ttl + 1

@@ -5,9 +5,10 @@ one backend are two replicas sharing it (on SQLite: two stores on the same files
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -37,15 +38,10 @@ class Backend:
     def settings(self) -> StateSettings:
         return StateSettings(backend=self.kind, redis_url=self.url, encryption_key=self.encryption_key)
 
-    def replica(self, name: str = "a") -> Stores:
-        stores = open_stores(
-            self.settings, self.data_dir / name if self.kind is StateBackend.REDIS else self.data_dir
-        )
-        self._opened.append(stores)
-        return stores
-
-    def replica_with_clock(self, clock: Callable[[], float]) -> Stores:
-        stores = open_stores(self.settings, self.data_dir / "clocked", clock=clock)
+    def replica(self, name: str = "a", **options: Any) -> Stores:
+        """The stores as replica ``name`` opens them (``options``: ``open_stores``'s ttl, clock)."""
+        where = self.data_dir / name if self.kind is StateBackend.REDIS else self.data_dir
+        stores = open_stores(self.settings, where, **options)
         self._opened.append(stores)
         return stores
 
