@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ from service.stores.migrate import TargetNotEmpty, migrate_to_redis
 from service.stores.redis_base import Sealer, connect
 from service.videos.store import VideoRecord
 from tests.service.admin_pool import AdminPool
-from tests.service.scripted_pool import account
+from tests.service.conftest import Served
+from tests.service.scripted_pool import Script, ScriptedPool, account, growing
 from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_keys_api import chat
+from tests.service.test_service_conversation_tips import FIRST, ask, follow_up
 from tests.support.state_backends import everything_in
 
 
@@ -132,3 +135,19 @@ def test_the_migrate_command_reports_counts_and_refuses_a_full_target(
     sealed = raw.hget("gateway:accounts:added", "alice") or ""
     raw.close()
     assert PSID not in sealed and "fernet:" in sealed  # the key came from GATEWAY_STATE__ENCRYPTION_KEY
+
+
+def test_a_conversation_started_on_one_replica_continues_on_the_other(
+    serve_gateway: Callable[..., Served], redis_url: str, tmp_path: Path
+) -> None:
+    state = {"backend": "redis", "redis_url": redis_url}
+    a = serve_gateway(ScriptedPool(), state=state, data_dir=tmp_path / "a")
+    b = serve_gateway(ScriptedPool(), state=state, data_dir=tmp_path / "b")
+    a.pool.queue(Script(growing("Hello!", cid="c_1")))
+    assert ask(a, FIRST) == "Hello!"
+    b.pool.queue(Script(growing("Then this.", cid="c_1")))
+    assert ask(b, follow_up("Hello!")) == "Then this."
+    (request,) = b.pool.requests
+    # A continuation of A's chat (only the new turn typed), not a fold of the history (which is
+    # what a replica with its own SQLite store would do: chat None, the whole history typed).
+    assert (request.chat_id, request.prompt) == ("c_1", "And then?")
