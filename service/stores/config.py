@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = ["StateBackend", "StateSettings"]
 
@@ -36,6 +36,16 @@ class StateSettings(BaseModel):
         "Fernet (AES-128-CBC + HMAC-SHA256); any passphrase (its SHA-256 is the key). Every replica "
         "needs the same. Unset: those values are stored in clear (a warning at startup).",
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message names the schemes only: the URL may hold a password.
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("state.redis_url must start with redis://, rediss:// or unix://")
+        return value
 
     @model_validator(mode="after")
     def _url_with_redis(self) -> StateSettings:

@@ -151,3 +151,23 @@ def test_a_conversation_started_on_one_replica_continues_on_the_other(
     # A continuation of A's chat (only the new turn typed), not a fold of the history (which is
     # what a replica with its own SQLite store would do: chat None, the whole history typed).
     assert (request.chat_id, request.prompt) == ("c_1", "And then?")
+
+
+def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from service.settings import GatewaySettings
+
+    with pytest.raises(ValidationError, match="redis_url is not set"):
+        GatewaySettings(open_access=True, state={"backend": "redis"})
+    monkeypatch.setenv("GATEWAY_STATE__BACKEND", "redis")
+    monkeypatch.setenv("GATEWAY_STATE__REDIS_URL", "http://user:hunter2@host")
+    with pytest.raises(ValidationError) as refused:
+        GatewaySettings(open_access=True)
+    assert "redis://" in str(refused.value) and "hunter2" not in str(refused.value)
+    monkeypatch.setenv("GATEWAY_STATE__REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
+    settings = GatewaySettings(open_access=True)
+    assert settings.state.backend is StateBackend.REDIS and "hunter2" not in repr(settings)
+    with pytest.raises(ConnectionError) as unreachable:  # nothing listens on port 1
+        connect(settings.state.redis_url.get_secret_value())  # type: ignore[union-attr]
+    assert "127.0.0.1:1" in str(unreachable.value) and "hunter2" not in str(unreachable.value)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import redis
 
 from browser import AccountSpec
 from service.auth import Caller
 from service.conversations import ChatRef
 from service.errors import RateLimited
-from service.stores.config import StateBackend
+from service.stores.backends import open_stores
+from service.stores.config import StateBackend, StateSettings
 from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
 from service.videos.store import VideoRecord
 from tests.support.state_backends import Backend, everything_in
@@ -233,3 +236,26 @@ def test_researches_are_shared(backend: Backend) -> None:
         "Title",
     )
     assert b.researches.find("other") is None
+
+
+def test_a_background_response_of_a_dead_replica_is_marked_failed(redis_url: str, tmp_path: Path) -> None:
+    state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
+    a, b = open_stores(state, tmp_path / "a"), open_stores(state, tmp_path / "b")
+    try:
+        running = {"id": "resp_bg", "status": "in_progress", "output": []}
+        a.responses.put("me", running, [])
+        a.responses.put("me", {"id": "resp_done", "status": "in_progress", "output": []}, [])
+        a.responses.put("me", {"id": "resp_done", "status": "completed", "output": []}, [])
+        assert b.responses.interrupt_lapsed() == 0  # type: ignore[attr-defined]  # a is alive
+        raw = redis.Redis.from_url(redis_url, decode_responses=True)
+        assert raw.zrange("gateway:responses:running", 0, -1) == ["resp_bg"]
+        raw.zadd("gateway:responses:running", {"resp_bg": 0})  # a stopped renewing: its run lapsed
+        raw.close()
+        assert b.responses.interrupt_lapsed() == 1  # type: ignore[attr-defined]
+        stored = b.responses.get("me", "resp_bg")
+        assert stored is not None and stored.body["status"] == "failed"
+        assert stored.body["error"]["code"] == "server_shutdown"
+        assert b.responses.get("me", "resp_done").body["status"] == "completed"  # type: ignore[union-attr]
+    finally:
+        a.close()
+        b.close()
