@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from service.responses.store import INTERRUPTED
 from service.stores.backends import DEFAULT_TTL
 from service.stores.redis_accounts import RedisAddedAccounts
-from service.stores.redis_base import PREFIX, Sealer, connect
+from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect
 from service.stores.redis_conversations import RedisConversationStore, chat_member
 from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
@@ -228,7 +228,7 @@ def run_state(args: argparse.Namespace) -> int:
     ttl = settings.conversation_ttl if settings is not None else DEFAULT_TTL
     try:
         client = connect(url)
-    except ConnectionError as exc:
+    except StateUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:

@@ -20,7 +20,7 @@ from typing import Any, Self
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-__all__ = ["PREFIX", "RedisStore", "Sealer", "connect", "text", "text_map", "texts"]
+__all__ = ["PREFIX", "RedisStore", "Sealer", "StateUnavailable", "connect", "text", "text_map", "texts"]
 
 PREFIX = "gateway"
 _SEALED = "fernet:"
@@ -39,6 +39,10 @@ def text_map(values: Mapping[Any, Any]) -> dict[str, str]:
     return {text(key): text(value) for key, value in values.items()}
 
 
+class StateUnavailable(ConnectionError):
+    """The Redis of ``state.redis_url`` cannot be reached (the message never holds the URL)."""
+
+
 def connect(url: str) -> redis.Redis:
     """A client on ``url`` (text replies), checked with a PING so a wrong URL fails at startup.
     The error names the host, never the URL (it may carry a password)."""
@@ -48,7 +52,7 @@ def connect(url: str) -> redis.Redis:
     except redis.RedisError as exc:
         where = client.connection_pool.connection_kwargs
         client.close()
-        raise ConnectionError(
+        raise StateUnavailable(
             f"cannot reach the Redis of state.redis_url ({where.get('host')}:{where.get('port')}): "
             f"{type(exc).__name__}"
         ) from None

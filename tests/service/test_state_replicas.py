@@ -11,12 +11,13 @@ import pytest
 import redis
 
 from browser import AccountSpec
+from service.app import create_app
 from service.cli import main
 from service.conversations import ChatRef
 from service.stores.backends import open_stores
 from service.stores.config import StateBackend, StateSettings
 from service.stores.migrate import TargetNotEmpty, migrate_to_redis
-from service.stores.redis_base import Sealer, connect
+from service.stores.redis_base import Sealer, StateUnavailable, connect
 from service.videos.store import VideoRecord
 from tests.service.admin_pool import AdminPool
 from tests.service.conftest import Served
@@ -168,6 +169,6 @@ def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.
     monkeypatch.setenv("GATEWAY_STATE__REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
     settings = GatewaySettings(open_access=True)
     assert settings.state.backend is StateBackend.REDIS and "hunter2" not in repr(settings)
-    with pytest.raises(ConnectionError) as unreachable:  # nothing listens on port 1
-        connect(settings.state.redis_url.get_secret_value())  # type: ignore[union-attr]
+    with pytest.raises(StateUnavailable) as unreachable:  # nothing listens on port 1
+        create_app(settings)  # the key gate's store reaches Redis when the app is built
     assert "127.0.0.1:1" in str(unreachable.value) and "hunter2" not in str(unreachable.value)
