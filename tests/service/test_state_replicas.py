@@ -25,6 +25,7 @@ from tests.service.scripted_pool import Script, ScriptedPool, account, growing
 from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_keys_api import chat
 from tests.service.test_service_conversation_tips import FIRST, ask, follow_up
+from tests.support.redis import RedisServer
 from tests.support.state_backends import everything_in
 
 
@@ -172,3 +173,20 @@ def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.
     with pytest.raises(StateUnavailable) as unreachable:  # nothing listens on port 1
         create_app(settings)  # the key gate's store reaches Redis when the app is built
     assert "127.0.0.1:1" in str(unreachable.value) and "hunter2" not in str(unreachable.value)
+
+
+def test_the_stores_reconnect_after_a_redis_restart_and_lose_nothing(
+    durable_redis: RedisServer, tmp_path: Path
+) -> None:
+    state = StateSettings(backend=StateBackend.REDIS, redis_url=durable_redis.url)
+    stores = open_stores(state, tmp_path / "data")
+    try:
+        made = stores.keys.create("survivor")
+        stores.conversations.advance("hist", "acct", "chat", None)
+        durable_redis.stop()
+        durable_redis.start()  # same port, data from its append-only file
+        caller = stores.keys.lookup(made.key)  # the same client, reconnected
+        assert caller is not None and caller.key_id == made.record.id
+        assert stores.conversations.lookup("hist") == ChatRef("acct", "chat", 1)
+    finally:
+        stores.close()

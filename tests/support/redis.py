@@ -3,7 +3,7 @@ a free loopback port, in a temporary directory, without persistence (``--save ""
 no``), stopped at the end. ``redis_url`` gives each test an empty database. Without
 ``redis-server`` on the machine (``make setup`` installs it) the tests that use it skip, saying so.
 
-Both fixture names are in ``tests/support/tiers.py``'s ``SUBPROCESS_FIXTURES``: their tests are in
+The fixture names are in ``tests/support/tiers.py``'s ``SUBPROCESS_FIXTURES``: their tests are in
 the subprocess tier."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import redis
 
 from tests.support.servers import free_port
 
-__all__ = ["RedisServer", "redis_server", "redis_url"]
+__all__ = ["RedisServer", "durable_redis", "redis_server", "redis_url"]
 
 _START_TIMEOUT = 20.0
 
@@ -28,15 +28,22 @@ _START_TIMEOUT = 20.0
 class RedisServer:
     """One ``redis-server`` process; ``url`` reaches its database 0."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, durable: bool = False) -> None:
+        """``durable``: an append-only file in ``directory``, so a restart keeps the data."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server; `make setup` does)")
+        self.binary, self.directory, self.durable = binary, directory, durable
+        directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start (again, after ``stop``) on the same port."""
         self.process = subprocess.Popen(
             [
-                binary,
+                self.binary,
                 "--port",
                 str(self.port),
                 "--bind",
@@ -44,9 +51,11 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.durable else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
-                str(directory),
+                str(self.directory),
                 "--protected-mode",
                 "no",
             ],
@@ -102,3 +111,13 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture
+def durable_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A server of the test's own, with an append-only file: it can be restarted keeping its data."""
+    server = RedisServer(tmp_path / "redis", durable=True)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -49,7 +49,7 @@ SUBPROCESS_MODULES = frozenset(
     }
 )
 # A real server started by a fixture (tests/support/redis.py).
-SUBPROCESS_FIXTURES = frozenset({"redis_server", "redis_url"})
+SUBPROCESS_FIXTURES = frozenset({"redis_server", "redis_url", "durable_redis"})
 CHECK_MODULES = frozenset(
     {
         "tests/test_docker_install.py",
