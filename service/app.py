@@ -199,6 +199,7 @@ async def _running(
             media=media,
             ops=ops,
             watermark=watermark,
+            stores=stores,
         )
 
 

@@ -23,6 +23,7 @@ from service.images.serving import ImageService
 from service.media.delivery import MediaDelivery
 from service.responses.serving import ResponsesService
 from service.settings import GatewaySettings
+from service.stores.backends import Stores
 from service.stores.interfaces import ChatMappings
 from service.videos.jobs import VideoJobs
 from service.watermark.auto import AutoCalibration
@@ -48,6 +49,7 @@ class Gateway:
     media: MediaDelivery
     ops: Operations  # keys, metrics, account admin, dashboard sessions
     watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
+    stores: Stores | None = None  # every store, on SQLite or the shared Redis (``state.backend``)
 
 
 def get_gateway(request: Request) -> Gateway:

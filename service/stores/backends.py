@@ -96,6 +96,15 @@ class Stores:
     researches: ResearchLog
     client: redis.Redis | None = None
 
+    def reachable(self) -> bool:
+        """Whether the shared state answers (always, on SQLite)."""
+        if self.client is None:
+            return True
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
     def close(self) -> None:
         for store in (
             self.researches,

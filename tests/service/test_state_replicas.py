@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -190,3 +191,17 @@ def test_the_stores_reconnect_after_a_redis_restart_and_lose_nothing(
         assert stores.conversations.lookup("hist") == ChatRef("acct", "chat", 1)
     finally:
         stores.close()
+
+
+def test_readyz_says_when_the_shared_state_does_not_answer(
+    durable_redis: RedisServer, tmp_path: Path
+) -> None:
+    state = {"backend": "redis", "redis_url": durable_redis.url}
+    with gateway(tmp_path / "data", AdminPool(account_list=[account("acct-1")]), state=state) as url:
+        assert httpx.get(url + "/readyz", timeout=15).json()["status"] == "ready"
+        durable_redis.stop()
+        down = httpx.get(url + "/readyz", timeout=30)
+        assert down.status_code == 503 and "state.redis_url" in down.json()["reason"]
+        assert "127.0.0.1" not in down.text  # nothing about where it is
+        durable_redis.start()
+        assert httpx.get(url + "/readyz", timeout=15).status_code == 200
