@@ -14,6 +14,7 @@ once never both take the last place:
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import secrets
@@ -184,12 +185,17 @@ class RedisKeyStore(RedisStore):
     def lookup(self, key: str) -> Caller | None:
         digest = key_digest(key)
         key_id = self.redis.hget(self.key("by_digest"), digest)
-        record = self.get(text(key_id)) if key_id is not None else None
-        if record is None or not record.live(self._clock()):
+        if key_id is None:
             return None
-        fields = self.redis.hmget(self.key("record", record.id), "accounts", "scopes")
-        group = frozenset(json.loads(fields[0])) if fields[0] is not None else None
-        allowed = frozenset(json.loads(fields[1])) if fields[1] is not None else None
+        # Two round trips: the gate runs this on the event loop for every request.
+        fields = text_map(self.redis.hgetall(self.key("record", text(key_id))))
+        if not fields or not hmac.compare_digest(fields["digest"], digest):
+            return None
+        record = _record(fields)
+        if not record.live(self._clock()):
+            return None
+        group = frozenset(record.accounts) if record.accounts is not None else None
+        allowed = frozenset(record.scopes) if record.scopes is not None else None
         return Caller(identity=digest[:32], key_id=record.id, accounts=group, scopes=allowed)
 
     def admit(self, caller: Caller) -> Callable[[], None]:
