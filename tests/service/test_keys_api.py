@@ -1,5 +1,6 @@
-"""API keys created and revoked through the admin API: hashed in SQLite (0600) or Redis (both backends run here), each with a name,
-an expiry, limits (429 with Retry-After) and an account group; they survive a restart."""
+"""API keys created and revoked through the admin API: hashed in SQLite (0600) or Redis (the
+``served`` tests run on both backends), each with a name, an expiry, limits (429 with Retry-After)
+and an account group; they survive a restart."""
 
 from __future__ import annotations
 
