@@ -15,7 +15,7 @@ from service.chat.inputs import FOLD_PREAMBLE
 from service.conversations import DEAD, ChatRef, ConversationStore
 from tests.service.conftest import Served
 from tests.service.scripted_pool import Pause, Script, ScriptedPool, growing
-from tests.support.state_backends import Backend
+from tests.support.state_backends import SharedState
 
 FIRST = [{"role": "user", "content": "Hi"}]
 
@@ -32,8 +32,8 @@ def ask(served: Served, messages: list[dict[str, str]]) -> str:
 # -- the store --
 
 
-def test_store_continues_only_from_the_tip(backend: Backend) -> None:
-    store = backend.replica(ttl=60).conversations  # SQLite and Redis alike
+def test_store_continues_only_from_the_tip(state_backend: SharedState) -> None:
+    store = state_backend.replica(ttl=60).conversations  # SQLite and Redis alike
     first = store.advance("h1", "acct", "c_1", None)
     assert first == ChatRef("acct", "c_1", 1)
     claimed = store.claim("h1")

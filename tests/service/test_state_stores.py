@@ -18,7 +18,7 @@ from service.stores.backends import open_stores
 from service.stores.config import StateBackend, StateSettings
 from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
 from service.videos.store import VideoRecord
-from tests.support.state_backends import Backend, everything_in
+from tests.support.state_backends import SharedState, everything_in
 
 PSID = "g.a000-secret-psid-value-that-must-never-be-readable"
 
@@ -29,8 +29,8 @@ def caller_of(stores_keys: object, key: str) -> Caller:
     return caller
 
 
-def test_a_key_made_on_one_replica_works_and_is_revoked_on_the_other(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_a_key_made_on_one_replica_works_and_is_revoked_on_the_other(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     created = a.keys.create("ci", per_minute=5, scopes=["chat"])
     caller = b.keys.lookup(created.key)
     assert caller is not None and caller.key_id == created.record.id and caller.scopes == frozenset({"chat"})
@@ -59,22 +59,22 @@ def _admit_many(admitters: list[object], caller: Caller, attempts: int) -> tuple
 
 
 @pytest.mark.parametrize("limit", ["max_concurrent", "per_minute"])
-def test_limits_are_exact_under_concurrent_use(backend: Backend, limit: str) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_limits_are_exact_under_concurrent_use(state_backend: SharedState, limit: str) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     created = a.keys.create("busy", **{limit: 10})  # type: ignore[arg-type]
     caller = caller_of(a.keys, created.key)
     # With Redis two replicas share the count; SQLite is one process, so one store takes them all.
-    admitters = [a.keys, b.keys] if backend.kind is StateBackend.REDIS else [a.keys]
+    admitters = [a.keys, b.keys] if state_backend.kind is StateBackend.REDIS else [a.keys]
     assert _admit_many(admitters, caller, 50) == (10, 40)
     assert a.keys.get(created.record.id).requests == 10  # type: ignore[union-attr]
 
 
-def test_a_released_slot_frees_the_key_on_every_replica(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_a_released_slot_frees_the_key_on_every_replica(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     created = a.keys.create("one", max_concurrent=1)
     caller = caller_of(a.keys, created.key)
     release = a.keys.admit(caller)
-    admitters = [b.keys] if backend.kind is StateBackend.REDIS else [a.keys]
+    admitters = [b.keys] if state_backend.kind is StateBackend.REDIS else [a.keys]
     with pytest.raises(RateLimited):
         admitters[0].admit(caller)
     release()
@@ -108,9 +108,9 @@ def test_the_slot_of_a_dead_replica_lapses(redis_url: str) -> None:
         client.close()
 
 
-def test_added_accounts_are_shared_and_sealed_at_rest(backend: Backend) -> None:
-    backend.encryption_key = "correct horse battery staple"
-    a, b = backend.replica("a"), backend.replica("b")
+def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: SharedState) -> None:
+    state_backend.encryption_key = "correct horse battery staple"
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     a.accounts.put(
         "acct-1", "digest-1", AccountSpec(name="acct-1", psid=PSID, proxy="http://u:pw@proxy:3128")
     )
@@ -122,17 +122,17 @@ def test_added_accounts_are_shared_and_sealed_at_rest(backend: Backend) -> None:
         "http://u:pw@proxy:3128",
     )
     assert PSID not in repr(entry)
-    if backend.kind is StateBackend.REDIS:
-        stored = everything_in(backend.raw())
+    if state_backend.kind is StateBackend.REDIS:
+        stored = everything_in(state_backend.raw())
         assert "acct-1" in stored and PSID not in stored and "pw@proxy" not in stored
-        backend.encryption_key = "another key"
+        state_backend.encryption_key = "another key"
         with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
-            backend.replica("c").accounts.all()
+            state_backend.replica("c").accounts.all()
     assert b.accounts.delete("acct-1") and not a.accounts.all()
 
 
-def test_conversation_tips_are_claimed_once_across_replicas(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_conversation_tips_are_claimed_once_across_replicas(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     first = a.conversations.advance("k1", "acct", "chat-1", None)
     assert first == ChatRef("acct", "chat-1", 1)
     assert b.conversations.lookup("k1") == first
@@ -149,8 +149,8 @@ def test_conversation_tips_are_claimed_once_across_replicas(backend: Backend) ->
     assert b.conversations.claim("k2") is None and not b.conversations.is_mapped("acct", "chat-1")
 
 
-def test_chat_deletions_are_queued_for_every_replica(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_chat_deletions_are_queued_for_every_replica(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     a.conversations.advance("k1", "acct", "chat-1", None)
     a.conversations.schedule_deletion("acct", "chat-1")
     assert b.conversations.lookup("k1") is None
@@ -164,9 +164,9 @@ def test_chat_deletions_are_queued_for_every_replica(backend: Backend) -> None:
     assert b.conversations.pending_deletions() == [] and b.conversations.next_deletion_due() is None
 
 
-def test_expired_mappings_are_purged_and_their_chats_reported(backend: Backend) -> None:
+def test_expired_mappings_are_purged_and_their_chats_reported(state_backend: SharedState) -> None:
     now = [1000.0]
-    stores = backend.replica(clock=lambda: now[0])
+    stores = state_backend.replica(clock=lambda: now[0])
     stores.conversations.advance("k1", "acct", "chat-1", None)
     assert stores.conversations.expire() == (0, [])
     now[0] += stores.conversations.ttl + 1
@@ -175,8 +175,8 @@ def test_expired_mappings_are_purged_and_their_chats_reported(backend: Backend) 
     assert stores.conversations.expire() == (0, [])
 
 
-def test_stored_responses_are_shared_per_key(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_stored_responses_are_shared_per_key(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     body = {"id": "resp_1", "status": "completed", "output": [{"id": "msg_1", "type": "message"}]}
     a.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1", "x": 1}])
     stored = b.responses.get("me", "resp_1")
@@ -189,8 +189,8 @@ def test_stored_responses_are_shared_per_key(backend: Backend) -> None:
     assert a.responses.item("me", "msg_1") is None
 
 
-def test_conversation_objects_are_shared_per_key(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_conversation_objects_are_shared_per_key(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     made = a.objects.create("me", {"topic": "x"}, [{"id": "i1", "n": 1}])
     cid = made["id"]
     assert b.objects.get("me", cid) == made and b.objects.get("other", cid) is None
@@ -205,8 +205,8 @@ def test_conversation_objects_are_shared_per_key(backend: Backend) -> None:
     assert b.objects.delete("me", cid) and a.objects.items("me", cid) is None
 
 
-def test_video_jobs_are_shared(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_video_jobs_are_shared(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
 
     def job(n: int, owner: str = "me") -> VideoRecord:
         return VideoRecord(f"video_{n}", owner, "veo", "p", "p", "8", "720x1280", "queued", 0, 100 + n)
@@ -226,8 +226,8 @@ def test_video_jobs_are_shared(backend: Backend) -> None:
     assert b.videos.delete("video_1", "me") and a.videos.get("video_1") is None
 
 
-def test_researches_are_shared(backend: Backend) -> None:
-    a, b = backend.replica("a"), backend.replica("b")
+def test_researches_are_shared(state_backend: SharedState) -> None:
+    a, b = state_backend.replica("a"), state_backend.replica("b")
     a.researches.record("hist", "acct", "chat", "r-1", "Title")
     found = b.researches.find("hist")
     assert found is not None and (found.account_id, found.research_id, found.title) == (

@@ -1,7 +1,7 @@
-"""Both state backends for the store tests: ``backend`` is parametrized over ``sqlite`` (files in
-``tmp_path``, fast tier) and ``redis`` (the real server of ``tests/support/redis.py``, marked
-subprocess). A test asks for ``backend`` and opens what it needs from ``StoreMaker``; two makers on
-one backend are two replicas sharing it (on SQLite: two stores on the same files)."""
+"""Both state backends for the store tests: the ``state_backend`` fixture is parametrized over
+``sqlite`` (files in ``tmp_path``, fast tier) and ``redis`` (the real server of
+``tests/support/redis.py``, marked subprocess). A test opens the stores it needs with
+``state_backend.replica(name)``; two replicas on one backend share it (on SQLite: the same files)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import redis
 from service.stores.backends import Stores, open_stores
 from service.stores.config import StateBackend, StateSettings
 
-__all__ = ["BACKENDS", "Backend", "backend", "everything_in"]
+__all__ = ["BACKENDS", "SharedState", "everything_in", "state_backend"]
 
 BACKENDS = [
     pytest.param(StateBackend.SQLITE, id="sqlite"),
@@ -25,7 +25,7 @@ BACKENDS = [
 
 
 @dataclass
-class Backend:
+class SharedState:
     """One shared state: ``replica()`` opens the stores as another replica would."""
 
     kind: StateBackend
@@ -55,10 +55,10 @@ class Backend:
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedState]:
     kind = request.param
     url = request.getfixturevalue("redis_url") if kind is StateBackend.REDIS else None
-    state = Backend(kind, tmp_path, url)
+    state = SharedState(kind, tmp_path, url)
     try:
         yield state
     finally:
