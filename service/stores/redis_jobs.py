@@ -4,7 +4,8 @@ its finished files stay in this replica's data directory (media across replicas:
 
 Videos, under ``gateway:videos:``: ``v:<id>`` (hash, each field a JSON value), ``seq`` (the counter
 that orders them), ``by_owner:<owner>`` (sorted set by seq), ``running`` (the ids queued or in
-progress). Researches: ``gateway:researches:r:<key>`` (JSON)."""
+progress) and ``runs`` (which of them a live replica runs: ``service.stores.redis_runs``).
+Researches: ``gateway:researches:r:<key>`` (JSON)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import redis
 
 from service.chat.longrun_registry import ResearchEntry
 from service.stores.redis_base import RedisStore, text, text_map, texts
+from service.stores.redis_runs import Runs
 from service.videos.store import VideoFiles, VideoRecord
 
 __all__ = ["RedisResearchRegistry", "RedisVideoStore"]
@@ -33,6 +35,14 @@ class RedisVideoStore(VideoFiles, RedisStore):
     def __init__(self, client: redis.Redis, data_dir: Path) -> None:
         RedisStore.__init__(self, client)
         VideoFiles.__init__(self, data_dir)
+        self.runs = Runs(client, self.key("runs"))
+
+    def open(self) -> None:
+        super().open()
+        self.runs.open()
+
+    def close(self) -> None:
+        self.runs.close()
 
     def insert(self, record: VideoRecord, *, keep_seq: bool = False) -> VideoRecord:
         """Store a new job (``keep_seq``: with its own seq, for the migration)."""
@@ -51,7 +61,11 @@ class RedisVideoStore(VideoFiles, RedisStore):
             pipe.zadd(self.key("by_owner", record.owner), {record.id: record.seq})
             if record.running:
                 pipe.sadd(self.key("running"), record.id)
+                if not keep_seq:  # a new job runs here (a migrated one waits to be adopted)
+                    self.runs.start(pipe, record.id)
             pipe.execute()
+        if record.running and not keep_seq:
+            self.runs.mine(record.id, True)
         return record
 
     def update(self, video_id: str, **changes: Any) -> None:
@@ -67,7 +81,10 @@ class RedisVideoStore(VideoFiles, RedisStore):
                     pipe.sadd(self.key("running"), video_id)
                 else:
                     pipe.srem(self.key("running"), video_id)
+                    self.runs.end(pipe, video_id)
             pipe.execute()
+        if "status" in changes and changes["status"] not in _RUNNING:
+            self.runs.mine(video_id, False)
 
     def get(self, video_id: str, owner: str | None = None) -> VideoRecord | None:
         stored = text_map(self.redis.hgetall(self.key("v", video_id)))
@@ -93,8 +110,12 @@ class RedisVideoStore(VideoFiles, RedisStore):
         return [record for record in records if record is not None]
 
     def running(self) -> list[VideoRecord]:
+        """The unfinished jobs no live replica runs (a new job runs where it was created), now
+        this replica's to resume: two replicas starting together never resume the same job."""
         records = [self.get(video_id) for video_id in texts(self.redis.smembers(self.key("running")))]
-        return sorted((r for r in records if r is not None and r.running), key=lambda r: r.seq)
+        waiting = sorted((r for r in records if r is not None and r.running), key=lambda r: r.seq)
+        adopted = set(self.runs.adopt(record.id for record in waiting))
+        return [record for record in waiting if record.id in adopted]
 
     def delete(self, video_id: str, owner: str) -> bool:
         if self.get(video_id, owner) is None:
@@ -103,7 +124,9 @@ class RedisVideoStore(VideoFiles, RedisStore):
             pipe.delete(self.key("v", video_id))
             pipe.zrem(self.key("by_owner", owner), video_id)
             pipe.srem(self.key("running"), video_id)
+            self.runs.end(pipe, video_id)
             pipe.execute()
+        self.runs.mine(video_id, False)
         self.remove_files(video_id)
         return True
 

@@ -9,17 +9,15 @@ id>`` (the latest response holding that item, and the item). Conversations, unde
 ``gateway:conversation_objects:``: ``c:<id>`` (hash: identity, created_at, updated, metadata),
 ``items:<id>`` (list of items in order) and ``by_identity:<identity>`` (sorted set by last write).
 
-A background response still running is also in ``running`` (a sorted set, scored by when its run
-lapses); the replica running it renews that every ``RUN_TTL / 3`` seconds. A run that lapsed
-belongs to a replica that died: any replica marks it failed (``server_shutdown``), at its start and
-at each renewal, as the SQLite store does for its own process at the next start.
+A background response still running is also in ``running`` (``service.stores.redis_runs``): the
+replica running it renews it. A run that lapsed belongs to a replica that died: any replica marks
+it failed (``server_shutdown``), at its start and at each renewal, as the SQLite store does for its
+own process at the next start.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,12 +27,10 @@ import redis
 from service.conversations_api.store import new_conversation_id
 from service.responses.store import INTERRUPTED, StoredResponse
 from service.stores.redis_base import RedisStore, text, text_map, texts
+from service.stores.redis_runs import Runs
 
-__all__ = ["RUN_TTL", "RedisConversationObjects", "RedisResponseStore"]
+__all__ = ["RedisConversationObjects", "RedisResponseStore"]
 
-log = logging.getLogger(__name__)
-
-RUN_TTL = 60.0
 _RUNNING = ("queued", "in_progress")
 
 Item = dict[str, Any]
@@ -48,10 +44,7 @@ class RedisResponseStore(RedisStore):
         super().__init__(client)
         self.ttl = ttl
         self.purge_interval = purge_interval  # Redis expires keys itself: kept for the interface
-        self._mine: set[str] = set()  # the background runs of this replica
-        self._mine_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._renewer: threading.Thread | None = None
+        self.runs = Runs(client, self.key("running"), on_tick=self.interrupt_lapsed)
 
     def _ttl(self) -> int:
         return max(1, int(self.ttl))
@@ -59,39 +52,16 @@ class RedisResponseStore(RedisStore):
     def open(self) -> None:
         super().open()
         self.interrupt_lapsed()
-        if self._renewer is None:
-            self._stop.clear()
-            self._renewer = threading.Thread(target=self._renew_runs, name="response-runs", daemon=True)
-            self._renewer.start()
+        self.runs.open()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._renewer is not None:
-            self._renewer.join(timeout=5)
-            self._renewer = None
-
-    def _renew_runs(self) -> None:
-        while not self._stop.wait(RUN_TTL / 3):
-            try:
-                self.renew()
-                self.interrupt_lapsed()
-            except redis.RedisError as exc:  # the next round tries again
-                log.warning("could not renew the background responses' runs (%s)", type(exc).__name__)
-
-    def renew(self) -> None:
-        """Push back the lapse of this replica's running responses."""
-        with self._mine_lock:
-            mine = list(self._mine)
-        if mine:
-            lapse = time.time() + RUN_TTL
-            self.redis.zadd(self.key("running"), dict.fromkeys(mine, lapse), xx=True)
+        self.runs.close()
 
     def interrupt_lapsed(self) -> int:
         """Mark failed the running responses whose replica stopped renewing them; how many."""
-        lapsed = texts(self.redis.zrangebyscore(self.key("running"), "-inf", repr(time.time())))
         marked = 0
-        for response_id in lapsed:
-            if not self.redis.zrem(self.key("running"), response_id):
+        for response_id in self.runs.lapsed():
+            if not self.runs.forget(response_id):
                 continue  # another replica took it first
             fields = text_map(self.redis.hgetall(self.key("r", response_id)))
             if fields.get("status") in _RUNNING:
@@ -141,16 +111,10 @@ class RedisResponseStore(RedisStore):
                     pipe.set(self.key("item", identity, item["id"]), pointer, ex=self._ttl())
             pipe.expire(self.key("items", response_id, "input"), self._ttl())
             pipe.expire(self.key("items", response_id, "output"), self._ttl())
-            if record["status"] in _RUNNING:
-                pipe.zadd(self.key("running"), {response_id: time.time() + RUN_TTL})
-            else:
-                pipe.zrem(self.key("running"), response_id)
+            running = record["status"] in _RUNNING
+            (self.runs.start if running else self.runs.end)(pipe, response_id)
             pipe.execute()
-        with self._mine_lock:
-            if record["status"] in _RUNNING:
-                self._mine.add(response_id)
-            else:
-                self._mine.discard(response_id)
+        self.runs.mine(response_id, running)
 
     def _fields(self, identity: str, response_id: str) -> dict[str, str] | None:
         fields = text_map(self.redis.hgetall(self.key("r", response_id)))

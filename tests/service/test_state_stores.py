@@ -14,7 +14,7 @@ from browser import AccountSpec
 from service.auth import Caller
 from service.conversations import ChatRef
 from service.errors import RateLimited
-from service.stores.backends import open_stores
+from service.stores.backends import Stores, open_stores
 from service.stores.config import StateBackend, StateSettings
 from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
 from service.videos.store import VideoRecord
@@ -216,7 +216,10 @@ def test_video_jobs_are_shared(state_backend: SharedState) -> None:
     assert [v.seq for v in made] == [1, 2, 3]
     assert b.videos.get("video_1", "me") == made[1] and b.videos.get("video_1", "other") is None
     b.videos.update("video_0", status="completed", progress=100, video_url="https://x/v.mp4")
-    assert [v.id for v in a.videos.running()] == ["video_1", "video_2", "video_9"]
+    if state_backend.kind is StateBackend.SQLITE:  # one process: every unfinished job is its own
+        assert [v.id for v in a.videos.running()] == ["video_1", "video_2", "video_9"]
+    else:  # each runs on the live replica that made it: nobody else resumes it
+        assert a.videos.running() == [] and state_backend.replica("c").videos.running() == []
     assert a.videos.get("video_0").progress == 100  # type: ignore[union-attr]
     assert [v.id for v in a.videos.page("me", after=None, limit=2, ascending=False)] == ["video_2", "video_1"]
     assert [v.id for v in a.videos.page("me", after="video_0", limit=5, ascending=True)] == [
@@ -259,3 +262,32 @@ def test_a_background_response_of_a_dead_replica_is_marked_failed(redis_url: str
     finally:
         a.close()
         b.close()
+
+
+def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(redis_url: str, tmp_path: Path) -> None:
+    state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
+    replicas = [open_stores(state, tmp_path / name) for name in ("a", "b", "c", "d")]
+    a, *others = replicas
+    try:
+        for n in range(4):
+            a.videos.insert(VideoRecord(f"video_{n}", "me", "veo", "p", "p", "8", "720x1280", "queued", 0, n))
+        a.videos.update("video_3", status="failed")
+        assert [b.videos.running() for b in others] == [[], [], []]  # a is alive and runs them
+        raw = redis.Redis.from_url(redis_url, decode_responses=True)
+        assert sorted(raw.zrange("gateway:videos:runs", 0, -1)) == ["video_0", "video_1", "video_2"]
+        a.close()  # a dies: nothing renews its runs, which lapse
+        raw.zadd("gateway:videos:runs", dict.fromkeys(["video_0", "video_1", "video_2"], 0))
+        raw.close()
+        start = threading.Barrier(len(others))
+
+        def resume(stores: Stores) -> list[str]:
+            start.wait()
+            return [record.id for record in stores.videos.running()]
+
+        with ThreadPoolExecutor(len(others)) as pool:
+            resumed = list(pool.map(resume, others))
+        # Each by one replica only.
+        assert sorted(ids for ids_of in resumed for ids in ids_of) == ["video_0", "video_1", "video_2"]
+    finally:
+        for stores in replicas:
+            stores.close()
