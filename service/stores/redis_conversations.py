@@ -40,6 +40,16 @@ if not t[1] or t[1] ~= m[3] or tonumber(t[2]) > now then return 0 end
 redis.call('HSET', KEYS[2], 'claimed_until', ARGV[2])
 return 1
 """
+# KEYS: deletions. ARGV: chat, now, until. 1 when the deletion was due and is now this replica's
+# until ``until`` (done, failed and rescheduled, or lapsed for another replica to retry).
+_TAKE_DELETION = """
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not due or tonumber(due) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"""
+# A replica that took a deletion and died: another retries it after this long.
+DELETION_CLAIM_SECONDS = 300.0
 # KEYS: chat. ARGV: field, value, ... : set only when the chat is known (an UPDATE, not an INSERT).
 _UPDATE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -63,6 +73,7 @@ class RedisConversationStore(RedisStore):
         self.clock = clock
         self._claim = client.register_script(_CLAIM)
         self._update = client.register_script(_UPDATE)
+        self._take_deletion = client.register_script(_TAKE_DELETION)
 
     def _map(self, pipe: redis.client.Pipeline, key: str, ref: ChatRef) -> None:
         self.map_until(pipe, key, ref.account_id, ref.chat_id, ref.turn, self.clock() + self.ttl)
@@ -173,10 +184,17 @@ class RedisConversationStore(RedisStore):
         return pending
 
     def due_deletions(self, limit: int = 20) -> list[PendingDeletion]:
-        members = self.redis.zrangebyscore(
-            self.key("deletions"), "-inf", repr(self.clock()), start=0, num=limit
-        )
-        return self._pending(texts(members))
+        """The due deletions, each taken by this replica alone (the janitors of two replicas never
+        delete the same chat at once)."""
+        now = self.clock()
+        due = texts(self.redis.zrangebyscore(self.key("deletions"), "-inf", repr(now), start=0, num=limit))
+        until = repr(now + DELETION_CLAIM_SECONDS)
+        taken = [
+            chat
+            for chat in due
+            if self._take_deletion(keys=[self.key("deletions")], args=[chat, repr(now), until])
+        ]
+        return self._pending(taken)
 
     def next_deletion_due(self) -> float | None:
         first = self.redis.zrange(self.key("deletions"), 0, 0, withscores=True)

@@ -291,3 +291,24 @@ def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(redis_url: 
     finally:
         for stores in replicas:
             stores.close()
+
+
+def test_each_due_deletion_is_taken_by_one_replica(redis_url: str, tmp_path: Path) -> None:
+    state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
+    replicas = [open_stores(state, tmp_path / name) for name in ("a", "b", "c")]
+    try:
+        for n in range(12):
+            replicas[0].conversations.schedule_deletion("acct", f"chat-{n}")
+        start = threading.Barrier(len(replicas))
+
+        def take(stores: Stores) -> list[str]:
+            start.wait()
+            return [item.chat_id for item in stores.conversations.due_deletions(limit=12)]
+
+        with ThreadPoolExecutor(len(replicas)) as pool:
+            taken = [chat for chats in pool.map(take, replicas) for chat in chats]
+        assert sorted(taken) == sorted(f"chat-{n}" for n in range(12))  # each once
+        assert len(replicas[1].conversations.pending_deletions()) == 12  # still queued until done
+    finally:
+        for stores in replicas:
+            stores.close()
