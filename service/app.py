@@ -28,14 +28,12 @@ from service.body_limit import BodySizeLimit
 from service.catalog import OutputKind
 from service.chat.admission import ImageAdmission
 from service.chat.longrun import LongrunOptions, ResearchChat, ResearchOptions, ShapedChat
-from service.chat.longrun_registry import ResearchRegistry
 from service.chat.music import MusicChat
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.chat.servings import ChatServings
 from service.completions.router import router as completions_router
 from service.completions.serving import CompletionService
-from service.conversations import ConversationStore
 from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
@@ -61,6 +59,8 @@ from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
+from service.stores.backends import open_stores
+from service.stores.interfaces import ChatMappings, ResearchLog
 from service.videos.lifespan import video_jobs
 from service.videos.router import router as videos_router
 from service.watermark.auto import AutoCalibration
@@ -107,7 +107,7 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
     )
 
 
-def _janitor(settings: GatewaySettings, store: ConversationStore, backend: Backend) -> ChatJanitor:
+def _janitor(settings: GatewaySettings, store: ChatMappings, backend: Backend) -> ChatJanitor:
     return ChatJanitor(
         store,
         backend,
@@ -127,7 +127,7 @@ def longrun_options(settings: GatewaySettings, media: MediaDelivery) -> LongrunO
     )
 
 
-def research_options(settings: GatewaySettings, registry: ResearchRegistry) -> ResearchOptions:
+def research_options(settings: GatewaySettings, registry: ResearchLog) -> ResearchOptions:
     return ResearchOptions(
         registry=registry,
         max_wait=settings.research_max_wait,
@@ -145,23 +145,32 @@ async def _running(
     the watermark calibration; every service built here, once."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
-        store = stack.enter_context(
-            ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl)
+        # Every store, on SQLite files or the shared Redis (``state.backend``), closed last.
+        stores = await asyncio.to_thread(
+            open_stores,
+            settings.state,
+            settings.data_dir,
+            ttl=settings.conversation_ttl,
+            purge_interval=settings.conversation_purge_interval,
+            keys=ops.keys,
         )
+        stack.callback(stores.close)
+        store = stores.conversations
         pool = await stack.enter_async_context(pool_factory(settings))
         # The wrapper stack, once: every turn and every lookup of the service goes through it.
         # Scopes first: a refused turn is the caller's error, never a turn that was metered; groups
         # innermost, so that the account a grouped turn names is the one metered.
         backend: Backend = ScopedBackend(MeteredBackend(GroupedBackend(pool), ops.metrics))
-        await stack.enter_async_context(ops.running(backend))
+        await stack.enter_async_context(ops.running(backend, stores.accounts))
         # Expired mappings are purged by the janitor, at once and then periodically.
         janitor = await stack.enter_async_context(_janitor(settings, store, backend))
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings))
-        registry = await asyncio.to_thread(ResearchRegistry, settings.data_dir / "researches.sqlite3")
-        stack.callback(registry.close)
-        videos = await stack.enter_async_context(video_jobs(settings, backend))
+        registry = stores.researches
+        videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
         chat = ChatService(backend, store, serving_options(settings), janitor)
-        responses = await stack.enter_async_context(responses_service(settings, chat))
+        responses = await stack.enter_async_context(
+            responses_service(settings, chat, stores.responses, stores.objects)
+        )
         # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
         watermark = await stack.enter_async_context(
             AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
@@ -195,6 +204,7 @@ async def _running(
             media=media,
             ops=ops,
             watermark=watermark,
+            stores=stores,
         )
 
 

@@ -39,6 +39,7 @@ from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
 from service.reasoning import ReasoningFormat
+from service.stores.config import StateSettings
 
 __all__ = ["CONFIG_ENV", "AccountConfig", "GatewaySettings"]
 
@@ -307,6 +308,12 @@ class GatewaySettings(BaseSettings):
         default=GemSettings(),
         description="Gems as models: every account's custom Gems are offered as `gem-<slug of the name>` "
         "by the accounts that have them; `gems.aliases` adds names for any Gem (docs: Gems).",
+    )
+    state: StateSettings = Field(
+        default=StateSettings(),
+        description="Where the gateway's state lives: `sqlite` files in the data directory (the "
+        "default) or a Redis server shared by several replicas (`state.backend`, `state.redis_url`, "
+        "`state.encryption_key`; docs: Operations, Shared state).",
     )
     alerts: AlertSettings = Field(
         default=AlertSettings(),

@@ -10,7 +10,9 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 
 from tests.support import orphans, schedule, tiers
 from tests.support.pacing import PACING
+from tests.support.redis import durable_redis, redis_server, redis_url  # noqa: F401 (fixtures for every test)
 from tests.support.servers import serve
+from tests.support.state_backends import state_backend  # noqa: F401 (sqlite and redis, parametrized)
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from browser import AccountInfo, GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
 from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
-from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
@@ -44,6 +43,7 @@ from service.chat.serving import ChatService
 from service.conversations import conversation_key
 from service.errors import InvalidRequest, UpstreamFailed
 from service.media.delivery import MediaDelivery
+from service.stores.interfaces import ResearchLog
 from service.videos.follow import follow_video
 
 __all__ = [
@@ -285,7 +285,7 @@ class ShapedChat:
 
 @dataclass(frozen=True)
 class ResearchOptions:
-    registry: ResearchRegistry  # confirmed researches by history (collected, not run again)
+    registry: ResearchLog  # confirmed researches by history (collected, not run again)
     max_wait: float  # a non-stream request's wait for the report
     stream_max_wait: float
     poll_interval: float

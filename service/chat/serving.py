@@ -49,7 +49,7 @@ from service.chat.protocol import (
     Usage,
     new_completion_id,
 )
-from service.conversations import ChatRef, ConversationStore
+from service.conversations import ChatRef
 from service.deltas import DeltaTracker
 from service.errors import (
     InvalidRequest,
@@ -61,6 +61,7 @@ from service.fetch import FetchPolicy
 from service.gem_models import gem_routes
 from service.janitor import ChatJanitor
 from service.reasoning import ReasoningFormat, ReasoningShaper, thinking_level
+from service.stores.interfaces import ChatMappings
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class ChatService:
     def __init__(
         self,
         backend: Backend,
-        conversations: ConversationStore,
+        conversations: ChatMappings,
         options: ServingOptions,
         janitor: ChatJanitor | None = None,
     ) -> None:

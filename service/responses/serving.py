@@ -21,13 +21,13 @@ from service.catalog import OutputKind, find_model
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
-from service.conversations_api.store import ConversationObjects
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError, error_body
 from service.responses.background import BackgroundRuns, Run
 from service.responses.convert import ResponsesRequest, chat_request, input_messages, new_response_id
 from service.responses.items import Item, normal_items, resolve_references, with_ids
 from service.responses.shaping import Shaper, history_after, response_from_chat
-from service.responses.store import INTERRUPTED, ResponseStore, StoredResponse
+from service.responses.store import INTERRUPTED, StoredResponse
+from service.stores.interfaces import ConversationObjectStore, ResponseArchive
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ class ResponsesService:
     def __init__(
         self,
         chat: ChatService,
-        store: ResponseStore,
-        conversations: ConversationObjects,
+        store: ResponseArchive,
+        conversations: ConversationObjectStore,
         runs: BackgroundRuns,
     ) -> None:
         self.chat = chat
