@@ -69,6 +69,14 @@ class ChatArgs(ToolArgs):
             "send it again on each call where it should apply."
         ),
     )
+    temporary: bool | None = Field(
+        None,
+        description=(
+            "true: a temporary chat (Gemini's own temporary mode): kept in no conversation and in "
+            "no history, so no conversation_id is returned and none may be given. Omit it for the "
+            "gateway's default."
+        ),
+    )
 
 
 class GenerateImageArgs(ToolArgs):

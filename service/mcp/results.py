@@ -40,8 +40,9 @@ def _text(text: str) -> TextContent:
     return TextContent(type="text", text=text)
 
 
-def chat_answer(body: dict[str, Any], conversation_id: str) -> CallToolResult:
-    """A Responses body (``service.responses``) as the chat tool's answer."""
+def chat_answer(body: dict[str, Any], conversation_id: str | None) -> CallToolResult:
+    """A Responses body (``service.responses``) as the chat tool's answer; a temporary chat has no
+    ``conversation_id`` (it cannot be continued)."""
     text = "".join(
         part["text"]
         for item in body.get("output", [])
@@ -49,10 +50,18 @@ def chat_answer(body: dict[str, Any], conversation_id: str) -> CallToolResult:
         for part in item.get("content", [])
         if part.get("type") == "output_text"
     )
-    note = f"conversation_id: {conversation_id} (pass it to chat to continue this conversation)"
+    if conversation_id is None:
+        note = "A temporary chat: kept nowhere, it cannot be continued."
+    else:
+        note = f"conversation_id: {conversation_id} (pass it to chat to continue this conversation)"
     return CallToolResult(
         content=[_text(text), _text(note)],
-        structured_content={"text": text, "conversation_id": conversation_id, "model": body.get("model")},
+        structured_content={
+            "text": text,
+            "conversation_id": conversation_id,
+            "temporary": conversation_id is None,
+            "model": body.get("model"),
+        },
     )
 
 

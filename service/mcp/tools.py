@@ -106,6 +106,8 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
     spec = _model(args.model, OutputKind.TEXT, "is not a chat model (list_models shows each model's output).")
     check_model(call.caller, spec)
     responses = call.gateway.responses
+    if responses.chat.options.temporary(args.temporary):
+        return await _temporary_chat(call, args, spec)
     conversation = args.conversation_id
     started = conversation is None
     if conversation is None:
@@ -127,6 +129,23 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
             await asyncio.shield(forget)
         raise
     return results.chat_answer(body, conversation)
+
+
+async def _temporary_chat(call: Call, args: ChatArgs, spec: ModelSpec) -> CallToolResult:
+    """A temporary chat (``service.temporary``, by the argument or the gateway's default): one
+    turn kept nowhere, so there is no conversation to name or to continue."""
+    if args.conversation_id is not None:
+        raise InvalidRequest(
+            "A temporary chat is kept in no conversation: leave conversation_id out, or send "
+            "temporary: false to continue that conversation.",
+            param="conversation_id",
+        )
+    request = ResponsesRequest(
+        model=spec.name, input=args.message, instructions=args.system, store=False, temporary=True
+    )
+    responses = call.gateway.responses
+    body = await responses.create(await responses.prepare(request, call.identity), call.identity)
+    return results.chat_answer(body, None)
 
 
 async def generate_image(call: Call, args: GenerateImageArgs) -> CallToolResult:

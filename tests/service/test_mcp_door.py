@@ -77,7 +77,7 @@ async def test_tools_are_listed_with_strict_schemas(served: tuple[str, ImagePool
         assert tool.input_schema["additionalProperties"] is False
     chat = next(tool for tool in listed if tool.name == "chat")
     assert chat.input_schema["required"] == ["model", "message"]
-    assert set(chat.input_schema["properties"]) == {"model", "message", "conversation_id", "system"}
+    assert set(chat.input_schema["properties"]) == {"model", "message", "conversation_id", "system", "temporary"}
 
 
 def test_video_sizes_are_the_argument_enum() -> None:
