@@ -77,7 +77,13 @@ async def test_tools_are_listed_with_strict_schemas(served: tuple[str, ImagePool
         assert tool.input_schema["additionalProperties"] is False
     chat = next(tool for tool in listed if tool.name == "chat")
     assert chat.input_schema["required"] == ["model", "message"]
-    assert set(chat.input_schema["properties"]) == {"model", "message", "conversation_id", "system", "temporary"}
+    assert set(chat.input_schema["properties"]) == {
+        "model",
+        "message",
+        "conversation_id",
+        "system",
+        "temporary",
+    }
 
 
 def test_video_sizes_are_the_argument_enum() -> None:
@@ -356,3 +362,30 @@ async def test_an_accounts_gem_is_a_chat_model_of_the_list(served: tuple[str, Im
     assert cards["gem-pirate"]["output"] == "text" and cards["gem-pirate"]["available"]
     assert not answered.is_error, text_of(answered)
     assert pool.requests[-1].gem_by_account == {"acct-2": "aa11"}  # only the account that has the Gem
+
+
+async def test_a_temporary_chat_has_no_conversation(served: tuple[str, ImagePool]) -> None:
+    url, pool = served
+    async with mcp_session(url) as session:
+        once = await session.call_tool(
+            "chat", {"model": "gemini-2.5-flash", "message": "Hi", "temporary": True}
+        )
+        kept = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
+        assert kept.structured_content is not None
+        conversation = kept.structured_content["conversation_id"]
+        turns = len(pool.requests)
+        mixed = await session.call_tool(
+            "chat",
+            {
+                "model": "gemini-2.5-flash",
+                "message": "Hi",
+                "temporary": True,
+                "conversation_id": conversation,
+            },
+        )
+    assert not once.is_error, text_of(once)
+    assert once.structured_content is not None
+    assert once.structured_content["conversation_id"] is None and once.structured_content["temporary"]
+    assert pool.requests[turns - 2].temporary and not pool.requests[turns - 1].temporary
+    assert mixed.is_error and "conversation_id" in text_of(mixed)
+    assert len(pool.requests) == turns  # refused before any page work
