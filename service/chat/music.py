@@ -92,6 +92,7 @@ class _Track:
 
     data: bytes = b""
     transcript: str = ""
+    link: str | None = None  # the delivered MP3's URL, when delivery is configured
 
 
 class _Music:
@@ -132,7 +133,8 @@ class _Music:
         self.track.data, self.track.transcript = media.data, last.text.strip()
         link = ""
         if self.options.delivery is not None:
-            link = f"[track.mp3]({await self.options.delivery.url_for(media.data, _MIME, suffix='.mp3')})"
+            self.track.link = await self.options.delivery.url_for(media.data, _MIME, suffix=".mp3")
+            link = f"[track.mp3]({self.track.link})"
         text = "\n\n".join(part for part in (self.track.transcript, link) if part)
         yield replace(last, text=text, thoughts=thoughts + "The track is ready.\n")
 
@@ -166,10 +168,16 @@ class MusicChat:
         )
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
+        return (await self.compose(request, identity))[0]
+
+    async def compose(
+        self, request: ChatCompletionRequest, identity: str
+    ) -> tuple[ChatCompletionResponse, str | None]:
+        """``create``'s answer and the track's delivered link apart (the MCP ``make_music`` tool)."""
         backend, track = self._shaped(request)
         response = await self.chat.create(request, identity, backend=backend)
         response.choices[0].message.audio = self._audio(track)
-        return response
+        return response, track.link
 
     async def stream(
         self, request: ChatCompletionRequest, identity: str

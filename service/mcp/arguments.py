@@ -17,6 +17,7 @@ __all__ = [
     "GenerateImageArgs",
     "ListModelsArgs",
     "MakeVideoArgs",
+    "MusicArgs",
     "ResearchArgs",
     "ToolArgs",
     "VideoStatusArgs",
@@ -109,6 +110,13 @@ class MakeVideoArgs(ToolArgs):
             "URL the gateway downloads."
         ),
     )
+
+
+class MusicArgs(ToolArgs):
+    prompt: Text = Field(
+        description="The track to make: genre, mood, instruments, and any lyrics or vocals it should have."
+    )
+    model: ModelName | None = Field(None, description="A music model; default gemini-2.5-flash-music.")
 
 
 class VideoStatusArgs(ToolArgs):

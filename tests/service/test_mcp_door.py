@@ -21,11 +21,12 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp.types import AudioContent, CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
 
-from browser import Gem, Tool, UpstreamRejected
+from browser import Gem, Media, MusicInfo, Tool, TurnSnapshot, UpstreamRejected
 from service.mcp.arguments import VIDEO_SIZES, MakeVideoArgs
+from simulator.music import mp3
 from tests.service.conftest import API_KEY
 from tests.service.image_pool import ImagePool
 from tests.service.scripted_pool import Hold, Script, account, png
@@ -39,6 +40,7 @@ TOOL_NAMES = {
     "make_video",
     "video_status",
     "deep_research",
+    "make_music",
     "list_models",
 }
 
@@ -389,3 +391,28 @@ async def test_a_temporary_chat_has_no_conversation(served: tuple[str, ImagePool
     assert pool.requests[turns - 2].temporary and not pool.requests[turns - 1].temporary
     assert mixed.is_error and "conversation_id" in text_of(mixed)
     assert len(pool.requests) == turns  # refused before any page work
+
+
+async def test_make_music_answers_audio_content_and_its_link(served: tuple[str, ImagePool]) -> None:
+    url, pool = served
+    track, mp3_url = mp3("a song about tea"), "https://contribution.usercontent.google.com/download?c=t"
+    said = "Here's a track about tea."
+    music = MusicInfo(mp3_url, None, None, None)
+    pool.queue(Script([TurnSnapshot(cid="c_m", text=said, music=music, completed=True, frames=1)]))
+    pool.media[mp3_url] = Media(track, "audio/mpeg", mp3_url)
+    with admin(url) as client:
+        created = client.post("/keys", json={"name": "composer", "scopes": ["music"]})
+    async with mcp_session(url, created.json()["key"]) as session:
+        listed = {tool.name for tool in (await session.list_tools()).tools}
+        made = await session.call_tool("make_music", {"prompt": "a song about tea"})
+        refused = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "hi"})
+    assert listed == {"make_music", "list_models"}
+    assert not made.is_error, text_of(made)
+    (audio,) = [block for block in made.content if isinstance(block, AudioContent)]
+    assert audio.mime_type == "audio/mpeg" and base64.b64decode(audio.data) == track
+    (link,) = [block for block in made.content if isinstance(block, ResourceLink)]
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(str(link.uri))).content == track  # the signed link, no key needed
+    assert made.structured_content is not None and made.structured_content["transcript"] == said
+    assert said in text_of(made) and pool.requests[-1].tool is Tool.MUSIC
+    assert refused.is_error  # a music-only key does not chat
