@@ -127,6 +127,7 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
             instructions=args.system,
             conversation=conversation,
             store=False,
+            temporary=False,  # decided above, whatever the gateway's default
         )
         prepared = await responses.prepare(request, call.identity)
         body = await responses.create(prepared, call.identity)

@@ -416,3 +416,18 @@ async def test_make_music_answers_audio_content_and_its_link(served: tuple[str, 
     assert made.structured_content is not None and made.structured_content["transcript"] == said
     assert said in text_of(made) and pool.requests[-1].tool is Tool.MUSIC
     assert refused.is_error  # a music-only key does not chat
+
+
+async def test_chat_under_temporary_by_default_is_temporary_unless_asked_not(tmp_path: Any) -> None:
+    pool = ImagePool(account_list=[account("acct-1")])
+    with gateway(tmp_path / "data", pool, temporary_chats_by_default=True) as url:
+        async with mcp_session(url) as session:
+            default = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
+            kept = await session.call_tool(
+                "chat", {"model": "gemini-2.5-flash", "message": "Hi", "temporary": False}
+            )
+    assert not default.is_error, text_of(default)
+    assert default.structured_content is not None and default.structured_content["conversation_id"] is None
+    assert not kept.is_error, text_of(kept)
+    assert kept.structured_content is not None and kept.structured_content["conversation_id"]
+    assert [request.temporary for request in pool.requests] == [True, False]
