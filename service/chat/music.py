@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -168,16 +169,25 @@ class MusicChat:
         )
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
-        return (await self.compose(request, identity))[0]
-
-    async def compose(
-        self, request: ChatCompletionRequest, identity: str
-    ) -> tuple[ChatCompletionResponse, str | None]:
-        """``create``'s answer and the track's delivered link apart (the MCP ``make_music`` tool)."""
         backend, track = self._shaped(request)
         response = await self.chat.create(request, identity, backend=backend)
         response.choices[0].message.audio = self._audio(track)
-        return response, track.link
+        return response
+
+    async def compose(
+        self, request: ChatCompletionRequest, identity: str, progress: Callable[[str], Awaitable[None]]
+    ) -> tuple[AudioOutput, str | None]:
+        """The track and its delivered link apart, for the MCP ``make_music`` tool: streamed inside,
+        each line of the wait (composing, rendering) handed to ``progress``."""
+        backend, track = self._shaped(request)
+        chunks = self.chat.stream(request, identity, backend=backend)
+        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async for chunk in chunks:
+                for choice in chunk.choices:
+                    for line in (choice.delta.reasoning_content or "").splitlines():
+                        if line.strip():
+                            await progress(line.strip())
+        return self._audio(track), track.link
 
     async def stream(
         self, request: ChatCompletionRequest, identity: str

@@ -6,9 +6,9 @@ later one a single ``data: {"error": ...}`` event, both in Google's envelope.
 A silence is filled with an empty-text chunk (``KEEP_ALIVE_CHUNK``), not an SSE comment: the
 Python google-genai SDK reads every non-blank line that is not ``data:`` as raw JSON (its
 ``_RawJsonLineBuffer``) and fails on ``: keep-alive``; the JS SDK (Gemini CLI) matches events with
-``/^\s*data: .../`` at the start of its buffer, so a comment there holds back every later event.
-A chunk whose one part is ``""`` adds nothing to the text (``response.text`` is ``""``; Gemini CLI
-skips a chunk with an empty text part and does not fail the stream for it)."""
+a regular expression anchored on ``data:`` at the start of its buffer, so a comment there holds back
+every later event. A chunk whose one part is ``""`` adds nothing to the text (``response.text``
+is ``""``; Gemini CLI skips a chunk with an empty text part and does not fail the stream for it)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ groups and conversation reuse apply exactly as on ``/v1``.
   answers and continues the Gemini chat that already holds that history.
 - ``generate_image`` / ``edit_image``: the images service (``/v1/images/...``), base64 out.
 - ``make_video`` / ``video_status``: the video jobs (``/v1/videos``), owned by the calling key.
-- ``make_music``: the music serving of chat completions (``service.chat.music``): the MP3 as
-  audio content and its delivered link.
+- ``make_music``: the music serving of chat completions (``service.chat.music``), streamed inside
+  so that its waiting lines reach the client as progress: the MP3 as audio content and its link.
 - ``deep_research``: the deep research serving of chat completions; the research is recorded by its
   question, so calling again with the same question collects it instead of starting another.
 - ``list_models``: the catalog the key's scopes allow.
@@ -252,11 +252,17 @@ async def make_music(call: Call, args: MusicArgs) -> CallToolResult:
     if not isinstance(serving, MusicChat):  # the catalog's music models are served by MusicChat
         raise TypeError(f"expected the music serving, got {type(serving).__name__}")
     question = ChatMessage(role="user", content=args.prompt)
-    request = ChatCompletionRequest.model_validate({"model": spec.name, "messages": [question]})
-    answer, link = await serving.compose(request, call.identity)
-    audio = answer.choices[0].message.audio
-    if audio is None:  # compose always sets it: this is our bug
-        raise RuntimeError("the music serving answered without audio")
+    request = ChatCompletionRequest.model_validate(
+        {"model": spec.name, "messages": [question], "stream": True}
+    )
+    steps = 0
+
+    async def step(line: str) -> None:  # composing, rendering: MCP progress, as deep_research's steps
+        nonlocal steps
+        steps += 1
+        await call.progress(steps, line)
+
+    audio, link = await serving.compose(request, call.identity, step)
     return results.music(audio, link, spec.name)
 
 

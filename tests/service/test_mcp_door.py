@@ -404,7 +404,14 @@ async def test_make_music_answers_audio_content_and_its_link(served: tuple[str, 
         created = client.post("/keys", json={"name": "composer", "scopes": ["music"]})
     async with mcp_session(url, created.json()["key"]) as session:
         listed = {tool.name for tool in (await session.list_tools()).tools}
-        made = await session.call_tool("make_music", {"prompt": "a song about tea"})
+        steps: list[str] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            steps.append(message or "")
+
+        made = await session.call_tool(
+            "make_music", {"prompt": "a song about tea"}, progress_callback=on_progress
+        )
         refused = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "hi"})
     assert listed == {"make_music", "list_models"}
     assert not made.is_error, text_of(made)
@@ -415,6 +422,7 @@ async def test_make_music_answers_audio_content_and_its_link(served: tuple[str, 
         assert (await http.get(str(link.uri))).content == track  # the signed link, no key needed
     assert made.structured_content is not None and made.structured_content["transcript"] == said
     assert said in text_of(made) and pool.requests[-1].tool is Tool.MUSIC
+    assert any(line.startswith("Composing the track") for line in steps), steps  # the wait, as progress
     assert refused.is_error  # a music-only key does not chat
 
 
