@@ -131,6 +131,12 @@ def chat_request(request: TokenCountRequest, *, stream: bool = False) -> ChatCom
             temperature=request.temperature,
             top_p=request.top_p,
         )
+        if "temporary" in (request.metadata or {}):
+            raise InvalidRequest(
+                "Anthropic's metadata takes user_id only: ask for a temporary chat with the "
+                "X-Gateway-Temporary header.",
+                param="metadata.temporary",
+            )
         user = (request.metadata or {}).get("user_id")
         if isinstance(user, str):
             fields["user"] = user

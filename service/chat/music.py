@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,6 +93,7 @@ class _Track:
 
     data: bytes = b""
     transcript: str = ""
+    link: str | None = None  # the delivered MP3's URL, when delivery is configured
 
 
 class _Music:
@@ -132,7 +134,8 @@ class _Music:
         self.track.data, self.track.transcript = media.data, last.text.strip()
         link = ""
         if self.options.delivery is not None:
-            link = f"[track.mp3]({await self.options.delivery.url_for(media.data, _MIME, suffix='.mp3')})"
+            self.track.link = await self.options.delivery.url_for(media.data, _MIME, suffix=".mp3")
+            link = f"[track.mp3]({self.track.link})"
         text = "\n\n".join(part for part in (self.track.transcript, link) if part)
         yield replace(last, text=text, thoughts=thoughts + "The track is ready.\n")
 
@@ -170,6 +173,21 @@ class MusicChat:
         response = await self.chat.create(request, identity, backend=backend)
         response.choices[0].message.audio = self._audio(track)
         return response
+
+    async def compose(
+        self, request: ChatCompletionRequest, identity: str, progress: Callable[[str], Awaitable[None]]
+    ) -> tuple[AudioOutput, str | None]:
+        """The track and its delivered link apart, for the MCP ``make_music`` tool: streamed inside,
+        each line of the wait (composing, rendering) handed to ``progress``."""
+        backend, track = self._shaped(request)
+        chunks = self.chat.stream(request, identity, backend=backend)
+        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async for chunk in chunks:
+                for choice in chunk.choices:
+                    for line in (choice.delta.reasoning_content or "").splitlines():
+                        if line.strip():
+                            await progress(line.strip())
+        return self._audio(track), track.link
 
     async def stream(
         self, request: ChatCompletionRequest, identity: str

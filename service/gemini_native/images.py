@@ -27,6 +27,7 @@ from service.gemini_native.wire import (
     UsageMetadata,
 )
 from service.images.chat import ImagenChat
+from service.images.serving import ImageJob
 
 __all__ = ["check_image_request", "image_answer", "image_chunks"]
 
@@ -77,6 +78,12 @@ async def image_answer(
     """The whole answer: Gemini's text (when it said any), then one inlineData part per image."""
     imagen = _imagen(serving)
     job, _ = await imagen.plan(chat, identity)
+    return await _made(imagen, job, chat, response_id)
+
+
+async def _made(
+    imagen: ImagenChat, job: ImageJob, chat: ChatCompletionRequest, response_id: str
+) -> GenerateContentResponse:
     images = [image async for image in imagen.images.produce(job)]
     mime = _MIME[job.output_format]
     text = (images[0].revised_prompt or "") if images else ""
@@ -101,5 +108,14 @@ async def image_answer(
 async def image_chunks(
     serving: ChatServing, chat: ChatCompletionRequest, identity: str, response_id: str
 ) -> AsyncIterator[GenerateContentResponse]:
-    """Streamed, the answer is one chunk when the images are ready (the page shows them whole)."""
-    yield await image_answer(serving, chat, identity, response_id)
+    """Streamed: an empty-text chunk once the request is planned (so that a refusal before it is
+    still an HTTP status, and the stream's keep-alives fill the wait after it), then the whole
+    answer in one chunk when the images are ready (the page shows them whole)."""
+    imagen = _imagen(serving)
+    job, _ = await imagen.plan(chat, identity)
+    yield GenerateContentResponse(
+        candidates=[Candidate(content=ResponseContent(parts=[TextOut(text="")]))],
+        modelVersion=chat.model,
+        responseId=response_id,
+    )
+    yield await _made(imagen, job, chat, response_id)

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from service.catalog import CATALOG, ModelSpec, OutputKind, find_model
+from service.catalog import CATALOG, ModelSpec, OutputKind, find_model, gem_spec
 from service.chat.checks import check_chat_request
 from service.chat.emulation import emulation_for
 from service.chat.inputs import fold_messages
 from service.chat.protocol import new_completion_id
 from service.chat.serving import estimate_tokens
 from service.errors import InvalidRequest, ModelNotFound, NotImplementedYet
+from service.gem_models import account_gem_models, gem_model_names
 from service.gemini_native.errors import GoogleErrorRoute
 from service.gemini_native.images import check_image_request, image_answer, image_chunks
 from service.gemini_native.stream import GoogleArrayStreamResponse, GoogleEventStreamResponse, gemini_chunks
@@ -26,6 +27,7 @@ from service.key_scopes import allows, check_model
 from service.reasoning import ReasoningFormat
 from service.state import CallerDep, GatewayDep
 from service.streaming import cancel_on_disconnect
+from service.temporary import HEADER, asked
 
 __all__ = ["NATIVE_PREFIXES", "UPLOAD_PREFIXES", "router", "upload_router"]
 
@@ -76,6 +78,12 @@ def _served_model(name: str, body: GenerateContentRequest | None = None) -> Mode
     return spec
 
 
+def _temporary(request: Request) -> bool | None:
+    """A temporary chat (``service.temporary``) is asked with the ``X-Gateway-Temporary`` header
+    only: Google's request has no field for it (``labels`` are Vertex AI's, not this API's)."""
+    return asked(field=None, metadata=None, header=request.headers.get(HEADER))
+
+
 @router.post("/models/{model}:generateContent", response_model=None)
 async def generate_content(
     model: str, body: GenerateContentRequest, request: Request, gateway: GatewayDep, caller: CallerDep
@@ -84,6 +92,7 @@ async def generate_content(
     _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=False)
     check_chat_request(chat)
+    chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     timeout = gateway.settings.stop_timeout
     if spec.output is OutputKind.IMAGES:
@@ -110,6 +119,7 @@ async def stream_generate_content(
     _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=True)
     check_chat_request(chat)
+    chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
     if spec.output is OutputKind.IMAGES:
@@ -138,26 +148,35 @@ async def count_tokens(model: str, body: CountTokensRequest, caller: CallerDep) 
 
 def _card(spec: ModelSpec) -> dict[str, object]:
     kind = "images (inlineData parts)" if spec.output is OutputKind.IMAGES else "text"
+    what = "a Gem of the accounts" if spec.gem_model else f"{spec.family.value} family"
     return {
         "name": f"models/{spec.name}",
         "baseModelId": spec.name,
         "version": "web",
         "displayName": spec.name,
-        "description": f"Gemini web app, {spec.family.value} family, answering with {kind}, served "
-        "through this gateway.",
+        "description": f"Gemini web app, {what}, answering with {kind}, served through this gateway.",
         "supportedGenerationMethods": GENERATION_METHODS,
     }
 
 
 @router.get("/models", response_model=None)
-async def list_models(caller: CallerDep) -> JSONResponse:
-    cards = [_card(spec) for spec in CATALOG if spec.output in NATIVE_OUTPUTS and allows(caller.scopes, spec)]
+async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
+    # The accounts' Gem models follow the catalog, as GET /v1/models lists them (service.models).
+    gems = [gem_spec(name) for name in gem_model_names(gateway.backend.accounts())]
+    cards = [
+        _card(spec)
+        for spec in (*CATALOG, *gems)
+        if spec.output in NATIVE_OUTPUTS and allows(caller.scopes, spec)
+    ]
     return JSONResponse({"models": cards})
 
 
 @router.get("/models/{model}", response_model=None)
-async def get_model(model: str, caller: CallerDep) -> JSONResponse:
+async def get_model(model: str, gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
     spec = _served_model(model)
+    accounts = gateway.backend.accounts()
+    if spec.gem_model and not any(spec.name in account_gem_models(account) for account in accounts):
+        raise ModelNotFound(model)  # a Gem name no account has
     check_model(caller, spec)
     return JSONResponse(_card(spec))
 

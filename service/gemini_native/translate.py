@@ -19,9 +19,10 @@ from service.chat.protocol import (
     TextPart,
     Usage,
 )
+from service.chat.serving import estimate_tokens
 from service.errors import InvalidRequest
 from service.gemini_native.functions import History, call_parts, tool_fields
-from service.gemini_native.think_tags import strip_think
+from service.gemini_native.think_tags import strip_think, think_block
 from service.gemini_native.wire import (
     Candidate,
     Content,
@@ -231,11 +232,15 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
     )
 
 
-def usage_metadata(usage: Usage) -> UsageMetadata:
+def usage_metadata(usage: Usage, thoughts: str = "") -> UsageMetadata:
+    """Google's counts from the chat's estimates: the chat counts thoughts among the completion
+    tokens, Google apart (``thoughtsTokenCount``, not in ``candidatesTokenCount``, in the total)."""
+    thought_tokens = estimate_tokens(thoughts)
     return UsageMetadata(
         promptTokenCount=usage.prompt_tokens,
-        candidatesTokenCount=usage.completion_tokens,
+        candidatesTokenCount=max(0, usage.completion_tokens - thought_tokens),
         totalTokenCount=usage.total_tokens,
+        thoughtsTokenCount=thought_tokens or None,
     )
 
 
@@ -259,6 +264,7 @@ def from_chat(
     text starts with a think block (``reasoning_format: think_tags``), taken out."""
     choice = answer.choices[0]
     text = choice.message.content or ""
+    thoughts = (think_block(text) if think_tags else "") or choice.message.reasoning_content or ""
     text = strip_think(text) if think_tags else text
     parts = _parts_out(choice.message.reasoning_content, text, include_thoughts)
     if choice.message.tool_calls:
@@ -271,7 +277,7 @@ def from_chat(
                 finishReason=_FINISH.get(choice.finish_reason, "STOP"),
             )
         ],
-        usageMetadata=usage_metadata(answer.usage),
+        usageMetadata=usage_metadata(answer.usage, thoughts),
         modelVersion=_model_version(answer.model, answer.served_model),
         responseId=answer.id,
     )

@@ -195,8 +195,11 @@ class UsageMetadata(ResponseModel):
     """Estimates, as for the OpenAI routes: the page reports no token counts."""
 
     promptTokenCount: int
-    candidatesTokenCount: int
+    candidatesTokenCount: int  # the answer without its thoughts, as Google counts
     totalTokenCount: int
+    # When the answer had thoughts the door saw (``reasoning_format`` reasoning_content or
+    # think_tags); absent otherwise, as Google leaves it out for an answer without thinking.
+    thoughtsTokenCount: int | None = None
 
 
 class GenerateContentResponse(ResponseModel):

@@ -17,6 +17,7 @@ __all__ = [
     "GenerateImageArgs",
     "ListModelsArgs",
     "MakeVideoArgs",
+    "MusicArgs",
     "ResearchArgs",
     "ToolArgs",
     "VideoStatusArgs",
@@ -69,6 +70,14 @@ class ChatArgs(ToolArgs):
             "send it again on each call where it should apply."
         ),
     )
+    temporary: bool | None = Field(
+        None,
+        description=(
+            "true: a temporary chat (Gemini's own temporary mode): kept in no conversation and in "
+            "no history, so no conversation_id is returned and none may be given. Omit it for the "
+            "gateway's default."
+        ),
+    )
 
 
 class GenerateImageArgs(ToolArgs):
@@ -101,6 +110,13 @@ class MakeVideoArgs(ToolArgs):
             "URL the gateway downloads."
         ),
     )
+
+
+class MusicArgs(ToolArgs):
+    prompt: Text = Field(
+        description="The track to make: genre, mood, instruments, and any lyrics or vocals it should have."
+    )
+    model: ModelName | None = Field(None, description="A music model; default gemini-2.5-flash-music.")
 
 
 class VideoStatusArgs(ToolArgs):

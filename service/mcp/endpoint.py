@@ -48,6 +48,7 @@ from service.mcp.arguments import (
     GenerateImageArgs,
     ListModelsArgs,
     MakeVideoArgs,
+    MusicArgs,
     ResearchArgs,
     ToolArgs,
     VideoStatusArgs,
@@ -65,7 +66,7 @@ SERVER_NAME = "gemini-gateway"
 INSTRUCTIONS = (
     "Gemini through this gateway: chat (keep the conversation_id it returns to continue), "
     "generate or edit images, make videos (make_video starts a job, video_status follows it), "
-    "and deep research. list_models shows the models this key may use."
+    "make music, and deep research. list_models shows the models this key may use."
 )
 
 
@@ -131,6 +132,14 @@ TOOLS: tuple[McpTool, ...] = (
         tools.video_status,
         "video",
         read_only=True,
+    ),
+    McpTool(
+        "make_music",
+        "Make a music track of about 30 seconds from a prompt (Lyria, through Gemini; takes about a "
+        "minute). Returns the MP3 as audio content and a download link.",
+        MusicArgs,
+        tools.make_music,
+        "music",
     ),
     McpTool(
         "deep_research",

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from mcp.types import (
+    AudioContent,
     BlobResourceContents,
     CallToolResult,
     ContentBlock,
@@ -19,6 +20,7 @@ from mcp.types import (
     TextContent,
 )
 
+from service.chat.protocol import AudioOutput
 from service.errors import ServiceError, status_and_type
 from service.images.protocol import ImagesResponse
 from service.videos.store import VideoRecord
@@ -28,6 +30,7 @@ __all__ = [
     "failure",
     "images",
     "model_list",
+    "music",
     "report",
     "unexpected",
     "video_done",
@@ -36,12 +39,16 @@ __all__ = [
 ]
 
 
+MUSIC_MIME = "audio/mpeg"
+
+
 def _text(text: str) -> TextContent:
     return TextContent(type="text", text=text)
 
 
-def chat_answer(body: dict[str, Any], conversation_id: str) -> CallToolResult:
-    """A Responses body (``service.responses``) as the chat tool's answer."""
+def chat_answer(body: dict[str, Any], conversation_id: str | None) -> CallToolResult:
+    """A Responses body (``service.responses``) as the chat tool's answer; a temporary chat has no
+    ``conversation_id`` (it cannot be continued)."""
     text = "".join(
         part["text"]
         for item in body.get("output", [])
@@ -49,10 +56,18 @@ def chat_answer(body: dict[str, Any], conversation_id: str) -> CallToolResult:
         for part in item.get("content", [])
         if part.get("type") == "output_text"
     )
-    note = f"conversation_id: {conversation_id} (pass it to chat to continue this conversation)"
+    if conversation_id is None:
+        note = "A temporary chat: kept nowhere, it cannot be continued."
+    else:
+        note = f"conversation_id: {conversation_id} (pass it to chat to continue this conversation)"
     return CallToolResult(
         content=[_text(text), _text(note)],
-        structured_content={"text": text, "conversation_id": conversation_id, "model": body.get("model")},
+        structured_content={
+            "text": text,
+            "conversation_id": conversation_id,
+            "temporary": conversation_id is None,
+            "model": body.get("model"),
+        },
     )
 
 
@@ -111,6 +126,24 @@ def video_done(record: VideoRecord, link: str, data: bytes | None) -> CallToolRe
             uri=link, blob=base64.b64encode(data).decode("ascii"), mime_type="video/mp4"
         )
         content.append(EmbeddedResource(type="resource", resource=blob))
+    return CallToolResult(content=content, structured_content=state)
+
+
+def music(audio: AudioOutput, link: str | None, model: str) -> CallToolResult:
+    """The track as ``AudioContent`` (base64 MP3), Gemini's words about it, and its delivered link
+    (a ``ResourceLink``, working until ``expires_at``) when the gateway delivers media."""
+    said = audio.transcript or "The track is ready."
+    content: list[ContentBlock] = [_text(f"{said}\n\n{link}" if link else said)]
+    content.append(AudioContent(type="audio", data=audio.data, mime_type=MUSIC_MIME))
+    if link:
+        content.append(ResourceLink(type="resource_link", uri=link, name="track.mp3", mime_type=MUSIC_MIME))
+    state = {
+        "mime_type": MUSIC_MIME,
+        "url": link,
+        "expires_at": audio.expires_at,
+        "transcript": audio.transcript,
+        "model": model,
+    }
     return CallToolResult(content=content, structured_content=state)
 
 

@@ -7,6 +7,8 @@ groups and conversation reuse apply exactly as on ``/v1``.
   answers and continues the Gemini chat that already holds that history.
 - ``generate_image`` / ``edit_image``: the images service (``/v1/images/...``), base64 out.
 - ``make_video`` / ``video_status``: the video jobs (``/v1/videos``), owned by the calling key.
+- ``make_music``: the music serving of chat completions (``service.chat.music``), streamed inside
+  so that its waiting lines reach the client as progress: the MP3 as audio content and its link.
 - ``deep_research``: the deep research serving of chat completions; the research is recorded by its
   question, so calling again with the same question collects it instead of starting another.
 - ``list_models``: the catalog the key's scopes allow.
@@ -36,6 +38,7 @@ from service.catalog import (
 )
 from service.chat.images import load_image
 from service.chat.longrun import check_accounts
+from service.chat.music import MusicChat
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError
 from service.gem_models import gem_model_names
@@ -49,6 +52,7 @@ from service.mcp.arguments import (
     EditImageArgs,
     GenerateImageArgs,
     MakeVideoArgs,
+    MusicArgs,
     ResearchArgs,
     VideoStatusArgs,
 )
@@ -56,6 +60,7 @@ from service.responses.convert import ResponsesRequest
 from service.state import Gateway
 
 __all__ = [
+    "DEFAULT_MUSIC_MODEL",
     "DEFAULT_VIDEO_MODEL",
     "Call",
     "Progress",
@@ -64,11 +69,13 @@ __all__ = [
     "edit_image",
     "generate_image",
     "list_models",
+    "make_music",
     "make_video",
     "video_status",
 ]
 
 DEFAULT_VIDEO_MODEL = "gemini-2.5-pro-video"
+DEFAULT_MUSIC_MODEL = "gemini-2.5-flash-music"
 VIDEO_SECONDS = "8"  # Veo makes 8-second clips
 
 
@@ -106,6 +113,8 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
     spec = _model(args.model, OutputKind.TEXT, "is not a chat model (list_models shows each model's output).")
     check_model(call.caller, spec)
     responses = call.gateway.responses
+    if responses.chat.options.temporary(args.temporary):
+        return await _temporary_chat(call, args, spec)
     conversation = args.conversation_id
     started = conversation is None
     if conversation is None:
@@ -118,6 +127,7 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
             instructions=args.system,
             conversation=conversation,
             store=False,
+            temporary=False,  # decided above, whatever the gateway's default
         )
         prepared = await responses.prepare(request, call.identity)
         body = await responses.create(prepared, call.identity)
@@ -127,6 +137,23 @@ async def chat(call: Call, args: ChatArgs) -> CallToolResult:
             await asyncio.shield(forget)
         raise
     return results.chat_answer(body, conversation)
+
+
+async def _temporary_chat(call: Call, args: ChatArgs, spec: ModelSpec) -> CallToolResult:
+    """A temporary chat (``service.temporary``, by the argument or the gateway's default): one
+    turn kept nowhere, so there is no conversation to name or to continue."""
+    if args.conversation_id is not None:
+        raise InvalidRequest(
+            "A temporary chat is kept in no conversation: leave conversation_id out, or send "
+            "temporary: false to continue that conversation.",
+            param="conversation_id",
+        )
+    request = ResponsesRequest(
+        model=spec.name, input=args.message, instructions=args.system, store=False, temporary=True
+    )
+    responses = call.gateway.responses
+    body = await responses.create(await responses.prepare(request, call.identity), call.identity)
+    return results.chat_answer(body, None)
 
 
 async def generate_image(call: Call, args: GenerateImageArgs) -> CallToolResult:
@@ -212,6 +239,31 @@ async def video_status(call: Call, args: VideoStatusArgs) -> CallToolResult:
     link = await call.gateway.media.url_for(data, "video/mp4", suffix=".mp4")
     inline = args.include_data or len(data) <= call.gateway.settings.video_inline_max_bytes
     return results.video_done(record, link, data if inline else None)
+
+
+async def make_music(call: Call, args: MusicArgs) -> CallToolResult:
+    spec = _model(
+        args.model or DEFAULT_MUSIC_MODEL,
+        OutputKind.MUSIC,
+        f"does not make music; use {DEFAULT_MUSIC_MODEL}.",
+    )
+    check_model(call.caller, spec)
+    serving = call.gateway.chats.for_model(spec.name)
+    if not isinstance(serving, MusicChat):  # the catalog's music models are served by MusicChat
+        raise TypeError(f"expected the music serving, got {type(serving).__name__}")
+    question = ChatMessage(role="user", content=args.prompt)
+    request = ChatCompletionRequest.model_validate(
+        {"model": spec.name, "messages": [question], "stream": True}
+    )
+    steps = 0
+
+    async def step(line: str) -> None:  # composing, rendering: MCP progress, as deep_research's steps
+        nonlocal steps
+        steps += 1
+        await call.progress(steps, line)
+
+    audio, link = await serving.compose(request, call.identity, step)
+    return results.music(audio, link, spec.name)
 
 
 def _research_model(name: str | None, call: Call) -> ModelSpec:

@@ -68,7 +68,8 @@ def test_generate_content_answers_with_the_simulators_text(stack: Stack) -> None
     assert candidate.content is not None and candidate.content.role == "model"
     usage = reply.usage_metadata
     assert usage is not None and usage.prompt_token_count and usage.candidates_token_count
-    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    thoughts = usage.thoughts_token_count or 0  # Google's sum: thoughts apart from the candidates
+    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count + thoughts
     assert reply.response_id and reply.model_version
 
 

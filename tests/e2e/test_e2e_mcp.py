@@ -76,6 +76,7 @@ async def test_every_tool_through_the_official_client(stack: Stack) -> None:
             "make_video",
             "video_status",
             "deep_research",
+            "make_music",
             "list_models",
         }
 

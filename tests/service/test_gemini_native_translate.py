@@ -324,3 +324,27 @@ def test_file_data_image_is_an_image_url() -> None:
     content = chat.messages[0].content
     assert isinstance(content, list) and isinstance(content[1], ImagePart)
     assert content[1].image_url.url == "https://example.test/a.png"
+
+
+async def test_think_tags_thoughts_are_counted_apart() -> None:
+    said = "<think>\n" + "t" * 40 + "</think>\n\nHi there"
+    answer = ChatCompletionResponse(
+        model="m",
+        choices=[Choice(message=ResponseMessage(content=said))],
+        usage=Usage(prompt_tokens=1, completion_tokens=14, total_tokens=15),
+    )
+    usage = from_chat(answer, think_tags=True).dump()["usageMetadata"]
+    assert (usage["thoughtsTokenCount"], usage["candidatesTokenCount"], usage["totalTokenCount"]) == (
+        11,
+        3,
+        15,
+    )
+
+    async def chat_chunks() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk(Delta(content=said[:20]))
+        yield chunk(Delta(content=said[20:]))
+        yield chunk(Delta(), finish="stop")
+        yield chunk(Delta(), usage=Usage(prompt_tokens=1, completion_tokens=14, total_tokens=15))
+
+    out = [item.dump() async for item in gemini_chunks(chat_chunks(), think_tags=True)]
+    assert out[-1]["usageMetadata"]["thoughtsTokenCount"] == 11  # "\n" and 40 characters

@@ -21,11 +21,12 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp.types import AudioContent, CallToolResult, ImageContent, ResourceLink, TextContent
 from PIL import Image
 
-from browser import Gem, Tool, UpstreamRejected
+from browser import Gem, Media, MusicInfo, Tool, TurnSnapshot, UpstreamRejected
 from service.mcp.arguments import VIDEO_SIZES, MakeVideoArgs
+from simulator.music import mp3
 from tests.service.conftest import API_KEY
 from tests.service.image_pool import ImagePool
 from tests.service.scripted_pool import Hold, Script, account, png
@@ -39,6 +40,7 @@ TOOL_NAMES = {
     "make_video",
     "video_status",
     "deep_research",
+    "make_music",
     "list_models",
 }
 
@@ -77,7 +79,13 @@ async def test_tools_are_listed_with_strict_schemas(served: tuple[str, ImagePool
         assert tool.input_schema["additionalProperties"] is False
     chat = next(tool for tool in listed if tool.name == "chat")
     assert chat.input_schema["required"] == ["model", "message"]
-    assert set(chat.input_schema["properties"]) == {"model", "message", "conversation_id", "system"}
+    assert set(chat.input_schema["properties"]) == {
+        "model",
+        "message",
+        "conversation_id",
+        "system",
+        "temporary",
+    }
 
 
 def test_video_sizes_are_the_argument_enum() -> None:
@@ -356,3 +364,78 @@ async def test_an_accounts_gem_is_a_chat_model_of_the_list(served: tuple[str, Im
     assert cards["gem-pirate"]["output"] == "text" and cards["gem-pirate"]["available"]
     assert not answered.is_error, text_of(answered)
     assert pool.requests[-1].gem_by_account == {"acct-2": "aa11"}  # only the account that has the Gem
+
+
+async def test_a_temporary_chat_has_no_conversation(served: tuple[str, ImagePool]) -> None:
+    url, pool = served
+    async with mcp_session(url) as session:
+        once = await session.call_tool(
+            "chat", {"model": "gemini-2.5-flash", "message": "Hi", "temporary": True}
+        )
+        kept = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
+        assert kept.structured_content is not None
+        conversation = kept.structured_content["conversation_id"]
+        turns = len(pool.requests)
+        mixed = await session.call_tool(
+            "chat",
+            {
+                "model": "gemini-2.5-flash",
+                "message": "Hi",
+                "temporary": True,
+                "conversation_id": conversation,
+            },
+        )
+    assert not once.is_error, text_of(once)
+    assert once.structured_content is not None
+    assert once.structured_content["conversation_id"] is None and once.structured_content["temporary"]
+    assert pool.requests[turns - 2].temporary and not pool.requests[turns - 1].temporary
+    assert mixed.is_error and "conversation_id" in text_of(mixed)
+    assert len(pool.requests) == turns  # refused before any page work
+
+
+async def test_make_music_answers_audio_content_and_its_link(served: tuple[str, ImagePool]) -> None:
+    url, pool = served
+    track, mp3_url = mp3("a song about tea"), "https://contribution.usercontent.google.com/download?c=t"
+    said = "Here's a track about tea."
+    music = MusicInfo(mp3_url, None, None, None)
+    pool.queue(Script([TurnSnapshot(cid="c_m", text=said, music=music, completed=True, frames=1)]))
+    pool.media[mp3_url] = Media(track, "audio/mpeg", mp3_url)
+    with admin(url) as client:
+        created = client.post("/keys", json={"name": "composer", "scopes": ["music"]})
+    async with mcp_session(url, created.json()["key"]) as session:
+        listed = {tool.name for tool in (await session.list_tools()).tools}
+        steps: list[str] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            steps.append(message or "")
+
+        made = await session.call_tool(
+            "make_music", {"prompt": "a song about tea"}, progress_callback=on_progress
+        )
+        refused = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "hi"})
+    assert listed == {"make_music", "list_models"}
+    assert not made.is_error, text_of(made)
+    (audio,) = [block for block in made.content if isinstance(block, AudioContent)]
+    assert audio.mime_type == "audio/mpeg" and base64.b64decode(audio.data) == track
+    (link,) = [block for block in made.content if isinstance(block, ResourceLink)]
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(str(link.uri))).content == track  # the signed link, no key needed
+    assert made.structured_content is not None and made.structured_content["transcript"] == said
+    assert said in text_of(made) and pool.requests[-1].tool is Tool.MUSIC
+    assert any(line.startswith("Composing the track") for line in steps), steps  # the wait, as progress
+    assert refused.is_error  # a music-only key does not chat
+
+
+async def test_chat_under_temporary_by_default_is_temporary_unless_asked_not(tmp_path: Any) -> None:
+    pool = ImagePool(account_list=[account("acct-1")])
+    with gateway(tmp_path / "data", pool, temporary_chats_by_default=True) as url:
+        async with mcp_session(url) as session:
+            default = await session.call_tool("chat", {"model": "gemini-2.5-flash", "message": "Hi"})
+            kept = await session.call_tool(
+                "chat", {"model": "gemini-2.5-flash", "message": "Hi", "temporary": False}
+            )
+    assert not default.is_error, text_of(default)
+    assert default.structured_content is not None and default.structured_content["conversation_id"] is None
+    assert not kept.is_error, text_of(kept)
+    assert kept.structured_content is not None and kept.structured_content["conversation_id"]
+    assert [request.temporary for request in pool.requests] == [True, False]
