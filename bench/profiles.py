@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import servers
-from bench.memory import TreeMemory, chromium_memory
+from bench.memory import chromium_memory
 from browser._launcher import persistent_launch_args
 from browser._settings import LaunchMode, PoolSettings
 
@@ -43,19 +43,11 @@ def _switches(user_data_dir: Path) -> list[str]:
     ]
 
 
-def _tree(root: int) -> TreeMemory:
-    """The browser and its children (``chromium_memory`` counts only the children of ``root``)."""
-    below = chromium_memory(root)
+def _rss_kib(root: int) -> int:
+    """RSS of the browser ``root`` and its children (``chromium_memory`` counts only the children)."""
     status = Path(f"/proc/{root}/status").read_text()
-    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-    return TreeMemory(
-        processes=below.processes + 1,
-        renderers=below.renderers,
-        rss_kib=below.rss_kib + rss,
-        pss_kib=below.pss_kib,
-        uss_kib=below.uss_kib,
-        shared_clean_kib=below.shared_clean_kib,
-    )
+    own = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return own + chromium_memory(root).rss_kib
 
 
 def _wait_for_renderers(root: int, count: int, timeout: float = 60.0) -> None:
@@ -87,7 +79,7 @@ def one_browser(chromium: str, page: str, profiles: int, workdir: Path) -> list[
     found: list[float] = []
     with _chromium([chromium, *switches, page]) as browser:
         _wait_for_renderers(browser.pid, 1)
-        found.append(_tree(browser.pid).rss_kib / _MIB)
+        found.append(_rss_kib(browser.pid) / _MIB)
         for index in range(2, profiles + 1):
             # Hands over to the running browser and exits.
             subprocess.run(
@@ -98,7 +90,7 @@ def one_browser(chromium: str, page: str, profiles: int, workdir: Path) -> list[
                 check=True,
             )
             _wait_for_renderers(browser.pid, index)
-            found.append(_tree(browser.pid).rss_kib / _MIB)
+            found.append(_rss_kib(browser.pid) / _MIB)
     return found
 
 
@@ -115,7 +107,7 @@ def browser_each(chromium: str, page: str, profiles: int, workdir: Path) -> list
                 )
             )
             _wait_for_renderers(running[-1].pid, 1)
-            found.append(sum(_tree(process.pid).rss_kib for process in running) / _MIB)
+            found.append(sum(_rss_kib(process.pid) for process in running) / _MIB)
     finally:
         for process in running:
             process.terminate()
