@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
+from browser._launcher import PLAYWRIGHT_DISABLED_FEATURES
+from browser._settings import DEFAULT_DISABLED_FEATURES
 from tests.support import orphans, schedule, tiers
 from tests.support.pacing import PACING
 from tests.support.servers import serve
@@ -21,6 +23,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    # As the pool launches it: no omnibox popup preloaded in a renderer of its own for every context
+    # (each test's context paid that process's start), no spare renderer. Chromium reads only the
+    # last --disable-features, so Playwright's own are repeated.
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *DEFAULT_DISABLED_FEATURES)),
 ]
 
 
