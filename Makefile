@@ -10,9 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 setup: chromium venv
 
 chromium:
-	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xvfb-run >/dev/null || ! command -v xdotool >/dev/null; then \
-		echo "installing Chromium, Xvfb and xdotool from Debian (the last two: the headed sign-in test)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium xvfb xauth xdotool; \
+	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xvfb-run >/dev/null || ! command -v xdotool >/dev/null || ! command -v redis-server >/dev/null; then \
+		echo "installing Chromium, Xvfb, xdotool and redis-server from Debian (xvfb, xdotool: the headed sign-in test; redis-server: the shared-state tests)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium xvfb xauth xdotool redis-server; \
 	fi
 
 # Python 3.11+ with a working venv. Debian ships `venv` without ensurepip unless python3-venv is

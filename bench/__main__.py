@@ -1,7 +1,8 @@
 """``python -m bench [--rounds N] [--out PATH] [--no-memory | --memory-only] [--repeat N]
-[--variants TEXT]``: run the benchmark, print the table, write the JSON (default
+[--variants TEXT] [--tried]``: run the benchmark, print the table, write the JSON (default
 ``bench/results/latest.json``). The memory part measures every launch variant of ``bench/variants.py``
-(or those whose name contains ``TEXT``) side by side, ``--repeat`` times each (round-robin, figures
+(with ``--tried`` also the switches tried without effect; only those whose name contains ``TEXT``)
+side by side, ``--repeat`` times each (round-robin, figures
 are medians); the load benchmark is ``python -m bench.load``."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bench import servers
 from bench.measure import measure_latency, measure_memory, new_psid
 from bench.memory import median_of_runs, side_by_side
 from bench.report import checks, table
-from bench.variants import ADOPTED, MEMORY_VARIANTS
+from bench.variants import ADOPTED, MEMORY_VARIANTS, TRIED_VARIANTS
 
 FIRST_TOKEN_DELAY = 1.0
 FRAME_INTERVAL = 0.05
@@ -28,7 +29,13 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 async def run(
-    rounds: int, memory: bool, workdir: Path, latency: bool = True, repeat: int = 1, variants: str = ""
+    rounds: int,
+    memory: bool,
+    workdir: Path,
+    latency: bool = True,
+    repeat: int = 1,
+    variants: str = "",
+    tried: bool = False,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
         "config": {
@@ -47,7 +54,7 @@ async def run(
             with servers.gateway(workdir, sim.url, [new_psid()]) as gateway:
                 results.update(await measure_latency(sim.url, gateway.url, rounds))
         if memory:
-            chosen = {name: browser for name, browser in MEMORY_VARIANTS.items() if variants in name}
+            chosen = {name: browser for name, browser in _variants(tried).items() if variants in name}
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
             # Round-robin: a load that changes during the run spreads over every variant alike.
             for index in range(repeat):
@@ -63,6 +70,10 @@ async def run(
     return results
 
 
+def _variants(tried: bool) -> dict[str, dict[str, Any]]:
+    return {**MEMORY_VARIANTS, **TRIED_VARIANTS} if tried else MEMORY_VARIANTS
+
+
 def _cpus() -> int:
     return len(os.sched_getaffinity(0))
 
@@ -76,10 +87,15 @@ def main(argv: list[str] | None = None) -> None:
     skip.add_argument("--memory-only", action="store_true", help="skip the latency measurement")
     parser.add_argument("--repeat", type=int, default=1, help="measure each memory variant N times")
     parser.add_argument("--variants", default="", help="only the memory variants whose name contains this")
+    parser.add_argument(
+        "--tried",
+        action="store_true",
+        help="also measure the switches tried without effect (bench/variants.py)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    if not any(args.variants in name for name in MEMORY_VARIANTS):
+    if not any(args.variants in name for name in _variants(args.tried)):
         parser.error(f"no memory variant's name contains {args.variants!r}")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as workdir:
@@ -91,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                 latency=not args.memory_only,
                 repeat=args.repeat,
                 variants=args.variants,
+                tried=args.tried,
             )
         )
     results["config"]["duration_s"] = round(time.monotonic() - started, 1)

@@ -17,7 +17,7 @@ from typing import Any
 from browser._launcher import PERSISTENT_ENABLED_FEATURES
 from browser._settings import DEFAULT_ARGS
 
-__all__ = ["ADOPTED", "MEMORY_VARIANTS", "PERSISTENT_ADOPTED", "PERSISTENT_BEFORE"]
+__all__ = ["ADOPTED", "MEMORY_VARIANTS", "PERSISTENT_ADOPTED", "PERSISTENT_BEFORE", "TRIED_VARIANTS"]
 
 _OMNIBOX = ["WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup", "PreloadTopChromeWebUI"]
 _BEFORE: dict[str, Any] = {"disabled_features": [], "process_per_site": False}
@@ -58,6 +58,32 @@ MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     # The floor of one browser per account: every part in one process (no zygote to fork from).
     "persistent: before + --single-process --no-zygote (comparison only, never adopted)": _persistent_plus(
         "--single-process", "--no-zygote"
+    ),
+}
+
+
+def _adopted_plus(*switches: str) -> dict[str, Any]:
+    return {**_PERSISTENT, "chromium_args": [*DEFAULT_ARGS, *switches]}
+
+
+# Switches tried on the persistent mode's adopted defaults without effect (7 December 2026, within
+# +-5 MiB RSS per account: docs/benchmarks.md). Measured only with ``python -m bench --tried``, so
+# that ``make bench`` stays short, and kept so that the claim can be checked again on a new Chromium.
+TRIED_VARIANTS: dict[str, dict[str, Any]] = {
+    "persistent: adopted + --js-flags=--lite-mode (tried)": _adopted_plus("--js-flags=--lite-mode"),
+    "persistent: adopted + --js-flags=--max-lazy (tried)": _adopted_plus("--js-flags=--max-lazy"),
+    "persistent: adopted + --js-flags=--single-threaded-gc (tried)": _adopted_plus(
+        "--js-flags=--single-threaded-gc"
+    ),
+    "persistent: adopted + --js-flags=--single-threaded (tried)": _adopted_plus(
+        "--js-flags=--single-threaded"
+    ),
+    "persistent: adopted + --process-per-site (tried)": {**_PERSISTENT, "process_per_site": True},
+    "persistent: adopted + --enable-low-end-device-mode (tried)": _adopted_plus(
+        "--enable-low-end-device-mode"
+    ),
+    "persistent: adopted + BackForwardCache off (tried)": _adopted_plus(
+        "--disable-features=BackForwardCache"
     ),
 }
 # The binary itself: /usr/bin/chromium-headless-shell is a shell script that does not exec it.

@@ -8,6 +8,7 @@ from browser._capabilities import PageModel, ThinkingControl
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
+from browser._gems import Gem
 from browser._health import NeedsPerson
 from browser._launcher import profile_dir
 from browser._live import LiveEnd, LiveFrame, LiveView
@@ -44,6 +45,7 @@ from browser.errors import (
     SelectorMissing,
     StepTimeout,
     TargetClosed,
+    TemporaryChatUnavailable,
     ToolNotOffered,
     TransportError,
     UnavailableReason,
@@ -51,7 +53,7 @@ from browser.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
-from browser.protocol import GeneratedImage, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
+from browser.protocol import GeneratedImage, MusicInfo, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
 
 __all__ = [
     "AccountInfo",
@@ -71,6 +73,7 @@ __all__ = [
     "EgressLimits",
     "EgressPacing",
     "ElementCheck",
+    "Gem",
     "GeneratedImage",
     "HTTPStatusError",
     "InvalidProxy",
@@ -82,6 +85,7 @@ __all__ = [
     "LiveViewBusy",
     "Media",
     "ModeFamily",
+    "MusicInfo",
     "NavigationFailed",
     "NeedsPerson",
     "NoCapacity",
@@ -99,6 +103,7 @@ __all__ = [
     "SigninMethod",
     "StepTimeout",
     "TargetClosed",
+    "TemporaryChatUnavailable",
     "ThinkingControl",
     "ThinkingLevel",
     "Tool",

@@ -34,6 +34,7 @@ from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
 from browser._driver import PageDriver, PageState
 from browser._egress import egress_name
+from browser._gems import Gem, list_gems
 from browser._health import (
     VERIFY_REASON,
     NeedsPerson,
@@ -172,6 +173,8 @@ class AccountInfo:
     last_rotation_at: float | None = None
     needs_person: str | None = None
     needs_person_since: float | None = None
+    # The account's Gems (custom ones first), as CNgdBe last listed them (``browser._gems``).
+    gems: tuple[Gem, ...] = ()
 
 
 class Account:
@@ -218,6 +221,7 @@ class Account:
         self.on_captcha: Callable[[Account], None] | None = None
         self.recheck_at: float | None = None
         self.read_at: float | None = None  # when the page's state was last read (``start``)
+        self.gems: tuple[Gem, ...] = ()
         self._failure_backoff = settings.health_interval
         # Pages of the current context (leased or free); a page of an earlier context returned
         # after a restart is neither counted nor reused.
@@ -287,6 +291,7 @@ class Account:
             last_rotation_at=self.last_rotation_at,
             needs_person=self.needs_person.value if self.needs_person else None,
             needs_person_since=self.needs_since,
+            gems=self.gems,
         )
 
     def session_record(self) -> SessionRecord:
@@ -332,12 +337,14 @@ class Account:
         a paid or free label (docs/architecture/evidence.md#d8)."""
         if request.account_id is not None and request.account_id != self.id:
             return False
+        if request.gem_by_account is not None and self.id not in request.gem_by_account:
+            return False
         caps = self.capabilities
         if request.mode not in caps.modes:
             return False
         if request.tool is not None and request.tool not in caps.tools:
             return False
-        return not ((request.gem or request.attachments) and caps.tier == "anon")
+        return not ((request.gem_for(self.id) or request.attachments) and caps.tier == "anon")
 
     def cooling_for(self, quota: str) -> float | None:
         """When ``quota`` (``TurnRequest.quota``) is usable again, None when it is now."""
@@ -499,6 +506,17 @@ class Account:
             self._apply_verdict(verdict)
             if self.health is AccountState.READY:
                 self._blank.mark(page)
+        if self.health is AccountState.READY and self.capabilities.tier != "anon":
+            await self.read_gems()  # a signed-out visitor has no Gems to list
+
+    async def read_gems(self) -> tuple[Gem, ...]:
+        """List the account's Gems again (bounded by ``ui_timeout``). A failed listing keeps the
+        earlier list: Gems rarely change, and a turn on a Gem that is gone fails on its own page."""
+        try:
+            self.gems = await list_gems(self.context, timeout=self._settings.ui_timeout)
+        except BrowserError as exc:
+            log.warning("account %s: listing its Gems failed: %s", self.id, type(exc).__name__)
+        return self.gems
 
     async def _read_app(self, page: Page) -> StatusVerdict:
         """Open the app on ``page`` and judge the account from what the page and otAQ7b say."""
@@ -540,6 +558,8 @@ class Account:
             self._apply_verdict(verdict)
             if self.health is AccountState.READY:
                 self._blank.mark(page)
+        if self.health is AccountState.READY and self.capabilities.tier != "anon":
+            await self.read_gems()  # a signed-out visitor has no Gems to list
 
     def _on_context_closed(self, _context: object) -> None:
         if self.health not in (AccountState.SIGNED_OUT,):

@@ -25,6 +25,7 @@ def shows_answer(snapshot: TurnSnapshot) -> bool:
         or snapshot.thoughts
         or snapshot.images
         or snapshot.video
+        or snapshot.music
         or snapshot.research
         or snapshot.canvas
     )

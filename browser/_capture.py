@@ -88,6 +88,7 @@ class BodyCapture:
         self._stream_task: asyncio.Task[None] | None = None
         self.response: ResponseMeta | None = None
         self.request_seen = asyncio.Event()
+        self._post_data: str | None = None  # the request's body, when the event carried it
         self.bytes_received = 0
         self._watching_page = False
         self._page_gone = False  # the page crashed or closed: its session answers nothing more
@@ -144,6 +145,8 @@ class BodyCapture:
         url, method = request.get("url", ""), request.get("method", "GET")
         if self._request_id is None and method == "POST" and self._matches(url):
             self._request_id = event["requestId"]
+            post_data = request.get("postData")
+            self._post_data = post_data if isinstance(post_data, str) else None
             self.request_seen.set()
 
     def _on_response(self, event: dict[str, Any]) -> None:
@@ -236,6 +239,23 @@ class BodyCapture:
         body = result.get("body", "")
         self._push(base64.b64decode(body) if result.get("base64Encoded") else body.encode())
         self._end(_End())
+
+    async def request_body(self) -> str | None:
+        """The captured request's body (a long one is asked of Chromium), or None when there is none
+        or Chromium no longer holds it."""
+        if self._post_data is not None:
+            return self._post_data
+        session, request_id = self._session, self._request_id
+        if session is None or request_id is None:
+            return None
+        try:
+            async with asyncio.timeout(ARM_TIMEOUT):
+                result = await session.send("Network.getRequestPostData", {"requestId": request_id})
+        except Exception:  # gone, or never held: the caller decides what a missing body means
+            log.debug("the request's body could not be read", exc_info=True)
+            return None
+        data = result.get("postData")
+        return data if isinstance(data, str) else None
 
     # -- consumer --
 

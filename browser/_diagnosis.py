@@ -64,7 +64,9 @@ ON_LOAD = (
     "upload_opener",
     "chat_content",
 )
-MARKERS = ("signed_in", "signed_out")  # one of the two is absent on any page: counted, never awaited
+# Counted once the page loaded, never awaited: one of the two sign-in markers is absent on any page,
+# and the side nav comes with the page (its "Temporary chat" button only for a signed-in account).
+MARKERS = ("signed_in", "signed_out", "side_nav_opener", "temp_chat_button")
 IN_MODE_MENU = ("mode_items", "mode_item_label", "mode_item_sublabel", "selected", "open_menu", "menu_items")
 IN_TOOLS_MENU = ("tool_items", "tool_icon", "more_tools")
 BEHIND_UPLOAD = ("file_input",)
@@ -78,6 +80,7 @@ IN_TURN: dict[str, str] = {
     "upload_chip": "shown only once a file was attached",
     "upload_busy": "shown only while a file uploads",
     "tool_chip": "shown only once a tool was chosen",
+    "temp_chat_on": "shown only once a temporary chat was turned on",
 }
 # What every turn needs (``PageDriver.insert_prompt``, ``send``, ``choose_mode``); the tools and upload
 # elements are needed when the account offers tools / takes files (a signed-in page).

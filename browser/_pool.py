@@ -28,6 +28,7 @@ from browser._chats import chat_video, delete_chat
 from browser._cookies import account_id_for
 from browser._driver import PageState
 from browser._egress import EgressBudget, EgressInfo, Limits
+from browser._gems import Gem
 from browser._health import NeedsPerson, SessionRecord, session_key
 from browser._launcher import Launcher, profile_dir, proxy_settings, refuse_remote_profile
 from browser._live import LiveEnd, LiveView
@@ -109,7 +110,11 @@ class BrowserPool:
             self._playwright = await async_playwright().start()
         self._launcher = Launcher(self.settings, self._playwright, self._lent_browser)
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._save_loop()), loop.create_task(self._health_loop())]
+        self._tasks = [
+            loop.create_task(self._save_loop()),
+            loop.create_task(self._health_loop()),
+            loop.create_task(self._gems_loop()),
+        ]
         return self
 
     async def __aexit__(
@@ -293,6 +298,11 @@ class BrowserPool:
         """The report a finished research wrote into its chat (hNvQHb), or None when none is there."""
         account = self._get(account_id)
         return await research_report(account.context, chat_id, timeout=self.settings.ui_timeout)
+
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        """List the account's Gems again through its page (CNgdBe, bounded by ``ui_timeout``); the
+        list also shows in ``AccountInfo.gems``. A failed listing keeps the earlier one."""
+        return await self._get(account_id).read_gems()
 
     async def screenshot(self, account_id: str) -> bytes:
         account = self._get(account_id)
@@ -560,6 +570,18 @@ class BrowserPool:
                 except Exception:  # one failing account must not stop the others' saves
                     log.warning("saving cookies of %s failed", account.id, exc_info=True)
 
+    async def _gems_loop(self) -> None:
+        """A Gem made or deleted on gemini.google.com shows here within ``gems_interval``."""
+        while True:
+            await asyncio.sleep(self.settings.gems_interval)
+            for account in list(self._accounts.values()):
+                if account.health is not AccountState.READY or account.capabilities.tier == "anon":
+                    continue
+                try:
+                    await account.read_gems()  # logs and keeps the earlier list when it fails
+                except Exception:  # one failing account must not stop the others' listings
+                    log.warning("listing the Gems of %s failed", account.id, exc_info=True)
+
     async def _health_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.health_interval)
@@ -592,6 +614,8 @@ def _session_of(cookies: list[Any]) -> str | None:
 
 def _why_none(request: TurnRequest) -> str:
     wanted = request.mode.value + (f" with {request.tool.value}" if request.tool else "")
+    if request.gem_by_account is not None:
+        wanted += " on a Gem of its own"
     if request.account_id:
         return f"account {request.account_id!r} cannot serve {wanted} now"
     return f"no healthy account offers {wanted}"

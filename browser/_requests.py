@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -35,6 +36,7 @@ class Tool(enum.StrEnum):
     VIDEO = "video"
     CANVAS = "canvas"
     DEEP_RESEARCH = "deep_research"
+    MUSIC = "music"  # "Create music" (Lyria), behind "More tools" (D4)
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,12 @@ class Attachment:
 
 @dataclass(frozen=True)
 class TurnRequest:
-    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` and needs ``account_id``.
+    """One prompt to type into the page. ``chat_id`` continues ``/app/<cid>`` (``/gem/<id>/<cid>``
+    with a Gem) and needs ``account_id``.
 
-    ``thinking`` None leaves the page's thinking control as it is."""
+    ``thinking`` None leaves the page's thinking control as it is. ``temporary``: a new chat turned
+    into a temporary one with the page's own button before the prompt is typed (kept out of the
+    account's history; ``browser._temporary``); such a chat is never continued."""
 
     prompt: str
     mode: ModeFamily = ModeFamily.FLASH
@@ -60,10 +65,24 @@ class TurnRequest:
     account_id: str | None = None
     chat_id: str | None = None
     thinking: ThinkingLevel | None = None
+    # A custom Gem lives in one account under that account's own id: account id → Gem id. The turn
+    # goes to one of these accounts, on its Gem (``gem`` is one id for every account: a premade Gem).
+    gem_by_account: Mapping[str, str] | None = field(default=None, hash=False)
+    temporary: bool = False
 
     def __post_init__(self) -> None:
         if self.chat_id is not None and self.account_id is None:
             raise ValueError("chat_id requires account_id: a chat lives in one account")
+        if self.gem_by_account is not None and (self.gem is not None or not self.gem_by_account):
+            raise ValueError("gem_by_account names at least one account, and excludes gem")
+        if self.temporary and self.chat_id is not None:
+            raise ValueError("a temporary chat is never continued: temporary needs a new chat (no chat_id)")
+
+    def gem_for(self, account_id: str) -> str | None:
+        """The Gem the turn uses on ``account_id`` (None: no Gem, or the account has not this one)."""
+        if self.gem_by_account is not None:
+            return self.gem_by_account.get(account_id)
+        return self.gem
 
     @property
     def quota(self) -> str:

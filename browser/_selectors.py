@@ -84,6 +84,9 @@ class SelectorTable:
     signed_out: Sel
     signed_in: Sel
     chat_content: Sel
+    side_nav_opener: Sel
+    temp_chat_button: Sel
+    temp_chat_on: Sel
     labels: Labels = field(compare=False)
 
     def selectors(self) -> tuple[Sel, ...]:
@@ -278,18 +281,45 @@ DEFAULT_TABLE = SelectorTable(
         "model-response",
         "user-query",
     ),
+    # The side nav ships collapsed; some of its entries show only once it is opened (page.md §1.13, CWC).
+    side_nav_opener=_sel(
+        "side_nav_opener",
+        "side nav opener",
+        'button[data-test-id="side-nav-menu-button"]',
+        'button[aria-label="Open sidebar"]',
+        'button[aria-label="Main menu"]',
+    ),
+    # "Temporary chat" (page.md §1.13: W2A's `temp-chat-button button`, CWC's data-test-id).
+    temp_chat_button=_sel(
+        "temp_chat_button",
+        "temporary chat button",
+        'button[data-test-id="temp-chat-button"]',
+        "temp-chat-button button",
+        '[data-test-id="temp-chat-button"] button',
+        'button[aria-label="Temporary chat"]',
+    ),
+    # The mode is on: the button's `temp-chat-on` class or pressed state, or the temporary card.
+    temp_chat_on=_sel(
+        "temp_chat_on",
+        "temporary chat on",
+        "button.temp-chat-on",
+        'button[data-test-id="temp-chat-button"][aria-pressed="true"]',
+        ".temporary-chat-card",
+    ),
     labels=Labels(
         tools={
             Tool.IMAGE: ("create image", "create images"),
             Tool.VIDEO: ("create video", "create videos"),
             Tool.CANVAS: ("canvas",),
             Tool.DEEP_RESEARCH: ("deep research",),
+            Tool.MUSIC: ("create music",),
         },
         tool_icons={
             "image_create": Tool.IMAGE,
             "movie": Tool.VIDEO,
             "canvas": Tool.CANVAS,
             "deep_research": Tool.DEEP_RESEARCH,
+            "music": Tool.MUSIC,
         },
         thinking_levels={
             ThinkingLevel.LOW: ("low",),

@@ -270,6 +270,12 @@ class PoolSettings(BaseModel):
         description="Seconds between looks for accounts due for a re-check; also the first backoff of a "
         "failed account, doubling each time up to `block_backoff_max`.",
     )
+    gems_interval: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds between listings of every ready account's Gems (through its page's own gem "
+        "RPC); they are also listed whenever an account starts or is re-checked.",
+    )
     cooldown_default: float = Field(
         default=3600.0,
         ge=0,

@@ -36,12 +36,14 @@ from browser._answers import (
 )
 from browser._capture import BodyCapture, BodyUnavailable, LoadingFailed
 from browser._driver import PageDriver, PageState
+from browser._gems import gem_path
 from browser._http_status import raise_for_stream_status
 from browser._media import Media, fetch_media, wait_for_media
 from browser._originals import fetch_original
 from browser._page_fallback import read_answer_from_page
 from browser._requests import Tool, TurnRequest, chat_path
 from browser._settings import PoolSettings
+from browser._temporary import confirm_sent_temporary, turn_temporary
 from browser.errors import (
     AccountUnavailable,
     BrowserError,
@@ -206,8 +208,9 @@ class Turn:
                         yield snapshot
                 account.note_success()
                 final = self.final
-                if final is not None and final.completed and final.cid:
-                    self._finished_chat = chat_path(final.cid)
+                # A temporary chat is never continued: its tab is not kept on it for a follow-up.
+                if final is not None and final.completed and final.cid and not self._request.temporary:
+                    self._finished_chat = _turn_path(final.cid, self._request.gem_for(account.id))
                 self._log_end(account)
                 return
             except (
@@ -250,11 +253,7 @@ class Turn:
     async def _one_attempt(self, account: Account, page: Page) -> AsyncIterator[TurnSnapshot]:
         request, settings = self._request, self._settings
         driver = PageDriver(page, settings)
-        path = (
-            chat_path(request.chat_id)
-            if request.chat_id
-            else (f"/gem/{request.gem}" if request.gem else "/app")
-        )
+        path = _turn_path(request.chat_id, request.gem_for(account.id))
         there = await account.claim_tab(page, path)
         state = PageState.READY if there else await driver.open(path)
         if state is not PageState.READY:
@@ -267,6 +266,8 @@ class Turn:
             deadline = time.monotonic() + settings.turn_timeout
             await driver.send(capture.request_seen)
             self._running = True
+            if request.temporary:
+                await confirm_sent_temporary(capture)
             body_read = True
             try:
                 async for chunk in capture.chunks(
@@ -315,7 +316,11 @@ class Turn:
     def _log_start(self, account: Account) -> None:
         request = self._request
         asked = request.mode.value + (f" with {request.tool.value}" if request.tool is not None else "")
-        where = f"chat {request.chat_id}" if request.chat_id else "a new chat"
+        where = (
+            f"chat {request.chat_id}"
+            if request.chat_id
+            else ("a new temporary chat" if request.temporary else "a new chat")
+        )
         log.info(
             "turn %d on %s: %s, in %s", self.serial, account.id, asked, where, extra=self._fields(account)
         )
@@ -332,6 +337,8 @@ class Turn:
     async def _compose(self, driver: PageDriver, account: Account) -> None:
         """Mode, thinking level, tool, files and prompt: everything before Send."""
         request = self._request
+        if request.temporary:  # first: the button starts the chat afresh in the temporary mode
+            await turn_temporary(driver.steps)
         await driver.choose_mode(request.mode, request.thinking, account.capabilities)
         if request.tool is not None:
             try:
@@ -362,3 +369,11 @@ def _out_of_quota(error: BrowserError, account: Account, request: TurnRequest) -
     return NoCapacity(
         f"Gemini's usage limit for this model is reached (1037); it resets in {wait:.0f}s", retry_after=wait
     )
+
+
+def _turn_path(chat_id: str | None, gem: str | None) -> str:
+    """Where a turn is typed: a chat it continues (on its Gem's page for a Gem's chat), else a new
+    chat, on the Gem's page (``/gem/<id>``, docs/architecture/evidence.md#a2) or ``/app``."""
+    if gem is not None:
+        return gem_path(gem, chat_id)
+    return chat_path(chat_id) if chat_id else "/app"

@@ -124,6 +124,12 @@ class StepTimeout(DriverError):
     """A UI step exceeded its timeout."""
 
 
+class TemporaryChatUnavailable(DriverError):
+    """A temporary chat was asked and could not be confirmed: the page has no "Temporary chat"
+    button, its mode did not turn on, or the turn's request went out without the temporary flag
+    (``inner[45]``; the chat may then be in the account's history)."""
+
+
 class TargetClosed(BrowserError):
     """The page, its context or the whole browser closed or crashed."""
 

@@ -28,19 +28,19 @@ from service.body_limit import BodySizeLimit
 from service.catalog import OutputKind
 from service.chat.admission import ImageAdmission
 from service.chat.longrun import LongrunOptions, ResearchChat, ResearchOptions, ShapedChat
-from service.chat.longrun_registry import ResearchRegistry
+from service.chat.music import MusicChat
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.chat.servings import ChatServings
 from service.completions.router import router as completions_router
 from service.completions.serving import CompletionService
-from service.conversations import ConversationStore
 from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
+from service.gem_models import configure as configure_gems
 from service.gemini_native.errors import google_error_response
-from service.gemini_native.router import NATIVE_PREFIXES
+from service.gemini_native.router import NATIVE_PREFIXES, UPLOAD_PREFIXES, upload_router
 from service.gemini_native.router import router as gemini_native_router
 from service.health import router as health_router
 from service.images.chat import ImagenChat
@@ -48,6 +48,7 @@ from service.images.router import router as images_router
 from service.images.serving import ImageOptions, ImageService
 from service.janitor import ChatJanitor
 from service.key_scopes import ScopedBackend, ScopeGate
+from service.mcp.endpoint import McpEndpoint
 from service.media.base_url import RequestBaseUrl
 from service.media.delivery import MEDIA_ROUTE, MediaDelivery
 from service.media.router import router as media_router
@@ -58,6 +59,8 @@ from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
+from service.stores.backends import open_stores
+from service.stores.interfaces import ChatMappings, ResearchLog
 from service.videos.lifespan import video_jobs
 from service.videos.router import router as videos_router
 from service.watermark.auto import AutoCalibration
@@ -94,6 +97,7 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
         max_prompt_bytes=settings.max_prompt_bytes,
         stop_timeout=settings.stop_timeout,
         reasoning_format=settings.reasoning_format,
+        temporary_by_default=settings.temporary_chats_by_default,
         admission=ImageAdmission(
             total=settings.image_requests,
             per_key=settings.image_requests_per_key,
@@ -103,7 +107,7 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
     )
 
 
-def _janitor(settings: GatewaySettings, store: ConversationStore, backend: Backend) -> ChatJanitor:
+def _janitor(settings: GatewaySettings, store: ChatMappings, backend: Backend) -> ChatJanitor:
     return ChatJanitor(
         store,
         backend,
@@ -123,7 +127,7 @@ def longrun_options(settings: GatewaySettings, media: MediaDelivery) -> LongrunO
     )
 
 
-def research_options(settings: GatewaySettings, registry: ResearchRegistry) -> ResearchOptions:
+def research_options(settings: GatewaySettings, registry: ResearchLog) -> ResearchOptions:
     return ResearchOptions(
         registry=registry,
         max_wait=settings.research_max_wait,
@@ -141,23 +145,32 @@ async def _running(
     the watermark calibration; every service built here, once."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
-        store = stack.enter_context(
-            ConversationStore(settings.conversations_path, ttl=settings.conversation_ttl)
+        # Every store, on SQLite files or the shared Redis (``state.backend``), closed last.
+        stores = await asyncio.to_thread(
+            open_stores,
+            settings.state,
+            settings.data_dir,
+            ttl=settings.conversation_ttl,
+            purge_interval=settings.conversation_purge_interval,
+            keys=ops.keys,
         )
+        stack.callback(stores.close)
+        store = stores.conversations
         pool = await stack.enter_async_context(pool_factory(settings))
         # The wrapper stack, once: every turn and every lookup of the service goes through it.
         # Scopes first: a refused turn is the caller's error, never a turn that was metered; groups
         # innermost, so that the account a grouped turn names is the one metered.
         backend: Backend = ScopedBackend(MeteredBackend(GroupedBackend(pool), ops.metrics))
-        await stack.enter_async_context(ops.running(backend))
+        await stack.enter_async_context(ops.running(backend, stores.accounts))
         # Expired mappings are purged by the janitor, at once and then periodically.
         janitor = await stack.enter_async_context(_janitor(settings, store, backend))
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings))
-        registry = await asyncio.to_thread(ResearchRegistry, settings.data_dir / "researches.sqlite3")
-        stack.callback(registry.close)
-        videos = await stack.enter_async_context(video_jobs(settings, backend))
+        registry = stores.researches
+        videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
         chat = ChatService(backend, store, serving_options(settings), janitor)
-        responses = await stack.enter_async_context(responses_service(settings, chat))
+        responses = await stack.enter_async_context(
+            responses_service(settings, chat, stores.responses, stores.objects)
+        )
         # Calibration turns are the gateway's own: on the pool, unscoped and unmetered.
         watermark = await stack.enter_async_context(
             AutoCalibration(pool, settings.data_dir, settings.watermark_alpha_dir)
@@ -176,6 +189,7 @@ async def _running(
             storybook=ShapedChat(chat, OutputKind.STORY, longrun),
             video=ShapedChat(chat, OutputKind.VIDEO, longrun),
             deep_research=ResearchChat(chat, research_options(settings, registry)),
+            music=MusicChat(chat, longrun, audio_ttl=min(settings.media.link_ttl, settings.media.max_age)),
         )
         yield Gateway(
             settings=settings,
@@ -190,16 +204,19 @@ async def _running(
             media=media,
             ops=ops,
             watermark=watermark,
+            stores=stores,
         )
 
 
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
+    configure_gems(settings.gems)  # process-wide, as ``find_model`` reads them (service.gem_models)
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
+    mcp = McpEndpoint(max_body_bytes=settings.max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Gateway]]:
-        async with _running(settings, ops, pool_factory) as gateway:
+        async with _running(settings, ops, pool_factory) as gateway, mcp.running():
             yield {STATE_KEY: gateway}
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -215,6 +232,9 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         app.include_router(anthropic_router, prefix=prefix)  # Anthropic's Messages API
     for prefix in NATIVE_PREFIXES:  # Google's /v1beta generateContent surface (google-genai SDK)
         app.include_router(gemini_native_router, prefix=prefix)
+    for prefix in UPLOAD_PREFIXES:  # its Files API upload path: refused in Google's envelope
+        app.include_router(upload_router, prefix=prefix)
+    app.router.routes.append(mcp.route)  # POST /mcp (service.mcp), behind the API keys like /v1
     app.include_router(media_router)  # GET /media/<name>: signed links, at the root (no API key)
     # /healthz, /readyz, /metrics, /admin: gated by themselves (``ops.own_gates``), not by API keys.
     app.include_router(health_router)
@@ -233,7 +253,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_p
         public_prefixes=(MEDIA_ROUTE,),
         own_gates=ops.own_gates,
         directory=ops.keys,
-        doors=(KeyDoor(NATIVE_PREFIXES, google_error_response),),
+        doors=(KeyDoor(NATIVE_PREFIXES + UPLOAD_PREFIXES, google_error_response),),
     )
     # Anthropic's error shape on its routes, whoever refused (the key gate included): outside the gate.
     app.add_middleware(AnthropicErrors, prefixes=[prefix + MESSAGES_PATH for prefix in ROUTE_PREFIXES])

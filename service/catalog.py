@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from browser import AccountInfo, ModeFamily, Tool
-from service.errors import NoHealthyAccount, NotOffered, ServiceError
+from service.errors import ModelNotFound, NoHealthyAccount, NotOffered, ServiceError
+from service.gem_models import account_gem_models, is_gem_model
 
 __all__ = [
     "CATALOG",
@@ -24,6 +25,7 @@ __all__ = [
     "can_serve",
     "find_model",
     "fitting_accounts",
+    "gem_spec",
     "unservable",
 ]
 
@@ -35,6 +37,7 @@ class OutputKind(enum.StrEnum):
     REPORT = "report"
     STORY = "story"
     VIDEO = "video"
+    MUSIC = "music"
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,14 @@ class ModelSpec:
     gem: str | None
     image_input: bool
     output: OutputKind
+    # A Gem of the accounts (``service.gem_models``): served only by the accounts that have it.
+    gem_model: bool = False
 
     @property
     def chat_ready(self) -> bool:
         """Whether chat completions can serve it (text; images via ``service.images.chat``; canvas,
-        storybook, video and deep research via ``service.chat.longrun``): every model today."""
+        storybook, video and deep research via ``service.chat.longrun``; music via
+        ``service.chat.music``): every model today."""
         return True
 
 
@@ -81,13 +87,25 @@ CATALOG: tuple[ModelSpec, ...] = (
     _spec("gemini-2.5-pro-canvas", P, OutputKind.DOCUMENT, tool=Tool.CANVAS),
     _spec("gemini-2.5-pro-imagen", P, OutputKind.IMAGES, tool=Tool.IMAGE),
     _spec("gemini-2.5-pro-storybook", P, OutputKind.STORY, gem="storybook"),
+    # Create music (Lyria, ~30 s): text prompts only (service.chat.music).
+    _spec("gemini-2.5-flash-music", F, OutputKind.MUSIC, tool=Tool.MUSIC, images=False),
 )
 _BY_NAME = {spec.name: spec for spec in CATALOG}
 
 
 def find_model(name: str) -> ModelSpec | None:
     # Clients write names in any case, some with Google's "models/" prefix.
-    return _BY_NAME.get(name) or _BY_NAME.get(name.strip().lower().removeprefix("models/"))
+    normal = name.strip().lower().removeprefix("models/")
+    spec = _BY_NAME.get(name) or _BY_NAME.get(normal)
+    if spec is None and is_gem_model(normal):
+        # Whether an account has this Gem is read when it is served (``can_serve``, ``unservable``).
+        return gem_spec(normal)
+    return spec
+
+
+def gem_spec(name: str) -> ModelSpec:
+    """A Gem model: text from the page's default model, on the Gem's page."""
+    return ModelSpec(name, ModeFamily.FLASH, None, None, True, OutputKind.TEXT, gem_model=True)
 
 
 # An account in one of these states can take turns now or soon; the others are out of rotation.
@@ -112,6 +130,8 @@ def unservable(spec: ModelSpec, accounts: Sequence[AccountInfo]) -> ServiceError
     """Why no account can serve ``spec``: accounts are in rotation and none of their pages offers
     what it needs (403 ``not_offered``: adding an account that offers it is the remedy), or none is
     in rotation now (503)."""
+    if spec.gem_model and not any(spec.name in account_gem_models(account) for account in accounts):
+        return ModelNotFound(spec.name)  # no account has such a Gem: to the client, no such model
     serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
     if serving and not any(_offers(spec, account) for account in serving):
         return NotOffered(f"{spec.name} needs {_needs(spec)}; no account in rotation offers it.")
@@ -119,7 +139,9 @@ def unservable(spec: ModelSpec, accounts: Sequence[AccountInfo]) -> ServiceError
 
 
 def _offers(spec: ModelSpec, account: AccountInfo) -> bool:
-    """The account's page offers the model's family and tool."""
+    """The account's page offers the model's family and tool (and the Gem, for a Gem model)."""
+    if spec.gem_model and spec.name not in account_gem_models(account):
+        return False
     return spec.family in account.modes and (spec.tool is None or spec.tool in account.tools)
 
 
@@ -136,4 +158,5 @@ _TOOL_NAMES = {
     Tool.VIDEO: "Create video",
     Tool.CANVAS: "Canvas",
     Tool.DEEP_RESEARCH: "Deep Research",
+    Tool.MUSIC: "Create music",
 }

@@ -37,6 +37,8 @@ from service.app import create_app
 from service.cli_parser import build_parser
 from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
+from service.stores.migrate import run_state
+from service.stores.redis_base import StateUnavailable
 from service.watermark.command import run_watermark
 
 __all__ = ["DEMO_KEY", "demo_accounts", "demo_admin_key", "demo_settings", "main", "usage_text"]
@@ -67,7 +69,11 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
     if not _port_free(args.host, args.port):
         print(f"gateway not started: {args.host}:{args.port} is already in use", file=sys.stderr)
         return 2
-    serve_app(settings, args.host, args.port)
+    try:
+        serve_app(settings, args.host, args.port)
+    except StateUnavailable as exc:  # state.backend redis, and its server is not there
+        print(f"gateway not started: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -87,6 +93,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
     "accounts": lambda args, _: run_admin(args),
     "keys": lambda args, _: run_admin(args),
     "doctor": lambda args, _: run_doctor(args),
+    "state": lambda args, _: run_state(args),
 }
 
 

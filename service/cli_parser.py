@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     _accounts(commands)
     _keys(commands)
     _doctor(commands)
+    _state(commands)
     return parser
 
 
@@ -164,4 +165,21 @@ def _doctor(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         type=Path,
         help="also write an evidence bundle to FILE for a bug report (sends one short prompt in a new "
         "chat, deleted afterwards; no cookie or token is written)",
+    )
+
+
+def _state(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    state = commands.add_parser("state", help="manage where the gateway's state lives (SQLite or Redis)")
+    actions = state.add_subparsers(dest="action", required=True)
+    migrate = actions.add_parser(
+        "migrate",
+        help="copy a SQLite data directory into Redis (run with the gateway stopped; prints the counts)",
+    )
+    migrate.add_argument("--to", required=True, choices=["redis"], help="the backend to copy into")
+    migrate.add_argument("--redis-url", help="the target Redis (default: state.redis_url)")
+    migrate.add_argument("--data-dir", type=Path, help="the SQLite data directory (default: data_dir)")
+    migrate.add_argument(
+        "--force",
+        action="store_true",
+        help="copy even when the target holds gateway data already (same ids are overwritten)",
     )

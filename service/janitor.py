@@ -22,7 +22,7 @@ import logging
 from types import TracebackType
 from typing import Protocol
 
-from service.conversations import ConversationStore
+from service.stores.interfaces import ChatMappings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class ChatJanitor:
 
     def __init__(
         self,
-        store: ConversationStore,
+        store: ChatMappings,
         deleter: ChatDeleter,
         policy: DeletePolicy,
         *,

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 FAMILY_SCOPES: tuple[str, ...] = tuple(sorted({spec.family.value for spec in CATALOG}))
-KIND_SCOPES: tuple[str, ...] = ("chat", "images", "video", "research", "canvas", "storybook")
+KIND_SCOPES: tuple[str, ...] = ("chat", "images", "video", "research", "canvas", "storybook", "music")
 SCOPES: tuple[str, ...] = FAMILY_SCOPES + KIND_SCOPES
 
 _TOOL_KINDS = {
@@ -49,6 +49,7 @@ _TOOL_KINDS = {
     Tool.VIDEO: "video",
     Tool.DEEP_RESEARCH: "research",
     Tool.CANVAS: "canvas",
+    Tool.MUSIC: "music",
 }
 _GEM_KINDS = {"storybook": "storybook"}
 # Routes that are one kind of work whatever the body says (suffixes of the path after a prefix).

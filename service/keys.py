@@ -29,7 +29,7 @@ from service.errors import InvalidRequest, RateLimited
 from service.key_scopes import normalise_scopes
 from service.private_sqlite import Migration, PrivateStore
 
-__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "key_digest"]
+__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "check_limits", "key_digest"]
 
 KEY_PREFIX = "gw-"
 # Shown in listings: enough to tell keys apart, far too little to guess the rest.
@@ -126,7 +126,7 @@ class KeyStore(PrivateStore):
         accounts: tuple[str, ...] | None = None,
         scopes: Iterable[str] | None = None,
     ) -> CreatedKey:
-        self._check_limits(expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
+        check_limits(self._clock(), expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
         stored_scopes = normalise_scopes(scopes)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         key_id = "key_" + secrets.token_hex(6)
@@ -150,13 +150,6 @@ class KeyStore(PrivateStore):
         record = self.get(key_id)
         assert record is not None
         return CreatedKey(record=record, key=key)
-
-    def _check_limits(self, expires_at: float | None, **limits: int | None) -> None:
-        if expires_at is not None and not expires_at <= self._clock() + MAX_KEY_LIFETIME:  # NaN too
-            raise InvalidRequest("A key expires within 100 years.", param="expires_in")
-        for name, value in limits.items():
-            if value is not None and not 1 <= value <= MAX_KEY_LIMIT:
-                raise InvalidRequest(f"{name} must be between 1 and {MAX_KEY_LIMIT}.", param=name)
 
     def list(self) -> list[KeyRecord]:
         with self._locked() as db:
@@ -248,6 +241,15 @@ class KeyStore(PrivateStore):
         with self._lock:
             usage = self._usage.get(key_id)
             return usage.active if usage else 0
+
+
+def check_limits(now: float, expires_at: float | None, **limits: int | None) -> None:
+    """Refuse an expiry or a limit out of bounds (either backend's ``create``)."""
+    if expires_at is not None and not expires_at <= now + MAX_KEY_LIFETIME:  # NaN too
+        raise InvalidRequest("A key expires within 100 years.", param="expires_in")
+    for name, value in limits.items():
+        if value is not None and not 1 <= value <= MAX_KEY_LIMIT:
+            raise InvalidRequest(f"{name} must be between 1 and {MAX_KEY_LIMIT}.", param=name)
 
 
 def _nothing() -> None:

@@ -41,6 +41,7 @@ from browser import (
     Media,
     NoCapacity,
     NoEligibleAccount,
+    TemporaryChatUnavailable,
     Turn,
     TurnRequest,
     TurnSnapshot,
@@ -93,6 +94,10 @@ def map_browser_errors() -> Iterator[None]:
     except HTTPStatusError as exc:
         raise UpstreamFailed(
             f"Google answered HTTP {exc.status} to the {exc.what}.", code=f"upstream_http_{exc.status}"
+        ) from exc
+    except TemporaryChatUnavailable as exc:  # its message names page steps only, never a secret
+        raise UpstreamFailed(
+            f"A temporary chat could not be started: {exc}.", code="temporary_chat_unavailable"
         ) from exc
     except BrowserError as exc:
         raise UpstreamFailed(f"The browser serving Gemini failed ({type(exc).__name__}).") from exc

@@ -34,10 +34,12 @@ from pydantic_settings import (
 
 from browser import PoolSettings
 from service.alerts import AlertSettings
+from service.gem_models import GemSettings
 from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
 from service.reasoning import ReasoningFormat
+from service.stores.config import StateSettings
 
 __all__ = ["CONFIG_ENV", "AccountConfig", "GatewaySettings"]
 
@@ -220,6 +222,14 @@ class GatewaySettings(BaseSettings):
         "`on_expiry` deletes a chat once no conversation mapping points at it; `after_turn` also deletes, "
         "right after its turn, every chat that will not be continued.",
     )
+    temporary_chats_by_default: bool = Field(
+        default=False,
+        description="Make every API chat a temporary chat (Gemini's own temporary mode: kept out of the "
+        "accounts' history, never continued, nothing stored); a request may still ask for an ordinary "
+        "chat with `temporary: false` (body field, `metadata`, or the `X-Gateway-Temporary` header). "
+        "Deep research needs an ordinary chat and is refused (400) while this is on unless the request "
+        "says so.",
+    )
     delete_chats_timeout: float = Field(
         default=30.0,
         gt=0,
@@ -293,6 +303,17 @@ class GatewaySettings(BaseSettings):
         default=MediaSettings(),
         description="Delivery of `response_format: url` media and of the imagen models' images in chat: "
         "signed local links (the default), or an S3-compatible bucket when `media.s3` is set.",
+    )
+    gems: GemSettings = Field(
+        default=GemSettings(),
+        description="Gems as models: every account's custom Gems are offered as `gem-<slug of the name>` "
+        "by the accounts that have them; `gems.aliases` adds names for any Gem (docs: Gems).",
+    )
+    state: StateSettings = Field(
+        default=StateSettings(),
+        description="Where the gateway's state lives: `sqlite` files in the data directory (the "
+        "default) or a Redis server shared by several replicas (`state.backend`, `state.redis_url`, "
+        "`state.encryption_key`; docs: Operations, Shared state).",
     )
     alerts: AlertSettings = Field(
         default=AlertSettings(),

@@ -19,11 +19,12 @@ from service.backend import Backend
 from service.chat.serving import ChatService
 from service.chat.servings import ChatServings
 from service.completions.serving import CompletionService
-from service.conversations import ConversationStore
 from service.images.serving import ImageService
 from service.media.delivery import MediaDelivery
 from service.responses.serving import ResponsesService
 from service.settings import GatewaySettings
+from service.stores.backends import Stores
+from service.stores.interfaces import ChatMappings
 from service.videos.jobs import VideoJobs
 from service.watermark.auto import AutoCalibration
 
@@ -38,7 +39,7 @@ class Gateway:
 
     settings: GatewaySettings
     backend: Backend  # the wrapper stack: scopes, metering, account groups, the pool
-    conversations: ConversationStore
+    conversations: ChatMappings
     chat: ChatService  # text chat; the engine of Responses and legacy completions too
     chats: ChatServings  # /chat/completions: the serving of each kind of model
     completions: CompletionService
@@ -48,6 +49,7 @@ class Gateway:
     media: MediaDelivery
     ops: Operations  # keys, metrics, account admin, dashboard sessions
     watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
+    stores: Stores | None = None  # every store, on SQLite or the shared Redis (``state.backend``)
 
 
 def get_gateway(request: Request) -> Gateway:

@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from simulator.gems import Gem
 from simulator.models import NORMAL, ServedModel
 from simulator.payloads import (
     IMAGE_PLACEHOLDER,
@@ -57,6 +58,8 @@ VIDEO_PENDING_TEXT = (
     "I'm generating your video. This can take a few minutes, so check back to see when it's ready."
 )
 VIDEO_READY_TEXT = "Your video is ready."
+# What a Create-music turn says above its track (our wording: the real sentence is not captured).
+MUSIC_TEXT = "Here's a 30-second track for you, made with Lyria."
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Answer:
     web_images: list[WebImage] = field(default_factory=list)
     video: bool = False
     video_job: str = ""
+    music: bool = False  # a Create-music turn: the track joins the final frame (simulator/music.py)
     canvas: tuple[str, str] | None = None  # (title, document)
     report: tuple[str, str] | None = None
     research: ResearchPlan | None = None
@@ -221,6 +225,7 @@ def compose(
     tool: int | None,
     gem: str | None,
     signed_in: bool,
+    gem_used: Gem | None = None,
     research_topic: str | None = None,
     video_flow: str = "poll",
     research_report_slot: str = "text",
@@ -235,7 +240,7 @@ def compose(
     thoughts = thoughts_for(model, prompt, turn)
     if scripted is not None:  # a tool call or a JSON document, as the prompt asked (tool_answers.py)
         return Answer(text=scripted, thoughts=thoughts)
-    preamble = base_text(turn, cid, prompt, earlier_prompts) + files_text(files)
+    preamble = base_text(turn, cid, prompt, earlier_prompts) + files_text(files) + gem_text(gem_used)
     answer = Answer(text=preamble, thoughts=thoughts, preamble=preamble)
     if tool in (TOOL_IMAGE, TOOL_VIDEO) and not signed_in:
         answer.text += "\n\nAre you signed in? Sign in to create images and videos."
@@ -251,9 +256,10 @@ def compose(
         answer.video_job = str(uuid.UUID(hex=hashlib.sha256(f"video:{cid}:{turn}".encode()).hexdigest()[:32]))
         said = VIDEO_PENDING_TEXT if video_flow == "poll" else VIDEO_READY_TEXT
         answer.text += f"\n\n{said}\n\n{VIDEO_CHIP}"
-    elif tool == TOOL_MUSIC:
-        # The simulator makes no audio: the turn only says so (our choice).
-        answer.text += "\n\nI wrote a 30-second track for you (the simulator renders no audio)."
+    elif tool == TOOL_MUSIC and signed_in:
+        # The track (MP3 and MP4) is named at c[12][86] of the final frame (simulator/music.py).
+        answer.music = True
+        answer.text += f"\n\n{MUSIC_TEXT}"
     elif tool == TOOL_CANVAS:
         answer.canvas = (f"Canvas for turn {turn}", canvas_document(prompt, turn))
         answer.text += f"\n\nI put the document in Canvas.\n\n{IMMERSIVE_CHIP}"
@@ -282,6 +288,14 @@ def compose(
         answer.text += f"\n\nHere are some images from the web.\n\n{placeholders}"
     answer.text += CLOSING
     return answer
+
+
+def gem_text(gem: Gem | None) -> str:
+    """A Gem's answer names it and echoes its instructions, so a test sees which Gem answered (our
+    choice: the real model follows the instructions silently)."""
+    if gem is None:
+        return ""
+    return f"\n\nAnswering as the Gem \u201c{gem.name}\u201d ({gem.id}); its instructions: {gem.prompt[:200]}"
 
 
 def storybook_title(prompt: str) -> str:

@@ -2,6 +2,8 @@
 
 A follow-up names its chat by cid/rid/rcid (protocol.md §6.4). An unknown cid starts a new chat (the
 request log says so); signed-out visitors get no history, so every turn of theirs is a new chat.
+A temporary chat (inner[45] = 1) is kept only so that its own page can go on with it: it is in no
+chat list and no chat page (page.md §1.13; docs/simulator-contract.md#temporary-chats).
 Every chat belongs to the account that started it (its public id): only that account lists, reads,
 continues or deletes it. A deleted chat is gone: its cid is unknown from then on.
 """
@@ -32,6 +34,7 @@ class Turn:
     research_id: str = ""  # the plan's research id (research_plan turns only)
     video: tuple[str, str] | None = None  # (thumbnail url, video url)
     video_job: str = ""  # the Create-video job's uuid (the chip's, kwDCne's)
+    music: tuple[str, str, str, str] | None = None  # a Create-music turn's track (simulator/music.py)
     video_flow: str = ""  # "poll" | "stream": how the answer delivered the video (video_flow)
     web_images: list[WebImageRef] = field(default_factory=list)
     created: float = field(default_factory=time.time)
@@ -46,6 +49,8 @@ class Chat:
     created: float = field(default_factory=time.time)
     # research id -> "awaiting" (plan shown) | "done" (report delivered)
     research: dict[str, str] = field(default_factory=dict)
+    temporary: bool = False  # started with inner[45] = 1: never listed, never reopened
+    started_sim: float = 0.0  # when it started, on the simulator's clock (a temporary chat's age)
 
     @property
     def updated(self) -> float:
@@ -121,7 +126,9 @@ class ChatStore:
 
     def owned_by(self, owner: str) -> list[Chat]:
         """The account's chats, most recently updated first."""
-        chats = [chat for chat in self._chats.values() if chat.owner == owner and chat.turns]
+        chats = [
+            chat for chat in self._chats.values() if chat.owner == owner and chat.turns and not chat.temporary
+        ]
         return sorted(chats, key=lambda chat: chat.updated, reverse=True)
 
     def delete(self, cid: str, owner: str) -> bool:
@@ -152,8 +159,20 @@ class ChatStore:
                     return chat, turn
         return None
 
-    def resolve(self, cid: str, rid: str, rcid: str, persist: bool, owner: str = "") -> tuple[Chat, str]:
-        """The chat a request continues, and how it was found: new, continued, unknown_cid, stale_ids."""
+    def resolve(
+        self,
+        cid: str,
+        rid: str,
+        rcid: str,
+        persist: bool,
+        owner: str = "",
+        *,
+        temporary: bool = False,
+        now: float = 0.0,
+    ) -> tuple[Chat, str]:
+        """The chat a request continues, and how it was found: new, continued, unknown_cid, stale_ids.
+        A new chat is temporary when the request says so (``now``: its start on the simulated clock);
+        a continued one stays what it was started as."""
         if cid:
             chat = self.get(cid, owner)
             if chat is not None and persist:
@@ -161,7 +180,12 @@ class ChatStore:
                 fresh = last is None or (last.rid == rid and last.rcid == rcid)
                 return chat, "continued" if fresh else "stale_ids"
         status = ("deleted_cid" if self.was_deleted(cid, owner) else "unknown_cid") if cid else "new"
-        chat = Chat(cid=f"c_{_hex16('cid', next(self._counter), cid, rid)}", owner=owner)
+        chat = Chat(
+            cid=f"c_{_hex16('cid', next(self._counter), cid, rid)}",
+            owner=owner,
+            temporary=temporary,
+            started_sim=now,
+        )
         if persist:
             self._chats[chat.cid] = chat
         return chat, status

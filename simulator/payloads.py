@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simulator.music import music_field
+
 IMAGE_PLACEHOLDER = "http://googleusercontent.com/image_generation_content/{n}"
 VIDEO_CHIP = "http://googleusercontent.com/video_gen_chip/0"
 IMMERSIVE_CHIP = "http://googleusercontent.com/immersive_entry_chip/0"
@@ -58,6 +60,7 @@ class CandidateView:
     web_images: list[WebImageRef] = field(default_factory=list)
     video_pending_job: str | None = None
     video: tuple[str, str] | None = None  # (thumbnail url, video url)
+    music: tuple[str, str, str, str] | None = None  # (mp3 thumb, mp3 url, mp4 thumb, mp4 url)
     canvas: tuple[str, str, str] | None = None  # (id, title, document)
     research: ResearchPlan | None = None
     lang: str = "en"
@@ -121,18 +124,20 @@ def candidate(view: CandidateView, final: bool) -> list[object]:
 def _rich(view: CandidateView) -> list[object] | None:
     if view.video_pending_job is not None and view.video is None:
         return pending_video(view.video_pending_job)
-    if not view.images and view.video is None and not view.web_images:
+    if not view.images and view.video is None and not view.web_images and view.music is None:
         return None
     if view.images and all(image.edited for image in view.images) and view.video is None:
         # Edit results come as c[12] holding one field object, like the real answers (GA 2026-04).
         return [{"8": [[_image_entry(image) for image in view.images]]}]
-    rich: list[object] = [None] * 60
+    rich: list[object] = [None] * (87 if view.music is not None else 60)
     if view.web_images:
         rich[1] = [web_image_entry(image) for image in view.web_images]
     if view.images:
         rich[7] = [[_image_entry(image) for image in view.images]]
     if view.video is not None:
         rich[59] = video_target(*view.video)
+    if view.music is not None:
+        rich[86] = music_field(*view.music)  # c[12][86] (protocol.md §6, GA 2026-03)
     return rich
 
 

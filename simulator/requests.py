@@ -16,6 +16,7 @@ from simulator.encoder import GUARD, dumps
 
 MODEL_HEADER = "x-goog-ext-525001261-jspb"
 UUID_HEADER = "x-goog-ext-525005358-jspb"
+TEMPORARY_CHAT = 1  # inner[45]
 
 
 class RequestRejected(Exception):
@@ -62,6 +63,8 @@ class GenerateRequest:
     mode: ModeHeader | None
     inner_mode_category: int | None
     inner_thinking: int | None
+    # inner[45] = 1: a temporary chat, kept out of the history (protocol.md inner[45]: GA 2026-03, W2A).
+    temporary: bool = False
 
 
 def error_body(token: str | None = None) -> str:
@@ -107,6 +110,7 @@ def parse_generate(form_freq: str | None, headers: dict[str, str], max_bytes: in
         mode=_mode_header(headers.get(MODEL_HEADER)),
         inner_mode_category=_opt_int(_index(inner, 79)),
         inner_thinking=_opt_int(_index(inner, 80)),
+        temporary=_opt_int(_index(inner, 45)) == TEMPORARY_CHAT,
     )
 
 

@@ -27,6 +27,8 @@ class SimulatorSettings(BaseSettings):
     # rotation_interval are divided by it (3600 runs a day in 24 s).
     time_scale: float = Field(default=1.0, gt=0)
     video_render_seconds: float = 3.0
+    # A Create-music turn's final frame (the one naming the track) comes this much later (Lyria ~30 s).
+    music_render_seconds: float = 2.0
     # 0: "Start research" answers with the report; above 0 it answers with a running stub and the
     # report is ready that many seconds later (simulator/research_runs.py).
     research_seconds: float = 0.0
@@ -57,3 +59,9 @@ class SimulatorSettings(BaseSettings):
     video_flow: Literal["poll", "stream"] = "poll"
     # text: the research report is the delivering turn's text (K5, GA); immersive: a c[30] document.
     research_report: Literal["text", "immersive"] = "text"
+    # A temporary chat (inner[45] = 1) answers follow-ups for this long after it started (simulated
+    # seconds), then 1135 (peers-late-2026.md §7: "1135 temporary mode after ~30 min", quiper #4).
+    temporary_chat_lifetime: float = Field(default=1800.0, gt=0)
+    # The page offers the "Temporary chat" button (false: a page without it, as for an account the
+    # feature is not offered to; our choice, so that a driver's refusal can be tested).
+    temporary_chat_button: bool = True

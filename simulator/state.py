@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from simulator.answers import ImageSpec
 from simulator.chats import ChatStore
 from simulator.control import Control
+from simulator.gems import GemBook
+from simulator.music import MusicTrack
 from simulator.research_runs import ResearchRuns
 from simulator.sessions import SessionBook, SimClock
 from simulator.settings import SimulatorSettings
@@ -34,7 +36,9 @@ class SimState:
         self.usage = UsageBook()
         self.images: dict[str, ImageSpec] = {}
         self.videos: dict[str, VideoJob] = {}
+        self.music: dict[str, MusicTrack] = {}
         self.research_runs = ResearchRuns()
+        self.gems = GemBook()
         self.request_counter = itertools.count(1)
         self.clock = SimClock(self.settings.time_scale)
         self.sessions = SessionBook(self.clock)
@@ -53,7 +57,9 @@ class SimState:
         self.usage.clear()
         self.images.clear()
         self.videos.clear()
+        self.music.clear()
         self.research_runs.clear()
+        self.gems.clear()
         self.request_counter = itertools.count(1)
 
     def video_ready(self, job: VideoJob) -> bool:

@@ -100,6 +100,7 @@ def final_view(plan: AnswerPlan) -> CandidateView:
         web_images=plan.web_images,
         video_pending_job=plan.answer.video_job if plan.video is not None else None,
         video=plan.video if plan.video_in_stream else None,
+        music=plan.music,
         canvas=_canvas(plan),
         research=plan.answer.research,
     )
@@ -157,6 +158,8 @@ async def answer_body(
     log["outcome"] = "streaming"
     log["frames"] = 0
     log["frame_times"] = []
+    # A Create-music turn's final frame waits for the track (protocol.md §3.3: Lyria ~30 s).
+    rendering_at = sum(1 for _ in snapshots(plan, settings.snapshot_chars)) if plan.music else -1
     try:
         locator = payloads.locator(plan.rid, plan.locator_token, plan.video is not None)
         # The locator's write time, so pacing tests can measure the first-token delay from it.
@@ -174,6 +177,8 @@ async def answer_body(
                 log["outcome"] = "dropped"
                 raise ConnectionDropped(f"dropped after {writer.frames} frames")
             await asyncio.sleep(first_delay if index == 0 else settings.frame_interval)
+            if index == rendering_at:
+                await asyncio.sleep(settings.music_render_seconds)
             # Wall-clock write time of each frame after the locator (content frames first), so a
             # benchmark can measure how long the gateway takes to relay a frame to its client.
             log["frame_times"].append(time.time())

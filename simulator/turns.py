@@ -15,6 +15,7 @@ from simulator.accounts import Account, AccountKind
 from simulator.answers import Answer, ReceivedFile, compose
 from simulator.chats import Chat, Turn
 from simulator.models import ServedModel, UnknownModel, served_model
+from simulator.music import MusicTrack
 from simulator.payloads import IMAGE_PLACEHOLDER, GeneratedImage, WebImageRef
 from simulator.requests import GenerateRequest
 from simulator.state import SimState, VideoJob
@@ -40,6 +41,8 @@ class AnswerPlan:
     answer: Answer
     images: list[GeneratedImage]
     video: tuple[str, str] | None  # (thumbnail, mp4) of a Create-video turn
+    # (mp3 thumb, mp3, mp4 thumb, mp4) of a Create-music turn: only the final frame names them.
+    music: tuple[str, str, str, str] | None
     persisted: bool
     context_token: str
     chat_status: str
@@ -48,6 +51,7 @@ class AnswerPlan:
     web_images: list[WebImageRef] = field(default_factory=list)
     # stream flow: the final frame carries ``video``; poll flow: no frame ever does (J1).
     video_in_stream: bool = False
+    temporary: bool = False  # the chat is a temporary one (inner[45] = 1 when it started)
 
 
 _ACCOUNT_ERRORS = {
@@ -57,6 +61,9 @@ _ACCOUNT_ERRORS = {
     AccountKind.REGION: (9, 1060),
 }
 UPLOAD_ERROR = (7, 1100)
+# A temporary chat continued after its lifetime (peers-late-2026.md §7: 1135, quiper #4); the
+# status is our choice.
+TEMPORARY_EXPIRED = (9, 1135)
 MODEL_ERROR = (9, 1052)
 USAGE_LIMIT = (8, 1037)
 
@@ -128,7 +135,18 @@ def plan_turn(
     if refused is not None:
         return refused
     persist = account.session_valid
-    chat, status = state.chats.resolve(request.cid, request.rid, request.rcid, persist, account.public_id)
+    sim_now = state.clock.now()
+    chat, status = state.chats.resolve(
+        request.cid,
+        request.rid,
+        request.rcid,
+        persist,
+        account.public_id,
+        temporary=request.temporary,
+        now=sim_now,
+    )
+    if chat.temporary and chat.turns and sim_now - chat.started_sim > settings.temporary_chat_lifetime:
+        return ErrorPlan(*TEMPORARY_EXPIRED)
     rid, rcid = state.chats.next_ids(chat, request.prompt)
     turn = len(chat.turns) + 1
     answer = compose(
@@ -141,6 +159,7 @@ def plan_turn(
         tool=tool,
         gem=request.gem,
         signed_in=account.session_valid,
+        gem_used=state.gems.find(account, request.gem) if request.gem else None,
         research_topic=chat.pending_research,
         video_flow=settings.video_flow,
         research_report_slot=settings.research_report,
@@ -155,11 +174,13 @@ def plan_turn(
         chat.research[pending] = "running"
     images = _register_images(state, answer, base_url, account)
     video = _register_video(state, answer, base_url, account)
+    music = _register_music(state, answer, base_url, account, chat.cid, turn, request.prompt)
     web = _web_images(answer, base_url)
     token = state.chats.context_token(chat, turn) if persist else ""
     quota: list[Window] = []
     if persist:
         _record(chat, request.prompt, answer, images, video, web, rid, rcid, token, settings.video_flow)
+        chat.turns[-1].music = music
         now = time.time()
         state.usage.record_turn(account.public_id, now)
         for feature in features:
@@ -173,6 +194,7 @@ def plan_turn(
         answer=answer,
         images=images,
         video=video,
+        music=music,
         persisted=persist,
         context_token=token,
         chat_status=status,
@@ -180,6 +202,7 @@ def plan_turn(
         quota=quota,
         web_images=web,
         video_in_stream=settings.video_flow == "stream",
+        temporary=chat.temporary,
     )
 
 
@@ -262,6 +285,19 @@ def _register_video(
         f"{base_url}/download?c={token}&filename=thumbnail.jpg",
         f"{base_url}/download?c={token}&filename=video.mp4",
     )
+
+
+def _register_music(
+    state: SimState, answer: Answer, base_url: str, account: Account, cid: str, turn: int, prompt: str
+) -> tuple[str, str, str, str] | None:
+    """The track's download URLs (protocol.md §7: ``/download?c=<token>&filename=…``), behind the
+    account's cookies like the video's."""
+    if not answer.music:
+        return None
+    token = _token("music", cid, turn, account.public_id)[:48]
+    state.music[token] = MusicTrack(token, account.public_id, prompt)
+    url = f"{base_url}/download?c={token}&filename="
+    return (f"{url}cover.jpg", f"{url}track.mp3", f"{url}cover.jpg", f"{url}track.mp4")
 
 
 def _web_images(answer: Answer, base_url: str) -> list[WebImageRef]:

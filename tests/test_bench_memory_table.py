@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.__main__ import _variants
 from bench.memory import median_of_runs, side_by_side
 from bench.report import checks, table
+from bench.variants import TRIED_VARIANTS
+from browser._launcher import persistent_launch_args
+from browser._settings import LaunchMode, PoolSettings
 
 
 def _run(rss: float, pss: float, processes: int) -> dict[str, Any]:
@@ -58,3 +62,14 @@ def test_the_side_by_side_table_and_the_goals_of_a_memory_only_run() -> None:
     comparison = rows["persistent: before + --single-process (comparison only)"]
     assert (comparison.goal, comparison.passed) == ("-", None)
     assert "MISS" in table(list(rows.values()))
+
+
+def test_each_tried_variant_is_the_persistent_launch_with_one_switch_more() -> None:
+    adopted = persistent_launch_args(PoolSettings(launch_mode=LaunchMode.PERSISTENT))
+    assert set(TRIED_VARIANTS) <= set(_variants(tried=True))
+    assert not set(TRIED_VARIANTS) & set(_variants(tried=False))  # `make bench` stays short
+    for name, browser in TRIED_VARIANTS.items():
+        tried = persistent_launch_args(PoolSettings(**browser))
+        # A feature joins the one --disable-features switch, which then differs: still one switch.
+        assert len(set(tried) - set(adopted)) == 1, name
+        assert len(set(adopted) - set(tried)) <= 1, name

@@ -40,7 +40,14 @@ from browser.protocol._frames import FrameSplitter, split_body, utf16_len
 from browser.protocol._framing_check import check_framing
 from browser.protocol._jspb import jspb_get, normalise
 from browser.protocol._quota import QuotaBucket, QuotaInfo
-from browser.protocol._rich import GeneratedImage, ResearchInfo, ResearchStep, VideoInfo, WebImage
+from browser.protocol._rich import (
+    GeneratedImage,
+    MusicInfo,
+    ResearchInfo,
+    ResearchStep,
+    VideoInfo,
+    WebImage,
+)
 from browser.protocol._snapshot import TurnSnapshot, clean_text
 from browser.protocol._turn import TurnDecoder, decode_turn
 
@@ -57,6 +64,7 @@ __all__ = [
     "ErrorEnvelope",
     "FrameSplitter",
     "GeneratedImage",
+    "MusicInfo",
     "OfferedModel",
     "QuotaBucket",
     "QuotaInfo",

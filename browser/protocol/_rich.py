@@ -16,12 +16,14 @@ from browser.protocol._jspb import jspb_get
 
 __all__ = [
     "GeneratedImage",
+    "MusicInfo",
     "ResearchInfo",
     "ResearchStep",
     "VideoInfo",
     "WebImage",
     "canvas_document",
     "generated_images",
+    "music_info",
     "research_plan",
     "video_info",
     "web_images",
@@ -58,6 +60,17 @@ class VideoInfo:
     video_url: str | None
     job_id: str | None
     pending: bool
+
+
+@dataclass(frozen=True)
+class MusicInfo:
+    """A Create-music track: the MP3 and the MP4 (the track with its cover), each with its cover
+    image's URL; the URLs download with the account's cookies."""
+
+    mp3_url: str | None
+    mp3_thumbnail_url: str | None
+    mp4_url: str | None
+    mp4_thumbnail_url: str | None
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,18 @@ def video_info(candidate: list[Any]) -> VideoInfo | None:
     if chip is not None:
         return VideoInfo(None, None, job_id, pending=True)
     return None
+
+
+def music_info(candidate: list[Any]) -> MusicInfo | None:
+    """The track at field 87 of c[12] (``c[12][86]``): ``[0][1][7] = [mp3 thumbnail, mp3 url]``,
+    ``[1][1][7] = [mp4 thumbnail, mp4 url]`` (wire-protocol.md, GA 2026-03)."""
+    mp3 = _rich_field(candidate, 87, 0, 1, 7)
+    mp4 = _rich_field(candidate, 87, 1, 1, 7)
+    pairs = [pair if isinstance(pair, list) and len(pair) >= 2 else [None, None] for pair in (mp3, mp4)]
+    (mp3_thumb, mp3_url), (mp4_thumb, mp4_url) = (pair[:2] for pair in pairs)
+    if _str(mp3_url) is None and _str(mp4_url) is None:
+        return None
+    return MusicInfo(_str(mp3_url), _str(mp3_thumb), _str(mp4_url), _str(mp4_thumb))
 
 
 def _walk(value: Any) -> Iterator[Any]:

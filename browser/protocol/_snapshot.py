@@ -17,11 +17,13 @@ from browser.protocol._jspb import jspb_get
 from browser.protocol._quota import QuotaInfo, parse_quota
 from browser.protocol._rich import (
     GeneratedImage,
+    MusicInfo,
     ResearchInfo,
     VideoInfo,
     WebImage,
     canvas_document,
     generated_images,
+    music_info,
     research_plan,
     video_info,
     web_images,
@@ -54,6 +56,7 @@ class TurnSnapshot:
     images: tuple[GeneratedImage, ...] = ()
     web_images: tuple[WebImage, ...] = ()
     video: VideoInfo | None = None
+    music: MusicInfo | None = None
     research: ResearchInfo | None = None
     canvas: str | None = None
     served_model_id: str | None = None
@@ -129,6 +132,7 @@ def _candidate(snapshot: TurnSnapshot, candidate: list[Any]) -> dict[str, Any]:
         "images": generated_images(candidate) or snapshot.images,
         "web_images": web_images(candidate) or snapshot.web_images,
         "video": video or snapshot.video,
+        "music": music_info(candidate) or snapshot.music,
         "research": research_plan(candidate) or snapshot.research,
         "canvas": canvas,
         "completed": jspb_get(candidate, 8, 0) == _COMPLETED,

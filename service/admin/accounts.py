@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from browser import AccountInfo, AccountSpec, CookieFormatError, LaunchMode
 from service.admin.cookies import session_digest
-from service.admin.registry import AddedAccounts
 from service.backend import Backend
 from service.errors import Conflict, InvalidRequest, NotFound, ServiceError
+from service.stores.interfaces import AccountRegistry
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ __all__ = ["AccountAdmin"]
 
 
 class AccountAdmin:
-    def __init__(self, backend: Backend, registry: AddedAccounts) -> None:
+    def __init__(self, backend: Backend, registry: AccountRegistry) -> None:
         self.backend = backend
         self.registry = registry
         self._lock = asyncio.Lock()  # one addition or removal at a time: duplicates are checked first

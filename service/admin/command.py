@@ -23,11 +23,10 @@ import httpx
 
 from browser import CookieFormatError
 from service.admin.cookies import session_digest, spec_from_upload
-from service.admin.registry import AddedAccounts
 from service.admin.signin import SigninFailed, run_signin
 from service.errors import InvalidRequest
-from service.keys import KeyStore
 from service.settings import GatewaySettings
+from service.stores.backends import accounts_at, keys_at
 
 __all__ = ["ADMIN_KEY_ENV", "run_admin"]
 
@@ -169,7 +168,7 @@ def _offline(args: argparse.Namespace) -> Any:
     settings = _settings()
     if args.command == "accounts":
         return _offline_accounts(args, settings)
-    with KeyStore(settings.keys_path) as store:
+    with keys_at(settings.state, settings.data_dir) as store:
         if args.action == "create":
             body = _key_body(args)
             expires = body.get("expires_in")
@@ -210,7 +209,7 @@ def _record(record: Any) -> dict[str, Any]:
 def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
     if args.action == "check":
         raise CommandFailed("checking needs the running gateway: pass --url")
-    with AddedAccounts(settings.added_accounts_path) as registry:
+    with accounts_at(settings.state, settings.data_dir) as registry:
         entries = registry.all()
         if args.action == "list":
             return {

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from browser import AccountSpec, BrowserError, Diagnosis, PoolSettings, Presence, diagnose
-from service.admin.registry import AddedAccounts
 from service.pool_adapter import account_spec
 from service.settings import GatewaySettings
+from service.stores.backends import accounts_at
+from service.stores.config import StateBackend
 
 __all__ = ["render_text", "report_of", "run_doctor", "versions"]
 
@@ -73,8 +74,8 @@ def _account(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
     for config in settings.accounts:
         if name in (None, config.name):
             return account_spec(config)
-    if settings.added_accounts_path.exists():
-        with AddedAccounts(settings.added_accounts_path) as registry:
+    if settings.state.backend is StateBackend.REDIS or settings.added_accounts_path.exists():
+        with accounts_at(settings.state, settings.data_dir) as registry:
             for entry in registry.all():
                 if name in (None, entry.id):
                     return entry.spec

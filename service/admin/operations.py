@@ -5,8 +5,8 @@ webhook (``service.alerts``).
 ``create_app`` builds one ``Operations``, includes the admin routers (``service.admin.router``,
 ``service.admin.ui``; they reach this object through ``service.admin.deps``, never the other way
 round), passes ``keys`` and ``own_gates`` to the key gate, and enters ``running(backend)`` in its
-lifespan with the backend it assembled, which opens the key store and restores the accounts added
-earlier.
+lifespan with the backend it assembled and the added accounts' registry, restoring the accounts
+added earlier. The key store is built here and opened by the lifespan (``service.stores``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from contextlib import asynccontextmanager
 
 from service.admin.accounts import AccountAdmin
 from service.admin.auth import AdminSessions
-from service.admin.registry import AddedAccounts
 from service.alerts import AccountAlerts
 from service.backend import Backend
-from service.keys import KeyStore
 from service.metrics import Metrics
 from service.settings import GatewaySettings
+from service.stores.backends import key_store
+from service.stores.interfaces import AccountRegistry
 
 __all__ = ["ADMIN_PREFIXES", "Operations"]
 
@@ -32,7 +32,8 @@ ADMIN_PREFIXES = ("/gemini_official/admin", "/admin")
 class Operations:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        self.keys = KeyStore(settings.keys_path)
+        # Built now (the key gate holds it), opened by the lifespan with the other stores.
+        self.keys = key_store(settings.state, settings.data_dir)
         self.metrics = Metrics()
         self.sessions = AdminSessions()
         self._accounts: AccountAdmin | None = None
@@ -46,25 +47,24 @@ class Operations:
         return self._accounts
 
     @asynccontextmanager
-    async def running(self, backend: Backend) -> AsyncIterator[None]:
-        with self.keys, AddedAccounts(self.settings.added_accounts_path) as registry:
-            self._accounts = AccountAdmin(backend, registry)
-            await self._accounts.restore()
-            self.metrics.watch_accounts(backend.accounts)
-            self.metrics.watch_egresses(backend.egresses)
-            alerts = AccountAlerts(
-                self.settings.alerts,
-                backend.accounts,
-                started_at=self.started_at,
-                on_delivery=self.metrics.alert_delivered,
-            )
-            try:
-                async with alerts:
-                    yield
-            finally:
-                self.metrics.watch_accounts(None)
-                self.metrics.watch_egresses(None)
-                self._accounts = None
+    async def running(self, backend: Backend, registry: AccountRegistry) -> AsyncIterator[None]:
+        self._accounts = AccountAdmin(backend, registry)
+        await self._accounts.restore()
+        self.metrics.watch_accounts(backend.accounts)
+        self.metrics.watch_egresses(backend.egresses)
+        alerts = AccountAlerts(
+            self.settings.alerts,
+            backend.accounts,
+            started_at=self.started_at,
+            on_delivery=self.metrics.alert_delivered,
+        )
+        try:
+            async with alerts:
+                yield
+        finally:
+            self.metrics.watch_accounts(None)
+            self.metrics.watch_egresses(None)
+            self._accounts = None
 
     def now(self) -> float:
         return time.time()

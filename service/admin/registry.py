@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from browser import AccountSpec, SigninMethod
 from service.private_sqlite import Migration, PrivateStore
 
-__all__ = ["AddedAccount", "AddedAccounts"]
+__all__ = ["AddedAccount", "AddedAccounts", "spec_from_payload", "spec_payload"]
 
 _FIRST = """
 CREATE TABLE IF NOT EXISTS added_accounts (
@@ -42,17 +42,7 @@ class AddedAccounts(PrivateStore):
     schema = (Migration(_FIRST),)
 
     def put(self, account_id: str, session: str, spec: AccountSpec) -> None:
-        payload = json.dumps(
-            {
-                "name": spec.name,
-                "psid": spec.psid,
-                "psidts": spec.psidts,
-                "cookies": spec.cookies,
-                "cookie_file_text": spec.cookie_file_text,
-                "proxy": spec.proxy,
-                "signin_method": spec.signin_method.value,
-            }
-        )
+        payload = spec_payload(spec)
         with self._lock:
             self._conn().execute(
                 "INSERT INTO added_accounts (id, session, spec, added_at) VALUES (?, ?, ?, ?) "
@@ -72,14 +62,30 @@ class AddedAccounts(PrivateStore):
             AddedAccount(
                 id=str(row[0]),
                 session=str(row[1]),
-                spec=_spec(json.loads(row[2])),
+                spec=spec_from_payload(row[2]),
                 added_at=float(row[3]),
             )
             for row in rows
         ]
 
 
-def _spec(fields: dict[str, object]) -> AccountSpec:
+def spec_payload(spec: AccountSpec) -> str:
+    """The spec as stored (JSON; it holds the cookies and the proxy: a secret)."""
+    return json.dumps(
+        {
+            "name": spec.name,
+            "psid": spec.psid,
+            "psidts": spec.psidts,
+            "cookies": spec.cookies,
+            "cookie_file_text": spec.cookie_file_text,
+            "proxy": spec.proxy,
+            "signin_method": spec.signin_method.value,
+        }
+    )
+
+
+def spec_from_payload(text: str) -> AccountSpec:
+    fields: dict[str, object] = json.loads(text)
     # Rows written before sign-in methods existed have none: their cookies were imported.
     method = SigninMethod(str(fields.pop("signin_method", SigninMethod.COOKIE_IMPORT.value)))
     return AccountSpec(**fields, signin_method=method)  # type: ignore[arg-type]

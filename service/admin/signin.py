@@ -29,8 +29,8 @@ from browser import (
     run_signin_window,
 )
 from service.admin.cookies import session_digest
-from service.admin.registry import AddedAccounts
 from service.settings import GatewaySettings
+from service.stores.backends import accounts_at
 
 __all__ = ["DISPLAY_ENVS", "SigninFailed", "run_signin"]
 
@@ -121,7 +121,7 @@ _PROFILE_METHODS = {SigninMethod.SIGNED_IN_INSIDE.value, SigninMethod.PROFILE_IM
 def _adopt_offline(settings: GatewaySettings, name: str, spec: AccountSpec) -> dict[str, Any]:
     if any(account.name == name for account in settings.accounts):
         raise SigninFailed(f"{name!r} is a configured account (accounts in the config): choose another name")
-    with AddedAccounts(settings.added_accounts_path) as registry:
+    with accounts_at(settings.state, settings.data_dir) as registry:
         for entry in registry.all():
             if entry.id == name and not entry.spec.profile:
                 raise SigninFailed(

@@ -65,8 +65,8 @@ __all__ = [
 
 Effort = Literal["low", "medium", "high"]
 
-# The chat finish reasons as Anthropic's stop reasons. The chat answer does not say whether "stop" was
-# the natural end or a stop sequence (its text ends before the sequence): both are "end_turn" here.
+# The chat finish reasons as Anthropic's stop reasons; a "stop" the chat says a stop sequence made
+# (``Choice.stop_sequence``, from ``service.chat.limits``) is "stop_sequence" (``stop_reason_for``).
 STOP_REASONS = {
     "stop": "end_turn",
     "length": "max_tokens",
@@ -131,6 +131,12 @@ def chat_request(request: TokenCountRequest, *, stream: bool = False) -> ChatCom
             temperature=request.temperature,
             top_p=request.top_p,
         )
+        if "temporary" in (request.metadata or {}):
+            raise InvalidRequest(
+                "Anthropic's metadata takes user_id only: ask for a temporary chat with the "
+                "X-Gateway-Temporary header.",
+                param="metadata.temporary",
+            )
         user = (request.metadata or {}).get("user_id")
         if isinstance(user, str):
             fields["user"] = user
@@ -242,7 +248,9 @@ def signature_for(thinking: str) -> str:
     return hashlib.sha256(thinking.encode()).hexdigest()
 
 
-def stop_reason_for(finish_reason: str | None) -> str:
+def stop_reason_for(finish_reason: str | None, stop_sequence: str | None = None) -> str:
+    if stop_sequence is not None and finish_reason == "stop":
+        return "stop_sequence"
     return STOP_REASONS.get(finish_reason or "stop", "end_turn")
 
 
@@ -263,8 +271,8 @@ def message_from_chat(answer: ChatCompletionResponse, request: MessagesRequest) 
         "role": "assistant",
         "model": request.model,
         "content": content,
-        "stop_reason": stop_reason_for(choice.finish_reason),
-        "stop_sequence": None,
+        "stop_reason": stop_reason_for(choice.finish_reason, choice.stop_sequence),
+        "stop_sequence": choice.stop_sequence,
         "usage": {
             "input_tokens": answer.usage.prompt_tokens,
             "output_tokens": answer.usage.completion_tokens,

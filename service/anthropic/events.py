@@ -51,6 +51,7 @@ class MessageEvents:
         self.open: str | None = None  # "thinking", "text" or "tool:<n>": the block being streamed
         self.thoughts = ""
         self.finish_reason: str | None = None
+        self.stop_sequence: str | None = None  # the sequence the chat says cut the answer
         self.input_tokens = input_tokens
         self.output_tokens = 0
 
@@ -90,12 +91,16 @@ class MessageEvents:
                     events.append(self._delta(json_delta))
             if choice.finish_reason is not None:
                 self.finish_reason = choice.finish_reason
+                self.stop_sequence = choice.stop_sequence
         return events
 
     def finish(self) -> list[Event]:
         events = self._switch("text") if self.index < 0 else []  # a message has a text block at least
         events += self._close()
-        delta = {"stop_reason": stop_reason_for(self.finish_reason), "stop_sequence": None}
+        delta = {
+            "stop_reason": stop_reason_for(self.finish_reason, self.stop_sequence),
+            "stop_sequence": self.stop_sequence,
+        }
         events.append(
             {"type": "message_delta", "delta": delta, "usage": {"output_tokens": self.output_tokens}}
         )

@@ -16,6 +16,7 @@ from service.chat.checks import check_chat_request
 from service.errors import ModelNotFound
 from service.state import CallerDep, GatewayDep
 from service.streaming import cancel_on_disconnect
+from service.temporary import HEADER, asked
 
 __all__ = ["MESSAGES_PATH", "router"]
 
@@ -30,6 +31,9 @@ async def create_message(
 ) -> Response:
     chat = chat_request(body, stream=body.stream)
     check_chat_request(chat)
+    # Anthropic's ``metadata`` holds only ``user_id``: a temporary chat (service.temporary) is asked
+    # with the header (``metadata.temporary`` is refused by ``chat_request``, naming the header).
+    chat.temporary = asked(field=None, metadata=None, header=request.headers.get(HEADER))
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
     if body.stream:

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from browser import AccountInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, DelegatingTurn
 from service.chat.protocol import ChatMessage
-from service.conversations import ChatRef, ConversationStore, conversation_key
+from service.conversations import ChatRef, conversation_key
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
 from service.janitor import ChatJanitor
+from service.stores.interfaces import ChatMappings
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class Track:
     fell_back: bool = False
     remembered: bool = False
     chat: tuple[str, str] | None = None  # (account id, chat id)
+    temporary: bool = False  # a temporary chat: in no history, so nothing for the janitor
 
     @property
     def continues(self) -> ChatRef | None:
@@ -79,7 +81,7 @@ class ConversationAffinity:
     """Claims, falls back, remembers and releases on the conversation store; hands the chats that
     will not be continued to the janitor."""
 
-    def __init__(self, conversations: ConversationStore, janitor: ChatJanitor | None) -> None:
+    def __init__(self, conversations: ChatMappings, janitor: ChatJanitor | None) -> None:
         self.conversations = conversations
         self.janitor = janitor
 
@@ -181,6 +183,7 @@ class ConversationAffinity:
             continued = track.continues
             if (
                 self.janitor is not None
+                and not track.temporary
                 and not track.remembered
                 and track.chat is not None
                 and (continued is None or track.chat[1] != continued.chat_id)

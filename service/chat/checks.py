@@ -5,17 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from service.catalog import CATALOG, OutputKind, find_model
 from service.chat.protocol import ChatCompletionRequest, ChatMessage, TextPart
 from service.chat.sampling import refuse_logprobs
 from service.errors import InvalidRequest
 
-__all__ = ["check_chat_request", "is_blank", "refuse_blank_user_messages"]
+__all__ = ["check_chat_request", "is_blank", "refuse_audio_output", "refuse_blank_user_messages"]
 
 
 def check_chat_request(request: ChatCompletionRequest) -> None:
     refuse_logprobs(bool(request.logprobs), param="logprobs")
     refuse_logprobs(bool(request.top_logprobs), param="top_logprobs")
     refuse_blank_user_messages(request.messages)
+    refuse_audio_output(request)
+
+
+def refuse_audio_output(request: ChatCompletionRequest) -> None:
+    """Audio answers come from the music model only (service.chat.music checks its own fields):
+    any other model asked for audio is a 400, not a text answer that drops the request."""
+    model = find_model(request.model)
+    if model is None or model.output is OutputKind.MUSIC:
+        return
+    extra = request.model_extra or {}
+    modalities = extra.get("modalities")
+    if extra.get("audio") is not None or (isinstance(modalities, list) and "audio" in modalities):
+        music = ", ".join(spec.name for spec in CATALOG if spec.output is OutputKind.MUSIC)
+        raise InvalidRequest(
+            f"{model.name} answers text; audio output comes from {music} (a Create-music track).",
+            param="audio" if extra.get("audio") is not None else "modalities",
+        )
 
 
 def is_blank(message: ChatMessage) -> bool:

@@ -38,6 +38,7 @@ class Outcome:
     finish_reason: str
     tool_calls: tuple[ToolCall, ...] = ()
     legacy: bool = False  # answer the call as ``function_call``
+    stop_sequence: str | None = None  # the stop sequence that ended the answer (``Cut.sequence``)
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,13 @@ class Emulation:
                     + "; ".join(parsed.problems),
                     code="invalid_tool_call",
                 )
-            return Outcome(parsed.content if parsed.blocks else cut.text, plain_reason)
+            content = parsed.content if parsed.blocks else cut.text
+            return Outcome(content, plain_reason, stop_sequence=cut.sequence)
         if self.json is not None:
             result = self.json.read(cut.text)
             if result.document is not None:
-                return Outcome(result.document, "stop" if cut.reason is None else cut.reason)
+                reason = "stop" if cut.reason is None else cut.reason
+                return Outcome(result.document, reason, stop_sequence=cut.sequence)
             if not retried:
                 return Retry(self.json.retry_prompt(result.problems))
             raise UpstreamFailed(
@@ -105,7 +108,7 @@ class Emulation:
                 + "; ".join(result.problems),
                 code="invalid_structured_output",
             )
-        return Outcome(cut.text, plain_reason)
+        return Outcome(cut.text, plain_reason, stop_sequence=cut.sequence)
 
 
 PLAIN = Emulation()

@@ -18,6 +18,7 @@ MAX_STOP_SEQUENCES = 4
 class Cut:
     text: str
     reason: str | None  # "stop" (a stop sequence), "length" (the budget), None (not cut)
+    sequence: str | None = None  # the stop sequence that cut (reason "stop"), for the doors that name it
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,14 @@ class Limits:
     def cut(self, text: str) -> Cut:
         """``text`` cut before the first stop sequence, then at the budget."""
         reason: str | None = None
-        ends = [index for index in (text.find(s) for s in self.stop) if index >= 0]
+        sequence: str | None = None
+        ends = [(index, s) for s in self.stop if (index := text.find(s)) >= 0]
         if ends:
-            text, reason = text[: min(ends)], "stop"
+            end, sequence = min(ends, key=lambda found: found[0])
+            text, reason = text[:end], "stop"
         if self.max_tokens is not None and len(text) > self.max_tokens * CHARS_PER_TOKEN:
-            text, reason = text[: self.max_tokens * CHARS_PER_TOKEN], "length"
-        return Cut(text, reason)
+            text, reason, sequence = text[: self.max_tokens * CHARS_PER_TOKEN], "length", None
+        return Cut(text, reason, sequence)
 
     def visible(self, text: str) -> str:
         """What of a growing answer may be streamed: cut, minus a tail that may start a stop sequence."""

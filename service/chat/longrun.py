@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from browser import AccountInfo, GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
 from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
 from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
-from service.chat.longrun_registry import ResearchRegistry
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
@@ -44,6 +43,7 @@ from service.chat.serving import ChatService
 from service.conversations import conversation_key
 from service.errors import InvalidRequest, UpstreamFailed
 from service.media.delivery import MediaDelivery
+from service.stores.interfaces import ResearchLog
 from service.videos.follow import follow_video
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "check_accounts",
     "refuse_delivery",
     "shape_canvas",
+    "shaped_backend",
 ]
 
 DELIVERY_FIELD = "image_delivery"  # the imagen models' chat field (service.images.chat)
@@ -238,6 +239,12 @@ class _ShapedBackend(BackendWrapper):
         return self._turn(request)
 
 
+def shaped_backend(inner: Backend, shape: _Shape) -> Backend:
+    """``inner`` with its turns' snapshots reshaped by ``shape`` (``during`` each, ``finish`` after
+    the last): how another output kind (service.chat.music) reuses the chat serving."""
+    return _ShapedBackend(inner, shape)
+
+
 class ShapedChat:
     """Chat completions for the canvas, storybook or video models: the chat serving, its turns on
     the backend with their snapshots reshaped for ``kind``. Built once; the request's fields are
@@ -278,7 +285,7 @@ class ShapedChat:
 
 @dataclass(frozen=True)
 class ResearchOptions:
-    registry: ResearchRegistry  # confirmed researches by history (collected, not run again)
+    registry: ResearchLog  # confirmed researches by history (collected, not run again)
     max_wait: float  # a non-stream request's wait for the report
     stream_max_wait: float
     poll_interval: float
@@ -297,6 +304,13 @@ class ResearchChat:
     def _exchange(self, request: ChatCompletionRequest, identity: str) -> Backend:
         model = find_model(request.model)
         assert model is not None and model.output is OutputKind.REPORT
+        if self.chat.options.temporary(request.temporary):
+            raise InvalidRequest(
+                "Deep research continues its chat (the plan, then the report), so it cannot run in a "
+                "temporary chat; send temporary: false.",
+                param="temporary",
+                code="temporary_not_supported",
+            )
         check_accounts(model, self.chat.backend.accounts())
         extra: dict[str, Any] = dict(request.model_extra or {})
         refuse_delivery(extra)

@@ -29,8 +29,9 @@ from dataclasses import dataclass, replace
 
 from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, BackendWrapper
-from service.chat.longrun_registry import ResearchEntry, ResearchRegistry
+from service.chat.longrun_registry import ResearchEntry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
+from service.stores.interfaces import ResearchLog
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class ResearchContext:
     """What a research request needs beyond the backend: where confirmed researches are recorded,
     the history's key, and the limits."""
 
-    registry: ResearchRegistry
+    registry: ResearchLog
     key: str
     max_wait: float
     poll_interval: float

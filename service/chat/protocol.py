@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictStr, field_validator
 
 from service.chat.compat_wire import (
     FunctionCall,
@@ -28,6 +28,8 @@ from service.chat.sampling import SamplingFields, TopLogprobs
 from service.wire import RequestModel, ResponseModel
 
 __all__ = [
+    "AudioDelta",
+    "AudioOutput",
     "AudioPart",
     "ChatCompletionChunk",
     "ChatCompletionRequest",
@@ -151,6 +153,12 @@ class ChatCompletionRequest(SamplingFields):
     stop: str | list[str] | None = None
     # Set as the page's thinking level on the chosen model (service.reasoning.EFFORTS).
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    # Gemini's temporary chat (service.temporary): the router reads it with ``metadata.temporary``
+    # and the header into a bool; None leaves the setting's default.
+    temporary: StrictBool | StrictStr | None = None
+    # OpenAI's request tags: ``temporary`` is read; chat completions are not stored, so the others
+    # are kept nowhere (docs/guides/temporary-chats.md).
+    metadata: dict[str, Any] | None = None
 
     @property
     def include_usage(self) -> bool:
@@ -165,6 +173,25 @@ class Usage(ResponseModel):
     total_tokens: int
 
 
+class AudioOutput(ResponseModel):
+    """``message.audio`` of an audio answer (the music model, service.chat.music): base64 ``data``
+    in the requested format, ``expires_at`` when the track's delivered link stops working."""
+
+    id: str
+    data: str
+    expires_at: int
+    transcript: str
+
+
+class AudioDelta(ResponseModel):
+    """``delta.audio`` pieces of a streamed audio answer: id and transcript, data, expires_at."""
+
+    id: str | None = None
+    data: str | None = None
+    expires_at: int | None = None
+    transcript: str | None = None
+
+
 class ResponseMessage(ResponseModel):
     keep_null = frozenset({"content"})
 
@@ -173,12 +200,16 @@ class ResponseMessage(ResponseModel):
     reasoning_content: str | None = None
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
+    audio: AudioOutput | None = None
 
 
 class Choice(ResponseModel):
     index: int = 0
     message: ResponseMessage
     finish_reason: FinishReason = "stop"
+    # Which ``stop`` sequence cut the answer: not in OpenAI's JSON (excluded), read by the doors
+    # whose wire names it (Anthropic's ``stop_sequence``).
+    stop_sequence: str | None = Field(default=None, exclude=True)
 
 
 class ChatCompletionResponse(ResponseModel):
@@ -198,6 +229,7 @@ class Delta(ResponseModel):
     reasoning_content: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     function_call: FunctionCallDelta | None = None
+    audio: AudioDelta | None = None
 
 
 class ChunkChoice(ResponseModel):
@@ -206,6 +238,7 @@ class ChunkChoice(ResponseModel):
     index: int = 0
     delta: Delta
     finish_reason: FinishReason | None = None
+    stop_sequence: str | None = Field(default=None, exclude=True)  # as ``Choice.stop_sequence``
 
 
 class ChatCompletionChunk(ResponseModel):

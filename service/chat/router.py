@@ -11,6 +11,7 @@ from service.chat.checks import check_chat_request
 from service.chat.protocol import ChatCompletionRequest
 from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
+from service.temporary import HEADER, asked
 
 __all__ = ["router"]
 
@@ -22,6 +23,7 @@ async def chat_completions(
     body: ChatCompletionRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
     check_chat_request(body)  # whatever the model: before any image, research or page work
+    body.temporary = asked(field=body.temporary, metadata=body.metadata, header=request.headers.get(HEADER))
     serving = gateway.chats.for_model(body.model)
     settings = gateway.settings
     if body.stream:

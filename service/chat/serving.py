@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
-from browser import ThinkingLevel, TurnRequest, TurnSnapshot
+from browser import AccountInfo, ThinkingLevel, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
 from service.catalog import ModelSpec, can_serve, find_model, unservable
 from service.chat.admission import ByteBudget, ImageAdmission
@@ -49,7 +49,7 @@ from service.chat.protocol import (
     Usage,
     new_completion_id,
 )
-from service.conversations import ChatRef, ConversationStore
+from service.conversations import ChatRef
 from service.deltas import DeltaTracker
 from service.errors import (
     InvalidRequest,
@@ -58,8 +58,10 @@ from service.errors import (
     UpstreamFailed,
 )
 from service.fetch import FetchPolicy
+from service.gem_models import gem_routes
 from service.janitor import ChatJanitor
 from service.reasoning import ReasoningFormat, ReasoningShaper, thinking_level
+from service.stores.interfaces import ChatMappings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,12 @@ class ServingOptions:
     stop_timeout: float
     admission: ImageAdmission
     reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
+    temporary_by_default: bool = False  # GatewaySettings.temporary_chats_by_default
+
+    def temporary(self, asked: object) -> bool:
+        """Whether a request is a temporary chat: what it said (``service.temporary``), else the
+        default."""
+        return asked if isinstance(asked, bool) else self.temporary_by_default
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class ChatService:
     def __init__(
         self,
         backend: Backend,
-        conversations: ConversationStore,
+        conversations: ChatMappings,
         options: ServingOptions,
         janitor: ChatJanitor | None = None,
     ) -> None:
@@ -117,7 +125,7 @@ class ChatService:
         serving's wrapper of it that reshapes the answer, ``service.chat.longrun``)."""
         turns = backend or self.backend
         plan = await self.plan(request, identity)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen):
             async with AsyncExitStack() as stack:
                 turn, plan = await self._enter(stack, plan, seen, identity, turns)
@@ -130,7 +138,7 @@ class ChatService:
                         await self._stop(turn)
                 account_id = turn.account_id
             answer = _raise_if_failed(final)
-            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns)
+            outcome, answer = await self._emulate(plan, answer, account_id, seen, turns, identity=identity)
             said = assistant_message(outcome, outcome.content)
             await self._remember(plan, seen, identity, said, account_id, answer.cid)
         shaper = ReasoningShaper(self.options.reasoning_format)
@@ -139,7 +147,13 @@ class ChatService:
         return ChatCompletionResponse(
             model=request.model,
             served_model=answer.served_model_label,
-            choices=[Choice(message=message, finish_reason=outcome.finish_reason)],  # type: ignore[arg-type]
+            choices=[
+                Choice(
+                    message=message,
+                    finish_reason=outcome.finish_reason,  # type: ignore[arg-type]
+                    stop_sequence=outcome.stop_sequence,
+                )
+            ],
             usage=_usage(plan.prompt_text, delivered(outcome, outcome.content) + (answer.thoughts or "")),
         )
 
@@ -150,7 +164,7 @@ class ChatService:
         turns = backend or self.backend
         plan = await self.plan(request, identity)
         chunks = _ChunkFactory(request.model)
-        seen = _Seen(claimed=plan.continues)
+        seen = _Seen(claimed=plan.continues, temporary=plan.spec.temporary)
         async with self.affinity.settled(seen), AsyncExitStack() as stack:
             turn, plan = await self._enter(stack, plan, seen, identity, turns)
             finished = False
@@ -174,7 +188,9 @@ class ChatService:
                 if seen.cut:
                     await self._stop(turn)
                 finished = True  # the page's answer is over: complete, or stopped just above
-                outcome, final = await self._emulate(plan, final, turn.account_id, seen, turns, stack)
+                outcome, final = await self._emulate(
+                    plan, final, turn.account_id, seen, turns, stack, identity=identity
+                )
                 reasoning = thoughts.finish(final.thoughts or "")
                 delta = _delta(*shaper.delta(reasoning, text.finish(outcome.content or ""), final=True))
                 if delta is not None:
@@ -186,7 +202,7 @@ class ChatService:
                 # What the client received is what it will send back as the assistant message.
                 said = assistant_message(outcome, text.sent or (None if outcome.tool_calls else ""))
                 await self._remember(plan, seen, identity, said, turn.account_id, final.cid)
-                yield chunks.make(Delta(), finish_reason=outcome.finish_reason)
+                yield chunks.make(Delta(), outcome.finish_reason, outcome.stop_sequence)
                 if request.include_usage:
                     completion = delivered(outcome, text.sent) + thoughts.sent
                     yield chunks.usage(_usage(plan.prompt_text, completion))
@@ -206,7 +222,12 @@ class ChatService:
         thinking = thinking_level(request.reasoning_effort)
         if not model.image_input and any(message.image_urls() for message in messages):
             raise InvalidRequest(f"The model {model.name} does not accept image input.", param="messages")
-        ref = await self.affinity.claim(identity, model.family.value, messages, accounts)
+        if self.options.temporary(request.temporary):
+            # Never continued: the whole history goes into a new temporary chat (service.temporary).
+            prompt = await self._prepare(emulation.prompt_messages(messages), identity)
+            spec = _turn_spec(model, prompt, thinking, accounts, temporary=True)
+            return TurnPlan(model, spec, messages, None, prompt.text, emulation)
+        ref = await self.affinity.claim(identity, _chat_key(model), messages, accounts)
         if ref is not None:
             try:
                 tail = messages[-new_turn_length(messages) :]
@@ -214,10 +235,13 @@ class ChatService:
             except BaseException:
                 await self.affinity.release(ref, touched=False)
                 raise
-            spec = _turn_spec(model, prompt, thinking, account_id=ref.account_id, chat_id=ref.chat_id)
+            spec = _turn_spec(
+                model, prompt, thinking, accounts, account_id=ref.account_id, chat_id=ref.chat_id
+            )
             return TurnPlan(model, spec, messages, ref, prompt.text, emulation)
         prompt = await self._prepare(emulation.prompt_messages(messages), identity)
-        return TurnPlan(model, _turn_spec(model, prompt, thinking), messages, None, prompt.text, emulation)
+        spec = _turn_spec(model, prompt, thinking, accounts)
+        return TurnPlan(model, spec, messages, None, prompt.text, emulation)
 
     async def _prepare(self, messages: Sequence[ChatMessage], identity: str) -> PreparedPrompt:
         if not any(message.image_urls() for message in messages):
@@ -266,10 +290,13 @@ class ChatService:
         account_id: str,
         chat_id: str | None,
     ) -> None:
-        """Map the history with this answer (as the client received it) to the chat's new tip."""
+        """Map the history with this answer (as the client received it) to the chat's new tip; a
+        temporary chat keeps no mapping (it is never continued)."""
+        if plan.spec.temporary:
+            return
         said = answer if isinstance(answer, ChatMessage) else ChatMessage(role="assistant", content=answer)
         history = (*plan.messages, said)
-        await self.affinity.remember(seen, identity, plan.model.family.value, history, account_id, chat_id)
+        await self.affinity.remember(seen, identity, _chat_key(plan.model), history, account_id, chat_id)
 
     async def _emulate(
         self,
@@ -279,19 +306,31 @@ class ChatService:
         seen: _Seen,
         turns: Backend,
         lease: AsyncExitStack | None = None,
+        *,
+        identity: str = "",
     ) -> tuple[Outcome, TurnSnapshot]:
         """Read the answer as the request asked (service.chat.emulation); when it does not hold (no
         valid tool call, invalid JSON), ask once more in the same chat, the lease given back first."""
         outcome = plan.emulation.read(answer.text, completed=answer.completed and not seen.cut, retried=False)
         if not isinstance(outcome, Retry):
             return outcome, answer
-        if not answer.cid:
+        if not answer.cid and not plan.spec.temporary:
             raise UpstreamFailed("Gemini's answer did not hold what was asked, and no chat to ask again in.")
         if lease is not None:
             await lease.aclose()
-        spec = replace(
-            plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
-        )
+        if plan.spec.temporary:
+            # A temporary chat is not asked again: a new one gets the history, the answer and the ask.
+            again_messages = (
+                *plan.messages,
+                ChatMessage(role="assistant", content=answer.text),
+                ChatMessage(role="user", content=outcome.prompt),
+            )
+            folded = await self._prepare(plan.emulation.prompt_messages(again_messages), identity)
+            spec = replace(plan.spec, prompt=folded.prompt, attachments=folded.files)
+        else:
+            spec = replace(
+                plan.spec, prompt=outcome.prompt, attachments=(), account_id=account_id, chat_id=answer.cid
+            )
         seen.cut = False
         async with turns.turn(spec) as turn:
             finished = False
@@ -326,23 +365,36 @@ def _chat_model(name: str) -> ModelSpec:
     return model
 
 
+def _chat_key(model: ModelSpec) -> str:
+    """What a continued chat must have been: the same family, or the same Gem for a Gem model (a
+    Gem's chat is continued on the Gem's page, a plain one never is)."""
+    return model.name if model.gem_model else model.family.value
+
+
 def _turn_spec(
     model: ModelSpec,
     prompt: PreparedPrompt,
     thinking: ThinkingLevel | None,
+    accounts: Sequence[AccountInfo],
     *,
     account_id: str | None = None,
     chat_id: str | None = None,
+    temporary: bool = False,
 ) -> TurnRequest:
+    gem_by_account = gem_routes(model.name, accounts) if model.gem_model else None
+    if gem_by_account is not None and not gem_by_account:
+        raise ModelNotFound(model.name)  # the Gem went away since ``can_serve`` looked
     return TurnRequest(
         prompt=prompt.prompt,
         mode=model.family,
         tool=model.tool,
         gem=model.gem,
+        gem_by_account=gem_by_account,
         thinking=thinking,
         attachments=prompt.files,
         account_id=account_id,
         chat_id=chat_id,
+        temporary=temporary,
     )
 
 
@@ -407,13 +459,11 @@ class _ChunkFactory:
         self.model = model
         self.served_model: str | None = None
 
-    def make(self, delta: Delta, finish_reason: str | None = None) -> ChatCompletionChunk:
-        chunk = ChatCompletionChunk(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],  # type: ignore[arg-type]
-        )
+    def make(
+        self, delta: Delta, finish_reason: str | None = None, stop_sequence: str | None = None
+    ) -> ChatCompletionChunk:
+        choice = ChunkChoice(delta=delta, finish_reason=finish_reason, stop_sequence=stop_sequence)  # type: ignore[arg-type]
+        chunk = ChatCompletionChunk(id=self.id, created=self.created, model=self.model, choices=[choice])
         if self.served_model:
             chunk.served_model = self.served_model
         return chunk

@@ -8,6 +8,7 @@ router asks ``ChatServings.for_model`` and does HTTP only.
     story     ShapedChat: storybook
     video     ShapedChat: video, waited for in the answer
     report    ResearchChat (service.chat.longrun): deep research, plan, confirmation and report
+    music     MusicChat (service.chat.music): Create music, the track as ``message.audio``
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ChatServings:
     storybook: ChatServing
     video: ChatServing
     deep_research: ChatServing
+    music: ChatServing
 
     def for_model(self, name: str) -> ChatServing:
         """The serving of the model ``name`` (``ModelNotFound`` when the catalog has no such model)."""
@@ -64,5 +66,7 @@ class ChatServings:
                 return self.video
             case OutputKind.REPORT:
                 return self.deep_research
+            case OutputKind.MUSIC:
+                return self.music
             case _:
                 assert_never(model.output)

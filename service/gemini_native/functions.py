@@ -26,10 +26,14 @@ def tool_fields(
     Schema into JSON Schema."""
     declared = [declaration for tool in body.tools or [] for declaration in (tool.functionDeclarations or [])]
     for index, tool in enumerate(body.tools or []):
-        if tool.ignored_fields():
+        others = tool.ignored_fields()
+        if others:
+            # googleSearch, codeExecution, urlContext...: the page decides for itself when to search or
+            # run code, and cannot be told to; only declared functions are emulated.
             raise InvalidRequest(
-                f"Only functionDeclarations are supported in tools (not {', '.join(tool.ignored_fields())}).",
-                param=f"tools[{index}]",
+                f"tools[{index}].{others[0]} is not supported by this gateway: only functionDeclarations "
+                "are served in tools.",
+                param=f"tools[{index}].{others[0]}",
             )
     config = body.toolConfig.functionCallingConfig if body.toolConfig else None
     mode = config.mode if config else None
@@ -97,7 +101,8 @@ class History:
                 tool_calls.append(made)
             text = "\n\n".join(part.text for part in regular if isinstance(part, TextPart))
             if not tool_calls:
-                return [ChatMessage(role="assistant", content=list(regular))]
+                # A turn of thoughts only (skipped, ``translate._parts``) said nothing to fold.
+                return [ChatMessage(role="assistant", content=list(regular))] if regular else []
             return [ChatMessage(role="assistant", content=text or None, tool_calls=tool_calls)]
         if calls:
             raise InvalidRequest(f"functionCall belongs to a model turn (at {where}).", param=where)

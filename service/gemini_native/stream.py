@@ -1,7 +1,14 @@
 """Google's SSE stream (``alt=sse``): ``data: <GenerateContentResponse>`` events and no ``[DONE]``
 (the google-genai SDK parses every data line as JSON). The status rule is the OpenAI stream's
 (``service.streaming.EventStreamResponse``): an error before the first chunk is an HTTP error, a
-later one a single ``data: {"error": ...}`` event, both in Google's envelope."""
+later one a single ``data: {"error": ...}`` event, both in Google's envelope.
+
+A silence is filled with an empty-text chunk (``KEEP_ALIVE_CHUNK``), not an SSE comment: the
+Python google-genai SDK reads every non-blank line that is not ``data:`` as raw JSON (its
+``_RawJsonLineBuffer``) and fails on ``: keep-alive``; the JS SDK (Gemini CLI) matches events with
+a regular expression anchored on ``data:`` at the start of its buffer, so a comment there holds back
+every later event. A chunk whose one part is ``""`` adds nothing to the text (``response.text``
+is ``""``; Gemini CLI skips a chunk with an empty text part and does not fail the stream for it)."""
 
 from __future__ import annotations
 
@@ -18,12 +25,11 @@ from service.chat.protocol import ChatCompletionChunk
 from service.errors import ServiceError, status_and_type
 from service.gemini_native.errors import google_error, google_error_response
 from service.gemini_native.functions import call_parts
-from service.gemini_native.think_tags import ThinkStripper
+from service.gemini_native.think_tags import ThinkStripper, think_block
 from service.gemini_native.translate import from_chunk, usage_metadata
 from service.gemini_native.wire import GenerateContentResponse, TextOut
 from service.streaming import (
     _SSE_HEADERS,
-    KEEP_ALIVE,
     EventStreamResponse,
     Receive,
     Scope,
@@ -35,7 +41,10 @@ from service.streaming import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["GoogleArrayStreamResponse", "GoogleEventStreamResponse", "gemini_chunks"]
+__all__ = ["KEEP_ALIVE_CHUNK", "GoogleArrayStreamResponse", "GoogleEventStreamResponse", "gemini_chunks"]
+
+# A model turn with one empty text part: nothing to show, and valid JSON for every line reader.
+KEEP_ALIVE_CHUNK: dict[str, Any] = {"candidates": [{"content": {"role": "model", "parts": [{"text": ""}]}}]}
 
 
 async def gemini_chunks(
@@ -47,17 +56,23 @@ async def gemini_chunks(
     finish: GenerateContentResponse | None = None
     stripper = ThinkStripper() if think_tags else None
     calls: dict[int, ToolCall] = {}  # the answer's tool calls, gathered from their deltas
+    thoughts: list[str] = []  # what the answer thought (usageMetadata.thoughtsTokenCount)
+    said: list[str] = []  # the text as it came, a think block included (think_tags)
     async with contextlib.aclosing(chunks):  # type: ignore[type-var]
         async for chunk in chunks:
             if chunk.usage is not None and finish is not None:
-                finish.usageMetadata = usage_metadata(chunk.usage)
+                thought = think_block("".join(said)) or "".join(thoughts)
+                finish.usageMetadata = usage_metadata(chunk.usage, thought)
                 continue
+            if chunk.choices:
+                thoughts.append(chunk.choices[0].delta.reasoning_content or "")
             if chunk.choices and chunk.choices[0].delta.tool_calls:
                 _gather(calls, chunk.choices[0].delta.tool_calls)
                 continue
             text = None
             if stripper is not None and chunk.choices:
                 choice = chunk.choices[0]
+                said.append(choice.delta.content or "")
                 text = stripper.feed(choice.delta.content or "")
                 text += stripper.finish() if choice.finish_reason is not None else ""
             out = from_chunk(chunk, include_thoughts=include_thoughts, text=text)
@@ -96,7 +111,7 @@ def _error_payload(exc: BaseException) -> dict[str, Any]:
 
 
 class GoogleEventStreamResponse(EventStreamResponse):
-    """``alt=sse``: ``data: <chunk>`` events, ``: keep-alive`` comments, no ``[DONE]``."""
+    """``alt=sse``: ``data: <chunk>`` events, empty-text chunks as keep-alives, no ``[DONE]``."""
 
     headers_out: ClassVar[list[tuple[bytes, bytes]]] = _SSE_HEADERS
 
@@ -107,7 +122,7 @@ class GoogleEventStreamResponse(EventStreamResponse):
         return sse_data(chunk)
 
     def keep_alive_text(self) -> str:
-        return KEEP_ALIVE
+        return sse_data(KEEP_ALIVE_CHUNK)
 
     def failure(self, exc: BaseException) -> str:
         return sse_data(_error_payload(exc))

@@ -6,9 +6,19 @@ from __future__ import annotations
 
 from service.reasoning import strip_think
 
-__all__ = ["ThinkStripper", "strip_think"]
+__all__ = ["ThinkStripper", "strip_think", "think_block"]
 
 _OPEN, _CLOSE = "<think>", "</think>"
+
+
+def think_block(text: str) -> str:
+    """The thoughts of a leading think block ("" without one; an unclosed block is all thoughts)."""
+    head = text.lstrip()
+    if not head.startswith(_OPEN):
+        return ""
+    inside = head[len(_OPEN) :]
+    end = inside.find(_CLOSE)
+    return inside if end < 0 else inside[:end]
 
 
 class ThinkStripper:

@@ -19,17 +19,18 @@ from service.chat.protocol import (
     TextPart,
     Usage,
 )
+from service.chat.serving import estimate_tokens
 from service.errors import InvalidRequest
 from service.gemini_native.functions import History, call_parts, tool_fields
-from service.gemini_native.think_tags import strip_think
+from service.gemini_native.think_tags import strip_think, think_block
 from service.gemini_native.wire import (
     Candidate,
     Content,
     FinishReason,
-    FunctionCallOut,
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
+    PartOut,
     ResponseContent,
     TextOut,
     UsageMetadata,
@@ -51,11 +52,21 @@ _ROLES = {"user": "user", "model": "assistant"}
 _FINISH: dict[str | None, FinishReason] = {"stop": "STOP", "length": "MAX_TOKENS"}
 
 
+# Why the fields Google's clients send most often are refused (the rest: "not supported").
+_WHY = {
+    "safetySettings": "the web app applies its own safety filters, which cannot be set",
+    "cachedContent": "there is no context caching here; send the whole contents",
+}
+
+
 def _refuse_unknown(model: RequestModel, where: str) -> None:
     unknown = model.ignored_fields()
     if unknown:
+        why = _WHY.get(unknown[0])
+        place = f" (at {where})" if where else ""
+        reason = f": {why}" if why else ""
         raise InvalidRequest(
-            f"Not supported by this gateway: {', '.join(unknown)} (at {where}).",
+            f"Not supported by this gateway: {', '.join(unknown)}{place}{reason}.",
             param=f"{where}.{unknown[0]}" if where else unknown[0],
         )
 
@@ -79,6 +90,8 @@ def _parts(content: Content, where: str) -> list[ContentPart]:
     for index, part in enumerate(content.parts):
         at = f"{where}.parts[{index}]"
         _refuse_unknown(part, at)
+        if part.thought:
+            continue  # a model turn's thoughts, sent back: not read again, as Google does not
         if part.text is not None:
             out.append(TextPart(type="text", text=part.text))
         if part.inlineData is not None:
@@ -197,6 +210,11 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
     config = body.generationConfig
     if config is not None:
         _refuse_unknown(config, "generationConfig")
+        if config.candidateCount is not None and config.candidateCount > 1:
+            raise InvalidRequest(
+                "generationConfig.candidateCount must be 1: the web app gives one answer per turn.",
+                param="generationConfig.candidateCount",
+            )
     return ChatCompletionRequest(
         model=model,
         messages=messages,
@@ -214,11 +232,15 @@ def chat_request(model: str, body: GenerateContentRequest, *, stream: bool) -> C
     )
 
 
-def usage_metadata(usage: Usage) -> UsageMetadata:
+def usage_metadata(usage: Usage, thoughts: str = "") -> UsageMetadata:
+    """Google's counts from the chat's estimates: the chat counts thoughts among the completion
+    tokens, Google apart (``thoughtsTokenCount``, not in ``candidatesTokenCount``, in the total)."""
+    thought_tokens = estimate_tokens(thoughts)
     return UsageMetadata(
         promptTokenCount=usage.prompt_tokens,
-        candidatesTokenCount=usage.completion_tokens,
+        candidatesTokenCount=max(0, usage.completion_tokens - thought_tokens),
         totalTokenCount=usage.total_tokens,
+        thoughtsTokenCount=thought_tokens or None,
     )
 
 
@@ -226,8 +248,8 @@ def _model_version(model: str, served: str | None) -> str:
     return served or model
 
 
-def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[TextOut | FunctionCallOut]:
-    parts: list[TextOut | FunctionCallOut] = []
+def _parts_out(thoughts: str | None, text: str, include_thoughts: bool) -> list[PartOut]:
+    parts: list[PartOut] = []
     if include_thoughts and thoughts:
         parts.append(TextOut(text=thoughts, thought=True))
     if text or not parts:
@@ -242,6 +264,7 @@ def from_chat(
     text starts with a think block (``reasoning_format: think_tags``), taken out."""
     choice = answer.choices[0]
     text = choice.message.content or ""
+    thoughts = (think_block(text) if think_tags else "") or choice.message.reasoning_content or ""
     text = strip_think(text) if think_tags else text
     parts = _parts_out(choice.message.reasoning_content, text, include_thoughts)
     if choice.message.tool_calls:
@@ -254,7 +277,7 @@ def from_chat(
                 finishReason=_FINISH.get(choice.finish_reason, "STOP"),
             )
         ],
-        usageMetadata=usage_metadata(answer.usage),
+        usageMetadata=usage_metadata(answer.usage, thoughts),
         modelVersion=_model_version(answer.model, answer.served_model),
         responseId=answer.id,
     )

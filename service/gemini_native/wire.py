@@ -13,15 +13,19 @@ from service.wire import RequestModel, ResponseModel
 
 __all__ = [
     "Blob",
+    "BlobOut",
     "CallOut",
     "Candidate",
     "Content",
+    "CountTokensRequest",
     "FunctionCallOut",
     "FunctionDeclaration",
     "GenerateContentRequest",
     "GenerateContentResponse",
     "GenerationConfig",
+    "InlineDataOut",
     "Part",
+    "PartOut",
     "ResponseContent",
     "TextOut",
     "ThinkingConfig",
@@ -73,6 +77,10 @@ class Part(GoogleRequest):
     fileData: FileData | None = None  # an image at an http(s) URL (no Files API here)
     functionCall: FunctionCall | None = None
     functionResponse: FunctionResponse | None = None
+    # Sent back with a model turn's parts by Google's clients (Gemini CLI, the SDK's chats): a
+    # thought part is skipped, a signature accepted and not checked (this gateway issues none).
+    thought: bool | None = None
+    thoughtSignature: str | None = None
 
 
 class Content(GoogleRequest):
@@ -92,14 +100,17 @@ class GenerationConfig(GoogleRequest):
     # Accepted within Google's ranges and ignored, as the OpenAI route does (the page has no knobs).
     temperature: Annotated[float | None, Field(ge=0, le=2)] = None
     topP: Annotated[float | None, Field(ge=0, le=1)] = None
+    topK: Annotated[int | None, Field(ge=1)] = None  # Gemini CLI sends 64
     maxOutputTokens: Annotated[int | None, Field(ge=1)] = None
     stopSequences: Annotated[list[str] | None, Field(max_length=5)] = None
-    candidateCount: Annotated[int | None, Field(ge=1, le=1)] = None
+    candidateCount: Annotated[int | None, Field(ge=1)] = None  # more than 1 is refused (translate)
     thinkingConfig: ThinkingConfig | None = None
     # Structured output, emulated as ``response_format`` is (``service.chat.structured``).
     responseMimeType: str | None = None
     responseSchema: dict[str, Any] | None = None  # Google's OpenAPI-subset Schema
     responseJsonSchema: dict[str, Any] | None = None  # plain JSON Schema
+    # What the answer may hold: TEXT for the text models, IMAGE (and TEXT) for the imagen models.
+    responseModalities: list[Literal["TEXT", "IMAGE", "AUDIO"]] | None = None
 
 
 class FunctionDeclaration(GoogleRequest):
@@ -130,6 +141,13 @@ class GenerateContentRequest(GoogleRequest):
     generationConfig: GenerationConfig | None = None
 
 
+class CountTokensRequest(GoogleRequest):
+    """``countTokens``: bare ``contents`` (what the SDK sends), or a whole ``generateContentRequest``."""
+
+    contents: list[Content] | None = None
+    generateContentRequest: GenerateContentRequest | None = None
+
+
 class TextOut(ResponseModel):
     text: str
     thought: bool | None = None  # true on the page's thoughts (asked for with includeThoughts)
@@ -145,9 +163,23 @@ class FunctionCallOut(ResponseModel):
     functionCall: CallOut
 
 
+class BlobOut(ResponseModel):
+    mimeType: str
+    data: str  # base64
+
+
+class InlineDataOut(ResponseModel):
+    """An image of the imagen models' answer (``service.gemini_native.images``)."""
+
+    inlineData: BlobOut
+
+
+PartOut = TextOut | FunctionCallOut | InlineDataOut
+
+
 class ResponseContent(ResponseModel):
     role: Literal["model"] = "model"
-    parts: list[TextOut | FunctionCallOut]
+    parts: list[PartOut]
 
 
 FinishReason = Literal["STOP", "MAX_TOKENS"]
@@ -163,8 +195,11 @@ class UsageMetadata(ResponseModel):
     """Estimates, as for the OpenAI routes: the page reports no token counts."""
 
     promptTokenCount: int
-    candidatesTokenCount: int
+    candidatesTokenCount: int  # the answer without its thoughts, as Google counts
     totalTokenCount: int
+    # When the answer had thoughts the door saw (``reasoning_format`` reasoning_content or
+    # think_tags); absent otherwise, as Google leaves it out for an answer without thinking.
+    thoughtsTokenCount: int | None = None
 
 
 class GenerateContentResponse(ResponseModel):

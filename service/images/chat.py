@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -66,7 +67,7 @@ class ImagenChat:
             raise RequestValidationError(exc.errors()) from None
         inputs = tuple(item for item in prompt.files if item.mime.startswith("image/"))
         job = self.images.plan("edit" if inputs else "generation", image_request, prompt.files)
-        return job, delivery == "data_url"
+        return replace(job, temporary=self.options.temporary(request.temporary)), delivery == "data_url"
 
     async def _prepare(self, request: ChatCompletionRequest, identity: str) -> PreparedPrompt:
         async def prepare(budget: ByteBudget | None) -> PreparedPrompt:

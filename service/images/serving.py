@@ -85,6 +85,7 @@ class ImageJob:
     request: ImageGenerationRequest
     prompt: str  # as typed into the page (with the aspect ratio in words)
     files: tuple[Attachment, ...] = ()
+    temporary: bool = False  # each turn in a temporary chat (service.temporary)
 
     @property
     def output_format(self) -> Literal["png", "jpeg", "webp"]:
@@ -199,6 +200,7 @@ class ImageService:
             mode=job.model.family,
             tool=job.model.tool,
             attachments=job.files,
+            temporary=job.temporary,
         )
         async with self.backend.turn(spec) as turn:
             finished = False
@@ -209,7 +211,7 @@ class ImageService:
             finally:
                 if not finished:
                     await self._stop(turn)
-                if self.options.janitor is not None and final is not None and final.cid:
+                if self.options.janitor is not None and final is not None and final.cid and not job.temporary:
                     self.options.janitor.chat_unkept(turn.account_id, final.cid)
             if final is None or not final.images:
                 raise _no_images(final)

@@ -22,6 +22,7 @@ MEDIA_TYPES: dict[str, str] = {
     ".mp4": "video/mp4",
     ".webm": "video/webm",
     ".mov": "video/quicktime",
+    ".mp3": "audio/mpeg",
 }
 
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}

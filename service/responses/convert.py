@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, StrictStr, ValidationError
 
 from service.chat.checks import is_blank
 from service.chat.compat_wire import ToolCall
@@ -76,6 +76,8 @@ class ResponsesRequest(RequestModel):
     reasoning: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     user: str | None = None
+    # Gemini's temporary chat (service.temporary), with ``metadata.temporary`` and the header.
+    temporary: StrictBool | StrictStr | None = None
 
     @property
     def conversation_id(self) -> str | None:

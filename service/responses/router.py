@@ -17,6 +17,7 @@ from service.responses.items import item_list
 from service.responses.serving import ResponsesService
 from service.state import CallerDep, GatewayDep
 from service.streaming import EventStreamResponse, OpenEventStreamResponse, cancel_on_disconnect
+from service.temporary import HEADER, asked
 
 __all__ = ["ListQuery", "ListQueryDep", "ServiceDep", "router"]
 
@@ -54,6 +55,7 @@ ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 async def create_response(
     body: ResponsesRequest, request: Request, gateway: GatewayDep, caller: CallerDep, service: ServiceDep
 ) -> Response:
+    body.temporary = asked(field=body.temporary, metadata=body.metadata, header=request.headers.get(HEADER))
     prepared = await service.prepare(body, caller.identity)
     settings = gateway.settings
     if body.background:

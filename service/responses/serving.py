@@ -12,27 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.catalog import find_model
+from service.catalog import OutputKind, find_model
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
-from service.conversations_api.store import ConversationObjects
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError, error_body
 from service.responses.background import BackgroundRuns, Run
 from service.responses.convert import ResponsesRequest, chat_request, input_messages, new_response_id
 from service.responses.items import Item, normal_items, resolve_references, with_ids
 from service.responses.shaping import Shaper, history_after, response_from_chat
-from service.responses.store import INTERRUPTED, ResponseStore, StoredResponse
+from service.responses.store import INTERRUPTED, StoredResponse
+from service.stores.interfaces import ConversationObjectStore, ResponseArchive
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Prepared", "ResponsesService"]
 
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+_TEMPORARY_IDS = 10_000  # temporary response ids remembered (service.temporary)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Prepared:
     chat: ChatCompletionRequest
     items: list[Item]
     shaper: Shaper
+    temporary: bool = False  # a temporary chat: never stored, never continued (service.temporary)
 
     @property
     def conversation(self) -> str | None:
@@ -56,17 +59,32 @@ class ResponsesService:
     def __init__(
         self,
         chat: ChatService,
-        store: ResponseStore,
-        conversations: ConversationObjects,
+        store: ResponseArchive,
+        conversations: ConversationObjectStore,
         runs: BackgroundRuns,
     ) -> None:
         self.chat = chat
         self.store = store
         self.conversations = conversations
         self.runs = runs
+        # Ids of temporary responses (never stored), so that continuing one is a clear 400 rather
+        # than a 404; in memory and bounded: after a restart such an id is simply not found.
+        self._temporary: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     # Preparing.
     async def prepare(self, request: ResponsesRequest, identity: str) -> Prepared:
+        temporary = self.chat.options.temporary(request.temporary)
+        if temporary:
+            _refuse_storage(request)
+            request.store = False
+        previous = request.previous_response_id
+        if previous and (identity, previous) in self._temporary:
+            raise InvalidRequest(
+                f"The response {previous!r} was a temporary chat: it was not stored and cannot be "
+                "continued. Send the conversation so far as input instead.",
+                param="previous_response_id",
+                code="temporary_not_continued",
+            )
         if request.background and not request.store:
             raise InvalidRequest(
                 "A background response must be stored (store: true): it is read back with GET.", param="store"
@@ -78,8 +96,10 @@ class ResponsesService:
         history = await self._history(request, identity)
         items = with_ids(await self.resolve(normal_items(request.input), identity))
         chat = chat_request(request, history, items, stream=True if request.background else None)
+        chat.temporary = temporary
         _check_early(chat)
-        return Prepared(request, chat, items, Shaper(request, new_response_id(), request.conversation_id))
+        shaper = Shaper(request, new_response_id(), request.conversation_id)
+        return Prepared(request, chat, items, shaper, temporary)
 
     async def _history(self, request: ResponsesRequest, identity: str) -> list[ChatMessage]:
         if request.previous_response_id:
@@ -141,6 +161,11 @@ class ResponsesService:
         answered (completed, or incomplete at its token budget)."""
         shaper, request = prepared.shaper, prepared.request
         answered = shaper.status in ("completed", "incomplete")
+        if prepared.temporary:
+            self._temporary[(identity, shaper.id)] = None
+            while len(self._temporary) > _TEMPORARY_IDS:
+                self._temporary.popitem(last=False)
+            return  # nothing of a temporary chat is kept
         if request.store:
             history = history_after(prepared.chat, shaper.output, instructed=bool(request.instructions))
             put = self.store.put
@@ -241,10 +266,31 @@ async def _replay(events: list[dict[str, Any]], after: int | None) -> AsyncItera
             yield event
 
 
+def _refuse_storage(request: ResponsesRequest) -> None:
+    """What a temporary chat cannot be: stored (an explicit ``store: true``, a background response)
+    or part of a conversation."""
+    if request.store and "store" in request.model_fields_set:
+        raise InvalidRequest(
+            "A temporary chat is never stored: send store: false, or leave store out.", param="store"
+        )
+    if request.background:
+        raise InvalidRequest(
+            "A background response is stored to be read back, and a temporary chat never is.",
+            param="background",
+        )
+    if request.conversation_id:
+        raise InvalidRequest("A temporary chat is kept in no conversation.", param="conversation")
+
+
 def _check_early(chat: ChatCompletionRequest) -> None:
     """What chat serving would refuse, refused now: before a background response is queued."""
-    if find_model(chat.model) is None:
+    model = find_model(chat.model)
+    if model is None:
         raise ModelNotFound(chat.model)
+    if model.output is OutputKind.MUSIC:  # its answer is a track, which no response item here carries
+        raise InvalidRequest(
+            f"{model.name} answers with audio; ask for it through /v1/chat/completions.", param="model"
+        )
     emulation_for(chat)
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from browser import Attachment, Media, ModeFamily, Tool, TurnRequest, TurnSnapshot, VideoInfo
 from service.backend import Backend, BackendTurn
 from service.errors import ServiceError, UpstreamFailed
+from service.stores.interfaces import VideoJobStore
 from service.videos.follow import follow_video
-from service.videos.store import VideoRecord, VideoStore, now
+from service.videos.store import VideoRecord, now
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,9 @@ class VideoOptions:
 
 
 class VideoJobs:
-    """Creates, runs and resumes the jobs of a ``VideoStore`` on a ``Backend``."""
+    """Creates, runs and resumes the jobs of a ``VideoJobStore`` on a ``Backend``."""
 
-    def __init__(self, backend: Backend, store: VideoStore, options: VideoOptions) -> None:
+    def __init__(self, backend: Backend, store: VideoJobStore, options: VideoOptions) -> None:
         self.backend = backend
         self.store = store
         self.options = options

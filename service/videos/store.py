@@ -13,7 +13,7 @@ from typing import Any
 
 from service.private_sqlite import Migration, PrivateStore
 
-__all__ = ["VideoRecord", "VideoStore"]
+__all__ = ["VideoFiles", "VideoRecord", "VideoStore"]
 
 _FIRST = """
 CREATE TABLE IF NOT EXISTS videos (
@@ -70,17 +70,40 @@ class VideoRecord:
 _COLUMNS = [item.name for item in fields(VideoRecord)]
 
 
-class VideoStore(PrivateStore):
-    """Rows in ``<data_dir>/videos.sqlite3``, files in ``<data_dir>/videos/`` (0700, files 0600)."""
+class VideoFiles:
+    """The finished videos' files in ``<data_dir>/videos/`` (0700, files 0600), whichever store
+    keeps the rows."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.dir = data_dir / "videos"
+        self.dir.mkdir(mode=0o700, exist_ok=True)
+
+    def file(self, video_id: str, variant: str) -> Path:
+        return self.dir / f"{video_id}.{'mp4' if variant == 'video' else 'jpg'}"
+
+    def save(self, video_id: str, variant: str, data: bytes) -> None:
+        path = self.file(video_id, variant)
+        partial = path.with_suffix(path.suffix + ".part")
+        partial.touch(mode=0o600, exist_ok=True)
+        partial.write_bytes(data)
+        partial.replace(path)
+
+    def remove_files(self, video_id: str) -> None:
+        for variant in ("video", "thumbnail"):
+            self.file(video_id, variant).unlink(missing_ok=True)
+
+
+class VideoStore(VideoFiles, PrivateStore):
+    """Rows in ``<data_dir>/videos.sqlite3``, files in ``<data_dir>/videos/``."""
 
     _what = "the video store"
     schema = (Migration(_FIRST),)
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir / "videos.sqlite3")
+        PrivateStore.__init__(self, data_dir / "videos.sqlite3")
         self.open()  # creates data_dir 0700 first
-        self.dir = data_dir / "videos"
-        self.dir.mkdir(mode=0o700, exist_ok=True)
+        VideoFiles.__init__(self, data_dir)
 
     def insert(self, record: VideoRecord) -> VideoRecord:
         with self._locked() as db:
@@ -125,19 +148,8 @@ class VideoStore(PrivateStore):
         with self._locked() as db:
             gone = db.execute("DELETE FROM videos WHERE id = ? AND owner = ?", [video_id, owner]).rowcount
         if gone:
-            for variant in ("video", "thumbnail"):
-                self.file(video_id, variant).unlink(missing_ok=True)
+            self.remove_files(video_id)
         return bool(gone)
-
-    def file(self, video_id: str, variant: str) -> Path:
-        return self.dir / f"{video_id}.{'mp4' if variant == 'video' else 'jpg'}"
-
-    def save(self, video_id: str, variant: str, data: bytes) -> None:
-        path = self.file(video_id, variant)
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.touch(mode=0o600, exist_ok=True)
-        partial.write_bytes(data)
-        partial.replace(path)
 
 
 def now() -> int:

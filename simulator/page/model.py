@@ -19,6 +19,7 @@ class PageModel:
     plan: str
     wiz: dict[str, str]
     gem: str | None = None
+    gem_card: tuple[str, str] | None = None  # the Gem's (name, description), None for an unknown id
     chat: dict[str, object] | None = None
     chat_missing: bool = False
     signin_marker_delay: float = 0.0  # signed-out markers appear this many seconds after boot
@@ -31,3 +32,4 @@ class PageModel:
     # names the account there, where the page's cookies are not sent (simulator/routes/uploads.py).
     upload_origin: str = ""
     upload_session: str = ""
+    temporary_chat: bool = True  # the side nav offers "Temporary chat" (simulator/page/temporary.py)

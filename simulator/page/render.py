@@ -10,11 +10,11 @@ import json
 from html import escape
 from pathlib import Path
 
-from simulator.gems import system_gem
 from simulator.page.catalog import page_catalog
 from simulator.page.composer import render_composer
 from simulator.page.model import PageModel
 from simulator.page.signin import side_nav_footer, side_nav_top, top_bar_account
+from simulator.page.temporary import temp_chat_button
 
 STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
 
@@ -89,6 +89,7 @@ aria-label="Open sidebar" aria-expanded="false"><mat-icon fonticon="menu" data-m
 <gem-nav-list-item data-test-id="new-chat-button"><a class="side-nav-action-button" href="/app" \
 aria-label="New chat"><mat-icon fonticon="edit_square" data-mat-icon-name="edit_square"></mat-icon>\
 <span class="gds-label-l">New chat</span></a></gem-nav-list-item>
+{temp_chat_button(model)}
 {side_nav_top(model)}
 </side-navigation-content>
 <sidenav-mavatar-footer>{side_nav_footer(model)}</sidenav-mavatar-footer>
@@ -105,8 +106,7 @@ def _top_bar(model: PageModel) -> str:
 def _gem_header(model: PageModel) -> str:
     if model.gem is None:
         return ""
-    gem = system_gem(model.gem)
-    name, description = (gem.name, gem.description) if gem else (model.gem.replace("-", " ").title(), "")
+    name, description = model.gem_card or (model.gem.replace("-", " ").title(), "")
     return f"""<bot-info-card class="bot-info-card" data-gem-id="{escape(model.gem)}">
 <h1 class="bot-name" data-test-id="bot-name">{escape(name)}</h1>
 <p class="bot-description" data-test-id="bot-description">{escape(description)}</p>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from simulator.control import BehaviourRequest
 from simulator.routes.common import sim
@@ -80,6 +80,27 @@ async def rpcs_log(request: Request) -> list[dict[str, Any]]:
 async def clear_rpcs(request: Request) -> dict[str, bool]:
     sim(request).control.rpcs.clear()
     return {"cleared": True}
+
+
+class GemSpec(BaseModel):
+    name: str = Field(min_length=1)
+    description: str = ""
+    prompt: str = ""
+
+
+class GemsRequest(BaseModel):
+    """``account`` is an account kind (``paid``: every account of that kind) or one 1PSID value."""
+
+    account: str = Field(min_length=1)
+    gems: list[GemSpec]
+
+
+@router.post("/gems")
+async def add_gems(request: Request, body: GemsRequest) -> dict[str, Any]:
+    """Custom Gems an account made on gems.google (protocol.md §8: CNgdBe kind 2 lists them)."""
+    book = sim(request).gems
+    added = [book.add(body.account, spec.name, spec.description, spec.prompt) for spec in body.gems]
+    return {"gems": [{"id": gem.id, "name": gem.name} for gem in added]}
 
 
 @router.post("/reset")

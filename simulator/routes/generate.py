@@ -75,6 +75,7 @@ def _describe(entry: dict[str, Any], parsed: GenerateRequest, state_uploads: Any
         thinking_level=(mode.thinking if mode else None) or parsed.inner_thinking,
         turn_index=parsed.turn_index,
         request_uuid=parsed.request_uuid,
+        temporary=parsed.temporary,
     )
 
 
@@ -149,6 +150,7 @@ def _describe_answer(entry: dict[str, Any], plan: AnswerPlan) -> None:
         rid=plan.rid,
         rcid=plan.rcid,
         chat_status=plan.chat_status,
+        chat_temporary=plan.temporary,
         context_token=plan.context_token or None,
         served_model_hex=plan.model.hex,
         served_model_label=plan.model.label,

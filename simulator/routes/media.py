@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from simulator.accounts import SESSION_COOKIE
 from simulator.images import original_png, variant, web_image_jpeg
+from simulator.music import MusicTrack, mp3
 from simulator.routes.common import base_url, sim
 
 router = APIRouter()
@@ -75,11 +76,15 @@ async def web_image(name: str) -> Response:
 
 @router.get("/download")
 async def download(request: Request, c: str = "", filename: str = "video.mp4") -> Response:
-    """206 with an empty body while the video renders, then the file (a small real MP4)."""
+    """206 with an empty body while the video renders, then the file (a small real MP4); a music
+    track's files at once (its answer came only when it was rendered)."""
     denied = _forbidden(request)
     if denied is not None:
         return denied
     state = sim(request)
+    track = state.music.get(c)
+    if track is not None:
+        return _music(track, filename)
     job = state.videos.get(c)
     if job is None:
         return PlainTextResponse("Not Found", status_code=404)
@@ -91,4 +96,18 @@ async def download(request: Request, c: str = "", filename: str = "video.mp4") -
         VIDEO.read_bytes(),
         media_type="video/mp4",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _music(track: MusicTrack, filename: str) -> Response:
+    """A Create-music track (simulator/music.py): the MP3 written for its prompt, the MP4 (the video
+    asset) or the cover (the video's thumbnail), by the file name the answer's URL asks for."""
+    if filename.endswith(".jpg"):
+        return Response(THUMBNAIL.read_bytes(), media_type="image/jpeg")
+    if filename.endswith(".mp4"):
+        data, mime = VIDEO.read_bytes(), "video/mp4"
+    else:
+        data, mime = mp3(track.prompt), "audio/mpeg"
+    return Response(
+        data, media_type=mime, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

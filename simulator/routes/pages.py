@@ -1,4 +1,5 @@
-"""The app pages (``/app``, ``/app/<hex>``, ``/gem/{slug}``) and the account walls in front of them.
+"""The app pages (``/app``, ``/app/<hex>``, ``/gem/{slug}``, ``/gem/{slug}/<hex>``) and the account
+walls in front of them.
 
 A chat's page is ``/app/<16 hex>`` (A3: ADM, PWA and VID strip ``c_``); ``/app/c_<hex>`` is not a
 chat URL and shows "This chat couldn't be loaded" like any unknown chat (A11).
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from simulator.accounts import Account, AccountKind
+from simulator.gems import Gem
 from simulator.page import PageModel, render_app_page
 from simulator.routes.common import account_of, continue_url, session_of, sim
 from simulator.uploads import upload_origin
@@ -72,6 +74,10 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
     if chat_id is not None:
         known = CHAT_ID.fullmatch(chat_id) is not None and account.session_valid
         chat = state.chats.get(f"c_{chat_id}", account.public_id) if known else None
+        if chat is not None and chat.temporary:
+            chat = (
+                None  # a temporary chat cannot be opened again (docs/simulator-contract.md#temporary-chats)
+            )
         chat_view = chat.page_view() if chat is not None else None
         missing = chat is None
     session = state.upload_sessions.open(account) if account.signed_in else ""
@@ -80,6 +86,7 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
         plan=account.plan,
         wiz=wiz_data(request, account),
         gem=gem,
+        gem_card=_gem_card(state.gems.find(account, gem)) if gem is not None else None,
         chat=chat_view,
         chat_missing=missing,
         signin_marker_delay=settings.signin_marker_delay,
@@ -90,8 +97,13 @@ def _page(request: Request, gem: str | None = None, chat_id: str | None = None) 
         capacity=account.capacity,
         upload_origin=upload_origin(request.url.scheme, request.url.hostname or "", request.url.port),
         upload_session=session,
+        temporary_chat=settings.temporary_chat_button,
     )
     return HTMLResponse(render_app_page(model))
+
+
+def _gem_card(gem: Gem | None) -> tuple[str, str] | None:
+    return (gem.name, gem.description) if gem is not None else None
 
 
 @router.get("/")
@@ -112,3 +124,9 @@ async def chat_page(request: Request, chat_id: str) -> Response:
 @router.get("/gem/{slug}")
 async def gem_page(request: Request, slug: str) -> Response:
     return _page(request, gem=slug)
+
+
+@router.get("/gem/{slug}/{chat_id}")
+async def gem_chat_page(request: Request, slug: str, chat_id: str) -> Response:
+    """One of a Gem's chats: the chat page with the Gem applied, its turns carrying the gem id."""
+    return _page(request, gem=slug, chat_id=chat_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator import payloads
 from simulator.chats import Chat, Turn
+from simulator.music import music_field
 from simulator.rpcs.base import INVALID_ARGUMENT, NOT_FOUND, Rejected, RpcContext, at, timestamp
 
 DEFAULT_PAGE_SIZE = 13
@@ -98,6 +99,10 @@ def _candidate(ctx: RpcContext, chat: Chat, turn: Turn) -> list[object]:
     cand[8] = [2]
     if turn.video:
         cand[12] = _video(ctx, chat, turn)
+    elif turn.music:  # the track at c[12][86], as the answer's final frame has it (hNvQHb, ZX)
+        music: list[object] = [None] * 87
+        music[86] = music_field(*turn.music)
+        cand[12] = music
     elif turn.images or turn.web_images:
         rich: list[object] = [None] * 60
         if turn.web_images:

@@ -196,6 +196,36 @@ async def test_gem_opens_its_page_and_is_sent(pool: BrowserPool, msim: Sim) -> N
     assert re.search(r"/gem/storybook\b", entries[0]["headers"].get("referer", "")), entries[0]["headers"]
 
 
+async def test_custom_gems_are_listed_and_their_chat_stays_on_the_gem(pool: BrowserPool, msim: Sim) -> None:
+    gem = {"name": "Pirate", "description": "Talks like a pirate.", "prompt": "Answer as a pirate."}
+    async with httpx.AsyncClient(base_url=msim.base_url, timeout=10) as client:
+        (await client.post("/_sim/gems", json={"account": "paid", "gems": [gem]})).raise_for_status()
+    gems = await pool.refresh_gems("paid")
+    [pirate] = [g for g in gems if not g.premade]
+    assert (pirate.name, pirate.description) == ("Pirate", gem["description"])
+    assert pirate.instructions == gem["prompt"]
+    assert "storybook" in [g.id for g in gems if g.premade] and pool.accounts()[0].gems == gems
+    assert any(rpc["rpcid"] == "CNgdBe" for rpc in msim.rpcs())
+
+    on_gem = {"paid": pirate.id}
+    async with pool.turn(TurnRequest(prompt="ahoy there", gem_by_account=on_gem)) as turn:
+        async for _ in turn:
+            pass
+    first = turn.final
+    assert first is not None and first.completed and "Answering as the Gem \u201cPirate\u201d" in first.text
+    follow = TurnRequest(prompt="and then?", gem_by_account=on_gem, account_id="paid", chat_id=first.cid)
+    async with pool.turn(follow) as turn:
+        async for _ in turn:
+            pass
+    assert turn.final is not None and turn.final.cid == first.cid and "Pirate" in turn.final.text
+    entries = [e for e in msim.requests() if e.get("prompt") in ("ahoy there", "and then?")]
+    assert [e["gem"] for e in entries] == [pirate.id, pirate.id]
+    assert entries[1]["sent_cid"] == first.cid
+    hex_id = first.cid.removeprefix("c_")
+    assert f"/gem/{pirate.id}" in entries[0]["headers"].get("referer", "")
+    assert f"/gem/{pirate.id}/{hex_id}" in entries[1]["headers"].get("referer", "")
+
+
 async def test_screenshot_is_a_png_of_the_warm_page(pool: BrowserPool) -> None:
     shot = await pool.screenshot("paid")
     width, height = _png_size(shot)
@@ -210,3 +240,23 @@ async def test_check_account_rereads_capabilities(pool: BrowserPool, msim: Sim) 
     assert info.state is AccountState.READY and info.tier == "paid"
     assert info.modes == {ModeFamily.FLASH, ModeFamily.PRO}
     assert {Tool.IMAGE, Tool.VIDEO, Tool.CANVAS, Tool.DEEP_RESEARCH} <= info.tools
+
+
+async def test_create_music_is_chosen_behind_more_tools_and_its_mp3_downloads(
+    pool: BrowserPool, msim: Sim
+) -> None:
+    """The music row sits behind "More tools" (D4); the page sends code 21 (protocol.md §3.3), the
+    answer's final frame names the track at c[12][86] and the MP3 downloads with the account's
+    cookies (protocol.md §7)."""
+    msim.config(music_render_seconds=0.2)
+    assert Tool.MUSIC in pool.accounts()[0].tools
+    async with pool.turn(TurnRequest(prompt="a song about tea", tool=Tool.MUSIC)) as turn:
+        async for _ in turn:
+            pass
+    final = turn.final
+    assert final is not None and final.completed and final.music is not None
+    assert final.music.mp3_url and final.music.mp4_url and "Lyria" in final.text
+    assert [entry.get("tool") for entry in msim.requests()] == [21]
+    track = await turn.fetch_media_full(final.music.mp3_url)
+    assert track.mime == "audio/mpeg" and track.data.startswith(b"ID3")
+    assert b"\xff\xf3\x18\xc0" in track.data  # an MPEG-2 Layer III frame header (simulator/music.py)

@@ -203,12 +203,22 @@ def test_stop_sequence_ends_the_answer_before_it(stack: Stack) -> None:
     message = client(stack).messages.create(
         model=FLASH,
         max_tokens=1024,
-        stop_sequences=[" of chat"],
+        stop_sequences=["never said", " of chat"],
         messages=[{"role": "user", "content": f"Stop {marker()}"}],
     )
     assert message.content[0].text == "Turn 1"  # type: ignore[union-attr]
-    # The chat pipeline does not say which limit ended the answer: documented as end_turn for now.
-    assert message.stop_reason == "end_turn"
+    assert message.stop_reason == "stop_sequence" and message.stop_sequence == " of chat"
+    with client(stack).messages.stream(
+        model=FLASH,
+        max_tokens=1024,
+        stop_sequences=[" of chat"],
+        messages=[{"role": "user", "content": f"Stop {marker()}"}],
+    ) as stream:
+        deltas = [event.delta for event in stream if event.type == "message_delta"]
+        final = stream.get_final_message()
+    assert [(d.stop_reason, d.stop_sequence) for d in deltas] == [("stop_sequence", " of chat")]
+    assert final.content[0].text == "Turn 1"  # type: ignore[union-attr]
+    assert final.stop_reason == "stop_sequence" and final.stop_sequence == " of chat"
 
 
 def test_thinking_whole_message_has_a_thinking_block_first(stack: Stack) -> None:

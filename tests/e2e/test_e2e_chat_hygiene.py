@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from tests.e2e.conftest import Stack, marker, running_stack
+from tests.simulator.batchexecute_wire import LIST_ALL, one
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -90,3 +91,35 @@ def _open_chat(stack: Stack, cid: str) -> str:
     assert psid is not None
     cookies = {"__Secure-1PSID": psid.get_secret_value()}
     return httpx.get(f"{stack.sim_url}/app/{cid.removeprefix('c_')}", cookies=cookies, timeout=10).text
+
+
+def test_a_temporary_chat_stays_out_of_the_history_and_is_never_continued(hygiene_stack: Stack) -> None:
+    """``extra_body={"temporary": True}`` with the official client: the page's Temporary chat mode
+    (inner[45] = 1), no row in the account's chat list, no page at its URL; the same history sent
+    again starts a new chat; the janitor has nothing of it to delete."""
+    word = marker()
+    first = [{"role": "user", "content": f"Off the record {word}"}]
+    client = hygiene_stack.client()
+    temporary = {"extra_body": {"temporary": True}}
+    reply = client.chat.completions.create(model="gemini-2.5-flash", messages=first, **temporary)  # type: ignore[arg-type]
+    opening = reply.choices[0].message.content or ""
+    assert opening.startswith("Turn 1 of chat")
+    chat = _chat_of(opening)
+    [entry] = hygiene_stack.requests_with(word)
+    assert entry["temporary"] is True and entry["chat_temporary"] is True
+
+    psid = hygiene_stack.settings.accounts[0].psid.get_secret_value()
+    listed = one(hygiene_stack.sim_url, "MaZiqc", LIST_ALL, account=psid).payload[2]
+    assert chat not in [row[0] for row in listed]
+    page = httpx.get(
+        f"{hygiene_stack.sim_url}/app/{chat.removeprefix('c_')}", cookies={"__Secure-1PSID": psid}, timeout=10
+    )
+    assert "This chat couldn't be loaded" in page.text
+
+    follow = [*first, {"role": "assistant", "content": opening}, {"role": "user", "content": "Go on"}]
+    again = client.chat.completions.create(model="gemini-2.5-flash", messages=follow, **temporary)  # type: ignore[arg-type]
+    text = again.choices[0].message.content or ""
+    assert text.startswith("Turn 1 of chat") and _chat_of(text) != chat
+    entries = hygiene_stack.requests_with(word)  # the follow-up folds the history, the word included
+    assert [(e["temporary"], e["chat_status"]) for e in entries] == [(True, "new"), (True, "new")]
+    assert all(call.get("payload") != [chat] for call in _rpcs(hygiene_stack, "GzXR5e"))

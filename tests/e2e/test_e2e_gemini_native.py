@@ -7,7 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import signal
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pydantic
@@ -18,10 +22,12 @@ from PIL import Image
 
 from simulator.answers import CLOSING, base_text, sha16
 from tests.e2e.conftest import KEY_A, Stack, marker, running_stack
+from tests.support.clients import NODE_DIR, ToolMissing, install_node
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 FLASH = "gemini-2.5-flash"
+IMAGEN = "gemini-2.5-flash-imagen"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +68,8 @@ def test_generate_content_answers_with_the_simulators_text(stack: Stack) -> None
     assert candidate.content is not None and candidate.content.role == "model"
     usage = reply.usage_metadata
     assert usage is not None and usage.prompt_token_count and usage.candidates_token_count
-    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    thoughts = usage.thoughts_token_count or 0  # Google's sum: thoughts apart from the candidates
+    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count + thoughts
     assert reply.response_id and reply.model_version
 
 
@@ -227,10 +234,11 @@ def test_models_list_and_get(stack: Stack) -> None:
     gemini = client(stack)
     names = [model.name for model in gemini.models.list()]
     assert f"models/{FLASH}" in names and "models/gemini-2.5-pro" in names
-    assert "models/gemini-2.5-flash-imagen" not in names  # no Gemini-native image answers yet
+    assert f"models/{IMAGEN}" in names  # answers with inlineData image parts
+    assert "models/gemini-2.5-pro-deepsearch" not in names  # no Gemini-native shape for reports
     model = gemini.models.get(model=FLASH)
     assert model.name == f"models/{FLASH}"
-    assert model.supported_actions == ["generateContent", "streamGenerateContent"]
+    assert model.supported_actions == ["generateContent", "streamGenerateContent", "countTokens"]
 
 
 def test_errors_come_through_the_sdks_exception_types(stack: Stack) -> None:
@@ -242,10 +250,13 @@ def test_errors_come_through_the_sdks_exception_types(stack: Stack) -> None:
         gemini.models.generate_content(model="gemini-0-nope", contents=word)
     assert unknown.value.code == 404 and unknown.value.status == "NOT_FOUND"
     with pytest.raises(errors.ClientError) as invalid:
-        config = types.GenerateContentConfig(top_k=3)
+        config = types.GenerateContentConfig(candidate_count=2)
         gemini.models.generate_content(model=FLASH, contents=word, config=config)
     assert invalid.value.code == 400 and invalid.value.status == "INVALID_ARGUMENT"
-    assert "topK" in (invalid.value.message or "")
+    assert "candidateCount" in (invalid.value.message or "")
+    with pytest.raises(errors.ServerError) as files:
+        list(gemini.files.list())
+    assert files.value.code == 501 and files.value.status == "UNIMPLEMENTED"
     assert stack.requests_with(word) == []  # no page was driven for a refused request
 
 
@@ -280,3 +291,76 @@ def test_stream_without_alt_sse_is_one_json_array(stack: Stack) -> None:
     text = "".join(chunk["candidates"][0]["content"]["parts"][0]["text"] for chunk in chunks)
     assert text == base_text(1, cid, f"Array {word}", []) + CLOSING
     assert chunks[-1]["candidates"][0]["finishReason"] == "STOP" and chunks[-1]["usageMetadata"]
+
+
+def test_imagen_answers_with_inline_data_images(stack: Stack) -> None:
+    word = marker()
+    gemini = client(stack)
+    config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])
+    reply = gemini.models.generate_content(model=IMAGEN, contents=f"draw a fish {word}", config=config)
+    parts = (reply.candidates or [])[0].content.parts or []  # type: ignore[union-attr]
+    assert parts[0].text and "Here are the images" in parts[0].text  # the page's words, first
+    images = [part.inline_data for part in parts if part.inline_data is not None]
+    assert images and all(image.mime_type == "image/png" for image in images)
+    assert Image.open(io.BytesIO(images[0].data or b"")).format == "PNG"
+    assert only(stack.requests_with(word))["prompt"].startswith(f"draw a fish {word}")
+
+
+@pytest.fixture(scope="module")
+def gemini_cli() -> Path:
+    """Gemini CLI from tests/node (its package-lock.json), as ``make clients`` installs it."""
+    try:
+        install_node()
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+    return NODE_DIR / "node_modules" / ".bin" / "gemini"
+
+
+def test_gemini_cli_runs_a_tool_turn_through_the_door(stack: Stack, gemini_cli: Path, tmp_path: Path) -> None:
+    """``gemini -p`` with an API key and GOOGLE_GEMINI_BASE_URL: its streamed generateContent with
+    its own tools (the simulator calls the one it is told to), then the tool result sent back."""
+    home = tmp_path / "home"
+    (home / ".gemini").mkdir(parents=True)
+    settings = {
+        "security": {"auth": {"selectedType": "gemini-api-key"}},
+        "privacy": {"usageStatisticsEnabled": False},
+        "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
+    }
+    (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "GEMINI_API_KEY": KEY_A,
+        "GOOGLE_GEMINI_BASE_URL": stack.url,
+        "GEMINI_CLI_TRUST_WORKSPACE": "true",  # headless runs need a trusted folder
+        "GEMINI_CLI_NO_RELAUNCH": "true",  # one process, ended below
+        "NO_COLOR": "1",
+    }
+    word = marker()
+    prompt = f"Note {word}. You must call the tool update_topic now"
+    command = [str(gemini_cli), "-p", prompt, "-m", FLASH, "--output-format", "json"]
+    cli = subprocess.Popen(
+        command,
+        cwd=home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = cli.communicate(timeout=240)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+            cli.wait()
+    assert cli.returncode == 0, f"{out[-2000:]}\n{err[-2000:]}"
+    answer = json.loads(out)["response"]
+    assert "Thanks, I used the tool results: update_topic returned" in answer
+    first = only(stack.requests_with(word))
+    assert "- update_topic:" in str(
+        first["prompt"]
+    )  # its tools reached the page, as the emulation lists them
+    # The tool result went back in the same chat (the gateway continued it).
+    later = [entry for entry in stack.sim_requests() if entry["cid"] == first["cid"] and entry != first]
+    assert any("[Tool result] update_topic" in str(entry["prompt"]) for entry in later)

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from simulator.answers import sha16
+from simulator.music import mp3
 from tests.e2e.conftest import Stack, marker, running_stack
 
 ASSETS = Path(__file__).resolve().parents[2] / "simulator" / "assets"
@@ -135,3 +136,20 @@ def test_no_video_quota_is_a_clear_429_with_retry_after(tmp_path: Path) -> None:
         assert 60 < retry_after <= 600, "the wait comes from the exhausted quota's reset time"
         still = _ask(one, "gemini-2.5-flash", [{"role": "user", "content": "still here?"}])
         assert still.startswith("Turn 1")
+
+
+def test_music_answers_the_track_as_message_audio(stack: Stack) -> None:
+    """Create music behind More tools (D4), the track read from c[12][86] and downloaded through the
+    page's session: ``message.audio.data`` decodes to the simulator's MP3 for this prompt."""
+    stack.sim_config(music_render_seconds=0.3)
+    prompt = f"a song about tea {marker()}"
+    answer = stack.client().chat.completions.create(
+        model="gemini-2.5-flash-music",
+        modalities=["text", "audio"],
+        audio={"format": "mp3", "voice": "alloy"},  # ignored by the music model (the guide)
+        messages=[{"role": "user", "content": prompt}],
+    )
+    audio = answer.choices[0].message.audio
+    assert audio is not None and base64.b64decode(audio.data) == mp3(prompt)
+    assert "Lyria" in audio.transcript and "[track.mp3](" in (answer.choices[0].message.content or "")
+    assert stack.requests_with(prompt)[-1]["tool"] == 21  # the music tool was chosen on the page

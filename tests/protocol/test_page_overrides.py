@@ -50,7 +50,7 @@ def test_toml_works_too(tmp_path: Path) -> None:
         ('{"selectors": {"sned": ["button"]}}', "unknown selector 'sned'"),
         ('{"selectors": {"send": ["button["]}}', r"selectors.send\[0\] is not valid CSS"),
         ('{"selectors": {"send": ["button:has-text(\\"Go\\")"]}}', "Playwright selector extension"),
-        ('{"labels": {"tools": {"music": ["x"]}}}', "tools"),
+        ('{"labels": {"tools": {"podcast": ["x"]}}}', "tools"),
         ('{"labels": {"thinking_toggle": [" "]}}', "must not be empty"),
         ('{"selector": {}}', "selector"),
         ("{not json", "not valid json"),

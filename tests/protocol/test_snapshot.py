@@ -9,6 +9,7 @@ import pytest
 from browser.errors import ProtocolError
 from browser.protocol import (
     GeneratedImage,
+    MusicInfo,
     ResearchStep,
     TurnDecoder,
     VideoInfo,
@@ -115,6 +116,24 @@ def test_video_pending_then_rendered_keeps_the_job_id() -> None:
     final = decoder.close()
     assert final.video == VideoInfo("http://localhost/thumb.jpg", "http://localhost/download?c=v", JOB, False)
     assert final.text == "Rendered.\n\n"
+
+
+def test_a_music_track_at_c12_86_is_kept_once_named() -> None:
+    """protocol.md §6 (GA 2026-03): ``[0][1][7] = [mp3 cover, mp3]``, ``[1][1][7] = [mp4 cover, mp4]``."""
+
+    def entry(cover: str, url: str) -> list[Any]:
+        return [None, [None] * 7 + [[cover, url]]]
+
+    rich: list[Any] = [None] * 87
+    rich[86] = [entry("http://h/c.jpg", "http://h/t.mp3"), entry("http://h/c2.jpg", "http://h/t.mp4")]
+    decoder = TurnDecoder()
+    snapshots = decoder.feed(
+        _turn(content(candidate("Here.")), content(candidate("Here.", done=True, rich=rich)))
+    )
+    assert snapshots[0].music is None
+    final = decoder.close()
+    assert final.music == MusicInfo("http://h/t.mp3", "http://h/c.jpg", "http://h/t.mp4", "http://h/c2.jpg")
+    assert decode_turn(_turn(content(candidate("no track", done=True, rich=_rich(r59=None))))).music is None
 
 
 def test_deep_research_plan_in_the_candidates_field_object() -> None:

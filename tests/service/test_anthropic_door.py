@@ -16,6 +16,7 @@ from service.anthropic.convert import chat_request, estimate_input_tokens, messa
 from service.anthropic.errors import AnthropicErrors
 from service.anthropic.events import MessageEvents, frame
 from service.anthropic.protocol import MessagesRequest, TokenCountRequest
+from service.chat.emulation import Outcome, emulation_for
 from service.chat.protocol import (
     ChatCompletionChunk,
     ChatCompletionResponse,
@@ -122,6 +123,51 @@ def test_message_from_chat(finish: str, stop_reason: str) -> None:
     thinking = message_from_chat(answer, request(thinking={"type": "enabled", "budget_tokens": 2000}))
     assert [block["type"] for block in thinking["content"]] == ["thinking", "text"]
     assert thinking["content"][0]["thinking"] == "hmm" and thinking["content"][0]["signature"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "sequence", "shown"),
+    [
+        ("Turn 1 of chat, END here", "stop_sequence", "END", "Turn 1 of chat, "),
+        ("one STOP two END", "stop_sequence", "STOP", "one "),  # the first in the text, not in the list
+        ("no sequence at all", "end_turn", None, "no sequence at all"),
+    ],
+)
+def test_stop_sequences_cut_by_the_chat_limits_name_the_one_that_cut(
+    text: str, reason: str, sequence: str | None, shown: str
+) -> None:
+    """The door's request, read by the chat slice's own emulation (``service.chat.limits``): the
+    outcome names the sequence, and the message says stop_sequence with it."""
+    body = request(stop_sequences=["END", "STOP"])
+    outcome = emulation_for(chat_request(body)).read(text, completed=True, retried=False)
+    assert isinstance(outcome, Outcome) and outcome.content == shown
+    choice = Choice(
+        message=ResponseMessage(content=outcome.content),
+        finish_reason=outcome.finish_reason,  # type: ignore[arg-type]
+        stop_sequence=outcome.stop_sequence,
+    )
+    answer = ChatCompletionResponse(
+        model="m", choices=[choice], usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2)
+    )
+    message = message_from_chat(answer, body)
+    assert message["stop_reason"] == reason and message["stop_sequence"] == sequence
+    assert "stop_sequence" not in answer.model_dump()["choices"][0]  # never in OpenAI's JSON
+
+
+def test_a_budget_cut_after_a_stop_sequence_is_max_tokens_with_no_sequence() -> None:
+    body = request(stop_sequences=["END"], max_tokens=2)
+    outcome = emulation_for(chat_request(body)).read("a long answer then END", completed=True, retried=False)
+    assert isinstance(outcome, Outcome)
+    assert (outcome.finish_reason, outcome.stop_sequence) == ("length", None)
+
+
+def test_streamed_message_delta_names_the_stop_sequence() -> None:
+    events = MessageEvents(request(stop_sequences=["END"]))
+    last = ChunkChoice(delta=Delta(), finish_reason="stop", stop_sequence="END")
+    sent = events.start() + events.feed(chunk(content="Hi"))
+    sent += events.feed(ChatCompletionChunk(id="c", created=0, model="m", choices=[last]))
+    delta = next(event for event in sent + events.finish() if event["type"] == "message_delta")["delta"]
+    assert delta == {"stop_reason": "stop_sequence", "stop_sequence": "END"}
 
 
 def chunk(

@@ -59,8 +59,12 @@ def test_roles_system_and_generation_config_are_translated() -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ({"generationConfig": {"topK": 3}}, "topK"),
-        ({"tools": [{"googleSearch": {}}]}, "googleSearch"),
+        ({"safetySettings": [{"category": "HARM_CATEGORY_HATE_SPEECH"}]}, "safetySettings: the web app"),
+        ({"cachedContent": "cachedContents/abc"}, "cachedContent: there is no context caching"),
+        ({"generationConfig": {"candidateCount": 2}}, "candidateCount must be 1"),
+        ({"tools": [{"googleSearch": {}}]}, r"tools\[0\]\.googleSearch is not supported"),
+        ({"tools": [{"functionDeclarations": []}, {"codeExecution": {}}]}, r"tools\[1\]\.codeExecution"),
+        ({"tools": [{"urlContext": {}}]}, "urlContext"),
         ({"contents": [{"role": "user", "parts": [{"functionCall": {"name": "f"}}]}]}, "model turn"),
         ({"contents": [{"role": "user", "parts": [{"fileData": {"fileUri": "x"}}]}]}, "Files API"),
         (
@@ -78,6 +82,38 @@ def test_roles_system_and_generation_config_are_translated() -> None:
 def test_fields_it_does_not_understand_are_refused(body: dict[str, Any], named: str) -> None:
     with pytest.raises(InvalidRequest, match=named):
         chat_request("m", request(**body), stream=False)
+
+
+def test_what_gemini_cli_sends_back_is_read() -> None:
+    """topK is range-checked and ignored as temperature is; a model turn's thought parts are skipped
+    and its thoughtSignature accepted (Gemini CLI sends both back with its history)."""
+    body = request(
+        generationConfig={"topK": 64, "temperature": 1, "candidateCount": 1},
+        contents=[
+            {"role": "user", "parts": [{"text": "q"}]},
+            {
+                "role": "model",
+                "parts": [
+                    {"text": "pondering", "thought": True},
+                    {"text": "answer", "thoughtSignature": "c2ln"},
+                ],
+            },
+            {"role": "user", "parts": [{"text": "next"}]},
+        ],
+    )
+    chat = chat_request("m", body, stream=False)
+    said = chat.messages[1].content
+    assert isinstance(said, list) and [part.text for part in said] == ["answer"]  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="topK"):
+        request(generationConfig={"topK": 0})
+    thoughts_only = request(
+        contents=[
+            {"role": "user", "parts": [{"text": "q"}]},
+            {"role": "model", "parts": [{"text": "pondering", "thought": True}]},
+            {"role": "user", "parts": [{"text": "next"}]},
+        ]
+    )
+    assert [m.role for m in chat_request("m", thoughts_only, stream=False).messages] == ["user", "user"]
 
 
 def test_non_image_inline_data_is_refused() -> None:
@@ -288,3 +324,27 @@ def test_file_data_image_is_an_image_url() -> None:
     content = chat.messages[0].content
     assert isinstance(content, list) and isinstance(content[1], ImagePart)
     assert content[1].image_url.url == "https://example.test/a.png"
+
+
+async def test_think_tags_thoughts_are_counted_apart() -> None:
+    said = "<think>\n" + "t" * 40 + "</think>\n\nHi there"
+    answer = ChatCompletionResponse(
+        model="m",
+        choices=[Choice(message=ResponseMessage(content=said))],
+        usage=Usage(prompt_tokens=1, completion_tokens=14, total_tokens=15),
+    )
+    usage = from_chat(answer, think_tags=True).dump()["usageMetadata"]
+    assert (usage["thoughtsTokenCount"], usage["candidatesTokenCount"], usage["totalTokenCount"]) == (
+        11,
+        3,
+        15,
+    )
+
+    async def chat_chunks() -> AsyncIterator[ChatCompletionChunk]:
+        yield chunk(Delta(content=said[:20]))
+        yield chunk(Delta(content=said[20:]))
+        yield chunk(Delta(), finish="stop")
+        yield chunk(Delta(), usage=Usage(prompt_tokens=1, completion_tokens=14, total_tokens=15))
+
+    out = [item.dump() async for item in gemini_chunks(chat_chunks(), think_tags=True)]
+    assert out[-1]["usageMetadata"]["thoughtsTokenCount"] == 11  # "\n" and 40 characters

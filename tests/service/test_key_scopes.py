@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.catalog import CATALOG
 from service.cli import main
 from service.keys import KeyStore
 from tests.service.image_pool import ImagePool
@@ -106,7 +107,7 @@ def test_the_image_and_video_routes_are_refused_before_their_body(served: tuple[
 def test_keys_without_scopes_and_configured_keys_keep_every_model(served: tuple[str, ImagePool]) -> None:
     url, _ = served
     everything = _models(url, _key(url))
-    assert len(everything) == 12
+    assert len(everything) == len(CATALOG)
     assert _models(url, "sk-test-key-0123456789") == everything
 
 

@@ -1,5 +1,6 @@
-"""API keys created and revoked through the admin API: hashed in SQLite (0600), each with a name,
-an expiry, limits (429 with Retry-After) and an account group; they survive a restart."""
+"""API keys created and revoked through the admin API: hashed in SQLite (0600) or Redis (the
+``served`` tests run on both backends), each with a name, an expiry, limits (429 with Retry-After)
+and an account group; they survive a restart."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import httpx
 import pytest
 
 from service.keys import KeyStore
+from service.stores.config import StateBackend
 from tests.service.admin_pool import AdminPool
 from tests.service.scripted_pool import Pause, Script, account, growing
 from tests.service.test_admin_accounts import ADMIN_KEY, admin, gateway
+from tests.support.state_backends import SharedState, everything_in
 
 MODEL = "gemini-2.5-flash"
 
@@ -34,13 +37,16 @@ def chat(url: str, key: str, text: str = "hi", **extra: object) -> httpx.Respons
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, AdminPool]]:
+def served(tmp_path: Path, state_backend: SharedState) -> Iterator[tuple[str, AdminPool]]:
+    """A gateway on each state backend (``state.backend``: SQLite files, or a real Redis)."""
     pool = AdminPool(account_list=[account("acct-1"), account("acct-2")])
-    with gateway(tmp_path / "data", pool) as url:
+    with gateway(tmp_path / "data", pool, state=state_backend.settings) as url:
         yield url, pool
 
 
-def test_a_created_key_works_until_revoked(served: tuple[str, AdminPool], tmp_path: Path) -> None:
+def test_a_created_key_works_until_revoked(
+    served: tuple[str, AdminPool], tmp_path: Path, state_backend: SharedState
+) -> None:
     url, _ = served
     with admin(url) as client:
         created = client.post("/keys", json={"name": "team-a"})
@@ -55,6 +61,10 @@ def test_a_created_key_works_until_revoked(served: tuple[str, AdminPool], tmp_pa
         refused = chat(url, key)
         assert refused.status_code == 401
         assert client.delete("/keys/key_nope").status_code == 404
+    if state_backend.kind is StateBackend.REDIS:
+        assert created.json()["id"] in everything_in(state_backend.raw())
+        assert key not in everything_in(state_backend.raw())
+        return
     stored = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("keys.sqlite3*"))
     assert key.encode() not in stored
     assert stat.S_IMODE((tmp_path / "data" / "keys.sqlite3").stat().st_mode) == 0o600

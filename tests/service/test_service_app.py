@@ -92,6 +92,7 @@ SERVING_OF = {
     OutputKind.STORY: "storybook",
     OutputKind.VIDEO: "video",
     OutputKind.REPORT: "deep_research",
+    OutputKind.MUSIC: "music",
 }
 
 

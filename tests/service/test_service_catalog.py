@@ -1,4 +1,4 @@
-"""The catalog holds the twelve seed models as data, and availability follows account capabilities."""
+"""The catalog holds the seed models as data, and availability follows account capabilities."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ SEED = {
     "gemini-2.5-pro-canvas",
     "gemini-2.5-pro-imagen",
     "gemini-2.5-pro-storybook",
+    "gemini-2.5-flash-music",
 }
 
 
-def test_catalog_has_exactly_the_twelve_seed_names() -> None:
+def test_catalog_has_exactly_the_seed_names() -> None:
     assert [spec.name for spec in CATALOG] == sorted(SEED, key=[s.name for s in CATALOG].index)
     assert {spec.name for spec in CATALOG} == SEED
 

@@ -139,4 +139,4 @@ def test_every_command_and_option_has_its_help() -> None:
     parser = build_parser()
     assert list(_undocumented(parser, "python -m service")) == []
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"serve", "demo", "watermark", "accounts", "keys", "doctor"}
+    assert set(commands.choices) == {"serve", "demo", "watermark", "accounts", "keys", "doctor", "state"}

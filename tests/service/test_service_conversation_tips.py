@@ -15,6 +15,7 @@ from service.chat.inputs import FOLD_PREAMBLE
 from service.conversations import DEAD, ChatRef, ConversationStore
 from tests.service.conftest import Served
 from tests.service.scripted_pool import Pause, Script, ScriptedPool, growing
+from tests.support.state_backends import SharedState
 
 FIRST = [{"role": "user", "content": "Hi"}]
 
@@ -31,22 +32,22 @@ def ask(served: Served, messages: list[dict[str, str]]) -> str:
 # -- the store --
 
 
-def test_store_continues_only_from_the_tip(tmp_path: Path) -> None:
-    with ConversationStore(tmp_path / "c.sqlite3", ttl=60) as store:
-        first = store.advance("h1", "acct", "c_1", None)
-        assert first == ChatRef("acct", "c_1", 1)
-        claimed = store.claim("h1")
-        assert claimed == first
-        assert store.claim("h1") is None, "a claimed tip is not handed out twice"
-        store.advance("h2", "acct", "c_1", claimed)
-        assert store.claim("h1") is None, "h1 is no longer the tip once turn 2 was answered"
-        second = store.claim("h2")
-        assert second == ChatRef("acct", "c_1", 2)
-        store.release(second, touched=False)
-        assert store.claim("h2") == second, "an untouched release frees the tip"
-        store.release(second, touched=True)
-        assert store.claim("h2") is None, "a touched release kills the chat"
-        assert not store.is_mapped("acct", "c_1")
+def test_store_continues_only_from_the_tip(state_backend: SharedState) -> None:
+    store = state_backend.replica(ttl=60).conversations  # SQLite and Redis alike
+    first = store.advance("h1", "acct", "c_1", None)
+    assert first == ChatRef("acct", "c_1", 1)
+    claimed = store.claim("h1")
+    assert claimed == first
+    assert store.claim("h1") is None, "a claimed tip is not handed out twice"
+    store.advance("h2", "acct", "c_1", claimed)
+    assert store.claim("h1") is None, "h1 is no longer the tip once turn 2 was answered"
+    second = store.claim("h2")
+    assert second == ChatRef("acct", "c_1", 2)
+    store.release(second, touched=False)
+    assert store.claim("h2") == second, "an untouched release frees the tip"
+    store.release(second, touched=True)
+    assert store.claim("h2") is None, "a touched release kills the chat"
+    assert not store.is_mapped("acct", "c_1")
 
 
 def test_old_rows_without_positions_are_folded_not_continued(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from service.chat.protocol import ChatMessage
 from service.conversations import ChatRef, ConversationStore, conversation_key
+from tests.support.state_backends import SharedState
 
 
 def msg(role: str, content: str) -> ChatMessage:
@@ -41,17 +42,17 @@ def test_remember_lookup_and_persistence(tmp_path: Path) -> None:
     assert "Hello" not in path.read_bytes().decode("latin-1")  # only digests are stored
 
 
-def test_entries_expire_after_the_ttl(tmp_path: Path) -> None:
+def test_entries_expire_after_the_ttl(state_backend: SharedState) -> None:
     clock = Clock()
     key = conversation_key("caller-a", "flash", HISTORY)
-    with ConversationStore(tmp_path / "c.sqlite3", ttl=60, clock=clock) as store:
-        store.remember(key, ChatRef("acct-1", "c_1"))
-        clock.now += 59
-        assert store.lookup(key) is not None
-        clock.now += 2
-        assert store.lookup(key) is None
-        assert store.expire()[0] == 1
-        assert store.expire()[0] == 0
+    store = state_backend.replica(ttl=60, clock=clock).conversations  # SQLite and Redis alike
+    store.remember(key, ChatRef("acct-1", "c_1"))
+    clock.now += 59
+    assert store.lookup(key) is not None
+    clock.now += 2
+    assert store.lookup(key) is None
+    assert store.expire()[0] == 1
+    assert store.expire()[0] == 0
 
 
 def test_keys_isolate_callers_and_families() -> None:
@@ -61,10 +62,10 @@ def test_keys_isolate_callers_and_families() -> None:
     assert conversation_key("caller-a", "flash", HISTORY[:2]) != base
 
 
-def test_one_key_never_finds_another_keys_chat(tmp_path: Path) -> None:
-    with ConversationStore(tmp_path / "c.sqlite3", ttl=60) as store:
-        store.remember(conversation_key("caller-a", "flash", HISTORY), ChatRef("acct-1", "c_1"))
-        assert store.lookup(conversation_key("caller-b", "flash", HISTORY)) is None
+def test_one_key_never_finds_another_keys_chat(state_backend: SharedState) -> None:
+    store = state_backend.replica(ttl=60).conversations
+    store.remember(conversation_key("caller-a", "flash", HISTORY), ChatRef("acct-1", "c_1"))
+    assert store.lookup(conversation_key("caller-b", "flash", HISTORY)) is None
 
 
 def test_normalisation_tolerates_whitespace_and_developer_role() -> None:

@@ -384,7 +384,9 @@ def test_models_list_marks_availability(serve_gateway: Callable[..., Served]) ->
     served = serve_gateway(pool)
     models = served.client().models.list()
     cards = {m.id: m for m in models.data}
-    assert len(cards) == 12 and all(m.object == "model" and m.owned_by == "google" for m in models.data)
+    assert len(cards) == len(CATALOG) and all(
+        m.object == "model" and m.owned_by == "google" for m in models.data
+    )
     available = {name for name, card in cards.items() if (card.model_extra or {})["available"]}
     # What the page offers decides: Flash (and the storybook gem on it), no Pro, no tool.
     assert available == {"gemini-2.5-flash-free", "gemini-2.5-flash", "gemini-2.5-flash-storybook"}
@@ -404,6 +406,7 @@ def test_models_list_marks_availability(serve_gateway: Callable[..., Served]) ->
         "gemini-2.5-pro-video",
         "gemini-2.5-flash-deepsearch",
         "gemini-2.5-pro-deepsearch",
+        "gemini-2.5-flash-music",
     }
     one = served.client().models.retrieve("gemini-2.5-pro")
     assert one.id == "gemini-2.5-pro"

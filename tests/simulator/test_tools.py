@@ -15,7 +15,6 @@ from tests.simulator.wire import (
     PRO,
     TOOL_CANVAS,
     TOOL_DEEP_RESEARCH,
-    TOOL_MUSIC,
     decode,
     generate,
 )
@@ -49,11 +48,6 @@ def test_deep_research_plan_keys(sim: str) -> None:
     assert isinstance(extra, dict) and extra["70"] == 1
     title, steps, eta = extra["56"][:3]
     assert "solar panels" in title and len(steps) == 3 and eta
-
-
-def test_music_answers_in_text_only(sim: str) -> None:
-    decoded = decode(generate(sim, "a song about tea", tool=TOOL_MUSIC).content)
-    assert "30-second track" in decoded.text and decoded.candidates[-1][12] is None
 
 
 def _start_research(sim: str, topic: str) -> tuple[list[object], str]:

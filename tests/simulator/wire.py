@@ -52,6 +52,7 @@ def freq(
     turn: int = 0,
     inner_category: int | None = None,
     inner_level: int | None = None,
+    temporary: bool = False,
 ) -> str:
     inner: list[Any] = [None] * 97
     inner[0] = [prompt, 0, None, files, None, None, 0]
@@ -64,6 +65,7 @@ def freq(
     inner[49] = tool
     inner[59] = "5C7CD49B-0000-4000-8000-000000000001"
     inner[79], inner[80] = inner_category, inner_level
+    inner[45] = 1 if temporary else None  # a temporary chat (protocol.md inner[45])
     return json.dumps([None, json.dumps(inner)])
 
 

@@ -48,6 +48,8 @@ SUBPROCESS_MODULES = frozenset(
         "tests/test_no_orphans.py",
     }
 )
+# A real server started by a fixture (tests/support/redis.py).
+SUBPROCESS_FIXTURES = frozenset({"redis_server", "redis_url", "durable_redis"})
 CHECK_MODULES = frozenset(
     {
         "tests/test_docker_install.py",
@@ -74,7 +76,11 @@ def mark(items: list[pytest.Item]) -> None:
             or BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         ):
             item.add_marker(pytest.mark.browser)
-        if module.startswith("tests/e2e/") or module in SUBPROCESS_MODULES | CHECK_MODULES:
+        if (
+            module.startswith("tests/e2e/")
+            or module in SUBPROCESS_MODULES | CHECK_MODULES
+            or SUBPROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        ):
             item.add_marker(pytest.mark.subprocess)
 
 

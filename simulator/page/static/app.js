@@ -14,6 +14,7 @@ import { ImmersivePanels, TurnView, errorText } from "./conversation.js";
 import { loadDeviceKey, rotateBound } from "./devicekey.js";
 import { callRpc } from "./rpc.js";
 import { listPayload, renderConversations } from "./sidenav.js";
+import { TemporaryChat } from "./temporary.js";
 import { Tools } from "./tools.js";
 import { Uploads } from "./uploads.js";
 
@@ -44,6 +45,11 @@ const state = {
 };
 
 const chatHistory = document.getElementById("chat-history");
+const temporary = new TemporaryChat({
+  busy: () => state.request !== null,
+  hasTurns: () => state.turnIndex > 0 || chatHistory.childElementCount > 0,
+  startNewChat,
+});
 const panels = new ImmersivePanels(document.querySelector(".content-wrapper"));
 const sendHost = document.querySelector(".send-button-container");
 
@@ -182,6 +188,7 @@ function send(promptOverride = null) {
     level: modes.levelCode(),
     capacity: config.capacity,
     clientUuid,
+    temporary: temporary.flag(),
   });
   if (!wiz.SNlM0e) {
     stream(request, view, tool);
@@ -331,9 +338,19 @@ function rememberChat(answer) {
   };
   state.turnIndex += 1;
   if (isNew && answer.cid.startsWith("c_")) {
-    window.history.replaceState(null, "", `/app/${answer.cid.slice(2)}`);
+    // A Gem's chat keeps the Gem in its address (our reading: the chat continues on the Gem).
+    const base = config.gem ? `/gem/${config.gem}` : "/app";
+    window.history.replaceState(null, "", `${base}/${answer.cid.slice(2)}`);
     refreshConversations();
   }
+}
+
+// A new chat in place (the temporary-chat button's way): no turns, no ids, the URL back at /app.
+function startNewChat() {
+  state.chat = { cid: "", rid: "", rcid: "", contextToken: "" };
+  state.turnIndex = 0;
+  chatHistory.replaceChildren();
+  window.history.replaceState(null, "", "/app");
 }
 
 // /app/<cid>: render the earlier turns and continue the same chat.

@@ -11,7 +11,8 @@ export function newUuid() {
 
 // chat: {cid, rid, rcid, contextToken}; files: [{ref, kind, mime, name}]; mode: the picker's model
 // ({hex, category}); level: the thinking level code (1, 4 medium, 2 extended; protocol.md §2.1, OCT).
-export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex, gem, toolCode, mode, level, capacity, clientUuid }) {
+// temporary: inner[45], 1 for a temporary chat (protocol.md inner[45]; static/temporary.js).
+export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex, gem, toolCode, mode, level, capacity, clientUuid, temporary = null }) {
   requestCounter += 100000;
   const uuid = newUuid();
   const query = new URLSearchParams({
@@ -35,7 +36,8 @@ export function buildStreamGenerate({ wiz, lang, prompt, files, chat, turnIndex,
   inner[19] = gem ?? null;
   inner[27] = 1;
   inner[30] = [4];
-  inner[41] = [1];
+  inner[41] = [1]; // ZX: the browser always sends [1] (W2A's [2]/[1] persistent/temporary is not the page's)
+  inner[45] = temporary;
   inner[49] = toolCode ?? null;
   inner[53] = 0;
   inner[59] = uuid;

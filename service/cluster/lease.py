@@ -1,0 +1,164 @@
+"""Ownership leases in Redis: which replica drives which account (issue 20 item 2; not wired in yet).
+
+A lease is ``gateway:cluster:lease:<resource>``, a hash (owner, token) with a Redis expiry of ``ttl``
+seconds (Redis's clock: replicas' clocks never matter). Its owner renews it while alive; a replica
+that stops releases it at once; one that dies loses it when it expires, and another acquires it.
+
+Every acquisition takes a new **fencing token** from ``gateway:cluster:fence:<resource>``, a
+counter that never goes back and never expires, so a later owner always holds a larger token than
+any earlier one. An owner that paused past its expiry (a long GC, a frozen VM) and comes back still
+holds its old ``Lease`` object, but ``renew`` and ``valid`` then say it is gone, and a write guarded
+by the lease (``guarded_set``: the account's rotated cookies, say) is refused by Redis itself,
+because the script compares the token with the current one in the same atomic step.
+
+``share``: with ``replicas`` live replicas, one holds at most ``ceil(resources / replicas)``
+(``rebalance`` acquires free resources up to that and releases the surplus), so all replicas
+healthy, none holds more than its fair share plus one while a hand-over is under way.
+
+Every state change is one Lua script: two replicas never both acquire, renew or write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import redis
+
+from service.stores.redis_base import PREFIX, text
+
+__all__ = ["Lease", "LeaseBook", "fair_share"]
+
+# KEYS: lease, fence. ARGV: owner, ttl_ms. Returns the new token, or 0 when someone holds it.
+_ACQUIRE = """
+local holder = redis.call('HGET', KEYS[1], 'owner')
+if holder and holder ~= ARGV[1] then return 0 end
+if holder then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('HGET', KEYS[1], 'token'))
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return token
+"""
+# KEYS: lease. ARGV: owner, token, ttl_ms. 1 renewed, 0 lost.
+_RENEW = """
+local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
+if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+# KEYS: lease. ARGV: owner, token. 1 released, 0 not ours (any more).
+_RELEASE = """
+local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
+if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+# KEYS: lease, target. ARGV: owner, token, value. 1 written, 0 refused (the lease passed on).
+_GUARDED_SET = """
+local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
+if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+return 1
+"""
+
+
+def fair_share(resources: int, replicas: int) -> int:
+    """How many of ``resources`` one of ``replicas`` live replicas holds at most."""
+    return math.ceil(resources / max(1, replicas))
+
+
+@dataclass(frozen=True)
+class Lease:
+    resource: str
+    owner: str
+    token: int  # the fencing token: larger for every later acquisition of the resource
+
+
+class LeaseBook:
+    """The leases of one replica (``owner``) on one Redis."""
+
+    def __init__(self, client: redis.Redis, owner: str, *, ttl: float = 15.0) -> None:
+        if ttl <= 0:
+            raise ValueError("a lease's ttl must be positive")
+        self.redis = client
+        self.owner = owner
+        self.ttl_ms = max(1, int(ttl * 1000))
+        self._acquire = client.register_script(_ACQUIRE)
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+        self._guarded_set = client.register_script(_GUARDED_SET)
+
+    @staticmethod
+    def _key(kind: str, resource: str) -> str:
+        return f"{PREFIX}:cluster:{kind}:{resource}"
+
+    def acquire(self, resource: str) -> Lease | None:
+        """The resource's lease for this replica (renewed if it holds it already), or None."""
+        token = int(
+            self._acquire(
+                keys=[self._key("lease", resource), self._key("fence", resource)],
+                args=[self.owner, self.ttl_ms],
+            )
+        )
+        return Lease(resource, self.owner, token) if token else None
+
+    def renew(self, lease: Lease) -> Lease | None:
+        """Push the expiry back; None when the lease passed to another owner (stop using it)."""
+        args: list[str | int] = [lease.owner, lease.token, self.ttl_ms]
+        return lease if self._renew(keys=[self._key("lease", lease.resource)], args=args) else None
+
+    def release(self, lease: Lease) -> bool:
+        """Hand the resource back at once (False: it was no longer ours)."""
+        args: list[str | int] = [lease.owner, lease.token]
+        return bool(self._release(keys=[self._key("lease", lease.resource)], args=args))
+
+    def valid(self, lease: Lease) -> bool:
+        """Whether ``lease`` is still the current one (checked before each use of the resource)."""
+        owner, token = self.redis.hmget(self._key("lease", lease.resource), "owner", "token")
+        return (
+            owner is not None
+            and token is not None
+            and (text(owner), int(text(token)))
+            == (
+                lease.owner,
+                lease.token,
+            )
+        )
+
+    def holder(self, resource: str) -> Lease | None:
+        owner, token = self.redis.hmget(self._key("lease", resource), "owner", "token")
+        if owner is None or token is None:
+            return None
+        return Lease(resource, text(owner), int(text(token)))
+
+    def guarded_set(self, lease: Lease, key: str, value: str) -> bool:
+        """Write ``key`` only while ``lease`` is current, atomically (a fenced write)."""
+        args: list[str | int] = [lease.owner, lease.token, value]
+        return bool(self._guarded_set(keys=[self._key("lease", lease.resource), key], args=args))
+
+    def held(self, resources: Iterable[str]) -> list[Lease]:
+        """This replica's current leases among ``resources``."""
+        leases = [self.holder(resource) for resource in resources]
+        return [lease for lease in leases if lease is not None and lease.owner == self.owner]
+
+    def rebalance(self, resources: Sequence[str], replicas: int) -> list[Lease]:
+        """Hold this replica's share of ``resources`` among ``replicas`` live replicas: renew what
+        it holds, release the surplus, acquire free ones up to the share. Returns what it holds."""
+        share = fair_share(len(resources), replicas)
+        mine = [renewed for lease in self.held(resources) if (renewed := self.renew(lease)) is not None]
+        for surplus in mine[share:]:
+            self.release(surplus)
+        mine = mine[:share]
+        for resource in resources:
+            if len(mine) >= share:
+                break
+            if any(lease.resource == resource for lease in mine):
+                continue
+            lease = self.acquire(resource)
+            if lease is not None:
+                mine.append(lease)
+        return mine

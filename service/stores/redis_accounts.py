@@ -1,0 +1,69 @@
+"""Accounts added at runtime, in Redis (``service.admin.registry`` on SQLite is the other backend):
+one hash ``gateway:accounts:added``, account id -> its session digest, when it was added and its
+spec, which holds the cookies and any proxy password and so is sealed with ``state.encryption_key``
+when one is set (``Sealer``)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from browser import AccountSpec
+from service.admin.registry import AddedAccount, spec_from_payload, spec_payload
+from service.stores.redis_base import RedisStore, Sealer, text_map
+
+__all__ = ["RedisAddedAccounts"]
+
+
+class RedisAddedAccounts(RedisStore):
+    store = "accounts"
+    _what = "the account registry"
+
+    def __init__(self, client: redis.Redis, sealer: Sealer) -> None:
+        super().__init__(client)
+        self._sealer = sealer
+
+    def put(self, account_id: str, session: str, spec: AccountSpec) -> None:
+        self.put_payload(account_id, session, spec_payload(spec), None)
+
+    def put_payload(self, account_id: str, session: str, payload: str, added_at: float | None) -> None:
+        """Store one account as the SQLite row holds it (``put``, and the migration); a re-put keeps
+        the first ``added_at``, as the SQLite store does."""
+        key = self.key("added")
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    old = pipe.hget(key, account_id)
+                    first = json.loads(old)["added_at"] if old is not None else None
+                    entry = {
+                        "session": session,
+                        "added_at": first if first is not None else (added_at or time.time()),
+                        "spec": self._sealer.seal(payload),
+                    }
+                    pipe.multi()
+                    pipe.hset(key, account_id, json.dumps(entry))
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue  # another replica wrote the same account meanwhile: read it again
+
+    def delete(self, account_id: str) -> bool:
+        return bool(self.redis.hdel(self.key("added"), account_id))
+
+    def all(self) -> list[AddedAccount]:
+        entries = text_map(self.redis.hgetall(self.key("added")))
+        accounts = []
+        for account_id, text in sorted(entries.items()):
+            entry = json.loads(text)
+            accounts.append(
+                AddedAccount(
+                    id=account_id,
+                    session=entry["session"],
+                    spec=spec_from_payload(self._sealer.open(entry["spec"])),
+                    added_at=float(entry["added_at"]),
+                )
+            )
+        return accounts

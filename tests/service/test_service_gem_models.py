@@ -1,0 +1,93 @@
+"""Gems as models: ``gem-<slug>`` and the configured aliases, offered and routed only by the accounts
+that have the Gem (service.gem_models; docs/guides/gems.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import httpx
+
+from browser import AccountInfo, Gem
+from service.catalog import find_model
+from service.gem_models import GemSettings, account_gem_models, configure, slug
+from tests.service.conftest import API_KEY, Served
+from tests.service.scripted_pool import ScriptedPool, account
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+STORYBOOK = Gem("storybook", "Storybook", "Stories.", "You write stories.", premade=True)
+
+
+def _with_gems(account_id: str, *gems: Gem) -> AccountInfo:
+    return replace(account(account_id), gems=(*gems, STORYBOOK))
+
+
+def _custom(gem_id: str, name: str) -> Gem:
+    return Gem(gem_id, name, f"about {name}", f"You are {name}.", premade=False)
+
+
+def test_slugs_are_unique_per_account_and_premade_gems_need_an_alias() -> None:
+    configure(GemSettings())
+    assert slug("  Pirate Captain!  ") == "pirate-captain"
+    info = _with_gems("a", _custom("aa11", "Pirate"), _custom("bb22", "pirate"), _custom("cc33", "!!!"))
+    assert account_gem_models(info) == {"gem-pirate": "aa11", "gem-pirate-2": "bb22", "gem-cc33": "cc33"}
+    configure(GemSettings(aliases={"Stories": "storybook", "captain": "PIRATE", "nobody": "Nobody"}))
+    try:
+        models = account_gem_models(info)
+        assert models["stories"] == "storybook" and models["captain"] == "aa11" and "nobody" not in models
+        assert find_model("Captain") is not None and find_model("Captain").gem_model  # type: ignore[union-attr]
+    finally:
+        configure(GemSettings())
+    assert find_model("captain") is None and find_model("gemini-2.5-flash").gem_model is False  # type: ignore[union-attr]
+
+
+def test_gem_models_are_listed_and_routed_to_their_owners(serve_gateway: Callable[..., Served]) -> None:
+    owner = _with_gems("owner", _custom("aa11", "Pirate"))
+    other = _with_gems("other", _custom("dd44", "Poet"))
+    pool = ScriptedPool(account_list=[owner, other, account("plain")])
+    served = serve_gateway(pool)
+    listing = httpx.get(f"{served.url}/v1/models", headers=AUTH).json()["data"]
+    gems = {card["id"]: card for card in listing if card["id"].startswith("gem-")}
+    assert sorted(gems) == ["gem-pirate", "gem-poet"] and gems["gem-pirate"]["available"] is True
+    assert httpx.get(f"{served.url}/v1/models/gem-pirate", headers=AUTH).status_code == 200
+
+    body = {"model": "gem-pirate", "messages": [{"role": "user", "content": "ahoy"}]}
+    answer = httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=AUTH, timeout=15)
+    assert answer.status_code == 200 and answer.json()["model"] == "gem-pirate"
+    sent = pool.requests[-1]
+    assert dict(sent.gem_by_account or {}) == {"owner": "aa11"} and sent.gem is None
+
+    stream = {"model": "gem-poet", "input": "a verse", "stream": True}
+    with httpx.stream("POST", f"{served.url}/v1/responses", json=stream, headers=AUTH, timeout=15) as events:
+        text = "".join(events.iter_text())
+    assert "response.completed" in text and "You said: a verse" in text
+    assert dict(pool.requests[-1].gem_by_account or {}) == {"other": "dd44"}
+
+
+def test_an_absent_gem_model_is_not_found(serve_gateway: Callable[..., Served]) -> None:
+    pool = ScriptedPool(account_list=[_with_gems("owner", _custom("aa11", "Pirate"))])
+    served = serve_gateway(pool)
+    body = {"model": "gem-parrot", "messages": [{"role": "user", "content": "hi"}]}
+    answer = httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=AUTH, timeout=15)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "model_not_found"
+    assert httpx.get(f"{served.url}/v1/models/gem-parrot", headers=AUTH).status_code == 404
+    assert pool.requests == []
+    # The Gem is gone from its account (a later listing): its model goes with it.
+    pool.account_list[:] = [account("owner")]
+    body["model"] = "gem-pirate"
+    gone = httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=AUTH, timeout=15)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "model_not_found"
+
+
+def test_an_alias_from_the_settings_serves_its_gem(serve_gateway: Callable[..., Served]) -> None:
+    pool = ScriptedPool(account_list=[_with_gems("owner", _custom("aa11", "Pirate")), account("plain")])
+    served = serve_gateway(pool, gems={"aliases": {"captain": "Pirate", "tales": "storybook"}})
+    try:
+        ids = {card["id"] for card in httpx.get(f"{served.url}/v1/models", headers=AUTH).json()["data"]}
+        assert {"captain", "tales", "gem-pirate"} <= ids
+        body = {"model": "captain", "messages": [{"role": "user", "content": "ahoy"}]}
+        answer = httpx.post(f"{served.url}/v1/chat/completions", json=body, headers=AUTH, timeout=15)
+        assert answer.status_code == 200
+        assert dict(pool.requests[-1].gem_by_account or {}) == {"owner": "aa11"}
+    finally:
+        configure(GemSettings())
