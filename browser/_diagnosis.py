@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.async_api import Locator, Page, Request, Response, async_playwright
+from playwright.async_api import Browser, Locator, Page, Playwright, Request, Response, async_playwright
 
 from browser import _selectors as S
 from browser._accounts import AccountSpec
@@ -35,7 +35,7 @@ from browser._evidence import RequestLog, bundle, page_outline, probe_exchange
 from browser._launcher import Launcher, proxy_settings
 from browser._playwright_errors import map_playwright_errors
 from browser._requests import ModeFamily, Tool
-from browser._settings import PoolSettings
+from browser._settings import LaunchMode, PoolSettings
 from browser._status import StatusOutcome, StatusSource, StatusVerdict, StatusWatch, Verdict, judge
 from browser.errors import BrowserError, DriverError, StepTimeout
 from browser.protocol import ACCOUNT_STATUS_RPC, AccountStatusAnswer
@@ -257,9 +257,19 @@ class Diagnosis:
         return tuple(found)
 
 
-async def diagnose(settings: PoolSettings, spec: AccountSpec, *, record: bool = False) -> Diagnosis:
+async def diagnose(
+    settings: PoolSettings,
+    spec: AccountSpec,
+    *,
+    record: bool = False,
+    playwright: Playwright | None = None,
+    browser: Browser | None = None,
+) -> Diagnosis:
     """Open the app page for ``spec`` in its own browser context and report what it offers; with
     ``record``, also collect an evidence bundle (one probe prompt is sent in a new chat, deleted after).
+
+    ``playwright`` and ``browser`` are lent as to ``BrowserPool`` (the browser in shared launch mode
+    only): neither is started nor closed here, only the context opened in them.
 
     Raises ``CookieFormatError`` / ``InvalidProxy`` for a bad spec, ``LaunchFailed`` when no browser
     starts, ``StepTimeout`` when the whole examination outlasts its bound, other ``BrowserError``s
@@ -272,9 +282,13 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec, *, record: bool = 
     budget = 2 * settings.launch_timeout + 2 * settings.navigation_timeout + 17 * settings.ui_timeout
     if record:
         budget += settings.navigation_timeout + settings.first_frame_timeout + 8 * settings.ui_timeout
+    if browser is not None and playwright is None:
+        raise BrowserError("a lent browser needs the Playwright it was started from")
+    if browser is not None and settings.launch_mode is not LaunchMode.SHARED:
+        raise BrowserError(f"a browser can be lent in launch_mode=shared only, not {settings.launch_mode}")
     try:
-        async with asyncio.timeout(budget), async_playwright() as playwright:
-            launcher = Launcher(settings, playwright)
+        async with asyncio.timeout(budget), _playwright(playwright) as driver:
+            launcher = Launcher(settings, driver, browser)
             try:
                 context = await launcher.new_context(account_id, spec.proxy)
                 try:
@@ -290,6 +304,16 @@ async def diagnose(settings: PoolSettings, spec: AccountSpec, *, record: bool = 
                 await launcher.close()
     except TimeoutError:
         raise StepTimeout(f"the diagnosis took longer than {budget:.0f}s", step="diagnose") from None
+
+
+@contextlib.asynccontextmanager
+async def _playwright(lent: Playwright | None) -> AsyncIterator[Playwright]:
+    """The lent Playwright as it is, or a driver of its own, stopped after."""
+    if lent is not None:
+        yield lent
+        return
+    async with async_playwright() as started:
+        yield started
 
 
 async def _examine(page: Page, settings: PoolSettings, account_id: str, *, record: bool) -> Diagnosis:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -27,7 +27,7 @@ from browser import _diagnosis as D
 from browser import _selectors as S
 from browser._overrides import PageOverrides
 from browser._selectors import DEFAULT_TABLE
-from tests.browser.conftest import UI_GENERATIONS, cookie
+from tests.browser.conftest import UI_GENERATIONS, Lender, cookie
 from tests.browser.renamed_ui import RENAMED_EDITOR, RENAMED_MODE_PICKER, RenamedUI
 from tests.support.headless_shell import HEADLESS_SHELL, needs_headless_shell
 from tests.support.pacing import PACING
@@ -91,16 +91,29 @@ def settings(url: str, tmp_path: Path, chromium_path: str = "/usr/bin/chromium")
     )
 
 
+@pytest.fixture
+async def lent(lender: Lender) -> dict[str, Any]:
+    """The session's Playwright and shared Chromium for ``diagnose``: the launch is not what these
+    tests examine (the presentation test and the headless-shell test launch their own)."""
+    return await lender.to()
+
+
 def by_key(found: Diagnosis) -> dict[str, D.ElementCheck]:
     return {check.key: check for check in found.elements}
 
 
 @pytest.mark.parametrize("ui", UI_GENERATIONS)
 async def test_a_paid_account_names_the_matched_selectors_tokens_and_rpcs(
-    ui: str, simulators: dict[str, str], tmp_path: Path
+    ui: str, simulators: dict[str, str], tmp_path: Path, lent: dict[str, Any]
 ) -> None:
-    found = await diagnose(settings(simulators[ui], tmp_path), AccountSpec(name="doc", psid=cookie("paid")))
+    contexts = len(lent["browser"].contexts)
+    found = await diagnose(
+        settings(simulators[ui], tmp_path), AccountSpec(name="doc", psid=cookie("paid")), **lent
+    )
 
+    # What was lent is left as it was: the browser serving, without the context the doctor opened.
+    assert len(lent["browser"].contexts) == contexts
+    await (await lent["browser"].new_context()).close()
     assert (found.signed_in, found.source, found.status_code, found.page_state) == (
         True,
         "account_status",
@@ -136,14 +149,14 @@ def _place(key: str, selector: str) -> int:
 
 
 async def test_an_override_entry_that_matches_is_named_as_such(
-    simulators: dict[str, str], tmp_path: Path
+    simulators: dict[str, str], tmp_path: Path, lent: dict[str, Any]
 ) -> None:
     """An operator's selector in front of the built-in ones: the doctor names which one matched."""
     overrides = PageOverrides(
         selectors={"send": ('[data-test-id="send-button-container"] gem-icon-button button',)}
     )
     values = settings(simulators["oct2026"], tmp_path).model_copy(update={"page_overrides": overrides})
-    found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")))
+    found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")), **lent)
     send = by_key(found)["send"]
     assert (send.entry, send.selector) == ("override 1", overrides.selectors["send"][0])
     assert found.problems == ()
@@ -151,9 +164,11 @@ async def test_an_override_entry_that_matches_is_named_as_such(
 
 @pytest.mark.parametrize("ui", UI_GENERATIONS)
 async def test_a_renamed_mode_picker_is_reported_unmatched(
-    ui: str, renamed: dict[str, str], tmp_path: Path
+    ui: str, renamed: dict[str, str], tmp_path: Path, lent: dict[str, Any]
 ) -> None:
-    found = await diagnose(settings(renamed[ui], tmp_path), AccountSpec(name="doc", psid=cookie("paid")))
+    found = await diagnose(
+        settings(renamed[ui], tmp_path), AccountSpec(name="doc", psid=cookie("paid")), **lent
+    )
 
     assert found.signed_in and found.status_code == 1000  # the network still says all is well
     checks = by_key(found)
@@ -172,7 +187,9 @@ async def test_a_renamed_mode_picker_is_reported_unmatched(
     )
 
 
-async def test_a_page_that_never_settles_for_want_of_an_editor_is_still_examined(tmp_path: Path) -> None:
+async def test_a_page_that_never_settles_for_want_of_an_editor_is_still_examined(
+    tmp_path: Path, lent: dict[str, Any]
+) -> None:
     """The driver's open waits for an editor it knows; without one the network verdict and the rest
     of the page are still reported, and the editor is named as the problem."""
     from simulator.app import create_app
@@ -181,7 +198,7 @@ async def test_a_page_that_never_settles_for_want_of_an_editor_is_still_examined
     app = RenamedUI(create_app(SimulatorSettings.model_validate({**PACING, "ui": "oct2026"})), RENAMED_EDITOR)
     with serve(app) as url:
         values = PoolSettings(gemini_url=url, data_dir=tmp_path, ui_timeout=3, navigation_timeout=6)
-        found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")))
+        found = await diagnose(values, AccountSpec(name="doc", psid=cookie("paid")), **lent)
 
     assert found.page_state is None and found.open_error
     assert found.signed_in and found.status_code == 1000  # the otAQ7b answer decides alone
@@ -195,10 +212,10 @@ async def test_a_page_that_never_settles_for_want_of_an_editor_is_still_examined
 
 
 async def test_a_signed_out_cookie_is_reported_with_its_signal(
-    simulators: dict[str, str], tmp_path: Path
+    simulators: dict[str, str], tmp_path: Path, lent: dict[str, Any]
 ) -> None:
     found = await diagnose(
-        settings(simulators["oct2026"], tmp_path), AccountSpec(name="doc", psid=cookie("nobody"))
+        settings(simulators["oct2026"], tmp_path), AccountSpec(name="doc", psid=cookie("nobody")), **lent
     )
 
     assert not found.signed_in and found.verdict == "signed_out"

@@ -250,7 +250,10 @@ async def test_many_line_prompt_arrives_exactly_and_only_on_send(
     if not editor_takes_pastes:
         await page.evaluate(_SWALLOW_PASTES)
     prompt = _many_lines(1500 if editor_takes_pastes else 15)
-    await driver.insert_prompt(prompt)
+    # An editor that swallows the paste is only known when the paste's check gives up (ui_timeout):
+    # 2 s rather than 5 here (the editor is already up: its other waits on that bound are short).
+    typer = driver if editor_takes_pastes else _driver(page, ui_url, ui_timeout=2)
+    await typer.insert_prompt(prompt)
     assert await page.evaluate("window.__pastes") == 1
     assert sim.requests() == [], "no newline may send the prompt early"
     async with BodyCapture(page) as capture:

@@ -12,11 +12,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from playwright.async_api import BrowserContext, Locator, Page
 
 NewContext = Callable[..., Awaitable[BrowserContext]]
 
 UI_GENERATIONS = ("oct2026", "mid2026", "early2026")
+# Runs a ``sim_url`` test on the newest generation only, for a test of what every generation's page
+# shares (the editor, the conversation and its turns, the side nav, the RPC calls, the captcha and
+# consent walls): the generations differ in the composer's buttons, the pickers, the tool and upload
+# menus and the sign-in markers (simulator/page/composer.py, modes.js, tools.js, menus.js, uploads.js,
+# signin.py), and those are tested on each generation.
+SHARED_PAGE_PARTS = pytest.mark.parametrize("ui", [UI_GENERATIONS[0]])
 PRO_HEX = "e6fa609c3fa255c0"
 THINKING_HEX = "e051ce1aa80aa576"
 FLASH_HEX = "56fdd199312815e2"

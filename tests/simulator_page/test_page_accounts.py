@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.simulator_page.pagekit import (
+    SHARED_PAGE_PARTS,
     NewContext,
     SimControl,
     account,
@@ -128,12 +129,14 @@ async def test_plus_account_renders_like_paid_with_its_own_capacity(
     assert any(tool.startswith("Create video") for tool in await tool_labels(page, "oct2026"))
 
 
+@SHARED_PAGE_PARTS
 async def test_captcha_account_lands_on_sorry_page(new_context: NewContext, sim_url: str) -> None:
     page = await open_page(new_context, sim_url, account("captcha"))
     assert "/sorry/index" in page.url
     assert "unusual traffic" in (await page.content()).lower()
 
 
+@SHARED_PAGE_PARTS
 async def test_consent_wall_accepts_into_the_app(new_context: NewContext, sim_url: str) -> None:
     page = await open_page(new_context, sim_url, account("consent"))
     assert "/consent" in page.url
@@ -147,6 +150,7 @@ async def test_consent_wall_accepts_into_the_app(new_context: NewContext, sim_ur
     ("kind", "phrase"),
     [("limited", "reached your limit"), ("blocked", "unusual traffic")],
 )
+@SHARED_PAGE_PARTS
 async def test_refused_accounts_show_the_error_as_a_finished_turn(
     new_context: NewContext, sim_url: str, kind: str, phrase: str
 ) -> None:
@@ -155,6 +159,7 @@ async def test_refused_accounts_show_the_error_as_a_finished_turn(
     assert phrase in await wait_error(page)
 
 
+@SHARED_PAGE_PARTS
 async def test_a_failed_turn_shows_response_error_with_retry_buttons(
     new_context: NewContext, sim_url: str, sim: SimControl
 ) -> None:

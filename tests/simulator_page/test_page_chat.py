@@ -13,6 +13,7 @@ from tests.simulator_page.pagekit import (
     PRO_HEX,
     SEND,
     SEND_ANY,
+    SHARED_PAGE_PARTS,
     STOP,
     THINKING_HEX,
     UI_GENERATIONS,
@@ -127,6 +128,7 @@ async def test_text_streams_before_the_action_row(
     assert await page.locator(STOP).count() == 0
 
 
+@SHARED_PAGE_PARTS
 async def test_newlines_and_unicode_arrive_exactly(
     new_context: NewContext, sim_url: str, sim: SimControl
 ) -> None:
@@ -144,6 +146,7 @@ async def test_newlines_and_unicode_arrive_exactly(
     assert "😄 你好" in query
 
 
+@SHARED_PAGE_PARTS
 async def test_a_hundred_thousand_characters_arrive_exactly(
     new_context: NewContext, sim_url: str, sim: SimControl
 ) -> None:
@@ -230,6 +233,7 @@ async def test_stop_aborts_and_keeps_the_partial_answer(
     assert any("StreamGenerate" in url for url in aborted)
 
 
+@SHARED_PAGE_PARTS
 async def test_app_cid_renders_earlier_turns_and_continues(
     new_context: NewContext, sim_url: str, sim: SimControl
 ) -> None:
@@ -258,12 +262,14 @@ async def test_app_cid_renders_earlier_turns_and_continues(
     assert second["chat_status"] == "continued" and second["turn_index"] == 1
 
 
+@SHARED_PAGE_PARTS
 async def test_unknown_chat_cannot_be_loaded(new_context: NewContext, sim_url: str) -> None:
     page = await open_page(new_context, sim_url, account("paid"), "/app/00000000deadbeef")
     assert await page.get_by_text("This chat couldn't be loaded").count() == 1
     assert await page.locator("model-response").count() == 0
 
 
+@SHARED_PAGE_PARTS
 async def test_a_c_prefixed_chat_url_is_not_a_chat(new_context: NewContext, sim_url: str) -> None:
     """A3: real chat URLs are /app/<16 hex>; /app/c_<hex> is unknown even when the chat exists."""
     psid = account("paid")
@@ -277,6 +283,7 @@ async def test_a_c_prefixed_chat_url_is_not_a_chat(new_context: NewContext, sim_
     assert await again.locator("model-response").count() == 0
 
 
+@SHARED_PAGE_PARTS
 async def test_structure_of_a_finished_turn(new_context: NewContext, sim_url: str) -> None:
     page = await open_page(new_context, sim_url, account("paid"))
     await send(page, "Structure")

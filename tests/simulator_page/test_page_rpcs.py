@@ -19,6 +19,7 @@ from tests.simulator_page.pagekit import (
     LAST_RESPONSE,
     LOG_TIMEOUT_S,
     PRO_HEX,
+    SHARED_PAGE_PARTS,
     UI_TIMEOUT_MS,
     NewContext,
     account,
@@ -66,6 +67,7 @@ async def test_load_calls_otaq7b_alone_then_maziqc(new_context: NewContext, sim_
     assert status[0]["outcome"] == "ok" and logged[0]["payload"] == [13, None, [0, None, 1]]
 
 
+@SHARED_PAGE_PARTS
 async def test_the_side_nav_lists_the_accounts_chats(new_context: NewContext, sim_url: str) -> None:
     psid = account("paid")
     page = await open_page(new_context, sim_url, psid)
@@ -87,6 +89,7 @@ async def test_the_side_nav_lists_the_accounts_chats(new_context: NewContext, si
     assert (await current.text_content() or "").startswith("bicycles")
 
 
+@SHARED_PAGE_PARTS
 async def test_settings_rpc_goes_before_every_generate(new_context: NewContext, sim_url: str) -> None:
     psid = account("paid")
     page = await open_page(new_context, sim_url, psid)

@@ -9,12 +9,15 @@ Two rules, applied at collection (the same on every worker, so the collections a
   counts as short; a stale file costs balance, never correctness.
 
 ``UPDATE_DURATIONS=1 make test`` rewrites the file from the run (each module's setup, call and
-teardown seconds, summed)."""
+teardown seconds, summed); ``python -m tests.support.schedule RUN.xml`` rewrites it from a run's
+``--junitxml`` report (whose times are the same sums), so a timed run need not be repeated."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
 
@@ -69,10 +72,39 @@ class Recorder:
         self.seconds[module_of(report.nodeid)] += report.duration
 
     def pytest_sessionfinish(self) -> None:
-        ordered = {name: round(value, 1) for name, value in sorted(self.seconds.items())}
-        DURATIONS.write_text(json.dumps(ordered, indent=1) + "\n")
+        write(self.seconds)
+
+
+def write(seconds: Counter[str]) -> None:
+    ordered = {name: round(value, 1) for name, value in sorted(seconds.items())}
+    DURATIONS.write_text(json.dumps(ordered, indent=1) + "\n")
+
+
+def from_junit(path: Path) -> Counter[str]:
+    """Each module's seconds from a ``--junitxml`` report (a test case's time is its setup, call and
+    teardown, pytest's default ``junit_duration_report``)."""
+    seconds: Counter[str] = Counter()
+    for case in ElementTree.parse(path).iter("testcase"):
+        module = case.get("classname", "")
+        # classname is the dotted module (and class): tests.browser.test_x[.TestClass]
+        parts = module.split(".")
+        while parts and not parts[-1].startswith("test_"):
+            parts.pop()
+        if parts:
+            seconds["/".join(parts) + ".py"] += float(case.get("time") or 0.0)
+    return seconds
 
 
 def recording(config: pytest.Config) -> bool:
     """Whether this process writes the file: asked for, and not an xdist worker."""
     return os.environ.get("UPDATE_DURATIONS") == "1" and not hasattr(config, "workerinput")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m tests.support.schedule RUN.xml  (a pytest --junitxml report)")
+    measured = from_junit(Path(sys.argv[1]))
+    if not measured:
+        sys.exit(f"{sys.argv[1]} has no test cases")
+    write(measured)
+    print(f"wrote {DURATIONS} ({len(measured)} modules, {sum(measured.values()):.0f} s)")
