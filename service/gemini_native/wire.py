@@ -144,7 +144,7 @@ class GenerateContentRequest(GoogleRequest):
 class CountTokensRequest(GoogleRequest):
     """``countTokens``: bare ``contents`` (what the SDK sends), or a whole ``generateContentRequest``."""
 
-    contents: list[Content] | None = None
+    contents: list[Content] | None = Field(default=None, min_length=1)
     generateContentRequest: GenerateContentRequest | None = None
 
 

@@ -135,6 +135,10 @@ def test_count_tokens_is_the_estimate_of_the_prompt(served: Served) -> None:
     assert httpx.post(url, params={"key": API_KEY}, json=body, timeout=15).json() == {"totalTokens": 10}
     both = httpx.post(url, params={"key": API_KEY}, json=body | {"contents": []}, timeout=15)
     assert both.status_code == 400 and both.json()["error"]["status"] == "INVALID_ARGUMENT"
+    # No contents at all: a 400 naming the field, not a 500 (found by schemathesis).
+    empty = httpx.post(url, params={"key": API_KEY}, json={"contents": []}, timeout=15)
+    assert empty.status_code == 400 and empty.json()["error"]["status"] == "INVALID_ARGUMENT", empty.text
+    assert "contents" in empty.json()["error"]["message"]
     with pytest.raises(errors.ClientError) as unknown:
         gemini.models.count_tokens(model="gemini-0-nope", contents="x")
     assert unknown.value.code == 404
