@@ -5,6 +5,7 @@ serves the key gate, which answers before any route runs."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.errors import ServiceError, status_and_type
+
+log = logging.getLogger(__name__)
 
 __all__ = ["GoogleErrorRoute", "google_error", "google_error_response"]
 
@@ -70,5 +73,8 @@ class GoogleErrorRoute(APIRoute):
                 return google_error_response(exc)
             except RequestValidationError as exc:
                 return JSONResponse(google_error(400, _validation_message(exc)), status_code=400)
+            except Exception as exc:  # a bug: Google's envelope too, the traceback only in the log
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return google_error_response(exc)
 
         return handle

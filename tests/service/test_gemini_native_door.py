@@ -154,3 +154,21 @@ def test_inline_image_out_decodes_to_the_pools_png(served: Served) -> None:
     assert blob["mimeType"] == "image/png"
     assert Image.open(io.BytesIO(base64.b64decode(blob["data"]))).format == "PNG"
     assert reply["usageMetadata"]["promptTokenCount"] > 0
+
+
+def test_a_bug_is_a_500_in_googles_envelope_and_the_door_keeps_answering(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.gemini_native.router as door
+
+    def broken(prompt: object) -> int:
+        raise RuntimeError("secret detail")
+
+    url = f"{served.url}/v1beta/models/{FLASH}:countTokens"
+    body = {"contents": [{"parts": [{"text": "x"}]}]}
+    with monkeypatch.context() as patch:
+        patch.setattr(door, "estimate_tokens", broken)
+        failed = httpx.post(url, params={"key": API_KEY}, json=body, timeout=15)
+    assert failed.status_code == 500, failed.text
+    assert failed.json() == {"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}
+    assert httpx.post(url, params={"key": API_KEY}, json=body, timeout=15).json() == {"totalTokens": 1}
