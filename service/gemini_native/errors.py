@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -73,6 +74,8 @@ class GoogleErrorRoute(APIRoute):
                 return google_error_response(exc)
             except RequestValidationError as exc:
                 return JSONResponse(google_error(400, _validation_message(exc)), status_code=400)
+            except HTTPException:  # FastAPI's own (an unparsable body): the app's handlers shape it
+                raise
             except Exception as exc:  # a bug: Google's envelope too, the traceback only in the log
                 log.exception("unexpected error on %s %s", request.method, request.url.path)
                 return google_error_response(exc)
