@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
@@ -38,29 +37,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_SESSION_TAG] = orphans.tag_session()
 
 
-# Temporary files on a memory file system when there is one with room: every gateway a test starts
-# opens its SQLite stores, and on a disk each commit and close waits for fsync (0.2 s per service
-# test's gateway on the development machine, 0.01 s on tmpfs). Nothing a test checks depends on the
-# disk; a TMPDIR the developer set, or --basetemp, wins; a small /dev/shm (Docker's 64 MB) is skipped.
-MEMORY_TMP = "/dev/shm"
-MEMORY_TMP_ROOM = 4 * 1024**3  # bytes free, at least
-
-
-def use_memory_tmp(config: pytest.Config) -> None:
-    if "TMPDIR" in os.environ or config.option.basetemp or not os.path.isdir(MEMORY_TMP):
-        return
-    try:
-        room = os.statvfs(MEMORY_TMP)
-    except OSError:
-        return
-    if room.f_bavail * room.f_frsize < MEMORY_TMP_ROOM or not os.access(MEMORY_TMP, os.W_OK | os.X_OK):
-        return
-    os.environ["TMPDIR"] = MEMORY_TMP  # xdist's workers, Chromium and subprocesses inherit it
-    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    use_memory_tmp(config)
     if schedule.recording(config):
         config.pluginmanager.register(schedule.Recorder(), "durations-recorder")
     if tiers.watching(config):
