@@ -66,6 +66,11 @@ _COLUMNS = (
 )
 
 
+def new_key() -> tuple[str, str]:
+    """A fresh secret key and its public id (the same form for every key store)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32), "key_" + secrets.token_hex(6)
+
+
 def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -128,8 +133,7 @@ class KeyStore(PrivateStore):
     ) -> CreatedKey:
         check_limits(self._clock(), expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
         stored_scopes = normalise_scopes(scopes)
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
-        key_id = "key_" + secrets.token_hex(6)
+        key, key_id = new_key()
         with self._locked() as db:
             db.execute(
                 "INSERT INTO api_keys (id, name, digest, shown, created_at, expires_at, max_concurrent, "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import secrets
 import threading
 import time
 import uuid
@@ -29,7 +28,15 @@ import redis
 from service.auth import Caller
 from service.errors import RateLimited
 from service.key_scopes import normalise_scopes
-from service.keys import _SHOWN_CHARS, _WINDOW, KEY_PREFIX, CreatedKey, KeyRecord, check_limits, key_digest
+from service.keys import (
+    _SHOWN_CHARS,
+    _WINDOW,
+    CreatedKey,
+    KeyRecord,
+    check_limits,
+    key_digest,
+    new_key,
+)
 from service.stores.redis_base import RedisStore, text, text_map, texts
 
 __all__ = ["SLOT_TTL", "RedisKeyStore"]
@@ -127,8 +134,7 @@ class RedisKeyStore(RedisStore):
     ) -> CreatedKey:
         check_limits(self._clock(), expires_at, max_concurrent=max_concurrent, per_minute=per_minute)
         stored_scopes = normalise_scopes(scopes)
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
-        key_id = "key_" + secrets.token_hex(6)
+        key, key_id = new_key()
         now = self._clock()
         fields: dict[str, object] = {
             "id": key_id,
