@@ -481,7 +481,11 @@ class Account:
                 # taken after the fact; writing it back could put an older, signed-out session
                 # over a fresh one. (At worst, after a kill -9, the profile's ticket is a few
                 # seconds older than the stored one: still valid, and the page rotates it.)
-                if not self.profile:
+                # Except a profile with no session at all: Chromium writes its cookie file lazily
+                # and, on a loaded machine, was seen to exit without writing a session added a
+                # moment before (a relaunch right after a sign-in found an empty jar). The copy
+                # read from this profile is then the only session the account has.
+                if not self.profile or (self.cookies and not await self._profile_has_session()):
                     with map_playwright_errors("restore cookies"):
                         await self.context.add_cookies(
                             _cookies.for_site(self.cookies, self._settings.base_url)
@@ -693,6 +697,13 @@ class Account:
                 self.cookies = fresh
                 await self._store.save(self.id, fresh, read_at=read_at)
                 self.cookies_saved_at = read_at
+
+    async def _profile_has_session(self) -> bool:
+        context = self.context
+        assert context is not None
+        with map_playwright_errors("read the profile's cookies"):
+            raw = await context.cookies()
+        return any(c.name == _cookies.PSID for c in _cookies.from_context(list(raw), self._settings.base_url))
 
     async def _close_context(self) -> None:
         context, self.context = self.context, None

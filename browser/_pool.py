@@ -158,6 +158,11 @@ class BrowserPool:
             if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
                 cookies = stored.cookies
         session = await self._session_record(account_id, spec, cookies)
+        if spec.profile:
+            # The copy last read from the profile: served only if the profile turns out to hold no
+            # session at all (``Account.start``); a profile's own session always wins.
+            stored = await self._store.load(account_id)
+            cookies = stored.cookies if stored is not None else []
         if account_id in self._accounts:
             await self.remove_account(account_id)
         if self._launcher is None:

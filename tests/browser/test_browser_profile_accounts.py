@@ -109,6 +109,24 @@ async def test_the_profile_s_cookies_win_over_older_stored_ones(
         assert info.state is AccountState.READY and info.tier == "paid", "the profile's session serves"
 
 
+async def test_a_profile_that_lost_its_session_serves_from_the_copy_read_from_it(
+    pool_of: PoolOf, sim_url: str, sim: Sim, tmp_path: Path
+) -> None:
+    # Chromium writes its cookie file lazily and was seen to exit without writing a session added
+    # a moment before (CI, a relaunch right after a sign-in). Here the file is gone outright.
+    settings = _settings(sim_url, tmp_path)
+    psid = cookie("paid")
+    async with pool_of(settings) as pool:
+        await pool.add_account(AccountSpec(name="desk", signin_method=INSIDE))
+        await _sign_in(pool, "desk", psid)
+        await pool._accounts["desk"].save_cookies()
+    for name in ("Cookies", "Cookies-journal"):
+        (profile_dir(settings, "desk") / "Default" / name).unlink(missing_ok=True)
+    async with pool_of(settings) as pool:
+        info = await pool.add_account(AccountSpec(name="desk", signin_method=INSIDE))
+        assert info.state is AccountState.READY and info.tier == "paid", info.last_error
+
+
 async def test_forgetting_a_profile_account_deletes_its_profile(
     pool_of: PoolOf, sim_url: str, sim: Sim, tmp_path: Path
 ) -> None:
@@ -155,7 +173,8 @@ async def test_a_profile_signed_in_elsewhere_serves_once_imported(
     async with pool_of(elsewhere) as pool:
         await pool.add_account(AccountSpec(name="laptop", signin_method=INSIDE))
         await _sign_in(pool, "laptop", psid)
-        assert (await pool.check_account("laptop")).state is AccountState.READY
+        checked = await pool.check_account("laptop")
+        assert checked.state is AccountState.READY, checked.last_error
     source = profile_dir(elsewhere, "laptop")
     assert (source / "Last Version").is_file()
     settings = _settings(sim_url, tmp_path / "gateway")
