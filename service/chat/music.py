@@ -32,7 +32,7 @@ from typing import Any
 
 from browser import Media, TurnSnapshot
 from service.backend import Backend, BackendTurn
-from service.catalog import OutputKind, find_model
+from service.catalog import OutputKind
 from service.chat.longrun import LongrunOptions, check_accounts, refuse_delivery, shaped_backend
 from service.chat.protocol import (
     AudioDelta,
@@ -151,7 +151,7 @@ class MusicChat:
         self.audio_ttl = audio_ttl  # how long the delivered link lives: ``expires_at``
 
     def _shaped(self, request: ChatCompletionRequest) -> tuple[Backend, _Track]:
-        model = find_model(request.model)
+        model = self.chat.options.catalog.find(request.model)
         assert model is not None and model.output is OutputKind.MUSIC
         extra: dict[str, Any] = dict(request.model_extra or {})
         audio_wanted(extra)
