@@ -14,13 +14,14 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from browser import AccountInfo, ModeFamily, Tool
+from browser import AccountInfo, Gem, ModeFamily, Tool
 from service.errors import ModelNotFound, NoHealthyAccount, NotOffered, ServiceError
-from service.gem_models import GemAliases, gem_of
+from service.gem_models import GemAliases, custom_gem_models, gem_of
 
 __all__ = [
     "CATALOG",
     "Catalog",
+    "GemListing",
     "ModelSpec",
     "OutputKind",
     "can_serve",
@@ -128,6 +129,38 @@ class Catalog:
     def account_gems(self, account: AccountInfo) -> dict[str, str]:
         """The Gem models ``account`` offers: model name → its Gem id."""
         return self.gems.account_models(account)
+
+    def gem_listing(self, account: AccountInfo) -> list[GemListing]:
+        """Each Gem of ``account`` that a model name reaches, in the account's order: its custom
+        Gems (``gem-<slug>``, unless an alias took that name) and the Gems its aliases name. An alias
+        that is a catalog model's name reaches nothing (the catalog model wins) and is left out."""
+        own = {gem_id: name for name, gem_id in custom_gem_models(account).items()}
+        routed = self.account_gems(account)
+        listing = []
+        for gem in account.gems:
+            model = own.get(gem.id)
+            if model is not None and routed.get(model) != gem.id:
+                model = None  # an alias of that name routes to another Gem
+            aliases = tuple(
+                sorted(
+                    name
+                    for name, gem_id in routed.items()
+                    if gem_id == gem.id and name != own.get(gem.id) and name not in _BY_NAME
+                )
+            )
+            if model is not None or aliases:
+                listing.append(GemListing(gem, model, aliases))
+        return listing
+
+
+@dataclass(frozen=True)
+class GemListing:
+    """One Gem of an account as the app serves it: its ``gem-<slug>`` model (None for a premade
+    Gem, or a name an alias took) and the app's aliases that name it."""
+
+    gem: Gem
+    model: str | None
+    aliases: tuple[str, ...]
 
 
 def gem_spec(name: str, target: str | None = None) -> ModelSpec:
