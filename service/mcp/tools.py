@@ -54,6 +54,7 @@ from service.mcp.arguments import (
     ResearchArgs,
     VideoStatusArgs,
 )
+from service.mcp.video_links import VideoLinks, link_lifetime
 from service.responses.convert import ResponsesRequest
 from service.state import Gateway
 
@@ -91,6 +92,7 @@ class Call:
 
     gateway: Gateway
     caller: Caller
+    video_links: VideoLinks  # the app's: a finished video's link is delivered once
     progress: Progress = no_progress
 
     @property
@@ -239,7 +241,14 @@ async def video_status(call: Call, args: VideoStatusArgs) -> CallToolResult:
         data = await asyncio.to_thread(path.read_bytes)
     except FileNotFoundError:
         raise NotFound(f"The video {record.id} is no longer kept by the gateway.") from None
-    link = await call.gateway.media.url_for(data, "video/mp4", suffix=".mp4")
+    media = call.gateway.media
+    lifetime = link_lifetime(call.gateway.settings.media)
+
+    def deliver() -> Awaitable[str]:
+        return media.url_for(data, "video/mp4", suffix=".mp4")
+
+    # Polled again once finished, it answers the link delivered first (while it lasts), no new copy.
+    link = await call.video_links.link(call.identity, record.id, media, lifetime, deliver)
     inline = args.include_data or len(data) <= call.gateway.settings.video_inline_max_bytes
     return results.video_done(record, link, data if inline else None)
 
