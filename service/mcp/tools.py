@@ -275,8 +275,8 @@ async def make_music(call: Call, args: MusicArgs) -> CallToolResult:
         steps += 1
         await call.progress(steps, line)
 
-    audio, link = await serving.compose(request, call.identity, step)
-    return results.music(audio, link, spec.name)
+    audio, link, video_link = await serving.compose(request, call.identity, step)
+    return results.music(audio, link, spec.name, video_link)
 
 
 def _research_model(name: str | None, call: Call) -> ModelSpec:
