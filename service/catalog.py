@@ -123,8 +123,10 @@ class Catalog:
         return spec
 
     def gem_specs(self, accounts: Iterable[AccountInfo]) -> list[ModelSpec]:
-        """Every Gem model some account offers (sorted by name)."""
-        return [gem_spec(name, self.gems.target(name)) for name in self.gems.model_names(accounts)]
+        """Every Gem model some account offers (sorted by name); an alias that is a catalog model's
+        name is not one (the catalog model wins)."""
+        names = (name for name in self.gems.model_names(accounts) if name not in _BY_NAME)
+        return [gem_spec(name, self.gems.target(name)) for name in names]
 
     def account_gems(self, account: AccountInfo) -> dict[str, str]:
         """The Gem models ``account`` offers: model name → its Gem id."""

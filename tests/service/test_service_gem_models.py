@@ -40,6 +40,17 @@ def test_slugs_are_unique_per_account_and_premade_gems_need_an_alias() -> None:
     captain = catalog.find("Captain")
     assert captain is not None and captain.gem_model and captain.gem_target == "PIRATE"
     assert gem_routes(captain.name, captain.gem_target, [info]) == {"a": "aa11"}
+    assert [spec.name for spec in catalog.gem_specs([info])] == [
+        "captain",
+        "gem-cc33",
+        "gem-pirate",
+        "gem-pirate-2",
+        "stories",
+    ]
+    # An alias that is a catalog model's name is never a Gem model: not listed, not found as one.
+    shadowed = Catalog(GemAliases.from_settings(GemSettings(aliases={"gemini-2.5-pro": "Pirate"})))
+    assert "gemini-2.5-pro" not in [spec.name for spec in shadowed.gem_specs([info])]
+    assert shadowed.find("gemini-2.5-pro").gem_model is False  # type: ignore[union-attr]
     # The catalog without the aliases (another app's) knows no such model.
     assert Catalog().find("captain") is None and catalog.find("gemini-2.5-flash").gem_model is False  # type: ignore[union-attr]
 
