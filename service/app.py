@@ -25,7 +25,7 @@ from service.anthropic.router import router as anthropic_router
 from service.auth import ApiKeyGate, KeyDoor
 from service.backend import Backend
 from service.body_limit import BodySizeLimit
-from service.catalog import OutputKind
+from service.catalog import Catalog, OutputKind
 from service.chat.admission import ImageAdmission
 from service.chat.longrun import LongrunOptions, ResearchChat, ResearchOptions, ShapedChat
 from service.chat.music import MusicChat
@@ -38,7 +38,7 @@ from service.conversations_api.router import router as conversations_router
 from service.cors import add_cors
 from service.errors import install_error_handlers
 from service.fetch import FetchPolicy
-from service.gem_models import configure as configure_gems
+from service.gem_models import GemAliases
 from service.gemini_native.errors import google_error_response
 from service.gemini_native.router import NATIVE_PREFIXES, UPLOAD_PREFIXES, upload_router
 from service.gemini_native.router import router as gemini_native_router
@@ -98,6 +98,7 @@ def serving_options(settings: GatewaySettings) -> ServingOptions:
         stop_timeout=settings.stop_timeout,
         reasoning_format=settings.reasoning_format,
         temporary_by_default=settings.temporary_chats_by_default,
+        catalog=Catalog(GemAliases.from_settings(settings.gems)),  # this app's own Gem aliases
         admission=ImageAdmission(
             total=settings.image_requests,
             per_key=settings.image_requests_per_key,
@@ -168,6 +169,7 @@ async def _running(
         registry = stores.researches
         videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
         chat = ChatService(backend, store, serving_options(settings), janitor)
+        catalog = chat.options.catalog  # the models this app serves, its Gem aliases with them
         responses = await stack.enter_async_context(
             responses_service(settings, chat, stores.responses, stores.objects)
         )
@@ -179,7 +181,9 @@ async def _running(
             watermark.start()
         images = ImageService(
             backend,
-            ImageOptions(settings.stop_timeout, watermark=watermark, delivery=media, janitor=janitor),
+            ImageOptions(
+                settings.stop_timeout, watermark=watermark, delivery=media, janitor=janitor, catalog=catalog
+            ),
         )
         longrun = longrun_options(settings, media)
         chats = ChatServings(
@@ -190,6 +194,7 @@ async def _running(
             video=ShapedChat(chat, OutputKind.VIDEO, longrun),
             deep_research=ResearchChat(chat, research_options(settings, registry)),
             music=MusicChat(chat, longrun, audio_ttl=min(settings.media.link_ttl, settings.media.max_age)),
+            catalog=catalog,
         )
         yield Gateway(
             settings=settings,
@@ -203,6 +208,7 @@ async def _running(
             videos=videos,
             media=media,
             ops=ops,
+            catalog=catalog,
             watermark=watermark,
             stores=stores,
         )
@@ -210,7 +216,6 @@ async def _running(
 
 def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
-    configure_gems(settings.gems)  # process-wide, as ``find_model`` reads them (service.gem_models)
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
     mcp = McpEndpoint(max_body_bytes=settings.max_body_bytes)
 

@@ -26,6 +26,7 @@ from browser import (
     AccountInfo,
     AccountSpec,
     EgressInfo,
+    Gem,
     GeneratedImage,
     LiveView,
     Media,
@@ -98,6 +99,10 @@ class Backend(Protocol):
     async def add_account(self, spec: AccountSpec) -> AccountInfo: ...
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None: ...
     async def check_account(self, account_id: str) -> AccountInfo: ...
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        """List the account's Gems again through its page (its ``AccountInfo.gems`` follow)."""
+        ...
+
     async def pause_account(self, account_id: str) -> AccountInfo: ...
     async def resume_account(self, account_id: str) -> AccountInfo: ...
     async def screenshot(self, account_id: str) -> bytes: ...
@@ -149,6 +154,9 @@ class BackendWrapper:
 
     async def check_account(self, account_id: str) -> AccountInfo:
         return await self.inner.check_account(account_id)
+
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        return await self.inner.refresh_gems(account_id)
 
     async def pause_account(self, account_id: str) -> AccountInfo:
         return await self.inner.pause_account(account_id)

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from browser import AccountInfo, ModeFamily, Tool
+from browser import AccountInfo, Gem, ModeFamily, Tool
 from service.errors import ModelNotFound, NoHealthyAccount, NotOffered, ServiceError
-from service.gem_models import account_gem_models, is_gem_model
+from service.gem_models import GemAliases, custom_gem_models, gem_of
 
 __all__ = [
     "CATALOG",
+    "Catalog",
+    "GemListing",
     "ModelSpec",
     "OutputKind",
     "can_serve",
-    "find_model",
     "fitting_accounts",
     "gem_spec",
+    "offers_gem",
     "unservable",
 ]
 
@@ -52,6 +54,8 @@ class ModelSpec:
     output: OutputKind
     # A Gem of the accounts (``service.gem_models``): served only by the accounts that have it.
     gem_model: bool = False
+    # A Gem model named by an alias: the Gem's id or name it stands for (``GemSettings.aliases``).
+    gem_target: str | None = None
 
     @property
     def chat_ready(self) -> bool:
@@ -93,19 +97,84 @@ CATALOG: tuple[ModelSpec, ...] = (
 _BY_NAME = {spec.name: spec for spec in CATALOG}
 
 
-def find_model(name: str) -> ModelSpec | None:
+def _normal(name: str) -> str:
     # Clients write names in any case, some with Google's "models/" prefix.
-    normal = name.strip().lower().removeprefix("models/")
-    spec = _BY_NAME.get(name) or _BY_NAME.get(normal)
-    if spec is None and is_gem_model(normal):
-        # Whether an account has this Gem is read when it is served (``can_serve``, ``unservable``).
-        return gem_spec(normal)
-    return spec
+    return name.strip().lower().removeprefix("models/")
 
 
-def gem_spec(name: str) -> ModelSpec:
+def _catalog_model(name: str) -> ModelSpec | None:
+    """A model of the fixed catalog (never a Gem model): for what only the catalog's models reach."""
+    return _BY_NAME.get(name) or _BY_NAME.get(_normal(name))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The models one app serves: the fixed catalog, and the accounts' Gem models with the app's
+    own Gem aliases (built from its settings, so two apps in one process never share them)."""
+
+    gems: GemAliases = field(default_factory=GemAliases)
+
+    def find(self, name: str) -> ModelSpec | None:
+        spec = _catalog_model(name)
+        normal = _normal(name)
+        if spec is None and self.gems.is_gem_model(normal):
+            # Whether an account has this Gem is read when it is served (``can_serve``, ``unservable``).
+            return gem_spec(normal, self.gems.target(normal))
+        return spec
+
+    def gem_specs(self, accounts: Iterable[AccountInfo]) -> list[ModelSpec]:
+        """Every Gem model some account offers (sorted by name); an alias that is a catalog model's
+        name is not one (the catalog model wins)."""
+        names = (name for name in self.gems.model_names(accounts) if name not in _BY_NAME)
+        return [gem_spec(name, self.gems.target(name)) for name in names]
+
+    def account_gems(self, account: AccountInfo) -> dict[str, str]:
+        """The Gem models ``account`` offers: model name → its Gem id."""
+        return self.gems.account_models(account)
+
+    def gem_listing(self, account: AccountInfo) -> list[GemListing]:
+        """Each Gem of ``account`` that a model name reaches, in the account's order: its custom
+        Gems (``gem-<slug>``, unless an alias took that name) and the Gems its aliases name. An alias
+        that is a catalog model's name reaches nothing (the catalog model wins) and is left out."""
+        own = {gem_id: name for name, gem_id in custom_gem_models(account).items()}
+        routed = self.account_gems(account)
+        listing = []
+        for gem in account.gems:
+            model = own.get(gem.id)
+            if model is not None and routed.get(model) != gem.id:
+                model = None  # an alias of that name routes to another Gem
+            aliases = tuple(
+                sorted(
+                    name
+                    for name, gem_id in routed.items()
+                    if gem_id == gem.id and name != own.get(gem.id) and name not in _BY_NAME
+                )
+            )
+            if model is not None or aliases:
+                listing.append(GemListing(gem, model, aliases))
+        return listing
+
+
+@dataclass(frozen=True)
+class GemListing:
+    """One Gem of an account as the app serves it: its ``gem-<slug>`` model (None for a premade
+    Gem, or a name an alias took) and the app's aliases that name it."""
+
+    gem: Gem
+    model: str | None
+    aliases: tuple[str, ...]
+
+
+def gem_spec(name: str, target: str | None = None) -> ModelSpec:
     """A Gem model: text from the page's default model, on the Gem's page."""
-    return ModelSpec(name, ModeFamily.FLASH, None, None, True, OutputKind.TEXT, gem_model=True)
+    return ModelSpec(
+        name, ModeFamily.FLASH, None, None, True, OutputKind.TEXT, gem_model=True, gem_target=target
+    )
+
+
+def offers_gem(spec: ModelSpec, account: AccountInfo) -> bool:
+    """Whether ``account`` has the Gem of the Gem model ``spec``."""
+    return gem_of(account, spec.name, spec.gem_target) is not None
 
 
 # An account in one of these states can take turns now or soon; the others are out of rotation.
@@ -130,7 +199,7 @@ def unservable(spec: ModelSpec, accounts: Sequence[AccountInfo]) -> ServiceError
     """Why no account can serve ``spec``: accounts are in rotation and none of their pages offers
     what it needs (403 ``not_offered``: adding an account that offers it is the remedy), or none is
     in rotation now (503)."""
-    if spec.gem_model and not any(spec.name in account_gem_models(account) for account in accounts):
+    if spec.gem_model and not any(offers_gem(spec, account) for account in accounts):
         return ModelNotFound(spec.name)  # no account has such a Gem: to the client, no such model
     serving = [account for account in accounts if str(account.state) in ("ready", "busy", "cooling")]
     if serving and not any(_offers(spec, account) for account in serving):
@@ -140,7 +209,7 @@ def unservable(spec: ModelSpec, accounts: Sequence[AccountInfo]) -> ServiceError
 
 def _offers(spec: ModelSpec, account: AccountInfo) -> bool:
     """The account's page offers the model's family and tool (and the Gem, for a Gem model)."""
-    if spec.gem_model and spec.name not in account_gem_models(account):
+    if spec.gem_model and not offers_gem(spec, account):
         return False
     return spec.family in account.modes and (spec.tool is None or spec.tool in account.tools)
 

@@ -57,7 +57,7 @@ def request_body(
 
 def catalog_models(output: OutputKind) -> Schema:
     """The keywords of a ``model`` field: the catalog's models that answer with ``output``, as
-    ``find_model`` reads a name."""
+    ``Catalog.find`` reads a name."""
     return {
         "enum": [spec.name for spec in CATALOG if spec.output is output],
         "description": f"A model of the catalog that makes {output.value} "

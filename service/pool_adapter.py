@@ -34,6 +34,7 @@ from browser import (
     CookieFileFormat,
     CookieFormatError,
     EgressInfo,
+    Gem,
     GeneratedImage,
     HTTPStatusError,
     LiveView,
@@ -202,6 +203,10 @@ class BrowserBackend:
     async def check_account(self, account_id: str) -> AccountInfo:
         with _account_operation(account_id):
             return await self.pool.check_account(account_id)
+
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        with _account_operation(account_id):
+            return await self.pool.refresh_gems(account_id)
 
     async def pause_account(self, account_id: str) -> AccountInfo:
         with _account_operation(account_id):

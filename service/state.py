@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from service.admin.operations import Operations
 from service.auth import CALLER_KEY, Caller
 from service.backend import Backend
+from service.catalog import Catalog
 from service.chat.serving import ChatService
 from service.chat.servings import ChatServings
 from service.completions.serving import CompletionService
@@ -48,6 +49,7 @@ class Gateway:
     videos: VideoJobs
     media: MediaDelivery
     ops: Operations  # keys, metrics, account admin, dashboard sessions
+    catalog: Catalog  # the models this app serves: the catalog, its Gem aliases, the accounts' Gems
     watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
     stores: Stores | None = None  # every store, on SQLite or the shared Redis (``state.backend``)
 

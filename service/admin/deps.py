@@ -10,9 +10,10 @@ from fastapi import Depends, Request
 
 from service.admin.auth import check_admin
 from service.admin.operations import Operations
+from service.catalog import Catalog
 from service.state import GatewayDep
 
-__all__ = ["AdminDep", "OpsDep", "get_ops"]
+__all__ = ["AdminDep", "CatalogDep", "OpsDep", "get_ops"]
 
 
 def get_ops(gateway: GatewayDep) -> Operations:
@@ -20,6 +21,13 @@ def get_ops(gateway: GatewayDep) -> Operations:
 
 
 OpsDep = Annotated[Operations, Depends(get_ops)]
+
+
+def get_catalog(gateway: GatewayDep) -> Catalog:
+    return gateway.catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]  # the app's models: its Gem aliases
 
 
 def require_admin(request: Request, ops: OpsDep) -> Operations:

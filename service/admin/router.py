@@ -9,7 +9,7 @@ from browser import CookieFormatError
 from service.admin.accounts import refuse_remote_profile
 from service.admin.auth import check_admin
 from service.admin.cookies import spec_from_input
-from service.admin.deps import AdminDep, OpsDep
+from service.admin.deps import AdminDep, CatalogDep, OpsDep
 from service.admin.live import router as live_router
 from service.admin.operations import Operations
 from service.admin.wire import (
@@ -22,6 +22,7 @@ from service.admin.wire import (
     account_out,
     key_out,
 )
+from service.catalog import Catalog
 from service.errors import InvalidRequest, NotFound
 from service.metrics import CONTENT_TYPE
 
@@ -37,22 +38,23 @@ def _reveal(value: object) -> str | None:
     return str(secret()) if secret is not None else None
 
 
-def _accounts_out(ops: Operations) -> list[AccountOut]:
+def _accounts_out(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+    return [account_out(info, added=info.id in added, catalog=catalog) for info in ops.accounts.list()]
 
 
-def _one(ops: Operations, account_id: str) -> AccountOut:
-    return account_out(ops.accounts.get(account_id), added=account_id in ops.accounts.added_ids())
+def _one(ops: Operations, catalog: Catalog, account_id: str) -> AccountOut:
+    info = ops.accounts.get(account_id)
+    return account_out(info, added=account_id in ops.accounts.added_ids(), catalog=catalog)
 
 
 @router.get("/accounts")
-async def list_accounts(ops: AdminDep) -> dict[str, list[AccountOut]]:
-    return {"data": _accounts_out(ops)}
+async def list_accounts(ops: AdminDep, catalog: CatalogDep) -> dict[str, list[AccountOut]]:
+    return {"data": _accounts_out(ops, catalog)}
 
 
 @router.post("/accounts", status_code=201)
-async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
+async def add_account(body: AccountIn, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     try:
         spec = spec_from_input(
             name=body.name,
@@ -69,30 +71,38 @@ async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
         raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
     refuse_remote_profile(spec, ops.settings.pool_settings().launch_mode)
     info = await ops.accounts.add(spec)
-    return account_out(info, added=True)
+    return account_out(info, added=True, catalog=catalog)
 
 
 @router.get("/accounts/{account_id}")
-async def get_account(account_id: str, ops: AdminDep) -> AccountOut:
-    return _one(ops, account_id)
+async def get_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
+    return _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/check")
-async def check_account(account_id: str, ops: AdminDep) -> AccountOut:
+async def check_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     await ops.accounts.backend.check_account(account_id)
-    return _one(ops, account_id)
+    return _one(ops, catalog, account_id)
+
+
+@router.post("/accounts/{account_id}/gems")
+async def refresh_account_gems(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
+    """List the account's Gems again now (a Gem just made on gemini.google.com), without waiting
+    for ``browser.gems_interval``; the account's page stays as it is."""
+    await ops.accounts.backend.refresh_gems(account_id)
+    return _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/pause")
-async def pause_account(account_id: str, ops: AdminDep) -> AccountOut:
+async def pause_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     await ops.accounts.backend.pause_account(account_id)
-    return _one(ops, account_id)
+    return _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/resume")
-async def resume_account(account_id: str, ops: AdminDep) -> AccountOut:
+async def resume_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     await ops.accounts.backend.resume_account(account_id)
-    return _one(ops, account_id)
+    return _one(ops, catalog, account_id)
 
 
 @router.delete("/accounts/{account_id}")

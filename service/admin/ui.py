@@ -5,8 +5,9 @@ A login form trades the admin key for a session cookie. The page shows the last 
 account (requests and errors per minute, time to first token and answer time at p50/p95, the queue,
 cooldowns with their reset times, the last errors with their request ids), refreshed in place every
 few seconds from ``/admin/ui/panels``; every account with a screenshot of its page and buttons to
-check, pause, resume and remove it, how its session was signed in, its age and last cookie
-rotation, and, when it needs a person, why and what to do; a box to add one by pasting cookies; the
+check, pause, resume and remove it and to list its Gems again, its Gems with their models and
+aliases, how its session was signed in, its age and last cookie rotation, and, when it needs a
+person, why and what to do; a box to add one by pasting cookies; the
 keys with their usage and scopes. Light and dark themes (the system's, or the toggle's choice), and
 a layout for phones. No cookie value is ever rendered: the paste box is always sent back empty, and
 screenshots are named by account id (a name or a digest of the session, never the cookie).
@@ -30,10 +31,11 @@ from service.activity import BUCKET_SECONDS, Series
 from service.admin.auth import SESSION_COOKIE, SESSION_TTL, check_admin
 from service.admin.charts import Chart, counts_chart, latency_chart, sparkline
 from service.admin.cookies import spec_from_paste
-from service.admin.deps import AdminDep, OpsDep
+from service.admin.deps import AdminDep, CatalogDep, OpsDep
 from service.admin.live import add_for_sign_in
 from service.admin.operations import Operations
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
+from service.catalog import Catalog
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
 from service.key_scopes import SCOPES
 
@@ -218,20 +220,21 @@ def _quiet(like: Series) -> Series:
     return Series(zeros, zeros, zeros, nothing, nothing, (None, None), (None, None))
 
 
-def _accounts(ops: Operations) -> list[AccountOut]:
+def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+    return [account_out(info, added=info.id in added, catalog=catalog) for info in ops.accounts.list()]
 
 
 def _dashboard(
     ops: Operations,
+    catalog: Catalog,
     *,
     error: str | None = None,
     notice: str | None = None,
     new_key: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    accounts = _accounts(ops)
+    accounts = _accounts(ops, catalog)
     now = ops.now()
     keys = [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]
     return _render(
@@ -260,16 +263,16 @@ def _signed_in(request: Request, ops: Operations) -> bool:
 
 @router.get("")
 @router.get("/")
-async def dashboard(request: Request, ops: OpsDep) -> HTMLResponse:
+async def dashboard(request: Request, ops: OpsDep, catalog: CatalogDep) -> HTMLResponse:
     if not _signed_in(request, ops):
         return _login()
-    return _dashboard(ops)
+    return _dashboard(ops, catalog)
 
 
 @router.get("/panels")
-async def panels(ops: AdminDep) -> HTMLResponse:
+async def panels(ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live part of the dashboard, for the page to refresh in place."""
-    return _render("panels.html.j2", **_panels(ops, _accounts(ops)))
+    return _render("panels.html.j2", **_panels(ops, _accounts(ops, catalog)))
 
 
 @router.post("/login")
@@ -314,7 +317,7 @@ def _text(value: object) -> str | None:
 
 
 @router.post("/accounts")
-async def add_account(request: Request, ops: AdminDep) -> Response:
+async def add_account(request: Request, ops: AdminDep, catalog: CatalogDep) -> Response:
     form = await request.form()
     try:
         spec = spec_from_paste(
@@ -325,14 +328,14 @@ async def add_account(request: Request, ops: AdminDep) -> Response:
         )
         info = await ops.accounts.add(spec)
     except CookieFormatError as exc:
-        return _dashboard(ops, error=f"The cookies cannot be read: {exc}", status=400)
+        return _dashboard(ops, catalog, error=f"The cookies cannot be read: {exc}", status=400)
     except ServiceError as exc:
-        return _dashboard(ops, error=exc.message, status=_status(exc))
-    return _dashboard(ops, notice=f"Account {info.id} added: {info.state.value}.", status=201)
+        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+    return _dashboard(ops, catalog, notice=f"Account {info.id} added: {info.state.value}.", status=201)
 
 
 @router.post("/accounts/sign-in-inside")
-async def add_for_sign_in_inside(request: Request, ops: AdminDep) -> Response:
+async def add_for_sign_in_inside(request: Request, ops: AdminDep, catalog: CatalogDep) -> Response:
     """ "Add account → Sign in inside the gateway": a new account by name, then its live view."""
     form = await request.form()
     name = _text(form.get("name"))
@@ -341,27 +344,29 @@ async def add_for_sign_in_inside(request: Request, ops: AdminDep) -> Response:
             raise InvalidRequest("An account signed in inside the gateway needs a name.")
         info = await add_for_sign_in(ops, name)
     except ServiceError as exc:
-        return _dashboard(ops, error=exc.message, status=_status(exc))
+        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     return RedirectResponse(f"{BASE}/accounts/{quote(info.id, safe='')}/live", status_code=303)
 
 
 @router.get("/accounts/{account_id}/live")
-async def live_page(account_id: str, ops: AdminDep) -> HTMLResponse:
+async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live view of one account's page: frames from, and input to, ``WS /admin/accounts/{id}/live``."""
     info = ops.accounts.get(account_id)
     return _render(
         "live.html.j2",
         title=f"Sign in {info.name}",
-        account=account_out(info, added=account_id in ops.accounts.added_ids()),
+        account=account_out(info, added=account_id in ops.accounts.added_ids(), catalog=catalog),
         ws_path=f"/admin/accounts/{quote(info.id, safe='')}/live",
     )
 
 
 @router.post("/accounts/{account_id}/{action}")
-async def account_action(account_id: str, action: str, ops: AdminDep) -> Response:
+async def account_action(account_id: str, action: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     try:
         if action == "check":
             await ops.accounts.backend.check_account(account_id)
+        elif action == "gems":  # re-list the account's Gems now, its page left as it is
+            await ops.accounts.backend.refresh_gems(account_id)
         elif action == "pause":
             await ops.accounts.backend.pause_account(account_id)
         elif action == "resume":
@@ -371,7 +376,7 @@ async def account_action(account_id: str, action: str, ops: AdminDep) -> Respons
         else:
             raise InvalidRequest(f"Unknown action {action!r}.")
     except ServiceError as exc:
-        return _dashboard(ops, error=exc.message, status=_status(exc))
+        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     return RedirectResponse(BASE, status_code=303)
 
 
@@ -382,7 +387,7 @@ async def screenshot(account_id: str, ops: AdminDep) -> Response:
 
 
 @router.post("/keys")
-async def create_key(request: Request, ops: AdminDep) -> Response:
+async def create_key(request: Request, ops: AdminDep, catalog: CatalogDep) -> Response:
     form = await request.form()
     name = _text(form.get("name"))
     try:
@@ -399,28 +404,28 @@ async def create_key(request: Request, ops: AdminDep) -> Response:
             scopes=[value for value in form.getlist("scopes") if isinstance(value, str)] or None,
         )
     except ServiceError as exc:
-        return _dashboard(ops, error=exc.message, status=_status(exc))
+        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     notice = f"Key {created.record.name} created. Copy it now, it is not shown again:"
-    return _dashboard(ops, notice=notice, new_key=created.key, status=201)
+    return _dashboard(ops, catalog, notice=notice, new_key=created.key, status=201)
 
 
 @router.post("/keys/{key_id}/scopes")
-async def set_key_scopes(key_id: str, request: Request, ops: AdminDep) -> Response:
+async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: CatalogDep) -> Response:
     form = await request.form()
     text = _text(form.get("scopes")) or ""
     try:
         changed = ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
     except ServiceError as exc:
-        return _dashboard(ops, error=exc.message, status=_status(exc))
+        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     if changed is None:
-        return _dashboard(ops, error=f"No key {key_id!r}.", status=404)
+        return _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 
 
 @router.post("/keys/{key_id}/revoke")
-async def revoke_key(key_id: str, ops: AdminDep) -> Response:
+async def revoke_key(key_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     if ops.keys.revoke(key_id) is None:
-        return _dashboard(ops, error=f"No key {key_id!r}.", status=404)
+        return _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 
 

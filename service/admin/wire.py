@@ -9,11 +9,22 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from browser import AccountInfo, SigninMethod
+from service.catalog import Catalog
 from service.key_scopes import SCOPES
 from service.keys import KeyRecord
 from service.session_health import hint
 
-__all__ = ["AccountIn", "AccountOut", "KeyCreated", "KeyIn", "KeyOut", "KeyScopes", "account_out", "key_out"]
+__all__ = [
+    "AccountIn",
+    "AccountOut",
+    "GemOut",
+    "KeyCreated",
+    "KeyIn",
+    "KeyOut",
+    "KeyScopes",
+    "account_out",
+    "key_out",
+]
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 _SCOPES = f"model families and kinds of work this key may use ({', '.join(SCOPES)}); none: all"
@@ -42,6 +53,16 @@ class AccountIn(BaseModel):
     )
     proxy: SecretStr | None = None
     signin_method: SigninMethod = SigninMethod.COOKIE_IMPORT
+
+
+class GemOut(BaseModel):
+    """One Gem of an account that a model name reaches (docs/guides/gems.md)."""
+
+    id: str
+    name: str
+    premade: bool
+    model: str | None = Field(description="its gem-<slug> model; null for a premade Gem")
+    aliases: list[str] = Field(description="the gems.aliases names that reach it")
 
 
 class AccountOut(BaseModel):
@@ -78,9 +99,13 @@ class AccountOut(BaseModel):
     )
     needs_person_since: float | None = Field(description="since when (Unix time)")
     needs_person_hint: str | None = Field(description="what to do, in plain words")
+    gems: list[GemOut] = Field(
+        description="the account's Gems served as models (custom Gems, and premade ones an alias names), "
+        "as its page last listed them"
+    )
 
 
-def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> AccountOut:
+def account_out(info: AccountInfo, *, added: bool, catalog: Catalog, now: float | None = None) -> AccountOut:
     now = time.time() if now is None else now
     started = info.session_started_at
     return AccountOut(
@@ -111,6 +136,16 @@ def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> 
         needs_person=info.needs_person,
         needs_person_since=info.needs_person_since,
         needs_person_hint=hint(info.needs_person, info.signin_method),
+        gems=[
+            GemOut(
+                id=listed.gem.id,
+                name=listed.gem.name,
+                premade=listed.gem.premade,
+                model=listed.model,
+                aliases=list(listed.aliases),
+            )
+            for listed in catalog.gem_listing(info)
+        ],
     )
 
 

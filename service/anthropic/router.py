@@ -11,7 +11,6 @@ from starlette.responses import Response
 from service.anthropic.convert import chat_request, estimate_input_tokens, message_from_chat
 from service.anthropic.events import AnthropicEventStream, MessageEvents
 from service.anthropic.protocol import MessagesRequest, TokenCountRequest
-from service.catalog import find_model
 from service.chat.checks import check_chat_request
 from service.errors import ModelNotFound
 from service.state import CallerDep, GatewayDep
@@ -30,7 +29,7 @@ async def create_message(
     body: MessagesRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
     chat = chat_request(body, stream=body.stream)
-    check_chat_request(chat)
+    check_chat_request(chat, gateway.catalog)
     # Anthropic's ``metadata`` holds only ``user_id``: a temporary chat (service.temporary) is asked
     # with the header (``metadata.temporary`` is refused by ``chat_request``, naming the header).
     chat.temporary = asked(field=None, metadata=None, header=request.headers.get(HEADER))
@@ -50,7 +49,7 @@ async def create_message(
 
 
 @router.post(MESSAGES_PATH + "/count_tokens", response_model=None)
-async def count_tokens(body: TokenCountRequest) -> Response:
-    if find_model(body.model) is None:
+async def count_tokens(body: TokenCountRequest, gateway: GatewayDep) -> Response:
+    if gateway.catalog.find(body.model) is None:
         raise ModelNotFound(body.model)
     return JSONResponse({"input_tokens": estimate_input_tokens(body)})

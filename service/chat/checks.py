@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.catalog import CATALOG, OutputKind, find_model
+from service.catalog import CATALOG, Catalog, OutputKind
 from service.chat.protocol import ChatCompletionRequest, ChatMessage, TextPart
 from service.chat.sampling import refuse_logprobs
 from service.errors import InvalidRequest
@@ -13,17 +13,17 @@ from service.errors import InvalidRequest
 __all__ = ["check_chat_request", "is_blank", "refuse_audio_output", "refuse_blank_user_messages"]
 
 
-def check_chat_request(request: ChatCompletionRequest) -> None:
+def check_chat_request(request: ChatCompletionRequest, catalog: Catalog) -> None:
     refuse_logprobs(bool(request.logprobs), param="logprobs")
     refuse_logprobs(bool(request.top_logprobs), param="top_logprobs")
     refuse_blank_user_messages(request.messages)
-    refuse_audio_output(request)
+    refuse_audio_output(request, catalog)
 
 
-def refuse_audio_output(request: ChatCompletionRequest) -> None:
+def refuse_audio_output(request: ChatCompletionRequest, catalog: Catalog) -> None:
     """Audio answers come from the music model only (service.chat.music checks its own fields):
     any other model asked for audio is a 400, not a text answer that drops the request."""
-    model = find_model(request.model)
+    model = catalog.find(request.model)
     if model is None or model.output is OutputKind.MUSIC:
         return
     extra = request.model_extra or {}

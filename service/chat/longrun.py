@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from browser import AccountInfo, GeneratedImage, Media, TurnRequest, TurnSnapshot, clean_text
 from service.backend import Backend, BackendTurn, BackendWrapper, DelegatingTurn
-from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
+from service.catalog import ModelSpec, OutputKind, can_serve, unservable
 from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
@@ -259,7 +259,7 @@ class ShapedChat:
         self.options = options
 
     def _shaped(self, request: ChatCompletionRequest) -> Backend:
-        model = find_model(request.model)
+        model = self.chat.options.catalog.find(request.model)
         assert model is not None and model.output is self.kind
         check_accounts(model, self.chat.backend.accounts())
         extra: dict[str, Any] = dict(request.model_extra or {})
@@ -302,7 +302,7 @@ class ResearchChat:
         self.options = options
 
     def _exchange(self, request: ChatCompletionRequest, identity: str) -> Backend:
-        model = find_model(request.model)
+        model = self.chat.options.catalog.find(request.model)
         assert model is not None and model.output is OutputKind.REPORT
         if self.chat.options.temporary(request.temporary):
             raise InvalidRequest(

@@ -9,7 +9,10 @@ then the track's MP3 is downloaded through the account's page session and the an
 - ``message.audio = {id, data (base64 MP3), expires_at, transcript}`` (OpenAI's audio output;
   ``transcript`` is Gemini's text about the track), and
 - ``message.content``: that text and a link to the MP3 through the media delivery (a signed link
-  of the gateway, or the bucket's URL), which stops working at ``expires_at``.
+  of the gateway, or the bucket's URL), which stops working at ``expires_at``; and, when Gemini's
+  answer names one (``c[12][86][1]``, protocol.md §6), a link to its MP4 (the track with its cover
+  image) delivered the same way. OpenAI's audio output has no place for a video: the MP4 is a link
+  only. An MP4 that cannot be downloaded leaves the answer with the MP3 alone (logged).
 
 A stream sends the content as it comes, then the audio as ``delta.audio`` pieces (id and
 transcript, the data in slices, expires_at) before the finish chunk.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -32,7 +36,7 @@ from typing import Any
 
 from browser import Media, TurnSnapshot
 from service.backend import Backend, BackendTurn
-from service.catalog import OutputKind, find_model
+from service.catalog import OutputKind
 from service.chat.longrun import LongrunOptions, check_accounts, refuse_delivery, shaped_backend
 from service.chat.protocol import (
     AudioDelta,
@@ -44,12 +48,15 @@ from service.chat.protocol import (
     Delta,
 )
 from service.chat.serving import ChatService
-from service.errors import InvalidRequest, UpstreamFailed
+from service.errors import InvalidRequest, ServiceError, UpstreamFailed
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AUDIO_FORMAT", "MusicChat", "audio_wanted"]
 
 AUDIO_FORMAT = "mp3"
 _MIME = "audio/mpeg"
+_VIDEO_MIME = "video/mp4"
 _RENDERING = 206
 _DATA_SLICE = 65_536  # base64 characters per streamed ``delta.audio.data`` piece
 COMPOSING = "Composing the track (Lyria takes about 30 s)…\n"
@@ -94,6 +101,7 @@ class _Track:
     data: bytes = b""
     transcript: str = ""
     link: str | None = None  # the delivered MP3's URL, when delivery is configured
+    video_link: str | None = None  # the delivered MP4's (the track with its cover), when named
 
 
 class _Music:
@@ -115,29 +123,54 @@ class _Music:
         if info is None or info.mp3_url is None:
             said = last.text.strip()[:300] or "nothing"
             raise UpstreamFailed(f"Gemini answered without a track: {said}", code="no_music")
-        started = time.monotonic()
-        while True:
-            media: Media = await turn.fetch_media(info.mp3_url)
-            if media.status != _RENDERING:
-                break
-            waited = time.monotonic() - started
-            if waited >= self.options.video_max_wait:
-                raise UpstreamFailed(
-                    f"The track was still rendering after {self.options.video_max_wait:.0f}s.",
-                    code="music_timeout",
-                )
-            thoughts += f"Rendering the track… {waited:.0f}s\n"
+        fetched: list[Media] = []
+        async for line in self._rendered(turn, info.mp3_url, "track", fetched):
+            thoughts += line
             yield replace(last, text="", thoughts=thoughts)
-            await asyncio.sleep(self.options.video_poll_interval)
+        media = fetched[-1]
         if not media.data or not media.mime.startswith("audio/"):
             raise UpstreamFailed(f"Gemini's track download gave {media.mime or 'no type'}.", code="no_music")
         self.track.data, self.track.transcript = media.data, last.text.strip()
-        link = ""
-        if self.options.delivery is not None:
-            self.track.link = await self.options.delivery.url_for(media.data, _MIME, suffix=".mp3")
-            link = f"[track.mp3]({self.track.link})"
-        text = "\n\n".join(part for part in (self.track.transcript, link) if part)
+        links: list[str] = []
+        delivery = self.options.delivery
+        if delivery is not None:
+            self.track.link = await delivery.url_for(media.data, _MIME, suffix=".mp3")
+            links.append(f"[track.mp3]({self.track.link})")
+        if delivery is not None and info.mp4_url is not None:
+            try:
+                async for line in self._rendered(turn, info.mp4_url, "track's video", fetched):
+                    thoughts += line
+                    yield replace(last, text="", thoughts=thoughts)
+                video = fetched[-1]
+                if not video.data or not video.mime.startswith("video/mp4"):
+                    raise UpstreamFailed(f"the download gave {video.mime or 'no type'}")
+                self.track.video_link = await delivery.url_for(video.data, _VIDEO_MIME, suffix=".mp4")
+                links.append(f"[track.mp4]({self.track.video_link}) (the track with its cover)")
+            except ServiceError as exc:  # the MP3 is the answer; its video is a bonus
+                log.warning("the music track's MP4 was not delivered: %s", exc.code or type(exc).__name__)
+        text = "\n\n".join(part for part in (self.track.transcript, *links) if part)
         yield replace(last, text=text, thoughts=thoughts + "The track is ready.\n")
+
+    async def _rendered(
+        self, turn: BackendTurn, url: str, what: str, fetched: list[Media]
+    ) -> AsyncGenerator[str, None]:
+        """Download ``url`` through the account's page session, again every
+        ``video_poll_interval`` while it still renders (206, up to ``video_max_wait``): a reasoning
+        line for each wait; the download ends up last in ``fetched``."""
+        started = time.monotonic()
+        while True:
+            media: Media = await turn.fetch_media(url)
+            if media.status != _RENDERING:
+                fetched.append(media)
+                return
+            waited = time.monotonic() - started
+            if waited >= self.options.video_max_wait:
+                raise UpstreamFailed(
+                    f"The {what} was still rendering after {self.options.video_max_wait:.0f}s.",
+                    code="music_timeout",
+                )
+            yield f"Rendering the {what}… {waited:.0f}s\n"
+            await asyncio.sleep(self.options.video_poll_interval)
 
 
 class MusicChat:
@@ -151,7 +184,7 @@ class MusicChat:
         self.audio_ttl = audio_ttl  # how long the delivered link lives: ``expires_at``
 
     def _shaped(self, request: ChatCompletionRequest) -> tuple[Backend, _Track]:
-        model = find_model(request.model)
+        model = self.chat.options.catalog.find(request.model)
         assert model is not None and model.output is OutputKind.MUSIC
         extra: dict[str, Any] = dict(request.model_extra or {})
         audio_wanted(extra)
@@ -176,9 +209,9 @@ class MusicChat:
 
     async def compose(
         self, request: ChatCompletionRequest, identity: str, progress: Callable[[str], Awaitable[None]]
-    ) -> tuple[AudioOutput, str | None]:
-        """The track and its delivered link apart, for the MCP ``make_music`` tool: streamed inside,
-        each line of the wait (composing, rendering) handed to ``progress``."""
+    ) -> tuple[AudioOutput, str | None, str | None]:
+        """The track, its delivered link and its MP4's (when named) apart, for the MCP ``make_music``
+        tool: streamed inside, each line of the wait (composing, rendering) handed to ``progress``."""
         backend, track = self._shaped(request)
         chunks = self.chat.stream(request, identity, backend=backend)
         async with contextlib.aclosing(chunks):  # type: ignore[type-var]
@@ -187,7 +220,7 @@ class MusicChat:
                     for line in (choice.delta.reasoning_content or "").splitlines():
                         if line.strip():
                             await progress(line.strip())
-        return self._audio(track), track.link
+        return self._audio(track), track.link, track.video_link
 
     async def stream(
         self, request: ChatCompletionRequest, identity: str

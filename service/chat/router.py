@@ -22,7 +22,7 @@ router = APIRouter()
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
-    check_chat_request(body)  # whatever the model: before any image, research or page work
+    check_chat_request(body, gateway.catalog)  # whatever the model: before any image, research or page work
     body.temporary = asked(field=body.temporary, metadata=body.metadata, header=request.headers.get(HEADER))
     serving = gateway.chats.for_model(body.model)
     settings = gateway.settings

@@ -19,11 +19,11 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from browser import AccountInfo, ThinkingLevel, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
-from service.catalog import ModelSpec, can_serve, find_model, unservable
+from service.catalog import Catalog, ModelSpec, can_serve, unservable
 from service.chat.admission import ByteBudget, ImageAdmission
 from service.chat.affinity import ConversationAffinity, Track, new_turn_length
 from service.chat.emulation import (
@@ -77,6 +77,7 @@ class ServingOptions:
     admission: ImageAdmission
     reasoning_format: ReasoningFormat = ReasoningFormat.REASONING_CONTENT
     temporary_by_default: bool = False  # GatewaySettings.temporary_chats_by_default
+    catalog: Catalog = field(default_factory=Catalog)  # the app's models (its Gem aliases)
 
     def temporary(self, asked: object) -> bool:
         """Whether a request is a temporary chat: what it said (``service.temporary``), else the
@@ -212,7 +213,7 @@ class ChatService:
 
     async def plan(self, request: ChatCompletionRequest, identity: str) -> TurnPlan:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""
-        model = _chat_model(request.model)
+        model = _chat_model(self.options.catalog, request.model)
         accounts = self.backend.accounts()
         if not can_serve(model, accounts):
             # Fail before leasing with the same verdict /models reports.
@@ -352,8 +353,8 @@ class ChatService:
             await asyncio.wait_for(turn.stop(), self.options.stop_timeout)
 
 
-def _chat_model(name: str) -> ModelSpec:
-    model = find_model(name)
+def _chat_model(catalog: Catalog, name: str) -> ModelSpec:
+    model = catalog.find(name)
     if model is None:
         raise ModelNotFound(name)
     if not model.chat_ready:
@@ -381,7 +382,7 @@ def _turn_spec(
     chat_id: str | None = None,
     temporary: bool = False,
 ) -> TurnRequest:
-    gem_by_account = gem_routes(model.name, accounts) if model.gem_model else None
+    gem_by_account = gem_routes(model.name, model.gem_target, accounts) if model.gem_model else None
     if gem_by_account is not None and not gem_by_account:
         raise ModelNotFound(model.name)  # the Gem went away since ``can_serve`` looked
     return TurnRequest(

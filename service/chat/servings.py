@@ -14,10 +14,10 @@ router asks ``ChatServings.for_model`` and does HTTP only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, assert_never
 
-from service.catalog import OutputKind, find_model
+from service.catalog import Catalog, OutputKind
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 from service.errors import ModelNotFound
 
@@ -47,10 +47,11 @@ class ChatServings:
     video: ChatServing
     deep_research: ChatServing
     music: ChatServing
+    catalog: Catalog = field(default_factory=Catalog)  # the app's (its Gem aliases)
 
     def for_model(self, name: str) -> ChatServing:
         """The serving of the model ``name`` (``ModelNotFound`` when the catalog has no such model)."""
-        model = find_model(name)
+        model = self.catalog.find(name)
         if model is None:
             raise ModelNotFound(name)
         match model.output:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from service.catalog import OutputKind, find_model
+from service.catalog import Catalog, OutputKind
 from service.chat.limits import limits_of
 from service.chat.protocol import ChatCompletionRequest, Usage
 from service.chat.sampling import refuse_logprobs
@@ -53,8 +53,8 @@ def prompts_of(request: CompletionRequest) -> list[str]:
     return [str(text) for text in texts]
 
 
-def _check(request: CompletionRequest) -> None:
-    model = find_model(request.model)
+def _check(request: CompletionRequest, catalog: Catalog) -> None:
+    model = catalog.find(request.model)
     if model is None:
         raise ModelNotFound(request.model)
     if model.output is not OutputKind.TEXT:
@@ -82,7 +82,7 @@ class CompletionService:
 
     def plan(self, request: CompletionRequest) -> list[ChatCompletionRequest]:
         """One chat request per prompt, every refusal made before the first turn."""
-        _check(request)
+        _check(request, self.chat.options.catalog)
         return [_chat_request(request, prompt) for prompt in prompts_of(request)]
 
     async def create(self, request: CompletionRequest, identity: str) -> CompletionResponse:

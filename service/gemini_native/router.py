@@ -10,14 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from service.catalog import CATALOG, ModelSpec, OutputKind, find_model, gem_spec
+from service.catalog import CATALOG, Catalog, ModelSpec, OutputKind, offers_gem
 from service.chat.checks import check_chat_request
 from service.chat.emulation import emulation_for
 from service.chat.inputs import fold_messages
 from service.chat.protocol import new_completion_id
 from service.chat.serving import estimate_tokens
 from service.errors import InvalidRequest, ModelNotFound, NotImplementedYet
-from service.gem_models import account_gem_models, gem_model_names
 from service.gemini_native.errors import GoogleErrorRoute
 from service.gemini_native.images import check_image_request, image_answer, image_chunks
 from service.gemini_native.stream import GoogleArrayStreamResponse, GoogleEventStreamResponse, gemini_chunks
@@ -52,11 +51,11 @@ def _check_thoughts(body: GenerateContentRequest, gateway: GatewayDep) -> None:
         )
 
 
-def _served_model(name: str, body: GenerateContentRequest | None = None) -> ModelSpec:
+def _served_model(catalog: Catalog, name: str, body: GenerateContentRequest | None = None) -> ModelSpec:
     """The text models answer with text, the imagen models with images (``inlineData`` parts); the
     video, canvas and research models' answers have no Gemini-native shape in this gateway (they are
     served by /v1/chat/completions)."""
-    spec = find_model(name)
+    spec = catalog.find(name)
     if spec is None:
         raise ModelNotFound(name)
     if spec.output not in NATIVE_OUTPUTS:
@@ -88,10 +87,10 @@ def _temporary(request: Request) -> bool | None:
 async def generate_content(
     model: str, body: GenerateContentRequest, request: Request, gateway: GatewayDep, caller: CallerDep
 ) -> Response:
-    spec = _served_model(model, body)
+    spec = _served_model(gateway.catalog, model, body)
     _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=False)
-    check_chat_request(chat)
+    check_chat_request(chat, gateway.catalog)
     chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     timeout = gateway.settings.stop_timeout
@@ -115,10 +114,10 @@ async def stream_generate_content(
         raise InvalidRequest(f"alt={alt!r} is not supported: sse, or json (the default).", param="alt")
     # With alt=sse server-sent events (what the SDK asks for); without, one streamed JSON array.
     framing = GoogleEventStreamResponse if alt == "sse" else GoogleArrayStreamResponse
-    spec = _served_model(model, body)
+    spec = _served_model(gateway.catalog, model, body)
     _check_thoughts(body, gateway)
     chat = chat_request(spec.name, body, stream=True)
-    check_chat_request(chat)
+    check_chat_request(chat, gateway.catalog)
     chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
@@ -133,13 +132,15 @@ async def stream_generate_content(
 
 
 @router.post("/models/{model}:countTokens", response_model=None)
-async def count_tokens(model: str, body: CountTokensRequest, caller: CallerDep) -> JSONResponse:
+async def count_tokens(
+    model: str, body: CountTokensRequest, gateway: GatewayDep, caller: CallerDep
+) -> JSONResponse:
     """An estimate, named as one: the prompt the page would be sent (history folded, tools and
     schema instructions included), at about four characters a token, as ``usageMetadata`` counts."""
     if (body.contents is None) == (body.generateContentRequest is None):
         raise InvalidRequest("Send contents or generateContentRequest (one of them).", param="contents")
     inner = body.generateContentRequest or GenerateContentRequest(contents=body.contents or [])
-    spec = _served_model(model, inner)
+    spec = _served_model(gateway.catalog, model, inner)
     check_model(caller, spec)
     chat = chat_request(spec.name, inner, stream=False)
     prompt = fold_messages(emulation_for(chat).prompt_messages(chat.messages))
@@ -162,7 +163,7 @@ def _card(spec: ModelSpec) -> dict[str, object]:
 @router.get("/models", response_model=None)
 async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
     # The accounts' Gem models follow the catalog, as GET /v1/models lists them (service.models).
-    gems = [gem_spec(name) for name in gem_model_names(gateway.backend.accounts())]
+    gems = gateway.catalog.gem_specs(gateway.backend.accounts())
     cards = [
         _card(spec)
         for spec in (*CATALOG, *gems)
@@ -173,9 +174,9 @@ async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
 
 @router.get("/models/{model}", response_model=None)
 async def get_model(model: str, gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
-    spec = _served_model(model)
+    spec = _served_model(gateway.catalog, model)
     accounts = gateway.backend.accounts()
-    if spec.gem_model and not any(spec.name in account_gem_models(account) for account in accounts):
+    if spec.gem_model and not any(offers_gem(spec, account) for account in accounts):
         raise ModelNotFound(model)  # a Gem name no account has
     check_model(caller, spec)
     return JSONResponse(_card(spec))

@@ -26,7 +26,7 @@ from PIL import Image
 
 from browser import Attachment, ModeFamily, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
-from service.catalog import ModelSpec, OutputKind, can_serve, find_model, unservable
+from service.catalog import Catalog, ModelSpec, OutputKind, can_serve, unservable
 from service.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -74,6 +74,7 @@ class ImageOptions:
     delivery: MediaDelivery | None = None
     # An image turn's chat is never continued: the janitor deletes it under ``delete_chats=after_turn``.
     janitor: ChatJanitor | None = None
+    catalog: Catalog = field(default_factory=Catalog)  # the app's models (its Gem aliases)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class ImageResult:
         return {"X-Watermark": ", ".join(detection.header() for detection in self.watermarks)}
 
 
-def image_model(name: str) -> ModelSpec:
-    model = find_model(name)
+def image_model(catalog: Catalog, name: str) -> ModelSpec:
+    model = catalog.find(name)
     if model is None:
         raise ModelNotFound(name)
     if model.output is not OutputKind.IMAGES:
@@ -134,7 +135,7 @@ class ImageService:
 
     def plan(self, kind: Kind, request: ImageGenerationRequest, files: Sequence[Attachment] = ()) -> ImageJob:
         """Check the request against the catalog, the accounts and this gateway's configuration."""
-        model = image_model(request.model)
+        model = image_model(self.options.catalog, request.model)
         if not request.prompt.strip():
             raise InvalidRequest("The prompt is empty.", param="prompt")
         if request.background == "transparent":

@@ -54,6 +54,7 @@ from service.mcp.arguments import (
     VideoStatusArgs,
     describe_invalid,
 )
+from service.mcp.video_links import VideoLinks
 from service.state import get_caller, get_gateway
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,9 @@ async def list_tools(
     return ListToolsResult(tools=[spec.tool() for spec in TOOLS if _listed(spec, caller)])
 
 
-async def call_tool(ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams) -> CallToolResult:
+async def call_tool(
+    ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams, video_links: VideoLinks
+) -> CallToolResult:
     spec = _BY_NAME.get(params.name)
     if spec is None:
         raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {params.name}")
@@ -193,7 +196,9 @@ async def call_tool(ctx: ServerRequestContext[Any, Any], params: CallToolRequest
     async def progress(done: float, message: str) -> None:
         await ctx.session.report_progress(done, None, message)  # a no-op unless the client asked
 
-    call = tools.Call(gateway=get_gateway(request), caller=get_caller(request), progress=progress)
+    call = tools.Call(
+        gateway=get_gateway(request), caller=get_caller(request), video_links=video_links, progress=progress
+    )
     try:
         arguments = spec.arguments.model_validate(params.arguments or {})
     except ValidationError as exc:
@@ -211,13 +216,20 @@ async def call_tool(ctx: ServerRequestContext[Any, Any], params: CallToolRequest
         CURRENT_CALLER.reset(token)
 
 
-def build_server() -> Server[Any]:
+def build_server(video_links: VideoLinks) -> Server[Any]:
+    """The server of one app: its tool calls share that app's ``VideoLinks``."""
+
+    async def on_call_tool(
+        ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
+    ) -> CallToolResult:
+        return await call_tool(ctx, params, video_links)
+
     return Server(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
         get_tool_input_schema=_schema,
         on_list_tools=list_tools,
-        on_call_tool=call_tool,
+        on_call_tool=on_call_tool,
     )
 
 
@@ -231,7 +243,8 @@ class McpEndpoint:
     session manager, a fresh one each time: the SDK's cannot be started twice."""
 
     def __init__(self, *, max_body_bytes: int) -> None:
-        self.server = build_server()
+        self.video_links = VideoLinks()  # the finished videos' delivered links (service.mcp.video_links)
+        self.server = build_server(self.video_links)
         self.max_body_bytes = max_body_bytes
         self._manager: StreamableHTTPSessionManager | None = None
         # POST only: stateless, it opens no stream to GET and keeps no session to DELETE (405).

@@ -40,6 +40,7 @@ __all__ = [
 
 
 MUSIC_MIME = "audio/mpeg"
+VIDEO_MIME = "video/mp4"
 
 
 def _text(text: str) -> TextContent:
@@ -119,27 +120,34 @@ def video_done(record: VideoRecord, link: str, data: bytes | None) -> CallToolRe
     state = _video_state(record) | {"url": link, "mime_type": "video/mp4"}
     content: list[ContentBlock] = [
         _text(f"Video job {record.id} is completed: {link}"),
-        ResourceLink(type="resource_link", uri=link, name=f"{record.id}.mp4", mime_type="video/mp4"),
+        ResourceLink(type="resource_link", uri=link, name=f"{record.id}.mp4", mime_type=VIDEO_MIME),
     ]
     if data is not None:
         blob = BlobResourceContents(
-            uri=link, blob=base64.b64encode(data).decode("ascii"), mime_type="video/mp4"
+            uri=link, blob=base64.b64encode(data).decode("ascii"), mime_type=VIDEO_MIME
         )
         content.append(EmbeddedResource(type="resource", resource=blob))
     return CallToolResult(content=content, structured_content=state)
 
 
-def music(audio: AudioOutput, link: str | None, model: str) -> CallToolResult:
+def music(audio: AudioOutput, link: str | None, model: str, video_link: str | None = None) -> CallToolResult:
     """The track as ``AudioContent`` (base64 MP3), Gemini's words about it, and its delivered link
-    (a ``ResourceLink``, working until ``expires_at``) when the gateway delivers media."""
+    (a ``ResourceLink``, working until ``expires_at``) when the gateway delivers media; the track's
+    MP4 (with its cover image) as a second link when Gemini's answer named one."""
     said = audio.transcript or "The track is ready."
-    content: list[ContentBlock] = [_text(f"{said}\n\n{link}" if link else said)]
+    shown = "\n".join(url for url in (link, video_link) if url)
+    content: list[ContentBlock] = [_text(f"{said}\n\n{shown}" if shown else said)]
     content.append(AudioContent(type="audio", data=audio.data, mime_type=MUSIC_MIME))
     if link:
         content.append(ResourceLink(type="resource_link", uri=link, name="track.mp3", mime_type=MUSIC_MIME))
+    if video_link:
+        content.append(
+            ResourceLink(type="resource_link", uri=video_link, name="track.mp4", mime_type=VIDEO_MIME)
+        )
     state = {
         "mime_type": MUSIC_MIME,
         "url": link,
+        "video_url": video_link,
         "expires_at": audio.expires_at,
         "transcript": audio.transcript,
         "model": model,

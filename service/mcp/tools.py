@@ -29,19 +29,17 @@ from browser import Attachment
 from service.auth import Caller
 from service.catalog import (
     CATALOG,
+    Catalog,
     ModelSpec,
     OutputKind,
     can_serve,
-    find_model,
     fitting_accounts,
-    gem_spec,
 )
 from service.chat.images import load_image
 from service.chat.longrun import check_accounts
 from service.chat.music import MusicChat
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError
-from service.gem_models import gem_model_names
 from service.images.protocol import DEFAULT_IMAGE_MODEL, ImageEditRequest, ImageGenerationRequest
 from service.images.serving import image_model
 from service.key_scopes import allows, check_model
@@ -56,6 +54,7 @@ from service.mcp.arguments import (
     ResearchArgs,
     VideoStatusArgs,
 )
+from service.mcp.video_links import VideoLinks, link_lifetime
 from service.responses.convert import ResponsesRequest
 from service.state import Gateway
 
@@ -93,6 +92,7 @@ class Call:
 
     gateway: Gateway
     caller: Caller
+    video_links: VideoLinks  # the app's: a finished video's link is delivered once
     progress: Progress = no_progress
 
     @property
@@ -100,8 +100,8 @@ class Call:
         return self.caller.identity
 
 
-def _model(name: str, output: OutputKind, hint: str) -> ModelSpec:
-    spec = find_model(name)
+def _model(catalog: Catalog, name: str, output: OutputKind, hint: str) -> ModelSpec:
+    spec = catalog.find(name)
     if spec is None:
         raise ModelNotFound(name)
     if spec.output is not output:
@@ -110,7 +110,12 @@ def _model(name: str, output: OutputKind, hint: str) -> ModelSpec:
 
 
 async def chat(call: Call, args: ChatArgs) -> CallToolResult:
-    spec = _model(args.model, OutputKind.TEXT, "is not a chat model (list_models shows each model's output).")
+    spec = _model(
+        call.gateway.catalog,
+        args.model,
+        OutputKind.TEXT,
+        "is not a chat model (list_models shows each model's output).",
+    )
     check_model(call.caller, spec)
     responses = call.gateway.responses
     if responses.chat.options.temporary(args.temporary):
@@ -158,7 +163,7 @@ async def _temporary_chat(call: Call, args: ChatArgs, spec: ModelSpec) -> CallTo
 
 async def generate_image(call: Call, args: GenerateImageArgs) -> CallToolResult:
     request = _image_request(ImageGenerationRequest, prompt=args.prompt, model=args.model, n=args.n)
-    check_model(call.caller, image_model(request.model))
+    check_model(call.caller, image_model(call.gateway.catalog, request.model))
     images = call.gateway.images
     result = await images.create(images.plan("generation", request))
     return results.images(result.response, f"image/{request.output_format or 'png'}")
@@ -166,7 +171,7 @@ async def generate_image(call: Call, args: GenerateImageArgs) -> CallToolResult:
 
 async def edit_image(call: Call, args: EditImageArgs) -> CallToolResult:
     request = _image_request(ImageEditRequest, prompt=args.prompt, model=args.model)
-    check_model(call.caller, image_model(request.model))
+    check_model(call.caller, image_model(call.gateway.catalog, request.model))
     attachment = await _image_input(call, args.image)
     images = call.gateway.images
     result = await images.create(images.plan("edit", request, (attachment,)))
@@ -204,7 +209,7 @@ async def _image_input(call: Call, image: str) -> Attachment:
 
 async def make_video(call: Call, args: MakeVideoArgs) -> CallToolResult:
     hint = f"does not make videos; use {DEFAULT_VIDEO_MODEL}."
-    spec = _model(args.model or DEFAULT_VIDEO_MODEL, OutputKind.VIDEO, hint)
+    spec = _model(call.gateway.catalog, args.model or DEFAULT_VIDEO_MODEL, OutputKind.VIDEO, hint)
     check_model(call.caller, spec)
     check_accounts(spec, call.gateway.backend.accounts())
     files = (await _image_input(call, args.image),) if args.image else ()
@@ -226,7 +231,7 @@ async def video_status(call: Call, args: VideoStatusArgs) -> CallToolResult:
     record = await asyncio.to_thread(jobs.store.get, args.job_id, call.identity)
     if record is None:  # another key's job does not exist for this one
         raise NotFound(f"No video job {args.job_id!r}.")
-    spec = find_model(record.model)
+    spec = call.gateway.catalog.find(record.model)
     if spec is not None:
         check_model(call.caller, spec)
     if record.status != "completed":
@@ -236,13 +241,21 @@ async def video_status(call: Call, args: VideoStatusArgs) -> CallToolResult:
         data = await asyncio.to_thread(path.read_bytes)
     except FileNotFoundError:
         raise NotFound(f"The video {record.id} is no longer kept by the gateway.") from None
-    link = await call.gateway.media.url_for(data, "video/mp4", suffix=".mp4")
+    media = call.gateway.media
+    lifetime = link_lifetime(call.gateway.settings.media)
+
+    def deliver() -> Awaitable[str]:
+        return media.url_for(data, "video/mp4", suffix=".mp4")
+
+    # Polled again once finished, it answers the link delivered first (while it lasts), no new copy.
+    link = await call.video_links.link(call.identity, record.id, media, lifetime, deliver)
     inline = args.include_data or len(data) <= call.gateway.settings.video_inline_max_bytes
     return results.video_done(record, link, data if inline else None)
 
 
 async def make_music(call: Call, args: MusicArgs) -> CallToolResult:
     spec = _model(
+        call.gateway.catalog,
         args.model or DEFAULT_MUSIC_MODEL,
         OutputKind.MUSIC,
         f"does not make music; use {DEFAULT_MUSIC_MODEL}.",
@@ -262,13 +275,18 @@ async def make_music(call: Call, args: MusicArgs) -> CallToolResult:
         steps += 1
         await call.progress(steps, line)
 
-    audio, link = await serving.compose(request, call.identity, step)
-    return results.music(audio, link, spec.name)
+    audio, link, video_link = await serving.compose(request, call.identity, step)
+    return results.music(audio, link, spec.name, video_link)
 
 
 def _research_model(name: str | None, call: Call) -> ModelSpec:
     if name is not None:
-        return _model(name, OutputKind.REPORT, "is not a deep research model (list_models shows them).")
+        return _model(
+            call.gateway.catalog,
+            name,
+            OutputKind.REPORT,
+            "is not a deep research model (list_models shows them).",
+        )
     researchers = [spec for spec in CATALOG if spec.output is OutputKind.REPORT]
     accounts = call.gateway.backend.accounts()
     # The first one the accounts can serve; without any, the first, whose refusal says why.
@@ -302,7 +320,7 @@ async def deep_research(call: Call, args: ResearchArgs) -> CallToolResult:
 async def list_models(call: Call, _: object) -> CallToolResult:
     """The catalog and the accounts' Gem models, as ``GET /v1/models`` lists them for the key."""
     accounts = call.gateway.backend.accounts()
-    gems = [gem_spec(name) for name in gem_model_names(accounts)]
+    gems = call.gateway.catalog.gem_specs(accounts)
     cards = [
         {
             "id": spec.name,

@@ -13,9 +13,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from browser import AccountInfo
-from service.catalog import CATALOG, ModelSpec, find_model, fitting_accounts, gem_spec
+from service.catalog import CATALOG, ModelSpec, fitting_accounts, offers_gem
 from service.errors import ModelNotFound
-from service.gem_models import account_gem_models, gem_model_names
 from service.key_scopes import allows, check_model
 from service.state import CallerDep, GatewayDep
 from service.wire import ResponseModel
@@ -78,13 +77,13 @@ def _card(spec: ModelSpec, gateway: GatewayDep) -> ModelCard:
 
 
 def _has_gem(spec: ModelSpec, gateway: GatewayDep) -> bool:
-    return any(spec.name in account_gem_models(account) for account in gateway.backend.accounts())
+    return any(offers_gem(spec, account) for account in gateway.backend.accounts())
 
 
 @router.get("/models", response_model=None)
 async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
     # The accounts' Gems follow the catalog, as their accounts last listed them.
-    gems = [gem_spec(name) for name in gem_model_names(gateway.backend.accounts())]
+    gems = gateway.catalog.gem_specs(gateway.backend.accounts())
     cards = [_card(spec, gateway) for spec in (*CATALOG, *gems) if allows(caller.scopes, spec)]
     listing = ModelList(data=cards)
     return JSONResponse(listing.dump())
@@ -92,7 +91,7 @@ async def list_models(gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
 
 @router.get("/models/{model_id}", response_model=None)
 async def get_model(model_id: str, gateway: GatewayDep, caller: CallerDep) -> JSONResponse:
-    spec = find_model(model_id)
+    spec = gateway.catalog.find(model_id)
     if spec is None or (spec.gem_model and not _has_gem(spec, gateway)):
         raise ModelNotFound(model_id)
     check_model(caller, spec)

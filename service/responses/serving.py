@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.catalog import OutputKind, find_model
+from service.catalog import Catalog, OutputKind
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
@@ -97,7 +97,7 @@ class ResponsesService:
         items = with_ids(await self.resolve(normal_items(request.input), identity))
         chat = chat_request(request, history, items, stream=True if request.background else None)
         chat.temporary = temporary
-        _check_early(chat)
+        _check_early(chat, self.chat.options.catalog)
         shaper = Shaper(request, new_response_id(), request.conversation_id)
         return Prepared(request, chat, items, shaper, temporary)
 
@@ -282,9 +282,9 @@ def _refuse_storage(request: ResponsesRequest) -> None:
         raise InvalidRequest("A temporary chat is kept in no conversation.", param="conversation")
 
 
-def _check_early(chat: ChatCompletionRequest) -> None:
+def _check_early(chat: ChatCompletionRequest, catalog: Catalog) -> None:
     """What chat serving would refuse, refused now: before a background response is queued."""
-    model = find_model(chat.model)
+    model = catalog.find(chat.model)
     if model is None:
         raise ModelNotFound(chat.model)
     if model.output is OutputKind.MUSIC:  # its answer is a track, which no response item here carries

@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from browser import Attachment
-from service.catalog import OutputKind, find_model
+from service.catalog import OutputKind
 from service.chat.longrun import check_accounts
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
@@ -136,7 +136,7 @@ async def create_video(request: Request, gateway: GatewayDep, caller: CallerDep,
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequest("The prompt is empty.", param="prompt")
     model_name = fields.get("model") or DEFAULT_MODEL
-    model = find_model(str(model_name))
+    model = gateway.catalog.find(str(model_name))
     if model is None:
         raise ModelNotFound(str(model_name))
     if model.output is not OutputKind.VIDEO:

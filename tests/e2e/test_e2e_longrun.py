@@ -153,3 +153,8 @@ def test_music_answers_the_track_as_message_audio(stack: Stack) -> None:
     assert audio is not None and base64.b64decode(audio.data) == mp3(prompt)
     assert "Lyria" in audio.transcript and "[track.mp3](" in (answer.choices[0].message.content or "")
     assert stack.requests_with(prompt)[-1]["tool"] == 21  # the music tool was chosen on the page
+    # The answer's MP4 (c[12][86][1]: the track with its cover) is delivered as a second link.
+    video_link = (answer.choices[0].message.content or "").split("[track.mp4](", 1)[1].split(")", 1)[0]
+    video = httpx.get(video_link, timeout=30)
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    assert video.content[4:8] == b"ftyp"

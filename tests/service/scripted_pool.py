@@ -5,7 +5,8 @@ It implements the whole documented pool API the service's port uses (docs/browse
 iteration of ``TurnSnapshot``s and ``stop()``; ``accounts()``; chat deletion; the reads of a
 running research and of a video job (scripted answers, a ``ProtocolError`` when none is left);
 and the account operations (add, remove, check, pause, resume, screenshot; additions validated by
-the real ``AccountSpec.parse_cookies`` and named as the real pool names them). It plays scripts:
+the real ``AccountSpec.parse_cookies`` and named as the real pool names them) and the re-listing of
+an account's Gems. It plays scripts:
 snapshots, pauses, and browser-layer errors, before or during the turn. It counts leases and stops
 so tests can prove both come back, also when a client disconnects.
 """
@@ -31,6 +32,7 @@ from browser import (
     AccountState,
     BrowserError,
     EgressInfo,
+    Gem,
     GeneratedImage,
     Media,
     ModeFamily,
@@ -157,6 +159,9 @@ class ScriptedPool:
     added: list[AccountSpec] = field(default_factory=list)
     removed: list[tuple[str, bool]] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    # What an account's page would list as its Gems now: taken by ``refresh_gems`` (a Gem made on
+    # gemini.google.com after the last listing).
+    gems_on_page: dict[str, tuple[Gem, ...]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def queue(self, *scripts: Script) -> None:
@@ -207,6 +212,12 @@ class ScriptedPool:
         info = self._find(account_id)
         self.checked.append(account_id)
         return info
+
+    async def refresh_gems(self, account_id: str) -> tuple[Gem, ...]:
+        info = self._find(account_id)
+        gems = self.gems_on_page.get(account_id, info.gems)
+        self.account_list = [replace(a, gems=gems) if a.id == account_id else a for a in self.account_list]
+        return gems
 
     async def pause_account(self, account_id: str) -> AccountInfo:
         return self._set(account_id, paused=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from browser import AccountState, ModeFamily, Tool
-from service.catalog import CATALOG, OutputKind, can_serve, find_model
+from service.catalog import CATALOG, Catalog, OutputKind, can_serve
 from tests.service.scripted_pool import account
+
+find_model = Catalog().find  # the catalog without Gem aliases
 
 SEED = {
     "gemini-2.5-flash-free",
