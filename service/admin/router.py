@@ -39,11 +39,18 @@ def _reveal(value: object) -> str | None:
 
 def _accounts_out(ops: Operations) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+    return [
+        account_out(info, added=info.id in added, owner=ops.accounts.owner(info.id))
+        for info in ops.accounts.list()
+    ]
 
 
 def _one(ops: Operations, account_id: str) -> AccountOut:
-    return account_out(ops.accounts.get(account_id), added=account_id in ops.accounts.added_ids())
+    return account_out(
+        ops.accounts.get(account_id),
+        added=account_id in ops.accounts.added_ids(),
+        owner=ops.accounts.owner(account_id),
+    )
 
 
 @router.get("/accounts")

@@ -78,9 +78,16 @@ class AccountOut(BaseModel):
     )
     needs_person_since: float | None = Field(description="since when (Unix time)")
     needs_person_hint: str | None = Field(description="what to do, in plain words")
+    owner: str | None = Field(
+        default=None,
+        description="the replica driving the account (`cluster.replica_id`) when replicas share a Redis; "
+        "null with a single gateway",
+    )
 
 
-def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> AccountOut:
+def account_out(
+    info: AccountInfo, *, added: bool, now: float | None = None, owner: str | None = None
+) -> AccountOut:
     now = time.time() if now is None else now
     started = info.session_started_at
     return AccountOut(
@@ -111,6 +118,7 @@ def account_out(info: AccountInfo, *, added: bool, now: float | None = None) -> 
         needs_person=info.needs_person,
         needs_person_since=info.needs_person_since,
         needs_person_hint=hint(info.needs_person, info.signin_method),
+        owner=owner,
     )
 
 
