@@ -76,7 +76,7 @@ async def add_account(body: AccountIn, ops: AdminDep) -> AccountOut:
         raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
     refuse_remote_profile(spec, ops.settings.pool_settings().launch_mode)
     info = await ops.accounts.add(spec)
-    return account_out(info, added=True)
+    return account_out(info, added=True, owner=ops.accounts.owner(info.id))
 
 
 @router.get("/accounts/{account_id}")

@@ -220,7 +220,10 @@ def _quiet(like: Series) -> Series:
 
 def _accounts(ops: Operations) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added) for info in ops.accounts.list()]
+    return [
+        account_out(info, added=info.id in added, owner=ops.accounts.owner(info.id))
+        for info in ops.accounts.list()
+    ]
 
 
 def _dashboard(
