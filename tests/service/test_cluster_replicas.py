@@ -5,6 +5,7 @@ account at any moment is caught, not only at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -27,6 +28,7 @@ from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_keys_api import chat
 
 WAIT = 20.0  # bound of every wait on a condition
+REMOVAL = 0.3  # how long a pool's removal of an account takes (three rounds of 0.1 s)
 
 
 @dataclass
@@ -53,6 +55,9 @@ class ExclusivePool(ScriptedPool):
         return info
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        # The real pool's removal waits for the account's running turns to end: modelled as a few
+        # of the replicas' rounds, so that a lease handed back before the removal ends is caught.
+        await asyncio.sleep(REMOVAL)
         await super().remove_account(account_id, forget=forget)
         with self.driving.lock:
             if self.driving.now.get(account_id) == self.replica:
