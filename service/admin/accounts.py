@@ -87,17 +87,14 @@ class AccountAdmin:
         return info
 
     async def _start(self, spec: AccountSpec, account_id: str) -> AccountInfo:
-        """Start a new account here; clustered, under its lease taken first (the loop's next round
-        then counts it as this replica's)."""
+        """Start a new account here; clustered, under its lease taken first (``AccountOwnership.add``;
+        the loop's next round counts it as this replica's)."""
         if self.ownership is None:
             return await self.backend.add_account(spec)
-        if not await self.ownership.adopt(account_id):
+        info = await self.ownership.add(account_id, spec)
+        if info is None:
             raise Conflict(f"The account {account_id!r} is driven by another replica already.")
-        try:
-            return await self.backend.add_account(spec)
-        except BaseException:
-            await self.ownership.forget(account_id)
-            raise
+        return info
 
     async def remove(self, account_id: str) -> None:
         """Out of rotation at once; a busy account finishes its turn, then its page closes."""

@@ -33,7 +33,7 @@ from typing import Any, Self
 
 import redis
 
-from browser import AccountSpec, BrowserError
+from browser import AccountInfo, AccountSpec, BrowserError
 from service.backend import Backend
 from service.cluster.config import ClusterSettings
 from service.cluster.lease import Lease, LeaseBook, fair_share
@@ -72,6 +72,9 @@ class AccountOwnership:
         self.known: frozenset[str] = frozenset()  # the accounts the cluster knew at the last round
         self._leaving: set[str] = set()  # held, on their way out of the pool, released after
         self._running: set[str] = set()  # started in the local pool by this loop
+        # Adopted for the admin API, not yet in the registry (its page loads first): known meanwhile,
+        # so that a round does not take it for an account removed from the registry.
+        self._adding: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()  # one round (or adoption) at a time
         self._wake = asyncio.Event()
@@ -134,6 +137,8 @@ class AccountOwnership:
             except redis.RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
+            except Exception as error:  # a bug or an unreadable registry: the next round tries again
+                log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
 
     def wake(self) -> None:
         """Run a round now (an account was added or removed)."""
@@ -152,14 +157,15 @@ class AccountOwnership:
             held = dict(self.held)
             lost, live = await asyncio.to_thread(self._renew_and_beat, held)
             self._renewed_at = started
-            self.known, self.live = frozenset(specs), live
+            self._adding -= specs.keys()
+            self.known, self.live = frozenset(specs) | self._adding, live
             for account_id in lost:
                 self._lost(account_id, held[account_id])
             for account_id, lease in list(self.held.items()):
-                if account_id not in specs and account_id not in self._leaving:
+                if account_id not in self.known and account_id not in self._leaving:
                     log.info("account %s left the registry: replica %s stops it", account_id, self.replica_id)
                     self._hand_over(account_id, lease, forget=True)
-            share = fair_share(len(specs), len(live))
+            share = fair_share(len(self.known), len(live))
             staying = sorted(account_id for account_id in self.held if account_id not in self._leaving)
             for account_id in staying[share:]:
                 log.info("replica %s hands account %s over (share %d)", self.replica_id, account_id, share)
@@ -287,24 +293,50 @@ class AccountOwnership:
             self._lost(account_id, lease)
         return valid
 
-    async def adopt(self, account_id: str) -> bool:
-        """Take the lease of an account about to be started here (the admin API adds it); False
-        when another replica holds it already."""
+    async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
+        """Start an account here for the admin API, under its lease taken first; None when another
+        replica holds it already. The start is this account's task like any other, so a hand-over
+        decided by a round while its page loads waits for the start to end."""
         async with self._lock:
             if account_id in self.held:
-                return account_id not in self._leaving
+                return None
             lease = await asyncio.to_thread(self.book.acquire, account_id)
             if lease is None:
-                return False
+                return None
             self.held[account_id] = lease
-            self._running.add(account_id)
+            self._adding.add(account_id)
             self.known = self.known | {account_id}
-            return True
+            started: asyncio.Future[AccountInfo] = asyncio.get_running_loop().create_future()
+            self._schedule(account_id, self._start_added(account_id, lease, spec, started))
+        return await started
+
+    async def _start_added(
+        self, account_id: str, lease: Lease, spec: AccountSpec, started: asyncio.Future[AccountInfo]
+    ) -> None:
+        self._running.add(account_id)
+        try:
+            info = await self.backend.add_account(spec)
+        except BaseException as error:
+            if account_id not in {info.id for info in self.backend.accounts()}:
+                self._running.discard(account_id)
+            await self._give_up(account_id, lease)
+            started.set_exception(error)
+            return
+        started.set_result(info)
+
+    async def _give_up(self, account_id: str, lease: Lease) -> None:
+        self._adding.discard(account_id)
+        if self.held.get(account_id) == lease:
+            del self.held[account_id]
+        self._leaving.discard(account_id)
+        with contextlib.suppress(redis.RedisError):
+            await asyncio.to_thread(self.book.release, lease)
 
     async def forget(self, account_id: str) -> None:
         """The account was removed for good here (the admin API): hand its lease back."""
         async with self._lock:
             self._running.discard(account_id)
+            self._adding.discard(account_id)
             lease = self.held.pop(account_id, None)
             self._leaving.discard(account_id)
             if lease is not None:
