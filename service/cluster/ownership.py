@@ -77,7 +77,7 @@ class AccountOwnership:
         self._adding: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()  # one round (or adoption) at a time
-        self._wake = asyncio.Event()
+        self._stopping = False  # leaving: renew only, until every account is out of the pool
         self._loop: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
 
@@ -99,17 +99,21 @@ class AccountOwnership:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        # The rounds go on renewing while the accounts leave the pool (a busy one finishes its turn
+        # first, which may outlast a lease), but take or hand over nothing any more.
+        self._stopping = True
+        await self._settled()
+        await asyncio.gather(
+            *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
+        )
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        await self._settled()  # what the last rounds found lost
         async with self._lock:
-            await self._settled()
             # Out of the pool first, released after: no moment with two pools driving one account.
-            await asyncio.gather(
-                *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
-            )
             leases, self.held = list(self.held.values()), {}
             self._leaving.clear()
             try:
@@ -129,9 +133,7 @@ class AccountOwnership:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
+            await asyncio.sleep(self.interval)  # the period of the rounds
             try:
                 await self._round()
             except redis.RedisError as error:
@@ -139,10 +141,6 @@ class AccountOwnership:
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
             except Exception as error:  # a bug or an unreadable registry: the next round tries again
                 log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
-
-    def wake(self) -> None:
-        """Run a round now (an account was added or removed)."""
-        self._wake.set()
 
     async def _settled(self) -> None:
         while self._tasks:
@@ -161,6 +159,8 @@ class AccountOwnership:
             self.known, self.live = frozenset(specs) | self._adding, live
             for account_id in lost:
                 self._lost(account_id, held[account_id])
+            if self._stopping:
+                return
             for account_id, lease in list(self.held.items()):
                 if account_id not in self.known and account_id not in self._leaving:
                     log.info("account %s left the registry: replica %s stops it", account_id, self.replica_id)
@@ -233,8 +233,8 @@ class AccountOwnership:
             log.error("cluster work on account %s failed (%s)", account_id, type(error).__name__)
 
     async def _start(self, account_id: str, source: SpecSource) -> None:
-        if self.held.get(account_id) is None or account_id in self._leaving:
-            return  # lost or handed over before its turn to start came
+        if self.held.get(account_id) is None or account_id in self._leaving or self._stopping:
+            return  # lost or handed over before its turn to start came, or the replica stops
         self._running.add(account_id)
         try:
             spec = await asyncio.to_thread(source)

@@ -111,3 +111,32 @@ def test_cluster_settings_apply_to_a_redis_state_only_and_renew_before_expiry() 
     # Unset, each start names the replica anew: two gateways on one host never share an id.
     assert settings.cluster.replica() != settings.cluster.replica()
     assert GatewaySettings(open_access=True).cluster.replica_id is None
+
+
+class SlowRemovalPool(ScriptedPool):
+    """A pool whose removal of an account waits for ``done`` (a busy account finishing its turn)."""
+
+    def __init__(self) -> None:
+        super().__init__(account_list=[])
+        self.done = asyncio.Event()
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        await self.done.wait()
+        await super().remove_account(account_id, forget=forget)
+
+
+async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(client: redis.Redis) -> None:
+    pool = SlowRemovalPool()
+    stopping = replica("stopping", pool, client)  # lease_ttl 1 s
+    await stopping.__aenter__()
+    key = "gateway:cluster:lease:acc0"
+    first_expiry = client.pexpiretime(key)
+    leaving = asyncio.create_task(stopping.__aexit__(None, None, None))
+    # The removal outlasts the lease: still renewed past its first expiry, so no one adopts it yet.
+    await until(lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry")
+    assert client.hget(key, "owner") == "stopping" and ids(pool) == set(NAMES)
+    pool.done.set()
+    await leaving
+    assert ids(pool) == set() and {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {
+        None
+    }
