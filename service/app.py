@@ -32,6 +32,7 @@ from service.chat.music import MusicChat
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.chat.servings import ChatServings
+from service.cluster.lifespan import owned_pool, pool_settings
 from service.completions.router import router as completions_router
 from service.completions.serving import CompletionService
 from service.conversations_api.router import router as conversations_router
@@ -157,12 +158,14 @@ async def _running(
         )
         stack.callback(stores.close)
         store = stores.conversations
-        pool = await stack.enter_async_context(pool_factory(settings))
+        pool = await stack.enter_async_context(pool_factory(pool_settings(settings, stores)))
+        # On a shared Redis, this replica drives its share of the accounts only (service.cluster).
+        pool, ownership = await stack.enter_async_context(owned_pool(settings, pool, stores))
         # The wrapper stack, once: every turn and every lookup of the service goes through it.
         # Scopes first: a refused turn is the caller's error, never a turn that was metered; groups
         # innermost, so that the account a grouped turn names is the one metered.
         backend: Backend = ScopedBackend(MeteredBackend(GroupedBackend(pool), ops.metrics))
-        await stack.enter_async_context(ops.running(backend, stores.accounts))
+        await stack.enter_async_context(ops.running(backend, stores.accounts, ownership))
         # Expired mappings are purged by the janitor, at once and then periodically.
         janitor = await stack.enter_async_context(_janitor(settings, store, backend))
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings))

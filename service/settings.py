@@ -34,12 +34,13 @@ from pydantic_settings import (
 
 from browser import PoolSettings
 from service.alerts import AlertSettings
+from service.cluster.config import ClusterSettings
 from service.gem_models import GemSettings
 from service.janitor import DeletePolicy
 from service.logs import LogFormat, LogLevel
 from service.media.config import MediaSettings
 from service.reasoning import ReasoningFormat
-from service.stores.config import StateSettings
+from service.stores.config import StateBackend, StateSettings
 
 __all__ = ["CONFIG_ENV", "AccountConfig", "GatewaySettings"]
 
@@ -315,6 +316,12 @@ class GatewaySettings(BaseSettings):
         "default) or a Redis server shared by several replicas (`state.backend`, `state.redis_url`, "
         "`state.encryption_key`; docs: Operations, Shared state).",
     )
+    cluster: ClusterSettings = Field(
+        default=ClusterSettings(),
+        description="Replicas on one Redis (`state.backend: redis` only): each account is driven by one "
+        "replica at a time, under a lease it renews (`cluster.replica_id`, `cluster.lease_ttl`, "
+        "`cluster.renew_interval`; docs: Operations, Replicas).",
+    )
     alerts: AlertSettings = Field(
         default=AlertSettings(),
         description="A webhook called when an account starts needing a person (expired session, "
@@ -368,6 +375,13 @@ class GatewaySettings(BaseSettings):
                     f"browser.stop_timeout ({pool:g} s) differs from stop_timeout ({self.stop_timeout:g} s): "
                     "set stop_timeout only; the pool uses the gateway's"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_needs_redis(self) -> GatewaySettings:
+        # A SQLite gateway is alone: cluster settings given to it would be silently ignored.
+        if self.cluster.model_fields_set and self.state.backend is not StateBackend.REDIS:
+            raise ValueError("cluster settings apply with state.backend: redis only")
         return self
 
     def pool_settings(self, **overrides: Any) -> PoolSettings:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from browser import AccountInfo, AccountSpec, CookieFormatError, LaunchMode
 from service.admin.cookies import session_digest
 from service.backend import Backend
+from service.cluster.ownership import AccountOwnership
 from service.errors import Conflict, InvalidRequest, NotFound, ServiceError
 from service.stores.interfaces import AccountRegistry
 
@@ -21,9 +22,12 @@ __all__ = ["AccountAdmin"]
 
 
 class AccountAdmin:
-    def __init__(self, backend: Backend, registry: AccountRegistry) -> None:
+    def __init__(
+        self, backend: Backend, registry: AccountRegistry, ownership: AccountOwnership | None = None
+    ) -> None:
         self.backend = backend
         self.registry = registry
+        self.ownership = ownership  # replicas on one Redis: which accounts this one drives
         self._lock = asyncio.Lock()  # one addition or removal at a time: duplicates are checked first
 
     def added_ids(self) -> set[str]:
@@ -32,6 +36,10 @@ class AccountAdmin:
     def list(self) -> Sequence[AccountInfo]:
         return self.backend.accounts()
 
+    def owner(self, account_id: str) -> str | None:
+        """The replica driving the account (clustered; None with a single gateway)."""
+        return self.ownership.owner(account_id) if self.ownership is not None else None
+
     def get(self, account_id: str) -> AccountInfo:
         for info in self.list():
             if info.id == account_id:
@@ -39,7 +47,10 @@ class AccountAdmin:
         raise NotFound(f"No account {account_id!r}.")
 
     async def restore(self) -> int:
-        """Re-add every persisted account; one that fails is logged (by type) and kept for next time."""
+        """Re-add every persisted account; one that fails is logged (by type) and kept for next time.
+        Clustered, the ownership loop starts this replica's share instead: nothing to do here."""
+        if self.ownership is not None:
+            return 0
         restored = 0
         for entry in self.registry.all():
             try:
@@ -59,6 +70,8 @@ class AccountAdmin:
             raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
         async with self._lock:
             present = {info.id for info in self.backend.accounts()}
+            if self.ownership is not None:  # what other replicas drive counts too
+                present |= self.ownership.known | self.added_ids()
             if spec.name is not None and (
                 spec.name in present or (spec.profile and spec.name in self.added_ids())
             ):
@@ -68,9 +81,19 @@ class AccountAdmin:
                 entry.session == session for entry in self.registry.all()
             ):
                 raise Conflict("This session (__Secure-1PSID) is in the pool already.")
-            info = await self.backend.add_account(spec)
+            info = await self._start(spec, spec.name or f"acct-{session[:12]}")
             self.registry.put(info.id, session, spec)
         log.info("account %s added through the admin API: %s", info.id, info.state.value)
+        return info
+
+    async def _start(self, spec: AccountSpec, account_id: str) -> AccountInfo:
+        """Start a new account here; clustered, under its lease taken first (``AccountOwnership.add``;
+        the loop's next round counts it as this replica's)."""
+        if self.ownership is None:
+            return await self.backend.add_account(spec)
+        info = await self.ownership.add(account_id, spec)
+        if info is None:
+            raise Conflict(f"The account {account_id!r} is driven by another replica already.")
         return info
 
     async def remove(self, account_id: str) -> None:
@@ -80,8 +103,13 @@ class AccountAdmin:
             try:
                 await self.backend.remove_account(account_id, forget=True)
             except NotFound:
-                if not persisted:  # one that failed to restore is only in the registry
+                # One that failed to restore is only in the registry; clustered, another replica
+                # may drive it: its loop stops it at its next round, seeing it gone from the registry.
+                if not persisted:
                     raise
+            finally:
+                if self.ownership is not None:
+                    await self.ownership.forget(account_id)
         log.info("account %s removed through the admin API", account_id)
 
 

@@ -19,6 +19,7 @@ from service.admin.accounts import AccountAdmin
 from service.admin.auth import AdminSessions
 from service.alerts import AccountAlerts
 from service.backend import Backend
+from service.cluster.ownership import AccountOwnership
 from service.metrics import Metrics
 from service.settings import GatewaySettings
 from service.stores.backends import key_store
@@ -47,8 +48,12 @@ class Operations:
         return self._accounts
 
     @asynccontextmanager
-    async def running(self, backend: Backend, registry: AccountRegistry) -> AsyncIterator[None]:
-        self._accounts = AccountAdmin(backend, registry)
+    async def running(
+        self, backend: Backend, registry: AccountRegistry, ownership: AccountOwnership | None = None
+    ) -> AsyncIterator[None]:
+        """``ownership``: replicas on one Redis (``service.cluster``); it starts this replica's
+        accounts, so the restore of the added ones is its, not this one's."""
+        self._accounts = AccountAdmin(backend, registry, ownership)
         await self._accounts.restore()
         self.metrics.watch_accounts(backend.accounts)
         self.metrics.watch_egresses(backend.egresses)

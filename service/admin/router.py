@@ -40,12 +40,19 @@ def _reveal(value: object) -> str | None:
 
 def _accounts_out(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added, catalog=catalog) for info in ops.accounts.list()]
+    return [
+        account_out(info, added=info.id in added, catalog=catalog, owner=ops.accounts.owner(info.id))
+        for info in ops.accounts.list()
+    ]
 
 
 def _one(ops: Operations, catalog: Catalog, account_id: str) -> AccountOut:
-    info = ops.accounts.get(account_id)
-    return account_out(info, added=account_id in ops.accounts.added_ids(), catalog=catalog)
+    return account_out(
+        ops.accounts.get(account_id),
+        added=account_id in ops.accounts.added_ids(),
+        catalog=catalog,
+        owner=ops.accounts.owner(account_id),
+    )
 
 
 @router.get("/accounts")
@@ -71,7 +78,7 @@ async def add_account(body: AccountIn, ops: AdminDep, catalog: CatalogDep) -> Ac
         raise InvalidRequest(f"The cookies cannot be read: {exc}", param="cookies") from None
     refuse_remote_profile(spec, ops.settings.pool_settings().launch_mode)
     info = await ops.accounts.add(spec)
-    return account_out(info, added=True, catalog=catalog)
+    return account_out(info, added=True, catalog=catalog, owner=ops.accounts.owner(info.id))
 
 
 @router.get("/accounts/{account_id}")

@@ -222,7 +222,10 @@ def _quiet(like: Series) -> Series:
 
 def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     added = ops.accounts.added_ids()
-    return [account_out(info, added=info.id in added, catalog=catalog) for info in ops.accounts.list()]
+    return [
+        account_out(info, added=info.id in added, catalog=catalog, owner=ops.accounts.owner(info.id))
+        for info in ops.accounts.list()
+    ]
 
 
 def _dashboard(
@@ -355,7 +358,12 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
     return _render(
         "live.html.j2",
         title=f"Sign in {info.name}",
-        account=account_out(info, added=account_id in ops.accounts.added_ids(), catalog=catalog),
+        account=account_out(
+            info,
+            added=account_id in ops.accounts.added_ids(),
+            catalog=catalog,
+            owner=ops.accounts.owner(account_id),
+        ),
         ws_path=f"/admin/accounts/{quote(info.id, safe='')}/live",
     )
 

@@ -103,9 +103,21 @@ class AccountOut(BaseModel):
         description="the account's Gems served as models (custom Gems, and premade ones an alias names), "
         "as its page last listed them"
     )
+    owner: str | None = Field(
+        default=None,
+        description="the replica driving the account (`cluster.replica_id`) when replicas share a Redis; "
+        "null with a single gateway",
+    )
 
 
-def account_out(info: AccountInfo, *, added: bool, catalog: Catalog, now: float | None = None) -> AccountOut:
+def account_out(
+    info: AccountInfo,
+    *,
+    added: bool,
+    catalog: Catalog,
+    now: float | None = None,
+    owner: str | None = None,
+) -> AccountOut:
     now = time.time() if now is None else now
     started = info.session_started_at
     return AccountOut(
@@ -146,6 +158,7 @@ def account_out(info: AccountInfo, *, added: bool, catalog: Catalog, now: float 
             )
             for listed in catalog.gem_listing(info)
         ],
+        owner=owner,
     )
 
 

@@ -1,4 +1,5 @@
-"""Ownership leases in Redis: which replica drives which account (issue 20 item 2; not wired in yet).
+"""Ownership leases in Redis: which replica drives which account (issue 20 item 2; used by
+``service.cluster.ownership``).
 
 A lease is ``gateway:cluster:lease:<resource>``, a hash (owner, token) with a Redis expiry of ``ttl``
 seconds (Redis's clock: replicas' clocks never matter). Its owner renews it while alive; a replica

@@ -40,9 +40,8 @@ def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: P
             assert client.post("/accounts", json={"name": "alice", "psid": PSID}).status_code == 201
         key = created.json()["key"]
         with gateway(tmp_path / "b", pool_b, state=state) as url_b:
-            # B restored the account A added, with its cookies (stored sealed).
-            assert [spec.name for spec in pool_b.added] == ["alice"]
-            assert pool_b.added[0].psid == PSID
+            # One browser per account (service.cluster): A drives the account it added, B does not.
+            assert pool_b.added == []
             codes = [chat(url, key).status_code for url in (url_a, url_b) * 3]
             assert sorted(codes) == [200, 200, 200, 429, 429, 429]
             with admin(url_b) as client:
@@ -50,6 +49,11 @@ def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: P
                 assert listed["requests"] == 3
                 assert client.delete(f"/keys/{created.json()['id']}").status_code == 200
             assert chat(url_a, key).status_code == 401  # revoked on B, refused by A
+    # A stopped and handed the account back: the next replica restores it, with its cookies (sealed).
+    pool_c = AdminPool(account_list=[account("acct-1")])
+    with gateway(tmp_path / "c", pool_c, state=state):
+        assert [spec.name for spec in pool_c.added] == ["alice"]
+        assert pool_c.added[0].psid == PSID
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     stored = everything_in(raw)
     raw.close()

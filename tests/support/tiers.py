@@ -26,6 +26,7 @@ BROWSER_FIXTURES = frozenset({"playwright", "chromium", "new_context", "lender",
 BROWSER_MODULES = frozenset(
     {
         "tests/service/test_admin_docker.py",
+        "tests/service/test_cluster_e2e.py",
         "tests/service/test_doctor.py",
         "tests/service/test_doctor_presentation.py",
         "tests/service/test_playwright_pin.py",

@@ -1,0 +1,47 @@
+"""The cluster in the app's lifespan: with ``state.backend: redis``, the pool is shared out by
+``AccountOwnership`` and every turn checked by ``OwnedBackend``; with SQLite, nothing changes (one
+gateway owns every account)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from service.backend import Backend
+from service.cluster.guard import OwnedBackend
+from service.cluster.ownership import AccountOwnership, SpecSource
+from service.settings import AccountConfig, GatewaySettings
+from service.stores.backends import Stores
+
+__all__ = ["configured_sources", "owned_pool", "pool_settings"]
+
+
+def pool_settings(settings: GatewaySettings, stores: Stores) -> GatewaySettings:
+    """What the pool factory gets: clustered, no configured account (the ownership loop starts the
+    share of this replica); alone, the settings as they are."""
+    if stores.client is None:
+        return settings
+    return settings.model_copy(update={"accounts": ()})
+
+
+def configured_sources(accounts: tuple[AccountConfig, ...]) -> dict[str, SpecSource]:
+    # Imported here, as the app's default pool factory does: the pool adapter pulls in Playwright.
+    from service.pool_adapter import account_spec
+
+    return {config.name: (lambda config=config: account_spec(config)) for config in accounts}  # type: ignore[misc]
+
+
+@asynccontextmanager
+async def owned_pool(
+    settings: GatewaySettings, pool: Backend, stores: Stores
+) -> AsyncIterator[tuple[Backend, AccountOwnership | None]]:
+    """The pool as the service uses it, and the ownership loop when clustered (its first share
+    started on entry; every account handed back on exit, before the pool closes)."""
+    if stores.client is None:
+        yield pool, None
+        return
+    ownership = AccountOwnership(
+        pool, stores.accounts, configured_sources(settings.accounts), stores.client, settings.cluster
+    )
+    async with ownership:
+        yield OwnedBackend(pool, ownership), ownership

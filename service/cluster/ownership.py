@@ -1,0 +1,344 @@
+"""One browser per account across the replicas of one Redis (issue 20 item 2): the ownership loop.
+
+``AccountOwnership`` is entered by the app's lifespan (``async with``) when ``state.backend`` is
+``redis``. At its start and every ``cluster.renew_interval`` it runs one round:
+
+1. renew every lease this replica holds (``service.cluster.lease``); a lease found lost (it expired
+   and another replica took it: a long pause, a partition) makes its account leave the local pool;
+2. heartbeat and count the live replicas (``service.cluster.replicas``);
+3. read the accounts the cluster knows: the configured ones and the registry of added accounts;
+4. hand back what is over this replica's fair share, and what was removed from the registry
+   (removed from the local pool first, released after, so two pools never drive it at once);
+5. acquire free accounts up to the share and start them in the local pool.
+
+Starting and stopping an account (a page load; a busy account's running turns) happen in a task
+per account, outside the round, so a slow page never delays the renewals. Stopping removes the
+account from the pool without forgetting it: its profile and stored cookies stay for the day it
+comes back. On exit every account leaves the local pool, then every lease is released at once and
+the heartbeat deleted: the other replicas adopt the accounts at their next round.
+
+``may_use`` is the check before a turn (``service.cluster.guard``): the local view, then the lease
+in Redis (``LeaseBook.valid``), so a stale owner never starts a turn on an account it lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import redis
+
+from browser import AccountInfo, AccountSpec, BrowserError
+from service.backend import Backend
+from service.cluster.config import ClusterSettings
+from service.cluster.lease import Lease, LeaseBook, fair_share
+from service.cluster.replicas import ReplicaRegistry
+from service.errors import NotFound, ServiceError
+from service.stores.interfaces import AccountRegistry
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AccountOwnership", "SpecSource"]
+
+SpecSource = Callable[[], AccountSpec]  # read when the account starts (a cookie file, say)
+
+
+class AccountOwnership:
+    """This replica's accounts: which it holds, started in ``backend`` (the local pool)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        registry: AccountRegistry,
+        configured: Mapping[str, SpecSource],
+        client: redis.Redis,
+        settings: ClusterSettings,
+    ) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.configured = dict(configured)
+        self.replica_id = settings.replica()
+        self.ttl = settings.lease_ttl
+        self.interval = settings.interval
+        self.book = LeaseBook(client, self.replica_id, ttl=settings.lease_ttl)
+        self.replicas = ReplicaRegistry(client, self.replica_id, ttl=settings.lease_ttl)
+        self.held: dict[str, Lease] = {}
+        self.live: list[str] = []  # the live replicas at the last round
+        self.known: frozenset[str] = frozenset()  # the accounts the cluster knew at the last round
+        self._leaving: set[str] = set()  # held, on their way out of the pool, released after
+        self._running: set[str] = set()  # started in the local pool by this loop
+        # Adopted for the admin API, not yet in the registry (its page loads first): known meanwhile,
+        # so that a round does not take it for an account removed from the registry.
+        self._adding: set[str] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._lock = asyncio.Lock()  # one round (or adoption) at a time
+        self._stopping = False  # leaving: renew only, until every account is out of the pool
+        self._loop: asyncio.Task[None] | None = None
+        self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
+
+    # -- lifecycle --
+
+    async def __aenter__(self) -> Self:
+        await self._round()
+        await self._settled()  # the first share is started before the replica serves
+        self._loop = asyncio.create_task(self._run(), name=f"cluster-{self.replica_id}")
+        log.info(
+            "replica %s holds %d of %d accounts (%d live replicas)",
+            self.replica_id,
+            len(self.held),
+            len(self.known),
+            len(self.live),
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # The rounds go on renewing while the accounts leave the pool (a busy one finishes its turn
+        # first, which may outlast a lease), but take or hand over nothing any more.
+        self._stopping = True
+        await self._settled()
+        await asyncio.gather(
+            *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
+        )
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        await self._settled()  # what the last rounds found lost
+        async with self._lock:
+            # Out of the pool first, released after: no moment with two pools driving one account.
+            leases, self.held = list(self.held.values()), {}
+            self._leaving.clear()
+            try:
+                await asyncio.to_thread(self._hand_back, leases)
+            except redis.RedisError as error:
+                log.warning(
+                    "replica %s could not release its leases (%s): they expire",
+                    self.replica_id,
+                    type(error).__name__,
+                )
+        log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
+
+    def _hand_back(self, leases: list[Lease]) -> None:
+        for lease in leases:
+            self.book.release(lease)
+        self.replicas.leave()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)  # the period of the rounds
+            try:
+                await self._round()
+            except redis.RedisError as error:
+                # The leases run out if this lasts: the guard then refuses turns (``may_use``).
+                log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
+            except Exception as error:  # a bug or an unreadable registry: the next round tries again
+                log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
+
+    async def _settled(self) -> None:
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))
+
+    # -- the round --
+
+    async def _round(self) -> None:
+        async with self._lock:
+            started = time.monotonic()
+            specs = await asyncio.to_thread(self._known_specs)
+            held = dict(self.held)
+            lost, live = await asyncio.to_thread(self._renew_and_beat, held)
+            self._renewed_at = started
+            self._adding -= specs.keys()
+            self.known, self.live = frozenset(specs) | self._adding, live
+            for account_id in lost:
+                self._lost(account_id, held[account_id])
+            if self._stopping:
+                return
+            for account_id, lease in list(self.held.items()):
+                if account_id not in self.known and account_id not in self._leaving:
+                    log.info("account %s left the registry: replica %s stops it", account_id, self.replica_id)
+                    self._hand_over(account_id, lease, forget=True)
+            share = fair_share(len(self.known), len(live))
+            staying = sorted(account_id for account_id in self.held if account_id not in self._leaving)
+            for account_id in staying[share:]:
+                log.info("replica %s hands account %s over (share %d)", self.replica_id, account_id, share)
+                self._hand_over(account_id, self.held[account_id], forget=False)
+            room = share - min(len(staying), share)
+            if room > 0:
+                free = [account_id for account_id in sorted(specs) if account_id not in self.held]
+                for lease in await asyncio.to_thread(self._acquire, free, room):
+                    self.held[lease.resource] = lease
+                    log.info("replica %s adopts account %s", self.replica_id, lease.resource)
+                    self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
+
+    def _known_specs(self) -> dict[str, SpecSource]:
+        specs = dict(self.configured)
+        for entry in self.registry.all():
+            specs.setdefault(entry.id, lambda spec=entry.spec: spec)  # type: ignore[misc]
+        return specs
+
+    def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
+        lost = [account_id for account_id, lease in held.items() if self.book.renew(lease) is None]
+        return lost, self.replicas.beat()
+
+    def _acquire(self, free: list[str], room: int) -> list[Lease]:
+        acquired: list[Lease] = []
+        for account_id in free:
+            if len(acquired) >= room:
+                break
+            lease = self.book.acquire(account_id)
+            if lease is not None:
+                acquired.append(lease)
+        return acquired
+
+    def _lost(self, account_id: str, lease: Lease) -> None:
+        if self.held.get(account_id) != lease:
+            return
+        del self.held[account_id]
+        self._leaving.discard(account_id)
+        log.warning(
+            "replica %s lost account %s to another replica: it stops using it", self.replica_id, account_id
+        )
+        self._schedule(account_id, self._stop(account_id, None, forget=False))
+
+    def _hand_over(self, account_id: str, lease: Lease, *, forget: bool) -> None:
+        self._leaving.add(account_id)
+        self._schedule(account_id, self._stop(account_id, lease, forget=forget))
+
+    # -- per-account work, one task at a time per account --
+
+    def _schedule(self, account_id: str, work: Coroutine[Any, Any, None]) -> None:
+        before = self._tasks.get(account_id)
+
+        async def after() -> None:
+            if before is not None:
+                await asyncio.wait([before])
+            await work
+
+        task = asyncio.create_task(after(), name=f"cluster-{account_id}")
+        self._tasks[account_id] = task
+        task.add_done_callback(lambda done: self._done(account_id, done))
+
+    def _done(self, account_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(account_id) is task:
+            del self._tasks[account_id]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("cluster work on account %s failed (%s)", account_id, type(error).__name__)
+
+    async def _start(self, account_id: str, source: SpecSource) -> None:
+        if self.held.get(account_id) is None or account_id in self._leaving or self._stopping:
+            return  # lost or handed over before its turn to start came, or the replica stops
+        self._running.add(account_id)
+        try:
+            spec = await asyncio.to_thread(source)
+            info = await self.backend.add_account(spec)
+        except (ServiceError, BrowserError, OSError) as error:
+            # Kept held: another replica would fail the same way; the operator sees it in the logs.
+            log.error("account %s was not started (%s)", account_id, type(error).__name__)
+            if account_id not in {info.id for info in self.backend.accounts()}:
+                self._running.discard(account_id)
+            return
+        log.info("account %s started on replica %s: %s", info.id, self.replica_id, info.state.value)
+
+    async def _stop(self, account_id: str, lease: Lease | None, *, forget: bool) -> None:
+        await self._remove(account_id, forget=forget)
+        if lease is None:
+            return
+        try:
+            await asyncio.to_thread(self.book.release, lease)
+        except redis.RedisError as error:
+            log.warning("account %s: lease not released (%s), it expires", account_id, type(error).__name__)
+        if self.held.get(account_id) == lease:
+            del self.held[account_id]
+        self._leaving.discard(account_id)
+
+    async def _remove(self, account_id: str, *, forget: bool) -> None:
+        if account_id not in self._running:
+            return
+        self._running.discard(account_id)
+        with contextlib.suppress(NotFound):
+            await self.backend.remove_account(account_id, forget=forget)
+        log.info("account %s left the pool of replica %s", account_id, self.replica_id)
+
+    # -- what the rest of the service asks --
+
+    def owner(self, account_id: str) -> str | None:
+        """This replica's id if it holds ``account_id`` (None: not held here)."""
+        return self.replica_id if account_id in self.held else None
+
+    def guards(self, account_id: str) -> bool:
+        """Whether the account is the cluster's to share (configured, added, or held); an account a
+        pool brings by itself is not (a test's fixed pool, say)."""
+        return account_id in self.known or account_id in self.held
+
+    async def may_use(self, account_id: str) -> bool:
+        """Whether a turn may start on ``account_id`` now: held, not leaving, and still the current
+        lease in Redis. A lease found lost makes the account leave the pool."""
+        lease = self.held.get(account_id)
+        if lease is None or account_id in self._leaving:
+            return False
+        try:
+            valid = await asyncio.to_thread(self.book.valid, lease)
+        except redis.RedisError:
+            # Redis does not answer: the lease surely holds until its ttl from the last renewal.
+            return time.monotonic() - self._renewed_at < self.ttl
+        if not valid:
+            self._lost(account_id, lease)
+        return valid
+
+    async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
+        """Start an account here for the admin API, under its lease taken first; None when another
+        replica holds it already. The start is this account's task like any other, so a hand-over
+        decided by a round while its page loads waits for the start to end."""
+        async with self._lock:
+            if account_id in self.held:
+                return None
+            lease = await asyncio.to_thread(self.book.acquire, account_id)
+            if lease is None:
+                return None
+            self.held[account_id] = lease
+            self._adding.add(account_id)
+            self.known = self.known | {account_id}
+            started: asyncio.Future[AccountInfo] = asyncio.get_running_loop().create_future()
+            self._schedule(account_id, self._start_added(account_id, lease, spec, started))
+        return await started
+
+    async def _start_added(
+        self, account_id: str, lease: Lease, spec: AccountSpec, started: asyncio.Future[AccountInfo]
+    ) -> None:
+        self._running.add(account_id)
+        try:
+            info = await self.backend.add_account(spec)
+        except BaseException as error:
+            if account_id not in {info.id for info in self.backend.accounts()}:
+                self._running.discard(account_id)
+            await self._give_up(account_id, lease)
+            started.set_exception(error)
+            return
+        started.set_result(info)
+
+    async def _give_up(self, account_id: str, lease: Lease) -> None:
+        self._adding.discard(account_id)
+        if self.held.get(account_id) == lease:
+            del self.held[account_id]
+        self._leaving.discard(account_id)
+        with contextlib.suppress(redis.RedisError):
+            await asyncio.to_thread(self.book.release, lease)
+
+    async def forget(self, account_id: str) -> None:
+        """The account was removed for good here (the admin API): hand its lease back."""
+        async with self._lock:
+            self._running.discard(account_id)
+            self._adding.discard(account_id)
+            lease = self.held.pop(account_id, None)
+            self._leaving.discard(account_id)
+            if lease is not None:
+                with contextlib.suppress(redis.RedisError):
+                    await asyncio.to_thread(self.book.release, lease)

@@ -1,0 +1,120 @@
+"""Two real gateways (real ``BrowserPool`` on Chromium, uvicorn on loopback) on one real Redis, with
+the simulator as Google and three configured accounts: each account is signed in on exactly one
+replica, both replicas answer, and a replica that stops hands its account to the other, which
+signs it in and serves with it; the stopped replica kept its stored cookies."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from service.app import create_app
+from service.settings import AccountConfig, GatewaySettings
+from tests.support.servers import serve
+
+API_KEY = "sk-cluster-e2e-key"
+ADMIN_KEY = "adm-cluster-e2e-key"
+WAIT = 60.0  # bound of every wait on a condition (three page loads in Chromium)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)  # polls a condition; nothing is timed
+
+
+def listed(url: str) -> dict[str, dict[str, Any]]:
+    response = httpx.get(
+        url + "/admin/accounts", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=15
+    )
+    assert response.status_code == 200, response.text
+    return {row["id"]: row for row in response.json()["data"]}
+
+
+def ask(url: str, text: str, key: str = API_KEY) -> httpx.Response:
+    body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": text}]}
+    return httpx.post(
+        url + "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=90
+    )
+
+
+@pytest.fixture
+def start(
+    simulator_url: str, redis_url: str, tmp_path: Path
+) -> Iterator[Callable[[str], tuple[str, ExitStack]]]:
+    run = uuid.uuid4().hex[:8]
+    accounts = tuple(AccountConfig(name=f"r{i}", psid=SecretStr(f"paid-cluster-{run}-{i}")) for i in range(3))
+    stacks: list[ExitStack] = []
+
+    def replica(name: str) -> tuple[str, ExitStack]:
+        settings = GatewaySettings(
+            data_dir=tmp_path / name,
+            api_keys=(SecretStr(API_KEY),),
+            admin_keys=(SecretStr(ADMIN_KEY),),
+            browser={"gemini_url": simulator_url, "queue_timeout": 60.0},
+            accounts=accounts,
+            state={"backend": "redis", "redis_url": redis_url},
+            cluster={"replica_id": name, "lease_ttl": 5.0, "renew_interval": 0.25},
+        )
+        stack = ExitStack()
+        stacks.append(stack)
+        url = stack.enter_context(serve(create_app(settings), startup_timeout=90))
+        return url, stack
+
+    yield replica
+    for stack in reversed(stacks):
+        stack.close()
+
+
+def test_each_account_is_signed_in_on_one_replica_and_moves_when_its_replica_stops(
+    start: Callable[[str], tuple[str, ExitStack]], tmp_path: Path
+) -> None:
+    url_a, _ = start("a")
+    assert set(listed(url_a)) == {"r0", "r1", "r2"}  # alone: all three, signed in before it served
+    url_b, stack_b = start("b")
+
+    def split() -> bool:
+        on_a, on_b = listed(url_a), listed(url_b)
+        return set(on_a) | set(on_b) == {"r0", "r1", "r2"} and not set(on_a) & set(on_b) and len(on_a) == 2
+
+    until(split, "the replicas split the accounts two and one")
+    on_a, on_b = listed(url_a), listed(url_b)
+    assert {row["owner"] for row in on_a.values()} == {"a"} and {row["owner"] for row in on_b.values()} == {
+        "b"
+    }
+    until(lambda: all(row["state"] == "ready" for row in listed(url_b).values()), "B's account is signed in")
+    for url in (url_a, url_b):
+        answered = ask(url, f"hello from {url}")
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["choices"][0]["message"]["content"]
+
+    (moved,) = on_b
+    stack_b.close()
+    until(lambda: set(listed(url_a)) == {"r0", "r1", "r2"}, "A adopts B's account")
+    until(lambda: listed(url_a)[moved]["state"] == "ready", "the adopted account is signed in on A")
+    assert listed(url_a)[moved]["owner"] == "a"
+    # The adopted account serves on A: a key limited to it is answered, and the account counts the turn.
+    created = httpx.post(
+        url_a + "/admin/keys",
+        json={"name": "moved-only", "accounts": [moved]},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=15,
+    )
+    assert created.status_code == 201, created.text
+    answered = ask(url_a, "after the hand-over", key=created.json()["key"])
+    assert answered.status_code == 200, answered.text
+    assert listed(url_a)[moved]["turns_served"] == 1
+    # B stopped its account without forgetting it: its stored cookies are still in B's data directory.
+    with sqlite3.connect(tmp_path / "b" / "cookies.sqlite3") as db:
+        kept = {row[0] for row in db.execute("SELECT account_id FROM account_cookies")}
+    assert moved in kept

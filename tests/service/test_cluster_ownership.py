@@ -1,0 +1,142 @@
+"""The ownership loop (``service.cluster.ownership``) of two replicas on one real Redis, driven
+directly: a replica that dies (its loop stops, nothing is handed back) loses its accounts when their
+leases expire, the live one adopts them, and the dead one, coming back (a frozen VM, a long pause),
+never starts a turn on what it lost."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import redis
+from pydantic import SecretStr
+
+from browser import TurnRequest
+from service.cluster.config import ClusterSettings
+from service.cluster.guard import OwnedBackend
+from service.cluster.lifespan import configured_sources
+from service.cluster.ownership import AccountOwnership
+from service.errors import NoHealthyAccount
+from service.pool_adapter import BrowserBackend
+from service.settings import AccountConfig
+from service.stores.redis_accounts import RedisAddedAccounts
+from service.stores.redis_base import Sealer, connect
+from tests.service.scripted_pool import Script, ScriptedPool, growing
+
+WAIT = 20.0
+NAMES = ["acc0", "acc1", "acc2", "acc3"]
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.02)  # polls a condition; nothing is timed
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[redis.Redis]:
+    connection = connect(redis_url)
+    yield connection
+    connection.close()
+
+
+def replica(name: str, pool: ScriptedPool, client: redis.Redis) -> AccountOwnership:
+    accounts = tuple(AccountConfig(name=n, psid=SecretStr(f"paid-{n}")) for n in NAMES)
+    return AccountOwnership(
+        BrowserBackend(pool),  # type: ignore[arg-type]
+        RedisAddedAccounts(client, Sealer(None)),
+        configured_sources(accounts),
+        client,
+        ClusterSettings(replica_id=name, lease_ttl=1.0, renew_interval=0.1),
+    )
+
+
+def ids(pool: ScriptedPool) -> set[str]:
+    return {info.id for info in pool.account_list}
+
+
+async def test_a_replica_that_dies_loses_its_accounts_to_the_live_one(client: redis.Redis) -> None:
+    live_pool, dead_pool = ScriptedPool(account_list=[]), ScriptedPool(account_list=[])
+    live, dying = replica("live", live_pool, client), replica("dying", dead_pool, client)
+    async with live:
+        assert ids(live_pool) == set(NAMES)  # alone: every account, started before it serves
+        await dying.__aenter__()
+        try:
+            await until(lambda: len(ids(live_pool)) == len(ids(dead_pool)) == 2, "two accounts each")
+            lost = set(dying.held)
+            assert lost == ids(dead_pool) and not lost & ids(live_pool)
+            # It dies: its loop stops, nothing is released, its pool keeps running (frozen).
+            assert dying._loop is not None
+            dying._loop.cancel()
+            await until(
+                lambda: ids(live_pool) == set(NAMES), "the live replica adopts the dead one's accounts"
+            )
+            assert {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {"live"}
+            await until(lambda: live.live == ["live"], "the dead replica's heartbeat expires")
+
+            # The dead one comes back with its old view: the turn is refused before anything is typed.
+            stale = sorted(lost)[0]
+            assert stale in dying.held  # its own view still says so: the lease check is what refuses
+            dead_pool.queue(Script(growing("never typed"), account_id=stale))
+            guard = OwnedBackend(BrowserBackend(dead_pool), dying)  # type: ignore[arg-type]
+            with pytest.raises(NoHealthyAccount, match="another replica"):
+                async with guard.turn(TurnRequest(prompt="hi", account_id=stale)):
+                    pytest.fail("a turn started on an account another replica owns")
+            assert stale not in dying.held
+            await until(lambda: stale not in ids(dead_pool), "the lost account leaves the stale pool")
+            assert (stale, False) in dead_pool.removed  # its cookies and profile are kept
+        finally:
+            await dying.__aexit__(None, None, None)
+        # Its exit released nothing of the live replica's: the leases are the live one's still.
+        assert {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {"live"}
+    assert {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {None}
+    assert client.zrange("gateway:cluster:replicas", 0, -1) == []
+
+
+def test_cluster_settings_apply_to_a_redis_state_only_and_renew_before_expiry() -> None:
+    from pydantic import ValidationError
+
+    from service.settings import GatewaySettings
+
+    redis_state = {"backend": "redis", "redis_url": "redis://127.0.0.1:1/0"}
+    with pytest.raises(ValidationError, match=r"state\.backend: redis only"):
+        GatewaySettings(open_access=True, cluster={"lease_ttl": 5})  # a SQLite gateway would ignore it
+    with pytest.raises(ValidationError, match=r"must be below cluster\.lease_ttl"):
+        GatewaySettings(open_access=True, state=redis_state, cluster={"lease_ttl": 3, "renew_interval": 3})
+    settings = GatewaySettings(open_access=True, state=redis_state, cluster={"lease_ttl": 6})
+    assert settings.cluster.interval == 2.0
+    # Unset, each start names the replica anew: two gateways on one host never share an id.
+    assert settings.cluster.replica() != settings.cluster.replica()
+    assert GatewaySettings(open_access=True).cluster.replica_id is None
+
+
+class SlowRemovalPool(ScriptedPool):
+    """A pool whose removal of an account waits for ``done`` (a busy account finishing its turn)."""
+
+    def __init__(self) -> None:
+        super().__init__(account_list=[])
+        self.done = asyncio.Event()
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        await self.done.wait()
+        await super().remove_account(account_id, forget=forget)
+
+
+async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(client: redis.Redis) -> None:
+    pool = SlowRemovalPool()
+    stopping = replica("stopping", pool, client)  # lease_ttl 1 s
+    await stopping.__aenter__()
+    key = "gateway:cluster:lease:acc0"
+    first_expiry = client.pexpiretime(key)
+    leaving = asyncio.create_task(stopping.__aexit__(None, None, None))
+    # The removal outlasts the lease: still renewed past its first expiry, so no one adopts it yet.
+    await until(lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry")
+    assert client.hget(key, "owner") == "stopping" and ids(pool) == set(NAMES)
+    pool.done.set()
+    await leaving
+    assert ids(pool) == set() and {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {
+        None
+    }
