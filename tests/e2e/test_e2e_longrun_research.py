@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from pydantic import SecretStr
 
@@ -104,8 +105,6 @@ def test_the_plan_on_request_then_a_follow_up_starts_it(stack: Stack) -> None:
 
 
 def test_research_confirm_must_be_a_boolean(stack: Stack) -> None:
-    import openai
-
     with pytest.raises(openai.BadRequestError) as refused:
         stack.client().chat.completions.create(
             model=MODELS[0],
@@ -160,3 +159,19 @@ def test_a_plan_whose_account_runs_out_before_the_start_is_researched_on_another
         assert tried == [("free", plans[0]["cid"], 1037), ("paid", plans[1]["cid"], None)]
         cooling = {account.id: account.cooling_until for account in one.accounts()}
         assert "deep_research" in cooling[ids["free"]] and not cooling[ids["paid"]]
+
+
+def test_a_plan_whose_only_account_runs_out_before_the_start_is_a_429(tmp_path: Path) -> None:
+    """No other account to plan on: the answer names the wait until the spent quota resets."""
+    with running_stack(tmp_path / "data", ("free",)) as one:
+        one.sim_config(free_pro_turns=1)
+        topic = f"glaciers {marker()}"
+        with pytest.raises(openai.RateLimitError) as refused:
+            one.client().chat.completions.create(
+                model=MODELS[1], messages=[{"role": "user", "content": topic}]
+            )
+        assert refused.value.code == "no_capacity"
+        retry_after = float(refused.value.response.headers["retry-after"])
+        assert 3600 < retry_after <= 5 * 3600, "the wait comes from the exhausted quota's reset time"
+        starts = [entry for entry in one.sim_requests() if entry["prompt"] == "Start research"]
+        assert [e.get("error_code") for e in starts] == [1037] and len(one.requests_with(topic)) == 1
