@@ -31,6 +31,7 @@ from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapsh
 from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
+from service.janitor import ChatJanitor
 from service.stores.interfaces import ResearchLog
 
 log = logging.getLogger(__name__)
@@ -122,12 +123,13 @@ class _Replay:
 @dataclass(frozen=True)
 class ResearchContext:
     """What a research request needs beyond the backend: where confirmed researches are recorded,
-    the history's key, and the limits."""
+    the history's key, the limits, and the janitor that hears of a plan's chat left behind."""
 
     registry: ResearchLog
     key: str
     max_wait: float
     poll_interval: float
+    janitor: ChatJanitor | None = None
 
 
 class _Collect:
@@ -279,6 +281,8 @@ class ResearchBackend(BackendWrapper):
                 if exc.gemini_code != USAGE_LIMIT or account_id in spent:
                     raise
                 spent.add(account_id)
+                if self.ctx.janitor is not None:  # the plan's chat will never be continued
+                    self.ctx.janitor.chat_unkept(account_id, last.cid)
                 log.info(
                     "account %s reached its usage limit before the research started; planning it again "
                     "on another account",

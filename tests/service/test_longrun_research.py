@@ -101,6 +101,17 @@ def test_a_start_at_its_usage_limit_is_planned_again_elsewhere(
     assert pool.active == 0 and pool.leases == pool.released == 4
 
 
+def test_the_plan_left_on_the_spent_account_goes_to_the_janitor(serve_gateway: Callable[..., Served]) -> None:
+    pool = ScriptedPool(account_list=[account("acct-1", tier="free"), account("acct-2")])
+    pool.queue(planned(), limited("acct-1"), planned("c_two", on="acct-2"), reported("c_two", on="acct-2"))
+    served = serve_gateway(pool, delete_chats="after_turn")
+    messages = [{"role": "user", "content": "tides"}]
+    answer = served.client().chat.completions.create(model=MODEL, messages=messages)  # type: ignore[arg-type]
+    assert answer.choices[0].message.content == report_text(REPORT)
+    assert pool.deletion_seen.wait(10)
+    assert pool.deleted == [("acct-1", "c_plan")], "the answered research's chat stays"
+
+
 def test_a_second_limit_on_a_spent_account_is_the_error(serve_gateway: Callable[..., Served]) -> None:
     """An account is tried once: the pool placing the new plan on the spent account again (its
     cooldown already over) ends the request instead of a loop."""
