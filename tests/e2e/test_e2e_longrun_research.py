@@ -7,6 +7,7 @@ the free account's spent allowance is the subject of a test of its own, on a sta
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,12 @@ def test_a_plan_whose_only_account_runs_out_before_the_start_is_a_429(tmp_path: 
         assert 3600 < retry_after <= 5 * 3600, "the wait comes from the exhausted quota's reset time"
         starts = [entry for entry in one.sim_requests() if entry["prompt"] == "Start research"]
         assert [e.get("error_code") for e in starts] == [1037] and len(one.requests_with(topic)) == 1
+        # A stream's 200 and keep-alives go out before the plan: the same refusal is its error event.
+        asked = [{"role": "user", "content": f"fjords {marker()}"}]
+        body = {"model": MODELS[1], "stream": True, "messages": asked}
+        url, headers = f"{one.url}/v1/chat/completions", {"Authorization": f"Bearer {KEY_A}"}
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=90) as sse:
+            assert sse.status_code == 200
+            events = [json.loads(line[6:]) for line in sse.iter_lines() if line.startswith("data: {")]
+        errors = [(event["error"]["type"], event["error"]["code"]) for event in events]
+        assert errors == [("rate_limit_error", "no_capacity")]
