@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pydantic import SecretStr
 
 from browser import (
+    USAGE_LIMIT,
     AccountInfo,
     AccountSpec,
     BrowserError,
@@ -65,8 +66,6 @@ from service.settings import AccountConfig, GatewaySettings
 
 log = logging.getLogger(__name__)
 
-_USAGE_LIMIT = 1037  # BardErrorInfo: the usage limit of that model (the pool cools it on the account)
-
 __all__ = [
     "BrowserBackend",
     "account_spec",
@@ -86,7 +85,7 @@ def map_browser_errors() -> Iterator[None]:
     except NoEligibleAccount as exc:
         raise NoHealthyAccount(str(exc)) from exc
     except UpstreamRejected as exc:
-        if exc.code == _USAGE_LIMIT:  # one the pool could not move: pinned, or after content
+        if exc.code == USAGE_LIMIT:  # one the pool could not move: pinned, or after content
             raise UpstreamFailed(
                 "Gemini's usage limit for this model is reached on the account serving the chat (code 1037).",
                 gemini_code=exc.code,

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
-from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
+from browser import USAGE_LIMIT, GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
@@ -49,7 +49,6 @@ __all__ = [
 CONFIRM_FIELD = "research_confirm"
 CONFIRM_PROMPT = "Start research"  # what the plan card's button sends
 _MAX_READ_FAILURES = 5
-USAGE_LIMIT = 1037  # Gemini's usage limit (BardErrorInfo): the pool cools that quota on the account
 _CONFIRM_WORDS = {"start", "start research", "yes", "ok", "okay", "confirm", "go", "go ahead", "proceed"}
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _SOURCES = re.compile(r"^#{1,6}\s*sources\b", re.IGNORECASE | re.MULTILINE)
