@@ -4,6 +4,7 @@ the page's own StreamGenerate responses. ``service/`` uses only the names export
 from __future__ import annotations
 
 from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
+from browser._answers import USAGE_LIMIT
 from browser._capabilities import PageModel, ThinkingControl
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
@@ -56,6 +57,7 @@ from browser.errors import (
 from browser.protocol import GeneratedImage, MusicInfo, ResearchInfo, TurnSnapshot, VideoInfo, clean_text
 
 __all__ = [
+    "USAGE_LIMIT",
     "AccountInfo",
     "AccountSpec",
     "AccountState",

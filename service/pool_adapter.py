@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pydantic import SecretStr
 
 from browser import (
+    USAGE_LIMIT,
     AccountInfo,
     AccountSpec,
     BrowserError,
@@ -85,6 +86,11 @@ def map_browser_errors() -> Iterator[None]:
     except NoEligibleAccount as exc:
         raise NoHealthyAccount(str(exc)) from exc
     except UpstreamRejected as exc:
+        if exc.code == USAGE_LIMIT:  # one the pool could not move: pinned, or after content
+            raise UpstreamFailed(
+                "Gemini's usage limit for this model is reached on the account serving the chat (code 1037).",
+                gemini_code=exc.code,
+            ) from exc
         raise UpstreamFailed(f"Gemini rejected the request (code {exc.code}).", gemini_code=exc.code) from exc
     except UpstreamTimeout as exc:
         raise UpstreamTimedOut(str(exc) or "Gemini did not answer in time.") from exc

@@ -320,6 +320,7 @@ class ResearchChat:
             conversation_key(identity, model.family.value, request.messages),
             options.stream_max_wait if request.stream else options.max_wait,
             options.poll_interval,
+            self.chat.affinity.janitor,
         )
         return ResearchBackend(self.chat.backend, ctx, confirm=wants_confirm(extra))
 

@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
-from browser import GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
+from browser import USAGE_LIMIT, GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
+from service.janitor import ChatJanitor
 from service.stores.interfaces import ResearchLog
 
 log = logging.getLogger(__name__)
@@ -121,12 +122,13 @@ class _Replay:
 @dataclass(frozen=True)
 class ResearchContext:
     """What a research request needs beyond the backend: where confirmed researches are recorded,
-    the history's key, and the limits."""
+    the history's key, the limits, and the janitor that hears of a plan's chat left behind."""
 
     registry: ResearchLog
     key: str
     max_wait: float
     poll_interval: float
+    janitor: ChatJanitor | None = None
 
 
 class _Collect:
@@ -244,23 +246,47 @@ class ResearchBackend(BackendWrapper):
         if spec.chat_id is not None and _is_confirmation(spec.prompt):
             yield await self._confirm(spec, None)
             return
-        async with self.inner.turn(spec) as first:
-            snapshots = await _answer(first)
-            account_id = first.account_id
-        last = snapshots[-1] if snapshots else None
-        if last is None or last.failed or last.research is None or last.canvas is not None:
-            # No plan: an error, a report already (a follow-up that started it), or plain text.
-            yield _Replay(account_id, [self._report_or_text(s) for s in snapshots], first)
-            return
-        if not self.confirm:
-            if last.cid and last.research.research_id:
-                await self._remember_plan(account_id, last.cid, last.research)
-            yield _Replay(account_id, [replace(last, text=plan_text(last.research))], first)
-            return
-        if not last.cid:
-            raise UpstreamFailed("Gemini proposed a research plan outside any chat.")
-        confirm = replace(spec, attachments=(), account_id=account_id, chat_id=last.cid)
-        yield await self._confirm(confirm, last.research)
+        yield await self._exchange(spec)
+
+    async def _exchange(self, spec: TurnRequest) -> BackendTurn:
+        """The prompt's turn, then (a plan, ``confirm`` set) the confirming turn in its chat.
+
+        The confirming turn is pinned to the plan's account, so the pool cannot move it: when that
+        account meets its usage limit there (1037: a free account's Pro allowance spent by the plan
+        itself, or by other requests meanwhile), nothing has reached the client yet, and the whole
+        exchange starts again, planned on another account. The pool cools the spent account for
+        this quota until the reset its answer named, so the new plan goes elsewhere; with no other
+        account left the new plan's lease is refused with that wait (429). An account is tried
+        once: a second limit on an account already spent is the request's error."""
+        spent: set[str] = set()
+        while True:
+            async with self.inner.turn(spec) as first:
+                snapshots = await _answer(first)
+                account_id = first.account_id
+            last = snapshots[-1] if snapshots else None
+            if last is None or last.failed or last.research is None or last.canvas is not None:
+                # No plan: an error, a report already (a follow-up that started it), or plain text.
+                return _Replay(account_id, [self._report_or_text(s) for s in snapshots], first)
+            if not self.confirm:
+                if last.cid and last.research.research_id:
+                    await self._remember_plan(account_id, last.cid, last.research)
+                return _Replay(account_id, [replace(last, text=plan_text(last.research))], first)
+            if not last.cid:
+                raise UpstreamFailed("Gemini proposed a research plan outside any chat.")
+            confirm = replace(spec, attachments=(), account_id=account_id, chat_id=last.cid)
+            try:
+                return await self._confirm(confirm, last.research)
+            except UpstreamFailed as exc:
+                if exc.gemini_code != USAGE_LIMIT or account_id in spent:
+                    raise
+                spent.add(account_id)
+                if self.ctx.janitor is not None:  # the plan's chat will never be continued
+                    self.ctx.janitor.chat_unkept(account_id, last.cid)
+                log.info(
+                    "account %s reached its usage limit before the research started; planning it again "
+                    "on another account",
+                    account_id,
+                )
 
     async def _confirm(self, spec: TurnRequest, plan: ResearchInfo | None) -> BackendTurn:
         """Send "Start research" in the plan's chat, record the research, and wait for its report."""

@@ -54,6 +54,8 @@ STARTUP = 90.0
 WAIT = 30.0  # bound on every poll
 _PROC = Path("/proc")
 RUN_TAG = "KILL_RESTART_RUN"  # in the gateway's environment, inherited by all it starts
+# Chromium itself (Debian's, Chrome for Testing's, the headless shell), not its crash handler.
+BROWSER_EXECUTABLES = ("chromium", "chrome", "headless_shell")
 
 
 def _until(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
@@ -65,19 +67,29 @@ def _until(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> An
 
 
 def _parent(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields is not None else None
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None when gone."""
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
-    return int(stat[stat.rindex(")") + 2 :].split(" ")[1])
+    return stat[stat.rindex(")") + 2 :].split(" ")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = (_PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2 :].split(" ", 1)[0] != "Z"
+def _started(pid: int) -> int | None:
+    """When the process started (clock ticks after boot): with the pid, names one process even
+    after the pid is reused (pid_max may be 32768, and the other workers start Chromiums too)."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields is not None else None  # field 22 of stat
+
+
+def _alive(pid: int, started: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z" and int(fields[19]) == started
 
 
 def _exe(pid: int) -> str:
@@ -103,12 +115,14 @@ def _tagged(pid: int, tag: str) -> bool:
         return False
 
 
-def processes_of(root: int, tag: str) -> set[int]:
-    """Every process of the gateway ``root``: those below it (Chromium's zygotes and renderers
-    rewrite their environment, but stay its descendants) and those carrying its run tag (Chromium's
-    crash handlers detach to init, but keep the environment)."""
+def processes_of(root: int, tag: str) -> dict[int, tuple[int, str]]:
+    """Every process of the gateway ``root``, as pid → (start time, executable): those below it
+    (Chromium's zygotes and renderers rewrite their environment, but stay its descendants) and
+    those carrying its run tag (Chromium's crash handlers detach to init, but keep the environment).
+    Only a living gateway's tree says this: once it is killed, its Chromium is init's child."""
     pids = [int(entry.name) for entry in _PROC.iterdir() if entry.name.isdigit()]
-    return {pid for pid in pids if pid == root or _descends_from(pid, root) or _tagged(pid, tag)}
+    found = {pid for pid in pids if pid == root or _descends_from(pid, root) or _tagged(pid, tag)}
+    return {pid: (started, _exe(pid)) for pid in found if (started := _started(pid)) is not None}
 
 
 class Gateway:
@@ -247,7 +261,7 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
         f"{simulator}/_sim/config", json={"frame_interval": 0.4, "snapshot_chars": 4}
     ).raise_for_status()
     assert first.process is not None
-    processes: set[int] = set()
+    processes: dict[int, tuple[int, str]] = {}
     events, finished = 0, False
     with httpx.stream(
         "POST",
@@ -261,16 +275,21 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
             for line in stream.iter_lines():
                 events += line.startswith("data: {")
                 finished |= line == "data: [DONE]"
-                if events == 3:  # the role, then content: the page is answering
+                # The role, then content: the page is answering. Once only: the SSE blank line after
+                # the third event may already be read, and a second look after the kill would find
+                # neither the Chromium (init's child by then) nor, once they exit, the executables.
+                if events == 3 and not processes:
                     processes = processes_of(first.process.pid, first.tag)
                     first.kill()
         except httpx.HTTPError:
             pass  # the connection died with the gateway: the point of the test
-    browsers = {pid for pid in processes if Path(_exe(pid)).name.startswith(("chrom", "headless_shell"))}
+    browsers = {pid for pid, (_, exe) in processes.items() if Path(exe).name in BROWSER_EXECUTABLES}
     assert events >= 3 and not finished and browsers, "the kill landed mid-stream, with Chromium running"
     # Killed processes need a moment to go; one still there after the bound outlived its gateway.
     _until(
-        lambda: not any(_alive(pid) for pid in processes), "every process of the killed gateway to exit", 15
+        lambda: not any(_alive(pid, started) for pid, (started, _) in processes.items()),
+        "every process of the killed gateway to exit",
+        15,
     )
     rotated = _stored_psidts(store)
     assert rotated not in (None, STALE)

@@ -47,6 +47,12 @@ def test_browser_errors_become_service_errors(
     assert info.value.code == code and info.value.__cause__ is error
 
 
+def test_a_usage_limit_the_pool_could_not_move_says_so() -> None:
+    with pytest.raises(UpstreamFailed) as info, map_browser_errors():
+        raise UpstreamRejected(1037, 8)
+    assert info.value.gemini_code == 1037 and "usage limit" in info.value.message
+
+
 def test_retry_after_is_carried() -> None:
     with pytest.raises(CapacityExhausted) as info, map_browser_errors():
         raise NoCapacity("busy", retry_after=12.5)
