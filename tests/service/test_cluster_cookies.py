@@ -1,0 +1,198 @@
+"""The accounts' refreshed cookies shared by the replicas of one real Redis (issue 20):
+
+- ``RedisCookies`` writes only under the account's current lease: a stale owner's write (its lease
+  expired and another replica adopted the account) is refused by Redis and logged, never applied;
+  the values are sealed with ``state.encryption_key`` and never logged;
+- end to end, with real ``BrowserPool``s on Chromium and the simulator as Google: replica A's page
+  rotates ``__Secure-1PSIDTS``, A stops, and replica B (its own, empty data directory, the
+  operator's original cookies in its configuration) adopts the account and starts it with A's
+  rotated ticket, read from Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from playwright.async_api import Playwright
+from pydantic import SecretStr
+
+from browser import BrowserPool, Cookie
+from service.cluster.lease import LeaseBook
+from service.cluster.lifespan import owned_pool
+from service.pool_adapter import BrowserBackend
+from service.settings import AccountConfig, GatewaySettings
+from service.stores.backends import open_stores
+from service.stores.redis_base import Sealer, connect
+from service.stores.redis_cookies import RedisCookies
+
+PSID = "__Secure-1PSID"
+PSIDTS = "__Secure-1PSIDTS"
+WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)  # polls a condition; nothing is timed
+
+
+async def until_async(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)  # polls a condition; nothing is timed
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    connection = connect(redis_url)
+    yield connection
+    connection.close()
+
+
+def jar(psid: str, psidts: str) -> list[Cookie]:
+    return [Cookie(PSID, psid, http_only=True), Cookie(PSIDTS, psidts, http_only=True)]
+
+
+def ticket(cookies: list[Cookie]) -> str | None:
+    return next((cookie.value for cookie in cookies if cookie.name == PSIDTS), None)
+
+
+def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
+    client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    sealer = Sealer("a passphrase")
+    a_book, b_book = LeaseBook(client, "a", ttl=0.05), LeaseBook(client, "b")
+    a_store, b_store = RedisCookies(client, sealer), RedisCookies(client, sealer)
+    a_store.open()
+    a_lease = a_book.acquire("acct")
+    assert a_lease is not None
+    a_store.bind(a_book, {"acct": a_lease}.get)  # what A's ownership loop holds, as it believes
+    assert a_store.save_sync("acct", jar("paid-secret-psid", "ts-from-a"), read_at=100.0)
+    stored = b_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-a" and stored.saved_at == 100.0
+    raw = client.get("gateway:cookies:account:acct")
+    assert raw is not None and "ts-from-a" not in raw and "paid-secret-psid" not in raw  # sealed
+
+    # A stops renewing (frozen): its lease expires and B adopts the account.
+    while (b_lease := b_book.acquire("acct")) is None:
+        time.sleep(0.01)
+    b_store.bind(b_book, {"acct": b_lease}.get)
+    assert b_store.save_sync("acct", jar("paid-secret-psid", "ts-from-b"), read_at=200.0)
+
+    # A comes back still holding its old lease and writes a rotation: Redis refuses it.
+    caplog.set_level(logging.WARNING)
+    assert not a_store.save_sync("acct", jar("paid-secret-psid", "ts-stale"), read_at=300.0)
+    stored = a_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-b" and stored.saved_at == 200.0
+    refusals = [record.getMessage() for record in caplog.records if "not shared" in record.getMessage()]
+    assert refusals and "passed to another replica" in refusals[0]
+    assert "ts-stale" not in caplog.text and "paid-secret-psid" not in caplog.text
+
+    # A replica holding no lease on the account (never bound, or not its owner) writes nothing.
+    assert not RedisCookies(client, sealer).save_sync("acct", jar("paid-secret-psid", "ts-x"), read_at=400.0)
+    stored = a_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-b"
+
+    # Sealed values need the key: another one is a clear error, never a value in the message.
+    with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
+        RedisCookies(client, Sealer("another passphrase")).load_sync("acct")
+
+
+def _replica(name: str, tmp_path: Path, simulator_url: str, redis_url: str, psid: str) -> GatewaySettings:
+    return GatewaySettings(
+        data_dir=tmp_path / name,
+        open_access=True,
+        browser={
+            "gemini_url": simulator_url,
+            "ui_timeout": 5,
+            "navigation_timeout": 15,
+            "cookie_save_interval": 0.2,
+        },
+        # The operator's export, as configured on every replica: the ticket before any rotation.
+        accounts=(AccountConfig(name="rot", psid=SecretStr(psid), psidts=SecretStr("initial-ts")),),
+        state={"backend": "redis", "redis_url": redis_url, "encryption_key": "cluster passphrase"},
+        cluster={"replica_id": name, "lease_ttl": 5.0, "renew_interval": 0.25},
+    )
+
+
+@pytest.fixture
+async def simulator(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=simulator_url, timeout=10) as control:
+        (await control.post("/_sim/reset")).raise_for_status()
+        yield control
+        (await control.post("/_sim/reset")).raise_for_status()
+
+
+class Replica:
+    """A replica's real pool and ownership loop, wired as the app's lifespan wires them."""
+
+    def __init__(self, settings: GatewaySettings, playwright: Playwright) -> None:
+        self.settings, self.playwright = settings, playwright
+
+    async def __aenter__(self) -> BrowserPool:
+        self.stores = await asyncio.to_thread(open_stores, self.settings.state, self.settings.data_dir)
+        settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
+        self.pool = BrowserPool(
+            settings.pool_settings(), playwright=self.playwright, shared_cookies=self.stores.cookies
+        )
+        await self.pool.__aenter__()
+        self.owned = owned_pool(self.settings, BrowserBackend(self.pool), self.stores)
+        await self.owned.__aenter__()
+        return self.pool
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.owned.__aexit__(None, None, None)
+        await self.pool.close()
+        self.stores.close()
+
+
+async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cookies(
+    playwright: Playwright,
+    simulator: httpx.AsyncClient,
+    simulator_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    client: redis.Redis,
+) -> None:
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+
+    def shared_ticket() -> str | None:
+        stored = shared.load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
+    async with Replica(_replica("a", tmp_path, simulator_url, redis_url, psid), playwright) as pool_a:
+        assert {info.id for info in pool_a.accounts()} == {"rot"}
+        await until_async(
+            lambda: shared_ticket() not in (None, "initial-ts"), "replica a's rotated ticket in Redis"
+        )
+    # A stopped: its last save (under its lease) is in Redis, and the lease is handed back.
+    rotated = shared_ticket()
+    assert rotated is not None and rotated != "initial-ts"
+    assert client.hgetall("gateway:cluster:lease:rot") == {}
+    (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
+    rotations = len((await simulator.get("/_sim/rotations")).json())
+
+    settings_b = _replica("b", tmp_path, simulator_url, redis_url, psid)
+    assert not (settings_b.data_dir / "cookies.sqlite3").exists()  # B has no copy of its own
+    async with Replica(settings_b, playwright) as pool_b:
+        assert {info.id for info in pool_b.accounts()} == {"rot"}
+        context = pool_b._accounts["rot"].context
+        assert context is not None
+        live = {c["name"]: c["value"] for c in await context.cookies()}
+        # What B's browser sends to Google is A's rotated ticket, not the configured one.
+        assert live[PSIDTS] == rotated
+        assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
+    assert len((await simulator.get("/_sim/rotations")).json()) == rotations  # B did not rotate it itself
+    assert shared_ticket() == rotated
