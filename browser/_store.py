@@ -222,6 +222,8 @@ class SharedCookies(CookieStore):
     async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
         read_at = time.time() if read_at is None else read_at
         stored = await super().save(account_id, cookies, read_at=read_at)
+        if not stored:
+            return False  # a later read is stored already, and was shared then: never older over it
         try:
             await self.shared.save(account_id, cookies, read_at=read_at)
         except Exception as error:
