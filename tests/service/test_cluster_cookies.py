@@ -3,6 +3,7 @@
 - ``RedisCookies`` writes only under the account's current lease: a stale owner's write (its lease
   expired and another replica adopted the account) is refused by Redis and logged, never applied;
   the values are sealed with ``state.encryption_key`` and never logged;
+- a gateway (``create_app`` on real uvicorn) in redis mode writes its account's rotations there;
 - end to end, with real ``BrowserPool``s on Chromium and the simulator as Google: replica A's page
   rotates ``__Secure-1PSIDTS``, A stops, and replica B (its own, empty data directory, the
   operator's original cookies in its configuration) adopts the account and starts it with A's
@@ -25,6 +26,7 @@ from playwright.async_api import Playwright
 from pydantic import SecretStr
 
 from browser import BrowserPool, Cookie
+from service.app import create_app
 from service.cluster.lease import LeaseBook
 from service.cluster.lifespan import owned_pool
 from service.pool_adapter import BrowserBackend
@@ -32,6 +34,7 @@ from service.settings import AccountConfig, GatewaySettings
 from service.stores.backends import open_stores
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_cookies import RedisCookies
+from tests.support.servers import serve
 
 PSID = "__Secure-1PSID"
 PSIDTS = "__Secure-1PSIDTS"
@@ -196,3 +199,30 @@ async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cooki
         assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
     assert len((await simulator.get("/_sim/rotations")).json()) == rotations  # B did not rotate it itself
     assert shared_ticket() == rotated
+
+
+@pytest.fixture
+def sim_control(simulator_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=simulator_url, timeout=10) as control:
+        control.post("/_sim/reset").raise_for_status()
+        yield control
+        control.post("/_sim/reset").raise_for_status()
+
+
+def test_a_gateway_on_redis_shares_its_accounts_rotated_cookies_sealed(
+    sim_control: httpx.Client, simulator_url: str, redis_url: str, tmp_path: Path, client: redis.Redis
+) -> None:
+    """The app's own wiring (``create_app``, real uvicorn): its pool writes to Redis."""
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+
+    def shared_ticket() -> str | None:
+        stored = shared.load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    sim_control.post("/_sim/config", json={"rotation_interval": 0.3}).raise_for_status()
+    with serve(create_app(_replica("solo", tmp_path, simulator_url, redis_url, psid)), startup_timeout=90):
+        until(lambda: shared_ticket() not in (None, "initial-ts"), "the gateway's rotated ticket in Redis")
+        raw = client.get("gateway:cookies:account:rot")
+        assert raw is not None and psid not in raw and "initial-ts" not in raw  # sealed
+        assert client.hget("gateway:cluster:lease:rot", "owner") == "solo"
