@@ -26,6 +26,7 @@ from playwright.async_api import Playwright
 from pydantic import SecretStr
 
 from browser import BrowserPool, Cookie
+from browser._store import CookieStore
 from service.app import create_app
 from service.cluster.lease import LeaseBook
 from service.cluster.lifespan import owned_pool
@@ -111,7 +112,16 @@ def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
         RedisCookies(client, Sealer("another passphrase")).load_sync("acct")
 
 
-def _replica(name: str, tmp_path: Path, simulator_url: str, redis_url: str, psid: str) -> GatewaySettings:
+def _replica(
+    name: str,
+    tmp_path: Path,
+    simulator_url: str,
+    redis_url: str,
+    psid: str,
+    *,
+    lease_ttl: float = 5.0,
+    save_interval: float = 0.2,
+) -> GatewaySettings:
     return GatewaySettings(
         data_dir=tmp_path / name,
         open_access=True,
@@ -119,12 +129,12 @@ def _replica(name: str, tmp_path: Path, simulator_url: str, redis_url: str, psid
             "gemini_url": simulator_url,
             "ui_timeout": 5,
             "navigation_timeout": 15,
-            "cookie_save_interval": 0.2,
+            "cookie_save_interval": save_interval,
         },
         # The operator's export, as configured on every replica: the ticket before any rotation.
         accounts=(AccountConfig(name="rot", psid=SecretStr(psid), psidts=SecretStr("initial-ts")),),
         state={"backend": "redis", "redis_url": redis_url, "encryption_key": "cluster passphrase"},
-        cluster={"replica_id": name, "lease_ttl": 5.0, "renew_interval": 0.25},
+        cluster={"replica_id": name, "lease_ttl": lease_ttl, "renew_interval": 0.25},
     )
 
 
@@ -141,8 +151,9 @@ class Replica:
 
     def __init__(self, settings: GatewaySettings, playwright: Playwright) -> None:
         self.settings, self.playwright = settings, playwright
+        self.closed = False
 
-    async def __aenter__(self) -> BrowserPool:
+    async def __aenter__(self) -> Replica:
         self.stores = await asyncio.to_thread(open_stores, self.settings.state, self.settings.data_dir)
         settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
         self.pool = BrowserPool(
@@ -150,10 +161,15 @@ class Replica:
         )
         await self.pool.__aenter__()
         self.owned = owned_pool(self.settings, BrowserBackend(self.pool), self.stores)
-        await self.owned.__aenter__()
-        return self.pool
+        _, ownership = await self.owned.__aenter__()
+        assert ownership is not None
+        self.ownership = ownership
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.closed:
+            return
+        self.closed = True
         await self.owned.__aexit__(None, None, None)
         await self.pool.close()
         self.stores.close()
@@ -175,8 +191,8 @@ async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cooki
         return ticket(stored.cookies) if stored is not None else None
 
     (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
-    async with Replica(_replica("a", tmp_path, simulator_url, redis_url, psid), playwright) as pool_a:
-        assert {info.id for info in pool_a.accounts()} == {"rot"}
+    async with Replica(_replica("a", tmp_path, simulator_url, redis_url, psid), playwright) as a:
+        assert {info.id for info in a.pool.accounts()} == {"rot"}
         await until_async(
             lambda: shared_ticket() not in (None, "initial-ts"), "replica a's rotated ticket in Redis"
         )
@@ -189,9 +205,9 @@ async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cooki
 
     settings_b = _replica("b", tmp_path, simulator_url, redis_url, psid)
     assert not (settings_b.data_dir / "cookies.sqlite3").exists()  # B has no copy of its own
-    async with Replica(settings_b, playwright) as pool_b:
-        assert {info.id for info in pool_b.accounts()} == {"rot"}
-        context = pool_b._accounts["rot"].context
+    async with Replica(settings_b, playwright) as b:
+        assert {info.id for info in b.pool.accounts()} == {"rot"}
+        context = b.pool._accounts["rot"].context
         assert context is not None
         live = {c["name"]: c["value"] for c in await context.cookies()}
         # What B's browser sends to Google is A's rotated ticket, not the configured one.
@@ -226,3 +242,57 @@ def test_a_gateway_on_redis_shares_its_accounts_rotated_cookies_sealed(
         raw = client.get("gateway:cookies:account:rot")
         assert raw is not None and psid not in raw and "initial-ts" not in raw  # sealed
         assert client.hget("gateway:cluster:lease:rot", "owner") == "solo"
+
+
+async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_the_account(
+    playwright: Playwright,
+    simulator: httpx.AsyncClient,
+    simulator_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="service.stores.redis_cookies")
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+    (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
+    settings_a = _replica("a", tmp_path, simulator_url, redis_url, psid, lease_ttl=3.0)
+    # B saves only when it starts and stops (its page, loaded once rotations are off, never rotates).
+    settings_b = _replica("b", tmp_path, simulator_url, redis_url, psid, lease_ttl=3.0, save_interval=60)
+
+    def a_local() -> str | None:
+        stored = CookieStore(settings_a.data_dir).load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    async with Replica(settings_a, playwright) as a:
+        await until_async(lambda: shared.load_sync("rot") is not None, "replica a's first save in Redis")
+        # A freezes: its ownership loop stops, nothing is released; its pool runs on, its page keeps
+        # rotating (every 0.3 s) and the pool saving, under the lease A believes it holds.
+        assert a.ownership._loop is not None
+        a.ownership._loop.cancel()
+        (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
+        async with Replica(settings_b, playwright) as b:
+            await until_async(lambda: "rot" in {i.id for i in b.pool.accounts()}, "replica b adopts rot")
+            assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
+            adopted = shared.load_sync("rot")  # what B started from, written by B under its lease
+            assert adopted is not None
+            assert "rot" in a.ownership.held  # A's own view is stale: only Redis refuses its writes
+            caplog.clear()
+            await until_async(
+                lambda: (
+                    "lease of replica a (token 1) passed to another replica" in caplog.text
+                    and a_local() != ticket(adopted.cookies)
+                ),
+                "replica a's newer rotation saved locally, refused by Redis",
+            )
+            await a.__aexit__(None, None, None)  # A's last save (at close) is refused as well
+            now = shared.load_sync("rot")
+            assert now is not None
+            assert (ticket(now.cookies), now.saved_at) == (ticket(adopted.cookies), adopted.saved_at)
+        # B's last save (at its stop) is the shared copy; none of A's rotations since got in.
+        b_local = CookieStore(settings_b.data_dir).load_sync("rot")
+        stored = shared.load_sync("rot")
+        assert stored is not None and b_local is not None
+        assert ticket(stored.cookies) == ticket(b_local.cookies) != a_local()
+        assert psid not in caplog.text and str(a_local()) not in caplog.text
