@@ -7,7 +7,8 @@
 - end to end, with real ``BrowserPool``s on Chromium and the simulator as Google: replica A's page
   rotates ``__Secure-1PSIDTS``, A stops, and replica B (its own, empty data directory, the
   operator's original cookies in its configuration) adopts the account and starts it with A's
-  rotated ticket, read from Redis.
+  rotated ticket, read from Redis; and a frozen owner whose pool runs on (its page rotating, its
+  pool saving) after B adopted the account gets every write refused: the shared copy stays B's.
 """
 
 from __future__ import annotations
