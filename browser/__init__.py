@@ -6,6 +6,7 @@ from __future__ import annotations
 from browser._accounts import AccountInfo, AccountSpec, AccountState, SigninMethod
 from browser._answers import USAGE_LIMIT
 from browser._capabilities import PageModel, ThinkingControl
+from browser._cookie import Cookie
 from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie_file
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
@@ -26,6 +27,7 @@ from browser._profiles import (
 )
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
 from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
+from browser._store import SharedCookieStore, StoredCookies
 from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
@@ -66,6 +68,7 @@ __all__ = [
     "BrowserError",
     "BrowserPool",
     "ConnectionLost",
+    "Cookie",
     "CookieFileFormat",
     "CookieFormatError",
     "Diagnosis",
@@ -102,8 +105,10 @@ __all__ = [
     "ResearchInfo",
     "RpcCall",
     "SelectorMissing",
+    "SharedCookieStore",
     "SigninMethod",
     "StepTimeout",
+    "StoredCookies",
     "TargetClosed",
     "TemporaryChatUnavailable",
     "ThinkingControl",

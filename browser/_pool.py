@@ -36,7 +36,7 @@ from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
 from browser._settings import LaunchMode, PoolSettings
-from browser._store import CookieStore
+from browser._store import CookieStore, SharedCookies, SharedCookieStore
 from browser._turn import Turn
 from browser._videos import video_job_state
 from browser.errors import (
@@ -66,7 +66,10 @@ class BrowserPool:
     An embedding program (or a test session) may lend its own ``playwright`` and, in shared launch
     mode, a ``browser`` started from it: the pool then opens its contexts there and leaves both
     running when it closes (if the lent browser dies, the pool launches and owns a new one).
-    ``egress_clock`` (monotonic seconds) times the egress budgets' windows; a test may drive it."""
+    ``egress_clock`` (monotonic seconds) times the egress budgets' windows; a test may drive it.
+    ``shared_cookies``: a store the accounts' cookies are also written to and read from (the newer
+    copy wins), for pools on several machines that hand accounts to each other; None: the local
+    ``cookies.sqlite3`` only."""
 
     def __init__(
         self,
@@ -75,6 +78,7 @@ class BrowserPool:
         playwright: Playwright | None = None,
         browser: Browser | None = None,
         egress_clock: Callable[[], float] = time.monotonic,
+        shared_cookies: SharedCookieStore | None = None,
     ) -> None:
         if browser is not None and playwright is None:
             raise BrowserError("a lent browser needs the Playwright it was started from")
@@ -88,7 +92,11 @@ class BrowserPool:
         self._lent_browser = browser
         self._playwright: Playwright | None = None
         self._launcher: Launcher | None = None
-        self._store = CookieStore(settings.data_dir)
+        self._store = (
+            CookieStore(settings.data_dir)
+            if shared_cookies is None
+            else SharedCookies(settings.data_dir, shared_cookies)
+        )
         self._changed = asyncio.Condition()
         self._waiting = 0
         self._tasks: list[asyncio.Task[None]] = []

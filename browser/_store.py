@@ -6,12 +6,18 @@ cookies: it is created 0600 (a looser mode left by an older version is tightened
 its ``-wal``/``-shm`` files the database's mode; a data directory the store creates is 0700.
 Saves run in threads and may land out of order: a row is replaced only by cookies read at the same
 time or later (``read_at``), so an older ``__Secure-1PSIDTS`` never wins over a newer one.
+
+A pool may also be given a ``SharedCookieStore`` (the gateway's replicas share one in Redis): the
+pool then keeps ``SharedCookies``, this file plus the shared copy. Every save goes to both; a load
+takes whichever copy was read from a browser last, so a replica that adopts an account starts from
+the rotated cookies of its previous owner, not from the operator's export or its own older copy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -19,9 +25,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from browser._cookies import Cookie
 from browser._health import SessionRecord
+
+log = logging.getLogger(__name__)
 
 # Oldest first; a file written before versions existed is at 0 and every step here is idempotent
 # (``IF NOT EXISTS``), so such a file takes them all. A future step is one more entry at the end.
@@ -186,3 +195,57 @@ class CookieStore:
 
     async def delete(self, account_id: str) -> None:
         await asyncio.to_thread(self.delete_sync, account_id)
+
+
+class SharedCookieStore(Protocol):
+    """Cookies shared beyond this pool (the service implements it, e.g. over Redis). ``save`` says
+    whether the copy was written: an implementation may refuse (this process no longer owns the
+    account); it logs why, never the values."""
+
+    async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float) -> bool: ...
+
+    async def load(self, account_id: str) -> StoredCookies | None: ...
+
+    async def delete(self, account_id: str) -> None: ...
+
+
+class SharedCookies(CookieStore):
+    """``cookies.sqlite3`` plus a ``SharedCookieStore``: saves go to both, a load takes the copy read
+    last (``saved_at`` is when it was read from a browser). Session records stay local. A failing
+    shared store never fails a save or a start: the local copy serves, and the failure is logged
+    by its type only (a message may quote a value)."""
+
+    def __init__(self, data_dir: Path, shared: SharedCookieStore) -> None:
+        super().__init__(data_dir)
+        self.shared = shared
+
+    async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
+        read_at = time.time() if read_at is None else read_at
+        stored = await super().save(account_id, cookies, read_at=read_at)
+        if not stored:
+            return False  # a later read is stored already, and was shared then: never older over it
+        try:
+            await self.shared.save(account_id, cookies, read_at=read_at)
+        except Exception as error:
+            log.warning("cookies of %s not shared (%s)", account_id, type(error).__name__)
+        return stored
+
+    async def load(self, account_id: str) -> StoredCookies | None:
+        local = await super().load(account_id)
+        try:
+            shared = await self.shared.load(account_id)
+        except Exception as error:
+            log.warning(
+                "shared cookies of %s not read (%s): the local copy serves", account_id, type(error).__name__
+            )
+            return local
+        if shared is None or (local is not None and local.saved_at >= shared.saved_at):
+            return local
+        return shared
+
+    async def delete(self, account_id: str) -> None:
+        await super().delete(account_id)
+        try:
+            await self.shared.delete(account_id)
+        except Exception as error:
+            log.warning("shared cookies of %s not deleted (%s)", account_id, type(error).__name__)

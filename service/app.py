@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
+from browser import SharedCookieStore
 from service.account_groups import GroupedBackend
 from service.admin.operations import ADMIN_PREFIXES, Operations
 from service.admin.router import metrics_router
@@ -77,11 +78,13 @@ IMAGE_RETRY_AFTER = 1.0
 PoolFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[Backend]]
 
 
-def _browser_pool(settings: GatewaySettings) -> AbstractAsyncContextManager[Backend]:
+def _browser_pool(
+    settings: GatewaySettings, cookies: SharedCookieStore | None = None
+) -> AbstractAsyncContextManager[Backend]:
     # Imported here so the service can be built (and tested) without starting Chromium.
     from service.pool_adapter import browser_backend
 
-    return browser_backend(settings)
+    return browser_backend(settings, shared_cookies=cookies)
 
 
 def serving_options(settings: GatewaySettings) -> ServingOptions:
@@ -140,7 +143,7 @@ def research_options(settings: GatewaySettings, registry: ResearchLog) -> Resear
 
 @asynccontextmanager
 async def _running(
-    settings: GatewaySettings, ops: Operations, pool_factory: PoolFactory
+    settings: GatewaySettings, ops: Operations, pool_factory: PoolFactory | None
 ) -> AsyncIterator[Gateway]:
     """Everything the gateway runs, started in order and closed in reverse: the stores, the pool,
     the wrapper stack over it, the janitor, media delivery, the video jobs, the Responses runs and
@@ -158,7 +161,12 @@ async def _running(
         )
         stack.callback(stores.close)
         store = stores.conversations
-        pool = await stack.enter_async_context(pool_factory(pool_settings(settings, stores)))
+        # The browser pool shares its accounts' cookies on Redis; a given factory's pool is its own.
+        pool = await stack.enter_async_context(
+            _browser_pool(pool_settings(settings, stores), stores.cookies)
+            if pool_factory is None
+            else pool_factory(pool_settings(settings, stores))
+        )
         # On a shared Redis, this replica drives its share of the accounts only (service.cluster).
         pool, ownership = await stack.enter_async_context(owned_pool(settings, pool, stores))
         # The wrapper stack, once: every turn and every lookup of the service goes through it.
@@ -217,7 +225,7 @@ async def _running(
         )
 
 
-def create_app(settings: GatewaySettings, pool_factory: PoolFactory = _browser_pool) -> FastAPI:
+def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = None) -> FastAPI:
     """Build the gateway app; nothing starts until the ASGI lifespan does."""
     ops = Operations(settings)  # keys and metrics (the gates read them), admin, dashboard
     mcp = McpEndpoint(max_body_bytes=settings.max_body_bytes)

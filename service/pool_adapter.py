@@ -43,6 +43,7 @@ from browser import (
     Media,
     NoCapacity,
     NoEligibleAccount,
+    SharedCookieStore,
     TemporaryChatUnavailable,
     Turn,
     TurnRequest,
@@ -280,9 +281,12 @@ async def add_configured_accounts(pool: BrowserPool, accounts: Sequence[AccountC
 
 
 @asynccontextmanager
-async def browser_backend(settings: GatewaySettings) -> AsyncIterator[Backend]:
+async def browser_backend(
+    settings: GatewaySettings, *, shared_cookies: SharedCookieStore | None = None
+) -> AsyncIterator[Backend]:
     """The default pool factory: a ``BrowserPool`` on the gateway's data directory, with the
-    configured accounts added before the first request is served."""
-    async with BrowserPool(settings.pool_settings()) as pool:
+    configured accounts added before the first request is served. ``shared_cookies``: the
+    replicas' shared copy of the accounts' cookies (``state.backend: redis``)."""
+    async with BrowserPool(settings.pool_settings(), shared_cookies=shared_cookies) as pool:
         await add_configured_accounts(pool, settings.accounts)
         yield BrowserBackend(pool)

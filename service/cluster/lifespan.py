@@ -1,5 +1,6 @@
 """The cluster in the app's lifespan: with ``state.backend: redis``, the pool is shared out by
-``AccountOwnership`` and every turn checked by ``OwnedBackend``; with SQLite, nothing changes (one
+``AccountOwnership``, every turn checked by ``OwnedBackend`` and the accounts' shared cookies
+written under the ownership's leases (``RedisCookies``); with SQLite, nothing changes (one
 gateway owns every account)."""
 
 from __future__ import annotations
@@ -43,5 +44,8 @@ async def owned_pool(
     ownership = AccountOwnership(
         pool, stores.accounts, configured_sources(settings.accounts), stores.client, settings.cluster
     )
+    if stores.cookies is not None:
+        # The pool's shared cookies are written under this replica's leases (fenced in Redis).
+        stores.cookies.bind(ownership.book, ownership.lease)
     async with ownership:
         yield OwnedBackend(pool, ownership), ownership

@@ -273,6 +273,11 @@ class AccountOwnership:
         """This replica's id if it holds ``account_id`` (None: not held here)."""
         return self.replica_id if account_id in self.held else None
 
+    def lease(self, account_id: str) -> Lease | None:
+        """The lease this replica holds on ``account_id`` (its writes of the account's cookies are
+        fenced by it), as far as this replica knows: Redis refuses it if it passed on meanwhile."""
+        return self.held.get(account_id)
+
     def guards(self, account_id: str) -> bool:
         """Whether the account is the cluster's to share (configured, added, or held); an account a
         pool brings by itself is not (a test's fixed pool, say)."""

@@ -31,6 +31,7 @@ from service.stores.interfaces import (
 from service.stores.redis_accounts import RedisAddedAccounts
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_conversations import RedisConversationStore
+from service.stores.redis_cookies import RedisCookies
 from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
@@ -71,7 +72,7 @@ def redis_for(state: StateSettings) -> redis.Redis:
 def _sealer(state: StateSettings) -> Sealer:
     key = state.encryption_key.get_secret_value() if state.encryption_key is not None else None
     if key is None:
-        log.warning("state.encryption_key is not set: added accounts' cookies are stored in Redis in clear")
+        log.warning("state.encryption_key is not set: accounts' cookies are stored in Redis in clear")
     return Sealer(key)
 
 
@@ -95,6 +96,8 @@ class Stores:
     videos: VideoJobStore
     researches: ResearchLog
     client: redis.Redis | None = None
+    # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
+    cookies: RedisCookies | None = None
 
     def reachable(self) -> bool:
         """Whether the shared state answers (always, on SQLite)."""
@@ -147,6 +150,7 @@ def open_stores(
             videos=RedisVideoStore(client, data_dir),
             researches=RedisResearchRegistry(client),
             client=client,
+            cookies=RedisCookies(client, sealer),
         )
     else:
         stores = Stores(
@@ -168,6 +172,7 @@ def open_stores(
             stores.objects,
             stores.videos,
             stores.researches,
+            *((stores.cookies,) if stores.cookies is not None else ()),
         ):
             store.open()
     except BaseException:

@@ -32,7 +32,8 @@ class StateSettings(BaseModel):
     )
     encryption_key: SecretStr | None = Field(
         default=None,
-        description="Encrypts secrets at rest in Redis (the cookies and proxies of added accounts) with "
+        description="Encrypts secrets at rest in Redis (the cookies and proxies of added accounts, every "
+        "account's refreshed cookies) with "
         "Fernet (AES-128-CBC + HMAC-SHA256); any passphrase (its SHA-256 is the key). Every replica "
         "needs the same. Unset: those values are stored in clear (a warning at startup).",
     )

@@ -1,0 +1,300 @@
+"""The accounts' refreshed cookies shared by the replicas of one real Redis (issue 20):
+
+- ``RedisCookies`` writes only under the account's current lease: a stale owner's write (its lease
+  expired and another replica adopted the account) is refused by Redis and logged, never applied;
+  the values are sealed with ``state.encryption_key`` and never logged;
+- a gateway (``create_app`` on real uvicorn) in redis mode writes its account's rotations there;
+- end to end, with real ``BrowserPool``s on Chromium and the simulator as Google: replica A's page
+  rotates ``__Secure-1PSIDTS``, A stops, and replica B (its own, empty data directory, the
+  operator's original cookies in its configuration) adopts the account and starts it with A's
+  rotated ticket, read from Redis; and a frozen owner whose pool runs on (its page rotating, its
+  pool saving) after B adopted the account gets every write refused: the shared copy stays B's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from playwright.async_api import Playwright
+from pydantic import SecretStr
+
+from browser import BrowserPool, Cookie
+from browser._store import CookieStore
+from service.app import create_app
+from service.cluster.lease import LeaseBook
+from service.cluster.lifespan import owned_pool
+from service.pool_adapter import BrowserBackend
+from service.settings import AccountConfig, GatewaySettings
+from service.stores.backends import open_stores
+from service.stores.redis_base import Sealer, connect
+from service.stores.redis_cookies import RedisCookies
+from tests.support.servers import serve
+
+PSID = "__Secure-1PSID"
+PSIDTS = "__Secure-1PSIDTS"
+WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)  # polls a condition; nothing is timed
+
+
+async def until_async(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)  # polls a condition; nothing is timed
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    connection = connect(redis_url)
+    yield connection
+    connection.close()
+
+
+def jar(psid: str, psidts: str) -> list[Cookie]:
+    return [Cookie(PSID, psid, http_only=True), Cookie(PSIDTS, psidts, http_only=True)]
+
+
+def ticket(cookies: list[Cookie]) -> str | None:
+    return next((cookie.value for cookie in cookies if cookie.name == PSIDTS), None)
+
+
+def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
+    client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    sealer = Sealer("a passphrase")
+    a_book, b_book = LeaseBook(client, "a", ttl=0.05), LeaseBook(client, "b")
+    a_store, b_store = RedisCookies(client, sealer), RedisCookies(client, sealer)
+    a_store.open()
+    a_lease = a_book.acquire("acct")
+    assert a_lease is not None
+    a_store.bind(a_book, {"acct": a_lease}.get)  # what A's ownership loop holds, as it believes
+    assert a_store.save_sync("acct", jar("paid-secret-psid", "ts-from-a"), read_at=100.0)
+    stored = b_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-a" and stored.saved_at == 100.0
+    raw = client.get("gateway:cookies:account:acct")
+    assert raw is not None and "ts-from-a" not in raw and "paid-secret-psid" not in raw  # sealed
+
+    # A stops renewing (frozen): its lease expires and B adopts the account.
+    while (b_lease := b_book.acquire("acct")) is None:
+        time.sleep(0.01)
+    b_store.bind(b_book, {"acct": b_lease}.get)
+    assert b_store.save_sync("acct", jar("paid-secret-psid", "ts-from-b"), read_at=200.0)
+
+    # A comes back still holding its old lease and writes a rotation: Redis refuses it.
+    caplog.set_level(logging.WARNING)
+    assert not a_store.save_sync("acct", jar("paid-secret-psid", "ts-stale"), read_at=300.0)
+    stored = a_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-b" and stored.saved_at == 200.0
+    refusals = [record.getMessage() for record in caplog.records if "not shared" in record.getMessage()]
+    assert refusals and "passed to another replica" in refusals[0]
+    assert "ts-stale" not in caplog.text and "paid-secret-psid" not in caplog.text
+
+    # A replica holding no lease on the account (never bound, or not its owner) writes nothing.
+    assert not RedisCookies(client, sealer).save_sync("acct", jar("paid-secret-psid", "ts-x"), read_at=400.0)
+    stored = a_store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-from-b"
+
+    # Sealed values need the key: another one is a clear error, never a value in the message.
+    with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
+        RedisCookies(client, Sealer("another passphrase")).load_sync("acct")
+
+
+def _replica(
+    name: str,
+    tmp_path: Path,
+    simulator_url: str,
+    redis_url: str,
+    psid: str,
+    *,
+    lease_ttl: float = 5.0,
+    save_interval: float = 0.2,
+) -> GatewaySettings:
+    return GatewaySettings(
+        data_dir=tmp_path / name,
+        open_access=True,
+        browser={
+            "gemini_url": simulator_url,
+            "ui_timeout": 5,
+            "navigation_timeout": 15,
+            "cookie_save_interval": save_interval,
+        },
+        # The operator's export, as configured on every replica: the ticket before any rotation.
+        accounts=(AccountConfig(name="rot", psid=SecretStr(psid), psidts=SecretStr("initial-ts")),),
+        state={"backend": "redis", "redis_url": redis_url, "encryption_key": "cluster passphrase"},
+        cluster={"replica_id": name, "lease_ttl": lease_ttl, "renew_interval": 0.25},
+    )
+
+
+@pytest.fixture
+async def simulator(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=simulator_url, timeout=10) as control:
+        (await control.post("/_sim/reset")).raise_for_status()
+        yield control
+        (await control.post("/_sim/reset")).raise_for_status()
+
+
+class Replica:
+    """A replica's real pool and ownership loop, wired as the app's lifespan wires them."""
+
+    def __init__(self, settings: GatewaySettings, playwright: Playwright) -> None:
+        self.settings, self.playwright = settings, playwright
+        self.closed = False
+
+    async def __aenter__(self) -> Replica:
+        self.stores = await asyncio.to_thread(open_stores, self.settings.state, self.settings.data_dir)
+        settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
+        self.pool = BrowserPool(
+            settings.pool_settings(), playwright=self.playwright, shared_cookies=self.stores.cookies
+        )
+        await self.pool.__aenter__()
+        self.owned = owned_pool(self.settings, BrowserBackend(self.pool), self.stores)
+        _, ownership = await self.owned.__aenter__()
+        assert ownership is not None
+        self.ownership = ownership
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.owned.__aexit__(None, None, None)
+        await self.pool.close()
+        self.stores.close()
+
+
+async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cookies(
+    playwright: Playwright,
+    simulator: httpx.AsyncClient,
+    simulator_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    client: redis.Redis,
+) -> None:
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+
+    def shared_ticket() -> str | None:
+        stored = shared.load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
+    async with Replica(_replica("a", tmp_path, simulator_url, redis_url, psid), playwright) as a:
+        assert {info.id for info in a.pool.accounts()} == {"rot"}
+        await until_async(
+            lambda: shared_ticket() not in (None, "initial-ts"), "replica a's rotated ticket in Redis"
+        )
+    # A stopped: its last save (under its lease) is in Redis, and the lease is handed back.
+    rotated = shared_ticket()
+    assert rotated is not None and rotated != "initial-ts"
+    assert client.hgetall("gateway:cluster:lease:rot") == {}
+    (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
+    rotations = len((await simulator.get("/_sim/rotations")).json())
+
+    settings_b = _replica("b", tmp_path, simulator_url, redis_url, psid)
+    assert not (settings_b.data_dir / "cookies.sqlite3").exists()  # B has no copy of its own
+    async with Replica(settings_b, playwright) as b:
+        assert {info.id for info in b.pool.accounts()} == {"rot"}
+        context = b.pool._accounts["rot"].context
+        assert context is not None
+        live = {c["name"]: c["value"] for c in await context.cookies()}
+        # What B's browser sends to Google is A's rotated ticket, not the configured one.
+        assert live[PSIDTS] == rotated
+        assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
+    assert len((await simulator.get("/_sim/rotations")).json()) == rotations  # B did not rotate it itself
+    assert shared_ticket() == rotated
+
+
+@pytest.fixture
+def sim_control(simulator_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=simulator_url, timeout=10) as control:
+        control.post("/_sim/reset").raise_for_status()
+        yield control
+        control.post("/_sim/reset").raise_for_status()
+
+
+def test_a_gateway_on_redis_shares_its_accounts_rotated_cookies_sealed(
+    sim_control: httpx.Client, simulator_url: str, redis_url: str, tmp_path: Path, client: redis.Redis
+) -> None:
+    """The app's own wiring (``create_app``, real uvicorn): its pool writes to Redis."""
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+
+    def shared_ticket() -> str | None:
+        stored = shared.load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    sim_control.post("/_sim/config", json={"rotation_interval": 0.3}).raise_for_status()
+    with serve(create_app(_replica("solo", tmp_path, simulator_url, redis_url, psid)), startup_timeout=90):
+        until(lambda: shared_ticket() not in (None, "initial-ts"), "the gateway's rotated ticket in Redis")
+        raw = client.get("gateway:cookies:account:rot")
+        assert raw is not None and psid not in raw and "initial-ts" not in raw  # sealed
+        assert client.hget("gateway:cluster:lease:rot", "owner") == "solo"
+
+
+async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_the_account(
+    playwright: Playwright,
+    simulator: httpx.AsyncClient,
+    simulator_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="service.stores.redis_cookies")
+    psid = f"paid-{uuid.uuid4().hex[:12]}"
+    shared = RedisCookies(client, Sealer("cluster passphrase"))
+    (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
+    settings_a = _replica("a", tmp_path, simulator_url, redis_url, psid, lease_ttl=3.0)
+    # B saves only when it starts and stops (its page, loaded once rotations are off, never rotates).
+    settings_b = _replica("b", tmp_path, simulator_url, redis_url, psid, lease_ttl=3.0, save_interval=60)
+
+    def a_local() -> str | None:
+        stored = CookieStore(settings_a.data_dir).load_sync("rot")
+        return ticket(stored.cookies) if stored is not None else None
+
+    async with Replica(settings_a, playwright) as a:
+        await until_async(lambda: shared.load_sync("rot") is not None, "replica a's first save in Redis")
+        # A freezes: its ownership loop stops, nothing is released; its pool runs on, its page keeps
+        # rotating (every 0.3 s) and the pool saving, under the lease A believes it holds.
+        assert a.ownership._loop is not None
+        a.ownership._loop.cancel()
+        (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
+        async with Replica(settings_b, playwright) as b:
+            await until_async(lambda: "rot" in {i.id for i in b.pool.accounts()}, "replica b adopts rot")
+            assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
+            adopted = shared.load_sync("rot")  # what B started from, written by B under its lease
+            assert adopted is not None
+            assert "rot" in a.ownership.held  # A's own view is stale: only Redis refuses its writes
+            caplog.clear()
+            await until_async(
+                lambda: (
+                    "lease of replica a (token 1) passed to another replica" in caplog.text
+                    and a_local() != ticket(adopted.cookies)
+                ),
+                "replica a's newer rotation saved locally, refused by Redis",
+            )
+            await a.__aexit__(None, None, None)  # A's last save (at close) is refused as well
+            now = shared.load_sync("rot")
+            assert now is not None
+            # B may have saved its (unrotated) jar again since; none of A's rotations got in.
+            assert ticket(now.cookies) == ticket(adopted.cookies) != a_local()
+        # B's last save (at its stop) is the shared copy; none of A's rotations since got in.
+        b_local = CookieStore(settings_b.data_dir).load_sync("rot")
+        stored = shared.load_sync("rot")
+        assert stored is not None and b_local is not None
+        assert ticket(stored.cookies) == ticket(b_local.cookies) != a_local()
+        assert psid not in caplog.text and str(a_local()) not in caplog.text
