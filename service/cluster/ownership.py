@@ -85,8 +85,17 @@ class AccountOwnership:
 
     async def __aenter__(self) -> Self:
         await self._round()
-        await self._settled()  # the first share is started before the replica serves
+        # The rounds renew from here on: a first share slower to start than a lease lasts (a slow
+        # page) must not lose its own leases to another replica while it starts.
         self._loop = asyncio.create_task(self._run(), name=f"cluster-{self.replica_id}")
+        try:
+            await self._settled()  # the first share is started before the replica serves
+        except BaseException:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+            raise
         log.info(
             "replica %s holds %d of %d accounts (%d live replicas)",
             self.replica_id,

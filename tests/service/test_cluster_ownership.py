@@ -13,7 +13,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from browser import TurnRequest
+from browser import AccountInfo, AccountSpec, TurnRequest
 from service.cluster.config import ClusterSettings
 from service.cluster.guard import OwnedBackend
 from service.cluster.lifespan import configured_sources
@@ -140,3 +140,33 @@ async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(cl
     assert ids(pool) == set() and {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {
         None
     }
+
+
+class SlowStartPool(ScriptedPool):
+    """A pool whose start of an account waits for ``done`` (a slow page)."""
+
+    def __init__(self) -> None:
+        super().__init__(account_list=[])
+        self.done = asyncio.Event()
+
+    async def add_account(self, spec: AccountSpec) -> AccountInfo:
+        await self.done.wait()
+        return await super().add_account(spec)
+
+
+async def test_a_starting_replica_keeps_its_leases_while_its_first_share_starts(client: redis.Redis) -> None:
+    pool = SlowStartPool()
+    starting = replica("starting", pool, client)  # lease_ttl 1 s
+    entering = asyncio.create_task(starting.__aenter__())
+    key = "gateway:cluster:lease:acc0"
+    await until(lambda: client.hget(key, "owner") == "starting", "the first share is leased")
+    first_expiry = client.pexpiretime(key)
+    # The start outlasts the lease: still renewed past its first expiry, so no one adopts it meanwhile.
+    await until(lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry")
+    assert not entering.done() and client.hget(key, "owner") == "starting"
+    pool.done.set()
+    await entering
+    try:
+        assert ids(pool) == set(NAMES) and set(starting.held) == set(NAMES)
+    finally:
+        await starting.__aexit__(None, None, None)
