@@ -10,7 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 
 from browser._launcher import PLAYWRIGHT_DISABLED_FEATURES
 from browser._settings import DEFAULT_DISABLED_FEATURES
-from tests.support import orphans, schedule, tiers
+from tests.support import orphans, schedule, tiers, tls
 from tests.support.pacing import PACING
 from tests.support.redis import durable_redis, redis_server, redis_url  # noqa: F401 (fixtures for every test)
 from tests.support.servers import serve
@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     # last --disable-features, so Playwright's own are repeated.
     "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *DEFAULT_DISABLED_FEATURES)),
 ]
+
+# Before any test makes an HTTP client: one CA bundle loaded per process, not one per client.
+tls.share_default_context()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
