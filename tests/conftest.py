@@ -10,7 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 
 from browser._launcher import PLAYWRIGHT_DISABLED_FEATURES
 from browser._settings import DEFAULT_DISABLED_FEATURES
-from tests.support import orphans, schedule, tiers, tls
+from tests.support import memory_tmp, orphans, schedule, tiers, tls
 from tests.support.pacing import PACING
 from tests.support.redis import durable_redis, redis_server, redis_url  # noqa: F401 (fixtures for every test)
 from tests.support.servers import serve
@@ -45,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(schedule.Recorder(), "durations-recorder")
     if tiers.watching(config):
         config.pluginmanager.register(tiers.SpawnWatch(), "spawn-watch")
+        memory_tmp.use(config.option.basetemp)  # before xdist's workers start: they inherit it
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
