@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
@@ -46,6 +47,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if tiers.watching(config):
         config.pluginmanager.register(tiers.SpawnWatch(), "spawn-watch")
         memory_tmp.use(config.option.basetemp)  # before xdist's workers start: they inherit it
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The fast tier does not import what it would deselect anyway."""
+    if not tiers.watching(config) or not collection_path.is_relative_to(config.rootpath):
+        return None
+    relative = collection_path.relative_to(config.rootpath).as_posix()
+    return True if tiers.outside_fast(relative + "/" * collection_path.is_dir()) else None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
