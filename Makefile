@@ -76,7 +76,10 @@ demo: setup
 # (real Chromium, real servers, subprocesses); `make check` the packaging checks (Docker install
 # replay, hadolint, the lock, the benchmarks' smoke runs, the schema fuzzer); `make test-fast` the
 # inner loop: no Chromium, no subprocess (a test that starts one fails there, naming tiers.py).
-PYTEST := $(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+# With the bytecode cache even where the environment turns it off (PYTHONDONTWRITEBYTECODE=1, as
+# many containers set): without it each xdist worker, and each gateway a test starts, compiles the
+# project and rewrites every test module's asserts again, 9 s of every worker's collection.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: setup lint clients
 	$(PYTEST) -m "not check"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A source file's syntax tree, parsed once per process: every rule below walks the same files
+    (read only)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _imports(package: str) -> list[tuple[Path, str, list[str]]]:
     """Every (file, imported module, imported names) in a package."""
     found: list[tuple[Path, str, list[str]]] = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _tree(path)
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found.extend((path, alias.name, []) for alias in node.names)
@@ -132,7 +140,7 @@ def test_service_does_not_redeclare_browser_types() -> None:
     offenders: list[str] = []
     for path in sorted((ROOT / "service").rglob("*.py")):
         where = path.relative_to(ROOT).as_posix()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path)):
             if not isinstance(node, ast.ClassDef):
                 continue
             if node.name in exported:
@@ -166,7 +174,7 @@ def _import_graph(package: str) -> dict[str, set[str]]:
     modules = {_module_name(path): path for path in (ROOT / package).rglob("*.py")}
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _tree(path)
         typing_only = {
             id(inner)
             for node in ast.walk(tree)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import io
 import json
 import stat
@@ -34,6 +35,7 @@ SYNTHESISED = "/nonexistent"  # the simulator's synthesised sparkle, not the rea
 MODEL = "gemini-2.5-flash-imagen"
 
 
+@functools.cache  # the same prompts (the calibration's above all) recur in every test
 def marked_png(prompt: str) -> bytes:
     """What the simulator would answer: black for "pure black", 0.5K for "0.5K", mark stamped."""
     side = 512 if "0.5K" in prompt else 1024

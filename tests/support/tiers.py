@@ -66,6 +66,16 @@ FAST_ENV = "TEST_TIER"
 _HARMLESS = frozenset({"uname"})
 
 
+def outside_fast(relative: str) -> bool:
+    """Whether none of a file's or directory's tests (path relative to the root, a directory's
+    ending in ``/``) can be in the fast tier, so that the fast tier need not even import it: the
+    browser directories' modules (anthropic, google-genai, langchain) and the listed modules cost
+    each worker about a second of its collection."""
+    return (
+        relative.startswith(BROWSER_DIRS) or relative in BROWSER_MODULES | SUBPROCESS_MODULES | CHECK_MODULES
+    )
+
+
 def mark(items: list[pytest.Item]) -> None:
     for item in items:
         module = module_of(item.nodeid)
