@@ -87,7 +87,7 @@ def _started(pid: int) -> int | None:
     return int(fields[19]) if fields is not None else None  # field 22 of stat
 
 
-def _alive(pid: int, started: int) -> bool:
+def process_alive(pid: int, started: int) -> bool:
     fields = _stat(pid)
     return fields is not None and fields[0] != "Z" and int(fields[19]) == started
 
@@ -287,7 +287,7 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
     assert events >= 3 and not finished and browsers, "the kill landed mid-stream, with Chromium running"
     # Killed processes need a moment to go; one still there after the bound outlived its gateway.
     _until(
-        lambda: not any(_alive(pid, started) for pid, (started, _) in processes.items()),
+        lambda: not any(process_alive(pid, started) for pid, (started, _) in processes.items()),
         "every process of the killed gateway to exit",
         15,
     )

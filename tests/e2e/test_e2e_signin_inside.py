@@ -33,7 +33,7 @@ from service.admin.cookies import session_digest
 from service.admin.registry import AddedAccounts
 from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.e2e.conftest import FAST_PACING, marker
-from tests.e2e.test_e2e_kill_restart import processes_of
+from tests.e2e.test_e2e_kill_restart import process_alive, processes_of
 from tests.support.servers import free_port, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -190,16 +190,14 @@ class Gateway:
             os.killpg(root, signal.SIGKILL)
             self.process.wait(10)
         if sig is signal.SIGKILL:
-            for pid in everything - {root}:  # Chromium's own group: it follows its driver's pipe
-                _until(lambda pid=pid: not _alive(pid), f"process {pid} of the killed gateway to end")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2 :].split(" ", 1)[0] != "Z"
+            # Chromium's own group: it follows its driver's pipe. A pid names a process together
+            # with its start time (pids are reused while the other workers start Chromiums).
+            for pid, (started, _) in everything.items():
+                if pid != root:
+                    _until(
+                        lambda pid=pid, started=started: not process_alive(pid, started),
+                        f"process {pid} of the killed gateway to end",
+                    )
 
 
 @pytest.fixture
