@@ -6,6 +6,7 @@ are the scripted pools of ``test_cluster_replicas``."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import redis
@@ -23,6 +24,7 @@ from tests.service.test_cluster_replicas import (  # noqa: F401  (fixtures)
     replicas,
     until,
 )
+from tests.service.test_dashboard import signed_in
 
 PROXY_PASSWORD = "proxy-pass-word-9"
 
@@ -160,3 +162,35 @@ def test_an_account_no_replica_drives_is_listed_unowned(
     assert seen["ghost"]["accounts"] == [] and seen["ghost"]["reported_at"] is None
     ghost.leave()
     until(lambda: set(owners_seen(a).values()) == {"a"}, "A adopts the unowned account once alone")
+
+
+def _row(page: str, account_id: str) -> str:
+    found = re.search(rf'<tr data-account="{account_id}">(.*?)</tr>', page, re.S)
+    assert found is not None, f"no row for {account_id}"
+    return found.group(1)
+
+
+def test_the_dashboard_shows_the_replicas_and_the_other_replicas_accounts(
+    replicas: Start,  # noqa: F811
+) -> None:
+    a = replicas("a", configured(2))
+    b = replicas("b", configured(2))
+    until(lambda: len(a.pool.ids()) == len(b.pool.ids()) == 1, "one account each")
+    (mine,), (theirs,) = a.pool.ids(), b.pool.ids()
+    until(lambda: rows(a).get(theirs, {}).get("owner") == "b", "A lists B's account")
+    with signed_in(a.url) as ui:
+        page = ui.get("").text
+        refused = ui.post(f"/accounts/{theirs}/pause")
+        shot = ui.get(f"/accounts/{theirs}/screenshot.png")
+    replicas_table = re.search(r'<table class="cards" id="replicas">(.*?)</table>', page, re.S)
+    assert replicas_table is not None
+    assert '<tr data-replica="a">' in replicas_table.group(
+        1
+    ) and '<tr data-replica="b">' in replicas_table.group(1)
+    assert "on replica <code>a</code>" in _row(page, mine) and 'class="shot"' in _row(page, mine)
+    other = _row(page, theirs)
+    assert "on replica <code>b</code>, as reported" in other
+    assert 'class="shot"' not in other and "/pause" not in other  # its page and actions are on B
+    assert refused.status_code == 409 and "replica &#39;b&#39;" in refused.text
+    assert shot.status_code == 409
+    assert not any(info.paused for info in b.pool.account_list)
