@@ -14,6 +14,7 @@ works from any replica for an added account."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,6 +94,7 @@ def _remote(
 ) -> tuple[list[AccountOut], list[ReplicaSeen]]:
     """The accounts other replicas drive or nobody does (blocking: Redis reads)."""
     seen = ownership.view.live()
+    now = time.time()
     found: dict[str, AccountOut] = {}
     for replica in seen:
         report = replica.report
@@ -102,6 +104,8 @@ def _remote(
             account = AccountOut.model_validate(
                 {**fields, "owner": report.replica, "reported_at": report.reported_at}
             )
+            if account.session_started_at is not None:  # the age as of now, not of the report
+                account.session_age_seconds = round(max(0.0, now - account.session_started_at), 1)
             before = found.get(account.id)
             # Two reports during a hand-over: the newer round is the truer one.
             if account.id not in local and (before is None or (before.reported_at or 0) < report.reported_at):
@@ -133,14 +137,16 @@ async def one_account(accounts: AccountAdmin, catalog: Catalog, account_id: str)
     raise NotFound(f"No account {account_id!r}.")
 
 
-async def refuse_remote(accounts: AccountAdmin, catalog: Catalog, account_id: str) -> None:
+async def refuse_remote(accounts: AccountAdmin, account_id: str) -> None:
     """``Conflict`` (409) for an action on an account this replica does not drive but another one
     (or, for now, none) does; nothing for a local account or an unknown one (its own 404 follows)."""
-    if accounts.ownership is None or any(info.id == account_id for info in accounts.list()):
+    ownership = accounts.ownership
+    local = {info.id for info in accounts.list()}
+    if ownership is None or account_id in local:
         return
-    try:
-        account = await one_account(accounts, catalog, account_id)
-    except NotFound:
+    others, _ = await asyncio.to_thread(_remote, ownership, local, accounts.added_ids())
+    account = next((account for account in others if account.id == account_id), None)
+    if account is None:
         return
     if account.owner is None:
         raise Conflict(
@@ -149,7 +155,7 @@ async def refuse_remote(accounts: AccountAdmin, catalog: Catalog, account_id: st
         )
     raise Conflict(
         f"The account {account_id!r} is driven by replica {account.owner!r}, not by this one "
-        f"({accounts.ownership.replica_id!r}): send this action to that replica's admin API."
+        f"({ownership.replica_id!r}): send this action to that replica's admin API."
     )
 
 

@@ -45,11 +45,6 @@ async def _one(ops: Operations, catalog: Catalog, account_id: str) -> AccountOut
     return await one_account(ops.accounts, catalog, account_id)
 
 
-async def _local(ops: Operations, catalog: Catalog, account_id: str) -> None:
-    """Before an action on the account's page: a 409 naming its owner when another replica drives it."""
-    await refuse_remote(ops.accounts, catalog, account_id)
-
-
 @router.get("/accounts")
 async def list_accounts(ops: AdminDep, catalog: CatalogDep) -> dict[str, list[AccountOut]]:
     return {"data": await all_accounts(ops.accounts, catalog)}
@@ -89,7 +84,8 @@ async def get_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> Ac
 
 @router.post("/accounts/{account_id}/check")
 async def check_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
-    await _local(ops, catalog, account_id)
+    # Another replica's account: a 409 naming its owner (its page is there), here and below.
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.check_account(account_id)
     return await _one(ops, catalog, account_id)
 
@@ -98,36 +94,36 @@ async def check_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> 
 async def refresh_account_gems(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     """List the account's Gems again now (a Gem just made on gemini.google.com), without waiting
     for ``browser.gems_interval``; the account's page stays as it is."""
-    await _local(ops, catalog, account_id)
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.refresh_gems(account_id)
     return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/pause")
 async def pause_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
-    await _local(ops, catalog, account_id)
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.pause_account(account_id)
     return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/resume")
 async def resume_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
-    await _local(ops, catalog, account_id)
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.resume_account(account_id)
     return await _one(ops, catalog, account_id)
 
 
 @router.delete("/accounts/{account_id}")
-async def remove_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> dict[str, object]:
+async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
     if account_id not in ops.accounts.added_ids():  # an added one goes through the shared registry
-        await _local(ops, catalog, account_id)
+        await refuse_remote(ops.accounts, account_id)
     await ops.accounts.remove(account_id)
     return {"id": account_id, "removed": True}
 
 
 @router.get("/accounts/{account_id}/screenshot")
-async def account_screenshot(account_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
-    await _local(ops, catalog, account_id)
+async def account_screenshot(account_id: str, ops: AdminDep) -> Response:
+    await refuse_remote(ops.accounts, account_id)
     png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 

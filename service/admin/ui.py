@@ -358,7 +358,7 @@ async def add_for_sign_in_inside(request: Request, ops: AdminDep, catalog: Catal
 @router.get("/accounts/{account_id}/live")
 async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live view of one account's page: frames from, and input to, ``WS /admin/accounts/{id}/live``."""
-    await refuse_remote(ops.accounts, catalog, account_id)
+    await refuse_remote(ops.accounts, account_id)
     info = ops.accounts.get(account_id)
     return _render(
         "live.html.j2",
@@ -378,7 +378,7 @@ async def account_action(account_id: str, action: str, ops: AdminDep, catalog: C
     try:
         if action != "remove" or account_id not in ops.accounts.added_ids():
             # Another replica's account: refused naming its owner (an added one is removed from any).
-            await refuse_remote(ops.accounts, catalog, account_id)
+            await refuse_remote(ops.accounts, account_id)
         if action == "check":
             await ops.accounts.backend.check_account(account_id)
         elif action == "gems":  # re-list the account's Gems now, its page left as it is
@@ -397,8 +397,8 @@ async def account_action(account_id: str, action: str, ops: AdminDep, catalog: C
 
 
 @router.get("/accounts/{account_id}/screenshot.png")
-async def screenshot(account_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
-    await refuse_remote(ops.accounts, catalog, account_id)
+async def screenshot(account_id: str, ops: AdminDep) -> Response:
+    await refuse_remote(ops.accounts, account_id)
     png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 

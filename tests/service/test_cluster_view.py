@@ -9,13 +9,16 @@ import json
 import re
 from typing import Any
 
+import pytest
 import redis
 from pydantic import SecretStr
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
 
 from service.admin.wire import AccountOut
 from service.cluster.replicas import ReplicaRegistry
 from service.settings import AccountConfig
-from tests.service.test_admin_accounts import admin
+from tests.service.test_admin_accounts import ADMIN_KEY, admin
 from tests.service.test_cluster_replicas import (  # noqa: F401  (fixtures)
     Replica,
     Start,
@@ -134,6 +137,18 @@ def test_an_action_on_another_replicas_account_is_refused_naming_the_owner(
             error = refused.json()["error"]
             assert error["code"] == "conflict" and "'b'" in error["message"], error
         assert api.post("/accounts/nobody/pause").status_code == 404  # unknown: still a 404
+    # The live sign-in view of its page: the socket closes as busy, naming the owner.
+    with (
+        ws_connect(
+            a.url.replace("http", "ws", 1) + f"/admin/accounts/{theirs}/live",
+            additional_headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            open_timeout=15,
+        ) as socket,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        socket.recv(timeout=15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4409
+    assert "'b'" in closed.value.rcvd.reason
     assert (
         theirs in b.pool.ids() and not next(info for info in b.pool.account_list if info.id == theirs).paused
     )  # nothing happened on B
