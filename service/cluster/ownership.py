@@ -144,10 +144,10 @@ class AccountOwnership:
         log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
 
     def _hand_back(self, leases: list[Lease]) -> None:
-        self.view.withdraw()
         for lease in leases:
             self.book.release(lease)
         self.replicas.leave()
+        self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
     async def _run(self) -> None:
         while True:

@@ -24,6 +24,12 @@ from service.stores.redis_base import PREFIX, text, texts
 __all__ = ["ClusterView", "ReplicaReport", "ReplicaSeen"]
 
 _REPLICAS = f"{PREFIX}:cluster:replicas"
+# KEYS: the replica's heartbeat, its view. ARGV: the report, ttl_ms. 1 written, 0 the replica left.
+_PUBLISH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 
 def _view_key(replica_id: str) -> str:
@@ -84,10 +90,13 @@ class ClusterView:
         self.redis = client
         self.replica_id = replica_id
         self.ttl_ms = max(1, int(ttl * 1000))
+        self._publish = client.register_script(_PUBLISH)
 
-    def publish(self, report: ReplicaReport) -> None:
-        """This replica's record for the next ttl (renewed at each round)."""
-        self.redis.set(_view_key(report.replica), report.dump(), px=self.ttl_ms)
+    def publish(self, report: ReplicaReport) -> bool:
+        """This replica's record for the next ttl (renewed at each round); only while its heartbeat
+        lives, so a round still writing while the replica leaves never outlasts its ``withdraw``."""
+        keys = [_beat_key(report.replica), _view_key(report.replica)]
+        return bool(self._publish(keys=keys, args=[report.dump(), self.ttl_ms]))
 
     def withdraw(self) -> None:
         """Out of the view at once (a replica that stops)."""

@@ -17,6 +17,7 @@ from websockets.sync.client import connect as ws_connect
 
 from service.admin.wire import AccountOut
 from service.cluster.replicas import ReplicaRegistry
+from service.cluster.view import ClusterView, ReplicaReport
 from service.settings import AccountConfig
 from tests.service.test_admin_accounts import ADMIN_KEY, admin
 from tests.service.test_cluster_replicas import (  # noqa: F401  (fixtures)
@@ -209,3 +210,19 @@ def test_the_dashboard_shows_the_replicas_and_the_other_replicas_accounts(
     assert refused.status_code == 409 and "replica &#39;b&#39;" in refused.text
     assert shot.status_code == 409
     assert not any(info.paused for info in b.pool.account_list)
+
+
+def test_a_report_is_written_only_while_its_replica_beats(client: redis.Redis) -> None:  # noqa: F811
+    # A round still writing while its replica leaves must not outlast the withdrawal.
+    beats = ReplicaRegistry(client, "late", ttl=30.0)
+    view = ClusterView(client, "late", ttl=30.0)
+    report = ReplicaReport(replica="late", started_at=1.0, reported_at=2.0, held=["acc0"])
+    assert view.publish(report) is False and not client.exists("gateway:cluster:view:late")
+    beats.beat()
+    assert view.publish(report) is True
+    (seen,) = view.live()
+    assert seen.replica == "late" and seen.report == report and seen.heartbeat_age is not None
+    beats.leave()
+    view.withdraw()
+    assert view.publish(report) is False and not client.exists("gateway:cluster:view:late")
+    assert view.live() == []
