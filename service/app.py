@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from browser import SharedCookieStore
 from service.account_groups import GroupedBackend
 from service.admin.operations import ADMIN_PREFIXES, Operations
+from service.admin.remote import account_reporter
 from service.admin.router import metrics_router
 from service.admin.router import router as admin_router
 from service.admin.ui import router as ui_router
@@ -181,6 +182,8 @@ async def _running(
         videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
         chat = ChatService(backend, store, serving_options(settings), janitor)
         catalog = chat.options.catalog  # the models this app serves, its Gem aliases with them
+        if ownership is not None:  # each round publishes this replica's accounts for the others
+            ownership.reporter = account_reporter(ops.accounts, catalog)
         responses = await stack.enter_async_context(
             responses_service(settings, chat, stores.responses, stores.objects)
         )

@@ -40,6 +40,7 @@ from browser import AccountInfo, AccountSpec, DriverError, LiveEnd, LiveView, Si
 from service.admin.accounts import refuse_remote_profile
 from service.admin.auth import SESSION_COOKIE
 from service.admin.operations import Operations
+from service.admin.remote import refuse_remote
 from service.auth import match_key, presented_key
 from service.errors import Conflict, NotFound, ServiceError
 from service.state import STATE_KEY, Gateway
@@ -108,6 +109,7 @@ async def live_view(websocket: WebSocket, account_id: str) -> None:
     await websocket.accept()
     channel = _Channel(websocket)
     try:
+        await refuse_remote(ops.accounts, account_id)  # another replica's page: closed as busy, naming it
         async with ops.accounts.backend.live_view(account_id) as view:
             log.info("live view of %s opened", account_id)
             await channel.send_json({"type": "status", "state": "open"})

@@ -12,6 +12,7 @@ from service.admin.cookies import spec_from_input
 from service.admin.deps import AdminDep, CatalogDep, OpsDep
 from service.admin.live import router as live_router
 from service.admin.operations import Operations
+from service.admin.remote import all_accounts, one_account, refuse_remote, replicas_out
 from service.admin.wire import (
     AccountIn,
     AccountOut,
@@ -19,6 +20,7 @@ from service.admin.wire import (
     KeyIn,
     KeyOut,
     KeyScopes,
+    ReplicaOut,
     account_out,
     key_out,
 )
@@ -38,26 +40,20 @@ def _reveal(value: object) -> str | None:
     return str(secret()) if secret is not None else None
 
 
-def _accounts_out(ops: Operations, catalog: Catalog) -> list[AccountOut]:
-    added = ops.accounts.added_ids()
-    return [
-        account_out(info, added=info.id in added, catalog=catalog, owner=ops.accounts.owner(info.id))
-        for info in ops.accounts.list()
-    ]
-
-
-def _one(ops: Operations, catalog: Catalog, account_id: str) -> AccountOut:
-    return account_out(
-        ops.accounts.get(account_id),
-        added=account_id in ops.accounts.added_ids(),
-        catalog=catalog,
-        owner=ops.accounts.owner(account_id),
-    )
+async def _one(ops: Operations, catalog: Catalog, account_id: str) -> AccountOut:
+    """The account as this replica drives it, or as its owner last reported it (replicas)."""
+    return await one_account(ops.accounts, catalog, account_id)
 
 
 @router.get("/accounts")
 async def list_accounts(ops: AdminDep, catalog: CatalogDep) -> dict[str, list[AccountOut]]:
-    return {"data": _accounts_out(ops, catalog)}
+    return {"data": await all_accounts(ops.accounts, catalog)}
+
+
+@router.get("/replicas")
+async def list_replicas(ops: AdminDep) -> dict[str, list[ReplicaOut]]:
+    """Every live replica on the shared Redis (an empty list with a single gateway)."""
+    return {"data": await replicas_out(ops.accounts)}
 
 
 @router.post("/accounts", status_code=201)
@@ -83,43 +79,51 @@ async def add_account(body: AccountIn, ops: AdminDep, catalog: CatalogDep) -> Ac
 
 @router.get("/accounts/{account_id}")
 async def get_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
-    return _one(ops, catalog, account_id)
+    return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/check")
 async def check_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
+    # Another replica's account: a 409 naming its owner (its page is there), here and below.
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.check_account(account_id)
-    return _one(ops, catalog, account_id)
+    return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/gems")
 async def refresh_account_gems(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
     """List the account's Gems again now (a Gem just made on gemini.google.com), without waiting
     for ``browser.gems_interval``; the account's page stays as it is."""
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.refresh_gems(account_id)
-    return _one(ops, catalog, account_id)
+    return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/pause")
 async def pause_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.pause_account(account_id)
-    return _one(ops, catalog, account_id)
+    return await _one(ops, catalog, account_id)
 
 
 @router.post("/accounts/{account_id}/resume")
 async def resume_account(account_id: str, ops: AdminDep, catalog: CatalogDep) -> AccountOut:
+    await refuse_remote(ops.accounts, account_id)
     await ops.accounts.backend.resume_account(account_id)
-    return _one(ops, catalog, account_id)
+    return await _one(ops, catalog, account_id)
 
 
 @router.delete("/accounts/{account_id}")
 async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
+    if account_id not in ops.accounts.added_ids():  # an added one goes through the shared registry
+        await refuse_remote(ops.accounts, account_id)
     await ops.accounts.remove(account_id)
     return {"id": account_id, "removed": True}
 
 
 @router.get("/accounts/{account_id}/screenshot")
 async def account_screenshot(account_id: str, ops: AdminDep) -> Response:
+    await refuse_remote(ops.accounts, account_id)
     png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 

@@ -34,6 +34,7 @@ from service.admin.cookies import spec_from_paste
 from service.admin.deps import AdminDep, CatalogDep, OpsDep
 from service.admin.live import add_for_sign_in
 from service.admin.operations import Operations
+from service.admin.remote import all_accounts, local_accounts, refuse_remote, replicas_out
 from service.admin.wire import AccountOut, KeyOut, account_out, key_out
 from service.catalog import Catalog
 from service.errors import AuthenticationFailed, InvalidRequest, ServiceError
@@ -128,6 +129,7 @@ _TEMPLATES.filters.update(
     pair=_pair,
     limits=_limits,
     age=_age,
+    seconds=_seconds,
     method=lambda value: _METHODS.get(value, value),
     reason=lambda value: _REASONS.get(value, value),
 )
@@ -221,14 +223,11 @@ def _quiet(like: Series) -> Series:
 
 
 def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
-    added = ops.accounts.added_ids()
-    return [
-        account_out(info, added=info.id in added, catalog=catalog, owner=ops.accounts.owner(info.id))
-        for info in ops.accounts.list()
-    ]
+    """This replica's accounts (the panels' metrics are this replica's own)."""
+    return local_accounts(ops.accounts, catalog)
 
 
-def _dashboard(
+async def _dashboard(
     ops: Operations,
     catalog: Catalog,
     *,
@@ -237,7 +236,10 @@ def _dashboard(
     new_key: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    accounts = _accounts(ops, catalog)
+    local = _accounts(ops, catalog)
+    # Replicas on one Redis: every account of the cluster, the others' as their owners reported them.
+    accounts = await all_accounts(ops.accounts, catalog)
+    replicas = await replicas_out(ops.accounts)
     now = ops.now()
     keys = [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]
     return _render(
@@ -248,11 +250,13 @@ def _dashboard(
         notice=notice,
         new_key=new_key,
         accounts=accounts,
+        local_ids={account.id for account in local},
+        replicas=replicas,
         keys=keys,
         scopes=SCOPES,
         screenshot_ms=SCREENSHOT_REFRESH_MS,
         panels_ms=PANELS_REFRESH_MS,
-        **_panels(ops, accounts),
+        **_panels(ops, local),
     )
 
 
@@ -269,7 +273,7 @@ def _signed_in(request: Request, ops: Operations) -> bool:
 async def dashboard(request: Request, ops: OpsDep, catalog: CatalogDep) -> HTMLResponse:
     if not _signed_in(request, ops):
         return _login()
-    return _dashboard(ops, catalog)
+    return await _dashboard(ops, catalog)
 
 
 @router.get("/panels")
@@ -331,10 +335,10 @@ async def add_account(request: Request, ops: AdminDep, catalog: CatalogDep) -> R
         )
         info = await ops.accounts.add(spec)
     except CookieFormatError as exc:
-        return _dashboard(ops, catalog, error=f"The cookies cannot be read: {exc}", status=400)
+        return await _dashboard(ops, catalog, error=f"The cookies cannot be read: {exc}", status=400)
     except ServiceError as exc:
-        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
-    return _dashboard(ops, catalog, notice=f"Account {info.id} added: {info.state.value}.", status=201)
+        return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+    return await _dashboard(ops, catalog, notice=f"Account {info.id} added: {info.state.value}.", status=201)
 
 
 @router.post("/accounts/sign-in-inside")
@@ -347,13 +351,14 @@ async def add_for_sign_in_inside(request: Request, ops: AdminDep, catalog: Catal
             raise InvalidRequest("An account signed in inside the gateway needs a name.")
         info = await add_for_sign_in(ops, name)
     except ServiceError as exc:
-        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+        return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     return RedirectResponse(f"{BASE}/accounts/{quote(info.id, safe='')}/live", status_code=303)
 
 
 @router.get("/accounts/{account_id}/live")
 async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live view of one account's page: frames from, and input to, ``WS /admin/accounts/{id}/live``."""
+    await refuse_remote(ops.accounts, account_id)
     info = ops.accounts.get(account_id)
     return _render(
         "live.html.j2",
@@ -371,6 +376,9 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
 @router.post("/accounts/{account_id}/{action}")
 async def account_action(account_id: str, action: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     try:
+        if action != "remove" or account_id not in ops.accounts.added_ids():
+            # Another replica's account: refused naming its owner (an added one is removed from any).
+            await refuse_remote(ops.accounts, account_id)
         if action == "check":
             await ops.accounts.backend.check_account(account_id)
         elif action == "gems":  # re-list the account's Gems now, its page left as it is
@@ -384,12 +392,13 @@ async def account_action(account_id: str, action: str, ops: AdminDep, catalog: C
         else:
             raise InvalidRequest(f"Unknown action {action!r}.")
     except ServiceError as exc:
-        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+        return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     return RedirectResponse(BASE, status_code=303)
 
 
 @router.get("/accounts/{account_id}/screenshot.png")
 async def screenshot(account_id: str, ops: AdminDep) -> Response:
+    await refuse_remote(ops.accounts, account_id)
     png = await ops.accounts.backend.screenshot(account_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -412,9 +421,9 @@ async def create_key(request: Request, ops: AdminDep, catalog: CatalogDep) -> Re
             scopes=[value for value in form.getlist("scopes") if isinstance(value, str)] or None,
         )
     except ServiceError as exc:
-        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+        return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     notice = f"Key {created.record.name} created. Copy it now, it is not shown again:"
-    return _dashboard(ops, catalog, notice=notice, new_key=created.key, status=201)
+    return await _dashboard(ops, catalog, notice=notice, new_key=created.key, status=201)
 
 
 @router.post("/keys/{key_id}/scopes")
@@ -424,16 +433,16 @@ async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: 
     try:
         changed = ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
     except ServiceError as exc:
-        return _dashboard(ops, catalog, error=exc.message, status=_status(exc))
+        return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     if changed is None:
-        return _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
+        return await _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     if ops.keys.revoke(key_id) is None:
-        return _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
+        return await _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 
 

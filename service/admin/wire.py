@@ -22,6 +22,7 @@ __all__ = [
     "KeyIn",
     "KeyOut",
     "KeyScopes",
+    "ReplicaOut",
     "account_out",
     "key_out",
 ]
@@ -106,8 +107,24 @@ class AccountOut(BaseModel):
     owner: str | None = Field(
         default=None,
         description="the replica driving the account (`cluster.replica_id`) when replicas share a Redis; "
-        "null with a single gateway",
+        "null with a single gateway, and for an account no replica drives (state `unowned`)",
     )
+    reported_at: float | None = Field(
+        default=None,
+        description="replicas on one Redis: for an account another replica drives, the Unix time of the "
+        "owner's round that reported these fields; null when this replica drives it (live data)",
+    )
+
+
+class ReplicaOut(BaseModel):
+    """One live replica of the Redis (``GET /admin/replicas``)."""
+
+    id: str
+    self: bool = Field(description="true for the replica that answers")
+    heartbeat_age_seconds: float | None = Field(description="seconds since its last heartbeat")
+    started_at: float | None = Field(description="its start (Unix time); null before its first report")
+    reported_at: float | None = Field(description="its last ownership round's report (Unix time)")
+    accounts: list[str] = Field(description="the accounts whose leases it holds, as of reported_at")
 
 
 def account_out(

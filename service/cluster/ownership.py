@@ -38,14 +38,17 @@ from service.backend import Backend
 from service.cluster.config import ClusterSettings
 from service.cluster.lease import Lease, LeaseBook, fair_share
 from service.cluster.replicas import ReplicaRegistry
+from service.cluster.view import ClusterView, ReplicaReport
 from service.errors import NotFound, ServiceError
 from service.stores.interfaces import AccountRegistry
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AccountOwnership", "SpecSource"]
+__all__ = ["AccountOwnership", "Reporter", "SpecSource"]
 
 SpecSource = Callable[[], AccountSpec]  # read when the account starts (a cookie file, say)
+# The public fields of this replica's accounts, keyed by id (the admin layer's ``AccountOut``).
+Reporter = Callable[[], Mapping[str, dict[str, Any]]]
 
 
 class AccountOwnership:
@@ -67,6 +70,10 @@ class AccountOwnership:
         self.interval = settings.interval
         self.book = LeaseBook(client, self.replica_id, ttl=settings.lease_ttl)
         self.replicas = ReplicaRegistry(client, self.replica_id, ttl=settings.lease_ttl)
+        self.view = ClusterView(client, self.replica_id, ttl=settings.lease_ttl)
+        self.started_at = time.time()
+        # Set by the app once its admin layer runs: what each round publishes of the accounts held.
+        self.reporter: Reporter | None = None
         self.held: dict[str, Lease] = {}
         self.live: list[str] = []  # the live replicas at the last round
         self.known: frozenset[str] = frozenset()  # the accounts the cluster knew at the last round
@@ -85,6 +92,7 @@ class AccountOwnership:
 
     async def __aenter__(self) -> Self:
         await self._round()
+        await self._publish()
         # The rounds renew from here on: a first share slower to start than a lease lasts (a slow
         # page) must not lose its own leases to another replica while it starts.
         self._loop = asyncio.create_task(self._run(), name=f"cluster-{self.replica_id}")
@@ -139,12 +147,14 @@ class AccountOwnership:
         for lease in leases:
             self.book.release(lease)
         self.replicas.leave()
+        self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)  # the period of the rounds
             try:
                 await self._round()
+                await self._publish()
             except redis.RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
@@ -186,6 +196,22 @@ class AccountOwnership:
                     self.held[lease.resource] = lease
                     log.info("replica %s adopts account %s", self.replica_id, lease.resource)
                     self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
+
+    async def _publish(self) -> None:
+        """This replica's record and its accounts' public fields, for the other replicas' admin API
+        (``service.cluster.view``); what it holds but has not started yet is listed by id only."""
+        if self._stopping:
+            return  # withdrawn on exit
+        held = sorted(self.held)
+        public = self.reporter() if self.reporter is not None else {}
+        report = ReplicaReport(
+            replica=self.replica_id,
+            started_at=self.started_at,
+            reported_at=time.time(),
+            held=held,
+            accounts=[public[account_id] for account_id in held if account_id in public],
+        )
+        await asyncio.to_thread(self.view.publish, report)
 
     def _known_specs(self) -> dict[str, SpecSource]:
         specs = dict(self.configured)
