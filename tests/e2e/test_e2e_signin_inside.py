@@ -227,11 +227,26 @@ class Operator:
         )
         return done.stdout.strip()
 
-    def find_window(self) -> None:
+    def find_window(self, login: subprocess.Popen[bytes]) -> None:
+        """The sign-in window, once ``login`` (a Python start, then a headed Chromium: slow on a
+        loaded machine) shows it; a failure says what the display and the page saw instead."""
+
         def found() -> str:
+            if login.poll() is not None:
+                out = login.stdout.read().decode(errors="replace") if login.stdout else ""
+                raise AssertionError(f"accounts login ended ({login.returncode}) before its window: {out}")
             return self.xdotool("search", "--onlyvisible", "--name", "Sign in").split("\n")[0]
 
-        self.window = _until(found, "the sign-in window")
+        try:
+            self.window = _until(found, "the sign-in window", STARTUP)
+        except AssertionError as error:
+            titles = [
+                self.xdotool("getwindowname", window)
+                for window in self.xdotool("search", "--onlyvisible", "--name", ".").split()
+            ]
+            raise AssertionError(
+                f"{error}; visible windows: {titles}; the browser's requests: {self.recorder.seen[-12:]}"
+            ) from None
 
     def enter(self, text: str, then: tuple[str, str]) -> None:
         """Type ``text`` and Enter into the focused field, as often as it takes the page to send
@@ -348,7 +363,7 @@ def test_accounts_login_opens_a_plain_headed_chromium_and_the_gateway_adopts_the
         try:
             display, xauthority = _until(lambda: where.is_file() and where.read_text().split(), "Xvfb")
             operator = Operator(display, xauthority, recorder)
-            operator.find_window()
+            operator.find_window(login)
             assert recorder.count("GET", "/ServiceLogin") >= 1, "the window opened at the sign-in page"
 
             # Nothing automated is attached: no DevTools port or pipe, no automation switch.
