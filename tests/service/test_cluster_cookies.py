@@ -17,7 +17,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -36,6 +37,7 @@ from service.settings import AccountConfig, GatewaySettings
 from service.stores.backends import open_stores
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_cookies import RedisCookies
+from tests.support import polling
 from tests.support.servers import serve
 
 PSID = "__Secure-1PSID"
@@ -43,18 +45,8 @@ PSIDTS = "__Secure-1PSIDTS"
 WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
 
 
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)  # polls a condition; nothing is timed
-
-
-async def until_async(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.05)  # polls a condition; nothing is timed
+until = partial(polling.until, bound=WAIT)
+until_async = partial(polling.until_async, bound=WAIT, interval=0.05)
 
 
 @pytest.fixture

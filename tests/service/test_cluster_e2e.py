@@ -6,10 +6,10 @@ signs it in and serves with it; the stopped replica kept its stored cookies."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from service.app import create_app
 from service.settings import AccountConfig, GatewaySettings
+from tests.support import polling
 from tests.support.servers import serve
 
 API_KEY = "sk-cluster-e2e-key"
@@ -26,11 +27,7 @@ ADMIN_KEY = "adm-cluster-e2e-key"
 WAIT = 60.0  # bound of every wait on a condition (three page loads in Chromium)
 
 
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.1)  # polls a condition; nothing is timed
+until = partial(polling.until, bound=WAIT, interval=0.1)
 
 
 def listed(url: str) -> dict[str, dict[str, Any]]:

@@ -6,8 +6,8 @@ never starts a turn on what it lost."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 import redis
@@ -24,16 +24,13 @@ from service.settings import AccountConfig
 from service.stores.redis_accounts import RedisAddedAccounts
 from service.stores.redis_base import Sealer, connect
 from tests.service.scripted_pool import Script, ScriptedPool, growing
+from tests.support import polling
 
 WAIT = 20.0
 NAMES = ["acc0", "acc1", "acc2", "acc3"]
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.02)  # polls a condition; nothing is timed
+until = partial(polling.until_async, bound=WAIT)
 
 
 @pytest.fixture

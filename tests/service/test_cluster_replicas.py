@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from tests.service.conftest import API_KEY
 from tests.service.scripted_pool import Script, ScriptedPool, growing
 from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_keys_api import chat
+from tests.support import polling
 
 WAIT = 20.0  # bound of every wait on a condition
 REMOVAL = 0.3  # how long a pool's removal of an account takes (three rounds of 0.1 s)
@@ -69,11 +70,7 @@ class ExclusivePool(ScriptedPool):
         return {info.id for info in self.account_list}
 
 
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)  # polls a condition; nothing is timed
+until = partial(polling.until, bound=WAIT)
 
 
 def configured(n: int) -> list[AccountConfig]:
