@@ -322,3 +322,22 @@ class ScriptedTurn:
 @asynccontextmanager
 async def hold(pool: ScriptedPool) -> AsyncIterator[ScriptedPool]:
     yield pool
+
+
+SCRIPTED_VIDEO_URL = "https://contribution.usercontent.google.com/download?c=scripted-video"
+
+
+def finished_video_pool(data: bytes) -> ScriptedPool:
+    """A pool whose one turn starts a Create-video job that renders, then is done: the chat's
+    history then names the video, whose download answers ``data``."""
+    pool = ScriptedPool()
+    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
+    pool.queue(
+        Script([TurnSnapshot(cid="c_video", text="Your video is on its way.", video=chip, completed=True)])
+    )
+    pool.video_jobs.extend([False, True])  # rendering, then done: the chat's history is read
+    pool.chat_videos.append(
+        VideoInfo(thumbnail_url=None, video_url=SCRIPTED_VIDEO_URL, job_id="job-1", pending=False)
+    )
+    pool.media[SCRIPTED_VIDEO_URL] = Media(data=data, mime="video/mp4", url=SCRIPTED_VIDEO_URL)
+    return pool

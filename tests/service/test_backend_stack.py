@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser import Media, ProtocolError, TurnSnapshot, VideoInfo
+from browser import ProtocolError
 from service.account_groups import GroupedBackend
 from service.auth import CURRENT_CALLER, Caller
 from service.chat.longrun_research import report_text
@@ -22,12 +22,10 @@ from service.key_scopes import ScopedBackend
 from service.metrics import MeteredBackend, Metrics
 from service.pool_adapter import BrowserBackend
 from tests.service.conftest import API_KEY
-from tests.service.scripted_pool import Script, ScriptedPool, account
+from tests.service.scripted_pool import ScriptedPool, account, finished_video_pool
 from tests.service.test_admin_accounts import gateway
 from tests.service.test_longrun_research import REPORT, planned, reported
 from tests.service.test_metrics import samples, scrape
-
-VIDEO_URL = "https://contribution.usercontent.google.com/download?c=scripted-video"
 
 
 def lookups(url: str) -> dict[tuple[str, str], float]:
@@ -75,14 +73,7 @@ def _wait_for(url: str, video_id: str) -> dict[str, object]:
 
 
 def test_video_job_polling_is_metered(tmp_path: Path) -> None:
-    pool = ScriptedPool()
-    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
-    pool.queue(
-        Script([TurnSnapshot(cid="c_video", text="Your video is on its way.", video=chip, completed=True)])
-    )
-    pool.video_jobs.extend([False, True])  # rendering, then done: the chat's history is read
-    pool.chat_videos.append(VideoInfo(thumbnail_url=None, video_url=VIDEO_URL, job_id="job-1", pending=False))
-    pool.media[VIDEO_URL] = Media(data=b"\x00\x00\x00\x18ftypmp42", mime="video/mp4", url=VIDEO_URL)
+    pool = finished_video_pool(b"\x00\x00\x00\x18ftypmp42")
     with gateway(tmp_path / "data", pool, video_poll_interval=0.01) as url:
         created = post(url, "/v1/videos", {"prompt": "a heron at dawn"})
         assert created.status_code == 200

@@ -11,28 +11,18 @@ from pathlib import Path
 import httpx
 from mcp.types import CallToolResult
 
-from browser import Media, TurnSnapshot, VideoInfo
 from service.mcp.video_links import REUSE_MARGIN, VideoLinks, link_lifetime
 from service.media.config import MediaSettings
 from service.media.delivery import MediaDelivery
-from tests.service.scripted_pool import Script, ScriptedPool
+from tests.service.scripted_pool import ScriptedPool, finished_video_pool
 from tests.service.test_admin_accounts import gateway
 from tests.service.test_mcp_door import mcp_session
 
-VIDEO_URL = "https://contribution.usercontent.google.com/download?c=scripted-video"
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8
 
 
 def _finished_video_pool() -> ScriptedPool:
-    pool = ScriptedPool()
-    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
-    pool.queue(
-        Script([TurnSnapshot(cid="c_video", text="Your video is on its way.", video=chip, completed=True)])
-    )
-    pool.video_jobs.extend([False, True])  # rendering, then done: the chat's history is read
-    pool.chat_videos.append(VideoInfo(thumbnail_url=None, video_url=VIDEO_URL, job_id="job-1", pending=False))
-    pool.media[VIDEO_URL] = Media(data=VIDEO, mime="video/mp4", url=VIDEO_URL)
-    return pool
+    return finished_video_pool(VIDEO)
 
 
 def _media_files(data_dir: Path) -> list[Path]:
