@@ -36,13 +36,7 @@ def account_reporter(accounts: AccountAdmin, catalog: Catalog) -> Reporter:
     replica's pool (``AccountOut``: no secret in it), keyed by id."""
 
     def report() -> Mapping[str, dict[str, Any]]:
-        added = accounts.added_ids()
-        return {
-            info.id: account_out(
-                info, added=info.id in added, catalog=catalog, owner=accounts.owner(info.id)
-            ).model_dump(mode="json")
-            for info in accounts.list()
-        }
+        return {account.id: account.model_dump(mode="json") for account in local_accounts(accounts, catalog)}
 
     return report
 
