@@ -62,6 +62,7 @@ def start(
             browser={"gemini_url": simulator_url, "queue_timeout": 60.0},
             accounts=accounts,
             state={"backend": "redis", "redis_url": redis_url},
+            media={"shared_dir": tmp_path / "media"},
             cluster={"replica_id": name, "lease_ttl": 5.0, "renew_interval": 0.25},
         )
         stack = ExitStack()
