@@ -11,7 +11,7 @@ from browser._cookie_formats import CookieFileFormat, detect_format, read_cookie
 from browser._diagnosis import Diagnosis, ElementCheck, Presence, Presentation, RpcCall, diagnose
 from browser._egress import EgressInfo
 from browser._gems import Gem
-from browser._health import NeedsPerson
+from browser._health import Cooldown, NeedsPerson, SessionRecord
 from browser._launcher import profile_dir
 from browser._live import LiveEnd, LiveFrame, LiveView
 from browser._media import Media
@@ -27,7 +27,7 @@ from browser._profiles import (
 )
 from browser._requests import Attachment, ModeFamily, ThinkingLevel, Tool, TurnRequest
 from browser._settings import EgressLimits, EgressPacing, LaunchMode, PoolSettings
-from browser._store import SharedCookieStore, StoredCookies
+from browser._store import SharedCookieStore, SharedHealthStore, StoredCookies
 from browser._turn import Turn
 from browser.errors import (
     AccountUnavailable,
@@ -71,6 +71,7 @@ __all__ = [
     "Cookie",
     "CookieFileFormat",
     "CookieFormatError",
+    "Cooldown",
     "Diagnosis",
     "DriverError",
     "EgressBusy",
@@ -105,7 +106,9 @@ __all__ = [
     "ResearchInfo",
     "RpcCall",
     "SelectorMissing",
+    "SessionRecord",
     "SharedCookieStore",
+    "SharedHealthStore",
     "SigninMethod",
     "StepTimeout",
     "StoredCookies",

@@ -37,6 +37,7 @@ from browser._egress import egress_name
 from browser._gems import Gem, list_gems
 from browser._health import (
     VERIFY_REASON,
+    Cooldown,
     NeedsPerson,
     Rotation,
     SessionRecord,
@@ -190,6 +191,7 @@ class Account:
         launcher: Launcher,
         store: CookieStore,
         session: SessionRecord | None = None,
+        cooldown: Cooldown | None = None,
     ) -> None:
         self.id = account_id
         self.name = name
@@ -243,6 +245,14 @@ class Account:
         self.last_rotation_at = session.last_rotation_at
         self.needs_person = NeedsPerson(session.needs_person) if session.needs_person else None
         self.needs_since = session.needs_since if self.needs_person else None
+        # What the previous pool to drive the account left (another replica): its usage limits
+        # hold from now, its block once the first start has read the page (``_carry_block``).
+        self._carried = cooldown
+        # Why the previous pool blocked it, restored with its block (the page read here clears it).
+        self._carried_needs = self.needs_person
+        if cooldown is not None:
+            self.cooling_until.update(cooldown.cooling_until)
+        self._cooldown_lock = asyncio.Lock()
 
     # -- state --
 
@@ -293,6 +303,46 @@ class Account:
             needs_person_since=self.needs_since,
             gems=self.gems,
         )
+
+    def cooldown(self) -> Cooldown | None:
+        """What holds the account back now (None: nothing), for the next pool to start it."""
+        blocked = self.blocked_until if self.health is AccountState.BLOCKED else None
+        carried = Cooldown(dict(self.cooling_until), blocked, self.reason if blocked else None)
+        return carried.current(time.time())
+
+    def _persist_cooldown(self) -> None:
+        """Share the cooldown in the background (``close`` shares it once more, awaited)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the pool's loop (a unit test): ``close`` shares it
+            return
+        task = loop.create_task(self._write_cooldown())
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
+
+    async def _write_cooldown(self) -> None:
+        """One writer at a time, each writing the cooldown as it is then: the newest lands last."""
+        async with self._cooldown_lock:
+            try:
+                await self._store.save_cooldown(self.id, self.cooldown())
+            except Exception:  # the next change or ``close`` writes it again
+                log.warning("sharing the cooldown of %s failed", self.id, exc_info=True)
+
+    def _carry_block(self) -> None:
+        """A block the previous pool left (a captcha, a wall) holds here until its end, even when
+        this pool's first read of the page found it fine: there it would have waited as well, and
+        the re-check when it ends (``recheck_due``) reads the page again."""
+        carried, self._carried = self._carried, None
+        if carried is None or self.health is not AccountState.READY:
+            return
+        until = carried.blocked_until
+        if until is None or until <= time.time():
+            return
+        self._needs(_WALLS.get(carried.reason or "") or self._carried_needs)
+        self.health = AccountState.BLOCKED
+        self.blocked_until = until
+        self.last_error = self.reason = carried.reason
+        log.warning("account %s blocked until %.0f as its previous replica left it", self.id, until)
 
     def session_record(self) -> SessionRecord:
         return SessionRecord(
@@ -363,6 +413,7 @@ class Account:
     def cool(self, quota: str, until: float) -> None:
         self.cooling_until[quota] = until
         log.info("account %s cooling for %s until %.0f", self.id, quota, until)
+        self._persist_cooldown()
 
     def block(self, reason: str, needs: NeedsPerson | None = None) -> None:
         """Out of rotation until ``blocked_until``; ``needs`` says what a person must do (a wall
@@ -374,6 +425,7 @@ class Account:
         self.last_error = reason
         self.reason = reason
         log.warning("account %s blocked (%s)", self.id, reason)
+        self._persist_cooldown()
 
     def _signed_out(self, reason: str, needs: NeedsPerson = NeedsPerson.SIGNED_OUT) -> None:
         """Out of rotation; re-checked after the block backoff (doubling), since a session may come
@@ -508,8 +560,10 @@ class Account:
                 raise
             self._free_tabs.add(page)
             self._apply_verdict(verdict)
+            self._carry_block()
             if self.health is AccountState.READY:
                 self._blank.mark(page)
+            self._persist_cooldown()  # a block lifted by this read, or one carried over
         if self.health is AccountState.READY and self.capabilities.tier != "anon":
             await self.read_gems()  # a signed-out visitor has no Gems to list
 
@@ -724,6 +778,7 @@ class Account:
             task.cancel()
         await self.save_cookies()
         await self._write_session()
+        await self._write_cooldown()
         await self._close_context()
 
 

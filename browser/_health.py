@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from browser._driver import PageState
@@ -36,6 +37,7 @@ __all__ = [
     "BOUND_ROTATION_PATH",
     "ROTATION_PATH",
     "VERIFY_REASON",
+    "Cooldown",
     "NeedsPerson",
     "Rotation",
     "SessionRecord",
@@ -147,3 +149,28 @@ class SessionRecord:
     last_rotation_at: float | None
     needs_person: str | None = None
     needs_since: float | None = None
+
+
+@dataclass(frozen=True)
+class Cooldown:
+    """What keeps an account out of rotation for a while, as UNIX times: ``cooling_until`` per quota
+    (a usage limit until its reset, ``AccountInfo.cooling_until``), and a block (a captcha, a
+    consent wall, 1060) until ``blocked_until`` with its ``reason``. Handed to the next pool that
+    starts the account (``SharedHealthStore``), so that it waits as this one would have."""
+
+    cooling_until: Mapping[str, float] = field(default_factory=dict)
+    blocked_until: float | None = None
+    reason: str | None = None
+
+    def current(self, now: float) -> Cooldown | None:
+        """What still holds at ``now`` (None: nothing)."""
+        cooling = {quota: until for quota, until in self.cooling_until.items() if until > now}
+        blocked = self.blocked_until is not None and self.blocked_until > now
+        if not cooling and not blocked:
+            return None
+        return Cooldown(cooling, self.blocked_until if blocked else None, self.reason if blocked else None)
+
+    def ends_at(self) -> float | None:
+        """When the last of it ends (None: nothing)."""
+        times = [*self.cooling_until.values(), *([self.blocked_until] if self.blocked_until else [])]
+        return max(times) if times else None

@@ -36,7 +36,7 @@ from browser._playwright_errors import map_playwright_errors
 from browser._requests import TurnRequest
 from browser._research import research_report, research_state
 from browser._settings import LaunchMode, PoolSettings
-from browser._store import CookieStore, SharedCookies, SharedCookieStore
+from browser._store import CookieStore, SharedCookies, SharedCookieStore, SharedHealthStore
 from browser._turn import Turn
 from browser._videos import video_job_state
 from browser.errors import (
@@ -69,7 +69,10 @@ class BrowserPool:
     ``egress_clock`` (monotonic seconds) times the egress budgets' windows; a test may drive it.
     ``shared_cookies``: a store the accounts' cookies are also written to and read from (the newer
     copy wins), for pools on several machines that hand accounts to each other; None: the local
-    ``cookies.sqlite3`` only."""
+    ``cookies.sqlite3`` only. ``shared_health``: where the accounts' session records and cooldowns
+    are also written, and read when an account starts (it starts cooled, or blocked, as the pool
+    that drove it last left it); None: session records in ``cookies.sqlite3``, cooldowns in
+    memory."""
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class BrowserPool:
         browser: Browser | None = None,
         egress_clock: Callable[[], float] = time.monotonic,
         shared_cookies: SharedCookieStore | None = None,
+        shared_health: SharedHealthStore | None = None,
     ) -> None:
         if browser is not None and playwright is None:
             raise BrowserError("a lent browser needs the Playwright it was started from")
@@ -94,8 +98,8 @@ class BrowserPool:
         self._launcher: Launcher | None = None
         self._store = (
             CookieStore(settings.data_dir)
-            if shared_cookies is None
-            else SharedCookies(settings.data_dir, shared_cookies)
+            if shared_cookies is None and shared_health is None
+            else SharedCookies(settings.data_dir, shared_cookies, shared_health)
         )
         self._changed = asyncio.Condition()
         self._waiting = 0
@@ -165,7 +169,11 @@ class BrowserPool:
             stored = await self._store.load(account_id)
             if stored is not None and _session_of(stored.cookies) == _session_of(cookies):
                 cookies = stored.cookies
-        session = await self._session_record(account_id, spec, cookies)
+        session, same = await self._session_record(account_id, spec, cookies)
+        cooldown = await self._store.load_cooldown(account_id)
+        if cooldown is not None and not same:
+            # A usage limit is the Google account's; a block was its session's, which was replaced.
+            cooldown = replace(cooldown, blocked_until=None, reason=None)
         if spec.profile:
             # The copy last read from the profile: served only if the profile turns out to hold no
             # session at all (``Account.start``); a profile's own session always wins.
@@ -184,6 +192,7 @@ class BrowserPool:
             self._launcher,
             self._store,
             session,
+            cooldown.current(time.time()) if cooldown is not None else None,
         )
         account.on_lost = self._on_lost
         account.on_captcha = self._on_captcha
@@ -196,15 +205,17 @@ class BrowserPool:
         await self._notify()
         return self._info(account)
 
-    async def _session_record(self, account_id: str, spec: AccountSpec, cookies: list[Any]) -> SessionRecord:
-        """The stored record of this session (same __Secure-1PSID), or a new one; the spec says how
-        the session was signed in."""
+    async def _session_record(
+        self, account_id: str, spec: AccountSpec, cookies: list[Any]
+    ) -> tuple[SessionRecord, bool]:
+        """The stored record of this session (same __Secure-1PSID), or a new one (False); the spec
+        says how the session was signed in."""
         key = session_key(_session_of(cookies))
         stored = await self._store.load_session(account_id)
         # A profile account brings no cookie (key None): its stored record is its profile's session.
         if stored is None or (key is not None and stored.session != key):
-            return SessionRecord(spec.signin_method.value, key, None, None)
-        return replace(stored, signin_method=spec.signin_method.value)
+            return SessionRecord(spec.signin_method.value, key, None, None), False
+        return replace(stored, signin_method=spec.signin_method.value), True
 
     async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
         """Take the account out of rotation at once; a busy one finishes its turns (bounded by

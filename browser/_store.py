@@ -11,6 +11,9 @@ A pool may also be given a ``SharedCookieStore`` (the gateway's replicas share o
 pool then keeps ``SharedCookies``, this file plus the shared copy. Every save goes to both; a load
 takes whichever copy was read from a browser last, so a replica that adopts an account starts from
 the rotated cookies of its previous owner, not from the operator's export or its own older copy.
+Likewise a ``SharedHealthStore`` carries each account's session record and cooldown (``Cooldown``)
+to the next pool that starts it; alone, a pool keeps its cooldowns in memory only (a restart of
+the one gateway forgets them, as it always did).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from browser._cookies import Cookie
-from browser._health import SessionRecord
+from browser._health import Cooldown, SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +199,13 @@ class CookieStore:
     async def delete(self, account_id: str) -> None:
         await asyncio.to_thread(self.delete_sync, account_id)
 
+    async def save_cooldown(self, account_id: str, cooldown: Cooldown | None) -> None:
+        """A lone pool holds its accounts' cooldowns in memory (``Account``): nothing to share."""
+
+    async def load_cooldown(self, account_id: str) -> Cooldown | None:
+        """None: a lone pool's account starts with no cooldown, as it always did."""
+        return None
+
 
 class SharedCookieStore(Protocol):
     """Cookies shared beyond this pool (the service implements it, e.g. over Redis). ``save`` says
@@ -209,21 +219,46 @@ class SharedCookieStore(Protocol):
     async def delete(self, account_id: str) -> None: ...
 
 
-class SharedCookies(CookieStore):
-    """``cookies.sqlite3`` plus a ``SharedCookieStore``: saves go to both, a load takes the copy read
-    last (``saved_at`` is when it was read from a browser). Session records stay local. A failing
-    shared store never fails a save or a start: the local copy serves, and the failure is logged
-    by its type only (a message may quote a value)."""
+class SharedHealthStore(Protocol):
+    """Accounts' session records and cooldowns shared beyond this pool (the service implements it,
+    e.g. over Redis): the next pool to start an account starts it with them. ``save_cooldown(None)``
+    says nothing holds the account back any more. Like ``SharedCookieStore``, an implementation
+    may refuse a write (this process no longer owns the account) and logs why."""
 
-    def __init__(self, data_dir: Path, shared: SharedCookieStore) -> None:
+    async def save_session(self, account_id: str, record: SessionRecord) -> None: ...
+
+    async def load_session(self, account_id: str) -> SessionRecord | None: ...
+
+    async def save_cooldown(self, account_id: str, cooldown: Cooldown | None) -> None: ...
+
+    async def load_cooldown(self, account_id: str) -> Cooldown | None: ...
+
+    async def delete(self, account_id: str) -> None: ...
+
+
+class SharedCookies(CookieStore):
+    """``cookies.sqlite3`` plus a ``SharedCookieStore`` and a ``SharedHealthStore`` (either may be
+    None): cookie saves go to both copies, a load takes the copy read last (``saved_at`` is when it
+    was read from a browser). Session records go to both too; a load takes the shared one, which
+    the account's owner writes on every change (the local one may be from long ago, when this pool
+    last drove the account). Cooldowns are shared only. A failing shared store never fails a save
+    or a start: the local copy serves, and the failure is logged by its type only (a message may
+    quote a value)."""
+
+    def __init__(
+        self, data_dir: Path, shared: SharedCookieStore | None, health: SharedHealthStore | None = None
+    ) -> None:
         super().__init__(data_dir)
         self.shared = shared
+        self.health = health
 
     async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float | None = None) -> bool:
         read_at = time.time() if read_at is None else read_at
         stored = await super().save(account_id, cookies, read_at=read_at)
         if not stored:
             return False  # a later read is stored already, and was shared then: never older over it
+        if self.shared is None:
+            return stored
         try:
             await self.shared.save(account_id, cookies, read_at=read_at)
         except Exception as error:
@@ -232,6 +267,8 @@ class SharedCookies(CookieStore):
 
     async def load(self, account_id: str) -> StoredCookies | None:
         local = await super().load(account_id)
+        if self.shared is None:
+            return local
         try:
             shared = await self.shared.load(account_id)
         except Exception as error:
@@ -245,7 +282,53 @@ class SharedCookies(CookieStore):
 
     async def delete(self, account_id: str) -> None:
         await super().delete(account_id)
+        if self.shared is not None:
+            try:
+                await self.shared.delete(account_id)
+            except Exception as error:
+                log.warning("shared cookies of %s not deleted (%s)", account_id, type(error).__name__)
+        if self.health is not None:
+            try:
+                await self.health.delete(account_id)
+            except Exception as error:
+                log.warning("shared health of %s not deleted (%s)", account_id, type(error).__name__)
+
+    async def save_session(self, account_id: str, record: SessionRecord) -> None:
+        await super().save_session(account_id, record)
+        if self.health is not None:
+            try:
+                await self.health.save_session(account_id, record)
+            except Exception as error:
+                log.warning("session record of %s not shared (%s)", account_id, type(error).__name__)
+
+    async def load_session(self, account_id: str) -> SessionRecord | None:
+        local = await super().load_session(account_id)
+        if self.health is None:
+            return local
         try:
-            await self.shared.delete(account_id)
+            shared = await self.health.load_session(account_id)
         except Exception as error:
-            log.warning("shared cookies of %s not deleted (%s)", account_id, type(error).__name__)
+            log.warning(
+                "shared session record of %s not read (%s): the local one serves",
+                account_id,
+                type(error).__name__,
+            )
+            return local
+        return shared if shared is not None else local
+
+    async def save_cooldown(self, account_id: str, cooldown: Cooldown | None) -> None:
+        if self.health is None:
+            return
+        try:
+            await self.health.save_cooldown(account_id, cooldown)
+        except Exception as error:
+            log.warning("cooldown of %s not shared (%s)", account_id, type(error).__name__)
+
+    async def load_cooldown(self, account_id: str) -> Cooldown | None:
+        if self.health is None:
+            return None
+        try:
+            return await self.health.load_cooldown(account_id)
+        except Exception as error:
+            log.warning("shared cooldown of %s not read (%s)", account_id, type(error).__name__)
+            return None

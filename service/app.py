@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
-from browser import SharedCookieStore
+from browser import SharedCookieStore, SharedHealthStore
 from service.account_groups import GroupedBackend
 from service.admin.operations import ADMIN_PREFIXES, Operations
 from service.admin.remote import account_reporter
@@ -80,12 +80,14 @@ PoolFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[Backend]]
 
 
 def _browser_pool(
-    settings: GatewaySettings, cookies: SharedCookieStore | None = None
+    settings: GatewaySettings,
+    cookies: SharedCookieStore | None = None,
+    health: SharedHealthStore | None = None,
 ) -> AbstractAsyncContextManager[Backend]:
     # Imported here so the service can be built (and tested) without starting Chromium.
     from service.pool_adapter import browser_backend
 
-    return browser_backend(settings, shared_cookies=cookies)
+    return browser_backend(settings, shared_cookies=cookies, shared_health=health)
 
 
 def serving_options(settings: GatewaySettings) -> ServingOptions:
@@ -164,7 +166,7 @@ async def _running(
         store = stores.conversations
         # The browser pool shares its accounts' cookies on Redis; a given factory's pool is its own.
         pool = await stack.enter_async_context(
-            _browser_pool(pool_settings(settings, stores), stores.cookies)
+            _browser_pool(pool_settings(settings, stores), stores.cookies, stores.health)
             if pool_factory is None
             else pool_factory(pool_settings(settings, stores))
         )

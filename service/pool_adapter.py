@@ -44,6 +44,7 @@ from browser import (
     NoCapacity,
     NoEligibleAccount,
     SharedCookieStore,
+    SharedHealthStore,
     TemporaryChatUnavailable,
     Turn,
     TurnRequest,
@@ -282,11 +283,17 @@ async def add_configured_accounts(pool: BrowserPool, accounts: Sequence[AccountC
 
 @asynccontextmanager
 async def browser_backend(
-    settings: GatewaySettings, *, shared_cookies: SharedCookieStore | None = None
+    settings: GatewaySettings,
+    *,
+    shared_cookies: SharedCookieStore | None = None,
+    shared_health: SharedHealthStore | None = None,
 ) -> AsyncIterator[Backend]:
     """The default pool factory: a ``BrowserPool`` on the gateway's data directory, with the
     configured accounts added before the first request is served. ``shared_cookies``: the
-    replicas' shared copy of the accounts' cookies (``state.backend: redis``)."""
-    async with BrowserPool(settings.pool_settings(), shared_cookies=shared_cookies) as pool:
+    replicas' shared copy of the accounts' cookies (``state.backend: redis``); ``shared_health``:
+    their shared session records and cooldowns."""
+    async with BrowserPool(
+        settings.pool_settings(), shared_cookies=shared_cookies, shared_health=shared_health
+    ) as pool:
         await add_configured_accounts(pool, settings.accounts)
         yield BrowserBackend(pool)

@@ -58,11 +58,18 @@ if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 """
-# KEYS: lease, target. ARGV: owner, token, value. 1 written, 0 refused (the lease passed on).
+# KEYS: lease, target. ARGV: owner, token, value, expiry in ms ('' none, 'delete': delete the
+# target). 1 written, 0 refused (the lease passed on).
 _GUARDED_SET = """
 local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
 if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[2], ARGV[3])
+if ARGV[4] == 'delete' then
+  redis.call('DEL', KEYS[2])
+elseif ARGV[4] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+else
+  redis.call('SET', KEYS[2], ARGV[3])
+end
 return 1
 """
 
@@ -136,9 +143,15 @@ class LeaseBook:
             return None
         return Lease(resource, text(owner), int(text(token)))
 
-    def guarded_set(self, lease: Lease, key: str, value: str) -> bool:
-        """Write ``key`` only while ``lease`` is current, atomically (a fenced write)."""
-        args: list[str | int] = [lease.owner, lease.token, value]
+    def guarded_set(
+        self, lease: Lease, key: str, value: str | None, *, expire_in: float | None = None
+    ) -> bool:
+        """Write ``key`` only while ``lease`` is current, atomically (a fenced write); ``value``
+        None deletes it; ``expire_in`` (seconds) lets it expire."""
+        expiry = (
+            "delete" if value is None else "" if expire_in is None else str(max(1, int(expire_in * 1000)))
+        )
+        args: list[str | int] = [lease.owner, lease.token, value or "", expiry]
         return bool(self._guarded_set(keys=[self._key("lease", lease.resource), key], args=args))
 
     def held(self, resources: Iterable[str]) -> list[Lease]:

@@ -47,5 +47,8 @@ async def owned_pool(
     if stores.cookies is not None:
         # The pool's shared cookies are written under this replica's leases (fenced in Redis).
         stores.cookies.bind(ownership.book, ownership.lease)
+    if stores.health is not None:
+        # So are its session records and cooldowns.
+        stores.health.bind(ownership.book, ownership.lease)
     async with ownership:
         yield OwnedBackend(pool, ownership), ownership

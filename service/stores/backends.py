@@ -32,6 +32,7 @@ from service.stores.redis_accounts import RedisAddedAccounts
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_conversations import RedisConversationStore
 from service.stores.redis_cookies import RedisCookies
+from service.stores.redis_health import RedisHealth
 from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
@@ -99,6 +100,9 @@ class Stores:
     client: redis.Redis | None = None
     # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
     cookies: RedisCookies | None = None
+    # The accounts' session records and cooldowns shared by the replicas (Redis only; on SQLite the
+    # records are in the pool's own file and the cooldowns in its memory).
+    health: RedisHealth | None = None
     # Secrets every replica needs alike, such as the media links' key (Redis only).
     secrets: RedisSecrets | None = None
 
@@ -154,6 +158,7 @@ def open_stores(
             researches=RedisResearchRegistry(client),
             client=client,
             cookies=RedisCookies(client, sealer),
+            health=RedisHealth(client),
             secrets=RedisSecrets(client, sealer),
         )
     else:
@@ -177,6 +182,7 @@ def open_stores(
             stores.videos,
             stores.researches,
             *((stores.cookies,) if stores.cookies is not None else ()),
+            *((stores.health,) if stores.health is not None else ()),
             *((stores.secrets,) if stores.secrets is not None else ()),
         ):
             store.open()
