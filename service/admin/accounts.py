@@ -97,8 +97,11 @@ class AccountAdmin:
         return info
 
     async def remove(self, account_id: str) -> None:
-        """Out of rotation at once; a busy account finishes its turn, then its page closes."""
+        """Out of rotation at once; a busy account finishes its turn, then its page closes.
+        Clustered, a configured account stays removed on every replica until added again."""
         async with self._lock:
+            if self.ownership is not None:
+                await self.ownership.bury(account_id)  # before its lease is handed back
             persisted = self.registry.delete(account_id)
             try:
                 await self.backend.remove_account(account_id, forget=True)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from service.backend import Backend
 from service.cluster.guard import OwnedBackend
 from service.cluster.ownership import AccountOwnership, SpecSource
+from service.cluster.removals import Removals
 from service.settings import AccountConfig, GatewaySettings
 from service.stores.backends import Stores
 
@@ -41,8 +42,14 @@ async def owned_pool(
     if stores.client is None:
         yield pool, None
         return
+    removals = Removals.of(stores.removed, settings.accounts) if stores.removed is not None else None
     ownership = AccountOwnership(
-        pool, stores.accounts, configured_sources(settings.accounts), stores.client, settings.cluster
+        pool,
+        stores.accounts,
+        configured_sources(settings.accounts),
+        stores.client,
+        settings.cluster,
+        removals,
     )
     if stores.cookies is not None:
         # The pool's shared cookies are written under this replica's leases (fenced in Redis).

@@ -6,7 +6,8 @@
 1. renew every lease this replica holds (``service.cluster.lease``); a lease found lost (it expired
    and another replica took it: a long pause, a partition) makes its account leave the local pool;
 2. heartbeat and count the live replicas (``service.cluster.replicas``);
-3. read the accounts the cluster knows: the configured ones and the registry of added accounts;
+3. read the accounts the cluster knows: the configured ones (less those removed through the admin
+   API: ``service.cluster.removals``) and the registry of added accounts;
 4. hand back what is over this replica's fair share, and what was removed from the registry
    (removed from the local pool first, released after, so two pools never drive it at once);
 5. acquire free accounts up to the share and start them in the local pool.
@@ -37,6 +38,7 @@ from browser import AccountInfo, AccountSpec, BrowserError
 from service.backend import Backend
 from service.cluster.config import ClusterSettings
 from service.cluster.lease import Lease, LeaseBook, fair_share
+from service.cluster.removals import Removals
 from service.cluster.replicas import ReplicaRegistry
 from service.cluster.view import ClusterView, ReplicaReport
 from service.errors import NotFound, ServiceError
@@ -61,10 +63,12 @@ class AccountOwnership:
         configured: Mapping[str, SpecSource],
         client: redis.Redis,
         settings: ClusterSettings,
+        removals: Removals | None = None,
     ) -> None:
         self.backend = backend
         self.registry = registry
         self.configured = dict(configured)
+        self.removals = removals  # the configured accounts removed through the admin API
         self.replica_id = settings.replica()
         self.ttl = settings.lease_ttl
         self.interval = settings.interval
@@ -214,9 +218,13 @@ class AccountOwnership:
         await asyncio.to_thread(self.view.publish, report)
 
     def _known_specs(self) -> dict[str, SpecSource]:
-        specs = dict(self.configured)
+        hidden = self.removals.hidden() if self.removals is not None else set()
+        specs = {
+            account_id: source for account_id, source in self.configured.items() if account_id not in hidden
+        }
         for entry in self.registry.all():
-            specs.setdefault(entry.id, lambda spec=entry.spec: spec)  # type: ignore[misc]
+            # An added entry of a configured id is that account added again after its removal.
+            specs[entry.id] = lambda spec=entry.spec: spec  # type: ignore[misc]
         return specs
 
     def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
@@ -371,6 +379,12 @@ class AccountOwnership:
         self._leaving.discard(account_id)
         with contextlib.suppress(redis.RedisError):
             await asyncio.to_thread(self.book.release, lease)
+
+    async def bury(self, account_id: str) -> None:
+        """A configured account is being removed through the admin API: it stays removed on every
+        replica (a tombstone), so no round adopts it again once its lease is handed back."""
+        if self.removals is not None and await asyncio.to_thread(self.removals.bury, account_id):
+            self.known = self.known - {account_id}
 
     async def forget(self, account_id: str) -> None:
         """The account was removed for good here (the admin API): hand its lease back."""

@@ -24,6 +24,7 @@ from service.stores.interfaces import (
     ApiKeyStore,
     ChatMappings,
     ConversationObjectStore,
+    RemovedAccounts,
     ResearchLog,
     ResponseArchive,
     VideoJobStore,
@@ -103,6 +104,8 @@ class Stores:
     # The accounts' session records and cooldowns shared by the replicas (Redis only; on SQLite the
     # records are in the pool's own file and the cooldowns in its memory).
     health: RedisHealth | None = None
+    # The configured accounts removed through the admin API (Redis only: ``service.cluster.removals``).
+    removed: RemovedAccounts | None = None
     # Secrets every replica needs alike, such as the media links' key (Redis only).
     secrets: RedisSecrets | None = None
 
@@ -147,10 +150,11 @@ def open_stores(
     if state.backend is StateBackend.REDIS:
         client = keys.redis if isinstance(keys, RedisKeyStore) else redis_for(state)
         sealer = _sealer(state)
+        accounts = RedisAddedAccounts(client, sealer)
         stores = Stores(
             backend=state.backend,
             keys=keys if keys is not None else RedisKeyStore(client, **timing),
-            accounts=RedisAddedAccounts(client, sealer),
+            accounts=accounts,
             conversations=RedisConversationStore(client, ttl=ttl, **timing),
             responses=RedisResponseStore(client, **kept),
             objects=RedisConversationObjects(client, **kept),
@@ -159,6 +163,7 @@ def open_stores(
             client=client,
             cookies=RedisCookies(client, sealer),
             health=RedisHealth(client),
+            removed=accounts,
             secrets=RedisSecrets(client, sealer),
         )
     else:

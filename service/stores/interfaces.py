@@ -24,6 +24,7 @@ __all__ = [
     "ApiKeyStore",
     "ChatMappings",
     "ConversationObjectStore",
+    "RemovedAccounts",
     "ResearchLog",
     "ResponseArchive",
     "VideoJobStore",
@@ -65,6 +66,14 @@ class AccountRegistry(Lifecycle, Protocol):
     def put(self, account_id: str, session: str, spec: AccountSpec) -> None: ...
     def delete(self, account_id: str) -> bool: ...
     def all(self) -> list[AddedAccount]: ...
+
+
+class RemovedAccounts(Protocol):
+    """Configured accounts removed through the admin API on a cluster (Redis only: a single gateway
+    reads its configuration alone). ``AccountRegistry.put`` of the same id ends the removal."""
+
+    def bury(self, account_id: str, mark: str) -> None: ...
+    def buried(self) -> dict[str, str]: ...
 
 
 class ChatMappings(Lifecycle, Protocol):

@@ -1,7 +1,12 @@
 """Accounts added at runtime, in Redis (``service.admin.registry`` on SQLite is the other backend):
 one hash ``gateway:accounts:added``, account id -> its session digest, when it was added and its
 spec, which holds the cookies and any proxy password and so is sealed with ``state.encryption_key``
-when one is set (``Sealer``)."""
+when one is set (``Sealer``).
+
+Beside it, ``gateway:accounts:removed``: the configured accounts removed through the admin API
+(tombstones, account id -> a mark of the configuration it was removed under; see
+``service.cluster.removals``). Adding an account puts it back: ``put`` deletes its tombstone in the
+same transaction."""
 
 from __future__ import annotations
 
@@ -45,6 +50,7 @@ class RedisAddedAccounts(RedisStore):
                     }
                     pipe.multi()
                     pipe.hset(key, account_id, json.dumps(entry))
+                    pipe.hdel(self.key("removed"), account_id)  # added again: no longer removed
                     pipe.execute()
                     return
                 except redis.WatchError:
@@ -52,6 +58,14 @@ class RedisAddedAccounts(RedisStore):
 
     def delete(self, account_id: str) -> bool:
         return bool(self.redis.hdel(self.key("added"), account_id))
+
+    def bury(self, account_id: str, mark: str) -> None:
+        """Remember that the configured account was removed under the configuration ``mark``."""
+        self.redis.hset(self.key("removed"), account_id, mark)
+
+    def buried(self) -> dict[str, str]:
+        """Every tombstone: account id -> the mark of the configuration it was removed under."""
+        return text_map(self.redis.hgetall(self.key("removed")))
 
     def all(self) -> list[AddedAccount]:
         entries = text_map(self.redis.hgetall(self.key("added")))
