@@ -100,15 +100,16 @@ class AccountAdmin:
         """Out of rotation at once; a busy account finishes its turn, then its page closes.
         Clustered, a configured account stays removed on every replica until added again."""
         async with self._lock:
-            if self.ownership is not None:
-                await self.ownership.bury(account_id)  # before its lease is handed back
+            # Clustered, a configured account is buried before its lease is handed back.
+            buried = self.ownership is not None and await self.ownership.bury(account_id)
             persisted = self.registry.delete(account_id)
             try:
                 await self.backend.remove_account(account_id, forget=True)
             except NotFound:
-                # One that failed to restore is only in the registry; clustered, another replica
-                # may drive it: its loop stops it at its next round, seeing it gone from the registry.
-                if not persisted:
+                # One that failed to restore is only in the registry (or, configured, failed to
+                # start); clustered, another replica may drive an added one: its loop stops it at
+                # its next round, seeing it gone from the registry.
+                if not (persisted or buried):
                     raise
             finally:
                 if self.ownership is not None:

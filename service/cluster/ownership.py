@@ -380,11 +380,14 @@ class AccountOwnership:
         with contextlib.suppress(redis.RedisError):
             await asyncio.to_thread(self.book.release, lease)
 
-    async def bury(self, account_id: str) -> None:
+    async def bury(self, account_id: str) -> bool:
         """A configured account is being removed through the admin API: it stays removed on every
-        replica (a tombstone), so no round adopts it again once its lease is handed back."""
-        if self.removals is not None and await asyncio.to_thread(self.removals.bury, account_id):
-            self.known = self.known - {account_id}
+        replica (a tombstone), so no round adopts it again once its lease is handed back. False:
+        not a configured account, nothing done."""
+        if self.removals is None or not await asyncio.to_thread(self.removals.bury, account_id):
+            return False
+        self.known = self.known - {account_id}
+        return True
 
     async def forget(self, account_id: str) -> None:
         """The account was removed for good here (the admin API): hand its lease back."""
