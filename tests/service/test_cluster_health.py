@@ -165,8 +165,14 @@ async def test_an_adopting_replica_keeps_a_cooling_account_out_of_rotation_until
 ) -> None:
     psid = f"paid-{uuid.uuid4().hex[:12]}"
     settings_a = _replica("a", tmp_path, simulator_url, redis_url, psid)
+    (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
     async with Replica(settings_a, playwright) as a:
         assert {info.id for info in a.pool.accounts()} == {"lim"}
+        # A's page rotates the session's ticket once at least: the record has a last rotation.
+        await polling.until_async(
+            lambda: a.pool.accounts()[0].last_rotation_at is not None, "a rotation on a", bound=WAIT
+        )
+        (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
         (
             await simulator.post(
                 "/_sim/behaviours",
@@ -187,7 +193,7 @@ async def test_an_adopting_replica_keeps_a_cooling_account_out_of_rotation_until
     assert client.hgetall("gateway:cluster:lease:lim") == {}
     assert client.exists("gateway:health:cooldown:lim") and client.exists("gateway:health:session:lim")
     a_record = CookieStore(settings_a.data_dir).load_session_sync("lim")
-    assert a_record is not None and a_record.started_at is not None
+    assert a_record is not None and a_record.started_at is not None and a_record.last_rotation_at is not None
     before = await _prompts(simulator)
 
     # B: a real gateway with an empty data directory of its own, adopting the account.
