@@ -56,8 +56,9 @@ from tests.support.servers import serve
 
 WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
 # The usage limit's reset, from A's turn: long enough for A to stop and B to start and be asked
-# (a few page loads), so that B is asked while the account still cools.
-RESET_SECONDS = 30
+# (a few page loads), so that B is asked while the account still cools: 45 s leaves room for a
+# loaded CI machine, where a start took up to 20 s (a few seconds on a quiet one).
+RESET_SECONDS = 45
 
 until = partial(polling.until, bound=WAIT)
 
