@@ -72,6 +72,8 @@ class AccountOwnership:
         self.replicas = ReplicaRegistry(client, self.replica_id, ttl=settings.lease_ttl)
         self.view = ClusterView(client, self.replica_id, ttl=settings.lease_ttl)
         self.started_at = time.time()
+        # Published with every report: where the other replicas forward what lives here.
+        self.internal_url = str(settings.internal_url).rstrip("/") if settings.internal_url else None
         # Set by the app once its admin layer runs: what each round publishes of the accounts held.
         self.reporter: Reporter | None = None
         self.held: dict[str, Lease] = {}
@@ -210,6 +212,7 @@ class AccountOwnership:
             reported_at=time.time(),
             held=held,
             accounts=[public[account_id] for account_id in held if account_id in public],
+            internal_url=self.internal_url,
         )
         await asyncio.to_thread(self.view.publish, report)
 

@@ -86,6 +86,10 @@ class VideoJobs:
         self._start(record, files)
         return record
 
+    def runs(self, video_id: str) -> bool:
+        """Whether the job runs on this replica now."""
+        return video_id in self._tasks
+
     def cancel(self, video_id: str) -> None:
         task = self._tasks.pop(video_id, None)
         if task is not None:
