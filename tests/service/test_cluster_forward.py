@@ -1,0 +1,336 @@
+"""Any replica answers any request (issue 20 item 3, forwarding): gateways on one real Redis, each a
+real uvicorn on loopback with its ``cluster.internal_url`` and the shared ``cluster.secret``; the
+pools are scripted and record which replica drives each account (``test_cluster_replicas``), so the
+test sees on which replica a turn ran and whether it continued a chat or started a new one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from browser import Media, TurnSnapshot, VideoInfo
+from service.app import create_app
+from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER, sign
+from service.pool_adapter import BrowserBackend
+from service.settings import GatewaySettings
+from tests.service.conftest import API_KEY, Served
+from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Hold, Script, growing
+from tests.service.test_cluster_replicas import Driving, ExclusivePool, configured
+from tests.support import polling
+from tests.support.servers import free_port, serve
+
+WAIT = 20.0
+SECRET = "forwarding-secret-0123456789"
+until = partial(polling.until, bound=WAIT)
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@dataclass
+class Replica:
+    name: str
+    pool: ExclusivePool
+    url: str
+    stack: ExitStack
+
+    def ids(self) -> set[str]:
+        return self.pool.ids()
+
+    def stop(self) -> None:
+        self.stack.close()
+
+
+Start = Callable[..., Replica]
+
+
+@pytest.fixture
+def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
+    """``start(name, accounts, internal_url=..., **cluster)``: a replica on the shared Redis, with
+    the shared secret and its own loopback URL as ``internal_url`` unless told otherwise."""
+    driving = Driving()
+    stacks: list[ExitStack] = []
+
+    def start(name: str, accounts: int, *, internal_url: str | None = None, **cluster: Any) -> Replica:
+        pool = ExclusivePool(account_list=[], replica=name, driving=driving)
+        port = free_port()
+        settings = GatewaySettings(  # type: ignore[call-arg]
+            data_dir=tmp_path / name,
+            api_keys=[SecretStr(API_KEY)],
+            state={"backend": "redis", "redis_url": redis_url},
+            cluster={
+                "replica_id": name,
+                "lease_ttl": 3.0,
+                "renew_interval": 0.1,
+                "internal_url": internal_url or f"http://127.0.0.1:{port}",
+                "secret": SECRET,
+                **cluster,
+            },
+            accounts=configured(accounts),
+        )
+
+        @asynccontextmanager
+        async def factory(_settings: GatewaySettings) -> AsyncIterator[BrowserBackend]:
+            yield BrowserBackend(pool)
+
+        stack = ExitStack()
+        stacks.append(stack)
+        url = stack.enter_context(serve(create_app(settings, pool_factory=factory), port=port))
+        return Replica(name, pool, url, stack)
+
+    yield start
+    for stack in reversed(stacks):
+        stack.close()
+    assert driving.overlaps == [], "two replicas drove one account at once"
+
+
+def pair(replicas: Start, **a_options: Any) -> tuple[Replica, Replica, str]:
+    """A and B sharing two accounts, one each; returns them and the account A drives."""
+    a = replicas("a", 2, **a_options)
+    b = replicas("b", 2)
+    until(lambda: len(a.ids()) == len(b.ids()) == 1, "each replica drives one account")
+    (mine,) = a.ids()
+    return a, b, mine
+
+
+def ask(url: str, messages: list[dict[str, str]], **body: Any) -> httpx.Response:
+    return httpx.post(
+        url + "/v1/chat/completions",
+        json={"model": "gemini-2.5-flash", "messages": messages, **body},
+        headers=AUTH,
+        timeout=WAIT,
+    )
+
+
+def first_turn(a: Replica, account_id: str) -> list[dict[str, str]]:
+    """A conversation started through A on its account, in chat ``c_1``: the history after it."""
+    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=account_id))
+    answer = ask(a.url, [{"role": "user", "content": "hi"}])
+    assert answer.status_code == 200, answer.text
+    said = answer.json()["choices"][0]["message"]["content"]
+    return [{"role": "user", "content": "hi"}, {"role": "assistant", "content": said}]
+
+
+def test_a_conversation_started_on_a_continues_through_b_in_a_s_chat(
+    replicas: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    a, b, mine = pair(replicas)
+    history = first_turn(a, mine)
+    b_turns = len(b.pool.requests)
+    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+
+    answer = ask(b.url, [*history, {"role": "user", "content": "and more?"}])
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "More from A"
+    assert answer.headers["x-request-id"]
+    continued = a.pool.requests[-1]
+    # A continuation, not a fold: A's chat, A's account, only the new turn typed.
+    assert (continued.account_id, continued.chat_id) == (mine, "c_1")
+    assert continued.prompt == "and more?"
+    assert len(b.pool.requests) == b_turns  # B's own account typed nothing
+    assert SECRET not in caplog.text
+
+
+def test_a_streamed_continuation_through_b_arrives_chunk_by_chunk(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    history = first_turn(a, mine)
+    release = threading.Event()
+    first = TurnSnapshot(cid="c_1", text="Part one", served_model_label="3 Flash", frames=1)
+    last = TurnSnapshot(
+        cid="c_1", text="Part one, part two", served_model_label="3 Flash", completed=True, frames=2
+    )
+    a.pool.queue(Script([first, Hold(release, timeout=WAIT), last], account_id=mine))
+    seen_first = threading.Event()
+    texts: list[str] = []
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            body = {"model": "gemini-2.5-flash", "stream": True}
+            body["messages"] = [*history, {"role": "user", "content": "go on"}]
+            with httpx.stream(
+                "POST", b.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT
+            ) as r:
+                assert r.status_code == 200
+                for line in r.iter_lines():
+                    if not line.startswith("data: {"):
+                        continue
+                    delta = json.loads(line[6:])["choices"][0]["delta"].get("content")
+                    if delta:
+                        texts.append(delta)
+                        seen_first.set()
+        except BaseException as error:  # handed to the test's thread
+            failure.append(error)
+            seen_first.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        # The first chunk crossed both replicas while A's answer is still held: nothing buffered it.
+        assert seen_first.wait(WAIT), "no chunk arrived through B while A was answering"
+        assert not failure, failure
+        assert not release.is_set() and "".join(texts) == "Part one"
+    finally:
+        release.set()
+        reader.join(WAIT)
+    assert not failure, failure
+    assert "".join(texts) == "Part one, part two"
+    assert (a.pool.requests[-1].chat_id, a.pool.requests[-1].prompt) == ("c_1", "go on")
+
+
+def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
+    a = replicas("a", 1)
+    b = replicas("b", 1)
+    assert b.ids() == set()  # A drives the only account
+    (mine,) = a.ids()
+    a.pool.queue(Script(growing("A answers", cid="c_9"), account_id=mine))
+
+    answer = ask(b.url, [{"role": "user", "content": "who answers?"}], stream=False)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "A answers"
+    assert a.pool.requests[-1].prompt.endswith("who answers?")
+    # The caller's key is checked on both replicas but counted once: the same request id on both.
+    assert answer.headers["x-request-id"].startswith("req_")
+
+
+def test_a_video_made_on_a_is_polled_downloaded_and_deleted_through_b(
+    replicas: Start, tmp_path: Path
+) -> None:
+    a = replicas("a", 1)
+    b = replicas("b", 1)
+    (mine,) = a.ids()
+    data = b"\x00\x00\x00\x18ftypmp42 a video made on A"
+    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
+    a.pool.queue(
+        Script([TurnSnapshot(cid="c_video", text="On its way.", video=chip, completed=True)], account_id=mine)
+    )
+    a.pool.video_jobs.extend([False, True])
+    a.pool.chat_videos.append(
+        VideoInfo(thumbnail_url=None, video_url=SCRIPTED_VIDEO_URL, job_id="job-1", pending=False)
+    )
+    a.pool.media[SCRIPTED_VIDEO_URL] = Media(data=data, mime="video/mp4", url=SCRIPTED_VIDEO_URL)
+    created = httpx.post(a.url + "/v1/videos", json={"prompt": "a paper boat"}, headers=AUTH, timeout=WAIT)
+    assert created.status_code == 200, created.text
+    video_id = created.json()["id"]
+
+    def status() -> str:
+        polled = httpx.get(f"{b.url}/v1/videos/{video_id}", headers=AUTH, timeout=WAIT)
+        assert polled.status_code == 200, polled.text
+        return str(polled.json()["status"])
+
+    until(lambda: status() == "completed", "the job is completed, as polled through B")
+    assert not any((tmp_path / "b").rglob(f"{video_id}.mp4"))  # the file is A's only
+    content = httpx.get(f"{b.url}/v1/videos/{video_id}/content", headers=AUTH, timeout=WAIT)
+    assert content.status_code == 200, content.text
+    assert content.content == data and content.headers["content-type"] == "video/mp4"
+
+    deleted = httpx.delete(f"{b.url}/v1/videos/{video_id}", headers=AUTH, timeout=WAIT)
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+    assert not any((tmp_path / "a").rglob(f"{video_id}.mp4"))  # A removed its file
+    gone = httpx.get(f"{b.url}/v1/videos/{video_id}", headers=AUTH, timeout=WAIT)
+    assert gone.status_code == 404
+
+
+def _signed(
+    url: str, path: str, body: bytes, *, secret: str = SECRET, now: float | None = None
+) -> httpx.Response:
+    headers = {
+        **AUTH,
+        "content-type": "application/json",
+        BY_HEADER: "b",
+        SIGNATURE_HEADER: sign(SecretStr(secret), "POST", path, "b", body, now=now),
+    }
+    return httpx.post(url + path, content=body, headers=headers, timeout=WAIT)
+
+
+def test_a_forwarded_request_must_carry_a_valid_fresh_signature(
+    replicas: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    a = replicas("a", 1)
+    path = "/v1/chat/completions"
+    body = json.dumps({"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]}).encode()
+
+    unsigned = httpx.post(a.url + path, content=body, headers={**AUTH, BY_HEADER: "b"}, timeout=WAIT)
+    forged = _signed(a.url, path, body, secret="another-secret-0123456789")
+    expired = _signed(a.url, path, body, now=time.time() - 120)
+    tampered = httpx.post(
+        a.url + path,
+        content=body.replace(b"hi", b"ho"),
+        headers={
+            **AUTH,
+            "content-type": "application/json",
+            BY_HEADER: "b",
+            SIGNATURE_HEADER: sign(SecretStr(SECRET), "POST", path, "b", body),
+        },
+        timeout=WAIT,
+    )
+    for refused in (unsigned, forged, expired, tampered):
+        assert refused.status_code == 401, refused.text
+        error = refused.json()["error"]
+        assert error["type"] == "authentication_error" and error["code"] == "invalid_forward_signature"
+    assert "expired" in expired.json()["error"]["message"]
+    turns = len(a.pool.requests)
+    assert turns == 0  # none of them reached a page
+
+    accepted = _signed(a.url, path, body)
+    assert accepted.status_code == 200, accepted.text
+    assert len(a.pool.requests) == 1
+    assert SECRET not in caplog.text
+    assert "v1=" not in caplog.text  # nor any signature
+
+
+def test_a_replica_without_the_secret_refuses_a_forwarded_request(gateway: Served) -> None:
+    # The SQLite gateway of the service tests: alone, no cluster.secret.
+    body = b'{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]}'
+    refused = _signed(gateway.url, "/v1/chat/completions", body)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forwarding_disabled"
+
+
+def test_an_unreachable_owner_folds_the_conversation_here(replicas: Start) -> None:
+    # A publishes a URL nothing listens on (it died since B's last look at the cluster).
+    a, b, mine = pair(replicas, internal_url=f"http://127.0.0.1:{free_port()}")
+    history = first_turn(a, mine)
+    (theirs,) = b.ids()
+    b.pool.queue(Script(growing("B folds", cid="c_b"), account_id=theirs))
+
+    answer = ask(b.url, [*history, {"role": "user", "content": "still there?"}])
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "B folds"
+    folded = b.pool.requests[-1]
+    assert folded.chat_id is None  # a new chat, the history folded into its prompt
+    assert "Hello from A" in folded.prompt and "still there?" in folded.prompt
+
+
+def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"cluster\.internal_url needs cluster\.secret"):
+        GatewaySettings(  # type: ignore[call-arg]
+            data_dir=tmp_path,
+            api_keys=[SecretStr(API_KEY)],
+            state={"backend": "redis", "redis_url": redis_url},
+            cluster={"internal_url": "http://127.0.0.1:1"},
+        )
+    with pytest.raises(ValueError, match=r"state\.backend: redis only"):
+        GatewaySettings(data_dir=tmp_path, api_keys=[SecretStr(API_KEY)], cluster={"secret": SECRET})  # type: ignore[call-arg]
+    settings = GatewaySettings(  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        api_keys=[SecretStr(API_KEY)],
+        state={"backend": "redis", "redis_url": redis_url},
+        cluster={"secret": SECRET},
+    )
+    assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
