@@ -27,6 +27,7 @@ from service.pool_adapter import BrowserBackend
 from service.settings import GatewaySettings
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Hold, Script, growing
+from tests.service.test_admin_accounts import ADMIN_KEY, admin
 from tests.service.test_cluster_replicas import Driving, ExclusivePool, configured
 from tests.support import polling
 from tests.support.servers import free_port, serve
@@ -67,6 +68,7 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
         settings = GatewaySettings(  # type: ignore[call-arg]
             data_dir=tmp_path / name,
             api_keys=[SecretStr(API_KEY)],
+            admin_keys=[SecretStr(ADMIN_KEY)],
             state={"backend": "redis", "redis_url": redis_url},
             cluster={
                 "replica_id": name,
@@ -245,13 +247,13 @@ def test_a_video_made_on_a_is_polled_downloaded_and_deleted_through_b(
 
 
 def _signed(
-    url: str, path: str, body: bytes, *, secret: str = SECRET, now: float | None = None
+    url: str, path: str, body: bytes, *, secret: str = SECRET, now: float | None = None, by: str = "b"
 ) -> httpx.Response:
     headers = {
         **AUTH,
         "content-type": "application/json",
-        BY_HEADER: "b",
-        SIGNATURE_HEADER: sign(SecretStr(secret), "POST", path, "b", body, now=now),
+        BY_HEADER: by,
+        SIGNATURE_HEADER: sign(SecretStr(secret), "POST", path, by, body, now=now),
     }
     return httpx.post(url + path, content=body, headers=headers, timeout=WAIT)
 
@@ -301,7 +303,47 @@ def test_a_replica_without_the_secret_refuses_a_forwarded_request(gateway: Serve
     assert refused.json()["error"]["code"] == "forwarding_disabled"
 
 
-def test_an_unreachable_owner_folds_the_conversation_here(replicas: Start) -> None:
+def test_a_forwarded_request_is_served_where_it_arrives(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    history = first_turn(a, mine)
+    (theirs,) = b.ids()
+    b.pool.queue(Script(growing("B folds", cid="c_b"), account_id=theirs))
+    a_turns = len(a.pool.requests)
+    messages = [*history, {"role": "user", "content": "one hop"}]
+    body = json.dumps({"model": "gemini-2.5-flash", "messages": messages}).encode()
+
+    # As if A had forwarded it to B: B never sends it on (to A, where the chat lives), it folds.
+    answer = _signed(b.url, "/v1/chat/completions", body, by="a")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "B folds"
+    assert b.pool.requests[-1].chat_id is None and len(a.pool.requests) == a_turns
+
+
+def test_a_forwarded_request_counts_once_against_its_key(replicas: Start) -> None:
+    a = replicas("a", 1)
+    b = replicas("b", 1)
+    (mine,) = a.ids()
+    with admin(b.url) as on_b:
+        created = on_b.post("/keys", json={"name": "one-at-a-time", "max_concurrent": 1})
+        assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    a.pool.queue(Script(growing("A answers", cid="c_k"), account_id=mine))
+    # B holds the key's one slot while A answers: A admits the forwarded request without a second.
+    answer = httpx.post(
+        b.url + "/v1/chat/completions",
+        json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "once"}]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=WAIT,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == "A answers"
+
+
+def test_an_unreachable_owner_folds_the_conversation_here(
+    replicas: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     # A publishes a URL nothing listens on (it died since B's last look at the cluster).
     a, b, mine = pair(replicas, internal_url=f"http://127.0.0.1:{free_port()}")
     history = first_turn(a, mine)
@@ -315,6 +357,7 @@ def test_an_unreachable_owner_folds_the_conversation_here(replicas: Start) -> No
     folded = b.pool.requests[-1]
     assert folded.chat_id is None  # a new chat, the history folded into its prompt
     assert "Hello from A" in folded.prompt and "still there?" in folded.prompt
+    assert "replica a is unreachable" in caplog.text  # it was tried first
 
 
 def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_path: Path) -> None:
