@@ -20,6 +20,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bench import forward as forward_bench
 from browser import Media, TurnSnapshot, VideoInfo
 from service.app import create_app
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER, sign
@@ -377,3 +378,14 @@ def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_
         cluster={"secret": SECRET},
     )
     assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
+
+
+def test_the_forwarding_bench_measures_both_paths(replicas: Start) -> None:
+    # ``python -m bench.forward`` runs the replicas as processes; its measurement, on these, quickly.
+    a = replicas("a", 1)
+    b = replicas("b", 1)
+    assert b.ids() == set()
+    figures = forward_bench.measure(a.url, b.url, requests=3, key=API_KEY)
+    assert figures["direct"]["n"] == figures["forwarded"]["n"] == 3
+    assert len(a.pool.requests) == 2 * (3 + forward_bench.WARMUP)  # every one answered by A
+    assert "through another replica" in forward_bench.report(figures)
