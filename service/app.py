@@ -186,6 +186,7 @@ async def _running(
         catalog = chat.options.catalog  # the models this app serves, its Gem aliases with them
         if ownership is not None:  # each round publishes this replica's accounts for the others
             ownership.reporter = account_reporter(ops.accounts, catalog)
+            await ownership.report_now()  # before serving: the others route models by these fields
         # Requests that live on another replica go there (service.cluster.forward): clustered, with a secret.
         forwarder = await stack.enter_async_context(forwarding(settings, ownership))
         responses = await stack.enter_async_context(

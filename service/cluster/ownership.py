@@ -199,6 +199,12 @@ class AccountOwnership:
                     log.info("replica %s adopts account %s", self.replica_id, lease.resource)
                     self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
 
+    async def report_now(self) -> None:
+        """Publish this replica's report at once (the app calls it once its reporter is set, so that
+        the first report the others read names its accounts' fields, not only their ids)."""
+        async with self._lock:
+            await self._publish()
+
     async def _publish(self) -> None:
         """This replica's record and its accounts' public fields, for the other replicas' admin API
         (``service.cluster.view``); what it holds but has not started yet is listed by id only."""
