@@ -193,6 +193,23 @@ def test_a_streamed_continuation_through_b_arrives_chunk_by_chunk(replicas: Star
     assert (a.pool.requests[-1].chat_id, a.pool.requests[-1].prompt) == ("c_1", "go on")
 
 
+def test_a_client_leaving_b_stops_a_s_answer(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    history = first_turn(a, mine)
+    never = threading.Event()  # A's answer would hold longer than this test waits
+    first = TurnSnapshot(cid="c_1", text="Part one", served_model_label="3 Flash", frames=1)
+    a.pool.queue(Script([first, Hold(never, timeout=3 * WAIT)], account_id=mine))
+    stops = a.pool.stops
+    body = {"model": "gemini-2.5-flash", "stream": True}
+    body["messages"] = [*history, {"role": "user", "content": "then leave"}]
+    with httpx.stream("POST", b.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT) as r:
+        assert r.status_code == 200
+        lines = r.iter_lines()
+        assert any(line.startswith("data: {") and "Part one" in line for line in lines)
+    # The client left B: B closed its request to A, and A stopped the page and gave the lease back.
+    until(lambda: a.pool.stops > stops and a.pool.active == 0, "A stops the answer nobody reads")
+
+
 def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
     # Rounds far apart: what B knows of A's accounts is A's first report, made before A served.
     a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
