@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from bench import forward as forward_bench
 from browser import Media, TurnSnapshot, VideoInfo
 from service.app import create_app
+from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER, sign
 from service.pool_adapter import BrowserBackend
 from service.settings import GatewaySettings
@@ -30,6 +31,7 @@ from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Hold, Script, growing
 from tests.service.test_admin_accounts import ADMIN_KEY, admin
 from tests.service.test_cluster_replicas import Driving, ExclusivePool, configured
+from tests.service.test_longrun_research import REPORT, planned, reported
 from tests.support import polling
 from tests.support.servers import free_port, serve
 
@@ -63,7 +65,14 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
     driving = Driving()
     stacks: list[ExitStack] = []
 
-    def start(name: str, accounts: int, *, internal_url: str | None = None, **cluster: Any) -> Replica:
+    def start(
+        name: str,
+        accounts: int,
+        *,
+        internal_url: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        **cluster: Any,
+    ) -> Replica:
         pool = ExclusivePool(account_list=[], replica=name, driving=driving)
         port = free_port()
         settings = GatewaySettings(  # type: ignore[call-arg]
@@ -80,6 +89,7 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
                 **cluster,
             },
             accounts=configured(accounts),
+            **(overrides or {}),
         )
 
         @asynccontextmanager
@@ -97,10 +107,12 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
     assert driving.overlaps == [], "two replicas drove one account at once"
 
 
-def pair(replicas: Start, **a_options: Any) -> tuple[Replica, Replica, str]:
+def pair(
+    replicas: Start, overrides: dict[str, Any] | None = None, **a_options: Any
+) -> tuple[Replica, Replica, str]:
     """A and B sharing two accounts, one each; returns them and the account A drives."""
-    a = replicas("a", 2, **a_options)
-    b = replicas("b", 2)
+    a = replicas("a", 2, overrides=overrides, **a_options)
+    b = replicas("b", 2, overrides=overrides)
     until(lambda: len(a.ids()) == len(b.ids()) == 1, "each replica drives one account")
     (mine,) = a.ids()
     return a, b, mine
@@ -208,6 +220,27 @@ def test_a_client_leaving_b_stops_a_s_answer(replicas: Start) -> None:
         assert any(line.startswith("data: {") and "Part one" in line for line in lines)
     # The client left B: B closed its request to A, and A stopped the page and gave the lease back.
     until(lambda: a.pool.stops > stops and a.pool.active == 0, "A stops the answer nobody reads")
+
+
+def test_a_research_run_on_a_is_collected_through_b(replicas: Start) -> None:
+    research = {"research_max_wait": 0.2, "research_poll_interval": 0.01}
+    a, b, mine = pair(replicas, overrides=research)
+    a.pool.queue(planned(on=mine), reported(canvas=None, on=mine))  # started; the report comes later
+    a.pool.research_states.extend(["running"] * 1000)
+    messages = [{"role": "user", "content": "tides"}]
+    body = {"model": "gemini-2.5-flash-deepsearch", "messages": messages}
+    started = httpx.post(a.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT)
+    assert started.status_code == 504, started.text  # still running at Google: ask again later
+    a.pool.research_states.clear()
+    a.pool.research_states.append("done")
+    a.pool.research_reports.append(REPORT)
+    b_reads = list(b.pool.lookups)
+
+    collected = httpx.post(b.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT)
+
+    assert collected.status_code == 200, collected.text
+    assert collected.json()["choices"][0]["message"]["content"] == report_text(REPORT)
+    assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
 
 
 def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
