@@ -205,6 +205,30 @@ def test_a_streamed_continuation_through_b_arrives_chunk_by_chunk(replicas: Star
     assert (a.pool.requests[-1].chat_id, a.pool.requests[-1].prompt) == ("c_1", "go on")
 
 
+def test_a_response_on_a_continues_through_b_by_its_previous_response_id(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
+    first = httpx.post(
+        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
+    )
+    assert first.status_code == 200, first.text
+    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    b_turns = len(b.pool.requests)
+    body = {"model": "gemini-2.5-flash", "input": "and more?", "previous_response_id": first.json()["id"]}
+
+    with httpx.stream(
+        "POST", b.url + "/v1/responses", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
+    ) as r:
+        assert r.status_code == 200
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+
+    assert events[-1]["type"] == "response.completed"
+    assert "More from A" in json.dumps(events[-1]["response"]["output"])
+    continued = a.pool.requests[-1]
+    assert (continued.account_id, continued.chat_id, continued.prompt) == (mine, "c_1", "and more?")
+    assert len(b.pool.requests) == b_turns
+
+
 def test_a_client_leaving_b_stops_a_s_answer(replicas: Start) -> None:
     a, b, mine = pair(replicas)
     history = first_turn(a, mine)
