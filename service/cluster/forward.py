@@ -95,9 +95,10 @@ _HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-# Never passed on: set again for the hop (length, host, encoding) or by this replica (the claim).
+# Never passed on: set again for the hop (length, encoding) or by this replica (the claim). The
+# caller's Host is kept: the links the owner builds for this request (``service.media.base_url``)
+# name the address the caller used, not the owner's internal URL.
 _NOT_FORWARDED = _HOP_BY_HOP | {
-    b"host",
     b"content-length",
     b"accept-encoding",
     BY_HEADER.encode(),
