@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -434,6 +435,60 @@ def test_an_unreachable_owner_folds_the_conversation_here(
     assert folded.chat_id is None  # a new chat, the history folded into its prompt
     assert "Hello from A" in folded.prompt and "still there?" in folded.prompt
     assert "replica a is unreachable" in caplog.text  # it was tried first
+
+
+@contextmanager
+def broken_owner(answer: bytes) -> Iterator[str]:
+    """A listener that reads a request, writes ``answer`` and hangs up: a replica that was reached
+    and failed. Yields its URL; closed at the end."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_forever() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: the test is over
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the pending accept (close alone does not)
+        listener.close()
+        thread.join(WAIT)
+        assert not thread.is_alive()
+
+
+def test_an_owner_that_fails_after_it_was_reached_is_our_502(replicas: Start) -> None:
+    with broken_owner(b"") as url:
+        a, b, mine = pair(replicas, internal_url=url)
+        history = first_turn(a, mine)
+        answer = ask(b.url, [*history, {"role": "user", "content": "anyone?"}])
+    assert answer.status_code == 502, answer.text
+    error = answer.json()["error"]
+    assert (error["type"], error["code"]) == ("replica_error", "forward_failed")
+    assert "'a'" in error["message"]
+
+
+def test_an_owner_that_breaks_off_mid_stream_ends_it_with_an_error_event(replicas: Start) -> None:
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    event = b'data: {"choices": []}\n\n'
+    with broken_owner(head + f"{len(event):x}\r\n".encode() + event + b"\r\n") as url:
+        a, b, mine = pair(replicas, internal_url=url)
+        history = first_turn(a, mine)
+        body = {"model": "gemini-2.5-flash", "stream": True}
+        body["messages"] = [*history, {"role": "user", "content": "anyone?"}]
+        with httpx.stream("POST", b.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT) as r:
+            assert r.status_code == 200
+            lines = [line for line in r.iter_lines() if line]
+    assert lines[0] == 'data: {"choices": []}'
+    assert json.loads(lines[-2][6:])["error"]["code"] == "forward_failed" and lines[-1] == "data: [DONE]"
 
 
 def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_path: Path) -> None:
