@@ -181,7 +181,9 @@ async def _running(
         janitor = await stack.enter_async_context(_janitor(settings, store, backend))
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings))
         registry = stores.researches
-        videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
+        videos = await stack.enter_async_context(
+            video_jobs(settings, backend, stores.videos, clustered=ownership is not None)
+        )
         chat = ChatService(backend, store, serving_options(settings), janitor)
         catalog = chat.options.catalog  # the models this app serves, its Gem aliases with them
         if ownership is not None:  # each round publishes this replica's accounts for the others

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from pydantic import SecretStr
 
 from bench import forward as forward_bench
@@ -321,6 +322,40 @@ def test_a_video_made_on_a_is_polled_downloaded_and_deleted_through_b(
     assert not any((tmp_path / "a").rglob(f"{video_id}.mp4"))  # A removed its file
     gone = httpx.get(f"{b.url}/v1/videos/{video_id}", headers=AUTH, timeout=WAIT)
     assert gone.status_code == 404
+
+
+def test_a_dead_replica_s_video_job_is_resumed_by_the_adopter_of_its_account(
+    replicas: Start, redis_url: str
+) -> None:
+    a, b, mine = pair(replicas, overrides={"video_poll_interval": 0.02})
+    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
+    a.pool.queue(
+        Script([TurnSnapshot(cid="c_video", text="On its way.", video=chip, completed=True)], account_id=mine)
+    )
+    a.pool.video_jobs.extend([False] * 100_000)  # still rendering, as long as A follows it
+    created = httpx.post(a.url + "/v1/videos", json={"prompt": "a paper boat"}, headers=AUTH, timeout=WAIT)
+    assert created.status_code == 200, created.text
+    video_id = created.json()["id"]
+    until(lambda: ("video_job", mine) in a.pool.lookups, "A follows the render")
+    data = b"\x00\x00\x00\x18ftypmp42 rendered while A was gone"
+    b.pool.chat_videos.append(
+        VideoInfo(thumbnail_url=None, video_url=SCRIPTED_VIDEO_URL, job_id=None, pending=False)
+    )
+    b.pool.media[SCRIPTED_VIDEO_URL] = Media(data=data, mime="video/mp4", url=SCRIPTED_VIDEO_URL)
+
+    a.stop()
+    until(lambda: mine in b.ids(), "B adopts A's account")
+    with redis.Redis.from_url(redis_url) as client:  # as if A had died a minute ago: its run lapsed
+        assert client.zadd("gateway:videos:runs", {video_id: 0}, xx=True, ch=True) == 1
+
+    def status() -> str:
+        polled = httpx.get(f"{b.url}/v1/videos/{video_id}", headers=AUTH, timeout=WAIT)
+        return str(polled.json()["status"])
+
+    until(lambda: status() == "completed", "B resumes the job on the account it adopted")
+    assert ("chat_video", mine) in b.pool.lookups
+    content = httpx.get(f"{b.url}/v1/videos/{video_id}/content", headers=AUTH, timeout=WAIT)
+    assert content.status_code == 200 and content.content == data
 
 
 def _signed(
