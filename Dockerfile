@@ -13,10 +13,12 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends chromium fonts-noto-cjk fonts-noto-color-emoji curl \
     && rm -rf /var/lib/apt/lists/*
 
-# A non-root user owns the data directory, created 0700: it holds cookies and hashed keys.
+# A non-root user owns the data directory, created 0700: it holds cookies and hashed keys. /media is
+# the mount point of media every replica shares (media.shared_dir, deploy/compose): a volume mounted
+# there starts with this owner.
 RUN groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid gateway --home-dir /home/gateway --create-home gateway \
-    && install -d -o gateway -g gateway -m 0700 /data
+    && install -d -o gateway -g gateway -m 0700 /data /media
 
 WORKDIR /app
 # The runtime dependencies from the lock, hash-checked: the versions the test suite ran with (pip and

@@ -179,7 +179,11 @@ async def _running(
         await stack.enter_async_context(ops.running(backend, stores.accounts, ownership))
         # Expired mappings are purged by the janitor, at once and then periodically.
         janitor = await stack.enter_async_context(_janitor(settings, store, backend))
-        media = await stack.enter_async_context(MediaDelivery.from_settings(settings))
+        # Replicas sign and check local links with one key, made once in the shared state.
+        secret = None
+        if stores.secrets is not None and settings.media.generated_key:
+            secret = await asyncio.to_thread(stores.secrets.shared, "media_links")
+        media = await stack.enter_async_context(MediaDelivery.from_settings(settings, shared_secret=secret))
         registry = stores.researches
         videos = await stack.enter_async_context(
             video_jobs(settings, backend, stores.videos, clustered=ownership is not None)

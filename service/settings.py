@@ -384,6 +384,17 @@ class GatewaySettings(BaseSettings):
             raise ValueError("cluster settings apply with state.backend: redis only")
         return self
 
+    @model_validator(mode="after")
+    def _media_every_replica_sees(self) -> GatewaySettings:
+        # Replicas behind one address: a link made by one must download from any of them.
+        if self.state.backend is StateBackend.REDIS and not self.media.shared:
+            raise ValueError(
+                "state.backend is redis (replicas), so media must be where every replica reads it: set "
+                "media.s3 (a bucket, e.g. GATEWAY_MEDIA__S3__BUCKET) or media.shared_dir (a directory every "
+                "replica mounts, GATEWAY_MEDIA__SHARED_DIR)"
+            )
+        return self
+
     def pool_settings(self, **overrides: Any) -> PoolSettings:
         """The browser pool's settings: ``browser`` with the gateway's ``data_dir`` and
         ``stop_timeout``, then ``overrides`` (e.g. a scratch data_dir)."""

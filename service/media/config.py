@@ -3,6 +3,7 @@ bucket when ``media.s3`` is set. Times are seconds, sizes bytes."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -97,7 +98,9 @@ class MediaSettings(BaseModel):
     Without ``s3`` the gateway keeps the files in ``<data_dir>/media`` and serves them at
     ``GET /media/<name>?exp=&sig=`` (HMAC-signed, no API key). ``public_base_url`` is the gateway's
     address as clients see it (behind a proxy); without it links use each request's own base URL.
-    ``signing_secret`` overrides the secret kept in ``<data_dir>/media.key``."""
+    ``signing_secret`` overrides the secret kept in ``<data_dir>/media.key`` (on a shared Redis: the
+    one kept there, common to every replica). ``shared_dir`` keeps the files on storage every replica
+    sees instead of ``<data_dir>/media``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
@@ -129,7 +132,14 @@ class MediaSettings(BaseModel):
     signing_secret: SecretStr | None = Field(
         default=None,
         description="HMAC secret of local links (16 characters at least) instead of the one generated into "
-        "`<data_dir>/media.key`. Changing it invalidates every issued link.",
+        "`<data_dir>/media.key` (with `state.backend: redis`: generated once into Redis, the same for "
+        "every replica). Changing it invalidates every issued link.",
+    )
+    shared_dir: Path | None = Field(
+        default=None,
+        description="A directory every replica of the gateway sees (a shared volume, NFS) to keep local "
+        "media in instead of `<data_dir>/media`, so a link made by one replica downloads from any. With "
+        "`state.backend: redis` (replicas) set this or `media.s3`; not both.",
     )
     s3: S3Settings | None = Field(
         default=None,
@@ -154,4 +164,19 @@ class MediaSettings(BaseModel):
     def _presign_lifetime(self) -> MediaSettings:
         if self.s3 is not None and self.s3.presign and self.link_ttl > 7 * 24 * 3600:
             raise ValueError("presigned S3 links live at most 7 days: lower link_ttl")
+        if self.s3 is not None and self.shared_dir is not None:
+            # Nothing is kept locally with a bucket: the directory would be silently unused.
+            raise ValueError(
+                "set media.s3 or media.shared_dir, not both: with a bucket nothing is kept locally"
+            )
         return self
+
+    @property
+    def generated_key(self) -> bool:
+        """Whether local links are signed with a generated key (no bucket, no ``signing_secret``)."""
+        return self.s3 is None and self.signing_secret is None
+
+    @property
+    def shared(self) -> bool:
+        """Whether every replica can serve the media this one delivers (a bucket or a shared directory)."""
+        return self.s3 is not None or self.shared_dir is not None

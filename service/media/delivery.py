@@ -2,10 +2,15 @@
 
 Two targets, chosen by the settings:
 
-- local (default): the file goes to ``<data_dir>/media`` and the URL is a signed, expiring link
+- local (default): the file goes to ``<data_dir>/media`` (or ``media.shared_dir``, a directory every
+  replica sees) and the URL is a signed, expiring link
   ``<base>/media/<name>?exp=<unix>&sig=<hmac>`` served by the gateway itself (``service.media.router``);
   ``<base>`` is ``media.public_base_url`` or, without it, the current request's own base URL;
 - bucket (``media.s3`` set): the bytes are uploaded with boto3 and the URL is the bucket's.
+
+Replicas on one Redis need one of the two shared targets (the settings refuse a Redis gateway
+without), and sign local links with one key: ``media.signing_secret``, else the key made once in
+Redis (``service.stores.redis_secrets``), handed in as ``shared_secret``.
 
 Owned by the app lifespan (``async with MediaDelivery.from_settings(settings) as media``): entering
 starts the periodic sweep of expired local files, ``aclose`` stops it and closes the bucket client.
@@ -61,8 +66,15 @@ class MediaDelivery:
     """See the module docstring; build with ``from_settings``."""
 
     def __init__(
-        self, settings: MediaSettings, data_dir: Path, *, clock: Callable[[], float] = time.time
+        self,
+        settings: MediaSettings,
+        data_dir: Path,
+        *,
+        shared_secret: bytes | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``shared_secret``: the links' key every replica holds (from the shared state), used
+        unless ``media.signing_secret`` is set; without either, ``<data_dir>/media.key``."""
         self._settings = settings
         self._clock = clock
         self._sweeper: asyncio.Task[None] | None = None
@@ -74,16 +86,21 @@ class MediaDelivery:
             self._bucket = BucketMedia(settings.s3, link_ttl=settings.link_ttl)
             return
         self._local = LocalMediaStore(
-            data_dir / "media", max_bytes=settings.max_bytes, max_age=settings.max_age, clock=clock
+            settings.shared_dir or data_dir / "media",
+            max_bytes=settings.max_bytes,
+            max_age=settings.max_age,
+            clock=clock,
         )
-        secret = settings.signing_secret
-        self._signer = LinkSigner(
-            secret.get_secret_value().encode() if secret else load_or_create_secret(data_dir / "media.key")
-        )
+        if settings.signing_secret is not None:
+            self._signer = LinkSigner(settings.signing_secret.get_secret_value().encode())
+        elif shared_secret is not None:
+            self._signer = LinkSigner(shared_secret)
+        else:
+            self._signer = LinkSigner(load_or_create_secret(data_dir / "media.key"))
 
     @classmethod
-    def from_settings(cls, settings: GatewaySettings) -> MediaDelivery:
-        return cls(settings.media, settings.data_dir)
+    def from_settings(cls, settings: GatewaySettings, *, shared_secret: bytes | None = None) -> MediaDelivery:
+        return cls(settings.media, settings.data_dir, shared_secret=shared_secret)
 
     @property
     def local(self) -> LocalMediaStore | None:

@@ -35,6 +35,7 @@ from service.stores.redis_cookies import RedisCookies
 from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
+from service.stores.redis_secrets import RedisSecrets
 from service.videos.store import VideoStore
 
 __all__ = [
@@ -98,6 +99,8 @@ class Stores:
     client: redis.Redis | None = None
     # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
     cookies: RedisCookies | None = None
+    # Secrets every replica needs alike, such as the media links' key (Redis only).
+    secrets: RedisSecrets | None = None
 
     def reachable(self) -> bool:
         """Whether the shared state answers (always, on SQLite)."""
@@ -151,6 +154,7 @@ def open_stores(
             researches=RedisResearchRegistry(client),
             client=client,
             cookies=RedisCookies(client, sealer),
+            secrets=RedisSecrets(client, sealer),
         )
     else:
         stores = Stores(
@@ -173,6 +177,7 @@ def open_stores(
             stores.videos,
             stores.researches,
             *((stores.cookies,) if stores.cookies is not None else ()),
+            *((stores.secrets,) if stores.secrets is not None else ()),
         ):
             store.open()
     except BaseException:

@@ -127,6 +127,7 @@ def _replica(
         # The operator's export, as configured on every replica: the ticket before any rotation.
         accounts=(AccountConfig(name="rot", psid=SecretStr(psid), psidts=SecretStr("initial-ts")),),
         state={"backend": "redis", "redis_url": redis_url, "encryption_key": "cluster passphrase"},
+        media={"shared_dir": tmp_path / "media"},
         cluster={"replica_id": name, "lease_ttl": lease_ttl, "renew_interval": 0.25},
     )
 

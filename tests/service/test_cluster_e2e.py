@@ -71,6 +71,7 @@ def start(simulator_url: str, redis_url: str, tmp_path: Path) -> Iterator[Start]
             browser={"gemini_url": simulator_url, "queue_timeout": 60.0},
             accounts=accounts,
             state={"backend": "redis", "redis_url": redis_url},
+            media={"shared_dir": tmp_path / "media"},
             cluster={"replica_id": name, "lease_ttl": 5.0, "renew_interval": 0.25, **forward},
         )
         stack = ExitStack()

@@ -99,11 +99,14 @@ def test_cluster_settings_apply_to_a_redis_state_only_and_renew_before_expiry() 
     from service.settings import GatewaySettings
 
     redis_state = {"backend": "redis", "redis_url": "redis://127.0.0.1:1/0"}
+    media = {"shared_dir": "/srv/gateway-media"}
     with pytest.raises(ValidationError, match=r"state\.backend: redis only"):
         GatewaySettings(open_access=True, cluster={"lease_ttl": 5})  # a SQLite gateway would ignore it
     with pytest.raises(ValidationError, match=r"must be below cluster\.lease_ttl"):
-        GatewaySettings(open_access=True, state=redis_state, cluster={"lease_ttl": 3, "renew_interval": 3})
-    settings = GatewaySettings(open_access=True, state=redis_state, cluster={"lease_ttl": 6})
+        GatewaySettings(
+            open_access=True, state=redis_state, media=media, cluster={"lease_ttl": 3, "renew_interval": 3}
+        )
+    settings = GatewaySettings(open_access=True, state=redis_state, media=media, cluster={"lease_ttl": 6})
     assert settings.cluster.interval == 2.0
     # Unset, each start names the replica anew: two gateways on one host never share an id.
     assert settings.cluster.replica() != settings.cluster.replica()

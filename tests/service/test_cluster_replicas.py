@@ -113,6 +113,7 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
                 tmp_path / name,
                 pool,
                 state={"backend": "redis", "redis_url": redis_url},
+                media={"shared_dir": tmp_path / "media"},
                 cluster={"replica_id": name, "lease_ttl": 3.0, "renew_interval": 0.1, **cluster},
                 accounts=accounts,
             )

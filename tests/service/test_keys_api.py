@@ -40,7 +40,7 @@ def chat(url: str, key: str, text: str = "hi", **extra: object) -> httpx.Respons
 def served(tmp_path: Path, state_backend: SharedState) -> Iterator[tuple[str, AdminPool]]:
     """A gateway on each state backend (``state.backend``: SQLite files, or a real Redis)."""
     pool = AdminPool(account_list=[account("acct-1"), account("acct-2")])
-    with gateway(tmp_path / "data", pool, state=state_backend.settings) as url:
+    with gateway(tmp_path / "data", pool, state=state_backend.settings, media=state_backend.media) as url:
         yield url, pool
 
 

@@ -33,13 +33,14 @@ from tests.support.state_backends import everything_in
 def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: Path) -> None:
     state = {"backend": "redis", "redis_url": redis_url, "encryption_key": "k"}
     pool_a, pool_b = AdminPool(account_list=[account("acct-1")]), AdminPool(account_list=[account("acct-1")])
-    with gateway(tmp_path / "a", pool_a, state=state) as url_a:
+    media = {"shared_dir": tmp_path / "media"}
+    with gateway(tmp_path / "a", pool_a, state=state, media=media) as url_a:
         with admin(url_a) as client:
             created = client.post("/keys", json={"name": "shared", "per_minute": 3})
             assert created.status_code == 201, created.text
             assert client.post("/accounts", json={"name": "alice", "psid": PSID}).status_code == 201
         key = created.json()["key"]
-        with gateway(tmp_path / "b", pool_b, state=state) as url_b:
+        with gateway(tmp_path / "b", pool_b, state=state, media=media) as url_b:
             # One browser per account (service.cluster): A drives the account it added, B does not.
             assert pool_b.added == []
             codes = [chat(url, key).status_code for url in (url_a, url_b) * 3]
@@ -51,7 +52,7 @@ def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: P
             assert chat(url_a, key).status_code == 401  # revoked on B, refused by A
     # A stopped and handed the account back: the next replica restores it, with its cookies (sealed).
     pool_c = AdminPool(account_list=[account("acct-1")])
-    with gateway(tmp_path / "c", pool_c, state=state):
+    with gateway(tmp_path / "c", pool_c, state=state, media=media):
         assert [spec.name for spec in pool_c.added] == ["alice"]
         assert pool_c.added[0].psid == PSID
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
@@ -148,8 +149,9 @@ def test_a_conversation_started_on_one_replica_continues_on_the_other(
     serve_gateway: Callable[..., Served], redis_url: str, tmp_path: Path
 ) -> None:
     state = {"backend": "redis", "redis_url": redis_url}
-    a = serve_gateway(ScriptedPool(), state=state, data_dir=tmp_path / "a")
-    b = serve_gateway(ScriptedPool(), state=state, data_dir=tmp_path / "b")
+    media = {"shared_dir": tmp_path / "media"}
+    a = serve_gateway(ScriptedPool(), state=state, media=media, data_dir=tmp_path / "a")
+    b = serve_gateway(ScriptedPool(), state=state, media=media, data_dir=tmp_path / "b")
     a.pool.queue(Script(growing("Hello!", cid="c_1")))
     assert ask(a, FIRST) == "Hello!"
     b.pool.queue(Script(growing("Then this.", cid="c_1")))
@@ -173,6 +175,7 @@ def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.
         GatewaySettings(open_access=True)
     assert "redis://" in str(refused.value) and "hunter2" not in str(refused.value)
     monkeypatch.setenv("GATEWAY_STATE__REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
+    monkeypatch.setenv("GATEWAY_MEDIA__SHARED_DIR", "/srv/gateway-media")
     settings = GatewaySettings(open_access=True)
     assert settings.state.backend is StateBackend.REDIS and "hunter2" not in repr(settings)
     with pytest.raises(StateUnavailable) as unreachable:  # nothing listens on port 1
@@ -201,7 +204,8 @@ def test_readyz_says_when_the_shared_state_does_not_answer(
     durable_redis: RedisServer, tmp_path: Path
 ) -> None:
     state = {"backend": "redis", "redis_url": durable_redis.url}
-    with gateway(tmp_path / "data", AdminPool(account_list=[account("acct-1")]), state=state) as url:
+    pool = AdminPool(account_list=[account("acct-1")])
+    with gateway(tmp_path / "data", pool, state=state, media={"shared_dir": tmp_path / "media"}) as url:
         assert httpx.get(url + "/readyz", timeout=15).json()["status"] == "ready"
         durable_redis.stop()
         down = httpx.get(url + "/readyz", timeout=30)

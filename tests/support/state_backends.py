@@ -38,6 +38,12 @@ class SharedState:
     def settings(self) -> StateSettings:
         return StateSettings(backend=self.kind, redis_url=self.url, encryption_key=self.encryption_key)
 
+    @property
+    def media(self) -> dict[str, Any]:
+        """Media settings a gateway on this state may run with: replicas on Redis need a directory
+        (or bucket) they all see, so every backend gets one beside the data."""
+        return {"shared_dir": self.data_dir / "shared-media"}
+
     def replica(self, name: str = "a", **options: Any) -> Stores:
         """The stores as replica ``name`` opens them (``options``: ``open_stores``'s ttl, clock)."""
         where = self.data_dir / name if self.kind is StateBackend.REDIS else self.data_dir
