@@ -121,6 +121,7 @@ def _replica(workdir: Path, name: str, redis_url: str) -> Iterator[str]:
         "api_keys": [servers.API_KEY],
         "accounts": [{"name": "bench-0", "psid": "paid-bench-forward-0"}],
         "state": {"backend": "redis", "redis_url": redis_url},
+        "media": {"shared_dir": str(workdir / "media")},
         "cluster": {"replica_id": name, "internal_url": f"http://127.0.0.1:{port}", "secret": SECRET},
     }
     (data_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")

@@ -82,6 +82,7 @@ def replicas(redis_url: str, tmp_path: Path) -> Iterator[Start]:
             api_keys=[SecretStr(API_KEY)],
             admin_keys=[SecretStr(ADMIN_KEY)],
             state={"backend": "redis", "redis_url": redis_url},
+            media={"shared_dir": tmp_path / "media"},
             cluster={
                 "replica_id": name,
                 "lease_ttl": 3.0,
@@ -532,6 +533,7 @@ def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_
             data_dir=tmp_path,
             api_keys=[SecretStr(API_KEY)],
             state={"backend": "redis", "redis_url": redis_url},
+            media={"shared_dir": tmp_path / "media"},
             cluster={"internal_url": "http://127.0.0.1:1"},
         )
     with pytest.raises(ValueError, match=r"state\.backend: redis only"):
@@ -540,6 +542,7 @@ def test_cluster_settings_need_a_secret_for_an_internal_url(redis_url: str, tmp_
         data_dir=tmp_path,
         api_keys=[SecretStr(API_KEY)],
         state={"backend": "redis", "redis_url": redis_url},
+        media={"shared_dir": tmp_path / "media"},
         cluster={"secret": SECRET},
     )
     assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
