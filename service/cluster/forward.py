@@ -124,19 +124,18 @@ class Forwarding:
         secret: SecretStr,
         *,
         interval: float,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.view = view
         self.replica_id = replica_id
         self.secret = secret
         self.interval = interval
-        self._transport = transport
         self._seen: list[ReplicaSeen] = []
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
-        self._client = httpx.AsyncClient(timeout=TIMEOUT, transport=self._transport, follow_redirects=False)
+        # Straight to the replica: an HTTP(S)_PROXY of the environment is for the way out, not this.
+        self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
         with contextlib.suppress(redis.RedisError):  # the loop tries again
             await self.refresh()
         self._loop = asyncio.create_task(self._run(), name=f"forwarding-{self.replica_id}")
