@@ -159,6 +159,9 @@ def test_a_conversation_started_on_a_continues_through_b_in_a_s_chat(
     assert continued.prompt == "and more?"
     assert len(b.pool.requests) == b_turns  # B's own account typed nothing
     assert SECRET not in caplog.text
+    with admin(b.url) as on_b:  # where B sends what lives on A, as the operator sees it
+        listed = {row["id"]: row for row in on_b.get("/replicas").json()["data"]}
+    assert listed["a"]["internal_url"] == a.url.replace("localhost", "127.0.0.1")
 
 
 def test_a_streamed_continuation_through_b_arrives_chunk_by_chunk(replicas: Start) -> None:
