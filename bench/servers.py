@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["API_KEY", "Server", "free_port", "gateway", "simulator"]
+__all__ = ["API_KEY", "Server", "free_port", "gateway", "process", "simulator"]
 
 API_KEY = "sk-bench-0123456789"
 _ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def _wait_ready(probe: str, process: subprocess.Popen[bytes], timeout: float, lo
 
 
 @contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], probe: str, log: Path, timeout: float) -> Iterator[int]:
+def process(args: list[str], env: dict[str, str], probe: str, log: Path, timeout: float) -> Iterator[int]:
     with log.open("wb") as sink:
         process = subprocess.Popen(args, cwd=_ROOT, env=_environ(env), stdout=sink, stderr=subprocess.STDOUT)
         try:
@@ -90,7 +90,7 @@ def simulator(workdir: Path, first_token_delay: float, frame_interval: float) ->
     url = f"http://localhost:{port}"
     env = {"SIM_FIRST_TOKEN_DELAY": str(first_token_delay), "SIM_FRAME_INTERVAL": str(frame_interval)}
     args = [sys.executable, "-m", "simulator", "--port", str(port)]
-    with _process(args, env, f"{url}/_sim/config", workdir / f"simulator-{port}.log", 30) as pid:
+    with process(args, env, f"{url}/_sim/config", workdir / f"simulator-{port}.log", 30) as pid:
         yield Server(url, pid)
 
 
@@ -121,5 +121,5 @@ def gateway(
     config_path.write_text(json.dumps(config), encoding="utf-8")
     args = [sys.executable, "-m", "bench.gateway_server", "--port", str(port)]
     env = {"GATEWAY_CONFIG": str(config_path)}
-    with _process(args, env, f"{url}/v1/models", workdir / f"{name}.log", timeout) as pid:
+    with process(args, env, f"{url}/v1/models", workdir / f"{name}.log", timeout) as pid:
         yield Server(url, pid)

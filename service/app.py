@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -34,7 +35,8 @@ from service.chat.music import MusicChat
 from service.chat.router import router as chat_router
 from service.chat.serving import ChatService, ServingOptions
 from service.chat.servings import ChatServings
-from service.cluster.lifespan import owned_pool, pool_settings
+from service.cluster.forward import FORWARDING_KEY, ForwardedGate, ForwardScope
+from service.cluster.lifespan import forwarding, owned_pool, pool_settings
 from service.completions.router import router as completions_router
 from service.completions.serving import CompletionService
 from service.conversations_api.router import router as conversations_router
@@ -185,11 +187,16 @@ async def _running(
             secret = await asyncio.to_thread(stores.secrets.shared, "media_links")
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings, shared_secret=secret))
         registry = stores.researches
-        videos = await stack.enter_async_context(video_jobs(settings, backend, stores.videos))
+        videos = await stack.enter_async_context(
+            video_jobs(settings, backend, stores.videos, clustered=ownership is not None)
+        )
         chat = ChatService(backend, store, serving_options(settings), janitor)
         catalog = chat.options.catalog  # the models this app serves, its Gem aliases with them
         if ownership is not None:  # each round publishes this replica's accounts for the others
             ownership.reporter = account_reporter(ops.accounts, catalog)
+            await ownership.report_now()  # before serving: the others route models by these fields
+        # Requests that live on another replica go there (service.cluster.forward): clustered, with a secret.
+        forwarder = await stack.enter_async_context(forwarding(settings, ownership))
         responses = await stack.enter_async_context(
             responses_service(settings, chat, stores.responses, stores.objects)
         )
@@ -231,6 +238,7 @@ async def _running(
             catalog=catalog,
             watermark=watermark,
             stores=stores,
+            forwarding=forwarder,
         )
 
 
@@ -240,9 +248,12 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = Non
     mcp = McpEndpoint(max_body_bytes=settings.max_body_bytes)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Gateway]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with _running(settings, ops, pool_factory) as gateway, mcp.running():
-            yield {STATE_KEY: gateway}
+            state: dict[str, Any] = {STATE_KEY: gateway}
+            if gateway.forwarding is not None:  # what the forwarding layers read (pure ASGI)
+                state[FORWARDING_KEY] = gateway.forwarding
+            yield state
 
     app = FastAPI(title="Gemini gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
@@ -268,6 +279,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = Non
         app.include_router(admin_router, prefix=prefix)
     app.include_router(ui_router, prefix="/admin/ui")
     # The last middleware added runs first: the key is checked before the body is even counted.
+    # Innermost: a request that lives on another replica is sent there (service.cluster.forward).
+    app.add_middleware(ForwardScope, prefixes=ROUTE_PREFIXES + NATIVE_PREFIXES)
     app.add_middleware(RequestBaseUrl)  # lets MediaDelivery.url_for build links for this request
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ScopeGate)  # the key's scopes, by route, once the gate knows the key
@@ -280,6 +293,8 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = Non
         directory=ops.keys,
         doors=(KeyDoor(NATIVE_PREFIXES + UPLOAD_PREFIXES, google_error_response),),
     )
+    # A request forwarded by another replica proves it before the key gate (which then counts it once).
+    app.add_middleware(ForwardedGate, max_bytes=settings.max_body_bytes)
     # Anthropic's error shape on its routes, whoever refused (the key gate included): outside the gate.
     app.add_middleware(AnthropicErrors, prefixes=[prefix + MESSAGES_PATH for prefix in ROUTE_PREFIXES])
     app.add_middleware(RequestMetrics, metrics=ops.metrics, media_prefix=MEDIA_ROUTE, quiet=ops.own_gates)

@@ -37,6 +37,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.asgi import header
+from service.cluster.signing import FORWARDED_KEY
 from service.errors import AuthenticationFailed, RateLimited, error_response
 
 __all__ = [
@@ -196,7 +197,9 @@ class ApiKeyGate:
                 open_access=self.open_access,
                 directory=self.directory,
             )
-            release = self.directory.admit(caller) if self.directory is not None else None
+            # A request another replica forwarded was admitted there (service.cluster.forward).
+            forwarded = (scope.get("state") or {}).get(FORWARDED_KEY) is not None
+            release = self.directory.admit(caller) if self.directory is not None and not forwarded else None
         except (AuthenticationFailed, RateLimited) as exc:
             # The body is never read: the server discards it (or closes the connection).
             if door is not None and sent is None and isinstance(exc, AuthenticationFailed):

@@ -4,12 +4,14 @@ ServiceError                    500 server_error
  ├── ClientDisconnected         499 client_closed_request (nobody is left to read it)
  ├── InvalidRequest             400 invalid_request_error (``param`` names the field)
  ├── AuthenticationFailed       401 authentication_error (code ``invalid_api_key``)
+ │    └── ForwardNotTrusted     401 authentication_error (code ``invalid_forward_signature``)
  ├── MediaLinkRefused           403 permission_error (code ``invalid_signature``)
  ├── ModelNotFound              404 invalid_request_error (code ``model_not_found``)
  ├── MediaLinkExpired           410 invalid_request_error (code ``link_expired`` / ``media_gone``)
  ├── PayloadTooLarge            413 invalid_request_error
  ├── NotOffered                 403 permission_error (code ``not_offered``: no account's page offers it)
  ├── OutOfScope                 403 permission_error (code ``out_of_scope``: outside the key's scopes)
+ ├── ForwardRefused             403 permission_error (code ``forwarding_disabled``: no cluster.secret here)
  ├── NotImplementedYet          501 not_implemented_error
  ├── CapacityExhausted          429 rate_limit_error (+ ``Retry-After``)
  │    └── RateLimited           429 rate_limit_error (code ``rate_limit_exceeded``: a key's limits)
@@ -17,12 +19,16 @@ ServiceError                    500 server_error
  ├── Conflict                   409 invalid_request_error (code ``conflict``: e.g. a duplicate account)
  ├── UpstreamFailed             502 upstream_error (code ``gemini_<BardErrorInfo code>``)
  ├── MediaStorageFailed         502 server_error (code ``media_storage_failed``)
+ ├── ForwardFailed              502 replica_error (code ``forward_failed``: our replicas, not Gemini)
  ├── NoHealthyAccount           503 service_unavailable_error
  └── UpstreamTimedOut           504 timeout_error
 
 Every HTTP error body is ``{"error": {"message", "type", "param", "code"}}``: raised service errors,
 request validation (400 with ``param`` = the field path), malformed JSON (400), unknown routes
 (404), wrong methods (405) and anything unexpected (500, without internals in the message).
+
+``Redirected`` is no error: the request belongs to another replica (``service.cluster.forward``), and
+its response, sent wherever an error response would be, is that replica's answer.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,9 @@ __all__ = [
     "Conflict",
     "ErrorBody",
     "ErrorInfo",
+    "ForwardFailed",
+    "ForwardNotTrusted",
+    "ForwardRefused",
     "InvalidRequest",
     "MediaLinkExpired",
     "MediaLinkRefused",
@@ -59,6 +69,7 @@ __all__ = [
     "OutOfScope",
     "PayloadTooLarge",
     "RateLimited",
+    "Redirected",
     "ServiceError",
     "UpstreamFailed",
     "UpstreamTimedOut",
@@ -95,6 +106,38 @@ class AuthenticationFailed(ServiceError):
 
     def __init__(self, message: str = "Invalid API key.") -> None:
         super().__init__(message, code="invalid_api_key")
+
+
+class ForwardNotTrusted(AuthenticationFailed):
+    """A request that claims to come from another replica with a missing, forged or expired
+    signature (``service.cluster.signing``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = "invalid_forward_signature"
+
+
+class ForwardRefused(ServiceError):
+    """A request that claims to come from another replica, on a replica without ``cluster.secret``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="forwarding_disabled")
+
+
+class ForwardFailed(ServiceError):
+    """Forwarding to the replica that owns the request failed after it was reached (our transport
+    between replicas, not Gemini's answer)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="forward_failed")
+
+
+class Redirected(Exception):
+    """The request belongs to another replica; ``response`` answers it from there."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered by another replica")
+        self.response = response
 
 
 class ModelNotFound(ServiceError):
@@ -215,6 +258,8 @@ _TABLE: dict[type[ServiceError], tuple[int, str]] = {
     ModelNotFound: (404, "invalid_request_error"),
     PayloadTooLarge: (413, "invalid_request_error"),
     NotOffered: (403, "permission_error"),
+    ForwardRefused: (403, "permission_error"),
+    ForwardFailed: (502, "replica_error"),
     OutOfScope: (403, "permission_error"),
     NotImplementedYet: (501, "not_implemented_error"),
     CapacityExhausted: (429, "rate_limit_error"),
@@ -261,8 +306,11 @@ def error_body(exc: BaseException) -> ErrorBody:
     return ErrorBody(error=ErrorInfo(message="Internal server error.", type="server_error"))
 
 
-def error_response(exc: BaseException) -> JSONResponse:
-    """The complete HTTP error response for ``exc`` (for code that runs outside the handlers)."""
+def error_response(exc: BaseException) -> Response:
+    """The complete HTTP error response for ``exc`` (for code that runs outside the handlers); for
+    ``Redirected``, the other replica's answer."""
+    if isinstance(exc, Redirected):
+        return exc.response
     if isinstance(exc, ServiceError):
         status, _ = status_and_type(exc)
         return _response(status, error_body(exc), exc.headers())
@@ -273,7 +321,7 @@ def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = Non
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     status, _ = status_and_type(exc)
     if status >= 500:
@@ -337,8 +385,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _response(500, error_body(exc))
 
 
+async def _on_redirected(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirected)
+    return exc.response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that make every error response OpenAI-shaped."""
+    app.add_exception_handler(Redirected, _on_redirected)
     app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)

@@ -19,6 +19,7 @@ from service.backend import Backend
 from service.catalog import Catalog
 from service.chat.serving import ChatService
 from service.chat.servings import ChatServings
+from service.cluster.forward import Forwarding
 from service.completions.serving import CompletionService
 from service.images.serving import ImageService
 from service.media.delivery import MediaDelivery
@@ -52,6 +53,7 @@ class Gateway:
     catalog: Catalog  # the models this app serves: the catalog, its Gem aliases, the accounts' Gems
     watermark: AutoCalibration | None = None  # the mark's alpha maps, calibrated on first need
     stores: Stores | None = None  # every store, on SQLite or the shared Redis (``state.backend``)
+    forwarding: Forwarding | None = None  # the way to the other replicas (``service.cluster.forward``)
 
 
 def get_gateway(request: Request) -> Gateway:

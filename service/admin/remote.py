@@ -176,6 +176,7 @@ async def replicas_out(accounts: AccountAdmin) -> list[ReplicaOut]:
                 reported_at=report.reported_at if report is not None else None,
                 # This replica's own holdings are read live; the others' as of their report.
                 accounts=sorted(ownership.held) if mine else (report.held if report is not None else []),
+                internal_url=ownership.internal_url if mine else (report.internal_url if report else None),
             )
         )
     return out

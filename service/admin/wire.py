@@ -125,6 +125,11 @@ class ReplicaOut(BaseModel):
     started_at: float | None = Field(description="its start (Unix time); null before its first report")
     reported_at: float | None = Field(description="its last ownership round's report (Unix time)")
     accounts: list[str] = Field(description="the accounts whose leases it holds, as of reported_at")
+    internal_url: str | None = Field(
+        default=None,
+        description="its `cluster.internal_url`, where the other replicas forward what lives on it; null: "
+        "never forwarded to (unset, or no report yet)",
+    )
 
 
 def account_out(

@@ -6,7 +6,8 @@ into one prompt. The parts, in a request's order:
   message or the tool results after the assistant's call;
 - claim (``ConversationAffinity.claim``): the history before the new turn maps to a chat at its
   tip (``service.conversations``) on an account still in the pool; the chat is claimed for this one
-  continuation (a regenerate, an edit or a parallel fork of the same history gets a new chat);
+  continuation (a regenerate, an edit or a parallel fork of the same history gets a new chat); an
+  account another live replica drives: the request is forwarded there (``service.cluster.forward``);
 - fallback (``lease``): the claimed chat's account cannot serve now (gone, cooling, busy, or failing
   before any content): the claim is released untouched and the folded history goes to any fitting
   account instead;
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from browser import AccountInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, DelegatingTurn
 from service.chat.protocol import ChatMessage
+from service.cluster.forward import to_account_owner
 from service.conversations import ChatRef, conversation_key
 from service.errors import CapacityExhausted, NoHealthyAccount, UpstreamFailed, UpstreamTimedOut
 from service.janitor import ChatJanitor
@@ -100,8 +102,10 @@ class ConversationAffinity:
         if ref is None:
             return None
         if ref.account_id not in {account.id for account in accounts}:
-            log.info("conversation's account is gone; starting a new chat with the folded history")
             await self.release(ref, touched=False)
+            # Driven by another live replica: continued there (the claim given back for it to take).
+            to_account_owner(ref.account_id)
+            log.info("conversation's account is gone; starting a new chat with the folded history")
             return None
         return ref
 

@@ -40,6 +40,7 @@ from service.chat.longrun_research import (
 )
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
 from service.chat.serving import ChatService
+from service.cluster.forward import to_model_server
 from service.conversations import conversation_key
 from service.errors import InvalidRequest, UpstreamFailed
 from service.media.delivery import MediaDelivery
@@ -339,4 +340,5 @@ def refuse_delivery(extra: dict[str, Any]) -> None:
 
 def check_accounts(model: ModelSpec, accounts: Sequence[AccountInfo]) -> None:
     if not can_serve(model, accounts):
+        to_model_server(model)  # another replica's accounts serve it: answered there
         raise unservable(model, accounts)

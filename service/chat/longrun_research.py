@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from browser import USAGE_LIMIT, GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry
+from service.cluster.forward import to_account_owner
 from service.errors import InvalidRequest, UpstreamFailed, UpstreamTimedOut
 from service.janitor import ChatJanitor
 from service.stores.interfaces import ResearchLog
@@ -240,6 +241,8 @@ class ResearchBackend(BackendWrapper):
     async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
         known = await self._find()
         if known is not None:
+            if known.account_id not in {account.id for account in self.inner.accounts()}:
+                to_account_owner(known.account_id)  # its account's page is another replica's
             log.info("collecting the research already confirmed for this history")
             yield _Collect(self.inner, self.ctx, known, None, None)
             return

@@ -49,6 +49,7 @@ from service.chat.protocol import (
     Usage,
     new_completion_id,
 )
+from service.cluster.forward import to_model_server
 from service.conversations import ChatRef
 from service.deltas import DeltaTracker
 from service.errors import (
@@ -216,6 +217,7 @@ class ChatService:
         model = _chat_model(self.options.catalog, request.model)
         accounts = self.backend.accounts()
         if not can_serve(model, accounts):
+            to_model_server(model)  # another replica's accounts serve it: answered there
             # Fail before leasing with the same verdict /models reports.
             raise unservable(model, accounts)
         messages = tuple(request.messages)

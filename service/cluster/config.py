@@ -1,14 +1,15 @@
-"""Settings of the replicas (``GatewaySettings.cluster``): who this replica is and how long its
-ownership of an account lasts without renewal. They apply with ``state.backend: redis`` only (a
-SQLite gateway is one process and owns every account); set with a SQLite backend they are refused,
-so they are never silently ignored."""
+"""Settings of the replicas (``GatewaySettings.cluster``): who this replica is, how long its
+ownership of an account lasts without renewal, and how the replicas reach each other to forward a
+request (``internal_url``, ``secret``: ``service.cluster.forward``). They apply with
+``state.backend: redis`` only (a SQLite gateway is one process and owns every account); set with a
+SQLite backend they are refused, so they are never silently ignored."""
 
 from __future__ import annotations
 
 import secrets
 import socket
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 __all__ = ["ClusterSettings", "default_replica_id"]
 
@@ -45,6 +46,30 @@ class ClusterSettings(BaseModel):
         description="Seconds between two rounds of the ownership loop (renew the leases, count the live "
         "replicas, take or hand back accounts). Default: a third of `lease_ttl`; must be below it.",
     )
+
+    internal_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The URL the other replicas use to reach this one (`http://gateway-0.gateway:8000`, "
+        "say): published with its heartbeat, so that a request whose conversation, job or model lives "
+        "here is forwarded here from any replica. Needs `cluster.secret`. Unset: this replica is never "
+        "forwarded to (its conversations continued elsewhere fold into a new chat, as when an account is "
+        "gone).",
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The secret every replica of one Redis shares to sign the requests they forward to "
+        "each other (an HMAC of the method, path, time and body; valid 30 s). Unset: this replica neither "
+        "forwards nor accepts forwarded requests. Never logged.",
+    )
+
+    @model_validator(mode="after")
+    def _url_needs_secret(self) -> ClusterSettings:
+        if self.internal_url is not None and self.secret is None:
+            raise ValueError(
+                "cluster.internal_url needs cluster.secret: no replica could sign a request forwarded to it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _renew_before_expiry(self) -> ClusterSettings:

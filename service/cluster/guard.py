@@ -3,8 +3,8 @@ is typed into its page the replica asks ``AccountOwnership.may_use``. A stale ow
 passed to another replica while it was not looking: a long pause, a partition) never starts a turn:
 the account is paused at once (out of rotation; the ownership loop removes it from the pool) and the
 turn goes to another account of this replica, or fails with ``NoHealthyAccount`` (503) when the
-request names that account (a continued chat lives in one account: forwarding it to its owner is
-issue 20 item 3, not done)."""
+request names that account (a continued chat lives in one account: ``service.cluster.forward`` sends
+it to its owner before it gets here, unless the cluster view is a round behind a hand-over)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The cluster in the app's lifespan: with ``state.backend: redis``, the pool is shared out by
 ``AccountOwnership``, every turn checked by ``OwnedBackend`` and the accounts' shared cookies
-written under the ownership's leases (``RedisCookies``); with SQLite, nothing changes (one
+written under the ownership's leases (``RedisCookies``), and, with ``cluster.secret``, the requests
+that live on another replica forwarded there (``Forwarding``); with SQLite, nothing changes (one
 gateway owns every account)."""
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from service.backend import Backend
+from service.cluster.forward import Forwarding
 from service.cluster.guard import OwnedBackend
 from service.cluster.ownership import AccountOwnership, SpecSource
 from service.cluster.removals import Removals
 from service.settings import AccountConfig, GatewaySettings
 from service.stores.backends import Stores
 
-__all__ = ["configured_sources", "owned_pool", "pool_settings"]
+__all__ = ["configured_sources", "forwarding", "owned_pool", "pool_settings"]
 
 
 def pool_settings(settings: GatewaySettings, stores: Stores) -> GatewaySettings:
@@ -59,3 +61,17 @@ async def owned_pool(
         stores.health.bind(ownership.book, ownership.lease)
     async with ownership:
         yield OwnedBackend(pool, ownership), ownership
+
+
+@asynccontextmanager
+async def forwarding(
+    settings: GatewaySettings, ownership: AccountOwnership | None
+) -> AsyncIterator[Forwarding | None]:
+    """The way to the other replicas, when clustered with ``cluster.secret`` (None otherwise: every
+    request is served here, as by a single gateway)."""
+    secret = settings.cluster.secret
+    if ownership is None or secret is None:
+        yield None
+        return
+    async with Forwarding(ownership.view, ownership.replica_id, secret, interval=ownership.interval) as way:
+        yield way

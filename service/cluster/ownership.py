@@ -76,6 +76,8 @@ class AccountOwnership:
         self.replicas = ReplicaRegistry(client, self.replica_id, ttl=settings.lease_ttl)
         self.view = ClusterView(client, self.replica_id, ttl=settings.lease_ttl)
         self.started_at = time.time()
+        # Published with every report: where the other replicas forward what lives here.
+        self.internal_url = str(settings.internal_url).rstrip("/") if settings.internal_url else None
         # Set by the app once its admin layer runs: what each round publishes of the accounts held.
         self.reporter: Reporter | None = None
         self.held: dict[str, Lease] = {}
@@ -201,6 +203,12 @@ class AccountOwnership:
                     log.info("replica %s adopts account %s", self.replica_id, lease.resource)
                     self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
 
+    async def report_now(self) -> None:
+        """Publish this replica's report at once (the app calls it once its reporter is set, so that
+        the first report the others read names its accounts' fields, not only their ids)."""
+        async with self._lock:
+            await self._publish()
+
     async def _publish(self) -> None:
         """This replica's record and its accounts' public fields, for the other replicas' admin API
         (``service.cluster.view``); what it holds but has not started yet is listed by id only."""
@@ -214,6 +222,7 @@ class AccountOwnership:
             reported_at=time.time(),
             held=held,
             accounts=[public[account_id] for account_id in held if account_id in public],
+            internal_url=self.internal_url,
         )
         await asyncio.to_thread(self.view.publish, report)
 

@@ -1,11 +1,13 @@
 """What every replica of one Redis reports about itself, so that the admin API of any replica shows
-every account and every replica (issue 20 item 3, the operator's view; forwarding is not done).
+every account and every replica (issue 20 item 3, the operator's view), and so that any replica
+finds where to forward a request (``service.cluster.forward``: the ``internal_url`` it reports).
 
 At each ownership round a replica writes ``gateway:cluster:view:<id>``: a JSON record of itself
-(started at, this round's time, the accounts it holds) and the public fields of the accounts it drives
-(what ``GET /admin/accounts`` shows: never a cookie, a proxy's credentials or anything secret; the
-reporter given by the admin layer makes them). The key expires with the lease TTL, so a replica that
-dies drops out of the view when its leases lapse; one that stops deletes it at once.
+(started at, this round's time, the accounts it holds, the URL other replicas reach it at) and the
+public fields of the accounts it drives (what ``GET /admin/accounts`` shows: never a cookie, a
+proxy's credentials or anything secret; the reporter given by the admin layer makes them). The key
+expires with the lease TTL, so a replica that dies drops out of the view when its leases lapse; one
+that stops deletes it at once.
 
 Reading it is the admin API's business (``service.admin.remote``): the live replicas are the sorted
 set of ``service.cluster.replicas``, their heartbeat the ``gateway:cluster:replica:<id>`` key."""
@@ -49,6 +51,7 @@ class ReplicaReport:
     reported_at: float  # Unix time of the round that wrote it
     held: list[str]  # the accounts whose leases it holds
     accounts: list[dict[str, Any]] = field(default_factory=list)  # their public fields
+    internal_url: str | None = None  # ``cluster.internal_url``: None, never forwarded to
 
     def dump(self) -> str:
         return json.dumps(
@@ -58,6 +61,7 @@ class ReplicaReport:
                 "reported_at": self.reported_at,
                 "held": self.held,
                 "accounts": self.accounts,
+                "internal_url": self.internal_url,
             },
             separators=(",", ":"),
         )
@@ -71,6 +75,7 @@ class ReplicaReport:
             reported_at=float(data["reported_at"]),
             held=[str(account_id) for account_id in data.get("held", [])],
             accounts=[dict(account) for account in data.get("accounts", [])],
+            internal_url=str(data["internal_url"]) if data.get("internal_url") else None,
         )
 
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.errors import ServiceError, status_and_type
+from service.errors import Redirected, ServiceError, status_and_type
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ def google_error(status: int, message: str) -> dict[str, Any]:
     return {"error": {"code": status, "message": message, "status": _STATUS.get(status, "INTERNAL")}}
 
 
-def google_error_response(exc: BaseException) -> JSONResponse:
-    """The whole error response for ``exc``; unexpected errors never leak their message."""
+def google_error_response(exc: BaseException) -> Response:
+    """The whole error response for ``exc``; unexpected errors never leak their message; a request
+    another replica answers (``Redirected``) gets that replica's answer."""
+    if isinstance(exc, Redirected):
+        return exc.response
     if isinstance(exc, ServiceError):
         status, _ = status_and_type(exc)
         return JSONResponse(google_error(status, exc.message), status_code=status, headers=exc.headers())
@@ -70,6 +73,8 @@ class GoogleErrorRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Redirected as exc:  # another replica answers it (service.cluster.forward)
+                return exc.response
             except ServiceError as exc:
                 return google_error_response(exc)
             except RequestValidationError as exc:

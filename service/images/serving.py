@@ -27,6 +27,7 @@ from PIL import Image
 from browser import Attachment, ModeFamily, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn
 from service.catalog import Catalog, ModelSpec, OutputKind, can_serve, unservable
+from service.cluster.forward import to_model_server
 from service.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -150,6 +151,7 @@ class ImageService:
             raise InvalidRequest(message, param="remove_watermark")
         accounts = self.backend.accounts()
         if not can_serve(model, accounts):
+            to_model_server(model)  # another replica's accounts serve it: answered there
             raise unservable(model, accounts)
         prompt = ratio_prompt(request.prompt.strip(), aspect_ratio(request.size))
         return ImageJob(kind, model, request, prompt, tuple(files))

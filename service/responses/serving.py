@@ -21,6 +21,7 @@ from service.catalog import Catalog, OutputKind
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
+from service.cluster.forward import staying_here
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError, error_body
 from service.responses.background import BackgroundRuns, Run
 from service.responses.convert import ResponsesRequest, chat_request, input_messages, new_response_id
@@ -193,7 +194,8 @@ class ResponsesService:
         run.publish(shaper.event("response.queued", response=body))
 
         async def work(run: Run) -> None:
-            await self._run(prepared, identity, run)
+            with staying_here():  # its request has its answer already: the run is this replica's
+                await self._run(prepared, identity, run)
 
         self.runs.start(run, work)
         return run

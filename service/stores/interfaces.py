@@ -6,7 +6,7 @@ Methods are synchronous and quick: callers run the heavier ones in worker thread
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -141,8 +141,9 @@ class VideoJobStore(Lifecycle, Protocol):
     def update(self, video_id: str, **changes: Any) -> None: ...
     def get(self, video_id: str, owner: str | None = None) -> VideoRecord | None: ...
     def page(self, owner: str, *, after: str | None, limit: int, ascending: bool) -> list[VideoRecord]: ...
-    def running(self) -> list[VideoRecord]:
-        """The unfinished jobs for this process to resume (on Redis: those no live replica runs)."""
+    def running(self, accounts: Collection[str] | None = None) -> list[VideoRecord]:
+        """The unfinished jobs for this process to resume (on Redis: those no live replica runs);
+        ``accounts``: only those not started yet or on one of these accounts (the ones it drives)."""
         ...
 
     def delete(self, video_id: str, owner: str) -> bool: ...

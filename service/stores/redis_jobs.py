@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ __all__ = ["RedisResearchRegistry", "RedisVideoStore"]
 
 _NAMES = [item.name for item in fields(VideoRecord)]
 _RUNNING = ("queued", "in_progress")
+
+
+def _on(record: VideoRecord, accounts: Collection[str] | None) -> bool:
+    return accounts is None or record.account_id is None or record.account_id in accounts
 
 
 class RedisVideoStore(VideoFiles, RedisStore):
@@ -109,11 +114,14 @@ class RedisVideoStore(VideoFiles, RedisStore):
         records = [self.get(video_id) for video_id in texts(ids)]
         return [record for record in records if record is not None]
 
-    def running(self) -> list[VideoRecord]:
+    def running(self, accounts: Collection[str] | None = None) -> list[VideoRecord]:
         """The unfinished jobs no live replica runs (a new job runs where it was created), now
-        this replica's to resume: two replicas starting together never resume the same job."""
+        this replica's to resume: two replicas starting together never resume the same job.
+        ``accounts``: only the jobs not started yet or on one of them (a job follows its account)."""
         records = [self.get(video_id) for video_id in texts(self.redis.smembers(self.key("running")))]
-        waiting = sorted((r for r in records if r is not None and r.running), key=lambda r: r.seq)
+        waiting = sorted(
+            (r for r in records if r is not None and r.running and _on(r, accounts)), key=lambda r: r.seq
+        )
         adopted = set(self.runs.adopt(record.id for record in waiting))
         return [record for record in waiting if record.id in adopted]
 

@@ -40,19 +40,53 @@ class VideoOptions:
 class VideoJobs:
     """Creates, runs and resumes the jobs of a ``VideoJobStore`` on a ``Backend``."""
 
-    def __init__(self, backend: Backend, store: VideoJobStore, options: VideoOptions) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        store: VideoJobStore,
+        options: VideoOptions,
+        *,
+        adopt_interval: float | None = None,
+    ) -> None:
+        """``adopt_interval`` (replicas on one Redis): every so often, resume the jobs on this
+        replica's accounts that no live replica runs (their replica died, and this one adopted the
+        account); at start too, only those. None (a single gateway): every unfinished job, at start."""
         self.backend = backend
         self.store = store
         self.options = options
+        self.adopt_interval = adopt_interval
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._adopter: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> VideoJobs:
-        for record in await asyncio.to_thread(self.store.running):
-            log.info("resuming video job %s after a restart", record.id)
-            self._start(record, ())
+        await self.resume()
+        if self.adopt_interval is not None:
+            self._adopter = asyncio.create_task(self._adopting(), name="video job adoption")
         return self
 
+    async def resume(self) -> None:
+        """Start the unfinished jobs that are this process's to run (``adopt_interval``)."""
+        accounts = None if self.adopt_interval is None else {info.id for info in self.backend.accounts()}
+        for record in await asyncio.to_thread(self.store.running, accounts):
+            if record.id in self._tasks:
+                continue
+            log.info("resuming video job %s", record.id)
+            self._start(record, ())
+
+    async def _adopting(self) -> None:
+        assert self.adopt_interval is not None
+        while True:
+            await asyncio.sleep(self.adopt_interval)  # the period of the adoption rounds
+            try:
+                await self.resume()
+            except Exception as error:  # Redis away, say: the next round tries again
+                log.warning("video jobs not adopted (%s)", type(error).__name__)
+
     async def __aexit__(self, *exc: object) -> None:
+        if self._adopter is not None:
+            self._adopter.cancel()
+            await asyncio.gather(self._adopter, return_exceptions=True)
+            self._adopter = None
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -85,6 +119,10 @@ class VideoJobs:
         record = await asyncio.to_thread(self.store.insert, record)
         self._start(record, files)
         return record
+
+    def runs(self, video_id: str) -> bool:
+        """Whether the job runs on this replica now."""
+        return video_id in self._tasks
 
     def cancel(self, video_id: str) -> None:
         task = self._tasks.pop(video_id, None)

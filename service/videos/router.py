@@ -22,6 +22,7 @@ from starlette.responses import Response
 from browser import Attachment
 from service.catalog import OutputKind
 from service.chat.longrun import check_accounts
+from service.cluster.forward import to_account_owner
 from service.errors import InvalidRequest, ModelNotFound, NotFound
 from service.images.inputs import sniff_upload
 from service.openapi_bodies import FILE, JSON, MULTIPART, NON_BLANK, Schema, catalog_models, request_body
@@ -210,7 +211,10 @@ async def retrieve_video(video_id: str, gateway: GatewayDep, caller: CallerDep, 
 
 @router.delete("/videos/{video_id}", response_model=None)
 async def delete_video(video_id: str, caller: CallerDep, jobs: JobsDep) -> Response:
-    await _record(jobs, video_id, caller.identity)
+    record = await _record(jobs, video_id, caller.identity)
+    if not jobs.runs(video_id) and record.account_id is not None:
+        # Run or kept by the replica that drives its account: cancelled and removed there.
+        to_account_owner(record.account_id)
     jobs.cancel(video_id)
     await asyncio.to_thread(jobs.store.delete, video_id, caller.identity)
     return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
@@ -224,6 +228,8 @@ async def video_content(
     if record.status != "completed":
         raise InvalidRequest(f"The video {video_id} is {record.status}, not completed.", param="video_id")
     path = jobs.store.file(video_id, variant)
+    if not path.exists() and record.account_id is not None:
+        to_account_owner(record.account_id)  # kept by the replica that rendered it: sent from there
     if not path.exists():
         raise NotFound(f"The video {video_id} has no {variant}.")
     return FileResponse(path, media_type="video/mp4" if variant == "video" else "image/jpeg")

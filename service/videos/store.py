@@ -7,6 +7,7 @@ lists and deletes are scoped to it, so another key's job id is simply not found.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -137,12 +138,15 @@ class VideoStore(VideoFiles, PrivateStore):
             rows = db.execute(query, [*args, limit]).fetchall()
         return [VideoRecord(*row) for row in rows]
 
-    def running(self) -> list[VideoRecord]:
+    def running(self, accounts: Collection[str] | None = None) -> list[VideoRecord]:
         with self._locked() as db:
             rows = db.execute(
                 "SELECT * FROM videos WHERE status IN ('queued', 'in_progress') ORDER BY seq"
             ).fetchall()
-        return [VideoRecord(*row) for row in rows]
+        records = [VideoRecord(*row) for row in rows]
+        if accounts is None:
+            return records
+        return [record for record in records if record.account_id is None or record.account_id in accounts]
 
     def delete(self, video_id: str, owner: str) -> bool:
         with self._locked() as db:

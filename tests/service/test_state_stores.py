@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from service.conversations import ChatRef
 from service.errors import RateLimited
 from service.stores.backends import Stores, open_stores
 from service.stores.config import StateBackend, StateSettings
+from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
 from service.videos.store import VideoRecord
 from tests.support.state_backends import SharedState, everything_in
@@ -312,3 +314,23 @@ def test_each_due_deletion_is_taken_by_one_replica(redis_url: str, tmp_path: Pat
     finally:
         for stores in replicas:
             stores.close()
+
+
+def test_an_unfinished_video_job_is_resumed_only_with_its_account(state_backend: SharedState) -> None:
+    stores = state_backend.replica("a")
+
+    def job(n: int, account_id: str | None) -> VideoRecord:
+        record = VideoRecord(f"video_{n}", "me", "veo", "p", "p", "8", "720x1280", "in_progress", 5, 100 + n)
+        return replace(record, seq=n, account_id=account_id)
+
+    for n, account_id in enumerate(["acc0", None, "acc1"], start=1):
+        if isinstance(stores.videos, RedisVideoStore):
+            stores.videos.insert(job(n, account_id), keep_seq=True)  # migrated: waiting for a runner
+        else:
+            stores.videos.insert(job(n, account_id))
+    # Not started yet (no account) or on an account of the asking replica: the job follows its account.
+    assert [v.id for v in stores.videos.running({"acc0"})] == ["video_1", "video_2"]
+    if state_backend.kind is StateBackend.REDIS:  # adopted once: the other one is still waiting
+        assert [v.id for v in state_backend.replica("b").videos.running({"acc1"})] == ["video_3"]
+    else:
+        assert [v.id for v in stores.videos.running()] == ["video_1", "video_2", "video_3"]
