@@ -60,6 +60,7 @@ CHECK_MODULES = frozenset(
         "tests/test_lock.py",
         "tests/test_bench_smoke.py",
         "tests/test_bench_load_smoke.py",
+        "tests/test_bench_cluster_smoke.py",
         "tests/service/test_service_schemathesis.py",
     }
 )
