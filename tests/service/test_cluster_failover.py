@@ -276,6 +276,7 @@ def test_serve_exits_with_a_clear_message_when_redis_is_unreachable(tmp_path: Pa
         text=True,
         timeout=120,
     )
-    assert done.returncode != 0
-    assert f"127.0.0.1:{dead}" in done.stderr and "state.redis_url" in done.stderr, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert "gateway not started" in done.stderr and "state.redis_url" in done.stderr, done.stderr
+    assert f"127.0.0.1:{dead}" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
