@@ -36,6 +36,7 @@ from tests.support.servers import free_port, serve
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
 
 MODEL = "gemini-2.5-flash"
+VIDEO_MODEL = "gemini-2.5-pro-video"
 LEASE_TTL = 3.0
 RENEW = 0.5
 WAIT = 90.0  # bound of every wait on a condition (page loads in three Chromiums on a shared machine)
@@ -51,7 +52,7 @@ def sim_url() -> Iterator[str]:
     from simulator.app import create_app
     from simulator.settings import SimulatorSettings
 
-    with serve(create_app(SimulatorSettings(**PACING))) as url:
+    with serve(create_app(SimulatorSettings(**PACING, video_render_seconds=3600.0))) as url:
         yield url
 
 
@@ -106,17 +107,21 @@ def lease_owners(client: redis.Redis, account_ids: set[str]) -> dict[str, str | 
 
 # What changes by design as requests come: a key's request counts and its last use, and an
 # account's cookies (the page rotates them; storing the new ones is the point).
-_MOVING = ("gateway:keys:rate:", "gateway:keys:active:")
+_MOVING = ("gateway:keys:rate:", "gateway:keys:active:", "gateway:videos:running", "gateway:videos:runs")
 _MOVING_FIELDS = (b"requests", b"last_used_at")
+# A video job's progress, as whichever replica follows it (re-opened by an adopter) finds it.
+_VIDEO = "gateway:videos:v:"
+_VIDEO_PROGRESS = (b"status", b"progress", b"completed_at", b"expires_at", b"video_url", b"thumbnail_url")
 
 
-def _kept(before: Any, after: Any) -> bool:
+def _kept(key: str, before: Any, after: Any) -> bool:
     """``after`` still holds ``before``: a collection (set, sorted set, list: new conversations add
     members) keeps every member; a hash or string is the same but for what requests change."""
     if isinstance(before, list):
         return isinstance(after, list) and all(member in after for member in before)
     if isinstance(before, dict):
-        steady = {field: value for field, value in before.items() if field not in _MOVING_FIELDS}
+        moving = _MOVING_FIELDS + (_VIDEO_PROGRESS if key.startswith(_VIDEO) else ())
+        steady = {field: value for field, value in before.items() if field not in moving}
         return isinstance(after, dict) and steady.items() <= after.items()
     return bool(before == after)
 
@@ -127,7 +132,7 @@ def assert_nothing_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
     missing = sorted(set(before) - set(after))
     assert not missing, f"lost from Redis: {missing}"
     compared = [k for k in before if not k.startswith(_MOVING) and ":cookies" not in k]
-    changed = sorted(k for k in compared if not _kept(before[k], after[k]))
+    changed = sorted(k for k in compared if not _kept(k, before[k], after[k]))
     assert not changed, f"changed in Redis: {[(k, before[k], after[k]) for k in changed]}"
     assert any(k.startswith("gateway:keys:record:") for k in compared), "the comparison saw the keys"
 
@@ -151,8 +156,19 @@ def test_a_replica_killed_mid_stream_hands_its_account_over_and_nothing_is_lost(
         answer = first.json()["choices"][0]["message"]["content"]
         turn1 = next(e for e in sim_requests(sim_url) if opening in e.get("prompt", ""))
         assert turn1["client_uuid"], "the simulator tells the pages apart"
+        # A video job, rendering (the simulator renders for an hour): its row is in Redis.
+        video = httpx.post(
+            f"{a.url}/v1/videos",
+            json={"model": VIDEO_MODEL, "prompt": f"a heron at dawn {uuid.uuid4().hex[:10]}"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=90,
+        )
+        assert video.status_code == 200, video.text
+        job = f"{_VIDEO}{video.json()['id']}"
         until(lambda: any(":cookies" in k for k in redis_content(client)), "the account's cookies in Redis")
+        until(lambda: client.hget(job, "chat_id") not in (None, b"null"), "the video job's chat is stored")
         before = redis_content(client)
+        assert job in before
 
         # kill -9 of A while its page streams an answer (slowed so the kill lands in the middle).
         httpx.post(
