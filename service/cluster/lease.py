@@ -8,9 +8,12 @@ that stops releases it at once; one that dies loses it when it expires, and anot
 Every acquisition takes a new **fencing token** from ``gateway:cluster:fence:<resource>``, a
 counter that never goes back and never expires, so a later owner always holds a larger token than
 any earlier one. An owner that paused past its expiry (a long GC, a frozen VM) and comes back still
-holds its old ``Lease`` object, but ``renew`` and ``valid`` then say it is gone, and a write guarded
-by the lease (``guarded_set``: the account's rotated cookies, say) is refused by Redis itself,
-because the script compares the token with the current one in the same atomic step.
+holds its old ``Lease`` object; if another replica acquired the resource meanwhile, ``renew`` and
+``valid`` then say it is gone, and a write guarded by the lease (``guarded_set``: the account's
+rotated cookies, say) is refused by Redis itself, because the script compares the token with the
+current one in the same atomic step. If nobody did (Redis itself was away longer than the ttl, or
+no other replica was there), ``renew`` takes the lease back as it was: the fence, which every
+acquisition and every release moves on, still stands at its token, so no one else held it between.
 
 ``share``: with ``replicas`` live replicas, one holds at most ``ceil(resources / replicas)``
 (``rebalance`` acquires free resources up to that and releases the surplus), so all replicas
@@ -44,18 +47,28 @@ redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return token
 """
-# KEYS: lease. ARGV: owner, token, ttl_ms. 1 renewed, 0 lost.
+# KEYS: lease, fence. ARGV: owner, token, ttl_ms. 1 renewed, 0 lost. A lease that expired while its
+# owner could not renew it (Redis away longer than the ttl, a pause) and that nobody acquired since
+# (the fence still at its token: every acquisition and every release moves the fence on) is taken
+# back as it was: no other replica held the account meanwhile.
 _RENEW = """
 local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
-if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
+if now[1] == ARGV[1] and now[2] == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+if now[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
-# KEYS: lease. ARGV: owner, token. 1 released, 0 not ours (any more).
+# KEYS: lease, fence. ARGV: owner, token. 1 released, 0 not ours (any more). The fence moves on, so
+# the released lease can never be renewed back (``_RENEW``).
 _RELEASE = """
 local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
 if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
 return 1
 """
 # KEYS: lease, target. ARGV: owner, token, value. 1 written, 0 refused (the lease passed on).
@@ -108,14 +121,17 @@ class LeaseBook:
         return Lease(resource, self.owner, token) if token else None
 
     def renew(self, lease: Lease) -> Lease | None:
-        """Push the expiry back; None when the lease passed to another owner (stop using it)."""
+        """Push the expiry back, or take back a lease that expired untouched; None when the lease
+        passed to another owner, or was released (stop using it)."""
         args: list[str | int] = [lease.owner, lease.token, self.ttl_ms]
-        return lease if self._renew(keys=[self._key("lease", lease.resource)], args=args) else None
+        keys = [self._key("lease", lease.resource), self._key("fence", lease.resource)]
+        return lease if self._renew(keys=keys, args=args) else None
 
     def release(self, lease: Lease) -> bool:
         """Hand the resource back at once (False: it was no longer ours)."""
         args: list[str | int] = [lease.owner, lease.token]
-        return bool(self._release(keys=[self._key("lease", lease.resource)], args=args))
+        keys = [self._key("lease", lease.resource), self._key("fence", lease.resource)]
+        return bool(self._release(keys=keys, args=args))
 
     def valid(self, lease: Lease) -> bool:
         """Whether ``lease`` is still the current one (checked before each use of the resource)."""

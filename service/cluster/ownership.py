@@ -87,6 +87,10 @@ class AccountOwnership:
         self._stopping = False  # leaving: renew only, until every account is out of the pool
         self._loop: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
+        # The last round failed (Redis away): the next one renews and counts the replicas but takes
+        # no new account, so that replicas whose heartbeats lapsed meanwhile are counted again and
+        # take their own accounts back (``LeaseBook.renew``) before anyone else may adopt them.
+        self._recovering = False
 
     # -- lifecycle --
 
@@ -157,6 +161,7 @@ class AccountOwnership:
                 await self._publish()
             except redis.RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
+                self._recovering = True
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
             except Exception as error:  # a bug or an unreadable registry: the next round tries again
                 log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
@@ -190,7 +195,8 @@ class AccountOwnership:
                 log.info("replica %s hands account %s over (share %d)", self.replica_id, account_id, share)
                 self._hand_over(account_id, self.held[account_id], forget=False)
             room = share - min(len(staying), share)
-            if room > 0:
+            recovering, self._recovering = self._recovering, False
+            if room > 0 and not recovering:
                 free = [account_id for account_id in sorted(specs) if account_id not in self.held]
                 for lease in await asyncio.to_thread(self._acquire, free, room):
                     self.held[lease.resource] = lease
@@ -325,13 +331,17 @@ class AccountOwnership:
         if lease is None or account_id in self._leaving:
             return False
         try:
-            valid = await asyncio.to_thread(self.book.valid, lease)
+            valid = await asyncio.to_thread(self._current, lease)
         except redis.RedisError:
             # Redis does not answer: the lease surely holds until its ttl from the last renewal.
             return time.monotonic() - self._renewed_at < self.ttl
         if not valid:
             self._lost(account_id, lease)
         return valid
+
+    def _current(self, lease: Lease) -> bool:
+        # Expired untouched (Redis was away past the ttl): taken back, nobody held it meanwhile.
+        return self.book.valid(lease) or self.book.renew(lease) is not None
 
     async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
         """Start an account here for the admin API, under its lease taken first; None when another

@@ -81,6 +81,14 @@ def balanced(replicas: list[Replica], accounts: int) -> bool:
     return len(every) == accounts and sum(map(len, held)) == accounts and all(len(h) <= share for h in held)
 
 
+def lease_tokens(client: redis.Redis, account_ids: set[str]) -> dict[str, tuple[bytes, bytes]]:
+    """Each account's lease as (owner, fencing token): a new token is a new acquisition."""
+    return {
+        account_id: tuple(client.hmget(f"gateway:cluster:lease:{account_id}", "owner", "token"))  # type: ignore[misc]
+        for account_id in account_ids
+    }
+
+
 def owned_once(replicas: list[Replica], client: redis.Redis, ids: set[str]) -> bool:
     """``balanced``, and each account's lease in Redis held by the replica that drives it: what a
     replica's pool says alone may be stale until its next round finds a lease lost."""
@@ -246,6 +254,7 @@ def test_the_replicas_come_back_after_a_redis_restart_and_nothing_is_lost(
             answered = chat(replica.url, key, [{"role": "user", "content": f"before, {replica.name}"}])
             assert answered.status_code == 200, answered.text
         before = redis_content(client)
+        leases = lease_tokens(client, ids)
 
         durable_redis.stop()
         until(lambda: not any(r.ready() for r in replicas), "the replicas say the shared state is gone")
@@ -260,6 +269,9 @@ def test_the_replicas_come_back_after_a_redis_restart_and_nothing_is_lost(
 
         until(lambda: all(r.ready() for r in replicas), "the replicas are ready again")
         until(lambda: owned_once(replicas, client, ids), "each account owned by exactly one replica again")
+        # Each replica took its own leases back as they were (nobody held them meanwhile): no
+        # account was handed around, nor its page signed in again.
+        assert lease_tokens(client, ids) == leases
         # Both replicas answer again, several requests at once each (their accounts busy together:
         # two browsers on one account would show as overlapping turns in the simulator's log).
         asked = [(r.url, f"after, {r.name} {n}") for r in replicas for n in range(3)]
