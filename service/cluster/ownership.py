@@ -4,12 +4,14 @@
 ``redis``. At its start and every ``cluster.renew_interval`` it runs one round:
 
 1. renew every lease this replica holds (``service.cluster.lease``); a lease found lost (it expired
-   and another replica took it: a long pause, a partition) makes its account leave the local pool;
+   and another replica took it: a long pause, a partition) makes its account leave the local pool,
+   one that expired untouched (Redis away past the ttl) is taken back as it was;
 2. heartbeat and count the live replicas (``service.cluster.replicas``);
 3. read the accounts the cluster knows: the configured ones and the registry of added accounts;
 4. hand back what is over this replica's fair share, and what was removed from the registry
    (removed from the local pool first, released after, so two pools never drive it at once);
-5. acquire free accounts up to the share and start them in the local pool.
+5. acquire free accounts up to the share and start them in the local pool (not in the first round
+   after a failed one: the replicas whose heartbeats lapsed meanwhile take their own back first).
 
 Starting and stopping an account (a page load; a busy account's running turns) happen in a task
 per account, outside the round, so a slow page never delays the renewals. Stopping removes the
@@ -18,7 +20,8 @@ comes back. On exit every account leaves the local pool, then every lease is rel
 the heartbeat deleted: the other replicas adopt the accounts at their next round.
 
 ``may_use`` is the check before a turn (``service.cluster.guard``): the local view, then the lease
-in Redis (``LeaseBook.valid``), so a stale owner never starts a turn on an account it lost.
+in Redis (``LeaseBook.valid``, or ``renew`` taking back a lease that expired untouched), so a stale
+owner never starts a turn on an account it lost.
 """
 
 from __future__ import annotations
