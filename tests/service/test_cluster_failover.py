@@ -5,10 +5,11 @@ on one real Redis, the simulator as Google, real Chromium.
   replica's account is adopted and serves again from another replica (the wait is bounded by the
   lease TTL, a health interval and a page load; no time is asserted); nothing in Redis is lost; and
   the simulator's request log shows no account ever driven by two browsers at once.
-- Redis stopped and started again on the same port with its data: the replicas come back, nothing
-  is lost, each account is owned by exactly one replica, again never by two browsers at once.
-- Redis unreachable at start: ``python -m service serve`` exits non-zero naming host:port, never the
-  URL's password.
+- Redis stopped (longer than a lease lasts) and started again on the same port with its data: the
+  replicas come back, nothing is lost, each account is owned by exactly one replica, the one that
+  drove it before (its lease taken back with the same fencing token), never by two browsers at once.
+- Redis unreachable at start: ``python -m service serve`` exits with status 2 naming host:port,
+  never the URL's password.
 """
 
 from __future__ import annotations
