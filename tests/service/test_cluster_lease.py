@@ -84,13 +84,29 @@ def test_a_lease_that_expired_untouched_is_taken_back_as_it_was(client: redis.Re
 
 def test_a_released_lease_is_never_renewed_back(client: redis.Redis) -> None:
     # A replica that handed an account over and renews an old copy of its lease (a round racing
-    # the release) must not take it again: the release moved the fence on.
+    # the release) must not take it again: the release ended the record of its acquisition.
     a, b = LeaseBook(client, "a"), LeaseBook(client, "b")
     lease = a.acquire("acct-1")
     assert lease is not None and a.release(lease)
     assert a.renew(lease) is None and not a.valid(lease)
     adopted = b.acquire("acct-1")
     assert adopted is not None and adopted.token > lease.token
+
+
+def test_after_redis_lost_its_data_an_old_lease_is_never_taken_back(client: redis.Redis) -> None:
+    # A Redis without persistence restarts empty: tokens count from 1 again, so another owner's
+    # lease may carry the old one's token. Held and expired since, it is still not the old one's.
+    a, b = LeaseBook(client, "a"), LeaseBook(client, "b", ttl=0.05)
+    old = a.acquire("acct-1")
+    assert old is not None
+    client.flushall()
+    other = b.acquire("acct-1")
+    assert other is not None and other.token == old.token
+    until_gone = time.monotonic() + 10
+    while client.exists("gateway:cluster:lease:acct-1"):
+        assert time.monotonic() < until_gone, "the lease never expired"
+        time.sleep(0.01)
+    assert a.renew(old) is None and not a.valid(old)
 
 
 def test_replicas_share_the_accounts_fairly(client: redis.Redis) -> None:
