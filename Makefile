@@ -5,7 +5,7 @@ CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup chromium python venv clients lock demo test test-fast check lint docs bench bench-load clean
+.PHONY: setup chromium python venv clients lock demo test test-fast check lint docs bench bench-load bench-cluster clean
 
 setup: chromium venv
 
@@ -108,6 +108,11 @@ bench: setup
 # Load: N concurrent streams (1, 4, 8, 16) and a burst of 200; a few minutes.
 bench-load: setup
 	$(PY) -m bench.load
+
+# Replicas: throughput through 1, 2 and 3 replicas on the same accounts, and a killed replica's
+# accounts serving again; a few minutes.
+bench-cluster: setup
+	$(PY) -m bench.cluster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

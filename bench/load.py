@@ -36,7 +36,7 @@ from bench.memory import chromium_memory, chromium_processes
 from bench.stats import summary
 from browser._settings import DEFAULT_ARGS
 
-__all__ = ["Outcome", "burst", "main", "page_count", "sweep"]
+__all__ = ["Outcome", "burst", "figures", "load_client", "main", "page_count", "streamed", "sweep"]
 
 LEVELS = (1, 4, 8, 16)
 SWEEP_ACCOUNTS = 4
@@ -66,7 +66,7 @@ class Outcome:
     complete: bool
 
 
-async def _request(http: httpx.AsyncClient, prompt: str) -> Outcome:
+async def streamed(http: httpx.AsyncClient, prompt: str) -> Outcome:
     body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": prompt}]}
     sent = time.monotonic()
     ttft: float | None = None
@@ -91,7 +91,7 @@ def _has_content(data: str) -> bool:
     return False
 
 
-def _client(url: str, connections: int) -> httpx.AsyncClient:
+def load_client(url: str, connections: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=url,
         headers={"Authorization": f"Bearer {servers.API_KEY}"},
@@ -101,7 +101,7 @@ def _client(url: str, connections: int) -> httpx.AsyncClient:
     )
 
 
-def _figures(outcomes: list[Outcome], elapsed: float) -> dict[str, Any]:
+def figures(outcomes: list[Outcome], elapsed: float) -> dict[str, Any]:
     statuses = Counter(str(outcome.status) for outcome in outcomes)
     ttfts = [outcome.ttft for outcome in outcomes if outcome.ttft is not None]
     answered = sum(outcome.complete for outcome in outcomes)
@@ -127,11 +127,11 @@ async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
         turn = 0
         while time.monotonic() < deadline:
             turn += 1
-            outcomes.append(await _request(http, f"Load [c{clients}-{index}-{turn}]: one short answer."))
+            outcomes.append(await streamed(http, f"Load [c{clients}-{index}-{turn}]: one short answer."))
 
-    async with _client(url, clients) as http:
+    async with load_client(url, clients) as http:
         await asyncio.gather(*(client(index, http) for index in range(clients)))
-    return {"clients": clients, **_figures(outcomes, time.monotonic() - started)}
+    return {"clients": clients, **figures(outcomes, time.monotonic() - started)}
 
 
 def _browser_process(gateway_pid: int) -> int | None:
@@ -226,9 +226,9 @@ async def burst(workdir: Path, sim_url: str, browser: dict[str, Any], count: int
 
             watcher = asyncio.create_task(watch())
             started = time.monotonic()
-            async with _client(gateway.url, count) as http:
+            async with load_client(gateway.url, count) as http:
                 outcomes = await asyncio.gather(
-                    *(_request(http, f"Burst [b{index}]: one short answer.") for index in range(count))
+                    *(streamed(http, f"Burst [b{index}]: one short answer.") for index in range(count))
                 )
             elapsed = time.monotonic() - started
             stop.set()
@@ -237,7 +237,7 @@ async def burst(workdir: Path, sim_url: str, browser: dict[str, Any], count: int
     limited = [outcome for outcome in outcomes if outcome.status == 429]
     return {
         "setup": f"{count} streamed requests at once, {BURST_ACCOUNTS} accounts x 1 tab, default queue",
-        **_figures(list(outcomes), elapsed),
+        **figures(list(outcomes), elapsed),
         "responses_429": len(limited),
         "responses_429_with_retry_after": sum(outcome.retry_after is not None for outcome in limited),
         "retry_after_values": sorted({outcome.retry_after for outcome in limited if outcome.retry_after}),

@@ -42,6 +42,9 @@ class ModeHeader:
     hex: str
     category: int | None
     thinking: int | None
+    # [16]: a UUID the page makes once per load (protocol.md F6, a HAR of the real page): it tells
+    # one loaded page (so one browser) from another on the same account.
+    client_uuid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,4 +210,5 @@ def _mode_header(raw: str | None) -> ModeHeader | None:
         raise _reject("model header has no model id at [4]")
     category = value[14] if len(value) > 14 and isinstance(value[14], int) else None
     thinking = value[15] if len(value) > 15 and isinstance(value[15], int) else None
-    return ModeHeader(hex=value[4], category=category, thinking=thinking)
+    client = value[16] if len(value) > 16 and isinstance(value[16], str) else None
+    return ModeHeader(hex=value[4], category=category, thinking=thinking, client_uuid=client)

@@ -190,3 +190,4 @@ async def answer_body(
     finally:
         if log["outcome"] == "streaming":
             log["outcome"] = "client_disconnected"
+        log["ended"] = time.time()

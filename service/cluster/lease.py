@@ -8,9 +8,14 @@ that stops releases it at once; one that dies loses it when it expires, and anot
 Every acquisition takes a new **fencing token** from ``gateway:cluster:fence:<resource>``, a
 counter that never goes back and never expires, so a later owner always holds a larger token than
 any earlier one. An owner that paused past its expiry (a long GC, a frozen VM) and comes back still
-holds its old ``Lease`` object, but ``renew`` and ``valid`` then say it is gone, and a write guarded
-by the lease (``guarded_set``: the account's rotated cookies, say) is refused by Redis itself,
-because the script compares the token with the current one in the same atomic step.
+holds its old ``Lease`` object; if another replica acquired the resource meanwhile, ``renew`` and
+``valid`` then say it is gone, and a write guarded by the lease (``guarded_set``: the account's
+rotated cookies, say) is refused by Redis itself, because the script compares the token with the
+current one in the same atomic step. If nobody did (Redis itself was away longer than the ttl, or
+no other replica was there), ``renew`` takes the lease back as it was: ``gateway:cluster:last:<resource>``
+records the latest acquisition (owner and token, kept until its release), and while it is still
+this owner's, no one else held the resource between. (Not the fence alone: a Redis that lost its
+data counts tokens from 1 again, and another owner's token could equal this one's.)
 
 ``share``: with ``replicas`` live replicas, one holds at most ``ceil(resources / replicas)``
 (``rebalance`` acquires free resources up to that and releases the surplus), so all replicas
@@ -31,7 +36,8 @@ from service.stores.redis_base import PREFIX, text
 
 __all__ = ["Lease", "LeaseBook", "fair_share"]
 
-# KEYS: lease, fence. ARGV: owner, ttl_ms. Returns the new token, or 0 when someone holds it.
+# KEYS: lease, fence, last. ARGV: owner, ttl_ms. Returns the new token, or 0 when someone holds it.
+# ``last`` records the latest acquisition ("<owner> <token>", no expiry) until its release.
 _ACQUIRE = """
 local holder = redis.call('HGET', KEYS[1], 'owner')
 if holder and holder ~= ARGV[1] then return 0 end
@@ -42,20 +48,29 @@ end
 local token = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. token)
 return token
 """
-# KEYS: lease. ARGV: owner, token, ttl_ms. 1 renewed, 0 lost.
+# KEYS: lease, last. ARGV: owner, token, ttl_ms. 1 renewed, 0 lost. A lease that expired while its
+# owner could not renew it (Redis away longer than the ttl, a pause) is taken back as it was when the
+# latest acquisition is still its own, unreleased: no other replica held the account meanwhile.
 _RENEW = """
 local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
-if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
+if now[1] == ARGV[1] and now[2] == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+if now[1] or redis.call('GET', KEYS[2]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
-# KEYS: lease. ARGV: owner, token. 1 released, 0 not ours (any more).
+# KEYS: lease, last. ARGV: owner, token. 1 released, 0 not ours (any more). The record of the
+# acquisition goes with it, so the released lease can never be renewed back (``_RENEW``).
 _RELEASE = """
 local now = redis.call('HMGET', KEYS[1], 'owner', 'token')
 if now[1] ~= ARGV[1] or now[2] ~= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 """
 # KEYS: lease, target. ARGV: owner, token, value, expiry in ms ('' none, 'delete': delete the
@@ -108,21 +123,28 @@ class LeaseBook:
         """The resource's lease for this replica (renewed if it holds it already), or None."""
         token = int(
             self._acquire(
-                keys=[self._key("lease", resource), self._key("fence", resource)],
+                keys=[
+                    self._key("lease", resource),
+                    self._key("fence", resource),
+                    self._key("last", resource),
+                ],
                 args=[self.owner, self.ttl_ms],
             )
         )
         return Lease(resource, self.owner, token) if token else None
 
     def renew(self, lease: Lease) -> Lease | None:
-        """Push the expiry back; None when the lease passed to another owner (stop using it)."""
+        """Push the expiry back, or take back a lease that expired untouched; None when the lease
+        passed to another owner, or was released (stop using it)."""
         args: list[str | int] = [lease.owner, lease.token, self.ttl_ms]
-        return lease if self._renew(keys=[self._key("lease", lease.resource)], args=args) else None
+        keys = [self._key("lease", lease.resource), self._key("last", lease.resource)]
+        return lease if self._renew(keys=keys, args=args) else None
 
     def release(self, lease: Lease) -> bool:
         """Hand the resource back at once (False: it was no longer ours)."""
         args: list[str | int] = [lease.owner, lease.token]
-        return bool(self._release(keys=[self._key("lease", lease.resource)], args=args))
+        keys = [self._key("lease", lease.resource), self._key("last", lease.resource)]
+        return bool(self._release(keys=keys, args=args))
 
     def valid(self, lease: Lease) -> bool:
         """Whether ``lease`` is still the current one (checked before each use of the resource)."""

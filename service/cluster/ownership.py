@@ -4,13 +4,15 @@
 ``redis``. At its start and every ``cluster.renew_interval`` it runs one round:
 
 1. renew every lease this replica holds (``service.cluster.lease``); a lease found lost (it expired
-   and another replica took it: a long pause, a partition) makes its account leave the local pool;
+   and another replica took it: a long pause, a partition) makes its account leave the local pool,
+   one that expired untouched (Redis away past the ttl) is taken back as it was;
 2. heartbeat and count the live replicas (``service.cluster.replicas``);
 3. read the accounts the cluster knows: the configured ones (less those removed through the admin
    API: ``service.cluster.removals``) and the registry of added accounts;
 4. hand back what is over this replica's fair share, and what was removed from the registry
    (removed from the local pool first, released after, so two pools never drive it at once);
-5. acquire free accounts up to the share and start them in the local pool.
+5. acquire free accounts up to the share and start them in the local pool (not in the first round
+   after a failed one: the replicas whose heartbeats lapsed meanwhile take their own back first).
 
 Starting and stopping an account (a page load; a busy account's running turns) happen in a task
 per account, outside the round, so a slow page never delays the renewals. Stopping removes the
@@ -19,7 +21,8 @@ comes back. On exit every account leaves the local pool, then every lease is rel
 the heartbeat deleted: the other replicas adopt the accounts at their next round.
 
 ``may_use`` is the check before a turn (``service.cluster.guard``): the local view, then the lease
-in Redis (``LeaseBook.valid``), so a stale owner never starts a turn on an account it lost.
+in Redis (``LeaseBook.valid``, or ``renew`` taking back a lease that expired untouched), so a stale
+owner never starts a turn on an account it lost.
 """
 
 from __future__ import annotations
@@ -93,6 +96,10 @@ class AccountOwnership:
         self._stopping = False  # leaving: renew only, until every account is out of the pool
         self._loop: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
+        # The last round failed (Redis away): the next one renews and counts the replicas but takes
+        # no new account, so that replicas whose heartbeats lapsed meanwhile are counted again and
+        # take their own accounts back (``LeaseBook.renew``) before anyone else may adopt them.
+        self._recovering = False
 
     # -- lifecycle --
 
@@ -163,6 +170,7 @@ class AccountOwnership:
                 await self._publish()
             except redis.RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
+                self._recovering = True
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
             except Exception as error:  # a bug or an unreadable registry: the next round tries again
                 log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
@@ -196,7 +204,8 @@ class AccountOwnership:
                 log.info("replica %s hands account %s over (share %d)", self.replica_id, account_id, share)
                 self._hand_over(account_id, self.held[account_id], forget=False)
             room = share - min(len(staying), share)
-            if room > 0:
+            recovering, self._recovering = self._recovering, False
+            if room > 0 and not recovering:
                 free = [account_id for account_id in sorted(specs) if account_id not in self.held]
                 for lease in await asyncio.to_thread(self._acquire, free, room):
                     self.held[lease.resource] = lease
@@ -342,13 +351,17 @@ class AccountOwnership:
         if lease is None or account_id in self._leaving:
             return False
         try:
-            valid = await asyncio.to_thread(self.book.valid, lease)
+            valid = await asyncio.to_thread(self._current, lease)
         except redis.RedisError:
             # Redis does not answer: the lease surely holds until its ttl from the last renewal.
             return time.monotonic() - self._renewed_at < self.ttl
         if not valid:
             self._lost(account_id, lease)
         return valid
+
+    def _current(self, lease: Lease) -> bool:
+        # Expired untouched (Redis was away past the ttl): taken back, nobody held it meanwhile.
+        return self.book.valid(lease) or self.book.renew(lease) is not None
 
     async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
         """Start an account here for the admin API, under its lease taken first; None when another

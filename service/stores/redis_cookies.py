@@ -64,6 +64,13 @@ class RedisCookies(RedisStore):
         value = json.dumps({"read_at": read_at, "cookies": sealed})
         if self._book.guarded_set(lease, self._account_key(account_id), value):
             return True
+        # Refused because the lease expired untouched (Redis was away past the ttl, and the round
+        # that takes it back has not run yet): taken back now, the write goes through. One another
+        # replica acquired meanwhile stays refused.
+        if self._book.renew(lease) is not None and self._book.guarded_set(
+            lease, self._account_key(account_id), value
+        ):
+            return True
         log.warning(
             "cookies of %s not shared: the lease of replica %s (token %d) passed to another replica",
             account_id,

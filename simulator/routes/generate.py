@@ -75,6 +75,7 @@ def _describe(entry: dict[str, Any], parsed: GenerateRequest, state_uploads: Any
         thinking_level=(mode.thinking if mode else None) or parsed.inner_thinking,
         turn_index=parsed.turn_index,
         request_uuid=parsed.request_uuid,
+        client_uuid=mode.client_uuid if mode else None,
         temporary=parsed.temporary,
     )
 
@@ -84,7 +85,7 @@ def _error_response(entry: dict[str, Any], plan: ErrorPlan, seed: str, chunked: 
         body, frames = error_body(plan, seed)
     else:
         body, frames = error_array(plan, seed), 1
-    entry.update(outcome="error", error_code=plan.code, http_status=200, frames=frames)
+    entry.update(outcome="error", error_code=plan.code, http_status=200, frames=frames, ended=time.time())
     return Response(body, media_type=MEDIA_TYPE)
 
 
@@ -93,7 +94,7 @@ async def _single_response(entry: dict[str, Any], plan: AnswerPlan, state: Any) 
     started = time.monotonic()
     await asyncio.sleep(state.settings.first_token_delay)
     body = answer_array(plan, int((time.monotonic() - started) * 1000))
-    entry.update(outcome="completed", frames=1, frame_times=[time.time()])
+    entry.update(outcome="completed", frames=1, frame_times=[time.time()], ended=time.time())
     return Response(body, media_type=MEDIA_TYPE)
 
 
@@ -105,7 +106,7 @@ async def stream_generate(request: Request) -> Response:
     state.control.requests.append(entry)
     wall = _WALLS.get(account.kind)
     if wall is not None:
-        entry.update(outcome="rejected", http_status=302)
+        entry.update(outcome="rejected", http_status=302, ended=time.time())
         referer = request.headers.get("referer", f"{base_url(request)}/app")
         return RedirectResponse(f"{wall}?continue={quote(referer, safe='')}", status_code=302)
     form = await request.form()
@@ -118,7 +119,9 @@ async def stream_generate(request: Request) -> Response:
         at = form.get("at")
         check_xsrf(account, at if isinstance(at, str) else None)
     except RequestRejected as rejected:
-        entry.update(outcome="rejected", http_status=rejected.status, reason=rejected.reason)
+        entry.update(
+            outcome="rejected", http_status=rejected.status, reason=rejected.reason, ended=time.time()
+        )
         return Response(rejected.body, status_code=rejected.status, media_type=MEDIA_TYPE)
 
     # protocol.md §3.1: ``rt=c`` selects the chunked framing; without it the body is one JSON array.

@@ -105,6 +105,22 @@ def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
         RedisCookies(client, Sealer("another passphrase")).load_sync("acct")
 
 
+def test_an_owner_whose_lease_expired_untouched_still_shares_its_rotation(client: redis.Redis) -> None:
+    # Redis away past the ttl: the lease expired, nobody took the account meanwhile. The rotation
+    # saved before the ownership loop's next round takes the lease back as it was, and is written.
+    sealer = Sealer(None)
+    book = LeaseBook(client, "a", ttl=0.05)
+    store = RedisCookies(client, sealer)
+    lease = book.acquire("acct")
+    assert lease is not None
+    store.bind(book, {"acct": lease}.get)
+    until(lambda: not client.exists("gateway:cluster:lease:acct"), "the lease expired")
+    assert store.save_sync("acct", jar("paid-secret-psid", "ts-after-outage"), read_at=100.0)
+    stored = store.load_sync("acct")
+    assert stored is not None and ticket(stored.cookies) == "ts-after-outage"
+    assert book.valid(lease)
+
+
 def _replica(
     name: str,
     tmp_path: Path,

@@ -1,5 +1,6 @@
 """Ownership leases (``service.cluster.lease``) on a real Redis: one owner at a time, handed back at
-once on release, lost on expiry, fenced, and shared out fairly."""
+once on release, lost on expiry to another owner, taken back when nobody took it, fenced, and shared
+out fairly."""
 
 from __future__ import annotations
 
@@ -62,6 +63,50 @@ def test_an_expired_lease_is_adopted_and_the_stale_owner_is_fenced(client: redis
     assert not a.guarded_set(stale, "gateway:test:cookies", "from-a-again")
     assert b.guarded_set(adopted, "gateway:test:cookies", "from-b") and b.valid(adopted)
     assert client.get("gateway:test:cookies") == "from-b"
+
+
+def test_a_lease_that_expired_untouched_is_taken_back_as_it_was(client: redis.Redis) -> None:
+    # Redis away longer than the ttl (or a pause with no other replica there): nobody acquired the
+    # account meanwhile, so its owner's next renewal takes the lease back, same token, and its
+    # fenced writes go on.
+    a, b = LeaseBook(client, "a", ttl=0.05), LeaseBook(client, "b")
+    lease = a.acquire("acct-1")
+    assert lease is not None
+    key = "gateway:cluster:lease:acct-1"
+    deadline = time.monotonic() + 10
+    while client.exists(key):
+        assert time.monotonic() < deadline, "the lease never expired"
+        time.sleep(0.01)
+    assert not a.valid(lease)
+    assert a.renew(lease) == lease and a.valid(lease) and b.acquire("acct-1") is None
+    assert a.guarded_set(lease, "gateway:test:cookies", "still-a")
+
+
+def test_a_released_lease_is_never_renewed_back(client: redis.Redis) -> None:
+    # A replica that handed an account over and renews an old copy of its lease (a round racing
+    # the release) must not take it again: the release ended the record of its acquisition.
+    a, b = LeaseBook(client, "a"), LeaseBook(client, "b")
+    lease = a.acquire("acct-1")
+    assert lease is not None and a.release(lease)
+    assert a.renew(lease) is None and not a.valid(lease)
+    adopted = b.acquire("acct-1")
+    assert adopted is not None and adopted.token > lease.token
+
+
+def test_after_redis_lost_its_data_an_old_lease_is_never_taken_back(client: redis.Redis) -> None:
+    # A Redis without persistence restarts empty: tokens count from 1 again, so another owner's
+    # lease may carry the old one's token. Held and expired since, it is still not the old one's.
+    a, b = LeaseBook(client, "a"), LeaseBook(client, "b", ttl=0.05)
+    old = a.acquire("acct-1")
+    assert old is not None
+    client.flushall()
+    other = b.acquire("acct-1")
+    assert other is not None and other.token == old.token
+    until_gone = time.monotonic() + 10
+    while client.exists("gateway:cluster:lease:acct-1"):
+        assert time.monotonic() < until_gone, "the lease never expired"
+        time.sleep(0.01)
+    assert a.renew(old) is None and not a.valid(old)
 
 
 def test_replicas_share_the_accounts_fairly(client: redis.Redis) -> None:

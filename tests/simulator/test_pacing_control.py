@@ -112,6 +112,20 @@ def test_client_disconnect_is_logged(sim: str) -> None:
             break
     entry = _wait_outcome(sim, "client_disconnected")
     assert 2 <= entry["frames"] < 6
+    assert entry["time"] < entry["ended"]  # the busy interval ends when the client left
+
+
+def test_the_log_says_which_page_asked_and_when_its_answer_ended(sim: str) -> None:
+    # The model header's [16] is made once per page load (protocol.md F6): it tells two browsers
+    # on one account apart, as the replica failover tests need.
+    response = generate(sim, "whose page")
+    assert response.status_code == 200
+    entry = requests_log(sim)[-1]
+    assert entry["client_uuid"] == "U" and entry["outcome"] == "completed"
+    assert entry["time"] <= entry["frame_times"][-1] <= entry["ended"]
+    _queue(sim, {"kind": "error", "code": 1013})
+    generate(sim, "an error ends too")
+    assert requests_log(sim)[-1]["ended"] >= requests_log(sim)[-1]["time"]
 
 
 def test_usage_limit_sends_quota_with_reset_then_1037(sim: str) -> None:

@@ -27,6 +27,7 @@ BROWSER_MODULES = frozenset(
     {
         "tests/service/test_admin_docker.py",
         "tests/service/test_cluster_e2e.py",
+        "tests/service/test_cluster_failover.py",
         "tests/service/test_doctor.py",
         "tests/service/test_doctor_presentation.py",
         "tests/service/test_playwright_pin.py",
@@ -38,6 +39,7 @@ BROWSER_MODULES = frozenset(
 )
 SUBPROCESS_MODULES = frozenset(
     {
+        "tests/service/test_cluster_failover.py",
         "tests/service/test_cookie_file_import.py",
         "tests/service/test_accounts_import_profile.py",
         "tests/service/test_doctor.py",
@@ -58,6 +60,7 @@ CHECK_MODULES = frozenset(
         "tests/test_lock.py",
         "tests/test_bench_smoke.py",
         "tests/test_bench_load_smoke.py",
+        "tests/test_bench_cluster_smoke.py",
         "tests/service/test_service_schemathesis.py",
     }
 )
