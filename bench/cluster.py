@@ -141,6 +141,7 @@ def _start(
         "accounts": [{"name": f"bench-{i}", "psid": psid} for i, psid in enumerate(psids, 1)],
         "state": {"backend": "redis", "redis_url": redis_url},
         "cluster": {"replica_id": name, "lease_ttl": lease_ttl},
+        "media": {"shared_dir": str(workdir / "media")},
     }
     (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "SIM_"))}

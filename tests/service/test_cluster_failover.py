@@ -295,6 +295,7 @@ def test_serve_exits_with_a_clear_message_when_redis_is_unreachable(tmp_path: Pa
         GATEWAY_API_KEYS="sk-unreachable",
         GATEWAY_STATE__BACKEND="redis",
         GATEWAY_STATE__REDIS_URL=f"redis://:hunter2-secret@127.0.0.1:{dead}/0",
+        GATEWAY_MEDIA__SHARED_DIR=str(tmp_path / "media"),
     )
     # The command an operator runs (through its supervisor), not the app built in-process.
     done = subprocess.run(

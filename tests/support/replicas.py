@@ -167,6 +167,8 @@ class Replicas:
             "accounts": self.accounts,
             "state": {"backend": "redis", "redis_url": self.redis_url},
             "cluster": {"replica_id": name, **self.cluster},
+            # Replicas on Redis keep media where each of them reads it (a start is refused otherwise).
+            "media": {"shared_dir": str(self.root / "media")},
         }
         return Replica(name, self.root / name, config)
 
