@@ -206,7 +206,7 @@ async def test_an_idle_account_whose_imported_bound_session_ends_says_why_withou
     """An export of a session bound to another browser's device key cannot be refreshed here
     (protocol.md §1.4, peers-late-2026.md §4.1); the periodic session check reads the idle page again
     and finds it expired (otAQ7b 1016) although no turn was asked."""
-    oct_sim.config(time_scale=100, bound_ticket_lifetime=600)  # a ticket lives 6 s here: time to add it
+    oct_sim.config(time_scale=60, bound_ticket_lifetime=600)  # a ticket lives 10 s here
     async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
         made = await control.post("/_sim/sessions", json={"kind": "paid", "bound": True})
         made.raise_for_status()
