@@ -178,6 +178,9 @@ class MusicChat:
 
     opens_early = False  # the role chunk at once; keep-alives while the track is composed
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     def __init__(self, chat: ChatService, options: LongrunOptions, *, audio_ttl: float) -> None:
         self.chat = chat
         self.options = options

@@ -109,6 +109,9 @@ class ChatService:
 
     opens_early = False  # the stream starts with the turn: errors before it are HTTP statuses
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     def __init__(
         self,
         backend: Backend,

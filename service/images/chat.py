@@ -49,6 +49,9 @@ class ImagenChat:
 
     opens_early = False  # the role chunk at once, the images when they are ready
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     def __init__(self, images: ImageService, options: ServingOptions) -> None:
         self.images = images
         self.options = options

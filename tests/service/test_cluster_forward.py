@@ -273,6 +273,47 @@ def test_a_research_run_on_a_is_collected_through_b(replicas: Start) -> None:
     assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
 
 
+def test_a_research_run_on_a_is_collected_through_b_as_a_stream(replicas: Start) -> None:
+    # The streamed collection opens early (keep-alives while a research is planned): B looks the
+    # research up before it opens, so the stream is A's, chunk by chunk while A still waits.
+    research = {"research_max_wait": 0.2, "research_stream_max_wait": WAIT, "research_poll_interval": 0.01}
+    a, b, mine = pair(replicas, overrides=research)
+    a.pool.queue(planned(on=mine), reported(canvas=None, on=mine))
+    a.pool.research_states.extend(["running"] * 100_000)  # polled until the test says done
+    body: dict[str, Any] = {
+        "model": "gemini-2.5-flash-deepsearch",
+        "messages": [{"role": "user", "content": "tides"}],
+    }
+    started = httpx.post(a.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT)
+    assert started.status_code == 504, started.text
+    a.pool.research_reports.append(REPORT)
+    b_reads = list(b.pool.lookups)
+    thoughts: list[str] = []
+    texts: list[str] = []
+    released = False
+
+    with httpx.stream(
+        "POST", b.url + "/v1/chat/completions", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
+    ) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            delta = json.loads(line[6:])["choices"][0]["delta"]
+            thoughts.append(delta.get("reasoning_content") or "")
+            texts.append(delta.get("content") or "")
+            if "Researching" in thoughts[-1] and not released:
+                # A is still waiting for the report, and its progress crossed B already.
+                assert "".join(texts) == ""
+                a.pool.research_states.appendleft("done")
+                released = True
+
+    assert released, "no progress arrived through B while A was waiting"
+    assert "".join(texts) == report_text(REPORT)
+    assert any("Research started" in thought for thought in thoughts)
+    assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
+
+
 def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
     # Rounds far apart: what B knows of A's accounts is A's first report, made before A served.
     a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
@@ -360,6 +401,81 @@ def test_a_dead_replica_s_video_job_is_resumed_by_the_adopter_of_its_account(
     assert ("chat_video", mine) in b.pool.lookups
     content = httpx.get(f"{b.url}/v1/videos/{video_id}/content", headers=AUTH, timeout=WAIT)
     assert content.status_code == 200 and content.content == data
+
+
+def _background(a: Replica, mine: str, release: threading.Event) -> str:
+    """A background response started on A, its answer held after its first part: its id."""
+    first = TurnSnapshot(cid="c_bg", text="Part one", served_model_label="3 Flash", frames=1)
+    last = TurnSnapshot(
+        cid="c_bg", text="Part one, part two", served_model_label="3 Flash", completed=True, frames=2
+    )
+    a.pool.queue(Script([first, Hold(release, timeout=2 * WAIT), last], account_id=mine))
+    body = {"model": "gemini-2.5-flash", "input": "in the background", "background": True}
+    created = httpx.post(a.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+    assert created.status_code == 200, created.text
+    until(lambda: a.pool.active == 1, "A's page answers the background response")
+    return str(created.json()["id"])
+
+
+def test_a_background_response_running_on_a_is_cancelled_through_b(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        stops = a.pool.stops
+
+        cancelled = httpx.post(f"{b.url}/v1/responses/{response_id}/cancel", headers=AUTH, timeout=WAIT)
+
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        assert a.pool.stops > stops and a.pool.active == 0  # A stopped the page's answer
+        got = httpx.get(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert got.json()["status"] == "cancelled"
+    finally:
+        release.set()
+
+
+def test_a_background_response_running_on_a_is_streamed_through_b_as_it_comes(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        events: list[dict[str, Any]] = []
+        url = f"{b.url}/v1/responses/{response_id}?stream=true&starting_after=1"
+        with httpx.stream("GET", url, headers=AUTH, timeout=WAIT) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                events.append(json.loads(line[6:]))
+                if events[-1]["type"] == "response.output_text.delta" and not release.is_set():
+                    # The first part crossed B while A's answer is still held: nothing buffered it.
+                    assert events[-1]["delta"] == "Part one"
+                    release.set()
+        assert release.is_set(), "no delta arrived through B while A was answering"
+    finally:
+        release.set()
+    assert min(event["sequence_number"] for event in events) == 2  # after 1, as asked
+    assert events[-1]["type"] == "response.completed"
+    assert "Part one, part two" in json.dumps(events[-1]["response"]["output"])
+
+
+def test_a_background_response_running_on_a_is_deleted_through_b(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        stops = a.pool.stops
+
+        deleted = httpx.delete(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+
+        assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+        # A discarded its run (else it would store the response again when it ends).
+        assert a.pool.stops > stops and a.pool.active == 0
+        gone = httpx.get(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert gone.status_code == 404
+    finally:
+        release.set()
 
 
 def _signed(
