@@ -478,6 +478,26 @@ def test_a_background_response_running_on_a_is_deleted_through_b(replicas: Start
         release.set()
 
 
+def test_a_background_response_whose_run_lapsed_is_answered_where_asked(
+    replicas: Start, redis_url: str
+) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        with redis.Redis.from_url(redis_url) as client:  # as if A had died a minute ago: its run lapsed
+            assert client.zadd("gateway:responses:running", {response_id: 0}, xx=True, ch=True) == 1
+
+        answered = httpx.post(f"{b.url}/v1/responses/{response_id}/cancel", headers=AUTH, timeout=WAIT)
+
+        # Not sent to A: B answers with what is stored (marked failed once B's next round sees it).
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["status"] == "in_progress"
+        assert a.pool.active == 1
+    finally:
+        release.set()
+
+
 def _signed(
     url: str, path: str, body: bytes, *, secret: str = SECRET, now: float | None = None, by: str = "b"
 ) -> httpx.Response:
