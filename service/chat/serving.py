@@ -215,6 +215,18 @@ class ChatService:
                 if not finished:
                     await self._stop(turn)
 
+    async def to_owner(self, request: ChatCompletionRequest, identity: str) -> None:
+        """For work that runs apart from its request (a background response), decided while the
+        request may still be forwarded (``Redirected``): a model no local account serves goes to a
+        replica whose accounts do, a continued chat to the replica that drives its account; once
+        started here, the run could only refuse or fold."""
+        model = _chat_model(self.options.catalog, request.model)
+        accounts = self.backend.accounts()
+        if not can_serve(model, accounts):
+            to_model_server(model)
+        if not self.options.temporary(request.temporary):
+            await self.affinity.to_owner(identity, _chat_key(model), request.messages, accounts)
+
     async def plan(self, request: ChatCompletionRequest, identity: str) -> TurnPlan:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""
         model = _chat_model(self.options.catalog, request.model)

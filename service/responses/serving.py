@@ -186,6 +186,7 @@ class ResponsesService:
     # In the background.
     async def start_background(self, prepared: Prepared, identity: str) -> Run:
         """Store the response as ``queued``, announce it, and start its run."""
+        await self.chat.to_owner(prepared.chat, identity)  # its run stays here: where it belongs first
         shaper = prepared.shaper
         shaper.status = "queued"
         body = shaper.body()

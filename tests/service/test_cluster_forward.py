@@ -498,6 +498,60 @@ def test_a_background_response_whose_run_lapsed_is_answered_where_asked(
         release.set()
 
 
+def _completed(url: str, response_id: str) -> dict[str, Any]:
+    def status() -> str:
+        got = httpx.get(f"{url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert got.status_code == 200, got.text
+        return str(got.json()["status"])
+
+    until(lambda: status() not in ("queued", "in_progress"), "the background response ends")
+    got = httpx.get(f"{url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+    body: dict[str, Any] = got.json()
+    return body
+
+
+def test_a_background_continuation_of_a_s_conversation_through_b_runs_on_a(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
+    first = httpx.post(
+        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
+    )
+    assert first.status_code == 200, first.text
+    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    b_turns = len(b.pool.requests)
+    body = {
+        "model": "gemini-2.5-flash",
+        "input": "and more?",
+        "previous_response_id": first.json()["id"],
+        "background": True,
+    }
+
+    created = httpx.post(b.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+
+    assert created.status_code == 200, created.text
+    done = _completed(b.url, created.json()["id"])
+    assert done["status"] == "completed" and "More from A" in json.dumps(done["output"])
+    continued = a.pool.requests[-1]  # created on A: a continuation of A's chat, not a fold on B
+    assert (continued.account_id, continued.chat_id, continued.prompt) == (mine, "c_1", "and more?")
+    assert len(b.pool.requests) == b_turns
+
+
+def test_a_background_response_for_a_model_only_a_serves_runs_on_a(replicas: Start) -> None:
+    a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
+    b = replicas("b", 1, lease_ttl=60.0, renew_interval=30.0)
+    assert b.ids() == set()  # A drives the only account
+    (mine,) = a.ids()
+    a.pool.queue(Script(growing("A answers", cid="c_9"), account_id=mine))
+    body = {"model": "gemini-2.5-flash", "input": "who answers?", "background": True}
+
+    created = httpx.post(b.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+
+    assert created.status_code == 200, created.text
+    done = _completed(b.url, created.json()["id"])
+    assert done["status"] == "completed", done
+    assert a.pool.requests[-1].prompt.endswith("who answers?")
+
+
 def _signed(
     url: str, path: str, body: bytes, *, secret: str = SECRET, now: float | None = None, by: str = "b"
 ) -> httpx.Response:
