@@ -314,6 +314,35 @@ def test_a_research_run_on_a_is_collected_through_b_as_a_stream(replicas: Start)
     assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
 
 
+def test_a_research_run_on_a_is_collected_through_b_s_anthropic_door_as_a_stream(replicas: Start) -> None:
+    research = {"research_max_wait": 0.2, "research_stream_max_wait": WAIT, "research_poll_interval": 0.01}
+    a, b, mine = pair(replicas, overrides=research)
+    a.pool.queue(planned(on=mine), reported(canvas=None, on=mine))
+    a.pool.research_states.extend(["running"] * 100_000)
+    body: dict[str, Any] = {
+        "model": "gemini-2.5-flash-deepsearch",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "tides"}],
+    }
+    started = httpx.post(a.url + "/v1/messages", json=body, headers=AUTH, timeout=WAIT)
+    assert started.status_code == 504, started.text
+    a.pool.research_reports.append(REPORT)
+    a.pool.research_states.appendleft("done")
+    b_reads = list(b.pool.lookups)
+
+    with httpx.stream(
+        "POST", b.url + "/v1/messages", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
+    ) as r:
+        assert r.status_code == 200
+        deltas = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+
+    text = "".join(
+        event["delta"].get("text", "") for event in deltas if event["type"] == "content_block_delta"
+    )
+    assert text == report_text(REPORT)
+    assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
+
+
 def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
     # Rounds far apart: what B knows of A's accounts is A's first report, made before A served.
     a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
