@@ -442,8 +442,16 @@ def _background(a: Replica, mine: str, release: threading.Event) -> str:
     body = {"model": "gemini-2.5-flash", "input": "in the background", "background": True}
     created = httpx.post(a.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
     assert created.status_code == 200, created.text
-    until(lambda: a.pool.active == 1, "A's page answers the background response")
-    return str(created.json()["id"])
+    response_id = str(created.json()["id"])
+
+    def status() -> str:
+        got = httpx.get(f"{a.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        return str(got.json()["status"])
+
+    until(
+        lambda: a.pool.active == 1 and status() == "in_progress", "A's page answers the background response"
+    )
+    return response_id
 
 
 def test_a_background_response_running_on_a_is_cancelled_through_b(replicas: Start) -> None:
