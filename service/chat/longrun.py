@@ -254,9 +254,6 @@ class ShapedChat:
 
     opens_early = False  # the first chunk (the role) comes at once
 
-    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
-        """Nothing to look up before a stream opens."""
-
     def __init__(self, chat: ChatService, kind: OutputKind, options: LongrunOptions) -> None:
         assert kind in (OutputKind.DOCUMENT, OutputKind.STORY, OutputKind.VIDEO)
         self.chat = chat
@@ -280,6 +277,9 @@ class ShapedChat:
             refuse_delivery(extra)
             shape = _Canvas() if self.kind is OutputKind.DOCUMENT else _Video(self.options, self.chat.backend)
         return _ShapedBackend(self.chat.backend, shape)
+
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         return await self.chat.create(request, identity, backend=self._shaped(request))

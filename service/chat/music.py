@@ -178,9 +178,6 @@ class MusicChat:
 
     opens_early = False  # the role chunk at once; keep-alives while the track is composed
 
-    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
-        """Nothing to look up before a stream opens."""
-
     def __init__(self, chat: ChatService, options: LongrunOptions, *, audio_ttl: float) -> None:
         self.chat = chat
         self.options = options
@@ -203,6 +200,9 @@ class MusicChat:
             expires_at=int(time.time() + self.audio_ttl),
             transcript=track.transcript,
         )
+
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         backend, track = self._shaped(request)

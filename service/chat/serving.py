@@ -109,9 +109,6 @@ class ChatService:
 
     opens_early = False  # the stream starts with the turn: errors before it are HTTP statuses
 
-    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
-        """Nothing to look up before a stream opens."""
-
     def __init__(
         self,
         backend: Backend,
@@ -122,6 +119,9 @@ class ChatService:
         self.backend = backend
         self.options = options
         self.affinity = ConversationAffinity(conversations, janitor)
+
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
 
     async def create(
         self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None

@@ -17,9 +17,9 @@ is never buffered).
 - **Where the others are**: ``Forwarding`` reads the cluster view (``service.cluster.view``: every
   live replica's last report, its accounts' public fields and its ``internal_url``) once per
   ownership round, so the decision costs no Redis read (but one for a background response found
-  running and not here: its replica, as recorded with its run). It may be one round stale: a replica that
-  died since is unreachable (below); one that handed the account over meanwhile answers as if the
-  account had gone (a fold), never forwarding again.
+  running and not here: its replica, as recorded with its run). It may be one round stale: a
+  replica that died since is unreachable (below); one that handed the account over meanwhile
+  answers as if the account had gone (a fold), never forwarding again.
 - **One hop**: ``ForwardScope`` sets the request's ``Route`` (what the hooks read) only for a request
   that did not come from a replica; a forwarded request (``ForwardedGate`` checked its signature)
   is always served where it arrives. A forged, missing or expired signature is refused with 401

@@ -121,10 +121,10 @@ async def stream_generate_content(
     chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
+    await serving.ready(chat, caller.identity)
     if spec.output is OutputKind.IMAGES:
         answers = image_chunks(serving, chat, caller.identity, new_completion_id())
     else:
-        await serving.ready(chat, caller.identity)
         chunks = serving.stream(chat, caller.identity)
         answers = gemini_chunks(
             chunks, include_thoughts=includes_thoughts(body), think_tags=_think_tags(gateway)

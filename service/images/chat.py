@@ -49,9 +49,6 @@ class ImagenChat:
 
     opens_early = False  # the role chunk at once, the images when they are ready
 
-    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
-        """Nothing to look up before a stream opens."""
-
     def __init__(self, images: ImageService, options: ServingOptions) -> None:
         self.images = images
         self.options = options
@@ -87,6 +84,9 @@ class ImagenChat:
         # Admission before any image is fetched or decoded, as for chat (service.chat.admission).
         with self.options.admission.admit(identity) as budget:
             return await prepare(budget)
+
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
 
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         job, inline = await self.plan(request, identity)
