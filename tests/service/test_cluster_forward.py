@@ -29,6 +29,8 @@ from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER, sign
 from service.pool_adapter import BrowserBackend
 from service.settings import GatewaySettings
+from service.stores.redis_base import connect
+from service.stores.redis_responses import RedisResponseStore
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Hold, Script, growing
 from tests.service.test_admin_accounts import ADMIN_KEY, admin
@@ -587,6 +589,30 @@ def test_a_background_response_for_a_model_only_a_serves_runs_on_a(replicas: Sta
     done = _completed(b.url, created.json()["id"])
     assert done["status"] == "completed", done
     assert a.pool.requests[-1].prompt.endswith("who answers?")
+
+
+def test_a_run_s_replica_is_recorded_with_it_and_goes_with_it(redis_url: str) -> None:
+    client = connect(redis_url)
+    store = RedisResponseStore(client, ttl=600, purge_interval=600)
+    store.open()
+    try:
+        running = {"id": "resp_r", "status": "in_progress", "background": True, "output": []}
+        store.put("me", running, [])
+        assert store.runs.runner("resp_r") is None  # nothing recorded alone
+        assert not client.exists(store.runs.on)
+        store.runs.replica = "a"
+        store.put("me", running, [])
+        assert store.runs.runner("resp_r") == "a"
+        store.put("me", {**running, "status": "completed"}, [])
+        assert store.runs.runner("resp_r") is None and not client.hexists(store.runs.on, "resp_r")
+        store.put("me", running, [])
+        client.zadd(store.runs.key, {"resp_r": 0}, xx=True)  # its replica stopped renewing it
+        assert store.runs.runner("resp_r") is None
+        assert store.interrupt_lapsed() == 1  # marked failed, and its replica forgotten with it
+        assert not client.hexists(store.runs.on, "resp_r")
+    finally:
+        store.close()
+        client.close()
 
 
 def _signed(
