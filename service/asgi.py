@@ -1,10 +1,11 @@
-"""What the pure ASGI layers (``ApiKeyGate``, ``BodySizeLimit``) share: reading the request head."""
+"""What the pure ASGI layers (``ApiKeyGate``, ``BodySizeLimit``, the cluster's forwarding) share:
+reading the request head, and handing on a body they had to read first."""
 
 from __future__ import annotations
 
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope
 
-__all__ = ["header"]
+__all__ = ["header", "replay"]
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -13,3 +14,18 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the app ``body`` (already read whole) first, then ``receive``'s
+    messages (a disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

@@ -7,9 +7,9 @@ Pure ASGI rather than ``BaseHTTPMiddleware`` so streaming responses pass through
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.asgi import header
+from service.asgi import header, replay
 from service.errors import PayloadTooLarge, error_response
 
 __all__ = ["BodySizeLimit"]
@@ -33,7 +33,7 @@ class BodySizeLimit:
         if body is None:
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         parts: list[bytes] = []
@@ -61,16 +61,3 @@ def _declared_length(scope: Scope) -> int:
         return int(header(scope, b"content-length") or 0)
     except ValueError:
         return 0
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -53,7 +53,7 @@ from pydantic import SecretStr
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.asgi import header
+from service.asgi import header, replay
 from service.catalog import ModelSpec
 from service.cluster.signing import BY_HEADER, FORWARDED_KEY, SIGNATURE_HEADER, BadForward, sign, verify
 from service.cluster.view import ClusterView, ReplicaSeen
@@ -429,20 +429,7 @@ class ForwardScope:
             route.ended = True
         if route.unreachable is not None and not route.started:
             body = await route.body(receive)
-            await self.app(scope, _replay(body, receive), send)  # no route now: served here
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+            await self.app(scope, replay(body, receive), send)  # no route now: served here
 
 
 class ForwardedGate:
@@ -495,7 +482,7 @@ class ForwardedGate:
             await error_response(ForwardNotTrusted(str(refusal)))(scope, receive, send)
             return
         state[FORWARDED_KEY] = by
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:
