@@ -53,7 +53,7 @@ from pydantic import SecretStr
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.asgi import header, replay
+from service.asgi import header, read_body, replay
 from service.catalog import ModelSpec
 from service.cluster.signing import BY_HEADER, FORWARDED_KEY, SIGNATURE_HEADER, BadForward, sign, verify
 from service.cluster.view import ClusterView, ReplicaSeen
@@ -459,7 +459,7 @@ class ForwardedGate:
             )
             await error_response(refused)(scope, receive, send)
             return
-        body = await _read(receive, self.max_bytes)
+        body = await read_body(receive, self.max_bytes)
         if body is None:
             too_large = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
             await error_response(too_large)(scope, receive, send)
@@ -483,20 +483,3 @@ class ForwardedGate:
             return
         state[FORWARDED_KEY] = by
         await self.app(scope, replay(body, receive), send)
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)
