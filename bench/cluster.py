@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench import servers
-from bench.load import Outcome, figures, load_client, streamed
+from bench.load import closed_loop
 from bench.measure import new_psid
 
 __all__ = ["failover", "main", "report", "throughput"]
@@ -174,28 +174,6 @@ def replicas(
                 replica.kill()
 
 
-async def _spread(urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
-    """``clients`` loops, client ``i`` on replica ``i mod len(urls)``, each sending its next request as
-    soon as the last one ended, until ``seconds`` have passed."""
-    outcomes: list[Outcome] = []
-    started = time.monotonic()
-    deadline = started + seconds
-
-    async def client(index: int, http: httpx.AsyncClient) -> None:
-        turn = 0
-        while time.monotonic() < deadline:
-            turn += 1
-            outcomes.append(await streamed(http, f"Cluster [c{index}-{turn}]: one short answer."))
-
-    https = [load_client(url, clients) for url in urls]
-    try:
-        await asyncio.gather(*(client(index, https[index % len(https)]) for index in range(clients)))
-    finally:
-        for http in https:
-            await http.aclose()
-    return figures(outcomes, time.monotonic() - started)
-
-
 async def throughput(
     workdir: Path,
     sim_url: str,
@@ -213,7 +191,7 @@ async def throughput(
             workdir / f"throughput-{count}", sim_url, redis_url, count, psids, lease_ttl=15.0
         ) as group:
             row = {"replicas": count, "accounts": accounts, "clients": clients}
-            row.update(await _spread([replica.url for replica in group], clients, seconds))
+            row.update(await closed_loop([replica.url for replica in group], clients, seconds, "Cluster"))
         print(f"throughput: {row}", flush=True)
         rows.append(row)
     return rows

@@ -116,9 +116,10 @@ def figures(outcomes: list[Outcome], elapsed: float) -> dict[str, Any]:
     }
 
 
-async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
-    """``clients`` loops, each sending its next request as soon as the last one ended, until
-    ``seconds`` have passed (requests under way then are awaited and counted)."""
+async def closed_loop(urls: list[str], clients: int, seconds: float, label: str) -> dict[str, Any]:
+    """``clients`` loops, client ``i`` on ``urls[i mod len(urls)]``, each sending its next request as
+    soon as the last one ended, until ``seconds`` have passed (requests under way then are awaited
+    and counted); ``label`` starts every prompt."""
     outcomes: list[Outcome] = []
     started = time.monotonic()
     deadline = started + seconds
@@ -127,11 +128,13 @@ async def _level(url: str, clients: int, seconds: float) -> dict[str, Any]:
         turn = 0
         while time.monotonic() < deadline:
             turn += 1
-            outcomes.append(await streamed(http, f"Load [c{clients}-{index}-{turn}]: one short answer."))
+            prompt = f"{label} [c{clients}-{index}-{turn}]: one short answer."
+            outcomes.append(await streamed(http, prompt))
 
-    async with load_client(url, clients) as http:
-        await asyncio.gather(*(client(index, http) for index in range(clients)))
-    return {"clients": clients, **figures(outcomes, time.monotonic() - started)}
+    async with contextlib.AsyncExitStack() as stack:
+        https = [await stack.enter_async_context(load_client(url, clients)) for url in urls]
+        await asyncio.gather(*(client(index, https[index % len(https)]) for index in range(clients)))
+    return figures(outcomes, time.monotonic() - started)
 
 
 def _browser_process(gateway_pid: int) -> int | None:
@@ -197,7 +200,7 @@ async def sweep(
             results["memory_warm"] = _memory(gateway.pid)
             results["pages_warm"] = await page_count(control, port) if port else None
             for clients in levels:
-                level = await _level(gateway.url, clients, seconds)
+                level = {"clients": clients, **await closed_loop([gateway.url], clients, seconds, "Load")}
                 print(f"sweep: {level}", flush=True)
                 results["levels"].append(level)
             results["memory_after"] = _memory(gateway.pid)
