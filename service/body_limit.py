@@ -36,8 +36,7 @@ class BodySizeLimit:
         await self.app(scope, replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exc = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
-        await error_response(exc)(scope, receive, send)
+        await error_response(PayloadTooLarge.body_over(self.max_bytes))(scope, receive, send)
 
 
 def _declared_length(scope: Scope) -> int:

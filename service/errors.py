@@ -168,6 +168,11 @@ class MediaStorageFailed(ServiceError):
 class PayloadTooLarge(ServiceError):
     """The request body (or an image inside it) exceeds a configured size limit."""
 
+    @classmethod
+    def body_over(cls, limit: int) -> PayloadTooLarge:
+        """The whole request body is over ``max_body_bytes`` (the body limit and the forwarded gate)."""
+        return cls(f"Request body exceeds the limit of {limit} bytes.")
+
 
 class NotOffered(ServiceError):
     """Accounts are in rotation, and none of their pages offers what the model needs (its family in

@@ -461,8 +461,7 @@ class ForwardedGate:
             return
         body = await read_body(receive, self.max_bytes)
         if body is None:
-            too_large = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
-            await error_response(too_large)(scope, receive, send)
+            await error_response(PayloadTooLarge.body_over(self.max_bytes))(scope, receive, send)
             return
         path = bytes(scope.get("raw_path") or str(scope["path"]).encode()).decode("latin-1")
         query = bytes(scope.get("query_string") or b"").decode("latin-1")

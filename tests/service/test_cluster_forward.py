@@ -665,6 +665,18 @@ def test_a_forwarded_request_must_carry_a_valid_fresh_signature(
     assert "v1=" not in caplog.text  # nor any signature
 
 
+def test_a_forwarded_body_over_the_limit_is_refused_before_its_signature_is_checked(replicas: Start) -> None:
+    # The gate reads the body to check its digest: it holds to the same limit as every request.
+    a = replicas("a", 1, overrides={"max_body_bytes": 1024})
+    body = json.dumps({"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "x" * 2048}]})
+
+    refused = _signed(a.url, "/v1/chat/completions", body.encode())
+
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["error"]["message"] == "Request body exceeds the limit of 1024 bytes."
+    assert len(a.pool.requests) == 0
+
+
 def test_a_replica_without_the_secret_refuses_a_forwarded_request(gateway: Served) -> None:
     # The SQLite gateway of the service tests: alone, no cluster.secret.
     body = b'{"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]}'
