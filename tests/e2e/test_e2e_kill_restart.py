@@ -34,6 +34,7 @@ import pytest
 from browser._cookies import PSIDTS
 from browser._store import CookieStore
 from tests.e2e.conftest import FAST_PACING, marker
+from tests.support.kill_stream import killed_mid_stream, slow_down
 from tests.support.servers import free_port, serve
 
 # The SDK marks its Sora helpers deprecated; they are what clients call, so they are what we test.
@@ -256,33 +257,18 @@ def test_nothing_is_lost_when_the_gateway_is_killed_mid_stream(
     # Cookies rotated away from the stale ones the account was added with, and stored.
     _until(lambda: _stored_psidts(store) not in (None, STALE), "a rotated cookie in the store")
 
-    # kill -9 of the whole group while a stream is being answered.
-    httpx.post(
-        f"{simulator}/_sim/config", json={"frame_interval": 0.4, "snapshot_chars": 4}
-    ).raise_for_status()
+    # kill -9 of the whole group while a stream is being answered; what it runs is read just before
+    # (once killed, its Chromium is init's child, and soon no process at all).
+    slow_down(simulator)
     assert first.process is not None
     processes: dict[int, tuple[int, str]] = {}
-    events, finished = 0, False
-    with httpx.stream(
-        "POST",
-        f"{first.url}/v1/chat/completions",
-        headers={"Authorization": f"Bearer {key}"},
-        json={"model": CHAT_MODEL, "stream": True, "messages": [{"role": "user", "content": marker()}]},
-        timeout=60,
-    ) as stream:
-        assert stream.status_code == 200
-        try:
-            for line in stream.iter_lines():
-                events += line.startswith("data: {")
-                finished |= line == "data: [DONE]"
-                # The role, then content: the page is answering. Once only: the SSE blank line after
-                # the third event may already be read, and a second look after the kill would find
-                # neither the Chromium (init's child by then) nor, once they exit, the executables.
-                if events == 3 and not processes:
-                    processes = processes_of(first.process.pid, first.tag)
-                    first.kill()
-        except httpx.HTTPError:
-            pass  # the connection died with the gateway: the point of the test
+
+    def kill() -> None:
+        assert first.process is not None
+        processes.update(processes_of(first.process.pid, first.tag))
+        first.kill()
+
+    events, finished = killed_mid_stream(first.url, key, CHAT_MODEL, marker(), kill)
     browsers = {pid for pid, (_, exe) in processes.items() if Path(exe).name in BROWSER_EXECUTABLES}
     assert events >= 3 and not finished and browsers, "the kill landed mid-stream, with Chromium running"
     # Killed processes need a moment to go; one still there after the bound outlived its gateway.

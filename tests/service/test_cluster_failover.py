@@ -29,6 +29,7 @@ import pytest
 import redis
 
 from tests.support import polling
+from tests.support.kill_stream import killed_mid_stream, slow_down
 from tests.support.pacing import PACING
 from tests.support.redis import RedisServer
 from tests.support.replicas import Replica, Replicas, overlaps, redis_content
@@ -180,26 +181,8 @@ def test_a_replica_killed_mid_stream_hands_its_account_over_and_nothing_is_lost(
         assert job in before
 
         # kill -9 of A while its page streams an answer (slowed so the kill lands in the middle).
-        httpx.post(
-            f"{sim_url}/_sim/config", json={"frame_interval": 0.4, "snapshot_chars": 4}
-        ).raise_for_status()
-        events, finished = 0, False
-        with httpx.stream(
-            "POST",
-            f"{a.url}/v1/chat/completions",
-            headers={"Authorization": f"Bearer {key}"},
-            json={"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "a long one"}]},
-            timeout=60,
-        ) as stream:
-            assert stream.status_code == 200
-            try:
-                for line in stream.iter_lines():
-                    events += line.startswith("data: {")
-                    finished |= line == "data: [DONE]"
-                    if events == 3 and a.alive():
-                        a.kill()
-            except httpx.HTTPError:
-                pass  # the connection died with the replica: the client sees an error
+        slow_down(sim_url)
+        events, finished = killed_mid_stream(a.url, key, MODEL, "a long one", a.kill)
         assert events >= 3 and not finished, "the stream broke off mid-answer"
         httpx.post(f"{sim_url}/_sim/config", json=PACING).raise_for_status()
 
