@@ -18,11 +18,12 @@ import httpx2
 import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import BlobResourceContents, CallToolResult, EmbeddedResource
+from mcp.types import AudioContent, BlobResourceContents, CallToolResult, EmbeddedResource
 
-from browser import Media, TurnSnapshot, VideoInfo
+from browser import Media, MusicInfo, Tool, TurnSnapshot, VideoInfo
 from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER
+from simulator.music import mp3
 from tests.service.conftest import API_KEY
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Script, growing
 from tests.service.test_cluster_forward import (  # noqa: F401 (replicas: a fixture)
@@ -95,6 +96,35 @@ async def test_a_chat_for_a_model_only_a_serves_is_answered_by_a_through_b_s_mcp
     assert (continued.account_id, continued.chat_id, continued.prompt) == (mine, "c_9", "and then?")
     assert "MCP tool chat forwarded to replica a" in caplog.text
     assert SECRET not in caplog.text
+
+
+async def test_music_only_a_can_make_comes_through_b_s_mcp_with_its_progress_lines(
+    replicas: Start,  # noqa: F811 (the fixture imported above)
+) -> None:
+    a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
+    b = replicas("b", 1, lease_ttl=60.0, renew_interval=30.0)
+    assert b.ids() == set()  # A drives the only account
+    (mine,) = a.ids()
+    track, mp3_url = mp3("a song about tea"), "https://contribution.usercontent.google.com/download?c=t"
+    said = "Here's a track about tea."
+    music = MusicInfo(mp3_url, None, None, None)
+    a.pool.queue(
+        Script([TurnSnapshot(cid="c_m", text=said, music=music, completed=True, frames=1)], account_id=mine)
+    )
+    a.pool.media[mp3_url] = Media(track, "audio/mpeg", mp3_url)
+    steps: list[str] = []
+
+    async def progress(_: float, __: float | None, message: str | None) -> None:
+        steps.append(message or "")
+
+    made = await call(b.url, "make_music", {"prompt": "a song about tea"}, progress_callback=progress)
+
+    assert not made.is_error, text_of(made)
+    (audio,) = [block for block in made.content if isinstance(block, AudioContent)]
+    assert base64.b64decode(audio.data) == track
+    assert made.structured_content is not None and made.structured_content["transcript"] == said
+    assert a.pool.requests[-1].tool is Tool.MUSIC and b.pool.requests == []
+    assert any(line.startswith("Composing the track") for line in steps), steps  # A's wait, as progress
 
 
 async def test_a_research_started_on_a_is_collected_through_b_s_mcp_with_its_progress(
