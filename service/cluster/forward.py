@@ -77,7 +77,9 @@ __all__ = [
     "ForwardedGate",
     "ForwardedResponse",
     "Forwarding",
+    "Route",
     "Target",
+    "routed",
     "staying_here",
     "to_account_owner",
     "to_model_server",
@@ -311,6 +313,19 @@ async def to_run_owner(run_id: str) -> None:
     if target is not None:
         log.info("forwarding to replica %s, which runs the response %s", target.replica, run_id)
         raise Redirected(ForwardedResponse(route, target))
+
+
+@contextlib.contextmanager
+def routed(forwarding: Forwarding, body: bytes) -> Iterator[Route]:
+    """Work of a request served apart from its HTTP exchange (an MCP tool call runs in the MCP
+    SDK's task, its response already started): its hooks raise ``Redirected`` as an HTTP request's
+    do, and the caller sends ``body`` on itself (``service.mcp.forwarding``)."""
+    route = Route(forwarding, chunks=[body], complete=True)
+    token = _ROUTE.set(route)
+    try:
+        yield route
+    finally:
+        _ROUTE.reset(token)
 
 
 @contextlib.contextmanager

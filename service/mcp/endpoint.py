@@ -8,7 +8,9 @@ call, and what continues across calls is the tools' own ids (a conversation, a v
 
 Each tool call finds the running gateway and its caller in the HTTP request that carried it (the
 request state the lifespan and the key gate filled) and runs with that caller as
-``CURRENT_CALLER``, so the key's scopes and metering apply below as on ``/v1``.
+``CURRENT_CALLER``, so the key's scopes and metering apply below as on ``/v1``. On a cluster it
+also runs with a forwarding route (``service.cluster.forward.routed``): a call whose work lives on
+another replica is carried out there (``service.mcp.forwarding``), unless it came from one.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from service.auth import CURRENT_CALLER, Caller
-from service.errors import ServiceError
+from service.cluster.forward import FORWARDING_KEY, ForwardedResponse, Forwarding, routed
+from service.cluster.signing import FORWARDED_KEY
+from service.errors import Redirected, ServiceError
 from service.key_scopes import KIND_SCOPES
+from service.mcp import forwarding as forwarding_mcp
 from service.mcp import results, tools
 from service.mcp.arguments import (
     ChatArgs,
@@ -205,15 +210,48 @@ async def call_tool(
         return results.invalid(describe_invalid(exc))
     token = CURRENT_CALLER.set(call.caller)  # what the scoped backend reads, below the services
     try:
+        forwarding = _forwarding(request)
+        if forwarding is None or ctx.request_id is None:
+            return await _run(spec, call, arguments)
+        body = forwarding_mcp.tool_call_body(
+            ctx.request_id, params.model_dump(by_alias=True, exclude_none=True, mode="json")
+        )
+        with routed(forwarding, body):
+            try:
+                return await _run(spec, call, arguments)
+            except Redirected as exc:
+                assert isinstance(exc.response, ForwardedResponse)
+                target = exc.response.target
+        log.info("MCP tool %s forwarded to replica %s", spec.name, target.replica)
+        answer = await forwarding_mcp.call_on(forwarding, target, request.scope, body, progress)
+        # Unreachable: served here as without replicas (the hooks find no open route now).
+        return answer if answer is not None else await _run(spec, call, arguments)
+    finally:
+        CURRENT_CALLER.reset(token)
+
+
+async def _run(spec: McpTool, call: tools.Call, arguments: ToolArgs) -> CallToolResult:
+    """The tool here; ``Redirected`` (another replica serves it) goes up to be sent on."""
+    try:
         return await spec.run(call, arguments)
     except ServiceError as exc:
         log.info("MCP tool %s refused or failed: %s", spec.name, exc.code or type(exc).__name__)
         return results.failure(exc)
+    except Redirected:
+        raise
     except Exception:
         log.exception("MCP tool %s broke", spec.name)
         return results.unexpected()
-    finally:
-        CURRENT_CALLER.reset(token)
+
+
+def _forwarding(request: Request) -> Forwarding | None:
+    """This replica's way to the others, for a call that may go there: clustered with forwarding
+    on, and not itself forwarded by a replica (one hop: that one is served here)."""
+    state = request.scope.get("state") or {}
+    forwarding = state.get(FORWARDING_KEY)
+    if not isinstance(forwarding, Forwarding) or state.get(FORWARDED_KEY) is not None:
+        return None
+    return forwarding
 
 
 def build_server(video_links: VideoLinks) -> Server[Any]:

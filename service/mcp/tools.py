@@ -12,6 +12,10 @@ groups and conversation reuse apply exactly as on ``/v1``.
 - ``deep_research``: the deep research serving of chat completions; the research is recorded by its
   question, so calling again with the same question collects it instead of starting another.
 - ``list_models``: the catalog the key's scopes allow.
+
+On a cluster, the services' forwarding hooks (``Redirected``) send a call whose work lives on another
+replica there (``service.mcp.forwarding``): ``video_status`` adds its own, for a video file kept by
+the replica that rendered it (as ``GET /v1/videos/{id}/content`` does).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from service.chat.images import load_image
 from service.chat.longrun import check_accounts
 from service.chat.music import MusicChat
 from service.chat.protocol import ChatCompletionRequest, ChatMessage
+from service.cluster.forward import to_account_owner
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError
 from service.images.protocol import DEFAULT_IMAGE_MODEL, ImageEditRequest, ImageGenerationRequest
 from service.images.serving import image_model
@@ -240,6 +245,8 @@ async def video_status(call: Call, args: VideoStatusArgs) -> CallToolResult:
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except FileNotFoundError:
+        if record.account_id is not None:  # kept by the replica that rendered it: polled there
+            to_account_owner(record.account_id)
         raise NotFound(f"The video {record.id} is no longer kept by the gateway.") from None
     media = call.gateway.media
     lifetime = link_lifetime(call.gateway.settings.media)
