@@ -60,6 +60,7 @@ from service.mcp.arguments import (
     describe_invalid,
 )
 from service.mcp.video_links import VideoLinks
+from service.request_ids import CURRENT_REQUEST_ID, request_id_of
 from service.state import get_caller, get_gateway
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,9 @@ async def call_tool(
     except ValidationError as exc:
         return results.invalid(describe_invalid(exc))
     token = CURRENT_CALLER.set(call.caller)  # what the scoped backend reads, below the services
+    # The tool runs in the MCP session's task: the request's id (its log lines, a forwarded call's
+    # header) is set again here from the request that carried the call.
+    id_token = CURRENT_REQUEST_ID.set(request_id_of(request.scope))
     try:
         forwarding = _forwarding(request)
         if forwarding is None or ctx.request_id is None:
@@ -220,13 +224,15 @@ async def call_tool(
             try:
                 return await _run(spec, call, arguments)
             except Redirected as exc:
-                assert isinstance(exc.response, ForwardedResponse)
+                if not isinstance(exc.response, ForwardedResponse):  # only the forwarding hooks raise it
+                    raise
                 target = exc.response.target
         log.info("MCP tool %s forwarded to replica %s", spec.name, target.replica)
         answer = await forwarding_mcp.call_on(forwarding, target, request.scope, body, progress)
         # Unreachable: served here as without replicas (the hooks find no open route now).
         return answer if answer is not None else await _run(spec, call, arguments)
     finally:
+        CURRENT_REQUEST_ID.reset(id_token)
         CURRENT_CALLER.reset(token)
 
 

@@ -23,6 +23,7 @@ from mcp.types import AudioContent, BlobResourceContents, CallToolResult, Embedd
 from browser import Media, MusicInfo, Tool, TurnSnapshot, VideoInfo
 from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER
+from service.logs import RequestIdFilter
 from simulator.music import mp3
 from tests.service.conftest import API_KEY
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Script, growing
@@ -70,6 +71,7 @@ async def test_a_chat_for_a_model_only_a_serves_is_answered_by_a_through_b_s_mcp
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(RequestIdFilter())  # as the gateway's own handler: each record's request id
     # Rounds far apart: what B knows of A's accounts is A's first report, made before A served.
     a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
     b = replicas("b", 1, lease_ttl=60.0, renew_interval=30.0)
@@ -96,6 +98,16 @@ async def test_a_chat_for_a_model_only_a_serves_is_answered_by_a_through_b_s_mcp
     assert (continued.account_id, continued.chat_id, continued.prompt) == (mine, "c_9", "and then?")
     assert "MCP tool chat forwarded to replica a" in caplog.text
     assert SECRET not in caplog.text
+    # One id for the call on both replicas: B's for the request that carried it, sent on to A.
+    forwarded = [r for r in caplog.records if r.getMessage() == "MCP tool chat forwarded to replica a"]
+    call_id = getattr(forwarded[-1], "request_id", None)
+    assert call_id is not None
+    answered = [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith("POST /mcp answered") and getattr(r, "request_id", None) == call_id
+    ]
+    assert len(answered) == 2, "B's line and A's line for the forwarded call"
 
 
 async def test_music_only_a_can_make_comes_through_b_s_mcp_with_its_progress_lines(
