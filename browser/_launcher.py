@@ -262,7 +262,7 @@ class Launcher:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         default = settings.default_proxy
         proxy = proxy_settings(default.get_secret_value()) if default is not None else None
-        platform = [HEADLESS_PLATFORM] if settings.headless else []
+        switches = [*persistent_launch_args(settings), *([HEADLESS_PLATFORM] if settings.headless else [])]
 
         async def launch() -> BrowserContext:
             # Normal (headed) mode: headless Chromium refuses the hand-off that opens a profile.
@@ -270,7 +270,7 @@ class Launcher:
                 str(directory),
                 executable_path=settings.chromium_path,
                 headless=False,
-                args=[*persistent_launch_args(settings), *platform, f"--profile-directory={HOST_PROFILE}"],
+                args=[*switches, f"--profile-directory={HOST_PROFILE}"],
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
                 chromium_sandbox=sandboxed(settings),
                 locale="en-US",
@@ -282,7 +282,7 @@ class Launcher:
             context = await _twice_on_timeout(launch, "the browser of the account profiles")
         except Exception as exc:
             raise LaunchFailed(f"could not start the browser of the profiles: {type(exc).__name__}") from None
-        return ProfileHost(context, directory, settings, self._playwright, proxy)
+        return ProfileHost(context, directory, settings, self._playwright, proxy, switches)
 
     async def new_context(
         self, account_id: str, proxy: str | None, *, profile: bool = False

@@ -47,7 +47,7 @@ HEADLESS_PLATFORM = "--ozone-platform=headless"
 # The host's own profile holds no account: Chromium would otherwise start in its last-used profile,
 # which is an account's (one directory must never be opened twice).
 HOST_PROFILE = "Default"
-_HAND_OFF_PATH = "about:blank#gateway-profile-"
+_HAND_OFF_PATH = "data:text/html,gateway-profile-"
 
 
 class ProfileHost:
@@ -61,8 +61,12 @@ class ProfileHost:
         settings: PoolSettings,
         playwright: Playwright,
         proxy: ProxySettings | None,
+        switches: list[str],
     ) -> None:
         self.context = context
+        # The host's own switches, on the hand-off launch too: it is a Chromium start until it finds
+        # the running browser (as root it exits at once without the defaults' --no-sandbox).
+        self._switches = switches
         self._directory = directory
         self._settings = settings
         self._playwright = playwright
@@ -109,7 +113,7 @@ class ProfileHost:
             f"--profile-directory={name}",
             "--no-first-run",
             "--password-store=basic",
-            *([HEADLESS_PLATFORM] if self._settings.headless else []),
+            *self._switches,
             url,
         ]
         timeout = self._settings.launch_timeout
