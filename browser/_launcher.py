@@ -260,6 +260,7 @@ class Launcher:
         settings = self._settings
         directory = settings.data_dir / "profile-host"
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # it links to every account's profile
         default = settings.default_proxy
         proxy = proxy_settings(default.get_secret_value()) if default is not None else None
         switches = [*persistent_launch_args(settings), *([HEADLESS_PLATFORM] if settings.headless else [])]

@@ -74,6 +74,7 @@ class ProfileHost:
         self._hand_off_lock = asyncio.Lock()
         self._profiles: dict[str, HostedProfile] = {}
         self.closed = False
+        self.ui_timeout = settings.ui_timeout
         context.on("close", self._closed)
 
     def _closed(self, _context: BrowserContext) -> None:
@@ -173,6 +174,7 @@ class HostedProfile:
         self._on_response: Callable[[Response], None] | None = None
         self._on_close: Callable[[], None] | None = None
         self._requests: list[APIRequestContext] = []
+        self._request_cookies: list[Cookie] = []
         self._closed = False
 
     @property
@@ -212,7 +214,7 @@ class HostedProfile:
         opener = next(iter(self.pages), None)
         if opener is None:
             return await self.hand_off()
-        async with opener.expect_popup() as popup:
+        async with opener.expect_popup(timeout=self._host.ui_timeout * 1000) as popup:
             await opener.evaluate("() => { window.open('about:blank', '_blank', 'noopener'); }")
         page = await popup.value
         if page not in self._pages:
@@ -221,9 +223,11 @@ class HostedProfile:
 
     async def _send(self, method: str, params: dict[str, object]) -> dict[str, object]:
         page = next(iter(self.pages), None) or await self.hand_off()
-        session = await page.context.new_cdp_session(page)
+        async with asyncio.timeout(self._host.ui_timeout):
+            session = await page.context.new_cdp_session(page)
         try:
-            return cast(dict[str, object], await session.send(method, params))
+            async with asyncio.timeout(self._host.ui_timeout):
+                return cast(dict[str, object], await session.send(method, params))
         finally:
             with contextlib.suppress(Exception):
                 await session.detach()
@@ -269,9 +273,14 @@ class HostedProfile:
             on_close()
 
     async def media_request(self) -> APIRequestContext:
-        request = await self._host.media_request(await self.cookies())
-        self._requests.append(request)
-        return request
+        # A client holds the cookies it was given: a new one when the jar changed (a rotation). The
+        # earlier ones may still be downloading, so they are disposed of at close only.
+        cookies = await self.cookies()
+        if self._requests and cookies == self._request_cookies:
+            return self._requests[-1]
+        self._requests.append(await self._host.media_request(cookies))
+        self._request_cookies = cookies
+        return self._requests[-1]
 
     async def close(self) -> None:
         self._on_response = self._on_close = None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,8 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser import AccountInfo, AccountSpec, AccountState, BrowserPool, LaunchMode, PoolSettings, SigninMethod
-from browser import TurnRequest
+from browser import (
+    AccountInfo,
+    AccountSpec,
+    AccountState,
+    BrowserPool,
+    LaunchMode,
+    PoolSettings,
+    SigninMethod,
+    Tool,
+    TurnRequest,
+)
 from browser._store import CookieStore
 from tests.browser.conftest import PoolOf, Sim, cookie
 
@@ -71,11 +82,11 @@ def _browsers_under(directory: Path) -> list[str]:
     return sorted(found)
 
 
-async def _until(predicate: Callable[[], bool], what: str) -> None:
+async def _until(predicate: Callable[[], bool], what: str, state: Callable[[], object] = str) -> None:
     deadline = time.monotonic() + WAIT
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what} {state()}")
         await asyncio.sleep(0.05)
 
 
@@ -177,3 +188,66 @@ async def test_an_account_with_its_own_proxy_keeps_a_browser_of_its_own(
         # Nothing listens there: the account fails its page, but its browser is launched first.
         await pool.add_account(AccountSpec(name="proxied", psid=cookie("paid"), proxy="http://127.0.0.1:9"))
         assert _browsers_under(tmp_path) == ["profile-host", "profiles/proxied"]
+
+
+def _host_pid(directory: Path) -> int:
+    """The shared browser's process (not a helper), read from /proc."""
+    wanted = f"--user-data-dir={directory / 'profile-host'}"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if wanted in args and not any(arg.startswith("--type=") for arg in args):
+            return int(proc.name)
+    raise AssertionError("no shared browser runs")
+
+
+async def test_a_crash_of_the_shared_browser_fails_its_accounts_and_the_pool_relaunches_it(
+    pool_of: PoolOf, sim: Sim, tmp_path: Path
+) -> None:
+    async with pool_of(_settings(sim.base_url, tmp_path)) as pool:
+        for name in ("one", "two"):
+            info = await pool.add_account(AccountSpec(name=name, psid=cookie("paid")))
+            assert info.state is AccountState.READY, info.last_error
+        crashed = _host_pid(tmp_path)
+        os.kill(crashed, signal.SIGKILL)
+        # Both accounts fail with it; the pool relaunches one browser and opens both again.
+        await _until(
+            lambda: (
+                _host_pid_or_none(tmp_path) not in (None, crashed)
+                and all(_info(pool, name).state is AccountState.READY for name in ("one", "two"))
+            ),
+            "both accounts back in a new shared browser",
+            lambda: [(info.id, info.state, info.last_error) for info in pool.accounts()],
+        )
+        assert _host_pid(tmp_path) != crashed
+        assert _browsers_under(tmp_path) == ["profile-host"]
+        for name in ("one", "two"):
+            await _answer(pool, name, f"after the crash, {name}")
+
+
+def _host_pid_or_none(directory: Path) -> int | None:
+    try:
+        return _host_pid(directory)
+    except AssertionError:
+        return None
+
+
+async def test_media_downloads_send_the_profile_s_own_cookies(
+    pool_of: PoolOf, oct_sim: Sim, tmp_path: Path
+) -> None:
+    """The shared context's own HTTP client would send Chromium's last-used profile's cookies (here
+    the signed-out profile opened last: none); a profile's downloads go through a client given that
+    profile's own."""
+    async with pool_of(_settings(oct_sim.base_url, tmp_path)) as pool:
+        await pool.add_account(AccountSpec(name="drawer", psid=cookie("paid")))
+        empty = await pool.add_account(AccountSpec(name="empty", signin_method=SigninMethod.SIGNED_IN_INSIDE))
+        assert empty.state is AccountState.SIGNED_OUT
+        async with pool.turn(TurnRequest(prompt="a red kite", tool=Tool.IMAGE, account_id="drawer")) as turn:
+            async for _ in turn:
+                pass
+        assert turn.final is not None
+        assert (await turn.fetch_media_full(turn.final.images[0].url)).mime == "image/jpeg"
