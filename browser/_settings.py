@@ -133,7 +133,7 @@ class PoolSettings(BaseModel):
         default=False,
         description="Serve every persistent-mode account and every profile account that has no proxy of "
         "its own from ONE local Chromium, each account's profile directory opened as a profile of it "
-        "(~130 MiB RSS per further account instead of ~450, docs/benchmarks.md). That Chromium runs "
+        "(~165 MiB RSS per further account instead of ~500, docs/benchmarks.md). That Chromium runs "
         "in its normal mode on Ozone's headless platform (no display needed); its crash fails all its "
         "accounts, which the pool relaunches. Accounts with a proxy of their own keep a Chromium each "
         "(a proxy is per browser).",
