@@ -48,6 +48,7 @@ HEADLESS_PLATFORM = "--ozone-platform=headless"
 # which is an account's (one directory must never be opened twice).
 HOST_PROFILE = "Default"
 _HAND_OFF_PATH = "data:text/html,gateway-profile-"
+_LOCK = "SingletonLock"
 
 
 class ProfileHost:
@@ -64,10 +65,11 @@ class ProfileHost:
         switches: list[str],
     ) -> None:
         self.context = context
+        self.directory = directory
         # The host's own switches, on the hand-off launch too: it is a Chromium start until it finds
         # the running browser (as root it exits at once without the defaults' --no-sandbox).
         self._switches = switches
-        self._directory = directory
+        self.directory = directory
         self._settings = settings
         self._playwright = playwright
         self._proxy = proxy
@@ -90,13 +92,14 @@ class ProfileHost:
             raise TargetClosed("the profile host is closed")
         own = profile_dir / "Default"  # where a persistent-mode launch keeps the account's profile
         own.mkdir(mode=0o700, exist_ok=True)
-        link = self._directory / name
+        link = self.directory / name
         if not link.is_symlink() or link.resolve() != own.resolve():
             with contextlib.suppress(FileNotFoundError):
                 link.unlink()
             link.symlink_to(own, target_is_directory=True)
-        profile = HostedProfile(self, name, account_id)
+        profile = HostedProfile(self, name, account_id, profile_dir)
         await profile.hand_off()
+        profile.lock()
         self._profiles[account_id] = profile
         return profile
 
@@ -110,7 +113,7 @@ class ProfileHost:
         token = secrets.token_hex(8)
         url = _HAND_OFF_PATH + token
         args = [
-            f"--user-data-dir={self._directory}",
+            f"--user-data-dir={self.directory}",
             f"--profile-directory={name}",
             "--no-first-run",
             "--password-store=basic",
@@ -166,10 +169,12 @@ async def _run_hand_off(chromium: str, args: list[str], timeout: float) -> None:
 class HostedProfile:
     """``AccountContext`` of one account profile in a ``ProfileHost``."""
 
-    def __init__(self, host: ProfileHost, name: str, account_id: str) -> None:
+    def __init__(self, host: ProfileHost, name: str, account_id: str, profile_dir: Path) -> None:
         self._host = host
         self.name = name
         self.account_id = account_id
+        self._lock_path = profile_dir / _LOCK
+        self._lock_target: str | None = None
         self._pages: list[Page] = []
         self._on_response: Callable[[Response], None] | None = None
         self._on_close: Callable[[], None] | None = None
@@ -184,6 +189,26 @@ class HostedProfile:
     @property
     def browser(self) -> Browser | None:
         return self._host.context.browser
+
+    def lock(self) -> None:
+        """Mark the account's own directory as held by the host, as Chromium marks a directory it
+        opens (``SingletonLock`` -> ``<hostname>-<pid>``): ``accounts login`` and ``import-profile``
+        then refuse it (``browser._profiles.refuse_if_held``), and a Chromium launched on it finds
+        it in use instead of opening the profile a second time."""
+        try:
+            target = os.readlink(self._host.directory / _LOCK)
+        except OSError:
+            return  # the host is gone already: nothing to mark
+        with contextlib.suppress(FileNotFoundError):
+            self._lock_path.unlink()
+        self._lock_path.symlink_to(target)
+        self._lock_target = target
+
+    def _unlock(self) -> None:
+        target, self._lock_target = self._lock_target, None
+        with contextlib.suppress(OSError):
+            if target is not None and os.readlink(self._lock_path) == target:
+                self._lock_path.unlink()
 
     def _adopt(self, page: Page) -> Page:
         self._pages.append(page)
@@ -286,6 +311,7 @@ class HostedProfile:
         self._on_response = self._on_close = None
         self._closed = True
         self._host.forget(self)
+        self._unlock()
         for page in list(self._pages):
             with contextlib.suppress(Exception):
                 await page.close()

@@ -26,6 +26,8 @@ from browser import (
     Tool,
     TurnRequest,
 )
+from browser._launcher import profile_dir
+from browser._profiles import ProfileRefused, profile_holder, refuse_if_held
 from browser._store import CookieStore
 from tests.browser.conftest import PoolOf, Sim, cookie
 
@@ -111,6 +113,13 @@ async def test_two_accounts_share_one_browser_each_with_its_own_cookies(
             info = await pool.add_account(AccountSpec(name=name, psid=psid))
             assert info.state is AccountState.READY, info.last_error
         assert _browsers_under(tmp_path) == ["profile-host"], "one Chromium for both accounts"
+        # Each account's own directory reads as held by that browser: a sign-in window or an
+        # import refuses it rather than open one profile in two browsers.
+        host = _host_pid(tmp_path)
+        for name in psids:
+            assert profile_holder(profile_dir(pool.settings, name)) == host
+            with pytest.raises(ProfileRefused):
+                refuse_if_held(profile_dir(pool.settings, name), name)
         for name in psids:
             await _answer(pool, name, f"asked of {name}")
         sent = {entry.get("prompt"): entry.get("account_id") for entry in oct_sim.requests()}
@@ -119,12 +128,16 @@ async def test_two_accounts_share_one_browser_each_with_its_own_cookies(
         # Each account's own page rotates its own ticket, which is saved for that account only.
         for name in psids:
             await _until(lambda name=name: _info(pool, name).last_rotation_at is not None, f"{name} rotated")
+    tickets: set[str] = set()
     for name, psid in psids.items():
         stored = await CookieStore(tmp_path).load(name)
         assert stored is not None
         jar = {c.name: c.value for c in stored.cookies}
         assert jar["__Secure-1PSID"] == psid
         assert "__Secure-1PSIDTS" in jar, f"{name}'s rotated ticket saved"
+        tickets.add(jar["__Secure-1PSIDTS"])
+        assert profile_holder(profile_dir(_settings(oct_sim.base_url, tmp_path), name)) is None
+    assert len(tickets) == 2, "each account saved its own rotated ticket"
     assert _browsers_under(tmp_path) == [], "the shared browser closed with the pool"
 
 
