@@ -3,8 +3,9 @@ account would cost if several profiles shared one Chromium, beside one Chromium 
 persistent mode today), with the same switches (``persistent_launch_args`` of the default settings)
 and the simulator's page.
 
-Not a mode of the gateway (yet): a measurement of the only route we found under 300 MiB RSS per
-persistent account (docs/benchmarks.md). A second launch on a profile directory that a running
+The spike behind the gateway's ``browser.profiles_in_one_browser`` (``browser/_profile_host.py``;
+``python -m bench --memory-only`` measures the gateway itself): the only route we found under 300 MiB
+RSS per persistent account (docs/benchmarks.md). A second launch on a profile directory that a running
 Chromium holds hands its ``--profile-directory`` over to that browser (Chromium's process
 singleton), which opens a window in that profile: one browser, one storage service and one zygote for
 every profile, and a renderer each. Headless Chromium (``--headless``) refuses the hand-off ("Failed

@@ -17,7 +17,14 @@ from typing import Any
 from browser._launcher import PERSISTENT_ENABLED_FEATURES
 from browser._settings import DEFAULT_ARGS
 
-__all__ = ["ADOPTED", "MEMORY_VARIANTS", "PERSISTENT_ADOPTED", "PERSISTENT_BEFORE", "TRIED_VARIANTS"]
+__all__ = [
+    "ADOPTED",
+    "MEMORY_VARIANTS",
+    "PERSISTENT_ADOPTED",
+    "PERSISTENT_BEFORE",
+    "PROFILES_IN_ONE_BROWSER",
+    "TRIED_VARIANTS",
+]
 
 _OMNIBOX = ["WebUIOmniboxPopup", "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup", "PreloadTopChromeWebUI"]
 _BEFORE: dict[str, Any] = {"disabled_features": [], "process_per_site": False}
@@ -33,6 +40,7 @@ def _persistent_plus(*switches: str) -> dict[str, Any]:
 ADOPTED = "shared: adopted defaults"
 PERSISTENT_BEFORE = "persistent: adopted shared-mode defaults (before)"
 PERSISTENT_ADOPTED = "persistent: adopted defaults"
+PROFILES_IN_ONE_BROWSER = "persistent: adopted + profiles in one browser"
 # name -> pool settings (on top of the simulator's URL); every one is measured with 1 and 3 accounts.
 MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     "shared: Chromium defaults (before)": _BEFORE,
@@ -51,6 +59,9 @@ MEMORY_VARIANTS: dict[str, dict[str, Any]] = {
     ),
     "persistent: before + --no-unsandboxed-zygote": _persistent_plus("--no-unsandboxed-zygote"),
     PERSISTENT_ADOPTED: _PERSISTENT,
+    # Every account a profile of ONE Chromium (normal mode on Ozone's headless platform): the
+    # browser, storage service and zygote paid once, a renderer per account (browser._profile_host).
+    PROFILES_IN_ONE_BROWSER: {**_PERSISTENT, "profiles_in_one_browser": True},
     "persistent: adopted + --no-zygote (sandbox off only; comparison)": {
         **_PERSISTENT,
         "chromium_args": [*DEFAULT_ARGS, "--no-zygote"],

@@ -26,9 +26,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from playwright.async_api import BrowserContext, Page, Response
+from playwright.async_api import Page, Response
 
 from browser import _cookies
+from browser._account_context import AccountContext
 from browser._blank import BlankTabs
 from browser._capabilities import Capabilities, PageModel, ThinkingControl
 from browser._cookies import Cookie
@@ -216,7 +217,7 @@ class Account:
         self.paused = False
         self.turns_served = 0
         self.cookies_saved_at: float | None = None
-        self.context: BrowserContext | None = None
+        self.context: AccountContext | None = None
         # Called (on the loop) when the browser context closes under a live account.
         self.on_lost: Callable[[Account], None] | None = None
         # Called (on the loop) when the page meets google.com/sorry: the IP, not the account, is blocked.
@@ -523,9 +524,8 @@ class Account:
             self.health = AccountState.STARTING
             try:
                 await self._close_context()
-                self.context = await self._launcher.new_context(self.id, self.proxy, profile=self.profile)
-                self.context.on("close", self._on_context_closed)
-                self.context.on("response", self._on_response)
+                self.context = await self._launcher.account_context(self.id, self.proxy, profile=self.profile)
+                self.context.watch(self._on_response, self._on_context_closed)
                 # A profile account's own cookies win over stored ones: the profile is where the
                 # session was signed in and where every later change lands first (a new sign-in
                 # made while the gateway was stopped, the page's rotations, a device-bound
@@ -619,7 +619,7 @@ class Account:
         if self.health is AccountState.READY and self.capabilities.tier != "anon":
             await self.read_gems()  # a signed-out visitor has no Gems to list
 
-    def _on_context_closed(self, _context: object) -> None:
+    def _on_context_closed(self) -> None:
         if self.health not in (AccountState.SIGNED_OUT,):
             self.health = AccountState.FAILED
             self.last_error = "browser context closed"
@@ -765,8 +765,6 @@ class Account:
         self._tabs.clear()
         await self._blank.clear()
         if context is not None:
-            context.remove_listener("close", self._on_context_closed)
-            context.remove_listener("response", self._on_response)
             try:
                 await context.close()
             except Exception:  # already closed or crashed

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.async_api import BrowserContext
-
+from browser._account_context import PageHolder
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
 from browser.protocol import VideoInfo, jspb_get
@@ -28,7 +27,7 @@ _NEWEST_TURNS = 4
 
 
 async def delete_chat(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     chat_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
@@ -43,7 +42,7 @@ async def delete_chat(
 
 
 async def chat_video(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     chat_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
@@ -57,7 +56,7 @@ async def chat_video(
 
 
 async def newest_candidates(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     chat_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too

@@ -14,8 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import BrowserContext
-
+from browser._account_context import PageHolder
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
 from browser.protocol import jspb_get
@@ -42,7 +41,7 @@ class Gem:
 
 
 async def list_gems(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     *,
     lang: str = "en",
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too

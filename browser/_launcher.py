@@ -28,7 +28,9 @@ from playwright.async_api import Browser, BrowserContext, Playwright, ProxySetti
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import SecretStr
 
+from browser._account_context import AccountContext, PlaywrightContext
 from browser._playwright_errors import map_playwright_errors
+from browser._profile_host import HEADLESS_PLATFORM, HOST_PROFILE, ProfileHost
 from browser._settings import LaunchMode, PoolSettings
 from browser.errors import InvalidProxy, LaunchFailed, TargetClosed
 
@@ -221,6 +223,67 @@ class Launcher:
         self._closed = False
         self._user_agent: str | None = None
         self._version_read = False
+        self._host: ProfileHost | None = None
+        self._host_lock = asyncio.Lock()
+
+    async def account_context(
+        self, account_id: str, proxy: str | None, *, profile: bool = False
+    ) -> AccountContext:
+        """``new_context`` as the account code takes it; with ``profiles_in_one_browser``, a
+        persistent profile of an account without a proxy of its own is a profile of the one shared
+        Chromium (``browser._profile_host``)."""
+        persistent = profile or self._settings.launch_mode is LaunchMode.PERSISTENT
+        if self._settings.profiles_in_one_browser and persistent and proxy is None:
+            if self._closed:
+                raise LaunchFailed("the launcher is closed")
+            refuse_remote_profile(self._settings, account_id)
+            directory = private_profile_dir(self._settings, account_id)
+            host = await self._profile_host()
+            try:
+                return await host.open(account_id, directory, "account-" + directory.name)
+            except TargetClosed:
+                # The host died before its close was seen: one relaunch, as for the shared browser.
+                host = await self._profile_host()
+                return await host.open(account_id, directory, "account-" + directory.name)
+        return PlaywrightContext(await self.new_context(account_id, proxy, profile=profile))
+
+    async def _profile_host(self) -> ProfileHost:
+        async with self._host_lock:
+            if self._host is not None and not self._host.closed:
+                return self._host
+            if self._host is not None:
+                log.warning("the browser holding the account profiles is gone; launching a new one")
+            self._host = await self._start_profile_host()
+            return self._host
+
+    async def _start_profile_host(self) -> ProfileHost:
+        settings = self._settings
+        directory = settings.data_dir / "profile-host"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # it links to every account's profile
+        default = settings.default_proxy
+        proxy = proxy_settings(default.get_secret_value()) if default is not None else None
+        switches = [*persistent_launch_args(settings), *([HEADLESS_PLATFORM] if settings.headless else [])]
+
+        async def launch() -> BrowserContext:
+            # Normal (headed) mode: headless Chromium refuses the hand-off that opens a profile.
+            return await self._playwright.chromium.launch_persistent_context(
+                str(directory),
+                executable_path=settings.chromium_path,
+                headless=False,
+                args=[*switches, f"--profile-directory={HOST_PROFILE}"],
+                ignore_default_args=HIDDEN_DEFAULT_ARGS,
+                chromium_sandbox=sandboxed(settings),
+                locale="en-US",
+                proxy=proxy,
+                timeout=settings.launch_timeout * 1000,
+            )
+
+        try:
+            context = await _twice_on_timeout(launch, "the browser of the account profiles")
+        except Exception as exc:
+            raise LaunchFailed(f"could not start the browser of the profiles: {type(exc).__name__}") from None
+        return ProfileHost(context, directory, settings, self._playwright, proxy, switches)
 
     async def new_context(
         self, account_id: str, proxy: str | None, *, profile: bool = False
@@ -338,6 +401,9 @@ class Launcher:
         For a remote browser ``close`` only disconnects (Playwright's rule for connected browsers):
         the remote process and its other contexts live on."""
         self._closed = True
+        host, self._host = self._host, None
+        if host is not None:
+            await host.close()
         browser, self._browser = self._browser, None
         if browser is not None and browser is not self._borrowed:
             try:

@@ -18,8 +18,7 @@ import enum
 from collections.abc import Iterator
 from typing import Any
 
-from playwright.async_api import BrowserContext
-
+from browser._account_context import PageHolder
 from browser._chats import newest_candidates
 from browser._rpc import call_from_context
 from browser.errors import UpstreamRejected
@@ -40,7 +39,7 @@ class ResearchState(enum.StrEnum):
 
 
 async def _call(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     call: tuple[str, object],
     source_path: str,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
@@ -60,7 +59,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 async def research_state(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     research_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too
@@ -74,7 +73,7 @@ async def research_state(
 
 
 async def research_report(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     chat_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - passed on to the page's fetch, which must be bounded too

@@ -17,8 +17,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import Page
 
+from browser._account_context import PageHolder
 from browser._playwright_errors import map_playwright_errors
 from browser.errors import (
     AccountUnavailable,
@@ -151,7 +152,7 @@ _FETCH_SCRIPT = """async ({path, rpcids, sourcePath, reqid, freq, timeoutMs}) =>
 
 
 async def call_from_context(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     calls: Sequence[tuple[str, object]],
     *,
     source_path: str = "/app",
@@ -167,7 +168,7 @@ async def call_from_context(
         return await call_rpcs(_live_page(context), calls, source_path=source_path, timeout=timeout)
 
 
-def _live_page(context: BrowserContext | None) -> Page:
+def _live_page(context: PageHolder | None) -> Page:
     pages = [page for page in (context.pages if context is not None else []) if not page.is_closed()]
     if not pages:
         raise TargetClosed("the account has no open page to ask from")

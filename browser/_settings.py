@@ -129,6 +129,15 @@ class PoolSettings(BaseModel):
         "zygote for unsandboxed helpers: ~230 MiB RSS less per account; the renderers keep their sandbox. "
         "`false` keeps Chromium's own process model.",
     )
+    profiles_in_one_browser: bool = Field(
+        default=False,
+        description="Serve every persistent-mode account and every profile account that has no proxy of "
+        "its own from ONE local Chromium, each account's profile directory opened as a profile of it "
+        "(~165 MiB RSS per further account instead of ~500, docs/benchmarks.md). That Chromium runs "
+        "in its normal mode on Ozone's headless platform (no display needed); its crash fails all its "
+        "accounts, which the pool relaunches. Accounts with a proxy of their own keep a Chromium each "
+        "(a proxy is per browser).",
+    )
     headless: bool = Field(
         default=True,
         description="Run Chromium headless; `false` (under `xvfb-run` on a server) shows the pages, e.g. to "

@@ -158,7 +158,7 @@ class Turn:
     async def fetch_media_full(self, url: str) -> Media:
         """One download (hops followed); a rendering video gives ``status`` 206. Works after exit."""
         return await fetch_media(
-            self._media_request(),
+            await self._media_request(),
             url,
             base_url=self._settings.base_url,
             timeout_s=self._settings.navigation_timeout,
@@ -168,7 +168,7 @@ class Turn:
         """Poll ``url`` until it is ready (a video answers 206 while rendering), for ``max_wait`` s
         at most (then ``UpstreamTimeout``), every ``interval`` s."""
         return await wait_for_media(
-            self._media_request(),
+            await self._media_request(),
             url,
             base_url=self._settings.base_url,
             timeout_s=max_wait,
@@ -185,12 +185,12 @@ class Turn:
             self.fetch_media_full, self._page, self.final, image, rpc_timeout=self._settings.ui_timeout
         )
 
-    def _media_request(self) -> APIRequestContext:
+    async def _media_request(self) -> APIRequestContext:
         # The account (not the lease) is kept after exit: media can be fetched once the tab is back.
         account = self._account
         if account is None or account.context is None:
             raise TargetClosed("the turn's account has no context")
-        return account.context.request
+        return await account.context.media_request()
 
     async def _attempts(self) -> AsyncIterator[TurnSnapshot]:
         retried_transient = False

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from playwright.async_api import BrowserContext
-
+from browser._account_context import PageHolder
 from browser._requests import chat_path
 from browser._research import STATUS_RPC
 from browser._rpc import call_from_context
@@ -63,7 +62,7 @@ def job_finished(payload: Any) -> bool | None:
 
 
 async def video_job_state(
-    context: BrowserContext | None,
+    context: PageHolder | None,
     job_id: str,
     chat_id: str | None,
     *,

@@ -22,6 +22,7 @@ from browser import (
     AccountState,
     BrowserPool,
     DriverError,
+    LaunchMode,
     LiveEnd,
     LiveFrame,
     LiveView,
@@ -230,8 +231,9 @@ async def _session_of(sim: str, email: str) -> dict[str, Any]:
     return session
 
 
+@pytest.mark.parametrize("hosted", [False, True], ids=["shared", "profile-in-one-browser"])
 async def test_a_sign_in_through_the_view_keeps_its_device_bound_session(
-    fast_sim: str, tmp_path: Path, lender: Lender
+    fast_sim: str, tmp_path: Path, lender: Lender, hosted: bool
 ) -> None:
     """The simulator's sign-in flow (email, password), typed and pasted through the view; then the
     account is re-checked in the same context, so the session's device key (IndexedDB) stays and
@@ -244,7 +246,14 @@ async def test_a_sign_in_through_the_view_keeps_its_device_bound_session(
             f"{fast_sim}/_sim/users", json={"email": email, "password": password, "kind": "paid"}, timeout=10
         )
         assert made.status_code in (200, 201), made.text
-    async with BrowserPool(_settings(fast_sim, tmp_path), **await lender.to()) as pool:
+    # Hosted: the account is a profile of the one Chromium that holds every persistent account
+    # (``profiles_in_one_browser``); its view's tab and its turn tabs are that profile's pages.
+    settings = (
+        _settings(fast_sim, tmp_path, LaunchMode.PERSISTENT, profiles_in_one_browser=True)
+        if hosted
+        else _settings(fast_sim, tmp_path)
+    )
+    async with BrowserPool(settings, **await lender.to(settings.launch_mode)) as pool:
         await pool.add_account(AccountSpec(name="fresh", psid=cookie("nobody")))
         async with pool.live_view("fresh") as view:
             await _frame(view)

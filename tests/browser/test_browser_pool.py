@@ -279,7 +279,8 @@ async def _kill_chromium(pool: BrowserPool, account_id: str) -> None:
     lock = profile_dir(pool.settings, account_id) / "SingletonLock"
     pid = int(os.readlink(lock).rsplit("-", 1)[1])
     closed = asyncio.Event()
-    context.on("close", lambda _: closed.set())
+    # The account's context is a Protocol (browser._account_context): its page tells the close.
+    context.pages[0].on("close", lambda _: closed.set())
     os.kill(pid, signal.SIGKILL)
     await asyncio.wait_for(closed.wait(), 20)
 
