@@ -7,7 +7,6 @@ valid key gets 401 before any body is read or parsed), then the body-size limit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -64,7 +63,7 @@ from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
-from service.stores.backends import open_stores
+from service.stores.backends import open_app_stores
 from service.stores.interfaces import ChatMappings, ResearchLog
 from service.videos.lifespan import video_jobs
 from service.videos.router import router as videos_router
@@ -156,15 +155,14 @@ async def _running(
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
         # Every store, on SQLite files or the shared Redis (``state.backend``), closed last.
-        stores = await asyncio.to_thread(
-            open_stores,
+        stores = await open_app_stores(
             settings.state,
             settings.data_dir,
             ttl=settings.conversation_ttl,
             purge_interval=settings.conversation_purge_interval,
             keys=ops.keys,
         )
-        stack.callback(stores.close)
+        stack.push_async_callback(stores.aclose)
         store = stores.conversations
         # The browser pool shares its accounts' cookies on Redis; a given factory's pool is its own.
         pool = await stack.enter_async_context(
@@ -184,7 +182,7 @@ async def _running(
         # Replicas sign and check local links with one key, made once in the shared state.
         secret = None
         if stores.secrets is not None and settings.media.generated_key:
-            secret = await asyncio.to_thread(stores.secrets.shared, "media_links")
+            secret = await stores.secrets.shared("media_links")
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings, shared_secret=secret))
         registry = stores.researches
         videos = await stack.enter_async_context(

@@ -45,8 +45,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import redis
 from pydantic import SecretStr
+from redis.exceptions import RedisError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -136,7 +136,7 @@ class Forwarding:
     async def __aenter__(self) -> Self:
         # Straight to the replica: an HTTP(S)_PROXY of the environment is for the way out, not this.
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
-        with contextlib.suppress(redis.RedisError):  # the loop tries again
+        with contextlib.suppress(RedisError):  # the loop tries again
             await self.refresh()
         self._loop = asyncio.create_task(self._run(), name=f"forwarding-{self.replica_id}")
         return self
@@ -158,12 +158,12 @@ class Forwarding:
             await asyncio.sleep(self.interval)
             try:
                 await self.refresh()
-            except redis.RedisError as error:  # the last view stays; unreachable replicas fall back
+            except RedisError as error:  # the last view stays; unreachable replicas fall back
                 log.warning("cluster view not read (%s)", type(error).__name__)
 
     async def refresh(self) -> None:
         """Read every live replica's last report (one Redis round trip)."""
-        self._seen = await asyncio.to_thread(self.view.live)
+        self._seen = await self.view.live()
 
     def _others(self) -> Iterator[tuple[ReplicaSeen, str]]:
         for seen in self._seen:

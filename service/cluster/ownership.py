@@ -35,7 +35,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-import redis
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from browser import AccountInfo, AccountSpec, BrowserError
 from service.backend import Backend
@@ -64,7 +65,7 @@ class AccountOwnership:
         backend: Backend,
         registry: AccountRegistry,
         configured: Mapping[str, SpecSource],
-        client: redis.Redis,
+        client: aioredis.Redis,
         settings: ClusterSettings,
         removals: Removals | None = None,
     ) -> None:
@@ -147,8 +148,8 @@ class AccountOwnership:
             leases, self.held = list(self.held.values()), {}
             self._leaving.clear()
             try:
-                await asyncio.to_thread(self._hand_back, leases)
-            except redis.RedisError as error:
+                await self._hand_back(leases)
+            except RedisError as error:
                 log.warning(
                     "replica %s could not release its leases (%s): they expire",
                     self.replica_id,
@@ -156,11 +157,11 @@ class AccountOwnership:
                 )
         log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
 
-    def _hand_back(self, leases: list[Lease]) -> None:
+    async def _hand_back(self, leases: list[Lease]) -> None:
         for lease in leases:
-            self.book.release(lease)
-        self.replicas.leave()
-        self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
+            await self.book.release(lease)
+        await self.replicas.leave()
+        await self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
     async def _run(self) -> None:
         while True:
@@ -168,7 +169,7 @@ class AccountOwnership:
             try:
                 await self._round()
                 await self._publish()
-            except redis.RedisError as error:
+            except RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
                 self._recovering = True
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
@@ -186,7 +187,7 @@ class AccountOwnership:
             started = time.monotonic()
             specs = await asyncio.to_thread(self._known_specs)
             held = dict(self.held)
-            lost, live = await asyncio.to_thread(self._renew_and_beat, held)
+            lost, live = await self._renew_and_beat(held)
             self._renewed_at = started
             self._adding -= specs.keys()
             self.known, self.live = frozenset(specs) | self._adding, live
@@ -207,7 +208,7 @@ class AccountOwnership:
             recovering, self._recovering = self._recovering, False
             if room > 0 and not recovering:
                 free = [account_id for account_id in sorted(specs) if account_id not in self.held]
-                for lease in await asyncio.to_thread(self._acquire, free, room):
+                for lease in await self._acquire(free, room):
                     self.held[lease.resource] = lease
                     log.info("replica %s adopts account %s", self.replica_id, lease.resource)
                     self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
@@ -233,7 +234,7 @@ class AccountOwnership:
             accounts=[public[account_id] for account_id in held if account_id in public],
             internal_url=self.internal_url,
         )
-        await asyncio.to_thread(self.view.publish, report)
+        await self.view.publish(report)
 
     def _known_specs(self) -> dict[str, SpecSource]:
         hidden = self.removals.hidden() if self.removals is not None else set()
@@ -245,16 +246,16 @@ class AccountOwnership:
             specs[entry.id] = lambda spec=entry.spec: spec  # type: ignore[misc]
         return specs
 
-    def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
-        lost = [account_id for account_id, lease in held.items() if self.book.renew(lease) is None]
-        return lost, self.replicas.beat()
+    async def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
+        lost = [account_id for account_id, lease in held.items() if await self.book.renew(lease) is None]
+        return lost, await self.replicas.beat()
 
-    def _acquire(self, free: list[str], room: int) -> list[Lease]:
+    async def _acquire(self, free: list[str], room: int) -> list[Lease]:
         acquired: list[Lease] = []
         for account_id in free:
             if len(acquired) >= room:
                 break
-            lease = self.book.acquire(account_id)
+            lease = await self.book.acquire(account_id)
             if lease is not None:
                 acquired.append(lease)
         return acquired
@@ -313,8 +314,8 @@ class AccountOwnership:
         if lease is None:
             return
         try:
-            await asyncio.to_thread(self.book.release, lease)
-        except redis.RedisError as error:
+            await self.book.release(lease)
+        except RedisError as error:
             log.warning("account %s: lease not released (%s), it expires", account_id, type(error).__name__)
         if self.held.get(account_id) == lease:
             del self.held[account_id]
@@ -351,17 +352,17 @@ class AccountOwnership:
         if lease is None or account_id in self._leaving:
             return False
         try:
-            valid = await asyncio.to_thread(self._current, lease)
-        except redis.RedisError:
+            valid = await self._current(lease)
+        except RedisError:
             # Redis does not answer: the lease surely holds until its ttl from the last renewal.
             return time.monotonic() - self._renewed_at < self.ttl
         if not valid:
             self._lost(account_id, lease)
         return valid
 
-    def _current(self, lease: Lease) -> bool:
+    async def _current(self, lease: Lease) -> bool:
         # Expired untouched (Redis was away past the ttl): taken back, nobody held it meanwhile.
-        return self.book.valid(lease) or self.book.renew(lease) is not None
+        return await self.book.valid(lease) or await self.book.renew(lease) is not None
 
     async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
         """Start an account here for the admin API, under its lease taken first; None when another
@@ -370,7 +371,7 @@ class AccountOwnership:
         async with self._lock:
             if account_id in self.held:
                 return None
-            lease = await asyncio.to_thread(self.book.acquire, account_id)
+            lease = await self.book.acquire(account_id)
             if lease is None:
                 return None
             self.held[account_id] = lease
@@ -399,8 +400,8 @@ class AccountOwnership:
         if self.held.get(account_id) == lease:
             del self.held[account_id]
         self._leaving.discard(account_id)
-        with contextlib.suppress(redis.RedisError):
-            await asyncio.to_thread(self.book.release, lease)
+        with contextlib.suppress(RedisError):
+            await self.book.release(lease)
 
     async def bury(self, account_id: str) -> bool:
         """A configured account is being removed through the admin API: it stays removed on every
@@ -419,5 +420,5 @@ class AccountOwnership:
             lease = self.held.pop(account_id, None)
             self._leaving.discard(account_id)
             if lease is not None:
-                with contextlib.suppress(redis.RedisError):
-                    await asyncio.to_thread(self.book.release, lease)
+                with contextlib.suppress(RedisError):
+                    await self.book.release(lease)

@@ -4,6 +4,7 @@ the CLI's ``state migrate`` build them here; nothing else names a backend."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+import redis.asyncio as aioredis
 
 from service.admin.registry import AddedAccounts
 from service.chat.longrun_registry import ResearchRegistry
@@ -30,7 +32,7 @@ from service.stores.interfaces import (
     VideoJobStore,
 )
 from service.stores.redis_accounts import RedisAddedAccounts
-from service.stores.redis_base import Sealer, connect
+from service.stores.redis_base import Sealer, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore
 from service.stores.redis_cookies import RedisCookies
 from service.stores.redis_health import RedisHealth
@@ -47,6 +49,7 @@ __all__ = [
     "accounts_at",
     "key_store",
     "keys_at",
+    "open_app_stores",
     "open_stores",
     "redis_for",
 ]
@@ -72,9 +75,9 @@ def redis_for(state: StateSettings) -> redis.Redis:
     return connect(state.redis_url.get_secret_value())
 
 
-def _sealer(state: StateSettings) -> Sealer:
+def _sealer(state: StateSettings, *, warn: bool = True) -> Sealer:
     key = state.encryption_key.get_secret_value() if state.encryption_key is not None else None
-    if key is None:
+    if key is None and warn:
         log.warning("state.encryption_key is not set: accounts' cookies are stored in Redis in clear")
     return Sealer(key)
 
@@ -99,6 +102,9 @@ class Stores:
     videos: VideoJobStore
     researches: ResearchLog
     client: redis.Redis | None = None
+    # The asyncio client of the same Redis, made on the app's loop (``open_app_stores``): the
+    # cluster's leases, heartbeats and view (``service.cluster``) and the three stores below use it.
+    shared: aioredis.Redis | None = None
     # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
     cookies: RedisCookies | None = None
     # The accounts' session records and cooldowns shared by the replicas (Redis only; on SQLite the
@@ -109,12 +115,12 @@ class Stores:
     # Secrets every replica needs alike, such as the media links' key (Redis only).
     secrets: RedisSecrets | None = None
 
-    def reachable(self) -> bool:
+    async def reachable(self) -> bool:
         """Whether the shared state answers (always, on SQLite)."""
-        if self.client is None:
+        if self.shared is None:
             return True
         try:
-            return bool(self.client.ping())
+            return bool(await self.shared.ping())
         except redis.RedisError:
             return False
 
@@ -131,6 +137,14 @@ class Stores:
             store.close()
         if self.client is not None:
             self.client.close()
+
+    async def aclose(self) -> None:
+        """``close``, and the asyncio client's (on the loop it was made on)."""
+        try:
+            self.close()
+        finally:
+            if self.shared is not None:
+                await self.shared.aclose()
 
 
 def open_stores(
@@ -161,10 +175,7 @@ def open_stores(
             videos=RedisVideoStore(client, data_dir),
             researches=RedisResearchRegistry(client),
             client=client,
-            cookies=RedisCookies(client, sealer),
-            health=RedisHealth(client),
             removed=accounts,
-            secrets=RedisSecrets(client, sealer),
         )
     else:
         stores = Stores(
@@ -186,13 +197,40 @@ def open_stores(
             stores.objects,
             stores.videos,
             stores.researches,
-            *((stores.cookies,) if stores.cookies is not None else ()),
-            *((stores.health,) if stores.health is not None else ()),
-            *((stores.secrets,) if stores.secrets is not None else ()),
         ):
             store.open()
     except BaseException:
         stores.close()
+        raise
+    return stores
+
+
+async def open_app_stores(
+    state: StateSettings,
+    data_dir: Path,
+    *,
+    ttl: float = DEFAULT_TTL,
+    purge_interval: float = 600.0,
+    keys: ApiKeyStore | None = None,
+) -> Stores:
+    """``open_stores`` for an app, on its running loop: on Redis, with the asyncio client (one per
+    app: apps in tests run on loops of their own) and the stores on it, the accounts' shared
+    cookies, health and secrets. Closed with ``Stores.aclose``."""
+    stores = await asyncio.to_thread(
+        open_stores, state, data_dir, ttl=ttl, purge_interval=purge_interval, keys=keys
+    )
+    if state.redis_url is None or stores.client is None:
+        return stores
+    try:
+        client = stores.shared = await connect_async(state.redis_url.get_secret_value())
+        sealer = _sealer(state, warn=False)  # ``open_stores`` warned already
+        stores.cookies = RedisCookies(client, sealer)
+        stores.health = RedisHealth(client)
+        stores.secrets = RedisSecrets(client, sealer)
+        for store in (stores.cookies, stores.health, stores.secrets):
+            await store.open()
+    except BaseException:
+        await stores.aclose()
         raise
     return stores
 
