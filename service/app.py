@@ -63,7 +63,7 @@ from service.responses.lifespan import responses_service
 from service.responses.router import router as responses_router
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway
-from service.stores.backends import open_app_stores
+from service.stores.backends import open_stores
 from service.stores.interfaces import ChatMappings, ResearchLog
 from service.videos.lifespan import video_jobs
 from service.videos.router import router as videos_router
@@ -155,14 +155,15 @@ async def _running(
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
         # Every store, on SQLite files or the shared Redis (``state.backend``), closed last.
-        stores = await open_app_stores(
+        stores = await open_stores(
             settings.state,
             settings.data_dir,
             ttl=settings.conversation_ttl,
             purge_interval=settings.conversation_purge_interval,
-            keys=ops.keys,
         )
         stack.push_async_callback(stores.aclose)
+        ops.use_keys(stores.keys)
+        stack.callback(ops.use_keys, None)
         store = stores.conversations
         # The browser pool shares its accounts' cookies on Redis; a given factory's pool is its own.
         pool = await stack.enter_async_context(
@@ -288,7 +289,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = Non
         open_access=settings.open_access,
         public_prefixes=(MEDIA_ROUTE,),
         own_gates=ops.own_gates,
-        directory=ops.keys,
+        directory=ops,
         doors=(KeyDoor(NATIVE_PREFIXES + UPLOAD_PREFIXES, google_error_response),),
     )
     # A request forwarded by another replica proves it before the key gate (which then counts it once).

@@ -12,6 +12,7 @@ or stdin, never from the command line (where ``ps`` would show them), and are ne
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -168,11 +169,15 @@ def _offline(args: argparse.Namespace) -> Any:
     settings = _settings()
     if args.command == "accounts":
         return _offline_accounts(args, settings)
-    with keys_at(settings.state, settings.data_dir) as store:
+    return asyncio.run(_offline_keys(args, settings))
+
+
+async def _offline_keys(args: argparse.Namespace, settings: GatewaySettings) -> Any:
+    async with keys_at(settings.state, settings.data_dir) as store:
         if args.action == "create":
             body = _key_body(args)
             expires = body.get("expires_in")
-            created = store.create(
+            created = await store.create(
                 args.name,
                 expires_at=time.time() + expires if expires else None,
                 max_concurrent=body.get("max_concurrent"),
@@ -182,13 +187,13 @@ def _offline(args: argparse.Namespace) -> Any:
             )
             return {"id": created.record.id, "name": created.record.name, "key": created.key}
         if args.action == "list":
-            return {"data": [_record(r) for r in store.list()]}
+            return {"data": [_record(r) for r in await store.list()]}
         if args.action == "scopes":
-            changed = store.set_scopes(args.key_id, _scope_list(args.scopes))
+            changed = await store.set_scopes(args.key_id, _scope_list(args.scopes))
             if changed is None:
                 raise CommandFailed(f"no key {args.key_id!r}")
             return _record(changed)
-        revoked = store.revoke(args.key_id)
+        revoked = await store.revoke(args.key_id)
         if revoked is None:
             raise CommandFailed(f"no key {args.key_id!r}")
         return _record(revoked)

@@ -241,7 +241,7 @@ async def _dashboard(
     accounts = await all_accounts(ops.accounts, catalog)
     replicas = await replicas_out(ops.accounts)
     now = ops.now()
-    keys = [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]
+    keys = [key_out(r, now=now, active=await ops.keys.active(r.id)) for r in await ops.keys.list()]
     return _render(
         "dashboard.html.j2",
         status,
@@ -412,7 +412,7 @@ async def create_key(request: Request, ops: AdminDep, catalog: CatalogDep) -> Re
             raise InvalidRequest("A key needs a name.")
         hours = _number(form.get("expires_hours"), "expires_hours")
         accounts = _text(form.get("accounts"))
-        created = ops.keys.create(
+        created = await ops.keys.create(
             name,
             expires_at=ops.now() + hours * 3600 if hours else None,
             max_concurrent=_whole(form.get("max_concurrent"), "max_concurrent"),
@@ -431,7 +431,7 @@ async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: 
     form = await request.form()
     text = _text(form.get("scopes")) or ""
     try:
-        changed = ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
+        changed = await ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
     except ServiceError as exc:
         return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     if changed is None:
@@ -441,7 +441,7 @@ async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: 
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
-    if ops.keys.revoke(key_id) is None:
+    if await ops.keys.revoke(key_id) is None:
         return await _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -18,7 +19,7 @@ from service.admin.registry import AddedAccounts
 from service.chat.longrun_registry import ResearchRegistry
 from service.conversations import ConversationStore
 from service.conversations_api.store import ConversationObjects
-from service.keys import KeyStore
+from service.keys import KeyStore, ThreadedKeyStore
 from service.responses.store import ResponseStore
 from service.stores.config import StateBackend, StateSettings
 from service.stores.interfaces import (
@@ -47,10 +48,9 @@ __all__ = [
     "SQLITE_FILES",
     "Stores",
     "accounts_at",
-    "key_store",
     "keys_at",
-    "open_app_stores",
     "open_stores",
+    "reach",
     "redis_for",
 ]
 
@@ -75,23 +75,32 @@ def redis_for(state: StateSettings) -> redis.Redis:
     return connect(state.redis_url.get_secret_value())
 
 
-def _sealer(state: StateSettings, *, warn: bool = True) -> Sealer:
+def _sealer(state: StateSettings) -> Sealer:
     key = state.encryption_key.get_secret_value() if state.encryption_key is not None else None
-    if key is None and warn:
+    if key is None:
         log.warning("state.encryption_key is not set: accounts' cookies are stored in Redis in clear")
     return Sealer(key)
 
 
-def key_store(state: StateSettings, data_dir: Path, client: redis.Redis | None = None) -> ApiKeyStore:
-    """The key store alone (the API-key gate holds it from before the lifespan; unopened)."""
-    if state.backend is StateBackend.REDIS:
-        return RedisKeyStore(client if client is not None else redis_for(state))
-    return KeyStore(data_dir / "keys.sqlite3")
+def _key_store(
+    state: StateSettings, data_dir: Path, shared: aioredis.Redis | None, **timing: Any
+) -> ApiKeyStore:
+    if shared is not None:
+        return RedisKeyStore(shared, **timing)
+    return ThreadedKeyStore(KeyStore(data_dir / "keys.sqlite3", **timing))
+
+
+async def reach(state: StateSettings) -> None:
+    """Check that the Redis of ``state`` answers (``StateUnavailable`` naming host:port if not); on
+    SQLite, nothing to check. ``serve`` runs it before it starts: a clear error and exit 2."""
+    if state.backend is StateBackend.REDIS and state.redis_url is not None:
+        client = await connect_async(state.redis_url.get_secret_value())
+        await client.aclose()
 
 
 @dataclass
 class Stores:
-    """One store of each kind, open; ``close`` closes them (and the Redis client) in reverse."""
+    """One store of each kind, open; ``aclose`` closes them (and the Redis clients) in reverse."""
 
     backend: StateBackend
     keys: ApiKeyStore
@@ -101,9 +110,10 @@ class Stores:
     objects: ConversationObjectStore
     videos: VideoJobStore
     researches: ResearchLog
+    # The blocking client of the stores still synchronous (their callers run them in worker threads).
     client: redis.Redis | None = None
-    # The asyncio client of the same Redis, made on the app's loop (``open_app_stores``): the
-    # cluster's leases, heartbeats and view (``service.cluster``) and the three stores below use it.
+    # The asyncio client of the same Redis, one per app, made on its loop (``open_stores``): the key
+    # store, the cluster's leases, heartbeats and view (``service.cluster``) and the three below.
     shared: aioredis.Redis | None = None
     # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
     cookies: RedisCookies | None = None
@@ -124,7 +134,7 @@ class Stores:
         except redis.RedisError:
             return False
 
-    def close(self) -> None:
+    def _close_sync(self) -> None:
         for store in (
             self.researches,
             self.videos,
@@ -132,42 +142,51 @@ class Stores:
             self.responses,
             self.conversations,
             self.accounts,
-            self.keys,
         ):
             store.close()
         if self.client is not None:
             self.client.close()
 
     async def aclose(self) -> None:
-        """``close``, and the asyncio client's (on the loop it was made on)."""
         try:
-            self.close()
+            await self.keys.close()
         finally:
-            if self.shared is not None:
-                await self.shared.aclose()
+            try:
+                await asyncio.to_thread(self._close_sync)
+            finally:
+                if self.shared is not None:
+                    await self.shared.aclose()
 
 
-def open_stores(
+async def open_stores(
     state: StateSettings,
     data_dir: Path,
     *,
     ttl: float = DEFAULT_TTL,
     purge_interval: float = 600.0,
-    keys: ApiKeyStore | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Stores:
-    """Every store of ``state.backend``, opened (SQLite files created and migrated; Redis reached
-    and its data's versions checked). ``keys``: a key store built already (``key_store``)."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Every store of ``state.backend``, opened on the running loop (SQLite files created and
+    migrated; Redis reached and its data's versions checked). On Redis, the asyncio client is made
+    here, one per call: an app calls it once, in its lifespan (apps in tests run on loops of their
+    own). Closed with ``Stores.aclose``."""
+    await asyncio.to_thread(data_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
     kept = {"ttl": ttl, "purge_interval": purge_interval}
     timing = {"clock": clock} if clock is not None else {}
     if state.backend is StateBackend.REDIS:
-        client = keys.redis if isinstance(keys, RedisKeyStore) else redis_for(state)
+        if state.redis_url is None:
+            raise ValueError("state.redis_url is not set")
+        shared = await connect_async(state.redis_url.get_secret_value())
+        try:
+            client = await asyncio.to_thread(redis_for, state)
+        except BaseException:
+            await shared.aclose()
+            raise
         sealer = _sealer(state)
         accounts = RedisAddedAccounts(client, sealer)
         stores = Stores(
             backend=state.backend,
-            keys=keys if keys is not None else RedisKeyStore(client, **timing),
+            keys=_key_store(state, data_dir, shared, **timing),
             accounts=accounts,
             conversations=RedisConversationStore(client, ttl=ttl, **timing),
             responses=RedisResponseStore(client, **kept),
@@ -175,12 +194,16 @@ def open_stores(
             videos=RedisVideoStore(client, data_dir),
             researches=RedisResearchRegistry(client),
             client=client,
+            shared=shared,
+            cookies=RedisCookies(shared, sealer),
+            health=RedisHealth(shared),
             removed=accounts,
+            secrets=RedisSecrets(shared, sealer),
         )
     else:
         stores = Stores(
             backend=state.backend,
-            keys=keys if keys is not None else KeyStore(data_dir / "keys.sqlite3", **timing),
+            keys=_key_store(state, data_dir, None, **timing),
             accounts=AddedAccounts(data_dir / "added_accounts.sqlite3"),
             conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
             responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
@@ -188,9 +211,9 @@ def open_stores(
             videos=VideoStore(data_dir),
             researches=ResearchRegistry(data_dir / "researches.sqlite3"),
         )
-    try:
+
+    def open_sync() -> None:
         for store in (
-            stores.keys,
             stores.accounts,
             stores.conversations,
             stores.responses,
@@ -199,53 +222,37 @@ def open_stores(
             stores.researches,
         ):
             store.open()
-    except BaseException:
-        stores.close()
-        raise
-    return stores
 
-
-async def open_app_stores(
-    state: StateSettings,
-    data_dir: Path,
-    *,
-    ttl: float = DEFAULT_TTL,
-    purge_interval: float = 600.0,
-    keys: ApiKeyStore | None = None,
-) -> Stores:
-    """``open_stores`` for an app, on its running loop: on Redis, with the asyncio client (one per
-    app: apps in tests run on loops of their own) and the stores on it, the accounts' shared
-    cookies, health and secrets. Closed with ``Stores.aclose``."""
-    stores = await asyncio.to_thread(
-        open_stores, state, data_dir, ttl=ttl, purge_interval=purge_interval, keys=keys
-    )
-    if state.redis_url is None or stores.client is None:
-        return stores
     try:
-        client = stores.shared = await connect_async(state.redis_url.get_secret_value())
-        sealer = _sealer(state, warn=False)  # ``open_stores`` warned already
-        stores.cookies = RedisCookies(client, sealer)
-        stores.health = RedisHealth(client)
-        stores.secrets = RedisSecrets(client, sealer)
-        for store in (stores.cookies, stores.health, stores.secrets):
-            await store.open()
+        await stores.keys.open()
+        await asyncio.to_thread(open_sync)
+        for shared_store in (stores.cookies, stores.health, stores.secrets):
+            if shared_store is not None:
+                await shared_store.open()
     except BaseException:
         await stores.aclose()
         raise
     return stores
 
 
-@contextmanager
-def keys_at(state: StateSettings, data_dir: Path) -> Iterator[ApiKeyStore]:
-    """The key store alone, open for one command (the CLI's offline ``keys``)."""
-    store = key_store(state, data_dir)
-    store.open()
+@asynccontextmanager
+async def keys_at(state: StateSettings, data_dir: Path) -> AsyncIterator[ApiKeyStore]:
+    """The key store alone, open for one command (the CLI's offline ``keys``, in ``asyncio.run``)."""
+    shared = None
+    if state.backend is StateBackend.REDIS:
+        if state.redis_url is None:
+            raise ValueError("state.redis_url is not set")
+        shared = await connect_async(state.redis_url.get_secret_value())
     try:
-        yield store
+        store = _key_store(state, data_dir, shared)
+        await store.open()
+        try:
+            yield store
+        finally:
+            await store.close()
     finally:
-        store.close()
-        if isinstance(store, RedisKeyStore):
-            store.redis.close()
+        if shared is not None:
+            await shared.aclose()
 
 
 @contextmanager

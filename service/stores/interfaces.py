@@ -2,7 +2,10 @@
 modules and the Redis ones in ``service.stores.redis_*`` both satisfy them, and every caller is
 typed by these. The lifespan picks the backend once (``service.stores.backends``).
 
-Methods are synchronous and quick: callers run the heavier ones in worker threads."""
+The key store's methods are async (``await store.lookup(key)``): on Redis they are redis-py's
+asyncio client's calls, on SQLite the store's synchronous code in a worker thread
+(``service.stores.threaded``). The other stores' methods are still synchronous and quick: callers
+run the heavier ones in worker threads."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any, Protocol
 
 from browser import AccountSpec
 from service.admin.registry import AddedAccount
-from service.auth import Caller
+from service.auth import Caller, Release
 from service.chat.longrun_registry import ResearchEntry
 from service.conversations import ChatRef, PendingDeletion
 from service.keys import CreatedKey, KeyRecord
@@ -38,10 +41,15 @@ class Lifecycle(Protocol):
     def close(self) -> None: ...
 
 
-class ApiKeyStore(Lifecycle, Protocol):
+class AsyncLifecycle(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class ApiKeyStore(AsyncLifecycle, Protocol):
     """Runtime API keys (digests only) and their limits, counted across replicas."""
 
-    def create(
+    async def create(
         self,
         name: str,
         *,
@@ -51,13 +59,13 @@ class ApiKeyStore(Lifecycle, Protocol):
         accounts: tuple[str, ...] | None = None,
         scopes: Iterable[str] | None = None,
     ) -> CreatedKey: ...
-    def list(self) -> list[KeyRecord]: ...
-    def get(self, key_id: str) -> KeyRecord | None: ...
-    def set_scopes(self, key_id: str, scopes: Iterable[str] | None) -> KeyRecord | None: ...
-    def revoke(self, key_id: str) -> KeyRecord | None: ...
-    def lookup(self, key: str) -> Caller | None: ...
-    def admit(self, caller: Caller) -> Callable[[], None]: ...
-    def active(self, key_id: str) -> int: ...
+    async def list(self) -> list[KeyRecord]: ...
+    async def get(self, key_id: str) -> KeyRecord | None: ...
+    async def set_scopes(self, key_id: str, scopes: Iterable[str] | None) -> KeyRecord | None: ...
+    async def revoke(self, key_id: str) -> KeyRecord | None: ...
+    async def lookup(self, key: str) -> Caller | None: ...
+    async def admit(self, caller: Caller) -> Release: ...
+    async def active(self, key_id: str) -> int: ...
 
 
 class AccountRegistry(Lifecycle, Protocol):

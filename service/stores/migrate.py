@@ -11,6 +11,7 @@ running it twice gives the same data. Video files stay in ``<data_dir>/videos``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sqlite3
 import sys
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 from service.responses.store import INTERRUPTED
 from service.stores.backends import DEFAULT_TTL
 from service.stores.redis_accounts import RedisAddedAccounts
-from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect
+from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore, chat_member
 from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
@@ -54,19 +55,35 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def migrate_to_redis(
+async def migrate_to_redis(
     data_dir: Path,
-    client: redis.Redis,
+    url: str,
     sealer: Sealer,
     *,
     force: bool = False,
     ttl: float = DEFAULT_TTL,
 ) -> dict[str, int]:
-    """Copy every store of ``data_dir`` into ``client``'s Redis; returns how many of each."""
-    if not force and next(iter(client.scan_iter(match=f"{PREFIX}:*", count=100)), None) is not None:
-        raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
+    """Copy every store of ``data_dir`` into the Redis of ``url``; returns how many of each.
+    ``StateUnavailable`` when it does not answer."""
+    shared = await connect_async(url)
+    try:
+        if not force:
+            async for _ in shared.scan_iter(match=f"{PREFIX}:*", count=100):
+                raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
+        keys = await _keys(data_dir, RedisKeyStore(shared))
+        client = await asyncio.to_thread(connect, url)
+        try:
+            return await asyncio.to_thread(_blocking, data_dir, client, sealer, ttl, keys)
+        finally:
+            client.close()
+    finally:
+        await shared.aclose()
+
+
+def _blocking(data_dir: Path, client: redis.Redis, sealer: Sealer, ttl: float, keys: int) -> dict[str, int]:
+    """The stores still on the blocking client."""
     counts = {
-        "keys": _keys(data_dir, RedisKeyStore(client)),
+        "keys": keys,
         "accounts": _accounts(data_dir, RedisAddedAccounts(client, sealer)),
         "conversations": _conversations(data_dir, RedisConversationStore(client, ttl=ttl)),
     }
@@ -77,16 +94,18 @@ def migrate_to_redis(
     return counts
 
 
-def _keys(data_dir: Path, store: RedisKeyStore) -> int:
-    store.open()
+async def _keys(data_dir: Path, store: RedisKeyStore) -> int:
     with _sqlite(data_dir / "keys.sqlite3") as db:
         if db is None or "api_keys" not in _tables(db):
             return 0
         db.row_factory = sqlite3.Row
         rows = db.execute("SELECT * FROM api_keys").fetchall()
-    for row in rows:
-        store.put_record(dict(row))
-    store.close()
+    await store.open()
+    try:
+        for row in rows:
+            await store.put_record(dict(row))
+    finally:
+        await store.close()
     return len(rows)
 
 
@@ -227,16 +246,9 @@ def run_state(args: argparse.Namespace) -> int:
         print("warning: state.encryption_key is not set: cookies are copied in clear", file=sys.stderr)
     ttl = settings.conversation_ttl if settings is not None else DEFAULT_TTL
     try:
-        client = connect(url)
-    except StateUnavailable as exc:
+        counts = asyncio.run(migrate_to_redis(data_dir, url, Sealer(key), force=args.force, ttl=ttl))
+    except (StateUnavailable, TargetNotEmpty) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        counts = migrate_to_redis(data_dir, client, Sealer(key), force=args.force, ttl=ttl)
-    except TargetNotEmpty as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        client.close()
     print(json.dumps({"migrated": counts, "from": str(data_dir)}, indent=2))
     return 0

@@ -35,7 +35,7 @@ from service.cluster.lease import LeaseBook
 from service.cluster.lifespan import owned_pool
 from service.pool_adapter import BrowserBackend
 from service.settings import AccountConfig, GatewaySettings
-from service.stores.backends import open_app_stores
+from service.stores.backends import open_stores
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_cookies import RedisCookies
 from tests.support import polling
@@ -184,7 +184,7 @@ class Replica:
         self.closed = False
 
     async def __aenter__(self) -> Replica:
-        self.stores = await open_app_stores(self.settings.state, self.settings.data_dir)
+        self.stores = await open_stores(self.settings.state, self.settings.data_dir)
         settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
         self.pool = BrowserPool(
             settings.pool_settings(), playwright=self.playwright, shared_cookies=self.stores.cookies

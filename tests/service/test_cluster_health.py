@@ -46,7 +46,7 @@ from service.cluster.lease import LeaseBook
 from service.cluster.lifespan import owned_pool
 from service.pool_adapter import BrowserBackend
 from service.settings import AccountConfig, GatewaySettings
-from service.stores.backends import open_app_stores
+from service.stores.backends import open_stores
 from service.stores.redis_base import connect
 from service.stores.redis_health import RedisHealth
 from tests.service.conftest import API_KEY
@@ -137,7 +137,7 @@ class Replica:
         self.settings, self.playwright = settings, playwright
 
     async def __aenter__(self) -> Replica:
-        self.stores = await open_app_stores(self.settings.state, self.settings.data_dir)
+        self.stores = await open_stores(self.settings.state, self.settings.data_dir)
         settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
         self.pool = BrowserPool(
             settings.pool_settings(),
