@@ -16,7 +16,7 @@ import redis
 import redis.asyncio as aioredis
 
 from service.admin.registry import AddedAccounts
-from service.chat.longrun_registry import ResearchRegistry
+from service.chat.longrun_registry import ResearchRegistry, ThreadedResearchRegistry
 from service.conversations import ConversationStore
 from service.conversations_api.store import ConversationObjects
 from service.keys import KeyStore, ThreadedKeyStore
@@ -37,8 +37,9 @@ from service.stores.redis_base import Sealer, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore
 from service.stores.redis_cookies import RedisCookies
 from service.stores.redis_health import RedisHealth
-from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
+from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
+from service.stores.redis_researches import RedisResearchRegistry
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
 from service.stores.redis_secrets import RedisSecrets
 from service.videos.store import VideoStore
@@ -136,7 +137,6 @@ class Stores:
 
     def _close_sync(self) -> None:
         for store in (
-            self.researches,
             self.videos,
             self.objects,
             self.responses,
@@ -149,6 +149,7 @@ class Stores:
 
     async def aclose(self) -> None:
         try:
+            await self.researches.close()
             await self.keys.close()
         finally:
             try:
@@ -192,7 +193,7 @@ async def open_stores(
             responses=RedisResponseStore(client, **kept),
             objects=RedisConversationObjects(client, **kept),
             videos=RedisVideoStore(client, data_dir),
-            researches=RedisResearchRegistry(client),
+            researches=RedisResearchRegistry(shared),
             client=client,
             shared=shared,
             cookies=RedisCookies(shared, sealer),
@@ -209,7 +210,7 @@ async def open_stores(
             responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
             objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
             videos=VideoStore(data_dir),
-            researches=ResearchRegistry(data_dir / "researches.sqlite3"),
+            researches=ThreadedResearchRegistry(ResearchRegistry(data_dir / "researches.sqlite3")),
         )
 
     def open_sync() -> None:
@@ -219,12 +220,12 @@ async def open_stores(
             stores.responses,
             stores.objects,
             stores.videos,
-            stores.researches,
         ):
             store.open()
 
     try:
         await stores.keys.open()
+        await stores.researches.open()
         await asyncio.to_thread(open_sync)
         for shared_store in (stores.cookies, stores.health, stores.secrets):
             if shared_store is not None:

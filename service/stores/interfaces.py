@@ -2,10 +2,10 @@
 modules and the Redis ones in ``service.stores.redis_*`` both satisfy them, and every caller is
 typed by these. The lifespan picks the backend once (``service.stores.backends``).
 
-The key store's methods are async (``await store.lookup(key)``): on Redis they are redis-py's
-asyncio client's calls, on SQLite the store's synchronous code in a worker thread
-(``service.stores.threaded``). The other stores' methods are still synchronous and quick: callers
-run the heavier ones in worker threads."""
+The key store's and the research log's methods are async (``await store.lookup(key)``): on Redis
+they are redis-py's asyncio client's calls, on SQLite the store's synchronous code in a worker
+thread (``service.stores.threaded``). The other stores' methods are still synchronous and quick:
+callers run the heavier ones in worker threads."""
 
 from __future__ import annotations
 
@@ -159,10 +159,10 @@ class VideoJobStore(Lifecycle, Protocol):
     def save(self, video_id: str, variant: str, data: bytes) -> None: ...
 
 
-class ResearchLog(Lifecycle, Protocol):
+class ResearchLog(AsyncLifecycle, Protocol):
     """Confirmed deep researches by the history that asked for them."""
 
-    def record(
+    async def record(
         self, key: str, account_id: str, chat_id: str, research_id: str, title: str | None
     ) -> None: ...
-    def find(self, key: str) -> ResearchEntry | None: ...
+    async def find(self, key: str) -> ResearchEntry | None: ...

@@ -29,8 +29,9 @@ from service.stores.backends import DEFAULT_TTL
 from service.stores.redis_accounts import RedisAddedAccounts
 from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore, chat_member
-from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
+from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
+from service.stores.redis_researches import RedisResearchRegistry
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
 from service.videos.store import VideoRecord
 
@@ -71,11 +72,13 @@ async def migrate_to_redis(
             async for _ in shared.scan_iter(match=f"{PREFIX}:*", count=100):
                 raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
         keys = await _keys(data_dir, RedisKeyStore(shared))
+        researches = await _researches(data_dir, RedisResearchRegistry(shared))
         client = await asyncio.to_thread(connect, url)
         try:
-            return await asyncio.to_thread(_blocking, data_dir, client, sealer, ttl, keys)
+            counts = await asyncio.to_thread(_blocking, data_dir, client, sealer, ttl, keys)
         finally:
             client.close()
+        return {**counts, "researches": researches}
     finally:
         await shared.aclose()
 
@@ -90,7 +93,6 @@ def _blocking(data_dir: Path, client: redis.Redis, sealer: Sealer, ttl: float, k
     responses, objects = _responses(data_dir, client, ttl)
     counts["responses"], counts["conversation_objects"] = responses, objects
     counts["videos"] = _videos(data_dir, RedisVideoStore(client, data_dir))
-    counts["researches"] = _researches(data_dir, RedisResearchRegistry(client))
     return counts
 
 
@@ -213,8 +215,8 @@ def _videos(data_dir: Path, store: RedisVideoStore) -> int:
     return len(rows)
 
 
-def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
-    store.open()
+async def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
+    await store.open()
     with _sqlite(data_dir / "researches.sqlite3") as db:
         if db is None or "researches" not in _tables(db):
             return 0
@@ -222,7 +224,7 @@ def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
             "SELECT key, account_id, chat_id, research_id, title, created_at FROM researches"
         ).fetchall()
     for key, account_id, chat_id, research_id, title, created_at in rows:
-        store.record(key, account_id, chat_id, research_id, title, created_at=created_at)
+        await store.record(key, account_id, chat_id, research_id, title, created_at=created_at)
     return len(rows)
 
 

@@ -181,3 +181,6 @@ class AsyncRedisStore:
                 f"{self.version}: it was written by a newer version of the gateway"
             )
         await self.redis.set(self.key("version"), self.version, nx=True)
+
+    async def close(self) -> None:
+        """The client is shared and closed by whoever made it."""

@@ -72,7 +72,7 @@ async def _fill_sqlite(data_dir: Path) -> dict[str, str]:
         stores.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1"}])
         conversation = stores.objects.create("me", {"t": "x"}, [{"id": "i1"}, {"id": "i2"}])
         stores.videos.insert(VideoRecord("video_1", "me", "veo", "p", "p", "8", "720x1280", "queued", 0, 100))
-        stores.researches.record("hist-r", "acct", "chat-r", "r-1", "Title")
+        await stores.researches.record("hist-r", "acct", "chat-r", "r-1", "Title")
     finally:
         await stores.aclose()
     return {"key": made.key, "conversation": conversation["id"]}
@@ -116,7 +116,7 @@ async def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
         (video,) = stores.videos.running()
         assert (video.id, video.seq) == ("video_1", 1)
         assert stores.videos.insert(video.__class__(**{**video.__dict__, "id": "video_2"})).seq == 2
-        found = stores.researches.find("hist-r")
+        found = await stores.researches.find("hist-r")
         assert found is not None and found.research_id == "r-1"
     finally:
         await stores.aclose()

@@ -232,14 +232,14 @@ async def test_video_jobs_are_shared(state_backend: SharedState) -> None:
 
 async def test_researches_are_shared(state_backend: SharedState) -> None:
     a, b = await state_backend.replica("a"), await state_backend.replica("b")
-    a.researches.record("hist", "acct", "chat", "r-1", "Title")
-    found = b.researches.find("hist")
+    await a.researches.record("hist", "acct", "chat", "r-1", "Title")
+    found = await b.researches.find("hist")
     assert found is not None and (found.account_id, found.research_id, found.title) == (
         "acct",
         "r-1",
         "Title",
     )
-    assert b.researches.find("other") is None
+    assert await b.researches.find("other") is None
 
 
 async def test_a_background_response_of_a_dead_replica_is_marked_failed(
