@@ -168,7 +168,7 @@ def _first_admin_key() -> str | None:
 def _offline(args: argparse.Namespace) -> Any:
     settings = _settings()
     if args.command == "accounts":
-        return _offline_accounts(args, settings)
+        return asyncio.run(_offline_accounts(args, settings))
     return asyncio.run(_offline_keys(args, settings))
 
 
@@ -211,11 +211,11 @@ def _record(record: Any) -> dict[str, Any]:
     }
 
 
-def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
+async def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
     if args.action == "check":
         raise CommandFailed("checking needs the running gateway: pass --url")
-    with accounts_at(settings.state, settings.data_dir) as registry:
-        entries = registry.all()
+    async with accounts_at(settings.state, settings.data_dir) as registry:
+        entries = await registry.all()
         if args.action == "list":
             return {
                 "data": [
@@ -229,7 +229,7 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
                 ]
             }
         if args.action == "remove":
-            if not registry.delete(args.account_id):
+            if not await registry.delete(args.account_id):
                 raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")
             return {"id": args.account_id, "removed": True}
         spec = _spec(args)
@@ -238,5 +238,5 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
         account_id = args.name or f"acct-{session[:12]}"
         if any(e.id == account_id or e.session == session for e in entries):
             raise CommandFailed("this account (name or session) is added already")
-        registry.put(account_id, session, spec)
+        await registry.put(account_id, session, spec)
         return {"id": account_id, "added": True, "starts": "with the gateway"}

@@ -34,14 +34,15 @@ def account_reporter(accounts: AccountAdmin, catalog: Catalog) -> Reporter:
     """What each ownership round publishes: the admin API's fields of the accounts in this
     replica's pool (``AccountOut``: no secret in it), keyed by id."""
 
-    def report() -> Mapping[str, dict[str, Any]]:
-        return {account.id: account.model_dump(mode="json") for account in local_accounts(accounts, catalog)}
+    async def report() -> Mapping[str, dict[str, Any]]:
+        mine = await local_accounts(accounts, catalog)
+        return {account.id: account.model_dump(mode="json") for account in mine}
 
     return report
 
 
-def local_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
-    added = accounts.added_ids()
+async def local_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
+    added = await accounts.added_ids()
     return [
         account_out(info, added=info.id in added, catalog=catalog, owner=accounts.owner(info.id))
         for info in accounts.list()
@@ -111,15 +112,17 @@ async def _remote(
 
 async def all_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
     """This replica's accounts, then every other one of the cluster (alone: only its own)."""
-    mine = local_accounts(accounts, catalog)
+    mine = await local_accounts(accounts, catalog)
     if accounts.ownership is None:
         return mine
-    others, _ = await _remote(accounts.ownership, {account.id for account in mine}, accounts.added_ids())
+    others, _ = await _remote(
+        accounts.ownership, {account.id for account in mine}, await accounts.added_ids()
+    )
     return mine + others
 
 
 async def one_account(accounts: AccountAdmin, catalog: Catalog, account_id: str) -> AccountOut:
-    for account in local_accounts(accounts, catalog):  # live here: no Redis read
+    for account in await local_accounts(accounts, catalog):  # live here
         if account.id == account_id:
             return account
     for account in await all_accounts(accounts, catalog):
@@ -135,7 +138,7 @@ async def refuse_remote(accounts: AccountAdmin, account_id: str) -> None:
     local = {info.id for info in accounts.list()}
     if ownership is None or account_id in local:
         return
-    others, _ = await _remote(ownership, local, accounts.added_ids())
+    others, _ = await _remote(ownership, local, await accounts.added_ids())
     account = next((account for account in others if account.id == account_id), None)
     if account is None:
         return

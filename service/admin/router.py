@@ -115,7 +115,7 @@ async def resume_account(account_id: str, ops: AdminDep, catalog: CatalogDep) ->
 
 @router.delete("/accounts/{account_id}")
 async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
-    if account_id not in ops.accounts.added_ids():  # an added one goes through the shared registry
+    if account_id not in await ops.accounts.added_ids():  # an added one goes through the shared registry
         await refuse_remote(ops.accounts, account_id)
     await ops.accounts.remove(account_id)
     return {"id": account_id, "removed": True}

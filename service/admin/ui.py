@@ -222,9 +222,9 @@ def _quiet(like: Series) -> Series:
     return Series(zeros, zeros, zeros, nothing, nothing, (None, None), (None, None))
 
 
-def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
+async def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     """This replica's accounts (the panels' metrics are this replica's own)."""
-    return local_accounts(ops.accounts, catalog)
+    return await local_accounts(ops.accounts, catalog)
 
 
 async def _dashboard(
@@ -236,7 +236,7 @@ async def _dashboard(
     new_key: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    local = _accounts(ops, catalog)
+    local = await _accounts(ops, catalog)
     # Replicas on one Redis: every account of the cluster, the others' as their owners reported them.
     accounts = await all_accounts(ops.accounts, catalog)
     replicas = await replicas_out(ops.accounts)
@@ -279,7 +279,7 @@ async def dashboard(request: Request, ops: OpsDep, catalog: CatalogDep) -> HTMLR
 @router.get("/panels")
 async def panels(ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live part of the dashboard, for the page to refresh in place."""
-    return _render("panels.html.j2", **_panels(ops, _accounts(ops, catalog)))
+    return _render("panels.html.j2", **_panels(ops, await _accounts(ops, catalog)))
 
 
 @router.post("/login")
@@ -365,7 +365,7 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
         title=f"Sign in {info.name}",
         account=account_out(
             info,
-            added=account_id in ops.accounts.added_ids(),
+            added=account_id in await ops.accounts.added_ids(),
             catalog=catalog,
             owner=ops.accounts.owner(account_id),
         ),
@@ -376,7 +376,7 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
 @router.post("/accounts/{account_id}/{action}")
 async def account_action(account_id: str, action: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     try:
-        if action != "remove" or account_id not in ops.accounts.added_ids():
+        if action != "remove" or account_id not in await ops.accounts.added_ids():
             # Another replica's account: refused naming its owner (an added one is removed from any).
             await refuse_remote(ops.accounts, account_id)
         if action == "check":

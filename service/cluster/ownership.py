@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -54,7 +54,7 @@ __all__ = ["AccountOwnership", "Reporter", "SpecSource"]
 
 SpecSource = Callable[[], AccountSpec]  # read when the account starts (a cookie file, say)
 # The public fields of this replica's accounts, keyed by id (the admin layer's ``AccountOut``).
-Reporter = Callable[[], Mapping[str, dict[str, Any]]]
+Reporter = Callable[[], Awaitable[Mapping[str, dict[str, Any]]]]
 
 
 class AccountOwnership:
@@ -185,7 +185,7 @@ class AccountOwnership:
     async def _round(self) -> None:
         async with self._lock:
             started = time.monotonic()
-            specs = await asyncio.to_thread(self._known_specs)
+            specs = await self._known_specs()
             held = dict(self.held)
             lost, live = await self._renew_and_beat(held)
             self._renewed_at = started
@@ -225,7 +225,7 @@ class AccountOwnership:
         if self._stopping:
             return  # withdrawn on exit
         held = sorted(self.held)
-        public = self.reporter() if self.reporter is not None else {}
+        public = await self.reporter() if self.reporter is not None else {}
         report = ReplicaReport(
             replica=self.replica_id,
             started_at=self.started_at,
@@ -236,12 +236,12 @@ class AccountOwnership:
         )
         await self.view.publish(report)
 
-    def _known_specs(self) -> dict[str, SpecSource]:
-        hidden = self.removals.hidden() if self.removals is not None else set()
+    async def _known_specs(self) -> dict[str, SpecSource]:
+        hidden = await self.removals.hidden() if self.removals is not None else set()
         specs = {
             account_id: source for account_id, source in self.configured.items() if account_id not in hidden
         }
-        for entry in self.registry.all():
+        for entry in await self.registry.all():
             # An added entry of a configured id is that account added again after its removal.
             specs[entry.id] = lambda spec=entry.spec: spec  # type: ignore[misc]
         return specs
@@ -407,7 +407,7 @@ class AccountOwnership:
         """A configured account is being removed through the admin API: it stays removed on every
         replica (a tombstone), so no round adopts it again once its lease is handed back. False:
         not a configured account, nothing done."""
-        if self.removals is None or not await asyncio.to_thread(self.removals.bury, account_id):
+        if self.removals is None or not await self.removals.bury(account_id):
             return False
         self.known = self.known - {account_id}
         return True

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from service.admin.registry import AddedAccounts
+from service.admin.registry import AddedAccounts, ThreadedAddedAccounts
 from service.chat.longrun_registry import ResearchRegistry, ThreadedResearchRegistry
 from service.conversations import ConversationStore
 from service.conversations_api.store import ConversationObjects
@@ -141,7 +141,6 @@ class Stores:
             self.objects,
             self.responses,
             self.conversations,
-            self.accounts,
         ):
             store.close()
         if self.client is not None:
@@ -150,6 +149,7 @@ class Stores:
     async def aclose(self) -> None:
         try:
             await self.researches.close()
+            await self.accounts.close()
             await self.keys.close()
         finally:
             try:
@@ -184,7 +184,7 @@ async def open_stores(
             await shared.aclose()
             raise
         sealer = _sealer(state)
-        accounts = RedisAddedAccounts(client, sealer)
+        accounts = RedisAddedAccounts(shared, sealer)
         stores = Stores(
             backend=state.backend,
             keys=_key_store(state, data_dir, shared, **timing),
@@ -205,7 +205,7 @@ async def open_stores(
         stores = Stores(
             backend=state.backend,
             keys=_key_store(state, data_dir, None, **timing),
-            accounts=AddedAccounts(data_dir / "added_accounts.sqlite3"),
+            accounts=ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3")),
             conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
             responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
             objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
@@ -215,7 +215,6 @@ async def open_stores(
 
     def open_sync() -> None:
         for store in (
-            stores.accounts,
             stores.conversations,
             stores.responses,
             stores.objects,
@@ -225,6 +224,7 @@ async def open_stores(
 
     try:
         await stores.keys.open()
+        await stores.accounts.open()
         await stores.researches.open()
         await asyncio.to_thread(open_sync)
         for shared_store in (stores.cookies, stores.health, stores.secrets):
@@ -256,17 +256,24 @@ async def keys_at(state: StateSettings, data_dir: Path) -> AsyncIterator[ApiKeyS
             await shared.aclose()
 
 
-@contextmanager
-def accounts_at(state: StateSettings, data_dir: Path) -> Iterator[AccountRegistry]:
-    """The added accounts alone, open for one command (offline ``accounts``, ``accounts login``)."""
+@asynccontextmanager
+async def accounts_at(state: StateSettings, data_dir: Path) -> AsyncIterator[AccountRegistry]:
+    """The added accounts alone, open for one command (offline ``accounts``, ``accounts login``,
+    ``doctor``; in ``asyncio.run``)."""
     if state.backend is not StateBackend.REDIS:
-        with AddedAccounts(data_dir / "added_accounts.sqlite3") as registry:
+        registry: AccountRegistry = ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3"))
+        await registry.open()
+        try:
             yield registry
+        finally:
+            await registry.close()
         return
-    client = redis_for(state)
+    if state.redis_url is None:
+        raise ValueError("state.redis_url is not set")
+    shared = await connect_async(state.redis_url.get_secret_value())
     try:
-        shared = RedisAddedAccounts(client, _sealer(state))
-        shared.open()
-        yield shared
+        added = RedisAddedAccounts(shared, _sealer(state))
+        await added.open()
+        yield added
     finally:
-        client.close()
+        await shared.aclose()

@@ -2,10 +2,10 @@
 modules and the Redis ones in ``service.stores.redis_*`` both satisfy them, and every caller is
 typed by these. The lifespan picks the backend once (``service.stores.backends``).
 
-The key store's and the research log's methods are async (``await store.lookup(key)``): on Redis
-they are redis-py's asyncio client's calls, on SQLite the store's synchronous code in a worker
-thread (``service.stores.threaded``). The other stores' methods are still synchronous and quick:
-callers run the heavier ones in worker threads."""
+The key store's, the account registry's and the research log's methods are async (``await
+store.lookup(key)``): on Redis they are redis-py's asyncio client's calls, on SQLite the store's
+synchronous code in a worker thread (``service.stores.threaded``). The other stores' methods are
+still synchronous and quick: callers run the heavier ones in worker threads."""
 
 from __future__ import annotations
 
@@ -68,20 +68,20 @@ class ApiKeyStore(AsyncLifecycle, Protocol):
     async def active(self, key_id: str) -> int: ...
 
 
-class AccountRegistry(Lifecycle, Protocol):
+class AccountRegistry(AsyncLifecycle, Protocol):
     """Accounts added at runtime, with their cookies (secret)."""
 
-    def put(self, account_id: str, session: str, spec: AccountSpec) -> None: ...
-    def delete(self, account_id: str) -> bool: ...
-    def all(self) -> list[AddedAccount]: ...
+    async def put(self, account_id: str, session: str, spec: AccountSpec) -> None: ...
+    async def delete(self, account_id: str) -> bool: ...
+    async def all(self) -> list[AddedAccount]: ...
 
 
 class RemovedAccounts(Protocol):
     """Configured accounts removed through the admin API on a cluster (Redis only: a single gateway
     reads its configuration alone). ``AccountRegistry.put`` of the same id ends the removal."""
 
-    def bury(self, account_id: str, mark: str) -> None: ...
-    def buried(self) -> dict[str, str]: ...
+    async def bury(self, account_id: str, mark: str) -> None: ...
+    async def buried(self) -> dict[str, str]: ...
 
 
 class ChatMappings(Lifecycle, Protocol):

@@ -73,23 +73,20 @@ async def migrate_to_redis(
                 raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
         keys = await _keys(data_dir, RedisKeyStore(shared))
         researches = await _researches(data_dir, RedisResearchRegistry(shared))
+        accounts = await _accounts(data_dir, RedisAddedAccounts(shared, sealer))
         client = await asyncio.to_thread(connect, url)
         try:
-            counts = await asyncio.to_thread(_blocking, data_dir, client, sealer, ttl, keys)
+            counts = await asyncio.to_thread(_blocking, data_dir, client, ttl)
         finally:
             client.close()
-        return {**counts, "researches": researches}
+        return {"keys": keys, "accounts": accounts, **counts, "researches": researches}
     finally:
         await shared.aclose()
 
 
-def _blocking(data_dir: Path, client: redis.Redis, sealer: Sealer, ttl: float, keys: int) -> dict[str, int]:
+def _blocking(data_dir: Path, client: redis.Redis, ttl: float) -> dict[str, int]:
     """The stores still on the blocking client."""
-    counts = {
-        "keys": keys,
-        "accounts": _accounts(data_dir, RedisAddedAccounts(client, sealer)),
-        "conversations": _conversations(data_dir, RedisConversationStore(client, ttl=ttl)),
-    }
+    counts = {"conversations": _conversations(data_dir, RedisConversationStore(client, ttl=ttl))}
     responses, objects = _responses(data_dir, client, ttl)
     counts["responses"], counts["conversation_objects"] = responses, objects
     counts["videos"] = _videos(data_dir, RedisVideoStore(client, data_dir))
@@ -111,14 +108,14 @@ async def _keys(data_dir: Path, store: RedisKeyStore) -> int:
     return len(rows)
 
 
-def _accounts(data_dir: Path, store: RedisAddedAccounts) -> int:
-    store.open()
+async def _accounts(data_dir: Path, store: RedisAddedAccounts) -> int:
+    await store.open()
     with _sqlite(data_dir / "added_accounts.sqlite3") as db:
         if db is None or "added_accounts" not in _tables(db):
             return 0
         rows = db.execute("SELECT id, session, spec, added_at FROM added_accounts").fetchall()
     for account_id, session, spec, added_at in rows:
-        store.put_payload(account_id, session, spec, added_at)
+        await store.put_payload(account_id, session, spec, added_at)
     return len(rows)
 
 

@@ -41,11 +41,11 @@ async def client(redis_url: str) -> AsyncIterator[redis.Redis]:
     connection.close()
 
 
-def replica(name: str, pool: ScriptedPool, client: redis.Redis, shared: aioredis.Redis) -> AccountOwnership:
+def replica(name: str, pool: ScriptedPool, shared: aioredis.Redis) -> AccountOwnership:
     accounts = tuple(AccountConfig(name=n, psid=SecretStr(f"paid-{n}")) for n in NAMES)
     return AccountOwnership(
         BrowserBackend(pool),  # type: ignore[arg-type]
-        RedisAddedAccounts(client, Sealer(None)),
+        RedisAddedAccounts(shared, Sealer(None)),
         configured_sources(accounts),
         shared,
         ClusterSettings(replica_id=name, lease_ttl=1.0, renew_interval=0.1),
@@ -61,8 +61,8 @@ async def test_a_replica_that_dies_loses_its_accounts_to_the_live_one(
 ) -> None:
     live_pool, dead_pool = ScriptedPool(account_list=[]), ScriptedPool(account_list=[])
     live, dying = (
-        replica("live", live_pool, client, async_redis),
-        replica("dying", dead_pool, client, async_redis),
+        replica("live", live_pool, async_redis),
+        replica("dying", dead_pool, async_redis),
     )
     async with live:
         assert ids(live_pool) == set(NAMES)  # alone: every account, started before it serves
@@ -135,7 +135,7 @@ async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(
     client: redis.Redis, async_redis: aioredis.Redis
 ) -> None:
     pool = SlowRemovalPool()
-    stopping = replica("stopping", pool, client, async_redis)  # lease_ttl 1 s
+    stopping = replica("stopping", pool, async_redis)  # lease_ttl 1 s
     await stopping.__aenter__()
     key = "gateway:cluster:lease:acc0"
     first_expiry = client.pexpiretime(key)
@@ -166,7 +166,7 @@ async def test_a_starting_replica_keeps_its_leases_while_its_first_share_starts(
     client: redis.Redis, async_redis: aioredis.Redis
 ) -> None:
     pool = SlowStartPool()
-    starting = replica("starting", pool, client, async_redis)  # lease_ttl 1 s
+    starting = replica("starting", pool, async_redis)  # lease_ttl 1 s
     entering = asyncio.create_task(starting.__aenter__())
     key = "gateway:cluster:lease:acc0"
     await until(lambda: client.hget(key, "owner") == "starting", "the first share is leased")

@@ -65,7 +65,7 @@ async def _fill_sqlite(data_dir: Path) -> dict[str, str]:
     stores = await open_stores(StateSettings(), data_dir)
     try:
         made = await stores.keys.create("ci", per_minute=7, scopes=["chat"])
-        stores.accounts.put("alice", "digest", AccountSpec(name="alice", psid=PSID))
+        await stores.accounts.put("alice", "digest", AccountSpec(name="alice", psid=PSID))
         stores.conversations.advance("hist-1", "acct", "chat-1", None)
         stores.conversations.schedule_deletion("acct", "old-chat", delay=60)
         body = {"id": "resp_1", "status": "in_progress", "output": [{"id": "msg_1", "type": "message"}]}
@@ -102,7 +102,7 @@ async def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
         assert caller is not None and caller.scopes == frozenset({"chat"})
         (record,) = await stores.keys.list()
         assert (record.name, record.per_minute) == ("ci", 7)
-        (entry,) = stores.accounts.all()
+        (entry,) = await stores.accounts.all()
         assert (entry.id, entry.session, entry.spec.psid) == ("alice", "digest", PSID)
         assert stores.conversations.claim("hist-1") == ChatRef("acct", "chat-1", 1)
         assert [(p.chat_id, p.attempts) for p in stores.conversations.pending_deletions()] == [

@@ -112,10 +112,10 @@ async def test_the_slot_of_a_dead_replica_lapses(async_redis: aioredis.Redis) ->
 async def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: SharedState) -> None:
     state_backend.encryption_key = "correct horse battery staple"
     a, b = await state_backend.replica("a"), await state_backend.replica("b")
-    a.accounts.put(
+    await a.accounts.put(
         "acct-1", "digest-1", AccountSpec(name="acct-1", psid=PSID, proxy="http://u:pw@proxy:3128")
     )
-    (entry,) = b.accounts.all()
+    (entry,) = await b.accounts.all()
     assert (entry.id, entry.session, entry.spec.psid, entry.spec.proxy) == (
         "acct-1",
         "digest-1",
@@ -128,8 +128,8 @@ async def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: Share
         assert "acct-1" in stored and PSID not in stored and "pw@proxy" not in stored
         state_backend.encryption_key = "another key"
         with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
-            (await state_backend.replica("c")).accounts.all()
-    assert b.accounts.delete("acct-1") and not a.accounts.all()
+            await (await state_backend.replica("c")).accounts.all()
+    assert await b.accounts.delete("acct-1") and not await a.accounts.all()
 
 
 async def test_conversation_tips_are_claimed_once_across_replicas(state_backend: SharedState) -> None:
