@@ -202,16 +202,20 @@ async def open_stores(
             secrets=RedisSecrets(shared, sealer),
         )
     else:
-        stores = Stores(
-            backend=state.backend,
-            keys=_key_store(state, data_dir, None, **timing),
-            accounts=ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3")),
-            conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
-            responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
-            objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
-            videos=VideoStore(data_dir),
-            researches=ThreadedResearchRegistry(ResearchRegistry(data_dir / "researches.sqlite3")),
-        )
+
+        def sqlite_stores() -> Stores:  # some open their file when made: in a worker thread too
+            return Stores(
+                backend=state.backend,
+                keys=_key_store(state, data_dir, None, **timing),
+                accounts=ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3")),
+                conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
+                responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
+                objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
+                videos=VideoStore(data_dir),
+                researches=ThreadedResearchRegistry(ResearchRegistry(data_dir / "researches.sqlite3")),
+            )
+
+        stores = await asyncio.to_thread(sqlite_stores)
 
     def open_sync() -> None:
         for store in (
