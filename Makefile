@@ -79,7 +79,7 @@ demo: setup
 # With the bytecode cache even where the environment turns it off (PYTHONDONTWRITEBYTECODE=1, as
 # many containers set): without it each xdist worker, and each gateway a test starts, compiles the
 # project and rewrites every test module's asserts again, 9 s of every worker's collection.
-PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test: setup lint clients
 	$(PYTEST) -m "not check"

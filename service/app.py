@@ -195,7 +195,7 @@ async def _running(
             ownership.reporter = account_reporter(ops.accounts, catalog)
             await ownership.report_now()  # before serving: the others route models by these fields
         # Requests that live on another replica go there (service.cluster.forward): clustered, with a secret.
-        forwarder = await stack.enter_async_context(forwarding(settings, ownership))
+        forwarder = await stack.enter_async_context(forwarding(settings, ownership, stores))
         responses = await stack.enter_async_context(
             responses_service(settings, chat, stores.responses, stores.objects)
         )

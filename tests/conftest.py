@@ -75,10 +75,10 @@ def pytest_collection(session: pytest.Session) -> Iterator[object]:
         gc.enable()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tiers.mark(items)
-    schedule.arrange(config, items)
+    schedule.arrange(items)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

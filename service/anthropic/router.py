@@ -36,6 +36,7 @@ async def create_message(
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
     if body.stream:
+        await serving.ready(chat, caller.identity)
         return AnthropicEventStream(
             serving.stream(chat, caller.identity),
             MessageEvents(body),

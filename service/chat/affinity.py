@@ -109,6 +109,21 @@ class ConversationAffinity:
             return None
         return ref
 
+    async def to_owner(
+        self, identity: str, family: str, messages: Sequence[ChatMessage], accounts: Sequence[AccountInfo]
+    ) -> None:
+        """Raise ``Redirected`` when the history continues a chat whose account is not in
+        ``accounts`` and another live replica drives it; looked up, never claimed (the replica it
+        goes to claims it)."""
+        tail = new_turn_length(messages)
+        if tail == 0 or len(messages) <= tail:
+            return
+        ref = await asyncio.to_thread(
+            self.conversations.lookup, conversation_key(identity, family, messages[:-tail])
+        )
+        if ref is not None and ref.account_id not in {account.id for account in accounts}:
+            to_account_owner(ref.account_id)  # continued there
+
     async def release(self, ref: ChatRef, *, touched: bool) -> None:
         """Give a claim back; ``touched``: the prompt may have reached the chat (it is dead then)."""
         await asyncio.to_thread(self.conversations.release, ref, touched=touched)

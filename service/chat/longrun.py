@@ -36,6 +36,7 @@ from service.chat.longrun_research import (
     CONFIRM_FIELD,
     ResearchBackend,
     ResearchContext,
+    collect_where_driven,
     wants_confirm,
 )
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse
@@ -277,6 +278,9 @@ class ShapedChat:
             shape = _Canvas() if self.kind is OutputKind.DOCUMENT else _Video(self.options, self.chat.backend)
         return _ShapedBackend(self.chat.backend, shape)
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         return await self.chat.create(request, identity, backend=self._shaped(request))
 
@@ -302,6 +306,20 @@ class ResearchChat:
         self.chat = chat
         self.options = options
 
+    def _key(self, request: ChatCompletionRequest, identity: str) -> str:
+        """The history's key: what a confirmed research is recorded by."""
+        model = self.chat.options.catalog.find(request.model)
+        assert model is not None and model.output is OutputKind.REPORT
+        return conversation_key(identity, model.family.value, request.messages)
+
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """A research confirmed before is collected from its account's page: when another replica
+        drives that account, the stream goes there before it opens (``Redirected``), for this one
+        opens early (keep-alives while a new research is planned)."""
+        known = await asyncio.to_thread(self.options.registry.find, self._key(request, identity))
+        if known is not None:
+            collect_where_driven(known, self.chat.backend.accounts())
+
     def _exchange(self, request: ChatCompletionRequest, identity: str) -> Backend:
         model = self.chat.options.catalog.find(request.model)
         assert model is not None and model.output is OutputKind.REPORT
@@ -318,7 +336,7 @@ class ResearchChat:
         options = self.options
         ctx = ResearchContext(
             options.registry,
-            conversation_key(identity, model.family.value, request.messages),
+            self._key(request, identity),
             options.stream_max_wait if request.stream else options.max_wait,
             options.poll_interval,
             self.chat.affinity.janitor,

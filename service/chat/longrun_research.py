@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
-from browser import USAGE_LIMIT, GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
+from browser import USAGE_LIMIT, AccountInfo, GeneratedImage, Media, ResearchInfo, TurnRequest, TurnSnapshot
 from service.backend import Backend, BackendTurn, BackendWrapper
 from service.chat.longrun_registry import ResearchEntry
 from service.cluster.forward import to_account_owner
@@ -42,6 +42,7 @@ __all__ = [
     "CONFIRM_PROMPT",
     "ResearchBackend",
     "ResearchContext",
+    "collect_where_driven",
     "plan_text",
     "report_text",
     "wants_confirm",
@@ -85,6 +86,13 @@ def report_text(report: str) -> str:
         return report
     sources = [f"{n}. [{title}]({url})" for n, (url, title) in enumerate(links.items(), 1)]
     return report.rstrip() + "\n\n## Sources\n\n" + "\n".join(sources)
+
+
+def collect_where_driven(known: ResearchEntry, accounts: Sequence[AccountInfo]) -> None:
+    """A confirmed research is read from its account's page: raise ``Redirected`` when that
+    account is not in ``accounts`` (the local pool's) and another live replica drives it."""
+    if known.account_id not in {account.id for account in accounts}:
+        to_account_owner(known.account_id)  # its account's page is another replica's
 
 
 def _is_confirmation(prompt: str) -> bool:
@@ -241,8 +249,7 @@ class ResearchBackend(BackendWrapper):
     async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
         known = await self._find()
         if known is not None:
-            if known.account_id not in {account.id for account in self.inner.accounts()}:
-                to_account_owner(known.account_id)  # its account's page is another replica's
+            collect_where_driven(known, self.inner.accounts())
             log.info("collecting the research already confirmed for this history")
             yield _Collect(self.inner, self.ctx, known, None, None)
             return

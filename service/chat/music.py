@@ -201,6 +201,9 @@ class MusicChat:
             transcript=track.transcript,
         )
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         backend, track = self._shaped(request)
         response = await self.chat.create(request, identity, backend=backend)

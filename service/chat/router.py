@@ -27,6 +27,7 @@ async def chat_completions(
     serving = gateway.chats.for_model(body.model)
     settings = gateway.settings
     if body.stream:
+        await serving.ready(body, caller.identity)
         opening = OpenEventStreamResponse if serving.opens_early else EventStreamResponse
         return opening(
             serving.stream(body, caller.identity),

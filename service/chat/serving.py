@@ -120,6 +120,9 @@ class ChatService:
         self.options = options
         self.affinity = ConversationAffinity(conversations, janitor)
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     async def create(
         self, request: ChatCompletionRequest, identity: str, *, backend: Backend | None = None
     ) -> ChatCompletionResponse:
@@ -211,6 +214,18 @@ class ChatService:
             finally:
                 if not finished:
                     await self._stop(turn)
+
+    async def to_owner(self, request: ChatCompletionRequest, identity: str) -> None:
+        """For work that runs apart from its request (a background response), decided while the
+        request may still be forwarded (``Redirected``): a model no local account serves goes to a
+        replica whose accounts do, a continued chat to the replica that drives its account; once
+        started here, the run could only refuse or fold."""
+        model = _chat_model(self.options.catalog, request.model)
+        accounts = self.backend.accounts()
+        if not can_serve(model, accounts):
+            to_model_server(model)
+        if not self.options.temporary(request.temporary):
+            await self.affinity.to_owner(identity, _chat_key(model), request.messages, accounts)
 
     async def plan(self, request: ChatCompletionRequest, identity: str) -> TurnPlan:
         """Resolve the model, check inputs, and decide between continuing a chat and a new one."""

@@ -4,8 +4,10 @@ lives on another live replica is forwarded there, as an HTTP request, and the an
 Where it lives is decided by the code that would otherwise fold or refuse, at that point and with
 its own knowledge: a continued conversation whose account is not in the local pool
 (``service.chat.affinity``), a model no local account serves (the chat, image and long-run checks),
-a video's file kept by the replica that rendered it. There, ``to_account_owner`` or
-``to_model_server`` raise ``Redirected`` when another live replica fits; its response, sent where an
+a video's file kept by the replica that rendered it, a background response running on another
+replica (its cancellation, its live stream, its deletion: ``to_run_owner``, the replica recorded with
+the run in ``service.stores.redis_runs``). There, ``to_account_owner``, ``to_model_server`` or
+``to_run_owner`` raise ``Redirected`` when another live replica fits; its response, sent where an
 error response would have been (``service.errors.error_response``), is ``ForwardedResponse``: the
 same method, path, query, headers (the caller's key among them) and body, sent to that replica's
 ``cluster.internal_url`` signed with ``cluster.secret`` (``service.cluster.signing``), and its
@@ -14,9 +16,10 @@ is never buffered).
 
 - **Where the others are**: ``Forwarding`` reads the cluster view (``service.cluster.view``: every
   live replica's last report, its accounts' public fields and its ``internal_url``) once per
-  ownership round, so the decision costs no Redis read. It may be one round stale: a replica that
-  died since is unreachable (below); one that handed the account over meanwhile answers as if the
-  account had gone (a fold), never forwarding again.
+  ownership round, so the decision costs no Redis read (but one for a background response found
+  running and not here: its replica, as recorded with its run). It may be one round stale: a
+  replica that died since is unreachable (below); one that handed the account over meanwhile
+  answers as if the account had gone (a fold), never forwarding again.
 - **One hop**: ``ForwardScope`` sets the request's ``Route`` (what the hooks read) only for a request
   that did not come from a replica; a forwarded request (``ForwardedGate`` checked its signature)
   is always served where it arrives. A forged, missing or expired signature is refused with 401
@@ -64,6 +67,7 @@ from service.errors import (
     error_response,
 )
 from service.request_ids import CURRENT_REQUEST_ID
+from service.stores.redis_runs import Runs
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,7 @@ __all__ = [
     "staying_here",
     "to_account_owner",
     "to_model_server",
+    "to_run_owner",
 ]
 
 FORWARDING_KEY = "gateway.forwarding"  # the lifespan state's ``Forwarding``, when forwarding is on
@@ -124,11 +129,13 @@ class Forwarding:
         secret: SecretStr,
         *,
         interval: float,
+        runs: Runs | None = None,
     ) -> None:
         self.view = view
         self.replica_id = replica_id
         self.secret = secret
         self.interval = interval
+        self.runs = runs  # the shared background responses' runs: which replica runs each
         self._seen: list[ReplicaSeen] = []
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.Task[None] | None = None
@@ -176,6 +183,13 @@ class Forwarding:
         for seen, url in self._others():
             assert seen.report is not None
             if account_id in seen.report.held:
+                return Target(seen.replica, url)
+        return None
+
+    def at(self, replica: str) -> Target | None:
+        """``replica``, when it is another live replica that can be forwarded to."""
+        for seen, url in self._others():
+            if seen.replica == replica:
                 return Target(seen.replica, url)
         return None
 
@@ -282,6 +296,20 @@ def to_model_server(spec: ModelSpec) -> None:
     target = route.forwarding.server_for(spec)
     if target is not None:
         log.info("forwarding to replica %s, whose accounts serve %s", target.replica, spec.name)
+        raise Redirected(ForwardedResponse(route, target))
+
+
+async def to_run_owner(run_id: str) -> None:
+    """Raise ``Redirected`` when another live replica runs the background response ``run_id`` (the
+    caller found it running, but not here) and this request may be forwarded; nothing otherwise (a
+    run whose replica died is answered here from what is stored, as without replicas)."""
+    route = _ROUTE.get()
+    if route is None or not route.open or route.forwarding.runs is None:
+        return
+    replica = await asyncio.to_thread(route.forwarding.runs.runner, run_id)
+    target = route.forwarding.at(replica) if replica is not None else None
+    if target is not None:
+        log.info("forwarding to replica %s, which runs the response %s", target.replica, run_id)
         raise Redirected(ForwardedResponse(route, target))
 
 

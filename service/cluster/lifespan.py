@@ -16,6 +16,7 @@ from service.cluster.ownership import AccountOwnership, SpecSource
 from service.cluster.removals import Removals
 from service.settings import AccountConfig, GatewaySettings
 from service.stores.backends import Stores
+from service.stores.redis_responses import RedisResponseStore
 
 __all__ = ["configured_sources", "forwarding", "owned_pool", "pool_settings"]
 
@@ -59,13 +60,17 @@ async def owned_pool(
     if stores.health is not None:
         # So are its session records and cooldowns.
         stores.health.bind(ownership.book, ownership.lease)
+    if isinstance(stores.responses, RedisResponseStore):
+        # Its background responses name it, so that a cancel or a stream of one through another
+        # replica comes here (``forwarding``).
+        stores.responses.runs.replica = ownership.replica_id
     async with ownership:
         yield OwnedBackend(pool, ownership), ownership
 
 
 @asynccontextmanager
 async def forwarding(
-    settings: GatewaySettings, ownership: AccountOwnership | None
+    settings: GatewaySettings, ownership: AccountOwnership | None, stores: Stores
 ) -> AsyncIterator[Forwarding | None]:
     """The way to the other replicas, when clustered with ``cluster.secret`` (None otherwise: every
     request is served here, as by a single gateway)."""
@@ -73,5 +78,8 @@ async def forwarding(
     if ownership is None or secret is None:
         yield None
         return
-    async with Forwarding(ownership.view, ownership.replica_id, secret, interval=ownership.interval) as way:
+    runs = stores.responses.runs if isinstance(stores.responses, RedisResponseStore) else None
+    async with Forwarding(
+        ownership.view, ownership.replica_id, secret, interval=ownership.interval, runs=runs
+    ) as way:
         yield way

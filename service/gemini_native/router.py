@@ -121,6 +121,7 @@ async def stream_generate_content(
     chat.temporary = _temporary(request)
     serving = gateway.chats.for_model(chat.model)
     settings = gateway.settings
+    await serving.ready(chat, caller.identity)
     if spec.output is OutputKind.IMAGES:
         answers = image_chunks(serving, chat, caller.identity, new_completion_id())
     else:

@@ -85,6 +85,9 @@ class ImagenChat:
         with self.options.admission.admit(identity) as budget:
             return await prepare(budget)
 
+    async def ready(self, request: ChatCompletionRequest, identity: str) -> None:
+        """Nothing to look up before a stream opens."""
+
     async def create(self, request: ChatCompletionRequest, identity: str) -> ChatCompletionResponse:
         job, inline = await self.plan(request, identity)
         images = [image async for image in self.images.produce(job)]

@@ -21,7 +21,7 @@ from service.catalog import Catalog, OutputKind
 from service.chat.emulation import emulation_for
 from service.chat.protocol import ChatCompletionChunk, ChatCompletionRequest, ChatMessage
 from service.chat.serving import ChatService
-from service.cluster.forward import staying_here
+from service.cluster.forward import staying_here, to_run_owner
 from service.errors import InvalidRequest, ModelNotFound, NotFound, ServiceError, error_body
 from service.responses.background import BackgroundRuns, Run
 from service.responses.convert import ResponsesRequest, chat_request, input_messages, new_response_id
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Prepared", "ResponsesService"]
 
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+_RUNNING = ("queued", "in_progress")
 _TEMPORARY_IDS = 10_000  # temporary response ids remembered (service.temporary)
 
 
@@ -185,6 +186,7 @@ class ResponsesService:
     # In the background.
     async def start_background(self, prepared: Prepared, identity: str) -> Run:
         """Store the response as ``queued``, announce it, and start its run."""
+        await self.chat.to_owner(prepared.chat, identity)  # its run stays here: where it belongs first
         shaper = prepared.shaper
         shaper.status = "queued"
         body = shaper.body()
@@ -232,7 +234,9 @@ class ResponsesService:
         if not stored.body.get("background"):
             raise InvalidRequest("Only background responses can be cancelled.", param="response_id")
         run = self.runs.get(response_id)
-        if run is not None:
+        if run is None:
+            await _elsewhere(stored, response_id)
+        else:
             await self.runs.cancel(run)
             stored = await self.stored(identity, response_id)
         status = stored.body.get("status")
@@ -244,7 +248,10 @@ class ResponsesService:
 
     async def delete(self, identity: str, response_id: str) -> None:
         run = self.runs.get(response_id)
-        if run is not None and await asyncio.to_thread(self.store.get, identity, response_id) is not None:
+        stored = await asyncio.to_thread(self.store.get, identity, response_id)
+        if run is None and stored is not None:
+            await _elsewhere(stored, response_id)  # its run would store it again after the delete
+        if run is not None and stored is not None:
             await self.runs.cancel(run, discard=True)  # stops its page answer; nothing is stored after
         if not await asyncio.to_thread(self.store.delete, identity, response_id):
             raise _missing(f"No response with id {response_id!r} was found.", None)
@@ -259,7 +266,17 @@ class ResponsesService:
         run = self.runs.get(response_id)
         if run is not None:
             return run.follow(after)
+        await _elsewhere(stored, response_id)  # live on another replica: followed there
         return _replay(stored.events or [], after)
+
+
+async def _elsewhere(stored: StoredResponse, response_id: str) -> None:
+    """A background response stored as running that does not run here runs on another replica
+    (clustered): the request about it is forwarded there (``Redirected``). Nothing otherwise, and
+    nothing when its replica died: what is stored answers (``service.stores.redis_responses`` marks
+    it failed once its run lapsed)."""
+    if stored.body.get("background") and stored.body.get("status") in _RUNNING:
+        await to_run_owner(response_id)
 
 
 async def _replay(events: list[dict[str, Any]], after: int | None) -> AsyncIterator[dict[str, Any]]:

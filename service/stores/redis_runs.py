@@ -5,6 +5,10 @@ and the others must neither run them twice nor leave them orphaned when that rep
 The replica running them renews its own every ``RUN_TTL / 3`` seconds (a thread); a replica that
 dies renews nothing, so its runs lapse within ``RUN_TTL`` seconds and another replica may ``adopt``
 them (one Lua script each: only one adopter wins) or mark them failed.
+
+With ``replica`` set (clustered background responses), a run's replica is kept beside it in the
+hash ``gateway:<store>:runs:on`` (written and removed in the same transaction as the run), so that
+another replica sends a request about the run where it runs (``service.cluster.forward``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 import redis
 
-from service.stores.redis_base import texts
+from service.stores.redis_base import text, texts
 
 __all__ = ["RUN_TTL", "Runs"]
 
@@ -40,6 +44,8 @@ class Runs:
         self.redis = client
         self.key = key
         self._on_tick = on_tick
+        self.on = f"{key}:on"  # run id -> the replica running it (when ``replica`` is set)
+        self.replica: str | None = None  # this replica's id, recorded with each run it starts
         self._adopt = client.register_script(_ADOPT)
         self._mine: set[str] = set()
         self._lock = threading.Lock()
@@ -70,9 +76,23 @@ class Runs:
     def start(self, pipe: redis.client.Pipeline, run_id: str) -> None:
         """Queue on ``pipe`` that this replica runs ``run_id`` (call ``mine`` once it executed)."""
         pipe.zadd(self.key, {run_id: time.time() + RUN_TTL})
+        if self.replica is not None:
+            pipe.hset(self.on, run_id, self.replica)
 
     def end(self, pipe: redis.client.Pipeline, run_id: str) -> None:
         pipe.zrem(self.key, run_id)
+        pipe.hdel(self.on, run_id)
+
+    def runner(self, run_id: str) -> str | None:
+        """The replica running ``run_id``, while its run has not lapsed (None: not running, not
+        recorded, or its replica stopped renewing it)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zscore(self.key, run_id)
+            pipe.hget(self.on, run_id)
+            lapse, replica = pipe.execute()
+        if lapse is None or float(lapse) <= time.time() or replica is None:
+            return None
+        return text(replica)
 
     def mine(self, run_id: str, running: bool) -> None:
         with self._lock:
@@ -98,7 +118,11 @@ class Runs:
 
     def forget(self, run_id: str) -> bool:
         """Drop a lapsed run (True for the one replica that dropped it)."""
-        return bool(self.redis.zrem(self.key, run_id))
+        with self.redis.pipeline() as pipe:
+            pipe.zrem(self.key, run_id)
+            pipe.hdel(self.on, run_id)
+            removed, _ = pipe.execute()
+        return bool(removed)
 
     def renew(self) -> None:
         with self._lock:

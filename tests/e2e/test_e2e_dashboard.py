@@ -9,6 +9,7 @@ the checkout clean)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from playwright.async_api import Page, expect
 from pydantic import SecretStr
 
+from service.admin.ui import PANELS_REFRESH_MS
 from tests.conftest import NewContext
 from tests.e2e.conftest import KEY_A, WAIT, Stack, running_stack
 from tests.support.paths import ROOT
@@ -83,9 +85,16 @@ def traffic(dash_stack: Stack) -> dict[str, str]:
     return {"given": ours, "made": made}
 
 
-async def signed_in(new_context: NewContext, stack: Stack, **options: object) -> Page:
-    """A page of a new context (``options``) on the dashboard, signed in."""
+async def signed_in(
+    new_context: NewContext, stack: Stack, *, fake_clock: bool = False, **options: object
+) -> Page:
+    """A page of a new context (``options``) on the dashboard, signed in; with ``fake_clock`` the
+    page's timers run only when the test advances its clock (``page.clock``)."""
     page = await (await new_context(**options)).new_page()
+    if fake_clock:
+        now = time.time()
+        await page.clock.install(time=now)
+        await page.clock.pause_at(now + 1)  # installed, it would run on by itself
     await page.goto(stack.url + "/admin/ui")
     await page.fill("input[name=key]", ADMIN_KEY)
     await page.click("button[type=submit]")
@@ -108,7 +117,11 @@ async def test_charts_errors_and_live_refresh(
     dash_stack: Stack, traffic: dict[str, str], new_context: NewContext, shots: Path
 ) -> None:
     page = await signed_in(
-        new_context, dash_stack, viewport={"width": 1280, "height": 1000}, color_scheme="light"
+        new_context,
+        dash_stack,
+        fake_clock=True,
+        viewport={"width": 1280, "height": 1000},
+        color_scheme="light",
     )
 
     assert int(await page.locator("#tile-requests").inner_text()) >= 5
@@ -130,6 +143,8 @@ async def test_charts_errors_and_live_refresh(
     later = f"client-{RUN}-later"
     await page.evaluate("window.stayed = true")  # a reload would forget it
     assert chat(dash_stack, "gemini-0-later", "x", request_id=later).status_code == 404
+    await expect(errors.locator(f'tr[data-request-id="{later}"]')).to_have_count(0)  # not before a refresh
+    await page.clock.run_for(PANELS_REFRESH_MS)  # the page's next refresh, not up to 10 s of waiting
     await expect(errors.locator(f'tr[data-request-id="{later}"]')).to_have_count(1, timeout=WAIT * 1000)
     assert await page.evaluate("window.stayed === true")
 

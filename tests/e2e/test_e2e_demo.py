@@ -19,6 +19,7 @@ import httpx
 import openai
 import pytest
 
+from tests.support.pacing import PACING
 from tests.support.paths import ROOT
 from tests.support.servers import free_port
 
@@ -49,6 +50,10 @@ def test_demo_serves_the_sdk_and_stops_on_ctrl_c() -> None:
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith(("GATEWAY_", "SIM_"))}
     env["GATEWAY_API_KEYS"] = "sk-mine"
+    # The demo's simulator child reads SIM_* (its settings' prefix): the suite's pacing, as every other
+    # stack here, instead of a second's wait for each first token (the demo's own pacing is not what
+    # this test asserts; its start calibrates on four images, then nine turns follow).
+    env.update({f"SIM_{name.upper()}": str(value) for name, value in PACING.items()})
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "demo", "--port", str(port)],
         cwd=ROOT,

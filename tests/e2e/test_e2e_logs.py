@@ -15,7 +15,7 @@ from service.logs import configure_logging
 from tests.e2e.conftest import KEY_A, Stack, running_stack
 from tests.service.test_logs import when_answered
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("e2e"), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,7 @@ STARTUP = 120.0
 WAIT = 60.0  # bound on every poll
 ATTEMPT = 20.0  # how long the operator waits for a page to take what they typed before typing again
 DAY = 86400.0
-TIME_SCALE = 3600.0  # a simulated day in 24 s of the simulator's clock
+TIME_SCALE = 10800.0  # a simulated day in 8 s of the simulator's clock
 ROTATION_INTERVAL = 600.0  # the page's rotation interval (peers-late-2026.md §4.1), simulated seconds
 
 

@@ -29,6 +29,8 @@ from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER, sign
 from service.pool_adapter import BrowserBackend
 from service.settings import GatewaySettings
+from service.stores.redis_base import connect
+from service.stores.redis_responses import RedisResponseStore
 from tests.service.conftest import API_KEY, Served
 from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Hold, Script, growing
 from tests.service.test_admin_accounts import ADMIN_KEY, admin
@@ -273,6 +275,76 @@ def test_a_research_run_on_a_is_collected_through_b(replicas: Start) -> None:
     assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
 
 
+def test_a_research_run_on_a_is_collected_through_b_as_a_stream(replicas: Start) -> None:
+    # The streamed collection opens early (keep-alives while a research is planned): B looks the
+    # research up before it opens, so the stream is A's, chunk by chunk while A still waits.
+    research = {"research_max_wait": 0.2, "research_stream_max_wait": WAIT, "research_poll_interval": 0.01}
+    a, b, mine = pair(replicas, overrides=research)
+    a.pool.queue(planned(on=mine), reported(canvas=None, on=mine))
+    a.pool.research_states.extend(["running"] * 100_000)  # polled until the test says done
+    body: dict[str, Any] = {
+        "model": "gemini-2.5-flash-deepsearch",
+        "messages": [{"role": "user", "content": "tides"}],
+    }
+    started = httpx.post(a.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=WAIT)
+    assert started.status_code == 504, started.text
+    a.pool.research_reports.append(REPORT)
+    b_reads = list(b.pool.lookups)
+    thoughts: list[str] = []
+    texts: list[str] = []
+    released = False
+
+    with httpx.stream(
+        "POST", b.url + "/v1/chat/completions", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
+    ) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            delta = json.loads(line[6:])["choices"][0]["delta"]
+            thoughts.append(delta.get("reasoning_content") or "")
+            texts.append(delta.get("content") or "")
+            if "Researching" in thoughts[-1] and not released:
+                # A is still waiting for the report, and its progress crossed B already.
+                assert "".join(texts) == ""
+                a.pool.research_states.appendleft("done")
+                released = True
+
+    assert released, "no progress arrived through B while A was waiting"
+    assert "".join(texts) == report_text(REPORT)
+    assert any("Research started" in thought for thought in thoughts)
+    assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
+
+
+def test_a_research_run_on_a_is_collected_through_b_s_anthropic_door_as_a_stream(replicas: Start) -> None:
+    research = {"research_max_wait": 0.2, "research_stream_max_wait": WAIT, "research_poll_interval": 0.01}
+    a, b, mine = pair(replicas, overrides=research)
+    a.pool.queue(planned(on=mine), reported(canvas=None, on=mine))
+    a.pool.research_states.extend(["running"] * 100_000)
+    body: dict[str, Any] = {
+        "model": "gemini-2.5-flash-deepsearch",
+        "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "tides"}],
+    }
+    started = httpx.post(a.url + "/v1/messages", json=body, headers=AUTH, timeout=WAIT)
+    assert started.status_code == 504, started.text
+    a.pool.research_reports.append(REPORT)
+    a.pool.research_states.appendleft("done")
+    b_reads = list(b.pool.lookups)
+
+    with httpx.stream(
+        "POST", b.url + "/v1/messages", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
+    ) as r:
+        assert r.status_code == 200
+        deltas = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+
+    text = "".join(
+        event["delta"].get("text", "") for event in deltas if event["type"] == "content_block_delta"
+    )
+    assert text == report_text(REPORT)
+    assert ("research_report", mine) in a.pool.lookups and b.pool.lookups == b_reads  # read on A
+
+
 def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> None:
     # Rounds far apart: what B knows of A's accounts is A's first report, made before A served.
     a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
@@ -360,6 +432,187 @@ def test_a_dead_replica_s_video_job_is_resumed_by_the_adopter_of_its_account(
     assert ("chat_video", mine) in b.pool.lookups
     content = httpx.get(f"{b.url}/v1/videos/{video_id}/content", headers=AUTH, timeout=WAIT)
     assert content.status_code == 200 and content.content == data
+
+
+def _background(a: Replica, mine: str, release: threading.Event) -> str:
+    """A background response started on A, its answer held after its first part: its id."""
+    first = TurnSnapshot(cid="c_bg", text="Part one", served_model_label="3 Flash", frames=1)
+    last = TurnSnapshot(
+        cid="c_bg", text="Part one, part two", served_model_label="3 Flash", completed=True, frames=2
+    )
+    a.pool.queue(Script([first, Hold(release, timeout=2 * WAIT), last], account_id=mine))
+    body = {"model": "gemini-2.5-flash", "input": "in the background", "background": True}
+    created = httpx.post(a.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+    assert created.status_code == 200, created.text
+    response_id = str(created.json()["id"])
+
+    def status() -> str:
+        got = httpx.get(f"{a.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        return str(got.json()["status"])
+
+    until(
+        lambda: a.pool.active == 1 and status() == "in_progress", "A's page answers the background response"
+    )
+    return response_id
+
+
+def test_a_background_response_running_on_a_is_cancelled_through_b(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        stops = a.pool.stops
+
+        cancelled = httpx.post(f"{b.url}/v1/responses/{response_id}/cancel", headers=AUTH, timeout=WAIT)
+
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        assert a.pool.stops > stops and a.pool.active == 0  # A stopped the page's answer
+        got = httpx.get(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert got.json()["status"] == "cancelled"
+    finally:
+        release.set()
+
+
+def test_a_background_response_running_on_a_is_streamed_through_b_as_it_comes(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        events: list[dict[str, Any]] = []
+        url = f"{b.url}/v1/responses/{response_id}?stream=true&starting_after=1"
+        with httpx.stream("GET", url, headers=AUTH, timeout=WAIT) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                events.append(json.loads(line[6:]))
+                if events[-1]["type"] == "response.output_text.delta" and not release.is_set():
+                    # The first part crossed B while A's answer is still held: nothing buffered it.
+                    assert events[-1]["delta"] == "Part one"
+                    release.set()
+        assert release.is_set(), "no delta arrived through B while A was answering"
+    finally:
+        release.set()
+    assert min(event["sequence_number"] for event in events) == 2  # after 1, as asked
+    assert events[-1]["type"] == "response.completed"
+    assert "Part one, part two" in json.dumps(events[-1]["response"]["output"])
+
+
+def test_a_background_response_running_on_a_is_deleted_through_b(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        stops = a.pool.stops
+
+        deleted = httpx.delete(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+
+        assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+        # A discarded its run (else it would store the response again when it ends).
+        assert a.pool.stops > stops and a.pool.active == 0
+        gone = httpx.get(f"{b.url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert gone.status_code == 404
+    finally:
+        release.set()
+
+
+def test_a_background_response_whose_run_lapsed_is_answered_where_asked(
+    replicas: Start, redis_url: str
+) -> None:
+    a, b, mine = pair(replicas)
+    release = threading.Event()
+    try:
+        response_id = _background(a, mine, release)
+        with redis.Redis.from_url(redis_url) as client:  # as if A had died a minute ago: its run lapsed
+            assert client.zadd("gateway:responses:running", {response_id: 0}, xx=True, ch=True) == 1
+
+        answered = httpx.post(f"{b.url}/v1/responses/{response_id}/cancel", headers=AUTH, timeout=WAIT)
+
+        # Not sent to A: B answers with what is stored (marked failed once B's next round sees it).
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["status"] == "in_progress"
+        assert a.pool.active == 1
+    finally:
+        release.set()
+
+
+def _completed(url: str, response_id: str) -> dict[str, Any]:
+    def status() -> str:
+        got = httpx.get(f"{url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+        assert got.status_code == 200, got.text
+        return str(got.json()["status"])
+
+    until(lambda: status() not in ("queued", "in_progress"), "the background response ends")
+    got = httpx.get(f"{url}/v1/responses/{response_id}", headers=AUTH, timeout=WAIT)
+    body: dict[str, Any] = got.json()
+    return body
+
+
+def test_a_background_continuation_of_a_s_conversation_through_b_runs_on_a(replicas: Start) -> None:
+    a, b, mine = pair(replicas)
+    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
+    first = httpx.post(
+        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
+    )
+    assert first.status_code == 200, first.text
+    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    b_turns = len(b.pool.requests)
+    body = {
+        "model": "gemini-2.5-flash",
+        "input": "and more?",
+        "previous_response_id": first.json()["id"],
+        "background": True,
+    }
+
+    created = httpx.post(b.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+
+    assert created.status_code == 200, created.text
+    done = _completed(b.url, created.json()["id"])
+    assert done["status"] == "completed" and "More from A" in json.dumps(done["output"])
+    continued = a.pool.requests[-1]  # created on A: a continuation of A's chat, not a fold on B
+    assert (continued.account_id, continued.chat_id, continued.prompt) == (mine, "c_1", "and more?")
+    assert len(b.pool.requests) == b_turns
+
+
+def test_a_background_response_for_a_model_only_a_serves_runs_on_a(replicas: Start) -> None:
+    a = replicas("a", 1, lease_ttl=60.0, renew_interval=30.0)
+    b = replicas("b", 1, lease_ttl=60.0, renew_interval=30.0)
+    assert b.ids() == set()  # A drives the only account
+    (mine,) = a.ids()
+    a.pool.queue(Script(growing("A answers", cid="c_9"), account_id=mine))
+    body = {"model": "gemini-2.5-flash", "input": "who answers?", "background": True}
+
+    created = httpx.post(b.url + "/v1/responses", json=body, headers=AUTH, timeout=WAIT)
+
+    assert created.status_code == 200, created.text
+    done = _completed(b.url, created.json()["id"])
+    assert done["status"] == "completed", done
+    assert a.pool.requests[-1].prompt.endswith("who answers?")
+
+
+def test_a_run_s_replica_is_recorded_with_it_and_goes_with_it(redis_url: str) -> None:
+    client = connect(redis_url)
+    store = RedisResponseStore(client, ttl=600, purge_interval=600)
+    store.open()
+    try:
+        running = {"id": "resp_r", "status": "in_progress", "background": True, "output": []}
+        store.put("me", running, [])
+        assert store.runs.runner("resp_r") is None  # nothing recorded alone
+        assert not client.exists(store.runs.on)
+        store.runs.replica = "a"
+        store.put("me", running, [])
+        assert store.runs.runner("resp_r") == "a"
+        store.put("me", {**running, "status": "completed"}, [])
+        assert store.runs.runner("resp_r") is None and not client.hexists(store.runs.on, "resp_r")
+        store.put("me", running, [])
+        client.zadd(store.runs.key, {"resp_r": 0}, xx=True)  # its replica stopped renewing it
+        assert store.runs.runner("resp_r") is None
+        assert store.interrupt_lapsed() == 1  # marked failed, and its replica forgotten with it
+        assert not client.hexists(store.runs.on, "resp_r")
+    finally:
+        store.close()
+        client.close()
 
 
 def _signed(

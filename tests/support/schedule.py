@@ -1,12 +1,18 @@
-"""How the suite is spread over xdist's workers: longest first, module fixtures built once.
+"""How the suite is spread over xdist's workers: one module at a time, longest first.
 
-Two rules, applied at collection (the same on every worker, so the collections agree):
+``make``'s test targets run ``--dist loadfile``: each module is one unit of work, so a module-scoped
+fixture (an end-to-end stack with its Chromium, a pool, simulators) is built on one worker only.
+``--dist loadgroup`` with an ``xdist_group`` per module was meant to do the same, but pytest 9.2
+builds node ids from a structured id and no longer reads the ``_nodeid`` that pytest-xdist 3.8
+rewrites to carry the group (pytest-dev/pytest-xdist#1386, unfixed in a release): every test went
+to whichever worker was free, and both workers built most modules' stacks.
+``tests/test_support_schedule.py`` runs the Makefile's flags on two modules and fails if a module's
+tests are split again.
 
-- a module whose tests share a module-scoped fixture (a running stack, a pool, a simulator) is one
-  xdist group: its fixture is built on one worker only, not once per worker its tests land on;
-- tests run longest module first (the times measured in ``tests/durations.json``), so the last
-  units handed out are short and both workers finish together. A module missing from the file
-  counts as short; a stale file costs balance, never correctness.
+The order is set here, at collection (the same on every worker, so the collections agree): the
+longest module first (the times measured in ``tests/durations.json``), so the last units handed
+out are short and both workers finish together; ``--no-loadscope-reorder`` keeps it. A module
+missing from the file counts as short; a stale file costs balance, never correctness.
 
 ``UPDATE_DURATIONS=1 make test`` rewrites the file from the run (each module's setup, call and
 teardown seconds, summed); ``python -m tests.support.schedule RUN.xml`` rewrites it from a run's
@@ -24,7 +30,6 @@ from pathlib import Path
 import pytest
 
 DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
-_SHARED_SCOPES = {"module", "package", "class"}
 _UNKNOWN = 1.0  # seconds assumed for a module the file does not list yet
 
 
@@ -40,23 +45,8 @@ def _recorded() -> dict[str, float]:
     return {str(name): float(seconds) for name, seconds in loaded.items()}
 
 
-def _shares_a_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values())
-
-
-def arrange(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the modules with shared fixtures and sort every item longest module first (stable:
-    a module's tests keep their order). Without xdist (``-p no:xdist``) nothing is grouped."""
-    grouped = set()
-    if config.pluginmanager.hasplugin("xdist"):
-        grouped = {module_of(item.nodeid) for item in items if _shares_a_module_fixture(item)}
-    for item in items:
-        module = module_of(item.nodeid)
-        if module in grouped:
-            item.add_marker(pytest.mark.xdist_group(module))
+def arrange(items: list[pytest.Item]) -> None:
+    """Sort every item longest module first (stable: a module's tests keep their order)."""
     seconds = _recorded()
     items.sort(key=lambda item: -seconds.get(module_of(item.nodeid), _UNKNOWN))
 

@@ -49,6 +49,7 @@ SUBPROCESS_MODULES = frozenset(
         "tests/service/test_watermark_e2e.py",
         "tests/test_docs.py",
         "tests/test_no_orphans.py",
+        "tests/test_support_schedule.py",
     }
 )
 # A real server started by a fixture (tests/support/redis.py).
