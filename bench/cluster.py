@@ -20,7 +20,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -75,37 +74,6 @@ class Replica:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
-
-
-@contextlib.contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """A ``redis-server`` of the benchmark's own on loopback, without persistence."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server; `make setup` does)")
-    port = servers.free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(
-        [*args, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        _wait(lambda: _pings(port), "redis-server answers", 20, process)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _pings(port: int) -> bool:
-    import redis
-
-    client = redis.Redis(port=port, socket_timeout=1)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
 
 
 def _flush(redis_url: str) -> None:
@@ -353,7 +321,7 @@ async def run(
     }
     with (
         servers.simulator(workdir, first_token_delay, frame_interval) as sim,
-        redis_server(workdir) as redis_url,
+        servers.redis_server(workdir) as redis_url,
     ):
         results["throughput"] = await throughput(
             workdir, sim.url, redis_url, seconds=seconds, clients=clients, counts=counts

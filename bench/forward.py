@@ -15,8 +15,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 
 from bench import servers
 from bench.measure import MODEL
@@ -85,33 +82,6 @@ def report(figures: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def _redis(workdir: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    port = servers.free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=1)
-        deadline = time.monotonic() + 20
-        while True:  # ready when it answers (bounded)
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        client.close()
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@contextlib.contextmanager
 def _replica(workdir: Path, name: str, redis_url: str) -> Iterator[str]:
     port = servers.free_port()
     data_dir = workdir / name
@@ -135,7 +105,7 @@ def _replica(workdir: Path, name: str, redis_url: str) -> Iterator[str]:
 def run(requests: int, workdir: Path) -> dict[str, Any]:
     # B starts second: A drives the one account already, B none (its share is taken).
     with (
-        _redis(workdir) as redis_url,
+        servers.redis_server(workdir) as redis_url,
         _replica(workdir, "a", redis_url) as owner,
         _replica(workdir, "b", redis_url) as other,
     ):

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -123,3 +124,40 @@ def gateway(
     env = {"GATEWAY_CONFIG": str(config_path)}
     with process(args, env, f"{url}/v1/models", workdir / f"{name}.log", timeout) as pid:
         yield Server(url, pid)
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A ``redis-server`` of the benchmark's own on loopback, without persistence; its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server; `make setup` does)")
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(
+        [*args, "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not _pings(port):  # ready when it answers (bounded)
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited ({process.returncode})")
+            if time.monotonic() > deadline:
+                raise RuntimeError("timed out after 20 s waiting until redis-server answers")
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _pings(port: int) -> bool:
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()

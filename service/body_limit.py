@@ -7,9 +7,9 @@ Pure ASGI rather than ``BaseHTTPMiddleware`` so streaming responses pass through
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.asgi import header
+from service.asgi import header, read_body, replay
 from service.errors import PayloadTooLarge, error_response
 
 __all__ = ["BodySizeLimit"]
@@ -29,27 +29,11 @@ class BodySizeLimit:
         if _declared_length(scope) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
-        body = await self._read_body(receive)
+        body = await read_body(receive, self.max_bytes)
         if body is None:
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
-
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # disconnected: the app will see an empty body and the disconnect
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                return None
-            parts.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(parts)
+        await self.app(scope, replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         exc = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
@@ -61,16 +45,3 @@ def _declared_length(scope: Scope) -> int:
         return int(header(scope, b"content-length") or 0)
     except ValueError:
         return 0
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -4,13 +4,25 @@ request and ignored), exact on output."""
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RequestModel", "ResponseModel"]
+__all__ = ["RequestModel", "ResponseModel", "ToolName"]
+
+# A function tool's name, as every door takes it (OpenAI's rule; Anthropic's and Google's are within
+# it): checked where the request is read, so a bad name is a 400 naming the field, never a 500 when
+# a door converts its tools into the chat pipeline's.
+ToolName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class RequestModel(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from service.wire import RequestModel
+from service.wire import RequestModel, ToolName
 
 __all__ = [
     "ImageBlock",
@@ -52,7 +52,7 @@ class Thinking(RequestModel):
 
 
 class ToolDefinition(RequestModel):
-    name: str = Field(min_length=1)
+    name: ToolName
     description: str | None = None
     input_schema: dict[str, Any]
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from service.wire import RequestModel, ResponseModel
+from service.wire import RequestModel, ResponseModel, ToolName
 
 __all__ = [
     "FunctionCall",
@@ -30,7 +30,7 @@ def new_call_id() -> str:
 
 
 class FunctionSpec(RequestModel):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: ToolName
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None

@@ -53,7 +53,7 @@ from redis.exceptions import RedisError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.asgi import header
+from service.asgi import header, read_body, replay
 from service.catalog import ModelSpec
 from service.cluster.signing import BY_HEADER, FORWARDED_KEY, SIGNATURE_HEADER, BadForward, sign, verify
 from service.cluster.view import ClusterView, ReplicaSeen
@@ -429,20 +429,7 @@ class ForwardScope:
             route.ended = True
         if route.unreachable is not None and not route.started:
             body = await route.body(receive)
-            await self.app(scope, _replay(body, receive), send)  # no route now: served here
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+            await self.app(scope, replay(body, receive), send)  # no route now: served here
 
 
 class ForwardedGate:
@@ -472,7 +459,7 @@ class ForwardedGate:
             )
             await error_response(refused)(scope, receive, send)
             return
-        body = await _read(receive, self.max_bytes)
+        body = await read_body(receive, self.max_bytes)
         if body is None:
             too_large = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
             await error_response(too_large)(scope, receive, send)
@@ -495,21 +482,4 @@ class ForwardedGate:
             await error_response(ForwardNotTrusted(str(refusal)))(scope, receive, send)
             return
         state[FORWARDED_KEY] = by
-        await self.app(scope, _replay(body, receive), send)
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)
+        await self.app(scope, replay(body, receive), send)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field
 from pydantic.alias_generators import to_snake
 
-from service.wire import RequestModel, ResponseModel
+from service.wire import RequestModel, ResponseModel, ToolName
 
 __all__ = [
     "Blob",
@@ -114,7 +114,7 @@ class GenerationConfig(GoogleRequest):
 
 
 class FunctionDeclaration(GoogleRequest):
-    name: str = Field(min_length=1)
+    name: ToolName
     description: str | None = None
     parameters: dict[str, Any] | None = None  # Google's Schema
     parametersJsonSchema: dict[str, Any] | None = None  # JSON Schema

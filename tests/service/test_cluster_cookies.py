@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -28,17 +28,15 @@ import redis.asyncio as aioredis
 from playwright.async_api import Playwright
 from pydantic import SecretStr
 
-from browser import BrowserPool, Cookie
+from browser import Cookie
 from browser._store import CookieStore
 from service.app import create_app
 from service.cluster.lease import LeaseBook
-from service.cluster.lifespan import owned_pool
-from service.pool_adapter import BrowserBackend
 from service.settings import AccountConfig, GatewaySettings
-from service.stores.backends import open_stores
 from service.stores.redis_base import Sealer, connect
 from service.stores.redis_cookies import RedisCookies
 from tests.support import polling
+from tests.support.cluster_pool import Replica, simulator  # noqa: F401 (a fixture)
 from tests.support.redis import on_redis
 from tests.support.servers import serve
 
@@ -168,46 +166,9 @@ def _replica(
     )
 
 
-@pytest.fixture
-async def simulator(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=simulator_url, timeout=10) as control:
-        (await control.post("/_sim/reset")).raise_for_status()
-        yield control
-        (await control.post("/_sim/reset")).raise_for_status()
-
-
-class Replica:
-    """A replica's real pool and ownership loop, wired as the app's lifespan wires them."""
-
-    def __init__(self, settings: GatewaySettings, playwright: Playwright) -> None:
-        self.settings, self.playwright = settings, playwright
-        self.closed = False
-
-    async def __aenter__(self) -> Replica:
-        self.stores = await open_stores(self.settings.state, self.settings.data_dir)
-        settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
-        self.pool = BrowserPool(
-            settings.pool_settings(), playwright=self.playwright, shared_cookies=self.stores.cookies
-        )
-        await self.pool.__aenter__()
-        self.owned = owned_pool(self.settings, BrowserBackend(self.pool), self.stores)
-        _, ownership = await self.owned.__aenter__()
-        assert ownership is not None
-        self.ownership = ownership
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        await self.owned.__aexit__(None, None, None)
-        await self.pool.close()
-        await self.stores.aclose()
-
-
 async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cookies(
     playwright: Playwright,
-    simulator: httpx.AsyncClient,
+    simulator: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
     simulator_url: str,
     redis_url: str,
     tmp_path: Path,
@@ -279,7 +240,7 @@ def test_a_gateway_on_redis_shares_its_accounts_rotated_cookies_sealed(
 
 async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_the_account(
     playwright: Playwright,
-    simulator: httpx.AsyncClient,
+    simulator: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
     simulator_url: str,
     redis_url: str,
     tmp_path: Path,

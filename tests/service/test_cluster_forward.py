@@ -123,6 +123,17 @@ def pair(
     return a, b, mine
 
 
+def first_response_on_a(a: Replica, mine: str) -> str:
+    """A stored response answered in A's chat ``c_1``, A's next answer in that chat queued; its id."""
+    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
+    first = httpx.post(
+        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
+    )
+    assert first.status_code == 200, first.text
+    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    return str(first.json()["id"])
+
+
 def ask(url: str, messages: list[dict[str, str]], **body: Any) -> httpx.Response:
     return httpx.post(
         url + "/v1/chat/completions",
@@ -215,14 +226,9 @@ def test_a_streamed_continuation_through_b_arrives_chunk_by_chunk(replicas: Star
 
 def test_a_response_on_a_continues_through_b_by_its_previous_response_id(replicas: Start) -> None:
     a, b, mine = pair(replicas)
-    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
-    first = httpx.post(
-        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
-    )
-    assert first.status_code == 200, first.text
-    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    first_id = first_response_on_a(a, mine)
     b_turns = len(b.pool.requests)
-    body = {"model": "gemini-2.5-flash", "input": "and more?", "previous_response_id": first.json()["id"]}
+    body = {"model": "gemini-2.5-flash", "input": "and more?", "previous_response_id": first_id}
 
     with httpx.stream(
         "POST", b.url + "/v1/responses", json={**body, "stream": True}, headers=AUTH, timeout=WAIT
@@ -551,17 +557,12 @@ def _completed(url: str, response_id: str) -> dict[str, Any]:
 
 def test_a_background_continuation_of_a_s_conversation_through_b_runs_on_a(replicas: Start) -> None:
     a, b, mine = pair(replicas)
-    a.pool.queue(Script(growing("Hello from A", cid="c_1"), account_id=mine))
-    first = httpx.post(
-        a.url + "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}, headers=AUTH, timeout=WAIT
-    )
-    assert first.status_code == 200, first.text
-    a.pool.queue(Script(growing("More from A", cid="c_1"), account_id=mine))
+    first_id = first_response_on_a(a, mine)
     b_turns = len(b.pool.requests)
     body = {
         "model": "gemini-2.5-flash",
         "input": "and more?",
-        "previous_response_id": first.json()["id"],
+        "previous_response_id": first_id,
         "background": True,
     }
 

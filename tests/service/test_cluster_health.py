@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -43,16 +43,14 @@ from browser._health import session_key
 from browser._store import CookieStore
 from service.app import create_app
 from service.cluster.lease import LeaseBook
-from service.cluster.lifespan import owned_pool
-from service.pool_adapter import BrowserBackend
 from service.settings import AccountConfig, GatewaySettings
-from service.stores.backends import open_stores
 from service.stores.redis_base import connect
 from service.stores.redis_health import RedisHealth
 from tests.service.conftest import API_KEY
 from tests.service.test_admin_accounts import ADMIN_KEY, admin
 from tests.service.test_keys_api import chat
 from tests.support import polling
+from tests.support.cluster_pool import Replica, simulator  # noqa: F401 (a fixture)
 from tests.support.servers import serve
 
 WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
@@ -122,47 +120,13 @@ def _replica(name: str, tmp_path: Path, simulator_url: str, redis_url: str, psid
     )
 
 
-@pytest.fixture
-async def simulator(simulator_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=simulator_url, timeout=10) as control:
-        (await control.post("/_sim/reset")).raise_for_status()
-        yield control
-        (await control.post("/_sim/reset")).raise_for_status()
-
-
-class Replica:
-    """A replica's real pool and ownership loop, wired as the app's lifespan wires them."""
-
-    def __init__(self, settings: GatewaySettings, playwright: Playwright) -> None:
-        self.settings, self.playwright = settings, playwright
-
-    async def __aenter__(self) -> Replica:
-        self.stores = await open_stores(self.settings.state, self.settings.data_dir)
-        settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
-        self.pool = BrowserPool(
-            settings.pool_settings(),
-            playwright=self.playwright,
-            shared_cookies=self.stores.cookies,
-            shared_health=self.stores.health,
-        )
-        await self.pool.__aenter__()
-        self.owned = owned_pool(self.settings, BrowserBackend(self.pool), self.stores)
-        await self.owned.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.owned.__aexit__(None, None, None)
-        await self.pool.close()
-        await self.stores.aclose()
-
-
-async def _prompts(simulator: httpx.AsyncClient) -> list[str]:
-    return [str(entry.get("prompt")) for entry in (await simulator.get("/_sim/requests")).json()]
+async def _prompts(control: httpx.AsyncClient) -> list[str]:
+    return [str(entry.get("prompt")) for entry in (await control.get("/_sim/requests")).json()]
 
 
 async def test_an_adopting_replica_keeps_a_cooling_account_out_of_rotation_until_its_reset(
     playwright: Playwright,
-    simulator: httpx.AsyncClient,
+    simulator: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
     simulator_url: str,
     redis_url: str,
     tmp_path: Path,
@@ -234,7 +198,7 @@ async def test_an_adopting_replica_keeps_a_cooling_account_out_of_rotation_until
 
 async def test_a_block_left_by_the_previous_owner_holds_until_its_end(
     playwright: Playwright,
-    simulator: httpx.AsyncClient,
+    simulator: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
     simulator_url: str,
     redis_url: str,
     tmp_path: Path,
