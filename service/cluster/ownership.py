@@ -113,10 +113,7 @@ class AccountOwnership:
         try:
             await self._settled()  # the first share is started before the replica serves
         except BaseException:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+            await self._halt()
             raise
         log.info(
             "replica %s holds %d of %d accounts (%d live replicas)",
@@ -133,16 +130,19 @@ class AccountOwnership:
         # The rounds go on renewing while the accounts leave the pool (a busy one finishes its turn
         # first, which may outlast a lease), but take or hand over nothing any more.
         self._stopping = True
-        await self._settled()
-        await asyncio.gather(
-            *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
-        )
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
-        await self._settled()  # what the last rounds found lost
+        try:
+            await self._settled()
+            await asyncio.gather(
+                *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
+            )
+            await self._halt(keep_tasks=True)  # the rounds; the accounts' last stops run to their end
+            await self._settled()  # what the last rounds found lost
+        except BaseException:
+            # Whatever ends the exit early (its own cancellation, a pool failing to remove an
+            # account), nothing of this replica may go on afterwards: a round left running would
+            # heartbeat and renew leases for a replica nobody runs. Its leases then expire.
+            await self._halt()
+            raise
         async with self._lock:
             # Out of the pool first, released after: no moment with two pools driving one account.
             leases, self.held = list(self.held.values()), {}
@@ -156,6 +156,24 @@ class AccountOwnership:
                     type(error).__name__,
                 )
         log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
+
+    async def _halt(self, *, keep_tasks: bool = False) -> None:
+        """Cancel the rounds (and, unless ``keep_tasks``, every account's start or stop) and wait
+        until each has ended, even when the caller is cancelled meanwhile."""
+        tasks = [] if keep_tasks else list(self._tasks.values())
+        if self._loop is not None:
+            tasks.append(self._loop)
+            self._loop = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Shielded: a second cancellation of the caller must not leave them running unawaited.
+            ended = asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await asyncio.shield(ended)
+            except asyncio.CancelledError:
+                await ended
+                raise
 
     async def _hand_back(self, leases: list[Lease]) -> None:
         for lease in leases:
@@ -280,11 +298,15 @@ class AccountOwnership:
         before = self._tasks.get(account_id)
 
         async def after() -> None:
-            if before is not None:
-                await asyncio.wait([before])
+            try:
+                if before is not None:
+                    await asyncio.wait([before])
+            except BaseException:
+                work.close()  # cancelled before its turn came: it never runs
+                raise
             await work
 
-        task = asyncio.create_task(after(), name=f"cluster-{account_id}")
+        task = asyncio.create_task(after(), name=f"cluster-{self.replica_id}-{account_id}")
         self._tasks[account_id] = task
         task.add_done_callback(lambda done: self._done(account_id, done))
 
