@@ -96,6 +96,7 @@ class AccountOwnership:
         self._lock = asyncio.Lock()  # one round (or adoption) at a time
         self._stopping = False  # leaving: renew only, until every account is out of the pool
         self._loop: asyncio.Task[None] | None = None
+        self._halted = False  # the rounds end (``_halt``)
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
         # The last round failed (Redis away): the next one renews and counts the replicas but takes
         # no new account, so that replicas whose heartbeats lapsed meanwhile are counted again and
@@ -160,6 +161,7 @@ class AccountOwnership:
     async def _halt(self, *, keep_tasks: bool = False) -> None:
         """Cancel the rounds (and, unless ``keep_tasks``, every account's start or stop) and wait
         until each has ended, even when the caller is cancelled meanwhile."""
+        self._halted = True
         tasks = [] if keep_tasks else list(self._tasks.values())
         if self._loop is not None:
             tasks.append(self._loop)
@@ -182,8 +184,13 @@ class AccountOwnership:
         await self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
     async def _run(self) -> None:
-        while True:
+        # The flag, not the cancellation alone, ends the rounds: a cancellation that lands inside
+        # a Redis call can be swallowed on its way out (seen under load), and a round that went on
+        # would renew for a replica that has stopped.
+        while not self._halted:
             await asyncio.sleep(self.interval)  # the period of the rounds
+            if self._halted:
+                return
             try:
                 await self._round()
                 await self._publish()
