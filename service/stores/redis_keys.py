@@ -17,8 +17,6 @@ the renewal of the slots is a task of the loop, started by ``open`` and ended by
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -42,6 +40,7 @@ from service.keys import (
     key_digest,
     new_key,
 )
+from service.periodic import Periodic
 from service.stores.redis_base import AsyncRedisStore, text, text_map, texts
 
 __all__ = ["SLOT_TTL", "RedisKeyStore"]
@@ -91,24 +90,14 @@ class RedisKeyStore(AsyncRedisStore):
         self._admit = client.register_script(_ADMIT)
         self._change = client.register_script(_CHANGE)
         self._held: dict[str, str] = {}  # slot -> key id: this replica's running requests
-        self._renewer: asyncio.Task[None] | None = None
+        self._renewer = Periodic(self.renew, SLOT_TTL / 3, name="key-slots")
 
     async def open(self) -> None:
         await super().open()
-        if self._renewer is None:
-            self._renewer = asyncio.create_task(self._renew_slots(), name="key-slots")
+        self._renewer.start()
 
     async def close(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
-
-    async def _renew_slots(self) -> None:
-        while True:
-            await asyncio.sleep(SLOT_TTL / 3)
-            await self.renew()
+        await self._renewer.stop()
 
     async def renew(self) -> None:
         """Push back the lapse of every slot this replica holds (``XX``: a released one stays gone)."""
