@@ -151,6 +151,17 @@ def _responses(data_dir: Path, client: redis.Redis, ttl: float) -> tuple[int, in
     objects = RedisConversationObjects(client, ttl=ttl, purge_interval=ttl)
     responses.open()
     objects.open()
+    try:
+        return _copy_responses(data_dir, responses, objects, ttl)
+    finally:
+        # Closed: the responses' runs renew in a thread of their own, which would outlive the copy.
+        objects.close()
+        responses.close()
+
+
+def _copy_responses(
+    data_dir: Path, responses: RedisResponseStore, objects: RedisConversationObjects, ttl: float
+) -> tuple[int, int]:
     with _sqlite(data_dir / "responses.sqlite3") as db:
         if db is None or "responses" not in _tables(db):
             return 0, 0
@@ -203,13 +214,16 @@ def _responses(data_dir: Path, client: redis.Redis, ttl: float) -> tuple[int, in
 
 def _videos(data_dir: Path, store: RedisVideoStore) -> int:
     store.open()
-    with _sqlite(data_dir / "videos.sqlite3") as db:
-        if db is None or "videos" not in _tables(db):
-            return 0
-        rows = db.execute("SELECT * FROM videos ORDER BY seq").fetchall()
-    for row in rows:
-        store.insert(VideoRecord(*row), keep_seq=True)
-    return len(rows)
+    try:
+        with _sqlite(data_dir / "videos.sqlite3") as db:
+            if db is None or "videos" not in _tables(db):
+                return 0
+            rows = db.execute("SELECT * FROM videos ORDER BY seq").fetchall()
+        for row in rows:
+            store.insert(VideoRecord(*row), keep_seq=True)
+        return len(rows)
+    finally:
+        store.close()  # its runs' renewal thread too
 
 
 async def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:

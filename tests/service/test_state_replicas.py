@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,7 +82,10 @@ async def _fill_sqlite(data_dir: Path) -> dict[str, str]:
 async def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     made = await _fill_sqlite(data_dir)
+    renewing = {thread for thread in threading.enumerate() if thread.name.startswith("runs:")}
     counts = await migrate_to_redis(data_dir, redis_url, Sealer("passphrase"))
+    # The copy's stores are closed: no renewal thread of their runs outlives it.
+    assert {thread for thread in threading.enumerate() if thread.name.startswith("runs:")} == renewing
     expected = {
         "keys": 1,
         "accounts": 1,
