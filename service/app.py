@@ -7,7 +7,6 @@ valid key gets 401 before any body is read or parsed), then the body-size limit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -156,15 +155,15 @@ async def _running(
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
         # Every store, on SQLite files or the shared Redis (``state.backend``), closed last.
-        stores = await asyncio.to_thread(
-            open_stores,
+        stores = await open_stores(
             settings.state,
             settings.data_dir,
             ttl=settings.conversation_ttl,
             purge_interval=settings.conversation_purge_interval,
-            keys=ops.keys,
         )
-        stack.callback(stores.close)
+        stack.push_async_callback(stores.aclose)
+        ops.use_keys(stores.keys)
+        stack.callback(ops.use_keys, None)
         store = stores.conversations
         # The browser pool shares its accounts' cookies on Redis; a given factory's pool is its own.
         pool = await stack.enter_async_context(
@@ -184,7 +183,7 @@ async def _running(
         # Replicas sign and check local links with one key, made once in the shared state.
         secret = None
         if stores.secrets is not None and settings.media.generated_key:
-            secret = await asyncio.to_thread(stores.secrets.shared, "media_links")
+            secret = await stores.secrets.shared("media_links")
         media = await stack.enter_async_context(MediaDelivery.from_settings(settings, shared_secret=secret))
         registry = stores.researches
         videos = await stack.enter_async_context(
@@ -290,7 +289,7 @@ def create_app(settings: GatewaySettings, pool_factory: PoolFactory | None = Non
         open_access=settings.open_access,
         public_prefixes=(MEDIA_ROUTE,),
         own_gates=ops.own_gates,
-        directory=ops.keys,
+        directory=ops,
         doors=(KeyDoor(NATIVE_PREFIXES + UPLOAD_PREFIXES, google_error_response),),
     )
     # A request forwarded by another replica proves it before the key gate (which then counts it once).

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,6 +48,7 @@ __all__ = [
     "Caller",
     "KeyDirectory",
     "KeyDoor",
+    "Release",
     "authenticate",
     "match_key",
     "presented_key",
@@ -75,12 +76,16 @@ OPEN_CALLER = Caller(identity="open")
 CURRENT_CALLER: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
 
 
+# Ends one admitted request (``KeyDirectory.admit``): its concurrency slot is freed.
+Release = Callable[[], Awaitable[None]]
+
+
 class KeyDirectory(Protocol):
     """Runtime keys: ``lookup`` a presented key; ``admit`` one request (raises ``RateLimited``),
-    returning the release called when the response has ended."""
+    returning the release awaited when the response has ended."""
 
-    def lookup(self, key: str) -> Caller | None: ...
-    def admit(self, caller: Caller) -> Callable[[], None]: ...
+    async def lookup(self, key: str) -> Caller | None: ...
+    async def admit(self, caller: Caller) -> Release: ...
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def match_key(presented: str, keys: Sequence[SecretStr]) -> int | None:
     return found
 
 
-def authenticate(
+async def authenticate(
     header: str | None,
     keys: Sequence[SecretStr],
     *,
@@ -142,7 +147,7 @@ def authenticate(
             return OPEN_CALLER
         raise AuthenticationFailed("Missing API key: send Authorization: Bearer <key>.")
     if match_key(key, keys) is None:
-        stored = directory.lookup(key) if directory is not None else None
+        stored = await directory.lookup(key) if directory is not None else None
         if stored is None:
             raise AuthenticationFailed()
         return stored
@@ -191,7 +196,7 @@ class ApiKeyGate:
         if door is not None and not sent:
             sent = door.presented(scope)
         try:
-            caller = authenticate(
+            caller = await authenticate(
                 sent,
                 self.keys,
                 open_access=self.open_access,
@@ -199,7 +204,9 @@ class ApiKeyGate:
             )
             # A request another replica forwarded was admitted there (service.cluster.forward).
             forwarded = (scope.get("state") or {}).get(FORWARDED_KEY) is not None
-            release = self.directory.admit(caller) if self.directory is not None and not forwarded else None
+            release = (
+                await self.directory.admit(caller) if self.directory is not None and not forwarded else None
+            )
         except (AuthenticationFailed, RateLimited) as exc:
             # The body is never read: the server discards it (or closes the connection).
             if door is not None and sent is None and isinstance(exc, AuthenticationFailed):
@@ -214,7 +221,7 @@ class ApiKeyGate:
         finally:
             CURRENT_CALLER.reset(token)
             if release is not None:
-                release()
+                await release()
 
     def _has_own_gate(self, scope: Scope) -> bool:
         path = str(scope.get("path", ""))

@@ -37,6 +37,7 @@ from service.app import create_app
 from service.cli_parser import build_parser
 from service.logs import LogLevel, configure_logging
 from service.settings import CONFIG_ENV, AccountConfig, GatewaySettings
+from service.stores.backends import reach
 from service.stores.migrate import run_state
 from service.stores.redis_base import StateUnavailable
 from service.watermark.command import run_watermark
@@ -102,6 +103,7 @@ def serve_app(settings: GatewaySettings, host: str, port: int) -> None:
     and uvicorn's in one format, each naming its request. uvicorn's access line is left out: the
     gateway writes one per request when it has ended (``service.request_ids``), with its duration."""
     configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(reach(settings.state))  # Redis unreachable: ``StateUnavailable``, before anything starts
     uvicorn.run(
         create_app(settings),
         host=host,

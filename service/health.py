@@ -4,7 +4,6 @@ Neither needs a key: they say nothing about accounts beyond counts by state."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 
 from fastapi import APIRouter
@@ -30,7 +29,7 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
     states = Counter("paused" if account.paused else str(account.state) for account in accounts)
     ready = sum(count for state, count in states.items() if state in _READY_STATES)
     body: dict[str, object] = {"accounts": dict(sorted(states.items())), "ready": ready}
-    if gateway.stores is not None and not await asyncio.to_thread(gateway.stores.reachable):
+    if gateway.stores is not None and not await gateway.stores.reachable():
         reason = "the shared state (state.redis_url) does not answer"
         return JSONResponse({"status": "not_ready", "reason": reason, **body}, status_code=503)
     if ready:

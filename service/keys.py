@@ -10,10 +10,14 @@ key would (a digest of the key), so conversations stay scoped to the key that ma
 Limits are counted in memory (a restart starts every window afresh): ``admit`` raises
 ``RateLimited`` (429 with ``Retry-After``) before the request runs, and the returned release is
 called when its response has ended, streaming ones included.
+
+``KeyStore`` is synchronous (``sqlite3``); the gateway awaits it through ``ThreadedKeyStore``, the
+async ``ApiKeyStore`` whose calls run in worker threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,12 +28,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.auth import Caller
+from service.auth import Caller, Release
 from service.errors import InvalidRequest, RateLimited
 from service.key_scopes import normalise_scopes
 from service.private_sqlite import Migration, PrivateStore
+from service.stores.threaded import Threaded, threaded
 
-__all__ = ["KEY_PREFIX", "CreatedKey", "KeyRecord", "KeyStore", "check_limits", "key_digest"]
+__all__ = [
+    "KEY_PREFIX",
+    "CreatedKey",
+    "KeyRecord",
+    "KeyStore",
+    "ThreadedKeyStore",
+    "check_limits",
+    "key_digest",
+]
 
 KEY_PREFIX = "gw-"
 # Shown in listings: enough to tell keys apart, far too little to guess the rest.
@@ -245,6 +258,28 @@ class KeyStore(PrivateStore):
         with self._lock:
             usage = self._usage.get(key_id)
             return usage.active if usage else 0
+
+
+class ThreadedKeyStore(Threaded[KeyStore]):
+    """``KeyStore`` as the async ``ApiKeyStore``: each call in a worker thread."""
+
+    open = threaded(KeyStore.open)
+    close = threaded(KeyStore.close)
+    create = threaded(KeyStore.create)
+    list = threaded(KeyStore.list)
+    get = threaded(KeyStore.get)
+    set_scopes = threaded(KeyStore.set_scopes)
+    revoke = threaded(KeyStore.revoke)
+    lookup = threaded(KeyStore.lookup)
+    active = threaded(KeyStore.active)
+
+    async def admit(self, caller: Caller) -> Release:
+        release = await asyncio.to_thread(self.sync.admit, caller)
+
+        async def done() -> None:
+            release()  # an in-memory counter under a lock: no I/O to wait on
+
+        return done
 
 
 def check_limits(now: float, expires_at: float | None, **limits: int | None) -> None:

@@ -14,7 +14,7 @@ from browser._launcher import PLAYWRIGHT_DISABLED_FEATURES
 from browser._settings import DEFAULT_DISABLED_FEATURES
 from tests.support import memory_tmp, orphans, schedule, tiers, tls
 from tests.support.pacing import PACING
-from tests.support.redis import durable_redis, redis_server, redis_url  # noqa: F401 (fixtures for every test)
+from tests.support.redis import async_redis, durable_redis, redis_server, redis_url  # noqa: F401 (fixtures for every test)
 from tests.support.servers import serve
 from tests.support.state_backends import state_backend  # noqa: F401 (sqlite and redis, parametrized)
 

@@ -30,8 +30,8 @@ class AccountAdmin:
         self.ownership = ownership  # replicas on one Redis: which accounts this one drives
         self._lock = asyncio.Lock()  # one addition or removal at a time: duplicates are checked first
 
-    def added_ids(self) -> set[str]:
-        return {entry.id for entry in self.registry.all()}
+    async def added_ids(self) -> set[str]:
+        return {entry.id for entry in await self.registry.all()}
 
     def list(self) -> Sequence[AccountInfo]:
         return self.backend.accounts()
@@ -52,7 +52,7 @@ class AccountAdmin:
         if self.ownership is not None:
             return 0
         restored = 0
-        for entry in self.registry.all():
+        for entry in await self.registry.all():
             try:
                 info = await self.backend.add_account(entry.spec)
             except ServiceError as exc:
@@ -71,18 +71,18 @@ class AccountAdmin:
         async with self._lock:
             present = {info.id for info in self.backend.accounts()}
             if self.ownership is not None:  # what other replicas drive counts too
-                present |= self.ownership.known | self.added_ids()
+                present |= self.ownership.known | await self.added_ids()
             if spec.name is not None and (
-                spec.name in present or (spec.profile and spec.name in self.added_ids())
+                spec.name in present or (spec.profile and spec.name in await self.added_ids())
             ):
                 raise Conflict(f"An account named {spec.name!r} exists already.")
             # An unnamed account's id is derived from its session (``acct-`` + digest prefix).
             if f"acct-{session[:12]}" in present or any(
-                entry.session == session for entry in self.registry.all()
+                entry.session == session for entry in await self.registry.all()
             ):
                 raise Conflict("This session (__Secure-1PSID) is in the pool already.")
             info = await self._start(spec, spec.name or f"acct-{session[:12]}")
-            self.registry.put(info.id, session, spec)
+            await self.registry.put(info.id, session, spec)
         log.info("account %s added through the admin API: %s", info.id, info.state.value)
         return info
 
@@ -102,7 +102,7 @@ class AccountAdmin:
         async with self._lock:
             # Clustered, a configured account is buried before its lease is handed back.
             buried = self.ownership is not None and await self.ownership.bury(account_id)
-            persisted = self.registry.delete(account_id)
+            persisted = await self.registry.delete(account_id)
             try:
                 await self.backend.remove_account(account_id, forget=True)
             except NotFound:

@@ -12,6 +12,7 @@ or stdin, never from the command line (where ``ps`` would show them), and are ne
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -167,12 +168,16 @@ def _first_admin_key() -> str | None:
 def _offline(args: argparse.Namespace) -> Any:
     settings = _settings()
     if args.command == "accounts":
-        return _offline_accounts(args, settings)
-    with keys_at(settings.state, settings.data_dir) as store:
+        return asyncio.run(_offline_accounts(args, settings))
+    return asyncio.run(_offline_keys(args, settings))
+
+
+async def _offline_keys(args: argparse.Namespace, settings: GatewaySettings) -> Any:
+    async with keys_at(settings.state, settings.data_dir) as store:
         if args.action == "create":
             body = _key_body(args)
             expires = body.get("expires_in")
-            created = store.create(
+            created = await store.create(
                 args.name,
                 expires_at=time.time() + expires if expires else None,
                 max_concurrent=body.get("max_concurrent"),
@@ -182,13 +187,13 @@ def _offline(args: argparse.Namespace) -> Any:
             )
             return {"id": created.record.id, "name": created.record.name, "key": created.key}
         if args.action == "list":
-            return {"data": [_record(r) for r in store.list()]}
+            return {"data": [_record(r) for r in await store.list()]}
         if args.action == "scopes":
-            changed = store.set_scopes(args.key_id, _scope_list(args.scopes))
+            changed = await store.set_scopes(args.key_id, _scope_list(args.scopes))
             if changed is None:
                 raise CommandFailed(f"no key {args.key_id!r}")
             return _record(changed)
-        revoked = store.revoke(args.key_id)
+        revoked = await store.revoke(args.key_id)
         if revoked is None:
             raise CommandFailed(f"no key {args.key_id!r}")
         return _record(revoked)
@@ -206,11 +211,11 @@ def _record(record: Any) -> dict[str, Any]:
     }
 
 
-def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
+async def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> Any:
     if args.action == "check":
         raise CommandFailed("checking needs the running gateway: pass --url")
-    with accounts_at(settings.state, settings.data_dir) as registry:
-        entries = registry.all()
+    async with accounts_at(settings.state, settings.data_dir) as registry:
+        entries = await registry.all()
         if args.action == "list":
             return {
                 "data": [
@@ -224,7 +229,7 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
                 ]
             }
         if args.action == "remove":
-            if not registry.delete(args.account_id):
+            if not await registry.delete(args.account_id):
                 raise CommandFailed(f"no added account {args.account_id!r} in {settings.data_dir}")
             return {"id": args.account_id, "removed": True}
         spec = _spec(args)
@@ -233,5 +238,5 @@ def _offline_accounts(args: argparse.Namespace, settings: GatewaySettings) -> An
         account_id = args.name or f"acct-{session[:12]}"
         if any(e.id == account_id or e.session == session for e in entries):
             raise CommandFailed("this account (name or session) is added already")
-        registry.put(account_id, session, spec)
+        await registry.put(account_id, session, spec)
         return {"id": account_id, "added": True, "starts": "with the gateway"}

@@ -75,10 +75,15 @@ def _account(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
         if name in (None, config.name):
             return account_spec(config)
     if settings.state.backend is StateBackend.REDIS or settings.added_accounts_path.exists():
-        with accounts_at(settings.state, settings.data_dir) as registry:
-            for entry in registry.all():
-                if name in (None, entry.id):
-                    return entry.spec
+        return asyncio.run(_added(settings, name))
+    return None
+
+
+async def _added(settings: GatewaySettings, name: str | None) -> AccountSpec | None:
+    async with accounts_at(settings.state, settings.data_dir) as registry:
+        for entry in await registry.all():
+            if name in (None, entry.id):
+                return entry.spec
     return None
 
 

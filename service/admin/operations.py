@@ -18,12 +18,12 @@ from contextlib import asynccontextmanager
 from service.admin.accounts import AccountAdmin
 from service.admin.auth import AdminSessions
 from service.alerts import AccountAlerts
+from service.auth import Caller, Release
 from service.backend import Backend
 from service.cluster.ownership import AccountOwnership
 from service.metrics import Metrics
 from service.settings import GatewaySettings
-from service.stores.backends import key_store
-from service.stores.interfaces import AccountRegistry
+from service.stores.interfaces import AccountRegistry, ApiKeyStore
 
 __all__ = ["ADMIN_PREFIXES", "Operations"]
 
@@ -33,13 +33,30 @@ ADMIN_PREFIXES = ("/gemini_official/admin", "/admin")
 class Operations:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        # Built now (the key gate holds it), opened by the lifespan with the other stores.
-        self.keys = key_store(settings.state, settings.data_dir)
+        # Opened by the lifespan with the other stores (``use_keys``); the key gate holds this
+        # object from before, as its ``KeyDirectory``.
+        self._keys: ApiKeyStore | None = None
         self.metrics = Metrics()
         self.sessions = AdminSessions()
         self._accounts: AccountAdmin | None = None
         self.own_gates = ("/healthz", "/readyz", "/metrics", *ADMIN_PREFIXES)
         self.started_at = time.time()  # before the pool starts: what alerts count as this run's
+
+    @property
+    def keys(self) -> ApiKeyStore:
+        if self._keys is None:
+            raise RuntimeError("the gateway is not running (lifespan not started)")
+        return self._keys
+
+    def use_keys(self, keys: ApiKeyStore | None) -> None:
+        """The key store of the running gateway (None once it stopped)."""
+        self._keys = keys
+
+    async def lookup(self, key: str) -> Caller | None:
+        return await self.keys.lookup(key)
+
+    async def admit(self, caller: Caller) -> Release:
+        return await self.keys.admit(caller)
 
     @property
     def accounts(self) -> AccountAdmin:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from browser import AccountSpec, SigninMethod
 from service.private_sqlite import Migration, PrivateStore
+from service.stores.threaded import Threaded, threaded
 
-__all__ = ["AddedAccount", "AddedAccounts", "spec_from_payload", "spec_payload"]
+__all__ = ["AddedAccount", "AddedAccounts", "ThreadedAddedAccounts", "spec_from_payload", "spec_payload"]
 
 _FIRST = """
 CREATE TABLE IF NOT EXISTS added_accounts (
@@ -89,3 +90,13 @@ def spec_from_payload(text: str) -> AccountSpec:
     # Rows written before sign-in methods existed have none: their cookies were imported.
     method = SigninMethod(str(fields.pop("signin_method", SigninMethod.COOKIE_IMPORT.value)))
     return AccountSpec(**fields, signin_method=method)  # type: ignore[arg-type]
+
+
+class ThreadedAddedAccounts(Threaded[AddedAccounts]):
+    """``AddedAccounts`` as the async ``AccountRegistry``: each call in a worker thread."""
+
+    open = threaded(AddedAccounts.open)
+    close = threaded(AddedAccounts.close)
+    put = threaded(AddedAccounts.put)
+    delete = threaded(AddedAccounts.delete)
+    all = threaded(AddedAccounts.all)

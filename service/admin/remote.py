@@ -13,7 +13,6 @@ works from any replica for an added account."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,14 +34,15 @@ def account_reporter(accounts: AccountAdmin, catalog: Catalog) -> Reporter:
     """What each ownership round publishes: the admin API's fields of the accounts in this
     replica's pool (``AccountOut``: no secret in it), keyed by id."""
 
-    def report() -> Mapping[str, dict[str, Any]]:
-        return {account.id: account.model_dump(mode="json") for account in local_accounts(accounts, catalog)}
+    async def report() -> Mapping[str, dict[str, Any]]:
+        mine = await local_accounts(accounts, catalog)
+        return {account.id: account.model_dump(mode="json") for account in mine}
 
     return report
 
 
-def local_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
-    added = accounts.added_ids()
+async def local_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
+    added = await accounts.added_ids()
     return [
         account_out(info, added=info.id in added, catalog=catalog, owner=accounts.owner(info.id))
         for info in accounts.list()
@@ -83,11 +83,11 @@ def _placeholder(account_id: str, *, added: bool, owner: str | None) -> AccountO
     )
 
 
-def _remote(
+async def _remote(
     ownership: AccountOwnership, local: set[str], added: set[str]
 ) -> tuple[list[AccountOut], list[ReplicaSeen]]:
-    """The accounts other replicas drive or nobody does (blocking: Redis reads)."""
-    seen = ownership.view.live()
+    """The accounts other replicas drive or nobody does (Redis reads)."""
+    seen = await ownership.view.live()
     now = time.time()
     found: dict[str, AccountOut] = {}
     for replica in seen:
@@ -105,24 +105,24 @@ def _remote(
             if account.id not in local and (before is None or (before.reported_at or 0) < report.reported_at):
                 found[account.id] = account
     registered = (ownership.known | added) - local - found.keys()
-    for account_id, holder in sorted(ownership.view.holders(sorted(registered)).items()):
+    for account_id, holder in sorted((await ownership.view.holders(sorted(registered))).items()):
         found[account_id] = _placeholder(account_id, added=account_id in added, owner=holder)
     return sorted(found.values(), key=lambda account: account.id), seen
 
 
 async def all_accounts(accounts: AccountAdmin, catalog: Catalog) -> list[AccountOut]:
     """This replica's accounts, then every other one of the cluster (alone: only its own)."""
-    mine = local_accounts(accounts, catalog)
+    mine = await local_accounts(accounts, catalog)
     if accounts.ownership is None:
         return mine
-    others, _ = await asyncio.to_thread(
-        _remote, accounts.ownership, {account.id for account in mine}, accounts.added_ids()
+    others, _ = await _remote(
+        accounts.ownership, {account.id for account in mine}, await accounts.added_ids()
     )
     return mine + others
 
 
 async def one_account(accounts: AccountAdmin, catalog: Catalog, account_id: str) -> AccountOut:
-    for account in local_accounts(accounts, catalog):  # live here: no Redis read
+    for account in await local_accounts(accounts, catalog):  # live here
         if account.id == account_id:
             return account
     for account in await all_accounts(accounts, catalog):
@@ -138,7 +138,7 @@ async def refuse_remote(accounts: AccountAdmin, account_id: str) -> None:
     local = {info.id for info in accounts.list()}
     if ownership is None or account_id in local:
         return
-    others, _ = await asyncio.to_thread(_remote, ownership, local, accounts.added_ids())
+    others, _ = await _remote(ownership, local, await accounts.added_ids())
     account = next((account for account in others if account.id == account_id), None)
     if account is None:
         return
@@ -158,7 +158,7 @@ async def replicas_out(accounts: AccountAdmin) -> list[ReplicaOut]:
     ownership = accounts.ownership
     if ownership is None:
         return []
-    seen = await asyncio.to_thread(ownership.view.live)
+    seen = await ownership.view.live()
     out = []
     for replica in seen:
         report = replica.report

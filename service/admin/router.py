@@ -115,7 +115,7 @@ async def resume_account(account_id: str, ops: AdminDep, catalog: CatalogDep) ->
 
 @router.delete("/accounts/{account_id}")
 async def remove_account(account_id: str, ops: AdminDep) -> dict[str, object]:
-    if account_id not in ops.accounts.added_ids():  # an added one goes through the shared registry
+    if account_id not in await ops.accounts.added_ids():  # an added one goes through the shared registry
         await refuse_remote(ops.accounts, account_id)
     await ops.accounts.remove(account_id)
     return {"id": account_id, "removed": True}
@@ -128,22 +128,22 @@ async def account_screenshot(account_id: str, ops: AdminDep) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-def _key_out(ops: Operations, key_id: str) -> KeyOut:
-    record = ops.keys.get(key_id)
+async def _key_out(ops: Operations, key_id: str) -> KeyOut:
+    record = await ops.keys.get(key_id)
     if record is None:
         raise NotFound(f"No key {key_id!r}.")
-    return key_out(record, now=ops.now(), active=ops.keys.active(key_id))
+    return key_out(record, now=ops.now(), active=await ops.keys.active(key_id))
 
 
 @router.get("/keys")
 async def list_keys(ops: AdminDep) -> dict[str, list[KeyOut]]:
     now = ops.now()
-    return {"data": [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]}
+    return {"data": [key_out(r, now=now, active=await ops.keys.active(r.id)) for r in await ops.keys.list()]}
 
 
 @router.post("/keys", status_code=201)
 async def create_key(body: KeyIn, ops: AdminDep) -> KeyCreated:
-    created = ops.keys.create(
+    created = await ops.keys.create(
         body.name,
         expires_at=ops.now() + body.expires_in if body.expires_in is not None else None,
         max_concurrent=body.max_concurrent,
@@ -157,21 +157,21 @@ async def create_key(body: KeyIn, ops: AdminDep) -> KeyCreated:
 
 @router.get("/keys/{key_id}")
 async def get_key(key_id: str, ops: AdminDep) -> KeyOut:
-    return _key_out(ops, key_id)
+    return await _key_out(ops, key_id)
 
 
 @router.patch("/keys/{key_id}")
 async def set_key_scopes(key_id: str, body: KeyScopes, ops: AdminDep) -> KeyOut:
-    if ops.keys.set_scopes(key_id, body.scopes) is None:
+    if await ops.keys.set_scopes(key_id, body.scopes) is None:
         raise NotFound(f"No key {key_id!r}.")
-    return _key_out(ops, key_id)
+    return await _key_out(ops, key_id)
 
 
 @router.delete("/keys/{key_id}")
 async def revoke_key(key_id: str, ops: AdminDep) -> KeyOut:
-    if ops.keys.revoke(key_id) is None:
+    if await ops.keys.revoke(key_id) is None:
         raise NotFound(f"No key {key_id!r}.")
-    return _key_out(ops, key_id)
+    return await _key_out(ops, key_id)
 
 
 @metrics_router.get("/metrics")
@@ -183,4 +183,4 @@ async def metrics(request: Request, ops: OpsDep) -> Response:
 
 @router.get("/", include_in_schema=False)
 async def index(ops: AdminDep) -> JSONResponse:
-    return JSONResponse({"accounts": len(ops.accounts.list()), "keys": len(ops.keys.list())})
+    return JSONResponse({"accounts": len(ops.accounts.list()), "keys": len(await ops.keys.list())})

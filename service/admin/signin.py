@@ -13,6 +13,7 @@ written to the gateway's data directory.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def run_signin(args: argparse.Namespace, settings: GatewaySettings, admin_key: s
     spec = AccountSpec(name=args.name, proxy=args.proxy, signin_method=method)
     if args.url:
         return _adopt_online(args.url, admin_key, spec)
-    return _adopt_offline(settings, args.name, spec)
+    return asyncio.run(_adopt_offline(settings, args.name, spec))
 
 
 def _login(pool: PoolSettings, name: str, proxy: str | None) -> None:
@@ -118,17 +119,17 @@ def _adopt_online(url: str, admin_key: str | None, spec: AccountSpec) -> dict[st
 _PROFILE_METHODS = {SigninMethod.SIGNED_IN_INSIDE.value, SigninMethod.PROFILE_IMPORT.value}
 
 
-def _adopt_offline(settings: GatewaySettings, name: str, spec: AccountSpec) -> dict[str, Any]:
+async def _adopt_offline(settings: GatewaySettings, name: str, spec: AccountSpec) -> dict[str, Any]:
     if any(account.name == name for account in settings.accounts):
         raise SigninFailed(f"{name!r} is a configured account (accounts in the config): choose another name")
-    with accounts_at(settings.state, settings.data_dir) as registry:
-        for entry in registry.all():
+    async with accounts_at(settings.state, settings.data_dir) as registry:
+        for entry in await registry.all():
             if entry.id == name and not entry.spec.profile:
                 raise SigninFailed(
                     f"an account named {name!r} with imported cookies is added already: "
                     "remove it first (accounts remove) or choose another name"
                 )
-        registry.put(name, session_digest(spec), spec)
+        await registry.put(name, session_digest(spec), spec)
     return {
         "id": name,
         "signin_method": spec.signin_method.value,

@@ -222,9 +222,9 @@ def _quiet(like: Series) -> Series:
     return Series(zeros, zeros, zeros, nothing, nothing, (None, None), (None, None))
 
 
-def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
+async def _accounts(ops: Operations, catalog: Catalog) -> list[AccountOut]:
     """This replica's accounts (the panels' metrics are this replica's own)."""
-    return local_accounts(ops.accounts, catalog)
+    return await local_accounts(ops.accounts, catalog)
 
 
 async def _dashboard(
@@ -236,12 +236,12 @@ async def _dashboard(
     new_key: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    local = _accounts(ops, catalog)
+    local = await _accounts(ops, catalog)
     # Replicas on one Redis: every account of the cluster, the others' as their owners reported them.
     accounts = await all_accounts(ops.accounts, catalog)
     replicas = await replicas_out(ops.accounts)
     now = ops.now()
-    keys = [key_out(r, now=now, active=ops.keys.active(r.id)) for r in ops.keys.list()]
+    keys = [key_out(r, now=now, active=await ops.keys.active(r.id)) for r in await ops.keys.list()]
     return _render(
         "dashboard.html.j2",
         status,
@@ -279,7 +279,7 @@ async def dashboard(request: Request, ops: OpsDep, catalog: CatalogDep) -> HTMLR
 @router.get("/panels")
 async def panels(ops: AdminDep, catalog: CatalogDep) -> HTMLResponse:
     """The live part of the dashboard, for the page to refresh in place."""
-    return _render("panels.html.j2", **_panels(ops, _accounts(ops, catalog)))
+    return _render("panels.html.j2", **_panels(ops, await _accounts(ops, catalog)))
 
 
 @router.post("/login")
@@ -365,7 +365,7 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
         title=f"Sign in {info.name}",
         account=account_out(
             info,
-            added=account_id in ops.accounts.added_ids(),
+            added=account_id in await ops.accounts.added_ids(),
             catalog=catalog,
             owner=ops.accounts.owner(account_id),
         ),
@@ -376,7 +376,7 @@ async def live_page(account_id: str, ops: AdminDep, catalog: CatalogDep) -> HTML
 @router.post("/accounts/{account_id}/{action}")
 async def account_action(account_id: str, action: str, ops: AdminDep, catalog: CatalogDep) -> Response:
     try:
-        if action != "remove" or account_id not in ops.accounts.added_ids():
+        if action != "remove" or account_id not in await ops.accounts.added_ids():
             # Another replica's account: refused naming its owner (an added one is removed from any).
             await refuse_remote(ops.accounts, account_id)
         if action == "check":
@@ -412,7 +412,7 @@ async def create_key(request: Request, ops: AdminDep, catalog: CatalogDep) -> Re
             raise InvalidRequest("A key needs a name.")
         hours = _number(form.get("expires_hours"), "expires_hours")
         accounts = _text(form.get("accounts"))
-        created = ops.keys.create(
+        created = await ops.keys.create(
             name,
             expires_at=ops.now() + hours * 3600 if hours else None,
             max_concurrent=_whole(form.get("max_concurrent"), "max_concurrent"),
@@ -431,7 +431,7 @@ async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: 
     form = await request.form()
     text = _text(form.get("scopes")) or ""
     try:
-        changed = ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
+        changed = await ops.keys.set_scopes(key_id, [part for part in text.split(",") if part.strip()])
     except ServiceError as exc:
         return await _dashboard(ops, catalog, error=exc.message, status=_status(exc))
     if changed is None:
@@ -441,7 +441,7 @@ async def set_key_scopes(key_id: str, request: Request, ops: AdminDep, catalog: 
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: str, ops: AdminDep, catalog: CatalogDep) -> Response:
-    if ops.keys.revoke(key_id) is None:
+    if await ops.keys.revoke(key_id) is None:
         return await _dashboard(ops, catalog, error=f"No key {key_id!r}.", status=404)
     return RedirectResponse(BASE, status_code=303)
 

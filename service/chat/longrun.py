@@ -316,7 +316,7 @@ class ResearchChat:
         """A research confirmed before is collected from its account's page: when another replica
         drives that account, the stream goes there before it opens (``Redirected``), for this one
         opens early (keep-alives while a new research is planned)."""
-        known = await asyncio.to_thread(self.options.registry.find, self._key(request, identity))
+        known = await self.options.registry.find(self._key(request, identity))
         if known is not None:
             collect_where_driven(known, self.chat.backend.accounts())
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.private_sqlite import Migration, PrivateStore
+from service.stores.threaded import Threaded, threaded
 
-__all__ = ["ResearchEntry", "ResearchRegistry"]
+__all__ = ["ResearchEntry", "ResearchRegistry", "ThreadedResearchRegistry"]
 
 _FIRST = """
 CREATE TABLE IF NOT EXISTS researches (
@@ -60,3 +61,12 @@ class ResearchRegistry(PrivateStore):
         with self._locked() as db:
             row = db.execute("SELECT * FROM researches WHERE key = ?", (key,)).fetchone()
         return ResearchEntry(*row) if row else None
+
+
+class ThreadedResearchRegistry(Threaded[ResearchRegistry]):
+    """``ResearchRegistry`` as the async ``ResearchLog``: each call in a worker thread."""
+
+    open = threaded(ResearchRegistry.open)
+    close = threaded(ResearchRegistry.close)
+    record = threaded(ResearchRegistry.record)
+    find = threaded(ResearchRegistry.find)

@@ -243,7 +243,7 @@ class ResearchBackend(BackendWrapper):
         return self._turn(spec)
 
     async def _find(self) -> ResearchEntry | None:
-        return await asyncio.to_thread(self.ctx.registry.find, self.ctx.key)
+        return await self.ctx.registry.find(self.ctx.key)
 
     @asynccontextmanager
     async def _turn(self, spec: TurnRequest) -> AsyncIterator[BackendTurn]:
@@ -319,21 +319,17 @@ class ResearchBackend(BackendWrapper):
         if research_id is None:
             raise UpstreamFailed("Gemini started a research without an id to follow it by.")
         entry = ResearchEntry(self.ctx.key, account_id, chat_id, research_id, title, time.time())
-        await asyncio.to_thread(
-            self.ctx.registry.record, entry.key, entry.account_id, entry.chat_id, research_id, title
-        )
+        await self.ctx.registry.record(entry.key, entry.account_id, entry.chat_id, research_id, title)
         return _Collect(self.inner, self.ctx, entry, last, turn)
 
     async def _remember_plan(self, account_id: str, chat_id: str, plan: ResearchInfo) -> None:
         """A plan returned to the client: its id, for the follow-up that confirms it."""
         if plan.research_id is not None:
             key = _plan_key(account_id, chat_id)
-            await asyncio.to_thread(
-                self.ctx.registry.record, key, account_id, chat_id, plan.research_id, plan.title
-            )
+            await self.ctx.registry.record(key, account_id, chat_id, plan.research_id, plan.title)
 
     async def _plan_of(self, account_id: str, chat_id: str) -> ResearchInfo | None:
-        entry = await asyncio.to_thread(self.ctx.registry.find, _plan_key(account_id, chat_id))
+        entry = await self.ctx.registry.find(_plan_key(account_id, chat_id))
         if entry is None:
             return None
         return ResearchInfo(title=entry.title, steps=(), eta=None, state=None, research_id=entry.research_id)

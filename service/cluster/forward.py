@@ -48,8 +48,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import redis
 from pydantic import SecretStr
+from redis.exceptions import RedisError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,6 +66,7 @@ from service.errors import (
     error_body,
     error_response,
 )
+from service.periodic import Periodic
 from service.request_ids import CURRENT_REQUEST_ID
 from service.stores.redis_runs import Runs
 
@@ -140,39 +141,36 @@ class Forwarding:
         self.runs = runs  # the shared background responses' runs: which replica runs each
         self._seen: list[ReplicaSeen] = []
         self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.Task[None] | None = None
+        self._loop: Periodic | None = None
 
     async def __aenter__(self) -> Self:
         # Straight to the replica: an HTTP(S)_PROXY of the environment is for the way out, not this.
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
-        with contextlib.suppress(redis.RedisError):  # the loop tries again
+        with contextlib.suppress(RedisError):  # the loop tries again
             await self.refresh()
-        self._loop = asyncio.create_task(self._run(), name=f"forwarding-{self.replica_id}")
+        self._loop = Periodic(self._round, self.interval, name=f"forwarding-{self.replica_id}")
+        self._loop.start()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            await self._loop.stop()
             self._loop = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.refresh()
-            except redis.RedisError as error:  # the last view stays; unreachable replicas fall back
-                log.warning("cluster view not read (%s)", type(error).__name__)
+    async def _round(self) -> None:
+        try:
+            await self.refresh()
+        except RedisError as error:  # the last view stays; unreachable replicas fall back
+            log.warning("cluster view not read (%s)", type(error).__name__)
 
     async def refresh(self) -> None:
         """Read every live replica's last report (one Redis round trip)."""
-        self._seen = await asyncio.to_thread(self.view.live)
+        self._seen = await self.view.live()
 
     def _others(self) -> Iterator[tuple[ReplicaSeen, str]]:
         for seen in self._seen:

@@ -21,7 +21,8 @@ data counts tokens from 1 again, and another owner's token could equal this one'
 (``rebalance`` acquires free resources up to that and releases the surplus), so all replicas
 healthy, none holds more than its fair share plus one while a hand-over is under way.
 
-Every state change is one Lua script: two replicas never both acquire, renew or write.
+Every state change is one Lua script: two replicas never both acquire, renew or write. The book is
+on redis-py's asyncio client (its scripts registered with it), so every call is awaited on the loop.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import redis
+import redis.asyncio as aioredis
 
 from service.stores.redis_base import PREFIX, text
 
@@ -104,7 +105,7 @@ class Lease:
 class LeaseBook:
     """The leases of one replica (``owner``) on one Redis."""
 
-    def __init__(self, client: redis.Redis, owner: str, *, ttl: float = 15.0) -> None:
+    def __init__(self, client: aioredis.Redis, owner: str, *, ttl: float = 15.0) -> None:
         if ttl <= 0:
             raise ValueError("a lease's ttl must be positive")
         self.redis = client
@@ -119,10 +120,10 @@ class LeaseBook:
     def _key(kind: str, resource: str) -> str:
         return f"{PREFIX}:cluster:{kind}:{resource}"
 
-    def acquire(self, resource: str) -> Lease | None:
+    async def acquire(self, resource: str) -> Lease | None:
         """The resource's lease for this replica (renewed if it holds it already), or None."""
         token = int(
-            self._acquire(
+            await self._acquire(
                 keys=[
                     self._key("lease", resource),
                     self._key("fence", resource),
@@ -133,22 +134,22 @@ class LeaseBook:
         )
         return Lease(resource, self.owner, token) if token else None
 
-    def renew(self, lease: Lease) -> Lease | None:
+    async def renew(self, lease: Lease) -> Lease | None:
         """Push the expiry back, or take back a lease that expired untouched; None when the lease
         passed to another owner, or was released (stop using it)."""
         args: list[str | int] = [lease.owner, lease.token, self.ttl_ms]
         keys = [self._key("lease", lease.resource), self._key("last", lease.resource)]
-        return lease if self._renew(keys=keys, args=args) else None
+        return lease if await self._renew(keys=keys, args=args) else None
 
-    def release(self, lease: Lease) -> bool:
+    async def release(self, lease: Lease) -> bool:
         """Hand the resource back at once (False: it was no longer ours)."""
         args: list[str | int] = [lease.owner, lease.token]
         keys = [self._key("lease", lease.resource), self._key("last", lease.resource)]
-        return bool(self._release(keys=keys, args=args))
+        return bool(await self._release(keys=keys, args=args))
 
-    def valid(self, lease: Lease) -> bool:
+    async def valid(self, lease: Lease) -> bool:
         """Whether ``lease`` is still the current one (checked before each use of the resource)."""
-        owner, token = self.redis.hmget(self._key("lease", lease.resource), "owner", "token")
+        owner, token = await self.redis.hmget(self._key("lease", lease.resource), "owner", "token")
         return (
             owner is not None
             and token is not None
@@ -159,13 +160,13 @@ class LeaseBook:
             )
         )
 
-    def holder(self, resource: str) -> Lease | None:
-        owner, token = self.redis.hmget(self._key("lease", resource), "owner", "token")
+    async def holder(self, resource: str) -> Lease | None:
+        owner, token = await self.redis.hmget(self._key("lease", resource), "owner", "token")
         if owner is None or token is None:
             return None
         return Lease(resource, text(owner), int(text(token)))
 
-    def guarded_set(
+    async def guarded_set(
         self, lease: Lease, key: str, value: str | None, *, expire_in: float | None = None
     ) -> bool:
         """Write ``key`` only while ``lease`` is current, atomically (a fenced write); ``value``
@@ -174,27 +175,31 @@ class LeaseBook:
             "delete" if value is None else "" if expire_in is None else str(max(1, int(expire_in * 1000)))
         )
         args: list[str | int] = [lease.owner, lease.token, value or "", expiry]
-        return bool(self._guarded_set(keys=[self._key("lease", lease.resource), key], args=args))
+        return bool(await self._guarded_set(keys=[self._key("lease", lease.resource), key], args=args))
 
-    def held(self, resources: Iterable[str]) -> list[Lease]:
+    async def held(self, resources: Iterable[str]) -> list[Lease]:
         """This replica's current leases among ``resources``."""
-        leases = [self.holder(resource) for resource in resources]
+        leases = [await self.holder(resource) for resource in resources]
         return [lease for lease in leases if lease is not None and lease.owner == self.owner]
 
-    def rebalance(self, resources: Sequence[str], replicas: int) -> list[Lease]:
+    async def rebalance(self, resources: Sequence[str], replicas: int) -> list[Lease]:
         """Hold this replica's share of ``resources`` among ``replicas`` live replicas: renew what
         it holds, release the surplus, acquire free ones up to the share. Returns what it holds."""
         share = fair_share(len(resources), replicas)
-        mine = [renewed for lease in self.held(resources) if (renewed := self.renew(lease)) is not None]
+        mine = [
+            renewed
+            for lease in await self.held(resources)
+            if (renewed := await self.renew(lease)) is not None
+        ]
         for surplus in mine[share:]:
-            self.release(surplus)
+            await self.release(surplus)
         mine = mine[:share]
         for resource in resources:
             if len(mine) >= share:
                 break
             if any(lease.resource == resource for lease in mine):
                 continue
-            lease = self.acquire(resource)
+            lease = await self.acquire(resource)
             if lease is not None:
                 mine.append(lease)
         return mine

@@ -42,7 +42,7 @@ async def owned_pool(
 ) -> AsyncIterator[tuple[Backend, AccountOwnership | None]]:
     """The pool as the service uses it, and the ownership loop when clustered (its first share
     started on entry; every account handed back on exit, before the pool closes)."""
-    if stores.client is None:
+    if stores.shared is None:
         yield pool, None
         return
     removals = Removals.of(stores.removed, settings.accounts) if stores.removed is not None else None
@@ -50,7 +50,7 @@ async def owned_pool(
         pool,
         stores.accounts,
         configured_sources(settings.accounts),
-        stores.client,
+        stores.shared,
         settings.cluster,
         removals,
     )

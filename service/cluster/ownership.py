@@ -31,11 +31,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-import redis
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from browser import AccountInfo, AccountSpec, BrowserError
 from service.backend import Backend
@@ -53,7 +54,7 @@ __all__ = ["AccountOwnership", "Reporter", "SpecSource"]
 
 SpecSource = Callable[[], AccountSpec]  # read when the account starts (a cookie file, say)
 # The public fields of this replica's accounts, keyed by id (the admin layer's ``AccountOut``).
-Reporter = Callable[[], Mapping[str, dict[str, Any]]]
+Reporter = Callable[[], Awaitable[Mapping[str, dict[str, Any]]]]
 
 
 class AccountOwnership:
@@ -64,7 +65,7 @@ class AccountOwnership:
         backend: Backend,
         registry: AccountRegistry,
         configured: Mapping[str, SpecSource],
-        client: redis.Redis,
+        client: aioredis.Redis,
         settings: ClusterSettings,
         removals: Removals | None = None,
     ) -> None:
@@ -95,6 +96,7 @@ class AccountOwnership:
         self._lock = asyncio.Lock()  # one round (or adoption) at a time
         self._stopping = False  # leaving: renew only, until every account is out of the pool
         self._loop: asyncio.Task[None] | None = None
+        self._halted = False  # the rounds end (``_halt``)
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
         # The last round failed (Redis away): the next one renews and counts the replicas but takes
         # no new account, so that replicas whose heartbeats lapsed meanwhile are counted again and
@@ -112,10 +114,7 @@ class AccountOwnership:
         try:
             await self._settled()  # the first share is started before the replica serves
         except BaseException:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+            await self._halt()
             raise
         log.info(
             "replica %s holds %d of %d accounts (%d live replicas)",
@@ -132,23 +131,26 @@ class AccountOwnership:
         # The rounds go on renewing while the accounts leave the pool (a busy one finishes its turn
         # first, which may outlast a lease), but take or hand over nothing any more.
         self._stopping = True
-        await self._settled()
-        await asyncio.gather(
-            *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
-        )
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
-        await self._settled()  # what the last rounds found lost
+        try:
+            await self._settled()
+            await asyncio.gather(
+                *(self._remove(account_id, forget=False) for account_id in sorted(self._running))
+            )
+            await self._halt(keep_tasks=True)  # the rounds; the accounts' last stops run to their end
+            await self._settled()  # what the last rounds found lost
+        except BaseException:
+            # Whatever ends the exit early (its own cancellation, a pool failing to remove an
+            # account), nothing of this replica may go on afterwards: a round left running would
+            # heartbeat and renew leases for a replica nobody runs. Its leases then expire.
+            await self._halt()
+            raise
         async with self._lock:
             # Out of the pool first, released after: no moment with two pools driving one account.
             leases, self.held = list(self.held.values()), {}
             self._leaving.clear()
             try:
-                await asyncio.to_thread(self._hand_back, leases)
-            except redis.RedisError as error:
+                await self._hand_back(leases)
+            except RedisError as error:
                 log.warning(
                     "replica %s could not release its leases (%s): they expire",
                     self.replica_id,
@@ -156,19 +158,43 @@ class AccountOwnership:
                 )
         log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
 
-    def _hand_back(self, leases: list[Lease]) -> None:
+    async def _halt(self, *, keep_tasks: bool = False) -> None:
+        """Cancel the rounds (and, unless ``keep_tasks``, every account's start or stop) and wait
+        until each has ended, even when the caller is cancelled meanwhile."""
+        self._halted = True
+        tasks = [] if keep_tasks else list(self._tasks.values())
+        if self._loop is not None:
+            tasks.append(self._loop)
+            self._loop = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Shielded: a second cancellation of the caller must not leave them running unawaited.
+            ended = asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await asyncio.shield(ended)
+            except asyncio.CancelledError:
+                await ended
+                raise
+
+    async def _hand_back(self, leases: list[Lease]) -> None:
         for lease in leases:
-            self.book.release(lease)
-        self.replicas.leave()
-        self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
+            await self.book.release(lease)
+        await self.replicas.leave()
+        await self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
     async def _run(self) -> None:
-        while True:
+        # The flag, not the cancellation alone, ends the rounds: a cancellation that lands inside
+        # a Redis call can be swallowed on its way out (seen under load), and a round that went on
+        # would renew for a replica that has stopped.
+        while not self._halted:
             await asyncio.sleep(self.interval)  # the period of the rounds
+            if self._halted:
+                return
             try:
                 await self._round()
                 await self._publish()
-            except redis.RedisError as error:
+            except RedisError as error:
                 # The leases run out if this lasts: the guard then refuses turns (``may_use``).
                 self._recovering = True
                 log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
@@ -184,9 +210,9 @@ class AccountOwnership:
     async def _round(self) -> None:
         async with self._lock:
             started = time.monotonic()
-            specs = await asyncio.to_thread(self._known_specs)
+            specs = await self._known_specs()
             held = dict(self.held)
-            lost, live = await asyncio.to_thread(self._renew_and_beat, held)
+            lost, live = await self._renew_and_beat(held)
             self._renewed_at = started
             self._adding -= specs.keys()
             self.known, self.live = frozenset(specs) | self._adding, live
@@ -207,7 +233,7 @@ class AccountOwnership:
             recovering, self._recovering = self._recovering, False
             if room > 0 and not recovering:
                 free = [account_id for account_id in sorted(specs) if account_id not in self.held]
-                for lease in await asyncio.to_thread(self._acquire, free, room):
+                for lease in await self._acquire(free, room):
                     self.held[lease.resource] = lease
                     log.info("replica %s adopts account %s", self.replica_id, lease.resource)
                     self._schedule(lease.resource, self._start(lease.resource, specs[lease.resource]))
@@ -224,7 +250,7 @@ class AccountOwnership:
         if self._stopping:
             return  # withdrawn on exit
         held = sorted(self.held)
-        public = self.reporter() if self.reporter is not None else {}
+        public = await self.reporter() if self.reporter is not None else {}
         report = ReplicaReport(
             replica=self.replica_id,
             started_at=self.started_at,
@@ -233,28 +259,28 @@ class AccountOwnership:
             accounts=[public[account_id] for account_id in held if account_id in public],
             internal_url=self.internal_url,
         )
-        await asyncio.to_thread(self.view.publish, report)
+        await self.view.publish(report)
 
-    def _known_specs(self) -> dict[str, SpecSource]:
-        hidden = self.removals.hidden() if self.removals is not None else set()
+    async def _known_specs(self) -> dict[str, SpecSource]:
+        hidden = await self.removals.hidden() if self.removals is not None else set()
         specs = {
             account_id: source for account_id, source in self.configured.items() if account_id not in hidden
         }
-        for entry in self.registry.all():
+        for entry in await self.registry.all():
             # An added entry of a configured id is that account added again after its removal.
             specs[entry.id] = lambda spec=entry.spec: spec  # type: ignore[misc]
         return specs
 
-    def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
-        lost = [account_id for account_id, lease in held.items() if self.book.renew(lease) is None]
-        return lost, self.replicas.beat()
+    async def _renew_and_beat(self, held: Mapping[str, Lease]) -> tuple[list[str], list[str]]:
+        lost = [account_id for account_id, lease in held.items() if await self.book.renew(lease) is None]
+        return lost, await self.replicas.beat()
 
-    def _acquire(self, free: list[str], room: int) -> list[Lease]:
+    async def _acquire(self, free: list[str], room: int) -> list[Lease]:
         acquired: list[Lease] = []
         for account_id in free:
             if len(acquired) >= room:
                 break
-            lease = self.book.acquire(account_id)
+            lease = await self.book.acquire(account_id)
             if lease is not None:
                 acquired.append(lease)
         return acquired
@@ -279,11 +305,15 @@ class AccountOwnership:
         before = self._tasks.get(account_id)
 
         async def after() -> None:
-            if before is not None:
-                await asyncio.wait([before])
+            try:
+                if before is not None:
+                    await asyncio.wait([before])
+            except BaseException:
+                work.close()  # cancelled before its turn came: it never runs
+                raise
             await work
 
-        task = asyncio.create_task(after(), name=f"cluster-{account_id}")
+        task = asyncio.create_task(after(), name=f"cluster-{self.replica_id}-{account_id}")
         self._tasks[account_id] = task
         task.add_done_callback(lambda done: self._done(account_id, done))
 
@@ -313,8 +343,8 @@ class AccountOwnership:
         if lease is None:
             return
         try:
-            await asyncio.to_thread(self.book.release, lease)
-        except redis.RedisError as error:
+            await self.book.release(lease)
+        except RedisError as error:
             log.warning("account %s: lease not released (%s), it expires", account_id, type(error).__name__)
         if self.held.get(account_id) == lease:
             del self.held[account_id]
@@ -351,17 +381,17 @@ class AccountOwnership:
         if lease is None or account_id in self._leaving:
             return False
         try:
-            valid = await asyncio.to_thread(self._current, lease)
-        except redis.RedisError:
+            valid = await self._current(lease)
+        except RedisError:
             # Redis does not answer: the lease surely holds until its ttl from the last renewal.
             return time.monotonic() - self._renewed_at < self.ttl
         if not valid:
             self._lost(account_id, lease)
         return valid
 
-    def _current(self, lease: Lease) -> bool:
+    async def _current(self, lease: Lease) -> bool:
         # Expired untouched (Redis was away past the ttl): taken back, nobody held it meanwhile.
-        return self.book.valid(lease) or self.book.renew(lease) is not None
+        return await self.book.valid(lease) or await self.book.renew(lease) is not None
 
     async def add(self, account_id: str, spec: AccountSpec) -> AccountInfo | None:
         """Start an account here for the admin API, under its lease taken first; None when another
@@ -370,7 +400,7 @@ class AccountOwnership:
         async with self._lock:
             if account_id in self.held:
                 return None
-            lease = await asyncio.to_thread(self.book.acquire, account_id)
+            lease = await self.book.acquire(account_id)
             if lease is None:
                 return None
             self.held[account_id] = lease
@@ -399,14 +429,14 @@ class AccountOwnership:
         if self.held.get(account_id) == lease:
             del self.held[account_id]
         self._leaving.discard(account_id)
-        with contextlib.suppress(redis.RedisError):
-            await asyncio.to_thread(self.book.release, lease)
+        with contextlib.suppress(RedisError):
+            await self.book.release(lease)
 
     async def bury(self, account_id: str) -> bool:
         """A configured account is being removed through the admin API: it stays removed on every
         replica (a tombstone), so no round adopts it again once its lease is handed back. False:
         not a configured account, nothing done."""
-        if self.removals is None or not await asyncio.to_thread(self.removals.bury, account_id):
+        if self.removals is None or not await self.removals.bury(account_id):
             return False
         self.known = self.known - {account_id}
         return True
@@ -419,5 +449,5 @@ class AccountOwnership:
             lease = self.held.pop(account_id, None)
             self._leaving.discard(account_id)
             if lease is not None:
-                with contextlib.suppress(redis.RedisError):
-                    await asyncio.to_thread(self.book.release, lease)
+                with contextlib.suppress(RedisError):
+                    await self.book.release(lease)

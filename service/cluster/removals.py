@@ -43,19 +43,19 @@ class Removals:
     def of(cls, store: RemovedAccounts, accounts: tuple[AccountConfig, ...]) -> Removals:
         return cls(store, {config.name: config_mark(config) for config in accounts})
 
-    def bury(self, account_id: str) -> bool:
+    async def bury(self, account_id: str) -> bool:
         """Leave a tombstone if the account is configured here (False: it is not, nothing to do)."""
         mark = self.marks.get(account_id)
         if mark is None:
             return False
-        self.store.bury(account_id, mark)
+        await self.store.bury(account_id, mark)
         return True
 
-    def hidden(self) -> set[str]:
+    async def hidden(self) -> set[str]:
         """The configured accounts removed under the configuration they have now."""
         return {
             account_id
-            for account_id, mark in self.store.buried().items()
+            for account_id, mark in (await self.store.buried()).items()
             if self.marks.get(account_id) == mark
         }
 

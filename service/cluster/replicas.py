@@ -6,7 +6,7 @@ of the count when its entry expires."""
 
 from __future__ import annotations
 
-import redis
+import redis.asyncio as aioredis
 
 from service.stores.redis_base import PREFIX, texts
 
@@ -26,7 +26,7 @@ return redis.call('ZRANGE', KEYS[2], 0, -1)
 class ReplicaRegistry:
     """One replica's heartbeat on ``client`` (text replies)."""
 
-    def __init__(self, client: redis.Redis, replica_id: str, *, ttl: float) -> None:
+    def __init__(self, client: aioredis.Redis, replica_id: str, *, ttl: float) -> None:
         self.redis = client
         self.replica_id = replica_id
         self.ttl_ms = max(1, int(ttl * 1000))
@@ -34,13 +34,13 @@ class ReplicaRegistry:
         self._key = f"{PREFIX}:cluster:replica:{replica_id}"
         self._set = f"{PREFIX}:cluster:replicas"
 
-    def beat(self) -> list[str]:
+    async def beat(self) -> list[str]:
         """Say this replica is alive for another ttl; returns every live replica's id."""
-        return texts(self._beat(keys=[self._key, self._set], args=[self.replica_id, self.ttl_ms]))
+        return texts(await self._beat(keys=[self._key, self._set], args=[self.replica_id, self.ttl_ms]))
 
-    def leave(self) -> None:
+    async def leave(self) -> None:
         """Out of the count at once (a replica that stops)."""
-        with self.redis.pipeline() as pipe:
+        async with self.redis.pipeline() as pipe:
             pipe.delete(self._key)
             pipe.zrem(self._set, self.replica_id)
-            pipe.execute()
+            await pipe.execute()

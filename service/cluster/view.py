@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
+import redis.asyncio as aioredis
 
 from service.stores.redis_base import PREFIX, text, texts
 
@@ -91,34 +91,34 @@ class ReplicaSeen:
 class ClusterView:
     """The reports of the replicas of one Redis (``client`` with text replies)."""
 
-    def __init__(self, client: redis.Redis, replica_id: str, *, ttl: float) -> None:
+    def __init__(self, client: aioredis.Redis, replica_id: str, *, ttl: float) -> None:
         self.redis = client
         self.replica_id = replica_id
         self.ttl_ms = max(1, int(ttl * 1000))
         self._publish = client.register_script(_PUBLISH)
 
-    def publish(self, report: ReplicaReport) -> bool:
+    async def publish(self, report: ReplicaReport) -> bool:
         """This replica's record for the next ttl (renewed at each round); only while its heartbeat
         lives, so a round still writing while the replica leaves never outlasts its ``withdraw``."""
         keys = [_beat_key(report.replica), _view_key(report.replica)]
-        return bool(self._publish(keys=keys, args=[report.dump(), self.ttl_ms]))
+        return bool(await self._publish(keys=keys, args=[report.dump(), self.ttl_ms]))
 
-    def withdraw(self) -> None:
+    async def withdraw(self) -> None:
         """Out of the view at once (a replica that stops)."""
-        self.redis.delete(_view_key(self.replica_id))
+        await self.redis.delete(_view_key(self.replica_id))
 
-    def live(self) -> list[ReplicaSeen]:
+    async def live(self) -> list[ReplicaSeen]:
         """Every live replica (this one too), by id: its heartbeat's age and its last report."""
-        seconds, micros = (int(part) for part in texts(self.redis.time()))
+        seconds, micros = (int(part) for part in texts(await self.redis.time()))
         now_ms = seconds * 1000 + micros // 1000
-        ids = sorted(texts(self.redis.zrangebyscore(_REPLICAS, now_ms, "+inf")))
+        ids = sorted(texts(await self.redis.zrangebyscore(_REPLICAS, now_ms, "+inf")))
         if not ids:
             return []
-        with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             for replica_id in ids:
                 pipe.get(_beat_key(replica_id))
                 pipe.get(_view_key(replica_id))
-            replies = pipe.execute()
+            replies = await pipe.execute()
         seen: list[ReplicaSeen] = []
         for index, replica_id in enumerate(ids):
             beat, raw = replies[2 * index], replies[2 * index + 1]
@@ -126,15 +126,15 @@ class ClusterView:
             seen.append(ReplicaSeen(replica_id, age, _report(raw)))
         return seen
 
-    def holders(self, account_ids: Iterable[str]) -> dict[str, str | None]:
+    async def holders(self, account_ids: Iterable[str]) -> dict[str, str | None]:
         """Who holds each account's lease now (None: nobody)."""
         ids = list(account_ids)
         if not ids:
             return {}
-        with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
             for account_id in ids:
                 pipe.hget(f"{PREFIX}:cluster:lease:{account_id}", "owner")
-            owners = pipe.execute()
+            owners = await pipe.execute()
         pairs = zip(ids, owners, strict=True)
         return {account_id: (text(owner) if owner is not None else None) for account_id, owner in pairs}
 

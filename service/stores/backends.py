@@ -4,19 +4,22 @@ the CLI's ``state migrate`` build them here; nothing else names a backend."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 
-from service.admin.registry import AddedAccounts
-from service.chat.longrun_registry import ResearchRegistry
+from service.admin.registry import AddedAccounts, ThreadedAddedAccounts
+from service.chat.longrun_registry import ResearchRegistry, ThreadedResearchRegistry
 from service.conversations import ConversationStore
 from service.conversations_api.store import ConversationObjects
-from service.keys import KeyStore
+from service.keys import KeyStore, ThreadedKeyStore
 from service.responses.store import ResponseStore
 from service.stores.config import StateBackend, StateSettings
 from service.stores.interfaces import (
@@ -30,12 +33,13 @@ from service.stores.interfaces import (
     VideoJobStore,
 )
 from service.stores.redis_accounts import RedisAddedAccounts
-from service.stores.redis_base import Sealer, connect
+from service.stores.redis_base import Sealer, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore
 from service.stores.redis_cookies import RedisCookies
 from service.stores.redis_health import RedisHealth
-from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
+from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
+from service.stores.redis_researches import RedisResearchRegistry
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
 from service.stores.redis_secrets import RedisSecrets
 from service.videos.store import VideoStore
@@ -45,9 +49,9 @@ __all__ = [
     "SQLITE_FILES",
     "Stores",
     "accounts_at",
-    "key_store",
     "keys_at",
     "open_stores",
+    "reach",
     "redis_for",
 ]
 
@@ -79,16 +83,25 @@ def _sealer(state: StateSettings) -> Sealer:
     return Sealer(key)
 
 
-def key_store(state: StateSettings, data_dir: Path, client: redis.Redis | None = None) -> ApiKeyStore:
-    """The key store alone (the API-key gate holds it from before the lifespan; unopened)."""
-    if state.backend is StateBackend.REDIS:
-        return RedisKeyStore(client if client is not None else redis_for(state))
-    return KeyStore(data_dir / "keys.sqlite3")
+def _key_store(
+    state: StateSettings, data_dir: Path, shared: aioredis.Redis | None, **timing: Any
+) -> ApiKeyStore:
+    if shared is not None:
+        return RedisKeyStore(shared, **timing)
+    return ThreadedKeyStore(KeyStore(data_dir / "keys.sqlite3", **timing))
+
+
+async def reach(state: StateSettings) -> None:
+    """Check that the Redis of ``state`` answers (``StateUnavailable`` naming host:port if not); on
+    SQLite, nothing to check. ``serve`` runs it before it starts: a clear error and exit 2."""
+    if state.backend is StateBackend.REDIS and state.redis_url is not None:
+        client = await connect_async(state.redis_url.get_secret_value())
+        await client.aclose()
 
 
 @dataclass
 class Stores:
-    """One store of each kind, open; ``close`` closes them (and the Redis client) in reverse."""
+    """One store of each kind, open; ``aclose`` closes them (and the Redis clients) in reverse."""
 
     backend: StateBackend
     keys: ApiKeyStore
@@ -98,7 +111,11 @@ class Stores:
     objects: ConversationObjectStore
     videos: VideoJobStore
     researches: ResearchLog
+    # The blocking client of the stores still synchronous (their callers run them in worker threads).
     client: redis.Redis | None = None
+    # The asyncio client of the same Redis, one per app, made on its loop (``open_stores``): the key
+    # store, the cluster's leases, heartbeats and view (``service.cluster``) and the three below.
+    shared: aioredis.Redis | None = None
     # The accounts' cookies shared by the replicas (Redis only; on SQLite the pool's own file).
     cookies: RedisCookies | None = None
     # The accounts' session records and cooldowns shared by the replicas (Redis only; on SQLite the
@@ -109,118 +126,158 @@ class Stores:
     # Secrets every replica needs alike, such as the media links' key (Redis only).
     secrets: RedisSecrets | None = None
 
-    def reachable(self) -> bool:
+    async def reachable(self) -> bool:
         """Whether the shared state answers (always, on SQLite)."""
-        if self.client is None:
+        if self.shared is None:
             return True
         try:
-            return bool(self.client.ping())
+            return bool(await self.shared.ping())
         except redis.RedisError:
             return False
 
-    def close(self) -> None:
+    def _close_sync(self) -> None:
         for store in (
-            self.researches,
             self.videos,
             self.objects,
             self.responses,
             self.conversations,
-            self.accounts,
-            self.keys,
         ):
             store.close()
         if self.client is not None:
             self.client.close()
 
+    async def aclose(self) -> None:
+        try:
+            await self.researches.close()
+            await self.accounts.close()
+            await self.keys.close()
+        finally:
+            try:
+                await asyncio.to_thread(self._close_sync)
+            finally:
+                if self.shared is not None:
+                    await self.shared.aclose()
 
-def open_stores(
+
+async def open_stores(
     state: StateSettings,
     data_dir: Path,
     *,
     ttl: float = DEFAULT_TTL,
     purge_interval: float = 600.0,
-    keys: ApiKeyStore | None = None,
     clock: Callable[[], float] | None = None,
 ) -> Stores:
-    """Every store of ``state.backend``, opened (SQLite files created and migrated; Redis reached
-    and its data's versions checked). ``keys``: a key store built already (``key_store``)."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Every store of ``state.backend``, opened on the running loop (SQLite files created and
+    migrated; Redis reached and its data's versions checked). On Redis, the asyncio client is made
+    here, one per call: an app calls it once, in its lifespan (apps in tests run on loops of their
+    own). Closed with ``Stores.aclose``."""
+    await asyncio.to_thread(data_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
     kept = {"ttl": ttl, "purge_interval": purge_interval}
     timing = {"clock": clock} if clock is not None else {}
     if state.backend is StateBackend.REDIS:
-        client = keys.redis if isinstance(keys, RedisKeyStore) else redis_for(state)
+        if state.redis_url is None:
+            raise ValueError("state.redis_url is not set")
+        shared = await connect_async(state.redis_url.get_secret_value())
+        try:
+            client = await asyncio.to_thread(redis_for, state)
+        except BaseException:
+            await shared.aclose()
+            raise
         sealer = _sealer(state)
-        accounts = RedisAddedAccounts(client, sealer)
+        accounts = RedisAddedAccounts(shared, sealer)
         stores = Stores(
             backend=state.backend,
-            keys=keys if keys is not None else RedisKeyStore(client, **timing),
+            keys=_key_store(state, data_dir, shared, **timing),
             accounts=accounts,
             conversations=RedisConversationStore(client, ttl=ttl, **timing),
             responses=RedisResponseStore(client, **kept),
             objects=RedisConversationObjects(client, **kept),
             videos=RedisVideoStore(client, data_dir),
-            researches=RedisResearchRegistry(client),
+            researches=RedisResearchRegistry(shared),
             client=client,
-            cookies=RedisCookies(client, sealer),
-            health=RedisHealth(client),
+            shared=shared,
+            cookies=RedisCookies(shared, sealer),
+            health=RedisHealth(shared),
             removed=accounts,
-            secrets=RedisSecrets(client, sealer),
+            secrets=RedisSecrets(shared, sealer),
         )
     else:
-        stores = Stores(
-            backend=state.backend,
-            keys=keys if keys is not None else KeyStore(data_dir / "keys.sqlite3", **timing),
-            accounts=AddedAccounts(data_dir / "added_accounts.sqlite3"),
-            conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
-            responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
-            objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
-            videos=VideoStore(data_dir),
-            researches=ResearchRegistry(data_dir / "researches.sqlite3"),
-        )
-    try:
+
+        def sqlite_stores() -> Stores:  # some open their file when made: in a worker thread too
+            return Stores(
+                backend=state.backend,
+                keys=_key_store(state, data_dir, None, **timing),
+                accounts=ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3")),
+                conversations=ConversationStore(data_dir / "conversations.sqlite3", ttl=ttl, **timing),
+                responses=ResponseStore(data_dir / "responses.sqlite3", **kept),
+                objects=ConversationObjects(data_dir / "responses.sqlite3", **kept),
+                videos=VideoStore(data_dir),
+                researches=ThreadedResearchRegistry(ResearchRegistry(data_dir / "researches.sqlite3")),
+            )
+
+        stores = await asyncio.to_thread(sqlite_stores)
+
+    def open_sync() -> None:
         for store in (
-            stores.keys,
-            stores.accounts,
             stores.conversations,
             stores.responses,
             stores.objects,
             stores.videos,
-            stores.researches,
-            *((stores.cookies,) if stores.cookies is not None else ()),
-            *((stores.health,) if stores.health is not None else ()),
-            *((stores.secrets,) if stores.secrets is not None else ()),
         ):
             store.open()
+
+    try:
+        await stores.keys.open()
+        await stores.accounts.open()
+        await stores.researches.open()
+        await asyncio.to_thread(open_sync)
+        for shared_store in (stores.cookies, stores.health, stores.secrets):
+            if shared_store is not None:
+                await shared_store.open()
     except BaseException:
-        stores.close()
+        await stores.aclose()
         raise
     return stores
 
 
-@contextmanager
-def keys_at(state: StateSettings, data_dir: Path) -> Iterator[ApiKeyStore]:
-    """The key store alone, open for one command (the CLI's offline ``keys``)."""
-    store = key_store(state, data_dir)
-    store.open()
+@asynccontextmanager
+async def keys_at(state: StateSettings, data_dir: Path) -> AsyncIterator[ApiKeyStore]:
+    """The key store alone, open for one command (the CLI's offline ``keys``, in ``asyncio.run``)."""
+    shared = None
+    if state.backend is StateBackend.REDIS:
+        if state.redis_url is None:
+            raise ValueError("state.redis_url is not set")
+        shared = await connect_async(state.redis_url.get_secret_value())
     try:
-        yield store
+        store = _key_store(state, data_dir, shared)
+        await store.open()
+        try:
+            yield store
+        finally:
+            await store.close()
     finally:
-        store.close()
-        if isinstance(store, RedisKeyStore):
-            store.redis.close()
+        if shared is not None:
+            await shared.aclose()
 
 
-@contextmanager
-def accounts_at(state: StateSettings, data_dir: Path) -> Iterator[AccountRegistry]:
-    """The added accounts alone, open for one command (offline ``accounts``, ``accounts login``)."""
+@asynccontextmanager
+async def accounts_at(state: StateSettings, data_dir: Path) -> AsyncIterator[AccountRegistry]:
+    """The added accounts alone, open for one command (offline ``accounts``, ``accounts login``,
+    ``doctor``; in ``asyncio.run``)."""
     if state.backend is not StateBackend.REDIS:
-        with AddedAccounts(data_dir / "added_accounts.sqlite3") as registry:
+        registry: AccountRegistry = ThreadedAddedAccounts(AddedAccounts(data_dir / "added_accounts.sqlite3"))
+        await registry.open()
+        try:
             yield registry
+        finally:
+            await registry.close()
         return
-    client = redis_for(state)
+    if state.redis_url is None:
+        raise ValueError("state.redis_url is not set")
+    shared = await connect_async(state.redis_url.get_secret_value())
     try:
-        shared = RedisAddedAccounts(client, _sealer(state))
-        shared.open()
-        yield shared
+        added = RedisAddedAccounts(shared, _sealer(state))
+        await added.open()
+        yield added
     finally:
-        client.close()
+        await shared.aclose()

@@ -11,6 +11,7 @@ running it twice gives the same data. Video files stay in ``<data_dir>/videos``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sqlite3
 import sys
@@ -26,10 +27,11 @@ from pydantic import ValidationError
 from service.responses.store import INTERRUPTED
 from service.stores.backends import DEFAULT_TTL
 from service.stores.redis_accounts import RedisAddedAccounts
-from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect
+from service.stores.redis_base import PREFIX, Sealer, StateUnavailable, connect, connect_async
 from service.stores.redis_conversations import RedisConversationStore, chat_member
-from service.stores.redis_jobs import RedisResearchRegistry, RedisVideoStore
+from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import RedisKeyStore
+from service.stores.redis_researches import RedisResearchRegistry
 from service.stores.redis_responses import RedisConversationObjects, RedisResponseStore
 from service.videos.store import VideoRecord
 
@@ -54,50 +56,66 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def migrate_to_redis(
+async def migrate_to_redis(
     data_dir: Path,
-    client: redis.Redis,
+    url: str,
     sealer: Sealer,
     *,
     force: bool = False,
     ttl: float = DEFAULT_TTL,
 ) -> dict[str, int]:
-    """Copy every store of ``data_dir`` into ``client``'s Redis; returns how many of each."""
-    if not force and next(iter(client.scan_iter(match=f"{PREFIX}:*", count=100)), None) is not None:
-        raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
-    counts = {
-        "keys": _keys(data_dir, RedisKeyStore(client)),
-        "accounts": _accounts(data_dir, RedisAddedAccounts(client, sealer)),
-        "conversations": _conversations(data_dir, RedisConversationStore(client, ttl=ttl)),
-    }
+    """Copy every store of ``data_dir`` into the Redis of ``url``; returns how many of each.
+    ``StateUnavailable`` when it does not answer."""
+    shared = await connect_async(url)
+    try:
+        if not force:
+            async for _ in shared.scan_iter(match=f"{PREFIX}:*", count=100):
+                raise TargetNotEmpty("the Redis already holds gateway data: pass --force to copy over it")
+        keys = await _keys(data_dir, RedisKeyStore(shared))
+        researches = await _researches(data_dir, RedisResearchRegistry(shared))
+        accounts = await _accounts(data_dir, RedisAddedAccounts(shared, sealer))
+        client = await asyncio.to_thread(connect, url)
+        try:
+            counts = await asyncio.to_thread(_blocking, data_dir, client, ttl)
+        finally:
+            client.close()
+        return {"keys": keys, "accounts": accounts, **counts, "researches": researches}
+    finally:
+        await shared.aclose()
+
+
+def _blocking(data_dir: Path, client: redis.Redis, ttl: float) -> dict[str, int]:
+    """The stores still on the blocking client."""
+    counts = {"conversations": _conversations(data_dir, RedisConversationStore(client, ttl=ttl))}
     responses, objects = _responses(data_dir, client, ttl)
     counts["responses"], counts["conversation_objects"] = responses, objects
     counts["videos"] = _videos(data_dir, RedisVideoStore(client, data_dir))
-    counts["researches"] = _researches(data_dir, RedisResearchRegistry(client))
     return counts
 
 
-def _keys(data_dir: Path, store: RedisKeyStore) -> int:
-    store.open()
+async def _keys(data_dir: Path, store: RedisKeyStore) -> int:
     with _sqlite(data_dir / "keys.sqlite3") as db:
         if db is None or "api_keys" not in _tables(db):
             return 0
         db.row_factory = sqlite3.Row
         rows = db.execute("SELECT * FROM api_keys").fetchall()
-    for row in rows:
-        store.put_record(dict(row))
-    store.close()
+    await store.open()
+    try:
+        for row in rows:
+            await store.put_record(dict(row))
+    finally:
+        await store.close()
     return len(rows)
 
 
-def _accounts(data_dir: Path, store: RedisAddedAccounts) -> int:
-    store.open()
+async def _accounts(data_dir: Path, store: RedisAddedAccounts) -> int:
+    await store.open()
     with _sqlite(data_dir / "added_accounts.sqlite3") as db:
         if db is None or "added_accounts" not in _tables(db):
             return 0
         rows = db.execute("SELECT id, session, spec, added_at FROM added_accounts").fetchall()
     for account_id, session, spec, added_at in rows:
-        store.put_payload(account_id, session, spec, added_at)
+        await store.put_payload(account_id, session, spec, added_at)
     return len(rows)
 
 
@@ -133,6 +151,17 @@ def _responses(data_dir: Path, client: redis.Redis, ttl: float) -> tuple[int, in
     objects = RedisConversationObjects(client, ttl=ttl, purge_interval=ttl)
     responses.open()
     objects.open()
+    try:
+        return _copy_responses(data_dir, responses, objects, ttl)
+    finally:
+        # Closed: the responses' runs renew in a thread of their own, which would outlive the copy.
+        objects.close()
+        responses.close()
+
+
+def _copy_responses(
+    data_dir: Path, responses: RedisResponseStore, objects: RedisConversationObjects, ttl: float
+) -> tuple[int, int]:
     with _sqlite(data_dir / "responses.sqlite3") as db:
         if db is None or "responses" not in _tables(db):
             return 0, 0
@@ -185,17 +214,20 @@ def _responses(data_dir: Path, client: redis.Redis, ttl: float) -> tuple[int, in
 
 def _videos(data_dir: Path, store: RedisVideoStore) -> int:
     store.open()
-    with _sqlite(data_dir / "videos.sqlite3") as db:
-        if db is None or "videos" not in _tables(db):
-            return 0
-        rows = db.execute("SELECT * FROM videos ORDER BY seq").fetchall()
-    for row in rows:
-        store.insert(VideoRecord(*row), keep_seq=True)
-    return len(rows)
+    try:
+        with _sqlite(data_dir / "videos.sqlite3") as db:
+            if db is None or "videos" not in _tables(db):
+                return 0
+            rows = db.execute("SELECT * FROM videos ORDER BY seq").fetchall()
+        for row in rows:
+            store.insert(VideoRecord(*row), keep_seq=True)
+        return len(rows)
+    finally:
+        store.close()  # its runs' renewal thread too
 
 
-def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
-    store.open()
+async def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
+    await store.open()
     with _sqlite(data_dir / "researches.sqlite3") as db:
         if db is None or "researches" not in _tables(db):
             return 0
@@ -203,7 +235,7 @@ def _researches(data_dir: Path, store: RedisResearchRegistry) -> int:
             "SELECT key, account_id, chat_id, research_id, title, created_at FROM researches"
         ).fetchall()
     for key, account_id, chat_id, research_id, title, created_at in rows:
-        store.record(key, account_id, chat_id, research_id, title, created_at=created_at)
+        await store.record(key, account_id, chat_id, research_id, title, created_at=created_at)
     return len(rows)
 
 
@@ -227,16 +259,9 @@ def run_state(args: argparse.Namespace) -> int:
         print("warning: state.encryption_key is not set: cookies are copied in clear", file=sys.stderr)
     ttl = settings.conversation_ttl if settings is not None else DEFAULT_TTL
     try:
-        client = connect(url)
-    except StateUnavailable as exc:
+        counts = asyncio.run(migrate_to_redis(data_dir, url, Sealer(key), force=args.force, ttl=ttl))
+    except (StateUnavailable, TargetNotEmpty) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        counts = migrate_to_redis(data_dir, client, Sealer(key), force=args.force, ttl=ttl)
-    except TargetNotEmpty as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        client.close()
     print(json.dumps({"migrated": counts, "from": str(data_dir)}, indent=2))
     return 0

@@ -1,10 +1,12 @@
 """What every Redis store shares: the client, the key namespace and the sealing of secrets.
 
 Keys are ``gateway:<store>:<...>``, so one Redis can hold other data beside the gateway's. The
-stores keep the SQLite stores' synchronous methods (their callers run them in worker threads or
-for a sub-millisecond look-up on the loop, as with SQLite), so they use redis-py's blocking client;
-every write that must be atomic across replicas is one Lua script or one MULTI/EXEC transaction,
-never a read followed by a write.
+stores that share the SQLite stores' interfaces keep their synchronous methods (their callers run
+them in worker threads, as with SQLite), so they use redis-py's blocking client (``connect``). The
+cluster's own state (leases, heartbeats, the replicas' view) and the browser pool's shared cookies
+and health are async on redis-py's asyncio client (``connect_async``, ``AsyncRedisStore``), one per
+app, made on its loop. Every write that must be atomic across replicas is one Lua script or one
+MULTI/EXEC transaction, never a read followed by a write.
 
 A store's data carries a schema version (``gateway:<store>:version``), checked on open like the
 SQLite files' ``user_version``: data written by a newer gateway is refused.
@@ -18,9 +20,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
 import redis
+import redis.asyncio as aioredis
 from cryptography.fernet import Fernet, InvalidToken
 
-__all__ = ["PREFIX", "RedisStore", "Sealer", "StateUnavailable", "connect", "text", "text_map", "texts"]
+__all__ = [
+    "PREFIX",
+    "AsyncRedisStore",
+    "RedisStore",
+    "Sealer",
+    "StateUnavailable",
+    "connect",
+    "connect_async",
+    "text",
+    "text_map",
+    "texts",
+]
 
 PREFIX = "gateway"
 _SEALED = "fernet:"
@@ -43,6 +57,13 @@ class StateUnavailable(ConnectionError):
     """The Redis of ``state.redis_url`` cannot be reached (the message never holds the URL)."""
 
 
+def _unavailable(where: dict[str, Any], exc: BaseException) -> StateUnavailable:
+    return StateUnavailable(
+        f"cannot reach the Redis of state.redis_url ({where.get('host')}:{where.get('port')}): "
+        f"{type(exc).__name__}"
+    )
+
+
 def connect(url: str) -> redis.Redis:
     """A client on ``url`` (text replies), checked with a PING so a wrong URL fails at startup.
     The error names the host, never the URL (it may carry a password)."""
@@ -52,10 +73,21 @@ def connect(url: str) -> redis.Redis:
     except redis.RedisError as exc:
         where = client.connection_pool.connection_kwargs
         client.close()
-        raise StateUnavailable(
-            f"cannot reach the Redis of state.redis_url ({where.get('host')}:{where.get('port')}): "
-            f"{type(exc).__name__}"
-        ) from None
+        raise _unavailable(where, exc) from None
+    return client
+
+
+async def connect_async(url: str) -> aioredis.Redis:
+    """The asyncio client on ``url`` (text replies), bound to the running loop (an app makes its
+    own in its lifespan: never one per module, as apps in tests run on loops of their own), checked
+    with a PING as ``connect``. The caller closes it (``aclose``)."""
+    client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=10, health_check_interval=30)
+    try:
+        await client.ping()
+    except redis.RedisError as exc:
+        where = client.connection_pool.connection_kwargs
+        await client.aclose()
+        raise _unavailable(where, exc) from None
     return client
 
 
@@ -126,3 +158,29 @@ class RedisStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AsyncRedisStore:
+    """``RedisStore`` on the asyncio client: the same namespace and version check, awaited."""
+
+    store = "store"
+    version = 1
+    _what = "the store"
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.redis = client
+
+    def key(self, *parts: str) -> str:
+        return ":".join((PREFIX, self.store, *parts))
+
+    async def open(self) -> None:
+        found = await self.redis.get(self.key("version"))
+        if found is not None and int(found) > self.version:
+            raise RuntimeError(
+                f"{self._what} in Redis is at version {text(found)}, newer than this gateway's "
+                f"{self.version}: it was written by a newer version of the gateway"
+            )
+        await self.redis.set(self.key("version"), self.version, nx=True)
+
+    async def close(self) -> None:
+        """The client is shared and closed by whoever made it."""

@@ -15,16 +15,15 @@ no lease for the account does not write at all. Values never reach a log or an e
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
 
-import redis
+import redis.asyncio as aioredis
 
 from browser import Cookie, StoredCookies
 from service.cluster.lease import Lease, LeaseBook
-from service.stores.redis_base import RedisStore, Sealer, text
+from service.stores.redis_base import AsyncRedisStore, Sealer, text
 
 __all__ = ["RedisCookies"]
 
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 LeaseOf = Callable[[str], Lease | None]
 
 
-class RedisCookies(RedisStore):
+class RedisCookies(AsyncRedisStore):
     """The shared copy of every account's cookies; writes fenced by this replica's leases.
 
     ``bind`` gives it the lease book and the leases held (the ownership loop is built after the
@@ -43,7 +42,7 @@ class RedisCookies(RedisStore):
     store = "cookies"
     _what = "the shared cookies"
 
-    def __init__(self, client: redis.Redis, sealer: Sealer) -> None:
+    def __init__(self, client: aioredis.Redis, sealer: Sealer) -> None:
         super().__init__(client)
         self._sealer = sealer
         self._book: LeaseBook | None = None
@@ -55,19 +54,19 @@ class RedisCookies(RedisStore):
     def _account_key(self, account_id: str) -> str:
         return self.key("account", account_id)
 
-    def save_sync(self, account_id: str, cookies: list[Cookie], *, read_at: float) -> bool:
+    async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float) -> bool:
         lease = self._lease_of(account_id)
         if self._book is None or lease is None:
             log.warning("cookies of %s not shared: this replica holds no lease on the account", account_id)
             return False
         sealed = self._sealer.seal(json.dumps([cookie.to_json() for cookie in cookies]))
         value = json.dumps({"read_at": read_at, "cookies": sealed})
-        if self._book.guarded_set(lease, self._account_key(account_id), value):
+        if await self._book.guarded_set(lease, self._account_key(account_id), value):
             return True
         # Refused because the lease expired untouched (Redis was away past the ttl, and the round
         # that takes it back has not run yet): taken back now, the write goes through. One another
         # replica acquired meanwhile stays refused.
-        if self._book.renew(lease) is not None and self._book.guarded_set(
+        if await self._book.renew(lease) is not None and await self._book.guarded_set(
             lease, self._account_key(account_id), value
         ):
             return True
@@ -79,26 +78,17 @@ class RedisCookies(RedisStore):
         )
         return False
 
-    def load_sync(self, account_id: str) -> StoredCookies | None:
-        stored = self.redis.get(self._account_key(account_id))
+    async def load(self, account_id: str) -> StoredCookies | None:
+        stored = await self.redis.get(self._account_key(account_id))
         if stored is None:
             return None
         entry = json.loads(text(stored))
         cookies = [Cookie.from_json(item) for item in json.loads(self._sealer.open(entry["cookies"]))]
         return StoredCookies(cookies=cookies, saved_at=float(entry["read_at"]))
 
-    def delete_sync(self, account_id: str) -> None:
-        """The account was removed for good (the admin API, or the operator's configuration)."""
-        self.redis.delete(self._account_key(account_id))
-
-    async def save(self, account_id: str, cookies: list[Cookie], *, read_at: float) -> bool:
-        return await asyncio.to_thread(self.save_sync, account_id, cookies, read_at=read_at)
-
-    async def load(self, account_id: str) -> StoredCookies | None:
-        return await asyncio.to_thread(self.load_sync, account_id)
-
     async def delete(self, account_id: str) -> None:
-        await asyncio.to_thread(self.delete_sync, account_id)
+        """The account was removed for good (the admin API, or the operator's configuration)."""
+        await self.redis.delete(self._account_key(account_id))
 
     def __repr__(self) -> str:
         return f"RedisCookies(sealer={self._sealer!r})"

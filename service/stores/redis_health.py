@@ -19,17 +19,16 @@ state; a replica holding no lease on the account writes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 from dataclasses import asdict
 
-import redis
+import redis.asyncio as aioredis
 
 from browser import Cooldown, SessionRecord
 from service.cluster.lease import LeaseBook
-from service.stores.redis_base import RedisStore, text
+from service.stores.redis_base import AsyncRedisStore, text
 from service.stores.redis_cookies import LeaseOf
 
 __all__ = ["RedisHealth"]
@@ -37,14 +36,14 @@ __all__ = ["RedisHealth"]
 log = logging.getLogger(__name__)
 
 
-class RedisHealth(RedisStore):
+class RedisHealth(AsyncRedisStore):
     """The shared session records and cooldowns; writes fenced by this replica's leases (``bind``,
     as ``RedisCookies``)."""
 
     store = "health"
     _what = "the shared account health"
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis) -> None:
         super().__init__(client)
         self._book: LeaseBook | None = None
         self._lease_of: LeaseOf = lambda _account_id: None
@@ -52,12 +51,14 @@ class RedisHealth(RedisStore):
     def bind(self, book: LeaseBook, lease_of: LeaseOf) -> None:
         self._book, self._lease_of = book, lease_of
 
-    def _write(self, account_id: str, what: str, value: str | None, expire_in: float | None = None) -> bool:
+    async def _write(
+        self, account_id: str, what: str, value: str | None, expire_in: float | None = None
+    ) -> bool:
         lease = self._lease_of(account_id)
         if self._book is None or lease is None:
             log.warning("%s of %s not shared: this replica holds no lease on the account", what, account_id)
             return False
-        if self._book.guarded_set(lease, self.key(what, account_id), value, expire_in=expire_in):
+        if await self._book.guarded_set(lease, self.key(what, account_id), value, expire_in=expire_in):
             return True
         log.warning(
             "%s of %s not shared: the lease of replica %s (token %d) passed to another replica",
@@ -68,11 +69,11 @@ class RedisHealth(RedisStore):
         )
         return False
 
-    def save_session_sync(self, account_id: str, record: SessionRecord) -> bool:
-        return self._write(account_id, "session", json.dumps(asdict(record)))
+    async def save_session(self, account_id: str, record: SessionRecord) -> None:
+        await self._write(account_id, "session", json.dumps(asdict(record)))
 
-    def load_session_sync(self, account_id: str) -> SessionRecord | None:
-        stored = self.redis.get(self.key("session", account_id))
+    async def load_session(self, account_id: str) -> SessionRecord | None:
+        stored = await self.redis.get(self.key("session", account_id))
         if stored is None:
             return None
         entry = json.loads(text(stored))
@@ -85,20 +86,21 @@ class RedisHealth(RedisStore):
             needs_since=entry["needs_since"],
         )
 
-    def save_cooldown_sync(self, account_id: str, cooldown: Cooldown | None) -> bool:
+    async def save_cooldown(self, account_id: str, cooldown: Cooldown | None) -> None:
         ends = cooldown.ends_at() if cooldown is not None else None
         if cooldown is None or ends is None:
-            return self._write(account_id, "cooldown", None)
+            await self._write(account_id, "cooldown", None)
+            return
         entry = {
             "cooling_until": dict(cooldown.cooling_until),
             "blocked_until": cooldown.blocked_until,
             "reason": cooldown.reason,
         }
         # Expires with its last part (with a second's margin): nothing to clean up after.
-        return self._write(account_id, "cooldown", json.dumps(entry), expire_in=ends - time.time() + 1.0)
+        await self._write(account_id, "cooldown", json.dumps(entry), expire_in=ends - time.time() + 1.0)
 
-    def load_cooldown_sync(self, account_id: str) -> Cooldown | None:
-        stored = self.redis.get(self.key("cooldown", account_id))
+    async def load_cooldown(self, account_id: str) -> Cooldown | None:
+        stored = await self.redis.get(self.key("cooldown", account_id))
         if stored is None:
             return None
         entry = json.loads(text(stored))
@@ -109,24 +111,9 @@ class RedisHealth(RedisStore):
         )
         return cooldown.current(time.time())
 
-    def delete_sync(self, account_id: str) -> None:
-        """The account was removed for good (the admin API): from whichever replica, unfenced."""
-        self.redis.delete(self.key("session", account_id), self.key("cooldown", account_id))
-
-    async def save_session(self, account_id: str, record: SessionRecord) -> None:
-        await asyncio.to_thread(self.save_session_sync, account_id, record)
-
-    async def load_session(self, account_id: str) -> SessionRecord | None:
-        return await asyncio.to_thread(self.load_session_sync, account_id)
-
-    async def save_cooldown(self, account_id: str, cooldown: Cooldown | None) -> None:
-        await asyncio.to_thread(self.save_cooldown_sync, account_id, cooldown)
-
-    async def load_cooldown(self, account_id: str) -> Cooldown | None:
-        return await asyncio.to_thread(self.load_cooldown_sync, account_id)
-
     async def delete(self, account_id: str) -> None:
-        await asyncio.to_thread(self.delete_sync, account_id)
+        """The account was removed for good (the admin API): from whichever replica, unfenced."""
+        await self.redis.delete(self.key("session", account_id), self.key("cooldown", account_id))
 
     def __repr__(self) -> str:
         return "RedisHealth()"

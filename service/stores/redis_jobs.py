@@ -1,16 +1,14 @@
-"""Video jobs and confirmed researches in Redis (``service.videos.store`` and
-``service.chat.longrun_registry`` on SQLite are the other backend). A video job's row is shared;
+"""Video jobs in Redis (``service.videos.store`` on SQLite is the other backend; the confirmed
+researches are in ``service.stores.redis_researches``). A video job's row is shared;
 its finished files stay in this replica's data directory (media across replicas: issue 20 item 4).
 
 Videos, under ``gateway:videos:``: ``v:<id>`` (hash, each field a JSON value), ``seq`` (the counter
 that orders them), ``by_owner:<owner>`` (sorted set by seq), ``running`` (the ids queued or in
-progress) and ``runs`` (which of them a live replica runs: ``service.stores.redis_runs``).
-Researches: ``gateway:researches:r:<key>`` (JSON)."""
+progress) and ``runs`` (which of them a live replica runs: ``service.stores.redis_runs``)."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Collection
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -18,12 +16,11 @@ from typing import Any
 
 import redis
 
-from service.chat.longrun_registry import ResearchEntry
-from service.stores.redis_base import RedisStore, text, text_map, texts
+from service.stores.redis_base import RedisStore, text_map, texts
 from service.stores.redis_runs import Runs
 from service.videos.store import VideoFiles, VideoRecord
 
-__all__ = ["RedisResearchRegistry", "RedisVideoStore"]
+__all__ = ["RedisVideoStore"]
 
 _NAMES = [item.name for item in fields(VideoRecord)]
 _RUNNING = ("queued", "in_progress")
@@ -137,24 +134,3 @@ class RedisVideoStore(VideoFiles, RedisStore):
         self.runs.mine(video_id, False)
         self.remove_files(video_id)
         return True
-
-
-class RedisResearchRegistry(RedisStore):
-    store = "researches"
-    _what = "the research registry"
-
-    def record(
-        self,
-        key: str,
-        account_id: str,
-        chat_id: str,
-        research_id: str,
-        title: str | None,
-        created_at: float | None = None,
-    ) -> None:
-        entry = ResearchEntry(key, account_id, chat_id, research_id, title, created_at or time.time())
-        self.redis.set(self.key("r", key), json.dumps(asdict(entry)))
-
-    def find(self, key: str) -> ResearchEntry | None:
-        found = self.redis.get(self.key("r", key))
-        return ResearchEntry(**json.loads(text(found))) if found is not None else None

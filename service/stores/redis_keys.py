@@ -10,6 +10,9 @@ once never both take the last place:
 - ``active:<id>``: one member per request running now, scored by when its slot lapses. A running
   request's replica renews its slots (every ``SLOT_TTL / 3`` s); a replica that dies renews nothing,
   so its slots lapse after at most ``SLOT_TTL`` s and the key's concurrency frees itself.
+
+The store is on redis-py's asyncio client (the gate awaits ``lookup`` and ``admit`` on the loop);
+the renewal of the slots is a task of the loop, started by ``open`` and ended by ``close``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import redis
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
-from service.auth import Caller
+from service.auth import Caller, Release
 from service.errors import RateLimited
 from service.key_scopes import normalise_scopes
 from service.keys import (
@@ -37,7 +40,8 @@ from service.keys import (
     key_digest,
     new_key,
 )
-from service.stores.redis_base import RedisStore, text, text_map, texts
+from service.periodic import Periodic
+from service.stores.redis_base import AsyncRedisStore, text, text_map, texts
 
 __all__ = ["SLOT_TTL", "RedisKeyStore"]
 
@@ -76,53 +80,40 @@ return 1
 """
 
 
-class RedisKeyStore(RedisStore):
+class RedisKeyStore(AsyncRedisStore):
     store = "keys"
     _what = "the key store"
 
-    def __init__(self, client: redis.Redis, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client: aioredis.Redis, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(client)
         self._clock = clock
         self._admit = client.register_script(_ADMIT)
         self._change = client.register_script(_CHANGE)
         self._held: dict[str, str] = {}  # slot -> key id: this replica's running requests
-        self._held_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._renewer: threading.Thread | None = None
+        self._renewer = Periodic(self.renew, SLOT_TTL / 3, name="key-slots")
 
-    def open(self) -> None:
-        super().open()
-        if self._renewer is None:
-            self._stop.clear()
-            self._renewer = threading.Thread(target=self._renew_slots, name="key-slots", daemon=True)
-            self._renewer.start()
+    async def open(self) -> None:
+        await super().open()
+        self._renewer.start()
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._renewer is not None:
-            self._renewer.join(timeout=5)
-            self._renewer = None
+    async def close(self) -> None:
+        await self._renewer.stop()
 
-    def _renew_slots(self) -> None:
-        while not self._stop.wait(SLOT_TTL / 3):
-            self.renew()
-
-    def renew(self) -> None:
+    async def renew(self) -> None:
         """Push back the lapse of every slot this replica holds (``XX``: a released one stays gone)."""
-        with self._held_lock:
-            held = list(self._held.items())
+        held = list(self._held.items())
         lapse = self._clock() + SLOT_TTL
         try:
-            with self.redis.pipeline(transaction=False) as pipe:
+            async with self.redis.pipeline(transaction=False) as pipe:
                 for slot, key_id in held:
                     pipe.zadd(self.key("active", key_id), {slot: lapse}, xx=True)
-                pipe.execute()
-        except redis.RedisError as exc:  # the next round tries again; the slots lapse meanwhile
+                await pipe.execute()
+        except RedisError as exc:  # the next round tries again; the slots lapse meanwhile
             log.warning("could not renew the keys' concurrency slots (%s)", type(exc).__name__)
 
     # -- admin --
 
-    def create(
+    async def create(
         self,
         name: str,
         *,
@@ -149,52 +140,52 @@ class RedisKeyStore(RedisStore):
             "scopes": json.dumps(list(stored_scopes)) if stored_scopes else None,
             "requests": 0,
         }
-        self.put_record(fields)
-        record = self.get(key_id)
+        await self.put_record(fields)
+        record = await self.get(key_id)
         assert record is not None
         return CreatedKey(record=record, key=key)
 
-    def put_record(self, fields: dict[str, object]) -> None:
+    async def put_record(self, fields: dict[str, object]) -> None:
         """Store one key's fields as they are (``create``, and the migration from SQLite)."""
         key_id = str(fields["id"])
         present: dict[Any, Any] = {name: str(value) for name, value in fields.items() if value is not None}
-        with self.redis.pipeline() as pipe:  # MULTI/EXEC: the record and its indexes together
+        async with self.redis.pipeline() as pipe:  # MULTI/EXEC: the record and its indexes together
             pipe.delete(self.key("record", key_id))
             pipe.hset(self.key("record", key_id), mapping=present)
             pipe.hset(self.key("by_digest"), present["digest"], key_id)
             pipe.zadd(self.key("ids"), {key_id: float(present["created_at"])})
-            pipe.execute()
+            await pipe.execute()
 
-    def list(self) -> list[KeyRecord]:
-        ids = texts(self.redis.zrange(self.key("ids"), 0, -1))
-        records = [self.get(key_id) for key_id in ids]
+    async def list(self) -> list[KeyRecord]:
+        ids = texts(await self.redis.zrange(self.key("ids"), 0, -1))
+        records = [await self.get(key_id) for key_id in ids]
         return [record for record in records if record is not None]
 
-    def get(self, key_id: str) -> KeyRecord | None:
-        fields = text_map(self.redis.hgetall(self.key("record", key_id)))
+    async def get(self, key_id: str) -> KeyRecord | None:
+        fields = text_map(await self.redis.hgetall(self.key("record", key_id)))
         return _record(fields) if fields else None
 
-    def set_scopes(self, key_id: str, scopes: Iterable[str] | None) -> KeyRecord | None:
+    async def set_scopes(self, key_id: str, scopes: Iterable[str] | None) -> KeyRecord | None:
         stored = normalise_scopes(scopes)
-        self._change(
+        await self._change(
             keys=[self.key("record", key_id)],
             args=["scopes", json.dumps(list(stored)) if stored else "", "0"],
         )
-        return self.get(key_id)
+        return await self.get(key_id)
 
-    def revoke(self, key_id: str) -> KeyRecord | None:
-        self._change(keys=[self.key("record", key_id)], args=["revoked_at", repr(self._clock()), "1"])
-        return self.get(key_id)
+    async def revoke(self, key_id: str) -> KeyRecord | None:
+        await self._change(keys=[self.key("record", key_id)], args=["revoked_at", repr(self._clock()), "1"])
+        return await self.get(key_id)
 
     # -- the gate --
 
-    def lookup(self, key: str) -> Caller | None:
+    async def lookup(self, key: str) -> Caller | None:
         digest = key_digest(key)
-        key_id = self.redis.hget(self.key("by_digest"), digest)
+        key_id = await self.redis.hget(self.key("by_digest"), digest)
         if key_id is None:
             return None
-        # Two round trips: the gate runs this on the event loop for every request.
-        fields = text_map(self.redis.hgetall(self.key("record", text(key_id))))
+        # Two round trips, awaited: the gate runs this for every request.
+        fields = text_map(await self.redis.hgetall(self.key("record", text(key_id))))
         if not fields or not hmac.compare_digest(fields["digest"], digest):
             return None
         record = _record(fields)
@@ -204,13 +195,13 @@ class RedisKeyStore(RedisStore):
         allowed = frozenset(record.scopes) if record.scopes is not None else None
         return Caller(identity=digest[:32], key_id=record.id, accounts=group, scopes=allowed)
 
-    def admit(self, caller: Caller) -> Callable[[], None]:
+    async def admit(self, caller: Caller) -> Release:
         if caller.key_id is None:
             return _nothing
         key_id = caller.key_id
         now = self._clock()
         slot = uuid.uuid4().hex
-        answer = self._admit(
+        answer = await self._admit(
             keys=[self.key("record", key_id), self.key("rate", key_id), self.key("active", key_id)],
             args=[repr(now), repr(_WINDOW), repr(now + SLOT_TTL), slot],
         )
@@ -218,29 +209,27 @@ class RedisKeyStore(RedisStore):
         if outcome == 3:
             return _nothing
         if outcome == 1:
-            record = self.get(key_id)
+            record = await self.get(key_id)
             limit = record.per_minute if record is not None else None
             raise RateLimited(f"This key allows {limit} requests per minute.", retry_after=float(answer[1]))
         if outcome == 2:
-            record = self.get(key_id)
+            record = await self.get(key_id)
             limit = record.max_concurrent if record is not None else None
             raise RateLimited(f"This key allows {limit} concurrent requests.", retry_after=1.0)
-        with self._held_lock:
-            self._held[slot] = key_id
+        self._held[slot] = key_id
 
-        def release() -> None:
-            with self._held_lock:
-                if self._held.pop(slot, None) is None:
-                    return
-            self.redis.zrem(self.key("active", key_id), slot)
+        async def release() -> None:
+            if self._held.pop(slot, None) is None:
+                return
+            await self.redis.zrem(self.key("active", key_id), slot)
 
         return release
 
-    def active(self, key_id: str) -> int:
-        return int(self.redis.zcount(self.key("active", key_id), f"({self._clock()!r}", "+inf"))
+    async def active(self, key_id: str) -> int:
+        return int(await self.redis.zcount(self.key("active", key_id), f"({self._clock()!r}", "+inf"))
 
 
-def _nothing() -> None:
+async def _nothing() -> None:
     return None
 
 

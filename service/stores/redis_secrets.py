@@ -8,31 +8,31 @@ from __future__ import annotations
 
 import secrets
 
-import redis
+import redis.asyncio as aioredis
 
-from service.stores.redis_base import RedisStore, Sealer, text
+from service.stores.redis_base import AsyncRedisStore, Sealer, text
 
 __all__ = ["RedisSecrets"]
 
 _BYTES = 32
 
 
-class RedisSecrets(RedisStore):
+class RedisSecrets(AsyncRedisStore):
     store = "secrets"
     _what = "the shared secrets"
 
-    def __init__(self, client: redis.Redis, sealer: Sealer) -> None:
+    def __init__(self, client: aioredis.Redis, sealer: Sealer) -> None:
         super().__init__(client)
         self._sealer = sealer
 
     def __repr__(self) -> str:
         return f"RedisSecrets({self._sealer!r})"
 
-    def shared(self, name: str) -> bytes:
+    async def shared(self, name: str) -> bytes:
         """The secret ``name`` (64 hex characters), created by the first replica that asks."""
         key = self.key(name)
-        self.redis.set(key, self._sealer.seal(secrets.token_hex(_BYTES)), nx=True)
-        stored = self.redis.get(key)
+        await self.redis.set(key, self._sealer.seal(secrets.token_hex(_BYTES)), nx=True)
+        stored = await self.redis.get(key)
         if stored is None:  # deleted between the two calls (by hand): a new one on the next start
             raise RuntimeError(f"the shared secret {name!r} vanished from Redis while it was read")
         return self._sealer.open(text(stored)).encode()

@@ -1,9 +1,13 @@
 """Fixtures of the service tests: settings on a temp data dir, and a real uvicorn gateway on a
-``ScriptedPool`` with the official ``openai`` client pointed at it."""
+``ScriptedPool`` with the official ``openai`` client pointed at it; and, after every test, the
+check that no replica's task (``AccountOwnership``'s rounds and account work, named ``cluster-*``)
+is left running on the session's event loop, where it would heartbeat and take leases in the next
+tests' Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,21 @@ from tests.service.scripted_pool import ScriptedPool
 from tests.support.servers import serve
 
 API_KEY = "sk-test-key-0123456789"
+_LEFT_WAIT = 10.0  # bound of the wait for a left-over replica task to end once cancelled
+
+
+@pytest.fixture(autouse=True)
+async def no_replica_left() -> AsyncIterator[None]:
+    yield
+    left = [
+        task for task in asyncio.all_tasks() if task.get_name().startswith("cluster-") and not task.done()
+    ]
+    if left:
+        # Stopped here so that one leaking test (or one a timeout cut short) fails alone.
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left, timeout=_LEFT_WAIT)
+        pytest.fail(f"replica tasks left running: {sorted(task.get_name() for task in left)}")
 
 
 @dataclass

@@ -13,16 +13,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 from playwright.async_api import Playwright
 from pydantic import SecretStr
 
@@ -35,6 +37,7 @@ from service.stores.redis_base import Sealer, connect
 from service.stores.redis_cookies import RedisCookies
 from tests.support import polling
 from tests.support.cluster_pool import Replica, simulator  # noqa: F401 (a fixture)
+from tests.support.redis import on_redis
 from tests.support.servers import serve
 
 PSID = "__Secure-1PSID"
@@ -44,6 +47,14 @@ WAIT = 60.0  # bound of every wait on a condition (page loads in Chromium)
 
 until = partial(polling.until, bound=WAIT)
 until_async = partial(polling.until_async, bound=WAIT, interval=0.05)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """``until_async`` for a condition read from Redis (awaited)."""
+    deadline = time.monotonic() + WAIT
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -61,61 +72,71 @@ def ticket(cookies: list[Cookie]) -> str | None:
     return next((cookie.value for cookie in cookies if cookie.name == PSIDTS), None)
 
 
-def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
-    client: redis.Redis, caplog: pytest.LogCaptureFixture
+async def test_a_stale_owner_cannot_write_the_cookies_of_an_account_it_lost(
+    async_redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     sealer = Sealer("a passphrase")
-    a_book, b_book = LeaseBook(client, "a", ttl=0.05), LeaseBook(client, "b")
-    a_store, b_store = RedisCookies(client, sealer), RedisCookies(client, sealer)
-    a_store.open()
-    a_lease = a_book.acquire("acct")
+    a_book, b_book = LeaseBook(async_redis, "a", ttl=0.05), LeaseBook(async_redis, "b")
+    a_store, b_store = RedisCookies(async_redis, sealer), RedisCookies(async_redis, sealer)
+    await a_store.open()
+    a_lease = await a_book.acquire("acct")
     assert a_lease is not None
     a_store.bind(a_book, {"acct": a_lease}.get)  # what A's ownership loop holds, as it believes
-    assert a_store.save_sync("acct", jar("paid-secret-psid", "ts-from-a"), read_at=100.0)
-    stored = b_store.load_sync("acct")
+    assert await a_store.save("acct", jar("paid-secret-psid", "ts-from-a"), read_at=100.0)
+    stored = await b_store.load("acct")
     assert stored is not None and ticket(stored.cookies) == "ts-from-a" and stored.saved_at == 100.0
-    raw = client.get("gateway:cookies:account:acct")
+    raw = await async_redis.get("gateway:cookies:account:acct")
     assert raw is not None and "ts-from-a" not in raw and "paid-secret-psid" not in raw  # sealed
 
     # A stops renewing (frozen): its lease expires and B adopts the account.
-    while (b_lease := b_book.acquire("acct")) is None:
-        time.sleep(0.01)
+    deadline = time.monotonic() + WAIT
+    while (b_lease := await b_book.acquire("acct")) is None:
+        assert time.monotonic() < deadline, "the lease never expired"
+        await asyncio.sleep(0.01)
     b_store.bind(b_book, {"acct": b_lease}.get)
-    assert b_store.save_sync("acct", jar("paid-secret-psid", "ts-from-b"), read_at=200.0)
+    assert await b_store.save("acct", jar("paid-secret-psid", "ts-from-b"), read_at=200.0)
 
     # A comes back still holding its old lease and writes a rotation: Redis refuses it.
     caplog.set_level(logging.WARNING)
-    assert not a_store.save_sync("acct", jar("paid-secret-psid", "ts-stale"), read_at=300.0)
-    stored = a_store.load_sync("acct")
+    assert not await a_store.save("acct", jar("paid-secret-psid", "ts-stale"), read_at=300.0)
+    stored = await a_store.load("acct")
     assert stored is not None and ticket(stored.cookies) == "ts-from-b" and stored.saved_at == 200.0
     refusals = [record.getMessage() for record in caplog.records if "not shared" in record.getMessage()]
     assert refusals and "passed to another replica" in refusals[0]
     assert "ts-stale" not in caplog.text and "paid-secret-psid" not in caplog.text
 
     # A replica holding no lease on the account (never bound, or not its owner) writes nothing.
-    assert not RedisCookies(client, sealer).save_sync("acct", jar("paid-secret-psid", "ts-x"), read_at=400.0)
-    stored = a_store.load_sync("acct")
+    assert not await RedisCookies(async_redis, sealer).save(
+        "acct", jar("paid-secret-psid", "ts-x"), read_at=400.0
+    )
+    stored = await a_store.load("acct")
     assert stored is not None and ticket(stored.cookies) == "ts-from-b"
 
     # Sealed values need the key: another one is a clear error, never a value in the message.
     with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
-        RedisCookies(client, Sealer("another passphrase")).load_sync("acct")
+        await RedisCookies(async_redis, Sealer("another passphrase")).load("acct")
 
 
-def test_an_owner_whose_lease_expired_untouched_still_shares_its_rotation(client: redis.Redis) -> None:
+async def test_an_owner_whose_lease_expired_untouched_still_shares_its_rotation(
+    async_redis: aioredis.Redis,
+) -> None:
     # Redis away past the ttl: the lease expired, nobody took the account meanwhile. The rotation
     # saved before the ownership loop's next round takes the lease back as it was, and is written.
     sealer = Sealer(None)
-    book = LeaseBook(client, "a", ttl=0.05)
-    store = RedisCookies(client, sealer)
-    lease = book.acquire("acct")
+    book = LeaseBook(async_redis, "a", ttl=0.05)
+    store = RedisCookies(async_redis, sealer)
+    lease = await book.acquire("acct")
     assert lease is not None
     store.bind(book, {"acct": lease}.get)
-    until(lambda: not client.exists("gateway:cluster:lease:acct"), "the lease expired")
-    assert store.save_sync("acct", jar("paid-secret-psid", "ts-after-outage"), read_at=100.0)
-    stored = store.load_sync("acct")
+
+    async def expired() -> bool:
+        return not await async_redis.exists("gateway:cluster:lease:acct")
+
+    await eventually(expired, "the lease expired")
+    assert await store.save("acct", jar("paid-secret-psid", "ts-after-outage"), read_at=100.0)
+    stored = await store.load("acct")
     assert stored is not None and ticket(stored.cookies) == "ts-after-outage"
-    assert book.valid(lease)
+    assert await book.valid(lease)
 
 
 def _replica(
@@ -152,22 +173,24 @@ async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cooki
     redis_url: str,
     tmp_path: Path,
     client: redis.Redis,
+    async_redis: aioredis.Redis,
 ) -> None:
     psid = f"paid-{uuid.uuid4().hex[:12]}"
-    shared = RedisCookies(client, Sealer("cluster passphrase"))
+    shared = RedisCookies(async_redis, Sealer("cluster passphrase"))
 
-    def shared_ticket() -> str | None:
-        stored = shared.load_sync("rot")
+    async def shared_ticket() -> str | None:
+        stored = await shared.load("rot")
         return ticket(stored.cookies) if stored is not None else None
+
+    async def rotated_in_redis() -> bool:
+        return await shared_ticket() not in (None, "initial-ts")
 
     (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
     async with Replica(_replica("a", tmp_path, simulator_url, redis_url, psid), playwright) as a:
         assert {info.id for info in a.pool.accounts()} == {"rot"}
-        await until_async(
-            lambda: shared_ticket() not in (None, "initial-ts"), "replica a's rotated ticket in Redis"
-        )
+        await eventually(rotated_in_redis, "replica a's rotated ticket in Redis")
     # A stopped: its last save (under its lease) is in Redis, and the lease is handed back.
-    rotated = shared_ticket()
+    rotated = await shared_ticket()
     assert rotated is not None and rotated != "initial-ts"
     assert client.hgetall("gateway:cluster:lease:rot") == {}
     (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
@@ -184,7 +207,7 @@ async def test_an_adopting_replica_starts_from_the_previous_owners_rotated_cooki
         assert live[PSIDTS] == rotated
         assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
     assert len((await simulator.get("/_sim/rotations")).json()) == rotations  # B did not rotate it itself
-    assert shared_ticket() == rotated
+    assert await shared_ticket() == rotated
 
 
 @pytest.fixture
@@ -200,10 +223,11 @@ def test_a_gateway_on_redis_shares_its_accounts_rotated_cookies_sealed(
 ) -> None:
     """The app's own wiring (``create_app``, real uvicorn): its pool writes to Redis."""
     psid = f"paid-{uuid.uuid4().hex[:12]}"
-    shared = RedisCookies(client, Sealer("cluster passphrase"))
 
     def shared_ticket() -> str | None:
-        stored = shared.load_sync("rot")
+        stored = on_redis(
+            redis_url, lambda shared: RedisCookies(shared, Sealer("cluster passphrase")).load("rot")
+        )
         return ticket(stored.cookies) if stored is not None else None
 
     sim_control.post("/_sim/config", json={"rotation_interval": 0.3}).raise_for_status()
@@ -221,11 +245,16 @@ async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_th
     redis_url: str,
     tmp_path: Path,
     client: redis.Redis,
+    async_redis: aioredis.Redis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="service.stores.redis_cookies")
     psid = f"paid-{uuid.uuid4().hex[:12]}"
-    shared = RedisCookies(client, Sealer("cluster passphrase"))
+    shared = RedisCookies(async_redis, Sealer("cluster passphrase"))
+
+    async def first_save() -> bool:
+        return await shared.load("rot") is not None
+
     (await simulator.post("/_sim/config", json={"rotation_interval": 0.3})).raise_for_status()
     settings_a = _replica("a", tmp_path, simulator_url, redis_url, psid, lease_ttl=3.0)
     # B saves only when it starts and stops (its page, loaded once rotations are off, never rotates).
@@ -236,7 +265,7 @@ async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_th
         return ticket(stored.cookies) if stored is not None else None
 
     async with Replica(settings_a, playwright) as a:
-        await until_async(lambda: shared.load_sync("rot") is not None, "replica a's first save in Redis")
+        await eventually(first_save, "replica a's first save in Redis")
         # A freezes: its ownership loop stops, nothing is released; its pool runs on, its page keeps
         # rotating (every 0.3 s) and the pool saving, under the lease A believes it holds.
         assert a.ownership._loop is not None
@@ -245,7 +274,7 @@ async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_th
         async with Replica(settings_b, playwright) as b:
             await until_async(lambda: "rot" in {i.id for i in b.pool.accounts()}, "replica b adopts rot")
             assert client.hget("gateway:cluster:lease:rot", "owner") == "b"
-            adopted = shared.load_sync("rot")  # what B started from, written by B under its lease
+            adopted = await shared.load("rot")  # what B started from, written by B under its lease
             assert adopted is not None
             assert "rot" in a.ownership.held  # A's own view is stale: only Redis refuses its writes
             caplog.clear()
@@ -257,13 +286,13 @@ async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_th
                 "replica a's newer rotation saved locally, refused by Redis",
             )
             await a.__aexit__(None, None, None)  # A's last save (at close) is refused as well
-            now = shared.load_sync("rot")
+            now = await shared.load("rot")
             assert now is not None
             # B may have saved its (unrotated) jar again since; none of A's rotations got in.
             assert ticket(now.cookies) == ticket(adopted.cookies) != a_local()
         # B's last save (at its stop) is the shared copy; none of A's rotations since got in.
         b_local = CookieStore(settings_b.data_dir).load_sync("rot")
-        stored = shared.load_sync("rot")
+        stored = await shared.load("rot")
         assert stored is not None and b_local is not None
         assert ticket(stored.cookies) == ticket(b_local.cookies) != a_local()
         assert psid not in caplog.text and str(a_local()) not in caplog.text

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 from playwright.async_api import Playwright
 from pydantic import SecretStr
 
@@ -68,39 +69,42 @@ def client(redis_url: str) -> Iterator[redis.Redis]:
     connection.close()
 
 
-def test_the_shared_health_is_written_by_the_owner_only_and_expires_with_the_cooldown(
-    client: redis.Redis,
+async def test_the_shared_health_is_written_by_the_owner_only_and_expires_with_the_cooldown(
+    async_redis: aioredis.Redis,
 ) -> None:
-    a_book, b_book = LeaseBook(client, "a", ttl=0.05), LeaseBook(client, "b")
-    a_store, b_store = RedisHealth(client), RedisHealth(client)
-    a_store.open()
+    a_book, b_book = LeaseBook(async_redis, "a", ttl=0.05), LeaseBook(async_redis, "b")
+    a_store, b_store = RedisHealth(async_redis), RedisHealth(async_redis)
+    await a_store.open()
     record = SessionRecord("cookie_import", "digest-of-the-session", 100.0, 150.0, "captcha", 160.0)
     # No lease held: nothing written.
-    assert not a_store.save_session_sync("acct", record)
-    a_lease = a_book.acquire("acct")
+    await a_store.save_session("acct", record)
+    assert await b_store.load_session("acct") is None
+    a_lease = await a_book.acquire("acct")
     assert a_lease is not None
     a_store.bind(a_book, {"acct": a_lease}.get)
-    assert a_store.save_session_sync("acct", record)
-    assert b_store.load_session_sync("acct") == record
+    await a_store.save_session("acct", record)
+    assert await b_store.load_session("acct") == record
     now = time.time()
     cooling = Cooldown({"flash": now + 60, "image": now - 1}, blocked_until=now + 30, reason="captcha")
-    assert a_store.save_cooldown_sync("acct", cooling)
+    await a_store.save_cooldown("acct", cooling)
     # Read back: only what still holds; the key expires with its last part (never before).
-    assert b_store.load_cooldown_sync("acct") == Cooldown({"flash": now + 60}, now + 30, "captcha")
-    assert 59_000 < client.pttl("gateway:health:cooldown:acct") <= 61_000
+    assert await b_store.load_cooldown("acct") == Cooldown({"flash": now + 60}, now + 30, "captcha")
+    assert 59_000 < await async_redis.pttl("gateway:health:cooldown:acct") <= 61_000
 
     # A's lease lapses and B adopts the account: A's writes are refused by Redis, B's land.
-    while (b_lease := b_book.acquire("acct")) is None:
-        time.sleep(0.01)
+    deadline = time.monotonic() + WAIT
+    while (b_lease := await b_book.acquire("acct")) is None:
+        assert time.monotonic() < deadline, "the lease never expired"
+        await asyncio.sleep(0.01)
     b_store.bind(b_book, {"acct": b_lease}.get)
-    assert not a_store.save_cooldown_sync("acct", None)
-    assert not a_store.save_session_sync("acct", SessionRecord("cookie_import", "other", None, None))
-    assert b_store.load_session_sync("acct") == record
-    assert b_store.load_cooldown_sync("acct") is not None
-    assert b_store.save_cooldown_sync("acct", None)  # nothing holds it back any more: deleted
-    assert not client.exists("gateway:health:cooldown:acct")
-    b_store.delete_sync("acct")  # removed for good
-    assert b_store.load_session_sync("acct") is None
+    await a_store.save_cooldown("acct", None)
+    await a_store.save_session("acct", SessionRecord("cookie_import", "other", None, None))
+    assert await b_store.load_session("acct") == record
+    assert await b_store.load_cooldown("acct") is not None
+    await b_store.save_cooldown("acct", None)  # nothing holds it back any more: deleted
+    assert not await async_redis.exists("gateway:health:cooldown:acct")
+    await b_store.delete("acct")  # removed for good
+    assert await b_store.load_session("acct") is None
 
 
 def _replica(name: str, tmp_path: Path, simulator_url: str, redis_url: str, psid: str) -> GatewaySettings:
@@ -198,23 +202,24 @@ async def test_a_block_left_by_the_previous_owner_holds_until_its_end(
     simulator_url: str,
     redis_url: str,
     tmp_path: Path,
-    client: redis.Redis,
+    async_redis: aioredis.Redis,
 ) -> None:
     """The previous owner met a captcha and blocked the account (its re-check due in a minute); the
     next pool's page loads fine (another IP, say), yet the account waits as it would have there."""
     psid = f"paid-{uuid.uuid4().hex[:12]}"
-    book = LeaseBook(client, "previous")
-    lease = book.acquire("walled")
+    book = LeaseBook(async_redis, "previous")
+    lease = await book.acquire("walled")
     assert lease is not None
-    previous = RedisHealth(client)
-    previous.open()
+    previous = RedisHealth(async_redis)
+    await previous.open()
     previous.bind(book, {"walled": lease}.get)
     blocked_until = time.time() + 60
     record = SessionRecord("cookie_import", session_key(psid), 100.0, None, "captcha", 150.0)
-    assert previous.save_session_sync("walled", record)
-    assert previous.save_cooldown_sync("walled", Cooldown({}, blocked_until, "captcha"))
+    await previous.save_session("walled", record)
+    await previous.save_cooldown("walled", Cooldown({}, blocked_until, "captcha"))
+    assert await previous.load_session("walled") == record
     settings = _replica("next", tmp_path, simulator_url, redis_url, psid)
-    shared = RedisHealth(client)
+    shared = RedisHealth(async_redis)
     shared.bind(book, {"walled": lease}.get)  # this pool drives it now, under the same lease here
     async with BrowserPool(settings.pool_settings(), playwright=playwright, shared_health=shared) as pool:
         info = await pool.add_account(AccountSpec(name="walled", psid=psid))

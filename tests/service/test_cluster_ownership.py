@@ -6,11 +6,13 @@ never starts a turn on what it lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from functools import partial
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from browser import AccountInfo, AccountSpec, TurnRequest
@@ -40,13 +42,13 @@ async def client(redis_url: str) -> AsyncIterator[redis.Redis]:
     connection.close()
 
 
-def replica(name: str, pool: ScriptedPool, client: redis.Redis) -> AccountOwnership:
+def replica(name: str, pool: ScriptedPool, shared: aioredis.Redis) -> AccountOwnership:
     accounts = tuple(AccountConfig(name=n, psid=SecretStr(f"paid-{n}")) for n in NAMES)
     return AccountOwnership(
         BrowserBackend(pool),  # type: ignore[arg-type]
-        RedisAddedAccounts(client, Sealer(None)),
+        RedisAddedAccounts(shared, Sealer(None)),
         configured_sources(accounts),
-        client,
+        shared,
         ClusterSettings(replica_id=name, lease_ttl=1.0, renew_interval=0.1),
     )
 
@@ -55,9 +57,14 @@ def ids(pool: ScriptedPool) -> set[str]:
     return {info.id for info in pool.account_list}
 
 
-async def test_a_replica_that_dies_loses_its_accounts_to_the_live_one(client: redis.Redis) -> None:
+async def test_a_replica_that_dies_loses_its_accounts_to_the_live_one(
+    client: redis.Redis, async_redis: aioredis.Redis
+) -> None:
     live_pool, dead_pool = ScriptedPool(account_list=[]), ScriptedPool(account_list=[])
-    live, dying = replica("live", live_pool, client), replica("dying", dead_pool, client)
+    live, dying = (
+        replica("live", live_pool, async_redis),
+        replica("dying", dead_pool, async_redis),
+    )
     async with live:
         assert ids(live_pool) == set(NAMES)  # alone: every account, started before it serves
         await dying.__aenter__()
@@ -125,18 +132,24 @@ class SlowRemovalPool(ScriptedPool):
         await super().remove_account(account_id, forget=forget)
 
 
-async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(client: redis.Redis) -> None:
+async def test_a_stopping_replica_keeps_its_leases_until_its_accounts_are_out(
+    client: redis.Redis, async_redis: aioredis.Redis
+) -> None:
     pool = SlowRemovalPool()
-    stopping = replica("stopping", pool, client)  # lease_ttl 1 s
+    stopping = replica("stopping", pool, async_redis)  # lease_ttl 1 s
     await stopping.__aenter__()
     key = "gateway:cluster:lease:acc0"
     first_expiry = client.pexpiretime(key)
     leaving = asyncio.create_task(stopping.__aexit__(None, None, None))
-    # The removal outlasts the lease: still renewed past its first expiry, so no one adopts it yet.
-    await until(lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry")
-    assert client.hget(key, "owner") == "stopping" and ids(pool) == set(NAMES)
-    pool.done.set()
-    await leaving
+    try:
+        # The removal outlasts the lease: still renewed past its first expiry, so no one adopts it yet.
+        await until(
+            lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry"
+        )
+        assert client.hget(key, "owner") == "stopping" and ids(pool) == set(NAMES)
+    finally:
+        pool.done.set()  # a failed wait above must not leave the replica stopping (and renewing) for ever
+        await leaving
     assert ids(pool) == set() and {client.hget(f"gateway:cluster:lease:{n}", "owner") for n in NAMES} == {
         None
     }
@@ -154,19 +167,100 @@ class SlowStartPool(ScriptedPool):
         return await super().add_account(spec)
 
 
-async def test_a_starting_replica_keeps_its_leases_while_its_first_share_starts(client: redis.Redis) -> None:
+async def test_a_starting_replica_keeps_its_leases_while_its_first_share_starts(
+    client: redis.Redis, async_redis: aioredis.Redis
+) -> None:
     pool = SlowStartPool()
-    starting = replica("starting", pool, client)  # lease_ttl 1 s
+    starting = replica("starting", pool, async_redis)  # lease_ttl 1 s
     entering = asyncio.create_task(starting.__aenter__())
     key = "gateway:cluster:lease:acc0"
-    await until(lambda: client.hget(key, "owner") == "starting", "the first share is leased")
-    first_expiry = client.pexpiretime(key)
-    # The start outlasts the lease: still renewed past its first expiry, so no one adopts it meanwhile.
-    await until(lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry")
-    assert not entering.done() and client.hget(key, "owner") == "starting"
+    try:
+        await until(lambda: client.hget(key, "owner") == "starting", "the first share is leased")
+        first_expiry = client.pexpiretime(key)
+        # The start outlasts the lease: still renewed past its first expiry, so no one adopts it meanwhile.
+        await until(
+            lambda: client.pexpiretime(key) > first_expiry + 1000, "the lease is renewed past its expiry"
+        )
+        assert not entering.done() and client.hget(key, "owner") == "starting"
+    except BaseException:
+        entering.cancel()  # a failed wait above must not leave the replica starting (and renewing)
+        with contextlib.suppress(asyncio.CancelledError):
+            await entering
+        raise
     pool.done.set()
     await entering
     try:
         assert ids(pool) == set(NAMES) and set(starting.held) == set(NAMES)
     finally:
         await starting.__aexit__(None, None, None)
+
+
+def running_tasks(replica_id: str) -> list[asyncio.Task[object]]:
+    """The tasks of replica ``replica_id`` still running: its rounds and its accounts' starts and
+    stops (named after it)."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith(f"cluster-{replica_id}") and not task.done()
+    ]
+
+
+class StuckRemovalPool(ScriptedPool):
+    """A pool whose removal of an account never ends (a turn that hangs): ``asked`` once it began."""
+
+    def __init__(self) -> None:
+        super().__init__(account_list=[])
+        self.asked = asyncio.Event()
+
+    async def remove_account(self, account_id: str, *, forget: bool = False) -> None:
+        self.asked.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_replica_whose_exit_is_cut_short_leaves_nothing_running(
+    client: redis.Redis, async_redis: aioredis.Redis
+) -> None:
+    """An exit cancelled while an account leaves the pool (uvicorn's shutdown giving up, a test
+    torn down) stops the replica's rounds: no task of it remains, so it neither heartbeats nor
+    renews a lease into whatever uses this Redis next, and its leases expire (lease_ttl 1 s)."""
+    pool = StuckRemovalPool()
+    cut = replica("cut", pool, async_redis)
+    await cut.__aenter__()
+    leaving = asyncio.create_task(cut.__aexit__(None, None, None))
+    try:
+        await asyncio.wait_for(pool.asked.wait(), WAIT)
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        assert running_tasks("cut") == []
+        await until(lambda: not client.exists("gateway:cluster:replica:cut"), "the heartbeat lapses")
+        await until(
+            lambda: not any(client.exists(f"gateway:cluster:lease:{n}") for n in NAMES), "the leases lapse"
+        )
+    finally:
+        for task in running_tasks("cut"):  # the code under test failed to: no leak into later tests
+            task.cancel()
+
+
+async def test_a_replica_whose_start_is_cut_short_leaves_nothing_running(
+    client: redis.Redis, async_redis: aioredis.Redis
+) -> None:
+    """An entry cancelled while its first share starts (a slow page; the app's start given up)
+    leaves neither its rounds nor its accounts' starts running: no account starts afterwards in a
+    pool nobody serves from."""
+    pool = SlowStartPool()
+    cut = replica("cut", pool, async_redis)
+    entering = asyncio.create_task(cut.__aenter__())
+    try:
+        # Cancelled once its rounds run (the first one ended), while its share starts.
+        await until(lambda: cut._loop is not None, "the first round ends")
+        entering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await entering
+        assert running_tasks("cut") == []
+        pool.done.set()  # a start still waiting would now add its account
+        await until(lambda: not client.exists("gateway:cluster:replica:cut"), "the heartbeat lapses")
+        assert ids(pool) == set()
+    finally:
+        for task in running_tasks("cut"):
+            task.cancel()

@@ -27,6 +27,7 @@ from tests.service.scripted_pool import Script, ScriptedPool, growing
 from tests.service.test_admin_accounts import PSID, admin, gateway
 from tests.service.test_keys_api import chat
 from tests.support import polling
+from tests.support.redis import on_redis
 
 WAIT = 20.0  # bound of every wait on a condition
 REMOVAL = 0.3  # how long a pool's removal of an account takes (three rounds of 0.1 s)
@@ -192,13 +193,15 @@ def test_the_admin_list_names_the_owner_and_an_added_account_is_driven_once(
     until(lambda: client.hget("gateway:cluster:lease:alice", "owner") is None, "its lease is released")
 
 
-def test_a_stale_owner_refuses_the_turn_and_lets_the_account_go(replicas: Start, client: redis.Redis) -> None:
+def test_a_stale_owner_refuses_the_turn_and_lets_the_account_go(
+    replicas: Start, client: redis.Redis, redis_url: str
+) -> None:
     # A renews rarely here, so that its own view still says it holds both accounts when the lease
     # of one passes to another replica (what a long pause or a partition does).
     a = replicas("a", configured(2), lease_ttl=60.0, renew_interval=30.0)
     assert a.pool.ids() == {"acc0", "acc1"}
     client.delete("gateway:cluster:lease:acc0")  # as if it expired
-    thief = LeaseBook(client, "elsewhere").acquire("acc0")
+    thief = on_redis(redis_url, lambda shared: LeaseBook(shared, "elsewhere").acquire("acc0"))
     assert thief is not None
     a.pool.queue(
         Script(growing("from the stale account"), account_id="acc0"),

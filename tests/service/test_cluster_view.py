@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from pydantic import SecretStr
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
@@ -29,6 +30,7 @@ from tests.service.test_cluster_replicas import (  # noqa: F401  (fixtures)
     until,
 )
 from tests.service.test_dashboard import signed_in
+from tests.support.redis import on_redis
 
 PROXY_PASSWORD = "proxy-pass-word-9"
 
@@ -159,11 +161,10 @@ def test_an_action_on_another_replicas_account_is_refused_naming_the_owner(
 
 def test_an_account_no_replica_drives_is_listed_unowned(
     replicas: Start,  # noqa: F811
-    client: redis.Redis,  # noqa: F811
+    redis_url: str,
 ) -> None:
     # A ghost replica counts as live but never takes anything: A's fair share is one of two.
-    ghost = ReplicaRegistry(client, "ghost", ttl=120.0)
-    ghost.beat()
+    on_redis(redis_url, lambda shared: ReplicaRegistry(shared, "ghost", ttl=120.0).beat())
     a = replicas("a", configured(2))
     (mine,) = a.pool.ids()
     (other,) = {"acc0", "acc1"} - {mine}
@@ -176,7 +177,7 @@ def test_an_account_no_replica_drives_is_listed_unowned(
         seen = {row["id"]: row for row in api.get("/replicas").json()["data"]}
     assert set(seen) == {"a", "ghost"}
     assert seen["ghost"]["accounts"] == [] and seen["ghost"]["reported_at"] is None
-    ghost.leave()
+    on_redis(redis_url, lambda shared: ReplicaRegistry(shared, "ghost", ttl=120.0).leave())
     until(lambda: set(owners_seen(a).values()) == {"a"}, "A adopts the unowned account once alone")
 
 
@@ -212,17 +213,17 @@ def test_the_dashboard_shows_the_replicas_and_the_other_replicas_accounts(
     assert not any(info.paused for info in b.pool.account_list)
 
 
-def test_a_report_is_written_only_while_its_replica_beats(client: redis.Redis) -> None:  # noqa: F811
+async def test_a_report_is_written_only_while_its_replica_beats(async_redis: aioredis.Redis) -> None:
     # A round still writing while its replica leaves must not outlast the withdrawal.
-    beats = ReplicaRegistry(client, "late", ttl=30.0)
-    view = ClusterView(client, "late", ttl=30.0)
+    beats = ReplicaRegistry(async_redis, "late", ttl=30.0)
+    view = ClusterView(async_redis, "late", ttl=30.0)
     report = ReplicaReport(replica="late", started_at=1.0, reported_at=2.0, held=["acc0"])
-    assert view.publish(report) is False and not client.exists("gateway:cluster:view:late")
-    beats.beat()
-    assert view.publish(report) is True
-    (seen,) = view.live()
+    assert await view.publish(report) is False and not await async_redis.exists("gateway:cluster:view:late")
+    await beats.beat()
+    assert await view.publish(report) is True
+    (seen,) = await view.live()
     assert seen.replica == "late" and seen.report == report and seen.heartbeat_age is not None
-    beats.leave()
-    view.withdraw()
-    assert view.publish(report) is False and not client.exists("gateway:cluster:view:late")
-    assert view.live() == []
+    await beats.leave()
+    await view.withdraw()
+    assert await view.publish(report) is False and not await async_redis.exists("gateway:cluster:view:late")
+    assert await view.live() == []

@@ -38,23 +38,23 @@ def test_every_key_is_compared_even_after_a_match(monkeypatch: pytest.MonkeyPatc
     assert len(calls) == 3
 
 
-def test_authenticate_identity_is_a_digest_not_the_key() -> None:
-    caller = authenticate("Bearer beta-key", KEYS, open_access=False)
+async def test_authenticate_identity_is_a_digest_not_the_key() -> None:
+    caller = await authenticate("Bearer beta-key", KEYS, open_access=False)
     assert "beta" not in caller.identity and len(caller.identity) == 32
-    assert authenticate("beta-key", KEYS, open_access=False) == caller
-    assert authenticate("Bearer alpha-key", KEYS, open_access=False) != caller
+    assert await authenticate("beta-key", KEYS, open_access=False) == caller
+    assert await authenticate("Bearer alpha-key", KEYS, open_access=False) != caller
 
 
-def test_authenticate_rejects_missing_and_wrong_keys() -> None:
+async def test_authenticate_rejects_missing_and_wrong_keys() -> None:
     with pytest.raises(AuthenticationFailed):
-        authenticate(None, KEYS, open_access=False)
+        await authenticate(None, KEYS, open_access=False)
     with pytest.raises(AuthenticationFailed):
-        authenticate("Bearer alpha-ke", KEYS, open_access=False)
+        await authenticate("Bearer alpha-ke", KEYS, open_access=False)
 
 
-def test_open_access() -> None:
-    assert authenticate(None, (), open_access=True) == OPEN_CALLER
-    assert authenticate("Bearer whatever", (), open_access=True) == OPEN_CALLER
-    assert authenticate(None, KEYS, open_access=True) == OPEN_CALLER
+async def test_open_access() -> None:
+    assert await authenticate(None, (), open_access=True) == OPEN_CALLER
+    assert await authenticate("Bearer whatever", (), open_access=True) == OPEN_CALLER
+    assert await authenticate(None, KEYS, open_access=True) == OPEN_CALLER
     with pytest.raises(AuthenticationFailed):
-        authenticate("Bearer wrong", KEYS, open_access=True)
+        await authenticate("Bearer wrong", KEYS, open_access=True)

@@ -32,8 +32,8 @@ def ask(served: Served, messages: list[dict[str, str]]) -> str:
 # -- the store --
 
 
-def test_store_continues_only_from_the_tip(state_backend: SharedState) -> None:
-    store = state_backend.replica(ttl=60).conversations  # SQLite and Redis alike
+async def test_store_continues_only_from_the_tip(state_backend: SharedState) -> None:
+    store = (await state_backend.replica(ttl=60)).conversations  # SQLite and Redis alike
     first = store.advance("h1", "acct", "c_1", None)
     assert first == ChatRef("acct", "c_1", 1)
     claimed = store.claim("h1")

@@ -42,10 +42,10 @@ def test_remember_lookup_and_persistence(tmp_path: Path) -> None:
     assert "Hello" not in path.read_bytes().decode("latin-1")  # only digests are stored
 
 
-def test_entries_expire_after_the_ttl(state_backend: SharedState) -> None:
+async def test_entries_expire_after_the_ttl(state_backend: SharedState) -> None:
     clock = Clock()
     key = conversation_key("caller-a", "flash", HISTORY)
-    store = state_backend.replica(ttl=60, clock=clock).conversations  # SQLite and Redis alike
+    store = (await state_backend.replica(ttl=60, clock=clock)).conversations  # SQLite and Redis alike
     store.remember(key, ChatRef("acct-1", "c_1"))
     clock.now += 59
     assert store.lookup(key) is not None
@@ -62,8 +62,8 @@ def test_keys_isolate_callers_and_families() -> None:
     assert conversation_key("caller-a", "flash", HISTORY[:2]) != base
 
 
-def test_one_key_never_finds_another_keys_chat(state_backend: SharedState) -> None:
-    store = state_backend.replica(ttl=60).conversations
+async def test_one_key_never_finds_another_keys_chat(state_backend: SharedState) -> None:
+    store = (await state_backend.replica(ttl=60)).conversations
     store.remember(conversation_key("caller-a", "flash", HISTORY), ChatRef("acct-1", "c_1"))
     assert store.lookup(conversation_key("caller-b", "flash", HISTORY)) is None
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,13 +14,12 @@ import pytest
 import redis
 
 from browser import AccountSpec
-from service.app import create_app
 from service.cli import main
 from service.conversations import ChatRef
-from service.stores.backends import open_stores
+from service.stores.backends import open_stores, reach
 from service.stores.config import StateBackend, StateSettings
 from service.stores.migrate import TargetNotEmpty, migrate_to_redis
-from service.stores.redis_base import Sealer, StateUnavailable, connect
+from service.stores.redis_base import Sealer, StateUnavailable
 from service.videos.store import VideoRecord
 from tests.service.admin_pool import AdminPool
 from tests.service.conftest import Served
@@ -61,52 +62,51 @@ def test_two_replicas_share_keys_limits_and_accounts(redis_url: str, tmp_path: P
     assert "alice" in stored and PSID not in stored and key not in stored
 
 
-def _fill_sqlite(data_dir: Path) -> dict[str, str]:
-    stores = open_stores(StateSettings(), data_dir)
+async def _fill_sqlite(data_dir: Path) -> dict[str, str]:
+    stores = await open_stores(StateSettings(), data_dir)
     try:
-        made = stores.keys.create("ci", per_minute=7, scopes=["chat"])
-        stores.accounts.put("alice", "digest", AccountSpec(name="alice", psid=PSID))
+        made = await stores.keys.create("ci", per_minute=7, scopes=["chat"])
+        await stores.accounts.put("alice", "digest", AccountSpec(name="alice", psid=PSID))
         stores.conversations.advance("hist-1", "acct", "chat-1", None)
         stores.conversations.schedule_deletion("acct", "old-chat", delay=60)
         body = {"id": "resp_1", "status": "in_progress", "output": [{"id": "msg_1", "type": "message"}]}
         stores.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1"}])
         conversation = stores.objects.create("me", {"t": "x"}, [{"id": "i1"}, {"id": "i2"}])
         stores.videos.insert(VideoRecord("video_1", "me", "veo", "p", "p", "8", "720x1280", "queued", 0, 100))
-        stores.researches.record("hist-r", "acct", "chat-r", "r-1", "Title")
+        await stores.researches.record("hist-r", "acct", "chat-r", "r-1", "Title")
     finally:
-        stores.close()
+        await stores.aclose()
     return {"key": made.key, "conversation": conversation["id"]}
 
 
-def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
+async def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    made = _fill_sqlite(data_dir)
-    client = connect(redis_url)
-    try:
-        counts = migrate_to_redis(data_dir, client, Sealer("passphrase"))
-        expected = {
-            "keys": 1,
-            "accounts": 1,
-            "conversations": 1,
-            "responses": 1,
-            "conversation_objects": 1,
-            "videos": 1,
-            "researches": 1,
-        }
-        assert counts == expected
-        with pytest.raises(TargetNotEmpty):
-            migrate_to_redis(data_dir, client, Sealer("passphrase"))
-        assert migrate_to_redis(data_dir, client, Sealer("passphrase"), force=True) == expected
-    finally:
-        client.close()
+    made = await _fill_sqlite(data_dir)
+    renewing = {thread for thread in threading.enumerate() if thread.name.startswith("runs:")}
+    counts = await migrate_to_redis(data_dir, redis_url, Sealer("passphrase"))
+    # The copy's stores are closed: no renewal thread of their runs outlives it.
+    assert {thread for thread in threading.enumerate() if thread.name.startswith("runs:")} == renewing
+    expected = {
+        "keys": 1,
+        "accounts": 1,
+        "conversations": 1,
+        "responses": 1,
+        "conversation_objects": 1,
+        "videos": 1,
+        "researches": 1,
+    }
+    assert counts == expected
+    with pytest.raises(TargetNotEmpty):
+        await migrate_to_redis(data_dir, redis_url, Sealer("passphrase"))
+    assert await migrate_to_redis(data_dir, redis_url, Sealer("passphrase"), force=True) == expected
     state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url, encryption_key="passphrase")
-    stores = open_stores(state, tmp_path / "replica")
+    stores = await open_stores(state, tmp_path / "replica")
     try:
-        caller = stores.keys.lookup(made["key"])
+        caller = await stores.keys.lookup(made["key"])
         assert caller is not None and caller.scopes == frozenset({"chat"})
-        (record,) = stores.keys.list()
+        (record,) = await stores.keys.list()
         assert (record.name, record.per_minute) == ("ci", 7)
-        (entry,) = stores.accounts.all()
+        (entry,) = await stores.accounts.all()
         assert (entry.id, entry.session, entry.spec.psid) == ("alice", "digest", PSID)
         assert stores.conversations.claim("hist-1") == ChatRef("acct", "chat-1", 1)
         assert [(p.chat_id, p.attempts) for p in stores.conversations.pending_deletions()] == [
@@ -120,24 +120,24 @@ def test_migration_round_trip(redis_url: str, tmp_path: Path) -> None:
         (video,) = stores.videos.running()
         assert (video.id, video.seq) == ("video_1", 1)
         assert stores.videos.insert(video.__class__(**{**video.__dict__, "id": "video_2"})).seq == 2
-        found = stores.researches.find("hist-r")
+        found = await stores.researches.find("hist-r")
         assert found is not None and found.research_id == "r-1"
     finally:
-        stores.close()
+        await stores.aclose()
 
 
-def test_the_migrate_command_reports_counts_and_refuses_a_full_target(
+async def test_the_migrate_command_reports_counts_and_refuses_a_full_target(
     redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GATEWAY_OPEN_ACCESS", "true")
     monkeypatch.setenv("GATEWAY_STATE__ENCRYPTION_KEY", "from-env")
     data_dir = tmp_path / "data"
-    _fill_sqlite(data_dir)
+    await _fill_sqlite(data_dir)
     argv = ["state", "migrate", "--to", "redis", "--redis-url", redis_url, "--data-dir", str(data_dir)]
-    assert main(argv) == 0
+    assert await asyncio.to_thread(main, argv) == 0  # the command runs its own loop
     report = json.loads(capsys.readouterr().out)
     assert report["migrated"]["keys"] == 1 and report["migrated"]["accounts"] == 1
-    assert main(argv) == 1
+    assert await asyncio.to_thread(main, argv) == 1
     assert "--force" in capsys.readouterr().err
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     sealed = raw.hget("gateway:accounts:added", "alice") or ""
@@ -162,7 +162,7 @@ def test_a_conversation_started_on_one_replica_continues_on_the_other(
     assert (request.chat_id, request.prompt) == ("c_1", "And then?")
 
 
-def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
     from service.settings import GatewaySettings
@@ -179,25 +179,25 @@ def test_state_settings_are_checked_without_echoing_the_url(monkeypatch: pytest.
     settings = GatewaySettings(open_access=True)
     assert settings.state.backend is StateBackend.REDIS and "hunter2" not in repr(settings)
     with pytest.raises(StateUnavailable) as unreachable:  # nothing listens on port 1
-        create_app(settings)  # the key gate's store reaches Redis when the app is built
+        await reach(settings.state)  # what ``serve`` checks before it starts
     assert "127.0.0.1:1" in str(unreachable.value) and "hunter2" not in str(unreachable.value)
 
 
-def test_the_stores_reconnect_after_a_redis_restart_and_lose_nothing(
+async def test_the_stores_reconnect_after_a_redis_restart_and_lose_nothing(
     durable_redis: RedisServer, tmp_path: Path
 ) -> None:
     state = StateSettings(backend=StateBackend.REDIS, redis_url=durable_redis.url)
-    stores = open_stores(state, tmp_path / "data")
+    stores = await open_stores(state, tmp_path / "data")
     try:
-        made = stores.keys.create("survivor")
+        made = await stores.keys.create("survivor")
         stores.conversations.advance("hist", "acct", "chat", None)
-        durable_redis.stop()
-        durable_redis.start()  # same port, data from its append-only file
-        caller = stores.keys.lookup(made.key)  # the same client, reconnected
+        await asyncio.to_thread(durable_redis.stop)
+        await asyncio.to_thread(durable_redis.start)  # same port, data from its append-only file
+        caller = await stores.keys.lookup(made.key)  # the same clients, reconnected
         assert caller is not None and caller.key_id == made.record.id
         assert stores.conversations.lookup("hist") == ChatRef("acct", "chat", 1)
     finally:
-        stores.close()
+        await stores.aclose()
 
 
 def test_readyz_says_when_the_shared_state_does_not_answer(

@@ -3,6 +3,7 @@ writes, another sees; limits hold exactly across replicas; secrets are sealed at
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from browser import AccountSpec
 from service.auth import Caller
@@ -17,6 +19,7 @@ from service.conversations import ChatRef
 from service.errors import RateLimited
 from service.stores.backends import Stores, open_stores
 from service.stores.config import StateBackend, StateSettings
+from service.stores.interfaces import ApiKeyStore
 from service.stores.redis_jobs import RedisVideoStore
 from service.stores.redis_keys import SLOT_TTL, RedisKeyStore
 from service.videos.store import VideoRecord
@@ -25,98 +28,94 @@ from tests.support.state_backends import SharedState, everything_in
 PSID = "g.a000-secret-psid-value-that-must-never-be-readable"
 
 
-def caller_of(stores_keys: object, key: str) -> Caller:
-    caller = stores_keys.lookup(key)  # type: ignore[attr-defined]
+async def caller_of(store: ApiKeyStore, key: str) -> Caller:
+    caller = await store.lookup(key)
     assert caller is not None
     return caller
 
 
-def test_a_key_made_on_one_replica_works_and_is_revoked_on_the_other(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
-    created = a.keys.create("ci", per_minute=5, scopes=["chat"])
-    caller = b.keys.lookup(created.key)
+async def test_a_key_made_on_one_replica_works_and_is_revoked_on_the_other(
+    state_backend: SharedState,
+) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
+    created = await a.keys.create("ci", per_minute=5, scopes=["chat"])
+    caller = await b.keys.lookup(created.key)
     assert caller is not None and caller.key_id == created.record.id and caller.scopes == frozenset({"chat"})
-    assert [record.name for record in b.keys.list()] == ["ci"]
-    b.keys.revoke(created.record.id)
-    assert a.keys.lookup(created.key) is None
-    assert a.keys.get(created.record.id).revoked_at is not None  # type: ignore[union-attr]
-    assert b.keys.lookup("gw-unknown") is None
+    assert [record.name for record in await b.keys.list()] == ["ci"]
+    await b.keys.revoke(created.record.id)
+    assert await a.keys.lookup(created.key) is None
+    assert (await a.keys.get(created.record.id)).revoked_at is not None  # type: ignore[union-attr]
+    assert await b.keys.lookup("gw-unknown") is None
 
 
-def _admit_many(admitters: list[object], caller: Caller, attempts: int) -> tuple[int, int]:
+async def _admit_many(admitters: list[ApiKeyStore], caller: Caller, attempts: int) -> tuple[int, int]:
     """``attempts`` admissions at once, spread over ``admitters``: (admitted, refused)."""
-    start = threading.Barrier(attempts)
 
-    def one(n: int) -> bool:
-        start.wait()
+    async def one(n: int) -> bool:
         try:
-            admitters[n % len(admitters)].admit(caller)  # type: ignore[attr-defined]
+            await admitters[n % len(admitters)].admit(caller)
         except RateLimited:
             return False
         return True
 
-    with ThreadPoolExecutor(attempts) as pool:
-        results = list(pool.map(one, range(attempts)))
+    results = await asyncio.gather(*(one(n) for n in range(attempts)))
     return results.count(True), results.count(False)
 
 
 @pytest.mark.parametrize("limit", ["max_concurrent", "per_minute"])
-def test_limits_are_exact_under_concurrent_use(state_backend: SharedState, limit: str) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
-    created = a.keys.create("busy", **{limit: 10})  # type: ignore[arg-type]
-    caller = caller_of(a.keys, created.key)
+async def test_limits_are_exact_under_concurrent_use(state_backend: SharedState, limit: str) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
+    created = await a.keys.create("busy", **{limit: 10})  # type: ignore[arg-type]
+    caller = await caller_of(a.keys, created.key)
     # With Redis two replicas share the count; SQLite is one process, so one store takes them all.
     admitters = [a.keys, b.keys] if state_backend.kind is StateBackend.REDIS else [a.keys]
-    assert _admit_many(admitters, caller, 50) == (10, 40)
-    assert a.keys.get(created.record.id).requests == 10  # type: ignore[union-attr]
+    assert await _admit_many(admitters, caller, 50) == (10, 40)
+    assert (await a.keys.get(created.record.id)).requests == 10  # type: ignore[union-attr]
 
 
-def test_a_released_slot_frees_the_key_on_every_replica(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
-    created = a.keys.create("one", max_concurrent=1)
-    caller = caller_of(a.keys, created.key)
-    release = a.keys.admit(caller)
+async def test_a_released_slot_frees_the_key_on_every_replica(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
+    created = await a.keys.create("one", max_concurrent=1)
+    caller = await caller_of(a.keys, created.key)
+    release = await a.keys.admit(caller)
     admitters = [b.keys] if state_backend.kind is StateBackend.REDIS else [a.keys]
     with pytest.raises(RateLimited):
-        admitters[0].admit(caller)
-    release()
-    release()  # twice is once
-    admitters[0].admit(caller)
+        await admitters[0].admit(caller)
+    await release()
+    await release()  # twice is once
+    await admitters[0].admit(caller)
 
 
-def test_the_slot_of_a_dead_replica_lapses(redis_url: str) -> None:
+async def test_the_slot_of_a_dead_replica_lapses(async_redis: aioredis.Redis) -> None:
     now = [1000.0]
-    from service.stores.redis_base import connect
-
-    client = connect(redis_url)
-    dead, alive = RedisKeyStore(client, clock=lambda: now[0]), RedisKeyStore(client, clock=lambda: now[0])
-    alive.open()
+    dead = RedisKeyStore(async_redis, clock=lambda: now[0])
+    alive = RedisKeyStore(async_redis, clock=lambda: now[0])
+    await alive.open()
     try:
-        created = alive.create("one", max_concurrent=1)
-        caller = caller_of(alive, created.key)
-        dead.admit(caller)  # never released, never renewed: its replica is gone
+        created = await alive.create("one", max_concurrent=1)
+        caller = await caller_of(alive, created.key)
+        await dead.admit(caller)  # never released, never renewed: its replica is gone
         with pytest.raises(RateLimited):
-            alive.admit(caller)
+            await alive.admit(caller)
         now[0] += SLOT_TTL / 2
-        alive.renew()  # renews only its own slots
+        await alive.renew()  # renews only its own slots
         with pytest.raises(RateLimited):
-            alive.admit(caller)
+            await alive.admit(caller)
         now[0] += SLOT_TTL / 2 + 1
-        assert alive.active(created.record.id) == 0
-        alive.admit(caller)
-        assert alive.active(created.record.id) == 1
+        assert await alive.active(created.record.id) == 0
+        await alive.admit(caller)
+        assert await alive.active(created.record.id) == 1
     finally:
-        alive.close()
-        client.close()
+        await alive.close()
 
 
-def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: SharedState) -> None:
+async def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: SharedState) -> None:
     state_backend.encryption_key = "correct horse battery staple"
-    a, b = state_backend.replica("a"), state_backend.replica("b")
-    a.accounts.put(
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
+    await a.accounts.put(
         "acct-1", "digest-1", AccountSpec(name="acct-1", psid=PSID, proxy="http://u:pw@proxy:3128")
     )
-    (entry,) = b.accounts.all()
+    (entry,) = await b.accounts.all()
     assert (entry.id, entry.session, entry.spec.psid, entry.spec.proxy) == (
         "acct-1",
         "digest-1",
@@ -129,12 +128,12 @@ def test_added_accounts_are_shared_and_sealed_at_rest(state_backend: SharedState
         assert "acct-1" in stored and PSID not in stored and "pw@proxy" not in stored
         state_backend.encryption_key = "another key"
         with pytest.raises(RuntimeError, match=r"another state\.encryption_key"):
-            state_backend.replica("c").accounts.all()
-    assert b.accounts.delete("acct-1") and not a.accounts.all()
+            await (await state_backend.replica("c")).accounts.all()
+    assert await b.accounts.delete("acct-1") and not await a.accounts.all()
 
 
-def test_conversation_tips_are_claimed_once_across_replicas(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
+async def test_conversation_tips_are_claimed_once_across_replicas(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
     first = a.conversations.advance("k1", "acct", "chat-1", None)
     assert first == ChatRef("acct", "chat-1", 1)
     assert b.conversations.lookup("k1") == first
@@ -151,8 +150,8 @@ def test_conversation_tips_are_claimed_once_across_replicas(state_backend: Share
     assert b.conversations.claim("k2") is None and not b.conversations.is_mapped("acct", "chat-1")
 
 
-def test_chat_deletions_are_queued_for_every_replica(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
+async def test_chat_deletions_are_queued_for_every_replica(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
     a.conversations.advance("k1", "acct", "chat-1", None)
     a.conversations.schedule_deletion("acct", "chat-1")
     assert b.conversations.lookup("k1") is None
@@ -166,9 +165,9 @@ def test_chat_deletions_are_queued_for_every_replica(state_backend: SharedState)
     assert b.conversations.pending_deletions() == [] and b.conversations.next_deletion_due() is None
 
 
-def test_expired_mappings_are_purged_and_their_chats_reported(state_backend: SharedState) -> None:
+async def test_expired_mappings_are_purged_and_their_chats_reported(state_backend: SharedState) -> None:
     now = [1000.0]
-    stores = state_backend.replica(clock=lambda: now[0])
+    stores = await state_backend.replica(clock=lambda: now[0])
     stores.conversations.advance("k1", "acct", "chat-1", None)
     assert stores.conversations.expire() == (0, [])
     now[0] += stores.conversations.ttl + 1
@@ -177,8 +176,8 @@ def test_expired_mappings_are_purged_and_their_chats_reported(state_backend: Sha
     assert stores.conversations.expire() == (0, [])
 
 
-def test_stored_responses_are_shared_per_key(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
+async def test_stored_responses_are_shared_per_key(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
     body = {"id": "resp_1", "status": "completed", "output": [{"id": "msg_1", "type": "message"}]}
     a.responses.put("me", body, [{"role": "user", "content": "hi"}], input_items=[{"id": "in_1", "x": 1}])
     stored = b.responses.get("me", "resp_1")
@@ -191,8 +190,8 @@ def test_stored_responses_are_shared_per_key(state_backend: SharedState) -> None
     assert a.responses.item("me", "msg_1") is None
 
 
-def test_conversation_objects_are_shared_per_key(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
+async def test_conversation_objects_are_shared_per_key(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
     made = a.objects.create("me", {"topic": "x"}, [{"id": "i1", "n": 1}])
     cid = made["id"]
     assert b.objects.get("me", cid) == made and b.objects.get("other", cid) is None
@@ -207,8 +206,8 @@ def test_conversation_objects_are_shared_per_key(state_backend: SharedState) -> 
     assert b.objects.delete("me", cid) and a.objects.items("me", cid) is None
 
 
-def test_video_jobs_are_shared(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
+async def test_video_jobs_are_shared(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
 
     def job(n: int, owner: str = "me") -> VideoRecord:
         return VideoRecord(f"video_{n}", owner, "veo", "p", "p", "8", "720x1280", "queued", 0, 100 + n)
@@ -221,7 +220,7 @@ def test_video_jobs_are_shared(state_backend: SharedState) -> None:
     if state_backend.kind is StateBackend.SQLITE:  # one process: every unfinished job is its own
         assert [v.id for v in a.videos.running()] == ["video_1", "video_2", "video_9"]
     else:  # each runs on the live replica that made it: nobody else resumes it
-        assert a.videos.running() == [] and state_backend.replica("c").videos.running() == []
+        assert a.videos.running() == [] and (await state_backend.replica("c")).videos.running() == []
     assert a.videos.get("video_0").progress == 100  # type: ignore[union-attr]
     assert [v.id for v in a.videos.page("me", after=None, limit=2, ascending=False)] == ["video_2", "video_1"]
     assert [v.id for v in a.videos.page("me", after="video_0", limit=5, ascending=True)] == [
@@ -231,21 +230,23 @@ def test_video_jobs_are_shared(state_backend: SharedState) -> None:
     assert b.videos.delete("video_1", "me") and a.videos.get("video_1") is None
 
 
-def test_researches_are_shared(state_backend: SharedState) -> None:
-    a, b = state_backend.replica("a"), state_backend.replica("b")
-    a.researches.record("hist", "acct", "chat", "r-1", "Title")
-    found = b.researches.find("hist")
+async def test_researches_are_shared(state_backend: SharedState) -> None:
+    a, b = await state_backend.replica("a"), await state_backend.replica("b")
+    await a.researches.record("hist", "acct", "chat", "r-1", "Title")
+    found = await b.researches.find("hist")
     assert found is not None and (found.account_id, found.research_id, found.title) == (
         "acct",
         "r-1",
         "Title",
     )
-    assert b.researches.find("other") is None
+    assert await b.researches.find("other") is None
 
 
-def test_a_background_response_of_a_dead_replica_is_marked_failed(redis_url: str, tmp_path: Path) -> None:
+async def test_a_background_response_of_a_dead_replica_is_marked_failed(
+    redis_url: str, tmp_path: Path
+) -> None:
     state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
-    a, b = open_stores(state, tmp_path / "a"), open_stores(state, tmp_path / "b")
+    a, b = await open_stores(state, tmp_path / "a"), await open_stores(state, tmp_path / "b")
     try:
         running = {"id": "resp_bg", "status": "in_progress", "output": []}
         a.responses.put("me", running, [])
@@ -262,13 +263,15 @@ def test_a_background_response_of_a_dead_replica_is_marked_failed(redis_url: str
         assert stored.body["error"]["code"] == "server_shutdown"
         assert b.responses.get("me", "resp_done").body["status"] == "completed"  # type: ignore[union-attr]
     finally:
-        a.close()
-        b.close()
+        await a.aclose()
+        await b.aclose()
 
 
-def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(redis_url: str, tmp_path: Path) -> None:
+async def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(
+    redis_url: str, tmp_path: Path
+) -> None:
     state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
-    replicas = [open_stores(state, tmp_path / name) for name in ("a", "b", "c", "d")]
+    replicas = [await open_stores(state, tmp_path / name) for name in ("a", "b", "c", "d")]
     a, *others = replicas
     try:
         for n in range(4):
@@ -277,7 +280,7 @@ def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(redis_url: 
         assert [b.videos.running() for b in others] == [[], [], []]  # a is alive and runs them
         raw = redis.Redis.from_url(redis_url, decode_responses=True)
         assert sorted(raw.zrange("gateway:videos:runs", 0, -1)) == ["video_0", "video_1", "video_2"]
-        a.close()  # a dies: nothing renews its runs, which lapse
+        await a.aclose()  # a dies: nothing renews its runs, which lapse
         raw.zadd("gateway:videos:runs", dict.fromkeys(["video_0", "video_1", "video_2"], 0))
         raw.close()
         start = threading.Barrier(len(others))
@@ -292,12 +295,12 @@ def test_the_jobs_of_a_dead_replica_are_resumed_by_exactly_one_other(redis_url: 
         assert sorted(ids for ids_of in resumed for ids in ids_of) == ["video_0", "video_1", "video_2"]
     finally:
         for stores in replicas:
-            stores.close()
+            await stores.aclose()
 
 
-def test_each_due_deletion_is_taken_by_one_replica(redis_url: str, tmp_path: Path) -> None:
+async def test_each_due_deletion_is_taken_by_one_replica(redis_url: str, tmp_path: Path) -> None:
     state = StateSettings(backend=StateBackend.REDIS, redis_url=redis_url)
-    replicas = [open_stores(state, tmp_path / name) for name in ("a", "b", "c")]
+    replicas = [await open_stores(state, tmp_path / name) for name in ("a", "b", "c")]
     try:
         for n in range(12):
             replicas[0].conversations.schedule_deletion("acct", f"chat-{n}")
@@ -313,11 +316,11 @@ def test_each_due_deletion_is_taken_by_one_replica(redis_url: str, tmp_path: Pat
         assert len(replicas[1].conversations.pending_deletions()) == 12  # still queued until done
     finally:
         for stores in replicas:
-            stores.close()
+            await stores.aclose()
 
 
-def test_an_unfinished_video_job_is_resumed_only_with_its_account(state_backend: SharedState) -> None:
-    stores = state_backend.replica("a")
+async def test_an_unfinished_video_job_is_resumed_only_with_its_account(state_backend: SharedState) -> None:
+    stores = await state_backend.replica("a")
 
     def job(n: int, account_id: str | None) -> VideoRecord:
         record = VideoRecord(f"video_{n}", "me", "veo", "p", "p", "8", "720x1280", "in_progress", 5, 100 + n)
@@ -331,6 +334,6 @@ def test_an_unfinished_video_job_is_resumed_only_with_its_account(state_backend:
     # Not started yet (no account) or on an account of the asking replica: the job follows its account.
     assert [v.id for v in stores.videos.running({"acc0"})] == ["video_1", "video_2"]
     if state_backend.kind is StateBackend.REDIS:  # adopted once: the other one is still waiting
-        assert [v.id for v in state_backend.replica("b").videos.running({"acc1"})] == ["video_3"]
+        assert [v.id for v in (await state_backend.replica("b")).videos.running({"acc1"})] == ["video_3"]
     else:
         assert [v.id for v in stores.videos.running()] == ["video_1", "video_2", "video_3"]

@@ -5,7 +5,6 @@ client, reset around each test."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -40,7 +39,7 @@ class Replica:
         self.closed = False
 
     async def __aenter__(self) -> Replica:
-        self.stores = await asyncio.to_thread(open_stores, self.settings.state, self.settings.data_dir)
+        self.stores = await open_stores(self.settings.state, self.settings.data_dir)
         settings = self.settings.model_copy(update={"accounts": ()})  # the loop starts its share
         self.pool = BrowserPool(
             settings.pool_settings(),
@@ -61,4 +60,4 @@ class Replica:
         self.closed = True
         await self.owned.__aexit__(None, None, None)
         await self.pool.close()
-        self.stores.close()
+        await self.stores.aclose()

@@ -1,6 +1,7 @@
 """A real ``redis-server`` for the shared-state tests: one per test session (per xdist worker), on
 a free loopback port, in a temporary directory, without persistence (``--save "" --appendonly
-no``), stopped at the end. ``redis_url`` gives each test an empty database. Without
+no``), stopped at the end. ``redis_url`` gives each test an empty database; ``async_redis`` a
+redis-py asyncio client on it (text replies), made on the test's loop as the gateway makes its own. Without
 ``redis-server`` on the machine (``make setup`` installs it) the tests that use it skip, saying so.
 
 The fixture names are in ``tests/support/tiers.py``'s ``SUBPROCESS_FIXTURES``: their tests are in
@@ -8,19 +9,25 @@ the subprocess tier."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from tests.support.servers import free_port
 
-__all__ = ["RedisServer", "durable_redis", "redis_server", "redis_url"]
+__all__ = ["RedisServer", "async_redis", "durable_redis", "on_redis", "redis_server", "redis_url"]
+
+T = TypeVar("T")
 
 _START_TIMEOUT = 20.0
 
@@ -111,6 +118,30 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture
+async def async_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def on_redis(url: str, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    """``work`` on an asyncio client of ``url``, from a synchronous test: on a loop of its own in a
+    thread of its own (the test session's loop stays untouched)."""
+
+    async def run() -> T:
+        client = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            return await work(client)
+        finally:
+            await client.aclose()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, run()).result(timeout=30)
 
 
 @pytest.fixture

@@ -80,11 +80,13 @@ def serve(app: Any, *, port: int | None = None, startup_timeout: float = 15.0) -
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"server on port {port} did not start")
-        time.sleep(0.02)
     try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                # Stopped all the same: an app still starting (a loaded machine) would otherwise
+                # run on, a clustered one heartbeating into the next tests' Redis.
+                raise RuntimeError(f"server on port {port} did not start")
+            time.sleep(0.02)
         yield f"http://localhost:{port}"
     finally:
         server.stop()

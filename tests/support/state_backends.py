@@ -1,11 +1,11 @@
 """Both state backends for the store tests: the ``state_backend`` fixture is parametrized over
 ``sqlite`` (files in ``tmp_path``, fast tier) and ``redis`` (the real server of
 ``tests/support/redis.py``, marked subprocess). A test opens the stores it needs with
-``state_backend.replica(name)``; two replicas on one backend share it (on SQLite: the same files)."""
+``await state_backend.replica(name)``; two replicas on one backend share it (on SQLite: the same files)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,11 @@ class SharedState:
         (or bucket) they all see, so every backend gets one beside the data."""
         return {"shared_dir": self.data_dir / "shared-media"}
 
-    def replica(self, name: str = "a", **options: Any) -> Stores:
-        """The stores as replica ``name`` opens them (``options``: ``open_stores``'s ttl, clock)."""
+    async def replica(self, name: str = "a", **options: Any) -> Stores:
+        """The stores as replica ``name`` opens them (``options``: ``open_stores``'s ttl, clock), on
+        the test's loop."""
         where = self.data_dir / name if self.kind is StateBackend.REDIS else self.data_dir
-        stores = open_stores(self.settings, where, **options)
+        stores = await open_stores(self.settings, where, **options)
         self._opened.append(stores)
         return stores
 
@@ -55,20 +56,20 @@ class SharedState:
         assert self.url is not None
         return redis.Redis.from_url(self.url, decode_responses=True)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for stores in reversed(self._opened):
-            stores.close()
+            await stores.aclose()
 
 
 @pytest.fixture(params=BACKENDS)
-def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SharedState]:
+async def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SharedState]:
     kind = request.param
     url = request.getfixturevalue("redis_url") if kind is StateBackend.REDIS else None
     state = SharedState(kind, tmp_path, url)
     try:
         yield state
     finally:
-        state.close()
+        await state.close()
 
 
 def everything_in(client: redis.Redis) -> str:
