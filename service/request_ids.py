@@ -20,7 +20,7 @@ from service.asgi import header
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CURRENT_REQUEST_ID", "HEADER", "RequestIds", "request_id_for", "request_id_of"]
+__all__ = ["CURRENT_REQUEST_ID", "HEADER", "REQUEST_ID_KEY", "RequestIds", "request_id_for", "request_id_of"]
 
 HEADER = "X-Request-Id"
 # An id from outside is kept only when it cannot smuggle anything into a header, a log line or the
@@ -30,12 +30,12 @@ _ACCEPTED = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 # The id is also kept in the request's scope: work done for the request in a task of its own (an
 # MCP tool runs in its session's task, not the request's) reads it there.
-_STATE_KEY = "request_id"
+REQUEST_ID_KEY = "request_id"
 
 
 def request_id_of(scope: Scope) -> str | None:
     """The id ``RequestIds`` gave the request of ``scope``."""
-    value = (scope.get("state") or {}).get(_STATE_KEY)
+    value = (scope.get("state") or {}).get(REQUEST_ID_KEY)
     return value if isinstance(value, str) else None
 
 
@@ -57,7 +57,7 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         request_id = request_id_for(header(scope, HEADER.lower().encode()))
-        scope.setdefault("state", {})[_STATE_KEY] = request_id
+        scope.setdefault("state", {})[REQUEST_ID_KEY] = request_id
         encoded = request_id.encode()
         started, status = time.monotonic(), 0
 

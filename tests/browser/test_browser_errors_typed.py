@@ -117,7 +117,7 @@ class _BrokenLauncher:
         self.error = error
         self.entered = asyncio.Event()
 
-    async def new_context(self, account_id: str, proxy: str | None, *, profile: bool = False) -> object:
+    async def account_context(self, account_id: str, proxy: str | None, *, profile: bool = False) -> object:
         self.entered.set()
         if self.error is not None:
             raise self.error

@@ -20,6 +20,7 @@ from service.catalog import CATALOG, ModelSpec, OutputKind
 from service.chat.servings import ChatServings
 from service.errors import ModelNotFound
 from service.pool_adapter import BrowserBackend
+from service.request_ids import REQUEST_ID_KEY
 from service.settings import GatewaySettings
 from service.state import STATE_KEY, Gateway, GatewayDep
 from tests.service.conftest import API_KEY, settings_for
@@ -68,7 +69,9 @@ def test_the_lifespan_shares_one_typed_gateway(tmp_path: Path) -> None:
                 httpx.get(f"{url}/_state", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200
             )
     (keys, first), (_, second) = seen
-    assert keys == sorted([STATE_KEY, CALLER_KEY])  # the gateway, and the caller the key gate found
+    # The gateway, the caller the key gate found and the request's id (RequestIds: read there by work
+    # done for the request in a task of its own, an MCP tool's).
+    assert keys == sorted([STATE_KEY, CALLER_KEY, REQUEST_ID_KEY])
     assert isinstance(first, Gateway) and first is second and first.chats is second.chats
 
 
