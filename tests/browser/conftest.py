@@ -8,6 +8,7 @@ not depend on the page's generation, and the driver's tests cover each generatio
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -114,6 +115,11 @@ def pool_of(lender: Lender) -> PoolOf:
             yield pool
 
     return start
+
+
+def public_id(psid: str) -> str:
+    """How the simulator names a session in its request log (never by its cookie value)."""
+    return hashlib.sha256(psid.encode()).hexdigest()[:16]
 
 
 def cookie(kind: str) -> str:

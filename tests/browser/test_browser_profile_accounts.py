@@ -4,7 +4,6 @@ overwrites the profile's cookies at start."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from browser import (
 )
 from browser._cookies import Cookie, for_site
 from browser._store import CookieStore
-from tests.browser.conftest import PoolOf, Sim, cookie
+from tests.browser.conftest import PoolOf, Sim, cookie, public_id
 
 pytestmark = pytest.mark.browser
 
@@ -42,11 +41,6 @@ def _settings(sim_url: str, data_dir: Path, mode: LaunchMode = LaunchMode.SHARED
         cookie_save_interval=3600,
         health_interval=3600,
     )
-
-
-def _public_id(psid: str) -> str:
-    """How the simulator names a session in its request log (never by its cookie value)."""
-    return hashlib.sha256(psid.encode()).hexdigest()[:16]
 
 
 async def _sign_in(pool: BrowserPool, account_id: str, psid: str) -> None:
@@ -188,4 +182,4 @@ async def test_a_profile_signed_in_elsewhere_serves_once_imported(
             async for _ in turn:
                 pass
         assert turn.final is not None and "Echo: from the imported profile" in turn.final.text
-    assert _public_id(psid) in {entry.get("account_id") for entry in sim.requests()}
+    assert public_id(psid) in {entry.get("account_id") for entry in sim.requests()}

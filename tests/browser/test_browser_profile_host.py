@@ -5,11 +5,10 @@ device key; an account with a proxy of its own keeps a Chromium of its own."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,19 +28,11 @@ from browser import (
 from browser._launcher import profile_dir
 from browser._profiles import ProfileRefused, profile_holder, refuse_if_held
 from browser._store import CookieStore
-from tests.browser.conftest import PoolOf, Sim, cookie
+from tests.browser.conftest import PoolOf, Sim, cookie, public_id
 
 pytestmark = pytest.mark.browser
 
 WAIT = 30.0
-
-
-@pytest.fixture
-def oct_sim(simulators: dict[str, str]) -> Iterator[Sim]:
-    control = Sim(simulators["oct2026"])
-    control.reset()
-    yield control
-    control.reset()
 
 
 def _settings(sim_url: str, data_dir: Path, **changes: object) -> PoolSettings:
@@ -56,11 +47,6 @@ def _settings(sim_url: str, data_dir: Path, **changes: object) -> PoolSettings:
         health_interval=3600,
         **changes,
     )
-
-
-def _public_id(psid: str) -> str:
-    """How the simulator names a session in its request log (never by its cookie value)."""
-    return hashlib.sha256(psid.encode()).hexdigest()[:16]
 
 
 def _browsers_under(directory: Path) -> list[str]:
@@ -104,11 +90,11 @@ async def _answer(pool: BrowserPool, account_id: str, prompt: str) -> None:
 
 
 async def test_two_accounts_share_one_browser_each_with_its_own_cookies(
-    pool_of: PoolOf, oct_sim: Sim, tmp_path: Path
+    pool_of: PoolOf, sim: Sim, tmp_path: Path
 ) -> None:
-    oct_sim.config(rotation_interval=0.5)  # the page rotates __Secure-1PSIDTS every 0.5 s
+    sim.config(rotation_interval=0.5)  # the page rotates __Secure-1PSIDTS every 0.5 s
     psids = {"one": cookie("paid"), "two": cookie("paid")}
-    async with pool_of(_settings(oct_sim.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(sim.base_url, tmp_path)) as pool:
         for name, psid in psids.items():
             info = await pool.add_account(AccountSpec(name=name, psid=psid))
             assert info.state is AccountState.READY, info.last_error
@@ -122,9 +108,9 @@ async def test_two_accounts_share_one_browser_each_with_its_own_cookies(
                 refuse_if_held(profile_dir(pool.settings, name), name)
         for name in psids:
             await _answer(pool, name, f"asked of {name}")
-        sent = {entry.get("prompt"): entry.get("account_id") for entry in oct_sim.requests()}
+        sent = {entry.get("prompt"): entry.get("account_id") for entry in sim.requests()}
         for name, psid in psids.items():
-            assert sent[f"asked of {name}"] == _public_id(psid), f"{name}'s turn sent its own cookie"
+            assert sent[f"asked of {name}"] == public_id(psid), f"{name}'s turn sent its own cookie"
         # Each account's own page rotates its own ticket, which is saved for that account only.
         for name in psids:
             await _until(lambda name=name: _info(pool, name).last_rotation_at is not None, f"{name} rotated")
@@ -136,7 +122,7 @@ async def test_two_accounts_share_one_browser_each_with_its_own_cookies(
         assert jar["__Secure-1PSID"] == psid
         assert "__Secure-1PSIDTS" in jar, f"{name}'s rotated ticket saved"
         tickets.add(jar["__Secure-1PSIDTS"])
-        assert profile_holder(profile_dir(_settings(oct_sim.base_url, tmp_path), name)) is None
+        assert profile_holder(profile_dir(_settings(sim.base_url, tmp_path), name)) is None
     assert len(tickets) == 2, "each account saved its own rotated ticket"
     assert _browsers_under(tmp_path) == [], "the shared browser closed with the pool"
 
@@ -156,21 +142,21 @@ async def _sign_in(pool: BrowserPool, account_id: str, base_url: str, user: dict
 
 
 async def test_signed_in_profiles_stay_signed_in_and_keep_their_device_keys_across_a_restart(
-    pool_of: PoolOf, oct_sim: Sim, tmp_path: Path
+    pool_of: PoolOf, sim: Sim, tmp_path: Path
 ) -> None:
     users = {
         name: {"email": f"{name}@example.com", "password": f"pw-{name}-1", "kind": "paid"}
         for name in ("left", "right")
     }
-    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as control:
         for user in users.values():
             (await control.post("/_sim/users", json=user)).raise_for_status()
-    settings = _settings(oct_sim.base_url, tmp_path)
+    settings = _settings(sim.base_url, tmp_path)
     async with pool_of(settings) as pool:
         for name, user in users.items():
             info = await pool.add_account(AccountSpec(name=name, signin_method=SigninMethod.SIGNED_IN_INSIDE))
             assert info.state is AccountState.SIGNED_OUT
-            await _sign_in(pool, name, oct_sim.base_url, user)
+            await _sign_in(pool, name, sim.base_url, user)
             info = await pool.check_account(name)
             assert (info.state, info.tier) == (AccountState.READY, "paid"), info.last_error
         assert _browsers_under(tmp_path) == ["profile-host"]
@@ -179,7 +165,7 @@ async def test_signed_in_profiles_stay_signed_in_and_keep_their_device_keys_acro
             assert link.resolve() == (tmp_path / "profiles" / name / "Default").resolve()
     # The page rotates a bound ticket every second from now: each rotation needs the device key the
     # sign-in left in that profile's IndexedDB (a 401 challenge, then the key-signed retry).
-    oct_sim.config(time_scale=600)
+    sim.config(time_scale=600)
     async with pool_of(settings) as pool:
         for name in users:
             info = await pool.add_account(AccountSpec(name=name, signin_method=SigninMethod.SIGNED_IN_INSIDE))
@@ -187,7 +173,7 @@ async def test_signed_in_profiles_stay_signed_in_and_keep_their_device_keys_acro
         for name in users:
             await _until(lambda name=name: _info(pool, name).last_rotation_at is not None, f"{name} rotated")
         assert _browsers_under(tmp_path) == ["profile-host"]
-    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as control:
         sessions = (await control.get("/_sim/sessions")).json()
     assert len(sessions) == 2
     assert all(s["bound"] and s["key_registered"] and s["rotations"] >= 1 for s in sessions), sessions
@@ -250,12 +236,12 @@ def _host_pid_or_none(directory: Path) -> int | None:
 
 
 async def test_media_downloads_send_the_profile_s_own_cookies(
-    pool_of: PoolOf, oct_sim: Sim, tmp_path: Path
+    pool_of: PoolOf, sim: Sim, tmp_path: Path
 ) -> None:
     """The shared context's own HTTP client would send Chromium's last-used profile's cookies (here
     the signed-out profile opened last: none); a profile's downloads go through a client given that
     profile's own."""
-    async with pool_of(_settings(oct_sim.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(sim.base_url, tmp_path)) as pool:
         await pool.add_account(AccountSpec(name="drawer", psid=cookie("paid")))
         empty = await pool.add_account(AccountSpec(name="empty", signin_method=SigninMethod.SIGNED_IN_INSIDE))
         assert empty.state is AccountState.SIGNED_OUT

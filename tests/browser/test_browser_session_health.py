@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,14 +30,6 @@ from tests.support.servers import serve
 pytestmark = [pytest.mark.browser]
 
 WAIT = 30.0
-
-
-@pytest.fixture
-def oct_sim(simulators: dict[str, str]) -> Iterator[Sim]:
-    control = Sim(simulators["oct2026"])
-    control.reset()
-    yield control
-    control.reset()
 
 
 async def _until(predicate: Callable[[], bool], what: str) -> None:
@@ -64,9 +56,9 @@ def _info(pool: BrowserPool, account_id: str) -> AccountInfo:
     ],
 )
 async def test_each_reason_a_person_is_needed_is_named(
-    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf, kind: str, needs: NeedsPerson, state: AccountState
+    sim: Sim, tmp_path: Path, pool_of: PoolOf, kind: str, needs: NeedsPerson, state: AccountState
 ) -> None:
-    async with pool_of(_settings(oct_sim.base_url, tmp_path)) as pool:
+    async with pool_of(_settings(sim.base_url, tmp_path)) as pool:
         before = time.time()
         info = await pool.add_account(AccountSpec(name="acct", psid=cookie(kind)))
         assert (info.state, info.needs_person) == (state, needs.value)
@@ -76,11 +68,11 @@ async def test_each_reason_a_person_is_needed_is_named(
 
 
 async def test_session_health_survives_a_restart_and_a_new_session_starts_over(
-    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+    sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
-    oct_sim.config(rotation_interval=0.3)  # the page rotates __Secure-1PSIDTS every 0.3 s
+    sim.config(rotation_interval=0.3)  # the page rotates __Secure-1PSIDTS every 0.3 s
     spec = AccountSpec(name="kept", psid=cookie("paid"))
-    settings = _settings(oct_sim.base_url, tmp_path)
+    settings = _settings(sim.base_url, tmp_path)
     async with pool_of(settings) as pool:
         info = await pool.add_account(spec)
         assert (info.state, info.needs_person, info.needs_person_since) == (AccountState.READY, None, None)
@@ -97,7 +89,7 @@ async def test_session_health_survives_a_restart_and_a_new_session_starts_over(
     # Never the cookie itself: the record names the session by a digest.
     assert spec.psid not in str(record)
 
-    oct_sim.config(rotation_interval=3600)
+    sim.config(rotation_interval=3600)
     async with pool_of(settings) as pool:
         again = await pool.add_account(spec)
         assert again.session_started_at == started  # the same session: its age goes on
@@ -111,10 +103,10 @@ async def test_session_health_survives_a_restart_and_a_new_session_starts_over(
 
 
 async def test_the_reason_and_its_time_are_kept_across_a_restart(
-    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+    sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
     spec = AccountSpec(name="gone", psid=cookie("expired"))
-    settings = _settings(oct_sim.base_url, tmp_path)
+    settings = _settings(sim.base_url, tmp_path)
     store = CookieStore(tmp_path)
 
     def stored() -> tuple[str | None, float | None]:
@@ -162,16 +154,16 @@ async def test_verify_its_you_is_told_apart_from_the_sign_in_page(
 
 
 async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
-    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+    sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
     """Signed in in the account's own page (persistent profile: the device key stays in its
     IndexedDB), the page refreshes its ticket through RotateBoundCookies (a 401 challenge, then the
     key-signed retry: protocol.md §1.4); each fresh ticket is the account's last rotation."""
     user = {"email": "health@example.com", "password": "pw-health-1", "kind": "paid"}
-    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as control:
         (await control.post("/_sim/users", json=user)).raise_for_status()
-    oct_sim.config(time_scale=600)  # the page rotates every 600 s / 600 = 1 s
-    settings = _settings(oct_sim.base_url, tmp_path, LaunchMode.PERSISTENT)
+    sim.config(time_scale=600)  # the page rotates every 600 s / 600 = 1 s
+    settings = _settings(sim.base_url, tmp_path, LaunchMode.PERSISTENT)
     async with pool_of(settings) as pool:
         # A new profile account: no cookies, its profile starts signed out.
         spec = AccountSpec(name="inside", signin_method=SigninMethod.SIGNED_IN_INSIDE)
@@ -180,12 +172,12 @@ async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
         context = pool._accounts["inside"].context
         assert context is not None
         page = await context.new_page()
-        await page.goto(f"{oct_sim.base_url}/ServiceLogin?continue=%2Fapp")
+        await page.goto(f"{sim.base_url}/ServiceLogin?continue=%2Fapp")
         await page.locator("#identifierId").fill(user["email"])
         await page.locator("#identifierNext").click()
         await page.locator("input[name=Passwd]").fill(user["password"])
         await page.locator("#passwordNext").click()
-        await page.wait_for_url(f"{oct_sim.base_url}/app", timeout=WAIT * 1000)
+        await page.wait_for_url(f"{sim.base_url}/app", timeout=WAIT * 1000)
         await page.close()
         info = await pool.check_account("inside")
         assert (info.state, info.needs_person, info.signin_method) == (
@@ -195,29 +187,29 @@ async def test_a_session_signed_in_inside_notes_its_device_bound_rotations(
         )
         assert info.session_started_at is not None
         await _until(lambda: _info(pool, "inside").last_rotation_at is not None, "a bound rotation noted")
-    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as control:
         (session,) = (await control.get("/_sim/sessions")).json()
     assert session["bound"] and session["key_registered"] and session["rotations"] >= 1
 
 
 async def test_an_idle_account_whose_imported_bound_session_ends_says_why_without_a_turn(
-    oct_sim: Sim, tmp_path: Path, pool_of: PoolOf
+    sim: Sim, tmp_path: Path, pool_of: PoolOf
 ) -> None:
     """An export of a session bound to another browser's device key cannot be refreshed here
     (protocol.md §1.4, peers-late-2026.md §4.1); the periodic session check reads the idle page again
     and finds it expired (otAQ7b 1016) although no turn was asked."""
-    oct_sim.config(time_scale=60, bound_ticket_lifetime=600)  # a ticket lives 10 s here
-    async with httpx.AsyncClient(base_url=oct_sim.base_url, timeout=10) as control:
+    sim.config(time_scale=60, bound_ticket_lifetime=600)  # a ticket lives 10 s here
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=10) as control:
         made = await control.post("/_sim/sessions", json={"kind": "paid", "bound": True})
         made.raise_for_status()
-    settings = _settings(oct_sim.base_url, tmp_path, session_check_interval=1.0, health_interval=0.2)
+    settings = _settings(sim.base_url, tmp_path, session_check_interval=1.0, health_interval=0.2)
     async with pool_of(settings) as pool:
         info = await pool.add_account(AccountSpec(name="copy", cookies=made.json()))
         assert (info.state, info.needs_person) == (AccountState.READY, None)
         await _until(lambda: _info(pool, "copy").needs_person == "expired", "needs_person=expired")
         info = _info(pool, "copy")
         assert info.status_code == 1016 and info.last_rotation_at is None
-    assert not oct_sim.requests(), "no turn was asked"
+    assert not sim.requests(), "no turn was asked"
 
 
 def test_rotation_answers_are_read_as_the_page_gets_them() -> None:

@@ -368,22 +368,32 @@ def test_a_model_no_account_of_b_serves_is_answered_by_a(replicas: Start) -> Non
     assert answer.headers["x-request-id"].startswith("req_")
 
 
-def test_a_video_made_on_a_is_polled_downloaded_and_deleted_through_b(
-    replicas: Start, tmp_path: Path
-) -> None:
-    a = replicas("a", 1)
-    b = replicas("b", 1)
-    (mine,) = a.ids()
+def script_a_video(a: Replica, account_id: str) -> bytes:
+    """A's scripted pool makes one video on ``account_id`` (the chip, a pending then a done poll, the
+    chat's video and its file); returns the file's bytes."""
     data = b"\x00\x00\x00\x18ftypmp42 a video made on A"
     chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
     a.pool.queue(
-        Script([TurnSnapshot(cid="c_video", text="On its way.", video=chip, completed=True)], account_id=mine)
+        Script(
+            [TurnSnapshot(cid="c_video", text="On its way.", video=chip, completed=True)],
+            account_id=account_id,
+        )
     )
     a.pool.video_jobs.extend([False, True])
     a.pool.chat_videos.append(
         VideoInfo(thumbnail_url=None, video_url=SCRIPTED_VIDEO_URL, job_id="job-1", pending=False)
     )
     a.pool.media[SCRIPTED_VIDEO_URL] = Media(data=data, mime="video/mp4", url=SCRIPTED_VIDEO_URL)
+    return data
+
+
+def test_a_video_made_on_a_is_polled_downloaded_and_deleted_through_b(
+    replicas: Start, tmp_path: Path
+) -> None:
+    a = replicas("a", 1)
+    b = replicas("b", 1)
+    (mine,) = a.ids()
+    data = script_a_video(a, mine)
     created = httpx.post(a.url + "/v1/videos", json={"prompt": "a paper boat"}, headers=AUTH, timeout=WAIT)
     assert created.status_code == 200, created.text
     video_id = created.json()["id"]

@@ -20,13 +20,13 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import AudioContent, BlobResourceContents, CallToolResult, EmbeddedResource
 
-from browser import Media, MusicInfo, Tool, TurnSnapshot, VideoInfo
+from browser import Media, MusicInfo, Tool, TurnSnapshot
 from service.chat.longrun_research import report_text
 from service.cluster.signing import BY_HEADER, SIGNATURE_HEADER
 from service.logs import RequestIdFilter
 from simulator.music import mp3
 from tests.service.conftest import API_KEY
-from tests.service.scripted_pool import SCRIPTED_VIDEO_URL, Script, growing
+from tests.service.scripted_pool import Script, growing
 from tests.service.test_cluster_forward import (  # noqa: F401 (replicas: a fixture)
     AUTH,
     SECRET,
@@ -35,6 +35,7 @@ from tests.service.test_cluster_forward import (  # noqa: F401 (replicas: a fixt
     broken_owner,
     pair,
     replicas,
+    script_a_video,
     until,
 )
 from tests.service.test_longrun_research import REPORT, planned, reported
@@ -177,16 +178,7 @@ async def test_a_video_made_on_a_through_mcp_is_delivered_through_b_s_mcp(
     a = replicas("a", 1)
     b = replicas("b", 1)
     (mine,) = a.ids()
-    data = b"\x00\x00\x00\x18ftypmp42 a video made on A"
-    chip = VideoInfo(thumbnail_url=None, video_url=None, job_id="job-1", pending=True)
-    a.pool.queue(
-        Script([TurnSnapshot(cid="c_video", text="On its way.", video=chip, completed=True)], account_id=mine)
-    )
-    a.pool.video_jobs.extend([False, True])
-    a.pool.chat_videos.append(
-        VideoInfo(thumbnail_url=None, video_url=SCRIPTED_VIDEO_URL, job_id="job-1", pending=False)
-    )
-    a.pool.media[SCRIPTED_VIDEO_URL] = Media(data=data, mime="video/mp4", url=SCRIPTED_VIDEO_URL)
+    data = script_a_video(a, mine)
     started = await call(a.url, "make_video", {"prompt": "a paper boat"})
     assert not started.is_error, text_of(started)
     assert started.structured_content is not None
