@@ -10,9 +10,10 @@ With the flag, such a loop ends after the call it was in (bounded by the client'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-__all__ = ["Periodic"]
+__all__ = ["Periodic", "cancel_and_wait"]
 
 
 class Periodic:
@@ -34,15 +35,8 @@ class Periodic:
         meanwhile (the loop is waited for, then the cancellation goes on)."""
         self.stopped = True
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        ended = asyncio.gather(task, return_exceptions=True)
-        try:
-            await asyncio.shield(ended)
-        except asyncio.CancelledError:
-            await ended
-            raise
+        if task is not None:
+            await cancel_and_wait([task])
 
     async def _run(self) -> None:
         while not self.stopped:
@@ -50,3 +44,18 @@ class Periodic:
             if self.stopped:
                 return
             await self.work()
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended, even when the caller is cancelled meanwhile
+    (they are waited for, then the caller's cancellation goes on): none is left running unawaited."""
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    ended = asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await asyncio.shield(ended)
+    except asyncio.CancelledError:
+        await ended
+        raise

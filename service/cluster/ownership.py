@@ -46,6 +46,7 @@ from service.cluster.removals import Removals
 from service.cluster.replicas import ReplicaRegistry
 from service.cluster.view import ClusterView, ReplicaReport
 from service.errors import NotFound, ServiceError
+from service.periodic import Periodic, cancel_and_wait
 from service.stores.interfaces import AccountRegistry
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,7 @@ class AccountOwnership:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()  # one round (or adoption) at a time
         self._stopping = False  # leaving: renew only, until every account is out of the pool
-        self._loop: asyncio.Task[None] | None = None
-        self._halted = False  # the rounds end (``_halt``)
+        self._loop: Periodic | None = None
         self._renewed_at = float("-inf")  # monotonic time before the last successful renewal
         # The last round failed (Redis away): the next one renews and counts the replicas but takes
         # no new account, so that replicas whose heartbeats lapsed meanwhile are counted again and
@@ -110,7 +110,10 @@ class AccountOwnership:
         await self._publish()
         # The rounds renew from here on: a first share slower to start than a lease lasts (a slow
         # page) must not lose its own leases to another replica while it starts.
-        self._loop = asyncio.create_task(self._run(), name=f"cluster-{self.replica_id}")
+        # Periodic: the rounds end on its stop even when a cancellation was swallowed inside a Redis
+        # call (a round that went on would renew for a replica that has stopped).
+        self._loop = Periodic(self._run_round, self.interval, name=f"cluster-{self.replica_id}")
+        self._loop.start()
         try:
             await self._settled()  # the first share is started before the replica serves
         except BaseException:
@@ -159,23 +162,14 @@ class AccountOwnership:
         log.info("replica %s stopped: %d accounts handed back", self.replica_id, len(leases))
 
     async def _halt(self, *, keep_tasks: bool = False) -> None:
-        """Cancel the rounds (and, unless ``keep_tasks``, every account's start or stop) and wait
+        """Stop the rounds (and, unless ``keep_tasks``, cancel every account's start or stop) and wait
         until each has ended, even when the caller is cancelled meanwhile."""
-        self._halted = True
-        tasks = [] if keep_tasks else list(self._tasks.values())
-        if self._loop is not None:
-            tasks.append(self._loop)
-            self._loop = None
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            # Shielded: a second cancellation of the caller must not leave them running unawaited.
-            ended = asyncio.gather(*tasks, return_exceptions=True)
-            try:
-                await asyncio.shield(ended)
-            except asyncio.CancelledError:
-                await ended
-                raise
+        loop, self._loop = self._loop, None
+        try:
+            if loop is not None:
+                await loop.stop()
+        finally:
+            await cancel_and_wait([] if keep_tasks else list(self._tasks.values()))
 
     async def _hand_back(self, leases: list[Lease]) -> None:
         for lease in leases:
@@ -183,23 +177,17 @@ class AccountOwnership:
         await self.replicas.leave()
         await self.view.withdraw()  # after the heartbeat's end: no later report is written (``publish``)
 
-    async def _run(self) -> None:
-        # The flag, not the cancellation alone, ends the rounds: a cancellation that lands inside
-        # a Redis call can be swallowed on its way out (seen under load), and a round that went on
-        # would renew for a replica that has stopped.
-        while not self._halted:
-            await asyncio.sleep(self.interval)  # the period of the rounds
-            if self._halted:
-                return
-            try:
-                await self._round()
-                await self._publish()
-            except RedisError as error:
-                # The leases run out if this lasts: the guard then refuses turns (``may_use``).
-                self._recovering = True
-                log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
-            except Exception as error:  # a bug or an unreadable registry: the next round tries again
-                log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
+    async def _run_round(self) -> None:
+        """One round of the loop (every ``interval``): its failures are logged, the next one tries again."""
+        try:
+            await self._round()
+            await self._publish()
+        except RedisError as error:
+            # The leases run out if this lasts: the guard then refuses turns (``may_use``).
+            self._recovering = True
+            log.warning("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
+        except Exception as error:  # a bug or an unreadable registry: the next round tries again
+            log.error("cluster round of %s failed (%s)", self.replica_id, type(error).__name__)
 
     async def _settled(self) -> None:
         while self._tasks:

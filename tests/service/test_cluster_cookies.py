@@ -269,7 +269,7 @@ async def test_a_frozen_owners_saves_are_refused_once_another_replica_adopted_th
         # A freezes: its ownership loop stops, nothing is released; its pool runs on, its page keeps
         # rotating (every 0.3 s) and the pool saving, under the lease A believes it holds.
         assert a.ownership._loop is not None
-        a.ownership._loop.cancel()
+        await a.ownership._loop.stop()
         (await simulator.post("/_sim/config", json={"rotation_interval": 3600})).raise_for_status()
         async with Replica(settings_b, playwright) as b:
             await until_async(lambda: "rot" in {i.id for i in b.pool.accounts()}, "replica b adopts rot")

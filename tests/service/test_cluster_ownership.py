@@ -74,7 +74,7 @@ async def test_a_replica_that_dies_loses_its_accounts_to_the_live_one(
             assert lost == ids(dead_pool) and not lost & ids(live_pool)
             # It dies: its loop stops, nothing is released, its pool keeps running (frozen).
             assert dying._loop is not None
-            dying._loop.cancel()
+            await dying._loop.stop()
             await until(
                 lambda: ids(live_pool) == set(NAMES), "the live replica adopts the dead one's accounts"
             )
