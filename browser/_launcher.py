@@ -265,24 +265,15 @@ class Launcher:
         proxy = proxy_settings(default.get_secret_value()) if default is not None else None
         switches = [*persistent_launch_args(settings), *([HEADLESS_PLATFORM] if settings.headless else [])]
 
-        async def launch() -> BrowserContext:
-            # Normal (headed) mode: headless Chromium refuses the hand-off that opens a profile.
-            return await self._playwright.chromium.launch_persistent_context(
-                str(directory),
-                executable_path=settings.chromium_path,
-                headless=False,
-                args=[*switches, f"--profile-directory={HOST_PROFILE}"],
-                ignore_default_args=HIDDEN_DEFAULT_ARGS,
-                chromium_sandbox=sandboxed(settings),
-                locale="en-US",
-                proxy=proxy,
-                timeout=settings.launch_timeout * 1000,
-            )
-
-        try:
-            context = await _twice_on_timeout(launch, "the browser of the account profiles")
-        except Exception as exc:
-            raise LaunchFailed(f"could not start the browser of the profiles: {type(exc).__name__}") from None
+        # Normal (headed) mode: headless Chromium refuses the hand-off that opens a profile.
+        context = await self._launch_persistent(
+            directory,
+            "the browser of the account profiles",
+            "could not start the browser of the profiles",
+            headless=False,
+            args=[*switches, f"--profile-directory={HOST_PROFILE}"],
+            proxy=proxy,
+        )
         return ProfileHost(context, directory, settings, self._playwright, proxy, switches)
 
     async def new_context(
@@ -336,25 +327,49 @@ class Launcher:
     async def _persistent_context(self, account_id: str, proxy: ProxySettings | None) -> BrowserContext:
         directory = private_profile_dir(self._settings, account_id)
         user_agent = await self._installed_user_agent() if self._settings.headless else None
+        return await self._launch_persistent(
+            directory,
+            f"the profile of {account_id}",
+            f"could not launch a profile for {account_id}",
+            headless=self._settings.headless,
+            args=persistent_launch_args(self._settings),
+            proxy=proxy,
+            user_agent=user_agent,
+        )
+
+    async def _launch_persistent(
+        self,
+        directory: Path,
+        what: str,
+        failure: str,
+        *,
+        headless: bool,
+        args: list[str],
+        proxy: ProxySettings | None,
+        user_agent: str | None = None,
+    ) -> BrowserContext:
+        """A persistent context on ``directory`` with the launcher's executable, sandbox and timeout
+        (tried once more on a timeout); a failure is ``LaunchFailed(failure)`` naming only the type."""
+        settings = self._settings
 
         async def launch() -> BrowserContext:
             return await self._playwright.chromium.launch_persistent_context(
                 str(directory),
-                executable_path=self._settings.chromium_path,
-                headless=self._settings.headless,
-                args=persistent_launch_args(self._settings),
+                executable_path=settings.chromium_path,
+                headless=headless,
+                args=args,
                 ignore_default_args=HIDDEN_DEFAULT_ARGS,
-                chromium_sandbox=sandboxed(self._settings),
+                chromium_sandbox=sandboxed(settings),
                 locale="en-US",
                 proxy=proxy,
                 user_agent=user_agent,
-                timeout=self._settings.launch_timeout * 1000,
+                timeout=settings.launch_timeout * 1000,
             )
 
         try:
-            return await _twice_on_timeout(launch, f"the profile of {account_id}")
+            return await _twice_on_timeout(launch, what)
         except Exception as exc:
-            raise LaunchFailed(f"could not launch a profile for {account_id}: {type(exc).__name__}") from None
+            raise LaunchFailed(f"{failure}: {type(exc).__name__}") from None
 
     async def _shared_browser(self) -> Browser:
         async with self._lock:

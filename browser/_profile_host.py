@@ -69,7 +69,6 @@ class ProfileHost:
         # The host's own switches, on the hand-off launch too: it is a Chromium start until it finds
         # the running browser (as root it exits at once without the defaults' --no-sandbox).
         self._switches = switches
-        self.directory = directory
         self._settings = settings
         self._playwright = playwright
         self._proxy = proxy
