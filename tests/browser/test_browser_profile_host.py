@@ -8,7 +8,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -49,10 +49,8 @@ def _settings(sim_url: str, data_dir: Path, **changes: object) -> PoolSettings:
     )
 
 
-def _browsers_under(directory: Path) -> list[str]:
-    """The user-data directories of the Chromium browser processes (not their helpers) started on a
-    directory under ``directory``, read from /proc."""
-    found: list[str] = []
+def _browser_processes() -> Iterator[tuple[int, list[str]]]:
+    """Each Chromium browser process (not a helper: no ``--type=``) and its arguments, from /proc."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -60,8 +58,15 @@ def _browsers_under(directory: Path) -> list[str]:
             args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if any(arg.startswith("--type=") for arg in args):
-            continue
+        if not any(arg.startswith("--type=") for arg in args):
+            yield int(proc.name), args
+
+
+def _browsers_under(directory: Path) -> list[str]:
+    """The user-data directories of the Chromium browser processes started on a directory under
+    ``directory``."""
+    found: list[str] = []
+    for _, args in _browser_processes():
         for arg in args:
             if arg.startswith("--user-data-dir=") and arg.removeprefix("--user-data-dir=").startswith(
                 str(directory)
@@ -190,17 +195,11 @@ async def test_an_account_with_its_own_proxy_keeps_a_browser_of_its_own(
 
 
 def _host_pid(directory: Path) -> int:
-    """The shared browser's process (not a helper), read from /proc."""
+    """The shared browser's process (not a helper)."""
     wanted = f"--user-data-dir={directory / 'profile-host'}"
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if wanted in args and not any(arg.startswith("--type=") for arg in args):
-            return int(proc.name)
+    for pid, args in _browser_processes():
+        if wanted in args:
+            return pid
     raise AssertionError("no shared browser runs")
 
 
