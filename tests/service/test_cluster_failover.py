@@ -136,6 +136,11 @@ def _kept(key: str, before: Any, after: Any) -> bool:
     return bool(before == after)
 
 
+def slots_released(client: redis.Redis) -> bool:
+    """No API key holds a concurrency slot (no request of a key is being answered)."""
+    return next(iter(client.scan_iter(match="gateway:keys:active:*", count=500)), None) is None
+
+
 def assert_nothing_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
     """Every key there before is there after, holding what it held, but for what requests and
     cookie rotation change by design."""
@@ -177,6 +182,7 @@ def test_a_replica_killed_mid_stream_hands_its_account_over_and_nothing_is_lost(
         job = f"{_VIDEO}{video.json()['id']}"
         until(lambda: any(":cookies" in k for k in redis_content(client)), "the account's cookies in Redis")
         until(lambda: client.hget(job, "chat_id") not in (None, b"null"), "the video job's chat is stored")
+        until(lambda: slots_released(client), "the key's slots released after the answers")
         before = redis_content(client)
         assert job in before
 
@@ -237,6 +243,9 @@ def test_the_replicas_come_back_after_a_redis_restart_and_nothing_is_lost(
         for replica in replicas:
             answered = chat(replica.url, key, [{"role": "user", "content": f"before, {replica.name}"}])
             assert answered.status_code == 200, answered.text
+        # A key's concurrency slot is released just after its answer has gone out: the snapshot
+        # waits for that, or it would hold a slot that is meant to go.
+        until(lambda: slots_released(client), "the key's slots released after the answers")
         before = redis_content(client)
         leases = lease_tokens(client, ids)
 
